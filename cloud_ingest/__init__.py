@@ -1,0 +1,1 @@
+"""sebiao cloud ingest: many workshops, inspectors' remote review."""

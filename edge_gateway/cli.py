@@ -1,0 +1,51 @@
+"""The ``sebiao`` command: one entry point, one module per subcommand.
+
+Each subcommand lives in ``edge_gateway/commands/<name>.py`` (or the package
+that owns it) and exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules are imported only when their subcommand runs, so ``sebiao --help``
+stays fast and a missing optional dependency hurts only its own command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import SebiaoError
+
+# name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "gateway": ("edge_gateway.commands.gateway", "run the workshop gateway / 运行作坊网关"),
+    "broker-config": ("edge_gateway.commands.broker_config",
+                      "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sebiao", description="色标 sebiao — colour-coded tool tracking")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser.set_defaults(_module=module)
+        _load(module).add_arguments(sub_parser)
+    return parser
+
+
+def _load(module: str):
+    return importlib.import_module(module)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_load(args._module).run(args) or 0)
+    except SebiaoError as exc:
+        print(f"sebiao {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""MQTT protocol v1: topics and payloads, as plain functions apart from the socket.
+
+Documented in ``docs/protocol.md``; the example payloads in
+``tests/vectors/protocol_v1.json`` are the test vectors shared with the firmware.
+Decoding raises :class:`PayloadError` whose ``reason`` is the metrics label.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import SLUG, normalize_tag
+from .errors import PayloadError
+
+VERSION = 1
+ROOT = "sebiao"
+MAX_PAYLOAD_BYTES = 4096
+FUTURE_TOLERANCE_MS = 5 * 60 * 1000
+EARLIEST_TS_MS = 1_577_836_800_000  # 2020-01-01: anything older is a clock that was never set
+MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
+STATION_CHANNELS = ("event", "status", "cmd")
+ACTIONS = ("placed", "removed")
+
+REJECT_REASONS = (
+    "too_large", "bad_json", "missing_field", "bad_type", "bad_value",
+    "unsupported_version", "unknown_station", "future_ts", "replay", "bad_topic",
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """``sebiao/{workshop}/{station}/{channel}`` or ``sebiao/{workshop}/alarm``."""
+
+    workshop: str
+    channel: str
+    station: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(SLUG, self.workshop):
+            raise PayloadError("bad_topic", f"bad workshop id {self.workshop!r}")
+        if self.channel == "alarm":
+            if self.station is not None:
+                raise PayloadError("bad_topic", "alarm topics have no station")
+        elif self.channel in STATION_CHANNELS:
+            if self.station is None or not re.fullmatch(SLUG, self.station):
+                raise PayloadError("bad_topic", f"bad station id {self.station!r}")
+        else:
+            raise PayloadError("bad_topic", f"unknown channel {self.channel!r}")
+
+    def __str__(self) -> str:
+        if self.station is None:
+            return f"{ROOT}/{self.workshop}/{self.channel}"
+        return f"{ROOT}/{self.workshop}/{self.station}/{self.channel}"
+
+    @classmethod
+    def parse(cls, topic: str) -> "Topic":
+        parts = topic.split("/")
+        if len(parts) == 3 and parts[0] == ROOT and parts[2] == "alarm":
+            return cls(parts[1], "alarm")
+        if len(parts) == 4 and parts[0] == ROOT:
+            return cls(parts[1], parts[3], parts[2])
+        raise PayloadError("bad_topic", f"{topic!r} is not sebiao/{{workshop}}/{{station}}/{{channel}}")
+
+
+def event_topic(workshop: str, station: str) -> str:
+    return str(Topic(workshop, "event", station))
+
+
+def status_topic(workshop: str, station: str) -> str:
+    return str(Topic(workshop, "status", station))
+
+
+def cmd_topic(workshop: str, station: str) -> str:
+    return str(Topic(workshop, "cmd", station))
+
+
+def alarm_topic(workshop: str) -> str:
+    return str(Topic(workshop, "alarm"))
+
+
+def subscriptions(workshop: str) -> tuple[str, str]:
+    return (f"{ROOT}/{workshop}/+/event", f"{ROOT}/{workshop}/+/status")
+
+
+@dataclass(frozen=True)
+class Label:
+    """The smart label's content, as a station read it from the tag (optional)."""
+
+    tool: str
+    kind: str | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class StationEvent:
+    station: str
+    boot: str
+    seq: int
+    ts: int  # ms since the epoch as the station sent it; 0 = its clock was not set
+    tag: str
+    action: str
+    label: Label | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.station, self.boot, self.seq)
+
+
+@dataclass(frozen=True)
+class StationStatus:
+    station: str
+    online: bool
+    health: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def decode_json(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadError("too_large", f"{len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise PayloadError("bad_json", str(exc)[:200]) from exc
+    if not isinstance(data, dict):
+        raise PayloadError("bad_json", f"the payload is a JSON {type(data).__name__}, not an object")
+    _check_version(data)
+    return data
+
+
+def _check_version(data: dict[str, Any]) -> None:
+    if "v" not in data:
+        raise PayloadError("missing_field", "'v' is missing")
+    version = data["v"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise PayloadError("bad_type", f"'v' must be an integer, got {version!r}"[:200])
+    if version != VERSION:
+        raise PayloadError("unsupported_version", f"protocol version {version}, this gateway speaks {VERSION}")
+
+
+def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    if name not in data:
+        raise PayloadError("missing_field", f"'{name}' is missing")
+    value = data[name]
+    if isinstance(value, bool) and kind is not bool:
+        raise PayloadError("bad_type", f"'{name}' must not be a boolean")
+    if not isinstance(value, kind):
+        raise PayloadError("bad_type", f"'{name}' has the wrong type: {type(value).__name__}")
+    return value
+
+
+def decode_event(station: str, payload: bytes, now_ms: int) -> StationEvent:
+    data = decode_json(payload)
+    boot = _field(data, "boot", str)
+    if not re.fullmatch(r"[0-9a-fA-F]{8}", boot):
+        raise PayloadError("bad_value", f"'boot' must be 8 hex digits, got {boot!r}"[:200])
+    seq = _field(data, "seq", int)
+    if not 0 <= seq <= MAX_SEQ:
+        raise PayloadError("bad_value", f"'seq' out of range: {seq}"[:200])
+    ts = _field(data, "ts", int)
+    if ts != 0 and ts < EARLIEST_TS_MS:
+        raise PayloadError("bad_value", f"'ts' {ts} is before 2020; send 0 while the clock is not set"[:200])
+    if ts > now_ms + FUTURE_TOLERANCE_MS:
+        raise PayloadError("future_ts", f"'ts' is {(ts - now_ms) / 1000:.0f} s in the future")
+    action = _field(data, "action", str)
+    if action not in ACTIONS:
+        raise PayloadError("bad_value", f"'action' must be placed or removed, got {action!r}"[:200])
+    try:
+        tag = normalize_tag(_field(data, "tag", str))
+    except ValueError as exc:
+        raise PayloadError("bad_value", f"'tag': {exc}"[:200]) from exc
+    return StationEvent(station, boot.lower(), seq, ts, tag, action, _label(data.get("label")))
+
+
+def _label(value: Any) -> Label | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise PayloadError("bad_type", "'label' must be an object")
+    parts = {}
+    for name in ("tool", "kind", "color"):
+        item = value.get(name)
+        if item is not None and (not isinstance(item, str) or len(item) > 64):
+            raise PayloadError("bad_type", f"'label.{name}' must be a string of at most 64 characters")
+        parts[name] = item
+    if not parts["tool"]:
+        raise PayloadError("missing_field", "'label.tool' is missing")
+    return Label(**parts)
+
+
+def encode_event(event: StationEvent) -> bytes:
+    body: dict[str, Any] = {"v": VERSION, "boot": event.boot, "seq": event.seq, "ts": event.ts,
+                            "tag": event.tag, "action": event.action}
+    if event.label is not None:
+        body["label"] = {k: v for k, v in vars(event.label).items() if v is not None}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode_status(station: str, payload: bytes) -> StationStatus:
+    data = decode_json(payload)
+    online = _field(data, "online", bool)
+    health = {k: v for k, v in data.items() if k not in ("v", "online")}
+    return StationStatus(station, online, health)
+
+
+def encode_status(online: bool, **health: Any) -> bytes:
+    return json.dumps({"v": VERSION, "online": online, **health}, separators=(",", ":")).encode()
+
+
+def encode_command(command: str, **fields: Any) -> bytes:
+    """Gateway to station on ``{station}/cmd``: ``{"v":1,"cmd":...}``."""
+    return json.dumps({"v": VERSION, "cmd": command, **fields}, separators=(",", ":"),
+                      ensure_ascii=False).encode()
