@@ -196,6 +196,7 @@ def parse_config(data: Any, file: str = "workshop.yaml") -> WorkshopConfig:
     by_id = {s.id: s for s in stations}
     tools = _tools(root.child("tools"), by_id)
     rules = _rules(root.get("rules"), by_id, {t.id: t for t in tools})
+    _check_sinks(root.child("tools"), tools, stations, rules)
     return WorkshopConfig(
         file=file,
         workshop=_workshop(root.child("workshop")),
@@ -288,6 +289,15 @@ def _check_home(node: Node, home: str, color: str, stations: dict[str, Station])
         raise node.fail(f"station '{home}' is a {station.kind.value}, a tool's home must be a rack")
     if station.zone != color:
         raise node.fail(f"station '{home}' is a {station.zone} rack, the tool is {color}")
+
+
+def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, ...], rules: Rules) -> None:
+    """A tool that must be washed needs a sink of its colour (seed 六(三)), or it can never pass."""
+    sink_zones = {s.zone for s in stations if s.kind is StationKind.SINK}
+    for index, tool in enumerate(tools):
+        if tool.kind in rules.wash_required and tool.color not in sink_zones:
+            raise node.child(index).fail(
+                f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink")
 
 
 def _rules(node: Node | None, stations: dict[str, Station], tools: dict[str, Tool]) -> Rules:

@@ -105,3 +105,13 @@ def test_rule_exception_is_recorded():
     (exc,) = config.rules.exceptions
     assert exc.covers(config.tool("KN-G-01"), "sink-red-1", "cross_zone_wash")
     assert not exc.covers(config.tool("KN-W-01"), "sink-red-1", "cross_zone_wash")
+
+
+def test_a_tool_that_must_be_washed_needs_a_sink_of_its_colour():
+    data = copy.deepcopy(BASE)
+    data["stations"] = [s for s in data["stations"] if s["id"] != "sink-yellow-1"]
+    with pytest.raises(ConfigError, match=r"workshop.yaml: tools\[6\]: a container must be washed "
+                                          r"\(rules.wash_required\) but there is no yellow sink"):
+        parse_config(data, "workshop.yaml")
+    data["rules"]["wash_required"] = ["knife"]
+    assert parse_config(data).rules.wash_required == frozenset({"knife"})

@@ -1,0 +1,115 @@
+"""Wiring of one workshop gateway: store, engine, pipeline, MQTT link, HTTP API.
+
+Threads: paho's network thread receives; the pipeline thread commits, acks and
+publishes; the caller's thread serves HTTP (uvicorn) and handles signals.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from .config import BrokerSettings, WorkshopConfig, is_loopback
+from .engine import Engine
+from .errors import ConfigError, SebiaoError
+from .http_api import ApiContext, build_app
+from .metrics import Metrics
+from .mqtt_link import MqttLink
+from .pipeline import Pipeline, now_ms
+from .protocol import subscriptions
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_HOST, EMBEDDED_PORT = "127.0.0.1", 1883
+
+
+@dataclass
+class GatewayOptions:
+    data_dir: Path = Path("sebiao-data")
+    broker_url: str | None = None  # overrides the config's broker.url
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    embedded_port: int = EMBEDDED_PORT
+    extra_routes: list = field(default_factory=list)
+
+
+class Gateway:
+    def __init__(self, config: WorkshopConfig, options: GatewayOptions) -> None:
+        self.config = config
+        self.options = options
+        self.open_reads = is_loopback(options.http_host)
+        if not self.open_reads and not config.http.token:
+            raise ConfigError(config.file, "http.token",
+                              f"the HTTP API is bound to {options.http_host}, beyond loopback: "
+                              "set a token (at least 16 characters)")
+        self.metrics = Metrics()
+        self.embedded: Any = None
+        self.components: dict[str, Any] = {}  # later parts (outbox workers, live views) register here
+
+    def start(self) -> None:
+        data = self.options.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        self._lock_data_dir(data)
+        self.store = Store(data / "gateway.sqlite3")
+        self.engine = Engine(self.config, self.store, now_ms())
+        settings = self._broker_settings()
+        ws = self.config.workshop.id
+        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics)
+        self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws)
+        self.pipeline.start()
+        self.link.start()
+        log.info("gateway for %s started; broker %s; data in %s", ws, settings.url, data)
+
+    def _deliver(self, message) -> None:
+        self.pipeline.submit(message)
+
+    def _lock_data_dir(self, data: Path) -> None:
+        self._lock_file = open(data / ".lock", "w")  # noqa: SIM115 - held for the process' life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise SebiaoError(f"{data}: another gateway is running on this data dir") from exc
+        self._lock_file.write(str(os.getpid()))
+        self._lock_file.flush()
+
+    def _broker_settings(self) -> BrokerSettings:
+        configured = self.config.broker
+        if self.options.broker_url:
+            return BrokerSettings.parse(self.options.broker_url,
+                                        configured.username if configured else None,
+                                        configured.password if configured else None)
+        if configured is not None:
+            return configured
+        from .embedded_broker import start_embedded  # only when used: amqtt is heavy
+
+        self.embedded, settings = start_embedded(self.config, self.options.data_dir / "broker",
+                                                 EMBEDDED_HOST, self.options.embedded_port)
+        return settings
+
+    def api_context(self) -> ApiContext:
+        return ApiContext(self.store.path, self.config.workshop.id, self.pipeline, self.metrics,
+                          self.config.http.token, self.open_reads, self.link.connected.is_set, self.config)
+
+    def serve(self) -> None:
+        """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything."""
+        app = build_app(self.api_context(), self.options.extra_routes)
+        server = uvicorn.Server(uvicorn.Config(app, host=self.options.http_host, port=self.options.http_port,
+                                               log_level="warning", access_log=False))
+        try:
+            server.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.pipeline.stop()
+        self.store.close()
+        if self.embedded is not None:
+            self.embedded.stop()

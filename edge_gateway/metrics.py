@@ -1,0 +1,30 @@
+"""Prometheus metrics of one gateway (its own registry, so tests can run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter("sebiao_events", "Station events accepted and applied", registry=r)
+        self.duplicates = Counter("sebiao_events_duplicate",
+                                  "QoS 1 redeliveries recognised by (station, boot, seq) and not applied again",
+                                  registry=r)
+        self.rejected = Counter("sebiao_events_rejected", "Messages rejected, by reason (kept as dead letters)",
+                                ["reason"], registry=r)
+        self.status_in = Counter("sebiao_status_messages", "Station status messages accepted", registry=r)
+        self.alarms = Counter("sebiao_alarms", "Alarms raised, by type", ["type"], registry=r)
+        self.active_alarms = Gauge("sebiao_alarms_active", "Alarms active now", registry=r)
+        self.commit_seconds = Histogram(
+            "sebiao_commit_seconds", "Time to commit one batch to SQLite",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0), registry=r)
+        self.batch_size = Histogram("sebiao_batch_messages", "Messages per committed batch",
+                                    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), registry=r)
+        self.queue_depth = Gauge("sebiao_queue_depth", "Messages received and not yet committed", registry=r)
+        self.store_errors = Counter("sebiao_store_errors", "Batches whose commit failed and were retried",
+                                    registry=r)
+        self.broker_connected = Gauge("sebiao_broker_connected", "1 while connected to the MQTT broker",
+                                      registry=r)

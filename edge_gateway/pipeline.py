@@ -1,0 +1,231 @@
+"""The ingest pipeline: one thread that turns received messages into committed state.
+
+Messages arrive from the MQTT client's thread on a queue. The pipeline takes
+what is waiting (up to ``max_batch``), applies each message through the engine
+inside one SQLite transaction, commits, and only then acknowledges each message
+to the broker and publishes the alarms and feedback. A bad message is counted,
+kept as a dead letter and skipped; it never stops the batch.
+
+HTTP actions (acknowledge, clear) come through the same queue as commands, so
+there is a single writer and alarm state never races.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from .engine import Engine, Outcome
+from .errors import PayloadError, SebiaoError, StoreError
+from .metrics import Metrics
+from .protocol import MAX_PAYLOAD_BYTES, Topic, decode_event, decode_status
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Inbound:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_at: int
+    generation: int = 0  # the broker connection it came on; acks go only to that one
+
+
+@dataclass(frozen=True)
+class Command:
+    """Run ``action(engine, now, outcome)`` on the pipeline thread; the result goes to ``future``."""
+
+    action: Callable[[Engine, int, Outcome], Any]
+    future: Future
+
+
+class Transport(Protocol):
+    def ack(self, mid: int, qos: int, generation: int | None = None) -> None: ...
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
+
+
+class Pipeline:
+    def __init__(self, engine: Engine, transport: Transport, metrics: Metrics, workshop: str,
+                 max_batch: int = 500, tick_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.transport = transport
+        self.metrics = metrics
+        self.workshop = workshop
+        self.max_batch = max_batch
+        self.tick_seconds = tick_seconds
+        self.inbox: queue.SimpleQueue[Inbound | Command | None] = queue.SimpleQueue()
+        self.listeners: list[Callable[[Outcome], None]] = []  # live views (display, console)
+        self._thread = threading.Thread(target=self._run, name="sebiao-pipeline", daemon=True)
+        self._next_tick = 0.0
+        self.failed: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.inbox.put(None)
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def submit(self, message: Inbound) -> None:
+        self.metrics.queue_depth.inc()
+        self.inbox.put(message)
+
+    def call(self, action: Callable[[Engine, int, Outcome], Any]) -> Future:
+        future: Future = Future()
+        self.inbox.put(Command(action, future))
+        return future
+
+    # -- the thread -----------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self._take()
+                if batch is None:
+                    return
+                self._process(batch)
+        except BaseException as exc:  # the thread must not die silently: /healthz reports it
+            self.failed = exc
+            log.exception("the pipeline stopped")
+            raise
+
+    def _take(self) -> list[Inbound | Command] | None:
+        timeout = max(0.0, self._next_tick - time.monotonic())
+        try:
+            first = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        if first is None:
+            return None
+        batch = [first]
+        while len(batch) < self.max_batch:
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self.inbox.put(None)  # stop after this batch
+                break
+            batch.append(item)
+        return batch
+
+    def _process(self, batch: list[Inbound | Command]) -> None:
+        while True:
+            out = Outcome()
+            results: list[tuple[Future, Any, BaseException | None]] = []
+            started = time.perf_counter()
+            try:
+                with self.engine.store.transaction():
+                    self._apply(batch, out, results)
+            except StoreError as exc:
+                # Nothing of this batch is acknowledged; the engine re-reads the
+                # committed picture and the same batch is tried again.
+                self.metrics.store_errors.inc()
+                log.error("commit failed, retrying the batch in 1 s: %s", exc)
+                self.engine.reload()
+                time.sleep(1.0)
+                continue
+            break
+        self.metrics.commit_seconds.observe(time.perf_counter() - started)
+        self._after_commit(batch, out, results)
+
+    def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list) -> None:
+        now = now_ms()
+        if time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.tick_seconds
+            self.engine.tick(now, out)
+        for item in batch:
+            if isinstance(item, Command):
+                results.append(self._command(item, now, out))
+            else:
+                self._message(item, out)
+
+    def _command(self, item: Command, now: int, out: Outcome) -> tuple[Future, Any, BaseException | None]:
+        try:
+            return item.future, item.action(self.engine, now, out), None
+        except SebiaoError as exc:  # refused by the lifecycle: answered to the caller as an error
+            return item.future, None, exc
+
+    def _message(self, msg: Inbound, out: Outcome) -> None:
+        # A savepoint per message: a rejected message leaves nothing behind but
+        # its dead letter, and the rest of the batch still commits.
+        conn = self.engine.store.conn
+        conn.execute("SAVEPOINT message")
+        marks = (len(out.messages), len(out.alarms_raised))
+        try:
+            self._apply_message(msg, out)
+        except PayloadError as exc:
+            conn.execute("ROLLBACK TO message")
+            del out.messages[marks[0]:], out.alarms_raised[marks[1]:]
+            self._reject(msg, exc.reason, exc.detail)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            # A defect met by this one message: keep it for analysis, rebuild the
+            # in-memory picture from the store (as of the savepoint), and go on.
+            conn.execute("ROLLBACK TO message")
+            del out.messages[marks[0]:], out.alarms_raised[marks[1]:]
+            log.exception("internal error on %s", msg.topic)
+            self.engine.reload()
+            self._reject(msg, "internal_error", f"{type(exc).__name__}: {exc}"[:500])
+        conn.execute("RELEASE message")
+
+    def _reject(self, msg: Inbound, reason: str, detail: str) -> None:
+        self.metrics.rejected.labels(reason).inc()
+        self.engine.store.dead_letter(msg.received_at, msg.topic, msg.payload, reason, detail)
+
+    def _apply_message(self, msg: Inbound, out: Outcome) -> None:
+        topic = Topic.parse(msg.topic)
+        if topic.workshop != self.workshop:
+            raise PayloadError("bad_topic", f"workshop '{topic.workshop}' is not this gateway's")
+        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+            raise PayloadError("too_large", f"{len(msg.payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
+        if topic.channel == "event":
+            self.engine.station(topic.station)
+            event = decode_event(topic.station, msg.payload, msg.received_at)
+            if self.engine.on_event(event, msg.payload, msg.received_at, out):
+                self.metrics.events_in.inc()
+            else:
+                self.metrics.duplicates.inc()
+        elif topic.channel == "status":
+            self.engine.station(topic.station)
+            status = decode_status(topic.station, msg.payload)
+            self.engine.on_status(status, msg.payload.decode("utf-8"), msg.received_at, out)
+            self.metrics.status_in.inc()
+        else:
+            raise PayloadError("bad_topic", f"the gateway does not take '{topic.channel}' messages")
+
+    def _after_commit(self, batch: list, out: Outcome, results: list) -> None:
+        inbound = [m for m in batch if isinstance(m, Inbound)]
+        for msg in inbound:
+            if msg.qos > 0:
+                self.transport.ack(msg.mid, msg.qos, msg.generation)
+        self.metrics.queue_depth.dec(len(inbound))
+        if inbound:
+            self.metrics.batch_size.observe(len(inbound))
+        for kind in out.alarms_raised:
+            self.metrics.alarms.labels(kind).inc()
+        self.metrics.active_alarms.set(len(self.engine.active))
+        for message in out.messages:
+            self.transport.publish(message.topic, message.payload, message.retain)
+        for future, value, error in results:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+        if out.changed:
+            for listener in self.listeners:
+                listener(out)

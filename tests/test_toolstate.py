@@ -1,0 +1,65 @@
+"""The tool state machine, table-driven: (state before, observation) -> state after."""
+
+import pytest
+
+from edge_gateway.domain import Location, StationKind
+from edge_gateway.toolstate import Observation, StationRef, ToolState, WashCheck, apply
+
+RACK_R = StationRef("rack-red-1", StationKind.RACK, "red")
+RACK_R2 = StationRef("rack-red-2", StationKind.RACK, "red")
+SINK_R = StationRef("sink-red-1", StationKind.SINK, "red")
+SINK_W = StationRef("sink-white-1", StationKind.SINK, "white")
+ON, OUT, SINK, UNK = Location.ON_RACK, Location.OUT, Location.AT_SINK, Location.UNKNOWN
+
+
+def state(location, station=None, since=0, taken_at=None, washed=False, pending=()):
+    return ToolState("KN-R-01", "red", location, station, since, taken_at, washed, since, pending)
+
+
+# before, station, action, ts -> location, station, taken_at, washed, late, repair?, judge_return
+CASES = [
+    ("first seen on its rack", state(UNK), RACK_R, "placed", 10, ON, "rack-red-1", None, False, False, False, False),
+    ("first seen taken", state(UNK), RACK_R, "removed", 10, OUT, "rack-red-1", 10, False, False, False, False),
+    ("taken from its rack", state(ON, "rack-red-1", 5), RACK_R, "removed", 10, OUT, "rack-red-1", 10, False, False, False, False),
+    ("at its colour's sink", state(OUT, "rack-red-1", 10, 10), SINK_R, "placed", 20, SINK, "sink-red-1", 10, True, False, False, False),
+    ("left the sink, still washed", state(SINK, "sink-red-1", 20, 10, True), SINK_R, "removed", 30, OUT, "sink-red-1", 10, True, False, False, False),
+    ("returned after a wash", state(OUT, "sink-red-1", 30, 10, True), RACK_R, "placed", 40, ON, "rack-red-1", 10, True, False, False, True),
+    ("returned without a wash", state(OUT, "rack-red-1", 10, 10), RACK_R, "placed", 40, ON, "rack-red-1", 10, False, False, False, True),
+    ("at another colour's sink: no wash", state(OUT, "rack-red-1", 10, 10), SINK_W, "placed", 20, SINK, "sink-white-1", 10, False, False, False, False),
+    ("returned straight from the sink (missed removal)", state(SINK, "sink-red-1", 20, 10, True), RACK_R, "placed", 40, ON, "rack-red-1", 10, True, False, True, True),
+    ("placed twice: missed removal, not judged", state(ON, "rack-red-1", 5), RACK_R2, "placed", 40, ON, "rack-red-2", None, False, False, True, False),
+    ("removed from a rack it was not on", state(ON, "rack-red-1", 5), RACK_R2, "removed", 40, OUT, "rack-red-2", 40, False, False, True, False),
+    ("seen at the sink while on the rack: missed taking", state(ON, "rack-red-1", 5), SINK_R, "placed", 40, SINK, "sink-red-1", 40, True, False, True, False),
+    ("left a sink it was not seen at", state(OUT, "rack-red-1", 10, 10), SINK_R, "removed", 40, OUT, "sink-red-1", 10, True, False, True, False),
+    ("late event does not move the tool", state(ON, "rack-red-1", 100, 50, True), RACK_R, "removed", 60, ON, "rack-red-1", 50, True, True, False, False),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_transitions(case):
+    _, before, station, action, ts, location, where, taken_at, washed, late, repaired, judged = case
+    step = apply(before, Observation(station, action, ts))
+    after = step.after
+    assert (after.location, after.station, after.taken_at, after.washed) == (location, where, taken_at, washed)
+    assert step.late is late
+    assert (step.repair is not None) is repaired
+    assert step.judge_return is judged
+    assert after.last_seen == max(before.last_seen, ts)
+
+
+def test_late_wash_inside_a_pending_check_resolves_it():
+    before = state(ON, "rack-red-1", 100, 10, False, pending=(WashCheck(10, 100, "rack-red-1"),))
+    step = apply(before, Observation(SINK_R, "placed", 50))
+    assert step.late and step.washed_now
+    assert step.after.pending == ()
+
+
+def test_late_wash_outside_the_interval_keeps_the_check():
+    check = WashCheck(10, 100, "rack-red-1")
+    before = state(ON, "rack-red-1", 200, 10, False, pending=(check,))
+    assert apply(before, Observation(SINK_R, "placed", 150)).after.pending == (check,)
+
+
+def test_late_wash_at_another_colour_does_not_count():
+    before = state(ON, "rack-red-1", 100, 10, False, pending=(WashCheck(10, 100, "rack-red-1"),))
+    assert apply(before, Observation(SINK_W, "placed", 50)).after.pending
