@@ -1,0 +1,188 @@
+"""The station: reader -> presence -> flash buffer -> MQTT, with feedback and
+a watchdog fed only by a healthy pass of the main loop.
+
+    station = Station(board, cfg)   # cfg from config.load(); board: see board.py
+    station.start()
+    station.run()                   # or station.step() from your own loop
+
+Every pass is bounded: the reader poll by the chip timer, the network by the
+socket timeouts (config: timing.socket_timeout_ms < watchdog_ms / 3).
+"""
+
+from . import VERSION, protocol, ntag
+from .buffer import Buffer
+from .feedback import Feedback
+from .link import Link
+from .presence import Presence, SEEN
+from .readers import make_reader, ReaderError
+
+LOOP_MS = 50
+PROVISION_WINDOW_MS = 60000
+
+
+class Station:
+    def __init__(self, board, cfg):
+        self.board = board
+        self.cfg = cfg
+        self.clock = clock = board.clock
+        t = cfg["timing"]
+        self.poll_ms = t["poll_ms"]
+        self.boot = "%08x" % (board.random32() & 0xFFFFFFFF)
+        self.seq = 0
+        self.started = clock.ticks_ms()
+        self.reset_cause = board.reset_cause()
+        spi, cs, rst = board.reader_bus(cfg)
+        self.reader = make_reader(cfg, spi, cs, rst, clock)
+        self.presence = Presence(t["absent_misses"], t["absent_ms"])
+        boot_bytes = bytes(int(self.boot[i:i + 2], 16) for i in range(0, 8, 2))
+        self.buffer = Buffer(board.fs_root.rstrip("/") + "/buf", boot_bytes,
+                             cfg["buffer"]["max_bytes"], cfg["buffer"]["segment_bytes"])
+        p = cfg["pins"]
+        self.feedback = Feedback(board.pin(p["led_red"]), board.pin(p["led_green"]),
+                                 board.pin(p["buzzer"]), clock)
+        self.link = Link(cfg, board, self.buffer, self.boot, self.command, self.health)
+        self.labels = {}  # uid -> label read when the tag arrived
+        self.provision_req = None  # (tool, kind, color, armed tick)
+        self.provision_result = None
+        self.last_poll = clock.ticks_ms() - self.poll_ms
+        self.reader_bad_since = None
+        self.last_ntp = None
+        self.wdt = None
+        self.passes = 0
+        self.events = []  # (action, uid) of this boot, for the host's display; capped
+        self.on_event = None
+
+    # start-up
+
+    def start(self):
+        if not self.reader.init():
+            self.reader.recover()
+        self.feedback.play("clear")
+        self.wdt = self.board.watchdog(self.cfg["timing"]["watchdog_ms"])
+
+    # commands from the gateway
+
+    def command(self, cmd):
+        name = cmd.get("cmd")
+        if name == "feedback":
+            self.feedback.play(cmd.get("pattern"))
+        elif name == "provision":
+            self.provision(cmd.get("tool") or "", cmd.get("kind") or "", cmd.get("color") or "")
+        elif name == "status":
+            self.link.status_due = True
+
+    def provision(self, tool, kind="", color=""):
+        """Arm provisioning: the next tag seen within a minute gets this label."""
+        self.provision_req = (tool, kind, color, self.clock.ticks_ms())
+        self.provision_result = None
+
+    def _provision(self, uid):
+        tool, kind, color, _ = self.provision_req
+        self.provision_req = None
+        try:
+            got = ntag.write_label(self.reader, tool, kind, color)
+            self.labels[uid] = got
+            self.provision_result = {"tag": uid, "tool": tool, "ok": True}
+        except (ReaderError, ValueError) as exc:
+            self.provision_result = {"tag": uid, "tool": tool, "ok": False, "error": str(exc)[:60]}
+        self.link.status_due = True
+
+    # the reader
+
+    def poll_reader(self):
+        now = self.clock.ticks_ms()
+        kind, uid = self.reader.poll()
+        if self.provision_req is not None:
+            if kind == SEEN:
+                self._provision(uid)
+            elif self.clock.since(self.provision_req[3]) > PROVISION_WINDOW_MS:
+                self.provision_req = None
+                self.provision_result = {"ok": False, "error": "no tag"}
+        for action, tag in self.presence.update(now, kind, uid, self.clock.ticks_diff):
+            if action == "placed" and tag not in self.labels:
+                self.labels[tag] = self._read_label()
+            label = self.labels.get(tag)
+            if action == "removed":
+                self.labels.pop(tag, None)
+            self.record(action, tag, label, now)
+
+    def _read_label(self):
+        try:
+            return ntag.read_label(self.reader)
+        except ReaderError:
+            return None  # the event goes without it; the UID is what counts
+
+    def record(self, action, tag, label=None, tick=None):
+        if tick is None:
+            tick = self.clock.ticks_ms()
+        ts = self.clock.epoch_at(tick)
+        self.buffer.append(self.seq, ts, tag, action, label, None if ts else tick)
+        self.seq += 1
+        self.events.append((action, tag))
+        if len(self.events) > 32:
+            self.events.pop(0)
+        if self.on_event is not None:
+            self.on_event(action, tag, label)
+
+    # health
+
+    def health(self):
+        h = {
+            "fw": VERSION,
+            "boot": self.boot,
+            "uptime_s": self.clock.since(self.started) // 1000,
+            "heap_free": self.board.free_heap(),
+            "rssi": self.board.rssi(),
+            "reader_ok": self.reader.healthy,
+            "reader": self.reader.health(),
+            "buffer_depth": self.buffer.depth,
+            "buffer_dropped": self.buffer.drops,
+            "reset_cause": self.reset_cause,
+            "clock_synced": self.clock.synced,
+        }
+        if self.provision_result is not None:
+            h["provision"] = self.provision_result
+        return h
+
+    def healthy(self):
+        """False when the reader has been failing long enough that a reset is the cure."""
+        if self.reader.healthy:
+            self.reader_bad_since = None
+            return True
+        if self.reader_bad_since is None:
+            self.reader_bad_since = self.clock.ticks_ms()
+        return self.clock.since(self.reader_bad_since) < self.cfg["timing"]["reader_dead_reset_s"] * 1000
+
+    def _ntp(self):
+        every = self.cfg["timing"]["ntp_every_s"] * 1000
+        if self.last_ntp is not None and self.clock.since(self.last_ntp) < (every if self.clock.synced else 30000):
+            return
+        if not self.board.wifi_connected():
+            return
+        self.last_ntp = self.clock.ticks_ms()
+        ms = self.board.ntp_ms(self.cfg["ntp_host"], self.cfg["timing"]["socket_timeout_ms"])
+        if ms:
+            self.clock.set_epoch_ms(ms)
+
+    # the main loop
+
+    def step(self):
+        """One pass. Returns True if it was healthy (and the watchdog was fed)."""
+        if self.clock.since(self.last_poll) >= self.poll_ms:
+            self.last_poll = self.clock.ticks_ms()
+            self.poll_reader()
+        self._ntp()
+        self.link.step()
+        self.feedback.step()
+        self.passes += 1
+        ok = self.healthy()
+        if ok and self.wdt is not None:
+            self.wdt.feed()
+        return ok
+
+    def run(self, passes=None):
+        while passes is None or passes > 0:
+            self.step()
+            self.clock.sleep_ms(LOOP_MS)
+            if passes is not None:
+                passes -= 1

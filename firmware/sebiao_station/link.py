@@ -1,0 +1,139 @@
+"""Wi-Fi + MQTT session for the main loop: one bounded step per pass.
+
+Every event is taken from the flash buffer, oldest first, published QoS 1 and
+acknowledged in the buffer only after its PUBACK. One event is in flight at a
+time, at most `replay_per_s` a second. No PUBACK within `puback_timeout_ms`,
+a failed ping or any socket error drops the connection; reconnection follows
+a capped exponential backoff with jitter, and the unacknowledged event is sent
+again (DUP) - the gateway ignores repeats of the same (boot, seq).
+"""
+
+from . import protocol
+from .mqtt import MQTTClient, MQTTError
+
+
+class Link:
+    def __init__(self, cfg, board, buffer, boot, on_command, health):
+        self.cfg = cfg
+        self.board = board
+        self.clock = board.clock
+        self.buffer = buffer
+        self.boot = boot
+        self.on_command = on_command
+        self.health = health
+        b = cfg["broker"]
+        t = cfg["timing"]
+        ws, st = cfg["workshop"], cfg["station"]
+        self.t_event = protocol.topic(ws, st, "event")
+        self.t_status = protocol.topic(ws, st, "status")
+        self.t_cmd = protocol.topic(ws, st, "cmd")
+        self.client = MQTTClient(b["client_id"], board.connect_tcp, self.clock, b["host"], b["port"],
+                                 b["username"], b["password"], b["keepalive_s"], t["socket_timeout_ms"])
+        self.client.set_last_will(self.t_status, protocol.WILL, True, 1)
+        self.client.set_callback(self._message)
+        self.puback_ms = t["puback_timeout_ms"]
+        self.gap_ms = 1000 // t["replay_per_s"]
+        self.heartbeat_ms = t["heartbeat_s"] * 1000
+        self.backoff_min = t["backoff_min_ms"]
+        self.backoff_max = t["backoff_max_ms"]
+        self.backoff = 0
+        self.next_try = self.clock.ticks_ms()
+        self.wifi_started = False
+        self.inflight = None  # (pid, record, sent tick)
+        self.resend = False
+        self.last_pub = self.clock.ticks_ms() - self.gap_ms
+        self.last_status = 0
+        self.status_due = True
+        self.stats = {"connects": 0, "disconnects": 0, "published": 0, "resent": 0}
+        self.last_error = ""
+
+    @property
+    def up(self):
+        return self.client.connected
+
+    def _message(self, topic, msg):
+        if topic == self.t_cmd:
+            cmd = protocol.decode_command(msg)
+            if cmd is not None:
+                self.on_command(cmd)
+
+    def _down(self, why):
+        self.last_error = why
+        if self.client.connected:
+            self.stats["disconnects"] += 1
+        self.client.close()
+        if self.inflight is not None:
+            self.resend = True
+            self.inflight = None
+        self._schedule_retry()
+
+    def _schedule_retry(self):
+        if self.backoff == 0:
+            self.backoff = self.backoff_min
+        else:
+            self.backoff = min(self.backoff * 2, self.backoff_max)
+        jitter = self.board.random32() % (self.backoff // 4 + 1)
+        self.next_try = self.clock.ticks_ms() + self.backoff + jitter
+
+    def _connect(self):
+        if not self.board.wifi_connected():
+            if not self.wifi_started:
+                self.board.wifi_connect(self.cfg["wifi"]["ssid"], self.cfg["wifi"]["password"])
+                self.wifi_started = True
+            return
+        if self.clock.ticks_diff(self.clock.ticks_ms(), self.next_try) < 0:
+            return
+        try:
+            self.client.connect(clean_session=True)
+            self.client.subscribe(self.t_cmd, 1)
+            self.stats["connects"] += 1
+            self.backoff = 0
+            self.status_due = True
+        except MQTTError as exc:
+            self._down(str(exc))
+
+    def send_status(self):
+        self.client.publish(self.t_status, protocol.status_payload(True, self.health()), True, 0)
+        self.last_status = self.clock.ticks_ms()
+        self.status_due = False
+
+    def step(self):
+        """One bounded pass: connect if due, read what came in, publish the next event."""
+        if not self.client.connected:
+            self._connect()
+            if not self.client.connected:
+                return
+        try:
+            self.client.check_msg(0)
+            if self.client.keepalive_due():
+                raise MQTTError("no PINGRESP")
+            if self.inflight is not None and self.inflight[0] in self.client.acked:
+                self.buffer.ack()
+                self.inflight = None
+                self.stats["published"] += 1
+            self.client.acked = []
+            if self.inflight is not None and self.clock.since(self.inflight[2]) > self.puback_ms:
+                raise MQTTError("no PUBACK in %d ms" % self.puback_ms)
+            if self.status_due or self.clock.since(self.last_status) >= self.heartbeat_ms:
+                self.send_status()
+            if self.inflight is None and self.clock.since(self.last_pub) >= self.gap_ms:
+                self._publish_next()
+        except MQTTError as exc:
+            self._down(str(exc))
+
+    def _publish_next(self):
+        rec = self.buffer.peek()
+        if rec is None:
+            return
+        ts = rec["ts"]
+        if not ts and rec["ticks"] is not None and rec["boot"] == self.boot:
+            ts = self.clock.epoch_at(rec["ticks"])  # 0 while the clock is still not set
+        payload = protocol.event_payload(rec["boot"], rec["seq"], ts, rec["tag"], rec["action"], rec["label"])
+        dup = self.resend
+        pid = self.client.publish(self.t_event, payload, False, 1, dup=dup)
+        if dup:
+            self.stats["resent"] += 1
+        self.resend = False
+        now = self.clock.ticks_ms()
+        self.inflight = (pid, rec, now)
+        self.last_pub = now
