@@ -1,0 +1,129 @@
+"""The real gateway as a separate process (``sebiao gateway``), for end-to-end tests and benchmarks.
+
+A subprocess, so tests can kill it with SIGKILL mid-stream and start it again
+on the same data dir, exactly as a power cut would.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from servers import ROOT, free_port
+
+EXAMPLE = ROOT / "examples" / "workshop.yaml"
+TOKEN = "test-token-0123456789"
+
+
+def write_config(path: Path, broker: Any = None, **sections: Any) -> Path:
+    """The example workshop with the broker's gateway account and any sections merged in."""
+    data = yaml.safe_load(EXAMPLE.read_text("utf-8"))
+    data["http"] = {"token": TOKEN}
+    if broker is not None:
+        gw = broker.credentials.gateway
+        data["broker"] = {"url": broker.url, "username": gw.username, "password": gw.password}
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **copy.deepcopy(value)}
+        else:
+            data[key] = copy.deepcopy(value)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+class GatewayProcess:
+    def __init__(self, config: Path, data_dir: Path, http_port: int | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.http_port = http_port or free_port()
+        self.extra_args = extra_args
+        self.proc: subprocess.Popen | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-gateway.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, timeout: float = 20.0) -> "GatewayProcess":
+        log = open(self.log_path, "ab")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge_gateway.cli", "gateway", "--config", str(self.config),
+             "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.http_port}", *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+        log.close()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the gateway exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            try:
+                health = httpx.get(self.base + "/healthz", timeout=1).json()
+                if health.get("broker") == "connected":
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"the gateway was not ready within {timeout} s:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill9(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        return self.proc.returncode if self.proc else 0
+
+    # -- HTTP helpers ---------------------------------------------------------
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(self.base + path, timeout=10, **kwargs)
+
+    def post(self, path: str, body: Any = None, token: str | None = TOKEN, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(self.base + path, json=body, headers=headers, timeout=10, **kwargs)
+
+    def metric(self, name: str, labels: str = "") -> float:
+        """The value of one sample in /metrics (0 when absent)."""
+        prefix = name + (f"{{{labels}}}" if labels else "")
+        for line in self.get("/metrics").text.splitlines():
+            if line.startswith(prefix + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise TimeoutError(f"{what} not reached within {timeout} s:\n{self.log()[-2000:]}")
+
+    def __enter__(self) -> "GatewayProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
