@@ -309,12 +309,13 @@ class TestBoard(Board):
         return self._rand
 
 
-def station_config(**timing):
+def station_config(reader="mfrc522", **timing):
     from sebiao_station import config
     t = {"poll_ms": 200, "heartbeat_s": 60}
     for k in timing:
         t[k] = timing[k]
     return config.validate({"workshop": "ws-demo", "station": "rack-red-1", "timing": t,
+                            "reader": {"type": reader},
                             "broker": {"host": "broker.local", "keepalive_s": 60}})
 
 

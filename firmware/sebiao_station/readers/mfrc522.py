@@ -311,12 +311,15 @@ class MFRC522:
             return NOISE, None
         if status == RFERR or (status == OK and len(atqa) != 2):
             self.stats["rf_errors"] += 1
+            self._active = True
             return NOISE, None
+        # Something answered: whatever happens next, put it to rest before the next
+        # WUPA (HLTA sends READY tags to IDLE and ACTIVE ones to HALT; WUPA wakes both).
+        self._active = True
         # COLLISION on ATQA: several tags answered; anticollision picks one
         status, uid, sak = self.select()
         if status == OK:
             self.faults = 0
-            self._active = True
             self.uid = uid
             self.sak = sak
             return SEEN, "".join("%02X" % b for b in uid)

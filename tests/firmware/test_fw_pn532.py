@@ -1,0 +1,68 @@
+import fwsupport  # noqa: F401
+from sebiao_sim.pn532_sim import PN532Sim
+from sebiao_sim.iso14443 import Card
+from sebiao_station.readers.pn532 import PN532, frame, unframe
+from sebiao_station.readers import ReaderError
+from sebiao_station.presence import SEEN, MISS, NOISE
+from sebiao_station import ntag
+
+
+def rig():
+    sim = PN532Sim()
+    spi, cs, rst = sim.bus()
+    r = PN532(spi, cs, rst)
+    assert r.init() and r.version == 0x32
+    return sim, r
+
+
+def test_frames_and_checksums():
+    assert frame(b"\xd4\x02") == b"\x00\x00\xff\x02\xfe\xd4\x02\x2a\x00"
+    assert unframe(frame(b"\xd5\x03\x32\x01")) == b"\xd5\x03\x32\x01"
+    for bad in (b"\x00\x00\xff\x02\xfd\xd4\x02\x2a\x00", b"\x00\x00\xff\x02\xfe\xd4\x02\x2b\x00", b"\x00\x00"):
+        try:
+            unframe(bad)
+        except ReaderError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_presence_uids_and_collisions():
+    for uids in (("5A3C9E01",), ("04A224E2C65E80",), ("0102030405060708090A",),
+                 ("04A224E2C65E80", "04A224E2C75E81")):
+        sim, r = rig()
+        assert r.poll() == (MISS, None)
+        for u in uids:
+            sim.field.place(Card(u))
+        first = r.poll()
+        assert first[0] == SEEN and first[1] in uids
+        assert r.poll() == first  # field off/on between polls: the tag answers again
+
+
+def test_label_through_in_data_exchange():
+    sim, r = rig()
+    sim.field.place(Card("04A224E2C65E80"))
+    assert r.poll()[0] == SEEN
+    assert ntag.write_label(r, "CB-W-12", "cutting_board", "white")["tool"] == "CB-W-12"
+    assert r.poll()[0] == SEEN
+    assert ntag.read_label(r) == {"tool": "CB-W-12", "kind": "cutting_board", "color": "white"}
+
+
+def test_dead_chip_faults_then_hard_reset():
+    sim, r = rig()
+    sim.silent = True
+    assert [r.poll()[0] for _ in range(3)] == [NOISE, NOISE, NOISE]
+    assert r.stats["hard_resets"] == 1 and r.healthy
+    assert r.poll() == (MISS, None)
+
+
+def test_noise_in_data_exchange_is_an_error():
+    sim, r = rig()
+    sim.field.place(Card("04A224E2C65E80"))
+    assert r.poll()[0] == SEEN
+    sim.field.noise = 1
+    try:
+        r.read4(4)
+    except ReaderError as exc:
+        assert "0x03" in str(exc)
+    else:
+        raise AssertionError("noisy read accepted")

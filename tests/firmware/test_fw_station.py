@@ -1,0 +1,179 @@
+import json
+
+import fwsupport
+from fwsupport import TestBoard, station_config, run_for
+from sebiao_sim.iso14443 import Card
+from sebiao_station.app import Station
+from sebiao_station import ntag
+
+TAG = "04A224E2C65E80"
+T_EVENT = "sebiao/ws-demo/rack-red-1/event"
+T_STATUS = "sebiao/ws-demo/rack-red-1/status"
+T_CMD = "sebiao/ws-demo/rack-red-1/cmd"
+
+
+def started(reader="mfrc522", **timing):
+    board = TestBoard(reader)
+    st = Station(board, station_config(reader, **timing))
+    st.start()
+    return board, st
+
+
+def test_connect_subscribe_will_and_retained_status():
+    board, st = started()
+    run_for(st, 500)
+    c = board.broker.connects[0]
+    assert c["client_id"] == "sebiao-ws-demo-rack-red-1" and c["keepalive"] == 60
+    assert c["will"] == (T_STATUS, b'{"v":1,"online":false}', True)
+    assert board.broker.subscriptions == [(T_CMD, 1)]
+    status = json.loads(board.broker.retained[T_STATUS])
+    assert status["online"] is True and status["reader_ok"] is True
+    assert status["reset_cause"] == "power_on" and status["buffer_depth"] == 0
+
+
+def test_place_and_remove_make_protocol_events():
+    for reader in ("mfrc522", "pn532"):
+        board, st = started(reader)
+        board.ntp = 1764142800000
+        card = board.field.place(Card(TAG))
+        run_for(st, 1000)
+        board.field.remove(card)
+        run_for(st, 2000)
+        ev = board.broker.events()
+        assert [(e["action"], e["tag"], e["seq"]) for e in ev] == [("placed", TAG, 0), ("removed", TAG, 1)], ev
+        assert ev[0]["boot"] == st.boot and len(st.boot) == 8
+        # the first poll came before NTP answered: its time is back-filled from ticks
+        assert ev[0]["ts"] > 1764142800000 - 1000 and ev[1]["ts"] - ev[0]["ts"] >= 1000
+        pubs = [p for p in board.broker.published if p["topic"] == T_EVENT]
+        assert all(p["qos"] == 1 and not p["retain"] for p in pubs)
+        assert st.buffer.depth == 0
+
+
+def test_label_is_reported_with_the_uid():
+    board, st = started()
+    card = Card(TAG)
+    board.field.place(card)
+    run_for(st, 300)
+    ntag.write_label(st.reader, "KN-R-01", "knife", "red")
+    board.field.remove(card)
+    run_for(st, 2000)
+    board.field.place(card)
+    run_for(st, 1000)
+    last = board.broker.events()[-1]
+    assert last["action"] == "placed" and last["label"] == {"tool": "KN-R-01", "kind": "knife", "color": "red"}
+
+
+def test_events_survive_a_broker_outage_in_order():
+    board, st = started(backoff_min_ms=500, backoff_max_ms=4000)
+    run_for(st, 500)
+    board.broker.go_down()
+    cards = [Card("04A224E2C65E%02X" % i) for i in range(5)]
+    for c in cards:
+        board.field.place(c)
+        run_for(st, 600)
+        board.field.remove(c)
+        run_for(st, 1500)
+    assert st.buffer.depth == 10 and not board.broker.events()
+    board.broker.up = True
+    run_for(st, 10000)
+    ev = board.broker.events()
+    assert [e["seq"] for e in ev] == list(range(10))
+    assert st.buffer.depth == 0
+    # replay at the limited rate (10/s by default)
+    at = [p["at"] for p in board.broker.published if p["topic"] == T_EVENT]
+    assert all(b - a >= 100 for a, b in zip(at, at[1:]))
+
+
+def test_missing_puback_means_reconnect_and_resend_with_dup():
+    board, st = started(puback_timeout_ms=1000, backoff_min_ms=200)
+    run_for(st, 300)
+    board.broker.ack_publish = False
+    board.field.place(Card(TAG))
+    run_for(st, 1500)
+    board.broker.ack_publish = True
+    run_for(st, 3000)
+    pubs = [p for p in board.broker.published if p["topic"] == T_EVENT]
+    assert len(pubs) >= 2 and not pubs[0]["dup"] and all(p["dup"] for p in pubs[1:])
+    assert all(p["payload"] == pubs[0]["payload"] for p in pubs)
+    assert len(board.broker.connects) == len(pubs) and st.buffer.depth == 0
+
+
+def test_backoff_is_exponential_and_capped():
+    board, st = started(backoff_min_ms=1000, backoff_max_ms=8000)
+    board.broker.up = False
+    tries = []
+    real = board.broker.connect_tcp
+
+    def counting(host, port, timeout_ms):
+        tries.append(board.clock.ticks_ms())
+        return real(host, port, timeout_ms)
+    board.broker.connect_tcp = counting
+    run_for(st, 60000)
+    gaps = [b - a for a, b in zip(tries, tries[1:])]
+    assert 1000 <= gaps[0] < 1400 and 2000 <= gaps[1] < 2700 and 4000 <= gaps[2] < 5300
+    assert all(8000 <= g < 10100 for g in gaps[3:]), gaps
+
+
+def test_pings_at_half_keepalive_and_dead_broker_detected():
+    board, st = started()
+    run_for(st, 61000)
+    assert board.broker.pings == 2  # at 30 s and 60 s of silence (keepalive 60 s)
+    board.broker.answer_ping = False
+    run_for(st, 40000)
+    assert len(board.broker.connects) >= 2  # no PINGRESP: dropped and reconnected
+
+
+def test_feedback_commands_drive_the_pins():
+    board, st = started()
+    run_for(st, 300)
+    red, green, buzzer = (board.pins[n] for n in (25, 26, 27))
+    assert green.value() == 1 and red.value() == 0
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"misuse","alarm":"a-1"}', qos=1)
+    run_for(st, 1000)
+    assert red.value() == 1 and green.value() == 0 and buzzer.value() == 0
+    assert buzzer.history.count(1) == 3  # three beeps
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"clear"}')
+    run_for(st, 200)
+    assert red.value() == 0 and green.value() == 1
+
+
+def test_provisioning_writes_a_label_and_reports_it():
+    board, st = started()
+    run_for(st, 300)
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"provision","tool":"SC-B-03","kind":"scissors","color":"blue"}')
+    run_for(st, 300)
+    card = board.field.place(Card(TAG))
+    run_for(st, 1000)
+    assert st.provision_result == {"tag": TAG, "tool": "SC-B-03", "ok": True}
+    status = json.loads(board.broker.retained[T_STATUS])
+    assert status["provision"]["ok"] is True
+    assert board.broker.events()[0]["label"]["tool"] == "SC-B-03"
+    assert bytes(card.memory[16:20])[0] == 0x03
+
+
+def test_watchdog_is_fed_only_while_healthy():
+    board, st = started(reader_dead_reset_s=10)
+    run_for(st, 1000)
+    fed = board.fed
+    assert fed >= 19
+    board.chip.wedged = True
+    st.reader.rst = None  # and no RST line to pull
+    run_for(st, 9000)
+    assert board.fed > fed  # still within reader_dead_reset_s
+    run_for(st, 3000)
+    stuck = board.fed
+    run_for(st, 5000)
+    assert board.fed == stuck  # starved: the watchdog will reset the board
+
+
+def test_unsynced_clock_sends_zero_or_backfilled_time():
+    board, st = started()
+    board.broker.go_down()
+    board.field.place(Card(TAG))
+    run_for(st, 1000)
+    board.ntp = 1764142800000  # NTP answers later in the same boot
+    st.last_ntp = None
+    board.broker.up = True
+    run_for(st, 5000)
+    ev = board.broker.events()
+    assert ev and 1764142800000 - 5000 < ev[0]["ts"] < 1764142800000
