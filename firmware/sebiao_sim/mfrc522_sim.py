@@ -37,7 +37,7 @@ class MFRC522Sim:
         self.field = field if field is not None else Field()
         self.version = version
         self.regs = bytearray(64)
-        self.fifo = bytearray()
+        self.fifo = []
         self.now_us = 0
         self.timer_deadline = None
         self.powered = True
@@ -53,7 +53,7 @@ class MFRC522Sim:
         for i in range(64):
             self.regs[i] = RESET_VALUES.get(i, 0)
         self.regs[VERSION] = self.version
-        self.fifo = bytearray()
+        self.fifo = []
         self.timer_deadline = None
         self.field.set_on(False)
         self.resets += 1
@@ -118,7 +118,7 @@ class MFRC522Sim:
             return
         if reg == FIFOLEVEL:
             if value & 0x80:
-                self.fifo = bytearray()
+                self.fifo = []
                 self.regs[ERROR] &= ~0x10 & 0xFF
             return
         if reg in (COMIRQ, DIVIRQ):
@@ -145,7 +145,7 @@ class MFRC522Sim:
             self._reset()
         elif cmd == CALCCRC:
             c = crc_a(self.fifo, CRC_PRESETS[self.regs[MODE] & 0x03])
-            self.fifo = bytearray()
+            self.fifo = []
             self.regs[CRCL] = c & 0xFF
             self.regs[CRCH] = c >> 8
             self.regs[DIVIRQ] |= 0x04  # CRCIRq
@@ -160,7 +160,7 @@ class MFRC522Sim:
     def _transceive(self):
         self.transceives += 1
         data = bytes(self.fifo)
-        self.fifo = bytearray()
+        self.fifo = []
         framing = self.regs[BITFRAMING]
         tx_last = framing & 0x07
         rx_align = (framing >> 4) & 0x07
@@ -197,7 +197,7 @@ class MFRC522Sim:
             if crc_a(out[:-2]) != (out[-2] | out[-1] << 8):
                 err |= 0x04
             out = out[:-2]
-        self.fifo = bytearray(out[:64])
+        self.fifo = list(out[:64])
         self.regs[CONTROL] = (self.regs[CONTROL] & 0xF8) | (len(bits) % 8)
         self.regs[ERROR] = err
         self.regs[COMIRQ] |= 0x20 | (0x02 if err else 0)  # RxIRq, ErrIRq
