@@ -76,12 +76,13 @@ class Link:
         self.next_try = self.clock.ticks_ms() + self.backoff + jitter
 
     def _connect(self):
-        if not self.board.wifi_connected():
-            if not self.wifi_started:
-                self.board.wifi_connect(self.cfg["wifi"]["ssid"], self.cfg["wifi"]["password"])
-                self.wifi_started = True
-            return
         if self.clock.ticks_diff(self.clock.ticks_ms(), self.next_try) < 0:
+            return
+        if not self.board.wifi_connected():
+            # (re)start joining, then give it a backoff period before asking again
+            self.board.wifi_connect(self.cfg["wifi"]["ssid"], self.cfg["wifi"]["password"])
+            self.wifi_started = True
+            self._schedule_retry()
             return
         try:
             self.client.connect(clean_session=True)

@@ -1,7 +1,7 @@
 // Runs firmware test modules (or the figures benchmark) under real MicroPython:
 // the WebAssembly port from npm, in Node. The repository's firmware/, the test
 // modules and the shared vectors are copied into the VM's filesystem under
-// /repo; fake `machine`, `network` and `socket` modules come from ./fakes.
+// /repo; the tests inject fake `machine`, `network` and `socket` modules (fake_*.py).
 //
 //   node run.mjs [test_fw_x ...]      run test modules (default: every test_fw_*.py)
 //   node run.mjs --bench              print the firmware figures as JSON
@@ -51,7 +51,6 @@ function copyTree(hostDir, vmDir, accept) {
 copyTree(path.join(repo, "firmware"), "/repo/firmware", (n) => n.endsWith(".py") || n.endsWith(".json"));
 copyTree(path.join(repo, "tests", "firmware"), "/repo/tests/firmware", (n) => n.endsWith(".py"));
 copyTree(path.join(repo, "tests", "vectors"), "/repo/tests/vectors", (n) => n.endsWith(".json"));
-copyTree(path.join(here, "fakes"), "/fakes", (n) => n.endsWith(".py"));
 mkdirs("/tmp");
 
 let modules = args.filter((a) => !a.startsWith("--"));
@@ -62,7 +61,7 @@ if (!bench && modules.length === 0) {
 
 const prelude = `
 import sys
-sys.path.insert(0, "/fakes")
+
 sys.path.insert(0, "/repo/firmware")
 sys.path.insert(0, "/repo/tests/firmware")
 `;

@@ -1,0 +1,80 @@
+"""The real ESP32 board module, run against fake machine/network/socket modules."""
+
+import sys
+
+import fwsupport
+import fake_machine
+import fake_network
+import fake_socket
+from sebiao_station import sntp
+
+NAMES = ("machine", "network", "socket")
+
+
+def _import_board():
+    saved = {}
+    for n in NAMES:
+        saved[n] = sys.modules.get(n)
+    sys.modules["machine"] = fake_machine
+    sys.modules["network"] = fake_network
+    sys.modules["socket"] = fake_socket
+    sys.modules.pop("sebiao_station.esp32_board", None)
+    try:
+        from sebiao_station import esp32_board
+        return esp32_board
+    finally:
+        for n in NAMES:
+            if saved[n] is None:
+                sys.modules.pop(n, None)
+            else:
+                sys.modules[n] = saved[n]
+
+
+def _ntp_reply(unix_s, frac=0):
+    pkt = bytearray(48)
+    pkt[0] = 0x24  # version 4, mode 4 (server)
+    pkt[1] = 2  # stratum
+    pkt[40:44] = (unix_s + sntp.NTP_TO_UNIX_S).to_bytes(4, "big")
+    pkt[44:48] = frac.to_bytes(4, "big")
+    return bytes(pkt)
+
+
+def test_sntp_parse():
+    assert sntp.parse(_ntp_reply(1764142800, 1 << 31)) == 1764142800500
+    kod = bytearray(_ntp_reply(1764142800))
+    kod[1] = 0
+    assert sntp.parse(bytes(kod)) == 0
+    assert sntp.parse(b"\x1c" + bytes(10)) == 0
+
+
+def test_board_wires_the_default_pins_and_runs_the_station():
+    mod = _import_board()
+    from sebiao_station.app import Station
+    clock = fwsupport.FakeClock(1000)
+    broker = fwsupport.FakeBroker(clock)
+    fake_socket.BROKER[0] = broker
+    fake_socket.NTP_REPLY[0] = _ntp_reply(1764142800)
+    fake_network.STATE["connected"] = False
+    del fake_machine.LOG[:]
+    board = mod.Esp32Board()
+    board.clock = clock
+    board.fs_root = fwsupport.tempdir()
+    if not fwsupport.MICROPYTHON:
+        board.free_heap = lambda: 81234  # CPython's gc has no mem_free
+    cfg = fwsupport.station_config()
+    st = Station(board, cfg)
+    st.start()
+    assert ("spi", 2, 1000000, 18, 23, 19) in fake_machine.LOG
+    pins = [e[1] for e in fake_machine.LOG if e[0] == "pin"]
+    for n in (5, 22, 25, 26, 27):
+        assert n in pins
+    assert ("wdt", 30000) in fake_machine.LOG
+    assert st.reset_cause == "watchdog"
+    fwsupport.run_for(st, 500)
+    assert fake_network.STATE["joins"] and not broker.connects  # joining Wi-Fi first
+    fake_network.STATE["connected"] = True
+    fwsupport.run_for(st, 3000)
+    assert broker.connects and st.clock.epoch_ms() >= 1764142800000
+    assert '"rssi":-61' in broker.retained["sebiao/ws-demo/rack-red-1/status"].decode()
+    assert st.wdt.fed > 10
+    fwsupport.rmtree(board.fs_root)
