@@ -104,7 +104,7 @@ class PN532Sim:
         atqa = from_bits(answer)
         uid = bytearray()
         for level in range(3):
-            known = []
+            known = []  # type: list
             while True:
                 n = len(known)
                 nvb = ((2 + n // 8) << 4) | (n % 8)

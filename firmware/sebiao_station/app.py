@@ -16,6 +16,11 @@ from .link import Link
 from .presence import Presence, SEEN
 from .readers import make_reader, ReaderError
 
+try:
+    from typing import Any  # noqa: F401  (type comments only; MicroPython has no typing)
+except ImportError:
+    pass
+
 LOOP_MS = 50
 PROVISION_WINDOW_MS = 60000
 
@@ -42,7 +47,7 @@ class Station:
                                  board.pin(p["buzzer"]), clock)
         self.link = Link(cfg, board, self.buffer, self.boot, self.command, self.health)
         self.labels = {}  # uid -> label read when the tag arrived
-        self.provision_req = None  # (tool, kind, color, armed tick)
+        self.provision_req = None  # type: Any  # (tool, kind, color, armed tick)
         self.provision_result = None
         self.last_poll = clock.ticks_ms() - self.poll_ms
         self.reader_bad_since = None
@@ -77,7 +82,8 @@ class Station:
         self.provision_result = None
 
     def _provision(self, uid):
-        tool, kind, color, _ = self.provision_req
+        req = self.provision_req
+        tool, kind, color = req[0], req[1], req[2]
         self.provision_req = None
         try:
             got = ntag.write_label(self.reader, tool, kind, color)

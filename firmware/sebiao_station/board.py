@@ -20,6 +20,12 @@
 """
 
 
+try:
+    from typing import Any  # noqa: F401  (type comments only; MicroPython has no typing)
+except ImportError:
+    pass
+
+
 class NoWatchdog:
     def feed(self):
         pass
@@ -29,7 +35,8 @@ class Board:
     """Defaults for what a host or test board may leave out."""
 
     fs_root = "."
-    clock = None
+    clock = None  # type: Any  # a clock.Clock, set by each board
+
 
     def wifi_connect(self, ssid, password):
         pass

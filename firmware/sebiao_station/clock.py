@@ -51,10 +51,12 @@ def system_clock():
     import time
     if hasattr(time, "ticks_ms"):
         return Clock(time.ticks_ms, time.ticks_diff, time.sleep_ms)
-    start = time.monotonic()
+    # CPython only (the MicroPython stubs rightly have no time.monotonic)
+    monotonic = getattr(time, "monotonic")
+    start = monotonic()
 
     def ticks_ms():
-        return int((time.monotonic() - start) * 1000)
+        return int((monotonic() - start) * 1000)
 
     def sleep_ms(ms):
         time.sleep(ms / 1000)

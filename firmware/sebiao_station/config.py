@@ -153,7 +153,7 @@ def validate(given):
     """The full config (defaults filled in) or ConfigError listing every problem."""
     if not isinstance(given, dict):
         raise ConfigError("the config must be a JSON object")
-    errors = []
+    errors = []  # type: list
     cfg = _merge(DEFAULTS, given, "", errors)
     if not errors:
         if cfg["schema"] != SCHEMA:

@@ -100,8 +100,8 @@ def main(path="config.json"):
     try:
         cfg = config.load(path)
     except config.ConfigError as exc:
-        print("sebiao: config error:", exc.args[0])
-        red = board.pin(config.DEFAULTS["pins"]["led_red"])
+        print("sebiao: config error:", str(exc))
+        red = board.pin(config.get(config.DEFAULTS, "pins.led_red"))
         while True:  # no watchdog yet: blink until someone fixes the file
             red.value(1 - red.value())
             board.clock.sleep_ms(250)

@@ -16,7 +16,7 @@ class Feedback:
     def __init__(self, red, green, buzzer, clock):
         self.pins = {"red": red, "green": green, "buzzer": buzzer}
         self.clock = clock
-        self.steps = ()
+        self.steps = ()  # type: tuple
         self.i = 0
         self.start = 0
         self.pattern = None
@@ -36,8 +36,8 @@ class Feedback:
     def step(self):
         elapsed = self.clock.since(self.start)
         while self.i < len(self.steps) and self.steps[self.i][0] <= elapsed:
-            _, pin, value = self.steps[self.i]
-            self.pins[pin].value(value)
+            step = self.steps[self.i]  # type: tuple
+            self.pins[step[1]].value(step[2])
             self.i += 1
 
     def busy(self):

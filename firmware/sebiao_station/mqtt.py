@@ -142,6 +142,8 @@ class MQTTClient:
 
     def _recv(self, wait_ms):
         """Read what is there (waiting at most wait_ms); False when nothing came."""
+        if self.sock is None:
+            raise MQTTError("not connected")
         self.sock.settimeout(wait_ms / 1000)
         try:
             data = self.sock.recv(512)
