@@ -1,0 +1,64 @@
+"""Shared fixtures: real brokers for tests (helpers in ``tests/servers.py``).
+
+``mosquitto`` / ``mosquitto_module`` are factories: each call starts a real
+Mosquitto with the files of ``broker_config.generate`` for a WorkshopConfig
+(default ``examples/workshop.yaml``) on a free loopback port::
+
+    def test_x(mosquitto):
+        broker = mosquitto()                      # or mosquitto(config)
+        with broker.client("gateway") as gw, broker.client("rack-red-1") as station:
+            ...
+        broker.stop(); broker.start()             # same port, same persistence
+
+    @pytest.fixture(scope="module")
+    def broker(mosquitto_module):                 # one broker for a whole module
+        return mosquitto_module()
+
+Every broker a factory started is killed at teardown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.embedded_broker import EmbeddedBroker
+from servers import MosquittoPool, MosquittoServer, example_config
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Callable[..., MosquittoServer]]:
+    pool = MosquittoPool(tmp_path / "mosquitto")
+    try:
+        yield pool.start
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="module")
+def mosquitto_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., MosquittoServer]]:
+    pool = MosquittoPool(tmp_path_factory.mktemp("mosquitto"))
+    try:
+        yield pool.start
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def embedded_broker(tmp_path: Path) -> Iterator[Callable[..., EmbeddedBroker]]:
+    """Factory: a started embedded (amqtt) broker on a free loopback port."""
+    started: list[EmbeddedBroker] = []
+
+    def start(config: WorkshopConfig | None = None, port: int = 0) -> EmbeddedBroker:
+        broker = EmbeddedBroker(config or example_config(), tmp_path / f"embedded-{len(started)}", port=port)
+        started.append(broker)
+        return broker.start()
+
+    try:
+        yield start
+    finally:
+        for broker in started:
+            broker.stop()
