@@ -44,6 +44,7 @@ class Link:
         self.last_pub = self.clock.ticks_ms() - self.gap_ms
         self.last_status = 0
         self.status_due = True
+        self.status_depth = None  # buffer depth in the last status sent
         self.stats = {"connects": 0, "disconnects": 0, "published": 0, "resent": 0}
         self.last_error = ""
 
@@ -94,7 +95,9 @@ class Link:
             self._down(str(exc))
 
     def send_status(self):
-        self.client.publish(self.t_status, protocol.status_payload(True, self.health()), True, 0)
+        health = self.health()
+        self.status_depth = health.get("buffer_depth")
+        self.client.publish(self.t_status, protocol.status_payload(True, health), True, 0)
         self.last_status = self.clock.ticks_ms()
         self.status_due = False
 
@@ -112,6 +115,8 @@ class Link:
                 self.buffer.ack()
                 self.inflight = None
                 self.stats["published"] += 1
+                if self.buffer.depth == 0 and self.status_depth:
+                    self.status_due = True  # the backlog is gone: say so now, not at the next heartbeat
             self.client.acked = []
             if self.inflight is not None and self.clock.since(self.inflight[2]) > self.puback_ms:
                 raise MQTTError("no PUBACK in %d ms" % self.puback_ms)

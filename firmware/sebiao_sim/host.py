@@ -1,0 +1,81 @@
+"""A Board for running the station on a host (CPython): real TCP sockets and
+clock, a directory as the flash, and a simulated reader whose field the caller
+drives (place/remove tags). `sebiao station` builds on this.
+
+    board = HostBoard("/tmp/st1", reader="mfrc522")
+    station = Station(board, config.load("station.json"))
+    station.start()
+    board.place("04A224E2C65E80")
+    while True:
+        station.step(); board.clock.sleep_ms(50)
+"""
+
+from sebiao_station.board import Board
+from sebiao_station.clock import system_clock
+from .bus import SimPin
+from .iso14443 import Card
+
+
+class HostBoard(Board):
+    def __init__(self, fs_root, reader="mfrc522", clock=None):
+        import os
+        self.clock = clock or system_clock()
+        self.fs_root = fs_root
+        try:
+            os.mkdir(fs_root)
+        except OSError:
+            pass
+        if reader == "pn532":
+            from .pn532_sim import PN532Sim
+            self.chip = PN532Sim()
+        else:
+            from .mfrc522_sim import MFRC522Sim
+            self.chip = MFRC522Sim()
+        self.field = self.chip.field
+        self.cards = {}
+        self.pins = {}
+
+    # the simulated reader's field
+
+    def place(self, uid, label=None):
+        """A tag enters the field (an NTAG213, optionally holding a smart label)."""
+        uid = uid.upper()
+        card = self.cards.get(uid)
+        if card is None:
+            card = Card(uid)
+            if label:
+                from sebiao_station import label as smart_label
+                data = smart_label.encode(label.get("tool", ""), label.get("kind", ""), label.get("color", ""))
+                card.memory[16:16 + len(data)] = data
+            self.cards[uid] = card
+        self.field.place(card)
+        return card
+
+    def remove(self, uid):
+        card = self.cards.get(uid.upper())
+        if card is not None:
+            self.field.remove(card)
+
+    # Board
+
+    def reader_bus(self, cfg):
+        return self.chip.bus()
+
+    def pin(self, number):
+        p = SimPin(value=0)
+        self.pins[number] = p
+        return p
+
+    def connect_tcp(self, host, port, timeout_ms):
+        import socket
+        s = socket.create_connection((host, port), timeout=timeout_ms / 1000)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return s
+
+    def ntp_ms(self, host, timeout_ms):
+        import time
+        return int(time.time() * 1000)  # the host keeps its own clock in sync
+
+    def random32(self):
+        import random
+        return random.SystemRandom().getrandbits(32)
