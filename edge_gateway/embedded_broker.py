@@ -77,6 +77,7 @@ class EmbeddedBroker:
     def start(self) -> "EmbeddedBroker":
         if self.running:
             raise BrokerError(f"the embedded broker already runs on {self.host}:{self.port}")
+        _quiet_libraries()
         self._check_port_free()
         self._credentials = ensure_credentials(self.config, self.directory)
         policy = AccessPolicy(password_hashes(self._credentials), workshop_acl(self.config, self._credentials))
@@ -167,6 +168,15 @@ class EmbeddedBroker:
                 f"config to use it. / 端口 {self.port} 已被占用")
         reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(exc)
         return BrokerError(f"the embedded MQTT broker cannot listen on {where}: {reason}")
+
+
+def _quiet_libraries() -> None:
+    # amqtt logs every connection and `transitions` every state change at INFO;
+    # leave them at WARNING (refusals and denials) unless the application chose a level.
+    for name in ("amqtt", "transitions"):
+        library = logging.getLogger(name)
+        if library.level == logging.NOTSET:
+            library.setLevel(logging.WARNING)
 
 
 def start_embedded(config: WorkshopConfig, directory: str | Path, host: str = DEFAULT_HOST,

@@ -377,3 +377,10 @@ def test_oversized_packets_are_cut_at_the_broker(broker):
         assert station.disconnected.wait(5)  # far too large: mosquitto drops the client
         station.close()
         assert gw.drain() == []
+
+
+def test_docs_show_the_example_workshops_queue_size():
+    doc = (EXAMPLE_CONFIG.parent.parent / "docs" / "broker.md").read_text("utf-8")
+    sizing = queue_sizing(example_config())
+    assert f"({sizing.tools} tools, {sizing.stations} stations)" in doc
+    assert f"`max_queued_messages {sizing.max_queued_messages}`" in doc
