@@ -26,8 +26,7 @@ from amqtt.errors import AMQTTError, MQTTError, NoDataError
 from amqtt.errors import BrokerError as AmqttBrokerError
 from amqtt.mqtt.connack import NOT_AUTHORIZED, ConnackPacket
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
-from amqtt.session import OUTGOING
-from amqtt.session import Session
+from amqtt.session import OUTGOING, Session
 from amqtt.utils import gen_client_id
 
 from .broker_access import AccessPolicy, workshop_acl
@@ -101,6 +100,8 @@ class EmbeddedBroker:
         done = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
         try:
             done.result(STOP_TIMEOUT)
+        except Exception as exc:  # whatever amqtt raised, the caller gets our error
+            raise BrokerError(f"the embedded MQTT broker did not stop cleanly: {exc!r}") from exc
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(STOP_TIMEOUT)

@@ -11,7 +11,6 @@ import stat
 import subprocess
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
 
@@ -384,3 +383,15 @@ def test_docs_show_the_example_workshops_queue_size():
     sizing = queue_sizing(example_config())
     assert f"({sizing.tools} tools, {sizing.stations} stations)" in doc
     assert f"`max_queued_messages {sizing.max_queued_messages}`" in doc
+
+
+def test_fixture_restarts_on_the_same_port_after_a_kill(mosquitto):
+    broker = mosquitto()
+    port = broker.port
+    broker.kill()
+    assert not broker.running
+    with pytest.raises(OSError):
+        MqttClient.connect(broker.host, port, *broker.account("gateway"), timeout=1)
+    broker.start()
+    assert broker.port == port and broker.running
+    assert connack_reason(broker.host, port, *broker.account("gateway")).value == 0
