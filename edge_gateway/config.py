@@ -25,6 +25,7 @@ SLUG_HINT = "use lowercase letters, digits and '-' (1 to 32 characters)"
 TOOL_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
 TOOL_ID_HINT = "use letters, digits, '-', '_' and '.' (1 to 32 characters)"
 TAG_HEX_LENGTHS = (8, 14, 20)  # NFC UIDs of 4, 7 or 10 bytes
+_HEX = re.compile(r"[0-9A-F]+")
 
 ALARM_TYPES = (
     "cross_zone", "cross_zone_wash", "unwashed_return", "overdue",
@@ -54,7 +55,7 @@ def normalize_tag(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a hex string")
     tag = value.strip().upper()
-    if not re.fullmatch(r"[0-9A-F]+", tag):
+    if not _HEX.fullmatch(tag):
         raise ValueError(f"{value!r} is not hex")
     if len(tag) not in TAG_HEX_LENGTHS:
         raise ValueError(f"{value!r} is {len(tag) / 2:g} bytes; an NFC UID has 4, 7 or 10 bytes")

@@ -56,6 +56,8 @@ class Engine:
         self.store = store
         self.ws = config.workshop.id
         self.started_at = started_at
+        self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
+        self._refs = {s.id: StationRef(s.id, s.kind, s.zone) for s in config.stations}
         self.reload()
 
     def reload(self) -> None:
@@ -72,6 +74,7 @@ class Engine:
             for s in self.config.stations}
         self.active: dict[tuple[str, str], Alarm] = self.store.load_active_alarms()
         self.next_id = self.store.next_alarm_id()
+        self._current: frozenset[str] | None = None  # cache of stations whose evidence is complete
 
     # -- inputs ---------------------------------------------------------------
 
@@ -82,7 +85,11 @@ class Engine:
         return station
 
     def on_event(self, event: StationEvent, payload: bytes, now: int, out: Outcome) -> bool:
-        """Apply one decoded event; False when it was a redelivery already applied."""
+        """Apply one decoded event; False when it was a redelivery already applied.
+
+        A PayloadError is raised only before anything is written, so the caller
+        can dead-letter the message and go on inside the same transaction.
+        """
         station = self.station(event.station)
         ts = event.ts or now
         tool = self.config.tool_by_tag(event.tag)
@@ -98,8 +105,7 @@ class Engine:
         if tool is None:
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), station, now, out)
             return True
-        step = apply(self.tools[tool.id], Observation(StationRef(station.id, station.kind, station.zone),
-                                                      event.action, ts))
+        step = apply(self.tools[tool.id], Observation(self._refs[station.id], event.action, ts))
         state, decisions = judge_step(tool, station, step, ctx)
         if step.late and event.action == "placed":
             decisions += judge_late_placement(tool, station, ts, ctx)
@@ -121,7 +127,11 @@ class Engine:
 
     def tick(self, now: int, out: Outcome) -> None:
         for station in self.config.stations:
-            state, decisions = station_rules.on_tick(self.stations[station.id], station, now, self.config.rules)
+            before = self.stations[station.id]
+            if self.heard.get(station.id, 0) > before.last_seen:
+                before = replace(before, last_seen=self.heard[station.id])
+                self.stations[station.id] = before
+            state, decisions = station_rules.on_tick(before, station, now, self.config.rules)
             if state != self.stations[station.id]:
                 self._set_station(state)
             self._decide(decisions, station, now, out)
@@ -159,21 +169,23 @@ class Engine:
         return alarm
 
     def _context(self, now: int) -> RuleContext:
-        current = frozenset(sid for sid, s in self.stations.items() if s.current)
-        return RuleContext(self.config, now, current)
+        if self._current is None:
+            self._current = frozenset(sid for sid, s in self.stations.items() if s.current)
+        return RuleContext(self.config, now, self._current)
 
     def _station_heard(self, station: Station, now: int, out: Outcome) -> None:
-        state, decisions = station_rules.on_message(self.stations[station.id], station, now)
-        # Persisting last_seen on every event would double the writes; the
-        # silence timer only needs it in memory, and start-up resets it anyway.
-        if decisions or state.online != self.stations[station.id].online:
+        # The silence timer only needs the newest time in memory (start-up resets
+        # it anyway): persisting it on every event would double the writes.
+        self.heard[station.id] = now
+        state = self.stations[station.id]
+        if not state.online or state.alarmed:
+            state, decisions = station_rules.on_message(state, station, now)
             self._set_station(state)
-        else:
-            self.stations[station.id] = state
-        self._decide(decisions, station, now, out)
+            self._decide(decisions, station, now, out)
 
     def _set_station(self, state: StationState) -> None:
         self.stations[state.id] = state
+        self._current = None
         self.store.save_station(state)
 
     def _decide(self, decisions: tuple[Decision, ...], station: Station | None, now: int, out: Outcome) -> None:

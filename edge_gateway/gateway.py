@@ -7,8 +7,10 @@ publishes; the caller's thread serves HTTP (uvicorn) and handles signals.
 from __future__ import annotations
 
 import fcntl
+import gc
 import logging
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,12 @@ from .metrics import Metrics
 from .mqtt_link import MqttLink
 from .pipeline import Pipeline, now_ms
 from .protocol import subscriptions
-from .store import Store
+from .store import Checkpointer, Store
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_HOST, EMBEDDED_PORT = "127.0.0.1", 1883
+SWITCH_INTERVAL = float(os.environ.get("SEBIAO_SWITCH_INTERVAL", "0.0005"))
 
 
 @dataclass
@@ -54,10 +57,16 @@ class Gateway:
         self.components: dict[str, Any] = {}  # later parts (outbox workers, live views) register here
 
     def start(self) -> None:
+        # The MQTT thread releases the GIL on every socket call and must win it
+        # back from the busy pipeline thread; the default 5 ms switch interval
+        # would stall it that long each time.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         data = self.options.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self._lock_data_dir(data)
         self.store = Store(data / "gateway.sqlite3")
+        self.checkpointer = Checkpointer(self.store.path)
+        self.checkpointer.start()
         self.engine = Engine(self.config, self.store, now_ms())
         settings = self._broker_settings()
         ws = self.config.workshop.id
@@ -65,6 +74,10 @@ class Gateway:
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws)
         self.pipeline.start()
         self.link.start()
+        # Everything made so far lives as long as the process: keep it out of the
+        # collector's full passes, which would otherwise stall the pipeline for
+        # tens of milliseconds now and then.
+        gc.freeze()
         log.info("gateway for %s started; broker %s; data in %s", ws, settings.url, data)
 
     def _deliver(self, message) -> None:
@@ -110,6 +123,7 @@ class Gateway:
     def stop(self) -> None:
         self.link.stop()
         self.pipeline.stop()
+        self.checkpointer.stop()
         self.store.close()
         if self.embedded is not None:
             self.embedded.stop()

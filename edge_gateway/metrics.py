@@ -23,7 +23,7 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0), registry=r)
         self.batch_size = Histogram("sebiao_batch_messages", "Messages per committed batch",
                                     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), registry=r)
-        self.queue_depth = Gauge("sebiao_queue_depth", "Messages received and not yet committed", registry=r)
+        self.queue_depth = Gauge("sebiao_queue_depth", "Messages received and waiting for the pipeline", registry=r)
         self.store_errors = Counter("sebiao_store_errors", "Batches whose commit failed and were retried",
                                     registry=r)
         self.broker_connected = Gauge("sebiao_broker_connected", "1 while connected to the MQTT broker",

@@ -23,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from .config import BrokerSettings
 from .errors import BrokerError
 from .metrics import Metrics
+from .mqtt_buffered import BufferedClient
 from .pipeline import Inbound, now_ms
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class MqttLink:
         self._generation = 0
         self._lock = threading.Lock()
         self.last_error: str | None = None
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+        client = BufferedClient(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                              protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)

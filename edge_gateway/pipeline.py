@@ -18,7 +18,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, NamedTuple, Protocol
 
 from .engine import Engine, Outcome
 from .errors import PayloadError, SebiaoError, StoreError
@@ -32,8 +32,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(frozen=True)
-class Inbound:
+class Inbound(NamedTuple):
+    """One received MQTT message (a NamedTuple: made for every message on the MQTT thread)."""
+
     topic: str
     payload: bytes
     mid: int
@@ -48,6 +49,14 @@ class Command:
 
     action: Callable[[Engine, int, Outcome], Any]
     future: Future
+
+
+class _Poison(Exception):
+    """A message met a defect of the gateway; its batch is rolled back and retried without it."""
+
+    def __init__(self, index: int, topic: str, detail: str) -> None:
+        super().__init__(detail)
+        self.index, self.topic, self.detail = index, topic, detail
 
 
 class Transport(Protocol):
@@ -69,6 +78,8 @@ class Pipeline:
         self._thread = threading.Thread(target=self._run, name="sebiao-pipeline", daemon=True)
         self._next_tick = 0.0
         self.failed: BaseException | None = None
+        self._topics: dict[str, Topic] = {}
+        metrics.queue_depth.set_function(self.inbox.qsize)
 
     def start(self) -> None:
         self._thread.start()
@@ -82,7 +93,6 @@ class Pipeline:
         return self._thread.is_alive()
 
     def submit(self, message: Inbound) -> None:
-        self.metrics.queue_depth.inc()
         self.inbox.put(message)
 
     def call(self, action: Callable[[Engine, int, Outcome], Any]) -> Future:
@@ -125,13 +135,14 @@ class Pipeline:
         return batch
 
     def _process(self, batch: list[Inbound | Command]) -> None:
+        poisoned: dict[int, str] = {}  # batch index -> the defect it met
         while True:
             out = Outcome()
             results: list[tuple[Future, Any, BaseException | None]] = []
             started = time.perf_counter()
             try:
                 with self.engine.store.transaction():
-                    self._apply(batch, out, results)
+                    self._apply(batch, out, results, poisoned)
             except StoreError as exc:
                 # Nothing of this batch is acknowledged; the engine re-reads the
                 # committed picture and the same batch is tried again.
@@ -140,20 +151,30 @@ class Pipeline:
                 self.engine.reload()
                 time.sleep(1.0)
                 continue
+            except _Poison as poison:
+                # A defect met by one message: the batch was rolled back; run it
+                # again with that message kept as a dead letter instead.
+                log.error("internal error on %s: %s", poison.topic, poison.detail, exc_info=poison.__cause__)
+                poisoned[poison.index] = poison.detail
+                self.engine.reload()
+                continue
             break
         self.metrics.commit_seconds.observe(time.perf_counter() - started)
         self._after_commit(batch, out, results)
 
-    def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list) -> None:
+    def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list, poisoned: dict[int, str]
+               ) -> None:
         now = now_ms()
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_seconds
             self.engine.tick(now, out)
-        for item in batch:
+        for index, item in enumerate(batch):
             if isinstance(item, Command):
                 results.append(self._command(item, now, out))
+            elif index in poisoned:
+                self._reject(item, "internal_error", poisoned[index])
             else:
-                self._message(item, out)
+                self._message(index, item, out)
 
     def _command(self, item: Command, now: int, out: Outcome) -> tuple[Future, Any, BaseException | None]:
         try:
@@ -161,34 +182,29 @@ class Pipeline:
         except SebiaoError as exc:  # refused by the lifecycle: answered to the caller as an error
             return item.future, None, exc
 
-    def _message(self, msg: Inbound, out: Outcome) -> None:
-        # A savepoint per message: a rejected message leaves nothing behind but
-        # its dead letter, and the rest of the batch still commits.
-        conn = self.engine.store.conn
-        conn.execute("SAVEPOINT message")
-        marks = (len(out.messages), len(out.alarms_raised))
+    def _message(self, index: int, msg: Inbound, out: Outcome) -> None:
         try:
             self._apply_message(msg, out)
-        except PayloadError as exc:
-            conn.execute("ROLLBACK TO message")
-            del out.messages[marks[0]:], out.alarms_raised[marks[1]:]
+        except PayloadError as exc:  # raised before anything of the message was written
             self._reject(msg, exc.reason, exc.detail)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-            # A defect met by this one message: keep it for analysis, rebuild the
-            # in-memory picture from the store (as of the savepoint), and go on.
-            conn.execute("ROLLBACK TO message")
-            del out.messages[marks[0]:], out.alarms_raised[marks[1]:]
-            log.exception("internal error on %s", msg.topic)
-            self.engine.reload()
-            self._reject(msg, "internal_error", f"{type(exc).__name__}: {exc}"[:500])
-        conn.execute("RELEASE message")
+            raise _Poison(index, msg.topic, f"{type(exc).__name__}: {exc}"[:500]) from exc
 
     def _reject(self, msg: Inbound, reason: str, detail: str) -> None:
         self.metrics.rejected.labels(reason).inc()
         self.engine.store.dead_letter(msg.received_at, msg.topic, msg.payload, reason, detail)
 
+    def _topic(self, name: str) -> Topic:
+        # A workshop has a few dozen topics: parse each once.
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = Topic.parse(name)
+            if len(self._topics) < 4096:
+                self._topics[name] = topic
+        return topic
+
     def _apply_message(self, msg: Inbound, out: Outcome) -> None:
-        topic = Topic.parse(msg.topic)
+        topic = self._topic(msg.topic)
         if topic.workshop != self.workshop:
             raise PayloadError("bad_topic", f"workshop '{topic.workshop}' is not this gateway's")
         if len(msg.payload) > MAX_PAYLOAD_BYTES:
@@ -213,7 +229,6 @@ class Pipeline:
         for msg in inbound:
             if msg.qos > 0:
                 self.transport.ack(msg.mid, msg.qos, msg.generation)
-        self.metrics.queue_depth.dec(len(inbound))
         if inbound:
             self.metrics.batch_size.observe(len(inbound))
         for kind in out.alarms_raised:

@@ -24,6 +24,9 @@ MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
 STATION_CHANNELS = ("event", "status", "cmd")
 ACTIONS = ("placed", "removed")
 
+_SLUG = re.compile(SLUG)
+_BOOT = re.compile(r"[0-9a-fA-F]{8}")
+
 REJECT_REASONS = (
     "too_large", "bad_json", "missing_field", "bad_type", "bad_value",
     "unsupported_version", "unknown_station", "future_ts", "replay", "bad_topic",
@@ -39,13 +42,13 @@ class Topic:
     station: str | None = None
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(SLUG, self.workshop):
+        if not _SLUG.fullmatch(self.workshop):
             raise PayloadError("bad_topic", f"bad workshop id {self.workshop!r}")
         if self.channel == "alarm":
             if self.station is not None:
                 raise PayloadError("bad_topic", "alarm topics have no station")
         elif self.channel in STATION_CHANNELS:
-            if self.station is None or not re.fullmatch(SLUG, self.station):
+            if self.station is None or not _SLUG.fullmatch(self.station):
                 raise PayloadError("bad_topic", f"bad station id {self.station!r}")
         else:
             raise PayloadError("bad_topic", f"unknown channel {self.channel!r}")
@@ -153,7 +156,7 @@ def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
 def decode_event(station: str, payload: bytes, now_ms: int) -> StationEvent:
     data = decode_json(payload)
     boot = _field(data, "boot", str)
-    if not re.fullmatch(r"[0-9a-fA-F]{8}", boot):
+    if not _BOOT.fullmatch(boot):
         raise PayloadError("bad_value", f"'boot' must be 8 hex digits, got {boot!r}"[:200])
     seq = _field(data, "seq", int)
     if not 0 <= seq <= MAX_SEQ:

@@ -13,7 +13,7 @@ judged (no unwashed-return alarm for a taking nobody saw).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .domain import Location, StationKind
 
@@ -69,26 +69,33 @@ class Step:
 
 
 def apply(state: ToolState, obs: Observation) -> Step:
-    seen = replace(state, last_seen=max(state.last_seen, obs.ts))
     own_sink = obs.station.kind is StationKind.SINK and obs.station.zone == state.color
     if obs.ts < state.since:
-        return _late(seen, state, obs, own_sink)
+        return _late(state, obs, own_sink)
     if obs.station.kind is StationKind.RACK:
-        return _rack(seen, state, obs)
-    return _sink(seen, state, obs, own_sink)
+        return _rack(state, obs)
+    return _sink(state, obs, own_sink)
 
 
-def _late(seen: ToolState, before: ToolState, obs: Observation, own_sink: bool) -> Step:
-    after = seen
+def _moved(before: ToolState, obs: Observation, location: Location, taken_at: int | None, washed: bool,
+           pending: tuple[WashCheck, ...] | None = None) -> ToolState:
+    # Built directly rather than with dataclasses.replace: this runs for every event.
+    return ToolState(before.tool, before.color, location, obs.station.id, obs.ts, taken_at, washed,
+                     max(before.last_seen, obs.ts), before.pending if pending is None else pending)
+
+
+def _late(before: ToolState, obs: Observation, own_sink: bool) -> Step:
+    pending, washed = before.pending, before.washed
     if own_sink:
-        kept = tuple(c for c in before.pending if not c.taken_at <= obs.ts <= c.returned_at)
-        after = replace(after, pending=kept)
+        pending = tuple(c for c in before.pending if not c.taken_at <= obs.ts <= c.returned_at)
         if before.location in (Location.OUT, Location.AT_SINK) and (before.taken_at or 0) <= obs.ts:
-            after = replace(after, washed=True)
+            washed = True
+    after = ToolState(before.tool, before.color, before.location, before.station, before.since,
+                      before.taken_at, washed, max(before.last_seen, obs.ts), pending)
     return Step(before, after, late=True, washed_now=own_sink)
 
 
-def _rack(seen: ToolState, before: ToolState, obs: Observation) -> Step:
+def _rack(before: ToolState, obs: Observation) -> Step:
     sid = obs.station.id
     if obs.action == "removed":
         repair = None
@@ -96,21 +103,17 @@ def _rack(seen: ToolState, before: ToolState, obs: Observation) -> Step:
             before.location is Location.ON_RACK and before.station == sid
         ):
             repair = f"missed: placed on {sid}"
-        after = replace(seen, location=Location.OUT, station=sid, since=obs.ts,
-                        taken_at=obs.ts, washed=False)
-        return Step(before, after, late=False, repair=repair)
+        return Step(before, _moved(before, obs, Location.OUT, obs.ts, False), late=False, repair=repair)
     # placed: the tool is back on a rack
     repair = None
     judged = before.location in (Location.OUT, Location.AT_SINK) and before.taken_at is not None
-    if before.location is Location.ON_RACK:
+    if before.location in (Location.ON_RACK, Location.AT_SINK):
         repair = f"missed: removed from {before.station}"
-    elif before.location is Location.AT_SINK:
-        repair = f"missed: removed from {before.station}"
-    after = replace(seen, location=Location.ON_RACK, station=sid, since=obs.ts)
+    after = _moved(before, obs, Location.ON_RACK, before.taken_at, before.washed)
     return Step(before, after, late=False, repair=repair, judge_return=judged)
 
 
-def _sink(seen: ToolState, before: ToolState, obs: Observation, own_sink: bool) -> Step:
+def _sink(before: ToolState, obs: Observation, own_sink: bool) -> Step:
     sid = obs.station.id
     repair = None
     taken_at = before.taken_at
@@ -128,6 +131,5 @@ def _sink(seen: ToolState, before: ToolState, obs: Observation, own_sink: bool) 
     if before.location is Location.UNKNOWN:
         taken_at = None
     washed = (before.washed and repair is None) or own_sink
-    after = replace(seen, location=location, station=sid, since=obs.ts, taken_at=taken_at,
-                    washed=washed)
+    after = _moved(before, obs, location, taken_at, washed)
     return Step(before, after, late=False, repair=repair, washed_now=own_sink)

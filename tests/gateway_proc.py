@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 import yaml
 
-from servers import ROOT, free_port
+from servers import ROOT, _die_with_parent as die_with_parent, free_port
 
 EXAMPLE = ROOT / "examples" / "workshop.yaml"
 TOKEN = "test-token-0123456789"
@@ -57,10 +58,12 @@ class GatewayProcess:
     def start(self, timeout: float = 20.0) -> "GatewayProcess":
         log = open(self.log_path, "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edge_gateway.cli", "gateway", "--config", str(self.config),
              "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.http_port}", *self.extra_args],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
+            preexec_fn=die_with_parent if main else None)  # a killed test run leaves no gateway behind
         log.close()
         self.wait_ready(timeout)
         return self
