@@ -39,6 +39,7 @@ class GatewayOptions:
     broker_url: str | None = None  # overrides the config's broker.url
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    embedded_host: str = EMBEDDED_HOST
     embedded_port: int = EMBEDDED_PORT
     extra_routes: list = field(default_factory=list)
 
@@ -103,7 +104,7 @@ class Gateway:
         from .embedded_broker import start_embedded  # only when used: amqtt is heavy
 
         self.embedded, settings = start_embedded(self.config, self.options.data_dir / "broker",
-                                                 EMBEDDED_HOST, self.options.embedded_port)
+                                                 self.options.embedded_host, self.options.embedded_port)
         return settings
 
     def api_context(self) -> ApiContext:

@@ -14,6 +14,9 @@ class FakeSock:
         self.chunks = list(chunks)
         self.calls = 0
 
+    def close(self):  # paho closes its socket when the client is collected
+        self.chunks = []
+
     def recv(self, n):
         self.calls += 1
         if not self.chunks:

@@ -6,7 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..config import load_config, parse_listen
+from ..config import is_loopback, load_config, parse_listen
+from ..errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker", help="MQTT broker URL, e.g. mqtt://127.0.0.1:1883 "
                                          "(default: the config's broker, else an embedded broker)")
     parser.add_argument("--data-dir", default="sebiao-data", help="where the gateway keeps its store")
+    parser.add_argument("--embedded-broker", default="127.0.0.1:1883", metavar="HOST:PORT",
+                        help="where the embedded broker listens when no broker is configured "
+                             "(loopback only; station passwords in DATA-DIR/broker/credentials.json)")
     parser.add_argument("--http", default="127.0.0.1:8080", help="HOST:PORT of the HTTP API")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
@@ -24,7 +28,12 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config)
     host, port = parse_listen(args.http)
-    gateway = Gateway(config, GatewayOptions(Path(args.data_dir), args.broker, host, port))
+    embedded_host, embedded_port = parse_listen(args.embedded_broker, "--embedded-broker")
+    if not is_loopback(embedded_host):
+        raise ConfigError("--embedded-broker", "", f"{embedded_host} is not a loopback address: the embedded "
+                                                   "broker is for one machine; use Mosquitto beyond it")
+    gateway = Gateway(config, GatewayOptions(Path(args.data_dir), args.broker, host, port,
+                                             embedded_host, embedded_port))
     gateway.start()
     print(f"sebiao gateway: workshop {config.workshop.id} ({config.workshop.name}), "
           f"HTTP on http://{args.http}", flush=True)
