@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gateway": ("edge_gateway.commands.gateway", "run the workshop gateway / 运行作坊网关"),
     "broker-config": ("edge_gateway.commands.broker_config",
                       "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
+    "station": ("edge_gateway.commands.station", "run a virtual reader station / 运行虚拟读卡站"),
     "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
 }
 

@@ -1,0 +1,111 @@
+"""``sebiao station``: a virtual reader station on this computer.
+
+The real firmware (``firmware/sebiao_station``) runs against a real broker
+with a simulated reader; tags come and go by lines on standard input
+(``place <uid> [tool kind color]``, ``remove <uid>``, ``wait <seconds>``;
+see docs/virtual-stations.md). At the end of the input the station sends
+what it still holds and exits; ``--keep-running`` keeps it on until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import SebiaoError
+from ..vstation.runner import READERS, VirtualStation
+from ..vstation.script import Command, ScriptError, Wait, parse_line
+from ..vstation.station_config import load_station_config, override_broker
+from ..vstation.texts import command_line, event_line
+
+LOOP_S = 0.02
+_EOF = object()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="FILE",
+                        help="the station's config.json (from `sebiao firmware provision`) / 读卡站配置")
+    parser.add_argument("--broker", metavar="URL", help="mqtt://HOST:PORT, overrides the config's broker / 覆盖代理地址")
+    parser.add_argument("--reader", choices=READERS, help="simulated reader chip (default: the config's) / 模拟读卡芯片")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="the station's flash: its offline buffer (default ./sebiao-stations/STATION) / 离线缓存目录")
+    parser.add_argument("--drain-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="at the end of the input, wait at most this long for unsent events (default 30)")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="stay on after the end of the input, until Ctrl-C / 输入结束后继续运行")
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_station_config(args.config)
+    if args.broker:
+        cfg = override_broker(cfg, args.broker)
+    flash = Path(args.data_dir) if args.data_dir else Path("sebiao-stations") / cfg["station"]
+    vs = VirtualStation(cfg, flash, reader=args.reader)
+    vs.on_event = lambda action, tag, label: _say(event_line(vs.id, action, tag, label))
+    vs.on_command = lambda cmd: _say(command_line(vs.id, cmd))
+    commands: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_read_script, args=(sys.stdin, commands), name="station-stdin", daemon=True).start()
+    b = cfg["broker"]
+    _say(f"[{vs.id}] 虚拟读卡站启动 / virtual station started: workshop {cfg['workshop']}, "
+         f"broker {b['host']}:{b['port']}, reader {args.reader or cfg['reader']['type']}, flash {flash}")
+    if vs.backlog:
+        _say(f"[{vs.id}] 闪存中有 {vs.backlog} 条未发送事件 / {vs.backlog} unsent events on flash")
+    vs.start()
+    return _loop(vs, commands, args.drain_timeout, args.keep_running)
+
+
+def _loop(vs: VirtualStation, commands: queue.SimpleQueue, drain_timeout: float, keep_running: bool) -> int:
+    eof_at: float | None = None
+    was_up = False
+    try:
+        while True:
+            while eof_at is None:
+                try:
+                    item = commands.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _EOF:
+                    eof_at = time.monotonic()
+                else:
+                    vs.apply(item)
+            vs.step()
+            if vs.connected != was_up:
+                was_up = vs.connected
+                _say(f"[{vs.id}] " + ("已连接代理 / connected to the broker" if was_up
+                                      else f"与代理断开 / broker connection lost ({vs.station.link.last_error})"))
+            if eof_at is not None and not keep_running:
+                if vs.backlog == 0 and vs.connected:
+                    _say(f"[{vs.id}] 输入结束，事件已全部送达 / end of input, every event delivered")
+                    return 0
+                if time.monotonic() - eof_at > drain_timeout:
+                    raise SebiaoError(f"station {vs.id}: {vs.backlog} events still unsent after {drain_timeout:g} s "
+                                      f"(broker {vs.cfg['broker']['host']}:{vs.cfg['broker']['port']}: "
+                                      f"{vs.station.link.last_error or 'not connected'}); they stay in "
+                                      f"{vs.flash_dir} and go out on the next run / 事件保存在闪存目录中")
+            time.sleep(LOOP_S)
+    finally:
+        vs.power_off()
+
+
+def _read_script(stream: TextIO, commands: queue.SimpleQueue) -> None:
+    for number, line in enumerate(stream, 1):
+        try:
+            command: Command | None = parse_line(line, number)
+        except ScriptError as exc:
+            print(f"sebiao station: 第 {exc.line} 行已跳过 / line {exc.line} skipped: {exc.reason}",
+                  file=sys.stderr, flush=True)
+            continue
+        if isinstance(command, Wait):
+            time.sleep(command.seconds)
+        elif command is not None:
+            commands.put(command)
+    commands.put(_EOF)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)

@@ -1,0 +1,2 @@
+"""Virtual reader stations: the real firmware (``firmware/sebiao_station``) on the
+host, with a simulated reader driven by a script (``sebiao station``, ``sebiao demo``)."""

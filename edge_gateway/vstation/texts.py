@@ -1,0 +1,46 @@
+"""What a virtual station prints: Chinese first, English second; a colour always
+with its shape symbol and name (never colour alone)."""
+
+from __future__ import annotations
+
+from ..domain import COLORS, TOOL_KINDS
+
+ACTIONS = {
+    "placed": ("放上", "placed"),
+    "removed": ("取走", "removed"),
+}
+PATTERNS = {
+    "misuse": ("误用：红灯亮、蜂鸣三声", "misuse: red LED on, three beeps"),
+    "clear": ("已解除：绿灯亮", "clear: green LED on"),
+}
+
+
+def color_text(color: str) -> str:
+    c = COLORS.get(color)
+    return f"{c.symbol} {c.zh} {c.en}" if c else color
+
+
+def kind_text(kind: str) -> str:
+    k = TOOL_KINDS.get(kind)
+    return f"{k.zh} {k.en}" if k else kind
+
+
+def label_text(label: dict | None) -> str:
+    if not label:
+        return "无标签内容 / no label"
+    return f"{label.get('tool', '?')} {color_text(label.get('color', ''))} {kind_text(label.get('kind', ''))}"
+
+
+def event_line(station: str, action: str, tag: str, label: dict | None) -> str:
+    zh, en = ACTIONS.get(action, (action, action))
+    return f"[{station}] {zh} / {en}  {tag}  ({label_text(label)})"
+
+
+def command_line(station: str, cmd: dict) -> str:
+    name = cmd.get("cmd")
+    if name == "feedback":
+        zh, en = PATTERNS.get(cmd.get("pattern"), (cmd.get("pattern"), cmd.get("pattern")))
+        return f"[{station}] 网关反馈 / gateway feedback: {zh} / {en}"
+    if name == "provision":
+        return f"[{station}] 写标签待命 / provisioning armed: {cmd.get('tool')} (60 s)"
+    return f"[{station}] 命令 / command: {name}"

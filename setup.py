@@ -1,0 +1,36 @@
+"""Only one job beyond pyproject.toml: ship ``firmware/`` inside the wheel.
+
+``firmware/`` is laid out as on the station's flash, outside any Python
+package. A normal install gets a copy as ``edge_gateway/_firmware`` (see
+``edge_gateway/firmware_files.py``); editable installs use the folder itself.
+"""
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+FIRMWARE = Path(__file__).resolve().parent / "firmware"
+SHIPPED = ("main.py", "defaults.json", "README.md", "sebiao_station", "sebiao_sim")
+
+
+class BuildWithFirmware(build_py):
+    def run(self):
+        super().run()
+        if self.editable_mode:
+            return
+        target = Path(self.build_lib) / "edge_gateway" / "_firmware"
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+        for name in SHIPPED:
+            source = FIRMWARE / name
+            if source.is_dir():
+                shutil.copytree(source, target / name, ignore=ignore)
+            else:
+                shutil.copy2(source, target / name)
+
+
+setup(cmdclass={"build_py": BuildWithFirmware})

@@ -1,0 +1,56 @@
+"""``sebiao station`` as a subprocess whose standard input the test writes line by line."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from servers import ROOT, _die_with_parent
+
+
+class StationProcess:
+    def __init__(self, config: Path, flash: Path, *extra: str) -> None:
+        main = threading.current_thread() is threading.main_thread()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge_gateway.cli", "station", "--config", str(config),
+             "--data-dir", str(flash), *extra],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            preexec_fn=_die_with_parent if main else None)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def send(self, *lines: str) -> None:
+        self.proc.stdin.write("".join(line + "\n" for line in lines))
+        self.proc.stdin.flush()
+
+    def expect(self, text: str, timeout: float = 10.0) -> str:
+        """The first output line containing ``text`` (earlier lines are kept in ``seen``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"no line with {text!r} within {timeout} s; got {self.seen}") from None
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def finish(self, timeout: float = 20.0) -> tuple[int, str]:
+        """Close standard input; the station drains and exits. Returns (exit code, stderr)."""
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout)
+        return code, self.proc.stderr.read()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
