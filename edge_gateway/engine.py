@@ -16,6 +16,7 @@ from . import stations as station_rules
 from .alarms import Alarm
 from .config import Station, WorkshopConfig
 from .errors import AlarmNotFound, PayloadError
+from .influx_lines import InfluxLines
 from .protocol import StationEvent, StationStatus, alarm_topic, cmd_topic, encode_command
 from .rules import Clear, Decision, Excused, Raise, RuleContext, judge_late_placement, judge_step
 from .rules import judge_tool_tick, judge_unknown_tag
@@ -51,9 +52,15 @@ def alarm_json(alarm: Alarm, workshop: str) -> dict:
 
 
 class Engine:
-    def __init__(self, config: WorkshopConfig, store: Store, started_at: int) -> None:
+    def __init__(self, config: WorkshopConfig, store: Store, started_at: int,
+                 telemetry: InfluxLines | None = None, telemetry_every_ms: int = 60_000) -> None:
+        """``telemetry``: when set, every accepted event, alarm transition and station
+        status also becomes an outbox row (for InfluxDB) in the same transaction."""
         self.config = config
         self.store = store
+        self.telemetry = telemetry
+        self.telemetry_every_ms = telemetry_every_ms
+        self._next_snapshot = 0
         self.ws = config.workshop.id
         self.started_at = started_at
         self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
@@ -103,6 +110,9 @@ class Engine:
         self._station_heard(station, now, out)
         ctx = self._context(now)
         if tool is None:
+            if self.telemetry is not None:
+                self.store.outbox_add(False, now, self.telemetry.event(
+                    station.id, None, event.action, ts, event.tag, event.boot, event.seq, now, False))
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), station, now, out)
             return True
         step = apply(self.tools[tool.id], Observation(self._refs[station.id], event.action, ts))
@@ -114,6 +124,9 @@ class Engine:
         notes = [step.repair] + [f"exception: {d.reason}" for d in decisions if isinstance(d, Excused)]
         if step.late or any(notes):
             self.store.annotate_event(event_id, step.late, "; ".join(n for n in notes if n) or None)
+        if self.telemetry is not None:
+            self.store.outbox_add(False, now, self.telemetry.event(
+                station.id, tool, event.action, ts, event.tag, event.boot, event.seq, now, step.late))
         self._decide(decisions, station, now, out)
         out.changed = True
         return True
@@ -123,6 +136,7 @@ class Engine:
         state, decisions = station_rules.on_status(self.stations[station.id], status, health_json, station,
                                                    now, self.config.rules)
         self._set_station(state)
+        self._status_point(state, "status", now, status.health)
         self._decide(decisions, station, now, out)
 
     def tick(self, now: int, out: Outcome) -> None:
@@ -134,6 +148,8 @@ class Engine:
             state, decisions = station_rules.on_tick(before, station, now, self.config.rules)
             if state != self.stations[station.id]:
                 self._set_station(state)
+                if state.online != before.online:
+                    self._status_point(state, "silence", now)
             self._decide(decisions, station, now, out)
         ctx = self._context(now)
         keys = frozenset(self.active)
@@ -144,6 +160,13 @@ class Engine:
                 self.tools[tool.id] = state
                 self.store.save_tool(state)
             self._decide(decisions, None, now, out)
+        if self.telemetry is not None and now >= self._next_snapshot:
+            self._next_snapshot = now + self.telemetry_every_ms
+            self._snapshot(now)
+
+    def gateway_alarm(self, decision: Raise | Clear, now: int, out: Outcome) -> None:
+        """Raise or clear an alarm about the gateway itself (the InfluxDB outbox's health)."""
+        self._decide((decision,), None, now, out)
 
     def acknowledge(self, alarm_id: int, by: str, comment: str | None, now: int, out: Outcome) -> Alarm:
         alarm, entry = lifecycle.acknowledge(self._alarm(alarm_id), by, comment, now)
@@ -214,8 +237,23 @@ class Engine:
         if result is not None:
             self._store_alarm(*result, out)
 
+    def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
+        if self.telemetry is not None:
+            line = self.telemetry.station_status(state, report, now, health)
+            if line is not None:
+                self.store.outbox_add(False, now, line)
+
+    def _snapshot(self, now: int) -> None:
+        """Periodic points: each station's status (for uptime) and the per-zone tool counts."""
+        for station in self.config.stations:
+            self._status_point(self.stations[station.id], "snapshot", now)
+        for line in self.telemetry.zone_summaries(self.tools.values(), now):
+            self.store.outbox_add(False, now, line)
+
     def _store_alarm(self, alarm: Alarm, entry, out: Outcome) -> None:
-        self.store.save_alarm(alarm, entry)
+        history_id = self.store.save_alarm(alarm, entry)
+        if self.telemetry is not None:
+            self.store.outbox_add(True, entry.at, self.telemetry.alarm(alarm, entry, history_id))
         if alarm.state == "active":
             self.active[alarm.key] = alarm
         else:

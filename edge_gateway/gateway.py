@@ -21,8 +21,11 @@ from .config import BrokerSettings, WorkshopConfig, is_loopback
 from .engine import Engine
 from .errors import ConfigError, SebiaoError
 from .http_api import ApiContext, build_app
+from .influx_config import influx_settings
+from .influx_lines import InfluxLines
 from .metrics import Metrics
 from .mqtt_link import MqttLink
+from .outbox_drain import start_drainer
 from .pipeline import Pipeline, now_ms
 from .protocol import subscriptions
 from .store import Checkpointer, Store
@@ -68,11 +71,14 @@ class Gateway:
         self.store = Store(data / "gateway.sqlite3")
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
-        self.engine = Engine(self.config, self.store, now_ms())
+        influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
+        self.engine = Engine(self.config, self.store, now_ms(), InfluxLines(self.config) if influx else None,
+                             influx.summary_every_seconds * 1000 if influx else 60_000)
         settings = self._broker_settings()
         ws = self.config.workshop.id
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws)
+        self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry)
         self.pipeline.start()
         self.link.start()
         # Everything made so far lives as long as the process: keep it out of the
@@ -123,6 +129,8 @@ class Gateway:
 
     def stop(self) -> None:
         self.link.stop()
+        if self.components.get("outbox") is not None:
+            self.components["outbox"].stop()
         self.pipeline.stop()
         self.checkpointer.stop()
         self.store.close()

@@ -70,6 +70,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, topic TEXT NOT NULL,
     payload BLOB NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL
 );
+-- The InfluxDB outbox (edge_gateway/outbox.py): one line-protocol row per event,
+-- alarm transition or status, written in the transaction of what it describes,
+-- deleted by the drain worker once the server accepted it. keep=1: never dropped
+-- (alarm transitions); keep=0: telemetry, dropped oldest-first past the bound.
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, keep INTEGER NOT NULL, created INTEGER NOT NULL, line TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_dead (
+    id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
+    created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
+);
 """
 
 ALARM_COLUMNS = ("id", "type", "severity", "subject", "tool", "tag", "station", "ts", "last_ts",
@@ -104,6 +115,10 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = connect(path)
+        # Outbox rows committed by this writer since it opened (the drain worker
+        # derives the outbox depth from it without counting rows).
+        self.outbox_added = 0
+        self._outbox_in_tx = 0
         try:
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -116,6 +131,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         try:
+            self._outbox_in_tx = 0
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -123,6 +139,7 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            self.outbox_added += self._outbox_in_tx
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -184,13 +201,21 @@ class Store:
     def next_alarm_id(self) -> int:
         return (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM alarms").fetchone()[0]) + 1
 
-    def save_alarm(self, alarm: Alarm, entry: HistoryEntry) -> None:
+    def save_alarm(self, alarm: Alarm, entry: HistoryEntry) -> int:
+        """Saves the alarm and appends its history entry; returns the entry's id."""
         values = alarm_row(alarm)
         self.conn.execute(f"INSERT OR REPLACE INTO alarms ({','.join(ALARM_COLUMNS)}) "
                           f"VALUES ({','.join('?' * len(ALARM_COLUMNS))})", values)
-        self.conn.execute("INSERT INTO alarm_history (alarm_id, at, action, state, acked, by, comment) "
-                          "VALUES (?,?,?,?,?,?,?)", (entry.alarm_id, entry.at, entry.action, entry.state,
-                                                     int(entry.acked), entry.by, entry.comment))
+        cur = self.conn.execute("INSERT INTO alarm_history (alarm_id, at, action, state, acked, by, comment) "
+                                "VALUES (?,?,?,?,?,?,?)", (entry.alarm_id, entry.at, entry.action, entry.state,
+                                                           int(entry.acked), entry.by, entry.comment))
+        return cur.lastrowid
+
+    # -- outbox ---------------------------------------------------------------------
+
+    def outbox_add(self, keep: bool, created: int, line: str) -> None:
+        self.conn.execute("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", (keep, created, line))
+        self._outbox_in_tx += 1
 
     def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
         rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")

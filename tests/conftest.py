@@ -62,3 +62,50 @@ def embedded_broker(tmp_path: Path) -> Iterator[Callable[..., EmbeddedBroker]]:
     finally:
         for broker in started:
             broker.stop()
+
+
+# -- time-series servers (helpers in tests/tsdb_servers.py) ------------------------
+#
+#   def test_x(influxd, victoria_metrics):
+#       influx = influxd()                 # InfluxDB 1.6 on free loopback ports, database "sebiao"
+#       influx.stop(); influx.start()      # same port and data: an outage
+#       vm = victoria_metrics()
+#
+# Every server a factory started is killed at teardown.
+
+from tsdb_servers import InfluxServer, VictoriaMetricsServer  # noqa: E402
+
+
+@pytest.fixture
+def influxd(tmp_path: Path) -> Iterator[Callable[..., InfluxServer]]:
+    started: list[InfluxServer] = []
+
+    def start(database: str | None = "sebiao", auth: bool = False) -> InfluxServer:
+        server = InfluxServer(tmp_path / f"influxd-{len(started)}", auth=auth)
+        started.append(server)
+        server.start()
+        if database:
+            server.create_database(database)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.kill()
+
+
+@pytest.fixture
+def victoria_metrics(tmp_path: Path) -> Iterator[Callable[[], VictoriaMetricsServer]]:
+    started: list[VictoriaMetricsServer] = []
+
+    def start() -> VictoriaMetricsServer:
+        server = VictoriaMetricsServer(tmp_path / f"victoria-{len(started)}")
+        started.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.kill()
