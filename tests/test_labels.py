@@ -219,3 +219,15 @@ def test_cjk_font_is_embedded(example_pdf):
     assert font.embedded, "no CJK TrueType font found: install fonts-wqy-microhei (scripts/test does)"
     data = example_pdf.read_bytes()
     assert b"/FontFile2" in data and b"WenQuanYi" in data
+
+
+def test_every_page_with_labels_says_what_they_are():
+    tools, sinks, headings, pages = L.place(60, 20)
+    for which, slots in (("tools", tools), ("sinks", sinks)):
+        for page in {s.page for s in slots}:
+            heads = [h for h in headings if h.page == page and h.which == which]
+            assert len(heads) == 1, f"page {page + 1}: {which} heading"
+            first = min(s.page for s in slots)
+            assert heads[0].continued == (page != first)
+            assert all(s.y + (L.TOOL_H if which == "tools" else L.SINK_SIZE + L.SINK_CAPTION_H)
+                       <= heads[0].y for s in slots if s.page == page), "a label above its heading"

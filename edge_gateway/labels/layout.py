@@ -40,6 +40,7 @@ class Heading:
     page: int
     y: float  # baseline, mm from the bottom
     which: str  # "tools" | "sinks"
+    continued: bool = False  # the section goes on from the page before
 
 
 def _columns(width: float, gap: float) -> int:
@@ -72,6 +73,8 @@ def place(n_tools: int, n_sinks: int) -> tuple[list[Slot], list[Slot], list[Head
                 y -= h + gap_y
             if col == 0 and y - h < bottom:
                 page, y = page + 1, top
+                headings.append(Heading(page, y - 5.0, which, continued=True))
+                y -= SECTION_H
             slots.append(Slot(page, MARGIN + col * (w + gap_x), y - h))
         y -= h + gap_y + 4.0
         return slots

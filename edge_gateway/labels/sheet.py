@@ -160,7 +160,8 @@ def render_labels(config: WorkshopConfig, out: str | Path, font_file: str | None
         for head in headings:
             if head.page == page:
                 c.setFillColorRGB(0, 0, 0)
-                _text(c, HEADINGS[head.which], L.MARGIN * MM, head.y * MM, font.name, 9,
+                title = HEADINGS[head.which] + ("（续 continued）" if head.continued else "")
+                _text(c, title, L.MARGIN * MM, head.y * MM, font.name, 9,
                       (L.PAGE_W - 2 * L.MARGIN) * MM)
         for tool, slot in zip(tools, tool_slots):
             if slot.page == page:
