@@ -6,7 +6,8 @@
     ├── AlarmActionError   an acknowledge or clear that the alarm's lifecycle does not allow
     │   └── AlarmNotFound
     ├── StoreError         the local SQLite store failed (disk full, locked, corrupt)
-    └── BrokerError        the MQTT broker refused us or cannot be reached
+    ├── BrokerError        the MQTT broker refused us or cannot be reached
+    └── SinkError          InfluxDB refused us or cannot be reached (``sebiao influx check``, reads)
 
 Third-party exceptions (sqlite3, paho, yaml) are converted to these at the module
 that talks to the library, so callers never catch a library's own errors.
@@ -50,3 +51,11 @@ class StoreError(SebiaoError):
 
 class BrokerError(SebiaoError):
     """The MQTT broker refused the connection or could not be reached."""
+
+
+class SinkError(SebiaoError):
+    """InfluxDB refused a request or could not be reached; ``status`` is the HTTP status (0: no answer)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        self.status = status
+        super().__init__(message)
