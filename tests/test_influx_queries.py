@@ -1,0 +1,126 @@
+"""The InfluxQL answers of docs/influxdb.md, run against a real InfluxDB 1.6 on points built by
+the gateway's own line builder (InfluxLines) and written by its v1 sink."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from edge_gateway.alarms import Alarm, HistoryEntry
+from edge_gateway.domain import Location
+from edge_gateway.influx_config import InfluxSettings
+from edge_gateway.influx_lines import InfluxLines
+from edge_gateway.influx_sink import V1Sink
+from edge_gateway.stations import StationState
+from edge_gateway.toolstate import ToolState
+from servers import ROOT, example_config
+
+pytestmark = pytest.mark.slow
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def doc_queries() -> dict[str, str]:
+    text = (ROOT / "docs" / "influxdb.md").read_text("utf-8")
+    return {m.group(1): m.group(2).strip() for m in re.finditer(r"```sql\n-- ([a-z-]+)\n(.*?)```", text, re.S)}
+
+
+def ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def alarm(lines: InfluxLines, alarm_id: int, kind: str, at: int, hid: int, tool: str = "KN-R-01",
+          station: str | None = "rack-white-1", action: str = "raised") -> str:
+    a = Alarm(alarm_id, kind, "major", tool, tool, "04A224E2C65E80", station, at, at, at, at, "文本", "text")
+    return lines.alarm(a, HistoryEntry(alarm_id, at, action, "active", False, "system", None), hid)
+
+
+@pytest.fixture(scope="module")
+def influx(tmp_path_factory):
+    from tsdb_servers import InfluxServer
+
+    server = InfluxServer(tmp_path_factory.mktemp("influxd")).start()
+    server.create_database("sebiao")
+    yield server
+    server.kill()
+
+
+def test_documented_queries_answer_the_questions(influx):
+    config = example_config()
+    lines = InfluxLines(config)
+    today = datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    d1, d2 = today - timedelta(days=2), today - timedelta(days=1)
+    tool = config.tool("KN-R-01")
+    out: list[str] = []
+    # Washes: red sink twice on d1 (same millisecond: the sequence keeps them apart), white once on d2.
+    for seq in (1, 2):
+        out.append(lines.event("sink-red-1", tool, "placed", ms(d1 + timedelta(hours=10)), tool.tag, "b0", seq,
+                               ms(d1 + timedelta(hours=10)), False))
+    white = config.tool("KN-W-01")
+    out.append(lines.event("sink-white-1", white, "placed", ms(d2 + timedelta(hours=9)), white.tag, "b1", 7,
+                           ms(d2 + timedelta(hours=9)), False))
+    out.append(lines.event("sink-white-1", white, "removed", ms(d2 + timedelta(hours=9, minutes=5)), white.tag,
+                           "b1", 8, ms(d2 + timedelta(hours=9, minutes=5)), False))
+    # Alarms: a cross_zone on d1 (and its acknowledgement, not counted), a cross_zone_wash and an overdue on d2.
+    out.append(alarm(lines, 1, "cross_zone", ms(d1 + timedelta(hours=11)), 1))
+    out.append(alarm(lines, 1, "cross_zone", ms(d1 + timedelta(hours=12)), 2, action="acknowledged"))
+    out.append(alarm(lines, 2, "cross_zone_wash", ms(d2 + timedelta(hours=8)), 3, station="sink-white-1"))
+    out.append(alarm(lines, 3, "overdue", ms(d2 + timedelta(hours=8)), 4, station=None))
+    # Station snapshots: rack-red-1 online in 3 of 4, sink-red-1 in all.
+    now = int(time.time() * 1000)
+    for i, online in enumerate((True, True, False, True)):
+        at = now - (4 - i) * 60_000
+        out.append(lines.station_status(StationState("rack-red-1", online=online), "snapshot", at))
+        out.append(lines.station_status(StationState("sink-red-1", online=True), "snapshot", at))
+    # A status message with health fields is not a snapshot: it does not count for uptime.
+    out.append(lines.station_status(StationState("rack-red-1", online=False), "status", now - 1000,
+                                    {"rssi": -61, "fw": "1.2", "online": 5}))
+    # Zone summaries: an older one with two red tools out, the latest with one.
+    states = [ToolState("KN-R-01", "red", Location.OUT), ToolState("CB-R-01", "red", Location.ON_RACK),
+              ToolState("CL-R-01", "red", Location.AT_SINK), ToolState("KN-W-01", "white", Location.ON_RACK)]
+    out += lines.zone_summaries([replace(states[1], location=Location.OUT)] + states[:1], now - 20 * 60_000)
+    out += lines.zone_summaries(states, now - 60_000)
+
+    sink = V1Sink(InfluxSettings(url=influx.url, api="v1", database="sebiao"))
+    result = sink.write("\n".join(out))
+    sink.close()
+    assert result.status == 204, result
+
+    q = doc_queries()
+    assert set(q) == {"tools-out-now", "washes-per-zone-per-day", "alarms-per-day-by-type",
+                      "cross-zone-incidents-per-week", "station-uptime"}
+
+    rows = {r["zone"]: r for r in influx.rows(q["tools-out-now"], "sebiao")}
+    assert rows["red"]["out"] == 1 and rows["red"]["tools"] == "KN-R-01"
+    assert rows["white"]["out"] == 0 and rows["white"]["tools"] == ""
+
+    def day(r):  # the bucket's start, local time
+        return datetime.fromtimestamp(r["time"] / 1e9, SHANGHAI)
+
+    washes = {(r["zone"], day(r)): r["washes"] for r in influx.rows(q["washes-per-zone-per-day"], "sebiao")}
+    assert washes == {("red", d1): 2, ("white", d2): 1}
+
+    alarms = {(r["type"], day(r)): r["alarms"] for r in influx.rows(q["alarms-per-day-by-type"], "sebiao")}
+    assert alarms == {("cross_zone", d1): 1, ("cross_zone_wash", d2): 1, ("overdue", d2): 1}
+
+    weeks = influx.rows(q["cross-zone-incidents-per-week"], "sebiao")
+    assert sum(r["incidents"] for r in weeks) == 2
+    for r in weeks:
+        start = day(r)
+        assert start.weekday() == 0 and start.hour == 0  # local Monday 00:00
+    monday = (d1 - timedelta(days=d1.weekday()))
+    assert {day(r): r["incidents"] for r in weeks} == (
+        {monday: 2} if d1.weekday() < 6 else {monday: 1, monday + timedelta(days=7): 1})
+
+    uptime = {r["station"]: r["uptime_percent"] for r in influx.rows(q["station-uptime"], "sebiao")}
+    assert uptime == {"rack-red-1": 75.0, "sink-red-1": 100.0}
+
+    # Health fields are floats; a health key that is one of our own fields is left out.
+    status = influx.rows("SELECT online, rssi FROM station_status WHERE report = 'status'", "sebiao")
+    assert status[0]["online"] == 0 and status[0]["rssi"] == -61.0
+    # The two red washes in the same millisecond are two points, one nanosecond apart.
+    times = [r["time"] for r in influx.rows("SELECT seq FROM tool_event WHERE station = 'sink-red-1'", "sebiao")]
+    assert times == [ms(d1 + timedelta(hours=10)) * 1_000_000 + 1, ms(d1 + timedelta(hours=10)) * 1_000_000 + 2]
