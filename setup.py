@@ -1,4 +1,4 @@
-"""Only one job beyond pyproject.toml: ship ``firmware/`` inside the wheel.
+"""Only one job beyond pyproject.toml: ship ``firmware/`` (and ``examples/``) inside the wheel.
 
 ``firmware/`` is laid out as on the station's flash, outside any Python
 package. A normal install gets a copy as ``edge_gateway/_firmware`` (see
@@ -11,7 +11,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-FIRMWARE = Path(__file__).resolve().parent / "firmware"
+ROOT = Path(__file__).resolve().parent
+FIRMWARE = ROOT / "firmware"
 SHIPPED = ("main.py", "defaults.json", "README.md", "sebiao_station", "sebiao_sim")
 
 
@@ -31,6 +32,10 @@ class BuildWithFirmware(build_py):
                 shutil.copytree(source, target / name, ignore=ignore)
             else:
                 shutil.copy2(source, target / name)
+        examples = Path(self.build_lib) / "edge_gateway" / "_examples"  # the demo's workshop
+        examples.mkdir(exist_ok=True)
+        for source in (ROOT / "examples").glob("*.yaml"):
+            shutil.copy2(source, examples / source.name)
 
 
 setup(cmdclass={"build_py": BuildWithFirmware})

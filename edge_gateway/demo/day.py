@@ -1,0 +1,151 @@
+"""The working day the demo plays, for the example workshop (examples/workshop.yaml):
+a 凉皮 and sausage workshop preparing raw meat and vegetables, washing, cutting
+凉皮, cooking, packing, with four mistakes.
+
+Each reader sees one tag at a time (the firmware's presence follows a single
+tag per reader), so the day never puts two tags on one station at once;
+``check_day`` proves it, and that every step names a real station and tool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import WorkshopConfig
+
+START, END = "06:00", "17:30"
+UNKNOWN_TAG = "04AB12CD34EF80"  # a container nobody registered
+
+
+@dataclass(frozen=True)
+class Phase:
+    at: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Step:
+    at: str  # HH:MM on the demo's day
+    station: str
+    action: str  # "place" | "remove"
+    tool: str  # a tool id, or "tag:<UID>" for a tag no tool has
+    zh: str = ""  # narration, printed when the step is played
+    en: str = ""
+    mistake: str | None = None  # the alarm type this step is meant to raise
+
+
+def _s(at: str, station: str, action: str, tool: str, zh: str = "", en: str = "", mistake: str | None = None) -> Step:
+    return Step(at, station, action, tool, zh, en, mistake)
+
+
+def _wash(at: str, end: str, sink: str, tool: str, zh: str = "", en: str = "") -> list[Step]:
+    return [_s(at, sink, "place", tool, zh, en), _s(end, sink, "remove", tool)]
+
+
+OPENING = [  # tools hung on their racks before the day starts (placed at START)
+    ("rack-red-1", "KN-R-01"), ("rack-red-2", "CB-R-01"), ("rack-green-1", "KN-G-01"),
+    ("rack-yellow-1", "SC-Y-01"), ("rack-white-1", "KN-W-01"),
+]
+
+PHASES = [
+    Phase("06:00", "开工：刀具、砧板在各自的架位上", "opening: the tools hang on their home racks"),
+    Phase("06:30", "生肉备料：切猪肉灌香肠", "preparing raw meat: pork for the sausages"),
+    Phase("06:45", "蔬菜备料：黄瓜丝、蒜末", "preparing vegetables: cucumber and garlic"),
+    Phase("07:40", "清洗生料器具", "washing the raw-ingredient tools"),
+    Phase("08:30", "半成品：切凉皮", "semi-finished: cutting the 凉皮 sheets"),
+    Phase("10:00", "蒸煮：香肠下锅、凉皮上屉", "cooking: sausages in the pot, 凉皮 steaming"),
+    Phase("11:00", "熟食分装", "packing the cooked food"),
+    Phase("13:00", "下午第二批", "the afternoon batch"),
+    Phase("16:30", "收工清洁，器具入消毒柜", "closing: washing up, tools into the disinfection cabinet"),
+]
+
+STEPS: list[Step] = [
+    _s("06:30", "rack-red-1", "remove", "KN-R-01", "取生肉刀切肉", "the raw-meat knife is taken"),
+    _s("06:32", "rack-red-2", "remove", "CB-R-01"),
+    _s("06:45", "rack-green-1", "remove", "KN-G-01", "取蔬菜刀", "the vegetable knife is taken"),
+    *_wash("07:40", "07:50", "sink-red-1", "CB-R-01", "生肉砧板在生肉清洗池清洗", "the raw-meat board is washed"),
+    _s("07:52", "rack-red-1", "place", "CB-R-01", "砧板挂错了架位：挂到了生肉刀具架",
+       "the board is hung on the knife rack, not on its own", mistake="misplaced"),
+    *_wash("07:55", "08:03", "sink-red-1", "KN-R-01"),
+    *_wash("08:00", "08:08", "sink-green-1", "KN-G-01"),
+    _s("08:10", "rack-red-1", "remove", "CB-R-01", "发现放错：砧板重洗后挂回砧板架",
+       "noticed: the board is washed again and hung on its own rack"),
+    _s("08:10", "rack-green-1", "place", "KN-G-01"),
+    *_wash("08:12", "08:18", "sink-red-1", "CB-R-01"),
+    _s("08:15", "rack-red-1", "place", "KN-R-01"),
+    _s("08:20", "rack-red-2", "place", "CB-R-01"),
+    _s("08:30", "rack-yellow-1", "remove", "SC-Y-01", "取黄色剪刀切凉皮", "the yellow scissors cut the 凉皮"),
+    *_wash("08:35", "08:40", "sink-yellow-1", "CT-Y-01", "半成品容器出柜先冲洗", "the semi-finished container is rinsed"),
+    _s("09:30", "rack-yellow-1", "place", "SC-Y-01", "剪刀没洗就挂回了", "the scissors go back unwashed",
+       mistake="unwashed_return"),
+    _s("09:40", "rack-yellow-1", "remove", "SC-Y-01", "班长让重洗", "the shift lead sends them to the sink"),
+    *_wash("09:42", "09:50", "sink-yellow-1", "SC-Y-01"),
+    _s("09:52", "rack-yellow-1", "place", "SC-Y-01"),
+    _s("10:00", "rack-red-1", "remove", "KN-R-01", "再切一批肉", "another batch of meat"),
+    *_wash("10:30", "10:40", "sink-yellow-1", "CT-Y-01"),
+    _s("11:00", "rack-white-1", "remove", "KN-W-01", "熟食刀切香肠", "the cooked-food knife slices sausages"),
+    _s("11:20", "rack-white-1", "place", "KN-R-01", "生肉刀挂到了熟食架上！",
+       "the raw-meat knife is hung on the cooked-food rack!", mistake="cross_zone"),
+    _s("11:30", "rack-white-1", "remove", "KN-R-01", "立即取下，送生肉清洗池", "taken down at once, to the raw-meat sink"),
+    *_wash("11:35", "11:45", "sink-red-1", "KN-R-01"),
+    _s("11:50", "rack-red-1", "place", "KN-R-01"),
+    *_wash("12:00", "12:08", "sink-white-1", "KN-W-01"),
+    _s("12:10", "rack-white-1", "place", "KN-W-01"),
+    _s("13:00", "rack-yellow-1", "remove", "SC-Y-01"),
+    _s("13:05", "rack-yellow-1", "place", "CT-Y-01"),
+    _s("14:00", "sink-yellow-1", "place", f"tag:{UNKNOWN_TAG}", "一个没登记的新容器放进了清洗池",
+       "a new container nobody registered goes into the sink", mistake="unknown_tag"),
+    _s("14:05", "sink-yellow-1", "remove", f"tag:{UNKNOWN_TAG}"),
+    *_wash("14:20", "14:28", "sink-yellow-1", "SC-Y-01"),
+    _s("14:25", "rack-yellow-1", "remove", "CT-Y-01"),
+    *_wash("14:30", "14:38", "sink-white-1", "CT-W-01", "熟食容器冲洗后装盒", "the cooked-food container is rinsed for packing"),
+    _s("14:32", "rack-yellow-1", "place", "SC-Y-01"),
+    _s("15:00", "rack-green-1", "remove", "KN-G-01"),
+    *_wash("15:05", "15:12", "sink-green-1", "CB-G-01"),
+    _s("15:15", "rack-green-1", "place", "CB-G-01"),
+    *_wash("16:00", "16:08", "sink-green-1", "KN-G-01"),
+    *_wash("16:30", "16:38", "sink-yellow-1", "CT-Y-01"),
+    *_wash("16:40", "16:48", "sink-white-1", "CT-W-01"),
+]
+
+EXPECTED_ALARMS = ("misplaced", "unwashed_return", "cross_zone", "unknown_tag")
+
+
+def minutes(at: str) -> int:
+    hours, mins = at.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def timeline() -> list[Step]:
+    """The steps in time order (stable for steps at the same minute)."""
+    return sorted(STEPS, key=lambda s: minutes(s.at))
+
+
+def tag_of(config: WorkshopConfig, tool: str) -> str:
+    if tool.startswith("tag:"):
+        return tool[4:]
+    found = config.tool(tool)
+    if found is None:
+        raise ValueError(f"the demo day names tool '{tool}', which the workshop does not have")
+    return found.tag
+
+
+def check_day(config: WorkshopConfig) -> None:
+    """Raise ValueError if a step names an unknown station or tool, or puts two tags on one reader."""
+    field: dict[str, str | None] = {s.id: None for s in config.stations}
+    for station, tool in OPENING:
+        field[station] = tag_of(config, tool)
+    for step in timeline():
+        if step.station not in field:
+            raise ValueError(f"{step.at}: station '{step.station}' is not in the workshop")
+        tag = tag_of(config, step.tool)
+        here = field[step.station]
+        if step.action == "place":
+            if here is not None:
+                raise ValueError(f"{step.at}: {step.station} already holds {here}; one tag per reader")
+            field[step.station] = tag
+        elif here != tag:
+            raise ValueError(f"{step.at}: {step.tool} is not on {step.station}")
+        else:
+            field[step.station] = None

@@ -1,0 +1,36 @@
+"""The gateway's HTTP API served from a thread (``Gateway.serve`` blocks its caller)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+
+from ..errors import SebiaoError
+from ..http_api import build_app
+
+START_TIMEOUT = 10.0
+
+
+class HttpThread:
+    def __init__(self, gateway) -> None:
+        options = gateway.options
+        app = build_app(gateway.api_context(), options.extra_routes)
+        self.server = uvicorn.Server(uvicorn.Config(app, host=options.http_host, port=options.http_port,
+                                                    log_level="warning", access_log=False))
+        self.where = f"{options.http_host}:{options.http_port}"
+        self.thread = threading.Thread(target=self.server.run, name="sebiao-demo-http", daemon=True)
+
+    def start(self) -> "HttpThread":
+        self.thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise SebiaoError(f"the gateway's HTTP API did not start on {self.where}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(5.0)

@@ -1,0 +1,30 @@
+"""The demo's workshop: examples/workshop.yaml (shipped in the wheel as
+``edge_gateway/_examples``), with the liveness window stretched for a compressed day."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ..config import WorkshopConfig, load_config
+from ..errors import SebiaoError
+
+HERE = Path(__file__).resolve().parent.parent
+CANDIDATES = (HERE / "_examples" / "workshop.yaml", HERE.parent / "examples" / "workshop.yaml")
+# Stations send a status every few real seconds, which is hours of the demo's
+# day: the silence that counts as offline is one whole (virtual) day.
+OFFLINE_AFTER_S = 86400
+
+
+def example_workshop_path() -> Path:
+    for path in CANDIDATES:
+        if path.is_file():
+            return path
+    raise SebiaoError("the example workshop is not installed: none of " + ", ".join(map(str, CANDIDATES)))
+
+
+def demo_workshop() -> WorkshopConfig:
+    config = load_config(example_workshop_path())
+    if config.broker is not None:
+        raise SebiaoError(f"{config.file}: has a broker section; the demo runs its own embedded broker")
+    return replace(config, rules=replace(config.rules, station_offline_after_seconds=OFFLINE_AFTER_S))

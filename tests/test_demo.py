@@ -1,0 +1,81 @@
+"""`sebiao demo`: the day script, the day clock, a fast whole run as a subprocess, and a taken port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from edge_gateway.config import load_config
+from edge_gateway.demo import day as workday
+from edge_gateway.demo.clock import DayClock
+from servers import EXAMPLE_CONFIG, ROOT, free_port
+
+
+def _demo(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edge_gateway.cli", "demo", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_day_fits_the_example_workshop():
+    config = load_config(EXAMPLE_CONFIG)
+    workday.check_day(config)  # every station and tool exists; one tag per reader at any time
+    assert {s.mistake for s in workday.STEPS if s.mistake} == set(workday.EXPECTED_ALARMS)
+    kinds = {workday.minutes(p.at) for p in workday.PHASES}
+    assert len(kinds) == len(workday.PHASES)
+
+
+def test_check_day_refuses_two_tags_on_one_reader(monkeypatch):
+    config = load_config(EXAMPLE_CONFIG)
+    crowded = [workday.Step("06:10", "rack-red-1", "place", "CL-R-01")]  # KN-R-01 is still there
+    monkeypatch.setattr(workday, "STEPS", crowded)
+    with pytest.raises(ValueError, match="06:10: rack-red-1 already holds 04A224E2C65E80"):
+        workday.check_day(config)
+
+
+def test_day_clock_is_piecewise_and_remembers_the_past():
+    now = [100.0]
+    clock = DayClock(1_000_000, 60.0, monotonic=lambda: now[0])
+    now[0] = 101.0
+    assert clock.now_ms() == 1_060_000  # one real second = one minute of the day
+    clock.set_speed(1.0)
+    now[0] = 103.0
+    assert clock.now_ms() == 1_062_000
+    assert clock.at(100.5) == 1_030_000  # a tick from before the change keeps its time
+    assert clock.real_seconds_until(1_063_000) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_demo_plays_a_day_with_its_mistakes_and_a_summary():
+    started = time.monotonic()
+    run = _demo("--duration", "3", "--http", f"127.0.0.1:{free_port()}",
+                "--embedded-broker", f"127.0.0.1:{free_port()}")
+    out = run.stdout
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    for zh, en in (("跨区放置", "cross-zone"), ("未清洗归还", "unwashed return"), ("放错架位", "misplaced"),
+                   ("未登记标签", "unknown tag")):
+        assert f"  {zh} / {en} (" in out.split("summary of the day")[1]
+    assert "[严重 critical] 跨区放置 / cross-zone: 跨区放置：●红色刀具 KN-R-01" in out
+    assert "↳ [⬢ rack-white-1 熟食器具架] 误用：红灯亮、蜂鸣三声 / misuse" in out  # the rack got its feedback
+    events = [line for line in out.splitlines() if "/ placed" in line or "/ removed" in line]
+    assert len(events) == 61
+    assert "读卡站记录 61 条 / recorded by the stations, 网关处理 61 条 / applied by the gateway" in out
+    assert "告警 / alarms: 4" in out and "网关 / gateway: http://127.0.0.1:" in out
+    assert time.monotonic() - started < 40
+
+
+@pytest.mark.parametrize("option", ["--http", "--embedded-broker"])
+def test_demo_fails_at_once_when_a_port_is_taken(option):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        other = "--embedded-broker" if option == "--http" else "--http"
+        run = _demo(option, f"127.0.0.1:{port}", other, f"127.0.0.1:{free_port()}", timeout=30)
+    assert run.returncode == 2
+    assert f"127.0.0.1:{port}" in run.stderr and f"{option} HOST:PORT" in run.stderr and "已被占用" in run.stderr
+    assert "Traceback" not in run.stderr
