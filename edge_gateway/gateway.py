@@ -119,7 +119,9 @@ class Gateway:
 
     def serve(self) -> None:
         """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything."""
-        app = build_app(self.api_context(), self.options.extra_routes)
+        from .web import attach_web  # the live display and the console (docs/display.md)
+
+        app = attach_web(self, build_app(self.api_context(), self.options.extra_routes))
         server = uvicorn.Server(uvicorn.Config(app, host=self.options.http_host, port=self.options.http_port,
                                                log_level="warning", access_log=False))
         try:

@@ -1,0 +1,42 @@
+"""The web part of the gateway: the 透明作坊 live display and the owner's console.
+
+``attach_web(gateway, api_app)`` is the whole hook: it builds the live feeds,
+registers them as a pipeline listener and returns an ASGI app serving the web
+pages beside the unchanged HTTP API. Contract in ``docs/display.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp
+
+from .app import Dispatch, build_web_app
+from .auth import ConsoleAuth, session_key
+from .console_data import ConsoleData
+from .context import WebContext
+from .display_data import DisplayData
+from .live import LiveFeed
+from .reader import StoreReader
+from .settings import display_settings
+
+DISPLAY_REFRESH = 30.0  # seconds: the day, "days since" and station counts move without events
+CONSOLE_REFRESH = 5.0  # seconds: station health and "last seen"
+
+
+def attach_web(gateway: Any, api_app: ASGIApp) -> ASGIApp:
+    """Wire the display and the console into a started gateway; returns the app to serve."""
+    config = gateway.config
+    settings = display_settings(config)
+    display = DisplayData(StoreReader(gateway.store.path), config, settings)
+    console = ConsoleData(StoreReader(gateway.store.path), config, settings)
+    key = session_key(gateway.options.data_dir)
+    web = WebContext(
+        config=config, settings=settings, pipeline=gateway.pipeline,
+        auth=ConsoleAuth(settings.console_password or config.http.token, key),
+        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH),
+        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH),
+    )
+    gateway.pipeline.listeners.append(web.notify)
+    gateway.components["web"] = web
+    return Dispatch(api_app, build_web_app(web, key))

@@ -1,0 +1,118 @@
+"""The console's login: a password (``display.console_password``, else ``http.token``),
+a signed session cookie, CSRF tokens, and a brake on password guessing.
+
+The session cookie is Starlette's SessionMiddleware (itsdangerous-signed,
+HttpOnly, SameSite=Strict). Its key is random, kept in the data dir
+(``web-session.key``, mode 0600), so a restart keeps logins. The session stores
+a fingerprint of the password: changing the password in the config logs every
+session out. The raw password or token never goes into a page or a cookie.
+
+CSRF: every POST from a logged-in page carries ``X-CSRF-Token`` equal to the
+session's token (compared in constant time), and a POST whose ``Origin`` is
+another site is refused outright.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from collections import deque
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+from ..errors import SebiaoError
+
+KEY_FILE = "web-session.key"
+MAX_FAILURES = 5  # per client within FAILURE_WINDOW
+FAILURE_WINDOW = 60.0
+
+
+def session_key(data_dir: Path) -> str:
+    """The cookie-signing key, created on first use in the data dir."""
+    path = data_dir / KEY_FILE
+    try:
+        if path.exists():
+            key = path.read_text("ascii").strip()
+            if len(key) >= 32:
+                return key
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+    except OSError as exc:
+        raise SebiaoError(f"{path}: cannot keep the console's session key: {exc.strerror or exc}") from exc
+
+
+class ConsoleAuth:
+    def __init__(self, password: str | None, key: str) -> None:
+        self.password = password
+        self.key = key
+        self._fingerprint = (hmac.new(key.encode(), password.encode(), hashlib.sha256).hexdigest()[:32]
+                             if password else None)
+        self._failures: dict[str, deque[float]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.password is not None
+
+    # -- login -----------------------------------------------------------------
+
+    def throttled(self, client: str) -> float:
+        """Seconds until ``client`` may try again (0: now)."""
+        recent = self._recent(client)
+        if len(recent) < MAX_FAILURES:
+            return 0.0
+        return max(0.0, recent[0] + FAILURE_WINDOW - time.monotonic())
+
+    def check(self, client: str, password: str) -> bool:
+        ok = self.password is not None and hmac.compare_digest(password.encode(), self.password.encode())
+        if not ok:
+            self._recent(client).append(time.monotonic())
+        return ok
+
+    def _recent(self, client: str) -> deque[float]:
+        recent = self._failures.setdefault(client, deque(maxlen=MAX_FAILURES))
+        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
+            recent.popleft()
+        if len(self._failures) > 10_000:  # a flood of clients: forget the oldest
+            self._failures.pop(next(iter(self._failures)))
+        return recent
+
+    def log_in(self, request: Request) -> None:
+        request.session.clear()
+        request.session.update({"user": "owner", "csrf": secrets.token_urlsafe(24), "pw": self._fingerprint,
+                                "at": int(time.time())})
+
+    @staticmethod
+    def log_out(request: Request) -> None:
+        request.session.clear()
+
+    # -- every request -------------------------------------------------------
+
+    def logged_in(self, request: Request) -> bool:
+        session = request.session
+        return (self.enabled and session.get("user") == "owner" and isinstance(session.get("pw"), str)
+                and hmac.compare_digest(session["pw"], self._fingerprint or ""))
+
+    @staticmethod
+    def csrf_token(request: Request) -> str:
+        return request.session.get("csrf", "")
+
+    def csrf_ok(self, request: Request) -> bool:
+        sent = request.headers.get("x-csrf-token", "")
+        expected = self.csrf_token(request)
+        return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request came from another site."""
+    origin = request.headers.get("origin")
+    if origin is None:  # not a browser, or a browser that sends no Origin on same-origin requests
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")

@@ -1,0 +1,178 @@
+"""The owner's console: login, the page, its live feed, and alarm actions.
+
+Acknowledge and clear go through the pipeline (``Pipeline.call``), exactly as
+the HTTP API's do, so the lifecycle rules (a latched cross-zone alarm needs a
+corrective-action comment) are the gateway's own and its answers are shown as
+they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..engine import alarm_json
+from ..errors import AlarmActionError, StoreError
+from .auth import same_origin
+from .context import WebContext
+from .pages import page
+
+MAX_FORM = 4096
+MAX_BODY = 16 * 1024
+ACTIONS = {"ack": "acknowledge", "clear": "clear"}
+DISABLED = ("控制台未启用：请在配置中设置 display.console_password 或 http.token / "
+            "the console is off: set display.console_password or http.token in the config")
+
+
+def _web(request: Request) -> WebContext:
+    return request.app.state.web
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store", **headers})
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# -- login ------------------------------------------------------------------------
+
+
+async def login_page(request: Request) -> Response:
+    web = _web(request)
+    if not web.auth.enabled:
+        return page("login.html", 503, error=DISABLED)
+    if web.auth.logged_in(request):
+        return RedirectResponse("/console", status_code=303)
+    return page("login.html", error="")
+
+
+async def login_submit(request: Request) -> Response:
+    web = _web(request)
+    if not web.auth.enabled:
+        return page("login.html", 503, error=DISABLED)
+    if not same_origin(request):
+        return page("login.html", 403, error="请求来自其他网站，已拒绝 / refused: the request came from another site")
+    wait = web.auth.throttled(_client(request))
+    if wait > 0:
+        response = page("login.html", 429, error=f"尝试次数过多，请 {int(wait) + 1} 秒后再试 / "
+                                                 f"too many tries: wait {int(wait) + 1} s")
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        return page("login.html", 413, error="表单过大 / the form is too large")
+    password = parse_qs(raw.decode("utf-8", "replace")).get("password", [""])[0]
+    if not web.auth.check(_client(request), password):
+        return page("login.html", 401, error="密码错误 / wrong password")
+    web.auth.log_in(request)
+    return RedirectResponse("/console", status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    web = _web(request)
+    if not same_origin(request) or (web.auth.logged_in(request) and not web.auth.csrf_ok(request)):
+        return _error(403, "CSRF 校验失败 / the CSRF check failed")
+    web.auth.log_out(request)
+    return JSONResponse({"ok": True})
+
+
+# -- the page and its data -------------------------------------------------------------
+
+
+async def console_page(request: Request) -> Response:
+    if not _web(request).auth.logged_in(request):
+        return RedirectResponse("/console/login", status_code=303)
+    return page("console.html")
+
+
+def _refused(request: Request) -> Response | None:
+    if not _web(request).auth.logged_in(request):
+        return _error(401, "请先登录 / log in first")
+    return None
+
+
+async def session_info(request: Request) -> Response:
+    if (refused := _refused(request)) is not None:
+        return refused
+    web = _web(request)
+    return JSONResponse({"user": "owner", "csrf": web.auth.csrf_token(request),
+                         "workshop": web.config.workshop.id}, headers={"Cache-Control": "no-store"})
+
+
+async def console_state(request: Request) -> Response:
+    if (refused := _refused(request)) is not None:
+        return refused
+    try:
+        snapshot = await _web(request).console_feed.current()
+    except StoreError as exc:
+        return _error(503, str(exc))
+    return Response(snapshot.data, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def console_live(request: Request) -> Response:
+    if (refused := _refused(request)) is not None:
+        return refused
+    return await _web(request).console_feed.response(request)
+
+
+# -- alarm actions -----------------------------------------------------------------
+
+
+def _action_body(raw: bytes) -> tuple[str, str | None]:
+    if len(raw) > MAX_BODY:
+        raise AlarmActionError("the request body is larger than 16 KiB")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+    by, comment = body.get("by"), body.get("comment")
+    if not isinstance(by, str) or not by.strip():
+        raise AlarmActionError("请填写操作人 / 'by' must name the person acting")
+    if comment is not None and not isinstance(comment, str):
+        raise AlarmActionError("'comment' must be a string")
+    return by.strip()[:80], (comment.strip() or None) if comment is not None else None
+
+
+async def alarm_action(request: Request) -> Response:
+    if (refused := _refused(request)) is not None:
+        return refused
+    web = _web(request)
+    if not same_origin(request) or not web.auth.csrf_ok(request):
+        return _error(403, "CSRF 校验失败，请刷新页面 / the CSRF check failed: reload the page")
+    method = ACTIONS.get(request.path_params["verb"])
+    if method is None:
+        return _error(404, f"no such action: {request.path_params['verb']!r} (ack or clear)")
+    alarm_id = request.path_params["alarm_id"]
+    try:
+        by, comment = _action_body(await request.body())
+    except AlarmActionError as exc:
+        return _error(400, str(exc))
+    future = web.pipeline.call(lambda engine, now, out: getattr(engine, method)(alarm_id, by, comment, now, out))
+    try:
+        alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
+    except AlarmActionError as exc:
+        return _error(exc.status, str(exc))
+    except TimeoutError:
+        return _error(504, "网关未在 10 秒内处理 / the gateway did not answer within 10 s")
+    return JSONResponse(alarm_json(alarm, web.config.workshop.id), headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [
+    Route("/console", console_page),
+    Route("/console/login", login_page, methods=["GET"]),
+    Route("/console/login", login_submit, methods=["POST"]),
+    Route("/console/logout", logout, methods=["POST"]),
+    Route("/console/api/session", session_info),
+    Route("/console/api/state", console_state),
+    Route("/console/live", console_live),
+    Route("/console/api/alarms/{alarm_id:int}/{verb}", alarm_action, methods=["POST"]),
+]

@@ -1,0 +1,26 @@
+"""What the web part needs from the gateway, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import WorkshopConfig
+from ..pipeline import Pipeline
+from .auth import ConsoleAuth
+from .live import LiveFeed
+from .settings import DisplaySettings
+
+
+@dataclass
+class WebContext:
+    config: WorkshopConfig
+    settings: DisplaySettings
+    pipeline: Pipeline
+    auth: ConsoleAuth
+    display_feed: LiveFeed
+    console_feed: LiveFeed
+
+    def notify(self, outcome: object = None) -> None:
+        """The pipeline's listener: state changed, refresh both live views."""
+        self.display_feed.notify(outcome)
+        self.console_feed.notify(outcome)

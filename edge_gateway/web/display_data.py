@@ -1,0 +1,186 @@
+"""The public display's snapshot: a reduced view, safe to show anyone.
+
+It holds no token, no staff names (``by``), no alarm comments or texts, no tag
+UIDs and no tool ids; misuse appears only as counts, or not at all
+(``display.public_misuse: hidden``). Recent activity lists only tools used in
+their own zone: a cross-zone move is counted, never narrated.
+
+Events are tallied incrementally by row id (the primary key), so a year of
+history costs nothing per update: the day's first row is found once by a
+binary search on ``received_at``, then only new rows are read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..config import GRADES, WorkshopConfig
+from ..domain import COLOR_CLASSES, KINDS, StationKind
+from .reader import StoreReader
+from .settings import DisplaySettings
+
+CROSS_ZONE = ("cross_zone", "cross_zone_wash")
+GRADE_EN = {"gold": "Gold list", "silver": "Silver list", "bronze": "Bronze list", "orange": "Orange list"}
+LATE_MARGIN_MS = 24 * 3600 * 1000  # events buffered by a station arrive late: look back a day for them
+SCAN_ROWS = 5000
+# Short zone names for a screen read from across the shop (the seed's full purposes are shown too).
+ZONE_NAMES = {
+    "red": ("生肉禽蛋区", "Raw meat & eggs"),
+    "blue": ("水产区", "Aquatic"),
+    "green": ("果蔬区", "Fruit & veg"),
+    "yellow": ("半成品区", "Semi-finished"),
+    "white": ("成品熟食区", "Cooked, ready to eat"),
+}
+
+
+def day_start_ms(now_ms: int) -> int:
+    """Local midnight of the gateway's clock, in ms."""
+    local = datetime.fromtimestamp(now_ms / 1000).astimezone()
+    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+def public_action(station_kind: StationKind, action: str) -> str:
+    if station_kind is StationKind.SINK:
+        return "washing" if action == "placed" else "washed"
+    return "returned" if action == "placed" else "taken"
+
+
+@dataclass
+class EventTally:
+    """Washes today per zone and the latest in-zone activity, kept up to date by row id."""
+
+    day_start: int = -1
+    last_id: int = 0
+    washes: dict[str, int] = field(default_factory=dict)
+    activity: deque = field(default_factory=lambda: deque(maxlen=30))
+
+    def update(self, reader: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
+        today = day_start_ms(now_ms)
+        if today != self.day_start:
+            self.day_start = today
+            self.washes = {}
+            self.activity.clear()
+            self.last_id = self._first_id_since(reader, today - LATE_MARGIN_MS) - 1
+        while True:
+            rows = reader.rows("SELECT id, ts, station, action, tool FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                               (self.last_id, SCAN_ROWS))
+            for row in rows:
+                self._count(row, config)
+            if len(rows) < SCAN_ROWS:
+                return
+            self.last_id = rows[-1]["id"]
+
+    def _count(self, row: Any, config: WorkshopConfig) -> None:
+        self.last_id = row["id"]
+        station = config.station(row["station"])
+        if station is None or row["ts"] < self.day_start:
+            return
+        if station.kind is StationKind.SINK and row["action"] == "placed":
+            self.washes[station.zone] = self.washes.get(station.zone, 0) + 1
+        tool = config.tool(row["tool"]) if row["tool"] else None
+        if tool is not None and tool.color == station.zone:
+            self.activity.append({"ts": row["ts"], "kind": tool.kind, "color": tool.color,
+                                  "action": public_action(station.kind, row["action"])})
+
+    @staticmethod
+    def _first_id_since(reader: StoreReader, since_ms: int) -> int:
+        """The first event row received at or after ``since_ms`` (ids grow with arrival)."""
+        low = reader.value("SELECT MIN(id) FROM events")
+        high = reader.value("SELECT MAX(id) FROM events")
+        if low is None:
+            return 1
+        if reader.value("SELECT received_at FROM events WHERE id = ?", (high,)) < since_ms:
+            return high + 1
+        while low < high:
+            mid = (low + high) // 2
+            at = reader.value("SELECT received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
+            if at < since_ms:
+                low = mid + 1
+            else:
+                high = mid
+        return low
+
+
+class DisplayData:
+    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings) -> None:
+        self.reader = reader
+        self.config = config
+        self.settings = settings
+        self.tally = EventTally()
+
+    def snapshot(self, now_ms: int | None = None) -> dict[str, Any]:
+        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        self.tally.update(self.reader, self.config, now)
+        body: dict[str, Any] = {
+            "v": 1,
+            "generated_at": now,
+            "day_start": self.tally.day_start,
+            "workshop": self._workshop(),
+            "zones": self._zones(),
+            "washes_today": sum(self.tally.washes.values()),
+            "incident": self._incident(now),
+            "misuse": self._misuse(now) if self.settings.show_misuse else None,
+            "stations": self._stations(),
+            "activity": list(self.tally.activity)[-self.settings.activity_items:][::-1]
+            if self.settings.activity_items else [],
+        }
+        return body
+
+    def _workshop(self) -> dict[str, Any]:
+        info = self.config.workshop
+        return {"name": info.name, "district": info.district, "grade": info.grade,
+                "grade_zh": GRADES.get(info.grade or "", "未定榜"),
+                "grade_en": GRADE_EN.get(info.grade or "", "Not yet graded"),
+                "title_zh": self.settings.title, "title_en": self.settings.title_en}
+
+    def _zones(self) -> list[dict[str, Any]]:
+        where = {r["id"]: r["location"] for r in self.reader.rows("SELECT id, location FROM tools")}
+        zones = []
+        for color in COLOR_CLASSES:
+            tools = [t for t in self.config.tools if t.color == color.key]
+            stations = [s for s in self.config.stations if s.zone == color.key]
+            counts = {"on_rack": 0, "out": 0, "at_sink": 0, "unknown": 0}
+            for tool in tools:
+                counts[where.get(tool.id, "unknown")] += 1
+            kinds: dict[str, int] = {}
+            for tool in tools:
+                kinds[tool.kind] = kinds.get(tool.kind, 0) + 1
+            zones.append({
+                "key": color.key, "zh": color.zh, "en": color.en,
+                "name_zh": ZONE_NAMES[color.key][0], "name_en": ZONE_NAMES[color.key][1], "hex": color.hex, "shape": color.shape,
+                "symbol": color.symbol, "shape_zh": color.shape_zh, "purpose_zh": color.purpose_zh,
+                "purpose_en": color.purpose_en, "raw": color.raw, "used": bool(tools or stations),
+                "tools": counts, "total": len(tools), "washes_today": self.tally.washes.get(color.key, 0),
+                "kinds": [{"kind": k, "zh": KINDS[k].zh, "en": KINDS[k].en, "n": n} for k, n in kinds.items()],
+            })
+        return zones
+
+    def _incident(self, now: int) -> dict[str, Any]:
+        marks = ",".join("?" * len(CROSS_ZONE))
+        last = self.reader.value(f"SELECT MAX(ts) FROM alarms WHERE type IN ({marks})", CROSS_ZONE)
+        first = self.reader.value("SELECT received_at FROM events ORDER BY id LIMIT 1")
+        since = last if last is not None else first
+        if since is None:
+            return {"days": None, "since": None, "none_recorded": True, "records_since": None}
+        today = datetime.fromtimestamp(now / 1000).date()
+        days = max(0, (today - datetime.fromtimestamp(since / 1000).date()).days)
+        return {"days": days, "since": since, "none_recorded": last is None, "records_since": first}
+
+    def _misuse(self, now: int) -> dict[str, int]:
+        marks = ",".join("?" * len(CROSS_ZONE))
+        week = day_start_ms(now) - int(timedelta(days=6).total_seconds() * 1000)
+        rows = self.reader.rows(
+            f"SELECT COUNT(*) FILTER (WHERE ts >= ?), COUNT(*) FILTER (WHERE ts >= ?), "
+            f"COUNT(*) FILTER (WHERE ts >= ? AND state = 'cleared') FROM alarms WHERE type IN ({marks})",
+            (self.tally.day_start, week, week) + CROSS_ZONE)
+        today, this_week, handled = rows[0]
+        return {"today": today, "week": this_week, "week_handled": handled}
+
+    def _stations(self) -> dict[str, int]:
+        online = {r["id"]: bool(r["online"]) for r in self.reader.rows("SELECT id, online FROM stations")}
+        return {"total": len(self.config.stations),
+                "online": sum(1 for s in self.config.stations if online.get(s.id))}

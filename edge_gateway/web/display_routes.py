@@ -1,0 +1,63 @@
+"""The public display's routes: the page, its live feed, its JSON and its QR code.
+
+Public by design, wherever the gateway is bound: these routes never pass
+through the API's token check and serve only the reduced public snapshot of
+:mod:`display_data`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..errors import StoreError
+from .context import WebContext
+from .pages import page
+from .qr import qr_svg
+
+
+def _web(request: Request) -> WebContext:
+    return request.app.state.web
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/display", status_code=307)
+
+
+async def display_page(request: Request) -> Response:
+    return page("display.html")
+
+
+async def display_json(request: Request) -> Response:
+    try:
+        snapshot = await _web(request).display_feed.current()
+    except StoreError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=503)
+    return Response(snapshot.data, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def display_live(request: Request) -> Response:
+    return await _web(request).display_feed.response(request)
+
+
+def display_url(request: Request, configured: str | None) -> str:
+    """The address a phone opens: the configured one, else the one the TV itself used."""
+    if configured:
+        return configured
+    return str(request.base_url).rstrip("/") + "/display"
+
+
+async def display_qr(request: Request) -> Response:
+    url = display_url(request, _web(request).settings.public_url)
+    return Response(qr_svg(url), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-cache", "X-Display-Url": url})
+
+
+ROUTES = [
+    Route("/", home),
+    Route("/display", display_page),
+    Route("/display/data.json", display_json),
+    Route("/display/live", display_live),
+    Route("/display/qr.svg", display_qr),
+]

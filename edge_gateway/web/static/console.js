@@ -1,0 +1,270 @@
+/* The owner's console: renders each snapshot pushed on /console/live; acknowledges and clears alarms. */
+"use strict";
+
+(() => {
+  const { el, colorTag } = Sebiao;
+  const STRINGS = {
+    zh: {
+      title: "作坊控制台", switch: "切换语言 Switch language", langButton: "English", logout: "退出登录",
+      live: "实时", reconnecting: "重新连接中…", connecting: "连接中…", by: "操作人", byHint: "姓名",
+      alarms: "当前报警", tools: "器具位置", stations: "读卡站状态", labels: "标签健康",
+      noAlarms: "没有未处理的报警", ack: "确认", clear: "清除", comment: "整改措施（跨区报警必填）",
+      commentRequired: "跨区报警须填写整改措施后才能清除", needBy: "请先在页面顶部填写操作人",
+      acked: "已确认", unacked: "未确认", count: (n) => `发生 ${n} 次`, evidence: "证据：该器具最近的记录",
+      history: "处理记录", involved: "涉及读卡站", raised: "首次", lastAt: "最近", late: "迟到上报",
+      tool: "器具", state: "状态", where: "位置", since: "自", home: "归属架", lastSeen: "最近读到",
+      station: "读卡站", online: "在线", offline: "离线", heap: "剩余内存", rssi: "信号", readerErrors: "读卡错误",
+      buffer: "待发缓存", fw: "固件", never: "从未", notReported: "未上报", kb: (n) => `${n} KB`,
+      on_rack: "在架", out: "使用中", at_sink: "清洗中", unknown: "未知", awayFromHome: "不在归属架",
+      rack: "器具架", sink: "清洗池", placed_rack: "放回", removed_rack: "取下", placed_sink: "放入清洗池",
+      removed_sink: "离开清洗池", time: "时间", action: "动作", note: "备注", tag: "标签", days: "天数",
+      staleNote: (n) => `超过 ${n} 天未读到的标签：请检查标签是否脱落、损坏或器具已不用（规定六(四)：色标不清或缺损应及时更新）。`,
+      noStale: "所有标签近期都有读取", tagErrors: "读取出错的标签", noTagErrors: "读卡站未上报标签读取错误",
+      errors: "错误次数", done: "已提交", sev: { critical: "严重", major: "重要", minor: "次要", warning: "提示" },
+      types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归还",
+        overdue: "超时未归还", misplaced: "放错器具架", unknown_tag: "未知标签", station_offline: "读卡站离线" },
+      actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
+    },
+    en: {
+      title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
+      live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…", by: "Your name", byHint: "name",
+      alarms: "Active alarms", tools: "Tools", stations: "Reader stations", labels: "Label health",
+      noAlarms: "No alarms to handle", ack: "Acknowledge", clear: "Clear",
+      comment: "Corrective action (required for cross-zone alarms)",
+      commentRequired: "A cross-zone alarm needs a corrective action before it is cleared",
+      needBy: "Fill in your name at the top of the page first", acked: "acknowledged", unacked: "unacknowledged",
+      count: (n) => `${n}×`, evidence: "Evidence: the tool's latest records", history: "History",
+      involved: "Stations involved", raised: "first", lastAt: "latest", late: "sent late",
+      tool: "Tool", state: "State", where: "Where", since: "Since", home: "Home rack", lastSeen: "Last read",
+      station: "Station", online: "online", offline: "offline", heap: "Free heap", rssi: "RSSI",
+      readerErrors: "Reader errors", buffer: "Buffered", fw: "Firmware", never: "never",
+      notReported: "not reported", kb: (n) => `${n} KB`, on_rack: "on rack", out: "in use", at_sink: "at sink",
+      unknown: "unknown", awayFromHome: "not on its home rack", rack: "rack", sink: "sink", placed_rack: "put back",
+      removed_rack: "taken", placed_sink: "put in sink", removed_sink: "left sink", time: "Time", action: "Action",
+      note: "Note", tag: "Tag", days: "Days",
+      staleNote: (n) => `Tags not read for more than ${n} days: check the label is on, undamaged, or the tool retired (rule 6(4): renew unclear or damaged labels).`,
+      noStale: "Every tag was read recently", tagErrors: "Tags with read errors",
+      noTagErrors: "No station reported tag read errors", errors: "Errors", done: "done",
+      sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
+      types: { cross_zone: "cross-zone", cross_zone_wash: "cross-zone wash", unwashed_return: "unwashed return",
+        overdue: "overdue", misplaced: "misplaced", unknown_tag: "unknown tag", station_offline: "station offline" },
+      actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
+    },
+  };
+  const LATCHED = new Set(["cross_zone", "cross_zone_wash"]);
+
+  let csrf = "";
+  let last = null;
+  let state = "connecting";
+  const cards = new Map();
+  const lang = Sebiao.makeLang(STRINGS, () => { cards.clear(); $("alarm-list").replaceChildren(); render(); });
+  const $ = (id) => document.getElementById(id);
+  const t = (...a) => lang.t(...a);
+  const en = () => lang.get() === "en";
+
+  function showState() {
+    $("live").dataset.state = state;
+    $("live-text").textContent = t(state);
+    $("lang").textContent = t("langButton");
+  }
+
+  function when(ms) {
+    if (!ms) return el("span", { class: "muted", text: t("never") });
+    return el("span", { title: Sebiao.dateTime(ms) }, `${Sebiao.clockSec(ms)} `,
+      el("span", { class: "muted", text: `(${Sebiao.ago(ms, Date.now(), lang.get())})` }));
+  }
+
+  function stationLabel(id, name, zone, kind) {
+    return el("span", { class: "state" }, zone ? colorTag(zone, lang.get(), 18) : "",
+      kind ? t(kind) : "", el("span", { text: name || id }), el("span", { class: "muted", text: id }));
+  }
+
+  function toolLabel(info, id) {
+    if (!info) return el("span", { text: id || "—" });
+    return el("span", { class: "state" }, colorTag(info.color, lang.get(), 18),
+      el("span", { text: en() ? info.kind_en : info.kind_zh }), el("b", { text: info.id }));
+  }
+
+  function actionText(action, kind) {
+    return t(`${action}_${kind || "rack"}`);
+  }
+
+  // -- alarms -----------------------------------------------------------------
+
+  function alarmCard(a) {
+    const card = el("article", { class: "alarm", "data-alarm": a.id });
+    const head = el("div", { class: "alarm-head" });
+    const details = el("details", {});
+    const comment = el("textarea", { name: "comment", rows: "2", "aria-label": t("comment"), placeholder: t("comment") });
+    const ack = el("button", { type: "button", "data-act": "ack", text: t("ack") });
+    const clear = el("button", { type: "button", "data-act": "clear", text: t("clear") });
+    const error = el("p", { class: "error", role: "alert" });
+    const form = el("form", {}, comment, ack, clear, error);
+    if (LATCHED.has(a.type)) form.prepend(el("p", { class: "required", text: t("commentRequired") }));
+    form.addEventListener("submit", (e) => e.preventDefault());
+    ack.addEventListener("click", () => act(a.id, "ack", comment, error));
+    clear.addEventListener("click", () => act(a.id, "clear", comment, error));
+    card.append(head, details, form);
+    return { card, head, details, ack };
+  }
+
+  function fillAlarm(parts, a) {
+    const { card, head, details, ack } = parts;
+    card.dataset.severity = a.severity;
+    card.dataset.acked = a.acked ? "1" : "0";
+    ack.hidden = a.acked;
+    head.replaceChildren(
+      el("span", { class: "sev", text: `${t("sev")[a.severity]}` }),
+      el("span", { class: "badge", text: t("types")[a.type] || a.type }),
+      el("span", { class: "badge", text: a.acked ? t("acked") : t("unacked") }),
+      a.count > 1 ? el("span", { class: "badge", text: t("count", a.count) }) : null,
+      el("span", { class: "muted" }, `${t("raised")} `, when(a.ts)),
+      a.count > 1 ? el("span", { class: "muted" }, `${t("lastAt")} `, when(a.last_ts)) : null,
+      a.late ? el("span", { class: "badge", text: t("late") }) : null,
+      el("span", { class: "text", text: en() ? a.text.en : a.text.zh }));
+    const open = details.open;
+    const evidence = el("table", { class: "grid evidence" },
+      el("tr", {}, el("th", { text: t("time") }), el("th", { text: t("station") }), el("th", { text: t("action") }),
+        el("th", { text: t("note") })),
+      ...a.evidence.map((e) => el("tr", {}, el("td", { text: Sebiao.dateTime(e.ts) }),
+        el("td", {}, stationLabel(e.station, e.station_name, e.zone, e.station_kind)),
+        el("td", { text: actionText(e.action, e.station_kind) }),
+        el("td", { text: [e.late ? t("late") : "", e.note || ""].filter(Boolean).join(" · ") }))));
+    const involved = el("p", {}, `${t("involved")}: `,
+      ...a.stations_involved.map((s) => stationLabel(s.station, s.station_name, s.zone, s.station_kind)));
+    const history = el("ul", { class: "history" }, ...a.history.map((h) => el("li", {},
+      `${Sebiao.dateTime(h.at)} · ${t("actions")[h.action] || h.action} · ${h.by}`, h.comment ? ` · “${h.comment}”` : "")));
+    details.replaceChildren(el("summary", { text: `${t("evidence")} (${a.evidence.length})` }),
+      a.tool_info ? el("p", {}, toolLabel(a.tool_info)) : null, evidence, involved,
+      el("p", { text: t("history") }), history);
+    details.open = open;
+  }
+
+  function renderAlarms(s) {
+    $("alarm-count").textContent = s.alarms.length;
+    const list = $("alarm-list");
+    const seen = new Set();
+    s.alarms.forEach((a, index) => {
+      seen.add(a.id);
+      let parts = cards.get(a.id);
+      if (!parts) { parts = alarmCard(a); cards.set(a.id, parts); }
+      fillAlarm(parts, a);
+      if (list.children[index] !== parts.card) list.insertBefore(parts.card, list.children[index] || null);
+    });
+    for (const [id, parts] of cards) {
+      if (!seen.has(id)) { parts.card.remove(); cards.delete(id); }
+    }
+    const empty = list.querySelector(".empty");
+    if (!s.alarms.length && !empty) list.append(el("p", { class: "empty", text: t("noAlarms") }));
+    if (s.alarms.length && empty) empty.remove();
+  }
+
+  async function act(id, verb, comment, error) {
+    const by = $("by").value.trim();
+    error.textContent = "";
+    if (!by) { error.textContent = t("needBy"); $("by").focus(); return; }
+    try { localStorage.setItem("sebiao-by", by); } catch (e) { /* not kept: fine */ }
+    const response = await fetch(`/console/api/alarms/${id}/${verb}`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ by, comment: comment.value.trim() || null }),
+    });
+    if (response.status === 401) { location.href = "/console/login"; return; }
+    const body = await response.json();
+    if (!response.ok) { error.textContent = body.error || `HTTP ${response.status}`; return; }
+    error.textContent = t("done");
+    if (verb === "clear") comment.value = "";
+  }
+
+  // -- tables ---------------------------------------------------------------------
+
+  function table(id, headers, rows) {
+    $(id).replaceChildren(el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col", text: t(h) })))),
+      el("tbody", {}, ...rows));
+  }
+
+  function renderTools(s) {
+    table("tool-table", ["tool", "state", "where", "since", "home", "lastSeen"], s.tools.map((x) => el("tr",
+      { "data-tool": x.id, "data-state": x.state },
+      el("td", {}, toolLabel(x)),
+      el("td", {}, el("span", { class: `state ${x.state === "unknown" ? "warn" : ""}`, text: t(x.state) }),
+        x.away_from_home ? el("span", { class: "badge", text: t("awayFromHome") }) : null),
+      el("td", {}, x.station ? stationLabel(x.station, x.station_name, x.station_zone) : "—"),
+      el("td", {}, when(x.since)), el("td", { text: x.home }), el("td", {}, when(x.last_seen)))));
+  }
+
+  function num(value, format) {
+    if (value === null || value === undefined) return el("span", { class: "muted", text: t("notReported") });
+    return format ? format(value) : String(value);
+  }
+
+  function renderStations(s) {
+    table("station-table", ["station", "state", "lastSeen", "heap", "rssi", "readerErrors", "buffer", "fw"],
+      s.stations.map((x) => el("tr", { "data-station": x.id, "data-online": x.online ? "1" : "0" },
+        el("td", {}, stationLabel(x.id, x.name, x.zone, x.kind)),
+        el("td", {}, el("span", { class: `state ${x.online ? "ok" : "bad"}` },
+          el("span", { "aria-hidden": "true", text: x.online ? "●" : "○" }), t(x.online ? "online" : "offline"))),
+        el("td", {}, when(x.last_seen)),
+        el("td", { class: "num" }, num(x.heap_free, (v) => t("kb", Math.round(v / 1024)))),
+        el("td", { class: "num" }, num(x.rssi, (v) => `${v} dBm`)),
+        el("td", { class: "num" }, num(x.reader_errors)),
+        el("td", { class: "num" }, num(x.buffer_depth)),
+        el("td", {}, num(x.fw)))));
+  }
+
+  function renderLabels(s) {
+    const labels = s.labels;
+    $("labels-note").textContent = labels.stale.length ? t("staleNote", labels.stale_days) : t("noStale");
+    table("label-table", ["tool", "tag", "lastSeen", "days"], labels.stale.map((x) => el("tr", { "data-stale": x.tool },
+      el("td", {}, toolLabel(x, x.tool)), el("td", { text: x.tag }), el("td", {}, when(x.last_seen)),
+      el("td", { class: "num", text: x.days === null ? "—" : x.days }))));
+    const errors = $("tag-errors");
+    if (!labels.errors.length) {
+      errors.replaceChildren(el("p", { class: "note", text: t("noTagErrors") }));
+      return;
+    }
+    const rows = labels.errors.map((x) => el("tr", {}, el("td", {}, x.tool ? colorTag(x.color, lang.get(), 18) : "",
+      ` ${x.tool || "?"}`), el("td", { text: x.tag }), el("td", { text: x.station_name || x.station }),
+    el("td", { class: "num", text: x.count })));
+    errors.replaceChildren(el("h3", { text: t("tagErrors") }), el("table", { class: "grid" },
+      el("tr", {}, ...["tool", "tag", "station", "errors"].map((h) => el("th", { text: t(h) }))), ...rows));
+  }
+
+  function render() {
+    lang.apply();
+    showState();
+    if (!last) return;
+    $("ws-name").textContent = last.workshop.name;
+    renderAlarms(last);
+    renderTools(last);
+    renderStations(last);
+    renderLabels(last);
+  }
+
+  function setState(next) {
+    if (state !== next) { state = next; showState(); }
+  }
+
+  async function session() {
+    const response = await fetch("/console/api/session", { credentials: "same-origin" });
+    if (response.status === 401) { location.href = "/console/login"; return false; }
+    csrf = (await response.json()).csrf;
+    return true;
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    $("lang").addEventListener("click", () => lang.set(en() ? "zh" : "en"));
+    try { $("by").value = localStorage.getItem("sebiao-by") || ""; } catch (e) { /* nothing saved */ }
+    $("logout").addEventListener("click", async () => {
+      await fetch("/console/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+      location.href = "/console/login";
+    });
+    render();
+    if (!(await session())) return;
+    Sebiao.liveFeed("/console/live", (snapshot, id) => {
+      last = snapshot;
+      render();
+      Sebiao.rendered(id);
+    }, setState, session);
+  });
+})();
