@@ -161,7 +161,7 @@ class ConsoleData:
         for tool in self.config.tools:
             last = seen.get(tool.id) or None
             if last is None or now - last > stale_ms:
-                stale.append({"tool": tool.id, "tag": tool.tag, "kind": tool.kind, "kind_zh": KINDS[tool.kind].zh,
+                stale.append({"tool": tool.id, "id": tool.id, "tag": tool.tag, "kind": tool.kind, "kind_zh": KINDS[tool.kind].zh,
                               "kind_en": KINDS[tool.kind].en, "color": tool.color, "last_seen": last,
                               "days": (now - last) // DAY_MS if last else None})
         errors = []

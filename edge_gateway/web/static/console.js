@@ -52,6 +52,7 @@
     },
   };
   const LATCHED = new Set(["cross_zone", "cross_zone_wash"]);
+  const NUMERIC = new Set(["heap", "rssi", "readerErrors", "buffer", "days"]);
 
   let csrf = "";
   let last = null;
@@ -179,7 +180,10 @@
   // -- tables ---------------------------------------------------------------------
 
   function table(id, headers, rows) {
-    $(id).replaceChildren(el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col", text: t(h) })))),
+    for (const row of rows) {  // phones show each row as a card: every cell says what it is
+      [...row.children].forEach((cell, i) => { cell.dataset.label = t(headers[i]); });
+    }
+    $(id).replaceChildren(el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col", class: NUMERIC.has(h) ? "num" : null, text: t(h) })))),
       el("tbody", {}, ...rows));
   }
 
