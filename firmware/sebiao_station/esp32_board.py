@@ -107,4 +107,33 @@ def main(path="config.json"):
             board.clock.sleep_ms(250)
     station = Station(board, cfg)
     station.start()
-    station.run()
+    serial = _serial_console(station)
+    while True:
+        station.step()
+        serial()
+        board.clock.sleep_ms(50)
+
+
+def _serial_console(station):
+    """`sebiao label write` over USB: lines from stdin without blocking the loop (serial_cmd.py)."""
+    import select
+    import sys
+    from .serial_cmd import SerialConsole
+
+    console = SerialConsole(station, sys.stdout.write)
+    poller = select.poll()
+    poller.register(sys.stdin, select.POLLIN)
+    pending = []  # type: list
+
+    def step():
+        while poller.poll(0):
+            ch = sys.stdin.read(1)
+            if ch in ("\n", "\r"):
+                if pending:
+                    console.line("".join(pending))
+                    del pending[:]
+            elif len(pending) < 128:
+                pending.append(ch)
+        console.step()
+
+    return step

@@ -1,0 +1,88 @@
+"""``sebiao firmware build|flash|deploy|provision``: put the station firmware on devices
+(see docs/device-tooling.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = sub.add_parser("build", help="compile the firmware (mpy-cross, xtensawin) into a bundle / 编译固件")
+    build.add_argument("--out", default="sebiao-firmware", metavar="DIR",
+                       help="bundle directory; DIR.zip is written beside it (default sebiao-firmware)")
+
+    flash = sub.add_parser("flash", help="erase the ESP32 and write a MicroPython image (esptool) / 烧录")
+    flash.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    flash.add_argument("--image", required=True, metavar="FILE", help="the MicroPython .bin for the ESP32")
+    flash.add_argument("--address", default="0x1000", help="flash offset (0x1000 for ESP32, 0x0 for S3/C3)")
+    flash.add_argument("--baud", type=int, default=460800)
+
+    deploy = sub.add_parser("deploy", help="copy the bundle and a station config (mpremote) / 部署到读卡站")
+    deploy.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    deploy.add_argument("--bundle", default="sebiao-firmware", metavar="DIR",
+                        help="from `sebiao firmware build` (default sebiao-firmware)")
+    deploy.add_argument("--config", metavar="FILE", help="the station's config.json (from provision)")
+
+    provision = sub.add_parser("provision", help="write DIR/<station>/config.json for every station / 生成读卡站配置")
+    provision.add_argument("--config", required=True, metavar="FILE", help="the workshop config (YAML)")
+    provision.add_argument("--out", required=True, metavar="DIR")
+    provision.add_argument("--credentials", required=True, metavar="DIR",
+                           help="where credentials.json is: `sebiao broker-config --out`, or the gateway's "
+                                "DATA-DIR/broker for the embedded broker")
+    provision.add_argument("--broker", metavar="URL", help="mqtt://HOST:PORT the stations connect to "
+                                                           "(default: the workshop's broker.url, else 127.0.0.1:1883)")
+    provision.add_argument("--reader", choices=("mfrc522", "pn532"), default="mfrc522")
+    provision.add_argument("--wifi-ssid", default="", metavar="SSID")
+    provision.add_argument("--wifi-password", default="", metavar="PASSWORD")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"build": _build, "flash": _flash, "deploy": _deploy, "provision": _provision}[args.action](args)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ..devices.bundle import build
+
+    bundle = build(args.out)
+    compiled = sum(1 for f in bundle.files if f["path"].endswith(".mpy"))
+    print(f"已生成 / built: {bundle.directory} ({compiled} 个 .mpy 模块 / modules + main.py, manifest.json)")
+    print(f"               {bundle.zip_path}")
+    return 0
+
+
+def _flash(args: argparse.Namespace) -> int:
+    from ..devices.flash import flash
+
+    try:
+        address = int(args.address, 0)
+    except ValueError:
+        raise ConfigError("--address", "", f"{args.address!r} is not a number (e.g. 0x1000)") from None
+    flash(args.port, args.image, address, args.baud)
+    print(f"已烧录 / flashed {args.image} to {args.port} at {address:#x}")
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from ..devices.deploy import deploy
+
+    deploy(args.port, args.bundle, args.config)
+    print(f"已部署 / deployed {args.bundle}" + (f" and {args.config}" if args.config else "") + f" to {args.port}")
+    return 0
+
+
+def _provision(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..devices.provision import ProvisionOptions, load_station_credentials, write_station_configs
+
+    config = load_config(args.config)
+    creds = load_station_credentials(config, args.credentials)
+    options = ProvisionOptions(args.broker, args.reader, args.wifi_ssid, args.wifi_password)
+    written = write_station_configs(config, creds, Path(args.out), options)
+    print(f"已生成 {len(written)} 个读卡站配置 / wrote {len(written)} station configs (mode 0600):")
+    for path in written:
+        print(f"  {path}")
+    return 0
