@@ -22,7 +22,8 @@ class StationProcess:
             preexec_fn=_die_with_parent if main else None)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumper = threading.Thread(target=self._pump, daemon=True)
+        self._pumper.start()
 
     def _pump(self) -> None:
         for line in self.proc.stdout:
@@ -48,6 +49,7 @@ class StationProcess:
         """Close standard input; the station drains and exits. Returns (exit code, stderr)."""
         self.proc.stdin.close()
         code = self.proc.wait(timeout)
+        self._pumper.join(5)  # every line of its output is in ``lines`` now
         return code, self.proc.stderr.read()
 
     def kill(self) -> None:

@@ -78,7 +78,7 @@ def _loop(vs: VirtualStation, commands: queue.SimpleQueue, drain_timeout: float,
                 was_up = vs.connected
                 _say(f"[{vs.id}] " + ("已连接代理 / connected to the broker" if was_up
                                       else f"与代理断开 / broker connection lost ({vs.station.link.last_error})"))
-            if eof_at is not None and not keep_running:
+            if eof_at is not None and not keep_running and time.monotonic() - eof_at >= _settle_s(vs.cfg):
                 if vs.backlog == 0 and vs.connected:
                     _say(f"[{vs.id}] 输入结束，事件已全部送达 / end of input, every event delivered")
                     return 0
@@ -90,6 +90,12 @@ def _loop(vs: VirtualStation, commands: queue.SimpleQueue, drain_timeout: float,
             time.sleep(LOOP_S)
     finally:
         vs.power_off()
+
+
+def _settle_s(cfg: dict) -> float:
+    """Long enough after the last line for the reader to see it (a removal takes the debounce)."""
+    t = cfg["timing"]
+    return (t["poll_ms"] * (t["absent_misses"] + 2) + t["absent_ms"]) / 1000
 
 
 def _read_script(stream: TextIO, commands: queue.SimpleQueue) -> None:
