@@ -160,6 +160,9 @@ def _check_page(page, name: str, min_texts: int) -> None:
     """Screenshot, WCAG AA contrast of every text run, and every colour named in words or shape."""
     assert page.evaluate("document.documentElement.lang") in ("zh-CN", "en")
     assert screenshot(page, name).stat().st_size > 10_000
+    assert screenshot(page, name + "-screen", full_page=False).stat().st_size > 10_000  # what one screen shows
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{name}: the page is {width} px wide"
     measured, failures = contrast_failures(page)
     assert measured > min_texts and failures == [], (name, failures)
     missing = page.evaluate("""[...document.querySelectorAll('.color-tag, [data-zone]')]

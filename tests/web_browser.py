@@ -128,8 +128,8 @@ def contrast_failures(page: WatchedPage) -> tuple[int, list[dict]]:
     return len(measured), [m for m in measured if m["ratio"] < m["need"]]
 
 
-def screenshot(page: WatchedPage, name: str) -> Path:
+def screenshot(page: WatchedPage, name: str, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

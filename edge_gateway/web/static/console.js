@@ -114,7 +114,7 @@
     card.dataset.severity = a.severity;
     card.dataset.acked = a.acked ? "1" : "0";
     ack.hidden = a.acked;
-    head.replaceChildren(
+    head.replaceChildren(...[
       el("span", { class: "sev", text: `${t("sev")[a.severity]}` }),
       el("span", { class: "badge", text: t("types")[a.type] || a.type }),
       el("span", { class: "badge", text: a.acked ? t("acked") : t("unacked") }),
@@ -122,15 +122,13 @@
       el("span", { class: "muted" }, `${t("raised")} `, when(a.ts)),
       a.count > 1 ? el("span", { class: "muted" }, `${t("lastAt")} `, when(a.last_ts)) : null,
       a.late ? el("span", { class: "badge", text: t("late") }) : null,
-      el("span", { class: "text", text: en() ? a.text.en : a.text.zh }));
+      el("span", { class: "text", text: en() ? a.text.en : a.text.zh })].filter(Boolean));
     const open = details.open;
-    const evidence = el("table", { class: "grid evidence" },
-      el("tr", {}, el("th", { text: t("time") }), el("th", { text: t("station") }), el("th", { text: t("action") }),
-        el("th", { text: t("note") })),
-      ...a.evidence.map((e) => el("tr", {}, el("td", { text: Sebiao.dateTime(e.ts) }),
+    const evidence = el("div", { class: "scroll evidence" }, gridTable(["time", "station", "action", "note"],
+      a.evidence.map((e) => el("tr", {}, el("td", { text: Sebiao.dateTime(e.ts) }),
         el("td", {}, stationLabel(e.station, e.station_name, e.zone, e.station_kind)),
         el("td", { text: actionText(e.action, e.station_kind) }),
-        el("td", { text: [e.late ? t("late") : "", e.note || ""].filter(Boolean).join(" · ") }))));
+        el("td", { text: [e.late ? t("late") : "", e.note || ""].filter(Boolean).join(" · ") || "—" })))));
     const involved = el("p", {}, `${t("involved")}: `,
       ...a.stations_involved.map((s) => stationLabel(s.station, s.station_name, s.zone, s.station_kind)));
     const history = el("ul", { class: "history" }, ...a.history.map((h) => el("li", {},
@@ -179,12 +177,20 @@
 
   // -- tables ---------------------------------------------------------------------
 
-  function table(id, headers, rows) {
+  function tableParts(headers, rows) {
     for (const row of rows) {  // phones show each row as a card: every cell says what it is
       [...row.children].forEach((cell, i) => { cell.dataset.label = t(headers[i]); });
     }
-    $(id).replaceChildren(el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col", class: NUMERIC.has(h) ? "num" : null, text: t(h) })))),
-      el("tbody", {}, ...rows));
+    return [el("thead", {}, el("tr", {}, ...headers.map((h) => el("th",
+      { scope: "col", class: NUMERIC.has(h) ? "num" : null, text: t(h) })))), el("tbody", {}, ...rows)];
+  }
+
+  function gridTable(headers, rows) {
+    return el("table", { class: "grid" }, ...tableParts(headers, rows));
+  }
+
+  function table(id, headers, rows) {
+    $(id).replaceChildren(...tableParts(headers, rows));
   }
 
   function renderTools(s) {
@@ -230,8 +236,8 @@
     const rows = labels.errors.map((x) => el("tr", {}, el("td", {}, x.tool ? colorTag(x.color, lang.get(), 18) : "",
       ` ${x.tool || "?"}`), el("td", { text: x.tag }), el("td", { text: x.station_name || x.station }),
     el("td", { class: "num", text: x.count })));
-    errors.replaceChildren(el("h3", { text: t("tagErrors") }), el("table", { class: "grid" },
-      el("tr", {}, ...["tool", "tag", "station", "errors"].map((h) => el("th", { text: t(h) }))), ...rows));
+    errors.replaceChildren(el("h3", { text: t("tagErrors") }),
+      el("div", { class: "scroll" }, gridTable(["tool", "tag", "station", "errors"], rows)));
   }
 
   function render() {
