@@ -1,7 +1,15 @@
 """ISO/IEC 14443-3 type A cards (NTAG213/215 and plain 4/7/10-byte UIDs) as
 state machines: IDLE -> READY(level) -> ACTIVE, HALT; REQA/WUPA, anticollision
 and SELECT per cascade level, NTAG READ/WRITE, HLTA. Frames are bit strings so
-that short frames, partial anticollision frames and collisions are exact."""
+that short frames, partial anticollision frames and collisions are exact.
+
+Several cards share a Field. The state rules that multi-tag inventory rests on:
+REQA (26h) wakes IDLE cards only, WUPA (52h) wakes IDLE and HALT cards; a READY
+card whose UID does not match a partial anticollision frame stays READY and
+silent; a SELECT naming another card's UID sends a READY card back to IDLE (or
+HALT, if WUPA woke it from HALT); HLTA puts the ACTIVE card in HALT, where only
+WUPA or leaving the field (power off) wakes it; any unexpected frame sends a
+READY/ACTIVE card back to IDLE/HALT."""
 
 IDLE = 0
 READY = 1
@@ -136,8 +144,10 @@ class Card:
         full = cl + bytes([bcc(cl)])
         if nvb == 0x70 and len(bits) == 72:  # SELECT
             if not crc_ok(data) or data[2:7] != full:
-                if not crc_ok(data):
-                    self._back()
+                # a bad frame, or another card's UID: back to IDLE (HALT if woken
+                # from HALT), silent; as NXP's datasheets put it, the unselected
+                # cards return to IDLE and wait for the next REQA
+                self._back()
                 return None
             if self.level + 1 < len(self.levels):
                 self.level += 1

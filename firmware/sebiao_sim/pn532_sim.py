@@ -1,10 +1,13 @@
 """A PN532 at frame level over SPI (LSB first on the wire), driving the same
 simulated cards: it answers status reads, ACKs every well-formed frame, and
-runs InListPassiveTarget (WUPA, anticollision, SELECT), InDataExchange (CRC
-added and checked as the PN532 does), RFConfiguration (field on/off),
-SAMConfiguration, GetFirmwareVersion. Bad checksums get no ACK."""
+runs InListPassiveTarget (WUPA, anticollision, SELECT; with MaxTg = 2 it
+halts the first target and activates a second with REQA, as the PN532 keeps up
+to two), InDataExchange to target 1 or 2 (CRC added and checked as the PN532
+does; switching targets halts the active one and re-selects the other by its
+UID after WUPA), RFConfiguration (field on/off), SAMConfiguration,
+GetFirmwareVersion. Bad checksums get no ACK."""
 
-from .iso14443 import Field, SEL, bcc, to_bits, from_bits, with_crc, crc_ok
+from .iso14443 import Field, SEL, bcc, to_bits, from_bits, with_crc, crc_ok, uid_levels
 
 
 
@@ -34,6 +37,7 @@ class PN532Sim:
         self.reading = None
         self.mode = None
         self.target = None
+        self.targets = []  # uids the PN532 holds as Tg 1, 2
         self.commands = []
         self.silent = False  # a dead chip: never ready
 
@@ -96,9 +100,25 @@ class PN532Sim:
         answer, coll, parity = self.field.exchange(bits)
         return answer, coll, parity
 
-    def _activate(self):
-        """WUPA, anticollision (lowest branch wins on collision... we take 1), SELECT."""
-        answer, coll, parity = self._exchange(b"\x52", 7)
+    def _halt_target(self):
+        if self.target is not None:
+            self._exchange(with_crc(b"\x50\x00"))
+            self.target = None
+
+    def _reselect(self, uid):
+        """WUPA, then SELECT by the known UID through its cascade levels."""
+        if self._exchange(b"\x52", 7)[0] is None:
+            return False
+        for level, cl in enumerate(uid_levels(uid)):
+            answer, coll, parity = self._exchange(with_crc(bytes((SEL[level], 0x70)) + cl + bytes((bcc(cl),))))
+            if answer is None or coll is not None:
+                return False
+        self.target = uid
+        return True
+
+    def _activate(self, req=b"\x52"):
+        """WUPA/REQA, anticollision (on a collision we take the 1 branch), SELECT."""
+        answer, coll, parity = self._exchange(req, 7)
         if answer is None:
             return None
         atqa = from_bits(answer)
@@ -136,18 +156,33 @@ class PN532Sim:
         if cmd == 0x32:
             if params[:1] == b"\x01":
                 self.field.set_on(bool(params[1] & 0x01))
+                if not params[1] & 0x01:
+                    self.target = None
+                    self.targets = []
             return b""
         if cmd == 0x4A:
-            got = self._activate()
-            if got is None:
-                self.target = None
-                return b"\x00"
-            atqa, sak, uid = got
-            self.target = uid
-            return bytes((1, 1, atqa[1], atqa[0], sak, len(uid))) + uid
+            self.target = None
+            self.targets = []
+            out = b""
+            for n in range(min(max(params[0], 1), 2)):
+                if n:
+                    self._halt_target()
+                got = self._activate(b"\x26" if n else b"\x52")
+                if got is None:
+                    break
+                atqa, sak, uid = got
+                self.target = uid
+                self.targets.append(uid)
+                out += bytes((n + 1, atqa[1], atqa[0], sak, len(uid))) + uid
+            return bytes((len(self.targets),)) + out
         if cmd == 0x40:
-            if self.target is None:
+            tg = params[0] if params else 0
+            if not 1 <= tg <= len(self.targets):
                 return b"\x27"  # not a valid target
+            if self.target != self.targets[tg - 1]:
+                self._halt_target()
+                if not self._reselect(self.targets[tg - 1]):
+                    return b"\x01"  # timeout: it left
             answer, coll, parity = self._exchange(with_crc(params[1:]))
             if answer is None:
                 return b"\x01"  # timeout
@@ -161,6 +196,7 @@ class PN532Sim:
             return b"\x00" + data[:-2]
         if cmd == 0x52:
             self.target = None
+            self.targets = []
             return b"\x00"
         return b"\x7f"
 

@@ -13,7 +13,7 @@ from . import VERSION, protocol, ntag
 from .buffer import Buffer
 from .feedback import Feedback
 from .link import Link
-from .presence import Presence, SEEN
+from .presence import Inventory
 from .readers import make_reader, ReaderError
 
 try:
@@ -38,7 +38,8 @@ class Station:
         self.reset_cause = board.reset_cause()
         spi, cs, rst = board.reader_bus(cfg)
         self.reader = make_reader(cfg, spi, cs, rst, clock)
-        self.presence = Presence(t["absent_misses"], t["absent_ms"])
+        self.presence = Inventory(t["absent_misses"], t["absent_ms"])
+        self.max_tags = cfg["reader"]["max_tags"]
         boot_bytes = bytes(int(self.boot[i:i + 2], 16) for i in range(0, 8, 2))
         self.buffer = Buffer(board.fs_root.rstrip("/") + "/buf", boot_bytes,
                              cfg["buffer"]["max_bytes"], cfg["buffer"]["segment_bytes"])
@@ -96,21 +97,25 @@ class Station:
     # the reader
 
     def poll_reader(self):
+        """One inventory cycle: every tag in the field, one event per UID."""
         now = self.clock.ticks_ms()
-        kind, uid = self.reader.poll()
-        if self.provision_req is not None:
-            if kind == SEEN:
-                self._provision(uid)
-            elif self.clock.since(self.provision_req[3]) > PROVISION_WINDOW_MS:
-                self.provision_req = None
-                self.provision_result = {"ok": False, "error": "no tag"}
-        for action, tag in self.presence.update(now, kind, uid, self.clock.ticks_diff):
-            if action == "placed" and tag not in self.labels:
-                self.labels[tag] = self._read_label()
+        uids, clean = self.reader.inventory(self._visit, self.max_tags)
+        if self.provision_req is not None and self.clock.since(self.provision_req[3]) > PROVISION_WINDOW_MS:
+            self.provision_req = None
+            self.provision_result = {"ok": False, "error": "no tag"}
+        for action, tag in self.presence.update(now, uids, clean, self.clock.ticks_diff):
             label = self.labels.get(tag)
             if action == "removed":
                 self.labels.pop(tag, None)
             self.record(action, tag, label, now)
+
+    def _visit(self, uid):
+        """A tag is selected during the inventory: provision it if armed (the
+        first tag seen; hold one tag to the reader), read the label of a new one."""
+        if self.provision_req is not None:
+            self._provision(uid)
+        elif uid not in self.labels:
+            self.labels[uid] = self._read_label()
 
     def _read_label(self):
         try:

@@ -31,6 +31,7 @@ DEFAULTS = {
         "spi_id": 2,  # VSPI
         "baudrate": 1000000,
         "gain": 4,  # MFRC522 RxGain 0..7; 4 = 33 dB, full 48 dB saturates at contact distance
+        "max_tags": 8,  # tags read per poll cycle (MFRC522; the PN532 lists at most 2)
     },
     "pins": {
         "spi_sck": 18,
@@ -72,6 +73,7 @@ RANGES = (
     ("reader.spi_id", 1, 2),
     ("reader.baudrate", 100000, 10000000),
     ("reader.gain", 0, 7),
+    ("reader.max_tags", 1, 16),
     ("timing.poll_ms", 20, 5000),
     ("timing.absent_misses", 1, 50),
     ("timing.absent_ms", 0, 60000),

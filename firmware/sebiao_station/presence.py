@@ -1,51 +1,68 @@
-"""Presence of one tag on one reader, debounced. Pure logic: no I/O.
+"""Presence of the tags on one reader, per UID, debounced. Pure logic: no I/O.
 
-A tag is present as soon as a valid UID is read. It is absent only after
-`misses` consecutive clean misses (no answer at all) AND `absent_ms` since it
-was last seen: a tag at the edge of the field drops single polls, and a
-rack must never flap. CRC, parity and collision errors mean something is in
-the field: they are not misses (and they do not count as seeing the tag).
+The reader runs one inventory per poll cycle and reports the UIDs it read
+validly, and whether the cycle was *clean* (nothing answered that it could not
+read: no CRC, parity or collision error, no chip fault, not cut short by the
+per-cycle maximum).
+
+A tag is present as soon as its UID is read. A present tag is absent only after
+`misses` consecutive clean cycles without it AND `absent_ms` since it was last
+seen: a tag at the edge of the field drops single polls, and a rack must never
+flap. A cycle that was not clean may have hidden any tag, so it is not a miss
+for anyone (and breaks every miss streak); it does not count as seeing them
+either.
 """
 
-# What one poll of the reader saw.
+# What one single-tag poll saw (poll() of the drivers).
 SEEN = 0  # a valid UID
 MISS = 1  # clean: nothing answered
 NOISE = 2  # an answer that failed CRC/parity, or a collision
 
 
-class Presence:
+class Inventory:
     def __init__(self, misses=3, absent_ms=600):
         self.need_misses = misses
         self.absent_ms = absent_ms
-        self.uid = None
-        self.misses = 0
-        self.last_seen = 0
+        self.tags = {}  # uid -> [misses, last seen tick]
 
-    def update(self, now_ms, kind, uid=None, diff=None):
-        """Feed one poll; returns a list of (action, uid) to send, oldest first.
+    def present(self):
+        return list(self.tags)
+
+    def update(self, now_ms, uids, clean=True, diff=None):
+        """Feed one cycle: the UIDs read, and whether the cycle was clean.
+        Returns a list of (action, uid) to send, in order: placements in the
+        order the tags were read, then removals.
 
         `diff(a, b)` is the tick difference (ticks_diff on MicroPython)."""
         if diff is None:
             diff = _sub
         out = []
-        if kind == SEEN:
-            if self.uid != uid:
-                if self.uid is not None:
-                    # another tag replaced ours between polls: ours left first
-                    out.append(("removed", self.uid))
-                self.uid = uid
+        tags = self.tags
+        for uid in uids:
+            t = tags.get(uid)
+            if t is None:
+                tags[uid] = [0, now_ms]
                 out.append(("placed", uid))
-            self.misses = 0
-            self.last_seen = now_ms
-        elif kind == MISS:
-            if self.uid is not None:
-                self.misses += 1
-                if self.misses >= self.need_misses and diff(now_ms, self.last_seen) >= self.absent_ms:
-                    out.append(("removed", self.uid))
-                    self.uid = None
-                    self.misses = 0
-        else:  # NOISE: still there; a miss streak is broken
-            self.misses = 0
+            else:
+                t[0] = 0
+                t[1] = now_ms
+        gone = None
+        for uid in tags:
+            if uid in uids:
+                continue
+            t = tags[uid]
+            if not clean:
+                t[0] = 0  # something answered that we could not read: still there
+                continue
+            t[0] += 1
+            if t[0] >= self.need_misses and diff(now_ms, t[1]) >= self.absent_ms:
+                if gone is None:
+                    gone = []
+                gone.append(uid)
+        if gone is not None:
+            for uid in gone:
+                del tags[uid]
+                out.append(("removed", uid))
         return out
 
 

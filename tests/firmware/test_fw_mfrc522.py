@@ -70,7 +70,104 @@ def test_timeout_is_bounded_by_the_chip_timer():
     start = sim.now_us
     assert r.poll() == (MISS, None)
     spent = sim.now_us - start
-    assert 4000 < spent < 10000, spent  # the 5 ms timer, not the poll guard
+    assert 1000 < spent < 3000, spent  # the 1 ms WUPA timer, not the poll guard
+    assert r.inventory() == ([], True)
+    assert r.select() == (1, None, None)  # nothing READY: anticollision times out at 5 ms
+
+
+# ---- multi-tag inventory
+
+SETS = (
+    ("two NTAGs differing at cascade level 2", ("04A224E2C65E80", "04A224E2C75E81")),
+    ("4-byte UIDs differing in the first byte", ("5A3C9E01", "5B3C9E01")),
+    ("10-byte UIDs differing at level 3", ("0102030405060708090A", "0102030405060708090B")),
+    ("mixed lengths: ATQAs collide", ("5A3C9E01", "04A224E2C65E80", "0102030405060708090A")),
+    ("four NTAGs of one maker (same UID0-2)",
+     ("04A224E2C65E80", "04A224E2C65E81", "04A22412C65E80", "04A224E2C6DE80")),
+)
+
+
+def test_inventory_finds_every_tag_every_cycle():
+    for name, uids in SETS:
+        sim, r = rig()
+        for u in uids:
+            sim.field.place(Card(u))
+        for cycle in range(3):
+            got, clean = r.inventory()
+            assert clean and sorted(got) == sorted(uids), (name, cycle, got)
+        # every card was HALTed at the end of the cycle
+        assert all(c.state == 3 for c in sim.field.cards), name
+
+
+def test_inventory_calls_visit_while_each_tag_is_selected():
+    sim, r = rig()
+    for u, tool in (("04A224E2C65E80", "KN-R-01"), ("04A224E2C65E81", "CL-R-01")):
+        card = sim.field.place(Card(u))
+        r.poll()
+        ntag.write_label(r, tool, "knife", "red")
+        sim.field.remove(card)
+        sim.field.place(card)
+    seen = {}
+    got, clean = r.inventory(lambda uid: seen.__setitem__(uid, ntag.read_label(r)["tool"]))
+    assert clean and seen == {"04A224E2C65E80": "KN-R-01", "04A224E2C65E81": "CL-R-01"}
+
+
+def test_one_tag_leaving_leaves_the_others_found():
+    uids = ("04A224E2C65E80", "04A224E2C65E81", "5A3C9E01", "04A22412C65E80")
+    sim, r = rig()
+    cards = [sim.field.place(Card(u)) for u in uids]
+    assert sorted(r.inventory()[0]) == sorted(uids)
+    sim.field.remove(cards[1])
+    for _ in range(3):
+        got, clean = r.inventory()
+        assert clean and sorted(got) == sorted(uids[:1] + uids[2:])
+    sim.field.place(cards[1])  # back: found again (it powers up IDLE)
+    assert sorted(r.inventory()[0]) == sorted(uids)
+
+
+def test_halted_tags_stay_silent_to_reqa_and_wake_to_wupa():
+    sim, r = rig()
+    for u in ("04A224E2C65E80", "5A3C9E01"):
+        sim.field.place(Card(u))
+    r.inventory()
+    assert r.reqa()[0] == 1  # TIMEOUT: both HALTed
+    assert r.wupa()[0] in (0, 2)  # OK or COLLISION: both woke
+    r._active = True
+    assert sorted(r.inventory()[0]) == ["04A224E2C65E80", "5A3C9E01"]
+
+
+def test_max_tags_per_cycle_makes_the_cycle_unclean():
+    uids = ["04A224E2C65E%02X" % i for i in range(4)]
+    sim, r = rig()
+    for u in uids:
+        sim.field.place(Card(u))
+    got, clean = r.inventory(max_tags=3)
+    assert len(got) == 3 and not clean and r.stats["truncated"] == 1
+    got, clean = r.inventory(max_tags=4)  # exactly the max: the last REQA is silent
+    assert sorted(got) == uids and clean
+
+
+def test_noisy_cycles_are_unclean_and_recover():
+    uids = ("04A224E2C65E80", "5A3C9E01")
+    sim, r = rig()
+    for u in uids:
+        sim.field.place(Card(u))
+    sim.field.noise = 1  # the ATQA comes back with a parity error
+    assert r.inventory() == ([], False)
+    assert sorted(r.inventory()[0]) == sorted(uids)  # cards left READY are put to rest first
+    unclean = 0
+    for k in range(1, 7):  # k answers with a bit flipped: unclean, never a wrong UID
+        sim.field.crc_noise = k
+        got, clean = r.inventory()
+        sim.field.crc_noise = 0
+        assert set(got) <= set(uids) and (not clean or sorted(got) == sorted(uids)), got
+        unclean += not clean
+    # a flip after a collision is discarded with the rest of that answer (ValuesAfterColl=0);
+    # the others break a BCC or a CRC
+    assert unclean >= 3 and r.stats["rf_errors"] >= 3, (unclean, r.stats)
+    sim.field.crc_noise = 0
+    got, clean = r.inventory()
+    assert sorted(got) == sorted(uids) and clean
 
 
 def test_ntag_read_write_and_label():

@@ -66,3 +66,37 @@ def test_noise_in_data_exchange_is_an_error():
         assert "0x03" in str(exc)
     else:
         raise AssertionError("noisy read accepted")
+
+
+
+def test_inventory_lists_two_targets_and_reads_each():
+    sim, r = rig()
+    uids = ("04A224E2C65E80", "04A224E2C75E81")
+    cards = []
+    for u, tool in zip(uids, ("KN-R-01", "CL-R-01")):
+        card = sim.field.place(Card(u))
+        r.poll()
+        ntag.write_label(r, tool, "knife", "red")
+        sim.field.remove(card)
+        cards.append(card)
+    for c in cards:
+        sim.field.place(c)
+    for _ in range(3):
+        seen = {}
+        got, clean = r.inventory(lambda uid: seen.__setitem__(uid, ntag.read_label(r)["tool"]))
+        assert clean and sorted(got) == sorted(uids)
+        assert seen == {uids[0]: "KN-R-01", uids[1]: "CL-R-01"}  # Tg 2 re-selected by the PN532
+    assert r.inventory(max_tags=1)[0] in ([uids[0]], [uids[1]])
+
+
+def test_inventory_a_third_tag_waits_for_a_free_slot():
+    sim, r = rig()
+    uids = ("5A3C9E01", "04A224E2C65E80", "0102030405060708090A")
+    cards = [sim.field.place(Card(u)) for u in uids]
+    first = r.inventory()
+    assert len(first[0]) == 2 and first[1]
+    assert r.inventory() == first  # the same two each cycle: nothing flaps
+    gone = [c for c in cards if c.hex() == first[0][0]][0]
+    sim.field.remove(gone)
+    got, clean = r.inventory()
+    assert clean and sorted(got) == sorted(u for u in uids if u != gone.hex())

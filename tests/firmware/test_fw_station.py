@@ -54,6 +54,7 @@ def test_label_is_reported_with_the_uid():
     card = Card(TAG)
     board.field.place(card)
     run_for(st, 300)
+    assert st.reader.poll()[0] == 0  # select it (the inventory leaves every tag HALTed)
     ntag.write_label(st.reader, "KN-R-01", "knife", "red")
     board.field.remove(card)
     run_for(st, 2000)
@@ -177,3 +178,61 @@ def test_unsynced_clock_sends_zero_or_backfilled_time():
     run_for(st, 5000)
     ev = board.broker.events()
     assert ev and 1764142800000 - 5000 < ev[0]["ts"] < 1764142800000
+
+
+def _labelled(uid, tool):
+    from sebiao_station import label
+    card = Card(uid)
+    data = label.encode(tool, "knife", "red")
+    card.memory[16:16 + len(data)] = data
+    return card
+
+
+def test_a_rack_reports_every_tool_on_it():
+    for reader, n in (("mfrc522", 4), ("pn532", 2)):
+        board, st = started(reader)
+        uids = ["04A224E2C65E8%d" % i for i in range(n)]
+        cards = [board.field.place(_labelled(u, "KN-R-0%d" % i)) for i, u in enumerate(uids)]
+        run_for(st, 1000)
+        ev = board.broker.events()
+        assert sorted((e["action"], e["tag"], e["label"]["tool"]) for e in ev) == \
+            [("placed", u, "KN-R-0%d" % i) for i, u in enumerate(uids)], (reader, ev)
+        # one leaves: exactly one removal, the others undisturbed
+        board.field.remove(cards[1])
+        run_for(st, 3000)
+        ev = board.broker.events()
+        assert [(e["action"], e["tag"]) for e in ev[n:]] == [("removed", uids[1])], (reader, ev)
+        assert sorted(st.presence.present()) == sorted(uids[:1] + uids[2:])
+        # it comes back: placed again, with its label read again
+        board.field.place(cards[1])
+        run_for(st, 1000)
+        last = board.broker.events()[-1]
+        assert (last["action"], last["tag"], last["label"]["tool"]) == ("placed", uids[1], "KN-R-01")
+        assert len(board.broker.events()) == n + 2
+
+
+def test_noisy_cycles_make_no_false_removals():
+    board, st = started()
+    uids = ["04A224E2C65E80", "5A3C9E01", "0102030405060708090A"]
+    for u in uids:
+        board.field.place(Card(u))
+    run_for(st, 600)
+    for _ in range(40):  # 8 s of a noisy kitchen: an ATQA parity error every other cycle
+        board.field.noise = 1
+        run_for(st, 200)
+    assert [e["action"] for e in board.broker.events()] == ["placed"] * 3
+    assert st.reader.stats["rf_errors"] >= 20
+
+
+def test_more_tags_than_max_tags_are_not_misses():
+    board = TestBoard()
+    cfg = station_config()
+    cfg["reader"]["max_tags"] = 2
+    st = Station(board, cfg)
+    st.start()
+    for i in range(3):
+        board.field.place(Card("04A224E2C65E8%d" % i))
+    run_for(st, 3000)
+    ev = board.broker.events()
+    assert len(ev) == 2 and all(e["action"] == "placed" for e in ev)  # two followed, none flapping
+    assert st.reader.stats["truncated"] >= 10

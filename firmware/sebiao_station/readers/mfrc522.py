@@ -1,10 +1,28 @@
 """Our own MFRC522 driver for ISO 14443-A tags (NTAG213/215), hardware SPI.
 
-Why not an existing one: we need WUPA polling with HLTA (so a tag that stays
-on the rack answers every poll), the full cascade for 4/7/10-byte UIDs with
-collision resolution, CRC from the chip's coprocessor, a transceive loop that
-is bounded twice (the chip timer, and a poll count in case the chip itself is
-gone), and health checks with re-init and a hard reset through RST.
+Why not an existing one: we need a multi-tag inventory (WUPA, anticollision,
+SELECT, HLTA, REQA ... every cycle, so every tag resting on the rack answers
+every cycle), the full cascade for 4/7/10-byte UIDs with collision resolution,
+CRC from the chip's coprocessor, a transceive loop that is bounded twice (the
+chip timer, and a poll count in case the chip itself is gone), and health
+checks with re-init and a hard reset through RST.
+
+Inventory (one poll cycle), ISO/IEC 14443-3:
+  0. if the last cycle left cards HALTed (or half-selected), the RF field is
+     switched off for 5 ms and on again (5 ms to power up): every card is IDLE.
+     Why not WUPA alone: a card woken from HALT by WUPA is in READY*, and when
+     another card is selected it falls back to HALT, where the REQA of step 4
+     cannot reach it; only the first card would ever be found again;
+  1. WUPA (after a reset, the same as REQA) wakes every card in the field;
+  2. anticollision + SELECT single out one card (the others go back to IDLE);
+     it is ACTIVE: `visit(uid)` may READ/WRITE it (the smart label);
+  3. HLTA: it is HALTed and stays silent to REQA for the rest of the cycle;
+  4. REQA wakes the IDLE cards only; go to 2 while something answers, up to
+     `max_tags` cards. Silence ends the cycle; after a collision we ask twice,
+     as a card still READY takes the first REQA as an unexpected frame and
+     only goes back to IDLE.
+A cycle with tags costs the 10 ms field reset, one select per tag, and one or
+two 1 ms REQA timeouts; an empty reader costs one 1 ms WUPA timeout.
 """
 
 from ..presence import SEEN, MISS, NOISE
@@ -22,7 +40,11 @@ OK, TIMEOUT, COLLISION, RFERR, CHIPERR = 0, 1, 2, 3, 4
 
 # 25 us timer ticks (13.56 MHz / (2*169+1)); a tag answers in < 1 ms
 PRESCALER = 0xA9
-TICKS_SHORT = 200  # 5 ms: REQA/WUPA, anticollision, SELECT, READ
+TICKS_SHORT = 200  # 5 ms: anticollision, SELECT, READ
+TICKS_REQ = 40  # 1 ms: REQA/WUPA (ATQA comes after ~86 us) and HLTA (silence = done, ISO: 1 ms)
+REQA, WUPA = b"\x26", b"\x52"
+FIELD_OFF_MS = 5  # ISO/IEC 14443-3 field reset (t_RESET) before a cycle
+FIELD_ON_MS = 5  # cards power up and are ready for REQA within 5 ms
 TICKS_WRITE = 800  # 20 ms: NTAG WRITE programs its EEPROM (~4 ms) before ACK
 
 
@@ -39,11 +61,14 @@ class MFRC522:
         self.check_every = check_every
         self._buf2 = bytearray(2)
         self._active = False
+        self._collided = False
+        self._touched = False  # cards may be out of IDLE: reset the field first
         self._ticks = None
         self.uid = None
         self.sak = None
         self.faults = 0  # consecutive chip faults
-        self.stats = {"polls": 0, "rf_errors": 0, "chip_faults": 0, "reinits": 0, "hard_resets": 0}
+        self.stats = {"polls": 0, "rf_errors": 0, "chip_faults": 0, "reinits": 0, "hard_resets": 0,
+                      "truncated": 0, "field_resets": 0}
         self.version = 0
         self.healthy = False
         cs.value(1)
@@ -220,10 +245,15 @@ class MFRC522:
     # ISO 14443-3
 
     def wupa(self):
-        return self.transceive(b"\x52", last_bits=7)
+        return self.transceive(WUPA, last_bits=7, ticks=TICKS_REQ)
+
+    def reqa(self):
+        return self.transceive(REQA, last_bits=7, ticks=TICKS_REQ)
 
     def halt(self):
-        self.transceive(self._with_crc(b"\x50\x00"))  # a silent tag means it obeyed
+        # a silent tag means it obeyed; a READY tag (an unfinished select) takes
+        # HLTA as an unexpected frame and goes back to IDLE/HALT
+        self.transceive(self._with_crc(b"\x50\x00"), ticks=TICKS_REQ)
         self._active = False
 
     def _anticollision(self, sel):
@@ -254,6 +284,7 @@ class MFRC522:
                     known[j] = back[i]
             if status == OK:
                 return OK, bytes(known)
+            self._collided = True
             if coll & 0x20:  # CollPosNotValid
                 return RFERR, None
             pos = coll & 0x1F or 32
@@ -292,14 +323,91 @@ class MFRC522:
             return OK, bytes(uid), sak
         return RFERR, None, None
 
-    def poll(self):
-        """One presence check: (SEEN, uid hex) | (MISS, None) | (NOISE, None).
-        A selected tag stays ACTIVE for read4/write_page until the next poll."""
+    def field_reset(self):
+        """RF off and on: every card in the field powers up IDLE."""
+        tx = self._r(TXCONTROL)
+        self._w(TXCONTROL, tx & 0xFC)
+        self._sleep(FIELD_OFF_MS)
+        self._w(TXCONTROL, tx | 0x03)
+        self._sleep(FIELD_ON_MS)
+        self._active = False
+        self._touched = False
+        self.stats["field_resets"] += 1
+
+    def _checked(self):
         self.stats["polls"] += 1
         if self.check_every and self.stats["polls"] % self.check_every == 0:
             if not self.check():
                 self._fault()
-                return NOISE, None
+                return False
+        return True
+
+    def inventory(self, visit=None, max_tags=8):
+        """One poll cycle over every tag in the field: (uids, clean).
+
+        uids: the hex UIDs read validly, in the order found; `visit(uid)` is
+        called for each while it is selected (it may read4/write_page; it
+        handles ReaderError itself). clean: False if anything answered that
+        could not be read (CRC/parity/collision error, a tag going quiet
+        half-way), on a chip fault, or if more than `max_tags` tags answered:
+        a tag missing from an unclean cycle may still be there."""
+        if not self._checked():
+            return [], False
+        if self._touched or self._active:  # tags HALTed (or half-selected) by the last cycle
+            self.field_reset()
+        uids = []  # type: list
+        first = True
+        asked_again = False
+        self._collided = False
+        while True:
+            status, atqa, _, _ = self.wupa() if first else self.reqa()
+            first = False
+            if status == TIMEOUT:
+                if self._collided and not asked_again:
+                    asked_again = True
+                    continue
+                self.faults = 0
+                return uids, True
+            asked_again = False
+            if status == COLLISION:
+                self._collided = True
+            if status == CHIPERR:
+                self._fault()
+                return uids, False
+            self._active = True  # something answered: rest it before the next WUPA
+            self._touched = True
+            if len(uids) >= max_tags:  # more tags than we follow
+                self.stats["truncated"] += 1
+                return uids, False
+            if status == RFERR or (status == OK and len(atqa) != 2):
+                self.stats["rf_errors"] += 1
+                return uids, False
+            # COLLISION on ATQA: several tags answered; anticollision picks one
+            status, uid, sak = self.select()
+            if status != OK:
+                if status == CHIPERR:
+                    self._fault()
+                else:
+                    self.stats["rf_errors"] += 1
+                return uids, False
+            self.faults = 0
+            self.uid = uid
+            self.sak = sak
+            tag = "".join("%02X" % b for b in uid)
+            if tag in uids:  # a HALTed tag answered REQA: its state was lost
+                self.stats["rf_errors"] += 1
+                return uids, False
+            uids.append(tag)
+            if visit is not None:
+                visit(tag)
+            self.halt()
+
+    def poll(self):
+        """One single-tag check: (SEEN, uid hex) | (MISS, None) | (NOISE, None).
+        The selected tag stays ACTIVE for read4/write_page until the next poll.
+        (The station uses inventory(); this serves tools and tests.)"""
+        if not self._checked():
+            return NOISE, None
         if self._active:
             self.halt()
         status, atqa, _, _ = self.wupa()

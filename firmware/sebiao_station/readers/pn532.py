@@ -6,6 +6,14 @@ so the bus can stay MSB first (any SPI peripheral works).
 Between polls that found a tag we switch the RF field off and on: the tag
 powers up IDLE and answers the next InListPassiveTarget, whatever the PN532
 did to it before (no reliance on HLTA/WUPA details of the firmware).
+
+Inventory: InListPassiveTarget with MaxTg = 2, the most the PN532 can hold
+(user manual UM0701-02, 7.3.5): it activates one target, halts it, activates
+a second, and keeps both; InDataExchange names the target (Tg 1 or 2) and the
+PN532 re-activates it as needed. So a PN532 station follows at most 2 tags;
+with a third in the field the same two are found each cycle (the anticollision
+is deterministic) and the third is reported only when one of them leaves.
+Use an MFRC522 for racks holding more than two tools per reader.
 """
 
 from ..presence import SEEN, MISS, NOISE
@@ -56,6 +64,26 @@ def unframe(raw):
     return body
 
 
+def parse_targets(got):
+    """[(Tg, uid hex)] from an InListPassiveTarget answer (106 kbps type A), or
+    None if it is malformed. Each target: Tg, SENS_RES(2), SEL_RES, NFCIDLength,
+    NFCID1, and an ATS (length byte first) when SEL_RES says ISO 14443-4."""
+    out = []
+    i = 1
+    for _ in range(got[0]):
+        if i + 5 > len(got):
+            return None
+        n = got[i + 4]
+        if n not in (4, 7, 10) or i + 5 + n > len(got):
+            return None
+        out.append((got[i], "".join("%02X" % b for b in got[i + 5:i + 5 + n])))
+        sak = got[i + 3]
+        i += 5 + n
+        if sak & 0x20 and i < len(got):
+            i += got[i]
+    return out
+
+
 class PN532:
     def __init__(self, spi, cs, rst=None, clock=None, max_polls=200, reinit_after=3):
         self.spi = spi
@@ -68,6 +96,7 @@ class PN532:
         self.version = 0
         self.healthy = False
         self._active = False
+        self._tg = 1  # the target InDataExchange talks to
         self.stats = {"polls": 0, "rf_errors": 0, "chip_faults": 0, "reinits": 0, "hard_resets": 0}
         cs.value(1)
 
@@ -173,9 +202,42 @@ class PN532:
         self._active = True
         return SEEN, "".join("%02X" % b for b in got[6:6 + got[5]])
 
+    def inventory(self, visit=None, max_tags=2):
+        """One poll cycle: (uids, clean), as MFRC522.inventory, for up to 2 tags."""
+        self.stats["polls"] += 1
+        max_tg = 2 if max_tags >= 2 else 1
+        try:
+            if self._active:
+                self.command(RF_CONFIG, b"\x01\x00")  # field off ...
+                self.command(RF_CONFIG, b"\x01\x01")  # ... and on: every tag restarts IDLE
+                self._active = False
+            got = self.command(IN_LIST, bytes((max_tg, 0x00)), 48)
+        except ReaderError:
+            self._fault()
+            return [], False
+        self.faults = 0
+        if not got or got[0] == 0:
+            return [], True
+        self._active = True
+        targets = parse_targets(got)
+        if targets is None:
+            self.stats["rf_errors"] += 1
+            return [], False
+        uids = []  # type: list
+        for tg, tag in targets:
+            uids.append(tag)
+            if visit is not None:
+                self._tg = tg
+                visit(tag)
+        self._tg = 1
+        # Clean even with two found: a third tag is never seen while those two
+        # stay, so it cannot flap; calling the cycle unclean would stop a tag
+        # that left from ever being reported removed.
+        return uids, True
+
     def _exchange(self, data, nread=40):
         try:
-            got = self.command(IN_DATA_EXCHANGE, b"\x01" + bytes(data), nread)
+            got = self.command(IN_DATA_EXCHANGE, bytes((self._tg,)) + bytes(data), nread)
         except ReaderError as exc:
             self._fault()
             raise exc
