@@ -211,8 +211,29 @@ class _SebiaoHandler(BrokerProtocolHandler):
             raise
 
 
+class _SnapshotSubscriptions(dict):
+    """amqtt's ``Broker._subscriptions`` (filter -> [(session, qos)]), iterated as a
+    snapshot: ``_run_broadcast`` walks ``items()`` and awaits the ACL plugin for
+    each match (asyncio.gather: other tasks run), and the connect path walks the
+    keys around awaits too, so a SUBSCRIBE adding a filter meanwhile raised
+    "dictionary changed size during iteration" and the message was lost for every
+    filter after that point. Iterating copies (of the lists too, so a session
+    unsubscribing mid-broadcast does not shift the one being walked) makes each
+    pass see the subscriptions as they were when it began; a client subscribing
+    during a broadcast gets the messages published after its SUBACK."""
+
+    def items(self):  # type: ignore[override]
+        return [(k, list(v)) for k, v in dict.items(self)]
+
+    def __iter__(self):
+        return iter(list(dict.keys(self)))
+
+    def keys(self):  # type: ignore[override]
+        return list(dict.keys(self))
+
+
 class _SebiaoBroker(Broker):
-    """amqtt's broker with four holes closed (amqtt 0.12; each proven by tests/test_embedded_broker.py).
+    """amqtt's broker with five holes closed (amqtt 0.12; each proven by tests/test_embedded_broker.py).
 
     1. amqtt deletes or takes over the session named by a CONNECT *before*
        authenticating it, so an anonymous client using the gateway's client id
@@ -226,6 +247,9 @@ class _SebiaoBroker(Broker):
        subscription, and Mosquitto does so.
     4. Unacknowledged QoS 1 messages are lost when a connection drops
        (:class:`_SebiaoHandler`).
+    5. A SUBSCRIBE arriving while a message is broadcast broke the broadcast
+       ("dictionary changed size during iteration"): the subscriptions are
+       iterated as a snapshot (:class:`_SnapshotSubscriptions`).
 
     Still open (docs/broker.md): messages arriving *while* a persistent session
     resumes may be lost or reordered, and nothing survives the process.
@@ -234,6 +258,7 @@ class _SebiaoBroker(Broker):
     def __init__(self, policy: AccessPolicy, config: BrokerConfig, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(config, loop=loop)
         self._policy = policy
+        self._subscriptions = _SnapshotSubscriptions()
 
     def listening_port(self) -> int | None:
         for server in self._servers.values():

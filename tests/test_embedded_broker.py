@@ -206,3 +206,39 @@ def test_will_message_on_a_dropped_station(broker):
         station.drop()
         will = gw.receive_until(lambda m: m.payload == b'{"v":1,"online":false}')[-1]
         assert will.topic == status_topic(WS, "rack-white-1")
+
+
+def test_subscribes_during_a_broadcast_burst_do_not_break_delivery(tmp_path):
+    """amqtt 0.12 iterates its subscription dict across awaits while it broadcasts;
+    a SUBSCRIBE adding a filter meanwhile raised 'dictionary changed size during
+    iteration' and that message (and the broadcast task) was lost."""
+    import threading
+
+    with EmbeddedBroker(example_config(), tmp_path / "broker", port=0) as embedded:
+        with login(embedded, "gateway", client_id="gw-first") as first, login(embedded, "gateway") as sink, \
+                login(embedded, "rack-red-1") as station, \
+                login(embedded, "gateway", client_id="gw-subscriber") as subscriber:
+            # the broadcast awaits the ACL plugin for `first`'s filter; a filter added
+            # meanwhile broke the iteration before it reached `sink`'s
+            first.subscribe(f"sebiao/{WS}/+/event", qos=0)
+            sink.subscribe(event_topic(WS, "rack-red-1"), qos=0)
+            sink.subscribe(status_topic(WS, "rack-red-1"), qos=0)
+            n = 400
+            done = threading.Event()
+
+            def burst():
+                for i in range(n):
+                    station.client.publish(event_topic(WS, "rack-red-1"), b"%d" % i, 0)
+                done.set()
+
+            sender = threading.Thread(target=burst)
+            sender.start()
+            i = 0
+            while not done.is_set() or i < 40:  # many new filters while the burst is broadcast
+                subscriber.subscribe(f"sebiao/{WS}/s{i}/status", qos=0)
+                i += 1
+            sender.join()
+            station.publish(status_topic(WS, "rack-red-1"), b"end", qos=1)
+            got = sink.receive_until(lambda m: m.payload == b"end", timeout=20)
+            events = [m.payload for m in got if m.topic == event_topic(WS, "rack-red-1")]
+            assert events == [b"%d" % k for k in range(n)], (len(events), i)
