@@ -22,18 +22,39 @@ def _demo(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
 
 def test_the_day_fits_the_example_workshop():
     config = load_config(EXAMPLE_CONFIG)
-    workday.check_day(config)  # every station and tool exists; one tag per reader at any time
+    workday.check_day(config)  # every station and tool exists; tags placed only where they are not
     assert {s.mistake for s in workday.STEPS if s.mistake} == set(workday.EXPECTED_ALARMS)
     kinds = {workday.minutes(p.at) for p in workday.PHASES}
     assert len(kinds) == len(workday.PHASES)
 
 
-def test_check_day_refuses_two_tags_on_one_reader(monkeypatch):
+def test_the_day_keeps_several_tools_on_a_rack():
     config = load_config(EXAMPLE_CONFIG)
-    crowded = [workday.Step("06:10", "rack-red-1", "place", "CL-R-01")]  # KN-R-01 is still there
-    monkeypatch.setattr(workday, "STEPS", crowded)
-    with pytest.raises(ValueError, match="06:10: rack-red-1 already holds 04A224E2C65E80"):
+    opening = [tool for station, tool in workday.OPENING if station == "rack-red-1"]
+    assert opening == ["KN-R-01", "CL-R-01"]  # a rack holds all its tools, not one per reader
+
+
+@pytest.mark.parametrize("steps, error", [
+    ([workday.Step("06:10", "rack-red-1", "place", "KN-R-01")], "06:10: KN-R-01 is already on rack-red-1"),
+    ([workday.Step("06:10", "rack-red-2", "place", "KN-R-01")], "06:10: KN-R-01 is already on rack-red-1"),
+    ([workday.Step("06:10", "rack-red-2", "remove", "KN-R-01")], "06:10: KN-R-01 is not on rack-red-2"),
+    ([workday.Step("06:10", "rack-red-1", "place", f"tag:04AB12CD34EF8{i}") for i in range(7)],
+     "06:10: rack-red-1 already follows 8 tags"),
+    ([workday.Step("06:10", "rack-blue-9", "place", "KN-R-01")], "station 'rack-blue-9' is not in the workshop"),
+])
+def test_check_day_refuses_impossible_steps(monkeypatch, steps, error):
+    config = load_config(EXAMPLE_CONFIG)
+    monkeypatch.setattr(workday, "STEPS", steps)
+    with pytest.raises(ValueError, match=error):
         workday.check_day(config)
+
+
+def test_check_day_accepts_a_second_tool_on_a_rack(monkeypatch):
+    config = load_config(EXAMPLE_CONFIG)
+    back = [workday.Step("06:10", "rack-red-1", "remove", "CL-R-01"),
+            workday.Step("06:11", "rack-red-1", "place", "CL-R-01")]  # KN-R-01 stays on the rack
+    monkeypatch.setattr(workday, "STEPS", back)
+    workday.check_day(config)
 
 
 def test_day_clock_is_piecewise_and_remembers_the_past():
@@ -62,8 +83,8 @@ def test_demo_plays_a_day_with_its_mistakes_and_a_summary():
     assert "[严重 critical] 跨区放置 / cross-zone: 跨区放置：●红色刀具 KN-R-01" in out
     assert "↳ [⬢ rack-white-1 熟食器具架] 误用：红灯亮、蜂鸣三声 / misuse" in out  # the rack got its feedback
     events = [line for line in out.splitlines() if "/ placed" in line or "/ removed" in line]
-    assert len(events) == 61
-    assert "读卡站记录 61 条 / recorded by the stations, 网关处理 61 条 / applied by the gateway" in out
+    assert len(events) == 62  # 61 moves + the cloth that stays on rack-red-1 all day
+    assert "读卡站记录 62 条 / recorded by the stations, 网关处理 62 条 / applied by the gateway" in out
     assert "告警 / alarms: 4" in out and "网关 / gateway: http://127.0.0.1:" in out
     assert time.monotonic() - started < 40
 

@@ -123,10 +123,9 @@ class Demo:
             vs.on_event = self._recorder(station.id)
             vs.on_command = lambda cmd, sid=station.id: self.console.feedback(sid, cmd)
             self.stations[station.id] = vs
-        for vs in self.stations.values():
-            # one at a time: amqtt 0.12 can fail a broadcast while another client subscribes
+        for vs in self.stations.values():  # all at once: the embedded broker takes concurrent subscribes
             vs.start()
-            self._settle(f"station {vs.id} to connect")
+        self._settle("the stations to connect")
         c.phase(workday.PHASES[0])
         for station_id, tool_id in workday.OPENING:
             self.stations[station_id].apply(self._place(tool_id))
