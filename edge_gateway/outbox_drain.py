@@ -152,9 +152,11 @@ class OutboxDrainer:
         self.metrics.failures.labels(outcome).inc()
         self.last_error = f"HTTP {result.status}: {result.reason}" if result.status else result.reason
         if outcome == RETRY:
+            if not self._failures:  # once per outage, not at every retry
+                log.warning("outbox: InfluxDB unavailable (%s); rows kept, retrying with back-off",
+                            self.last_error)
             self._failures += 1
             self._retry_after = result.retry_after
-            log.warning("outbox: InfluxDB unavailable (%s); retrying", self.last_error)
             return False
         if outcome == REFUSED:
             self._failures += 1
@@ -200,6 +202,8 @@ class OutboxDrainer:
     # -- health -------------------------------------------------------------------------
 
     def _healthy(self) -> None:
+        if self._failures:
+            log.info("outbox: InfluxDB accepts writes again")
         self._failures = 0
         self.last_error = None
         if self._refused or not self._cleared_once:
