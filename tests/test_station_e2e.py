@@ -127,3 +127,27 @@ def _until(vs, condition, timeout=10.0):
         time.sleep(0.02)
     raise AssertionError(f"{vs.id}: condition not reached in {timeout} s (backlog {vs.backlog}, "
                          f"link: {vs.station.link.last_error!r})")
+
+
+def test_a_rack_with_two_tools_reports_both(rig, tmp_path):
+    broker, gateway, configs = rig
+    cloth = "5A3C9E01"  # CL-R-01, red, home rack-red-1
+    red = StationProcess(configs / "rack-red-1" / "config.json", tmp_path / "flash-red")
+    try:
+        red.expect("connected to the broker")
+        red.send(f"place {KNIFE} KN-R-01 knife red", f"place {cloth} CL-R-01 cloth red", "wait 1")
+        first = red.expect("placed")
+        second = red.expect("placed")
+        assert {KNIFE, cloth} == {u for u in (KNIFE, cloth) if u in first + second}
+        gateway.wait_for(lambda: all(_tool(gateway, t)["state"] == "on_rack" for t in ("KN-R-01", "CL-R-01")),
+                         what="the knife and the cloth both on rack-red-1")
+        assert {_tool(gateway, t)["station"] for t in ("KN-R-01", "CL-R-01")} == {"rack-red-1"}
+
+        red.send(f"remove {KNIFE}", "wait 1")  # the knife is taken; the cloth stays
+        assert KNIFE in red.expect("removed")
+        gateway.wait_for(lambda: _tool(gateway, "KN-R-01")["state"] == "out", what="KN-R-01 taken")
+        assert _tool(gateway, "CL-R-01")["state"] == "on_rack"
+        assert red.finish() == (0, "")
+    finally:
+        red.kill()
+    assert gateway.metric("sebiao_events_total") == 3

@@ -25,9 +25,18 @@ def _dus(a, b):
     return time.ticks_diff(a, b) if MICRO else a - b
 
 
+TAGS = ["04A224E2C65E80", "04A224E2C65E81", "5A3C9E01", "0102030405060708090A"]
+
+
 class StubReader:
-    """A tag that is always there: measures the application, not the SPI."""
+    """Tags that are always there: measures the application, not the SPI."""
     healthy = True
+
+    def __init__(self, n=1):
+        self.uids = TAGS[:n]
+
+    def inventory(self, visit=None, max_tags=8):
+        return self.uids, True
 
     def init(self):
         return True
@@ -36,7 +45,7 @@ class StubReader:
         return True
 
     def poll(self):
-        return 0, "04A224E2C65E80"
+        return 0, TAGS[0]
 
     def health(self):
         return {"ok": True}
@@ -98,36 +107,45 @@ STAGES = (("setup", "base"), ("import", "imported"), ("start", "started"), ("res
 
 
 def poll_figures(st, board):
-    # register accesses of one MFRC522 poll with a tag resting on the reader
+    from sebiao_sim.iso14443 import Card
+    from sebiao_station.presence import Inventory
+    out = {}
     chip = board.chip
-    before = chip.now_us
-    n0 = chip.transceives
-    for _ in range(10):
-        st.reader.poll()
-    sim_us = (chip.now_us - before) // 10
-    per_transceive = (chip.transceives - n0) / 10
-    # the application's own work per pass (stub reader: no SPI)
-    st.reader = StubReader()
-    st.presence.update(st.clock.ticks_ms(), 0, "04A224E2C65E80")
-    n = 200
-    t0 = _us()
-    for _ in range(n):
-        st.last_poll = st.clock.ticks_ms() - st.poll_ms
-        st.step()
-        st.clock.advance(200)
-    logic_us = _dus(_us(), t0) / n
-    from sebiao_station.presence import Presence
-    p = Presence()
-    t0 = _us()
-    for i in range(1000):
-        p.update(i * 200, 0, "04A224E2C65E80")
-    presence_us = _dus(_us(), t0) / 1000
-    return {
-        "logic_us_per_poll": round(logic_us, 1),
-        "presence_us_per_update": round(presence_us, 2),
-        "mfrc522_transceives_per_poll": per_transceive,
-        "mfrc522_bus_time_us_per_poll_at_1mhz": sim_us,
-    }
+    for n in (1, 4):
+        # one MFRC522 inventory cycle with n tags resting on the reader (simulated SPI time)
+        for c in list(board.field.cards):
+            board.field.remove(c)
+        for u in TAGS[:n]:
+            board.field.place(Card(u))
+        st.reader.inventory()
+        before = chip.now_us
+        n0 = chip.transceives
+        for _ in range(10):
+            got, clean = st.reader.inventory()
+            assert len(got) == n and clean
+        out["mfrc522_bus_time_us_per_cycle_%d_tags" % n] = (chip.now_us - before) // 10
+        out["mfrc522_transceives_per_cycle_%d_tags" % n] = (chip.transceives - n0) / 10
+    out["mfrc522_field_reset_wait_ms"] = 10  # FIELD_OFF_MS + FIELD_ON_MS, a sleep, not CPU
+    reader = st.reader
+    for n in (1, 4):
+        # the application's own work per pass (stub reader: no SPI)
+        st.reader = StubReader(n)
+        st.presence.update(st.clock.ticks_ms(), TAGS[:n])
+        count = 200
+        t0 = _us()
+        for _ in range(count):
+            st.last_poll = st.clock.ticks_ms() - st.poll_ms
+            st.step()
+            st.clock.advance(200)
+        out["logic_us_per_poll_%d_tags" % n] = round(_dus(_us(), t0) / count, 1)
+        p = Inventory()
+        uids = TAGS[:n]
+        t0 = _us()
+        for i in range(1000):
+            p.update(i * 200, uids)
+        out["presence_us_per_update_%d_tags" % n] = round(_dus(_us(), t0) / 1000, 2)
+    st.reader = reader
+    return out
 
 
 def buffer_figures():
