@@ -19,11 +19,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gateway": ("edge_gateway.commands.gateway", "run the workshop gateway / 运行作坊网关"),
     "broker-config": ("edge_gateway.commands.broker_config",
                       "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
-    "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
-    "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
-    "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
     "influx": ("edge_gateway.commands.influx", "check the InfluxDB connection and outbox / 检查 InfluxDB 连接与待发队列"),
     "station": ("edge_gateway.commands.station", "run a virtual reader station / 运行虚拟读卡站"),
+    "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
+    "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
+    "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
     "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
 }
 
