@@ -1,0 +1,94 @@
+"""What a dashboard shows instead of raw tag values: zone colours with their names and
+shape symbols (colour is never the only signal), alarm types and severities in
+Chinese first and English second. Everything comes from the domain model and the
+alarm contract, so the dashboards follow the config's vocabulary."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.models import dashboard
+
+from ..config import ALARM_TYPES, SEVERITIES
+from ..domain import COLOR_CLASSES, KINDS, ColorClass
+from ..outbox_drain import GATEWAY_ALARM_TYPES
+
+ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "cross_zone": ("跨区放置", "cross-zone"),
+    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
+    "unwashed_return": ("未清洗归位", "unwashed return"),
+    "overdue": ("超时未归还", "overdue"),
+    "misplaced": ("未定位存放", "misplaced"),
+    "unknown_tag": ("未登记标签", "unknown tag"),
+    "station_offline": ("读卡站离线", "station offline"),
+    "outbox_backlog": ("待发队列积压", "outbox backlog"),
+    "sink_refused": ("InfluxDB 拒绝写入", "InfluxDB refused writes"),
+}
+SEVERITY_NAMES: dict[str, tuple[str, str, str]] = {  # zh, en, colour
+    "critical": ("严重", "critical", "dark-red"),
+    "major": ("重要", "major", "orange"),
+    "minor": ("次要", "minor", "yellow"),
+    "warning": ("提示", "warning", "blue"),
+}
+STATION_KIND_NAMES = {"rack": ("器具架", "rack"), "sink": ("清洗池", "sink")}
+ONLINE_NAMES = {"1": ("● 在线 online", "green"), "0": ("✕ 离线 offline", "red")}
+
+
+def zone_text(color: ColorClass) -> str:
+    """``● 红色 red``: symbol, Chinese name, English name."""
+    return f"{color.symbol} {color.zh} {color.en}"
+
+
+def _result(text: str, color: str, index: int) -> dashboard.ValueMappingResult:
+    return dashboard.ValueMappingResult(text=text, color=color, index=index)
+
+
+def zone_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({c.key: _result(zone_text(c), c.hex, i) for i, c in enumerate(COLOR_CLASSES)})
+
+
+def alarm_type_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({k: _result(f"{zh} {en}", "text", i)
+                               for i, (k, (zh, en)) in enumerate(ALARM_TYPE_NAMES.items())})
+
+
+def severity_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({k: _result(f"{zh} {en}", color, i)
+                               for i, (k, (zh, en, color)) in enumerate(SEVERITY_NAMES.items())})
+
+
+def station_kind_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({k: _result(f"{zh} {en}", "text", i)
+                               for i, (k, (zh, en)) in enumerate(STATION_KIND_NAMES.items())})
+
+
+def online_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({k: _result(text, color, i) for i, (k, (text, color)) in enumerate(ONLINE_NAMES.items())})
+
+
+def tool_kind_mapping() -> dashboard.ValueMap:
+    kinds = [k for k in KINDS.values() if k.key not in STATION_KIND_NAMES]  # "sink" reads the same either way
+    return dashboard.ValueMap({k.key: _result(f"{k.zh} {k.en}", "text", i) for i, k in enumerate(kinds)})
+
+
+def all_mappings() -> list[dashboard.ValueMapping]:
+    """Every tag vocabulary at once: a table column of zones, kinds, types or severities reads in words."""
+    return [zone_mapping(), alarm_type_mapping(), severity_mapping(), station_kind_mapping(), tool_kind_mapping()]
+
+
+Override = tuple[dashboard.MatcherConfig, list[dashboard.DynamicConfigValue]]
+
+
+def _override(name: str, text: str, color: str | None = None) -> Override:
+    properties = [dashboard.DynamicConfigValue(id_val="displayName", value=text)]
+    if color:
+        properties.append(dashboard.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": color}))
+    return dashboard.MatcherConfig(id_val="byName", options=name), properties
+
+
+def series_overrides(alias: str | None) -> list[Override]:
+    """Series named by a tag (alias ``$tag_zone`` or ``$tag_type``): the legend shows words and, for
+    zones, the shape symbol; the zone's colour only adds to them."""
+    if alias == "$tag_zone":
+        return [_override(c.key, zone_text(c), c.hex) for c in COLOR_CLASSES]
+    if alias == "$tag_type":
+        return [_override(k, f"{zh} {en}") for k, (zh, en) in ALARM_TYPE_NAMES.items()]
+    return []
