@@ -15,7 +15,7 @@ def build() -> db.Dashboard:
     return (new_dashboard(UID, "报警 Alarms", "报警的类型、严重程度、证据与处置 / alarm types, severities, "
                           "evidence and corrective actions", ["alarms"])
             .with_panel(timeseries_panel(
-                "每日报警（按类型）Alarms per day by type", "按当地日期 / per local day",
+                "每日报警（按类型） Alarms per day by type", "按当地日期 / per local day",
                 f"SELECT count(\"alarm_id\") FROM \"alarm\" WHERE {raised} "
                 f"GROUP BY time(1d), \"type\" fill(none) tz('{TIMEZONE}')", alias="$tag_type", bars=True))
             .with_panel(timeseries_panel(
@@ -23,7 +23,7 @@ def build() -> db.Dashboard:
                 f"SELECT count(\"alarm_id\") AS \"跨区 cross-zone\" FROM \"alarm\" WHERE \"type\" =~ /^cross_zone/ "
                 f"AND {raised} GROUP BY time(1w, 4d) fill(none) tz('{TIMEZONE}')", bars=True))
             .with_panel(table_panel(
-                "报警（按严重程度与类型）Alarms by severity and type", "新产生的报警 / alarms raised",
+                "报警（按严重程度与类型） Alarms by severity and type", "新产生的报警 / alarms raised",
                 f"SELECT count(\"alarm_id\") AS \"次数 count\" FROM \"alarm\" WHERE {raised} "
                 "GROUP BY \"severity\", \"type\"", width=8))
             .with_panel(table_panel(

@@ -26,11 +26,11 @@ def build() -> db.Dashboard:
                  f"WHERE \"report\" = 'snapshot' AND {where} GROUP BY \"workshop\""],
                 width=24, join_on="workshop"))
             .with_panel(timeseries_panel(
-                "每日报警（按作坊）Alarms per day by workshop", "按当地日期 / per local day",
+                "每日报警（按作坊） Alarms per day by workshop", "按当地日期 / per local day",
                 f"SELECT count(\"alarm_id\") FROM \"alarm\" WHERE {raised} "
                 f"GROUP BY time(1d), \"workshop\" fill(none) tz('{TIMEZONE}')", alias="$tag_workshop", bars=True))
             .with_panel(timeseries_panel(
-                "每周跨区事件（按作坊）Cross-zone incidents per week", "周一开始的当地周 / local weeks from Monday",
+                "每周跨区事件（按作坊） Cross-zone incidents per week", "周一开始的当地周 / local weeks from Monday",
                 f"SELECT count(\"alarm_id\") FROM \"alarm\" WHERE \"type\" =~ /^cross_zone/ AND {raised} "
                 f"GROUP BY time(1w, 4d), \"workshop\" fill(none) tz('{TIMEZONE}')", alias="$tag_workshop", bars=True))
             .with_panel(table_panel(

@@ -115,10 +115,9 @@ def push(url: str, token: str, folder: str = DEFAULT_FOLDER, influx: InfluxSourc
          timeout: float = 10.0) -> PushReport:
     _check_url(url)
     api = GrafanaApi.from_url(url, credential=token, timeout=timeout)
-    health = _call(url, "reading its health", api.health.check)
+    health = _call(url, "reading its version", api.health.check)  # /api/frontend/settings: buildInfo
     if not isinstance(health, dict) or "version" not in health:
-        raise GrafanaError(f"{url}/api/health did not answer like Grafana: {str(health)[:200]}")
-    # /api/health needs no login: ask something that does, so a wrong token fails here, clearly.
+        raise GrafanaError(f"{url} did not answer like Grafana (no buildInfo in /api/frontend/settings)")
     folders = _call(url, "listing folders", api.folder.get_all_folders)
     existing = next((f for f in folders if f.get("title") == folder or f.get("uid") == FOLDER_UID), None)
     created = existing is None

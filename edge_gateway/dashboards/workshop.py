@@ -32,6 +32,6 @@ def build() -> db.Dashboard:
                 'last("at_sink") AS "清洗中 at sink", last("out_tools") AS "取出的工具 tools out" '
                 f'FROM "zone_summary" WHERE {where} GROUP BY "workshop", "zone"'))
             .with_panel(timeseries_panel(
-                "工具取放（按区）Tool moves by zone", "每个颜色区的取放次数 / removals and placements per zone",
+                "工具取放（按区） Tool moves by zone", "每个颜色区的取放次数 / removals and placements per zone",
                 f'SELECT count("seq") FROM "tool_event" WHERE {where} GROUP BY time($__interval), "zone" fill(none)',
                 alias="$tag_zone", bars=True)))

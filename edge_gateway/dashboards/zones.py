@@ -16,13 +16,13 @@ def build() -> db.Dashboard:
                           "分区管理、定位存放、分类使用：清洗、在位与跨区 / zoned, fixed place, by category: "
                           "washes, tools in place, cross-zone use", ["zones"])
             .with_panel(timeseries_panel(
-                "每日清洗（按区）Washes per zone per day", "器具放入本区清洗池的次数，按当地日期 / tools placed "
+                "每日清洗（按区） Washes per zone per day", "器具放入本区清洗池的次数，按当地日期 / tools placed "
                 "at a sink, per local day",
                 f"SELECT count(\"seq\") FROM \"tool_event\" WHERE \"station_kind\" = 'sink' AND \"action\" = 'placed' "
                 f"AND {where} GROUP BY time(1d), \"zone\" fill(none) tz('{TIMEZONE}')",
                 alias="$tag_zone", bars=True))
             .with_panel(timeseries_panel(
-                "取出的工具（按区）Tools out per zone", "各作坊最新汇总之和 / the sum of the workshops' latest "
+                "取出的工具（按区） Tools out per zone", "各作坊最新汇总之和 / the sum of the workshops' latest "
                 "summaries",
                 'SELECT sum("out") FROM (SELECT last("out") AS "out" FROM "zone_summary" '
                 f'WHERE {where} GROUP BY time($__interval), "workshop", "zone") '
