@@ -1,0 +1,59 @@
+"""Who is calling: a bearer token becomes a ``Principal`` (or ``Unauthorized``).
+
+Roles: ``admin`` (everything), ``inspector`` (the workshops of its districts),
+``owner`` (its one workshop), and ``gateway`` (a workshop's gateway token: it
+may only push that workshop's batches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from .errors import Forbidden, Unauthorized
+from .schema import api_tokens, user_districts, users
+from .tokens import token_digest
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # admin | inspector | owner | gateway
+    user_id: int | None = None
+    username: str | None = None
+    workshop: str | None = None  # owner's workshop, or the gateway token's
+    districts: frozenset[str] = frozenset()  # an inspector's scope
+
+    def __post_init__(self) -> None:
+        if self.role not in ("admin", "inspector", "owner", "gateway"):
+            raise ValueError(f"unknown role {self.role!r}")
+        if (self.role in ("owner", "gateway")) != (self.workshop is not None):
+            raise ValueError(f"a {self.role} principal needs a workshop exactly when it is an owner or gateway")
+
+    def require(self, *roles: str) -> "Principal":
+        if self.role not in roles:
+            raise Forbidden("无权执行此操作", f"the role {self.role} may not do this (needs {' or '.join(roles)})")
+        return self
+
+
+def bearer(header: str | None) -> str:
+    scheme, _, secret = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("需要有效的访问令牌", "a valid bearer token is required")
+    return secret.strip()
+
+
+def authenticate(conn: Connection, secret: str) -> Principal:
+    row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_digest(secret))).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("令牌无效或已吊销", "the token is unknown or revoked")
+    if row.kind == "gateway":
+        return Principal("gateway", workshop=row.workshop_id)
+    return principal_of_user(conn, row.user_id)
+
+
+def principal_of_user(conn: Connection, user_id: int) -> Principal:
+    user = conn.execute(select(users).where(users.c.id == user_id)).one()
+    districts = frozenset(conn.execute(select(user_districts.c.district_id)
+                                       .where(user_districts.c.user_id == user_id)).scalars())
+    return Principal(user.role, user.id, user.username, user.workshop_id, districts)

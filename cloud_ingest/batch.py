@@ -1,0 +1,234 @@
+"""The ingest batch: unpacking (gzip, size limits) and validation into frozen items.
+
+The format is in ``docs/cloud-ingest.md``. Every refusal is a ``BatchError``
+naming the field (``items[12].seq``) and the reason, Chinese first. Nothing
+is stored here: ``ingest.py`` stores a ``Batch`` whole, in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from edge_gateway.config import ALARM_TYPES, SEVERITIES
+
+from .canonical import canonical_json
+from .config import Limits
+from .errors import BatchError, PayloadTooLarge
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+BOOT = re.compile(r"[0-9a-f]{8}")
+TAG = re.compile(r"[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20}")
+TOOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+EARLIEST_TS = 1_577_836_800_000  # 2020-01-01, as on the gateway
+MAX_INT = (1 << 63) - 1
+ALARM_ACTIONS = ("raised", "repeated", "acknowledged", "cleared")
+ALARM_STATES = ("active", "cleared")
+
+
+@dataclass(frozen=True)
+class EventItem:
+    station: str
+    boot: str
+    seq: int
+    ts: int
+    tag: str
+    action: str
+    tool: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class AlarmItem:
+    """One alarm transition (``seq`` is the gateway's alarm_history id) with the alarm as it was after it."""
+
+    alarm_id: int
+    seq: int
+    at: int
+    action: str
+    by: str
+    comment: str | None
+    type: str
+    severity: str
+    state: str
+    acked: bool
+    latched: bool
+    count: int
+    tool: str | None
+    tag: str | None
+    station: str | None
+    ts: int
+    last_ts: int
+    raised_at: int
+    updated_at: int
+    late: bool
+    text_zh: str
+    text_en: str
+
+
+@dataclass(frozen=True)
+class StatusItem:
+    station: str
+    ts: int
+    online: bool
+    buffer_depth: int | None
+    health: str  # canonical JSON of the other fields
+
+
+Item = EventItem | AlarmItem | StatusItem
+
+
+@dataclass(frozen=True)
+class Batch:
+    workshop: str
+    batch: str
+    digest: str  # sha256 of the inflated body: the same batch id must always carry the same body
+    items: tuple[Item, ...]
+
+
+def inflate(body: bytes, content_encoding: str | None, limits: Limits) -> bytes:
+    if len(body) > limits.max_body_bytes:
+        raise PayloadTooLarge("请求体过大", f"the body has {len(body)} bytes; at most {limits.max_body_bytes}")
+    if (content_encoding or "").strip().lower() != "gzip":
+        raise BatchError("", "批次必须以 gzip 压缩（Content-Encoding: gzip）",
+                         "the batch must be gzip-compressed (Content-Encoding: gzip)")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limits.max_inflated_bytes + 1)
+    except zlib.error as exc:
+        raise BatchError("", "不是有效的 gzip 数据", f"not valid gzip data: {exc}") from exc
+    if len(out) > limits.max_inflated_bytes:
+        raise PayloadTooLarge("解压后过大", f"the batch inflates to more than {limits.max_inflated_bytes} bytes")
+    if not inflater.eof:
+        raise BatchError("", "gzip 数据不完整", "the gzip data is truncated")
+    return out
+
+
+def parse_batch(raw: bytes, limits: Limits) -> Batch:
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BatchError("", "不是 UTF-8 JSON", f"not UTF-8 JSON: {exc}") from exc
+    root = _Obj("", doc, ("v", "workshop", "batch", "items"), ("sent_at", "gateway"))
+    if root.int("v", 1, 1) != 1:
+        raise BatchError("v", "不支持的版本", "unsupported version")
+    workshop = root.str("workshop", SLUG, "小写字母、数字和 '-'", "lowercase letters, digits and '-'")
+    batch_id = root.str("batch", BATCH_ID, "1 到 64 个字母、数字或 _.:-", "1 to 64 letters, digits or _.:-")
+    items = doc["items"]
+    if not isinstance(items, list):
+        raise BatchError("items", "必须是列表", "must be a list")
+    if not items:
+        raise BatchError("items", "不能为空", "must not be empty")
+    if len(items) > limits.max_items:
+        raise PayloadTooLarge("条目过多", f"items: {len(items)} items; at most {limits.max_items} per batch")
+    parsed = tuple(_item(f"items[{i}]", value, workshop) for i, value in enumerate(items))
+    return Batch(workshop, batch_id, hashlib.sha256(raw).hexdigest(), parsed)
+
+
+def _item(path: str, value: Any, workshop: str) -> Item:
+    if not isinstance(value, dict):
+        raise BatchError(path, "必须是对象", "must be an object")
+    kind = value.get("kind")
+    if kind == "event":
+        o = _Obj(path, value, ("kind", "station", "boot", "seq", "ts", "tag", "action"), ("tool", "note"))
+        return EventItem(o.slug("station"), o.str("boot", BOOT, "8 位小写十六进制", "8 lowercase hex digits"),
+                         o.int("seq", 0), o.ts("ts"), o.str("tag", TAG, "4、7 或 10 字节的大写十六进制",
+                                                             "upper-case hex of 4, 7 or 10 bytes"),
+                         o.choice("action", ("placed", "removed")), o.opt_str("tool", TOOL), o.opt_str("note"))
+    if kind == "alarm":
+        o = _Obj(path, value, ("kind", "alarm", "transition"))
+        a = _Obj(f"{path}.alarm", value["alarm"], (
+            "id", "type", "severity", "state", "acked", "latched", "count", "ts", "last_ts", "raised_at",
+            "updated_at", "late", "text"), ("workshop", "tool", "tag", "station"))
+        t = _Obj(f"{path}.transition", value["transition"], ("seq", "at", "action", "state", "acked", "by"),
+                 ("comment",))
+        if "workshop" in a.value and a.value["workshop"] != workshop:
+            raise BatchError(f"{path}.alarm.workshop", f"必须是本批次的作坊 {workshop!r}",
+                             f"must be the batch's workshop {workshop!r}")
+        txt = _Obj(f"{path}.alarm.text", a.value["text"], ("zh", "en"))
+        return AlarmItem(
+            a.int("id", 1), t.int("seq", 1), t.ts("at"), t.choice("action", ALARM_ACTIONS), t.str("by", longest=64),
+            t.opt_str("comment"), a.choice("type", ALARM_TYPES), a.choice("severity", SEVERITIES),
+            a.choice("state", ALARM_STATES), a.bool("acked"), a.bool("latched"), a.int("count", 1),
+            a.opt_str("tool", TOOL), a.opt_str("tag", TAG), a.opt_slug("station"), a.ts("ts"), a.ts("last_ts"),
+            a.ts("raised_at"), a.ts("updated_at"), a.bool("late"), txt.str("zh"), txt.str("en"))
+    if kind == "status":
+        o = _Obj(path, value, ("kind", "station", "ts", "online"), None)
+        depth = o.value.get("buffer_depth")
+        health = {k: v for k, v in value.items() if k not in ("kind", "station", "ts", "online", "buffer_depth")}
+        return StatusItem(o.slug("station"), o.ts("ts"), o.bool("online"),
+                          None if depth is None else o.int("buffer_depth", 0), canonical_json(health))
+    raise BatchError(f"{path}.kind", "必须是 event、alarm 或 status 之一", "must be one of event, alarm, status")
+
+
+class _Obj:
+    """One JSON object of the batch, read field by field with its path."""
+
+    def __init__(self, path: str, value: Any, required: tuple[str, ...],
+                 optional: tuple[str, ...] | None = ()) -> None:
+        """``optional=None``: other keys are allowed (a status's health fields)."""
+        self.path, self.value = path, value
+        if not isinstance(value, dict):
+            raise BatchError(path, "必须是对象", "must be an object")
+        for key in required:
+            if key not in value:
+                raise BatchError(self._at(key), "缺少必填字段", "missing required field")
+        if optional is not None:
+            for key in value:
+                if key not in required and key not in optional:
+                    raise BatchError(self._at(key), "未知字段", "unknown field")
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def _fail(self, key: str, zh: str, en: str) -> BatchError:
+        return BatchError(self._at(key), zh, en)
+
+    def int(self, key: str, low: int = 0, high: int = MAX_INT) -> int:
+        v = self.value[key]
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise self._fail(key, f"必须是 ≥ {low} 的整数", f"must be an integer ≥ {low}")
+        return v
+
+    def ts(self, key: str) -> int:
+        v = self.value[key]
+        if isinstance(v, bool) or not isinstance(v, int) or not EARLIEST_TS <= v <= MAX_INT:
+            raise self._fail(key, "必须是 2020 年以后的毫秒时间戳", "must be a time in ms since the epoch, after 2020")
+        return v
+
+    def bool(self, key: str) -> bool:
+        v = self.value[key]
+        if not isinstance(v, bool):
+            raise self._fail(key, "必须是 true 或 false", "must be true or false")
+        return v
+
+    def str(self, key: str, pattern: re.Pattern[str] | None = None, zh: str = "", en: str = "",
+            longest: int = 4000) -> str:
+        v = self.value[key]
+        if not isinstance(v, str) or not v.strip() or len(v) > longest:
+            raise self._fail(key, f"必须是非空字符串（至多 {longest} 字符）",
+                             f"must be a non-empty string (at most {longest} characters)")
+        if pattern is not None and not pattern.fullmatch(v):
+            raise self._fail(key, f"格式不对：{zh or pattern.pattern}", f"malformed: {en or pattern.pattern}")
+        return v
+
+    def slug(self, key: str) -> str:
+        return self.str(key, SLUG, "小写字母、数字和 '-'", "lowercase letters, digits and '-'", 32)
+
+    def opt_str(self, key: str, pattern: re.Pattern[str] | None = None) -> str | None:
+        return None if self.value.get(key) is None else self.str(key, pattern)
+
+    def opt_slug(self, key: str) -> str | None:
+        return None if self.value.get(key) is None else self.slug(key)
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str:
+        v = self.value[key]
+        if v not in options:
+            listed = ", ".join(options)
+            raise self._fail(key, f"必须是以下之一：{listed}", f"must be one of: {listed}")
+        return v

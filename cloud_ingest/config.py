@@ -1,0 +1,152 @@
+"""The cloud service's config (YAML), validated once at start-up.
+
+Every error names the file, the field path and the reason
+(``cloud.yaml: database.url: 'mysql://…' is not valid: …``)::
+
+    database:
+      url: sqlite:///var/lib/sebiao/cloud.db     # or postgresql+psycopg://user:pw@host/db
+    listen: 127.0.0.1:8090
+    session_secret: "at least 32 characters of randomness …"
+    influx:                                       # optional: the central InfluxDB (not wired yet)
+      url: http://influx:8086
+      database: sebiao
+    bootstrap_admin:                              # optional: created on start if no such user
+      username: admin
+      password_env: SEBIAO_CLOUD_ADMIN_PASSWORD   # or password: "…" (≥ 12 characters)
+    limits:                                       # optional
+      max_body_bytes: 1048576
+      max_inflated_bytes: 16777216
+      max_items: 5000
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_gateway.config import parse_listen
+from edge_gateway.errors import ConfigError
+from edge_gateway.yamlfile import Node, load_yaml
+
+USERNAME = r"[a-z0-9][a-z0-9_.-]{1,31}"
+USERNAME_HINT = "use lowercase letters, digits, '_', '.', '-' (2 to 32 characters)"
+MIN_PASSWORD = 12
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 1 << 20       # compressed, as received
+    max_inflated_bytes: int = 16 << 20  # after gunzip
+    max_items: int = 5000
+
+    def __post_init__(self) -> None:
+        if not (0 < self.max_body_bytes <= self.max_inflated_bytes) or self.max_items < 1:
+            raise ValueError("limits: need 0 < max_body_bytes <= max_inflated_bytes and max_items >= 1")
+
+
+@dataclass(frozen=True)
+class InfluxHook:
+    """The central InfluxDB: parsed and kept, not written to yet (a later session's outbox sink)."""
+
+    url: str
+    database: str
+
+
+@dataclass(frozen=True)
+class BootstrapAdmin:
+    username: str
+    password: str
+
+    def __post_init__(self) -> None:
+        if len(self.password) < MIN_PASSWORD:
+            raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    file: str
+    database_url: str
+    host: str
+    port: int
+    session_secret: str
+    influx: InfluxHook | None = None
+    bootstrap_admin: BootstrapAdmin | None = None
+    limits: Limits = Limits()
+
+    def __post_init__(self) -> None:
+        check_database_url(self.database_url)
+        if len(self.session_secret) < 32:
+            raise ValueError("session_secret must have at least 32 characters")
+
+
+def check_database_url(url: str) -> str:
+    """SQLite (``sqlite:///path``, ``sqlite://`` in memory) or PostgreSQL through psycopg 3."""
+    if url.startswith("sqlite:///") or url == "sqlite://":
+        return url
+    if url.startswith("postgresql+psycopg://"):
+        return url
+    raise ValueError(f"{url.split('://')[0]!r}: use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB")
+
+
+def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -> CloudConfig:
+    environ = os.environ if environ is None else environ
+    name = str(path)
+    root = Node(name, "", load_yaml(path)).mapping(
+        required=("database", "session_secret"),
+        optional=("listen", "influx", "bootstrap_admin", "limits"))
+    db = root.child("database").mapping(required=("url",))
+    url_node = db.child("url")
+    database_url = url_node.string()
+    url_node.convert(check_database_url)
+    if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
+        # a relative SQLite path is taken relative to the config file, not the working directory
+        relative = database_url[len("sqlite:///"):]
+        database_url = "sqlite:///" + str((Path(name).parent / relative).resolve())
+    listen = root.get("listen")
+    host, port = ("127.0.0.1", 8090)
+    if listen is not None:
+        host, port = listen.convert(lambda v: _listen(v))
+    secret = root.child("session_secret")
+    secret_value = secret.string()
+    if len(secret_value) < 32:
+        raise secret.fail("must have at least 32 characters (e.g. from `python -c 'import secrets; "
+                          "print(secrets.token_urlsafe(32))'`)")
+    influx = None
+    if (node := root.get("influx")) is not None:
+        node.mapping(required=("url", "database"))
+        influx = InfluxHook(node.child("url").string(r"https?://\S+", "must be an http:// or https:// URL"),
+                            node.child("database").string())
+    admin = None
+    if (node := root.get("bootstrap_admin")) is not None:
+        node.mapping(required=("username",), optional=("password", "password_env"))
+        username = node.child("username").string(USERNAME, USERNAME_HINT)
+        if ("password" in node.value) == ("password_env" in node.value):
+            raise node.fail("give exactly one of 'password' and 'password_env'")
+        if "password" in node.value:
+            pw_node = node.child("password")
+            password = pw_node.string()
+        else:
+            pw_node = node.child("password_env")
+            var = pw_node.string(r"[A-Za-z_][A-Za-z0-9_]*", "must be an environment variable name")
+            if not environ.get(var):
+                raise pw_node.fail(f"the environment variable {var} is not set or empty")
+            password = environ[var]
+        if len(password) < MIN_PASSWORD:
+            raise pw_node.fail(f"the password must have at least {MIN_PASSWORD} characters")
+        admin = BootstrapAdmin(username, password)
+    limits = Limits()
+    if (node := root.get("limits")) is not None:
+        node.mapping(optional=("max_body_bytes", "max_inflated_bytes", "max_items"))
+        values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
+        limits = node.convert(lambda _: Limits(**values))
+    return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits)
+
+
+def _listen(value: object) -> tuple[str, int]:
+    if not isinstance(value, str):
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8090")
+    try:
+        return parse_listen(value, "listen")
+    except ConfigError as exc:
+        raise ValueError(exc.reason) from exc

@@ -1,0 +1,67 @@
+"""Opening the database and running transactions; SQLAlchemy errors stop here.
+
+``write(engine)`` is one transaction that will write: on SQLite it starts with
+``BEGIN IMMEDIATE`` (the write lock is taken at once, so two writers queue
+instead of failing half-way), on PostgreSQL it is an ordinary transaction.
+``read(engine)`` is a transaction that only reads. Both convert SQLAlchemy's
+errors: an integrity violation to ``Conflict``, anything else to ``StorageError``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from .errors import Conflict, StorageError
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we say BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            if url != "sqlite://":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    with _converted(), engine.connect() as conn:
+        conn.execution_options(write=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    with _converted(), engine.connect() as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def _converted() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict("与已有数据冲突", f"conflicts with existing data: {_first_line(exc.orig)}") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError("数据库不可用", f"the database failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: object) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,170 @@
+"""The HTTP layer: Starlette routes that parse the request, call one function, answer JSON.
+
+Database work runs in the thread pool (SQLAlchemy is synchronous here). A
+``CloudError`` becomes its status and ``{"error": "中文 / English"}``;
+nothing else is caught, so a defect is a 500 with a traceback in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from . import admin, db, review
+from .auth import Principal, authenticate, bearer
+from .batch import inflate, parse_batch
+from .config import Limits
+from .errors import BadRequest, CloudError
+from .ingest import store_batch
+
+MAX_JSON_BODY = 64 * 1024  # admin and review requests
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Api:
+    def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms) -> None:
+        self.engine, self.limits, self.clock = engine, limits, clock
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/v1/ingest", self.ingest, methods=["POST"]),
+            Route("/api/v1/login", self.login, methods=["POST"]),
+            Route("/api/v1/workshops", self.workshops, methods=["GET"]),
+            Route("/api/v1/alarms", self.alarms, methods=["GET"]),
+            Route("/api/v1/alarms/{id:int}", self.alarm, methods=["GET"]),
+            Route("/api/v1/alarms/{id:int}/ack", self.ack, methods=["POST"]),
+            Route("/api/v1/alarms/{id:int}/clear", self.clear, methods=["POST"]),
+            Route("/api/v1/admin/districts", self.create_district, methods=["POST"]),
+            Route("/api/v1/admin/workshops", self.create_workshop, methods=["POST"]),
+            Route("/api/v1/admin/users", self.create_user, methods=["POST"]),
+            Route("/api/v1/admin/tokens", self.issue_token, methods=["POST"]),
+            Route("/api/v1/admin/tokens/{id:int}/revoke", self.revoke_token, methods=["POST"]),
+            Route("/healthz", self.health, methods=["GET"]),
+        ]
+
+    async def _call(self, fn: Callable[[], Any], status: int = 200) -> JSONResponse:
+        try:
+            return JSONResponse(await run_in_threadpool(fn), status_code=status)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+    def _who(self, request: Request, conn) -> Principal:  # type: ignore[no-untyped-def]
+        return authenticate(conn, bearer(request.headers.get("authorization")))
+
+    async def _json(self, request: Request) -> Any:
+        raw = await request.body()
+        if len(raw) > MAX_JSON_BODY:
+            raise BadRequest("", "请求体过大", f"the body is over {MAX_JSON_BODY} bytes")
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise BadRequest("", "不是有效的 JSON", f"not valid JSON: {exc}") from exc
+
+    # -- ingest ---------------------------------------------------------------------
+
+    async def ingest(self, request: Request) -> JSONResponse:
+        raw = await request.body()
+        encoding = request.headers.get("content-encoding")
+
+        def work() -> dict:
+            with db.read(self.engine) as conn:
+                who = self._who(request, conn).require("gateway")
+            batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
+            return store_batch(self.engine, batch, who.workshop or "", self.clock()).json()
+        return await self._call(work)
+
+    # -- review ---------------------------------------------------------------------
+
+    async def workshops(self, request: Request) -> JSONResponse:
+        def work() -> list:
+            with db.read(self.engine) as conn:
+                return review.list_workshops(conn, self._who(request, conn))
+        return await self._call(work)
+
+    async def alarms(self, request: Request) -> JSONResponse:
+        def work() -> list:
+            with db.read(self.engine) as conn:
+                who = self._who(request, conn)
+                return review.list_alarms(conn, who, review.AlarmFilter.from_query(request.query_params))
+        return await self._call(work)
+
+    async def alarm(self, request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.read(self.engine) as conn:
+                return review.get_alarm(conn, self._who(request, conn), request.path_params["id"])
+        return await self._call(work)
+
+    async def ack(self, request: Request) -> JSONResponse:
+        return await self._review(request, review.acknowledge)
+
+    async def clear(self, request: Request) -> JSONResponse:
+        return await self._review(request, review.clear)
+
+    async def _review(self, request: Request, step: Callable[..., dict]) -> JSONResponse:
+        try:
+            body = await self._json(request)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+        def work() -> dict:
+            note = body.get("note") if isinstance(body, dict) else None
+            if note is not None and not isinstance(note, str):
+                raise BadRequest("note", "必须是字符串", "must be a string")
+            with db.write(self.engine) as conn:
+                return step(conn, self._who(request, conn), request.path_params["id"], note or None, self.clock())
+        return await self._call(work)
+
+    # -- admin ----------------------------------------------------------------------
+
+    async def _admin(self, request: Request, fn: Callable[..., dict], *args: Any, status: int = 201) -> JSONResponse:
+        try:
+            body = await self._json(request)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+        def work() -> dict:
+            with db.write(self.engine) as conn:
+                return fn(conn, self._who(request, conn), body, *args)
+        return await self._call(work, status)
+
+    async def create_district(self, request: Request) -> JSONResponse:
+        return await self._admin(request, admin.create_district)
+
+    async def create_workshop(self, request: Request) -> JSONResponse:
+        return await self._admin(request, admin.create_workshop, self.clock())
+
+    async def create_user(self, request: Request) -> JSONResponse:
+        return await self._admin(request, admin.create_user, self.clock())
+
+    async def issue_token(self, request: Request) -> JSONResponse:
+        return await self._admin(request, admin.issue_token, self.clock())
+
+    async def revoke_token(self, request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.write(self.engine) as conn:
+                return admin.revoke_token(conn, self._who(request, conn), request.path_params["id"], self.clock())
+        return await self._call(work)
+
+    async def login(self, request: Request) -> JSONResponse:
+        try:
+            body = await self._json(request)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+        def work() -> dict:
+            with db.write(self.engine) as conn:
+                return admin.login(conn, body, self.clock())
+        return await self._call(work, 201)
+
+    async def health(self, request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})

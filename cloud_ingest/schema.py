@@ -1,0 +1,178 @@
+"""The cloud database, as SQLAlchemy Core tables.
+
+The schema is created and changed only by the Alembic migrations in
+``cloud_ingest/migrations`` (``tests/test_cloud_storage.py`` checks that the
+migrated database matches these tables). Times are integers, ms since the
+epoch, as on the gateway. Every gateway fact carries its own idempotency key
+as a unique constraint, so a replay is an insert that does nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ROLES = ("admin", "inspector", "owner")
+TOKEN_KINDS = ("gateway", "api")
+
+districts = Table(
+    "districts", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
+workshops = Table(
+    "workshops", metadata,
+    Column("id", String(32), primary_key=True),  # the gateway's workshop id
+    Column("name", Text, nullable=False),
+    Column("district_id", String(32), ForeignKey("districts.id"), nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=True),  # owners only
+    Column("created_at", BigInteger, nullable=False),
+    CheckConstraint("role IN ('admin', 'inspector', 'owner')", name="role"),
+    CheckConstraint("(role = 'owner') = (workshop_id IS NOT NULL)", name="owner_workshop"),
+)
+
+user_districts = Table(  # an inspector's scope
+    "user_districts", metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("district_id", String(32), ForeignKey("districts.id"), primary_key=True),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the secret
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=True),  # gateway tokens
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=True),  # api tokens
+    Column("label", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    CheckConstraint("(kind = 'gateway' AND workshop_id IS NOT NULL AND user_id IS NULL) OR "
+                    "(kind = 'api' AND user_id IS NOT NULL AND workshop_id IS NULL)", name="kind_owner"),
+)
+
+ingest_batches = Table(
+    "ingest_batches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("batch", String(64), nullable=False),  # the gateway's batch id
+    Column("digest", String(64), nullable=False),  # sha256 of the inflated body
+    Column("received_at", BigInteger, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    UniqueConstraint("workshop_id", "batch", name="uq_ingest_batches_key"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("station", String(32), nullable=False),
+    Column("boot", String(8), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("tag", String(20), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("tool", String(32), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("received_at", BigInteger, nullable=False),  # cloud clock
+    UniqueConstraint("workshop_id", "station", "boot", "seq", name="uq_events_key"),
+)
+
+alarms = Table(  # the newest picture of each gateway alarm
+    "alarms", metadata,
+    Column("id", Integer, primary_key=True),  # the cloud's alarm id
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("gateway_id", BigInteger, nullable=False),  # the gateway's alarm id
+    Column("type", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),  # the workshop's: active | cleared
+    Column("acked", Boolean, nullable=False),  # the workshop's acknowledgement
+    Column("latched", Boolean, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("tool", String(32), nullable=True),
+    Column("tag", String(20), nullable=True),
+    Column("station", String(32), nullable=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("raised_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("text_zh", Text, nullable=False),
+    Column("text_en", Text, nullable=False),
+    Column("history_seq", BigInteger, nullable=False),  # the newest transition this picture reflects
+    # the inspector's review, kept apart from the workshop's own state
+    Column("review", String(16), nullable=False),  # open | acknowledged | cleared
+    Column("reviewed_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("reviewed_at", BigInteger, nullable=True),
+    UniqueConstraint("workshop_id", "gateway_id", name="uq_alarms_key"),
+)
+
+alarm_transitions = Table(  # the workshop's own history: raise, repeat, ack, clear, with its comments
+    "alarm_transitions", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("gateway_alarm_id", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the gateway's alarm_history id
+    Column("at", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("acked", Boolean, nullable=False),
+    Column("by", String(64), nullable=False),
+    Column("comment", Text, nullable=True),  # the workshop's corrective action
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("workshop_id", "gateway_alarm_id", "seq", name="uq_alarm_transitions_key"),
+)
+
+inspector_notes = Table(  # the inspector's own acknowledgements, clears and notes
+    "inspector_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("action", String(16), nullable=False),  # ack | clear | comment
+    Column("note", Text, nullable=True),
+    Column("at", BigInteger, nullable=False),
+)
+
+station_status = Table(
+    "station_status", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("station", String(32), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("buffer_depth", Integer, nullable=True),
+    Column("health", Text, nullable=False),  # the status JSON's other fields, canonical JSON
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("workshop_id", "station", "ts", name="uq_station_status_key"),
+)
+
+evidence_log = Table(  # append-only, hash-chained (cloud_ingest/evidence.py)
+    "evidence_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("workshop_id", String(32), nullable=False),
+    Column("alarm_id", Integer, nullable=True),
+    Column("body", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

@@ -1,0 +1,35 @@
+"""Bearer tokens: random secrets shown once, stored only as SHA-256 hashes.
+
+Gateway tokens (``sbg_…``) write one workshop's data through the ingest
+endpoint; API tokens (``sba_…``) act for one user on the JSON API. A token is
+high-entropy, so a plain SHA-256 is enough to keep a database dump from
+yielding usable tokens (passwords, which are not, use argon2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+PREFIX = {"gateway": "sbg_", "api": "sba_"}
+
+
+@dataclass(frozen=True)
+class NewToken:
+    kind: str
+    secret: str  # shown to the admin once, never stored
+    digest: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in PREFIX:
+            raise ValueError(f"token kind {self.kind!r} is not one of: {', '.join(PREFIX)}")
+
+
+def new_token(kind: str) -> NewToken:
+    secret = PREFIX.get(kind, "") + secrets.token_urlsafe(32)
+    return NewToken(kind, secret, token_digest(secret))
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
