@@ -13,7 +13,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import uvicorn
 
@@ -29,6 +29,7 @@ from .outbox_drain import start_drainer
 from .pipeline import Pipeline, now_ms
 from .protocol import subscriptions
 from .store import Checkpointer, Store
+from .web.settings import display_settings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class GatewayOptions:
     embedded_host: str = EMBEDDED_HOST
     embedded_port: int = EMBEDDED_PORT
     extra_routes: list = field(default_factory=list)
+    clock: Callable[[], int] = now_ms  # ms since the epoch; the demo plays a compressed day on its own
 
 
 class Gateway:
@@ -56,6 +58,7 @@ class Gateway:
             raise ConfigError(config.file, "http.token",
                               f"the HTTP API is bound to {options.http_host}, beyond loopback: "
                               "set a token (at least 16 characters)")
+        display_settings(config)  # a bad display section stops start-up before anything runs
         self.metrics = Metrics()
         self.embedded: Any = None
         self.components: dict[str, Any] = {}  # later parts (outbox workers, live views) register here
@@ -72,12 +75,14 @@ class Gateway:
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
-        self.engine = Engine(self.config, self.store, now_ms(), InfluxLines(self.config) if influx else None,
+        clock = self.options.clock
+        self.engine = Engine(self.config, self.store, clock(), InfluxLines(self.config) if influx else None,
                              influx.summary_every_seconds * 1000 if influx else 60_000)
         settings = self._broker_settings()
         ws = self.config.workshop.id
-        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics)
-        self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws)
+        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
+                             clock)
+        self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
         self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry)
         self.pipeline.start()
         self.link.start()
@@ -117,11 +122,15 @@ class Gateway:
         return ApiContext(self.store.path, self.config.workshop.id, self.pipeline, self.metrics,
                           self.config.http.token, self.open_reads, self.link.connected.is_set, self.config)
 
+    def build_app(self):
+        """The ASGI app: the HTTP API, the live display and the console (docs/display.md)."""
+        from .web import attach_web
+
+        return attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+
     def serve(self) -> None:
         """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything."""
-        from .web import attach_web  # the live display and the console (docs/display.md)
-
-        app = attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+        app = self.build_app()
         server = uvicorn.Server(uvicorn.Config(app, host=self.options.http_host, port=self.options.http_port,
                                                log_level="warning", access_log=False))
         try:

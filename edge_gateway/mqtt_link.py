@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 
 class MqttLink:
     def __init__(self, settings: BrokerSettings, client_id: str, subscriptions: tuple[str, ...],
-                 deliver: Callable[[Inbound], None], metrics: Metrics) -> None:
+                 deliver: Callable[[Inbound], None], metrics: Metrics,
+                 clock: Callable[[], int] = now_ms) -> None:
         self.settings = settings
         self.subscriptions = subscriptions
         self.deliver = deliver
         self.metrics = metrics
+        self.clock = clock
         self.connected = threading.Event()
         self._generation = 0
         self._lock = threading.Lock()
@@ -111,5 +113,5 @@ class MqttLink:
             log.warning("lost the broker %s: %s; reconnecting", self.settings.url, reason_code)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        self.deliver(Inbound(message.topic, message.payload, message.mid, message.qos, now_ms(),
+        self.deliver(Inbound(message.topic, message.payload, message.mid, message.qos, self.clock(),
                              self._generation))

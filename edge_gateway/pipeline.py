@@ -66,13 +66,14 @@ class Transport(Protocol):
 
 class Pipeline:
     def __init__(self, engine: Engine, transport: Transport, metrics: Metrics, workshop: str,
-                 max_batch: int = 500, tick_seconds: float = 1.0) -> None:
+                 max_batch: int = 500, tick_seconds: float = 1.0, clock: Callable[[], int] = now_ms) -> None:
         self.engine = engine
         self.transport = transport
         self.metrics = metrics
         self.workshop = workshop
         self.max_batch = max_batch
         self.tick_seconds = tick_seconds
+        self.clock = clock
         self.inbox: queue.SimpleQueue[Inbound | Command | None] = queue.SimpleQueue()
         self.listeners: list[Callable[[Outcome], None]] = []  # live views (display, console)
         self._thread = threading.Thread(target=self._run, name="sebiao-pipeline", daemon=True)
@@ -164,7 +165,7 @@ class Pipeline:
 
     def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list, poisoned: dict[int, str]
                ) -> None:
-        now = now_ms()
+        now = self.clock()
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_seconds
             self.engine.tick(now, out)

@@ -1,4 +1,4 @@
-"""The gateway's HTTP API served from a thread (``Gateway.serve`` blocks its caller)."""
+"""The gateway's HTTP API and pages served from a thread (``Gateway.serve`` blocks its caller)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import time
 import uvicorn
 
 from ..errors import SebiaoError
-from ..http_api import build_app
 
 START_TIMEOUT = 10.0
 
@@ -16,7 +15,7 @@ START_TIMEOUT = 10.0
 class HttpThread:
     def __init__(self, gateway) -> None:
         options = gateway.options
-        app = build_app(gateway.api_context(), options.extra_routes)
+        app = gateway.build_app()
         self.server = uvicorn.Server(uvicorn.Config(app, host=options.http_host, port=options.http_port,
                                                     log_level="warning", access_log=False))
         self.where = f"{options.http_host}:{options.http_port}"

@@ -22,7 +22,6 @@ from ..vstation.station_config import validate
 from . import day as workday
 from .clock import DayClock, station_clock
 from .console import ALARM_NAMES, Console
-from .gateway_clock import use_clock
 from .http_thread import HttpThread
 from .ports import require_free
 from .workshop import demo_workshop
@@ -106,14 +105,14 @@ class Demo:
                 f"{len(self.config.stations)} 个读卡站 / stations, {len(self.config.tools)} 件器具 / tools")
         c.plain(f"一天 {workday.START}–{workday.END} 以 {self.speed:.0f} 倍速播放 / the day plays "
                 f"{self.speed:.0f}× faster; 数据 / data: {data}")
-        use_clock(self.day.now_ms)
         self.gateway = Gateway(self.config, GatewayOptions(data / "gateway", None, o.http_host, o.http_port,
-                                                           o.broker_host, o.broker_port))
+                                                           o.broker_host, o.broker_port,
+                                                           clock=self.day.now_ms))
         self.gateway.start()
         self.gateway.pipeline.listeners.append(self.console.on_outcome)
         self.http = HttpThread(self.gateway).start()
-        c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/api/tools  "
-                f"(MQTT {self.gateway.embedded.url})")
+        c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
+                f"/console  /api/tools  (MQTT {self.gateway.embedded.url})")
         creds = self.gateway.embedded.credentials
         clock = station_clock(self.day)
         for station in self.config.stations:
@@ -238,7 +237,7 @@ class Demo:
             c.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
         o = self.options
         c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}  "
-                f"(/api/tools, /api/alarms?state=all, /metrics)")
+                f"(/display 透明作坊, /console 控制台, /api/tools, /api/alarms?state=all, /metrics)")
 
     def _stay(self) -> None:
         self.day.set_speed(1.0)
