@@ -29,6 +29,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             if url != "sqlite://":
                 cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL mode
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
+
+
+def use_parameters(params: Parameters) -> None:
+    """Other argon2 cost parameters (tests use ``argon2.profiles.CHEAPEST``); stored hashes keep their own."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(params)
 
 
 def hash_password(password: str) -> str:

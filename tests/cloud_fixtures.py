@@ -27,7 +27,9 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from cloud_ingest import admin, db
+from argon2.profiles import CHEAPEST
+
+from cloud_ingest import admin, db, passwords
 from cloud_ingest.app import build_app, prepare
 from cloud_ingest.auth import Principal
 from cloud_ingest.config import BootstrapAdmin, CloudConfig
@@ -119,6 +121,7 @@ class Cloud:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        passwords.use_parameters(CHEAPEST)  # argon2 at full cost would make these tests slow
         self.config = CloudConfig("test.yaml", url, "127.0.0.1", 0, SECRET,
                                   bootstrap_admin=BootstrapAdmin("admin", ADMIN_PASSWORD))
         self.engine: Engine = db.make_engine(url)

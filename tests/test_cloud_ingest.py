@@ -117,3 +117,19 @@ def test_a_revoked_gateway_token_is_refused(cloud) -> None:  # type: ignore[no-u
     assert cloud.push(token, batch("ws-a", "b-2", [event(seq=1)])).status_code == 401
     assert cloud.post(tokens["admin"], f"/api/v1/admin/tokens/{token_id}/revoke").status_code == 409
     assert counts(cloud)["events"] == 1
+
+
+def test_the_documented_batch_is_accepted(cloud) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "cloud-ingest.md").read_text()
+    doc = json.loads(re.findall(r"```json\n(.*?)```", text, re.S)[0])
+    from cloud_ingest import admin
+
+    cloud.tenants()
+    cloud.as_admin(admin.create_workshop, {"id": "ws-demo", "name": "演示作坊", "district": "d1"}, cloud.now)
+    token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": "ws-demo"}, cloud.now)["token"]
+    r = cloud.push(token, doc)
+    assert r.status_code == 200 and r.json()["accepted"] == 3, r.text

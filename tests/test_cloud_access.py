@@ -1,0 +1,112 @@
+"""Roles and tenancy, endpoint by endpoint, on SQLite and PostgreSQL.
+
+Districts d1 (ws-a, ws-b) and d2 (ws-c); insp1 inspects d1, insp2 d2; owner-a
+owns ws-a. An alarm of ws-a (in d1) is the object under test: whoever may not
+see it gets 404 (its existence does not leak), whoever may see it but not
+change it gets 403.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cloud_fixtures import *  # noqa: F401,F403 - fixtures
+from cloud_fixtures import alarm, batch
+
+WHO = ("anonymous", "admin", "insp1", "insp2", "owner-a", "owner-c", "gw-ws-a")
+
+# endpoint -> expected status for each of WHO, in order
+TABLE = {
+    ("GET", "/api/v1/workshops"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/api/v1/alarms"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/api/v1/alarms/{a}"): (401, 200, 200, 404, 200, 404, 403),
+    ("POST", "/api/v1/alarms/{a}/ack"): (401, 200, 200, 404, 403, 403, 403),
+    ("POST", "/api/v1/alarms/{a}/clear"): (401, 200, 200, 404, 403, 403, 403),
+    ("POST", "/api/v1/admin/districts"): (401, 201, 403, 403, 403, 403, 403),
+    ("POST", "/api/v1/admin/workshops"): (401, 201, 403, 403, 403, 403, 403),
+    ("POST", "/api/v1/admin/users"): (401, 201, 403, 403, 403, 403, 403),
+    ("POST", "/api/v1/admin/tokens"): (401, 201, 403, 403, 403, 403, 403),
+    ("POST", "/api/v1/admin/tokens/{t}/revoke"): (401, 200, 403, 403, 403, 403, 403),
+}
+
+BODIES = {
+    "/api/v1/alarms/{a}/clear": {"note": "现场核实：已整改"},
+    "/api/v1/admin/districts": {"id": "d9", "name": "九原区"},
+    "/api/v1/admin/workshops": {"id": "ws-new", "name": "新作坊", "district": "d1"},
+    "/api/v1/admin/users": {"username": "someone", "password": "long-enough-password", "role": "inspector",
+                            "districts": ["d1"]},
+    "/api/v1/admin/tokens": {"kind": "gateway", "workshop": "ws-b"},
+}
+
+
+@pytest.fixture
+def world(cloud):  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", [alarm()])).status_code == 200
+    alarm_id = cloud.get(tokens["admin"], "/api/v1/alarms").json()[0]["id"]
+    return cloud, tokens, alarm_id
+
+
+def test_role_by_endpoint(world) -> None:  # type: ignore[no-untyped-def]
+    cloud, tokens, alarm_id = world
+    failures = []
+    for (method, template), expected in TABLE.items():
+        for who, status in zip(WHO, expected):
+            # a fresh target for changes, so one caller's success does not turn the next into a 409
+            token_id = cloud.post(tokens["admin"], "/api/v1/admin/tokens",
+                                  {"kind": "gateway", "workshop": "ws-c"}).json()["id"]
+            path = template.format(a=alarm_id, t=token_id)
+            body = dict(BODIES.get(template, {}))
+            if template == "/api/v1/admin/districts":
+                body["id"] = f"d-{who.replace('-', '')}"
+            if template == "/api/v1/admin/workshops":
+                body["id"] = f"ws-{who.replace('-', '')}"
+            if template == "/api/v1/admin/users":
+                body["username"] = f"u-{who}"
+            if template.startswith("/api/v1/alarms/{a}/"):
+                _reset_review(cloud, alarm_id)
+            token = None if who == "anonymous" else tokens[who]
+            r = cloud.get(token, path) if method == "GET" else cloud.post(token, path, body)
+            if r.status_code != status:
+                failures.append(f"{who} {method} {path}: {r.status_code} (expected {status}) {r.text[:120]}")
+    assert not failures, "\n".join(failures)
+
+
+def _reset_review(cloud, alarm_id: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from cloud_ingest import db
+    from cloud_ingest.schema import alarms
+    with db.write(cloud.engine) as conn:
+        conn.execute(update(alarms).where(alarms.c.id == alarm_id).values(review="open"))
+
+
+def test_lists_are_scoped(world) -> None:  # type: ignore[no-untyped-def]
+    cloud, tokens, _ = world
+    ids = {who: [w["id"] for w in cloud.get(tokens[who], "/api/v1/workshops").json()]
+           for who in ("admin", "insp1", "insp2", "owner-a", "owner-c")}
+    assert ids == {"admin": ["ws-a", "ws-b", "ws-c"], "insp1": ["ws-a", "ws-b"], "insp2": ["ws-c"],
+                   "owner-a": ["ws-a"], "owner-c": ["ws-c"]}
+    seen = {who: len(cloud.get(tokens[who], "/api/v1/alarms").json()) for who in ("insp1", "insp2", "owner-c")}
+    assert seen == {"insp1": 1, "insp2": 0, "owner-c": 0}
+    # a filter on another district does not widen the scope
+    assert cloud.get(tokens["insp2"], "/api/v1/alarms", district="d1").json() == []
+
+
+def test_filters_and_review_kept_apart_from_workshop_actions(world) -> None:  # type: ignore[no-untyped-def]
+    cloud, tokens, alarm_id = world
+    insp = tokens["insp1"]
+    assert len(cloud.get(insp, "/api/v1/alarms", severity="critical", type="cross_zone", state="active")
+               .json()) == 1
+    assert cloud.get(insp, "/api/v1/alarms", severity="minor").json() == []
+    bad = cloud.get(insp, "/api/v1/alarms", severity="huge")
+    assert bad.status_code == 400 and bad.json()["path"] == "severity"
+    assert cloud.post(insp, f"/api/v1/alarms/{alarm_id}/clear", {}).status_code == 422  # a clear needs a note
+    assert cloud.post(insp, f"/api/v1/alarms/{alarm_id}/ack", {"note": "已电话联系作坊"}).status_code == 200
+    assert cloud.post(insp, f"/api/v1/alarms/{alarm_id}/ack", {}).status_code == 409
+    gw_clear = alarm(seq=2, action="cleared", state="cleared", at=1_764_142_900_000, comment="刀具已消毒放回红色架")
+    assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-2", [gw_clear])).status_code == 200
+    detail = cloud.get(insp, f"/api/v1/alarms/{alarm_id}").json()
+    assert detail["state"] == "cleared" and detail["review"]["state"] == "acknowledged"
+    assert [a["comment"] for a in detail["workshop_actions"]] == [None, "刀具已消毒放回红色架"]
+    assert [(n["action"], n["note"], n["by"]) for n in detail["inspector_notes"]] == [("ack", "已电话联系作坊", "insp1")]
