@@ -120,7 +120,13 @@ class Gateway:
 
     def api_context(self) -> ApiContext:
         return ApiContext(self.store.path, self.config.workshop.id, self.pipeline, self.metrics,
-                          self.config.http.token, self.open_reads, self.link.connected.is_set, self.config)
+                          self.config.http.token, self.open_reads, self.link.connected.is_set, self.config,
+                          self._sink_workers)
+
+    def _sink_workers(self) -> dict[str, Any]:
+        """The workers shipping the outbox onwards (InfluxDB, the cloud), for /healthz."""
+        return {name: worker for name, worker in self.components.items()
+                if worker is not None and hasattr(worker, "last_error") and hasattr(worker, "depth")}
 
     def build_app(self):
         """The ASGI app: the HTTP API, the live display and the console (docs/display.md)."""

@@ -44,6 +44,7 @@ class ApiContext:
     open_reads: bool  # True when bound to loopback: reads need no token
     broker_connected: Callable[[], bool]
     config: Any = None
+    workers: Callable[[], dict[str, Any]] = dict  # name -> a sink worker with alive, depth(), last_error
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -180,10 +181,13 @@ async def healthz(request: Request) -> Response:
     ctx: ApiContext = request.app.state.ctx
     pipeline_ok = ctx.pipeline.alive and ctx.pipeline.failed is None
     broker_ok = ctx.broker_connected()
-    body = {"status": "ok" if pipeline_ok and broker_ok else "degraded",
+    sinks = {name: {"running": worker.alive, "depth": worker.depth(), "last_error": worker.last_error}
+             for name, worker in ctx.workers().items()}
+    sinks_ok = all(s["running"] and s["last_error"] is None for s in sinks.values())
+    body = {"status": "ok" if pipeline_ok and broker_ok and sinks_ok else "degraded",
             "pipeline": "running" if pipeline_ok else "stopped",
             "broker": "connected" if broker_ok else "disconnected",
-            "workshop": ctx.workshop, "latched_types": sorted(LATCHED)}
+            "workshop": ctx.workshop, "latched_types": sorted(LATCHED), "sinks": sinks}
     return JSONResponse(body, status_code=200 if pipeline_ok else 503)
 
 

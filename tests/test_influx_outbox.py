@@ -103,8 +103,12 @@ def test_events_arrive_exactly_once_through_an_influxdb_outage(tmp_path, mosquit
         _wait(lambda: _stored(gateway) == len(sent), 30, "all events stored", gateway)
         assert _outbox(gateway) > 0  # kept while InfluxDB is away
         assert gateway.metric("sebiao_outbox_write_failures_total", 'outcome="retry"') > 0
+        health = gateway.get("/healthz").json()
+        assert health["status"] == "degraded" and health["sinks"]["outbox"]["last_error"]
+        assert health["sinks"]["outbox"]["running"] and health["sinks"]["outbox"]["depth"] > 0
         influx.start()
         _wait(lambda: _outbox(gateway) == 0, 30, "the outbox drained", gateway)
+        _wait(lambda: gateway.get("/healthz").json()["status"] == "ok", 10, "healthy again", gateway)
         _check_exactly_once(influx, sent)
         assert gateway.metric("sebiao_outbox_sent_lines_total") >= len(sent)
         # Station status and alarm transitions went the same way.
