@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from . import alarms as lifecycle
 from . import stations as station_rules
 from .alarms import Alarm
+from .cloud_items import CloudItems
 from .config import Station, WorkshopConfig
 from .errors import AlarmNotFound, PayloadError
 from .influx_lines import InfluxLines
@@ -53,12 +54,15 @@ def alarm_json(alarm: Alarm, workshop: str) -> dict:
 
 class Engine:
     def __init__(self, config: WorkshopConfig, store: Store, started_at: int,
-                 telemetry: InfluxLines | None = None, telemetry_every_ms: int = 60_000) -> None:
+                 telemetry: InfluxLines | None = None, telemetry_every_ms: int = 60_000,
+                 cloud: CloudItems | None = None) -> None:
         """``telemetry``: when set, every accepted event, alarm transition and station
-        status also becomes an outbox row (for InfluxDB) in the same transaction."""
+        status also becomes an outbox row (for InfluxDB) in the same transaction.
+        ``cloud``: likewise a ``cloud_outbox`` row (an item of the cloud's batch format)."""
         self.config = config
         self.store = store
         self.telemetry = telemetry
+        self.cloud = cloud
         self.telemetry_every_ms = telemetry_every_ms
         self._next_snapshot = 0
         self.ws = config.workshop.id
@@ -113,6 +117,9 @@ class Engine:
             if self.telemetry is not None:
                 self.store.outbox_add(False, now, self.telemetry.event(
                     station.id, None, event.action, ts, event.tag, event.boot, event.seq, now, False))
+            if self.cloud is not None:
+                self.store.cloud_add(now, self.cloud.event(station.id, event.boot, event.seq, ts, event.tag,
+                                                           event.action, None, None))
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), station, now, out)
             return True
         step = apply(self.tools[tool.id], Observation(self._refs[station.id], event.action, ts))
@@ -122,8 +129,12 @@ class Engine:
         self.tools[tool.id] = state
         self.store.save_tool(state)
         notes = [step.repair] + [f"exception: {d.reason}" for d in decisions if isinstance(d, Excused)]
-        if step.late or any(notes):
-            self.store.annotate_event(event_id, step.late, "; ".join(n for n in notes if n) or None)
+        note = "; ".join(n for n in notes if n) or None
+        if step.late or note:
+            self.store.annotate_event(event_id, step.late, note)
+        if self.cloud is not None:
+            self.store.cloud_add(now, self.cloud.event(station.id, event.boot, event.seq, ts, event.tag,
+                                                       event.action, tool.id, note))
         if self.telemetry is not None:
             self.store.outbox_add(False, now, self.telemetry.event(
                 station.id, tool, event.action, ts, event.tag, event.boot, event.seq, now, step.late))
@@ -238,6 +249,8 @@ class Engine:
             self._store_alarm(*result, out)
 
     def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
+        if self.cloud is not None and report != "snapshot":
+            self.store.cloud_add(now, self.cloud.status(state, now, health))
         if self.telemetry is not None:
             line = self.telemetry.station_status(state, report, now, health)
             if line is not None:
@@ -258,7 +271,12 @@ class Engine:
             self.active[alarm.key] = alarm
         else:
             self.active.pop(alarm.key, None)
-        payload = json.dumps(alarm_json(alarm, self.ws), ensure_ascii=False, separators=(",", ":")).encode()
+        picture = alarm_json(alarm, self.ws)
+        if self.cloud is not None:
+            item = self.cloud.alarm(alarm, entry, history_id, picture)
+            if item is not None:
+                self.store.cloud_add(entry.at, item)
+        payload = json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
         out.messages.append(Outgoing(alarm_topic(self.ws), payload))
         out.changed = True
 

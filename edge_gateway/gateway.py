@@ -17,6 +17,9 @@ from typing import Any, Callable
 
 import uvicorn
 
+from .cloud_config import cloud_settings
+from .cloud_items import CloudItems
+from .cloud_push import start_pusher
 from .config import BrokerSettings, WorkshopConfig, is_loopback
 from .engine import Engine
 from .errors import ConfigError, SebiaoError
@@ -59,6 +62,7 @@ class Gateway:
                               f"the HTTP API is bound to {options.http_host}, beyond loopback: "
                               "set a token (at least 16 characters)")
         display_settings(config)  # a bad display section stops start-up before anything runs
+        self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         self.metrics = Metrics()
         self.embedded: Any = None
         self.components: dict[str, Any] = {}  # later parts (outbox workers, live views) register here
@@ -77,13 +81,15 @@ class Gateway:
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
         clock = self.options.clock
         self.engine = Engine(self.config, self.store, clock(), InfluxLines(self.config) if influx else None,
-                             influx.summary_every_seconds * 1000 if influx else 60_000)
+                             influx.summary_every_seconds * 1000 if influx else 60_000,
+                             CloudItems(self.config.workshop.id) if self.cloud else None)
         settings = self._broker_settings()
         ws = self.config.workshop.id
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
                              clock)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
         self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry)
+        self.components["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws)
         self.pipeline.start()
         self.link.start()
         # Everything made so far lives as long as the process: keep it out of the
@@ -148,6 +154,8 @@ class Gateway:
         self.link.stop()
         if self.components.get("outbox") is not None:
             self.components["outbox"].stop()
+        if self.components.get("cloud") is not None:
+            self.components["cloud"].stop()
         self.pipeline.stop()
         self.checkpointer.stop()
         self.store.close()

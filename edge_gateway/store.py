@@ -77,6 +77,18 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY, keep INTEGER NOT NULL, created INTEGER NOT NULL, line TEXT NOT NULL
 );
+-- The cloud outbox (edge_gateway/cloud_outbox.py): one JSON item of the cloud's
+-- batch format per event, alarm transition or status, written in the transaction
+-- of what it describes (only when a cloud: section is configured), deleted by the
+-- push worker once the cloud accepted it. AUTOINCREMENT: ids are never reused,
+-- so a batch id built from them names one body for good.
+CREATE TABLE IF NOT EXISTS cloud_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL, item TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
+    id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,
+    item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
     created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
@@ -216,6 +228,9 @@ class Store:
     def outbox_add(self, keep: bool, created: int, line: str) -> None:
         self.conn.execute("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", (keep, created, line))
         self._outbox_in_tx += 1
+
+    def cloud_add(self, created: int, item: str) -> None:
+        self.conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", (created, item))
 
     def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
         rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")

@@ -1,0 +1,177 @@
+"""The cloud push worker: ships the cloud outbox to ``POST /api/v1/ingest``, deletes what was accepted.
+
+One thread with its own SQLite connection. Each round takes up to
+``batch_items`` rows, sends them as one gzip JSON batch whose id is
+``{epoch}-{first}-{last}-{count}`` (the same rows always make the same id and
+the same bytes, so a batch retried after a lost answer or a kill -9 is
+recognised by the cloud as a replay) and acts on the answer
+(:func:`cloud_client.classify`):
+
+- 2xx: the rows are deleted;
+- 400/422 naming ``items[N]``: that row goes to ``cloud_outbox_dead`` with the
+  cloud's reason and the rest is sent again (a new id: another body); naming no
+  item, the batch is bisected down to the bad rows;
+- 413: split in halves (a single row that is still too large is a dead letter);
+- 401/403 (and 404, 409): rows kept, the ``sink_refused`` gateway alarm with
+  subject ``cloud`` raised, retried at the longest back-off;
+- 429, 5xx, no answer: rows kept, exponential back-off with jitter, at least
+  the cloud's Retry-After.
+
+No rows are ever dropped: events and alarm transitions are the inspectors'
+evidence. The intake path never waits on this worker beyond SQLite's write
+lock for one short delete.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from .cloud_client import CloudClient, PushResult, batch_body
+from .cloud_config import CloudSettings
+from .cloud_outbox import CloudOutbox, Row
+from .errors import StoreError
+from .influx_sink import OK, REFUSED, REJECTED, RETRY
+from .outbox_drain import SEVERITY, SINK_REFUSED
+from .rules import Clear, Raise
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "cloud"
+IDLE_POLL = 0.2
+
+
+class CloudPusher:
+    """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
+
+    def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
+                 alarm: Callable[[Raise | Clear], None]) -> None:
+        self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
+        self.outbox = CloudOutbox(path)
+        self.sent = 0
+        self.dead = 0
+        self._failures = 0
+        self._retry_after: float | None = None
+        self._refused = False
+        self._cleared_once = False
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sebiao-cloud", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self.client.close()
+        if not self._thread.is_alive():
+            self.outbox.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                delay = self.round()
+            except StoreError as exc:  # disk trouble: reported, tried again
+                self.last_error = str(exc)
+                log.error("cloud: %s", exc)
+                delay = 1.0
+            if delay:
+                self._stop.wait(delay)
+
+    def round(self) -> float:
+        """One batch: how long to wait before the next (0 = go on at once)."""
+        rows = self.outbox.take(self.settings.batch_items)
+        if not rows:
+            return IDLE_POLL
+        return 0.0 if self._send(rows) else self._backoff()
+
+    def batch_id(self, rows: list[Row]) -> str:
+        return f"{self.outbox.epoch}-{rows[0][0]}-{rows[-1][0]}-{len(rows)}"
+
+    def _send(self, rows: list[Row]) -> bool:
+        """Send these rows; False when the rest must wait (back-off)."""
+        result = self.client.push(batch_body(self.workshop, self.batch_id(rows), [r[2] for r in rows]))
+        outcome = result.outcome
+        if outcome == OK:
+            self.outbox.delete(rows[0][0], rows[-1][0])
+            self.sent += len(rows)
+            self._healthy()
+            return True
+        self.last_error = f"HTTP {result.status}: {result.reason}" if result.status else result.reason
+        if outcome == RETRY:
+            if not self._failures:  # once per outage, not at every retry
+                log.warning("cloud: unavailable (%s); rows kept, retrying with back-off", self.last_error)
+            self._failures += 1
+            self._retry_after = result.retry_after
+            return False
+        if outcome == REFUSED:
+            self._failures += 1
+            self._refuse(result)
+            return False
+        bad = result.item if outcome == REJECTED else None
+        if bad is not None and bad < len(rows):
+            self._dead([rows[bad]], result)
+            rest = rows[:bad] + rows[bad + 1:]
+            return self._send(rest) if rest else True
+        if len(rows) == 1:
+            self._dead(rows, result)
+            return True
+        mid = len(rows) // 2
+        return self._send(rows[:mid]) and self._send(rows[mid:])
+
+    def _dead(self, rows: list[Row], result: PushResult) -> None:
+        self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
+        self.dead += len(rows)
+        log.error("cloud: %d item(s) refused by the cloud, kept in cloud_outbox_dead: %s", len(rows),
+                  result.reason)
+
+    def _backoff(self) -> float:
+        cap = self.settings.retry_max_seconds
+        delay = cap if self._refused else min(cap, 0.25 * 2 ** min(self._failures, 20))
+        delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: gateways do not retry in step
+        if self._retry_after is not None:
+            delay = max(delay, min(self._retry_after, 3600.0))
+            self._retry_after = None
+        return delay
+
+    def _healthy(self) -> None:
+        if self._failures:
+            log.info("cloud: accepts batches again")
+        self._failures = 0
+        self.last_error = None
+        if self._refused or not self._cleared_once:
+            self._refused, self._cleared_once = False, True
+            self.alarm(Clear(SINK_REFUSED, SUBJECT, "云端已接受数据", "the cloud accepts our batches again"))
+
+    def _refuse(self, result: PushResult) -> None:
+        log.error("cloud: the cloud refuses our batches (%s); rows kept", self.last_error)
+        if not self._refused:
+            self._refused = True
+            now = time.time_ns() // 1_000_000
+            self.alarm(Raise(
+                SINK_REFUSED, SEVERITY[SINK_REFUSED], SUBJECT, None, None, None, now,
+                f"云端拒绝接收（HTTP {result.status}）：请检查 cloud: 中的 token 与地址。数据保留在本地待发。",
+                f"The cloud refuses our batches (HTTP {result.status}: {result.reason[:200]}): check the token "
+                f"and URL in the cloud: section. The data is kept in the cloud outbox."))
+
+
+def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str) -> CloudPusher | None:
+    """The gateway's push worker for its ``cloud:`` section (None without one), started."""
+    if settings is None:
+        return None
+
+    def alarm(decision: Raise | Clear) -> None:
+        pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
+
+    pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm)
+    pusher.start()
+    return pusher
