@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ from .cloud_client import CloudClient, PushResult, batch_body
 from .cloud_config import CloudSettings
 from .cloud_outbox import CloudOutbox, Row
 from .errors import StoreError
+from .store import connect
 from .influx_sink import OK, REFUSED, REJECTED, RETRY
 from .outbox_drain import SEVERITY, SINK_REFUSED
 from .rules import Clear, Raise
@@ -75,6 +77,17 @@ class CloudPusher:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    def depth(self) -> int:
+        """Rows waiting for the cloud (for /healthz: its own read-only connection, any thread)."""
+        try:
+            conn = connect(self.outbox.path, readonly=True)
+            try:
+                return conn.execute("SELECT count(*) FROM cloud_outbox").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.outbox.path}: cloud outbox: {exc}") from exc
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -148,11 +148,15 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
         killed_with = _gateway_rows(gateway, "SELECT COUNT(*) FROM cloud_outbox")[0][0]
         gateway.start()
         time.sleep(1.0)  # the restarted gateway retries against the dead cloud a few times
+        health = gateway.get("/healthz").json()
+        assert health["status"] == "degraded" and health["sinks"]["cloud"]["last_error"]
+        assert health["sinks"]["cloud"]["depth"] > 0 and health["sinks"]["cloud"]["running"]
         cloud.start()
         publisher.join(120)
         gateway.wait_for(lambda: cloud.query("SELECT COUNT(*) FROM events")[0][0] >= len(sent)
                          and _gateway_rows(gateway, "SELECT COUNT(*) FROM cloud_outbox")[0][0] == 0,
                          timeout=60, what="the cloud catching up")
+        assert gateway.get("/healthz").json()["sinks"]["cloud"] == {"running": True, "depth": 0, "last_error": None}
         in_cloud = cloud.query(f"SELECT station, boot, seq FROM events WHERE workshop_id='{ws}'")
         transitions = cloud.query(f"SELECT gateway_alarm_id, seq FROM alarm_transitions WHERE workshop_id='{ws}'")
         types = ",".join(f"'{t}'" for t in ALARM_TYPES)
