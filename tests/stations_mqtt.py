@@ -7,7 +7,6 @@ import time
 
 from edge_gateway.config import WorkshopConfig
 from edge_gateway.protocol import StationEvent, encode_event, encode_status, event_topic, status_topic
-from servers import MqttClient
 
 
 class ScriptedStation:

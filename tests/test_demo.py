@@ -29,9 +29,10 @@ def test_the_day_fits_the_example_workshop():
 
 
 def test_the_day_keeps_several_tools_on_a_rack():
-    config = load_config(EXAMPLE_CONFIG)
+    homes = {tool.id: tool.home for tool in load_config(EXAMPLE_CONFIG).tools}
     opening = [tool for station, tool in workday.OPENING if station == "rack-red-1"]
     assert opening == ["KN-R-01", "CL-R-01"]  # a rack holds all its tools, not one per reader
+    assert all(homes[tool] == "rack-red-1" for tool in opening)
 
 
 @pytest.mark.parametrize("steps, error", [

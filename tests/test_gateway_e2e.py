@@ -8,7 +8,7 @@ import time
 import pytest
 
 from edge_gateway.protocol import alarm_topic, cmd_topic
-from gateway_proc import TOKEN, GatewayProcess, write_config
+from gateway_proc import GatewayProcess, write_config
 from stations_mqtt import ScriptedStation
 from servers import example_config
 

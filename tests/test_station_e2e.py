@@ -4,7 +4,6 @@ an alarm and the station its feedback command, and a broker outage loses no even
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest

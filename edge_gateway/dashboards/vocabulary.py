@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models import dashboard
 
-from ..config import ALARM_TYPES, SEVERITIES
 from ..domain import COLOR_CLASSES, KINDS, ColorClass
-from ..outbox_drain import GATEWAY_ALARM_TYPES
 
 ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cross_zone": ("跨区放置", "cross-zone"),
