@@ -11,47 +11,18 @@ names exactly one set of rows for good, which makes the batch id stable.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from pathlib import Path
 
-from .errors import StoreError
-from .store import connect
+from .worker_db import WorkerDb
 
 Row = tuple[int, int, str]  # id, created, item (JSON text)
 
 
-class CloudOutbox:
+class CloudOutbox(WorkerDb):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.conn = connect(path)
-        # a lost delete only means a batch is sent again, which the cloud recognises
-        self._run("PRAGMA synchronous=NORMAL")
+        super().__init__(path, "cloud outbox")
         self.epoch = self._epoch()
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
-        try:
-            return self.conn.execute(sql, args)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cloud outbox: {exc}") from exc
-
-    def _write(self, statements: list[tuple[str, tuple]]) -> None:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in statements:
-                    self.conn.execute(sql, args)
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: cloud outbox: {exc}") from exc
 
     def _epoch(self) -> str:
         """This store's random prefix of batch ids: a new data dir never reuses an old batch id."""

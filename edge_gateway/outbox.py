@@ -7,20 +7,19 @@ gives a new row max(id) + 1), and only this worker deletes, so a batch read as
 "the first N rows by id" holds every row from its first to its last id: a
 batch is deleted with one range.
 
-Deletes run with ``synchronous=NORMAL``: a delete lost in a power cut only
+Deletes run with ``synchronous=NORMAL`` (``worker_db.py``): a delete lost in a power cut only
 means those lines are sent again, and a line sent twice overwrites itself in
 InfluxDB (same series, same timestamp).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StoreError
-from .store import connect
+from .worker_db import WorkerDb
 
 _TAKE = ("SELECT count(*), min(id), max(id), group_concat(line, char(10)) FROM "
          "(SELECT id, line FROM outbox ORDER BY id LIMIT ?)")
@@ -45,36 +44,9 @@ class OutboxState:
         return None if self.oldest_created is None else max(0.0, (now_ms - self.oldest_created) / 1000)
 
 
-class Outbox:
+class Outbox(WorkerDb):
     def __init__(self, path: Path, readonly: bool = False) -> None:
-        self.path = path
-        self.conn = connect(path, readonly=readonly)
-        if not readonly:
-            self._run("PRAGMA synchronous=NORMAL")
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
-        try:
-            return self.conn.execute(sql, args)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: outbox: {exc}") from exc
-
-    def _write(self, statements: list[tuple[str, tuple]]) -> None:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in statements:
-                    self.conn.execute(sql, args)
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: outbox: {exc}") from exc
+        super().__init__(path, "outbox", readonly)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -114,23 +86,13 @@ class Outbox:
 
     def drop_oldest_telemetry(self, count: int) -> int:
         """Delete the ``count`` oldest telemetry rows (alarm rows are never dropped); how many went."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                dropped = self.conn.execute(
-                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE keep=0 ORDER BY id LIMIT ?)",
-                    (count,)).rowcount
-                self.conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('outbox_dropped', ?) ON CONFLICT (key) "
-                    "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (dropped,))
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: outbox: {exc}") from exc
+        with self._transaction() as conn:
+            dropped = conn.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE keep=0 ORDER BY id LIMIT ?)",
+                (count,)).rowcount
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('outbox_dropped', ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (dropped,))
         return dropped
 
 
