@@ -25,10 +25,8 @@ lock for one short delete.
 from __future__ import annotations
 
 import logging
-import random
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -38,7 +36,7 @@ from .cloud_outbox import CloudOutbox, Row
 from .errors import StoreError
 from .store import connect
 from .influx_sink import OK, REFUSED, REJECTED, RETRY
-from .outbox_drain import SEVERITY, SINK_REFUSED
+from .sink_health import SinkHealth
 from .rules import Clear, Raise
 
 log = logging.getLogger(__name__)
@@ -56,11 +54,8 @@ class CloudPusher:
         self.outbox = CloudOutbox(path)
         self.sent = 0
         self.dead = 0
-        self._failures = 0
-        self._retry_after: float | None = None
-        self._refused = False
-        self._cleared_once = False
-        self.last_error: str | None = None
+        self.health = SinkHealth("the cloud", SUBJECT, alarm, ("云端已接受数据", "the cloud accepts our batches again"),
+                                 _refused_text)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sebiao-cloud", daemon=True)
 
@@ -117,18 +112,14 @@ class CloudPusher:
         if outcome == OK:
             self.outbox.delete(rows[0][0], rows[-1][0])
             self.sent += len(rows)
-            self._healthy()
+            self.health.accepted()
             return True
-        self.last_error = f"HTTP {result.status}: {result.reason}" if result.status else result.reason
+        self.health.failed(result.status, result.reason)
         if outcome == RETRY:
-            if not self._failures:  # once per outage, not at every retry
-                log.warning("cloud: unavailable (%s); rows kept, retrying with back-off", self.last_error)
-            self._failures += 1
-            self._retry_after = result.retry_after
+            self.health.unavailable(result.retry_after)
             return False
         if outcome == REFUSED:
-            self._failures += 1
-            self._refuse(result)
+            self.health.refuse(result.status, result.reason)
             return False
         bad = result.item if outcome == REJECTED else None
         if bad is not None and bad < len(rows):
@@ -148,33 +139,21 @@ class CloudPusher:
                   result.reason)
 
     def _backoff(self) -> float:
-        cap = self.settings.retry_max_seconds
-        delay = cap if self._refused else min(cap, 0.25 * 2 ** min(self._failures, 20))
-        delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: gateways do not retry in step
-        if self._retry_after is not None:
-            delay = max(delay, min(self._retry_after, 3600.0))
-            self._retry_after = None
-        return delay
+        return self.health.backoff(self.settings.retry_max_seconds)
 
-    def _healthy(self) -> None:
-        if self._failures:
-            log.info("cloud: accepts batches again")
-        self._failures = 0
-        self.last_error = None
-        if self._refused or not self._cleared_once:
-            self._refused, self._cleared_once = False, True
-            self.alarm(Clear(SINK_REFUSED, SUBJECT, "云端已接受数据", "the cloud accepts our batches again"))
+    @property
+    def last_error(self) -> str | None:
+        return self.health.last_error
 
-    def _refuse(self, result: PushResult) -> None:
-        log.error("cloud: the cloud refuses our batches (%s); rows kept", self.last_error)
-        if not self._refused:
-            self._refused = True
-            now = time.time_ns() // 1_000_000
-            self.alarm(Raise(
-                SINK_REFUSED, SEVERITY[SINK_REFUSED], SUBJECT, None, None, None, now,
-                f"云端拒绝接收（HTTP {result.status}）：请检查 cloud: 中的 token 与地址。数据保留在本地待发。",
-                f"The cloud refuses our batches (HTTP {result.status}: {result.reason[:200]}): check the token "
-                f"and URL in the cloud: section. The data is kept in the cloud outbox."))
+    @last_error.setter
+    def last_error(self, value: str | None) -> None:
+        self.health.last_error = value
+
+
+def _refused_text(status: int, reason: str) -> tuple[str, str]:
+    return (f"云端拒绝接收（HTTP {status}）：请检查 cloud: 中的 token 与地址。数据保留在本地待发。",
+            f"The cloud refuses our batches (HTTP {status}: {reason}): check the token and URL in the "
+            "cloud: section. The data is kept in the cloud outbox.")
 
 
 def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str) -> CloudPusher | None:

@@ -26,7 +26,6 @@ waits on this worker beyond SQLite's write lock for one short delete.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import threading
 import time
@@ -40,15 +39,21 @@ from .influx_config import InfluxSettings
 from .influx_sink import OK, REFUSED, REJECTED, RETRY, TOO_LARGE, Sink, WriteResult
 from .outbox import Outbox
 from .rules import Clear, Raise
+from .sink_health import SINK_REFUSED, SINK_REFUSED_SEVERITY, SinkHealth
 
 log = logging.getLogger(__name__)
 
 # Gateway health alarms (besides the seven workshop alarm types of the contract).
 OUTBOX_BACKLOG = "outbox_backlog"
-SINK_REFUSED = "sink_refused"
 GATEWAY_ALARM_TYPES = (OUTBOX_BACKLOG, SINK_REFUSED)
 SUBJECT = "influx"
-SEVERITY = {OUTBOX_BACKLOG: "major", SINK_REFUSED: "major"}
+SEVERITY = {OUTBOX_BACKLOG: "major", SINK_REFUSED: SINK_REFUSED_SEVERITY}
+
+def _refused_text(status: int, reason: str) -> tuple[str, str]:
+    return (f"InfluxDB 拒绝写入（HTTP {status}）：请检查 token、用户、数据库或 bucket。数据保留在本地待发。",
+            f"InfluxDB refuses our writes (HTTP {status}: {reason}): check the token, user, database or "
+            "bucket in the influx: section. The data is kept in the outbox.")
+
 
 _LINE_NO = re.compile(r"line (\d+)")
 IDLE_POLL = 0.2
@@ -83,12 +88,9 @@ class OutboxDrainer:
         # The depth is counted once, then followed: + rows the writer committed, - rows we removed.
         self._base = self.outbox.depth() - added()
         self._removed = 0
-        self._failures = 0
-        self._retry_after: float | None = None
-        self._refused = False
+        self.health = SinkHealth("InfluxDB", SUBJECT, alarm, ("InfluxDB 已接受写入", "InfluxDB accepts writes again"),
+                                 _refused_text)
         self._backlog = False
-        self._cleared_once = False
-        self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sebiao-outbox", daemon=True)
         metrics.depth.set_function(self.depth)
@@ -147,20 +149,15 @@ class OutboxDrainer:
             self.outbox.delete(first, last)
             self._removed += count
             self.metrics.sent.inc(count)
-            self._healthy()
+            self.health.accepted()
             return True
         self.metrics.failures.labels(outcome).inc()
-        self.last_error = f"HTTP {result.status}: {result.reason}" if result.status else result.reason
+        self.health.failed(result.status, result.reason)
         if outcome == RETRY:
-            if not self._failures:  # once per outage, not at every retry
-                log.warning("outbox: InfluxDB unavailable (%s); rows kept, retrying with back-off",
-                            self.last_error)
-            self._failures += 1
-            self._retry_after = result.retry_after
+            self.health.unavailable(result.retry_after)
             return False
         if outcome == REFUSED:
-            self._failures += 1
-            self._refuse(result)
+            self.health.refuse(result.status, result.reason)
             return False
         rows = rows if rows is not None else self.outbox.rows(first, last)
         if outcome == REJECTED:
@@ -188,38 +185,15 @@ class OutboxDrainer:
         log.error("outbox: %d line(s) rejected by InfluxDB, kept in outbox_dead: %s", len(rows), result.reason)
 
     def _backoff(self) -> float:
-        cap = self.settings.retry_max_seconds
-        if self._refused:
-            delay = cap
-        else:
-            delay = min(cap, 0.25 * 2 ** min(self._failures, 20))
-        delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: gateways do not retry in step
-        if self._retry_after is not None:
-            delay = max(delay, min(self._retry_after, 3600.0))
-            self._retry_after = None
-        return delay
+        return self.health.backoff(self.settings.retry_max_seconds)
 
-    # -- health -------------------------------------------------------------------------
+    @property
+    def last_error(self) -> str | None:
+        return self.health.last_error
 
-    def _healthy(self) -> None:
-        if self._failures:
-            log.info("outbox: InfluxDB accepts writes again")
-        self._failures = 0
-        self.last_error = None
-        if self._refused or not self._cleared_once:
-            self._refused, self._cleared_once = False, True
-            self.alarm(Clear(SINK_REFUSED, SUBJECT, "InfluxDB 已接受写入", "InfluxDB accepts writes again"))
-
-    def _refuse(self, result: WriteResult) -> None:
-        log.error("outbox: InfluxDB refuses our writes (%s); rows kept", self.last_error)
-        if not self._refused:
-            self._refused = True
-            now = time.time_ns() // 1_000_000
-            self.alarm(Raise(
-                SINK_REFUSED, SEVERITY[SINK_REFUSED], SUBJECT, None, None, None, now,
-                f"InfluxDB 拒绝写入（HTTP {result.status}）：请检查 token、用户、数据库或 bucket。数据保留在本地待发。",
-                f"InfluxDB refuses our writes (HTTP {result.status}: {result.reason[:200]}): check the token, "
-                f"user, database or bucket in the influx: section. The data is kept in the outbox."))
+    @last_error.setter
+    def last_error(self, value: str | None) -> None:
+        self.health.last_error = value
 
     def _bound(self) -> None:
         ob = self.settings.outbox
