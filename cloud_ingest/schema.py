@@ -152,6 +152,42 @@ inspector_notes = Table(  # the inspector's own acknowledgements, clears and not
     Column("at", BigInteger, nullable=False),
 )
 
+RECTIFICATION_STATES = ("requested", "answered", "accepted", "returned")
+RECTIFICATION_ACTIONS = ("request", "answer", "accept", "return")
+
+rectifications = Table(  # remote rectification (远程整改): an inspector's request, the owner's answers
+    "rectifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=False, index=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # requested | answered | returned | accepted
+    Column("note", Text, nullable=False),  # the inspector's request
+    Column("requested_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("requested_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("closed_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("closed_at", BigInteger, nullable=True),
+    # the alarm's id while the rectification is open, NULL once accepted: the unique constraint
+    # lets the database itself refuse a second open rectification of one alarm
+    Column("open_alarm_id", Integer, nullable=True, unique=True),
+    CheckConstraint("state IN ('requested', 'answered', 'accepted', 'returned')", name="state"),
+    CheckConstraint("(state = 'accepted') = (open_alarm_id IS NULL) AND "
+                    "(open_alarm_id IS NULL OR open_alarm_id = alarm_id)", name="open_alarm"),
+)
+
+rectification_steps = Table(  # every step of a rectification, in order
+    "rectification_steps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rectification_id", Integer, ForeignKey("rectifications.id"), nullable=False, index=True),
+    Column("at", BigInteger, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("action", String(16), nullable=False),  # request | answer | accept | return
+    Column("state", String(16), nullable=False),  # the rectification's state after this step
+    Column("text", Text, nullable=True),  # request note, corrective action, return note; optional on accept
+    CheckConstraint("action IN ('request', 'answer', 'accept', 'return')", name="action"),
+)
+
 station_status = Table(
     "station_status", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
