@@ -9,19 +9,19 @@ Errors name the file, the field path and the reason
       batch_items: 500                 # items per batch (1..5000)
       timeout_seconds: 10              # one HTTP request
       retry_max_seconds: 30            # longest back-off while the cloud is unreachable
+      max_rows: 1000000                # cloud outbox bound: past it the oldest *status* rows are dropped
+      warn_percent: 80                 # the outbox_backlog alarm (subject cloud) is raised at this fill
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from urllib.parse import urlsplit
-
 from .config import WorkshopConfig
-from .influx_config import _seconds
+from .sink_config import TIMING_KEYS, http_url, parse_timing
 from .yamlfile import Node
 
-KEYS = ("url", "token", "batch_items", "timeout_seconds", "retry_max_seconds")
+KEYS = ("url", "token", "batch_items", *TIMING_KEYS, "max_rows", "warn_percent")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,14 @@ class CloudSettings:
     batch_items: int = 500
     timeout_seconds: float = 10.0
     retry_max_seconds: float = 30.0
+    max_rows: int = 1_000_000  # past this, the oldest status rows are dropped (events and alarms never)
+    warn_percent: int = 80
     file: str = "workshop.yaml"
+
+    @property
+    def warn_rows(self) -> int:
+        """The depth at which the ``outbox_backlog`` alarm (subject ``cloud``) is raised."""
+        return self.max_rows * self.warn_percent // 100
 
     @property
     def ingest_url(self) -> str:
@@ -49,25 +56,16 @@ def cloud_settings(config: WorkshopConfig) -> CloudSettings | None:
 def parse_cloud(node: Node) -> CloudSettings:
     node.mapping(required=("url", "token"), optional=KEYS)
     token = node.child("token").string(r"\S{16,512}", "a gateway token without spaces, at least 16 characters")
-    batch = node.get("batch_items")
+    batch, max_rows, warn = node.get("batch_items"), node.get("max_rows"), node.get("warn_percent")
+    url, timing = _url(node), parse_timing(node)
     return CloudSettings(
-        url=_url(node), token=token,
+        url=url, token=token,
         batch_items=batch.integer(1, 5000) if batch else 500,
-        timeout_seconds=_seconds(node.get("timeout_seconds"), 10.0, 0.1, 300),
-        retry_max_seconds=_seconds(node.get("retry_max_seconds"), 30.0, 0.1, 3600),
+        timeout_seconds=timing.timeout_seconds, retry_max_seconds=timing.retry_max_seconds,
+        max_rows=max_rows.integer(100, 100_000_000) if max_rows else 1_000_000,
+        warn_percent=warn.integer(1, 99) if warn else 80,
         file=node.file)
 
 
 def _url(node: Node) -> str:
-    child = node.child("url")
-    url = child.string().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise child.fail(f"{url!r} is not an http:// or https:// URL with a host")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        raise child.fail(f"{url!r}: {exc}") from exc
-    if parts.query or parts.fragment:
-        raise child.fail(f"{url!r}: the service's base URL, without query or fragment")
-    return url
+    return http_url(node.child("url"), "the service's base URL, without query or fragment")

@@ -6,6 +6,13 @@ worker's own connection. Only this worker deletes and ids only grow
 (AUTOINCREMENT), so the first N rows by id hold every row from the first id to
 the last: a batch is deleted with one range, and ``(first, last, count)``
 names exactly one set of rows for good, which makes the batch id stable.
+
+The outbox is bounded (``cloud.max_rows``): past it the oldest *status* rows
+are dropped and counted (``meta.cloud_dropped``). Events and alarm transitions
+are evidence and are never dropped; the local store keeps them anyway. Deleting
+a status row from the middle leaves a gap in the ids, which the batch id
+``{first}-{last}-{count}`` still names unambiguously: rows are only ever
+removed, never added below the newest id.
 """
 
 from __future__ import annotations
@@ -37,6 +44,15 @@ class CloudOutbox(WorkerDb):
     def depth(self) -> int:
         return self._run("SELECT count(*) FROM cloud_outbox").fetchone()[0]
 
+    def oldest_created(self) -> int | None:
+        """When the oldest waiting row was written (ms, gateway clock)."""
+        row = self._run("SELECT created FROM cloud_outbox ORDER BY id LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def dropped(self) -> int:
+        row = self._run("SELECT value FROM meta WHERE key='cloud_dropped'").fetchone()
+        return int(row[0]) if row else 0
+
     def dead_count(self) -> int:
         return self._run("SELECT count(*) FROM cloud_outbox_dead").fetchone()[0]
 
@@ -53,3 +69,14 @@ class CloudOutbox(WorkerDb):
              (now, status, reason[:2000], *ids)),
             (f"DELETE FROM cloud_outbox WHERE id IN ({marks})", tuple(ids)),
         ])
+
+    def drop_oldest_status(self, count: int) -> int:
+        """Delete the ``count`` oldest status rows (events and alarm transitions never); how many went."""
+        with self._transaction() as conn:
+            dropped = conn.execute(
+                "DELETE FROM cloud_outbox WHERE id IN (SELECT id FROM cloud_outbox "
+                "WHERE json_extract(item, '$.kind') = 'status' ORDER BY id LIMIT ?)", (count,)).rowcount
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('cloud_dropped', ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (dropped,))
+        return dropped

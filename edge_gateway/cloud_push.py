@@ -17,16 +17,19 @@ recognised by the cloud as a replay) and acts on the answer
 - 429, 5xx, no answer: rows kept, exponential back-off with jitter, at least
   the cloud's Retry-After.
 
-No rows are ever dropped: events and alarm transitions are the inspectors'
-evidence. The intake path never waits on this worker beyond SQLite's write
-lock for one short delete.
+The outbox is bounded (``cloud.max_rows``): past it the oldest *status* rows
+are dropped and counted; events and alarm transitions are the inspectors'
+evidence and are never dropped. The ``outbox_backlog`` gateway alarm (subject
+``cloud``) is raised at ``warn_percent`` of the bound and cleared below three
+quarters of that. The intake path never waits on this worker beyond SQLite's
+write lock for one short delete.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -34,8 +37,9 @@ from .cloud_client import CloudClient, PushResult, batch_body
 from .cloud_config import CloudSettings
 from .cloud_outbox import CloudOutbox, Row
 from .errors import StoreError
-from .store import connect
 from .influx_sink import OK, REFUSED, REJECTED, RETRY
+from .metrics import CloudMetrics
+from .outbox_drain import OUTBOX_BACKLOG, SEVERITY
 from .sink_health import SinkHealth
 from .rules import Clear, Raise
 
@@ -49,11 +53,20 @@ class CloudPusher:
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
-                 alarm: Callable[[Raise | Clear], None]) -> None:
+                 alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
+                 added: Callable[[], int]) -> None:
+        """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``)."""
         self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
+        self.metrics, self._added = metrics, added
         self.outbox = CloudOutbox(path)
+        # Counted once, then followed (no count(*) per round): + rows committed, - rows removed.
+        self._base = self.outbox.depth() - added()
+        self._removed = 0
+        self._backlog = False
         self.sent = 0
         self.dead = 0
+        self.dropped = 0
+        metrics.depth.set_function(self.depth)
         self.health = SinkHealth("the cloud", SUBJECT, alarm, ("云端已接受数据", "the cloud accepts our batches again"),
                                  _refused_text)
         self._stop = threading.Event()
@@ -74,15 +87,8 @@ class CloudPusher:
         return self._thread.is_alive()
 
     def depth(self) -> int:
-        """Rows waiting for the cloud (for /healthz: its own read-only connection, any thread)."""
-        try:
-            conn = connect(self.outbox.path, readonly=True)
-            try:
-                return conn.execute("SELECT count(*) FROM cloud_outbox").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.outbox.path}: cloud outbox: {exc}") from exc
+        """Rows waiting for the cloud (for /healthz and /metrics, any thread; no query)."""
+        return self._base + self._added() - self._removed
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -97,9 +103,12 @@ class CloudPusher:
 
     def round(self) -> float:
         """One batch: how long to wait before the next (0 = go on at once)."""
+        self._bound()
         rows = self.outbox.take(self.settings.batch_items)
         if not rows:
+            self.metrics.oldest_age.set(0)
             return IDLE_POLL
+        self.metrics.oldest_age.set(max(0.0, time.time() - rows[0][1] / 1000))
         return 0.0 if self._send(rows) else self._backoff()
 
     def batch_id(self, rows: list[Row]) -> str:
@@ -109,9 +118,12 @@ class CloudPusher:
         """Send these rows; False when the rest must wait (back-off)."""
         result = self.client.push(batch_body(self.workshop, self.batch_id(rows), [r[2] for r in rows]))
         outcome = result.outcome
+        self.metrics.batches.labels(outcome).inc()
         if outcome == OK:
             self.outbox.delete(rows[0][0], rows[-1][0])
+            self._removed += len(rows)
             self.sent += len(rows)
+            self.metrics.pushed.inc(len(rows))
             self.health.accepted()
             return True
         self.health.failed(result.status, result.reason)
@@ -134,12 +146,38 @@ class CloudPusher:
 
     def _dead(self, rows: list[Row], result: PushResult) -> None:
         self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
+        self._removed += len(rows)
         self.dead += len(rows)
+        self.metrics.dead.inc(len(rows))
         log.error("cloud: %d item(s) refused by the cloud, kept in cloud_outbox_dead: %s", len(rows),
                   result.reason)
 
     def _backoff(self) -> float:
         return self.health.backoff(self.settings.retry_max_seconds)
+
+    def _bound(self) -> None:
+        """Drop the oldest status rows past ``max_rows``; raise or clear ``outbox_backlog``."""
+        s = self.settings
+        depth = self.depth()
+        if depth > s.max_rows:
+            dropped = self.outbox.drop_oldest_status(depth - s.max_rows)
+            if dropped:
+                self._removed += dropped
+                self.dropped += dropped
+                self.metrics.dropped.inc(dropped)
+                log.error("cloud: outbox full (%d rows): dropped the %d oldest status rows", depth, dropped)
+            depth = self.depth()
+        if depth >= s.warn_rows and not self._backlog:
+            self._backlog = True
+            self.alarm(Raise(
+                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, time.time_ns() // 1_000_000,
+                f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
+                "事件与报警记录不会丢弃。",
+                f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
+                "bound the oldest station status is dropped (events and alarm transitions never)."))
+        elif self._backlog and depth < s.warn_rows * 3 // 4:
+            self._backlog = False
+            self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "云端积压已消除", "the cloud outbox backlog has drained"))
 
     @property
     def last_error(self) -> str | None:
@@ -156,7 +194,8 @@ def _refused_text(status: int, reason: str) -> tuple[str, str]:
             "cloud: section. The data is kept in the cloud outbox.")
 
 
-def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str) -> CloudPusher | None:
+def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics
+                 ) -> CloudPusher | None:
     """The gateway's push worker for its ``cloud:`` section (None without one), started."""
     if settings is None:
         return None
@@ -164,6 +203,7 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str)
     def alarm(decision: Raise | Clear) -> None:
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
-    pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm)
+    pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
+                         lambda: store.cloud_added)
     pusher.start()
     return pusher

@@ -26,7 +26,7 @@ from .errors import ConfigError, SebiaoError
 from .http_api import ApiContext, build_app
 from .influx_config import influx_settings
 from .influx_lines import InfluxLines
-from .metrics import Metrics
+from .metrics import CloudMetrics, Metrics
 from .mqtt_link import MqttLink
 from .outbox_drain import start_drainer
 from .pipeline import Pipeline, now_ms
@@ -89,7 +89,8 @@ class Gateway:
                              clock)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
         self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry)
-        self.components["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws)
+        self.components["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws,
+                                                CloudMetrics(self.metrics.registry))
         self.pipeline.start()
         self.link.start()
         # Everything made so far lives as long as the process: keep it out of the

@@ -26,16 +26,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from .config import WorkshopConfig
 from .errors import ConfigError
+from .sink_config import TIMING_KEYS, parse_timing, http_url
 from .yamlfile import Node
 
 APIS = ("v2", "v1")
 V1_ONLY = ("database", "retention_policy", "username", "password")
 V2_ONLY = ("token", "org", "bucket")
-COMMON = ("api", "url", "timeout_seconds", "retry_max_seconds", "summary_every_seconds", "outbox")
+COMMON = ("api", "url", *TIMING_KEYS, "summary_every_seconds", "outbox")
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,10 @@ def parse_influx(node: Node) -> InfluxSettings:
         if ("username" in values) != ("password" in values):
             missing = "password" if "username" in values else "username"
             raise node.fail(f"missing required key '{missing}' (username and password go together)")
+    timing = parse_timing(node)
     return InfluxSettings(
         url=url, api=api, **values,
-        timeout_seconds=_seconds(node.get("timeout_seconds"), 10.0, 0.1, 300),
-        retry_max_seconds=_seconds(node.get("retry_max_seconds"), 30.0, 0.1, 3600),
+        timeout_seconds=timing.timeout_seconds, retry_max_seconds=timing.retry_max_seconds,
         summary_every_seconds=(node.get("summary_every_seconds").integer(1, 86400)
                                if node.get("summary_every_seconds") else 60),
         outbox=_outbox(node.get("outbox")),
@@ -127,28 +127,7 @@ def _url(node: Node) -> str:
     child = node.get("url")
     if child is None:
         raise node.fail("missing required key 'url'")
-    url = child.string().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise child.fail(f"{url!r} is not an http:// or https:// URL with a host")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        raise child.fail(f"{url!r}: {exc}") from exc
-    if parts.query or parts.fragment:
-        raise child.fail(f"{url!r}: no query or fragment here; the database or bucket has its own key")
-    return url
-
-
-def _seconds(node: Node | None, default: float, low: float, high: float) -> float:
-    if node is None:
-        return default
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise node.fail(f"must be a number of seconds, got {value!r}")
-    if not low <= value <= high:
-        raise node.fail(f"must be between {low} and {high} seconds, got {value}")
-    return float(value)
+    return http_url(child, "no query or fragment here; the database or bucket has its own key")
 
 
 def _outbox(node: Node | None) -> OutboxSettings:

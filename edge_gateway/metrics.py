@@ -28,3 +28,20 @@ class Metrics:
                                     registry=r)
         self.broker_connected = Gauge("sebiao_broker_connected", "1 while connected to the MQTT broker",
                                       registry=r)
+
+
+class CloudMetrics:
+    """The cloud push worker's figures (``cloud_push.py``), in the gateway's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.depth = Gauge("sebiao_cloud_outbox_rows", "Rows waiting in the cloud outbox", registry=r)
+        self.oldest_age = Gauge("sebiao_cloud_outbox_oldest_age_seconds", "Age of the oldest cloud outbox row",
+                                registry=r)
+        self.pushed = Counter("sebiao_cloud_pushed_items", "Items the cloud accepted", registry=r)
+        self.batches = Counter("sebiao_cloud_batches", "Batches sent, by the class of the cloud's answer "
+                               "(ok, rejected, too_large, refused, retry)", ["answer"], registry=r)
+        self.dead = Counter("sebiao_cloud_dead_items", "Items the cloud refused (kept in cloud_outbox_dead)",
+                            registry=r)
+        self.dropped = Counter("sebiao_cloud_dropped_items",
+                               "Status items dropped, oldest first, past the cloud outbox bound", registry=r)

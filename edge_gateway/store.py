@@ -131,6 +131,8 @@ class Store:
         # derives the outbox depth from it without counting rows).
         self.outbox_added = 0
         self._outbox_in_tx = 0
+        self.cloud_added = 0  # the same for the cloud outbox (the push worker)
+        self._cloud_in_tx = 0
         try:
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -143,7 +145,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         try:
-            self._outbox_in_tx = 0
+            self._outbox_in_tx = self._cloud_in_tx = 0
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -152,6 +154,7 @@ class Store:
                 raise
             self.conn.execute("COMMIT")
             self.outbox_added += self._outbox_in_tx
+            self.cloud_added += self._cloud_in_tx
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -231,6 +234,7 @@ class Store:
 
     def cloud_add(self, created: int, item: str) -> None:
         self.conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", (created, item))
+        self._cloud_in_tx += 1
 
     def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
         rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")

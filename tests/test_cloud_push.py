@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from cloud_ingest.batch import parse_batch
 from cloud_ingest.config import Limits
@@ -17,6 +18,7 @@ from edge_gateway.cloud_client import CloudClient, classify
 from edge_gateway.cloud_config import CloudSettings, parse_cloud
 from edge_gateway.cloud_push import SUBJECT, CloudPusher
 from edge_gateway.errors import ConfigError
+from edge_gateway.metrics import CloudMetrics
 from edge_gateway.influx_sink import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from edge_gateway.outbox_drain import SINK_REFUSED
 from edge_gateway.rules import Clear, Raise
@@ -129,7 +131,8 @@ def world(tmp_path):
                 store.cloud_add(T0 + i, event(i))
         settings = CloudSettings(url=url or fake.url, token=TOKEN, batch_items=batch_items, retry_max_seconds=2)
         alarms: list = []
-        pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", alarms.append)
+        pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", alarms.append,
+                             CloudMetrics(CollectorRegistry()), lambda: store.cloud_added)
         made.append((fake, store, pusher))
         return fake, store, pusher, alarms
 
