@@ -15,7 +15,7 @@ from typing import Mapping
 from edge_gateway.config import ALARM_TYPES, SEVERITIES
 from sqlalchemy import Connection, func, select, update
 
-from . import evidence
+from . import compliance, evidence, rectification
 from .auth import Principal
 from .errors import BadRequest, Conflict, NotFound, Unprocessable
 from .schema import alarm_transitions, alarms, events, inspector_notes, users, workshops
@@ -67,13 +67,18 @@ def _ms(query: Mapping[str, str], key: str) -> int | None:
     return int(value)
 
 
-def list_workshops(conn: Connection, who: Principal) -> list[dict]:
+def list_workshops(conn: Connection, who: Principal, now: int | None = None) -> list[dict]:
+    """Scoped; given ``now`` (the end of their 30-day window), with each workshop's ``compliance`` figures."""
     open_alarms = (select(alarms.c.workshop_id, func.count().label("n")).where(alarms.c.state == "active")
                    .group_by(alarms.c.workshop_id).subquery())
     rows = conn.execute(select(workshops, func.coalesce(open_alarms.c.n, 0).label("active_alarms"))
                         .outerjoin(open_alarms, open_alarms.c.workshop_id == workshops.c.id)
                         .where(workshop_clause(who)).order_by(workshops.c.district_id, workshops.c.id)).all()
-    return [{"id": r.id, "name": r.name, "district": r.district_id, "active_alarms": r.active_alarms} for r in rows]
+    base = [{"id": r.id, "name": r.name, "district": r.district_id, "active_alarms": r.active_alarms} for r in rows]
+    if now is None:
+        return base
+    figures = compliance.workshop_figures(conn, who, now)
+    return [{**b, **figures.get(b["id"], compliance.Figures()).json(now - compliance.WINDOW_MS, now)} for b in base]
 
 
 def _alarm_query(who: Principal):  # type: ignore[no-untyped-def]
@@ -124,6 +129,7 @@ def get_alarm(conn: Connection, who: Principal, alarm_id: int) -> dict:
         for n in conn.execute(select(inspector_notes, users.c.username)
                               .join(users, users.c.id == inspector_notes.c.user_id)
                               .where(inspector_notes.c.alarm_id == row.id).order_by(inspector_notes.c.id))]
+    out["rectifications"] = rectification.for_alarm(conn, who, row.id)
     subject = events.c.tool == row.tool if row.tool else events.c.station == row.station
     out["evidence"] = [
         {"ts": e.ts, "station": e.station, "action": e.action, "tool": e.tool, "tag": e.tag, "note": e.note}

@@ -1,0 +1,78 @@
+"""The JSON endpoints of remote rectification (远程整改), over ``cloud_ingest.rectification``.
+
+``routes(api)`` gives the Starlette routes; they reuse the ``Api``'s body
+parsing, authentication and error answers, so they behave like the rest of
+the API (every call authenticates; a ``CloudError`` is its status and
+``{"error": "中文 / English"}``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from . import db, rectification
+from .errors import BadRequest, CloudError
+
+if TYPE_CHECKING:
+    from .http_api import Api
+
+
+def routes(api: "Api") -> list[Route]:
+    async def create(request: Request) -> JSONResponse:
+        return await _step(api, request, lambda conn, who, body: rectification.request(
+            conn, who, request.path_params["id"], body.get("note"), body.get("due"), api.clock()), 201)
+
+    async def listing(request: Request) -> JSONResponse:
+        def work() -> list:
+            with db.read(api.engine) as conn:
+                who = api._who(request, conn)
+                f = rectification.RectificationFilter.from_query(request.query_params)
+                return rectification.list_rectifications(conn, who, f.state, f.workshop, f.limit)
+        return await api._call(work)
+
+    async def one(request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.read(api.engine) as conn:
+                return rectification.get(conn, api._who(request, conn), request.path_params["id"])
+        return await api._call(work)
+
+    async def answer(request: Request) -> JSONResponse:
+        return await _step(api, request, lambda conn, who, body: rectification.answer(
+            conn, who, request.path_params["id"], body.get("action"), api.clock()))
+
+    async def accept(request: Request) -> JSONResponse:
+        return await _step(api, request, lambda conn, who, body: rectification.accept(
+            conn, who, request.path_params["id"], body.get("note"), api.clock()))
+
+    async def send_back(request: Request) -> JSONResponse:
+        return await _step(api, request, lambda conn, who, body: rectification.send_back(
+            conn, who, request.path_params["id"], body.get("note"), api.clock()))
+
+    return [
+        Route("/api/v1/alarms/{id:int}/rectifications", create, methods=["POST"]),
+        Route("/api/v1/rectifications", listing, methods=["GET"]),
+        Route("/api/v1/rectifications/{id:int}", one, methods=["GET"]),
+        Route("/api/v1/rectifications/{id:int}/answer", answer, methods=["POST"]),
+        Route("/api/v1/rectifications/{id:int}/accept", accept, methods=["POST"]),
+        Route("/api/v1/rectifications/{id:int}/return", send_back, methods=["POST"]),
+    ]
+
+
+async def _step(api: "Api", request: Request, fn: Callable[..., dict], status: int = 200) -> JSONResponse:
+    """One write: authenticate, then ``fn(conn, who, body)`` in one transaction with its evidence entry."""
+    try:
+        body = await api._json(request)
+    except CloudError as exc:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    def work() -> Any:
+        with db.write(api.engine) as conn:
+            who = api._who(request, conn)  # before the body is judged: an anonymous caller learns nothing
+            if not isinstance(body, dict):
+                raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
+            return fn(conn, who, body)
+    return await api._call(work, status)

@@ -1,0 +1,256 @@
+"""Remote rectification (远程整改): the inspector asks, the workshop answers, the inspector decides.
+
+An inspector (or admin) asks a workshop for a rectification of one of its
+alarms; the workshop's owner answers with its corrective action (整改措施);
+the inspector accepts it (通过) or sends it back (退回) with a note, and the
+owner answers again::
+
+    requested ──answer──▶ answered ──accept──▶ accepted (closed)
+                              │  ▲
+                        return│  │answer
+                              ▼  │
+                            returned
+
+``next_state`` is that machine as a pure function. Only the owner of the
+workshop answers (an admin may not answer on its behalf); request, accept and
+return are for admins and the inspectors of the workshop's district. An alarm
+has at most one open rectification (the database's unique ``open_alarm_id``
+holds it even against two inspectors at once). Every step is a row of
+``rectification_steps`` and an entry of the evidence log, in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import Connection, select, update
+
+from . import evidence
+from .auth import Principal
+from .errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from .schema import (RECTIFICATION_ACTIONS, RECTIFICATION_STATES, alarms, rectification_steps, rectifications,
+                     users, workshops)
+from .scope import workshop_clause
+
+MAX_TEXT = 2000
+OPEN_STATES = ("requested", "answered", "returned")
+
+# (state before, action) -> state after; ``None`` is "no rectification yet"
+TRANSITIONS: dict[tuple[str | None, str], str] = {
+    (None, "request"): "requested",
+    ("requested", "answer"): "answered",
+    ("returned", "answer"): "answered",
+    ("answered", "accept"): "accepted",
+    ("answered", "return"): "returned",
+}
+ROLES: dict[str, tuple[str, ...]] = {
+    "request": ("admin", "inspector"),
+    "answer": ("owner",),  # the workshop's own word: nobody answers for it
+    "accept": ("admin", "inspector"),
+    "return": ("admin", "inspector"),
+}
+_ACTION_ZH = {"request": "发起整改", "answer": "答复整改", "accept": "通过整改", "return": "退回整改"}
+_STATE_ZH = {"requested": "待答复", "answered": "待审核", "returned": "已退回", "accepted": "已通过"}
+
+
+def next_state(state: str | None, action: str, role: str) -> str:
+    """The state after ``action`` by ``role``; ``Forbidden`` for the wrong role, ``Conflict`` for the wrong state."""
+    check_role(action, role)
+    after = TRANSITIONS.get((state, action))
+    if after is None:
+        if state is None:
+            raise Conflict("整改尚未发起", f"there is no rectification to {action}")
+        raise Conflict(f"整改当前{_STATE_ZH[state]}，不能{_ACTION_ZH[action]}",
+                       f"a rectification that is {state} cannot be given the step {action}")
+    return after
+
+
+def check_role(action: str, role: str) -> None:
+    if action not in RECTIFICATION_ACTIONS:
+        raise ValueError(f"unknown rectification action {action!r}")
+    if role not in ROLES[action]:
+        raise Forbidden(f"无权{_ACTION_ZH[action]}", f"the role {role} may not {action} a rectification "
+                                                   f"(needs {' or '.join(ROLES[action])})")
+
+
+@dataclass(frozen=True)
+class StepText:
+    """A text of a step, as the API names it (``note``, ``action``): a string, trimmed, bounded."""
+
+    field: str
+    value: str | None
+    required: bool = True
+
+    def __post_init__(self) -> None:
+        if self.value is not None and not isinstance(self.value, str):
+            raise BadRequest(self.field, "必须是字符串", "must be a string")
+        text = (self.value or "").strip()
+        if self.required and not text:
+            raise Unprocessable(f"{self.field}: 必须填写", f"{self.field}: is required and may not be blank")
+        if len(text) > MAX_TEXT:
+            raise BadRequest(self.field, f"至多 {MAX_TEXT} 字符", f"at most {MAX_TEXT} characters")
+        object.__setattr__(self, "value", text or None)
+
+
+@dataclass(frozen=True)
+class RectificationFilter:
+    state: str | None = None
+    workshop: str | None = None
+    limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.state is not None and self.state not in RECTIFICATION_STATES:
+            raise BadRequest("state", f"必须是以下之一：{', '.join(RECTIFICATION_STATES)}",
+                             f"must be one of: {', '.join(RECTIFICATION_STATES)}")
+        if not 1 <= self.limit <= 1000:
+            raise BadRequest("limit", "必须在 1 到 1000 之间", "must be between 1 and 1000")
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> "RectificationFilter":
+        known = ("state", "workshop", "limit")
+        for key in query:
+            if key not in known:
+                raise BadRequest(key, "未知参数", f"unknown parameter (known: {', '.join(known)})")
+        limit = query.get("limit", "100")
+        if not limit.isdigit():
+            raise BadRequest("limit", "必须是正整数", "must be a whole number")
+        return cls(query.get("state") or None, query.get("workshop") or None, int(limit))
+
+
+# -- reads ----------------------------------------------------------------------------
+
+_requester = users.alias("requester")
+_closer = users.alias("closer")
+
+
+def _query(who: Principal):  # type: ignore[no-untyped-def]
+    return (select(rectifications, workshops.c.district_id, _requester.c.username.label("requested_by_name"),
+                   _closer.c.username.label("closed_by_name"))
+            .join(workshops, workshops.c.id == rectifications.c.workshop_id)
+            .join(_requester, _requester.c.id == rectifications.c.requested_by)
+            .outerjoin(_closer, _closer.c.id == rectifications.c.closed_by)
+            .where(workshop_clause(who)))
+
+
+def _json(r) -> dict:  # type: ignore[no-untyped-def]
+    return {"id": r.id, "alarm": r.alarm_id, "workshop": r.workshop_id, "district": r.district_id,
+            "state": r.state, "note": r.note, "requested_by": r.requested_by_name, "requested_at": r.requested_at,
+            "due": r.due_at, "updated_at": r.updated_at, "closed_by": r.closed_by_name, "closed_at": r.closed_at}
+
+
+def _steps(conn: Connection, rect_ids: list[int]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {i: [] for i in rect_ids}
+    if not rect_ids:
+        return out
+    for s in conn.execute(select(rectification_steps, users.c.username, users.c.role)
+                          .join(users, users.c.id == rectification_steps.c.user_id)
+                          .where(rectification_steps.c.rectification_id.in_(rect_ids))
+                          .order_by(rectification_steps.c.id)):
+        out[s.rectification_id].append({"at": s.at, "action": s.action, "state": s.state, "text": s.text,
+                                        "by": s.username, "role": s.role})
+    return out
+
+
+def _with_steps(conn: Connection, rows: list) -> list[dict]:
+    steps = _steps(conn, [r.id for r in rows])
+    return [{**_json(r), "steps": steps[r.id]} for r in rows]
+
+
+def _visible(conn: Connection, who: Principal, rect_id: int):  # type: ignore[no-untyped-def]
+    row = conn.execute(_query(who).where(rectifications.c.id == rect_id)).first()
+    if row is None:
+        raise NotFound("整改不存在", f"rectification {rect_id} does not exist")
+    return row
+
+
+def get(conn: Connection, who: Principal, rect_id: int) -> dict:
+    return _with_steps(conn, [_visible(conn, who, rect_id)])[0]
+
+
+def list_rectifications(conn: Connection, who: Principal, state: str | None = None,
+                        workshop: str | None = None, limit: int = 100) -> list[dict]:
+    f = RectificationFilter(state, workshop, limit)
+    q = _query(who)
+    if f.state is not None:
+        q = q.where(rectifications.c.state == f.state)
+    if f.workshop is not None:  # a filter, never a widening: the scope clause above still holds
+        q = q.where(rectifications.c.workshop_id == f.workshop)
+    rows = conn.execute(q.order_by(rectifications.c.requested_at.desc(), rectifications.c.id.desc())
+                        .limit(f.limit)).all()
+    return [_json(r) for r in rows]
+
+
+def _visible_alarm(conn: Connection, who: Principal, alarm_id: int):  # type: ignore[no-untyped-def]
+    row = conn.execute(select(alarms.c.id, alarms.c.workshop_id)
+                       .join(workshops, workshops.c.id == alarms.c.workshop_id)
+                       .where(workshop_clause(who), alarms.c.id == alarm_id)).first()
+    if row is None:
+        raise NotFound("告警不存在", f"alarm {alarm_id} does not exist")
+    return row
+
+
+def for_alarm(conn: Connection, who: Principal, alarm_id: int) -> list[dict]:
+    """The alarm's rectifications, oldest first, each with its steps."""
+    _visible_alarm(conn, who, alarm_id)
+    rows = conn.execute(_query(who).where(rectifications.c.alarm_id == alarm_id)
+                        .order_by(rectifications.c.id)).all()
+    return _with_steps(conn, rows)
+
+
+# -- steps ----------------------------------------------------------------------------
+
+def request(conn: Connection, who: Principal, alarm_id: int, note: str | None, due_at: int | None,
+            now: int) -> dict:
+    state = next_state(None, "request", who.role)
+    text = StepText("note", note).value
+    if due_at is not None and (isinstance(due_at, bool) or not isinstance(due_at, int)):
+        raise BadRequest("due", "必须是整数（毫秒时间戳）", "must be a whole number (ms since the epoch)")
+    if due_at is not None and due_at <= now:
+        raise Unprocessable("due: 整改期限必须晚于现在", "due: the deadline must lie in the future")
+    alarm = _visible_alarm(conn, who, alarm_id)
+    if conn.execute(select(rectifications.c.id).where(rectifications.c.open_alarm_id == alarm_id)).first():
+        raise Conflict("该告警已有未完成的整改", f"alarm {alarm_id} already has an open rectification")
+    rect_id = conn.execute(rectifications.insert().values(
+        alarm_id=alarm_id, workshop_id=alarm.workshop_id, state=state, note=text, requested_by=who.user_id,
+        requested_at=now, due_at=due_at, updated_at=now, open_alarm_id=alarm_id)).inserted_primary_key[0]
+    _record(conn, who, rect_id, alarm_id, alarm.workshop_id, "request", state, text, now, due=due_at)
+    return get(conn, who, rect_id)
+
+
+def answer(conn: Connection, who: Principal, rect_id: int, action: str | None, now: int) -> dict:
+    """The owner's corrective action (``action`` is its text: 整改措施)."""
+    return _step(conn, who, rect_id, "answer", StepText("action", action).value, now)
+
+
+def accept(conn: Connection, who: Principal, rect_id: int, note: str | None, now: int) -> dict:
+    return _step(conn, who, rect_id, "accept", StepText("note", note, required=False).value, now)
+
+
+def send_back(conn: Connection, who: Principal, rect_id: int, note: str | None, now: int) -> dict:
+    return _step(conn, who, rect_id, "return", StepText("note", note).value, now)
+
+
+def _step(conn: Connection, who: Principal, rect_id: int, action: str, text: str | None, now: int) -> dict:
+    check_role(action, who.role)  # the role first: a refusal that says nothing about the object
+    row = _visible(conn, who, rect_id)
+    state = next_state(row.state, action, who.role)
+    closing = {"closed_by": who.user_id, "closed_at": now, "open_alarm_id": None} if state == "accepted" else {}
+    done = conn.execute(update(rectifications)
+                        .where(rectifications.c.id == rect_id, rectifications.c.state == row.state)
+                        .values(state=state, updated_at=now, **closing))
+    if done.rowcount != 1:  # someone else took a step in between
+        raise Conflict("整改刚被他人处理", f"rectification {rect_id} was just changed by someone else")
+    _record(conn, who, rect_id, row.alarm_id, row.workshop_id, action, state, text, now)
+    return get(conn, who, rect_id)
+
+
+def _record(conn: Connection, who: Principal, rect_id: int, alarm_id: int, workshop: str, action: str,
+            state: str, text: str | None, now: int, **extra: object) -> None:
+    conn.execute(rectification_steps.insert().values(rectification_id=rect_id, at=now, user_id=who.user_id,
+                                                     action=action, state=state, text=text))
+    evidence.append(conn, now, f"rectification_{action}", workshop, alarm_id,
+                    {"rectification": rect_id, "by": who.username, "role": who.role, "text": text,
+                     "state": state, **extra})
+
