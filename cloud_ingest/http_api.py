@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import admin, db, http_rectification, review
+from . import admin, db, http_rectification, http_reports, review
 from .auth import Principal, authenticate, bearer
 from .batch import inflate, parse_batch
 from .config import Limits
@@ -50,6 +50,7 @@ class Api:
             Route("/api/v1/admin/tokens", self.issue_token, methods=["POST"]),
             Route("/api/v1/admin/tokens/{id:int}/revoke", self.revoke_token, methods=["POST"]),
             *http_rectification.routes(self),
+            *http_reports.routes(self),
             Route("/healthz", self.health, methods=["GET"]),
         ]
 
@@ -89,7 +90,7 @@ class Api:
     async def workshops(self, request: Request) -> JSONResponse:
         def work() -> list:
             with db.read(self.engine) as conn:
-                return review.list_workshops(conn, self._who(request, conn))
+                return review.list_workshops(conn, self._who(request, conn), self.clock())
         return await self._call(work)
 
     async def alarms(self, request: Request) -> JSONResponse:

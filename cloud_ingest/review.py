@@ -15,7 +15,7 @@ from typing import Mapping
 from edge_gateway.config import ALARM_TYPES, SEVERITIES
 from sqlalchemy import Connection, func, select, update
 
-from . import evidence, rectification
+from . import compliance, evidence, rectification
 from .auth import Principal
 from .errors import BadRequest, Conflict, NotFound, Unprocessable
 from .schema import alarm_transitions, alarms, events, inspector_notes, users, workshops
@@ -67,13 +67,18 @@ def _ms(query: Mapping[str, str], key: str) -> int | None:
     return int(value)
 
 
-def list_workshops(conn: Connection, who: Principal) -> list[dict]:
+def list_workshops(conn: Connection, who: Principal, now: int | None = None) -> list[dict]:
+    """Scoped; given ``now`` (the end of their 30-day window), with each workshop's ``compliance`` figures."""
     open_alarms = (select(alarms.c.workshop_id, func.count().label("n")).where(alarms.c.state == "active")
                    .group_by(alarms.c.workshop_id).subquery())
     rows = conn.execute(select(workshops, func.coalesce(open_alarms.c.n, 0).label("active_alarms"))
                         .outerjoin(open_alarms, open_alarms.c.workshop_id == workshops.c.id)
                         .where(workshop_clause(who)).order_by(workshops.c.district_id, workshops.c.id)).all()
-    return [{"id": r.id, "name": r.name, "district": r.district_id, "active_alarms": r.active_alarms} for r in rows]
+    base = [{"id": r.id, "name": r.name, "district": r.district_id, "active_alarms": r.active_alarms} for r in rows]
+    if now is None:
+        return base
+    figures = compliance.workshop_figures(conn, who, now)
+    return [{**b, **figures.get(b["id"], compliance.Figures()).json(now - compliance.WINDOW_MS, now)} for b in base]
 
 
 def _alarm_query(who: Principal):  # type: ignore[no-untyped-def]

@@ -165,7 +165,8 @@ class Cloud:
                                          "Content-Type": "application/json"})
 
     def get(self, token: str | None, path: str, **params: Any):  # type: ignore[no-untyped-def]
-        return self.client.get(path, params=params, headers=_auth(token))
+        # no params: keep a query written into the path (httpx would replace it with an empty one)
+        return self.client.get(path, params=params or None, headers=_auth(token))
 
     def post(self, token: str | None, path: str, body: Any = None):  # type: ignore[no-untyped-def]
         return self.client.post(path, json=body if body is not None else {}, headers=_auth(token))

@@ -1,0 +1,160 @@
+"""The compliance figures as pure functions: rows in, figures out (no database, no clock).
+
+Definitions (also in ``docs/cloud-ingest.md``, "Reports (报告) and compliance figures"):
+
+- A station's kind and zone come from its id: the cloud is not sent the
+  workshop's station list, so it reads the naming convention of the gateway
+  configs (``rack-red-1``, ``sink-white-1``): a station is a sink when one of
+  its ``-``-separated parts is ``sink``, otherwise a rack; its zone is the first
+  part that is a colour key of ``edge_gateway.domain``, if any.
+- A **use** is a ``removed`` event of a known tool at a rack (a tool taken
+  for work); a **wash** is a ``placed`` event of a known tool at a sink. Events
+  of unknown tags (no ``tool``) are neither.
+- **Misuse** is an occurrence (``raised`` or ``repeated`` transition) of the
+  alarm types in ``MISUSE_TYPES``, per 100 uses of the same period.
+- Times to acknowledge are summarised by the nearest-rank median and 90th percentile.
+- **Uptime**: a station's status holds from its ``ts`` until its next status.
+  Time before a station's first status is unknown and left out of the
+  denominator (the station was not installed or not yet heard of);
+  uptime = online time / known time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from edge_gateway.domain import COLORS
+
+# The alarms that mean a tool was used against the rules (分区管理、定位存放、用后清洗), as opposed to
+# the workshop's equipment (station_offline, unknown_tag) or a tool kept out long (overdue).
+MISUSE_TYPES = ("cross_zone", "cross_zone_wash", "unwashed_return", "misplaced")
+OCCURRENCES = ("raised", "repeated")
+
+
+@dataclass(frozen=True)
+class StationId:
+    id: str
+    sink: bool
+    zone: str | None  # a colour key of edge_gateway.domain, or None when the id names none
+
+    @classmethod
+    def parse(cls, station: str) -> "StationId":
+        parts = station.split("-")
+        zone = next((p for p in parts if p in COLORS), None)
+        return cls(station, "sink" in parts, zone)
+
+
+def is_sink(station: str) -> bool:
+    return StationId.parse(station).sink
+
+
+@dataclass(frozen=True)
+class EventCount:
+    """How many events of known tools (``tool`` set) a station had with one action."""
+
+    station: str
+    action: str  # placed | removed
+    n: int
+
+
+@dataclass(frozen=True)
+class ZoneCounts:
+    zone: str | None  # None: stations whose id names no colour
+    uses: int
+    washes: int
+
+    def __post_init__(self) -> None:
+        if self.uses < 0 or self.washes < 0:
+            raise ValueError("counts are never negative")
+
+
+def count_uses(rows: Iterable[EventCount]) -> tuple[ZoneCounts, ...]:
+    """Uses and washes per zone of the station, in the order of domain.COLOR_CLASSES, unnamed last."""
+    uses: dict[str | None, int] = {}
+    washes: dict[str | None, int] = {}
+    for r in rows:
+        st = StationId.parse(r.station)
+        if st.sink and r.action == "placed":
+            washes[st.zone] = washes.get(st.zone, 0) + r.n
+        elif not st.sink and r.action == "removed":
+            uses[st.zone] = uses.get(st.zone, 0) + r.n
+    zones = [z for z in (*COLORS, None) if z in uses or z in washes]
+    return tuple(ZoneCounts(z, uses.get(z, 0), washes.get(z, 0)) for z in zones)
+
+
+def per_100(count: int, uses: int) -> float | None:
+    """``count`` per 100 uses, rounded to 2 decimals; None without uses (no rate can be given)."""
+    if uses <= 0:
+        return None
+    return round(100 * count / uses, 2)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Durations (ms): how many, the nearest-rank median and 90th percentile."""
+
+    count: int
+    median_ms: int | None
+    p90_ms: int | None
+
+
+def nearest_rank(sorted_values: Sequence[int], p: float) -> int:
+    if not sorted_values or not 0 < p <= 100:
+        raise ValueError("needs values and 0 < p <= 100")
+    return sorted_values[max(0, math.ceil(p / 100 * len(sorted_values)) - 1)]
+
+
+def spread(durations: Iterable[int]) -> Spread:
+    values = sorted(durations)
+    if not values:
+        return Spread(0, None, None)
+    return Spread(len(values), nearest_rank(values, 50), nearest_rank(values, 90))
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    station: str
+    ts: int
+    online: bool
+
+
+@dataclass(frozen=True)
+class Uptime:
+    station: str  # "" for the whole workshop
+    online_ms: int
+    known_ms: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.online_ms <= self.known_ms:
+            raise ValueError("0 <= online_ms <= known_ms")
+
+    @property
+    def fraction(self) -> float | None:
+        return None if self.known_ms == 0 else self.online_ms / self.known_ms
+
+
+def uptime(rows: Iterable[StatusRow], start: int, end: int) -> tuple[tuple[Uptime, ...], Uptime]:
+    """Per station (sorted by id) and overall, over [start, end).
+
+    ``rows`` must hold each station's newest status before ``start`` (its state at the start) and
+    every status in the period; older ones change nothing.
+    """
+    if end < start:
+        raise ValueError("end before start")
+    by_station: dict[str, list[StatusRow]] = {}
+    for r in rows:
+        by_station.setdefault(r.station, []).append(r)
+    out = []
+    for station in sorted(by_station):
+        timeline = sorted(by_station[station], key=lambda r: r.ts)
+        online = known = 0
+        for row, nxt in zip(timeline, [*timeline[1:], None]):
+            a = max(row.ts, start)
+            b = min(nxt.ts if nxt else end, end)
+            if b > a:
+                known += b - a
+                online += (b - a) if row.online else 0
+        out.append(Uptime(station, online, known))
+    return tuple(out), Uptime("", sum(u.online_ms for u in out), sum(u.known_ms for u in out))

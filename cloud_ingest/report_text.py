@@ -1,0 +1,58 @@
+"""Names shown in reports: zones with their symbols and shapes, alarm types, stations, durations.
+
+Chinese first, English second; a zone is never named by its colour alone: the
+symbol and the shape of ``edge_gateway.domain`` go with it.
+"""
+
+from __future__ import annotations
+
+from edge_gateway.domain import COLORS
+
+from .figures import StationId
+
+ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "cross_zone": ("跨区放置", "cross-zone"),
+    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
+    "unwashed_return": ("未清洗归位", "unwashed return"),
+    "overdue": ("超时未归还", "overdue"),
+    "misplaced": ("未定位存放", "misplaced"),
+    "unknown_tag": ("未登记标签", "unknown tag"),
+    "station_offline": ("读卡站离线", "station offline"),
+}
+SEVERITY_NAMES: dict[str, tuple[str, str]] = {
+    "critical": ("严重", "critical"), "major": ("重要", "major"),
+    "minor": ("次要", "minor"), "warning": ("提示", "warning"),
+}
+STATION_KIND_NAMES = {False: ("器具架", "rack"), True: ("清洗池", "sink")}
+
+
+def zone_text(zone: str | None) -> str:
+    """``● 红色 red（圆形 circle）``; stations whose id names no colour: ``未标明颜色 / no colour in the id``."""
+    if zone is None:
+        return "未标明颜色 / no colour in the id"
+    c = COLORS[zone]
+    return f"{c.symbol} {c.zh} {c.en}（{c.shape_zh} {c.shape}）"
+
+
+def station_text(station: str) -> str:
+    """``● 红色 器具架 rack-red-1 / red rack``."""
+    st = StationId.parse(station)
+    zh_kind, en_kind = STATION_KIND_NAMES[st.sink]
+    if st.zone is None:
+        return f"{zh_kind} {station} / {en_kind}"
+    c = COLORS[st.zone]
+    return f"{c.symbol} {c.zh}{zh_kind} {station} / {c.en} {en_kind}"
+
+
+def alarm_type_text(alarm_type: str) -> str:
+    zh, en = ALARM_TYPE_NAMES.get(alarm_type, (alarm_type, alarm_type))
+    return f"{zh} {en}"
+
+
+def seconds(ms: int | None) -> str:
+    """A duration for people: whole seconds, or ``—`` when there is none."""
+    return "—" if ms is None else f"{ms / 1000:.0f}"
+
+
+def percent(fraction: float | None) -> str:
+    return "—" if fraction is None else f"{100 * fraction:.2f}"

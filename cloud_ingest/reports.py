@@ -1,0 +1,277 @@
+"""A workshop's report for a period (分级定榜的依据): uses, washes, misuse, times to acknowledge, uptime.
+
+``build_report`` reads the rows (scoped: a workshop outside the caller's scope
+is not found) and hands them to the pure functions of ``figures``;
+``report_json`` and ``report_csv`` render the result (the PDF is
+``report_pdf``). The figures' definitions are in ``figures`` and in
+``docs/cloud-ingest.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, and_, func, select
+
+from .auth import Principal
+from .errors import BadRequest, NotFound
+from .figures import (MISUSE_TYPES, OCCURRENCES, EventCount, Spread, StatusRow, Uptime, ZoneCounts, count_uses,
+                      per_100, spread, uptime)
+from .report_text import alarm_type_text, percent, seconds, station_text, zone_text
+from .schema import alarm_transitions, alarms, districts, events, inspector_notes, station_status, workshops
+from .scope import workshop_clause
+
+DEFAULT_TZ = "Asia/Shanghai"  # the workshops' local time unless the request names another
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class MisuseLine:
+    type: str
+    count: int  # occurrences (raised + repeated) in the period
+    per_100_uses: float | None
+
+    def __post_init__(self) -> None:
+        if self.type not in MISUSE_TYPES or self.count < 0:
+            raise ValueError(f"not a misuse line: {self.type} {self.count}")
+
+
+@dataclass(frozen=True)
+class AckFigures:
+    """Alarms raised in the period, and how long until the workshop and an inspector acknowledged them."""
+
+    raised: int
+    workshop: Spread  # the gateway's ``acknowledged`` transition
+    inspector: Spread  # the inspector's first review step (ack or clear)
+
+    def __post_init__(self) -> None:
+        if not (self.workshop.count <= self.raised and self.inspector.count <= self.raised):
+            raise ValueError("more acknowledgements than alarms")
+
+
+@dataclass(frozen=True)
+class Report:
+    workshop_id: str
+    workshop_name: str
+    district_id: str
+    district_name: str
+    start_ms: int  # inclusive
+    end_ms: int  # exclusive
+    tz: str
+    generated_at: int
+    zones: tuple[ZoneCounts, ...]
+    misuse: tuple[MisuseLine, ...]
+    acks: AckFigures
+    stations: tuple[Uptime, ...]
+    overall: Uptime
+
+    def __post_init__(self) -> None:
+        if self.end_ms <= self.start_ms:
+            raise ValueError("a report needs start < end")
+        ZoneInfo(self.tz)
+
+    @property
+    def uses(self) -> int:
+        return sum(z.uses for z in self.zones)
+
+    @property
+    def washes(self) -> int:
+        return sum(z.washes for z in self.zones)
+
+    @property
+    def misuse_total(self) -> int:
+        return sum(m.count for m in self.misuse)
+
+    @property
+    def misuse_per_100(self) -> float | None:
+        return per_100(self.misuse_total, self.uses)
+
+    @property
+    def from_date(self) -> str:
+        return _local(self.start_ms, self.tz).date().isoformat()
+
+    @property
+    def to_date(self) -> str:  # inclusive: the day of the period's last millisecond
+        return _local(self.end_ms - 1, self.tz).date().isoformat()
+
+
+def _local(ms: int, tz: str) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz))
+
+
+def zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest("tz", "未知时区", f"unknown time zone {tz!r} (e.g. Asia/Shanghai)") from exc
+
+
+def local_period(first: date, last: date, tz: str) -> tuple[int, int]:
+    """[start, end) in ms: from local midnight of ``first`` to local midnight after ``last`` (inclusive)."""
+    if last < first:
+        raise BadRequest("to", "不能早于开始日期", "must not be before 'from'")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise BadRequest("to", f"期间最长 {MAX_DAYS} 天", f"the period is at most {MAX_DAYS} days")
+    z = zone(tz)
+    start = datetime.combine(first, time(), z)
+    end = datetime.combine(last + timedelta(days=1), time(), z)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def build_report(conn: Connection, who: Principal, workshop_id: str, start_ms: int, end_ms: int, *,
+                 now: int | None = None, tz: str = DEFAULT_TZ) -> Report:
+    """The report; uptime counts only time up to ``now`` (a period may reach into the future)."""
+    ws = conn.execute(select(workshops.c.id, workshops.c.name, districts.c.id.label("district_id"),
+                             districts.c.name.label("district_name"))
+                      .join(districts, districts.c.id == workshops.c.district_id)
+                      .where(workshops.c.id == workshop_id, workshop_clause(who))).first()
+    if ws is None:
+        raise NotFound("作坊不存在", f"workshop {workshop_id} does not exist")
+    zones = count_uses(_event_counts(conn, workshop_id, start_ms, end_ms))
+    uses = sum(z.uses for z in zones)
+    found = _misuse_counts(conn, workshop_id, start_ms, end_ms)
+    misuse = tuple(MisuseLine(t, found.get(t, 0), per_100(found.get(t, 0), uses)) for t in MISUSE_TYPES)
+    known_until = end_ms if now is None else max(start_ms, min(end_ms, now))
+    stations, overall = uptime(_status_rows(conn, workshop_id, start_ms, known_until), start_ms, known_until)
+    return Report(ws.id, ws.name, ws.district_id, ws.district_name, start_ms, end_ms, tz,
+                  end_ms if now is None else now, zones, misuse, _acks(conn, workshop_id, start_ms, end_ms),
+                  stations, overall)
+
+
+def _event_counts(conn: Connection, ws: str, start: int, end: int) -> list[EventCount]:
+    rows = conn.execute(select(events.c.station, events.c.action, func.count().label("n"))
+                        .where(events.c.workshop_id == ws, events.c.ts >= start, events.c.ts < end,
+                               events.c.tool.is_not(None))
+                        .group_by(events.c.station, events.c.action))
+    return [EventCount(r.station, r.action, r.n) for r in rows]
+
+
+def _misuse_counts(conn: Connection, ws: str, start: int, end: int) -> dict[str, int]:
+    rows = conn.execute(select(alarms.c.type, func.count().label("n"))
+                        .select_from(alarm_transitions.join(alarms, and_(
+                            alarms.c.workshop_id == alarm_transitions.c.workshop_id,
+                            alarms.c.gateway_id == alarm_transitions.c.gateway_alarm_id)))
+                        .where(alarm_transitions.c.workshop_id == ws, alarm_transitions.c.action.in_(OCCURRENCES),
+                               alarm_transitions.c.at >= start, alarm_transitions.c.at < end,
+                               alarms.c.type.in_(MISUSE_TYPES))
+                        .group_by(alarms.c.type))
+    return {r.type: r.n for r in rows}
+
+
+def _acks(conn: Connection, ws: str, start: int, end: int) -> AckFigures:
+    raised = (select(alarms.c.id, alarms.c.gateway_id, alarms.c.raised_at)
+              .where(alarms.c.workshop_id == ws, alarms.c.raised_at >= start, alarms.c.raised_at < end).subquery())
+    n = conn.execute(select(func.count()).select_from(raised)).scalar_one()
+    workshop_acks = conn.execute(
+        select(raised.c.raised_at, func.min(alarm_transitions.c.at).label("at"))
+        .join(alarm_transitions, and_(alarm_transitions.c.workshop_id == ws,
+                                      alarm_transitions.c.gateway_alarm_id == raised.c.gateway_id,
+                                      alarm_transitions.c.action == "acknowledged"))
+        .group_by(raised.c.id, raised.c.raised_at))
+    inspector_acks = conn.execute(
+        select(raised.c.raised_at, func.min(inspector_notes.c.at).label("at"))
+        .join(inspector_notes, and_(inspector_notes.c.alarm_id == raised.c.id,
+                                    inspector_notes.c.action.in_(("ack", "clear"))))
+        .group_by(raised.c.id, raised.c.raised_at))
+    # gateway and cloud clocks may differ by a little: a review "before" the raise counts as immediate
+    return AckFigures(n, spread(max(0, r.at - r.raised_at) for r in workshop_acks),
+                      spread(max(0, r.at - r.raised_at) for r in inspector_acks))
+
+
+def _status_rows(conn: Connection, ws: str, start: int, end: int) -> list[StatusRow]:
+    """Every status in [start, end) and each station's newest before ``start`` (its state at the start)."""
+    inside = conn.execute(select(station_status.c.station, station_status.c.ts, station_status.c.online)
+                          .where(station_status.c.workshop_id == ws, station_status.c.ts >= start,
+                                 station_status.c.ts < end))
+    newest = (select(station_status.c.station, func.max(station_status.c.ts).label("ts"))
+              .where(station_status.c.workshop_id == ws, station_status.c.ts < start)
+              .group_by(station_status.c.station).subquery())
+    before = conn.execute(select(station_status.c.station, station_status.c.ts, station_status.c.online)
+                          .join(newest, and_(newest.c.station == station_status.c.station,
+                                             newest.c.ts == station_status.c.ts))
+                          .where(station_status.c.workshop_id == ws))
+    return [StatusRow(r.station, r.ts, bool(r.online)) for r in (*before, *inside)]
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+
+
+def report_json(r: Report) -> dict:
+    return {
+        "workshop": {"id": r.workshop_id, "name": r.workshop_name},
+        "district": {"id": r.district_id, "name": r.district_name},
+        "period": {"from": r.from_date, "to": r.to_date, "tz": r.tz, "start_ms": r.start_ms, "end_ms": r.end_ms},
+        "generated_at": r.generated_at,
+        "uses": r.uses, "washes": r.washes,
+        "zones": [{"zone": z.zone, "uses": z.uses, "washes": z.washes} for z in r.zones],
+        "misuse": {"total": r.misuse_total, "per_100_uses": r.misuse_per_100,
+                   "by_type": [{"type": m.type, "count": m.count, "per_100_uses": m.per_100_uses}
+                               for m in r.misuse]},
+        "acknowledge": {"raised": r.acks.raised, "workshop": _spread_json(r.acks.workshop),
+                        "inspector": _spread_json(r.acks.inspector)},
+        "uptime": {"overall": _uptime_json(r.overall),
+                   "stations": [{"station": u.station, **_uptime_json(u)} for u in r.stations]},
+    }
+
+
+def _spread_json(s: Spread) -> dict:
+    return {"count": s.count, "median_ms": s.median_ms, "p90_ms": s.p90_ms}
+
+
+def _uptime_json(u: Uptime) -> dict:
+    return {"online_ms": u.online_ms, "known_ms": u.known_ms, "fraction": u.fraction}
+
+
+CSV_HEADER = ("指标 / figure", "对象 / subject", "数值 / value", "单位 / unit")
+TIMES, SECONDS, PERCENT = "次 / times", "秒 / s", "% / percent"
+PER_100 = "次/百次使用 / per 100 uses"
+TOTAL = "合计 / total"
+
+
+def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
+    """The report as (figure, subject, value, unit) rows: the CSV's body and the PDF's tables."""
+    rows = [("作坊 / workshop", r.workshop_id, r.workshop_name, ""),
+            ("区 / district", r.district_id, r.district_name, ""),
+            ("期间 / period", f"{r.from_date} — {r.to_date}", r.tz, "含首尾日期 / both days included")]
+    for z in r.zones:
+        rows.append(("使用次数 / uses", zone_text(z.zone), str(z.uses), TIMES))
+    rows.append(("使用次数 / uses", TOTAL, str(r.uses), TIMES))
+    for z in r.zones:
+        rows.append(("清洗次数 / washes", zone_text(z.zone), str(z.washes), TIMES))
+    rows.append(("清洗次数 / washes", TOTAL, str(r.washes), TIMES))
+    for m in r.misuse:
+        rows.append(("误用告警 / misuse alarms", alarm_type_text(m.type), str(m.count), TIMES))
+        rows.append(("每百次使用误用 / misuse per 100 uses", alarm_type_text(m.type), _num(m.per_100_uses),
+                     PER_100))
+    rows.append(("误用告警 / misuse alarms", TOTAL, str(r.misuse_total), TIMES))
+    rows.append(("每百次使用误用 / misuse per 100 uses", TOTAL, _num(r.misuse_per_100), PER_100))
+    rows.append(("期间告警 / alarms raised", TOTAL, str(r.acks.raised), TIMES))
+    for who, s in (("作坊确认 / workshop ack", r.acks.workshop), ("检查员审核 / inspector review", r.acks.inspector)):
+        rows.append((f"{who}", "已确认告警 / alarms acknowledged", str(s.count), TIMES))
+        rows.append((f"{who}", "用时中位数 / median time", seconds(s.median_ms), SECONDS))
+        rows.append((f"{who}", "用时 P90 / 90th percentile time", seconds(s.p90_ms), SECONDS))
+    for u in r.stations:
+        rows.append(("读卡站在线率 / station uptime", station_text(u.station), percent(u.fraction), PERCENT))
+    rows.append(("读卡站在线率 / station uptime", TOTAL, percent(r.overall.fraction), PERCENT))
+    return rows
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def report_csv(r: Report) -> bytes:
+    """UTF-8 with a BOM (Excel then reads the Chinese right), bilingual headers, one figure a row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(report_rows(r))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def filename(r: Report, ext: str) -> str:
+    return f"sebiao-report-{r.workshop_id}-{r.from_date}-{r.to_date}.{ext}"
