@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Callable
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from . import admin, db, migrate
+from . import admin, db, influx_outbox, migrate
+from .influx_drain import start_drain
 from .config import CloudConfig
 from .http_api import Api, now_ms
 
@@ -22,9 +24,25 @@ def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_
 
 
 def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> Starlette:
-    """The app over a prepared database. ``config.influx`` is the hook of the central InfluxDB
-    (a later session adds its outbox sink here); ``config.session_secret`` signs the pages' sessions."""
+    """The app over a prepared database. With ``config.influx`` the ingest also queues the points of the
+    central InfluxDB and the lifespan runs this process's drain worker (``influx_drain.py``);
+    ``config.session_secret`` signs the pages' sessions."""
+    engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
     app = Starlette(routes=Api(engine, config.limits, clock).routes())
+    app.router.lifespan_context = _lifespan(engine, config)
     app.state.config = config
     app.state.engine = engine
     return app
+
+
+def _lifespan(engine: Engine, config: CloudConfig):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        drain = start_drain(engine, config.influx)
+        app.state.influx_drain = drain
+        try:
+            yield
+        finally:
+            if drain is not None:
+                drain.stop()
+    return lifespan

@@ -7,9 +7,14 @@ Every error names the file, the field path and the reason
       url: sqlite:///var/lib/sebiao/cloud.db     # or postgresql+psycopg://user:pw@host/db
     listen: 127.0.0.1:8090
     session_secret: "at least 32 characters of randomness …"
-    influx:                                       # optional: the central InfluxDB (not wired yet)
-      url: http://influx:8086
-      database: sebiao
+    influx:                                       # optional: the central InfluxDB (docs/deploy.md)
+      url: http://influx:8086                     # v2 write API: InfluxDB 1.8+, 2.x, Cloud, VictoriaMetrics
+      database: sebiao                            # the bucket ("db/rp" on InfluxDB 1.8)
+      token: ...                                  # optional (InfluxDB 2.x/Cloud; "user:password" on 1.8)
+      org: ...                                    # optional (InfluxDB 2.x/Cloud)
+      timeout_seconds: 10                         # one write request
+      retry_max_seconds: 30                       # longest back-off while it is away
+      batch_points: 5000                          # points per write request
     bootstrap_admin:                              # optional: created on start if no such user
       username: admin
       password_env: SEBIAO_CLOUD_ADMIN_PASSWORD   # or password: "…" (≥ 12 characters)
@@ -27,6 +32,7 @@ from pathlib import Path
 
 from edge_gateway.config import parse_listen
 from edge_gateway.errors import ConfigError
+from edge_gateway.sink_config import TIMING_KEYS, http_url, parse_timing
 from edge_gateway.yamlfile import Node, load_yaml
 
 USERNAME = r"[a-z0-9][a-z0-9_.-]{1,31}"
@@ -47,10 +53,19 @@ class Limits:
 
 @dataclass(frozen=True)
 class InfluxHook:
-    """The central InfluxDB: parsed and kept, not written to yet (a later session's outbox sink)."""
+    """The central InfluxDB the drain workers write to (``influx_drain.py``), through the v2 write API."""
 
     url: str
     database: str
+    token: str = ""
+    org: str = ""
+    timeout_seconds: float = 10.0
+    retry_max_seconds: float = 30.0
+    batch_points: int = 5000
+
+    def __post_init__(self) -> None:
+        if not (self.url and self.database and 1 <= self.batch_points <= 50_000):
+            raise ValueError(f"influx: incomplete settings {self}")
 
 
 @dataclass(frozen=True)
@@ -114,9 +129,15 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
                           "print(secrets.token_urlsafe(32))'`)")
     influx = None
     if (node := root.get("influx")) is not None:
-        node.mapping(required=("url", "database"))
-        influx = InfluxHook(node.child("url").string(r"https?://\S+", "must be an http:// or https:// URL"),
-                            node.child("database").string())
+        node.mapping(required=("url", "database"),
+                     optional=("token", "org", *TIMING_KEYS, "batch_points"))
+        timing, batch = parse_timing(node), node.get("batch_points")
+        influx = InfluxHook(http_url(node.child("url"), "the server's base URL, without query or fragment"),
+                            node.child("database").string(),
+                            node.child("token").string() if node.get("token") else "",
+                            node.child("org").string() if node.get("org") else "",
+                            timing.timeout_seconds, timing.retry_max_seconds,
+                            batch.integer(1, 50_000) if batch else 5000)
     admin = None
     if (node := root.get("bootstrap_admin")) is not None:
         node.mapping(required=("username",), optional=("password", "password_env"))

@@ -22,6 +22,7 @@ from .auth import Principal, authenticate, bearer
 from .batch import inflate, parse_batch
 from .config import Limits
 from .errors import BadRequest, CloudError
+from .influx_outbox import health as influx_health
 from .ingest import store_batch
 
 MAX_JSON_BODY = 64 * 1024  # admin and review requests
@@ -169,4 +170,4 @@ class Api:
         return await self._call(work, 201)
 
     async def health(self, request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
+        return await self._call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})

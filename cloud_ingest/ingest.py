@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import db, evidence
+from . import db, evidence, influx_outbox
 from .batch import AlarmItem, Batch, EventItem, StatusItem
 from .errors import Conflict, Forbidden
 from .schema import alarm_transitions, alarms, events, ingest_batches, station_status
@@ -48,6 +48,7 @@ def store_batch(engine: Engine, batch: Batch, token_workshop: str, now: int) -> 
                 raise Conflict("批次编号已用于其他内容", f"batch: {batch.batch!r} was already used for a different body")
             return IngestResult(len(batch.items), 0, len(batch.items), replayed_batch=True)
         accepted = _store_items(conn, batch, now)
+        influx_outbox.add(conn, batch.workshop, batch, now)  # the central InfluxDB's points, same transaction
         conn.execute(update(ingest_batches).where(ingest_batches.c.id == claimed[0]).values(accepted=accepted))
     return IngestResult(len(batch.items), accepted, len(batch.items) - accepted)
 

@@ -212,3 +212,11 @@ evidence_log = Table(  # append-only, hash-chained (cloud_ingest/evidence.py)
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx_outbox.py)
+    "influx_outbox", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("workshop_id", String(32), nullable=False),
+    Column("created", BigInteger, nullable=False),  # cloud clock, ms
+    Column("line", Text, nullable=False),
+)

@@ -1,0 +1,89 @@
+"""Line protocol for the central InfluxDB, built from one ingest batch (pure, no I/O).
+
+The measurements are the gateway's (``edge_gateway/influx_lines.py``,
+``docs/influxdb.md``), so the dashboards' queries run on both: ``tool_event``,
+``alarm`` and ``station_status``, with the same tag and field names and the
+same timestamps (event time in ms, a per-source sequence folded into the
+sub-millisecond digits), so a point sent twice overwrites itself.
+
+What the cloud cannot know is left out rather than guessed: the batch format
+carries no tool colour or kind, no station kind or zone (they live in the
+workshop's own config), so ``tool_color``, ``tool_kind``, ``station_kind`` and
+``zone`` are tags of the gateway's points only. Every point carries the
+``workshop`` and ``district`` tags. ``zone_summary`` is the gateway's alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+from edge_gateway.influx_lines import NS_PER_MS, string_field, tag, timestamp_ns
+
+from .batch import AlarmItem, Batch, EventItem, StatusItem
+
+
+def _head(measurement: str, tags: list[str]) -> str:
+    return ",".join([measurement] + sorted(tags)) + " "
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def event_line(base: list[str], i: EventItem, received_at: int) -> str:
+    tags = base + [f"station={tag(i.station)}", f"action={tag(i.action)}"]
+    fields = [f"tool={string_field(i.tool)}"] if i.tool else []
+    # delay_ms here is station to cloud; the gateway's ``late`` flag is not in the batch format
+    fields += [f"tag_uid={string_field(i.tag)}", f"boot={string_field(i.boot)}", f"seq={i.seq}i",
+               f"delay_ms={received_at - i.ts}i"]
+    if i.note:
+        fields.append(f"note={string_field(i.note)}")
+    return _head("tool_event", tags) + ",".join(fields) + f" {timestamp_ns(i.ts, i.seq)}"
+
+
+def alarm_line(base: list[str], i: AlarmItem) -> str:
+    tags = base + [f"severity={tag(i.severity)}", f"state={tag(i.state)}", f"transition={tag(i.action)}",
+                   f"type={tag(i.type)}"]
+    if i.station:
+        tags.append(f"station={tag(i.station)}")
+    fields = [f"alarm_id={i.alarm_id}i", f"count={i.count}i", f"acked={_bool(i.acked)}",
+              f"latched={_bool(i.latched)}", f"late={_bool(i.late)}", f"event_ms={i.ts}i",
+              f"by={string_field(i.by)}", f"text_en={string_field(i.text_en)}",
+              f"text_zh={string_field(i.text_zh)}"]
+    if i.tool:
+        fields.append(f"tool={string_field(i.tool)}")
+    if i.tag:
+        fields.append(f"tag_uid={string_field(i.tag)}")
+    if i.comment:
+        fields.append(f"comment={string_field(i.comment)}")
+    # as on the gateway: raised / repeated at the event's time, acknowledged / cleared when done
+    at = {"raised": i.ts, "repeated": i.last_ts}.get(i.action, i.at)
+    return _head("alarm", tags) + ",".join(fields) + f" {timestamp_ns(at, i.seq)}"
+
+
+def status_line(base: list[str], i: StatusItem) -> str:
+    fields = [f"online={int(i.online)}i"]
+    if i.buffer_depth is not None:
+        fields.append(f"buffer_depth={i.buffer_depth}i")
+    for key, value in sorted(json.loads(i.health).items()):
+        # numbers only, always float (as the gateway does): no field type conflict between stations
+        if (isinstance(value, (int, float)) and not isinstance(value, bool) and key.isidentifier()
+                and key.islower() and len(key) <= 32 and value == value and abs(value) < 1e300):
+            fields.append(f"{key}={float(value)!r}")
+    # ``report``: the gateway's vocabulary; what the cloud receives are the gateway's status items
+    return (_head("station_status", base + [f"station={tag(i.station)}", "report=status"]) + ",".join(fields)
+            + f" {i.ts * NS_PER_MS}")
+
+
+def batch_lines(batch: Batch, district: str, received_at: int) -> list[str]:
+    """One line per item, in the batch's order."""
+    base = [f"workshop={tag(batch.workshop)}", f"district={tag(district)}"]
+    lines = []
+    for item in batch.items:
+        if isinstance(item, EventItem):
+            lines.append(event_line(base, item, received_at))
+        elif isinstance(item, AlarmItem):
+            lines.append(alarm_line(base, item))
+        else:
+            lines.append(status_line(base, item))
+    return lines
