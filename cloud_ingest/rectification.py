@@ -23,7 +23,7 @@ transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from sqlalchemy import Connection, select, update
 
@@ -153,7 +153,7 @@ def _steps(conn: Connection, rect_ids: list[int]) -> dict[int, list[dict]]:
     return out
 
 
-def _with_steps(conn: Connection, rows: list) -> list[dict]:
+def _with_steps(conn: Connection, rows: Sequence) -> list[dict]:
     steps = _steps(conn, [r.id for r in rows])
     return [{**_json(r), "steps": steps[r.id]} for r in rows]
 
@@ -214,7 +214,8 @@ def request(conn: Connection, who: Principal, alarm_id: int, note: str | None, d
         raise Conflict("该告警已有未完成的整改", f"alarm {alarm_id} already has an open rectification")
     rect_id = conn.execute(rectifications.insert().values(
         alarm_id=alarm_id, workshop_id=alarm.workshop_id, state=state, note=text, requested_by=who.user_id,
-        requested_at=now, due_at=due_at, updated_at=now, open_alarm_id=alarm_id)).inserted_primary_key[0]
+        requested_at=now, due_at=due_at, updated_at=now, open_alarm_id=alarm_id)
+        .returning(rectifications.c.id)).scalar_one()
     _record(conn, who, rect_id, alarm_id, alarm.workshop_id, "request", state, text, now, due=due_at)
     return get(conn, who, rect_id)
 

@@ -31,6 +31,13 @@ TABLE = {
     ("GET", "/api/v1/workshops/ws-a/report?from=2025-11-26&to=2025-11-26&format=csv"):
         (401, 200, 200, 404, 200, 404, 403),
     ("GET", "/api/v1/districts"): (401, 200, 200, 200, 200, 200, 403),
+    # remote rectification: {r} is a fresh rectification of the alarm, in the state the step needs
+    ("POST", "/api/v1/alarms/{a}/rectifications"): (401, 201, 201, 404, 403, 403, 403),
+    ("GET", "/api/v1/rectifications"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/api/v1/rectifications/{r}"): (401, 200, 200, 404, 200, 404, 403),
+    ("POST", "/api/v1/rectifications/{r}/answer"): (401, 403, 403, 403, 200, 404, 403),
+    ("POST", "/api/v1/rectifications/{r}/accept"): (401, 200, 200, 404, 403, 403, 403),
+    ("POST", "/api/v1/rectifications/{r}/return"): (401, 200, 200, 404, 403, 403, 403),
 }
 
 BODIES = {
@@ -40,6 +47,9 @@ BODIES = {
     "/api/v1/admin/users": {"username": "someone", "password": "long-enough-password", "role": "inspector",
                             "districts": ["d1"]},
     "/api/v1/admin/tokens": {"kind": "gateway", "workshop": "ws-b"},
+    "/api/v1/alarms/{a}/rectifications": {"note": "请说明整改措施"},
+    "/api/v1/rectifications/{r}/answer": {"action": "刀具已消毒放回红色架"},
+    "/api/v1/rectifications/{r}/return": {"note": "请附消毒记录"},
 }
 
 
@@ -59,7 +69,8 @@ def test_role_by_endpoint(world) -> None:  # type: ignore[no-untyped-def]
             # a fresh target for changes, so one caller's success does not turn the next into a 409
             token_id = cloud.post(tokens["admin"], "/api/v1/admin/tokens",
                                   {"kind": "gateway", "workshop": "ws-c"}).json()["id"]
-            path = template.format(a=alarm_id, t=token_id)
+            rect_id = _fresh_rectification(cloud, tokens, alarm_id, template) if "rectification" in template else 0
+            path = template.format(a=alarm_id, t=token_id, r=rect_id)
             body = dict(BODIES.get(template, {}))
             if template == "/api/v1/admin/districts":
                 body["id"] = f"d-{who.replace('-', '')}"
@@ -74,6 +85,25 @@ def test_role_by_endpoint(world) -> None:  # type: ignore[no-untyped-def]
             if r.status_code != status:
                 failures.append(f"{who} {method} {path}: {r.status_code} (expected {status}) {r.text[:120]}")
     assert not failures, "\n".join(failures)
+
+
+def _fresh_rectification(cloud, tokens, alarm_id: int, template: str) -> int:  # type: ignore[no-untyped-def]
+    """Closes the alarm's open rectification, then opens one and answers it when the step needs that."""
+    from sqlalchemy import update
+
+    from cloud_ingest import db
+    from cloud_ingest.schema import rectifications
+    with db.write(cloud.engine) as conn:
+        conn.execute(update(rectifications).where(rectifications.c.open_alarm_id == alarm_id)
+                     .values(state="accepted", open_alarm_id=None))
+    if template == "/api/v1/alarms/{a}/rectifications":
+        return 0
+    r = cloud.post(tokens["admin"], f"/api/v1/alarms/{alarm_id}/rectifications", {"note": "请整改"})
+    rect_id = r.json()["id"]
+    if template.endswith(("/accept", "/return")):
+        assert cloud.post(tokens["owner-a"], f"/api/v1/rectifications/{rect_id}/answer",
+                          {"action": "已整改"}).status_code == 200
+    return rect_id
 
 
 def _reset_review(cloud, alarm_id: int) -> None:  # type: ignore[no-untyped-def]

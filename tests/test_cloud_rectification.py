@@ -100,7 +100,8 @@ def test_whole_workflow(world) -> None:  # type: ignore[no-untyped-def]
     r = cloud.post(insp, f"/api/v1/rectifications/{rid}/return", {"note": "请附上消毒记录"})
     assert r.status_code == 200 and r.json()["state"] == "returned", r.text
     cloud.now = T0 + 4000
-    r = cloud.post(owner, f"/api/v1/rectifications/{rid}/answer", {"action": "  已补消毒记录，员工重新培训  "})
+    r = cloud.post(owner, f"/api/v1/rectifications/{rid}/answer",
+                   {"action": "  已补消毒记录，员工重新培训  "})
     assert r.status_code == 200 and r.json()["state"] == "answered", r.text
     cloud.now = T0 + 5000
     r = cloud.post(insp, f"/api/v1/rectifications/{rid}/accept", {})
