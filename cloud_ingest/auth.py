@@ -43,8 +43,11 @@ def bearer(header: str | None) -> str:
     return secret.strip()
 
 
-def authenticate(conn: Connection, secret: str) -> Principal:
-    row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_digest(secret))).first()
+def authenticate(conn: Connection, secret: str, *, lock: bool = False) -> Principal:
+    """``lock``: hold the token's row (``FOR SHARE``) until the transaction ends, so that a revocation
+    waits for the write this token is doing instead of racing it (SQLite's single writer does the same)."""
+    query = select(api_tokens).where(api_tokens.c.token_hash == token_digest(secret))
+    row = conn.execute(query.with_for_update(read=True) if lock else query).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("令牌无效或已吊销", "the token is unknown or revoked")
     if row.kind == "gateway":

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import Connection, func, select, text
 
@@ -35,20 +35,44 @@ def entry_hash(seq: int, at: int, kind: str, workshop: str, alarm_id: int | None
     return hashlib.sha256(canonical_json([seq, at, kind, workshop, alarm_id, body, prev]).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append: what happened (``kind``), in which workshop, to which cloud alarm, and its body."""
+
+    kind: str
+    workshop: str
+    alarm_id: int | None
+    body: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"evidence kind {self.kind!r} is not one of: {', '.join(KINDS)}")
+
+
 def append(conn: Connection, at: int, kind: str, workshop: str, alarm_id: int | None, body: dict[str, Any]) -> int:
     """Appends one entry in the caller's transaction; returns its sequence number."""
-    if kind not in KINDS:
-        raise ValueError(f"evidence kind {kind!r} is not one of: {', '.join(KINDS)}")
+    return append_many(conn, at, [Entry(kind, workshop, alarm_id, body)])[0]
+
+
+def append_many(conn: Connection, at: int, entries: Sequence[Entry]) -> list[int]:
+    """Appends the entries in order, in the caller's transaction, with one lock, one read of the chain's
+    end and one insert; returns their sequence numbers. The lock is held until that transaction ends."""
+    if not entries:
+        return []
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     last = conn.execute(select(evidence_log.c.seq, evidence_log.c.hash)
                         .order_by(evidence_log.c.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    body_text = canonical_json(body)
-    conn.execute(evidence_log.insert().values(
-        seq=seq, at=at, kind=kind, workshop_id=workshop, alarm_id=alarm_id, body=body_text, prev_hash=prev,
-        hash=entry_hash(seq, at, kind, workshop, alarm_id, body_text, prev)))
-    return seq
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    rows = []
+    for e in entries:
+        seq, body_text = seq + 1, canonical_json(e.body)
+        digest = entry_hash(seq, at, e.kind, e.workshop, e.alarm_id, body_text, prev)
+        rows.append({"seq": seq, "at": at, "kind": e.kind, "workshop_id": e.workshop, "alarm_id": e.alarm_id,
+                     "body": body_text, "prev_hash": prev, "hash": digest})
+        prev = digest
+    conn.execute(evidence_log.insert(), rows)
+    return [row["seq"] for row in rows]
 
 
 @dataclass(frozen=True)

@@ -80,10 +80,13 @@ class Api:
         encoding = request.headers.get("content-encoding")
 
         def work() -> dict:
+            # checked first so that nobody unknown makes us inflate and parse; checked again, and the
+            # token held, in the transaction that stores (store_batch): a revocation in between wins
+            secret = bearer(request.headers.get("authorization"))
             with db.read(self.engine) as conn:
-                who = self._who(request, conn).require("gateway")
+                authenticate(conn, secret).require("gateway")
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
-            return store_batch(self.engine, batch, who.workshop or "", self.clock()).json()
+            return store_batch(self.engine, batch, secret, self.clock()).json()
         return await self._call(work)
 
     # -- review ---------------------------------------------------------------------
