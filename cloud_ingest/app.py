@@ -12,6 +12,7 @@ from . import admin, db, influx_outbox, migrate
 from .influx_drain import start_drain
 from .config import CloudConfig
 from .http_api import Api, now_ms
+from .web import page_routes
 
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:
@@ -28,7 +29,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     central InfluxDB and the lifespan runs this process's drain worker (``influx_drain.py``);
     ``config.session_secret`` signs the pages' sessions."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
-    app = Starlette(routes=Api(engine, config.limits, clock).routes())
+    app = Starlette(routes=Api(engine, config.limits, clock).routes() + page_routes(engine, config, clock))
     app.router.lifespan_context = _lifespan(engine, config)
     app.state.config = config
     app.state.engine = engine

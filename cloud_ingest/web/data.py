@@ -1,0 +1,27 @@
+"""What the pages read besides the review functions: the names of the districts in the principal's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Connection, or_, select
+
+from ..auth import Principal
+from ..errors import NotFound
+from ..schema import alarms, districts, workshops
+from ..scope import workshop_clause
+
+
+def district_names(conn: Connection, who: Principal) -> dict[str, str]:
+    """The names of the districts that hold a visible workshop (an inspector's own districts too)."""
+    clause: ColumnElement[bool] = districts.c.id.in_(select(workshops.c.district_id).where(workshop_clause(who)))
+    if who.role == "inspector":
+        clause = or_(clause, districts.c.id.in_(sorted(who.districts)))
+    return {r.id: r.name for r in conn.execute(select(districts.c.id, districts.c.name).where(clause))}
+
+
+def require_alarm(conn: Connection, who: Principal, alarm_id: int) -> None:
+    """``NotFound`` unless the alarm is in the principal's scope: a page's form answers 404 for what the user
+    cannot see, before any role check could tell that it exists."""
+    found = conn.execute(select(alarms.c.id).join(workshops, workshops.c.id == alarms.c.workshop_id)
+                         .where(workshop_clause(who), alarms.c.id == alarm_id)).first()
+    if found is None:
+        raise NotFound("告警不存在", f"alarm {alarm_id} does not exist")

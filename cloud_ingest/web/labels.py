@@ -1,0 +1,86 @@
+"""Words and signs of the pages: every state has a Chinese name, an English name and a symbol,
+so colour is never the only signal; times are shown and entered in China Standard Time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Mapping
+
+from ..errors import BadRequest
+from .html import Html, bi, el
+
+CST = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
+
+# (zh, en, symbol): each severity also has its own shape, not only its colour
+SEVERITY = {
+    "critical": ("严重", "critical", "▲"),
+    "major": ("重要", "major", "◆"),
+    "minor": ("次要", "minor", "●"),
+    "warning": ("提示", "warning", "○"),
+}
+ALARM_TYPE = {
+    "cross_zone": ("跨区放置", "cross-zone"),
+    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
+    "unwashed_return": ("未清洗归还", "unwashed return"),
+    "overdue": ("超时未归还", "overdue"),
+    "misplaced": ("放错器具架", "misplaced"),
+    "unknown_tag": ("未知标签", "unknown tag"),
+    "station_offline": ("读卡站离线", "station offline"),
+}
+WORKSHOP_STATE = {  # the workshop's own alarm state
+    "active": ("未消除", "active", "●"),
+    "cleared": ("已消除", "cleared", "✓"),
+}
+REVIEW = {  # the inspector's review
+    "open": ("待审核", "open", "○"),
+    "acknowledged": ("已确认", "acknowledged", "◐"),
+    "cleared": ("已审结", "cleared", "✓"),
+}
+TRANSITION = {
+    "raised": ("发生", "raised"), "repeated": ("再次发生", "repeated"),
+    "acknowledged": ("作坊确认", "acknowledged"), "cleared": ("作坊清除", "cleared"),
+}
+NOTE_ACTION = {"ack": ("确认", "acknowledged"), "clear": ("审结", "cleared"), "comment": ("意见", "comment")}
+EVENT_ACTION = {"removed": ("取下", "removed"), "placed": ("放上", "placed"), "seen": ("读到", "seen")}
+ROLE = {"admin": ("管理员", "admin"), "inspector": ("检查员", "inspector"), "owner": ("作坊主", "owner")}
+
+
+def badge(kind: str, key: str, table: Mapping[str, tuple[str, ...]]) -> Html:
+    """A badge carrying a class for its colour, a symbol for its shape and its name in both languages."""
+    zh, en, *symbol = table.get(key, (key, key))
+    return el("span", {"class": f"badge {kind}-{key}", "data-" + kind: key},
+              el("span", {"class": "sym", "aria-hidden": "true"}, symbol[0]) if symbol else None, bi(zh, en))
+
+
+def words(key: str, table: Mapping[str, tuple[str, ...]]) -> Html:
+    zh, en = table.get(key, (key, key))[:2]
+    return bi(zh, en)
+
+
+def when(ms: int | None) -> Html:
+    if ms is None:
+        return Html("—")
+    moment = datetime.fromtimestamp(ms / 1000, CST)
+    return el("time", {"datetime": moment.isoformat(timespec="milliseconds")}, moment.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def day_start_ms(text: str, field: str) -> int:
+    """``YYYY-MM-DD`` (a date input) → ms at 00:00 China Standard Time."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequest(field, "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD") from exc
+    return int(datetime(day.year, day.month, day.day, tzinfo=CST).timestamp() * 1000)
+
+
+def day_text(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, CST).date().isoformat()
+
+
+def option_words(table: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    return [(key, f"{value[0]} / {value[1]}") for key, value in table.items()]
+
+
+__all__ = ["CST", "SEVERITY", "ALARM_TYPE", "WORKSHOP_STATE", "REVIEW", "TRANSITION", "NOTE_ACTION",
+           "EVENT_ACTION", "ROLE", "badge", "words", "when", "day_start_ms", "day_text", "option_words"]

@@ -1,0 +1,198 @@
+"""Remote rectification (整改) on the pages: the section under an alarm, the list, and the step forms.
+
+The inspector asks on the alarm's page and accepts or returns there; the
+owner sees its open requests on ``/rectifications`` and answers on the alarm's
+page. Each form calls one function of ``cloud_ingest.rectification`` with the
+session user's ``Principal``; the roles, states and scope are that module's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import rectification
+from ..auth import Principal
+from ..errors import BadRequest
+from . import data
+from .html import Html, bi, el, join
+from .labels import day_start_ms, when
+from .session import Session
+from .views import Shown, error_box, note_form
+
+if TYPE_CHECKING:
+    from .routes import Pages
+
+DAY_MS = 86_400_000
+RECT_STATE = {
+    "requested": ("待作坊答复", "waiting for the workshop", "○"),
+    "answered": ("待检查员审核", "waiting for the inspector", "◐"),
+    "returned": ("已退回，待重新答复", "returned, waiting for a new answer", "↺"),
+    "accepted": ("已通过", "accepted", "✓"),
+}
+RECT_ACTION = {"request": ("发起整改", "requested"), "answer": ("作坊答复", "answered"),
+               "accept": ("通过", "accepted"), "return": ("退回", "returned")}
+# the lane of the alarm's timeline each step belongs to: the workshop's word or the inspector's
+STEP_LANE = {"request": "inspector", "answer": "workshop", "accept": "inspector", "return": "inspector"}
+
+
+def rect_badge(state: str) -> Html:
+    zh, en, symbol = RECT_STATE.get(state, (state, state, "?"))
+    return el("span", {"class": f"badge rect-{state}", "data-rect-state": state},
+              el("span", {"class": "sym", "aria-hidden": "true"}, symbol), bi(zh, en))
+
+
+def timeline_steps(rects: list[dict]) -> list[tuple[int, str, Html]]:
+    """The rectifications' steps as entries of the alarm's timeline."""
+    out = []
+    for r in rects:
+        for s in r["steps"]:
+            zh, en = RECT_ACTION.get(s["action"], (s["action"], s["action"]))
+            out.append((s["at"], STEP_LANE.get(s["action"], "inspector"),
+                        join(el("strong", None, f"整改 #{r['id']} "), bi(zh, en), " · ", s["by"],
+                             el("q", {"class": "comment"}, s["text"]) if s["text"] else "")))
+    return out
+
+
+def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
+    """The alarm page's rectification section: each rectification with its steps, and the forms this user may use."""
+    parts: list[Html] = [el("h2", None, bi("整改", "Rectification"))]
+    if not rects:
+        parts.append(el("p", {"class": "empty"}, bi("尚未要求整改。", "No rectification asked for yet.")))
+    for r in rects:
+        parts.append(_one(r, who, csrf))
+    if who.role in ("inspector", "admin") and not any(r["state"] in rectification.OPEN_STATES for r in rects):
+        due = el("label", {"for": "request-due"}, bi("整改期限（可选）", "Due (optional)"),
+                 el("input", {"type": "date", "id": "request-due", "name": "due"}))
+        parts.append(note_form("request", f"/alarms/{a['id']}/rectification", csrf,
+                               ("要求整改", "Request rectification"),
+                               ("整改要求（必填）", "What to rectify (required)"),
+                               required=True, extra=due))
+    return el("section", {"id": "rectification"}, parts)
+
+
+def _one(r: dict, who: Principal, csrf: str) -> Html:
+    steps = el("ol", {"class": "steps"}, [
+        el("li", {"data-step": s["action"]}, when(s["at"]), " ", bi(*RECT_ACTION.get(s["action"], (s["action"],) * 2)),
+           " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "")
+        for s in r["steps"]])
+    forms: list[Html] = []
+    if who.role == "owner" and r["state"] in ("requested", "returned"):
+        forms.append(note_form("answer", f"/rectifications/{r['id']}/answer", csrf, ("提交整改措施", "Send the answer"),
+                               ("整改措施（必填）", "Corrective action (required)"), required=True))
+    if who.role in ("inspector", "admin") and r["state"] == "answered":
+        forms.append(note_form("accept", f"/rectifications/{r['id']}/accept", csrf, ("通过", "Accept"),
+                               ("审核意见（可选）", "Note (optional)"), required=False))
+        forms.append(note_form("return", f"/rectifications/{r['id']}/return", csrf, ("退回", "Send back"),
+                               ("退回理由（必填）", "Why it goes back (required)"), required=True))
+    return el("article", {"class": "card rect", "id": f"rect-{r['id']}", "data-rect": r["id"],
+                          "data-state": r["state"]},
+              el("p", None, el("strong", None, f"整改 #{r['id']} / Rectification #{r['id']}"), " ",
+                 rect_badge(r["state"]),
+                 " ", bi("期限", "due"), " ", when(r["due"]) if r["due"] else "—"),
+              steps, el("div", {"class": "forms-row"}, forms) if forms else "")
+
+
+def list_page(rows: list[dict], who: Principal, state: str, error: str | None) -> Html:
+    waiting = ("requested", "returned") if who.role == "owner" else ("answered",)
+    mine = [r for r in rows if r["state"] in waiting]
+    title = (("待您答复的整改", "Requests waiting for your answer") if who.role == "owner"
+             else ("待您审核的答复", "Answers waiting for your review"))
+    form = el("form", {"class": "filters card", "method": "get", "action": "/rectifications"},
+              el("label", None, bi("状态", "State"),
+                 el("select", {"name": "state", "id": "f-state"}, el("option", {"value": ""}, "全部 / all"),
+                    [el("option", {"value": k, "selected": k == state}, f"{v[0]} / {v[1]}")
+                     for k, v in RECT_STATE.items()])),
+              el("button", {"type": "submit"}, bi("筛选", "Filter")))
+    return join(error_box(error), el("h2", None, bi(*title)), _table(mine, "waiting"),
+                el("h2", None, bi("全部整改", "All rectifications")), form, _table(rows, "all"))
+
+
+def _table(rows: list[dict], name: str) -> Html:
+    if not rows:
+        return el("p", {"class": "empty", "id": f"rects-{name}"}, bi("没有", "None"))
+    head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
+        ("整改", "Rectification"), ("作坊", "Workshop"), ("状态", "State"), ("要求", "Request"),
+        ("发起", "Requested"), ("期限", "Due"), ("", ""))])
+    body = [el("tr", {"data-rect": r["id"]},
+               el("td", None, f"#{r['id']}"), el("td", {"data-label": "作坊 / Workshop"}, r["workshop"]),
+               el("td", {"data-label": "状态 / State"}, rect_badge(r["state"])),
+               el("td", {"data-label": "要求 / Request"}, r["note"]),
+               el("td", {"data-label": "发起 / Requested"}, when(r["requested_at"]), " · ", r["requested_by"]),
+               el("td", {"data-label": "期限 / Due"}, when(r["due"]) if r["due"] else "—"),
+               el("td", None, el("a", {"href": f"/alarms/{r['alarm']}#rect-{r['id']}", "class": "open"},
+                                 bi("打开告警", "Open the alarm"))))
+            for r in rows]
+    return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": f"rects-{name}"},
+                                              el("thead", None, head), el("tbody", None, body)))
+
+
+def due_ms(text: str) -> int | None:
+    """A due date (China Standard Time) → the end of that day, ms; blank → none."""
+    return day_start_ms(text, "due") + DAY_MS - 1 if text.strip() else None
+
+
+class RectificationPages:
+    def __init__(self, pages: "Pages") -> None:
+        self.pages = pages
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/rectifications", self.listing, methods=["GET"]),
+            Route("/alarms/{id:int}/rectification", self.request, methods=["POST"]),
+            Route("/rectifications/{id:int}/answer", self.answer, methods=["POST"]),
+            Route("/rectifications/{id:int}/accept", self.accept, methods=["POST"]),
+            Route("/rectifications/{id:int}/return", self.send_back, methods=["POST"]),
+        ]
+
+    async def listing(self, request: Request) -> Response:
+        state = request.query_params.get("state", "")
+
+        def build(conn: Connection, who: Principal, s: Session) -> Shown:
+            title = ("整改", "Rectification")
+            try:
+                rows = rectification.list_rectifications(conn, who, state or None)
+            except BadRequest as exc:
+                return Shown(title, list_page([], who, state, str(exc)), "/rectifications", exc.status)
+            return Shown(title, list_page(rows, who, state, None), "/rectifications")
+        return await self.pages.show(request, build)
+
+    async def request(self, request: Request) -> Response:
+        alarm_id = request.path_params["id"]
+
+        def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
+            data.require_alarm(conn, who, alarm_id)
+            rectification.request(conn, who, alarm_id, form.get("note"), due_ms(form.get("due", "")),
+                                  self.pages.clock())
+            return f"/alarms/{alarm_id}#rectification"
+        return await self.pages.change(request, step, lambda message: self.pages.alarm_shown(alarm_id, message))
+
+    async def answer(self, request: Request) -> Response:
+        return await self._step(request, rectification.answer)
+
+    async def accept(self, request: Request) -> Response:
+        return await self._step(request, rectification.accept)
+
+    async def send_back(self, request: Request) -> Response:
+        return await self._step(request, rectification.send_back)
+
+    async def _step(self, request: Request, fn: Callable[..., dict]) -> Response:
+        rect_id = request.path_params["id"]
+
+        def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
+            rectification.get(conn, who, rect_id)  # 404 outside the scope, before the role is judged
+            done = fn(conn, who, rect_id, form.get("note"), self.pages.clock())
+            return f"/alarms/{done['alarm']}#rect-{rect_id}"
+
+        def again(message: str) -> Callable:
+            def build(conn: Connection, who: Principal, s: Session) -> Shown:
+                alarm_id = rectification.get(conn, who, rect_id)["alarm"]
+                return self.pages.alarm_shown(alarm_id, message)(conn, who, s)
+            return build
+        return await self.pages.change(request, step, again)
+
+

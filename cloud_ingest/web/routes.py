@@ -1,0 +1,290 @@
+"""The pages' routes: log in and out, then each page reads or changes through the review functions
+with the session user's ``Principal``, so the pages see exactly what the JSON API would show that user.
+
+Every page needs a session (none: 303 to ``/login``); every POST form carries
+the session's CSRF token (missing or wrong: 403) and must not come from
+another site. Something outside the user's scope is a 404 page. A form that
+succeeds answers 303 back to its page (post/redirect/get); one that is
+refused shows its page again with the reason and the refusal's status.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote
+
+from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from edge_gateway.web.auth import same_origin
+
+from .. import compliance, db, rectification, review
+from ..auth import Principal
+from ..config import CloudConfig
+from ..errors import BadRequest, CloudError, Forbidden, NotFound, PayloadTooLarge
+from . import data, rectification_pages, views
+from .views import Shown, error_shown
+from .labels import day_start_ms
+from .report_pages import ReportPages
+from .rectification_pages import RectificationPages, timeline_steps
+from .session import LoginBrake, PasswordCheck, Session, Sessions
+
+STATIC = Path(__file__).parent / "static"
+MAX_FORM = 16 * 1024
+DAY_MS = 86_400_000
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+           "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+Build = Callable[[Connection, Principal, Session], Shown]
+Step = Callable[[Connection, Principal, dict[str, str]], str]
+
+
+class Pages:
+    def __init__(self, engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> None:
+        self.engine, self.clock = engine, clock
+        self.sessions = Sessions(config.session_secret)
+        self.brake = LoginBrake()
+        self.check_password = PasswordCheck()
+        self.rectification = RectificationPages(self)
+        self.reports = ReportPages(self)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.home, methods=["GET"]),
+            Route("/login", self.login_form, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+            Route("/workshops", self.workshops, methods=["GET"]),
+            Route("/alarms", self.alarms, methods=["GET"]),
+            Route("/alarms/{id:int}", self.alarm, methods=["GET"]),
+            Route("/alarms/{id:int}/ack", self.ack, methods=["POST"]),
+            Route("/alarms/{id:int}/clear", self.clear, methods=["POST"]),
+            *self.rectification.routes(),
+            *self.reports.routes(),
+            Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
+        ]
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None) -> Response:
+        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active)
+        response = HTMLResponse(doc, status_code=shown.status, headers=HEADERS)
+        if session is not None:  # re-signed on every page: the idle expiry starts again
+            self.sessions.write(response, session, _secure(request))
+        return response
+
+    @staticmethod
+    def to_login(request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303, headers=HEADERS)
+
+    async def show(self, request: Request, build: Build) -> Response:
+        """A page for the session's user (read-only transaction)."""
+        session = self.sessions.read(request)
+        if session is None:
+            return self.to_login(request)
+
+        def work() -> tuple[Principal, Shown] | None:
+            with db.read(self.engine) as conn:
+                who = self.sessions.principal(conn, session)
+                if who is None:
+                    return None
+                try:
+                    return who, build(conn, who, session)
+                except CloudError as exc:
+                    return who, error_shown(exc)
+        try:
+            done = await run_in_threadpool(work)
+        except CloudError as exc:  # the database itself failed
+            return self.respond(request, error_shown(exc), None, None)
+        if done is None:
+            return self.to_login(request)
+        return self.respond(request, done[1], done[0], session)
+
+    async def change(self, request: Request, step: Step, again: Callable[[str], Build]) -> Response:
+        """A POST form: session, CSRF and origin checks, then ``step`` in one write transaction.
+        ``step`` answers where to go next; when it is refused, ``again(message)`` builds its page anew."""
+        session = self.sessions.read(request)
+        if session is None:
+            return self.to_login(request)
+        try:
+            form = await read_form(request)
+        except CloudError as exc:
+            return self.respond(request, error_shown(exc), None, session)
+        if not same_origin(request) or not session.csrf_ok(form.get("csrf")):
+            return self.respond(request, error_shown(Forbidden("CSRF 校验失败，请刷新页面后重试",
+                                                               "the CSRF check failed: reload the page and retry")),
+                                None, session)
+
+        def work() -> str | None:
+            with db.write(self.engine) as conn:
+                who = self.sessions.principal(conn, session)
+                return None if who is None else step(conn, who, form)
+        try:
+            target = await run_in_threadpool(work)
+        except (NotFound, Forbidden) as exc:
+            return await self.show(request, _fixed(error_shown(exc)))
+        except CloudError as exc:
+            return await self.show(request, _with_status(again(str(exc)), exc.status))
+        if target is None:
+            return self.to_login(request)
+        return RedirectResponse(target, status_code=303, headers=HEADERS)
+
+    # -- log in and out -----------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        return RedirectResponse("/workshops", status_code=303, headers=HEADERS)
+
+    async def login_form(self, request: Request) -> Response:
+        session = self.sessions.read(request)
+        if session is not None:
+            return RedirectResponse(_next(request.query_params.get("next")), status_code=303, headers=HEADERS)
+        return self._login_page(request, None, "", 200)
+
+    def _login_page(self, request: Request, error: str | None, username: str, status: int) -> Response:
+        target = _next(request.query_params.get("next"))
+        body = views.login_page(error, username, target)
+        return self.respond(request, Shown(("登录", "Log in"), body, status=status), None, None)
+
+    async def login(self, request: Request) -> Response:
+        try:
+            form = await read_form(request)
+        except CloudError as exc:
+            return self._login_page(request, str(exc), "", exc.status)
+        if not same_origin(request):
+            return self._login_page(request, "请求来自其他网站，已拒绝 / refused: the request came from another site",
+                                    "", 403)
+        username, password = form.get("username", "").strip(), form.get("password", "")
+        client = request.client.host if request.client else "unknown"
+        wait = self.brake.wait(client, username)
+        if wait > 0:
+            response = self._login_page(request, f"尝试次数过多，请 {int(wait) + 1} 秒后再试 / "
+                                                 f"too many attempts: try again in {int(wait) + 1} s", username, 429)
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+
+        def work() -> tuple[int, str] | None:
+            with db.read(self.engine) as conn:
+                return self.check_password(conn, username, password)
+        found = await run_in_threadpool(work)
+        if found is None:
+            self.brake.failed(client, username)
+            return self._login_page(request, "用户名或密码错误 / wrong username or password", username, 401)
+        session = self.sessions.new(*found)
+        response = RedirectResponse(_next(form.get("next")), status_code=303, headers=HEADERS)
+        self.sessions.write(response, session, _secure(request))
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        session = self.sessions.read(request)
+        if session is not None:
+            form = await read_form(request)
+            if not same_origin(request) or not session.csrf_ok(form.get("csrf")):
+                return self.respond(request, error_shown(Forbidden("CSRF 校验失败", "the CSRF check failed")),
+                                    None, session)
+        response = RedirectResponse("/login", status_code=303, headers=HEADERS)
+        self.sessions.clear(response, _secure(request))
+        return response
+
+    # -- workshops and alarms ------------------------------------------------------------
+
+    async def workshops(self, request: Request) -> Response:
+        def build(conn: Connection, who: Principal, s: Session) -> Shown:
+            now = self.clock()
+            body = views.workshops_page(review.list_workshops(conn, who, now),
+                                        compliance.list_districts(conn, who, now))
+            return Shown(("工作坊", "Workshops"), body, "/workshops")
+        return await self.show(request, build)
+
+    async def alarms(self, request: Request) -> Response:
+        query = {k: v for k, v in request.query_params.items() if v != ""}
+
+        def build(conn: Connection, who: Principal, s: Session) -> Shown:
+            names = data.district_names(conn, who)
+            try:
+                rows = review.list_alarms(conn, who, queue_filter(query))
+            except BadRequest as exc:
+                return Shown(("告警队列", "Alarm queue"), views.alarms_page(query, [], names, str(exc)), "/alarms",
+                             exc.status)
+            return Shown(("告警队列", "Alarm queue"), views.alarms_page(query, rows, names, None), "/alarms")
+        return await self.show(request, build)
+
+    def alarm_shown(self, alarm_id: int, error: str | None = None) -> Build:
+        def build(conn: Connection, who: Principal, s: Session) -> Shown:
+            a = review.get_alarm(conn, who, alarm_id)
+            rects = a["rectifications"] if "rectifications" in a else rectification.for_alarm(conn, who, alarm_id)
+            a["rectification_steps"] = timeline_steps(rects)
+            extra = rectification_pages.section(a, rects, who, s.csrf)
+            return Shown((f"告警 #{alarm_id}", f"Alarm #{alarm_id}"), views.alarm_page(a, who, s.csrf, error, extra),
+                         "/alarms")
+        return build
+
+    async def alarm(self, request: Request) -> Response:
+        return await self.show(request, self.alarm_shown(request.path_params["id"]))
+
+    async def ack(self, request: Request) -> Response:
+        return await self._review(request, review.acknowledge)
+
+    async def clear(self, request: Request) -> Response:
+        return await self._review(request, review.clear)
+
+    async def _review(self, request: Request, fn: Callable[..., dict]) -> Response:
+        alarm_id = request.path_params["id"]
+
+        def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
+            data.require_alarm(conn, who, alarm_id)
+            fn(conn, who, alarm_id, form.get("note", "").strip() or None, self.clock())
+            return f"/alarms/{alarm_id}"
+        return await self.change(request, step, lambda message: self.alarm_shown(alarm_id, message))
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _fixed(shown: Shown) -> Build:
+    return lambda conn, who, s: shown
+
+
+def _with_status(build: Build, status: int) -> Build:
+    """``build``'s page answered with a refusal's status (unless the page itself failed)."""
+    def wrapped(conn: Connection, who: Principal, s: Session) -> Shown:
+        shown = build(conn, who, s)
+        return Shown(shown.title, shown.body, shown.active, status if shown.status == 200 else shown.status)
+    return wrapped
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form, each field's first value."""
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        raise PayloadTooLarge("表单过大", f"the form is over {MAX_FORM} bytes")
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def queue_filter(query: dict[str, str]) -> review.AlarmFilter:
+    """The queue form's fields (dates, China Standard Time, ``to`` inclusive) → ``review.AlarmFilter``."""
+    since = day_start_ms(query["from"], "from") if "from" in query else None
+    until = day_start_ms(query["to"], "to") + DAY_MS if "to" in query else None
+    limit = query.get("limit", "100")
+    if not limit.isdigit():
+        raise BadRequest("limit", "必须是整数", "must be a whole number")
+    return review.AlarmFilter(severity=query.get("severity"), type=query.get("type"), state=query.get("state"),
+                              review=query.get("review"), district=query.get("district"), since=since, until=until,
+                              limit=int(limit))
+
+
+def _next(target: Any) -> str:
+    """Only a path of this site (``/…``, never ``//host``) may be where a login leads."""
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/workshops"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"

@@ -1,0 +1,309 @@
+"""The pages as HTML, from the dicts the review functions return: pure functions, no I/O.
+
+Chinese first, English second on every label; severities and states are
+badges with a name and a symbol besides their colour; everything from the
+database or the request is escaped by ``html.el``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from ..auth import Principal
+from ..errors import CloudError, NotFound
+from .html import Html, bi, el, join
+from .labels import (ALARM_TYPE, EVENT_ACTION, NOTE_ACTION, REVIEW, ROLE, SEVERITY, TRANSITION, WORKSHOP_STATE,
+                     badge, option_words, when, words)
+
+NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Alarm queue"),
+       ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A page to answer: its title (zh, en), body, navigation entry and status."""
+
+    title: tuple[str, str]
+    body: Html
+    active: str = ""
+    status: int = 200
+
+
+def error_shown(exc: CloudError) -> Shown:
+    title = ("未找到", "Not found") if isinstance(exc, NotFound) else ("无法完成", "Refused")
+    return Shown(title, error_page(str(exc)), status=exc.status)
+
+
+def layout(title: tuple[str, str], who: Principal | None, csrf: str, body: Html, active: str = "") -> Html:
+    head = el("head", None,
+              Html('<meta charset="utf-8">'),
+              Html('<meta name="viewport" content="width=device-width, initial-scale=1">'),
+              el("title", None, f"{title[0]} · {title[1]} — 色标云 sebiao cloud"),
+              el("link", {"rel": "stylesheet", "href": "/assets/cloud.css"}))
+    bar = el("header", {"class": "bar"},
+             el("p", {"class": "brand"}, bi("色标云 · 远程审核", "sebiao cloud review")),
+             _nav(active) if who else None,
+             _user(who, csrf) if who else None)
+    main = el("main", {"id": "main"}, el("h1", None, bi(*title)), body)
+    return Html("<!doctype html>" + el("html", {"lang": "zh-CN"}, head, el("body", None, bar, main)))
+
+
+def _nav(active: str) -> Html:
+    return el("nav", {"aria-label": "主导航 / main"},
+              [el("a", {"href": href, "aria-current": "page" if href == active else None}, bi(zh, en))
+               for href, zh, en in NAV])
+
+
+def _user(who: Principal, csrf: str) -> Html:
+    return el("form", {"class": "user", "method": "post", "action": "/logout"},
+              el("span", None, who.username or "", " · ", words(who.role, ROLE)),
+              _csrf(csrf), el("button", {"type": "submit", "id": "logout"}, bi("退出", "Log out")))
+
+
+def _csrf(token: str) -> Html:
+    return el("input", {"type": "hidden", "name": "csrf", "value": token})
+
+
+def error_box(message: str | None) -> Html:
+    return el("p", {"class": "error", "role": "alert", "id": "error"}, message) if message else Html("")
+
+
+def error_page(message: str) -> Html:
+    back = el("a", {"href": "/workshops"}, bi("返回工作坊列表", "Back to the workshops"))
+    return join(error_box(message), el("p", None, back))
+
+
+def login_page(error: str | None, username: str = "", target: str = "/workshops") -> Html:
+    return el("form", {"class": "card login", "method": "post", "action": "/login"},
+              el("input", {"type": "hidden", "name": "next", "value": target}),
+              el("label", {"for": "username"}, bi("用户名", "Username")),
+              el("input", {"id": "username", "name": "username", "autocomplete": "username", "required": True,
+                           "value": username, "autofocus": not username}),
+              el("label", {"for": "password"}, bi("密码", "Password")),
+              el("input", {"id": "password", "name": "password", "type": "password", "required": True,
+                           "autocomplete": "current-password", "autofocus": bool(username)}),
+              error_box(error),
+              el("button", {"type": "submit"}, bi("登录", "Log in")))
+
+
+# -- workshops -------------------------------------------------------------------------
+
+
+def workshops_page(rows: list[dict], districts: list[dict]) -> Html:
+    """``rows``: ``review.list_workshops`` with its compliance figures; ``districts``: ``compliance.list_districts``."""
+    if not rows:
+        return el("p", {"class": "empty"}, bi("没有可查看的作坊", "No workshop in your scope"))
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["district"], []).append(row)
+    by_id = {d["id"]: d for d in districts}
+    window = rows[0].get("misuse_30d")
+    return join(el("p", {"class": "note"}, bi("误用率按最近 30 天统计", "Misuse over the last 30 days"), "：",
+                   when(window["since"]), " — ", when(window["until"])) if window else "",
+                [el("section", {"class": "district", "data-district": district},
+                    el("h2", None, by_id.get(district, {}).get("name", district), " ",
+                       el("span", {"class": "muted"}, f"({district})")),
+                    _district_totals(by_id.get(district)),
+                    el("div", {"class": "scroll"}, _workshop_table(group)))
+                 for district, group in groups.items()])
+
+
+def _district_totals(d: dict | None) -> Html:
+    if d is None or "stations" not in d:
+        return Html("")
+    return el("p", {"class": "totals", "data-totals": d["id"]},
+              f"{d['workshops']} 个作坊 / workshops · 读卡站在线 {d['stations']['online']}/{d['stations']['total']} "
+              f"stations online · 未消除告警 {d['open_alarms']['total']} active alarms · ",
+              _misuse(d.get("misuse_30d")))
+
+
+def _workshop_table(group: list[dict]) -> Html:
+    head = el("tr", None, [el("th", {"class": cls}, bi(zh, en)) for cls, zh, en in (
+        ("", "作坊", "Workshop"), ("num", "在线读卡站", "Stations online"), ("", "未消除告警", "Active alarms"),
+        ("num", "30 天误用", "Misuse, 30 days"))])
+    body = [el("tr", {"data-workshop": r["id"]},
+               el("td", None, r["name"], " ", el("span", {"class": "muted"}, r["id"])),
+               el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"}, _stations(r.get("stations"))),
+               el("td", {"data-label": "未消除告警 / Active alarms"},
+                  el("a", {"href": f"/alarms?district={r['district']}&state=active"}, _open_alarms(r))),
+               el("td", {"class": "num", "data-label": "30 天误用 / Misuse, 30 days"}, _misuse(r.get("misuse_30d"))))
+            for r in group]
+    return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, body))
+
+
+def _stations(s: dict | None) -> Html:
+    if not s:
+        return Html("—")
+    up, total = s["online"], s["total"]
+    cls, sym, zh, en = (("muted", "—", "未上报", "none reported") if not total else
+                        ("ok", "✓", "全部在线", "all online") if up == total else
+                        ("bad", "✕", "有离线", "some offline"))
+    return el("span", {"class": f"state {cls}", "data-online": up, "data-total": total},
+              el("span", {"aria-hidden": "true"}, sym), f" {up}/{total} ",
+              el("span", {"class": "sr-only"}, f"{zh} / {en}"))
+
+
+def _open_alarms(r: dict) -> Html:
+    by = r.get("open_alarms")
+    if not by:  # the figures are absent: the plain count
+        return join("● " if r["active_alarms"] else "✓ ", str(r["active_alarms"]))
+    parts = [el("span", {"class": f"count sev-{sev}", "title": f"{SEVERITY[sev][0]} / {SEVERITY[sev][1]}"},
+                f"{SEVERITY[sev][2]} {by[sev]} {SEVERITY[sev][0]}")
+             for sev in SEVERITY if by.get(sev)]
+    return join(el("strong", {"data-open": by["total"]}, str(by["total"])), " ", parts) if parts else \
+        el("span", {"class": "state ok", "data-open": 0}, "✓ 0")
+
+
+def _misuse(m: dict | None) -> Html:
+    if not m:
+        return Html("—")
+    rate = "—" if m["per_100_uses"] is None else f"{m['per_100_uses']:.2f}"
+    return el("span", {"data-misuse": m["misuse"]}, f"{m['misuse']} 次 / {m['uses']} 次使用 · {rate} 次/百次使用 ",
+              el("span", {"class": "en"}, f"({m['misuse']} in {m['uses']} uses · {rate} per 100)"))
+
+
+# -- the alarm queue ---------------------------------------------------------------------
+
+
+def alarms_page(query: Mapping[str, str], alarms: list[dict], districts: Mapping[str, str],
+                error: str | None) -> Html:
+    return join(_filter_form(query, districts), error_box(error),
+                el("p", {"class": "note", "id": "count"}, f"{len(alarms)} 条告警，最新在前 / ",
+                   f"{len(alarms)} alarms, newest first"),
+                el("div", {"class": "scroll"}, _alarm_table(alarms)) if alarms else
+                el("p", {"class": "empty"}, bi("没有符合条件的告警", "No alarm matches")))
+
+
+def _select(name: str, label: tuple[str, str], options: Iterable[tuple[str, str]], chosen: str) -> Html:
+    return el("label", None, bi(*label),
+              el("select", {"name": name, "id": f"f-{name}"},
+                 el("option", {"value": ""}, "全部 / all"),
+                 [el("option", {"value": key, "selected": key == chosen}, text) for key, text in options]))
+
+
+def _filter_form(q: Mapping[str, str], districts: Mapping[str, str]) -> Html:
+    return el("form", {"class": "filters card", "method": "get", "action": "/alarms", "id": "filters"},
+              _select("severity", ("严重程度", "Severity"), option_words(SEVERITY), q.get("severity", "")),
+              _select("type", ("类型", "Type"), option_words(ALARM_TYPE), q.get("type", "")),
+              _select("state", ("作坊状态", "Workshop state"), option_words(WORKSHOP_STATE), q.get("state", "")),
+              _select("review", ("审核", "Review"), option_words(REVIEW), q.get("review", "")),
+              _select("district", ("辖区", "District"), sorted(districts.items()), q.get("district", "")),
+              el("label", None, bi("从", "From"), el("input", {"type": "date", "name": "from", "id": "f-from",
+                                                               "value": q.get("from", "")})),
+              el("label", None, bi("到（含）", "To (incl.)"), el("input", {"type": "date", "name": "to", "id": "f-to",
+                                                                        "value": q.get("to", "")})),
+              _select("limit", ("条数", "Show"), [(n, n) for n in ("50", "100", "200", "500")],
+                      q.get("limit", "100")),
+              el("button", {"type": "submit"}, bi("筛选", "Filter")),
+              el("a", {"href": "/alarms"}, bi("清除筛选", "Reset")))
+
+
+def _alarm_table(alarms: list[dict]) -> Html:
+    head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
+        ("严重程度", "Severity"), ("类型", "Type"), ("作坊", "Workshop"), ("时间", "Time"),
+        ("器具 / 读卡站", "Tool / station"), ("作坊状态", "Workshop state"), ("审核", "Review"), ("", ""))])
+    rows = [el("tr", {"data-alarm": a["id"], "class": f"sev-row sev-{a['severity']}"},
+               el("td", None, badge("sev", a["severity"], SEVERITY)),
+               el("td", {"data-label": "类型 / Type"}, words(a["type"], ALARM_TYPE)),
+               el("td", {"data-label": "作坊 / Workshop"}, a["workshop"], " ",
+                  el("span", {"class": "muted"}, a["district"])),
+               el("td", {"data-label": "时间 / Time"}, when(a["ts"])),
+               el("td", {"data-label": "器具 / Tool"}, a["tool"] or "—", " @ ", a["station"] or "—"),
+               el("td", {"data-label": "作坊状态 / State"}, badge("state", a["state"], WORKSHOP_STATE)),
+               el("td", {"data-label": "审核 / Review"}, badge("review", a["review"]["state"], REVIEW)),
+               el("td", None, el("a", {"href": f"/alarms/{a['id']}", "class": "open"}, bi("详情", "Open"))))
+            for a in alarms]
+    return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, rows))
+
+
+# -- one alarm -------------------------------------------------------------------------
+
+
+def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Html = Html("")) -> Html:
+    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra)
+
+
+def _summary(a: dict) -> Html:
+    facts = ((("作坊", "Workshop"), join(a["workshop"], " · ", a["district"])),
+             (("类型", "Type"), words(a["type"], ALARM_TYPE)),
+             (("器具", "Tool"), a["tool"] or "—"), (("标签", "Tag"), a["tag"] or "—"),
+             (("读卡站", "Station"), a["station"] or "—"), (("发生时间", "Time"), when(a["ts"])),
+             (("最近", "Latest"), when(a["last_ts"])), (("次数", "Count"), str(a["count"])),
+             (("作坊状态", "Workshop state"), badge("state", a["state"], WORKSHOP_STATE)),
+             (("检查员审核", "Inspector's review"), join(badge("review", a["review"]["state"], REVIEW), " ",
+                                                      when(a["review"]["at"]) if a["review"]["at"] else "")))
+    return el("section", {"class": f"card alarm sev-{a['severity']}", "id": "summary", "data-alarm": a["id"]},
+              el("p", {"class": "headline"}, badge("sev", a["severity"], SEVERITY), " ",
+                 el("span", {"class": "text"}, a["text"]["zh"]), " ", el("span", {"class": "en"}, a["text"]["en"])),
+              el("dl", {"class": "facts"}, [join(el("dt", None, bi(*k)), el("dd", None, v)) for k, v in facts]))
+
+
+LANES = (("tool", "器具事件", "Tool events", "⬚"), ("workshop", "作坊处置", "Workshop's actions", "⚑"),
+         ("inspector", "检查员意见", "Inspector's notes", "✎"))
+
+
+def timeline_entries(a: dict) -> list[tuple[int, str, Html]]:
+    """(time, lane, content), oldest first; each source stays in its own lane."""
+    out: list[tuple[int, str, Html]] = []
+    for e in a["evidence"]:
+        out.append((e["ts"], "tool", join(words(e["action"], EVENT_ACTION), " ", e["tool"] or e["tag"], " @ ",
+                                          e["station"],
+                                          el("span", {"class": "muted"}, f" — {e['note']}") if e["note"] else "")))
+    for t in a["workshop_actions"]:
+        out.append((t["at"], "workshop", join(words(t["action"], TRANSITION), " · ", t["by"],
+                                              el("q", {"class": "comment"}, t["comment"]) if t["comment"] else "")))
+    for n in a["inspector_notes"]:
+        out.append((n["at"], "inspector", join(words(n["action"], NOTE_ACTION), " · ", n["by"],
+                                               el("q", {"class": "comment"}, n["note"]) if n["note"] else "")))
+    out.extend(a.get("rectification_steps", ()))  # (at, lane, html), built by rectification_pages
+    return sorted(out, key=lambda item: item[0])
+
+
+def _timeline(a: dict) -> Html:
+    head = el("tr", None, el("th", None, bi("时间", "Time")),
+              [el("th", {"class": f"lane-{key}"}, el("span", {"aria-hidden": "true"}, sym), " ", bi(zh, en))
+               for key, zh, en, sym in LANES])
+    rows = [el("tr", {"data-lane": lane}, el("td", None, when(at)),
+               [el("td", {"class": f"lane-{key}", "data-label": f"{zh} / {en}"}, content if key == lane else "")
+                for key, zh, en, _ in LANES])
+            for at, lane, content in timeline_entries(a)]
+    return el("section", {"id": "timeline"}, el("h2", None, bi("证据时间线", "Evidence timeline")),
+              el("p", {"class": "note"}, bi("三列分开：读卡站记录的器具事件、作坊自己的处置（整改措施）、"
+                                           "检查员的意见。",
+                                           "Three lanes kept apart: the tool's events from the stations, the "
+                                           "workshop's own actions (corrective actions), the inspectors' notes.")),
+              el("div", {"class": "scroll"}, el("table", {"class": "grid timeline"}, el("thead", None, head),
+                                                 el("tbody", None, rows))))
+
+
+def _review_forms(a: dict, who: Principal, csrf: str) -> Html:
+    if who.role not in ("inspector", "admin"):
+        return Html("")
+    state = a["review"]["state"]
+    forms = []
+    if state == "open":
+        forms.append(note_form("ack", f"/alarms/{a['id']}/ack", csrf, ("确认告警", "Acknowledge"),
+                               ("检查意见（可选）", "Note (optional)"), required=False))
+    if state != "cleared":
+        forms.append(note_form("clear", f"/alarms/{a['id']}/clear", csrf, ("审结告警", "Clear"),
+                               ("检查意见（必填）", "Note (required)"), required=True))
+    if not forms:
+        return el("p", {"class": "note"}, bi("本告警已审结。", "This alarm's review is closed."))
+    return el("section", {"id": "review"}, el("h2", None, bi("审核", "Review")),
+              el("p", {"class": "note"}, bi("审核只记录检查员的意见，不改变作坊自己的告警状态。",
+                                           "The review records the inspector's view; it never changes the "
+                                           "workshop's own alarm state.")), forms)
+
+
+def note_form(name: str, action: str, csrf: str, button: tuple[str, str], label: tuple[str, str],
+              required: bool, extra: Html = Html("")) -> Html:
+    return el("form", {"class": "card note-form", "method": "post", "action": action, "id": f"form-{name}"},
+              _csrf(csrf), el("label", {"for": f"{name}-note"}, bi(*label)),
+              el("textarea", {"id": f"{name}-note", "name": "note", "maxlength": 2000, "required": required,
+                              "rows": 3}), extra,
+              el("button", {"type": "submit", "id": f"{name}-submit"}, bi(*button)))
+
+
+def csrf_input(token: str) -> Html:
+    return _csrf(token)
