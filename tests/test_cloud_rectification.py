@@ -277,3 +277,33 @@ def test_lists_are_scoped_and_filtered(world) -> None:  # type: ignore[no-untype
     assert cloud.get(admin, "/api/v1/rectifications/9999").status_code == 404
     assert cloud.get(tokens["owner-c"], f"/api/v1/alarms/{alarm_a}").status_code == 404
     assert cloud.post(admin, "/api/v1/alarms/9999/rectifications", {"note": "x"}).status_code == 404
+
+
+def test_two_requests_at_once_open_one(world) -> None:  # type: ignore[no-untyped-def]
+    """Two inspectors ask at the same moment: the second waits for the first and is refused (409)."""
+    import threading
+    import time
+
+    from cloud_ingest import rectification
+    from cloud_ingest.auth import Principal
+
+    cloud, _, alarm_id, _ = world
+    admin = Principal("admin", 1, "admin")
+    second: list[BaseException] = []
+
+    def ask_again() -> None:
+        try:
+            with db.write(cloud.engine) as conn:
+                rectification.request(conn, admin, alarm_id, "第二个", None, T0)
+        except Conflict as exc:
+            second.append(exc)
+
+    with db.write(cloud.engine) as conn:
+        first = rectification.request(conn, admin, alarm_id, "第一个", None, T0)
+        other = threading.Thread(target=ask_again)
+        other.start()
+        time.sleep(0.5)  # the other transaction is now waiting (SQLite: for the write lock; PostgreSQL: the index)
+        assert other.is_alive()
+    other.join(10)
+    assert len(second) == 1, second
+    assert [r["id"] for r in cloud.get(cloud.admin_token, "/api/v1/rectifications").json()] == [first["id"]]
