@@ -42,6 +42,7 @@ def day_rows(config, day: int) -> list[tuple[int, str]]:
     rows = []
     tools = [t.id for t in config.tools]
     stations = [s.id for s in config.stations]
+    configured = {s.id: s for s in config.stations}
     events = len(tools) * 240
     for n in range(events):
         ts = t0 + n * DAY_MS // events
@@ -50,7 +51,8 @@ def day_rows(config, day: int) -> list[tuple[int, str]]:
     for n in range(1440):
         for sid in stations:
             ts = t0 + n * 60_000
-            rows.append((ts, items.status(StationState(sid, True, ts, 0, json.dumps(HEALTH), False), ts, HEALTH)))
+            rows.append((ts, items.status(configured[sid], StationState(sid, True, ts, 0, json.dumps(HEALTH), False),
+                                          ts, HEALTH)))
     for n in range(ALARMS_PER_DAY):
         ts = t0 + n * DAY_MS // ALARMS_PER_DAY
         alarm = {"id": n + 1, "type": "cross_zone", "severity": "critical", "subject": tools[0], "tool": tools[0],

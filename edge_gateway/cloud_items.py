@@ -3,7 +3,9 @@
 The format is ``docs/cloud-ingest.md``'s batch item, serialised once when the
 fact is committed, so a batch sent again carries byte-identical items. Gateway
 health alarms (``sink_refused``, ``outbox_backlog``) are not workshop alarms and
-are not sent: ``alarm`` returns None for them.
+are not sent: ``alarm`` returns None for them. A status item names the
+station's kind and zone from the workshop config (``station_kind``, ``zone``):
+the cloud reads them instead of guessing from the station's id.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import json
 from typing import Any
 
 from .alarms import Alarm, HistoryEntry
-from .config import ALARM_TYPES
+from .config import ALARM_TYPES, Station
 from .stations import StationState
 
 # Keys of a status item that a station's health fields must not overwrite.
-_STATUS_KEYS = ("kind", "station", "ts", "online", "buffer_depth")
+_STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")
 
 
 def _dump(item: dict[str, Any]) -> str:
@@ -39,7 +41,9 @@ class CloudItems:
             "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
             "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
 
-    def status(self, state: StationState, now: int, health: dict | None) -> str:
+    def status(self, station: Station, state: StationState, now: int, health: dict | None) -> str:
+        """``station``: the config's station (its kind and zone); ``state``: its liveness now."""
         extra = {k: v for k, v in (health or {}).items() if k not in _STATUS_KEYS}
-        return _dump({"kind": "status", "station": state.id, "ts": now, "online": state.online,
+        return _dump({"kind": "status", "station": state.id, "station_kind": station.kind.value,
+                      "zone": station.zone, "ts": now, "online": state.online,
                       "buffer_depth": state.buffer_depth, **extra})

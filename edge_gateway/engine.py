@@ -250,7 +250,7 @@ class Engine:
 
     def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
         if self.cloud is not None and report != "snapshot":
-            self.store.cloud_add(now, self.cloud.status(state, now, health))
+            self.store.cloud_add(now, self.cloud.status(self.station(state.id), state, now, health))
         if self.telemetry is not None:
             line = self.telemetry.station_status(state, report, now, health)
             if line is not None:

@@ -276,8 +276,33 @@ def test_with_a_cloud_section_events_transitions_and_status_become_valid_items(t
     assert [i["alarm"]["type"] for i in items if i["kind"] == "alarm"] == ["cross_zone"]
     status = [i for i in items if i["kind"] == "status" and i["station"] == "rack-red-1"][-1]
     assert (status["online"], status["buffer_depth"], status["fw"]) == (True, 3, "1.0.0")
+    # every status names the station's kind and zone as the workshop config has them
+    configured = {s.id: (s.kind.value, s.zone) for s in sim.config.stations}
+    statuses = [i for i in items if i["kind"] == "status"]
+    assert {i["station"] for i in statuses} == set(configured)
+    assert all((i["station_kind"], i["zone"]) == configured[i["station"]] for i in statuses)
     history = sim.store.conn.execute("SELECT id FROM alarm_history").fetchall()
     assert [i["transition"]["seq"] for i in items if i["kind"] == "alarm"] == [h[0] for h in history]
     doc = {"v": 1, "workshop": sim.config.workshop.id, "batch": "b-1", "items": items}
     parsed = parse_batch(json.dumps(doc).encode(), Limits())  # the cloud takes every item as it is
     assert len(parsed.items) == len(items)
+
+
+def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_path):
+    """kind, station, station_kind, zone, ts, online and buffer_depth come from the gateway, not the station's
+    health fields: a station reporting ``zone: blue`` stays the config's red rack."""
+    from edge_gateway.cloud_items import CloudItems
+    from edge_gateway.protocol import StationStatus
+    from workshop_sim import Sim
+
+    sim = Sim(tmp_path)
+    sim.engine.cloud = CloudItems(sim.config.workshop.id)
+    sim.all_online()
+    health = {"buffer_depth": 2, "kind": "event", "station": "rack-red-1", "station_kind": "rack", "zone": "blue",
+              "ts": 1, "online": False, "rssi": -70}
+    sim.at(10)._run(lambda out: sim.engine.on_status(StationStatus("sink-white-1", True, health), "{}", sim.now, out))
+    item = [i for i in _cloud_rows(sim) if i["kind"] == "status"][-1]
+    assert {k: item[k] for k in ("kind", "station", "station_kind", "zone", "online", "buffer_depth", "rssi")} == {
+        "kind": "status", "station": "sink-white-1", "station_kind": "sink", "zone": "white", "online": True,
+        "buffer_depth": 2, "rssi": -70}
+    assert item["ts"] == sim.now
