@@ -28,7 +28,7 @@ from starlette.testclient import TestClient
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, Cloud, alarm, batch, event, gz, status
 from cloud_ingest.web.session import COOKIE, IDLE_SECONDS, MAX_SECONDS, Sessions
-from web_browser import TV, WatchedPage, browser, screenshot
+from web_browser import TV, WatchedPage, browser, contrast_failures, screenshot
 
 PASSWORD = {name: f"pw-{name}-123456" for name in ("insp1", "insp2", "owner-a", "owner-c")}
 DAY = "2025-11-26"  # T0's day in China Standard Time
@@ -149,6 +149,22 @@ def test_wrong_password_is_refused_in_both_languages_then_braked(cloud) -> None:
     assert "尝试次数过多" in r.text and "too many attempts" in r.text
     r = anon.client.post("/login", data={"username": "insp2", "password": PASSWORD["insp2"]})
     assert r.status_code == 303  # another user from the same address is not locked out
+
+
+def test_an_unknown_username_costs_one_argon2_verification_like_a_known_one(cloud, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cloud_ingest import db
+    from cloud_ingest.web import session as session_module
+    cloud.tenants()
+    calls: list[str] = []
+    real = session_module.verify_password
+    monkeypatch.setattr(session_module, "verify_password", lambda h, pw: calls.append(h) or real(h, pw))
+    check = session_module.PasswordCheck()
+    with db.read(cloud.engine) as conn:
+        for username, password, found in (("insp1", "wrong", False), ("nobody", "wrong", False),
+                                          ("insp1", PASSWORD["insp1"], True), ("nobody-else", "x", False)):
+            before = len(calls)
+            assert (check(conn, username, password) is not None) == found
+            assert len(calls) == before + 1 and calls[-1].startswith("$argon2id$"), username
 
 
 def test_tokens_and_cookies_stay_on_their_own_side(cloud) -> None:  # type: ignore[no-untyped-def]
@@ -464,6 +480,8 @@ def test_the_review_in_chromium(tmp_path: Path) -> None:
         assert steps == ["request", "answer", "return", "answer", "accept"]
         assert insp.locator("#timeline tr[data-lane=workshop]").count() == 2 + 2  # raised, its ack, two answers
         screenshot(insp, "cloud-alarm-done")
+        measured, low = contrast_failures(insp)
+        assert measured > 50 and low == [], low  # WCAG AA for every text run on the busiest page
 
         insp.goto(base + "/workshops")
         sections = insp.locator("section.district").evaluate_all("els => els.map(e => e.dataset.district)")
