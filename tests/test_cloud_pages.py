@@ -28,7 +28,7 @@ from starlette.testclient import TestClient
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, Cloud, alarm, batch, event, gz, status
 from cloud_ingest.web.session import COOKIE, IDLE_SECONDS, MAX_SECONDS, Sessions
-from web_browser import TV, WatchedPage, browser, contrast_failures, screenshot
+from web_browser import PHONE, TV, WatchedPage, browser, contrast_failures, screenshot
 
 PASSWORD = {name: f"pw-{name}-123456" for name in ("insp1", "insp2", "owner-a", "owner-c")}
 DAY = "2025-11-26"  # T0's day in China Standard Time
@@ -377,8 +377,9 @@ class PageServer:
         self.thread.join(10)
 
 
-def _login(chrome, base: str, username: str, landing: str = "/workshops") -> WatchedPage:  # type: ignore[no-untyped-def]
-    ctx = chrome.new_context(viewport={"width": TV[0], "height": TV[1]}, locale="zh-CN", accept_downloads=True)
+def _login(chrome, base: str, username: str, landing: str = "/workshops",  # type: ignore[no-untyped-def]
+           size: tuple[int, int] = TV) -> WatchedPage:
+    ctx = chrome.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN", accept_downloads=True)
     page = WatchedPage(ctx.new_page())
     page.goto(base + landing)
     assert urlsplit(page.url).path == "/login"
@@ -458,11 +459,16 @@ def test_the_review_in_chromium(tmp_path: Path) -> None:
         assert rect.get_attribute("data-state") == "requested"
         rect_id = rect.get_attribute("data-rect")
 
-        owner = _login(chrome, base, "owner-a", "/rectifications")
+        owner = _login(chrome, base, "owner-a", "/rectifications", PHONE)  # an owner answers from a phone
         assert owner.locator(f"#rects-waiting tr[data-rect='{rect_id}']").count() == 1
-        screenshot(owner, "cloud-rectifications-owner")
+        screenshot(owner, "cloud-rectifications-owner-phone")
         with owner.expect_navigation():
             owner.click(f"#rects-waiting tr[data-rect='{rect_id}'] a.open")
+        wide = owner.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""")
+        assert wide == [], wide  # nothing sticks out sideways on a phone
+        screenshot(owner, "cloud-alarm-owner-phone")
         assert owner.locator("#form-ack").count() == 0 and owner.locator("#form-request").count() == 0
         _submit(owner, "answer", "刀具已消毒并放回红色架")
         assert owner.get_attribute("article.rect", "data-state") == "answered"
