@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge_gateway.config import ALARM_TYPES, SEVERITIES
+from edge_gateway.domain import COLORS
 
 from .canonical import canonical_json
 from .config import Limits
@@ -29,9 +30,12 @@ EARLIEST_TS = 1_577_836_800_000  # 2020-01-01, as on the gateway
 MAX_INT = (1 << 63) - 1
 ALARM_ACTIONS = ("raised", "repeated", "acknowledged", "cleared")
 ALARM_STATES = ("active", "cleared")
+STATION_KINDS = ("rack", "sink")
+ZONES = tuple(COLORS)
+STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")  # the rest is health
 
 
-@dataclass(frozen=True, slots=True)  # slots: one made per item, thousands a second
+@dataclass(frozen=True)
 class EventItem:
     station: str
     boot: str
@@ -43,7 +47,7 @@ class EventItem:
     note: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AlarmItem:
     """One alarm transition (``seq`` is the gateway's alarm_history id) with the alarm as it was after it."""
 
@@ -71,13 +75,16 @@ class AlarmItem:
     text_en: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StatusItem:
     station: str
     ts: int
     online: bool
     buffer_depth: int | None
     health: str  # canonical JSON of the other fields
+    # from the gateway's workshop config; None from older gateways, which do not send them
+    station_kind: str | None = None  # rack | sink
+    zone: str | None = None  # a colour key of edge_gateway.domain
 
 
 Item = EventItem | AlarmItem | StatusItem
@@ -130,47 +137,10 @@ def parse_batch(raw: bytes, limits: Limits) -> Batch:
     return Batch(workshop, batch_id, hashlib.sha256(raw).hexdigest(), parsed)
 
 
-# The fast paths below take the common, well-formed event and status items in a few checks; any item
-# they do not accept (a wrong field, an unusual shape) goes through the full reading in ``_item``, which
-# then names the field and the reason. They accept exactly what ``_item`` accepts, with the same result.
-_EVENT_REQUIRED = frozenset(("kind", "station", "boot", "seq", "ts", "tag", "action"))
-_EVENT_KEYS = _EVENT_REQUIRED | {"tool", "note"}
-_STATUS_FIXED = ("kind", "station", "ts", "online", "buffer_depth")
-_slug, _boot, _tag, _tool = SLUG.fullmatch, BOOT.fullmatch, TAG.fullmatch, TOOL.fullmatch
-
-
-def _fast_event(v: dict) -> EventItem | None:
-    keys = v.keys()
-    if not (_EVENT_REQUIRED <= keys <= _EVENT_KEYS):
-        return None
-    station, boot, seq, ts, tag, action = v["station"], v["boot"], v["seq"], v["ts"], v["tag"], v["action"]
-    tool, note = v.get("tool"), v.get("note")
-    if (type(station) is str and len(station) <= 32 and _slug(station) and type(boot) is str and _boot(boot)
-            and type(seq) is int and 0 <= seq <= MAX_INT and type(ts) is int and EARLIEST_TS <= ts <= MAX_INT
-            and type(tag) is str and _tag(tag) and action in ("placed", "removed")
-            and (tool is None or (type(tool) is str and _tool(tool)))
-            and (note is None or (type(note) is str and note.strip() and len(note) <= 4000))):
-        return EventItem(station, boot, seq, ts, tag, action, tool, note)
-    return None
-
-
-def _fast_status(v: dict) -> StatusItem | None:
-    station, ts, online, depth = v.get("station"), v.get("ts"), v.get("online"), v.get("buffer_depth")
-    if (type(station) is str and len(station) <= 32 and _slug(station) and type(ts) is int
-            and EARLIEST_TS <= ts <= MAX_INT and type(online) is bool
-            and (depth is None or (type(depth) is int and 0 <= depth <= MAX_INT))):
-        return StatusItem(station, ts, online, depth,
-                          canonical_json({k: x for k, x in v.items() if k not in _STATUS_FIXED}))
-    return None
-
-
 def _item(path: str, value: Any, workshop: str) -> Item:
     if not isinstance(value, dict):
         raise BatchError(path, "必须是对象", "must be an object")
     kind = value.get("kind")
-    fast = _fast_event(value) if kind == "event" else _fast_status(value) if kind == "status" else None
-    if fast is not None:
-        return fast
     if kind == "event":
         o = _Obj(path, value, ("kind", "station", "boot", "seq", "ts", "tag", "action"), ("tool", "note"))
         return EventItem(o.slug("station"), o.str("boot", BOOT, "8 位小写十六进制", "8 lowercase hex digits"),
@@ -197,9 +167,10 @@ def _item(path: str, value: Any, workshop: str) -> Item:
     if kind == "status":
         o = _Obj(path, value, ("kind", "station", "ts", "online"), None)
         depth = o.value.get("buffer_depth")
-        health = {k: v for k, v in value.items() if k not in ("kind", "station", "ts", "online", "buffer_depth")}
+        health = {k: v for k, v in value.items() if k not in STATUS_KEYS}
         return StatusItem(o.slug("station"), o.ts("ts"), o.bool("online"),
-                          None if depth is None else o.int("buffer_depth", 0), canonical_json(health))
+                          None if depth is None else o.int("buffer_depth", 0), canonical_json(health),
+                          o.opt_choice("station_kind", STATION_KINDS), o.opt_choice("zone", ZONES))
     raise BatchError(f"{path}.kind", "必须是 event、alarm 或 status 之一", "must be one of event, alarm, status")
 
 
@@ -262,6 +233,9 @@ class _Obj:
 
     def opt_slug(self, key: str) -> str | None:
         return None if self.value.get(key) is None else self.slug(key)
+
+    def opt_choice(self, key: str, options: tuple[str, ...]) -> str | None:
+        return None if self.value.get(key) is None else self.choice(key, options)
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
         v = self.value[key]

@@ -13,6 +13,12 @@ row, and no statement of thousands of placeholders to rewrite); on SQLite (in
 process, no round trips) as an ``executemany``. A batch of 500 events is thus
 a handful of round trips.
 
+The ``stations`` table (one row per station: its kind and zone as the
+gateway's status items give them, its newest status) is kept by one
+multi-row upsert per batch, one row per station of the batch: ``ON CONFLICT
+DO UPDATE … WHERE`` the stored status is older, so a late or retried batch
+never moves a station back; kind and zone are only overwritten when given.
+
 The gateway token is checked again inside the write transaction and its row
 held (``FOR SHARE`` on PostgreSQL; SQLite has one writer at a time): a
 revocation either commits first, and the batch is refused, or waits until the
@@ -27,19 +33,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, TextClause, select, text, update
+from sqlalchemy import Connection, Engine, Table, TextClause, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import db, evidence, influx_outbox
 from .auth import authenticate
 from .batch import AlarmItem, Batch, EventItem, StatusItem
 from .errors import Conflict, Forbidden
-from .schema import alarm_transitions, alarms, events, ingest_batches, station_status
+from .schema import alarm_transitions, alarms, events, ingest_batches, station_status, stations
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
 STATUS_KEY = ("workshop_id", "station", "ts")
 TRANSITION_KEY = ("workshop_id", "gateway_alarm_id", "seq")
 ALARM_KEY = ("workshop_id", "gateway_id")
+STATION_KEY = ("workshop_id", "station")
+# the same text on SQLite and PostgreSQL: the newest status wins, kind and zone stay when a status lacks them
+STATION_UPSERT = ("DO UPDATE SET last_ts = excluded.last_ts, online = excluded.online, "
+                  "kind = COALESCE(excluded.kind, stations.kind), zone = COALESCE(excluded.zone, stations.zone) "
+                  "WHERE excluded.last_ts IS NOT NULL "
+                  "AND (stations.last_ts IS NULL OR stations.last_ts < excluded.last_ts)")
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,43 @@ def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[ev
                          key=lambda r: (r["station"], r["ts"]))
     accepted = _insert_ignore(conn, events, event_rows, EVENT_KEY)
     accepted += _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
+    _upsert_stations(conn, _station_rows(ws, batch.items, now))
     entries = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now)
     return accepted + len(entries), entries
+
+
+def _station_rows(ws: str, items: Sequence[object], now: int) -> list[dict[str, Any]]:
+    """One row per station of the batch, sorted: its newest status in the batch, or, for a station with only
+    events, a row whose kind, zone and status are unknown (it then only creates the station's row)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for i in items:
+        if isinstance(i, StatusItem):
+            held = rows.get(i.station)
+            if held is None or held["last_ts"] is None or i.ts > held["last_ts"]:
+                rows[i.station] = {"workshop_id": ws, "station": i.station, "kind": i.station_kind, "zone": i.zone,
+                                   "first_seen": now, "last_ts": i.ts, "online": i.online}
+        elif isinstance(i, EventItem) and i.station not in rows:
+            rows[i.station] = {"workshop_id": ws, "station": i.station, "kind": None, "zone": None,
+                               "first_seen": now, "last_ts": None, "online": None}
+    return [rows[station] for station in sorted(rows)]
+
+
+def _upsert_stations(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """One statement for the batch's stations (PostgreSQL refuses to touch a row twice in one upsert: hence one
+    row per station); sorted by key like the facts, against deadlocks."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(_recordset_insert(stations, tuple(rows[0]), STATION_KEY, (), STATION_UPSERT),
+                     {"rows": json.dumps(rows, separators=(",", ":"))})
+        return
+    stmt = sqlite.insert(stations)
+    newer = and_(stmt.excluded.last_ts.is_not(None),
+                 or_(stations.c.last_ts.is_(None), stations.c.last_ts < stmt.excluded.last_ts))
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(STATION_KEY), where=newer, set_={
+        "last_ts": stmt.excluded.last_ts, "online": stmt.excluded.online,
+        "kind": func.coalesce(stmt.excluded.kind, stations.c.kind),
+        "zone": func.coalesce(stmt.excluded.zone, stations.c.zone)}), rows)
 
 
 def _store_alarms(conn: Connection, ws: str, items: list[AlarmItem], now: int) -> list[evidence.Entry]:
@@ -157,15 +204,16 @@ def _insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]
 
 @lru_cache(maxsize=64)
 def _recordset_insert(table: Table, columns: tuple[str, ...], key: tuple[str, ...],
-                      returning: tuple[str, ...]) -> TextClause:
-    """``INSERT … SELECT … FROM json_to_recordset(:rows) … ON CONFLICT (key) DO NOTHING``: the rows travel as
-    one JSON text (the driver then has one parameter to send, not one per value), PostgreSQL unpacks them."""
+                      returning: tuple[str, ...], action: str = "DO NOTHING") -> TextClause:
+    """``INSERT … SELECT … FROM json_to_recordset(:rows) … ON CONFLICT (key) DO NOTHING`` (or ``action``): the
+    rows travel as one JSON text (the driver then has one parameter to send, not one per value), PostgreSQL
+    unpacks them."""
     dialect = postgresql.dialect()
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     shape = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
     sql = (f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) "
-           f"AS r({shape}) ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING")
+           f"AS r({shape}) ON CONFLICT ({', '.join(quote(c) for c in key)}) {action}")
     if returning:
         sql += " RETURNING " + ", ".join(quote(c) for c in returning)
     return text(sql)

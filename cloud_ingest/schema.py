@@ -9,8 +9,8 @@ as a unique constraint, so a replay is an insert that does nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -95,6 +95,7 @@ events = Table(
     Column("note", Text, nullable=True),
     Column("received_at", BigInteger, nullable=False),  # cloud clock
     UniqueConstraint("workshop_id", "station", "boot", "seq", name="uq_events_key"),
+    Index("ix_events_workshop_ts", "workshop_id", "ts"),  # a period's or the 30-day window's events
 )
 
 alarms = Table(  # the newest picture of each gateway alarm
@@ -140,6 +141,7 @@ alarm_transitions = Table(  # the workshop's own history: raise, repeat, ack, cl
     Column("comment", Text, nullable=True),  # the workshop's corrective action
     Column("received_at", BigInteger, nullable=False),
     UniqueConstraint("workshop_id", "gateway_alarm_id", "seq", name="uq_alarm_transitions_key"),
+    Index("ix_alarm_transitions_workshop_at", "workshop_id", "at"),  # a period's misuse occurrences
 )
 
 inspector_notes = Table(  # the inspector's own acknowledgements, clears and notes
@@ -199,6 +201,22 @@ station_status = Table(
     Column("health", Text, nullable=False),  # the status JSON's other fields, canonical JSON
     Column("received_at", BigInteger, nullable=False),
     UniqueConstraint("workshop_id", "station", "ts", name="uq_station_status_key"),
+)
+
+STATION_KINDS = ("rack", "sink")
+
+stations = Table(  # one row per station a workshop's gateway has pushed anything of, with its newest status
+    "stations", metadata,
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), primary_key=True),
+    Column("station", String(32), primary_key=True),
+    # from the gateway's status items (its workshop config); NULL: not told yet (an older gateway, or only
+    # events so far), and the reports then guess from the station's id
+    Column("kind", String(8), nullable=True),  # rack | sink
+    Column("zone", String(16), nullable=True),  # a colour key of edge_gateway.domain
+    Column("first_seen", BigInteger, nullable=False),  # cloud clock: when the cloud first heard of it
+    Column("last_ts", BigInteger, nullable=True),  # the newest status' ts (gateway clock); NULL: none yet
+    Column("online", Boolean, nullable=True),  # that status' online; NULL: none yet
+    CheckConstraint("kind IN ('rack', 'sink')", name="kind"),
 )
 
 evidence_log = Table(  # append-only, hash-chained (cloud_ingest/evidence.py)

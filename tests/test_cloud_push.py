@@ -291,9 +291,10 @@ def test_with_a_cloud_section_events_transitions_and_status_become_valid_items(t
 def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_path):
     """kind, station, station_kind, zone, ts, online and buffer_depth come from the gateway, not the station's
     health fields: a station reporting ``zone: blue`` stays the config's red rack."""
+    from workshop_sim import Sim
+
     from edge_gateway.cloud_items import CloudItems
     from edge_gateway.protocol import StationStatus
-    from workshop_sim import Sim
 
     sim = Sim(tmp_path)
     sim.engine.cloud = CloudItems(sim.config.workshop.id)
