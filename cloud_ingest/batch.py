@@ -35,7 +35,7 @@ ZONES = tuple(COLORS)
 STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")  # the rest is health
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one made per item, thousands a second
 class EventItem:
     station: str
     boot: str
@@ -47,7 +47,7 @@ class EventItem:
     note: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlarmItem:
     """One alarm transition (``seq`` is the gateway's alarm_history id) with the alarm as it was after it."""
 
@@ -75,7 +75,7 @@ class AlarmItem:
     text_en: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusItem:
     station: str
     ts: int
@@ -137,10 +137,51 @@ def parse_batch(raw: bytes, limits: Limits) -> Batch:
     return Batch(workshop, batch_id, hashlib.sha256(raw).hexdigest(), parsed)
 
 
+# The fast paths below take the common, well-formed event and status items in a few checks; any item
+# they do not accept (a wrong field, an unusual shape) goes through the full reading in ``_item``, which
+# then names the field and the reason. They accept exactly what ``_item`` accepts, with the same result.
+_EVENT_REQUIRED = frozenset(("kind", "station", "boot", "seq", "ts", "tag", "action"))
+_EVENT_KEYS = _EVENT_REQUIRED | {"tool", "note"}
+_STATUS_FIXED = STATUS_KEYS
+_slug, _boot, _tag, _tool = SLUG.fullmatch, BOOT.fullmatch, TAG.fullmatch, TOOL.fullmatch
+_STATION_KINDS, _ZONES = frozenset(STATION_KINDS), frozenset(ZONES)
+
+
+def _fast_event(v: dict) -> EventItem | None:
+    keys = v.keys()
+    if not (_EVENT_REQUIRED <= keys <= _EVENT_KEYS):
+        return None
+    station, boot, seq, ts, tag, action = v["station"], v["boot"], v["seq"], v["ts"], v["tag"], v["action"]
+    tool, note = v.get("tool"), v.get("note")
+    if (type(station) is str and len(station) <= 32 and _slug(station) and type(boot) is str and _boot(boot)
+            and type(seq) is int and 0 <= seq <= MAX_INT and type(ts) is int and EARLIEST_TS <= ts <= MAX_INT
+            and type(tag) is str and _tag(tag) and action in ("placed", "removed")
+            and (tool is None or (type(tool) is str and _tool(tool)))
+            and (note is None or (type(note) is str and note.strip() and len(note) <= 4000))):
+        return EventItem(station, boot, seq, ts, tag, action, tool, note)
+    return None
+
+
+def _fast_status(v: dict) -> StatusItem | None:
+    station, ts, online, depth = v.get("station"), v.get("ts"), v.get("online"), v.get("buffer_depth")
+    station_kind, zone = v.get("station_kind"), v.get("zone")
+    if (type(station) is str and len(station) <= 32 and _slug(station) and type(ts) is int
+            and EARLIEST_TS <= ts <= MAX_INT and type(online) is bool
+            and (depth is None or (type(depth) is int and 0 <= depth <= MAX_INT))
+            and (station_kind is None or (type(station_kind) is str and station_kind in _STATION_KINDS))
+            and (zone is None or (type(zone) is str and zone in _ZONES))):
+        return StatusItem(station, ts, online, depth,
+                          canonical_json({k: x for k, x in v.items() if k not in _STATUS_FIXED}), station_kind, zone)
+    return None
+
+
 def _item(path: str, value: Any, workshop: str) -> Item:
     if not isinstance(value, dict):
         raise BatchError(path, "必须是对象", "must be an object")
     kind = value.get("kind")
+    fast = _fast_event(value) if kind == "event" else _fast_status(value) if kind == "status" else None
+    if fast is not None:
+        return fast
     if kind == "event":
         o = _Obj(path, value, ("kind", "station", "boot", "seq", "ts", "tag", "action"), ("tool", "note"))
         return EventItem(o.slug("station"), o.str("boot", BOOT, "8 位小写十六进制", "8 lowercase hex digits"),
