@@ -1,6 +1,7 @@
 """Compliance figures for the workshop list and per district, in a fixed number of queries.
 
-Per workshop: stations online / total (each station's newest status), the
+Per workshop: stations online / total (the ``stations`` table: every station
+the cloud has heard of, online by its newest status), the
 workshop's active alarms by severity, and misuse per 100 uses over the last
 30 days before the clock. Each figure is one grouped query over all the
 workshops in the caller's scope (a city has thousands: no query per workshop);
@@ -16,7 +17,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 
 from .auth import Principal
 from .figures import MISUSE_TYPES, OCCURRENCES, per_100
-from .schema import alarm_transitions, alarms, districts, events, station_status, workshops
+from .schema import alarm_transitions, alarms, districts, events, stations, workshops
 from .scope import workshop_clause
 
 WINDOW_MS = 30 * 86_400_000
@@ -53,22 +54,23 @@ def sink_station(column: ColumnElement[str]) -> ColumnElement[bool]:
     return or_(column == "sink", column.like("sink-%"), column.like("%-sink"), column.like("%-sink-%"))
 
 
+def rack_station(station: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQL for ``not figures.StationInfo.of(station, kind).sink`` over a join with ``stations``: the kind the
+    gateway gave, else the guess from the id."""
+    return or_(stations.c.kind == "rack", and_(stations.c.kind.is_(None), ~sink_station(station)))
+
+
 def workshop_figures(conn: Connection, who: Principal, now: int) -> dict[str, Figures]:
     """The figures of every workshop in scope that has any (others have all zeros), in four queries."""
     since = now - WINDOW_MS
     scope = select(workshops.c.id).where(workshop_clause(who))
     found: dict[str, dict] = {}
 
-    newest = (select(station_status.c.workshop_id, station_status.c.station,
-                     func.max(station_status.c.ts).label("ts"))
-              .where(station_status.c.workshop_id.in_(scope))
-              .group_by(station_status.c.workshop_id, station_status.c.station).subquery())
-    for r in conn.execute(select(station_status.c.workshop_id, func.count().label("total"),
-                                 func.sum(case((station_status.c.online, 1), else_=0)).label("online"))
-                          .join(newest, and_(newest.c.workshop_id == station_status.c.workshop_id,
-                                             newest.c.station == station_status.c.station,
-                                             newest.c.ts == station_status.c.ts))
-                          .group_by(station_status.c.workshop_id)):
+    # a station heard of only by its events (no status yet) counts, and not as online
+    for r in conn.execute(select(stations.c.workshop_id, func.count().label("total"),
+                                 func.sum(case((stations.c.online, 1), else_=0)).label("online"))
+                          .where(stations.c.workshop_id.in_(scope))
+                          .group_by(stations.c.workshop_id)):
         found.setdefault(r.workshop_id, {}).update(stations_total=r.total, stations_online=int(r.online or 0))
 
     open_by: dict[str, dict[str, int]] = {}
@@ -80,9 +82,12 @@ def workshop_figures(conn: Connection, who: Principal, now: int) -> dict[str, Fi
         found.setdefault(ws, {})["open_alarms"] = tuple((s, by.get(s, 0)) for s in SEVERITIES)
 
     for r in conn.execute(select(events.c.workshop_id, func.count().label("n"))
+                          .select_from(events.outerjoin(stations, and_(
+                              stations.c.workshop_id == events.c.workshop_id,
+                              stations.c.station == events.c.station)))
                           .where(events.c.workshop_id.in_(scope), events.c.ts >= since, events.c.ts <= now,
                                  events.c.action == "removed", events.c.tool.is_not(None),
-                                 ~sink_station(events.c.station))
+                                 rack_station(events.c.station))
                           .group_by(events.c.workshop_id)):
         found.setdefault(r.workshop_id, {})["uses"] = r.n
 

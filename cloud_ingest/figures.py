@@ -2,11 +2,13 @@
 
 Definitions (also in ``docs/cloud-ingest.md``, "Reports (报告) and compliance figures"):
 
-- A station's kind and zone come from its id: the cloud is not sent the
-  workshop's station list, so it reads the naming convention of the gateway
-  configs (``rack-red-1``, ``sink-white-1``): a station is a sink when one of
-  its ``-``-separated parts is ``sink``, otherwise a rack; its zone is the first
-  part that is a colour key of ``edge_gateway.domain``, if any.
+- A station's kind and zone are those its gateway sends in its status items
+  (from the workshop config; the ``stations`` table). Only when they are
+  unknown (an older gateway, or a station with events and no status yet) are
+  they guessed from its id, by the naming convention of the gateway configs
+  (``rack-red-1``, ``sink-white-1``): a sink when one of its ``-``-separated
+  parts is ``sink``, otherwise a rack; its zone the first part that is a colour
+  key of ``edge_gateway.domain``, if any. Reports list the stations guessed so.
 - A **use** is a ``removed`` event of a known tool at a rack (a tool taken
   for work); a **wash** is a ``placed`` event of a known tool at a sink. Events
   of unknown tags (no ``tool``) are neither.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from edge_gateway.domain import COLORS
 
@@ -51,6 +53,33 @@ def is_sink(station: str) -> bool:
 
 
 @dataclass(frozen=True)
+class StationInfo:
+    """A station's kind and zone as the figures use them: the gateway's, or guessed from the id."""
+
+    id: str
+    sink: bool
+    zone: str | None  # a colour key of edge_gateway.domain; None: unknown and not in the id
+    inferred: bool  # kind or zone guessed from the id: the gateway did not say
+
+    def __post_init__(self) -> None:
+        if self.zone is not None and self.zone not in COLORS:
+            raise ValueError(f"not a zone: {self.zone!r}")
+        if self.zone is None and not self.inferred:
+            raise ValueError("a zone the gateway gave is never None")
+
+    @classmethod
+    def of(cls, station: str, kind: str | None = None, zone: str | None = None) -> StationInfo:
+        """From what the gateway said (``stations.kind``, ``stations.zone``), the id filling in what it did not."""
+        if kind is not None and kind not in ("rack", "sink"):
+            raise ValueError(f"not a station kind: {kind!r}")
+        if kind is not None and zone is not None:
+            return cls(station, kind == "sink", zone, False)
+        guess = StationId.parse(station)
+        return cls(station, guess.sink if kind is None else kind == "sink", guess.zone if zone is None else zone,
+                   True)
+
+
+@dataclass(frozen=True)
 class EventCount:
     """How many events of known tools (``tool`` set) a station had with one action."""
 
@@ -61,7 +90,7 @@ class EventCount:
 
 @dataclass(frozen=True)
 class ZoneCounts:
-    zone: str | None  # None: stations whose id names no colour
+    zone: str | None  # None: stations of unknown zone whose id names no colour
     uses: int
     washes: int
 
@@ -70,12 +99,15 @@ class ZoneCounts:
             raise ValueError("counts are never negative")
 
 
-def count_uses(rows: Iterable[EventCount]) -> tuple[ZoneCounts, ...]:
-    """Uses and washes per zone of the station, in the order of domain.COLOR_CLASSES, unnamed last."""
+def count_uses(rows: Iterable[EventCount], stations: Mapping[str, StationInfo] | None = None
+               ) -> tuple[ZoneCounts, ...]:
+    """Uses and washes per zone of the station, in the order of domain.COLOR_CLASSES, unnamed last.
+
+    ``stations``: kind and zone by station id; a station not in it is guessed from its id."""
     uses: dict[str | None, int] = {}
     washes: dict[str | None, int] = {}
     for r in rows:
-        st = StationId.parse(r.station)
+        st = (stations or {}).get(r.station) or StationInfo.of(r.station)
         if st.sink and r.action == "placed":
             washes[st.zone] = washes.get(st.zone, 0) + r.n
         elif not st.sink and r.action == "removed":

@@ -21,7 +21,9 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from edge_gateway.labels.fonts import LabelFont, load_font
 
+from .report_text import INFERRED_NOTE
 from .reports import CSV_HEADER, Report, report_rows
+from .reports import NOTE as NOTE_FIGURE
 
 TITLE = "色标化管理报告 / Colour-coding compliance report"
 NOTE = ("使用：器具架上已登记器具的取出；清洗：清洗池上已登记器具的放入；误用：跨区放置、跨区清洗、未清洗归位、"
@@ -55,9 +57,12 @@ def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
         p(f"区 / district：{r.district_name}（{r.district_id}）"),
         p(f"期间 / period：{r.from_date} — {r.to_date}（{r.tz}，含首尾日期 / both days included）"),
         p(f"生成时间 / generated：{made}"),
-        Spacer(1, 4 * mm),
     ]
-    rows = [[p(h) for h in CSV_HEADER]] + [[p(c) for c in row] for row in report_rows(r)[3:]]
+    if r.inferred:  # kinds and zones guessed from the ids: said above the figures that rest on them
+        story.append(p(f"{NOTE_FIGURE}：{INFERRED_NOTE}：{', '.join(r.inferred)}"))
+    story.append(Spacer(1, 4 * mm))
+    rows = [[p(h) for h in CSV_HEADER]] + [[p(c) for c in row] for row in report_rows(r)[3:]
+                                            if row[0] != NOTE_FIGURE]
     table = Table(rows, colWidths=[52 * mm, 70 * mm, 22 * mm, 36 * mm], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from edge_gateway.domain import COLORS
 
-from .figures import StationId
+from .figures import StationInfo
 
 ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cross_zone": ("跨区放置", "cross-zone"),
@@ -26,22 +26,24 @@ SEVERITY_NAMES: dict[str, tuple[str, str]] = {
 STATION_KIND_NAMES = {False: ("器具架", "rack"), True: ("清洗池", "sink")}
 
 
+INFERRED_NOTE = "站点类型由编号推断 / station kind inferred from its id"
+
+
 def zone_text(zone: str | None) -> str:
-    """``● 红色 red（圆形 circle）``; stations whose id names no colour: ``未标明颜色 / no colour in the id``."""
+    """``● 红色 red（圆形 circle）``; unknown and not in the id: ``未标明颜色 / no colour in the id``."""
     if zone is None:
         return "未标明颜色 / no colour in the id"
     c = COLORS[zone]
     return f"{c.symbol} {c.zh} {c.en}（{c.shape_zh} {c.shape}）"
 
 
-def station_text(station: str) -> str:
-    """``● 红色 器具架 rack-red-1 / red rack``."""
-    st = StationId.parse(station)
+def station_text(st: StationInfo) -> str:
+    """``● 红色器具架 rack-red-1 / red rack``."""
     zh_kind, en_kind = STATION_KIND_NAMES[st.sink]
     if st.zone is None:
-        return f"{zh_kind} {station} / {en_kind}"
+        return f"{zh_kind} {st.id} / {en_kind}"
     c = COLORS[st.zone]
-    return f"{c.symbol} {c.zh}{zh_kind} {station} / {c.en} {en_kind}"
+    return f"{c.symbol} {c.zh}{zh_kind} {st.id} / {c.en} {en_kind}"
 
 
 def alarm_type_text(alarm_type: str) -> str:

@@ -4,7 +4,9 @@
 is not found) and hands them to the pure functions of ``figures``;
 ``report_json`` and ``report_csv`` render the result (the PDF is
 ``report_pdf``). The figures' definitions are in ``figures`` and in
-``docs/cloud-ingest.md``.
+``docs/cloud-ingest.md``. Stations' kinds and zones come from the ``stations``
+table; those guessed from the id (the gateway did not say) are listed in a
+note of the report.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from sqlalchemy import Connection, and_, func, select
 
 from .auth import Principal
 from .errors import BadRequest, NotFound
-from .figures import (MISUSE_TYPES, OCCURRENCES, EventCount, Spread, StatusRow, Uptime, ZoneCounts, count_uses,
-                      per_100, spread, uptime)
-from .report_text import alarm_type_text, percent, seconds, station_text, zone_text
-from .schema import alarm_transitions, alarms, districts, events, inspector_notes, station_status, workshops
+from .figures import (MISUSE_TYPES, OCCURRENCES, EventCount, Spread, StationInfo, StatusRow, Uptime, ZoneCounts,
+                      count_uses, per_100, spread, uptime)
+from .report_text import INFERRED_NOTE, alarm_type_text, percent, seconds, station_text, zone_text
+from .schema import (alarm_transitions, alarms, districts, events, inspector_notes, station_status, stations,
+                     workshops)
 from .scope import workshop_clause
 
 DEFAULT_TZ = "Asia/Shanghai"  # the workshops' local time unless the request names another
@@ -68,11 +71,22 @@ class Report:
     acks: AckFigures
     stations: tuple[Uptime, ...]
     overall: Uptime
+    station_info: tuple[StationInfo, ...]  # every station the figures speak of, by id
 
     def __post_init__(self) -> None:
         if self.end_ms <= self.start_ms:
             raise ValueError("a report needs start < end")
         ZoneInfo(self.tz)
+        if {u.station for u in self.stations} - {i.id for i in self.station_info}:
+            raise ValueError("a station without its kind and zone")
+
+    def info(self, station: str) -> StationInfo:
+        return next(i for i in self.station_info if i.id == station)
+
+    @property
+    def inferred(self) -> tuple[str, ...]:
+        """The stations whose kind or zone was guessed from the id (the gateway did not say)."""
+        return tuple(i.id for i in self.station_info if i.inferred)
 
     @property
     def uses(self) -> int:
@@ -131,15 +145,24 @@ def build_report(conn: Connection, who: Principal, workshop_id: str, start_ms: i
                       .where(workshops.c.id == workshop_id, workshop_clause(who))).first()
     if ws is None:
         raise NotFound("作坊不存在", f"workshop {workshop_id} does not exist")
-    zones = count_uses(_event_counts(conn, workshop_id, start_ms, end_ms))
+    counts = _event_counts(conn, workshop_id, start_ms, end_ms)
+    known_until = end_ms if now is None else max(start_ms, min(end_ms, now))
+    stations, overall = uptime(_status_rows(conn, workshop_id, start_ms, known_until), start_ms, known_until)
+    info = _station_info(conn, workshop_id, {c.station for c in counts} | {u.station for u in stations})
+    zones = count_uses(counts, info)
     uses = sum(z.uses for z in zones)
     found = _misuse_counts(conn, workshop_id, start_ms, end_ms)
     misuse = tuple(MisuseLine(t, found.get(t, 0), per_100(found.get(t, 0), uses)) for t in MISUSE_TYPES)
-    known_until = end_ms if now is None else max(start_ms, min(end_ms, now))
-    stations, overall = uptime(_status_rows(conn, workshop_id, start_ms, known_until), start_ms, known_until)
     return Report(ws.id, ws.name, ws.district_id, ws.district_name, start_ms, end_ms, tz,
                   end_ms if now is None else now, zones, misuse, _acks(conn, workshop_id, start_ms, end_ms),
-                  stations, overall)
+                  stations, overall, tuple(info[s] for s in sorted(info)))
+
+
+def _station_info(conn: Connection, ws: str, ids: set[str]) -> dict[str, StationInfo]:
+    """Kind and zone of these stations: the gateway's (``stations``), else guessed from the id."""
+    told = {r.station: (r.kind, r.zone) for r in conn.execute(
+        select(stations.c.station, stations.c.kind, stations.c.zone).where(stations.c.workshop_id == ws))}
+    return {s: StationInfo.of(s, *told.get(s, (None, None))) for s in ids}
 
 
 def _event_counts(conn: Connection, ws: str, start: int, end: int) -> list[EventCount]:
@@ -214,8 +237,14 @@ def report_json(r: Report) -> dict:
         "acknowledge": {"raised": r.acks.raised, "workshop": _spread_json(r.acks.workshop),
                         "inspector": _spread_json(r.acks.inspector)},
         "uptime": {"overall": _uptime_json(r.overall),
-                   "stations": [{"station": u.station, **_uptime_json(u)} for u in r.stations]},
+                   "stations": [{"station": u.station, **_station_json(r.info(u.station)), **_uptime_json(u)}
+                                for u in r.stations]},
+        "notes": [{"note": INFERRED_NOTE, "stations": list(r.inferred)}] if r.inferred else [],
     }
+
+
+def _station_json(i: StationInfo) -> dict:
+    return {"kind": "sink" if i.sink else "rack", "zone": i.zone, "inferred": i.inferred}
 
 
 def _spread_json(s: Spread) -> dict:
@@ -230,6 +259,7 @@ CSV_HEADER = ("指标 / figure", "对象 / subject", "数值 / value", "单位 /
 TIMES, SECONDS, PERCENT = "次 / times", "秒 / s", "% / percent"
 PER_100 = "次/百次使用 / per 100 uses"
 TOTAL = "合计 / total"
+NOTE = "说明 / note"
 
 
 def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
@@ -255,8 +285,10 @@ def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
         rows.append((f"{who}", "用时中位数 / median time", seconds(s.median_ms), SECONDS))
         rows.append((f"{who}", "用时 P90 / 90th percentile time", seconds(s.p90_ms), SECONDS))
     for u in r.stations:
-        rows.append(("读卡站在线率 / station uptime", station_text(u.station), percent(u.fraction), PERCENT))
+        rows.append(("读卡站在线率 / station uptime", station_text(r.info(u.station)), percent(u.fraction), PERCENT))
     rows.append(("读卡站在线率 / station uptime", TOTAL, percent(r.overall.fraction), PERCENT))
+    if r.inferred:
+        rows.append((NOTE, INFERRED_NOTE, ", ".join(r.inferred), ""))
     return rows
 
 

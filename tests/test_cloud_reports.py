@@ -4,7 +4,10 @@ ingest path and read back as JSON, CSV (parsed) and PDF (its text extracted), on
 The day is 2025-11-26 in Asia/Shanghai: S = 2025-11-25T16:00Z to E = S + 24 h. Workshop ws-a (d1) has
 6 uses (4 at ●红色 rack-red-1, 1 at ⬢白色 rack-white-1, 1 at bench-2), 3 washes at sink-red-1, four misuse
 occurrences (cross_zone raised + repeated, unwashed_return, misplaced) and three rack/sink stations with a
-known status history; one use and one misuse fall on the day before (in the 30-day window, not the report).
+known status history, whose status items name their kind and zone; bench-2 sent events only, so its kind is
+guessed from its id (and the report says so); one use and one misuse fall on the day before (in the 30-day
+window, not the report). Then stations named without kind or colour words (a1, s2), whose kind and zone only
+the status items tell, and an older gateway that sends none (the guess from the id, noted in the report).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, status
 from cloud_ingest import admin
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.figures import (EventCount, Spread, StationId, StatusRow, Uptime, ZoneCounts, count_uses,
-                                  nearest_rank, per_100, spread, uptime)
+from cloud_ingest.figures import (EventCount, Spread, StationId, StationInfo, StatusRow, Uptime, ZoneCounts,
+                                  count_uses, nearest_rank, per_100, spread, uptime)
+from cloud_ingest.report_text import INFERRED_NOTE
 from cloud_ingest.reports import CSV_HEADER, local_period
 
 H = 3_600_000
@@ -42,6 +46,26 @@ def test_station_from_id(station: str, sink: bool, zone: str | None) -> None:
     assert StationId.parse(station) == StationId(station, sink, zone)
 
 
+@pytest.mark.parametrize("station, kind, zone, expected", [
+    ("a1", "rack", "red", StationInfo("a1", False, "red", False)),  # the gateway's word, whatever the id
+    ("sink-red-1", "rack", "blue", StationInfo("sink-red-1", False, "blue", False)),
+    ("s2", "sink", "white", StationInfo("s2", True, "white", False)),
+    ("sink-red-1", None, None, StationInfo("sink-red-1", True, "red", True)),  # an older gateway: guessed
+    ("a1", None, None, StationInfo("a1", False, None, True)),
+    ("s2", "sink", None, StationInfo("s2", True, None, True)),  # only what is missing is guessed
+    ("rack-blue-2", None, "green", StationInfo("rack-blue-2", False, "green", True)),
+])
+def test_station_info(station: str, kind: str | None, zone: str | None, expected: StationInfo) -> None:
+    assert StationInfo.of(station, kind, zone) == expected
+
+
+def test_station_info_refuses_nonsense() -> None:
+    for bad in (lambda: StationInfo.of("a1", "bench", "red"), lambda: StationInfo("a1", False, "purple", False),
+                lambda: StationInfo("a1", False, None, False)):
+        with pytest.raises(ValueError):
+            bad()
+
+
 @pytest.mark.parametrize("rows, expected", [
     ([], ()),
     ([EventCount("rack-red-1", "removed", 3), EventCount("rack-red-1", "placed", 3)],
@@ -53,6 +77,14 @@ def test_station_from_id(station: str, sink: bool, zone: str | None) -> None:
 ])
 def test_count_uses(rows: list, expected: tuple) -> None:
     assert count_uses(rows) == expected
+
+
+def test_count_uses_by_the_kind_and_zone_the_gateway_gave() -> None:
+    told = {"a1": StationInfo.of("a1", "rack", "blue"), "s2": StationInfo.of("s2", "sink", "blue"),
+            "sink-red-1": StationInfo.of("sink-red-1", "rack", "green")}  # the gateway's word beats the id
+    rows = [EventCount("a1", "removed", 2), EventCount("s2", "placed", 1), EventCount("s2", "removed", 1),
+            EventCount("sink-red-1", "removed", 3), EventCount("rack-white-1", "removed", 1)]  # the last: guessed
+    assert count_uses(rows, told) == (ZoneCounts("blue", 2, 1), ZoneCounts("green", 3, 0), ZoneCounts("white", 1, 0))
 
 
 @pytest.mark.parametrize("values, expected", [
@@ -165,11 +197,16 @@ def _alarms() -> list[dict]:
     ]
 
 
+def told(station: str, ts: int, online: bool, kind: str, zone: str) -> dict:
+    """A status item of a gateway that names the station's kind and zone."""
+    return {**status(station, ts, online), "station_kind": kind, "zone": zone}
+
+
 def _statuses() -> list[dict]:
-    return [status("rack-red-1", S - H, True), status("rack-red-1", S + 6 * H, False),
-            status("rack-red-1", S + 8 * H, True), status("rack-red-1", E + 600_000, False),
-            status("sink-red-1", S + 12 * H, True),
-            status("rack-white-1", S, True), status("rack-white-1", S + 18 * H, False)]
+    return [told("rack-red-1", S - H, True, "rack", "red"), told("rack-red-1", S + 6 * H, False, "rack", "red"),
+            told("rack-red-1", S + 8 * H, True, "rack", "red"), told("rack-red-1", E + 600_000, False, "rack", "red"),
+            told("sink-red-1", S + 12 * H, True, "sink", "red"),
+            told("rack-white-1", S, True, "rack", "white"), told("rack-white-1", S + 18 * H, False, "rack", "white")]
 
 
 @pytest.fixture
@@ -179,7 +216,7 @@ def day(cloud):  # type: ignore[no-untyped-def]
         r = cloud.push(tokens["gw-ws-a"], batch("ws-a", name, items))
         assert r.status_code == 200 and r.json()["accepted"] == len(items), r.text
     r = cloud.push(tokens["gw-ws-b"], batch("ws-b", "b", [
-        status("rack-green-1", S, True),
+        told("rack-green-1", S, True, "rack", "green"),
         {"kind": "event", "station": "rack-green-1", "boot": "00000001", "seq": 0, "ts": S + 10 * H,
          "tag": "04A224E2C65E81", "action": "removed", "tool": "KN-G-01"}]))
     assert r.status_code == 200, r.text
@@ -218,10 +255,15 @@ def test_report_json_figures(day) -> None:  # type: ignore[no-untyped-def]
         "workshop": {"count": 3, "median_ms": 90_000, "p90_ms": 600_000},
         "inspector": {"count": 2, "median_ms": 120_000, "p90_ms": 300_000}}
     assert doc["uptime"]["stations"] == [
-        {"station": "rack-red-1", "online_ms": 22 * H, "known_ms": 24 * H, "fraction": 22 / 24},
-        {"station": "rack-white-1", "online_ms": 18 * H, "known_ms": 24 * H, "fraction": 0.75},
-        {"station": "sink-red-1", "online_ms": 12 * H, "known_ms": 12 * H, "fraction": 1.0}]
+        {"station": "rack-red-1", "kind": "rack", "zone": "red", "inferred": False,
+         "online_ms": 22 * H, "known_ms": 24 * H, "fraction": 22 / 24},
+        {"station": "rack-white-1", "kind": "rack", "zone": "white", "inferred": False,
+         "online_ms": 18 * H, "known_ms": 24 * H, "fraction": 0.75},
+        {"station": "sink-red-1", "kind": "sink", "zone": "red", "inferred": False,
+         "online_ms": 12 * H, "known_ms": 12 * H, "fraction": 1.0}]
     assert doc["uptime"]["overall"] == {"online_ms": 52 * H, "known_ms": 60 * H, "fraction": 52 / 60}
+    # bench-2 sent events but never a status: its kind (a rack, by its id) is a guess, and the report says so
+    assert doc["notes"] == [{"note": INFERRED_NOTE, "stations": ["bench-2"]}]
 
 
 def test_report_in_another_time_zone_and_before_the_day_ends(day) -> None:  # type: ignore[no-untyped-def]
@@ -256,6 +298,7 @@ def test_report_csv(day) -> None:  # type: ignore[no-untyped-def]
     assert cells[("读卡站在线率 / station uptime", "● 红色器具架 rack-red-1 / red rack")][0] == "91.67"
     assert cells[("读卡站在线率 / station uptime", "● 红色清洗池 sink-red-1 / red sink")][0] == "100.00"
     assert cells[("读卡站在线率 / station uptime", "合计 / total")][0] == "86.67"
+    assert cells[("说明 / note", "站点类型由编号推断 / station kind inferred from its id")] == ("bench-2", "")
 
 
 def test_report_pdf(day) -> None:  # type: ignore[no-untyped-def]
@@ -268,7 +311,7 @@ def test_report_pdf(day) -> None:  # type: ignore[no-untyped-def]
         fonts = {c["fontname"] for page in pdf.pages for c in page.chars}
     for expected in ("色标化管理报告", "作坊 ws-a", "昆都仑区", f"{DAY} — {DAY}", "使用次数 / uses",
                      "红色 red（圆形 circle）", "白色 white（六边形 hexagon）", "66.67", "91.67", "86.67",
-                     "90", "600", "rack-red-1"):
+                     "90", "600", "rack-red-1", "站点类型由编号推断 / station kind inferred from its id：bench-2"):
         assert expected in text, expected
     assert fonts and all("+" in f for f in fonts), fonts  # every glyph from an embedded subset (ABCDEF+Name)
 
@@ -311,7 +354,8 @@ def test_workshop_list_figures(day) -> None:  # type: ignore[no-untyped-def]
     now = E + H
     rows = {w["id"]: w for w in cloud.get(tokens["admin"], "/api/v1/workshops").json()}
     a = rows["ws-a"]
-    assert a["stations"] == {"online": 1, "total": 3}  # rack-red-1 went offline after the day, rack-white-1 at 18:00
+    # rack-red-1 went offline after the day, rack-white-1 at 18:00; bench-2 (events only) is not known online
+    assert a["stations"] == {"online": 1, "total": 4}
     assert a["open_alarms"] == {"critical": 0, "major": 2, "minor": 1, "warning": 1, "total": 4}
     assert a["active_alarms"] == 4
     assert a["misuse_30d"] == {"since": now - 30 * 24 * H, "until": now, "uses": 7, "misuse": 5,
@@ -330,13 +374,13 @@ def test_districts(day) -> None:  # type: ignore[no-untyped-def]
     admin_view = cloud.get(tokens["admin"], "/api/v1/districts").json()
     assert [(d["id"], d["name"], d["workshops"]) for d in admin_view] == [("d1", "昆都仑区", 2), ("d2", "青山区", 1)]
     d1, d2 = admin_view
-    assert d1["stations"] == {"online": 2, "total": 4}
+    assert d1["stations"] == {"online": 2, "total": 5}
     assert d1["open_alarms"] == {"critical": 0, "major": 2, "minor": 1, "warning": 1, "total": 4}
     assert (d1["misuse_30d"]["uses"], d1["misuse_30d"]["misuse"], d1["misuse_30d"]["per_100_uses"]) == (8, 5, 62.5)
     assert d2["stations"] == {"online": 0, "total": 0} and d2["misuse_30d"]["per_100_uses"] is None
     assert [d["id"] for d in cloud.get(tokens["insp2"], "/api/v1/districts").json()] == ["d2"]
     owner = cloud.get(tokens["owner-a"], "/api/v1/districts").json()
-    assert [(d["id"], d["workshops"], d["stations"]["total"]) for d in owner] == [("d1", 1, 3)]  # only ws-a counted
+    assert [(d["id"], d["workshops"], d["stations"]["total"]) for d in owner] == [("d1", 1, 4)]  # only ws-a counted
     assert cloud.get(tokens["gw-ws-a"], "/api/v1/districts").status_code == 403
     assert cloud.get(None, "/api/v1/districts").status_code == 401
 
@@ -363,3 +407,71 @@ def test_list_queries_do_not_grow_with_workshops(day) -> None:  # type: ignore[n
         assert r.status_code == 200, r.text
     assert {p: queries(p) for p in before} == before
     assert len(cloud.get(tokens["admin"], "/api/v1/workshops").json()) == 15
+
+
+# -- kind and zone from the gateway, not from the id ----------------------------------------------------
+
+
+def _event(station: str, seq: int, ts: int, action: str, tool: str | None = "KN-R-01") -> dict:
+    return {"kind": "event", "station": station, "boot": "0badcafe", "seq": seq, "ts": ts,
+            "tag": "04A224E2C65E80", "action": action, "tool": tool}
+
+
+def _uses_and_washes(stations: list[dict]) -> list[dict]:
+    """Two knives taken at a1, one at w3; one washed at s2 (placed, then removed: leaving a sink is no use)."""
+    return [*stations, _event("a1", 0, S + 9 * H, "removed"), _event("a1", 1, S + 10 * H, "removed"),
+            _event("w3", 0, S + 11 * H, "removed", "KN-W-01"), _event("s2", 0, S + 9 * H + 60_000, "placed"),
+            _event("s2", 1, S + 9 * H + 120_000, "removed")]
+
+
+def test_stations_named_without_colour_words_take_kind_and_zone_from_the_status_items(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    items = _uses_and_washes([told("a1", S, True, "rack", "red"), told("s2", S, True, "sink", "red"),
+                              told("w3", S, False, "rack", "white")])
+    r = cloud.push(tokens["gw-ws-c"], batch("ws-c", "b-1", items))
+    assert r.status_code == 200, r.text
+    cloud.now = E + H
+    doc = cloud.get(tokens["insp2"], f"/api/v1/workshops/ws-c/report?from={DAY}&to={DAY}").json()
+    # guessed from the ids, s2 would be a rack (its "removed" a use) and no station would have a zone
+    assert (doc["uses"], doc["washes"]) == (3, 1)
+    assert doc["zones"] == [{"zone": "red", "uses": 2, "washes": 1}, {"zone": "white", "uses": 1, "washes": 0}]
+    assert [(u["station"], u["kind"], u["zone"], u["inferred"]) for u in doc["uptime"]["stations"]] == [
+        ("a1", "rack", "red", False), ("s2", "sink", "red", False), ("w3", "rack", "white", False)]
+    assert doc["notes"] == []
+    rows = list(csv.reader(io.StringIO(cloud.get(tokens["insp2"], f"/api/v1/workshops/ws-c/report?from={DAY}"
+                                                 f"&to={DAY}&format=csv").content.decode("utf-8-sig"))))
+    subjects = {subject for figure, subject, _, _ in rows if figure == "读卡站在线率 / station uptime"}
+    assert {"● 红色器具架 a1 / red rack", "● 红色清洗池 s2 / red sink", "⬢ 白色器具架 w3 / white rack"} <= subjects
+    assert not any(figure == "说明 / note" for figure, *_ in rows)
+    listed = {w["id"]: w for w in cloud.get(tokens["insp2"], "/api/v1/workshops").json()}["ws-c"]
+    assert listed["stations"] == {"online": 2, "total": 3}
+    assert (listed["misuse_30d"]["uses"], listed["misuse_30d"]["misuse"]) == (3, 0)
+
+
+def test_an_older_gateway_leaves_kind_and_zone_to_the_id_and_the_report_says_so(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    gw = tokens["gw-ws-c"]
+    old = [status("a1", S, True), status("s2", S, True), status("w3", S, False)]  # no station_kind, no zone
+    assert cloud.push(gw, batch("ws-c", "b-1", _uses_and_washes(old))).status_code == 200
+    cloud.now = E + H
+    path = f"/api/v1/workshops/ws-c/report?from={DAY}&to={DAY}"
+    doc = cloud.get(tokens["admin"], path).json()
+    # the id-spelling guess: all three are racks, none has a zone; s2's "removed" counts as a use
+    assert (doc["uses"], doc["washes"]) == (4, 0)
+    assert doc["zones"] == [{"zone": None, "uses": 4, "washes": 0}]
+    assert doc["notes"] == [{"note": INFERRED_NOTE, "stations": ["a1", "s2", "w3"]}]
+    rows = list(csv.reader(io.StringIO(cloud.get(tokens["admin"], path + "&format=csv").content.decode("utf-8-sig"))))
+    assert rows[-1] == ["说明 / note", INFERRED_NOTE, "a1, s2, w3", ""]
+    with pdfplumber.open(io.BytesIO(cloud.get(tokens["admin"], path + "&format=pdf").content)) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert f"{INFERRED_NOTE}：a1, s2, w3" in text
+    ws_c = {w["id"]: w for w in cloud.get(tokens["admin"], "/api/v1/workshops").json()}["ws-c"]
+    assert ws_c["misuse_30d"]["uses"] == 4
+    # the gateway is updated: its next status names s2 a red sink, and the figures follow
+    assert cloud.push(gw, batch("ws-c", "b-2", [told("s2", S + H, True, "sink", "red")])).status_code == 200
+    doc = cloud.get(tokens["admin"], path).json()
+    assert (doc["uses"], doc["washes"]) == (3, 1)
+    assert doc["zones"] == [{"zone": "red", "uses": 0, "washes": 1}, {"zone": None, "uses": 3, "washes": 0}]
+    assert doc["notes"] == [{"note": INFERRED_NOTE, "stations": ["a1", "w3"]}]
+    ws_c = {w["id"]: w for w in cloud.get(tokens["admin"], "/api/v1/workshops").json()}["ws-c"]
+    assert ws_c["misuse_30d"]["uses"] == 3
