@@ -7,10 +7,13 @@ may only push that workshop's batches).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Callable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
+from . import db
 from .errors import Forbidden, Unauthorized
 from .schema import api_tokens, user_districts, users
 from .tokens import token_digest
@@ -60,3 +63,29 @@ def principal_of_user(conn: Connection, user_id: int) -> Principal:
     districts = frozenset(conn.execute(select(user_districts.c.district_id)
                                        .where(user_districts.c.user_id == user_id)).scalars())
     return Principal(user.role, user.id, user.username, user.workshop_id, districts)
+
+
+@dataclass
+class GatewayGate:
+    """The ingest's first, cheap check of a gateway token, before the body is inflated and parsed.
+
+    It remembers for ``ttl`` seconds the secrets that were valid gateway tokens, so a gateway pushing
+    often costs no extra transaction per batch. It only keeps strangers from making us parse: what
+    decides is the check in the storing transaction (``ingest.store_batch``), which sees a revocation
+    made meanwhile, so a token revoked within the ``ttl`` is refused there (401), after the parse.
+    """
+
+    ttl: float = 5.0
+    most: int = 100_000  # remembered secrets; the memory is emptied when full
+    clock: Callable[[], float] = time.monotonic
+    _valid_until: dict[str, float] = field(default_factory=dict)
+
+    def check(self, engine: Engine, secret: str) -> None:
+        digest = token_digest(secret)
+        if self._valid_until.get(digest, 0.0) > self.clock():
+            return
+        with db.read(engine) as conn:
+            authenticate(conn, secret).require("gateway")
+        if len(self._valid_until) >= self.most:
+            self._valid_until.clear()
+        self._valid_until[digest] = self.clock() + self.ttl

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from cloud_ingest import admin, db, http_api, ingest
 from cloud_ingest.schema import api_tokens, events, ingest_batches
+from cloud_ingest.tokens import token_digest
 
 
 def _issue(cloud) -> tuple[str, int]:  # type: ignore[no-untyped-def]
@@ -79,3 +80,18 @@ def test_a_revocation_during_the_store_waits_for_its_commit(cloud, monkeypatch) 
     after = cloud.push(token, batch("ws-a", "b-2", [event(seq=2)]))
     assert after.status_code == 401
     assert _stored(cloud) == (2, 1)
+
+
+def test_a_token_the_gate_remembers_is_still_refused_once_revoked(cloud) -> None:  # type: ignore[no-untyped-def]
+    token, token_id = _issue(cloud)
+    assert cloud.push(token, batch("ws-a", "b-1", [event(seq=0)])).status_code == 200
+    gate = next(r.endpoint.__self__.gate for r in cloud.client.app.routes if getattr(r, "path", "") == "/api/v1/ingest")
+    assert token_digest(token) in gate._valid_until  # the first check will not ask the database again
+    cloud.as_admin(admin.revoke_token, token_id, cloud.now)
+    r = cloud.push(token, batch("ws-a", "b-2", [event(seq=1)]))
+    assert r.status_code == 401 and "revoked" in r.json()["error"]
+    assert _stored(cloud) == (1, 1)
+    # strangers and people are not remembered
+    assert cloud.push("sbg_unknown", batch("ws-a", "b-3", [event(seq=2)])).status_code == 401
+    assert cloud.push(cloud.admin_token, batch("ws-a", "b-3", [event(seq=2)])).status_code == 403
+    assert len(gate._valid_until) == 1
