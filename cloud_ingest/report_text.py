@@ -7,22 +7,10 @@ symbol and the shape of ``edge_gateway.domain`` go with it.
 from __future__ import annotations
 
 from edge_gateway.domain import COLORS
+from edge_gateway.vocabulary import alarm_type_words
 
 from .figures import StationInfo
 
-ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
-    "cross_zone": ("跨区放置", "cross-zone"),
-    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
-    "unwashed_return": ("未清洗归位", "unwashed return"),
-    "overdue": ("超时未归还", "overdue"),
-    "misplaced": ("未定位存放", "misplaced"),
-    "unknown_tag": ("未登记标签", "unknown tag"),
-    "station_offline": ("读卡站离线", "station offline"),
-}
-SEVERITY_NAMES: dict[str, tuple[str, str]] = {
-    "critical": ("严重", "critical"), "major": ("重要", "major"),
-    "minor": ("次要", "minor"), "warning": ("提示", "warning"),
-}
 STATION_KIND_NAMES = {False: ("器具架", "rack"), True: ("清洗池", "sink")}
 
 
@@ -47,7 +35,7 @@ def station_text(st: StationInfo) -> str:
 
 
 def alarm_type_text(alarm_type: str) -> str:
-    zh, en = ALARM_TYPE_NAMES.get(alarm_type, (alarm_type, alarm_type))
+    zh, en = alarm_type_words(alarm_type)
     return f"{zh} {en}"
 
 

@@ -78,10 +78,10 @@ def test_demo_plays_a_day_with_its_mistakes_and_a_summary():
     out = run.stdout
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback" not in run.stderr
-    for zh, en in (("跨区放置", "cross-zone"), ("未清洗归还", "unwashed return"), ("放错架位", "misplaced"),
+    for zh, en in (("跨区放置", "cross-zone"), ("未清洗归位", "unwashed return"), ("未定位存放", "misplaced"),
                    ("未登记标签", "unknown tag")):
         assert f"  {zh} / {en} (" in out.split("summary of the day")[1]
-    assert "[严重 critical] 跨区放置 / cross-zone: 跨区放置：●红色刀具 KN-R-01" in out
+    assert "[▲ 严重 critical] 跨区放置 / cross-zone: 跨区放置：●红色刀具 KN-R-01" in out
     assert "↳ [⬢ rack-white-1 熟食器具架] 误用：红灯亮、蜂鸣三声 / misuse" in out  # the rack got its feedback
     events = [line for line in out.splitlines() if "/ placed" in line or "/ removed" in line]
     assert len(events) == 62  # 61 moves + the cloth that stays on rack-red-1 all day

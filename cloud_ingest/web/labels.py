@@ -7,27 +7,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Mapping
 
+from edge_gateway.vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
+
 from ..errors import BadRequest
 from .html import Html, bi, el
 
 CST = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
 
-# (zh, en, symbol): each severity also has its own shape, not only its colour
-SEVERITY = {
-    "critical": ("严重", "critical", "▲"),
-    "major": ("重要", "major", "◆"),
-    "minor": ("次要", "minor", "●"),
-    "warning": ("提示", "warning", "○"),
-}
-ALARM_TYPE = {
-    "cross_zone": ("跨区放置", "cross-zone"),
-    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
-    "unwashed_return": ("未清洗归还", "unwashed return"),
-    "overdue": ("超时未归还", "overdue"),
-    "misplaced": ("放错器具架", "misplaced"),
-    "unknown_tag": ("未知标签", "unknown tag"),
-    "station_offline": ("读卡站离线", "station offline"),
-}
+SEVERITY = SEVERITY_NAMES  # (zh, en, symbol): each severity also has its own shape, not only its colour
+ALARM_TYPE = ALARM_TYPE_NAMES
 WORKSHOP_STATE = {  # the workshop's own alarm state
     "active": ("未消除", "active", "●"),
     "cleared": ("已消除", "cleared", "✓"),

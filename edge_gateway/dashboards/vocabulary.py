@@ -7,25 +7,13 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models import dashboard
 
+from .. import vocabulary
 from ..domain import COLOR_CLASSES, KINDS, ColorClass
 
-ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
-    "cross_zone": ("跨区放置", "cross-zone"),
-    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
-    "unwashed_return": ("未清洗归位", "unwashed return"),
-    "overdue": ("超时未归还", "overdue"),
-    "misplaced": ("未定位存放", "misplaced"),
-    "unknown_tag": ("未登记标签", "unknown tag"),
-    "station_offline": ("读卡站离线", "station offline"),
-    "outbox_backlog": ("待发队列积压", "outbox backlog"),
-    "sink_refused": ("InfluxDB 拒绝写入", "InfluxDB refused writes"),
-}
-SEVERITY_NAMES: dict[str, tuple[str, str, str]] = {  # zh, en, colour
-    "critical": ("严重", "critical", "dark-red"),
-    "major": ("重要", "major", "orange"),
-    "minor": ("次要", "minor", "yellow"),
-    "warning": ("提示", "warning", "blue"),
-}
+ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {**vocabulary.ALARM_TYPE_NAMES, **vocabulary.GATEWAY_ALARM_TYPE_NAMES}
+SEVERITY_COLOURS = {"critical": "dark-red", "major": "orange", "minor": "yellow", "warning": "blue"}
+SEVERITY_NAMES: dict[str, tuple[str, str, str]] = {  # symbol + zh, en, colour
+    k: (f"{symbol} {zh}", en, SEVERITY_COLOURS[k]) for k, (zh, en, symbol) in vocabulary.SEVERITY_NAMES.items()}
 STATION_KIND_NAMES = {"rack": ("器具架", "rack"), "sink": ("清洗池", "sink")}
 ONLINE_NAMES = {"1": ("● 在线 online", "green"), "0": ("✕ 离线 offline", "red")}
 

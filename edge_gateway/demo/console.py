@@ -13,19 +13,12 @@ from typing import TextIO
 from ..config import WorkshopConfig
 from ..domain import COLORS
 from ..protocol import alarm_topic
+from ..vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
 from ..vstation.texts import PATTERNS, label_text
 from .day import Phase, Step
 
-SEVERITY = {"critical": "严重 critical", "major": "重要 major", "minor": "次要 minor", "warning": "提示 warning"}
-ALARM_NAMES = {
-    "cross_zone": ("跨区放置", "cross-zone"),
-    "cross_zone_wash": ("跨区清洗", "cross-zone wash"),
-    "unwashed_return": ("未清洗归还", "unwashed return"),
-    "overdue": ("超时未还", "overdue"),
-    "misplaced": ("放错架位", "misplaced"),
-    "unknown_tag": ("未登记标签", "unknown tag"),
-    "station_offline": ("读卡站离线", "station offline"),
-}
+SEVERITY = {k: f"{symbol} {zh} {en}" for k, (zh, en, symbol) in SEVERITY_NAMES.items()}
+ALARM_NAMES = ALARM_TYPE_NAMES
 ACTIONS = {"placed": ("放上", "placed"), "removed": ("取走", "removed")}
 BAR = 12
 

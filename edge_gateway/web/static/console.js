@@ -21,8 +21,8 @@
       staleNote: (n) => `超过 ${n} 天未读到的标签：请检查标签是否脱落、损坏或器具已不用（规定六(四)：色标不清或缺损应及时更新）。`,
       noStale: "所有标签近期都有读取", tagErrors: "读取出错的标签", noTagErrors: "读卡站未上报标签读取错误",
       errors: "错误次数", done: "已提交", sev: { critical: "严重", major: "重要", minor: "次要", warning: "提示" },
-      types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归还",
-        overdue: "超时未归还", misplaced: "放错器具架", unknown_tag: "未知标签", station_offline: "读卡站离线" },
+      types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归位",
+        overdue: "超时未归还", misplaced: "未定位存放", unknown_tag: "未登记标签", station_offline: "读卡站离线" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
     },
     en: {
