@@ -6,7 +6,7 @@ Every error names the file, the field path and the reason
     database:
       url: sqlite:///var/lib/sebiao/cloud.db     # or postgresql+psycopg://user:pw@host/db
     listen: 127.0.0.1:8090
-    session_secret: "at least 32 characters of randomness …"
+    session_secret: "at least 32 characters of randomness …"   # or session_secret_env: VARIABLE
     influx:                                       # optional: the central InfluxDB (docs/deploy.md)
       url: http://influx:8086                     # v2 write API: InfluxDB 1.8+, 2.x, Cloud, VictoriaMetrics
       database: sebiao                            # the bucket ("db/rp" on InfluxDB 1.8)
@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from edge_gateway.config import parse_listen
 from edge_gateway.errors import ConfigError
@@ -108,8 +109,8 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     environ = os.environ if environ is None else environ
     name = str(path)
     root = Node(name, "", load_yaml(path)).mapping(
-        required=("database", "session_secret"),
-        optional=("listen", "influx", "bootstrap_admin", "limits"))
+        required=("database",),
+        optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -122,8 +123,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     host, port = ("127.0.0.1", 8090)
     if listen is not None:
         host, port = listen.convert(lambda v: _listen(v))
-    secret = root.child("session_secret")
-    secret_value = secret.string()
+    secret, secret_value = _secret(root, "session_secret", environ)
     if len(secret_value) < 32:
         raise secret.fail("must have at least 32 characters (e.g. from `python -c 'import secrets; "
                           "print(secrets.token_urlsafe(32))'`)")
@@ -142,17 +142,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     if (node := root.get("bootstrap_admin")) is not None:
         node.mapping(required=("username",), optional=("password", "password_env"))
         username = node.child("username").string(USERNAME, USERNAME_HINT)
-        if ("password" in node.value) == ("password_env" in node.value):
-            raise node.fail("give exactly one of 'password' and 'password_env'")
-        if "password" in node.value:
-            pw_node = node.child("password")
-            password = pw_node.string()
-        else:
-            pw_node = node.child("password_env")
-            var = pw_node.string(r"[A-Za-z_][A-Za-z0-9_]*", "must be an environment variable name")
-            if not environ.get(var):
-                raise pw_node.fail(f"the environment variable {var} is not set or empty")
-            password = environ[var]
+        pw_node, password = _secret(node, "password", environ)
         if len(password) < MIN_PASSWORD:
             raise pw_node.fail(f"the password must have at least {MIN_PASSWORD} characters")
         admin = BootstrapAdmin(username, password)
@@ -162,6 +152,21 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
         limits = node.convert(lambda _: Limits(**values))
     return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits)
+
+
+def _secret(node: Node, key: str, environ: Mapping[str, str]) -> tuple[Node, str]:
+    """``key`` written in the file, or ``key_env`` naming the environment variable that holds it
+    (so that a config file can be shared without its secrets): exactly one of the two."""
+    given = [k for k in (key, key + "_env") if k in node.value]
+    if len(given) != 1:
+        raise node.fail(f"give exactly one of '{key}' and '{key}_env'")
+    child = node.child(given[0])
+    if given[0] == key:
+        return child, child.string()
+    var = child.string(r"[A-Za-z_][A-Za-z0-9_]*", "must be an environment variable name")
+    if not environ.get(var):
+        raise child.fail(f"the environment variable {var} is not set or empty")
+    return child, environ[var]
 
 
 def _listen(value: object) -> tuple[str, int]:
