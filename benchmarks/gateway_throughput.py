@@ -25,7 +25,6 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -171,35 +170,45 @@ def _follow(gateway, expected: int) -> list[float]:
     return stamps
 
 
-def latency(broker, gateway, config, seconds: float, rate: int = 200) -> list[float]:
-    """Publish unknown tags at a steady rate: each 'placed' raises an alarm, each 'removed' clears it."""
-    station = config.stations[0].id
-    sender = MqttClient.connect(broker.host, broker.port, *broker.account(station))
-    listener = MqttClient.connect(broker.host, broker.port, *broker.account("gateway"), client_id="bench-lat")
-    listener.subscribe(alarm_topic(WS), qos=1)
-    # This process runs four threads (two paho loops, sender, receiver); with the
-    # default 5 ms GIL switch interval the receiver's own wait would be measured.
+def alarm_listener(host, port, user, password, topic, seconds, ready, result):
+    """Its own process: receives the alarms and stamps each on arrival (wall clock, as the sender).
+
+    Sharing a process with the sender (its paho thread, its sleeping loop) put
+    that process' own stalls of up to tens of ms into the figures."""
     sys.setswitchinterval(0.0002)
+    listener = MqttClient.connect(host, port, user, password, client_id="bench-lat")
+    listener.subscribe(topic, qos=1)
+    gc.disable()  # a full collection here would be measured as gateway latency
+    ready.set()
+    got, deadline = [], time.time() + seconds + 30
+    while time.time() < deadline:
+        try:
+            msg = listener.messages.get(timeout=3)
+        except Exception:  # noqa: BLE001 - queue.Empty: the stream has ended
+            break
+        arrived = time.time()
+        body = json.loads(msg.payload)
+        got.append((arrived, body["tag"], "placed" if body["state"] == "active" else "removed"))
+    listener.close()
+    result.put(got)
+
+
+def latency(broker, gateway, config, seconds: float, rate: int = 200) -> list[float]:
+    """Publish unknown tags at a steady rate: each 'placed' raises an alarm, each 'removed' clears it.
+
+    The sender and the listener are separate processes; both stamp with the
+    machine's wall clock, so a latency is the listener's arrival minus the send."""
+    station = config.stations[0].id
+    ctx = mp.get_context("spawn")
+    ready, result = ctx.Event(), ctx.Queue()
+    listener = ctx.Process(target=alarm_listener, args=(broker.host, broker.port, *broker.account("gateway"),
+                                                        alarm_topic(WS), seconds, ready, result))
+    listener.start()
+    ready.wait(30)
+    sender = MqttClient.connect(broker.host, broker.port, *broker.account(station))
     sent: dict[tuple[str, str], float] = {}
-    lat: list[float] = []
     total = int(seconds * rate)
-    stop = threading.Event()
-
-    def receive():
-        while not stop.is_set() or sent:
-            try:
-                msg = listener.messages.get(timeout=2)
-            except Exception:  # noqa: BLE001 - queue.Empty: nothing more will come
-                return
-            got = time.perf_counter()
-            body = json.loads(msg.payload)
-            key = (body["tag"], "placed" if body["state"] == "active" else "removed")
-            if key in sent:
-                lat.append(got - sent.pop(key))
-
-    receiver = threading.Thread(target=receive)
-    gc.disable()  # a full collection in this process would be measured as gateway latency
-    receiver.start()
+    gc.disable()
     start = time.perf_counter()
     for i in range(total):
         target = start + i / rate
@@ -208,14 +217,13 @@ def latency(broker, gateway, config, seconds: float, rate: int = 200) -> list[fl
         tag = f"05{i // 2:012X}"
         action = "placed" if i % 2 == 0 else "removed"
         payload = encode_event(StationEvent(station, "1a7e1a7e", i, int(time.time() * 1000), tag, action))
-        sent[(tag, action)] = time.perf_counter()
+        sent[(tag, action)] = time.time()
         sender.client.publish(event_topic(WS, station), payload, qos=1)
-    stop.set()
-    receiver.join(30)
     gc.enable()
     sender.close()
-    listener.close()
-    return lat
+    got = result.get(timeout=seconds + 120)
+    listener.join(30)
+    return [arrived - sent.pop((tag, action)) for arrived, tag, action in got if (tag, action) in sent]
 
 
 def peak_rss_mb(pid: int) -> float:
