@@ -7,6 +7,8 @@ Errors name the file, the field path and the reason
       url: https://cloud.example.org   # the cloud service; batches go to {url}/api/v1/ingest
       token: sbg_...                   # the workshop's gateway token (issued by the cloud's admin)
       batch_items: 500                 # items per batch (1..5000)
+      linger_seconds: 10               # wait up to this for a fuller batch (0..300; 0 = send at once);
+                                       # a full batch or a waiting alarm transition goes at once
       timeout_seconds: 10              # one HTTP request
       retry_max_seconds: 30            # longest back-off while the cloud is unreachable
       max_rows: 1000000                # cloud outbox bound: past it the oldest *status* rows are dropped
@@ -18,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import WorkshopConfig
-from .sink_config import TIMING_KEYS, http_url, parse_timing
+from .sink_config import TIMING_KEYS, http_url, parse_timing, seconds
 from .yamlfile import Node
 
-KEYS = ("url", "token", "batch_items", *TIMING_KEYS, "max_rows", "warn_percent")
+KEYS = ("url", "token", "batch_items", "linger_seconds", *TIMING_KEYS, "max_rows", "warn_percent")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class CloudSettings:
     url: str
     token: str
     batch_items: int = 500
+    # How long the oldest waiting row may wait for a fuller batch: one request per
+    # gateway every few seconds instead of one per poll, which is what a city of
+    # gateways costs the cloud. Full batches and alarm transitions never wait.
+    linger_seconds: float = 10.0
     timeout_seconds: float = 10.0
     retry_max_seconds: float = 30.0
     max_rows: int = 1_000_000  # past this, the oldest status rows are dropped (events and alarms never)
@@ -43,6 +49,10 @@ class CloudSettings:
     @property
     def ingest_url(self) -> str:
         return f"{self.url}/api/v1/ingest"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.linger_seconds <= 300:
+            raise ValueError(f"cloud linger_seconds out of range: {self.linger_seconds}")
 
 
 def cloud_settings(config: WorkshopConfig) -> CloudSettings | None:
@@ -61,6 +71,7 @@ def parse_cloud(node: Node) -> CloudSettings:
     return CloudSettings(
         url=url, token=token,
         batch_items=batch.integer(1, 5000) if batch else 500,
+        linger_seconds=seconds(node.get("linger_seconds"), 10.0, 0, 300),
         timeout_seconds=timing.timeout_seconds, retry_max_seconds=timing.retry_max_seconds,
         max_rows=max_rows.integer(100, 100_000_000) if max_rows else 1_000_000,
         warn_percent=warn.integer(1, 99) if warn else 80,

@@ -44,6 +44,17 @@ class CloudOutbox(WorkerDb):
     def depth(self) -> int:
         return self._run("SELECT count(*) FROM cloud_outbox").fetchone()[0]
 
+    def head(self) -> tuple[int, int] | None:
+        """The oldest waiting row's id and creation time (ms), by the primary key: cheap per poll."""
+        row = self._run("SELECT id, created FROM cloud_outbox ORDER BY id LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def last_alarm_id(self) -> int:
+        """The newest waiting alarm-transition row's id (0: none). One scan, when the worker starts:
+        rows written by an earlier run; the writer reports its own (``Store.cloud_alarm_id``)."""
+        row = self._run("SELECT MAX(id) FROM cloud_outbox WHERE json_extract(item, '$.kind') = 'alarm'").fetchone()
+        return row[0] or 0
+
     def oldest_created(self) -> int | None:
         """When the oldest waiting row was written (ms, gateway clock)."""
         row = self._run("SELECT created FROM cloud_outbox ORDER BY id LIMIT 1").fetchone()

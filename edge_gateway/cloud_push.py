@@ -1,7 +1,19 @@
 """The cloud push worker: ships the cloud outbox to ``POST /api/v1/ingest``, deletes what was accepted.
 
-One thread with its own SQLite connection. Each round takes up to
-``batch_items`` rows, sends them as one gzip JSON batch whose id is
+One thread with its own SQLite connection. It lingers for a fuller batch:
+rows go when ``batch_items`` of them wait, when an alarm transition waits
+(inspectors see alarms at once), or when the oldest waiting row is
+``linger_seconds`` old; until then it only looks at the oldest row's id and
+time (one primary-key lookup per poll). A city of gateways pushing on every
+poll would cost the cloud one request per gateway and poll; lingering makes it
+one per gateway and ``linger_seconds`` (0 sends at once, as soon as anything
+waits). Whether an alarm row waits is known without a query: the writer
+reports the id of the newest alarm row it committed (``Store.cloud_alarm_id``,
+and one scan at start for rows of an earlier run); one waits while that id is
+not below the oldest waiting row's (an alarm row dead-lettered ahead of others
+may make one batch go early, never one wait).
+
+Each round takes up to ``batch_items`` rows, sends them as one gzip JSON batch whose id is
 ``{epoch}-{first}-{last}-{count}`` (the same rows always make the same id and
 the same bytes, so a batch retried after a lost answer or a kill -9 is
 recognised by the cloud as a replay) and acts on the answer
@@ -54,11 +66,15 @@ class CloudPusher:
 
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
                  alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
-                 added: Callable[[], int]) -> None:
-        """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``)."""
+                 added: Callable[[], int], alarm_added: Callable[[], int] = lambda: 0,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
+        ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
+        ``clock``: seconds, the clock the rows' ``created`` was taken from."""
         self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
-        self.metrics, self._added = metrics, added
+        self.metrics, self._added, self._alarm_added, self.clock = metrics, added, alarm_added, clock
         self.outbox = CloudOutbox(path)
+        self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
         # Counted once, then followed (no count(*) per round): + rows committed, - rows removed.
         self._base = self.outbox.depth() - added()
         self._removed = 0
@@ -104,12 +120,35 @@ class CloudPusher:
     def round(self) -> float:
         """One batch: how long to wait before the next (0 = go on at once)."""
         self._bound()
+        if self.settings.linger_seconds:
+            wait = self.linger()
+            if wait:
+                return wait
         rows = self.outbox.take(self.settings.batch_items)
         if not rows:
             self.metrics.oldest_age.set(0)
             return IDLE_POLL
-        self.metrics.oldest_age.set(max(0.0, time.time() - rows[0][1] / 1000))
+        self.metrics.oldest_age.set(max(0.0, self.clock() - rows[0][1] / 1000))
         return 0.0 if self._send(rows) else self._backoff()
+
+    def linger(self) -> float:
+        """0 when a batch should go now, else how long to wait before looking again."""
+        head = self.outbox.head()
+        if head is None:
+            self.metrics.oldest_age.set(0)
+            return IDLE_POLL
+        first, created = head
+        age = max(0.0, self.clock() - created / 1000)
+        self.metrics.oldest_age.set(age)
+        if self.depth() >= self.settings.batch_items or self.alarm_waiting(first):
+            return 0.0
+        left = self.settings.linger_seconds - age
+        # Look again at the poll interval: an alarm or a full batch may come meanwhile.
+        return min(left, IDLE_POLL) if left > 0 else 0.0
+
+    def alarm_waiting(self, first: int) -> bool:
+        """Whether an alarm-transition row waits, ``first`` being the oldest waiting row's id."""
+        return max(self._alarm_before, self._alarm_added()) >= first
 
     def batch_id(self, rows: list[Row]) -> str:
         return f"{self.outbox.epoch}-{rows[0][0]}-{rows[-1][0]}-{len(rows)}"
@@ -204,6 +243,6 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
-                         lambda: store.cloud_added)
+                         lambda: store.cloud_added, lambda: store.cloud_alarm_id)
     pusher.start()
     return pusher

@@ -275,7 +275,7 @@ class Engine:
         if self.cloud is not None:
             item = self.cloud.alarm(alarm, entry, history_id, picture)
             if item is not None:
-                self.store.cloud_add(entry.at, item)
+                self.store.cloud_add(entry.at, item, alarm=True)
         payload = json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
         out.messages.append(Outgoing(alarm_topic(self.ws), payload))
         out.changed = True

@@ -133,6 +133,10 @@ class Store:
         self._outbox_in_tx = 0
         self.cloud_added = 0  # the same for the cloud outbox (the push worker)
         self._cloud_in_tx = 0
+        # The id of the newest committed alarm-transition row of the cloud outbox
+        # (0: none since opening): the push worker sends at once while one waits.
+        self.cloud_alarm_id = 0
+        self._cloud_alarm_in_tx = 0
         try:
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -145,7 +149,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         try:
-            self._outbox_in_tx = self._cloud_in_tx = 0
+            self._outbox_in_tx = self._cloud_in_tx = self._cloud_alarm_in_tx = 0
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -155,6 +159,7 @@ class Store:
             self.conn.execute("COMMIT")
             self.outbox_added += self._outbox_in_tx
             self.cloud_added += self._cloud_in_tx
+            self.cloud_alarm_id = max(self.cloud_alarm_id, self._cloud_alarm_in_tx)
         except sqlite3.Error as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -232,9 +237,12 @@ class Store:
         self.conn.execute("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", (keep, created, line))
         self._outbox_in_tx += 1
 
-    def cloud_add(self, created: int, item: str) -> None:
-        self.conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", (created, item))
+    def cloud_add(self, created: int, item: str, alarm: bool = False) -> None:
+        """``alarm``: the item is an alarm transition (the push worker sends it without lingering)."""
+        cur = self.conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", (created, item))
         self._cloud_in_tx += 1
+        if alarm:
+            self._cloud_alarm_in_tx = cur.lastrowid
 
     def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
         rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")

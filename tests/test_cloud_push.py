@@ -307,3 +307,135 @@ def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_pat
         "kind": "status", "station": "sink-white-1", "station_kind": "sink", "zone": "white", "online": True,
         "buffer_depth": 2, "rssi": -70}
     assert item["ts"] == sim.now
+
+
+# -- lingering for a fuller batch (cloud.linger_seconds) ----------------------------------------
+
+NOW = 1_800_000_000_000  # ms: the rows' creation time in the linger tests (the worker's clock is set from it)
+
+
+def alarm_item(seq: int) -> str:
+    return json.dumps({"kind": "alarm", "seq": seq})
+
+
+def status_item() -> str:
+    return json.dumps({"kind": "status", "station": "rack-red-1", "ts": NOW, "online": True, "buffer_depth": 0})
+
+
+@pytest.fixture
+def lingering(tmp_path):
+    """A pusher with ``linger_seconds`` and a clock the test moves (``clock[0]``, seconds)."""
+    made = []
+
+    def make(linger: float, batch_items: int = 500, writer_alarms: bool = True):
+        fake = FakeCloud(ok)
+        store = Store(tmp_path / f"gw{len(made)}.sqlite3")
+        settings = CloudSettings(url=fake.url, token=TOKEN, batch_items=batch_items, linger_seconds=linger)
+        clock = [NOW / 1000]
+        pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", lambda d: None,
+                             CloudMetrics(CollectorRegistry()), lambda: store.cloud_added,
+                             (lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0), lambda: clock[0])
+        made.append((fake, store, pusher))
+        return fake, store, pusher, clock
+
+    yield make
+    for fake, store, pusher in made:
+        pusher.outbox.close()
+        store.close()
+        fake.close()
+
+
+def add(store: Store, *items: tuple[str, bool], at: int = NOW) -> None:
+    with store.transaction():
+        for item, alarm in items:
+            store.cloud_add(at, item, alarm=alarm)
+
+
+def kinds(fake: FakeCloud) -> list[list[str]]:
+    return [[i["kind"] for i in b["items"]] for b in fake.batches]
+
+
+def test_events_and_status_wait_for_the_linger_then_go_in_one_batch(lingering):
+    fake, store, pusher, clock = lingering(10)
+    add(store, (event(0), False), (status_item(), False))
+    clock[0] += 3
+    add(store, (event(1), False), at=NOW + 3000)
+    clock[0] += 6.9  # the oldest row is 9.9 s old
+    delay = pusher.round()
+    assert 0 < delay <= 0.2  # looks again at the poll interval, not only when the linger ends
+    assert fake.batches == [] and pusher.metrics.oldest_age._value.get() == pytest.approx(9.9)
+    clock[0] += 0.1
+    assert pusher.round() == 0.0
+    assert kinds(fake) == [["event", "status", "event"]]  # one request for all three
+    assert seqs_left(store) == 0
+    assert pusher.round() == 0.2  # empty: idle poll
+
+
+def test_a_waiting_alarm_transition_sends_the_waiting_rows_at_once(lingering):
+    fake, store, pusher, clock = lingering(10)
+    add(store, (event(0), False), (status_item(), False))
+    clock[0] += 1
+    assert pusher.round() > 0 and fake.batches == []
+    add(store, (alarm_item(1), True), at=NOW + 1000)
+    assert pusher.round() == 0.0
+    assert kinds(fake) == [["event", "status", "alarm"]]
+    # the alarm went: the next events linger again
+    add(store, (event(2), False), at=NOW + 1000)
+    assert pusher.round() > 0 and len(fake.batches) == 1
+
+
+def test_an_alarm_row_left_by_an_earlier_run_is_found_at_start(lingering):
+    fake, store, first, _ = lingering(10)
+    add(store, (event(0), False), (alarm_item(1), True), (event(2), False))
+    # a new worker whose writer has committed no alarm row yet (as after a restart)
+    pusher = CloudPusher(store.path, CloudClient(first.settings), first.settings, "ws-demo", lambda d: None,
+                         CloudMetrics(CollectorRegistry()), lambda: 0, lambda: 0, lambda: NOW / 1000 + 1)
+    try:
+        assert pusher.round() == 0.0
+        assert kinds(fake) == [["event", "alarm", "event"]]
+    finally:
+        pusher.outbox.close()
+
+
+def test_a_full_batch_goes_at_once_and_the_rest_lingers(lingering):
+    fake, store, pusher, clock = lingering(10, batch_items=3)
+    add(store, *[(event(i), False) for i in range(4)])
+    clock[0] += 1
+    assert pusher.round() == 0.0
+    assert kinds(fake) == [["event"] * 3]
+    assert pusher.round() > 0 and len(fake.batches) == 1  # one row, 1 s old: waits
+    clock[0] += 9
+    assert pusher.round() == 0.0
+    assert [len(b["items"]) for b in fake.batches] == [3, 1]
+    assert fake.batches[1]["batch"] == f"{pusher.outbox.epoch}-4-4-1"
+
+
+def test_linger_zero_sends_whatever_waits_at_once(lingering):
+    fake, store, pusher, clock = lingering(0)
+    add(store, (event(0), False))
+    assert pusher.round() == 0.0
+    add(store, (status_item(), False))
+    assert pusher.round() == 0.0
+    assert kinds(fake) == [["event"], ["status"]]
+
+
+def seqs_left(store: Store) -> int:
+    return store.conn.execute("SELECT count(*) FROM cloud_outbox").fetchone()[0]
+
+
+@pytest.mark.parametrize("value, expected", [(None, 10.0), (0, 0.0), (2.5, 2.5), (300, 300.0)])
+def test_linger_seconds_default_and_range(value, expected):
+    raw = {"url": "http://c", "token": TOKEN} | ({} if value is None else {"linger_seconds": value})
+    assert parse(raw).linger_seconds == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    (-1, "w.yaml: cloud.linger_seconds: must be between 0 and 300 seconds, got -1"),
+    (301, "w.yaml: cloud.linger_seconds: must be between 0 and 300 seconds, got 301"),
+    ("ten", "w.yaml: cloud.linger_seconds: must be a number of seconds, got 'ten'"),
+    (True, "w.yaml: cloud.linger_seconds: must be a number of seconds, got True"),
+])
+def test_a_wrong_linger_is_refused_naming_file_field_and_reason(value, message):
+    with pytest.raises(ConfigError) as err:
+        parse({"url": "http://c", "token": TOKEN, "linger_seconds": value})
+    assert str(err.value).startswith(message), str(err.value)

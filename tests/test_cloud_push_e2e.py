@@ -127,7 +127,8 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
     cloud.start()
     broker = mosquitto()
     config = write_config(tmp_path / "w.yaml", broker, cloud={
-        "url": cloud.url, "token": token, "batch_items": 50, "timeout_seconds": 2, "retry_max_seconds": 1})
+        "url": cloud.url, "token": token, "batch_items": 50, "linger_seconds": 1, "timeout_seconds": 2,
+        "retry_max_seconds": 1})
     gateway = GatewayProcess(config, tmp_path / "data").start()
     workshop = example_config()
     stations = {s.id: ScriptedStation(broker, workshop, s.id, reconnect=True) for s in workshop.stations}
