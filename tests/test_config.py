@@ -9,7 +9,8 @@ import yaml
 from edge_gateway.config import load_config, parse_config
 from edge_gateway.errors import ConfigError
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
+# the workshop (gateway) configs; examples/cloud.yaml is the cloud service's (tests/test_cloud_config.py)
+EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples").glob("*.yaml") if p.name != "cloud.yaml")
 BASE = yaml.safe_load((Path(__file__).parent.parent / "examples" / "workshop.yaml").read_text("utf-8"))
 
 
