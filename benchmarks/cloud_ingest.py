@@ -1,7 +1,7 @@
 """Cloud ingest into PostgreSQL: bulk events/s, and a simulated city's working day with push-to-visible latency.
 
     .venv/bin/python benchmarks/cloud_ingest.py [--workers 2] [--pushers 8] [--batches 60] [--batch-items 500]
-        [--workshops 2000] [--stations 20] [--hours 1] [--speed 10] [--quick] [--only bulk|city]
+        [--workshops 2000] [--stations 20] [--hours 1] [--speed 10] [--linger 10] [--quick] [--only bulk|city]
 
 Starts its own servers: a temporary PostgreSQL 15 cluster (durable settings:
 fsync and synchronous_commit on) and the real cloud app, ``sebiao cloud``
@@ -15,11 +15,16 @@ their connections over them as a load balancer would. Then:
 2. city: ``--workshops`` workshops of ``--stations`` stations replay
    ``--hours`` of a working day from 08:00, ``--speed`` times faster than real
    time. Each gateway behaves like the push worker (``edge_gateway/
-   cloud_push.py``): it takes up to 500 queued items, sends them, goes on at
-   once after a full batch and otherwise polls every 0.2 s. An inspector,
+   cloud_push.py``): it takes up to 500 queued items and sends them when 500
+   wait, when an alarm transition waits, or when the oldest waiting item is
+   ``--linger`` seconds old (``cloud.linger_seconds``, default 10; wall-clock
+   seconds as the worker's, so each gateway makes about as many requests per
+   second as a real one while its batches carry ``--speed`` times the items),
+   polling every 0.2 s; one request in flight per gateway. An inspector,
    in its own process, polls ``GET /api/v1/alarms`` and notes when each
-   alarm first appears. Prints the ingest rate, p50/p99/max from the push
-   that carried an alarm's raise to the inspector seeing it, and the totals
+   alarm first appears. Prints the ingest rate, requests/s and their answer
+   times, p50/p99/max from the push that carried an alarm's raise to the
+   inspector seeing it (and from the raise entering the outbox), and the totals
    checked against PostgreSQL (each fact exactly once, evidence chain whole).
 
 The traffic assumptions are printed with the figures. Bodies are gzipped by
@@ -45,6 +50,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -62,6 +68,7 @@ INSPECTOR_PASSWORD = "bench-inspector-pw-1"
 COLORS = ("red", "blue", "green", "yellow", "white")
 IDLE_POLL = 0.2  # the push worker's poll when its outbox is empty (edge_gateway/cloud_push.py)
 BATCH_ITEMS = 500  # the push worker's default batch_items
+LINGER = 10.0  # the push worker's default linger_seconds (edge_gateway/cloud_config.py)
 SYSTEM = Principal("admin", None, "benchmark")
 
 
@@ -350,7 +357,10 @@ class Gateway:
     rng: random.Random
     stations: list[str] = field(default_factory=list)
     seq: dict[str, int] = field(default_factory=dict)
-    queue: list[tuple[str, tuple[str, int] | None]] = field(default_factory=list)  # (item, alarm raised)
+    # (item, alarm raised, wall time it was queued, is an alarm transition)
+    queue: list[tuple[str, tuple[str, int] | None, float, bool]] = field(default_factory=list)
+    alarms_waiting: int = 0  # alarm transitions in the queue: the worker's "an alarm row waits"
+    wall: Callable[[int], float] | None = None  # simulated ms -> wall-clock seconds (set by the city)
     next_status: int = T0
     next_use: int = T0
     next_alarm_id: int = 1
@@ -373,7 +383,7 @@ class Gateway:
             for s in self.stations:
                 self._add(json.dumps({"kind": "status", "station": s, "ts": self.next_status, "online": True,
                                       "buffer_depth": 0, "fw": "1.0.0", "rssi": -60}, separators=(",", ":")),
-                          "status")
+                          "status", self.next_status)
             self.next_status += self.traffic.status_every_ms
         while self.next_use <= until:
             self._use(self.next_use)
@@ -391,7 +401,7 @@ class Gateway:
                                                (rack, "placed"))):
             seq = self.seq.get(station, 0)
             self.seq[station] = seq + 1
-            self._add(event_item(station, seq, at + n * 20_000, tag, action, tool), "event")
+            self._add(event_item(station, seq, at + n * 20_000, tag, action, tool), "event", at + n * 20_000)
         if self.rng.random() < self.traffic.misuse:
             white = self.stations[4]
             alarm = {"id": self.next_alarm_id, "workshop": self.ws, "type": "cross_zone", "severity": "critical",
@@ -413,10 +423,13 @@ class Gateway:
             "comment": "刀具已清洗消毒并放回原位" if action == "cleared" else None}}
         self.next_history += 1
         raised = (self.ws, alarm["id"]) if action == "raised" else None
-        self._add(json.dumps(item, ensure_ascii=False, separators=(",", ":")), "alarm", raised)
+        self._add(json.dumps(item, ensure_ascii=False, separators=(",", ":")), "alarm", at, raised)
 
-    def _add(self, item: str, kind: str, raised: tuple[str, int] | None = None) -> None:
-        self.queue.append((item, raised))
+    def _add(self, item: str, kind: str, at: int, raised: tuple[str, int] | None = None) -> None:
+        # Queued when it happened (the wall time of its simulated time), not when this gateway's loop
+        # got round to generating it: the engine writes a row as the fact comes in.
+        self.queue.append((item, raised, min(time.time(), self.wall(at)) if self.wall else time.time(), kind == "alarm"))
+        self.alarms_waiting += kind == "alarm"
         self.counts[kind] += 1
         if raised:
             self.counts["raised"] += 1
@@ -475,10 +488,14 @@ def city(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
     ctx = mp.get_context("fork")
     stop, out = ctx.Event(), ctx.Queue()
     sim_start = time.time() + 1.0  # the day begins in a second, for everyone
+    for g in gateways:
+        g.wall = lambda at: sim_start + (at - T0) / 1000 / args.speed
     watcher = ctx.Process(target=inspector, args=(ports[-1], inspector_token, sim_start, args.speed, stop, out))
     watcher.start()
     pushed_at: dict[tuple[str, int], float] = {}
-    totals = {"requests": 0, "items": 0, "accepted": 0, "duplicates": 0}
+    queued_at: dict[tuple[str, int], float] = {}
+    answer_times: list[float] = []
+    totals = {"requests": 0, "items": 0, "accepted": 0, "duplicates": 0, "in_flight": 0, "most_in_flight": 0}
 
     def sim_now() -> int:
         return T0 + int((time.time() - sim_start) * args.speed * 1000)
@@ -494,21 +511,29 @@ def city(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
                     break
                 await asyncio.sleep(IDLE_POLL)
                 continue
+            # The push worker's linger (edge_gateway/cloud_push.py); at the day's end the rest goes at once.
+            left = g.queue[0][2] + args.linger - time.time()
+            if len(g.queue) < BATCH_ITEMS and not g.alarms_waiting and not done and left > 0:
+                await asyncio.sleep(min(left, IDLE_POLL))
+                continue
             taken, g.queue = g.queue[:BATCH_ITEMS], g.queue[BATCH_ITEMS:]
+            g.alarms_waiting -= sum(alarm for *_, alarm in taken)
             first = g.pushed_ids + 1
             g.pushed_ids += len(taken)
             start = time.time()
-            for _, raised in taken:
+            for _, raised, queued, _ in taken:
                 if raised:
-                    pushed_at[raised] = start
+                    pushed_at[raised], queued_at[raised] = start, queued
+            totals["in_flight"] += 1
+            totals["most_in_flight"] = max(totals["most_in_flight"], totals["in_flight"])
             answer = await push(http, g.token, _batch(g.ws, f"e1-{first}-{g.pushed_ids}-{len(taken)}",
-                                                      [item for item, _ in taken]), level=1)
+                                                      [item for item, *_ in taken]), level=1)
+            totals["in_flight"] -= 1
+            answer_times.append(time.time() - start)
             totals["requests"] += 1
             totals["items"] += answer["items"]
             totals["accepted"] += answer["accepted"]
             totals["duplicates"] += answer["duplicates"]
-            if len(taken) < BATCH_ITEMS:
-                await asyncio.sleep(IDLE_POLL)
         http.close()
 
     async def run() -> float:
@@ -526,6 +551,7 @@ def city(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
     sent = {k: sum(g.counts[k] for g in gateways) for k in ("event", "status", "alarm", "raised")}
     stored = table_counts(database_url, "ws-")
     latencies = [seen[k] - t for k, t in pushed_at.items() if k in seen]
+    from_queue = [seen[k] - t for k, t in queued_at.items() if k in seen]
     unseen = len(pushed_at) - len(latencies)
     items = sent["event"] + sent["status"] + sent["alarm"]
     ok = (stored["events"] == sent["event"] and stored["station_status"] == sent["status"]
@@ -536,10 +562,16 @@ def city(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
     print(f"  ingest: {items:,} items in {totals['requests']:,} requests over {elapsed:.1f} s "
           f"(the day's replay was planned for {planned:.0f} s) = {items / elapsed:,.0f} items/s, "
           f"{totals['requests'] / elapsed:,.0f} requests/s, {items / max(1, totals['requests']):.1f} items/request")
+    if answer_times:
+        print(f"  gateways linger {args.linger:g} s: a request's answer took p50 "
+              f"{statistics.median(answer_times) * 1000:.0f} ms, p99 {_percentile(answer_times, 99) * 1000:.0f} ms; "
+              f"at most {totals['most_in_flight']} requests in flight at once (one per gateway)")
     if latencies:
         print(f"  push to visible in GET /api/v1/alarms ({len(latencies)} alarms, inspector polling every 0.25 s, "
               f"{polls} polls): p50 {statistics.median(latencies) * 1000:.0f} ms, "
               f"p99 {_percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
+        print(f"  raise queued at the gateway to visible: p50 {statistics.median(from_queue) * 1000:.0f} ms, "
+              f"p99 {_percentile(from_queue, 99) * 1000:.0f} ms, max {max(from_queue) * 1000:.0f} ms")
     print(f"  verified against PostgreSQL: events {stored['events']}/{sent['event']}, status "
           f"{stored['station_status']}/{sent['status']}, alarm transitions {stored['alarm_transitions']}/"
           f"{sent['alarm']}, alarms {stored['alarms']}/{sent['raised']}, evidence entries "
@@ -563,11 +595,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stations", type=int, default=20, help="city: stations per workshop (at least 6)")
     parser.add_argument("--hours", type=float, default=1.0, help="city: hours of the working day replayed (up to 10)")
     parser.add_argument("--speed", type=float, default=10.0, help="city: simulated seconds per real second")
+    parser.add_argument("--linger", type=float, default=LINGER,
+                        help="city: the gateways' cloud.linger_seconds (default 10, as the push worker's; 0 = none)")
     parser.add_argument("--quick", action="store_true", help="a short run with small numbers (seconds)")
     args = parser.parse_args(argv)
     if args.quick:
         args.pushers, args.batches, args.batch_items = 2, 4, 200
-        args.workshops, args.hours, args.speed = 20, 0.5, 300.0
+        args.workshops, args.hours, args.speed, args.linger = 20, 0.5, 300.0, 1.0
     if args.stations < 6 or not 0 < args.hours <= 10:
         parser.error("--stations must be at least 6 and --hours between 0 and 10")
     pg = Postgres()
