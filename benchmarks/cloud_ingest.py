@@ -1,7 +1,7 @@
 """Cloud ingest into PostgreSQL: bulk events/s, and a simulated city's working day with push-to-visible latency.
 
     .venv/bin/python benchmarks/cloud_ingest.py [--workers 2] [--pushers 8] [--batches 60] [--batch-items 500]
-        [--workshops 2000] [--stations 20] [--hours 1] [--speed 10] [--linger 10] [--quick] [--only bulk|city]
+        [--workshops 2000] [--stations 20] [--hours 1] [--speed 10] [--linger 30] [--quick] [--only bulk|city]
 
 Starts its own servers: a temporary PostgreSQL 15 cluster (durable settings:
 fsync and synchronous_commit on) and the real cloud app, ``sebiao cloud``
@@ -17,7 +17,7 @@ their connections over them as a load balancer would. Then:
    time. Each gateway behaves like the push worker (``edge_gateway/
    cloud_push.py``): it takes up to 500 queued items and sends them when 500
    wait, when an alarm transition waits, or when the oldest waiting item is
-   ``--linger`` seconds old (``cloud.linger_seconds``, default 10; wall-clock
+   ``--linger`` seconds old (``cloud.linger_seconds``, default 30; wall-clock
    seconds as the worker's, so each gateway makes about as many requests per
    second as a real one while its batches carry ``--speed`` times the items),
    polling every 0.2 s; one request in flight per gateway. An inspector,
@@ -68,7 +68,7 @@ INSPECTOR_PASSWORD = "bench-inspector-pw-1"
 COLORS = ("red", "blue", "green", "yellow", "white")
 IDLE_POLL = 0.2  # the push worker's poll when its outbox is empty (edge_gateway/cloud_push.py)
 BATCH_ITEMS = 500  # the push worker's default batch_items
-LINGER = 10.0  # the push worker's default linger_seconds (edge_gateway/cloud_config.py)
+LINGER = 30.0  # the push worker's default linger_seconds (edge_gateway/cloud_config.py)
 SYSTEM = Principal("admin", None, "benchmark")
 
 
@@ -596,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=1.0, help="city: hours of the working day replayed (up to 10)")
     parser.add_argument("--speed", type=float, default=10.0, help="city: simulated seconds per real second")
     parser.add_argument("--linger", type=float, default=LINGER,
-                        help="city: the gateways' cloud.linger_seconds (default 10, as the push worker's; 0 = none)")
+                        help="city: the gateways' cloud.linger_seconds (default 30, as the push worker's; 0 = none)")
     parser.add_argument("--quick", action="store_true", help="a short run with small numbers (seconds)")
     args = parser.parse_args(argv)
     if args.quick:

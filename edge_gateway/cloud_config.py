@@ -7,7 +7,7 @@ Errors name the file, the field path and the reason
       url: https://cloud.example.org   # the cloud service; batches go to {url}/api/v1/ingest
       token: sbg_...                   # the workshop's gateway token (issued by the cloud's admin)
       batch_items: 500                 # items per batch (1..5000)
-      linger_seconds: 10               # wait up to this for a fuller batch (0..300; 0 = send at once);
+      linger_seconds: 30               # wait up to this for a fuller batch (0..300; 0 = send at once);
                                        # a full batch or a waiting alarm transition goes at once
       timeout_seconds: 10              # one HTTP request
       retry_max_seconds: 30            # longest back-off while the cloud is unreachable
@@ -34,7 +34,7 @@ class CloudSettings:
     # How long the oldest waiting row may wait for a fuller batch: one request per
     # gateway every few seconds instead of one per poll, which is what a city of
     # gateways costs the cloud. Full batches and alarm transitions never wait.
-    linger_seconds: float = 10.0
+    linger_seconds: float = 30.0
     timeout_seconds: float = 10.0
     retry_max_seconds: float = 30.0
     max_rows: int = 1_000_000  # past this, the oldest status rows are dropped (events and alarms never)
@@ -71,7 +71,7 @@ def parse_cloud(node: Node) -> CloudSettings:
     return CloudSettings(
         url=url, token=token,
         batch_items=batch.integer(1, 5000) if batch else 500,
-        linger_seconds=seconds(node.get("linger_seconds"), 10.0, 0, 300),
+        linger_seconds=seconds(node.get("linger_seconds"), 30.0, 0, 300),
         timeout_seconds=timing.timeout_seconds, retry_max_seconds=timing.retry_max_seconds,
         max_rows=max_rows.integer(100, 100_000_000) if max_rows else 1_000_000,
         warn_percent=warn.integer(1, 99) if warn else 80,

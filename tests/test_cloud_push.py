@@ -423,7 +423,7 @@ def seqs_left(store: Store) -> int:
     return store.conn.execute("SELECT count(*) FROM cloud_outbox").fetchone()[0]
 
 
-@pytest.mark.parametrize("value, expected", [(None, 10.0), (0, 0.0), (2.5, 2.5), (300, 300.0)])
+@pytest.mark.parametrize("value, expected", [(None, 30.0), (0, 0.0), (2.5, 2.5), (300, 300.0)])
 def test_linger_seconds_default_and_range(value, expected):
     raw = {"url": "http://c", "token": TOKEN} | ({} if value is None else {"linger_seconds": value})
     assert parse(raw).linger_seconds == expected
