@@ -40,7 +40,6 @@ write lock for one short delete.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -48,11 +47,11 @@ from typing import Callable
 from .cloud_client import CloudClient, PushResult, batch_body
 from .cloud_config import CloudSettings
 from .cloud_outbox import CloudOutbox, Row
-from .errors import StoreError
 from .influx_sink import OK, REFUSED, REJECTED, RETRY
 from .metrics import CloudMetrics
 from .outbox_drain import OUTBOX_BACKLOG, SEVERITY
 from .sink_health import SinkHealth
+from .sink_worker import SinkWorker
 from .rules import Clear, Raise
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ SUBJECT = "cloud"
 IDLE_POLL = 0.2
 
 
-class CloudPusher:
+class CloudPusher(SinkWorker):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
@@ -72,50 +71,16 @@ class CloudPusher:
         ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
         ``clock``: seconds, the clock the rows' ``created`` was taken from."""
         self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
-        self.metrics, self._added, self._alarm_added, self.clock = metrics, added, alarm_added, clock
-        self.outbox = CloudOutbox(path)
+        self.metrics, self._alarm_added, self.clock = metrics, alarm_added, clock
+        super().__init__("cloud", CloudOutbox(path), client, added,
+                         SinkHealth("the cloud", SUBJECT, alarm, ("云端已接受数据", "the cloud accepts our batches again"),
+                                    _refused_text))
         self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
-        # Counted once, then followed (no count(*) per round): + rows committed, - rows removed.
-        self._base = self.outbox.depth() - added()
-        self._removed = 0
         self._backlog = False
         self.sent = 0
         self.dead = 0
         self.dropped = 0
         metrics.depth.set_function(self.depth)
-        self.health = SinkHealth("the cloud", SUBJECT, alarm, ("云端已接受数据", "the cloud accepts our batches again"),
-                                 _refused_text)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sebiao-cloud", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-        self.client.close()
-        if not self._thread.is_alive():
-            self.outbox.close()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def depth(self) -> int:
-        """Rows waiting for the cloud (for /healthz and /metrics, any thread; no query)."""
-        return self._base + self._added() - self._removed
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                delay = self.round()
-            except StoreError as exc:  # disk trouble: reported, tried again
-                self.last_error = str(exc)
-                log.error("cloud: %s", exc)
-                delay = 1.0
-            if delay:
-                self._stop.wait(delay)
 
     def round(self) -> float:
         """One batch: how long to wait before the next (0 = go on at once)."""
@@ -160,7 +125,7 @@ class CloudPusher:
         self.metrics.batches.labels(outcome).inc()
         if outcome == OK:
             self.outbox.delete(rows[0][0], rows[-1][0])
-            self._removed += len(rows)
+            self.removed += len(rows)
             self.sent += len(rows)
             self.metrics.pushed.inc(len(rows))
             self.health.accepted()
@@ -185,7 +150,7 @@ class CloudPusher:
 
     def _dead(self, rows: list[Row], result: PushResult) -> None:
         self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
-        self._removed += len(rows)
+        self.removed += len(rows)
         self.dead += len(rows)
         self.metrics.dead.inc(len(rows))
         log.error("cloud: %d item(s) refused by the cloud, kept in cloud_outbox_dead: %s", len(rows),
@@ -201,7 +166,7 @@ class CloudPusher:
         if depth > s.max_rows:
             dropped = self.outbox.drop_oldest_status(depth - s.max_rows)
             if dropped:
-                self._removed += dropped
+                self.removed += dropped
                 self.dropped += dropped
                 self.metrics.dropped.inc(dropped)
                 log.error("cloud: outbox full (%d rows): dropped the %d oldest status rows", depth, dropped)
@@ -218,13 +183,6 @@ class CloudPusher:
             self._backlog = False
             self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "云端积压已消除", "the cloud outbox backlog has drained"))
 
-    @property
-    def last_error(self) -> str | None:
-        return self.health.last_error
-
-    @last_error.setter
-    def last_error(self, value: str | None) -> None:
-        self.health.last_error = value
 
 
 def _refused_text(status: int, reason: str) -> tuple[str, str]:

@@ -27,19 +27,18 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from .errors import StoreError
 from .influx_config import InfluxSettings
 from .influx_sink import OK, REFUSED, REJECTED, RETRY, TOO_LARGE, Sink, WriteResult
 from .outbox import Outbox
 from .rules import Clear, Raise
 from .sink_health import SINK_REFUSED, SINK_REFUSED_SEVERITY, SinkHealth
+from .sink_worker import SinkWorker
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ class OutboxMetrics:
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r)
 
 
-class OutboxDrainer:
+class OutboxDrainer(SinkWorker):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: OutboxMetrics,
@@ -83,49 +82,11 @@ class OutboxDrainer:
         """``added``: outbox rows committed by the writer so far (``Store.outbox_added``)."""
         self.path, self.sink, self.settings, self.metrics = path, sink, settings, metrics
         self.alarm = alarm
-        self._added = added
-        self.outbox = Outbox(path)
-        # The depth is counted once, then followed: + rows the writer committed, - rows we removed.
-        self._base = self.outbox.depth() - added()
-        self._removed = 0
-        self.health = SinkHealth("InfluxDB", SUBJECT, alarm, ("InfluxDB 已接受写入", "InfluxDB accepts writes again"),
-                                 _refused_text)
+        super().__init__("outbox", Outbox(path), sink, added,
+                         SinkHealth("InfluxDB", SUBJECT, alarm, ("InfluxDB 已接受写入", "InfluxDB accepts writes again"),
+                                    _refused_text))
         self._backlog = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sebiao-outbox", daemon=True)
         metrics.depth.set_function(self.depth)
-
-    # -- life cycle --------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-        self.sink.close()
-        if not self._thread.is_alive():
-            self.outbox.close()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def depth(self) -> int:
-        return self._base + self._added() - self._removed
-
-    # -- the thread ---------------------------------------------------------------------
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                delay = self.round()
-            except StoreError as exc:  # disk trouble: reported, tried again
-                self.last_error = str(exc)
-                log.error("outbox: %s", exc)
-                delay = 1.0
-            if delay:
-                self._stop.wait(delay)
 
     def round(self) -> float:
         """One batch: returns how long to wait before the next (0 = go on at once)."""
@@ -147,7 +108,7 @@ class OutboxDrainer:
         outcome = result.outcome
         if outcome == OK:
             self.outbox.delete(first, last)
-            self._removed += count
+            self.removed += count
             self.metrics.sent.inc(count)
             self.health.accepted()
             return True
@@ -180,20 +141,13 @@ class OutboxDrainer:
 
     def _dead(self, rows: list[tuple[int, str]], result: WriteResult) -> None:
         self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
-        self._removed += len(rows)
+        self.removed += len(rows)
         self.metrics.dead.inc(len(rows))
         log.error("outbox: %d line(s) rejected by InfluxDB, kept in outbox_dead: %s", len(rows), result.reason)
 
     def _backoff(self) -> float:
         return self.health.backoff(self.settings.retry_max_seconds)
 
-    @property
-    def last_error(self) -> str | None:
-        return self.health.last_error
-
-    @last_error.setter
-    def last_error(self, value: str | None) -> None:
-        self.health.last_error = value
 
     def _bound(self) -> None:
         ob = self.settings.outbox
@@ -201,7 +155,7 @@ class OutboxDrainer:
         if depth > ob.max_rows:
             dropped = self.outbox.drop_oldest_telemetry(depth - ob.max_rows)
             if dropped:
-                self._removed += dropped
+                self.removed += dropped
                 self.metrics.dropped.inc(dropped)
                 log.error("outbox: full (%d rows): dropped the %d oldest telemetry rows", depth, dropped)
             depth = self.depth()
