@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import urllib3
 
 from .cloud_config import CloudSettings
-from .influx_sink import OK, REFUSED, REJECTED, RETRY, TOO_LARGE, parse_retry_after
+# The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
+from .influx_sink import classify, parse_retry_after
 
 _ITEM = re.compile(r"items\[(\d+)\]")
 
@@ -35,20 +36,6 @@ class PushResult:
         """The index of the item a 400 names, if it names one."""
         match = _ITEM.match(self.path)
         return int(match.group(1)) if match else None
-
-
-def classify(status: int) -> str:
-    """2xx done; 400/422 an item or the batch is bad; 413 split; 429, 5xx and no answer
-    retry; anything else (401, 403, 404, 409: the token, the workshop or the URL) refused."""
-    if 200 <= status < 300:
-        return OK
-    if status in (400, 422):
-        return REJECTED
-    if status == 413:
-        return TOO_LARGE
-    if status == 429 or status >= 500 or status == 0:
-        return RETRY
-    return REFUSED
 
 
 def batch_body(workshop: str, batch_id: str, items: list[str]) -> bytes:
