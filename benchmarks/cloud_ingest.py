@@ -55,12 +55,18 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port  # noqa: E402
 from cloud_ingest import admin, db, evidence, migrate  # noqa: E402
 from cloud_ingest.auth import Principal  # noqa: E402
-from cloud_ingest.schema import alarm_transitions, alarms, events, evidence_log, station_status  # noqa: E402
+from cloud_ingest.schema import (  # noqa: E402
+    alarm_transitions,
+    alarms,
+    events,
+    evidence_log,
+    station_status,
+)
 
 T0 = 1_764_142_800_000  # 2025-11-26 08:00 Beijing: the simulated day starts here
 ADMIN_PASSWORD = "bench-admin-password-1"

@@ -28,9 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402
-
 from gateway_proc import GatewayProcess, write_config  # noqa: E402
+from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402
 from servers import MosquittoServer, example_config  # noqa: E402
 from stations_mqtt import ScriptedStation  # noqa: E402
 from web_browser import TV, browser, open_page  # noqa: E402

@@ -33,13 +33,19 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import paho.mqtt.client as mqtt  # noqa: E402
 import yaml  # noqa: E402
+from gateway_proc import GatewayProcess  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+from servers import MosquittoServer, MqttClient  # noqa: E402
 
 from edge_gateway.config import parse_config  # noqa: E402
-from edge_gateway.protocol import StationEvent, alarm_topic, encode_event, encode_status  # noqa: E402
-from edge_gateway.protocol import event_topic, status_topic  # noqa: E402
-from gateway_proc import GatewayProcess  # noqa: E402
-from servers import MosquittoServer, MqttClient  # noqa: E402
+from edge_gateway.protocol import (  # noqa: E402  # noqa: E402
+    StationEvent,
+    alarm_topic,
+    encode_event,
+    encode_status,
+    event_topic,
+    status_topic,
+)
 
 COLORS = ("red", "blue", "green", "yellow", "white")
 WS = "ws-bench"

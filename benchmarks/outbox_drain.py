@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import yaml  # noqa: E402
-
-from edge_gateway.config import parse_config  # noqa: E402
-from edge_gateway.protocol import encode_status, status_topic  # noqa: E402
 from gateway_proc import GatewayProcess  # noqa: E402
 from gateway_throughput import WS, cycle_events, publisher, window_rate, workshop  # noqa: E402
 from servers import MosquittoServer, MqttClient  # noqa: E402
 from tsdb_servers import InfluxServer  # noqa: E402
+
+from edge_gateway.config import parse_config  # noqa: E402
+from edge_gateway.protocol import encode_status, status_topic  # noqa: E402
 
 
 def db(gateway) -> sqlite3.Connection:

@@ -8,11 +8,11 @@ from typing import AsyncIterator, Callable
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from . import admin, db, influx_outbox, migrate
-from .influx_drain import start_drain
-from .config import CloudConfig
-from .http_api import Api, now_ms
-from .web import page_routes
+from cloud_ingest import admin, db, influx_outbox, migrate
+from cloud_ingest.config import CloudConfig
+from cloud_ingest.http_api import Api, now_ms
+from cloud_ingest.influx_drain import start_drain
+from cloud_ingest.web import page_routes
 
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:

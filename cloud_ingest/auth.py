@@ -13,10 +13,10 @@ from typing import Callable
 
 from sqlalchemy import Connection, Engine, select
 
-from . import db
-from .errors import Forbidden, Unauthorized
-from .schema import api_tokens, user_districts, users
-from .tokens import token_digest
+from cloud_ingest import db
+from cloud_ingest.errors import Forbidden, Unauthorized
+from cloud_ingest.schema import api_tokens, user_districts, users
+from cloud_ingest.tokens import token_digest
 
 
 @dataclass(frozen=True)

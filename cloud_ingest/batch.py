@@ -14,12 +14,11 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from edge_gateway.config import ALARM_TYPES, SEVERITIES
-from edge_gateway.domain import COLORS
-
-from .canonical import canonical_json
-from .config import Limits
-from .errors import BatchError, PayloadTooLarge
+from cloud_ingest.canonical import canonical_json
+from cloud_ingest.config import Limits
+from cloud_ingest.errors import BatchError, PayloadTooLarge
+from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
+from sebiao_common.domain import COLORS
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 BOOT = re.compile(r"[0-9a-f]{8}")
@@ -84,7 +83,7 @@ class StatusItem:
     health: str  # canonical JSON of the other fields
     # from the gateway's workshop config; None from older gateways, which do not send them
     station_kind: str | None = None  # rack | sink
-    zone: str | None = None  # a colour key of edge_gateway.domain
+    zone: str | None = None  # a colour key of sebiao_common.domain
 
 
 Item = EventItem | AlarmItem | StatusItem

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge_gateway.config import SEVERITIES
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, true
 
-from .auth import Principal
-from .figures import MISUSE_TYPES, OCCURRENCES, per_100
-from .schema import alarm_transitions, alarms, districts, events, stations, workshops
-from .scope import workshop_clause
+from cloud_ingest.auth import Principal
+from cloud_ingest.figures import MISUSE_TYPES, OCCURRENCES, per_100
+from cloud_ingest.schema import (
+    alarm_transitions,
+    alarms,
+    districts,
+    events,
+    stations,
+    workshops,
+)
+from cloud_ingest.scope import workshop_clause
+from sebiao_common.alarms import SEVERITIES
 
 WINDOW_MS = 30 * 86_400_000
 

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from edge_gateway.config import parse_listen
-from edge_gateway.errors import ConfigError
-from edge_gateway.sink_config import TIMING_KEYS, http_url, parse_timing
-from edge_gateway.yamlfile import Node, load_yaml
+from sebiao_common.errors import ConfigError
+from sebiao_common.net import parse_listen
+from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing
+from sebiao_common.yamlfile import Node, load_yaml
 
 USERNAME = r"[a-z0-9][a-z0-9_.-]{1,31}"
 USERNAME_HINT = "use lowercase letters, digits, '_', '.', '-' (2 to 32 characters)"

@@ -15,7 +15,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .errors import Conflict, StorageError
+from cloud_ingest.errors import Conflict, StorageError
 
 
 def make_engine(url: str) -> Engine:

@@ -19,7 +19,7 @@ Every message is Simplified Chinese first, English second. Third-party errors
 
 from __future__ import annotations
 
-from edge_gateway.errors import ConfigError, SebiaoError
+from sebiao_common.errors import ConfigError, SebiaoError
 
 __all__ = ["ConfigError", "CloudError", "BadRequest", "BatchError", "PayloadTooLarge", "Unauthorized", "Forbidden",
            "NotFound", "Conflict", "Unprocessable", "StorageError"]

@@ -8,7 +8,7 @@ Definitions (also in ``docs/cloud-ingest.md``, "Reports (报告) and compliance 
   they guessed from its id, by the naming convention of the gateway configs
   (``rack-red-1``, ``sink-white-1``): a sink when one of its ``-``-separated
   parts is ``sink``, otherwise a rack; its zone the first part that is a colour
-  key of ``edge_gateway.domain``, if any. Reports list the stations guessed so.
+  key of ``sebiao_common.domain``, if any. Reports list the stations guessed so.
 - A **use** is a ``removed`` event of a known tool at a rack (a tool taken
   for work); a **wash** is a ``placed`` event of a known tool at a sink. Events
   of unknown tags (no ``tool``) are neither.
@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from edge_gateway.domain import COLORS
+from sebiao_common.domain import COLORS
 
 # The alarms that mean a tool was used against the rules (分区管理、定位存放、用后清洗), as opposed to
 # the workshop's equipment (station_offline, unknown_tag) or a tool kept out long (overdue).
@@ -39,7 +39,7 @@ OCCURRENCES = ("raised", "repeated")
 class StationId:
     id: str
     sink: bool
-    zone: str | None  # a colour key of edge_gateway.domain, or None when the id names none
+    zone: str | None  # a colour key of sebiao_common.domain, or None when the id names none
 
     @classmethod
     def parse(cls, station: str) -> "StationId":
@@ -58,7 +58,7 @@ class StationInfo:
 
     id: str
     sink: bool
-    zone: str | None  # a colour key of edge_gateway.domain; None: unknown and not in the id
+    zone: str | None  # a colour key of sebiao_common.domain; None: unknown and not in the id
     inferred: bool  # kind or zone guessed from the id: the gateway did not say
 
     def __post_init__(self) -> None:

@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import db, rectification
-from .errors import BadRequest, CloudError
+from cloud_ingest import db, rectification
+from cloud_ingest.errors import BadRequest, CloudError
 
 if TYPE_CHECKING:
-    from .http_api import Api
+    from cloud_ingest.http_api import Api
 
 
 def routes(api: "Api") -> list[Route]:

@@ -16,13 +16,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import compliance, db
-from .errors import BadRequest, CloudError
-from .report_pdf import report_pdf
-from .reports import DEFAULT_TZ, build_report, filename, local_period, report_csv, report_json
+from cloud_ingest import compliance, db
+from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.report_pdf import report_pdf
+from cloud_ingest.reports import (
+    DEFAULT_TZ,
+    build_report,
+    filename,
+    local_period,
+    report_csv,
+    report_json,
+)
 
 if TYPE_CHECKING:
-    from .http_api import Api
+    from cloud_ingest.http_api import Api
 
 FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 KNOWN = ("from", "to", "format", "tz")

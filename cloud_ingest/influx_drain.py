@@ -22,19 +22,18 @@ overwrites itself: same series, same timestamp.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from edge_gateway.influx_config import InfluxSettings
-from edge_gateway.influx_sink import OK, REFUSED, RETRY, Sink, make_sink
-
-from . import db, influx_outbox
-from .config import InfluxHook
-from .errors import StorageError
-from .schema import influx_outbox as table
+from cloud_ingest import db, influx_outbox
+from cloud_ingest.config import InfluxHook
+from cloud_ingest.errors import StorageError
+from cloud_ingest.schema import influx_outbox as table
+from sebiao_common.http_answers import OK, REFUSED, RETRY, backoff
+from sebiao_common.influx.settings import InfluxSettings
+from sebiao_common.influx.writer import Sink, make_sink
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +57,8 @@ class Backoff:
     retry_after: float | None = field(default=None)
 
     def delay(self) -> float:
-        delay = self.cap if self.refused else min(self.cap, 0.25 * 2 ** min(self.failures, 20))
-        delay = delay / 2 + random.uniform(0, delay / 2)
-        if self.retry_after is not None:
-            delay = max(delay, min(self.retry_after, 3600.0))
-            self.retry_after = None
+        delay = backoff(failures=self.failures, cap=self.cap, refused=self.refused, retry_after=self.retry_after)
+        self.retry_after = None
         return delay
 
 

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import json
 
-from edge_gateway.influx_lines import NS_PER_MS, string_field, tag, timestamp_ns
-
-from .batch import AlarmItem, Batch, EventItem, StatusItem
-
-
-def _head(measurement: str, tags: list[str]) -> str:
-    return ",".join([measurement] + sorted(tags)) + " "
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
+from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
+from sebiao_common.influx.lines import (
+    NS_PER_MS,
+    AlarmPoint,
+    head,
+    string_field,
+    tag,
+    timestamp_ns,
+)
+from sebiao_common.influx.lines import alarm_line as point_line
 
 
 def event_line(base: list[str], i: EventItem, received_at: int) -> str:
@@ -38,27 +37,16 @@ def event_line(base: list[str], i: EventItem, received_at: int) -> str:
                f"delay_ms={received_at - i.ts}i"]
     if i.note:
         fields.append(f"note={string_field(i.note)}")
-    return _head("tool_event", tags) + ",".join(fields) + f" {timestamp_ns(i.ts, i.seq)}"
+    return head("tool_event", tags) + ",".join(fields) + f" {timestamp_ns(i.ts, i.seq)}"
 
 
 def alarm_line(base: list[str], i: AlarmItem) -> str:
-    tags = base + [f"severity={tag(i.severity)}", f"state={tag(i.state)}", f"transition={tag(i.action)}",
-                   f"type={tag(i.type)}"]
-    if i.station:
-        tags.append(f"station={tag(i.station)}")
-    fields = [f"alarm_id={i.alarm_id}i", f"count={i.count}i", f"acked={_bool(i.acked)}",
-              f"latched={_bool(i.latched)}", f"late={_bool(i.late)}", f"event_ms={i.ts}i",
-              f"by={string_field(i.by)}", f"text_en={string_field(i.text_en)}",
-              f"text_zh={string_field(i.text_zh)}"]
-    if i.tool:
-        fields.append(f"tool={string_field(i.tool)}")
-    if i.tag:
-        fields.append(f"tag_uid={string_field(i.tag)}")
-    if i.comment:
-        fields.append(f"comment={string_field(i.comment)}")
-    # as on the gateway: raised / repeated at the event's time, acknowledged / cleared when done
-    at = {"raised": i.ts, "repeated": i.last_ts}.get(i.action, i.at)
-    return _head("alarm", tags) + ",".join(fields) + f" {timestamp_ns(at, i.seq)}"
+    tags = base + ([f"station={tag(i.station)}"] if i.station else [])
+    return point_line(AlarmPoint(
+        tags=tags, alarm_id=i.alarm_id, type=i.type, severity=i.severity, state=i.state, transition=i.action,
+        count=i.count, acked=i.acked, latched=i.latched, late=i.late, ts=i.ts, last_ts=i.last_ts, at=i.at,
+        seq=i.seq, by=i.by, text_zh=i.text_zh, text_en=i.text_en, tool=i.tool, tag_uid=i.tag,
+        comment=i.comment))
 
 
 def status_line(base: list[str], i: StatusItem) -> str:
@@ -71,7 +59,7 @@ def status_line(base: list[str], i: StatusItem) -> str:
                 and key.islower() and len(key) <= 32 and value == value and abs(value) < 1e300):
             fields.append(f"{key}={float(value)!r}")
     # ``report``: the gateway's vocabulary; what the cloud receives are the gateway's status items
-    return (_head("station_status", base + [f"station={tag(i.station)}", "report=status"]) + ",".join(fields)
+    return (head("station_status", base + [f"station={tag(i.station)}", "report=status"]) + ",".join(fields)
             + f" {i.ts * NS_PER_MS}")
 
 

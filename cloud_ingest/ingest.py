@@ -33,14 +33,32 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, TextClause, and_, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    TextClause,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import db, evidence, influx_outbox
-from .auth import authenticate
-from .batch import AlarmItem, Batch, EventItem, StatusItem
-from .errors import Conflict, Forbidden
-from .schema import alarm_transitions, alarms, events, ingest_batches, station_status, stations
+from cloud_ingest import db, evidence, influx_outbox
+from cloud_ingest.auth import authenticate
+from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
+from cloud_ingest.errors import Conflict, Forbidden
+from cloud_ingest.schema import (
+    alarm_transitions,
+    alarms,
+    events,
+    ingest_batches,
+    station_status,
+    stations,
+)
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
 STATUS_KEY = ("workshop_id", "station", "ts")

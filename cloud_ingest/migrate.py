@@ -16,7 +16,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import StorageError
+from cloud_ingest.errors import StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -27,12 +27,19 @@ from typing import Mapping, Sequence
 
 from sqlalchemy import Connection, select, update
 
-from . import evidence
-from .auth import Principal
-from .errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from .schema import (RECTIFICATION_ACTIONS, RECTIFICATION_STATES, alarms, rectification_steps, rectifications,
-                     users, workshops)
-from .scope import workshop_clause
+from cloud_ingest import evidence
+from cloud_ingest.auth import Principal
+from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from cloud_ingest.schema import (
+    RECTIFICATION_ACTIONS,
+    RECTIFICATION_STATES,
+    alarms,
+    rectification_steps,
+    rectifications,
+    users,
+    workshops,
+)
+from cloud_ingest.scope import workshop_clause
 
 MAX_TEXT = 2000
 OPEN_STATES = ("requested", "answered", "returned")

@@ -1,6 +1,6 @@
 """The report as a PDF (A4), for the graded ranking's file: a title block and one table of figures.
 
-The CJK font is found as for the tool labels (``edge_gateway.labels.fonts``:
+The CJK font is found as for the tool labels (``sebiao_common.fonts``:
 fonts-wqy-microhei and the like, embedded as a subset). A symbol the font has
 no glyph for (``⬢``) is left out: the zone's shape is also named in words.
 """
@@ -19,11 +19,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from edge_gateway.labels.fonts import LabelFont, load_font
-
-from .report_text import INFERRED_NOTE
-from .reports import CSV_HEADER, Report, report_rows
-from .reports import NOTE as NOTE_FIGURE
+from cloud_ingest.report_text import INFERRED_NOTE
+from cloud_ingest.reports import CSV_HEADER, Report, report_rows
+from cloud_ingest.reports import NOTE as NOTE_FIGURE
+from sebiao_common.fonts import LabelFont, load_font
 
 TITLE = "色标化管理报告 / Colour-coding compliance report"
 NOTE = ("使用：器具架上已登记器具的取出；清洗：清洗池上已登记器具的放入；误用：跨区放置、跨区清洗、未清洗归位、"

@@ -1,15 +1,14 @@
 """Names shown in reports: zones with their symbols and shapes, alarm types, stations, durations.
 
 Chinese first, English second; a zone is never named by its colour alone: the
-symbol and the shape of ``edge_gateway.domain`` go with it.
+symbol and the shape of ``sebiao_common.domain`` go with it.
 """
 
 from __future__ import annotations
 
-from edge_gateway.domain import COLORS
-from edge_gateway.vocabulary import alarm_type_words
-
-from .figures import StationInfo
+from cloud_ingest.figures import StationInfo
+from sebiao_common.alarms import alarm_type_words
+from sebiao_common.domain import COLORS
 
 STATION_KIND_NAMES = {False: ("器具架", "rack"), True: ("清洗池", "sink")}
 

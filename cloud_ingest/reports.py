@@ -19,14 +19,41 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, and_, func, select
 
-from .auth import Principal
-from .errors import BadRequest, NotFound
-from .figures import (MISUSE_TYPES, OCCURRENCES, EventCount, Spread, StationInfo, StatusRow, Uptime, ZoneCounts,
-                      count_uses, per_100, spread, uptime)
-from .report_text import INFERRED_NOTE, alarm_type_text, percent, seconds, station_text, zone_text
-from .schema import (alarm_transitions, alarms, districts, events, inspector_notes, station_status, stations,
-                     workshops)
-from .scope import workshop_clause
+from cloud_ingest.auth import Principal
+from cloud_ingest.errors import BadRequest, NotFound
+from cloud_ingest.figures import (
+    MISUSE_TYPES,
+    OCCURRENCES,
+    EventCount,
+    Spread,
+    StationInfo,
+    StatusRow,
+    Uptime,
+    ZoneCounts,
+    count_uses,
+    per_100,
+    spread,
+    uptime,
+)
+from cloud_ingest.report_text import (
+    INFERRED_NOTE,
+    alarm_type_text,
+    percent,
+    seconds,
+    station_text,
+    zone_text,
+)
+from cloud_ingest.schema import (
+    alarm_transitions,
+    alarms,
+    districts,
+    events,
+    inspector_notes,
+    station_status,
+    stations,
+    workshops,
+)
+from cloud_ingest.scope import workshop_clause
 
 DEFAULT_TZ = "Asia/Shanghai"  # the workshops' local time unless the request names another
 MAX_DAYS = 366

@@ -12,14 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from edge_gateway.config import ALARM_TYPES, SEVERITIES
 from sqlalchemy import Connection, func, select, update
 
-from . import compliance, evidence, rectification
-from .auth import Principal
-from .errors import BadRequest, Conflict, NotFound, Unprocessable
-from .schema import alarm_transitions, alarms, events, inspector_notes, users, workshops
-from .scope import workshop_clause
+from cloud_ingest import compliance, evidence, rectification
+from cloud_ingest.auth import Principal
+from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
+from cloud_ingest.schema import (
+    alarm_transitions,
+    alarms,
+    events,
+    inspector_notes,
+    users,
+    workshops,
+)
+from cloud_ingest.scope import workshop_clause
+from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 
 REVIEW_STATES = ("open", "acknowledged", "cleared")
 MAX_NOTE = 2000

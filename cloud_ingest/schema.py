@@ -9,8 +9,20 @@ as a unique constraint, so a replay is an insert that does nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint)
+from sqlalchemy import (
+                        BigInteger,
+                        Boolean,
+                        CheckConstraint,
+                        Column,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+                        UniqueConstraint,
+)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -212,7 +224,7 @@ stations = Table(  # one row per station a workshop's gateway has pushed anythin
     # from the gateway's status items (its workshop config); NULL: not told yet (an older gateway, or only
     # events so far), and the reports then guess from the station's id
     Column("kind", String(8), nullable=True),  # rack | sink
-    Column("zone", String(16), nullable=True),  # a colour key of edge_gateway.domain
+    Column("zone", String(16), nullable=True),  # a colour key of sebiao_common.domain
     Column("first_seen", BigInteger, nullable=False),  # cloud clock: when the cloud first heard of it
     Column("last_ts", BigInteger, nullable=True),  # the newest status' ts (gateway clock); NULL: none yet
     Column("online", Boolean, nullable=True),  # that status' online; NULL: none yet

@@ -5,8 +5,8 @@ Every colour is named in words with its shape symbol, never by colour alone.
 
 from __future__ import annotations
 
-from .config import Station, Tool
-from .domain import COLORS, KINDS
+from edge_gateway.config import Station, Tool
+from sebiao_common.domain import COLORS, KINDS
 
 
 def _tool(tool: Tool) -> tuple[str, str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .errors import AlarmActionError
-from .rules import Clear, Raise
+from edge_gateway.errors import AlarmActionError
+from edge_gateway.rules import Clear, Raise
 
 LATCHED = frozenset({"cross_zone", "cross_zone_wash"})
 SYSTEM = "system"

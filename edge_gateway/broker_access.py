@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from .broker_credentials import Credentials
-from .config import WorkshopConfig
-from .mqtt_passwd import verify_password
-from .protocol import ROOT, cmd_topic, event_topic, status_topic
+from edge_gateway.broker_credentials import Credentials
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.mqtt_passwd import verify_password
+from edge_gateway.protocol import ROOT, cmd_topic, event_topic, status_topic
 
 READ, WRITE, READWRITE = "read", "write", "readwrite"
 

@@ -14,12 +14,23 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .broker_access import render_acl, workshop_acl
-from .broker_credentials import CREDENTIALS_FILE, Credentials, ensure_credentials
-from .config import WorkshopConfig, parse_listen
-from .errors import ConfigError
-from .mqtt_passwd import PasswdEntry, hash_password, parse_passwd, render_passwd, verify_password
-from .protocol import MAX_PAYLOAD_BYTES
+from edge_gateway.broker_access import render_acl, workshop_acl
+from edge_gateway.broker_credentials import (
+    CREDENTIALS_FILE,
+    Credentials,
+    ensure_credentials,
+)
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.mqtt_passwd import (
+    PasswdEntry,
+    hash_password,
+    parse_passwd,
+    render_passwd,
+    verify_password,
+)
+from edge_gateway.protocol import MAX_PAYLOAD_BYTES
+from sebiao_common.errors import ConfigError
+from sebiao_common.net import parse_listen
 
 CONF_FILE, PASSWD_FILE, ACL_FILE = "mosquitto.conf", "passwd", "acl"
 DEFAULT_LISTEN = "0.0.0.0:1883"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import WorkshopConfig
-from .errors import ConfigError
+from edge_gateway.config import WorkshopConfig
+from sebiao_common.errors import ConfigError
 
 CREDENTIALS_FILE = "credentials.json"
 DEFAULT_GATEWAY_USER = "gateway"

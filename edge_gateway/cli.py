@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import SebiaoError
+from sebiao_common.errors import SebiaoError
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {

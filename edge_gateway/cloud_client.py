@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import urllib3
 
-from .cloud_config import CloudSettings
+from edge_gateway.cloud_config import CloudSettings
+
 # The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
-from .influx_sink import classify, parse_retry_after
+from sebiao_common.http_answers import classify, parse_retry_after
 
 _ITEM = re.compile(r"items\[(\d+)\]")
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import WorkshopConfig
-from .sink_config import TIMING_KEYS, http_url, parse_timing, seconds
-from .yamlfile import Node
+from edge_gateway.config import WorkshopConfig
+from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing, seconds
+from sebiao_common.yamlfile import Node
 
 KEYS = ("url", "token", "batch_items", "linger_seconds", *TIMING_KEYS, "max_rows", "warn_percent")
 

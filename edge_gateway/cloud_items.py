@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .alarms import Alarm, HistoryEntry
-from .config import ALARM_TYPES, Station
-from .stations import StationState
+from edge_gateway.alarms import Alarm, HistoryEntry
+from edge_gateway.config import Station
+from edge_gateway.stations import StationState
+from sebiao_common.alarms import ALARM_TYPES
 
 # Keys of a status item that a station's health fields must not overwrite.
 _STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")

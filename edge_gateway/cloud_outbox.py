@@ -21,7 +21,7 @@ import secrets
 import time
 from pathlib import Path
 
-from .worker_db import WorkerDb
+from edge_gateway.worker_db import WorkerDb
 
 Row = tuple[int, int, str]  # id, created, item (JSON text)
 

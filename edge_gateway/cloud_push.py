@@ -44,15 +44,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .cloud_client import CloudClient, PushResult, batch_body
-from .cloud_config import CloudSettings
-from .cloud_outbox import CloudOutbox, Row
-from .influx_sink import OK, REFUSED, REJECTED, RETRY
-from .metrics import CloudMetrics
-from .outbox_drain import OUTBOX_BACKLOG, SEVERITY
-from .sink_health import SinkHealth
-from .sink_worker import SinkWorker
-from .rules import Clear, Raise
+from edge_gateway.cloud_client import CloudClient, PushResult, batch_body
+from edge_gateway.cloud_config import CloudSettings
+from edge_gateway.cloud_outbox import CloudOutbox, Row
+from edge_gateway.metrics import CloudMetrics
+from edge_gateway.outbox_drain import OUTBOX_BACKLOG, SEVERITY
+from edge_gateway.rules import Clear, Raise
+from edge_gateway.sink_health import SinkHealth
+from edge_gateway.sink_worker import SinkWorker
+from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
 
 log = logging.getLogger(__name__)
 

@@ -9,29 +9,16 @@ unknown key is still an error.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .domain import COLORS, TOOL_KINDS, StationKind
-from .errors import ConfigError
-from .yamlfile import Node, load_yaml
+from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
+from sebiao_common.domain import COLORS, TOOL_KINDS, StationKind
+from sebiao_common.ids import SLUG, SLUG_HINT, TOOL_ID, TOOL_ID_HINT, normalize_tag
+from sebiao_common.yamlfile import Node, load_yaml
 
-SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-SLUG_HINT = "use lowercase letters, digits and '-' (1 to 32 characters)"
-TOOL_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
-TOOL_ID_HINT = "use letters, digits, '-', '_' and '.' (1 to 32 characters)"
-TAG_HEX_LENGTHS = (8, 14, 20)  # NFC UIDs of 4, 7 or 10 bytes
-_HEX = re.compile(r"[0-9A-F]+")
-
-ALARM_TYPES = (
-    "cross_zone", "cross_zone_wash", "unwashed_return", "overdue",
-    "misplaced", "unknown_tag", "station_offline",
-)
-SEVERITIES = ("critical", "major", "minor", "warning")
 # ``raw_to_white`` is the severity of a cross-zone alarm where a raw-class tool
 # (red, blue, green) reaches a white rack or sink: the worst case in the seed.
 DEFAULT_SEVERITY: dict[str, str] = {
@@ -46,20 +33,6 @@ DEFAULT_SEVERITY: dict[str, str] = {
 }
 DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "container")
 GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}
-
-
-def normalize_tag(value: Any) -> str:
-    """An NFC UID as upper-case hex; raises ValueError naming what is wrong."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError("write the tag as a quoted hex string, e.g. '04A224E2C65E80'")
-    if not isinstance(value, str):
-        raise ValueError("must be a hex string")
-    tag = value.strip().upper()
-    if not _HEX.fullmatch(tag):
-        raise ValueError(f"{value!r} is not hex")
-    if len(tag) not in TAG_HEX_LENGTHS:
-        raise ValueError(f"{value!r} is {len(tag) / 2:g} bytes; an NFC UID has 4, 7 or 10 bytes")
-    return tag
 
 
 @dataclass(frozen=True)
@@ -367,20 +340,3 @@ def _http(node: Node | None) -> HttpSettings:
     if len(value) < 16:
         raise token.fail("a token must have at least 16 characters")
     return HttpSettings(token=value)
-
-
-def parse_listen(value: str, where: str = "--http") -> tuple[str, int]:
-    """``HOST:PORT`` (IPv6 as ``[::1]:8080``) -> (host, port)."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(where, "", f"{value!r} is not HOST:PORT")
-    return host.strip("[]") or "0.0.0.0", int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -29,12 +29,12 @@ from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import OUTGOING, Session
 from amqtt.utils import gen_client_id
 
-from .broker_access import AccessPolicy, workshop_acl
-from .broker_config import password_hashes
-from .broker_credentials import Credentials, ensure_credentials
-from .config import BrokerSettings, WorkshopConfig
-from .embedded_plugins import plugins_config
-from .errors import BrokerError
+from edge_gateway.broker_access import AccessPolicy, workshop_acl
+from edge_gateway.broker_config import password_hashes
+from edge_gateway.broker_credentials import Credentials, ensure_credentials
+from edge_gateway.config import BrokerSettings, WorkshopConfig
+from edge_gateway.embedded_plugins import plugins_config
+from edge_gateway.errors import BrokerError
 
 log = logging.getLogger(__name__)
 

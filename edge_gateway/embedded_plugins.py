@@ -15,7 +15,7 @@ from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
-from .broker_access import AccessPolicy
+from edge_gateway.broker_access import AccessPolicy
 
 AUTH_PLUGIN = f"{__name__}.SebiaoAuthPlugin"
 TOPIC_PLUGIN = f"{__name__}.SebiaoTopicPlugin"

@@ -11,19 +11,34 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from . import alarms as lifecycle
-from . import stations as station_rules
-from .alarms import Alarm
-from .cloud_items import CloudItems
-from .config import Station, WorkshopConfig
-from .errors import AlarmNotFound, PayloadError
-from .influx_lines import InfluxLines
-from .protocol import StationEvent, StationStatus, alarm_topic, cmd_topic, encode_command
-from .rules import Clear, Decision, Excused, Raise, RuleContext, judge_late_placement, judge_step
-from .rules import judge_tool_tick, judge_unknown_tag
-from .stations import StationState
-from .store import Store
-from .toolstate import Observation, StationRef, ToolState, apply
+from edge_gateway import alarms as lifecycle
+from edge_gateway import stations as station_rules
+from edge_gateway.alarms import Alarm
+from edge_gateway.cloud_items import CloudItems
+from edge_gateway.config import Station, WorkshopConfig
+from edge_gateway.errors import AlarmNotFound, PayloadError
+from edge_gateway.influx_lines import InfluxLines
+from edge_gateway.protocol import (
+    StationEvent,
+    StationStatus,
+    alarm_topic,
+    cmd_topic,
+    encode_command,
+)
+from edge_gateway.rules import (
+    Clear,
+    Decision,
+    Excused,
+    Raise,
+    RuleContext,
+    judge_late_placement,
+    judge_step,
+    judge_tool_tick,
+    judge_unknown_tag,
+)
+from edge_gateway.stations import StationState
+from edge_gateway.store import Store
+from edge_gateway.toolstate import Observation, StationRef, ToolState, apply
 
 
 @dataclass(frozen=True)

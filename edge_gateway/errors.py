@@ -1,4 +1,4 @@
-"""The exception tree of sebiao.
+"""The exception tree of the gateway (its base is ``sebiao_common/errors.py``).
 
     SebiaoError
     ├── ConfigError        a config file is wrong: names the file, the field path and the reason
@@ -15,16 +15,10 @@ that talks to the library, so callers never catch a library's own errors.
 
 from __future__ import annotations
 
+from sebiao_common.errors import ConfigError, SebiaoError, SinkError
 
-class SebiaoError(Exception):
-    """Base of every error sebiao raises on purpose."""
-
-
-class ConfigError(SebiaoError):
-    def __init__(self, file: str, path: str, reason: str) -> None:
-        self.file, self.path, self.reason = file, path, reason
-        where = f"{file}: {path}: " if path else f"{file}: "
-        super().__init__(where + reason)
+__all__ = ["AlarmActionError", "AlarmNotFound", "BrokerError", "ConfigError", "PayloadError", "SebiaoError",
+           "SinkError", "StoreError"]
 
 
 class PayloadError(SebiaoError):
@@ -51,11 +45,3 @@ class StoreError(SebiaoError):
 
 class BrokerError(SebiaoError):
     """The MQTT broker refused the connection or could not be reached."""
-
-
-class SinkError(SebiaoError):
-    """InfluxDB refused a request or could not be reached; ``status`` is the HTTP status (0: no answer)."""
-
-    def __init__(self, message: str, status: int = 0) -> None:
-        self.status = status
-        super().__init__(message)

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import SebiaoError
+from sebiao_common.errors import SebiaoError
 
 PACKAGE_COPY = Path(__file__).resolve().parent / "_firmware"
 CHECKOUT = Path(__file__).resolve().parent.parent / "firmware"

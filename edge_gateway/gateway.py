@@ -17,22 +17,24 @@ from typing import Any, Callable
 
 import uvicorn
 
-from .cloud_config import cloud_settings
-from .cloud_items import CloudItems
-from .cloud_push import start_pusher
-from .config import BrokerSettings, WorkshopConfig, is_loopback
-from .engine import Engine
-from .errors import ConfigError, SebiaoError
-from .http_api import ApiContext, build_app
-from .influx_config import influx_settings
-from .influx_lines import InfluxLines
-from .metrics import CloudMetrics, Metrics
-from .mqtt_link import MqttLink
-from .outbox_drain import start_drainer
-from .pipeline import Pipeline, now_ms
-from .protocol import subscriptions
-from .store import Checkpointer, Store
-from .web.settings import display_settings
+from edge_gateway.cloud_config import cloud_settings
+from edge_gateway.cloud_items import CloudItems
+from edge_gateway.cloud_push import start_pusher
+from edge_gateway.config import BrokerSettings, WorkshopConfig
+from edge_gateway.engine import Engine
+from edge_gateway.http_api import ApiContext, build_app
+from edge_gateway.influx_config import influx_settings
+from edge_gateway.influx_lines import InfluxLines
+from edge_gateway.metrics import CloudMetrics, Metrics
+from edge_gateway.mqtt_link import MqttLink
+from edge_gateway.outbox_drain import start_drainer
+from edge_gateway.pipeline import Pipeline
+from edge_gateway.protocol import subscriptions
+from edge_gateway.store import Checkpointer, Store
+from edge_gateway.web.settings import display_settings
+from sebiao_common.clock import now_ms
+from sebiao_common.errors import ConfigError, SebiaoError
+from sebiao_common.net import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,9 @@ class Gateway:
                                         configured.password if configured else None)
         if configured is not None:
             return configured
-        from .embedded_broker import start_embedded  # only when used: amqtt is heavy
+        from edge_gateway.embedded_broker import (
+            start_embedded,  # only when used: amqtt is heavy
+        )
 
         self.embedded, settings = start_embedded(self.config, self.options.data_dir / "broker",
                                                  self.options.embedded_host, self.options.embedded_port)
@@ -137,7 +141,7 @@ class Gateway:
 
     def build_app(self):
         """The ASGI app: the HTTP API, the live display and the console (docs/display.md)."""
-        from .web import attach_web
+        from edge_gateway.web import attach_web
 
         return attach_web(self, build_app(self.api_context(), self.options.extra_routes))
 

@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .alarms import LATCHED
-from .engine import alarm_json
-from .errors import AlarmActionError
-from .metrics import Metrics
-from .pipeline import Pipeline
-from .store import ALARM_COLUMNS, alarm_from_row, connect
+from edge_gateway.alarms import LATCHED
+from edge_gateway.engine import alarm_json
+from edge_gateway.errors import AlarmActionError
+from edge_gateway.metrics import Metrics
+from edge_gateway.pipeline import Pipeline
+from edge_gateway.store import ALARM_COLUMNS, alarm_from_row, connect
 
 MAX_BODY = 16 * 1024
 

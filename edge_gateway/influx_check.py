@@ -15,12 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SinkError, StoreError
-from .influx_config import InfluxSettings
-from .influx_lines import tag
-from .influx_query import InfluxReader
-from .influx_sink import OK, WriteResult, make_sink
-from .outbox import OutboxState, read_state
+from edge_gateway.errors import StoreError
+from edge_gateway.influx_query import InfluxReader
+from edge_gateway.outbox import OutboxState, read_state
+from sebiao_common.errors import SinkError
+from sebiao_common.http_answers import OK
+from sebiao_common.influx.lines import tag
+from sebiao_common.influx.settings import InfluxSettings
+from sebiao_common.influx.writer import WriteResult, make_sink
 
 PROBE = "sebiao_probe"
 

@@ -24,56 +24,18 @@ config (``workshop.yaml: influx.bucket: missing ...``)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from .config import WorkshopConfig
-from .errors import ConfigError
-from .sink_config import TIMING_KEYS, parse_timing, http_url
-from .yamlfile import Node
+from edge_gateway.config import WorkshopConfig
+from sebiao_common.errors import ConfigError
+from sebiao_common.influx.settings import InfluxSettings, OutboxSettings
+from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing
+from sebiao_common.yamlfile import Node
 
 APIS = ("v2", "v1")
 V1_ONLY = ("database", "retention_policy", "username", "password")
 V2_ONLY = ("token", "org", "bucket")
 COMMON = ("api", "url", *TIMING_KEYS, "summary_every_seconds", "outbox")
-
-
-@dataclass(frozen=True)
-class OutboxSettings:
-    max_rows: int = 1_000_000
-    warn_percent: int = 80
-    batch_lines: int = 5000
-
-
-@dataclass(frozen=True)
-class InfluxSettings:
-    url: str
-    api: str = "v2"
-    token: str | None = None
-    org: str | None = None
-    bucket: str | None = None
-    database: str | None = None
-    retention_policy: str | None = None
-    username: str | None = None
-    password: str | None = None
-    timeout_seconds: float = 10.0
-    retry_max_seconds: float = 30.0
-    summary_every_seconds: int = 60
-    outbox: OutboxSettings = OutboxSettings()
-    file: str = "workshop.yaml"
-
-    @property
-    def target(self) -> str:
-        """Where the points go, in words: ``database 'sebiao'`` or ``bucket 'sebiao'``."""
-        if self.api == "v1":
-            rp = f", retention policy '{self.retention_policy}'" if self.retention_policy else ""
-            return f"database '{self.database}'{rp}"
-        return f"bucket '{self.bucket}' of org '{self.org}'"
-
-    @property
-    def query_db(self) -> str:
-        """The database name InfluxQL's /query takes (v2 servers map it to the bucket by DBRP)."""
-        return (self.database if self.api == "v1" else self.bucket) or ""
 
 
 def influx_settings(config: WorkshopConfig) -> InfluxSettings | None:

@@ -24,38 +24,25 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from .alarms import Alarm, HistoryEntry
-from .config import Station, Tool, WorkshopConfig
-from .stations import StationState
-from .toolstate import ToolState
+from edge_gateway.alarms import Alarm, HistoryEntry
+from edge_gateway.config import Station, Tool, WorkshopConfig
+from edge_gateway.stations import StationState
+from edge_gateway.toolstate import ToolState
+from sebiao_common.influx.lines import (
+    NS_PER_MS,
+    SUB_MS,
+    AlarmPoint,
+    alarm_line,
+    head,
+    string_field,
+    tag,
+    timestamp_ns,
+)
 
-NS_PER_MS = 1_000_000
-SUB_MS = 1_000_000
-
-_TAG_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": " ", "\r": " ", "\t": " "})
 _SAFE_HEALTH_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 # Field names the schema uses itself, and the tags of station_status: health keys never take them.
 _STATUS_RESERVED = frozenset({"online", "buffer_depth", "workshop", "district", "station", "station_kind",
                               "zone", "report", "time"})
-
-
-def tag(value: str) -> str:
-    """A tag value (or key) escaped for line protocol; a trailing backslash is dropped."""
-    return str(value).translate(_TAG_ESCAPES).rstrip("\\")
-
-
-def string_field(value: str) -> str:
-    """A quoted string field value; line breaks become spaces (not every server takes them)."""
-    text = str(value)
-    if "\\" in text or '"' in text:
-        text = text.replace("\\", "\\\\").replace('"', '\\"')
-    if "\n" in text or "\r" in text:
-        text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return f'"{text}"'
-
-
-def timestamp_ns(ts_ms: int, seq: int) -> int:
-    return ts_ms * NS_PER_MS + seq % SUB_MS
 
 
 class InfluxLines:
@@ -85,7 +72,7 @@ class InfluxLines:
         prefix = self._event_prefix.get(key)
         if prefix is None:
             kinds = [f"tool_color={tag(tool.color)}", f"tool_kind={tag(tool.kind)}"] if tool else []
-            prefix = _head("tool_event", self._base + self._stations[station] + kinds + [f"action={tag(action)}"])
+            prefix = head("tool_event", self._base + self._stations[station] + kinds + [f"action={tag(action)}"])
             if len(self._event_prefix) < 65536:
                 self._event_prefix[key] = prefix
         tool_field = f'tool={string_field(tool.id)},' if tool else ""
@@ -96,27 +83,18 @@ class InfluxLines:
     # -- alarm ------------------------------------------------------------------------
 
     def alarm(self, alarm: Alarm, entry: HistoryEntry, history_id: int) -> str:
-        tags = self._base + [f"severity={tag(alarm.severity)}", f"state={tag(alarm.state)}",
-                             f"transition={tag(entry.action)}", f"type={tag(alarm.type)}"]
+        tags = list(self._base)
         if alarm.station in self._stations:
             tags += self._stations[alarm.station]
         tool = self.config.tool(alarm.tool) if alarm.tool else None
         if tool is not None:
             tags += [f"tool_color={tag(tool.color)}", f"tool_kind={tag(tool.kind)}"]
-        fields = [f"alarm_id={alarm.id}i", f"count={alarm.count}i", f"acked={_bool(alarm.acked)}",
-                  f"latched={_bool(alarm.latched)}", f"late={_bool(alarm.late)}", f"event_ms={alarm.ts}i",
-                  f"by={string_field(entry.by)}", f"text_en={string_field(alarm.text_en)}",
-                  f"text_zh={string_field(alarm.text_zh)}"]
-        if alarm.tool:
-            fields.append(f"tool={string_field(alarm.tool)}")
-        if alarm.tag:
-            fields.append(f"tag_uid={string_field(alarm.tag)}")
-        if entry.comment:
-            fields.append(f"comment={string_field(entry.comment)}")
-        # raised / repeated: when it happened (event time); acknowledged / cleared: when it was done.
-        at = {"raised": alarm.ts, "repeated": alarm.last_ts}.get(entry.action, entry.at)
-        return (_head("alarm", tags) + ",".join(fields)
-                + f" {timestamp_ns(at, history_id)}")
+        return alarm_line(AlarmPoint(
+            tags=tags, alarm_id=alarm.id, type=alarm.type, severity=alarm.severity, state=alarm.state,
+            transition=entry.action, count=alarm.count, acked=alarm.acked, latched=alarm.latched,
+            late=alarm.late, ts=alarm.ts, last_ts=alarm.last_ts, at=entry.at, seq=history_id, by=entry.by,
+            text_zh=alarm.text_zh, text_en=alarm.text_en, tool=alarm.tool, tag_uid=alarm.tag,
+            comment=entry.comment))
 
     # -- station_status -------------------------------------------------------------------
 
@@ -130,7 +108,7 @@ class InfluxLines:
             if (isinstance(value, (int, float)) and not isinstance(value, bool) and key not in _STATUS_RESERVED
                     and _SAFE_HEALTH_KEY.fullmatch(key) and value == value and abs(value) < 1e300):
                 fields.append(f"{key}={float(value)!r}")  # always float: no type conflict between stations
-        return (_head("station_status", self._base + tags + [f"report={tag(report)}"]) + ",".join(fields)
+        return (head("station_status", self._base + tags + [f"report={tag(report)}"]) + ",".join(fields)
                 + f" {timestamp_ns(now, self._next())}")
 
     # -- zone_summary ---------------------------------------------------------------------
@@ -146,18 +124,9 @@ class InfluxLines:
         for zone in sorted(zones):
             z = zones[zone]
             total = z["on_rack"] + z["out"] + z["at_sink"] + z["unknown"]
-            lines.append(_head("zone_summary", self._base + [f"zone={tag(zone)}"]) +
+            lines.append(head("zone_summary", self._base + [f"zone={tag(zone)}"]) +
                          f"tools={total}i,on_rack={z['on_rack']}i,"
                          f"out={z['out']}i,at_sink={z['at_sink']}i,unknown={z['unknown']}i,"
                          f"out_tools={string_field(','.join(sorted(z['ids'])))} "
                          f"{timestamp_ns(now, self._next())}")
         return lines
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _head(measurement: str, tags: list[str]) -> str:
-    """``measurement,tags `` with the tags sorted by key, as InfluxDB stores them."""
-    return ",".join([measurement] + sorted(tags)) + " "

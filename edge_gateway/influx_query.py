@@ -14,9 +14,9 @@ from typing import Any
 
 import urllib3
 
-from .errors import SinkError
-from .influx_config import InfluxSettings
-from .influx_sink import server_message
+from sebiao_common.errors import SinkError
+from sebiao_common.influx.settings import InfluxSettings
+from sebiao_common.influx.writer import server_message
 
 
 @dataclass(frozen=True)

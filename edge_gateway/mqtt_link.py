@@ -20,11 +20,12 @@ from typing import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from .config import BrokerSettings
-from .errors import BrokerError
-from .metrics import Metrics
-from .mqtt_buffered import BufferedClient
-from .pipeline import Inbound, now_ms
+from edge_gateway.config import BrokerSettings
+from edge_gateway.errors import BrokerError
+from edge_gateway.metrics import Metrics
+from edge_gateway.mqtt_buffered import BufferedClient
+from edge_gateway.pipeline import Inbound
+from sebiao_common.clock import now_ms
 
 log = logging.getLogger(__name__)
 

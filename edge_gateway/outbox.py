@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import StoreError
-from .worker_db import WorkerDb
+from edge_gateway.errors import StoreError
+from edge_gateway.worker_db import WorkerDb
 
 _TAKE = ("SELECT count(*), min(id), max(id), group_concat(line, char(10)) FROM "
          "(SELECT id, line FROM outbox ORDER BY id LIMIT ?)")

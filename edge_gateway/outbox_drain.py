@@ -33,12 +33,13 @@ from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from .influx_config import InfluxSettings
-from .influx_sink import OK, REFUSED, REJECTED, RETRY, TOO_LARGE, Sink, WriteResult
-from .outbox import Outbox
-from .rules import Clear, Raise
-from .sink_health import SINK_REFUSED, SINK_REFUSED_SEVERITY, SinkHealth
-from .sink_worker import SinkWorker
+from edge_gateway.outbox import Outbox
+from edge_gateway.rules import Clear, Raise
+from edge_gateway.sink_health import SINK_REFUSED, SINK_REFUSED_SEVERITY, SinkHealth
+from edge_gateway.sink_worker import SinkWorker
+from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
+from sebiao_common.influx.settings import InfluxSettings
+from sebiao_common.influx.writer import Sink, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
     """
     if settings is None:
         return None
-    from .influx_sink import make_sink
+    from sebiao_common.influx.writer import make_sink
 
     def alarm(decision: Raise | Clear) -> None:
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))

@@ -20,16 +20,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Protocol
 
-from .engine import Engine, Outcome
-from .errors import PayloadError, SebiaoError, StoreError
-from .metrics import Metrics
-from .protocol import MAX_PAYLOAD_BYTES, Topic, decode_event, decode_status
+from edge_gateway.engine import Engine, Outcome
+from edge_gateway.errors import PayloadError, StoreError
+from edge_gateway.metrics import Metrics
+from edge_gateway.protocol import MAX_PAYLOAD_BYTES, Topic, decode_event, decode_status
+from sebiao_common.clock import now_ms
+from sebiao_common.errors import SebiaoError
 
 log = logging.getLogger(__name__)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Inbound(NamedTuple):

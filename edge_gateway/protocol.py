@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import SLUG, normalize_tag
-from .errors import PayloadError
+from edge_gateway.errors import PayloadError
+from sebiao_common.ids import SLUG, normalize_tag
 
 VERSION = 1
 ROOT = "sebiao"

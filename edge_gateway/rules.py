@@ -12,10 +12,11 @@ station replaying its buffer late never causes a false alarm.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from . import alarm_text
-from .config import Rules, Station, Tool, WorkshopConfig
-from .domain import FINISHED_COLOR, Location, StationKind, is_raw
-from .toolstate import Step, ToolState, WashCheck
+
+from edge_gateway import alarm_text
+from edge_gateway.config import Rules, Station, Tool, WorkshopConfig
+from edge_gateway.toolstate import Step, ToolState, WashCheck
+from sebiao_common.domain import FINISHED_COLOR, Location, StationKind, is_raw
 
 FRESH_MS = 60_000  # feedback at the station only for what happened in the last minute
 

@@ -9,11 +9,11 @@ the longest back-off; the next accepted write clears it.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from typing import Callable
 
-from .rules import Clear, Raise
+from edge_gateway.rules import Clear, Raise
+from sebiao_common.http_answers import backoff
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,6 @@ class SinkHealth:
             self.alarm(Clear(SINK_REFUSED, self.subject, *self.accepted_text))
 
     def backoff(self, cap: float) -> float:
-        delay = cap if self.refused else min(cap, 0.25 * 2 ** min(self.failures, 20))
-        delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: gateways do not retry in step
-        if self.retry_after is not None:
-            delay = max(delay, min(self.retry_after, 3600.0))
-            self.retry_after = None
+        delay = backoff(failures=self.failures, cap=cap, refused=self.refused, retry_after=self.retry_after)
+        self.retry_after = None
         return delay

@@ -13,8 +13,8 @@ import logging
 import threading
 from typing import Any, Callable
 
-from .errors import StoreError
-from .sink_health import SinkHealth
+from edge_gateway.errors import StoreError
+from edge_gateway.sink_health import SinkHealth
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import alarm_text
-from .config import Rules, Station
-from .protocol import StationStatus
-from .rules import Clear, Decision, Raise
+from edge_gateway import alarm_text
+from edge_gateway.config import Rules, Station
+from edge_gateway.protocol import StationStatus
+from edge_gateway.rules import Clear, Decision, Raise
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
-from .alarms import Alarm, HistoryEntry
-from .domain import Location
-from .errors import StoreError
-from .stations import StationState
-from .toolstate import ToolState, WashCheck
+from edge_gateway.alarms import Alarm, HistoryEntry
+from edge_gateway.errors import StoreError
+from edge_gateway.stations import StationState
+from edge_gateway.toolstate import ToolState, WashCheck
+from sebiao_common.domain import Location
 
 SCHEMA_VERSION = 1
 

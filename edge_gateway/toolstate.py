@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .domain import Location, StationKind
+from sebiao_common.domain import Location, StationKind
 
 
 @dataclass(frozen=True)

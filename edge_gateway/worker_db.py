@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import StoreError
-from .store import connect
+from edge_gateway.errors import StoreError
+from edge_gateway.store import connect
 
 
 class WorkerDb:

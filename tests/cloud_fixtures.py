@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from argon2.profiles import CHEAPEST
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
-
-from argon2.profiles import CHEAPEST
 
 from cloud_ingest import admin, db, passwords
 from cloud_ingest.app import build_app, prepare

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from servers import MosquittoPool, MosquittoServer, example_config
 
 from edge_gateway.config import WorkshopConfig
 from edge_gateway.embedded_broker import EmbeddedBroker
-from servers import MosquittoPool, MosquittoServer, example_config
 
 
 @pytest.fixture

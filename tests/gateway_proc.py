@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 import yaml
-
-from servers import ROOT, _die_with_parent as die_with_parent, free_port
+from servers import ROOT, free_port
+from servers import _die_with_parent as die_with_parent
 
 EXAMPLE = ROOT / "examples" / "workshop.yaml"
 TOKEN = "test-token-0123456789"

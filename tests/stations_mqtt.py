@@ -6,7 +6,13 @@ import secrets
 import time
 
 from edge_gateway.config import WorkshopConfig
-from edge_gateway.protocol import StationEvent, encode_event, encode_status, event_topic, status_topic
+from edge_gateway.protocol import (
+    StationEvent,
+    encode_event,
+    encode_status,
+    event_topic,
+    status_topic,
+)
 
 
 class ScriptedStation:

@@ -13,16 +13,27 @@ from pathlib import Path
 
 import pytest
 import yaml
+from servers import EXAMPLE_CONFIG, MqttClient, connack_reason, example_config
 
 from edge_gateway.broker_access import filter_covered, topic_matches
-from edge_gateway.broker_config import MAX_INFLIGHT_MESSAGES, QUEUE_FLOOR, generate, queue_sizing
+from edge_gateway.broker_config import (
+    MAX_INFLIGHT_MESSAGES,
+    QUEUE_FLOOR,
+    generate,
+    queue_sizing,
+)
 from edge_gateway.broker_credentials import load_credentials
 from edge_gateway.commands import broker_config as command
 from edge_gateway.config import parse_config
-from edge_gateway.errors import ConfigError
 from edge_gateway.mqtt_passwd import hash_password, parse_passwd, verify_password
-from edge_gateway.protocol import MAX_PAYLOAD_BYTES, alarm_topic, cmd_topic, event_topic, status_topic
-from servers import EXAMPLE_CONFIG, MqttClient, connack_reason, example_config
+from edge_gateway.protocol import (
+    MAX_PAYLOAD_BYTES,
+    alarm_topic,
+    cmd_topic,
+    event_topic,
+    status_topic,
+)
+from sebiao_common.errors import ConfigError
 
 WS = "ws-demo"
 NOT_AUTHORIZED = 135  # paho's v5 reason for a 3.1.1 CONNACK 5, "not authorised"

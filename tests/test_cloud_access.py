@@ -9,7 +9,6 @@ change it gets 403.
 from __future__ import annotations
 
 import pytest
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import alarm, batch
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cloud_ingest.config import load_cloud_config
-from edge_gateway.errors import ConfigError
+from sebiao_common.errors import ConfigError
 
 SECRET = "x" * 32
 

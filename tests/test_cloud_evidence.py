@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import text, update
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, alarm, batch
+from sqlalchemy import text, update
+
 from cloud_ingest import db, evidence
 from cloud_ingest.errors import CloudError
 from cloud_ingest.schema import evidence_log

@@ -10,11 +10,11 @@ import threading
 import time
 
 import pytest
+from cloud_fixtures import *  # noqa: F401,F403 - fixtures
+from cloud_fixtures import T0, Cloud, alarm, batch, event, status
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import T0, Cloud, alarm, batch, event, status
 from cloud_ingest import db
 from cloud_ingest.app import build_app
 from cloud_ingest.config import InfluxHook

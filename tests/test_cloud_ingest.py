@@ -5,12 +5,18 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from sqlalchemy import func, select
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
+from sqlalchemy import func, select
+
 from cloud_ingest import db
-from cloud_ingest.schema import alarm_transitions, alarms, events, evidence_log, station_status
+from cloud_ingest.schema import (
+    alarm_transitions,
+    alarms,
+    events,
+    evidence_log,
+    station_status,
+)
 
 
 def counts(cloud) -> dict[str, int]:  # type: ignore[no-untyped-def]

@@ -9,18 +9,18 @@ import json
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
+from servers import free_port
+from test_cloud_push import T0, TOKEN, FakeCloud, ok
 
 from edge_gateway.cloud_client import CloudClient
 from edge_gateway.cloud_config import CloudSettings, parse_cloud
 from edge_gateway.cloud_push import SUBJECT, CloudPusher
-from edge_gateway.errors import ConfigError
 from edge_gateway.metrics import CloudMetrics
 from edge_gateway.outbox_drain import OUTBOX_BACKLOG
 from edge_gateway.rules import Clear, Raise
 from edge_gateway.store import Store
-from edge_gateway.yamlfile import Node
-from servers import free_port
-from test_cloud_push import TOKEN, T0, FakeCloud, ok
+from sebiao_common.errors import ConfigError
+from sebiao_common.yamlfile import Node
 
 BASE = {"url": "http://c", "token": TOKEN}
 

@@ -23,12 +23,12 @@ import httpx
 import pdfplumber
 import pytest
 import uvicorn
-from starlette.testclient import TestClient
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, Cloud, alarm, batch, event, gz, status
-from cloud_ingest.web.session import COOKIE, IDLE_SECONDS, MAX_SECONDS, Sessions
+from starlette.testclient import TestClient
 from web_browser import PHONE, TV, WatchedPage, browser, contrast_failures, screenshot
+
+from cloud_ingest.web.session import COOKIE, IDLE_SECONDS, MAX_SECONDS, Sessions
 
 PASSWORD = {name: f"pw-{name}-123456" for name in ("insp1", "insp2", "owner-a", "owner-c")}
 DAY = "2025-11-26"  # T0's day in China Standard Time

@@ -17,13 +17,13 @@ from cloud_ingest.config import Limits
 from edge_gateway.cloud_client import CloudClient, classify
 from edge_gateway.cloud_config import CloudSettings, parse_cloud
 from edge_gateway.cloud_push import SUBJECT, CloudPusher
-from edge_gateway.errors import ConfigError
 from edge_gateway.metrics import CloudMetrics
-from edge_gateway.influx_sink import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from edge_gateway.outbox_drain import SINK_REFUSED
 from edge_gateway.rules import Clear, Raise
 from edge_gateway.store import Store
-from edge_gateway.yamlfile import Node
+from sebiao_common.errors import ConfigError
+from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
+from sebiao_common.yamlfile import Node
 
 TOKEN = "sbg_" + "x" * 30
 T0 = 1_764_142_800_000
@@ -264,8 +264,9 @@ def test_without_a_cloud_section_the_engine_writes_no_cloud_rows(tmp_path):
 
 
 def test_with_a_cloud_section_events_transitions_and_status_become_valid_items(tmp_path):
-    from edge_gateway.cloud_items import CloudItems
     from workshop_sim import Sim
+
+    from edge_gateway.cloud_items import CloudItems
 
     sim = Sim(tmp_path)
     sim.engine.cloud = CloudItems(sim.config.workshop.id)

@@ -19,15 +19,15 @@ import httpx
 import pytest
 import yaml
 from argon2.profiles import CHEAPEST
+from gateway_proc import GatewayProcess, write_config
+from servers import ROOT, example_config, free_port
+from stations_mqtt import ScriptedStation
 
 from cloud_ingest import admin, db, passwords
 from cloud_ingest.app import prepare
 from cloud_ingest.auth import Principal
 from cloud_ingest.config import BootstrapAdmin, CloudConfig
-from edge_gateway.config import ALARM_TYPES
-from gateway_proc import GatewayProcess, write_config
-from servers import ROOT, example_config, free_port
-from stations_mqtt import ScriptedStation
+from sebiao_common.alarms import ALARM_TYPES
 
 pytestmark = pytest.mark.slow
 

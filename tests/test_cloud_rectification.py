@@ -10,10 +10,10 @@ import json
 from itertools import product
 
 import pytest
-from sqlalchemy import func, select
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch
+from sqlalchemy import func, select
+
 from cloud_ingest import db, evidence
 from cloud_ingest.errors import Conflict, Forbidden
 from cloud_ingest.rectification import MAX_TEXT, next_state

@@ -18,14 +18,26 @@ from datetime import date
 
 import pdfplumber
 import pytest
-from sqlalchemy import event as sa_event
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, status
+from sqlalchemy import event as sa_event
+
 from cloud_ingest import admin
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.figures import (EventCount, Spread, StationId, StationInfo, StatusRow, Uptime, ZoneCounts,
-                                  count_uses, nearest_rank, per_100, spread, uptime)
+from cloud_ingest.figures import (
+    EventCount,
+    Spread,
+    StationId,
+    StationInfo,
+    StatusRow,
+    Uptime,
+    ZoneCounts,
+    count_uses,
+    nearest_rank,
+    per_100,
+    spread,
+    uptime,
+)
 from cloud_ingest.report_text import INFERRED_NOTE
 from cloud_ingest.reports import CSV_HEADER, local_period
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from cloud_fixtures import *  # noqa: F401,F403 - fixtures
+from cloud_fixtures import T0, batch, event, status
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import T0, batch, event, status
 from cloud_ingest.schema import station_status, stations
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from cloud_fixtures import *  # noqa: F401,F403
 from sqlalchemy import Column, Integer, MetaData, inspect
 
-from cloud_fixtures import *  # noqa: F401,F403
 from cloud_ingest import db, migrate, schema
 
 

@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import yaml
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, T0, Cloud, batch, event
+from servers import ROOT, _die_with_parent, free_port
+
 from cloud_ingest import asgi
 from cloud_ingest.errors import StorageError
-from servers import ROOT, _die_with_parent, free_port
 
 
 def write_config(path, url: str, influx_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from edge_gateway.config import load_config, parse_config
-from edge_gateway.errors import ConfigError
+from sebiao_common.errors import ConfigError
 
 # the workshop (gateway) configs; examples/cloud.yaml is the cloud service's (tests/test_cloud_config.py)
 EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples").glob("*.yaml") if p.name != "cloud.yaml")

@@ -7,15 +7,15 @@ import json
 import re
 
 import yaml
+from servers import ROOT
 
 from edge_gateway.cli import main
-from edge_gateway.config import ALARM_TYPES, SEVERITIES
 from edge_gateway.dashboards.catalog import DASHBOARDS
 from edge_gateway.dashboards.render import build_files
 from edge_gateway.dashboards.vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
-from edge_gateway.domain import COLOR_CLASSES
 from edge_gateway.outbox_drain import GATEWAY_ALARM_TYPES
-from servers import ROOT
+from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
+from sebiao_common.domain import COLOR_CLASSES
 
 CJK_FIRST = re.compile(r"^[\u4e00-\u9fff][^A-Za-z]*[\u4e00-\u9fff）)] +[A-Za-z]")
 

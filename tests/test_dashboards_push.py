@@ -14,11 +14,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from servers import free_port
 
 from edge_gateway.cli import main
 from edge_gateway.dashboards.catalog import DASHBOARDS
 from edge_gateway.dashboards.render import build_files
-from servers import free_port
 
 EDITOR, VIEWER = "glsa_editor_token", "glsa_viewer_token"
 

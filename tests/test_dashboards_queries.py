@@ -14,13 +14,21 @@ import re
 import time
 
 import pytest
-
-from edge_gateway.dashboards.catalog import DASHBOARDS
-from edge_gateway.dashboards.render import dashboard_json
-from edge_gateway.demo.day import END, EXPECTED_ALARMS, OPENING, START, minutes, tag_of, timeline
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation
+
+from edge_gateway.dashboards.catalog import DASHBOARDS
+from edge_gateway.dashboards.render import dashboard_json
+from edge_gateway.demo.day import (
+    END,
+    EXPECTED_ALARMS,
+    OPENING,
+    START,
+    minutes,
+    tag_of,
+    timeline,
+)
 
 pytestmark = pytest.mark.slow
 DB = "sebiao"

@@ -8,11 +8,11 @@ import sys
 import time
 
 import pytest
+from servers import EXAMPLE_CONFIG, ROOT, free_port
 
 from edge_gateway.config import load_config
 from edge_gateway.demo import day as workday
 from edge_gateway.demo.clock import DayClock
-from servers import EXAMPLE_CONFIG, ROOT, free_port
 
 
 def _demo(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:

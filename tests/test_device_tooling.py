@@ -8,6 +8,7 @@ import stat
 import zipfile
 
 import pytest
+from servers import EXAMPLE_CONFIG
 
 from edge_gateway.broker_config import generate
 from edge_gateway.cli import main
@@ -18,7 +19,6 @@ from edge_gateway.devices.ports import DeviceError
 from edge_gateway.firmware_files import firmware_dir
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.station_config import load_station_config
-from servers import EXAMPLE_CONFIG
 
 NO_PORT = "/dev/ttyUSB-sebiao-test-none"
 

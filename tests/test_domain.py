@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_gateway.domain import COLOR_CLASSES, TOOL_KIND_TABLE, TOOL_KINDS, StationKind
+from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE, TOOL_KINDS, StationKind
 
 SEED = next((Path(__file__).parent.parent.parent / "shared" / "seed").glob("*.txt"), None)
 

@@ -4,9 +4,9 @@ The engine runs in-process against a real SQLite store, with a controlled clock.
 """
 
 import pytest
+from workshop_sim import Sim
 
 from edge_gateway.errors import AlarmActionError, PayloadError
-from workshop_sim import Sim
 
 SINK_OF = {"red": "sink-red-1", "green": "sink-green-1", "yellow": "sink-yellow-1", "white": "sink-white-1"}
 
@@ -237,9 +237,9 @@ def test_a_recorded_exception_excuses_the_alarm(tmp_path):
     import copy
 
     import yaml
+    from workshop_sim import EXAMPLE
 
     from edge_gateway.config import parse_config
-    from workshop_sim import EXAMPLE
 
     data = yaml.safe_load(EXAMPLE.read_text("utf-8"))
     data["rules"]["exceptions"] = [{"station": "sink-red-1", "color": "green", "reason": "备案：蔬菜与肉馅同池"}]

@@ -11,12 +11,12 @@ import sqlite3
 import time
 
 import pytest
+from gateway_proc import GatewayProcess, write_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import example_config
 
 from edge_gateway.protocol import event_topic, status_topic
-from gateway_proc import GatewayProcess, write_config
-from servers import example_config
 
 pytestmark = pytest.mark.slow
 WS = "ws-demo"

@@ -11,12 +11,18 @@ import time
 import httpx
 import pytest
 import yaml
+from gateway_proc import EXAMPLE, GatewayProcess, write_config
+from servers import ROOT, MqttClient, free_port
 
 from edge_gateway.broker_credentials import load_credentials
 from edge_gateway.config import load_config
-from edge_gateway.protocol import StationEvent, encode_event, encode_status, event_topic, status_topic
-from gateway_proc import EXAMPLE, GatewayProcess, write_config
-from servers import ROOT, MqttClient, free_port
+from edge_gateway.protocol import (
+    StationEvent,
+    encode_event,
+    encode_status,
+    event_topic,
+    status_topic,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation

@@ -6,11 +6,11 @@ import json
 import time
 
 import pytest
+from gateway_proc import GatewayProcess, write_config
+from servers import example_config
+from stations_mqtt import ScriptedStation
 
 from edge_gateway.protocol import alarm_topic, cmd_topic
-from gateway_proc import GatewayProcess, write_config
-from stations_mqtt import ScriptedStation
-from servers import example_config
 
 pytestmark = pytest.mark.slow
 WS = "ws-demo"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from edge_gateway.cli import SUBCOMMANDS, build_parser
-from edge_gateway.domain import COLOR_CLASSES, TOOL_KIND_TABLE
+from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "hardware_docs"

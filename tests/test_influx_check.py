@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from gateway_proc import write_config
 from servers import ROOT, free_port
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
+from gateway_proc import EXAMPLE
+from servers import example_config
 
 from edge_gateway.alarms import Alarm, HistoryEntry
 from edge_gateway.config import parse_config
-from edge_gateway.errors import ConfigError
 from edge_gateway.influx_config import influx_settings
-from edge_gateway.influx_lines import InfluxLines, string_field, tag
-from edge_gateway.influx_sink import PRECISION_V1, PRECISION_V2
+from edge_gateway.influx_lines import InfluxLines
 from edge_gateway.stations import StationState
 from edge_gateway.toolstate import ToolState
-from servers import example_config
-from gateway_proc import EXAMPLE
-
-import yaml
+from sebiao_common.errors import ConfigError
+from sebiao_common.influx.lines import string_field, tag
+from sebiao_common.influx.writer import PRECISION_V1, PRECISION_V2
 
 
 def settings(section):

@@ -11,7 +11,6 @@ import sqlite3
 import time
 
 import pytest
-
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation

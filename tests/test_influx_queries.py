@@ -9,15 +9,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from servers import ROOT, example_config
 
 from edge_gateway.alarms import Alarm, HistoryEntry
-from edge_gateway.domain import Location
-from edge_gateway.influx_config import InfluxSettings
 from edge_gateway.influx_lines import InfluxLines
-from edge_gateway.influx_sink import V1Sink
 from edge_gateway.stations import StationState
 from edge_gateway.toolstate import ToolState
-from servers import ROOT, example_config
+from sebiao_common.domain import Location
+from sebiao_common.influx.settings import InfluxSettings
+from sebiao_common.influx.writer import V1Sink
 
 pytestmark = pytest.mark.slow
 SHANGHAI = timezone(timedelta(hours=8))

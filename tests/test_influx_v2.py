@@ -4,7 +4,6 @@ against real VictoriaMetrics, read back through its /api/v1/export."""
 from __future__ import annotations
 
 import pytest
-
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from test_influx_outbox import _online, _outbox, _stored, _stream, _wait

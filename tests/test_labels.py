@@ -14,12 +14,12 @@ import segno
 
 from edge_gateway.cli import main
 from edge_gateway.config import load_config, parse_config
-from edge_gateway.domain import COLOR_CLASSES, COLORS, KINDS
 from edge_gateway.labels import LabelError, render_labels
 from edge_gateway.labels import layout as L
 from edge_gateway.labels.contrast import contrast_ratio, luminance, text_colour
-from edge_gateway.labels.fonts import FontError
 from edge_gateway.labels.qr import matrix
+from sebiao_common.domain import COLOR_CLASSES, COLORS, KINDS
+from sebiao_common.fonts import FontError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "workshop.yaml"
@@ -202,7 +202,7 @@ def test_cli_reports_errors_with_exit_2(tmp_path, capsys):
 
 
 def test_builtin_cid_font_fallback_keeps_chinese_text(tmp_path, config, monkeypatch):
-    from edge_gateway.labels import fonts
+    from sebiao_common import fonts
     monkeypatch.setattr(fonts, "CANDIDATES", ())
     monkeypatch.setattr(fonts.load_font, "__defaults__", (None, ()))
     sheet = render_labels(config, tmp_path / "cid.pdf")
@@ -214,7 +214,7 @@ def test_builtin_cid_font_fallback_keeps_chinese_text(tmp_path, config, monkeypa
 
 def test_cjk_font_is_embedded(example_pdf):
     """scripts/test installs fonts-wqy-microhei: the sheet must not depend on the printer's fonts."""
-    from edge_gateway.labels.fonts import load_font
+    from sebiao_common.fonts import load_font
     font = load_font()
     assert font.embedded, "no CJK TrueType font found: install fonts-wqy-microhei (scripts/test does)"
     data = example_pdf.read_bytes()

@@ -10,15 +10,29 @@ from typing import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry
+from servers import free_port
 
-from edge_gateway.influx_config import InfluxSettings, OutboxSettings
-from edge_gateway.influx_sink import REFUSED, REJECTED, RETRY, TOO_LARGE, OK, WriteResult, classify
-from edge_gateway.influx_sink import parse_retry_after, server_message, V1Sink
 from edge_gateway.outbox import Outbox
-from edge_gateway.outbox_drain import OUTBOX_BACKLOG, SINK_REFUSED, OutboxDrainer, OutboxMetrics, _named
+from edge_gateway.outbox_drain import (
+    OUTBOX_BACKLOG,
+    SINK_REFUSED,
+    OutboxDrainer,
+    OutboxMetrics,
+    _named,
+)
 from edge_gateway.rules import Clear, Raise
 from edge_gateway.store import Store
-from servers import free_port
+from sebiao_common.http_answers import (
+    OK,
+    REFUSED,
+    REJECTED,
+    RETRY,
+    TOO_LARGE,
+    classify,
+    parse_retry_after,
+)
+from sebiao_common.influx.settings import InfluxSettings, OutboxSettings
+from sebiao_common.influx.writer import V1Sink, WriteResult, server_message
 
 Script = Callable[[list[str]], tuple[int, dict, bytes]]
 

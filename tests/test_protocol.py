@@ -7,7 +7,12 @@ import pytest
 
 from edge_gateway.errors import PayloadError
 from edge_gateway.protocol import (
-    StationEvent, Topic, decode_event, decode_status, encode_event, subscriptions,
+    StationEvent,
+    Topic,
+    decode_event,
+    decode_status,
+    encode_event,
+    subscriptions,
 )
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol_v1.json").read_text("utf-8"))

@@ -7,14 +7,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from gateway_proc import GatewayProcess, write_config
+from station_proc import StationProcess
 
 from edge_gateway.config import load_config
 from edge_gateway.devices.provision import ProvisionOptions, write_station_configs
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.script import Place, Remove
 from edge_gateway.vstation.station_config import load_station_config
-from gateway_proc import GatewayProcess, write_config
-from station_proc import StationProcess
 
 pytestmark = pytest.mark.slow
 KNIFE = "04A224E2C65E80"  # KN-R-01, red, home rack-red-1

@@ -2,8 +2,8 @@
 
 import pytest
 
-from edge_gateway.domain import Location, StationKind
 from edge_gateway.toolstate import Observation, StationRef, ToolState, WashCheck, apply
+from sebiao_common.domain import Location, StationKind
 
 RACK_R = StationRef("rack-red-1", StationKind.RACK, "red")
 RACK_R2 = StationRef("rack-red-2", StationKind.RACK, "red")

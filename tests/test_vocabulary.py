@@ -1,13 +1,13 @@
 """One vocabulary of alarm types and severities everywhere: the gateway console's JavaScript says the
-same words as ``edge_gateway/vocabulary.py``, and every alarm type the gateway can raise has a name."""
+same words as ``sebiao_common/alarms.py``, and every alarm type the gateway can raise has a name."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from edge_gateway import vocabulary
-from edge_gateway.config import ALARM_TYPES, SEVERITIES
+from sebiao_common import alarms as vocabulary
+from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 
 CONSOLE_JS = Path(__file__).resolve().parent.parent / "edge_gateway" / "web" / "static" / "console.js"
 

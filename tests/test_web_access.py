@@ -4,15 +4,14 @@ session cookie and CSRF checks, and the SSE protocol (catch-up by Last-Event-ID)
 from __future__ import annotations
 
 import base64
-from contextlib import closing
 import json
 import queue
 import threading
 import time
+from contextlib import closing
 
 import httpx
 import pytest
-
 from gateway_proc import TOKEN, GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation

@@ -5,11 +5,18 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from gateway_proc import TOKEN, GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation
-from web_browser import PHONE, TV, browser, contrast_failures, login, open_page, screenshot
+from web_browser import (
+    PHONE,
+    TV,
+    browser,
+    contrast_failures,
+    login,
+    open_page,
+    screenshot,
+)
 
 pytestmark = pytest.mark.slow
 COMMENT = "已将红色刀具送回生肉区清洗消毒，并培训员工 — 张师傅"

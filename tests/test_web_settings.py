@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from edge_gateway.config import parse_config
-from edge_gateway.errors import ConfigError
 from edge_gateway.web.settings import DisplaySettings, display_settings, parse_display
+from sebiao_common.errors import ConfigError
 
 BASE = yaml.safe_load((Path(__file__).parent.parent / "examples" / "workshop.yaml").read_text("utf-8"))
 

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from servers import _die_with_parent, free_port, port_open
 
 INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"

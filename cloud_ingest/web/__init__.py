@@ -14,9 +14,9 @@ from typing import Callable
 from sqlalchemy import Engine
 from starlette.routing import BaseRoute
 
-from ..config import CloudConfig
+from cloud_ingest.config import CloudConfig
 
 
 def page_routes(engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> list[BaseRoute]:
-    from .routes import Pages
+    from cloud_ingest.web.routes import Pages
     return Pages(engine, config, clock).routes()

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Mapping
 
-from edge_gateway.vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
-
-from ..errors import BadRequest
-from .html import Html, bi, el
+from cloud_ingest.errors import BadRequest
+from cloud_ingest.web.html import Html, bi, el
+from sebiao_common.alarms import ALARM_TYPE_NAMES, SEVERITY_NAMES
 
 CST = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
 

@@ -15,17 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import rectification
-from ..auth import Principal
-from ..errors import BadRequest
-from . import data
-from .html import Html, bi, el, join
-from .labels import day_start_ms, when
-from .session import Session
-from .views import Shown, error_box, note_form
+from cloud_ingest import rectification
+from cloud_ingest.auth import Principal
+from cloud_ingest.errors import BadRequest
+from cloud_ingest.web import data
+from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.labels import day_start_ms, when
+from cloud_ingest.web.session import Session
+from cloud_ingest.web.views import Shown, error_box, note_form
 
 if TYPE_CHECKING:
-    from .routes import Pages
+    from cloud_ingest.web.routes import Pages
 
 DAY_MS = 86_400_000
 RECT_STATE = {

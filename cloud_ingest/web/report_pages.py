@@ -13,19 +13,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import db, review
-from ..auth import Principal
-from ..errors import BadRequest, CloudError
-from ..http_reports import FORMATS, report_query
-from ..report_pdf import report_pdf
-from ..reports import CSV_HEADER, Report, build_report, filename, report_csv, report_rows
-from .html import Html, bi, el, join
-from .labels import day_text
-from .session import Session
-from .views import Shown, error_box, error_shown
+from cloud_ingest import db, review
+from cloud_ingest.auth import Principal
+from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.http_reports import FORMATS, report_query
+from cloud_ingest.report_pdf import report_pdf
+from cloud_ingest.reports import (
+    CSV_HEADER,
+    Report,
+    build_report,
+    filename,
+    report_csv,
+    report_rows,
+)
+from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.labels import day_text
+from cloud_ingest.web.session import Session
+from cloud_ingest.web.views import Shown, error_box, error_shown
 
 if TYPE_CHECKING:
-    from .routes import Pages
+    from cloud_ingest.web.routes import Pages
 
 DAY_MS = 86_400_000
 DOWNLOADS = ("csv", "pdf")

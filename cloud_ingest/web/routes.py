@@ -21,18 +21,23 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from edge_gateway.web.auth import same_origin
-
-from .. import compliance, db, rectification, review
-from ..auth import Principal
-from ..config import CloudConfig
-from ..errors import BadRequest, CloudError, Forbidden, NotFound, PayloadTooLarge
-from . import data, rectification_pages, views
-from .views import Shown, error_shown
-from .labels import day_start_ms
-from .report_pages import ReportPages
-from .rectification_pages import RectificationPages, timeline_steps
-from .session import LoginBrake, PasswordCheck, Session, Sessions
+from cloud_ingest import compliance, db, rectification, review
+from cloud_ingest.auth import Principal
+from cloud_ingest.config import CloudConfig
+from cloud_ingest.errors import (
+    BadRequest,
+    CloudError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+)
+from cloud_ingest.web import data, rectification_pages, views
+from cloud_ingest.web.labels import day_start_ms
+from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
+from cloud_ingest.web.report_pages import ReportPages
+from cloud_ingest.web.session import LoginBrake, PasswordCheck, Session, Sessions
+from cloud_ingest.web.views import Shown, error_shown
+from sebiao_common.origin import same_origin
 
 STATIC = Path(__file__).parent / "static"
 MAX_FORM = 16 * 1024

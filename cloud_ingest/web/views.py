@@ -10,11 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..auth import Principal
-from ..errors import CloudError, NotFound
-from .html import Html, bi, el, join
-from .labels import (ALARM_TYPE, EVENT_ACTION, NOTE_ACTION, REVIEW, ROLE, SEVERITY, TRANSITION, WORKSHOP_STATE,
-                     badge, option_words, when, words)
+from cloud_ingest.auth import Principal
+from cloud_ingest.errors import CloudError, NotFound
+from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.labels import (
+    ALARM_TYPE,
+    EVENT_ACTION,
+    NOTE_ACTION,
+    REVIEW,
+    ROLE,
+    SEVERITY,
+    TRANSITION,
+    WORKSHOP_STATE,
+    badge,
+    option_words,
+    when,
+    words,
+)
 
 NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Alarm queue"),
        ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..broker_config import DEFAULT_LISTEN, generate
-from ..config import load_config
+from edge_gateway.broker_config import DEFAULT_LISTEN, generate
+from edge_gateway.config import load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

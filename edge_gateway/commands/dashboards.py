@@ -27,12 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.dashboards_command == "build":
-        from ..dashboards.render import write
+        from edge_gateway.dashboards.render import write
 
         for path in write(Path(args.out)):
             print(f"wrote {path}")
         return 0
-    from ..dashboards.push import DEFAULT_FOLDER, InfluxSource, push
+    from edge_gateway.dashboards.push import DEFAULT_FOLDER, InfluxSource, push
 
     influx = (InfluxSource(args.influx_url, args.influx_database, args.influx_user, args.influx_password)
               if args.influx_url else None)

@@ -12,8 +12,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..config import is_loopback, parse_listen
-from ..errors import ConfigError
+from sebiao_common.errors import ConfigError
+from sebiao_common.net import is_loopback, parse_listen
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo.runner import Demo, DemoOptions
+    from edge_gateway.demo.runner import Demo, DemoOptions
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.duration <= 0:

@@ -6,8 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..config import is_loopback, load_config, parse_listen
-from ..errors import ConfigError
+from edge_gateway.config import load_config
+from sebiao_common.errors import ConfigError
+from sebiao_common.net import is_loopback, parse_listen
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..gateway import Gateway, GatewayOptions
+    from edge_gateway.gateway import Gateway, GatewayOptions
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config)

@@ -18,9 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import load_config
-    from ..influx_check import check
-    from ..influx_config import require_influx
+    from edge_gateway.config import load_config
+    from edge_gateway.influx_check import check
+    from edge_gateway.influx_config import require_influx
 
     config = load_config(args.config)
     settings = require_influx(config)

@@ -15,9 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import load_config
-    from ..devices.label_serial import label_command, write_over_serial
-    from ..devices.ports import require_port
+    from edge_gateway.config import load_config
+    from edge_gateway.devices.label_serial import label_command, write_over_serial
+    from edge_gateway.devices.ports import require_port
 
     command = label_command(load_config(args.config), args.tool)
     require_port(args.port)

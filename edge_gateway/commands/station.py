@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import SebiaoError
-from ..vstation.runner import READERS, VirtualStation
-from ..vstation.script import Command, ScriptError, Wait, parse_line
-from ..vstation.station_config import load_station_config, override_broker
-from ..vstation.texts import command_line, event_line
+from edge_gateway.vstation.runner import READERS, VirtualStation
+from edge_gateway.vstation.script import Command, ScriptError, Wait, parse_line
+from edge_gateway.vstation.station_config import load_station_config, override_broker
+from edge_gateway.vstation.texts import command_line, event_line
+from sebiao_common.errors import SebiaoError
 
 LOOP_S = 0.02
 _EOF = object()

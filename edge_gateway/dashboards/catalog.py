@@ -6,7 +6,7 @@ from typing import Callable
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from . import alarms, district, stations, workshop, zones
+from edge_gateway.dashboards import alarms, district, stations, workshop, zones
 
 # file stem -> builder
 DASHBOARDS: dict[str, Callable[[], db.Dashboard]] = {

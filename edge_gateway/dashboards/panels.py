@@ -8,8 +8,12 @@ from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.builders import stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.models import common, dashboard
 
-from .influxql import InfluxQL
-from .vocabulary import all_mappings, online_mapping, series_overrides
+from edge_gateway.dashboards.influxql import InfluxQL
+from edge_gateway.dashboards.vocabulary import (
+    all_mappings,
+    online_mapping,
+    series_overrides,
+)
 
 DATASOURCE_UID = "sebiao-influxdb"
 DATASOURCE = dashboard.DataSourceRef(type_val="influxdb", uid=DATASOURCE_UID)

@@ -7,7 +7,7 @@ templates are text (not dumped YAML) to keep the comments an installer reads.
 
 from __future__ import annotations
 
-from .panels import DATASOURCE_UID
+from edge_gateway.dashboards.panels import DATASOURCE_UID
 
 DATASOURCE_YAML = f"""\
 # sebiao: the InfluxDB datasource, InfluxQL mode (InfluxDB 1.x; 2.x through a DBRP

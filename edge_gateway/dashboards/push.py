@@ -13,13 +13,18 @@ from urllib.parse import urlparse
 
 import niquests
 from grafana_client import GrafanaApi
-from grafana_client.client import (GrafanaClientError, GrafanaException, GrafanaServerError,
-                                   GrafanaTimeoutError, GrafanaUnauthorizedError)
+from grafana_client.client import (
+    GrafanaClientError,
+    GrafanaException,
+    GrafanaServerError,
+    GrafanaTimeoutError,
+    GrafanaUnauthorizedError,
+)
 
-from ..errors import SebiaoError
-from .catalog import DASHBOARDS
-from .panels import DATASOURCE_UID
-from .render import dashboard_json
+from edge_gateway.dashboards.catalog import DASHBOARDS
+from edge_gateway.dashboards.panels import DATASOURCE_UID
+from edge_gateway.dashboards.render import dashboard_json
+from sebiao_common.errors import SebiaoError
 
 T = TypeVar("T")
 DEFAULT_FOLDER = "色标 sebiao"

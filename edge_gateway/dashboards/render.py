@@ -11,9 +11,9 @@ from pathlib import Path
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-from ..errors import SebiaoError
-from . import provisioning
-from .catalog import DASHBOARDS
+from edge_gateway.dashboards import provisioning
+from edge_gateway.dashboards.catalog import DASHBOARDS
+from sebiao_common.errors import SebiaoError
 
 
 def dashboard_json(stem: str) -> dict:

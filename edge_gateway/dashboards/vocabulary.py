@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models import dashboard
 
-from .. import vocabulary
-from ..domain import COLOR_CLASSES, KINDS, ColorClass
+from sebiao_common import alarms as vocabulary
+from sebiao_common.domain import COLOR_CLASSES, KINDS, ColorClass
 
 ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {**vocabulary.ALARM_TYPE_NAMES, **vocabulary.GATEWAY_ALARM_TYPE_NAMES}
 SEVERITY_COLOURS = {"critical": "dark-red", "major": "orange", "minor": "yellow", "warning": "blue"}

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from .panels import SCOPE, new_dashboard, stat_panel, table_panel, timeseries_panel
+from edge_gateway.dashboards.panels import (
+    SCOPE,
+    new_dashboard,
+    stat_panel,
+    table_panel,
+    timeseries_panel,
+)
 
 UID = "sebiao-workshop"
 

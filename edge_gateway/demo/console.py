@@ -10,12 +10,12 @@ import threading
 from datetime import datetime
 from typing import TextIO
 
-from ..config import WorkshopConfig
-from ..domain import COLORS
-from ..protocol import alarm_topic
-from ..vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
-from ..vstation.texts import PATTERNS, label_text
-from .day import Phase, Step
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.demo.day import Phase, Step
+from edge_gateway.protocol import alarm_topic
+from edge_gateway.vstation.texts import PATTERNS, label_text
+from sebiao_common.alarms import ALARM_TYPE_NAMES, SEVERITY_NAMES
+from sebiao_common.domain import COLORS
 
 SEVERITY = {k: f"{symbol} {zh} {en}" for k, (zh, en, symbol) in SEVERITY_NAMES.items()}
 ALARM_NAMES = ALARM_TYPE_NAMES

@@ -7,7 +7,7 @@ import time
 
 import uvicorn
 
-from ..errors import SebiaoError
+from sebiao_common.errors import SebiaoError
 
 START_TIMEOUT = 10.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from ..errors import SebiaoError
+from sebiao_common.errors import SebiaoError
 
 
 def require_free(host: str, port: int, option: str, what: str) -> None:

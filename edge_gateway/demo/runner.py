@@ -13,18 +13,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..devices.provision import ProvisionOptions, station_config
-from ..errors import SebiaoError
-from ..gateway import Gateway, GatewayOptions
-from ..vstation.runner import VirtualStation
-from ..vstation.script import Place, Remove
-from ..vstation.station_config import validate
-from . import day as workday
-from .clock import DayClock, station_clock
-from .console import ALARM_NAMES, Console
-from .http_thread import HttpThread
-from .ports import require_free
-from .workshop import demo_workshop
+from edge_gateway.demo import day as workday
+from edge_gateway.demo.clock import DayClock, station_clock
+from edge_gateway.demo.console import ALARM_NAMES, Console
+from edge_gateway.demo.http_thread import HttpThread
+from edge_gateway.demo.ports import require_free
+from edge_gateway.demo.workshop import demo_workshop
+from edge_gateway.devices.provision import ProvisionOptions, station_config
+from edge_gateway.gateway import Gateway, GatewayOptions
+from edge_gateway.vstation.runner import VirtualStation
+from edge_gateway.vstation.script import Place, Remove
+from edge_gateway.vstation.station_config import validate
+from sebiao_common.errors import SebiaoError
 
 LOOP_S = 0.01
 TAG_GAP_S = 0.35  # real time between two moves of one tag: the reader must see each

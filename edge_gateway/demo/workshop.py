@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import WorkshopConfig, load_config
-from ..errors import SebiaoError
+from edge_gateway.config import WorkshopConfig, load_config
+from sebiao_common.errors import SebiaoError
 
 HERE = Path(__file__).resolve().parent.parent
 CANDIDATES = (HERE / "_examples" / "workshop.yaml", HERE.parent / "examples" / "workshop.yaml")

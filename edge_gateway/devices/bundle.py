@@ -16,8 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SebiaoError
-from ..firmware_files import firmware_dir
+from edge_gateway.firmware_files import firmware_dir
+from sebiao_common.errors import SebiaoError
 
 MARCH = "xtensawin"
 MANIFEST = "manifest.json"

@@ -9,9 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..vstation.station_config import load_station_config
-from .bundle import load_manifest
-from .ports import DeviceError, require_port
+from edge_gateway.devices.bundle import load_manifest
+from edge_gateway.devices.ports import DeviceError, require_port
+from edge_gateway.vstation.station_config import load_station_config
 
 TIMEOUT_S = 120
 

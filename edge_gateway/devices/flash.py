@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError
-from .ports import DeviceError, require_port
+from edge_gateway.devices.ports import DeviceError, require_port
+from sebiao_common.errors import ConfigError
 
 ESP32_ADDRESS = 0x1000  # classic ESP32; ESP32-S3/C3 images start at 0x0
 
@@ -16,7 +16,14 @@ def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int 
     if not image.is_file():
         raise ConfigError("--image", "", f"{image}: no such file (download the ESP32 MicroPython .bin first)")
     require_port(port)
-    from esptool.cmds import attach_flash, detect_chip, erase_flash, reset_chip, run_stub, write_flash
+    from esptool.cmds import (
+        attach_flash,
+        detect_chip,
+        erase_flash,
+        reset_chip,
+        run_stub,
+        write_flash,
+    )
     from esptool.util import FatalError
 
     try:

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..config import WorkshopConfig
-from ..errors import ConfigError
-from .ports import DeviceError, require_port
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.devices.ports import DeviceError, require_port
+from sebiao_common.errors import ConfigError
 
 PREFIX = "SEBIAO "
 ARM_TIMEOUT_S = 5.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import SebiaoError
+from sebiao_common.errors import SebiaoError
 
 
 class DeviceError(SebiaoError):

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..broker_credentials import CREDENTIALS_FILE, Credentials, load_credentials
-from ..config import BrokerSettings, WorkshopConfig
-from ..errors import ConfigError
-from ..vstation.station_config import validate
+from edge_gateway.broker_credentials import (
+    CREDENTIALS_FILE,
+    Credentials,
+    load_credentials,
+)
+from edge_gateway.config import BrokerSettings, WorkshopConfig
+from edge_gateway.vstation.station_config import validate
+from sebiao_common.errors import ConfigError
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 

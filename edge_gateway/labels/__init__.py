@@ -11,6 +11,6 @@
 (edge_gateway/commands/labels.py); hardware_docs/ tells where each label goes.
 """
 
-from .sheet import LabelError, render_labels
+from edge_gateway.labels.sheet import LabelError, render_labels
 
 __all__ = ["LabelError", "render_labels"]

@@ -24,14 +24,14 @@ from reportlab.lib.colors import HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from ..config import Station, Tool, WorkshopConfig
-from ..domain import COLOR_CLASSES, COLORS, KINDS, StationKind
-from ..errors import SebiaoError
-from . import layout as L
-from .contrast import OUTLINE, text_colour
-from .fonts import LATIN_BOLD, LabelFont, load_font
-from .qr import draw_qr
-from .shapes import draw_shape
+from edge_gateway.config import Station, Tool, WorkshopConfig
+from edge_gateway.labels import layout as L
+from edge_gateway.labels.contrast import OUTLINE, text_colour
+from edge_gateway.labels.qr import draw_qr
+from edge_gateway.labels.shapes import draw_shape
+from sebiao_common.domain import COLOR_CLASSES, COLORS, KINDS, StationKind
+from sebiao_common.errors import SebiaoError
+from sebiao_common.fonts import LATIN_BOLD, LabelFont, load_font
 
 MM = L.MM
 OUTLINE_WIDTH = 0.6  # points

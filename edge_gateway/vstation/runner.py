@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..firmware_files import use_firmware
-from .script import Command, Place, Remove, Wait
+from edge_gateway.firmware_files import use_firmware
+from edge_gateway.vstation.script import Command, Place, Remove, Wait
 
 READERS = ("mfrc522", "pn532")
 

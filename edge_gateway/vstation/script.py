@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..config import normalize_tag
-from ..domain import COLORS, TOOL_KINDS
+from sebiao_common.domain import COLORS, TOOL_KINDS
+from sebiao_common.ids import normalize_tag
 
 MAX_WAIT_S = 24 * 3600.0
 

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import BrokerSettings
-from ..errors import ConfigError
-from ..firmware_files import use_firmware
+from edge_gateway.config import BrokerSettings
+from edge_gateway.firmware_files import use_firmware
+from sebiao_common.errors import ConfigError
 
 
 def validate(data: Any, file: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@ with its shape symbol and name (never colour alone)."""
 
 from __future__ import annotations
 
-from ..domain import COLORS, TOOL_KINDS
+from sebiao_common.domain import COLORS, TOOL_KINDS
 
 ACTIONS = {
     "placed": ("放上", "placed"),

@@ -11,14 +11,14 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from .app import Dispatch, build_web_app
-from .auth import ConsoleAuth, session_key
-from .console_data import ConsoleData
-from .context import WebContext
-from .display_data import DisplayData
-from .live import LiveFeed
-from .reader import StoreReader
-from .settings import display_settings
+from edge_gateway.web.app import Dispatch, build_web_app
+from edge_gateway.web.auth import ConsoleAuth, session_key
+from edge_gateway.web.console_data import ConsoleData
+from edge_gateway.web.context import WebContext
+from edge_gateway.web.display_data import DisplayData
+from edge_gateway.web.live import LiveFeed
+from edge_gateway.web.reader import StoreReader
+from edge_gateway.web.settings import display_settings
 
 DISPLAY_REFRESH = 30.0  # seconds: the day, "days since" and station counts move without events
 CONSOLE_REFRESH = 5.0  # seconds: station health and "last seen"

@@ -14,9 +14,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import console_routes, display_routes
-from .context import WebContext
-from .pages import STATIC
+from edge_gateway.web import console_routes, display_routes
+from edge_gateway.web.context import WebContext
+from edge_gateway.web.pages import STATIC
 
 WEB_PATHS = ("/display", "/console", "/assets/")
 SESSION_COOKIE = "sebiao_console"

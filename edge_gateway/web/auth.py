@@ -21,11 +21,10 @@ import secrets
 import time
 from collections import deque
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from ..errors import SebiaoError
+from sebiao_common.errors import SebiaoError
 
 KEY_FILE = "web-session.key"
 MAX_FAILURES = 5  # per client within FAILURE_WINDOW
@@ -108,11 +107,3 @@ class ConsoleAuth:
         sent = request.headers.get("x-csrf-token", "")
         expected = self.csrf_token(request)
         return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
-
-
-def same_origin(request: Request) -> bool:
-    """False when the browser says the request came from another site."""
-    origin = request.headers.get("origin")
-    if origin is None:  # not a browser, or a browser that sends no Origin on same-origin requests
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")

@@ -10,12 +10,12 @@ import json
 import time
 from typing import Any
 
-from ..config import WorkshopConfig
-from ..domain import COLORS, KINDS
-from ..engine import alarm_json
-from ..store import ALARM_COLUMNS, alarm_from_row
-from .reader import StoreReader
-from .settings import DisplaySettings
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.engine import alarm_json
+from edge_gateway.store import ALARM_COLUMNS, alarm_from_row
+from edge_gateway.web.reader import StoreReader
+from edge_gateway.web.settings import DisplaySettings
+from sebiao_common.domain import COLORS, KINDS
 
 DAY_MS = 24 * 3600 * 1000
 EVIDENCE_EVENTS = 10

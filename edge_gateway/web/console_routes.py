@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..engine import alarm_json
-from ..errors import AlarmActionError, StoreError
-from .auth import same_origin
-from .context import WebContext
-from .pages import page
+from edge_gateway.engine import alarm_json
+from edge_gateway.errors import AlarmActionError, StoreError
+from edge_gateway.web.context import WebContext
+from edge_gateway.web.pages import page
+from sebiao_common.origin import same_origin
 
 MAX_FORM = 4096
 MAX_BODY = 16 * 1024

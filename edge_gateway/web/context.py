@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import WorkshopConfig
-from ..pipeline import Pipeline
-from .auth import ConsoleAuth
-from .live import LiveFeed
-from .settings import DisplaySettings
+from edge_gateway.config import WorkshopConfig
+from edge_gateway.pipeline import Pipeline
+from edge_gateway.web.auth import ConsoleAuth
+from edge_gateway.web.live import LiveFeed
+from edge_gateway.web.settings import DisplaySettings
 
 
 @dataclass

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..config import GRADES, WorkshopConfig
-from ..domain import COLOR_CLASSES, KINDS, StationKind
-from .reader import StoreReader
-from .settings import DisplaySettings
+from edge_gateway.config import GRADES, WorkshopConfig
+from edge_gateway.web.reader import StoreReader
+from edge_gateway.web.settings import DisplaySettings
+from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
 
 CROSS_ZONE = ("cross_zone", "cross_zone_wash")
 GRADE_EN = {"gold": "Gold list", "silver": "Silver list", "bronze": "Bronze list", "orange": "Orange list"}

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..errors import StoreError
-from .context import WebContext
-from .pages import page
-from .qr import qr_svg
+from edge_gateway.errors import StoreError
+from edge_gateway.web.context import WebContext
+from edge_gateway.web.pages import page
+from edge_gateway.web.qr import qr_svg
 
 
 def _web(request: Request) -> WebContext:

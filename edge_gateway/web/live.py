@@ -31,7 +31,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import StoreError
+from edge_gateway.errors import StoreError
 
 log = logging.getLogger(__name__)
 

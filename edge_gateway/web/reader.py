@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
-from ..store import connect
+from edge_gateway.errors import StoreError
+from edge_gateway.store import connect
 
 
 class StoreReader:

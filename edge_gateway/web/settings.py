@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import WorkshopConfig
-from ..yamlfile import Node
+from edge_gateway.config import WorkshopConfig
+from sebiao_common.yamlfile import Node
 
 MISUSE_MODES = ("counts", "hidden")
 MIN_PASSWORD = 10

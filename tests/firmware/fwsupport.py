@@ -14,9 +14,9 @@ FIRMWARE = REPO + "/firmware"
 if FIRMWARE not in sys.path:
     sys.path.insert(0, FIRMWARE)
 
-from sebiao_station.clock import FakeClock  # noqa: E402
-from sebiao_station.board import Board  # noqa: E402
 from sebiao_sim.bus import SimPin  # noqa: E402
+from sebiao_station.board import Board  # noqa: E402
+from sebiao_station.clock import FakeClock  # noqa: E402
 
 _counter = [0]
 

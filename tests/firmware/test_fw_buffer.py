@@ -1,5 +1,5 @@
 import fwsupport
-from sebiao_station.buffer import Buffer, encode_record, decode_record
+from sebiao_station.buffer import Buffer, decode_record, encode_record
 
 BOOT = b"\x1a\x2b\x3c\x4d"
 BOOT2 = b"\xde\xad\xbe\xef"

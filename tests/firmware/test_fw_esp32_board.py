@@ -2,10 +2,10 @@
 
 import sys
 
-import fwsupport
 import fake_machine
 import fake_network
 import fake_socket
+import fwsupport
 from sebiao_station import sntp
 
 NAMES = ("machine", "network", "socket")

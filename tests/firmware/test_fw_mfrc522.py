@@ -1,10 +1,10 @@
 import fwsupport  # noqa: F401
-from sebiao_sim.mfrc522_sim import MFRC522Sim, RFCFG, STATUS2, TXCONTROL
 from sebiao_sim.iso14443 import Card, crc_a
-from sebiao_station.readers.mfrc522 import MFRC522
-from sebiao_station.presence import SEEN, MISS, NOISE
-from sebiao_station.readers import ReaderError
+from sebiao_sim.mfrc522_sim import RFCFG, STATUS2, TXCONTROL, MFRC522Sim
 from sebiao_station import ntag
+from sebiao_station.presence import MISS, NOISE, SEEN
+from sebiao_station.readers import ReaderError
+from sebiao_station.readers.mfrc522 import MFRC522
 
 
 def rig(version=0x92, gain=4):

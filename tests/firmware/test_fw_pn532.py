@@ -1,10 +1,10 @@
 import fwsupport  # noqa: F401
-from sebiao_sim.pn532_sim import PN532Sim
 from sebiao_sim.iso14443 import Card
-from sebiao_station.readers.pn532 import PN532, frame, unframe
-from sebiao_station.readers import ReaderError
-from sebiao_station.presence import SEEN, MISS, NOISE
+from sebiao_sim.pn532_sim import PN532Sim
 from sebiao_station import ntag
+from sebiao_station.presence import MISS, NOISE, SEEN
+from sebiao_station.readers import ReaderError
+from sebiao_station.readers.pn532 import PN532, frame, unframe
 
 
 def rig():

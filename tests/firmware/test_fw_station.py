@@ -1,10 +1,9 @@
 import json
 
-import fwsupport
-from fwsupport import TestBoard, station_config, run_for
+from fwsupport import TestBoard, run_for, station_config
 from sebiao_sim.iso14443 import Card
-from sebiao_station.app import Station
 from sebiao_station import ntag
+from sebiao_station.app import Station
 
 TAG = "04A224E2C65E80"
 T_EVENT = "sebiao/ws-demo/rack-red-1/event"

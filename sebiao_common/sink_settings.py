@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .yamlfile import Node
+from sebiao_common.yamlfile import Node
 
 TIMING_KEYS = ("timeout_seconds", "retry_max_seconds")
 

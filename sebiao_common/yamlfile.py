@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-from .errors import ConfigError
+from sebiao_common.errors import ConfigError
 
 
 class _StrictLoader(yaml.SafeLoader):

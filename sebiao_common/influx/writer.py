@@ -15,24 +15,22 @@ exceptions (urllib3, influxdb-client) are converted here.
 
 from __future__ import annotations
 
-import email.utils
 import gzip
 import json
-import time
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
 import urllib3
 
-from .influx_config import InfluxSettings
+from sebiao_common.http_answers import REFUSED, classify, parse_retry_after
+from sebiao_common.influx.settings import InfluxSettings
 
 # Our precision names -> what each API's ``precision`` parameter calls them.
 PRECISION_V1 = {"ns": "n", "us": "u", "ms": "ms", "s": "s"}
 PRECISION_V2 = {"ns": "ns", "us": "us", "ms": "ms", "s": "s"}
 PRECISION = "ns"  # every point's timestamp is in nanoseconds (docs/influxdb.md)
 
-OK, REJECTED, TOO_LARGE, REFUSED, RETRY = "ok", "rejected", "too_large", "refused", "retry"
 
 
 @dataclass(frozen=True)
@@ -46,39 +44,6 @@ class WriteResult:
         if self.status == 500 and "retention policy not found" in self.reason:
             return REFUSED  # InfluxDB 1.x answers a wrong retention policy with 500: a config error
         return classify(self.status)
-
-
-def classify(status: int) -> str:
-    """What to do with a batch after this answer.
-
-    2xx done; 400/422 the lines are bad (dead letters, never retried forever);
-    413 split the batch; 401/403 (and 404: no such database or bucket, and other
-    4xx that mean a wrong URL) keep the rows and alarm; 429, 5xx and no answer:
-    back off and retry.
-    """
-    if 200 <= status < 300:
-        return OK
-    if status in (400, 422):
-        return REJECTED
-    if status == 413:
-        return TOO_LARGE
-    if status == 429 or status >= 500 or status == 0:
-        return RETRY
-    return REFUSED
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After in seconds: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def server_message(body: bytes | str | None) -> str:
@@ -137,7 +102,10 @@ class V2Sink:
     """influxdb-client's synchronous write API to ``/api/v2/write`` (gzip on)."""
 
     def __init__(self, settings: InfluxSettings) -> None:
-        from influxdb_client import InfluxDBClient, WritePrecision  # heavy: only when used
+        from influxdb_client import (  # heavy: only when used
+            InfluxDBClient,
+            WritePrecision,
+        )
         from influxdb_client.client.write_api import SYNCHRONOUS
 
         self.settings = settings

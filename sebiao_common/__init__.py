@@ -1,0 +1,15 @@
+"""sebiao_common: the vocabulary the workshop gateway and the cloud share.
+
+What lives here is what both sides must say the same way: the seed's domain
+(colour classes, tool kinds: ``domain``), alarm types and severities and their
+words (``alarms``), ids and tag normalisation (``ids``), the base of the
+exception tree (``errors``), strict YAML loading (``yamlfile``), the sink
+settings both config files take (``sink_settings``), HTTP answers and back-off
+(``http_answers``), the InfluxDB line format, settings and writer
+(``influx/``), the clock (``clock``), listen addresses (``net``), the browser
+origin check (``origin``) and the CJK font for PDFs (``fonts``).
+
+It may import the standard library and third-party libraries only: never
+``edge_gateway``, ``cloud_ingest``, ``dashboards`` or ``sebiao``
+(``tests/test_architecture.py`` checks it).
+"""

@@ -1,0 +1,75 @@
+"""Alarm types and severities: their ids (one place) and their names, Chinese first, English second.
+
+One table for every place that shows them (the gateway console and demo, the
+dashboards, the cloud's pages and reports), so that a workshop owner and an
+inspector read the same words. The terms follow the seed document: 定位存放
+("kept at its fixed place") gives 未定位存放 for a tool put on another rack of
+its own zone. Severities also carry a shape, so colour is never the only
+signal. The console's JavaScript (``web/static/console.js``) keeps its own copy
+of these words; ``tests/test_vocabulary.py`` checks that it says the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AlarmType(StrEnum):
+    """The workshop's alarm types (``docs/alarms.md``); these also reach the cloud."""
+
+    CROSS_ZONE = "cross_zone"
+    CROSS_ZONE_WASH = "cross_zone_wash"
+    UNWASHED_RETURN = "unwashed_return"
+    OVERDUE = "overdue"
+    MISPLACED = "misplaced"
+    UNKNOWN_TAG = "unknown_tag"
+    STATION_OFFLINE = "station_offline"
+
+
+class GatewayAlarmType(StrEnum):
+    """The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local."""
+
+    OUTBOX_BACKLOG = "outbox_backlog"
+    SINK_REFUSED = "sink_refused"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
+
+
+# The ids as plain tuples, in the documented order (config validation, the cloud's batch checks).
+ALARM_TYPES: tuple[str, ...] = tuple(t.value for t in AlarmType)
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+
+# The workshop's alarm types (docs/alarms.md): these also reach the cloud.
+ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    AlarmType.CROSS_ZONE: ("跨区放置", "cross-zone"),
+    AlarmType.CROSS_ZONE_WASH: ("跨区清洗", "cross-zone wash"),
+    AlarmType.UNWASHED_RETURN: ("未清洗归位", "unwashed return"),
+    AlarmType.OVERDUE: ("超时未归还", "overdue"),
+    AlarmType.MISPLACED: ("未定位存放", "misplaced"),
+    AlarmType.UNKNOWN_TAG: ("未登记标签", "unknown tag"),
+    AlarmType.STATION_OFFLINE: ("读卡站离线", "station offline"),
+}
+
+# The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local.
+GATEWAY_ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    GatewayAlarmType.OUTBOX_BACKLOG: ("待发队列积压", "outbox backlog"),
+    GatewayAlarmType.SINK_REFUSED: ("接收方拒绝写入", "sink refused writes"),
+}
+
+# (zh, en, symbol): the symbol's shape tells the severity without its colour.
+SEVERITY_NAMES: dict[str, tuple[str, str, str]] = {
+    Severity.CRITICAL: ("严重", "critical", "▲"),
+    Severity.MAJOR: ("重要", "major", "◆"),
+    Severity.MINOR: ("次要", "minor", "●"),
+    Severity.WARNING: ("提示", "warning", "○"),
+}
+
+
+def alarm_type_words(alarm_type: str) -> tuple[str, str]:
+    """(zh, en) of any alarm type; an unknown one is shown as its id in both languages."""
+    return ALARM_TYPE_NAMES.get(alarm_type) or GATEWAY_ALARM_TYPE_NAMES.get(alarm_type) or (alarm_type, alarm_type)

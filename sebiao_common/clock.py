@@ -1,0 +1,25 @@
+"""The one clock: wall time in milliseconds, read only where the program is wired together.
+
+Everything below a composition root (the gateway's ``Gateway``, the cloud's
+``create_app``) takes ``now`` from its caller or a :class:`Clock` handed to it,
+so tests and the demo can run a day in minutes and the model stays pure.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def __call__(self) -> int:
+        """Milliseconds since the Unix epoch."""
+        ...
+
+
+def now_ms() -> int:
+    """The system clock in milliseconds since the Unix epoch (the default :class:`Clock`)."""
+    return time.time_ns() // 1_000_000
+
+
+SYSTEM_CLOCK: Clock = now_ms

@@ -1,0 +1,31 @@
+"""The base of sebiao's exception tree, shared by the gateway and the cloud.
+
+    SebiaoError            every error sebiao raises on purpose
+    ├── ConfigError        a config file is wrong: names the file, the field path and the reason
+    └── SinkError          an HTTP sink (InfluxDB) refused us or cannot be reached
+
+Each side adds its own branches (``edge_gateway/errors.py``,
+``cloud_ingest/errors.py``). Third-party exceptions are converted to these at
+the module that talks to the library, so callers never catch a library's own.
+"""
+
+from __future__ import annotations
+
+
+class SebiaoError(Exception):
+    """Base of every error sebiao raises on purpose."""
+
+
+class ConfigError(SebiaoError):
+    def __init__(self, file: str, path: str, reason: str) -> None:
+        self.file, self.path, self.reason = file, path, reason
+        where = f"{file}: {path}: " if path else f"{file}: "
+        super().__init__(where + reason)
+
+
+class SinkError(SebiaoError):
+    """InfluxDB refused a request or could not be reached; ``status`` is the HTTP status (0: no answer)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        self.status = status
+        super().__init__(message)
