@@ -2,7 +2,7 @@
 
 ``firmware/`` is laid out as on the station's flash, outside any Python
 package. A normal install gets a copy as ``edge_gateway/_firmware`` (see
-``edge_gateway/firmware_files.py``); editable installs use the folder itself.
+``edge_gateway/tooling/firmware_files.py``); editable installs use the folder itself.
 """
 
 import shutil

@@ -60,7 +60,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from cloud_ingest import admin, db, evidence, migrate  # noqa: E402
 from cloud_ingest.auth import Principal  # noqa: E402
-from cloud_ingest.schema import (  # noqa: E402
+from cloud_ingest.schema import (
     alarm_transitions,
     alarms,
     events,
@@ -72,9 +72,9 @@ T0 = 1_764_142_800_000  # 2025-11-26 08:00 Beijing: the simulated day starts her
 ADMIN_PASSWORD = "bench-admin-password-1"
 INSPECTOR_PASSWORD = "bench-inspector-pw-1"
 COLORS = ("red", "blue", "green", "yellow", "white")
-IDLE_POLL = 0.2  # the push worker's poll when its outbox is empty (edge_gateway/cloud_push.py)
+IDLE_POLL = 0.2  # the push worker's poll when its outbox is empty (edge_gateway/sinks/cloud/push.py)
 BATCH_ITEMS = 500  # the push worker's default batch_items
-LINGER = 30.0  # the push worker's default linger_seconds (edge_gateway/cloud_config.py)
+LINGER = 30.0  # the push worker's default linger_seconds (edge_gateway/sinks/cloud/config.py)
 SYSTEM = Principal("admin", None, "benchmark")
 
 
@@ -517,7 +517,7 @@ def city(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
                     break
                 await asyncio.sleep(IDLE_POLL)
                 continue
-            # The push worker's linger (edge_gateway/cloud_push.py); at the day's end the rest goes at once.
+            # The push worker's linger (edge_gateway/sinks/cloud/push.py); at the day's end the rest goes at once.
             left = g.queue[0][2] + args.linger - time.time()
             if len(g.queue) < BATCH_ITEMS and not g.alarms_waiting and not done and left > 0:
                 await asyncio.sleep(min(left, IDLE_POLL))

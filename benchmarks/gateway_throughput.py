@@ -37,8 +37,7 @@ from gateway_proc import GatewayProcess  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from servers import MosquittoServer, MqttClient  # noqa: E402
 
-from edge_gateway.config import parse_config  # noqa: E402
-from edge_gateway.protocol import (  # noqa: E402  # noqa: E402
+from edge_gateway.model.protocol import (
     StationEvent,
     alarm_topic,
     encode_event,
@@ -46,6 +45,7 @@ from edge_gateway.protocol import (  # noqa: E402  # noqa: E402
     event_topic,
     status_topic,
 )
+from edge_gateway.model.workshop import parse_config  # noqa: E402
 
 COLORS = ("red", "blue", "green", "yellow", "white")
 WS = "ws-bench"

@@ -36,8 +36,8 @@ from gateway_throughput import WS, cycle_events, publisher, window_rate, worksho
 from servers import MosquittoServer, MqttClient  # noqa: E402
 from tsdb_servers import InfluxServer  # noqa: E402
 
-from edge_gateway.config import parse_config  # noqa: E402
-from edge_gateway.protocol import encode_status, status_topic  # noqa: E402
+from edge_gateway.model.protocol import encode_status, status_topic  # noqa: E402
+from edge_gateway.model.workshop import parse_config  # noqa: E402
 
 
 def db(gateway) -> sqlite3.Connection:

@@ -1,6 +1,6 @@
 """Line protocol for the central InfluxDB, built from one ingest batch (pure, no I/O).
 
-The measurements are the gateway's (``edge_gateway/influx_lines.py``,
+The measurements are the gateway's (``edge_gateway/sinks/influx/lines.py``,
 ``docs/influxdb.md``), so the dashboards' queries run on both: ``tool_event``,
 ``alarm`` and ``station_status``, with the same tag and field names and the
 same timestamps (event time in ms, a per-source sequence folded into the

@@ -17,20 +17,20 @@ from typing import Any, Callable
 
 import uvicorn
 
-from edge_gateway.cloud_config import cloud_settings
-from edge_gateway.cloud_items import CloudItems
-from edge_gateway.cloud_push import start_pusher
-from edge_gateway.config import BrokerSettings, WorkshopConfig
-from edge_gateway.engine import Engine
-from edge_gateway.http_api import ApiContext, build_app
-from edge_gateway.influx_config import influx_settings
-from edge_gateway.influx_lines import InfluxLines
-from edge_gateway.metrics import CloudMetrics, Metrics
-from edge_gateway.mqtt_link import MqttLink
-from edge_gateway.outbox_drain import start_drainer
-from edge_gateway.pipeline import Pipeline
-from edge_gateway.protocol import subscriptions
-from edge_gateway.store import Checkpointer, Store
+from edge_gateway.core.engine import Engine
+from edge_gateway.core.metrics import CloudMetrics, Metrics
+from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.intake.mqtt_link import MqttLink
+from edge_gateway.model.protocol import subscriptions
+from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
+from edge_gateway.sinks.cloud.config import cloud_settings
+from edge_gateway.sinks.cloud.items import CloudItems
+from edge_gateway.sinks.cloud.push import start_pusher
+from edge_gateway.sinks.influx.config import influx_settings
+from edge_gateway.sinks.influx.drain import start_drainer
+from edge_gateway.sinks.influx.lines import InfluxLines
+from edge_gateway.store.writer import Checkpointer, Store
+from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.settings import display_settings
 from sebiao_common.clock import now_ms
 from sebiao_common.errors import ConfigError, SebiaoError
@@ -121,9 +121,7 @@ class Gateway:
                                         configured.password if configured else None)
         if configured is not None:
             return configured
-        from edge_gateway.embedded_broker import (
-            start_embedded,  # only when used: amqtt is heavy
-        )
+        from edge_gateway.broker.embedded import start_embedded
 
         self.embedded, settings = start_embedded(self.config, self.options.data_dir / "broker",
                                                  self.options.embedded_host, self.options.embedded_port)

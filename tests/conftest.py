@@ -25,8 +25,8 @@ from typing import Callable, Iterator
 import pytest
 from servers import MosquittoPool, MosquittoServer, example_config
 
-from edge_gateway.config import WorkshopConfig
-from edge_gateway.embedded_broker import EmbeddedBroker
+from edge_gateway.broker.embedded import EmbeddedBroker
+from edge_gateway.model.workshop import WorkshopConfig
 
 
 @pytest.fixture

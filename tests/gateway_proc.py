@@ -60,7 +60,7 @@ class GatewayProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge_gateway.cli", "gateway", "--config", str(self.config),
+            [sys.executable, "-m", "sebiao.cli", "gateway", "--config", str(self.config),
              "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.http_port}", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
             preexec_fn=die_with_parent if main else None)  # a killed test run leaves no gateway behind

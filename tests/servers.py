@@ -30,9 +30,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge_gateway.broker_config import BrokerFiles, generate
-from edge_gateway.broker_credentials import Account, Credentials
-from edge_gateway.config import WorkshopConfig, load_config
+from edge_gateway.broker.credentials import Account, Credentials
+from edge_gateway.broker.mosquitto import BrokerFiles, generate
+from edge_gateway.config import load_config
+from edge_gateway.model.workshop import WorkshopConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "examples" / "workshop.yaml"

@@ -16,7 +16,7 @@ class StationProcess:
     def __init__(self, config: Path, flash: Path, *extra: str) -> None:
         main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge_gateway.cli", "station", "--config", str(config),
+            [sys.executable, "-m", "sebiao.cli", "station", "--config", str(config),
              "--data-dir", str(flash), *extra],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
             preexec_fn=_die_with_parent if main else None)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 import time
 
-from edge_gateway.config import WorkshopConfig
-from edge_gateway.protocol import (
+from edge_gateway.model.protocol import (
     StationEvent,
     encode_event,
     encode_status,
     event_topic,
     status_topic,
 )
+from edge_gateway.model.workshop import WorkshopConfig
 
 
 class ScriptedStation:

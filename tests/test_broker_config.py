@@ -15,24 +15,24 @@ import pytest
 import yaml
 from servers import EXAMPLE_CONFIG, MqttClient, connack_reason, example_config
 
-from edge_gateway.broker_access import filter_covered, topic_matches
-from edge_gateway.broker_config import (
+from edge_gateway.broker.access import filter_covered, topic_matches
+from edge_gateway.broker.credentials import load_credentials
+from edge_gateway.broker.mosquitto import (
     MAX_INFLIGHT_MESSAGES,
     QUEUE_FLOOR,
     generate,
     queue_sizing,
 )
-from edge_gateway.broker_credentials import load_credentials
+from edge_gateway.broker.passwd import hash_password, parse_passwd, verify_password
 from edge_gateway.commands import broker_config as command
-from edge_gateway.config import parse_config
-from edge_gateway.mqtt_passwd import hash_password, parse_passwd, verify_password
-from edge_gateway.protocol import (
+from edge_gateway.model.protocol import (
     MAX_PAYLOAD_BYTES,
     alarm_topic,
     cmd_topic,
     event_topic,
     status_topic,
 )
+from edge_gateway.model.workshop import parse_config
 from sebiao_common.errors import ConfigError
 
 WS = "ws-demo"

@@ -11,7 +11,7 @@ from sqlalchemy import text, update
 from cloud_ingest import db, evidence
 from cloud_ingest.errors import CloudError
 from cloud_ingest.schema import evidence_log
-from edge_gateway.cli import main
+from sebiao.cli import main
 
 
 def _fill(cloud) -> int:  # type: ignore[no-untyped-def]

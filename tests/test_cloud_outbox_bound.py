@@ -12,13 +12,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from servers import free_port
 from test_cloud_push import T0, TOKEN, FakeCloud, ok
 
-from edge_gateway.cloud_client import CloudClient
-from edge_gateway.cloud_config import CloudSettings, parse_cloud
-from edge_gateway.cloud_push import SUBJECT, CloudPusher
-from edge_gateway.metrics import CloudMetrics
-from edge_gateway.outbox_drain import OUTBOX_BACKLOG
-from edge_gateway.rules import Clear, Raise
-from edge_gateway.store import Store
+from edge_gateway.core.metrics import CloudMetrics
+from edge_gateway.model.rules import Clear, Raise
+from edge_gateway.sinks.cloud.client import CloudClient
+from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
+from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
+from edge_gateway.sinks.influx.drain import OUTBOX_BACKLOG
+from edge_gateway.store.writer import Store
 from sebiao_common.errors import ConfigError
 from sebiao_common.yamlfile import Node
 

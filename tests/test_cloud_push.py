@@ -14,13 +14,13 @@ from prometheus_client import CollectorRegistry
 
 from cloud_ingest.batch import parse_batch
 from cloud_ingest.config import Limits
-from edge_gateway.cloud_client import CloudClient, classify
-from edge_gateway.cloud_config import CloudSettings, parse_cloud
-from edge_gateway.cloud_push import SUBJECT, CloudPusher
-from edge_gateway.metrics import CloudMetrics
-from edge_gateway.outbox_drain import SINK_REFUSED
-from edge_gateway.rules import Clear, Raise
-from edge_gateway.store import Store
+from edge_gateway.core.metrics import CloudMetrics
+from edge_gateway.model.rules import Clear, Raise
+from edge_gateway.sinks.cloud.client import CloudClient, classify
+from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
+from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
+from edge_gateway.sinks.influx.drain import SINK_REFUSED
+from edge_gateway.store.writer import Store
 from sebiao_common.errors import ConfigError
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from sebiao_common.yamlfile import Node
@@ -266,7 +266,7 @@ def test_without_a_cloud_section_the_engine_writes_no_cloud_rows(tmp_path):
 def test_with_a_cloud_section_events_transitions_and_status_become_valid_items(tmp_path):
     from workshop_sim import Sim
 
-    from edge_gateway.cloud_items import CloudItems
+    from edge_gateway.sinks.cloud.items import CloudItems
 
     sim = Sim(tmp_path)
     sim.engine.cloud = CloudItems(sim.config.workshop.id)
@@ -294,8 +294,8 @@ def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_pat
     health fields: a station reporting ``zone: blue`` stays the config's red rack."""
     from workshop_sim import Sim
 
-    from edge_gateway.cloud_items import CloudItems
-    from edge_gateway.protocol import StationStatus
+    from edge_gateway.model.protocol import StationStatus
+    from edge_gateway.sinks.cloud.items import CloudItems
 
     sim = Sim(tmp_path)
     sim.engine.cloud = CloudItems(sim.config.workshop.id)

@@ -72,7 +72,7 @@ class CloudProcess:
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "edge_gateway.cli", "cloud", "--config", str(self.config),
+                [sys.executable, "-m", "sebiao.cli", "cloud", "--config", str(self.config),
                  "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
         deadline = time.monotonic() + 20

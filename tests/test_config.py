@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge_gateway.config import load_config, parse_config
+from edge_gateway.config import load_config
+from edge_gateway.model.workshop import parse_config
 from sebiao_common.errors import ConfigError
 
 # the workshop (gateway) configs; examples/cloud.yaml is the cloud service's (tests/test_cloud_config.py)

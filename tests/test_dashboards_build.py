@@ -9,11 +9,11 @@ import re
 import yaml
 from servers import ROOT
 
-from edge_gateway.cli import main
-from edge_gateway.dashboards.catalog import DASHBOARDS
-from edge_gateway.dashboards.render import build_files
-from edge_gateway.dashboards.vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
-from edge_gateway.outbox_drain import GATEWAY_ALARM_TYPES
+from dashboards.generator.catalog import DASHBOARDS
+from dashboards.generator.render import build_files
+from dashboards.generator.vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
+from edge_gateway.sinks.influx.drain import GATEWAY_ALARM_TYPES
+from sebiao.cli import main
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLOR_CLASSES
 

@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from servers import free_port
 
-from edge_gateway.cli import main
-from edge_gateway.dashboards.catalog import DASHBOARDS
-from edge_gateway.dashboards.render import build_files
+from dashboards.generator.catalog import DASHBOARDS
+from dashboards.generator.render import build_files
+from sebiao.cli import main
 
 EDITOR, VIEWER = "glsa_editor_token", "glsa_viewer_token"
 

@@ -18,8 +18,8 @@ from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation
 
-from edge_gateway.dashboards.catalog import DASHBOARDS
-from edge_gateway.dashboards.render import dashboard_json
+from dashboards.generator.catalog import DASHBOARDS
+from dashboards.generator.render import dashboard_json
 from edge_gateway.demo.day import (
     END,
     EXPECTED_ALARMS,

@@ -16,7 +16,7 @@ from edge_gateway.demo.clock import DayClock
 
 
 def _demo(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge_gateway.cli", "demo", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "sebiao.cli", "demo", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
 
 

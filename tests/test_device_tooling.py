@@ -10,15 +10,15 @@ import zipfile
 import pytest
 from servers import EXAMPLE_CONFIG
 
-from edge_gateway.broker_config import generate
-from edge_gateway.cli import main
+from edge_gateway.broker.mosquitto import generate
 from edge_gateway.config import load_config
-from edge_gateway.devices.deploy import mpremote_args
-from edge_gateway.devices.label_serial import label_command, write_label
-from edge_gateway.devices.ports import DeviceError
-from edge_gateway.firmware_files import firmware_dir
+from edge_gateway.tooling.devices.deploy import mpremote_args
+from edge_gateway.tooling.devices.label_serial import label_command, write_label
+from edge_gateway.tooling.devices.ports import DeviceError
+from edge_gateway.tooling.firmware_files import firmware_dir
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.station_config import load_station_config
+from sebiao.cli import main
 
 NO_PORT = "/dev/ttyUSB-sebiao-test-none"
 

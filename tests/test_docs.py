@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge_gateway.config import parse_config
-from edge_gateway.protocol import decode_event, decode_status
+from edge_gateway.model.protocol import decode_event, decode_status
+from edge_gateway.model.workshop import parse_config
 
 DOCS = Path(__file__).parent.parent / "docs"
 EXAMPLE = yaml.safe_load((Path(__file__).parent.parent / "examples" / "workshop.yaml").read_text("utf-8"))

@@ -8,11 +8,16 @@ import stat
 import pytest
 from servers import ConnectRefused, MqttClient, connack_reason, example_config, login
 
-from edge_gateway.broker_config import generate
-from edge_gateway.broker_credentials import load_credentials
-from edge_gateway.embedded_broker import EmbeddedBroker, start_embedded
+from edge_gateway.broker.credentials import load_credentials
+from edge_gateway.broker.embedded import EmbeddedBroker, start_embedded
+from edge_gateway.broker.mosquitto import generate
 from edge_gateway.errors import BrokerError
-from edge_gateway.protocol import alarm_topic, cmd_topic, event_topic, status_topic
+from edge_gateway.model.protocol import (
+    alarm_topic,
+    cmd_topic,
+    event_topic,
+    status_topic,
+)
 
 WS = "ws-demo"
 NOT_AUTHORIZED = 135

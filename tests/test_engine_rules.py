@@ -239,7 +239,7 @@ def test_a_recorded_exception_excuses_the_alarm(tmp_path):
     import yaml
     from workshop_sim import EXAMPLE
 
-    from edge_gateway.config import parse_config
+    from edge_gateway.model.workshop import parse_config
 
     data = yaml.safe_load(EXAMPLE.read_text("utf-8"))
     data["rules"]["exceptions"] = [{"station": "sink-red-1", "color": "green", "reason": "备案：蔬菜与肉馅同池"}]

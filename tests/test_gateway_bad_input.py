@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from servers import example_config
 
-from edge_gateway.protocol import event_topic, status_topic
+from edge_gateway.model.protocol import event_topic, status_topic
 
 pytestmark = pytest.mark.slow
 WS = "ws-demo"

@@ -14,9 +14,9 @@ import yaml
 from gateway_proc import EXAMPLE, GatewayProcess, write_config
 from servers import ROOT, MqttClient, free_port
 
-from edge_gateway.broker_credentials import load_credentials
+from edge_gateway.broker.credentials import load_credentials
 from edge_gateway.config import load_config
-from edge_gateway.protocol import (
+from edge_gateway.model.protocol import (
     StationEvent,
     encode_event,
     encode_status,
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 
 def _sebiao(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge_gateway.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sebiao.cli", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)
 
 
@@ -105,7 +105,7 @@ def test_beyond_loopback_every_request_needs_the_token(tmp_path, mosquitto):
     port = free_port()
     config = write_config(tmp_path / "w.yaml", broker)
     # bind all interfaces, then talk to it over loopback as a remote client would
-    proc_args = [sys.executable, "-m", "edge_gateway.cli", "gateway", "--config", str(config),
+    proc_args = [sys.executable, "-m", "sebiao.cli", "gateway", "--config", str(config),
                  "--data-dir", str(tmp_path / "data"), "--http", f"0.0.0.0:{port}"]
     p = subprocess.Popen(proc_args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

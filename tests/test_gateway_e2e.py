@@ -10,7 +10,7 @@ from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation
 
-from edge_gateway.protocol import alarm_topic, cmd_topic
+from edge_gateway.model.protocol import alarm_topic, cmd_topic
 
 pytestmark = pytest.mark.slow
 WS = "ws-demo"

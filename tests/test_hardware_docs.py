@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_gateway.cli import SUBCOMMANDS, build_parser
+from sebiao.cli import SUBCOMMANDS, build_parser
 from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def run_check(tmp_path, influx: dict, data_dir=None) -> subprocess.CompletedProcess:
     cfg = write_config(tmp_path / "ws.yaml", influx=influx)
-    args = [sys.executable, "-m", "edge_gateway.cli", "influx", "check", "--config", str(cfg)]
+    args = [sys.executable, "-m", "sebiao.cli", "influx", "check", "--config", str(cfg)]
     args += ["--data-dir", str(data_dir or tmp_path / "no-data")]
     return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=60)
 
@@ -24,7 +24,7 @@ def run_check(tmp_path, influx: dict, data_dir=None) -> subprocess.CompletedProc
 def test_check_v1_prints_version_and_outbox(tmp_path, influxd):
     influx = influxd()
     # A data dir with an outbox: a gateway store made by the Store itself.
-    from edge_gateway.store import Store
+    from edge_gateway.store.writer import Store
 
     store = Store(tmp_path / "data" / "gateway.sqlite3")
     with store.transaction():
@@ -79,7 +79,7 @@ def test_check_v2_against_influxdb_1_6_says_to_use_v1(tmp_path, influxd):
 
 def test_check_without_influx_section(tmp_path):
     cfg = write_config(tmp_path / "ws.yaml")
-    done = subprocess.run([sys.executable, "-m", "edge_gateway.cli", "influx", "check", "--config", str(cfg)],
+    done = subprocess.run([sys.executable, "-m", "sebiao.cli", "influx", "check", "--config", str(cfg)],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert "ws.yaml: influx: the config has no influx: section" in done.stderr

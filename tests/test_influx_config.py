@@ -9,12 +9,12 @@ import yaml
 from gateway_proc import EXAMPLE
 from servers import example_config
 
-from edge_gateway.alarms import Alarm, HistoryEntry
-from edge_gateway.config import parse_config
-from edge_gateway.influx_config import influx_settings
-from edge_gateway.influx_lines import InfluxLines
-from edge_gateway.stations import StationState
-from edge_gateway.toolstate import ToolState
+from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.stations import StationState
+from edge_gateway.model.toolstate import ToolState
+from edge_gateway.model.workshop import parse_config
+from edge_gateway.sinks.influx.config import influx_settings
+from edge_gateway.sinks.influx.lines import InfluxLines
 from sebiao_common.errors import ConfigError
 from sebiao_common.influx.lines import string_field, tag
 from sebiao_common.influx.writer import PRECISION_V1, PRECISION_V2

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from servers import ROOT, example_config
 
-from edge_gateway.alarms import Alarm, HistoryEntry
-from edge_gateway.influx_lines import InfluxLines
-from edge_gateway.stations import StationState
-from edge_gateway.toolstate import ToolState
+from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.stations import StationState
+from edge_gateway.model.toolstate import ToolState
+from edge_gateway.sinks.influx.lines import InfluxLines
 from sebiao_common.domain import Location
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import V1Sink

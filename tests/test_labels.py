@@ -12,12 +12,13 @@ import pdfplumber
 import pytest
 import segno
 
-from edge_gateway.cli import main
-from edge_gateway.config import load_config, parse_config
-from edge_gateway.labels import LabelError, render_labels
-from edge_gateway.labels import layout as L
-from edge_gateway.labels.contrast import contrast_ratio, luminance, text_colour
-from edge_gateway.labels.qr import matrix
+from edge_gateway.config import load_config
+from edge_gateway.model.workshop import parse_config
+from edge_gateway.tooling.labels import LabelError, render_labels
+from edge_gateway.tooling.labels import layout as L
+from edge_gateway.tooling.labels.contrast import contrast_ratio, luminance, text_colour
+from edge_gateway.tooling.labels.qr import matrix
+from sebiao.cli import main
 from sebiao_common.domain import COLOR_CLASSES, COLORS, KINDS
 from sebiao_common.fonts import FontError
 

@@ -6,7 +6,7 @@ import threading
 
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from edge_gateway.mqtt_buffered import BufferedClient
+from edge_gateway.intake.mqtt_buffered import BufferedClient
 
 
 class FakeSock:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from edge_gateway.errors import PayloadError
-from edge_gateway.protocol import (
+from edge_gateway.model.protocol import (
     StationEvent,
     Topic,
     decode_event,

@@ -11,7 +11,10 @@ from gateway_proc import GatewayProcess, write_config
 from station_proc import StationProcess
 
 from edge_gateway.config import load_config
-from edge_gateway.devices.provision import ProvisionOptions, write_station_configs
+from edge_gateway.tooling.devices.provision import (
+    ProvisionOptions,
+    write_station_configs,
+)
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.script import Place, Remove
 from edge_gateway.vstation.station_config import load_station_config

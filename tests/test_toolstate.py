@@ -2,7 +2,13 @@
 
 import pytest
 
-from edge_gateway.toolstate import Observation, StationRef, ToolState, WashCheck, apply
+from edge_gateway.model.toolstate import (
+    Observation,
+    StationRef,
+    ToolState,
+    WashCheck,
+    apply,
+)
 from sebiao_common.domain import Location, StationKind
 
 RACK_R = StationRef("rack-red-1", StationKind.RACK, "red")

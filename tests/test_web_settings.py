@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge_gateway.config import parse_config
+from edge_gateway.model.workshop import parse_config
 from edge_gateway.web.settings import DisplaySettings, display_settings, parse_display
 from sebiao_common.errors import ConfigError
 

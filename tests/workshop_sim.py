@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge_gateway.config import load_config
-from edge_gateway.engine import Engine, Outcome
-from edge_gateway.protocol import StationEvent, StationStatus, encode_event
-from edge_gateway.store import Store
+from edge_gateway.core.engine import Engine, Outcome
+from edge_gateway.model.protocol import StationEvent, StationStatus, encode_event
+from edge_gateway.store.writer import Store
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "workshop.yaml"
 T0 = 1_764_142_800_000  # 2025-11-26 08:00 Beijing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from edge_gateway.broker_config import DEFAULT_LISTEN, generate
+from edge_gateway.broker.mosquitto import DEFAULT_LISTEN, generate
 from edge_gateway.config import load_config
 
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from edge_gateway.devices.bundle import build
+    from edge_gateway.tooling.devices.bundle import build
 
     bundle = build(args.out)
     compiled = sum(1 for f in bundle.files if f["path"].endswith(".mpy"))
@@ -55,7 +55,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _flash(args: argparse.Namespace) -> int:
-    from edge_gateway.devices.flash import flash
+    from edge_gateway.tooling.devices.flash import flash
 
     try:
         address = int(args.address, 0)
@@ -67,7 +67,7 @@ def _flash(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from edge_gateway.devices.deploy import deploy
+    from edge_gateway.tooling.devices.deploy import deploy
 
     deploy(args.port, args.bundle, args.config)
     print(f"已部署 / deployed {args.bundle}" + (f" and {args.config}" if args.config else "") + f" to {args.port}")
@@ -76,7 +76,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _provision(args: argparse.Namespace) -> int:
     from edge_gateway.config import load_config
-    from edge_gateway.devices.provision import (
+    from edge_gateway.tooling.devices.provision import (
         ProvisionOptions,
         load_station_credentials,
         write_station_configs,

@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edge_gateway.config import load_config
-    from edge_gateway.influx_check import check
-    from edge_gateway.influx_config import require_influx
+    from edge_gateway.sinks.influx.check import check
+    from edge_gateway.sinks.influx.config import require_influx
 
     config = load_config(args.config)
     settings = require_influx(config)

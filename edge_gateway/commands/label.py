@@ -16,8 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edge_gateway.config import load_config
-    from edge_gateway.devices.label_serial import label_command, write_over_serial
-    from edge_gateway.devices.ports import require_port
+    from edge_gateway.tooling.devices.label_serial import (
+        label_command,
+        write_over_serial,
+    )
+    from edge_gateway.tooling.devices.ports import require_port
 
     command = label_command(load_config(args.config), args.tool)
     require_port(args.port)

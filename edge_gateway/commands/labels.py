@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from edge_gateway.config import load_config
-from edge_gateway.labels import render_labels
-from edge_gateway.labels.layout import SINK_SIZE, TOOL_H, TOOL_W
+from edge_gateway.tooling.labels import render_labels
+from edge_gateway.tooling.labels.layout import SINK_SIZE, TOOL_H, TOOL_W
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

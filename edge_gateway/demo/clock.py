@@ -51,7 +51,7 @@ class DayClock:
 
 def station_clock(day: DayClock) -> Any:
     """A firmware ``Clock`` whose ticks are real milliseconds and whose wall time is the day's."""
-    from edge_gateway.firmware_files import use_firmware
+    from edge_gateway.tooling.firmware_files import use_firmware
 
     use_firmware()
     from sebiao_station.clock import Clock

@@ -10,9 +10,9 @@ import threading
 from datetime import datetime
 from typing import TextIO
 
-from edge_gateway.config import WorkshopConfig
 from edge_gateway.demo.day import Phase, Step
-from edge_gateway.protocol import alarm_topic
+from edge_gateway.model.protocol import alarm_topic
+from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.vstation.texts import PATTERNS, label_text
 from sebiao_common.alarms import ALARM_TYPE_NAMES, SEVERITY_NAMES
 from sebiao_common.domain import COLORS

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_gateway.config import WorkshopConfig
+from edge_gateway.model.workshop import WorkshopConfig
 
 START, END = "06:00", "17:30"
 UNKNOWN_TAG = "04AB12CD34EF80"  # a container nobody registered

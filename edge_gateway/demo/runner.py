@@ -19,8 +19,8 @@ from edge_gateway.demo.console import ALARM_NAMES, Console
 from edge_gateway.demo.http_thread import HttpThread
 from edge_gateway.demo.ports import require_free
 from edge_gateway.demo.workshop import demo_workshop
-from edge_gateway.devices.provision import ProvisionOptions, station_config
 from edge_gateway.gateway import Gateway, GatewayOptions
+from edge_gateway.tooling.devices.provision import ProvisionOptions, station_config
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.script import Place, Remove
 from edge_gateway.vstation.station_config import validate

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from edge_gateway.config import WorkshopConfig, load_config
+from edge_gateway.config import load_config
+from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.errors import SebiaoError
 
 HERE = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from edge_gateway.firmware_files import use_firmware
+from edge_gateway.tooling.firmware_files import use_firmware
 from edge_gateway.vstation.script import Command, Place, Remove, Wait
 
 READERS = ("mfrc522", "pn532")

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from edge_gateway.config import BrokerSettings
-from edge_gateway.firmware_files import use_firmware
+from edge_gateway.model.workshop import BrokerSettings
+from edge_gateway.tooling.firmware_files import use_firmware
 from sebiao_common.errors import ConfigError
 
 

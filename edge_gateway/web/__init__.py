@@ -11,13 +11,13 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
+from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.app import Dispatch, build_web_app
 from edge_gateway.web.auth import ConsoleAuth, session_key
 from edge_gateway.web.console_data import ConsoleData
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.display_data import DisplayData
 from edge_gateway.web.live import LiveFeed
-from edge_gateway.web.reader import StoreReader
 from edge_gateway.web.settings import display_settings
 
 DISPLAY_REFRESH = 30.0  # seconds: the day, "days since" and station counts move without events

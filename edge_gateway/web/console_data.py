@@ -10,10 +10,10 @@ import json
 import time
 from typing import Any
 
-from edge_gateway.config import WorkshopConfig
-from edge_gateway.engine import alarm_json
-from edge_gateway.store import ALARM_COLUMNS, alarm_from_row
-from edge_gateway.web.reader import StoreReader
+from edge_gateway.core.engine import alarm_json
+from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.store.reads import StoreReader
+from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
 from edge_gateway.web.settings import DisplaySettings
 from sebiao_common.domain import COLORS, KINDS
 

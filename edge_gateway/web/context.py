@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_gateway.config import WorkshopConfig
-from edge_gateway.pipeline import Pipeline
+from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.web.auth import ConsoleAuth
 from edge_gateway.web.live import LiveFeed
 from edge_gateway.web.settings import DisplaySettings

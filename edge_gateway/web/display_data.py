@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from edge_gateway.config import GRADES, WorkshopConfig
-from edge_gateway.web.reader import StoreReader
+from edge_gateway.model.workshop import GRADES, WorkshopConfig
+from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
 from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
 

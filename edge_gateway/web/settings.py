@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from edge_gateway.config import WorkshopConfig
+from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.yamlfile import Node
 
 MISUSE_MODES = ("counts", "hidden")

@@ -1,5 +1,5 @@
 """Protocol v1 as the station speaks it (see docs/protocol.md and the gateway's
-edge_gateway/protocol.py). Payloads are built by hand so the bytes are the same
+edge_gateway/model/protocol.py). Payloads are built by hand so the bytes are the same
 as the gateway's encoder on both CPython and MicroPython (whose json.dumps
 spacing differs between versions)."""
 

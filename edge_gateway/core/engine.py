@@ -1,0 +1,301 @@
+"""The workshop engine: the in-memory picture of tools, stations and active alarms.
+
+It applies accepted messages through the pure state machine and rules, writes
+what changed to the store (inside the caller's transaction) and returns what to
+publish once that transaction has committed. It does no network I/O and reads
+no clock: ``now`` comes from the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+from edge_gateway.errors import AlarmNotFound, PayloadError
+from edge_gateway.model import alarms as lifecycle
+from edge_gateway.model import stations as station_rules
+from edge_gateway.model.alarms import Alarm
+from edge_gateway.model.protocol import (
+    StationEvent,
+    StationStatus,
+    alarm_topic,
+    cmd_topic,
+    encode_command,
+)
+from edge_gateway.model.rules import (
+    Clear,
+    Decision,
+    Excused,
+    Raise,
+    RuleContext,
+    judge_late_placement,
+    judge_step,
+    judge_tool_tick,
+    judge_unknown_tag,
+)
+from edge_gateway.model.stations import StationState
+from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
+from edge_gateway.model.workshop import Station, WorkshopConfig
+from edge_gateway.sinks.cloud.items import CloudItems
+from edge_gateway.sinks.influx.lines import InfluxLines
+from edge_gateway.store.writer import Store
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    payload: bytes
+    retain: bool = False
+
+
+@dataclass
+class Outcome:
+    """What one batch produced, to publish and count after the commit."""
+
+    messages: list[Outgoing] = field(default_factory=list)
+    alarms_raised: list[str] = field(default_factory=list)  # alarm types, for metrics
+    changed: bool = False  # tool or alarm state changed (for live views)
+
+
+def alarm_json(alarm: Alarm, workshop: str) -> dict:
+    return {
+        "id": alarm.id, "workshop": workshop, "type": alarm.type, "severity": alarm.severity,
+        "state": alarm.state, "acked": alarm.acked, "latched": alarm.latched, "count": alarm.count,
+        "tool": alarm.tool, "tag": alarm.tag, "station": alarm.station, "ts": alarm.ts,
+        "last_ts": alarm.last_ts, "raised_at": alarm.raised_at, "updated_at": alarm.updated_at,
+        "late": alarm.late, "text": {"zh": alarm.text_zh, "en": alarm.text_en},
+    }
+
+
+class Engine:
+    def __init__(self, config: WorkshopConfig, store: Store, started_at: int,
+                 telemetry: InfluxLines | None = None, telemetry_every_ms: int = 60_000,
+                 cloud: CloudItems | None = None) -> None:
+        """``telemetry``: when set, every accepted event, alarm transition and station
+        status also becomes an outbox row (for InfluxDB) in the same transaction.
+        ``cloud``: likewise a ``cloud_outbox`` row (an item of the cloud's batch format)."""
+        self.config = config
+        self.store = store
+        self.telemetry = telemetry
+        self.cloud = cloud
+        self.telemetry_every_ms = telemetry_every_ms
+        self._next_snapshot = 0
+        self.ws = config.workshop.id
+        self.started_at = started_at
+        self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
+        self._refs = {s.id: StationRef(s.id, s.kind, s.zone) for s in config.stations}
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the whole picture back from the store (start-up, or after a failed commit)."""
+        colors = {t.id: t.color for t in self.config.tools}
+        saved = self.store.load_tools(colors)
+        self.tools: dict[str, ToolState] = {t.id: saved.get(t.id, ToolState(t.id, t.color))
+                                            for t in self.config.tools}
+        known = self.store.load_stations()
+        # Silence is measured from when this gateway started listening.
+        self.stations: dict[str, StationState] = {
+            s.id: replace(known.get(s.id, StationState(s.id)),
+                          last_seen=max(known[s.id].last_seen if s.id in known else 0, self.started_at))
+            for s in self.config.stations}
+        self.active: dict[tuple[str, str], Alarm] = self.store.load_active_alarms()
+        self.next_id = self.store.next_alarm_id()
+        self._current: frozenset[str] | None = None  # cache of stations whose evidence is complete
+
+    # -- inputs ---------------------------------------------------------------
+
+    def station(self, station_id: str) -> Station:
+        station = self.config.station(station_id)
+        if station is None:
+            raise PayloadError("unknown_station", f"station '{station_id}' is not in the workshop config")
+        return station
+
+    def on_event(self, event: StationEvent, payload: bytes, now: int, out: Outcome) -> bool:
+        """Apply one decoded event; False when it was a redelivery already applied.
+
+        A PayloadError is raised only before anything is written, so the caller
+        can dead-letter the message and go on inside the same transaction.
+        """
+        station = self.station(event.station)
+        ts = event.ts or now
+        tool = self.config.tool_by_tag(event.tag)
+        event_id = self.store.insert_event(event.station, event.boot, event.seq, ts, event.ts, now, event.tag,
+                                           event.action, tool.id if tool else None, payload)
+        if event_id is None:
+            if self.store.stored_payload(*event.key) != payload:
+                raise PayloadError("replay", f"(station, boot, seq) {event.key} was already used "
+                                             "for a different event")
+            return False
+        self._station_heard(station, now, out)
+        ctx = self._context(now)
+        if tool is None:
+            if self.telemetry is not None:
+                self.store.outbox_add(False, now, self.telemetry.event(
+                    station.id, None, event.action, ts, event.tag, event.boot, event.seq, now, False))
+            if self.cloud is not None:
+                self.store.cloud_add(now, self.cloud.event(station.id, event.boot, event.seq, ts, event.tag,
+                                                           event.action, None, None))
+            self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), station, now, out)
+            return True
+        step = apply(self.tools[tool.id], Observation(self._refs[station.id], event.action, ts))
+        state, decisions = judge_step(tool, station, step, ctx)
+        if step.late and event.action == "placed":
+            decisions += judge_late_placement(tool, station, ts, ctx)
+        self.tools[tool.id] = state
+        self.store.save_tool(state)
+        notes = [step.repair] + [f"exception: {d.reason}" for d in decisions if isinstance(d, Excused)]
+        note = "; ".join(n for n in notes if n) or None
+        if step.late or note:
+            self.store.annotate_event(event_id, step.late, note)
+        if self.cloud is not None:
+            self.store.cloud_add(now, self.cloud.event(station.id, event.boot, event.seq, ts, event.tag,
+                                                       event.action, tool.id, note))
+        if self.telemetry is not None:
+            self.store.outbox_add(False, now, self.telemetry.event(
+                station.id, tool, event.action, ts, event.tag, event.boot, event.seq, now, step.late))
+        self._decide(decisions, station, now, out)
+        out.changed = True
+        return True
+
+    def on_status(self, status: StationStatus, health_json: str, now: int, out: Outcome) -> None:
+        station = self.station(status.station)
+        state, decisions = station_rules.on_status(self.stations[station.id], status, health_json, station,
+                                                   now, self.config.rules)
+        self._set_station(state)
+        self._status_point(state, "status", now, status.health)
+        self._decide(decisions, station, now, out)
+
+    def tick(self, now: int, out: Outcome) -> None:
+        for station in self.config.stations:
+            before = self.stations[station.id]
+            if self.heard.get(station.id, 0) > before.last_seen:
+                before = replace(before, last_seen=self.heard[station.id])
+                self.stations[station.id] = before
+            state, decisions = station_rules.on_tick(before, station, now, self.config.rules)
+            if state != self.stations[station.id]:
+                self._set_station(state)
+                if state.online != before.online:
+                    self._status_point(state, "silence", now)
+            self._decide(decisions, station, now, out)
+        ctx = self._context(now)
+        keys = frozenset(self.active)
+        for tool in self.config.tools:
+            before = self.tools[tool.id]
+            state, decisions = judge_tool_tick(tool, before, keys, ctx)
+            if state != before:
+                self.tools[tool.id] = state
+                self.store.save_tool(state)
+            self._decide(decisions, None, now, out)
+        if self.telemetry is not None and now >= self._next_snapshot:
+            self._next_snapshot = now + self.telemetry_every_ms
+            self._snapshot(now)
+
+    def gateway_alarm(self, decision: Raise | Clear, now: int, out: Outcome) -> None:
+        """Raise or clear an alarm about the gateway itself (the InfluxDB outbox's health)."""
+        self._decide((decision,), None, now, out)
+
+    def acknowledge(self, alarm_id: int, by: str, comment: str | None, now: int, out: Outcome) -> Alarm:
+        alarm, entry = lifecycle.acknowledge(self._alarm(alarm_id), by, comment, now)
+        self._store_alarm(alarm, entry, out)
+        return alarm
+
+    def clear(self, alarm_id: int, by: str, comment: str | None, now: int, out: Outcome) -> Alarm:
+        alarm, entry = lifecycle.clear(self._alarm(alarm_id), by, comment, now)
+        self._store_alarm(alarm, entry, out)
+        if alarm.station and alarm.latched:
+            self._feedback(alarm.station, "clear", alarm, out)
+        return alarm
+
+    # -- internals -----------------------------------------------------------
+
+    def _alarm(self, alarm_id: int) -> Alarm:
+        for alarm in self.active.values():
+            if alarm.id == alarm_id:
+                return alarm
+        alarm = self.store.load_alarm(alarm_id)
+        if alarm is None:
+            raise AlarmNotFound(f"alarm {alarm_id} does not exist")
+        return alarm
+
+    def _context(self, now: int) -> RuleContext:
+        if self._current is None:
+            self._current = frozenset(sid for sid, s in self.stations.items() if s.current)
+        return RuleContext(self.config, now, self._current)
+
+    def _station_heard(self, station: Station, now: int, out: Outcome) -> None:
+        # The silence timer only needs the newest time in memory (start-up resets
+        # it anyway): persisting it on every event would double the writes.
+        self.heard[station.id] = now
+        state = self.stations[station.id]
+        if not state.online or state.alarmed:
+            state, decisions = station_rules.on_message(state, station, now)
+            self._set_station(state)
+            self._decide(decisions, station, now, out)
+
+    def _set_station(self, state: StationState) -> None:
+        self.stations[state.id] = state
+        self._current = None
+        self.store.save_station(state)
+
+    def _decide(self, decisions: tuple[Decision, ...], station: Station | None, now: int, out: Outcome) -> None:
+        for decision in decisions:
+            if isinstance(decision, Raise):
+                self._raise(decision, now, out)
+            elif isinstance(decision, Clear):
+                self._auto_clear(decision, now, out)
+
+    def _raise(self, decision: Raise, now: int, out: Outcome) -> None:
+        key = (decision.type, decision.subject)
+        active = self.active.get(key)
+        alarm, entry = lifecycle.occur(active, decision, self.next_id, now)
+        if active is None:
+            self.next_id += 1
+            out.alarms_raised.append(alarm.type)
+        self._store_alarm(alarm, entry, out)
+        if decision.feedback and decision.station:
+            self._feedback(decision.station, "misuse", alarm, out)
+
+    def _auto_clear(self, decision: Clear, now: int, out: Outcome) -> None:
+        active = self.active.get((decision.type, decision.subject))
+        if active is None:
+            return
+        result = lifecycle.auto_clear(active, decision, now)
+        if result is not None:
+            self._store_alarm(*result, out)
+
+    def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
+        if self.cloud is not None and report != "snapshot":
+            self.store.cloud_add(now, self.cloud.status(self.station(state.id), state, now, health))
+        if self.telemetry is not None:
+            line = self.telemetry.station_status(state, report, now, health)
+            if line is not None:
+                self.store.outbox_add(False, now, line)
+
+    def _snapshot(self, now: int) -> None:
+        """Periodic points: each station's status (for uptime) and the per-zone tool counts."""
+        for station in self.config.stations:
+            self._status_point(self.stations[station.id], "snapshot", now)
+        for line in self.telemetry.zone_summaries(self.tools.values(), now):
+            self.store.outbox_add(False, now, line)
+
+    def _store_alarm(self, alarm: Alarm, entry, out: Outcome) -> None:
+        history_id = self.store.save_alarm(alarm, entry)
+        if self.telemetry is not None:
+            self.store.outbox_add(True, entry.at, self.telemetry.alarm(alarm, entry, history_id))
+        if alarm.state == "active":
+            self.active[alarm.key] = alarm
+        else:
+            self.active.pop(alarm.key, None)
+        picture = alarm_json(alarm, self.ws)
+        if self.cloud is not None:
+            item = self.cloud.alarm(alarm, entry, history_id, picture)
+            if item is not None:
+                self.store.cloud_add(entry.at, item, alarm=True)
+        payload = json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
+        out.messages.append(Outgoing(alarm_topic(self.ws), payload))
+        out.changed = True
+
+    def _feedback(self, station_id: str, pattern: str, alarm: Alarm, out: Outcome) -> None:
+        out.messages.append(Outgoing(cmd_topic(self.ws, station_id), encode_command(
+            "feedback", pattern=pattern, alarm=alarm.id, type=alarm.type, severity=alarm.severity,
+            tool=alarm.tool)))

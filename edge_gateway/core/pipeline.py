@@ -1,0 +1,250 @@
+"""The ingest pipeline: one thread that turns received messages into committed state.
+
+Messages arrive from the MQTT client's thread on a queue. The pipeline takes
+what is waiting (up to ``max_batch``), applies each message through the engine
+inside one SQLite transaction, commits, and only then acknowledges each message
+to the broker and publishes the alarms and feedback. A bad message is counted,
+kept as a dead letter and skipped; it never stops the batch.
+
+HTTP actions (acknowledge, clear) come through the same queue as commands, so
+there is a single writer and alarm state never races.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple, Protocol
+
+from edge_gateway.core.engine import Engine, Outcome
+from edge_gateway.core.metrics import Metrics
+from edge_gateway.errors import PayloadError, StoreError
+from edge_gateway.model.protocol import (
+    MAX_PAYLOAD_BYTES,
+    Topic,
+    decode_event,
+    decode_status,
+)
+from sebiao_common.clock import now_ms
+from sebiao_common.errors import SebiaoError
+
+log = logging.getLogger(__name__)
+
+
+class Inbound(NamedTuple):
+    """One received MQTT message (a NamedTuple: made for every message on the MQTT thread)."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_at: int
+    generation: int = 0  # the broker connection it came on; acks go only to that one
+
+
+@dataclass(frozen=True)
+class Command:
+    """Run ``action(engine, now, outcome)`` on the pipeline thread; the result goes to ``future``."""
+
+    action: Callable[[Engine, int, Outcome], Any]
+    future: Future
+
+
+class _Poison(Exception):
+    """A message met a defect of the gateway; its batch is rolled back and retried without it."""
+
+    def __init__(self, index: int, topic: str, detail: str) -> None:
+        super().__init__(detail)
+        self.index, self.topic, self.detail = index, topic, detail
+
+
+class Transport(Protocol):
+    def ack(self, mid: int, qos: int, generation: int | None = None) -> None: ...
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
+
+
+class Pipeline:
+    def __init__(self, engine: Engine, transport: Transport, metrics: Metrics, workshop: str,
+                 max_batch: int = 500, tick_seconds: float = 1.0, clock: Callable[[], int] = now_ms) -> None:
+        self.engine = engine
+        self.transport = transport
+        self.metrics = metrics
+        self.workshop = workshop
+        self.max_batch = max_batch
+        self.tick_seconds = tick_seconds
+        self.clock = clock
+        self.inbox: queue.SimpleQueue[Inbound | Command | None] = queue.SimpleQueue()
+        self.listeners: list[Callable[[Outcome], None]] = []  # live views (display, console)
+        self._thread = threading.Thread(target=self._run, name="sebiao-pipeline", daemon=True)
+        self._next_tick = 0.0
+        self.failed: BaseException | None = None
+        self._topics: dict[str, Topic] = {}
+        metrics.queue_depth.set_function(self.inbox.qsize)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.inbox.put(None)
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def submit(self, message: Inbound) -> None:
+        self.inbox.put(message)
+
+    def call(self, action: Callable[[Engine, int, Outcome], Any]) -> Future:
+        future: Future = Future()
+        self.inbox.put(Command(action, future))
+        return future
+
+    # -- the thread -----------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self._take()
+                if batch is None:
+                    return
+                self._process(batch)
+        except BaseException as exc:  # the thread must not die silently: /healthz reports it
+            self.failed = exc
+            log.exception("the pipeline stopped")
+            raise
+
+    def _take(self) -> list[Inbound | Command] | None:
+        timeout = max(0.0, self._next_tick - time.monotonic())
+        try:
+            first = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        if first is None:
+            return None
+        batch = [first]
+        while len(batch) < self.max_batch:
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self.inbox.put(None)  # stop after this batch
+                break
+            batch.append(item)
+        return batch
+
+    def _process(self, batch: list[Inbound | Command]) -> None:
+        poisoned: dict[int, str] = {}  # batch index -> the defect it met
+        while True:
+            out = Outcome()
+            results: list[tuple[Future, Any, BaseException | None]] = []
+            started = time.perf_counter()
+            try:
+                with self.engine.store.transaction():
+                    self._apply(batch, out, results, poisoned)
+            except StoreError as exc:
+                # Nothing of this batch is acknowledged; the engine re-reads the
+                # committed picture and the same batch is tried again.
+                self.metrics.store_errors.inc()
+                log.error("commit failed, retrying the batch in 1 s: %s", exc)
+                self.engine.reload()
+                time.sleep(1.0)
+                continue
+            except _Poison as poison:
+                # A defect met by one message: the batch was rolled back; run it
+                # again with that message kept as a dead letter instead.
+                log.error("internal error on %s: %s", poison.topic, poison.detail, exc_info=poison.__cause__)
+                poisoned[poison.index] = poison.detail
+                self.engine.reload()
+                continue
+            break
+        self.metrics.commit_seconds.observe(time.perf_counter() - started)
+        self._after_commit(batch, out, results)
+
+    def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list, poisoned: dict[int, str]
+               ) -> None:
+        now = self.clock()
+        if time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.tick_seconds
+            self.engine.tick(now, out)
+        for index, item in enumerate(batch):
+            if isinstance(item, Command):
+                results.append(self._command(item, now, out))
+            elif index in poisoned:
+                self._reject(item, "internal_error", poisoned[index])
+            else:
+                self._message(index, item, out)
+
+    def _command(self, item: Command, now: int, out: Outcome) -> tuple[Future, Any, BaseException | None]:
+        try:
+            return item.future, item.action(self.engine, now, out), None
+        except SebiaoError as exc:  # refused by the lifecycle: answered to the caller as an error
+            return item.future, None, exc
+
+    def _message(self, index: int, msg: Inbound, out: Outcome) -> None:
+        try:
+            self._apply_message(msg, out)
+        except PayloadError as exc:  # raised before anything of the message was written
+            self._reject(msg, exc.reason, exc.detail)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise _Poison(index, msg.topic, f"{type(exc).__name__}: {exc}"[:500]) from exc
+
+    def _reject(self, msg: Inbound, reason: str, detail: str) -> None:
+        self.metrics.rejected.labels(reason).inc()
+        self.engine.store.dead_letter(msg.received_at, msg.topic, msg.payload, reason, detail)
+
+    def _topic(self, name: str) -> Topic:
+        # A workshop has a few dozen topics: parse each once.
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = Topic.parse(name)
+            if len(self._topics) < 4096:
+                self._topics[name] = topic
+        return topic
+
+    def _apply_message(self, msg: Inbound, out: Outcome) -> None:
+        topic = self._topic(msg.topic)
+        if topic.workshop != self.workshop:
+            raise PayloadError("bad_topic", f"workshop '{topic.workshop}' is not this gateway's")
+        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+            raise PayloadError("too_large", f"{len(msg.payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
+        if topic.channel == "event":
+            self.engine.station(topic.station)
+            event = decode_event(topic.station, msg.payload, msg.received_at)
+            if self.engine.on_event(event, msg.payload, msg.received_at, out):
+                self.metrics.events_in.inc()
+            else:
+                self.metrics.duplicates.inc()
+        elif topic.channel == "status":
+            self.engine.station(topic.station)
+            status = decode_status(topic.station, msg.payload)
+            self.engine.on_status(status, msg.payload.decode("utf-8"), msg.received_at, out)
+            self.metrics.status_in.inc()
+        else:
+            raise PayloadError("bad_topic", f"the gateway does not take '{topic.channel}' messages")
+
+    def _after_commit(self, batch: list, out: Outcome, results: list) -> None:
+        inbound = [m for m in batch if isinstance(m, Inbound)]
+        for msg in inbound:
+            if msg.qos > 0:
+                self.transport.ack(msg.mid, msg.qos, msg.generation)
+        if inbound:
+            self.metrics.batch_size.observe(len(inbound))
+        for kind in out.alarms_raised:
+            self.metrics.alarms.labels(kind).inc()
+        self.metrics.active_alarms.set(len(self.engine.active))
+        for message in out.messages:
+            self.transport.publish(message.topic, message.payload, message.retain)
+        for future, value, error in results:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+        if out.changed:
+            for listener in self.listeners:
+                listener(out)

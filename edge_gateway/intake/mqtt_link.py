@@ -1,0 +1,118 @@
+"""The gateway's MQTT connection (paho-mqtt 2.x, callback API VERSION2).
+
+- A fixed client id and a persistent session (MQTT 3.1.1 ``clean_session=False``,
+  which Mosquitto and the embedded amqtt broker both keep): while the gateway is
+  down the broker queues the stations' QoS 1 events for it.
+- Manual acknowledgement: a PUBACK goes out only after the pipeline committed the
+  message. Acks are tied to the connection they arrived on; after a reconnect the
+  broker redelivers whatever was not acknowledged, and the pipeline recognises it.
+- TCP_NODELAY on the socket, so small PUBACKs and alarms are not held back by
+  Nagle's algorithm (a 40 ms stall with delayed ACKs).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from edge_gateway.core.metrics import Metrics
+from edge_gateway.core.pipeline import Inbound
+from edge_gateway.errors import BrokerError
+from edge_gateway.intake.mqtt_buffered import BufferedClient
+from edge_gateway.model.workshop import BrokerSettings
+from sebiao_common.clock import now_ms
+
+log = logging.getLogger(__name__)
+
+
+class MqttLink:
+    def __init__(self, settings: BrokerSettings, client_id: str, subscriptions: tuple[str, ...],
+                 deliver: Callable[[Inbound], None], metrics: Metrics,
+                 clock: Callable[[], int] = now_ms) -> None:
+        self.settings = settings
+        self.subscriptions = subscriptions
+        self.deliver = deliver
+        self.metrics = metrics
+        self.clock = clock
+        self.connected = threading.Event()
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.last_error: str | None = None
+        client = BufferedClient(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+                             protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True)
+        if settings.username:
+            client.username_pw_set(settings.username, settings.password)
+        if settings.tls:
+            client.tls_set()
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_queued_messages_set(0)  # outgoing alarms wait in memory while the broker is away
+        client.max_inflight_messages_set(100)
+        client.on_socket_open = self._on_socket_open
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self.client = client
+
+    def start(self, wait: float | None = 10.0) -> None:
+        """Connect in the background; with ``wait``, fail if the broker refuses us."""
+        try:
+            self.client.connect_async(self.settings.host, self.settings.port, keepalive=30)
+        except (OSError, ValueError) as exc:
+            raise BrokerError(f"{self.settings.url}: {exc}") from exc
+        self.client.loop_start()
+        if wait and not self.connected.wait(wait) and self.last_error and "authori" in self.last_error:
+            self.stop()
+            raise BrokerError(f"{self.settings.url}: the broker refused the gateway: {self.last_error}")
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # -- used by the pipeline --------------------------------------------------
+
+    def ack(self, mid: int, qos: int, generation: int | None = None) -> None:
+        with self._lock:
+            if generation is not None and generation != self._generation:
+                return  # that connection is gone; the broker will redeliver
+            self.client.ack(mid, qos)
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    # -- paho callbacks (network thread) ----------------------------------------
+
+    def _on_socket_open(self, client, userdata, sock) -> None:
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self.last_error = str(reason_code)
+            log.error("broker %s refused the connection: %s", self.settings.url, reason_code)
+            return
+        self.last_error = None
+        client.subscribe([(topic, 1) for topic in self.subscriptions])
+        self.metrics.broker_connected.set(1)
+        self.connected.set()
+        log.info("connected to %s (session present: %s)", self.settings.url, flags.session_present)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._lock:
+            self._generation += 1
+        self.connected.clear()
+        self.metrics.broker_connected.set(0)
+        if reason_code.is_failure:
+            log.warning("lost the broker %s: %s; reconnecting", self.settings.url, reason_code)
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        self.deliver(Inbound(message.topic, message.payload, message.mid, message.qos, self.clock(),
+                             self._generation))

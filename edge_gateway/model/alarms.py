@@ -1,0 +1,124 @@
+"""The alarm lifecycle, as operators know it from ThingsBoard and ISA-18.2. Pure.
+
+An alarm is ``active`` or ``cleared``, and unacknowledged or acknowledged. At
+most one alarm is active per (type, subject); a repeat is counted on it. Once
+cleared, a new occurrence opens a new alarm. ``cross_zone`` and
+``cross_zone_wash`` are latched: they never clear by themselves, only a person
+clears them, with a corrective-action comment. Every transition yields a
+history entry (who, when, comment) that the store appends and never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from edge_gateway.errors import AlarmActionError
+from edge_gateway.model.rules import Clear, Raise
+
+LATCHED = frozenset({"cross_zone", "cross_zone_wash"})
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Alarm:
+    id: int
+    type: str
+    severity: str
+    subject: str
+    tool: str | None
+    tag: str | None
+    station: str | None
+    ts: int  # event time of the first occurrence, ms
+    last_ts: int  # event time of the latest occurrence
+    raised_at: int  # gateway clock
+    updated_at: int
+    text_zh: str
+    text_en: str
+    state: str = "active"  # active | cleared
+    acked: bool = False
+    count: int = 1
+    late: bool = False
+
+    @property
+    def latched(self) -> bool:
+        return self.type in LATCHED
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.subject)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    alarm_id: int
+    at: int
+    action: str  # raised | repeated | acknowledged | cleared
+    state: str
+    acked: bool
+    by: str
+    comment: str | None
+
+
+def _entry(alarm: Alarm, at: int, action: str, by: str, comment: str | None) -> HistoryEntry:
+    return HistoryEntry(alarm.id, at, action, alarm.state, alarm.acked, by, comment)
+
+
+def occur(active: Alarm | None, decision: Raise, new_id: int, now: int) -> tuple[Alarm, HistoryEntry]:
+    """Raise a new alarm, or count a repeat on the active one with the same key."""
+    if active is not None:
+        alarm = replace(active, count=active.count + 1, last_ts=max(active.last_ts, decision.ts),
+                        updated_at=now, text_zh=decision.text_zh, text_en=decision.text_en,
+                        severity=_worse(active.severity, decision.severity))
+        return alarm, _entry(alarm, now, "repeated", SYSTEM, None)
+    alarm = Alarm(new_id, decision.type, decision.severity, decision.subject, decision.tool, decision.tag,
+                  decision.station, decision.ts, decision.ts, now, now, decision.text_zh, decision.text_en,
+                  late=decision.late)
+    return alarm, _entry(alarm, now, "raised", SYSTEM, None)
+
+
+_RANK = {"critical": 0, "major": 1, "minor": 2, "warning": 3}
+
+
+def _worse(a: str, b: str) -> str:
+    return a if _RANK[a] <= _RANK[b] else b
+
+
+def acknowledge(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[Alarm, HistoryEntry]:
+    _need_person(by)
+    if alarm.acked:
+        raise AlarmActionError(f"alarm {alarm.id} is already acknowledged")
+    after = replace(alarm, acked=True, updated_at=now)
+    return after, _entry(after, now, "acknowledged", by, comment)
+
+
+def clear(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[Alarm, HistoryEntry]:
+    """A person clears an alarm; a latched one needs a corrective-action comment."""
+    _need_person(by)
+    if alarm.state != "active":
+        raise AlarmActionError(f"alarm {alarm.id} is already cleared")
+    if alarm.latched and not (comment or "").strip():
+        error = AlarmActionError(
+            f"alarm {alarm.id} ({alarm.type}) needs a corrective-action comment to clear / 跨区告警须填写整改措施")
+        error.status = 422
+        raise error
+    after = replace(alarm, state="cleared", updated_at=now)
+    return after, _entry(after, now, "cleared", by, comment)
+
+
+def auto_clear(alarm: Alarm, decision: Clear, now: int) -> tuple[Alarm, HistoryEntry] | None:
+    """The condition ended: clear by itself, unless the alarm is latched."""
+    if alarm.latched or alarm.state != "active":
+        return None
+    after = replace(alarm, state="cleared", updated_at=now)
+    return after, _entry(after, now, "cleared", SYSTEM, f"{decision.reason_zh} / {decision.reason_en}")
+
+
+def _need_person(by: str) -> None:
+    if not isinstance(by, str) or not by.strip():
+        error = AlarmActionError("'by' must name the person / 须填写操作人")
+        error.status = 422
+        raise error
+    if by.strip() == SYSTEM:
+        error = AlarmActionError(f"'{SYSTEM}' is reserved for automatic transitions")
+        error.status = 422
+        raise error

@@ -1,0 +1,337 @@
+"""The workshop config model: stations, tools, rules, validated once at start-up (pure: data in, values out).
+
+The contract is in ``docs/config.md``. Every error names the file, the field
+path and the reason, e.g. ``workshop.yaml: tools[3].home: station 'rack-red-9'
+is not defined``. Later sections (``influx``, ``cloud``, ``display``) are parsed
+by the parts that own them; this module keeps the whole file's key list so an
+unknown key is still an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
+from sebiao_common.domain import COLORS, TOOL_KINDS, StationKind
+from sebiao_common.ids import SLUG, SLUG_HINT, TOOL_ID, TOOL_ID_HINT, normalize_tag
+from sebiao_common.yamlfile import Node
+
+# ``raw_to_white`` is the severity of a cross-zone alarm where a raw-class tool
+# (red, blue, green) reaches a white rack or sink: the worst case in the seed.
+DEFAULT_SEVERITY: dict[str, str] = {
+    "raw_to_white": "critical",
+    "cross_zone": "major",
+    "cross_zone_wash": "major",
+    "unwashed_return": "major",
+    "overdue": "minor",
+    "misplaced": "warning",
+    "unknown_tag": "warning",
+    "station_offline": "major",
+}
+DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "container")
+GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}
+
+
+@dataclass(frozen=True)
+class WorkshopInfo:
+    id: str
+    name: str
+    district: str
+    grade: str | None = None  # gold | silver | bronze | orange (金/银/铜/橙榜)
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    url: str
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str, username: str | None = None, password: str | None = None) -> "BrokerSettings":
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"{url!r}: the scheme must be mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError(f"{url!r}: no host")
+        try:
+            port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        except ValueError as exc:
+            raise ValueError(f"{url!r}: bad port") from exc
+        return cls(url, parts.hostname, port, parts.scheme == "mqtts",
+                   username or parts.username, password or parts.password)
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    kind: StationKind
+    zone: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    kind: str
+    color: str
+    tag: str
+    home: str
+
+
+@dataclass(frozen=True)
+class RuleException:
+    """A recorded deviation (seed 六(五)): this pairing raises no alarm of these types."""
+
+    station: str
+    reason: str
+    alarms: frozenset[str]
+    tool: str | None = None
+    color: str | None = None
+
+    def covers(self, tool: Tool, station: str, alarm_type: str) -> bool:
+        return (
+            station == self.station
+            and alarm_type in self.alarms
+            and (self.tool is None or self.tool == tool.id)
+            and (self.color is None or self.color == tool.color)
+        )
+
+
+@dataclass(frozen=True)
+class Rules:
+    overdue_after_minutes: int = 240
+    wash_required: frozenset[str] = frozenset(DEFAULT_WASH_REQUIRED)
+    station_offline_after_seconds: int = 90
+    severity: tuple[tuple[str, str], ...] = tuple(DEFAULT_SEVERITY.items())
+    exceptions: tuple[RuleException, ...] = ()
+
+    def severity_of(self, key: str) -> str:
+        return dict(self.severity)[key]
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkshopConfig:
+    file: str
+    workshop: WorkshopInfo
+    broker: BrokerSettings | None
+    stations: tuple[Station, ...]
+    tools: tuple[Tool, ...]
+    rules: Rules = Rules()
+    http: HttpSettings = HttpSettings()
+    extra: tuple[tuple[str, Any], ...] = ()  # sections owned by other parts
+    _stations: dict = field(default_factory=dict, compare=False, repr=False)
+    _tags: dict = field(default_factory=dict, compare=False, repr=False)
+    _tools: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._stations.update({s.id: s for s in self.stations})
+        self._tags.update({t.tag: t for t in self.tools})
+        self._tools.update({t.id: t for t in self.tools})
+
+    def station(self, station_id: str) -> Station | None:
+        return self._stations.get(station_id)
+
+    def tool_by_tag(self, tag: str) -> Tool | None:
+        return self._tags.get(tag)
+
+    def tool(self, tool_id: str) -> Tool | None:
+        return self._tools.get(tool_id)
+
+    def section(self, name: str) -> Any:
+        return dict(self.extra).get(name)
+
+
+# Sections parsed elsewhere (added by the parts that own them); kept here so the
+# top-level key check knows them.
+EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display")
+
+
+def parse_config(data: Any, file: str = "workshop.yaml") -> WorkshopConfig:
+    root = Node(file, "", data).mapping(
+        required=("workshop", "stations", "tools"),
+        optional=("broker", "rules", "http") + EXTRA_SECTIONS,
+    )
+    stations = _stations(root.child("stations"))
+    by_id = {s.id: s for s in stations}
+    tools = _tools(root.child("tools"), by_id)
+    rules = _rules(root.get("rules"), by_id, {t.id: t for t in tools})
+    _check_sinks(root.child("tools"), tools, stations, rules)
+    return WorkshopConfig(
+        file=file,
+        workshop=_workshop(root.child("workshop")),
+        broker=_broker(root.get("broker")),
+        stations=stations,
+        tools=tools,
+        rules=rules,
+        http=_http(root.get("http")),
+        extra=tuple((k, root.value[k]) for k in EXTRA_SECTIONS if root.value.get(k) is not None),
+    )
+
+
+def _workshop(node: Node) -> WorkshopInfo:
+    node.mapping(required=("id", "name", "district"), optional=("grade",))
+    grade = node.get("grade")
+    return WorkshopInfo(
+        id=_slug(node.child("id")),
+        name=node.child("name").string(),
+        district=node.child("district").string(),
+        grade=grade.choice(GRADES) if grade else None,
+    )
+
+
+def _slug(node: Node) -> str:
+    value = node.string(SLUG, SLUG_HINT)
+    if len(value) > 32:
+        raise node.fail(f"{value!r} is longer than 32 characters")
+    return value
+
+
+def _broker(node: Node | None) -> BrokerSettings | None:
+    if node is None:
+        return None
+    node.mapping(required=("url",), optional=("username", "password"))
+    user, password = node.get("username"), node.get("password")
+    url = node.child("url")
+    url.string()
+    return url.convert(lambda v: BrokerSettings.parse(
+        v, user.string() if user else None, password.string() if password else None))
+
+
+def _stations(node: Node) -> tuple[Station, ...]:
+    seen: dict[str, str] = {}
+    out = []
+    for item in node.items():
+        item.mapping(required=("id", "kind", "zone"), optional=("name",))
+        sid = _slug(item.child("id"))
+        if sid in seen:
+            raise item.child("id").fail(f"duplicate station id '{sid}' (first at {seen[sid]})")
+        seen[sid] = item.path
+        name = item.get("name")
+        out.append(Station(
+            id=sid,
+            kind=StationKind(item.child("kind").choice(k.value for k in StationKind)),
+            zone=item.child("zone").choice(COLORS),
+            name=name.string() if name else None,
+        ))
+    if not out:
+        raise node.fail("a workshop needs at least one station")
+    return tuple(out)
+
+
+def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
+    ids: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    out = []
+    for item in node.items():
+        item.mapping(required=("id", "kind", "color", "tag", "home"))
+        tid = item.child("id").string(TOOL_ID, TOOL_ID_HINT)
+        if tid in ids:
+            raise item.child("id").fail(f"duplicate tool id '{tid}' (first at {ids[tid]})")
+        ids[tid] = item.path
+        tag = item.child("tag").convert(normalize_tag)
+        if tag in tags:
+            raise item.child("tag").fail(f"duplicate tag {tag} (also at {tags[tag]})")
+        tags[tag] = item.path
+        kind = item.child("kind").choice(TOOL_KINDS)
+        color = item.child("color").choice(COLORS)
+        home = item.child("home").string()
+        _check_home(item.child("home"), home, color, stations)
+        out.append(Tool(tid, kind, color, tag, home))
+    return tuple(out)
+
+
+def _check_home(node: Node, home: str, color: str, stations: dict[str, Station]) -> None:
+    station = stations.get(home)
+    if station is None:
+        raise node.fail(f"station '{home}' is not defined")
+    if station.kind is not StationKind.RACK:
+        raise node.fail(f"station '{home}' is a {station.kind.value}, a tool's home must be a rack")
+    if station.zone != color:
+        raise node.fail(f"station '{home}' is a {station.zone} rack, the tool is {color}")
+
+
+def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, ...], rules: Rules) -> None:
+    """A tool that must be washed needs a sink of its colour (seed 六(三)), or it can never pass."""
+    sink_zones = {s.zone for s in stations if s.kind is StationKind.SINK}
+    for index, tool in enumerate(tools):
+        if tool.kind in rules.wash_required and tool.color not in sink_zones:
+            raise node.child(index).fail(
+                f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink")
+
+
+def _rules(node: Node | None, stations: dict[str, Station], tools: dict[str, Tool]) -> Rules:
+    if node is None:
+        return Rules()
+    node.mapping(optional=("overdue_after_minutes", "wash_required",
+                           "station_offline_after_seconds", "severity", "exceptions"))
+    defaults = Rules()
+    overdue, wash, offline = (node.get(k) for k in
+                              ("overdue_after_minutes", "wash_required", "station_offline_after_seconds"))
+    return Rules(
+        overdue_after_minutes=overdue.integer(1, 7 * 24 * 60) if overdue else defaults.overdue_after_minutes,
+        wash_required=frozenset(i.choice(TOOL_KINDS) for i in wash.items()) if wash else defaults.wash_required,
+        station_offline_after_seconds=(offline.integer(10, 86400) if offline
+                                       else defaults.station_offline_after_seconds),
+        severity=_severity(node.get("severity")),
+        exceptions=_exceptions(node.get("exceptions"), stations, tools),
+    )
+
+
+def _severity(node: Node | None) -> tuple[tuple[str, str], ...]:
+    table = dict(DEFAULT_SEVERITY)
+    if node is not None:
+        node.mapping(optional=tuple(DEFAULT_SEVERITY))
+        for key in node.value:
+            table[key] = node.child(key).choice(SEVERITIES)
+    return tuple(table.items())
+
+
+def _exceptions(node: Node | None, stations: dict[str, Station], tools: dict[str, Tool]
+                ) -> tuple[RuleException, ...]:
+    if node is None:
+        return ()
+    out = []
+    for item in node.items():
+        item.mapping(required=("station", "reason"), optional=("tool", "color", "alarms"))
+        station = item.child("station").string()
+        if station not in stations:
+            raise item.child("station").fail(f"station '{station}' is not defined")
+        tool = item.get("tool")
+        if tool and tool.string() not in tools:
+            raise tool.fail(f"tool '{tool.value}' is not defined")
+        color = item.get("color")
+        if tool is None and color is None:
+            raise item.fail("an exception names a 'tool' or a 'color'")
+        alarms = item.get("alarms")
+        out.append(RuleException(
+            station=station,
+            reason=item.child("reason").string(),
+            alarms=(frozenset(a.choice(ALARM_TYPES) for a in alarms.items()) if alarms
+                    else frozenset({"cross_zone", "cross_zone_wash"})),
+            tool=tool.value if tool else None,
+            color=color.choice(COLORS) if color else None,
+        ))
+    return tuple(out)
+
+
+def _http(node: Node | None) -> HttpSettings:
+    if node is None:
+        return HttpSettings()
+    node.mapping(optional=("token",))
+    token = node.get("token")
+    if token is None:
+        return HttpSettings()
+    value = token.string()
+    if len(value) < 16:
+        raise token.fail("a token must have at least 16 characters")
+    return HttpSettings(token=value)

@@ -1,0 +1,83 @@
+"""``POST {url}/api/v1/ingest``: one gzip JSON batch, answered as a :class:`PushResult`.
+
+The client never raises for what the cloud answers or for a lost connection
+(status 0); :func:`classify` sorts the answer into what the push worker does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+
+import urllib3
+
+from edge_gateway.sinks.cloud.config import CloudSettings
+
+# The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
+from sebiao_common.http_answers import classify, parse_retry_after
+
+_ITEM = re.compile(r"items\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    status: int  # 0: no answer (refused, reset, timeout)
+    reason: str = ""
+    path: str = ""  # the field a 400 names (``items[12].seq``)
+    retry_after: float | None = None
+
+    @property
+    def outcome(self) -> str:
+        return classify(self.status)
+
+    @property
+    def item(self) -> int | None:
+        """The index of the item a 400 names, if it names one."""
+        match = _ITEM.match(self.path)
+        return int(match.group(1)) if match else None
+
+
+def batch_body(workshop: str, batch_id: str, items: list[str]) -> bytes:
+    """The inflated body; items are already JSON text, so a batch sent again is byte-identical."""
+    head = json.dumps({"v": 1, "workshop": workshop, "batch": batch_id}, separators=(",", ":"))[:-1]
+    return f'{head},"items":[{",".join(items)}]}}'.encode("utf-8")
+
+
+class CloudClient:
+    def __init__(self, settings: CloudSettings) -> None:
+        self.url = settings.ingest_url
+        self.headers = {"Authorization": f"Bearer {settings.token}", "Content-Type": "application/json",
+                        "Content-Encoding": "gzip"}
+        self.http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
+                                        timeout=urllib3.Timeout(connect=min(5.0, settings.timeout_seconds),
+                                                                read=settings.timeout_seconds))
+
+    def push(self, body: bytes) -> PushResult:
+        data = gzip.compress(body, compresslevel=1)
+        try:
+            response = self.http.request("POST", self.url, body=data, headers=self.headers)
+        except urllib3.exceptions.HTTPError as exc:
+            return PushResult(0, f"{type(exc).__name__}: {exc}"[:500])
+        if 200 <= response.status < 300:
+            return PushResult(response.status)
+        reason, path = _error(response.data)
+        return PushResult(response.status, reason, path, parse_retry_after(response.headers.get("Retry-After")))
+
+    def close(self) -> None:
+        self.http.clear()
+
+
+def _error(body: bytes) -> tuple[str, str]:
+    """The cloud's ``{"error": ..., "path": ...}``, or the text of another server's answer."""
+    text = body.decode("utf-8", "replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return text.strip()[:2000], ""
+    if isinstance(doc, dict):
+        error, path = doc.get("error"), doc.get("path")
+        return (str(error)[:2000] if error is not None else text.strip()[:2000],
+                path if isinstance(path, str) else "")
+    return text.strip()[:2000], ""

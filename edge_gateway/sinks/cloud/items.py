@@ -1,0 +1,50 @@
+"""The cloud outbox's items: events, alarm transitions and station status as JSON text.
+
+The format is ``docs/cloud-ingest.md``'s batch item, serialised once when the
+fact is committed, so a batch sent again carries byte-identical items. Gateway
+health alarms (``sink_refused``, ``outbox_backlog``) are not workshop alarms and
+are not sent: ``alarm`` returns None for them. A status item names the
+station's kind and zone from the workshop config (``station_kind``, ``zone``):
+the cloud reads them instead of guessing from the station's id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.stations import StationState
+from edge_gateway.model.workshop import Station
+from sebiao_common.alarms import ALARM_TYPES
+
+# Keys of a status item that a station's health fields must not overwrite.
+_STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")
+
+
+def _dump(item: dict[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+class CloudItems:
+    def __init__(self, workshop: str) -> None:
+        self.ws = workshop
+
+    def event(self, station: str, boot: str, seq: int, ts: int, tag: str, action: str, tool: str | None,
+              note: str | None) -> str:
+        return _dump({"kind": "event", "station": station, "boot": boot, "seq": seq, "ts": ts, "tag": tag,
+                      "action": action, "tool": tool, "note": note})
+
+    def alarm(self, alarm: Alarm, entry: HistoryEntry, history_id: int, alarm_json: dict) -> str | None:
+        if alarm.type not in ALARM_TYPES:
+            return None
+        return _dump({"kind": "alarm", "alarm": alarm_json, "transition": {
+            "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
+            "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
+
+    def status(self, station: Station, state: StationState, now: int, health: dict | None) -> str:
+        """``station``: the config's station (its kind and zone); ``state``: its liveness now."""
+        extra = {k: v for k, v in (health or {}).items() if k not in _STATUS_KEYS}
+        return _dump({"kind": "status", "station": state.id, "station_kind": station.kind.value,
+                      "zone": station.zone, "ts": now, "online": state.online,
+                      "buffer_depth": state.buffer_depth, **extra})

@@ -1,0 +1,206 @@
+"""The cloud push worker: ships the cloud outbox to ``POST /api/v1/ingest``, deletes what was accepted.
+
+One thread with its own SQLite connection. It lingers for a fuller batch:
+rows go when ``batch_items`` of them wait, when an alarm transition waits
+(inspectors see alarms at once), or when the oldest waiting row is
+``linger_seconds`` old; until then it only looks at the oldest row's id and
+time (one primary-key lookup per poll). A city of gateways pushing on every
+poll would cost the cloud one request per gateway and poll; lingering makes it
+one per gateway and ``linger_seconds`` (0 sends at once, as soon as anything
+waits). Whether an alarm row waits is known without a query: the writer
+reports the id of the newest alarm row it committed (``Store.cloud_alarm_id``,
+and one scan at start for rows of an earlier run); one waits while that id is
+not below the oldest waiting row's (an alarm row dead-lettered ahead of others
+may make one batch go early, never one wait).
+
+Each round takes up to ``batch_items`` rows, sends them as one gzip JSON batch whose id is
+``{epoch}-{first}-{last}-{count}`` (the same rows always make the same id and
+the same bytes, so a batch retried after a lost answer or a kill -9 is
+recognised by the cloud as a replay) and acts on the answer
+(:func:`cloud_client.classify`):
+
+- 2xx: the rows are deleted;
+- 400/422 naming ``items[N]``: that row goes to ``cloud_outbox_dead`` with the
+  cloud's reason and the rest is sent again (a new id: another body); naming no
+  item, the batch is bisected down to the bad rows;
+- 413: split in halves (a single row that is still too large is a dead letter);
+- 401/403 (and 404, 409): rows kept, the ``sink_refused`` gateway alarm with
+  subject ``cloud`` raised, retried at the longest back-off;
+- 429, 5xx, no answer: rows kept, exponential back-off with jitter, at least
+  the cloud's Retry-After.
+
+The outbox is bounded (``cloud.max_rows``): past it the oldest *status* rows
+are dropped and counted; events and alarm transitions are the inspectors'
+evidence and are never dropped. The ``outbox_backlog`` gateway alarm (subject
+``cloud``) is raised at ``warn_percent`` of the bound and cleared below three
+quarters of that. The intake path never waits on this worker beyond SQLite's
+write lock for one short delete.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+from edge_gateway.core.metrics import CloudMetrics
+from edge_gateway.model.rules import Clear, Raise
+from edge_gateway.sinks.cloud.client import CloudClient, PushResult, batch_body
+from edge_gateway.sinks.cloud.config import CloudSettings
+from edge_gateway.sinks.cloud.outbox import CloudOutbox, Row
+from edge_gateway.sinks.health import SinkHealth
+from edge_gateway.sinks.influx.drain import OUTBOX_BACKLOG, SEVERITY
+from edge_gateway.sinks.worker import SinkWorker
+from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "cloud"
+IDLE_POLL = 0.2
+
+
+class CloudPusher(SinkWorker):
+    """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
+
+    def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
+                 alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
+                 added: Callable[[], int], alarm_added: Callable[[], int] = lambda: 0,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
+        ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
+        ``clock``: seconds, the clock the rows' ``created`` was taken from."""
+        self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
+        self.metrics, self._alarm_added, self.clock = metrics, alarm_added, clock
+        super().__init__("cloud", CloudOutbox(path), client, added,
+                         SinkHealth("the cloud", SUBJECT, alarm, ("云端已接受数据", "the cloud accepts our batches again"),
+                                    _refused_text))
+        self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
+        self._backlog = False
+        self.sent = 0
+        self.dead = 0
+        self.dropped = 0
+        metrics.depth.set_function(self.depth)
+
+    def round(self) -> float:
+        """One batch: how long to wait before the next (0 = go on at once)."""
+        self._bound()
+        if self.settings.linger_seconds:
+            wait = self.linger()
+            if wait:
+                return wait
+        rows = self.outbox.take(self.settings.batch_items)
+        if not rows:
+            self.metrics.oldest_age.set(0)
+            return IDLE_POLL
+        self.metrics.oldest_age.set(max(0.0, self.clock() - rows[0][1] / 1000))
+        return 0.0 if self._send(rows) else self._backoff()
+
+    def linger(self) -> float:
+        """0 when a batch should go now, else how long to wait before looking again."""
+        head = self.outbox.head()
+        if head is None:
+            self.metrics.oldest_age.set(0)
+            return IDLE_POLL
+        first, created = head
+        age = max(0.0, self.clock() - created / 1000)
+        self.metrics.oldest_age.set(age)
+        if self.depth() >= self.settings.batch_items or self.alarm_waiting(first):
+            return 0.0
+        left = self.settings.linger_seconds - age
+        # Look again at the poll interval: an alarm or a full batch may come meanwhile.
+        return min(left, IDLE_POLL) if left > 0 else 0.0
+
+    def alarm_waiting(self, first: int) -> bool:
+        """Whether an alarm-transition row waits, ``first`` being the oldest waiting row's id."""
+        return max(self._alarm_before, self._alarm_added()) >= first
+
+    def batch_id(self, rows: list[Row]) -> str:
+        return f"{self.outbox.epoch}-{rows[0][0]}-{rows[-1][0]}-{len(rows)}"
+
+    def _send(self, rows: list[Row]) -> bool:
+        """Send these rows; False when the rest must wait (back-off)."""
+        result = self.client.push(batch_body(self.workshop, self.batch_id(rows), [r[2] for r in rows]))
+        outcome = result.outcome
+        self.metrics.batches.labels(outcome).inc()
+        if outcome == OK:
+            self.outbox.delete(rows[0][0], rows[-1][0])
+            self.removed += len(rows)
+            self.sent += len(rows)
+            self.metrics.pushed.inc(len(rows))
+            self.health.accepted()
+            return True
+        self.health.failed(result.status, result.reason)
+        if outcome == RETRY:
+            self.health.unavailable(result.retry_after)
+            return False
+        if outcome == REFUSED:
+            self.health.refuse(result.status, result.reason)
+            return False
+        bad = result.item if outcome == REJECTED else None
+        if bad is not None and bad < len(rows):
+            self._dead([rows[bad]], result)
+            rest = rows[:bad] + rows[bad + 1:]
+            return self._send(rest) if rest else True
+        if len(rows) == 1:
+            self._dead(rows, result)
+            return True
+        mid = len(rows) // 2
+        return self._send(rows[:mid]) and self._send(rows[mid:])
+
+    def _dead(self, rows: list[Row], result: PushResult) -> None:
+        self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
+        self.removed += len(rows)
+        self.dead += len(rows)
+        self.metrics.dead.inc(len(rows))
+        log.error("cloud: %d item(s) refused by the cloud, kept in cloud_outbox_dead: %s", len(rows),
+                  result.reason)
+
+    def _backoff(self) -> float:
+        return self.health.backoff(self.settings.retry_max_seconds)
+
+    def _bound(self) -> None:
+        """Drop the oldest status rows past ``max_rows``; raise or clear ``outbox_backlog``."""
+        s = self.settings
+        depth = self.depth()
+        if depth > s.max_rows:
+            dropped = self.outbox.drop_oldest_status(depth - s.max_rows)
+            if dropped:
+                self.removed += dropped
+                self.dropped += dropped
+                self.metrics.dropped.inc(dropped)
+                log.error("cloud: outbox full (%d rows): dropped the %d oldest status rows", depth, dropped)
+            depth = self.depth()
+        if depth >= s.warn_rows and not self._backlog:
+            self._backlog = True
+            self.alarm(Raise(
+                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, time.time_ns() // 1_000_000,
+                f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
+                "事件与报警记录不会丢弃。",
+                f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
+                "bound the oldest station status is dropped (events and alarm transitions never)."))
+        elif self._backlog and depth < s.warn_rows * 3 // 4:
+            self._backlog = False
+            self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "云端积压已消除", "the cloud outbox backlog has drained"))
+
+
+
+def _refused_text(status: int, reason: str) -> tuple[str, str]:
+    return (f"云端拒绝接收（HTTP {status}）：请检查 cloud: 中的 token 与地址。数据保留在本地待发。",
+            f"The cloud refuses our batches (HTTP {status}: {reason}): check the token and URL in the "
+            "cloud: section. The data is kept in the cloud outbox.")
+
+
+def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics
+                 ) -> CloudPusher | None:
+    """The gateway's push worker for its ``cloud:`` section (None without one), started."""
+    if settings is None:
+        return None
+
+    def alarm(decision: Raise | Clear) -> None:
+        pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
+
+    pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
+                         lambda: store.cloud_added, lambda: store.cloud_alarm_id)
+    pusher.start()
+    return pusher

@@ -1,0 +1,67 @@
+"""Back-off and the ``sink_refused`` gateway alarm of a sink worker (the InfluxDB drain, the cloud push).
+
+Both workers classify the server's answer the same way: a retryable failure
+backs off exponentially with jitter and honours Retry-After; a refusal (wrong
+token or address) keeps the rows, raises ``sink_refused`` once and retries at
+the longest back-off; the next accepted write clears it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from edge_gateway.model.rules import Clear, Raise
+from sebiao_common.http_answers import backoff
+
+log = logging.getLogger(__name__)
+
+SINK_REFUSED = "sink_refused"
+SINK_REFUSED_SEVERITY = "major"
+
+
+class SinkHealth:
+    def __init__(self, name: str, subject: str, alarm: Callable[[Raise | Clear], None],
+                 accepted_text: tuple[str, str], refused_text: Callable[[int, str], tuple[str, str]]) -> None:
+        """``name`` for logs ("InfluxDB"); ``refused_text(status, reason)`` gives the alarm's zh and en text."""
+        self.name, self.subject, self.alarm = name, subject, alarm
+        self.accepted_text, self.refused_text = accepted_text, refused_text
+        self.failures = 0
+        self.retry_after: float | None = None
+        self.refused = False
+        self._cleared_once = False
+        self.last_error: str | None = None
+
+    def failed(self, status: int, reason: str) -> None:
+        """Any answer but a success: remembered for /healthz until the next success."""
+        self.last_error = f"HTTP {status}: {reason}" if status else reason
+
+    def unavailable(self, retry_after: float | None) -> None:
+        if not self.failures:  # once per outage, not at every retry
+            log.warning("%s unavailable (%s); rows kept, retrying with back-off", self.name, self.last_error)
+        self.failures += 1
+        self.retry_after = retry_after
+
+    def refuse(self, status: int, reason: str) -> None:
+        self.failures += 1
+        log.error("%s refuses our data (%s); rows kept", self.name, self.last_error)
+        if not self.refused:
+            self.refused = True
+            zh, en = self.refused_text(status, reason[:200])
+            self.alarm(Raise(SINK_REFUSED, SINK_REFUSED_SEVERITY, self.subject, None, None, None,
+                             time.time_ns() // 1_000_000, zh, en))
+
+    def accepted(self) -> None:
+        if self.failures:
+            log.info("%s accepts our data again", self.name)
+        self.failures = 0
+        self.last_error = None
+        if self.refused or not self._cleared_once:  # also clears one left from before a restart
+            self.refused, self._cleared_once = False, True
+            self.alarm(Clear(SINK_REFUSED, self.subject, *self.accepted_text))
+
+    def backoff(self, cap: float) -> float:
+        delay = backoff(failures=self.failures, cap=cap, refused=self.refused, retry_after=self.retry_after)
+        self.retry_after = None
+        return delay

@@ -1,0 +1,57 @@
+"""A sink worker's own connection to the gateway's SQLite (the InfluxDB drain, the cloud push).
+
+Its writes are deletes and dead letters of rows already shipped, so they run
+with ``synchronous=NORMAL``: one lost in a power cut only means those rows are
+sent again, which both sinks recognise. sqlite3 errors become StoreError,
+naming the file and the table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from edge_gateway.errors import StoreError
+from edge_gateway.store.writer import connect
+
+
+class WorkerDb:
+    def __init__(self, path: Path, what: str, readonly: bool = False) -> None:
+        self.path, self.what = path, what
+        self.conn = connect(path, readonly=readonly)
+        if not readonly:
+            self._run("PRAGMA synchronous=NORMAL")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        return StoreError(f"{self.path}: {self.what}: {exc}")
+
+    def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise self._error(exc) from exc
+
+    def _write(self, statements: list[tuple[str, tuple]]) -> None:
+        with self._transaction() as conn:
+            for sql, args in statements:
+                conn.execute(sql, args)

@@ -1,0 +1,305 @@
+"""The gateway's local store: SQLite in WAL mode in the data dir.
+
+One writer (the pipeline thread) owns a connection and groups many messages into
+one transaction; readers (the HTTP API) open their own connections, which WAL
+lets read while the writer writes. ``synchronous=FULL``: a committed event is
+on disk before the broker gets its PUBACK, even if the power goes.
+
+sqlite3 errors are converted to :class:`StoreError` here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterator
+
+from edge_gateway.errors import StoreError
+from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.stations import StationState
+from edge_gateway.model.toolstate import ToolState, WashCheck
+from sebiao_common.domain import Location
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    station TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,            -- effective event time, ms
+    station_ts INTEGER NOT NULL,    -- as sent; 0 = the station's clock was not set
+    received_at INTEGER NOT NULL,
+    tag TEXT NOT NULL, action TEXT NOT NULL, tool TEXT,
+    late INTEGER NOT NULL DEFAULT 0,
+    note TEXT,                      -- state repair or rule exception, in words
+    payload BLOB NOT NULL,
+    UNIQUE (station, boot, seq)
+);
+CREATE INDEX IF NOT EXISTS events_tool_ts ON events (tool, ts);
+CREATE TABLE IF NOT EXISTS tools (
+    id TEXT PRIMARY KEY, location TEXT NOT NULL, station TEXT, since INTEGER NOT NULL,
+    taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stations (
+    id TEXT PRIMARY KEY, online INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+    buffer_depth INTEGER NOT NULL, health TEXT NOT NULL, alarmed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarms (
+    id INTEGER PRIMARY KEY, type TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT NOT NULL,
+    tool TEXT, tag TEXT, station TEXT, ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+    raised_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, text_zh TEXT NOT NULL,
+    text_en TEXT NOT NULL, state TEXT NOT NULL, acked INTEGER NOT NULL, count INTEGER NOT NULL,
+    late INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alarms_one_active ON alarms (type, subject) WHERE state = 'active';
+CREATE TABLE IF NOT EXISTS alarm_history (
+    id INTEGER PRIMARY KEY, alarm_id INTEGER NOT NULL REFERENCES alarms (id), at INTEGER NOT NULL,
+    action TEXT NOT NULL, state TEXT NOT NULL, acked INTEGER NOT NULL, by TEXT NOT NULL, comment TEXT
+);
+CREATE INDEX IF NOT EXISTS alarm_history_alarm ON alarm_history (alarm_id);
+CREATE TRIGGER IF NOT EXISTS alarm_history_no_update BEFORE UPDATE ON alarm_history
+BEGIN SELECT RAISE(ABORT, 'alarm_history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS alarm_history_no_delete BEFORE DELETE ON alarm_history
+BEGIN SELECT RAISE(ABORT, 'alarm_history is append-only'); END;
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, topic TEXT NOT NULL,
+    payload BLOB NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL
+);
+-- The InfluxDB outbox (edge_gateway/sinks/influx/outbox.py): one line-protocol row per event,
+-- alarm transition or status, written in the transaction of what it describes,
+-- deleted by the drain worker once the server accepted it. keep=1: never dropped
+-- (alarm transitions); keep=0: telemetry, dropped oldest-first past the bound.
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, keep INTEGER NOT NULL, created INTEGER NOT NULL, line TEXT NOT NULL
+);
+-- The cloud outbox (edge_gateway/sinks/cloud/outbox.py): one JSON item of the cloud's
+-- batch format per event, alarm transition or status, written in the transaction
+-- of what it describes (only when a cloud: section is configured), deleted by the
+-- push worker once the cloud accepted it. AUTOINCREMENT: ids are never reused,
+-- so a batch id built from them names one body for good.
+CREATE TABLE IF NOT EXISTS cloud_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL, item TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
+    id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,
+    item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_dead (
+    id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
+    created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
+);
+"""
+
+ALARM_COLUMNS = ("id", "type", "severity", "subject", "tool", "tag", "station", "ts", "last_ts",
+                 "raised_at", "updated_at", "text_zh", "text_en", "state", "acked", "count", "late")
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        else:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA cache_size=-16000")  # 16 MB: the indexes of a day stay in memory
+            # Checkpoints copy the WAL into the database with fsyncs: the
+            # Checkpointer does them beside the writer, not inside its commits.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+class Store:
+    """The writer's view. Every method runs inside the caller's transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = connect(path)
+        # Outbox rows committed by this writer since it opened (the drain worker
+        # derives the outbox depth from it without counting rows).
+        self.outbox_added = 0
+        self._outbox_in_tx = 0
+        self.cloud_added = 0  # the same for the cloud outbox (the push worker)
+        self._cloud_in_tx = 0
+        # The id of the newest committed alarm-transition row of the cloud outbox
+        # (0: none since opening): the push worker sends at once while one waits.
+        self.cloud_alarm_id = 0
+        self._cloud_alarm_in_tx = 0
+        try:
+            self.conn.executescript(SCHEMA)
+            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot create the schema: {exc}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            self._outbox_in_tx = self._cloud_in_tx = self._cloud_alarm_in_tx = 0
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+            self.outbox_added += self._outbox_in_tx
+            self.cloud_added += self._cloud_in_tx
+            self.cloud_alarm_id = max(self.cloud_alarm_id, self._cloud_alarm_in_tx)
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    # -- events -------------------------------------------------------------
+
+    def insert_event(self, station: str, boot: str, seq: int, ts: int, station_ts: int, received_at: int,
+                     tag: str, action: str, tool: str | None, payload: bytes) -> int | None:
+        """The new row's id, or None when (station, boot, seq) is already stored."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO events (station, boot, seq, ts, station_ts, received_at, tag, action, "
+            "tool, payload) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (station, boot, seq, ts, station_ts, received_at, tag, action, tool, payload))
+        return cur.lastrowid if cur.rowcount else None
+
+    def stored_payload(self, station: str, boot: str, seq: int) -> bytes | None:
+        row = self.conn.execute("SELECT payload FROM events WHERE station=? AND boot=? AND seq=?",
+                                (station, boot, seq)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def annotate_event(self, event_id: int, late: bool, note: str | None) -> None:
+        self.conn.execute("UPDATE events SET late=?, note=? WHERE id=?", (int(late), note, event_id))
+
+    def dead_letter(self, received_at: int, topic: str, payload: bytes, reason: str, detail: str) -> None:
+        self.conn.execute("INSERT INTO dead_letters (received_at, topic, payload, reason, detail) "
+                          "VALUES (?,?,?,?,?)", (received_at, topic, payload, reason, detail))
+
+    # -- tools and stations ---------------------------------------------------
+
+    def save_tool(self, s: ToolState) -> None:
+        pending = json.dumps([asdict(c) for c in s.pending]) if s.pending else "[]"
+        self.conn.execute(
+            "INSERT OR REPLACE INTO tools VALUES (?,?,?,?,?,?,?,?)",
+            (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending))
+
+    def load_tools(self, colors: dict[str, str]) -> dict[str, ToolState]:
+        out = {}
+        for row in self.conn.execute("SELECT * FROM tools"):
+            if row["id"] not in colors:
+                continue  # a tool removed from the config
+            out[row["id"]] = ToolState(
+                row["id"], colors[row["id"]], Location(row["location"]), row["station"], row["since"],
+                row["taken_at"], bool(row["washed"]), row["last_seen"],
+                tuple(WashCheck(**c) for c in json.loads(row["pending"])))
+        return out
+
+    def save_station(self, s: StationState) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO stations VALUES (?,?,?,?,?,?)",
+                          (s.id, int(s.online), s.last_seen, s.buffer_depth, s.health_json, int(s.alarmed)))
+
+    def load_stations(self) -> dict[str, StationState]:
+        return {row["id"]: StationState(row["id"], bool(row["online"]), row["last_seen"], row["buffer_depth"],
+                                        row["health"], bool(row["alarmed"]))
+                for row in self.conn.execute("SELECT * FROM stations")}
+
+    # -- alarms -----------------------------------------------------------------
+
+    def next_alarm_id(self) -> int:
+        return (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM alarms").fetchone()[0]) + 1
+
+    def save_alarm(self, alarm: Alarm, entry: HistoryEntry) -> int:
+        """Saves the alarm and appends its history entry; returns the entry's id."""
+        values = alarm_row(alarm)
+        self.conn.execute(f"INSERT OR REPLACE INTO alarms ({','.join(ALARM_COLUMNS)}) "
+                          f"VALUES ({','.join('?' * len(ALARM_COLUMNS))})", values)
+        cur = self.conn.execute("INSERT INTO alarm_history (alarm_id, at, action, state, acked, by, comment) "
+                                "VALUES (?,?,?,?,?,?,?)", (entry.alarm_id, entry.at, entry.action, entry.state,
+                                                           int(entry.acked), entry.by, entry.comment))
+        return cur.lastrowid
+
+    # -- outbox ---------------------------------------------------------------------
+
+    def outbox_add(self, keep: bool, created: int, line: str) -> None:
+        self.conn.execute("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", (keep, created, line))
+        self._outbox_in_tx += 1
+
+    def cloud_add(self, created: int, item: str, alarm: bool = False) -> None:
+        """``alarm``: the item is an alarm transition (the push worker sends it without lingering)."""
+        cur = self.conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", (created, item))
+        self._cloud_in_tx += 1
+        if alarm:
+            self._cloud_alarm_in_tx = cur.lastrowid
+
+    def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
+        rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")
+        return {(a.type, a.subject): a for a in (alarm_from_row(r) for r in rows)}
+
+    def load_alarm(self, alarm_id: int) -> Alarm | None:
+        row = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE id=?",
+                                (alarm_id,)).fetchone()
+        return alarm_from_row(row) if row else None
+
+
+class Checkpointer:
+    """Copies the WAL into the database every few seconds, from its own connection and thread.
+
+    A PASSIVE checkpoint never blocks the writer; if the WAL grows past
+    ``truncate_pages`` (a long busy spell), a TRUNCATE checkpoint resets it.
+    """
+
+    def __init__(self, path: Path, every: float = 5.0, truncate_pages: int = 50_000) -> None:
+        self.path, self.every, self.truncate_pages = path, every, truncate_pages
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sebiao-checkpoint", daemon=True)
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        conn = connect(self.path)
+        try:
+            while not self._stop.wait(self.every):
+                self.checkpoint(conn)
+            self.checkpoint(conn)
+        finally:
+            conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        try:
+            busy, wal_pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not busy and wal_pages > self.truncate_pages:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.last_error = None
+        except sqlite3.Error as exc:  # retried at the next interval; reported by /healthz
+            self.last_error = str(exc)
+
+
+def alarm_row(alarm: Alarm) -> tuple[Any, ...]:
+    d = asdict(alarm)
+    d["acked"], d["late"] = int(alarm.acked), int(alarm.late)
+    return tuple(d[c] for c in ALARM_COLUMNS)
+
+
+def alarm_from_row(row: sqlite3.Row) -> Alarm:
+    d = dict(zip(ALARM_COLUMNS, row))
+    d["acked"], d["late"] = bool(d["acked"]), bool(d["late"])
+    return Alarm(**d)

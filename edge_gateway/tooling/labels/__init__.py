@@ -1,0 +1,16 @@
+"""Printable colour labels (色标标签): A4 sheets of tool labels and 20×20 mm sink stickers.
+
+    layout.py    sizes (mm) and where each label goes on the page, pure
+    contrast.py  the text colour for each zone's background (WCAG contrast)
+    fonts.py     the CJK font: an installed TrueType font embedded, or reportlab's STSong-Light
+    shapes.py    the zone shapes (colour is never the only signal)
+    qr.py        the QR matrix of a tool id (segno) drawn as vector squares
+    sheet.py     the PDF itself (reportlab)
+
+``sebiao labels --config workshop.yaml --out labels.pdf`` is the command
+(edge_gateway/commands/labels.py); hardware_docs/ tells where each label goes.
+"""
+
+from edge_gateway.tooling.labels.sheet import LabelError, render_labels
+
+__all__ = ["LabelError", "render_labels"]

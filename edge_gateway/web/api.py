@@ -1,0 +1,211 @@
+"""The gateway's local HTTP API (Starlette), contract in ``docs/http-api.md``.
+
+Reads come from the store through a read-only connection (WAL gives a committed
+snapshot); alarm actions go through the pipeline so there is one writer.
+Bound to loopback by default. A bearer token from the config is required for
+everything when bound beyond loopback, and for every POST wherever it is bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from edge_gateway.core.engine import alarm_json
+from edge_gateway.core.metrics import Metrics
+from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.errors import AlarmActionError
+from edge_gateway.model.alarms import LATCHED
+from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
+
+MAX_BODY = 16 * 1024
+
+
+@dataclass
+class ApiContext:
+    db_path: Path
+    workshop: str
+    pipeline: Pipeline
+    metrics: Metrics
+    token: str | None
+    open_reads: bool  # True when bound to loopback: reads need no token
+    broker_connected: Callable[[], bool]
+    config: Any = None
+    workers: Callable[[], dict[str, Any]] = dict  # name -> a sink worker with alive, depth(), last_error
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class TokenAuth(BaseHTTPMiddleware):
+    def __init__(self, app, ctx: ApiContext) -> None:
+        super().__init__(app)
+        self.ctx = ctx
+
+    async def dispatch(self, request: Request, call_next):
+        needs = request.method not in ("GET", "HEAD") or not self.ctx.open_reads
+        if needs and not self._valid(request.headers.get("authorization", "")):
+            if self.ctx.token is None:
+                return error(403, "this gateway has no http.token in its config: changes are refused / "
+                                  "未配置访问令牌，拒绝修改")
+            return JSONResponse({"error": "a valid bearer token is required / 需要有效的访问令牌"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)
+
+    def _valid(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        return (self.ctx.token is not None and scheme.lower() == "bearer"
+                and hmac.compare_digest(value.strip().encode(), self.ctx.token.encode()))
+
+
+def _rows(ctx: ApiContext, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+    conn = connect(ctx.db_path, readonly=True)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+async def tools(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    rows = {r["id"]: r for r in await asyncio.to_thread(_rows, ctx, "SELECT * FROM tools")}
+    out = []
+    for tool in ctx.config.tools:
+        row = rows.get(tool.id)
+        out.append({
+            "id": tool.id, "kind": tool.kind, "color": tool.color, "tag": tool.tag, "home": tool.home,
+            "state": row["location"] if row else "unknown",
+            "station": row["station"] if row else None,
+            "since": row["since"] if row and row["since"] else None,
+            "washed": bool(row["washed"]) if row else False,
+            "last_seen": row["last_seen"] if row and row["last_seen"] else None,
+        })
+    return JSONResponse(out)
+
+
+async def alarms(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    state = request.query_params.get("state", "active")
+    if state not in ("active", "all", "cleared"):
+        return error(400, f"state: {state!r} is not one of active, cleared, all")
+    try:
+        limit = int(request.query_params.get("limit", "500"))
+    except ValueError:
+        return error(400, "limit: must be a whole number")
+    where = "" if state == "all" else "WHERE state = ?"
+    args: tuple = () if state == "all" else (state,)
+    sql = f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms {where} ORDER BY id DESC LIMIT ?"
+    rows = await asyncio.to_thread(_rows, ctx, sql, args + (max(1, min(limit, 5000)),))
+    return JSONResponse([alarm_json(alarm_from_row(r), ctx.workshop) for r in rows])
+
+
+async def alarm_detail(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    alarm_id = request.path_params["alarm_id"]
+    rows = await asyncio.to_thread(
+        _rows, ctx, f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE id = ?", (alarm_id,))
+    if not rows:
+        return error(404, f"alarm {alarm_id} does not exist")
+    alarm = alarm_from_row(rows[0])
+    history = await asyncio.to_thread(
+        _rows, ctx, "SELECT at, action, state, acked, by, comment FROM alarm_history WHERE alarm_id = ? "
+                    "ORDER BY id", (alarm_id,))
+    evidence = []
+    if alarm.tool:
+        evidence = await asyncio.to_thread(
+            _rows, ctx, "SELECT ts, station, action, late, note FROM events WHERE tool = ? AND ts <= ? "
+                        "ORDER BY ts DESC LIMIT 20", (alarm.tool, alarm.last_ts))
+    body = alarm_json(alarm, ctx.workshop)
+    body["history"] = [dict(r) | {"acked": bool(r["acked"])} for r in history]
+    body["evidence"] = [dict(r) | {"late": bool(r["late"])} for r in reversed(evidence)]
+    return JSONResponse(body)
+
+
+async def _action_body(request: Request) -> tuple[str, str | None]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise AlarmActionError("the request body is larger than 16 KiB")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+    by, comment = body.get("by"), body.get("comment")
+    if not isinstance(by, str):
+        raise AlarmActionError("'by' must be a string naming the person / 须填写操作人")
+    if comment is not None and not isinstance(comment, str):
+        raise AlarmActionError("'comment' must be a string")
+    return by, comment
+
+
+async def _act(request: Request, verb: str) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    alarm_id = request.path_params["alarm_id"]
+    try:
+        by, comment = await _action_body(request)
+    except AlarmActionError as exc:
+        return error(400, str(exc))
+    method = "acknowledge" if verb == "ack" else "clear"
+    future = ctx.pipeline.call(lambda engine, now, out: getattr(engine, method)(alarm_id, by, comment, now, out))
+    try:
+        alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
+    except AlarmActionError as exc:
+        return error(exc.status, str(exc))
+    return JSONResponse(alarm_json(alarm, ctx.workshop))
+
+
+async def ack(request: Request) -> Response:
+    return await _act(request, "ack")
+
+
+async def clear(request: Request) -> Response:
+    return await _act(request, "clear")
+
+
+async def healthz(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    pipeline_ok = ctx.pipeline.alive and ctx.pipeline.failed is None
+    broker_ok = ctx.broker_connected()
+    sinks = {name: {"running": worker.alive, "depth": worker.depth(), "last_error": worker.last_error}
+             for name, worker in ctx.workers().items()}
+    sinks_ok = all(s["running"] and s["last_error"] is None for s in sinks.values())
+    body = {"status": "ok" if pipeline_ok and broker_ok and sinks_ok else "degraded",
+            "pipeline": "running" if pipeline_ok else "stopped",
+            "broker": "connected" if broker_ok else "disconnected",
+            "workshop": ctx.workshop, "latched_types": sorted(LATCHED), "sinks": sinks}
+    return JSONResponse(body, status_code=200 if pipeline_ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_app(ctx: ApiContext, extra_routes: list | None = None) -> Starlette:
+    routes = [
+        Route("/api/tools", tools),
+        Route("/api/alarms", alarms),
+        Route("/api/alarms/{alarm_id:int}", alarm_detail),
+        Route("/api/alarms/{alarm_id:int}/ack", ack, methods=["POST"]),
+        Route("/api/alarms/{alarm_id:int}/clear", clear, methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+    ] + (extra_routes or [])
+    app = Starlette(routes=routes, middleware=[Middleware(TokenAuth, ctx=ctx)])
+    app.state.ctx = ctx
+    return app

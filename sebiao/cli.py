@@ -1,0 +1,59 @@
+"""The ``sebiao`` command: one entry point, one module per subcommand.
+
+Each subcommand lives in the package that owns it (``edge_gateway/commands/<name>.py``,
+``cloud_ingest/cli.py``, ``dashboards/generator/command.py``) and exposes ``add_arguments(parser)`` and ``run(args) -> int``.
+Modules are imported only when their subcommand runs, so ``sebiao --help``
+stays fast and a missing optional dependency hurts only its own command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sebiao_common.errors import SebiaoError
+
+# name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "gateway": ("edge_gateway.commands.gateway", "run the workshop gateway / 运行作坊网关"),
+    "broker-config": ("edge_gateway.commands.broker_config",
+                      "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
+    "influx": ("edge_gateway.commands.influx", "check the InfluxDB connection and outbox / 检查 InfluxDB 连接与待发队列"),
+    "station": ("edge_gateway.commands.station", "run a virtual reader station / 运行虚拟读卡站"),
+    "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
+    "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
+    "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
+    "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
+    "cloud": ("cloud_ingest.cli", "run the cloud ingest and review service / 运行云端汇聚与远程审核服务"),
+    "dashboards": ("dashboards.generator.command", "build and push the Grafana dashboards / 生成、上传 Grafana 看板"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sebiao", description="色标 sebiao — colour-coded tool tracking")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser.set_defaults(_module=module)
+        _load(module).add_arguments(sub_parser)
+    return parser
+
+
+def _load(module: str):
+    return importlib.import_module(module)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_load(args._module).run(args) or 0)
+    except SebiaoError as exc:
+        print(f"sebiao {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
