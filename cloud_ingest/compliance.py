@@ -16,14 +16,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 
 from cloud_ingest.auth import Principal
 from cloud_ingest.figures import MISUSE_TYPES, OCCURRENCES, per_100
-from cloud_ingest.schema import (
-    alarm_transitions,
-    alarms,
-    districts,
-    events,
-    stations,
-    workshops,
-)
+from cloud_ingest.schema import alarm_transitions, alarms, districts, events, stations, workshops
 from cloud_ingest.scope import workshop_clause
 from sebiao_common.alarms import SEVERITIES
 

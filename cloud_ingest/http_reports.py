@@ -19,14 +19,7 @@ from starlette.routing import Route
 from cloud_ingest import compliance, db
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.report_pdf import report_pdf
-from cloud_ingest.reports import (
-    DEFAULT_TZ,
-    build_report,
-    filename,
-    local_period,
-    report_csv,
-    report_json,
-)
+from cloud_ingest.reports import DEFAULT_TZ, build_report, filename, local_period, report_csv, report_json
 
 if TYPE_CHECKING:
     from cloud_ingest.http_api import Api

@@ -35,14 +35,7 @@ from cloud_ingest.figures import (
     spread,
     uptime,
 )
-from cloud_ingest.report_text import (
-    INFERRED_NOTE,
-    alarm_type_text,
-    percent,
-    seconds,
-    station_text,
-    zone_text,
-)
+from cloud_ingest.report_text import INFERRED_NOTE, alarm_type_text, percent, seconds, station_text, zone_text
 from cloud_ingest.schema import (
     alarm_transitions,
     alarms,

@@ -17,14 +17,7 @@ from sqlalchemy import Connection, func, select, update
 from cloud_ingest import compliance, evidence, rectification
 from cloud_ingest.auth import Principal
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
-from cloud_ingest.schema import (
-    alarm_transitions,
-    alarms,
-    events,
-    inspector_notes,
-    users,
-    workshops,
-)
+from cloud_ingest.schema import alarm_transitions, alarms, events, inspector_notes, users, workshops
 from cloud_ingest.scope import workshop_clause
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 

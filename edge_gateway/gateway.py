@@ -20,20 +20,24 @@ import uvicorn
 from edge_gateway.core.engine import Engine
 from edge_gateway.core.metrics import CloudMetrics, Metrics
 from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.core.projection import Projection
 from edge_gateway.intake.mqtt_link import MqttLink
 from edge_gateway.model.protocol import subscriptions
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.cloud.items import CloudItems
+from edge_gateway.sinks.cloud.projection import CloudProjection
 from edge_gateway.sinks.cloud.push import start_pusher
 from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
+from edge_gateway.sinks.influx.projection import InfluxProjection
 from edge_gateway.store.writer import Checkpointer, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.settings import display_settings
 from sebiao_common.clock import now_ms
 from sebiao_common.errors import ConfigError, SebiaoError
+from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.net import is_loopback
 
 log = logging.getLogger(__name__)
@@ -82,9 +86,7 @@ class Gateway:
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
         clock = self.options.clock
-        self.engine = Engine(self.config, self.store, clock(), InfluxLines(self.config) if influx else None,
-                             influx.summary_every_seconds * 1000 if influx else 60_000,
-                             CloudItems(self.config.workshop.id) if self.cloud else None)
+        self.engine = Engine(self.config, self.store, clock(), self._projections(influx))
         settings = self._broker_settings()
         ws = self.config.workshop.id
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
@@ -100,6 +102,16 @@ class Gateway:
         # tens of milliseconds now and then.
         gc.freeze()
         log.info("gateway for %s started; broker %s; data in %s", ws, settings.url, data)
+
+    def _projections(self, influx: InfluxSettings | None) -> tuple[Projection, ...]:
+        """Each configured sink's view of the engine's facts (its outbox rows)."""
+        projections: list[Projection] = []
+        if influx is not None:
+            projections.append(InfluxProjection(lines=InfluxLines(self.config), store=self.store,
+                                                every_ms=influx.summary_every_seconds * 1000))
+        if self.cloud is not None:
+            projections.append(CloudProjection(items=CloudItems(self.config.workshop.id), store=self.store))
+        return tuple(projections)
 
     def _deliver(self, message) -> None:
         self.pipeline.submit(message)

@@ -17,7 +17,7 @@ from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient
 from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
 from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
-from edge_gateway.sinks.influx.drain import OUTBOX_BACKLOG
+from edge_gateway.sinks.health import OUTBOX_BACKLOG
 from edge_gateway.store.writer import Store
 from sebiao_common.errors import ConfigError
 from sebiao_common.yamlfile import Node

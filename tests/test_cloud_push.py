@@ -19,7 +19,7 @@ from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient, classify
 from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
 from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
-from edge_gateway.sinks.influx.drain import SINK_REFUSED
+from edge_gateway.sinks.health import SINK_REFUSED
 from edge_gateway.store.writer import Store
 from sebiao_common.errors import ConfigError
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
@@ -267,9 +267,10 @@ def test_with_a_cloud_section_events_transitions_and_status_become_valid_items(t
     from workshop_sim import Sim
 
     from edge_gateway.sinks.cloud.items import CloudItems
+    from edge_gateway.sinks.cloud.projection import CloudProjection
 
     sim = Sim(tmp_path)
-    sim.engine.cloud = CloudItems(sim.config.workshop.id)
+    sim.engine.projections = (CloudProjection(items=CloudItems(sim.config.workshop.id), store=sim.store),)
     _cross_zone(sim)
     items = _cloud_rows(sim)
     kinds = [i["kind"] for i in items]
@@ -296,9 +297,10 @@ def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_pat
 
     from edge_gateway.model.protocol import StationStatus
     from edge_gateway.sinks.cloud.items import CloudItems
+    from edge_gateway.sinks.cloud.projection import CloudProjection
 
     sim = Sim(tmp_path)
-    sim.engine.cloud = CloudItems(sim.config.workshop.id)
+    sim.engine.projections = (CloudProjection(items=CloudItems(sim.config.workshop.id), store=sim.store),)
     sim.all_online()
     health = {"buffer_depth": 2, "kind": "event", "station": "rack-red-1", "station_kind": "rack", "zone": "blue",
               "ts": 1, "online": False, "rssi": -70}

@@ -12,7 +12,7 @@ from servers import ROOT
 from dashboards.generator.catalog import DASHBOARDS
 from dashboards.generator.render import build_files
 from dashboards.generator.vocabulary import ALARM_TYPE_NAMES, SEVERITY_NAMES
-from edge_gateway.sinks.influx.drain import GATEWAY_ALARM_TYPES
+from edge_gateway.sinks.health import GATEWAY_ALARM_TYPES
 from sebiao.cli import main
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLOR_CLASSES

@@ -16,8 +16,8 @@ from edge_gateway.tooling.devices.deploy import mpremote_args
 from edge_gateway.tooling.devices.label_serial import label_command, write_label
 from edge_gateway.tooling.devices.ports import DeviceError
 from edge_gateway.tooling.firmware_files import firmware_dir
+from edge_gateway.tooling.station_config import load_station_config
 from edge_gateway.vstation.runner import VirtualStation
-from edge_gateway.vstation.station_config import load_station_config
 from sebiao.cli import main
 
 NO_PORT = "/dev/ttyUSB-sebiao-test-none"

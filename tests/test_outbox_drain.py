@@ -13,13 +13,8 @@ from prometheus_client import CollectorRegistry
 from servers import free_port
 
 from edge_gateway.model.rules import Clear, Raise
-from edge_gateway.sinks.influx.drain import (
-    OUTBOX_BACKLOG,
-    SINK_REFUSED,
-    OutboxDrainer,
-    OutboxMetrics,
-    _named,
-)
+from edge_gateway.sinks.health import OUTBOX_BACKLOG, SINK_REFUSED
+from edge_gateway.sinks.influx.drain import OutboxDrainer, OutboxMetrics, _named
 from edge_gateway.sinks.influx.outbox import Outbox
 from edge_gateway.store.writer import Store
 from sebiao_common.http_answers import (

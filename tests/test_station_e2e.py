@@ -15,9 +15,9 @@ from edge_gateway.tooling.devices.provision import (
     ProvisionOptions,
     write_station_configs,
 )
+from edge_gateway.tooling.station_config import load_station_config
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.script import Place, Remove
-from edge_gateway.vstation.station_config import load_station_config
 
 pytestmark = pytest.mark.slow
 KNIFE = "04A224E2C65E80"  # KN-R-01, red, home rack-red-1

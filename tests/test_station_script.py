@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from edge_gateway.tooling.station_config import load_station_config, override_broker
 from edge_gateway.vstation.script import Place, Remove, ScriptError, Wait, parse_line
-from edge_gateway.vstation.station_config import load_station_config, override_broker
 from sebiao.cli import main
 from sebiao_common.errors import ConfigError
 

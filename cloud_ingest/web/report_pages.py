@@ -18,14 +18,7 @@ from cloud_ingest.auth import Principal
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.http_reports import FORMATS, report_query
 from cloud_ingest.report_pdf import report_pdf
-from cloud_ingest.reports import (
-    CSV_HEADER,
-    Report,
-    build_report,
-    filename,
-    report_csv,
-    report_rows,
-)
+from cloud_ingest.reports import CSV_HEADER, Report, build_report, filename, report_csv, report_rows
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_text
 from cloud_ingest.web.session import Session

@@ -24,13 +24,7 @@ from starlette.staticfiles import StaticFiles
 from cloud_ingest import compliance, db, rectification, review
 from cloud_ingest.auth import Principal
 from cloud_ingest.config import CloudConfig
-from cloud_ingest.errors import (
-    BadRequest,
-    CloudError,
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-)
+from cloud_ingest.errors import BadRequest, CloudError, Forbidden, NotFound, PayloadTooLarge
 from cloud_ingest.web import data, rectification_pages, views
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps

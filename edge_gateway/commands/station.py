@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from edge_gateway.tooling.station_config import load_station_config, override_broker
 from edge_gateway.vstation.runner import READERS, VirtualStation
 from edge_gateway.vstation.script import Command, ScriptError, Wait, parse_line
-from edge_gateway.vstation.station_config import load_station_config, override_broker
 from edge_gateway.vstation.texts import command_line, event_line
 from sebiao_common.errors import SebiaoError
 

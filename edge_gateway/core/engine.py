@@ -11,10 +11,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
+from edge_gateway.core.projection import (
+    AlarmFact,
+    EventFact,
+    Projection,
+    StatusFact,
+    TickFact,
+)
 from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model import stations as station_rules
-from edge_gateway.model.alarms import Alarm
+from edge_gateway.model.alarms import Alarm, alarm_json
 from edge_gateway.model.protocol import (
     StationEvent,
     StationStatus,
@@ -36,8 +43,6 @@ from edge_gateway.model.rules import (
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
 from edge_gateway.model.workshop import Station, WorkshopConfig
-from edge_gateway.sinks.cloud.items import CloudItems
-from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.store.writer import Store
 
 
@@ -57,29 +62,15 @@ class Outcome:
     changed: bool = False  # tool or alarm state changed (for live views)
 
 
-def alarm_json(alarm: Alarm, workshop: str) -> dict:
-    return {
-        "id": alarm.id, "workshop": workshop, "type": alarm.type, "severity": alarm.severity,
-        "state": alarm.state, "acked": alarm.acked, "latched": alarm.latched, "count": alarm.count,
-        "tool": alarm.tool, "tag": alarm.tag, "station": alarm.station, "ts": alarm.ts,
-        "last_ts": alarm.last_ts, "raised_at": alarm.raised_at, "updated_at": alarm.updated_at,
-        "late": alarm.late, "text": {"zh": alarm.text_zh, "en": alarm.text_en},
-    }
-
-
 class Engine:
     def __init__(self, config: WorkshopConfig, store: Store, started_at: int,
-                 telemetry: InfluxLines | None = None, telemetry_every_ms: int = 60_000,
-                 cloud: CloudItems | None = None) -> None:
-        """``telemetry``: when set, every accepted event, alarm transition and station
-        status also becomes an outbox row (for InfluxDB) in the same transaction.
-        ``cloud``: likewise a ``cloud_outbox`` row (an item of the cloud's batch format)."""
+                 projections: tuple[Projection, ...] = ()) -> None:
+        """``projections``: each sink's view of the facts (the InfluxDB outbox, the cloud outbox);
+        every accepted event, alarm transition, station status and tick reaches each of them
+        inside the same transaction."""
         self.config = config
         self.store = store
-        self.telemetry = telemetry
-        self.cloud = cloud
-        self.telemetry_every_ms = telemetry_every_ms
-        self._next_snapshot = 0
+        self.projections = projections
         self.ws = config.workshop.id
         self.started_at = started_at
         self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
@@ -129,12 +120,8 @@ class Engine:
         self._station_heard(station, now, out)
         ctx = self._context(now)
         if tool is None:
-            if self.telemetry is not None:
-                self.store.outbox_add(False, now, self.telemetry.event(
-                    station.id, None, event.action, ts, event.tag, event.boot, event.seq, now, False))
-            if self.cloud is not None:
-                self.store.cloud_add(now, self.cloud.event(station.id, event.boot, event.seq, ts, event.tag,
-                                                           event.action, None, None))
+            self._project_event(EventFact(station=station, tool=None, action=event.action, ts=ts, tag=event.tag,
+                                          boot=event.boot, seq=event.seq, received_at=now, late=False, note=None))
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), station, now, out)
             return True
         step = apply(self.tools[tool.id], Observation(self._refs[station.id], event.action, ts))
@@ -147,12 +134,8 @@ class Engine:
         note = "; ".join(n for n in notes if n) or None
         if step.late or note:
             self.store.annotate_event(event_id, step.late, note)
-        if self.cloud is not None:
-            self.store.cloud_add(now, self.cloud.event(station.id, event.boot, event.seq, ts, event.tag,
-                                                       event.action, tool.id, note))
-        if self.telemetry is not None:
-            self.store.outbox_add(False, now, self.telemetry.event(
-                station.id, tool, event.action, ts, event.tag, event.boot, event.seq, now, step.late))
+        self._project_event(EventFact(station=station, tool=tool, action=event.action, ts=ts, tag=event.tag,
+                                      boot=event.boot, seq=event.seq, received_at=now, late=step.late, note=note))
         self._decide(decisions, station, now, out)
         out.changed = True
         return True
@@ -186,9 +169,11 @@ class Engine:
                 self.tools[tool.id] = state
                 self.store.save_tool(state)
             self._decide(decisions, None, now, out)
-        if self.telemetry is not None and now >= self._next_snapshot:
-            self._next_snapshot = now + self.telemetry_every_ms
-            self._snapshot(now)
+        if self.projections:
+            fact = TickFact(now=now, stations=tuple((s, self.stations[s.id]) for s in self.config.stations),
+                            tools=tuple(self.tools.values()))
+            for projection in self.projections:
+                projection.tick(fact)
 
     def gateway_alarm(self, decision: Raise | Clear, now: int, out: Outcome) -> None:
         """Raise or clear an alarm about the gateway itself (the InfluxDB outbox's health)."""
@@ -263,34 +248,25 @@ class Engine:
         if result is not None:
             self._store_alarm(*result, out)
 
-    def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
-        if self.cloud is not None and report != "snapshot":
-            self.store.cloud_add(now, self.cloud.status(self.station(state.id), state, now, health))
-        if self.telemetry is not None:
-            line = self.telemetry.station_status(state, report, now, health)
-            if line is not None:
-                self.store.outbox_add(False, now, line)
+    def _project_event(self, fact: EventFact) -> None:
+        for projection in self.projections:
+            projection.event(fact)
 
-    def _snapshot(self, now: int) -> None:
-        """Periodic points: each station's status (for uptime) and the per-zone tool counts."""
-        for station in self.config.stations:
-            self._status_point(self.stations[station.id], "snapshot", now)
-        for line in self.telemetry.zone_summaries(self.tools.values(), now):
-            self.store.outbox_add(False, now, line)
+    def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
+        fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health)
+        for projection in self.projections:
+            projection.status(fact)
 
     def _store_alarm(self, alarm: Alarm, entry, out: Outcome) -> None:
         history_id = self.store.save_alarm(alarm, entry)
-        if self.telemetry is not None:
-            self.store.outbox_add(True, entry.at, self.telemetry.alarm(alarm, entry, history_id))
         if alarm.state == "active":
             self.active[alarm.key] = alarm
         else:
             self.active.pop(alarm.key, None)
         picture = alarm_json(alarm, self.ws)
-        if self.cloud is not None:
-            item = self.cloud.alarm(alarm, entry, history_id, picture)
-            if item is not None:
-                self.store.cloud_add(entry.at, item, alarm=True)
+        fact = AlarmFact(alarm=alarm, entry=entry, history_id=history_id, picture=picture)
+        for projection in self.projections:
+            projection.alarm(fact)
         payload = json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
         out.messages.append(Outgoing(alarm_topic(self.ws), payload))
         out.changed = True

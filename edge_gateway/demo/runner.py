@@ -21,9 +21,9 @@ from edge_gateway.demo.ports import require_free
 from edge_gateway.demo.workshop import demo_workshop
 from edge_gateway.gateway import Gateway, GatewayOptions
 from edge_gateway.tooling.devices.provision import ProvisionOptions, station_config
+from edge_gateway.tooling.station_config import validate
 from edge_gateway.vstation.runner import VirtualStation
 from edge_gateway.vstation.script import Place, Remove
-from edge_gateway.vstation.station_config import validate
 from sebiao_common.errors import SebiaoError
 
 LOOP_S = 0.01

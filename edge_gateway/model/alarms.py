@@ -122,3 +122,14 @@ def _need_person(by: str) -> None:
         error = AlarmActionError(f"'{SYSTEM}' is reserved for automatic transitions")
         error.status = 422
         raise error
+
+
+def alarm_json(alarm: Alarm, workshop: str) -> dict:
+    """The alarm as the API, MQTT ``alarm`` topic, console and cloud show it (``docs/alarms.md``)."""
+    return {
+        "id": alarm.id, "workshop": workshop, "type": alarm.type, "severity": alarm.severity,
+        "state": alarm.state, "acked": alarm.acked, "latched": alarm.latched, "count": alarm.count,
+        "tool": alarm.tool, "tag": alarm.tag, "station": alarm.station, "ts": alarm.ts,
+        "last_ts": alarm.last_ts, "raised_at": alarm.raised_at, "updated_at": alarm.updated_at,
+        "late": alarm.late, "text": {"zh": alarm.text_zh, "en": alarm.text_en},
+    }

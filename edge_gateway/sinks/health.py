@@ -13,12 +13,17 @@ import time
 from typing import Callable
 
 from edge_gateway.model.rules import Clear, Raise
+from sebiao_common.alarms import GatewayAlarmType, Severity
 from sebiao_common.http_answers import backoff
 
 log = logging.getLogger(__name__)
 
-SINK_REFUSED = "sink_refused"
-SINK_REFUSED_SEVERITY = "major"
+# The gateway's alarms about its sinks (besides the seven workshop alarm types of the contract).
+SINK_REFUSED = GatewayAlarmType.SINK_REFUSED.value
+SINK_REFUSED_SEVERITY = Severity.MAJOR.value
+OUTBOX_BACKLOG = GatewayAlarmType.OUTBOX_BACKLOG.value
+GATEWAY_ALARM_TYPES = (OUTBOX_BACKLOG, SINK_REFUSED)
+SEVERITY = {OUTBOX_BACKLOG: Severity.MAJOR.value, SINK_REFUSED: SINK_REFUSED_SEVERITY}
 
 
 class SinkHealth:

@@ -24,11 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from edge_gateway.core.engine import alarm_json
 from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.errors import AlarmActionError
-from edge_gateway.model.alarms import LATCHED
+from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
 
 MAX_BODY = 16 * 1024

@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from edge_gateway.core.engine import alarm_json
+from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from edge_gateway.core.engine import alarm_json
 from edge_gateway.errors import AlarmActionError, StoreError
+from edge_gateway.model.alarms import alarm_json
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
 from sebiao_common.origin import same_origin

@@ -1,0 +1,2 @@
+"""The cloud sink: the ``cloud:`` section, batch items, the ``cloud_outbox`` table,
+the HTTP client and the push worker (``docs/cloud-ingest.md``)."""

@@ -49,8 +49,7 @@ from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient, PushResult, batch_body
 from edge_gateway.sinks.cloud.config import CloudSettings
 from edge_gateway.sinks.cloud.outbox import CloudOutbox, Row
-from edge_gateway.sinks.health import SinkHealth
-from edge_gateway.sinks.influx.drain import OUTBOX_BACKLOG, SEVERITY
+from edge_gateway.sinks.health import OUTBOX_BACKLOG, SEVERITY, SinkHealth
 from edge_gateway.sinks.worker import SinkWorker
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
 

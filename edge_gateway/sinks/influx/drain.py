@@ -34,7 +34,11 @@ from typing import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from edge_gateway.model.rules import Clear, Raise
-from edge_gateway.sinks.health import SINK_REFUSED, SINK_REFUSED_SEVERITY, SinkHealth
+from edge_gateway.sinks.health import (
+    OUTBOX_BACKLOG,
+    SEVERITY,
+    SinkHealth,
+)
 from edge_gateway.sinks.influx.outbox import Outbox
 from edge_gateway.sinks.worker import SinkWorker
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
@@ -43,11 +47,7 @@ from sebiao_common.influx.writer import Sink, WriteResult
 
 log = logging.getLogger(__name__)
 
-# Gateway health alarms (besides the seven workshop alarm types of the contract).
-OUTBOX_BACKLOG = "outbox_backlog"
-GATEWAY_ALARM_TYPES = (OUTBOX_BACKLOG, SINK_REFUSED)
 SUBJECT = "influx"
-SEVERITY = {OUTBOX_BACKLOG: "major", SINK_REFUSED: SINK_REFUSED_SEVERITY}
 
 def _refused_text(status: int, reason: str) -> tuple[str, str]:
     return (f"InfluxDB 拒绝写入（HTTP {status}）：请检查 token、用户、数据库或 bucket。数据保留在本地待发。",

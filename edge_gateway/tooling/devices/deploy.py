@@ -11,7 +11,7 @@ from pathlib import Path
 
 from edge_gateway.tooling.devices.bundle import load_manifest
 from edge_gateway.tooling.devices.ports import DeviceError, require_port
-from edge_gateway.vstation.station_config import load_station_config
+from edge_gateway.tooling.station_config import load_station_config
 
 TIMEOUT_S = 120
 

@@ -20,7 +20,7 @@ from edge_gateway.broker.credentials import (
     load_credentials,
 )
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
-from edge_gateway.vstation.station_config import validate
+from edge_gateway.tooling.station_config import validate
 from sebiao_common.errors import ConfigError
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"

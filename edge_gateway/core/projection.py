@@ -1,0 +1,75 @@
+"""The engine's facts, and the interface through which each sink makes its rows of them.
+
+The engine knows no sink's format: for every accepted event, alarm transition,
+station status and tick it hands a fact to each :class:`Projection` it was
+given. A projection (``sinks/influx/projection.py``,
+``sinks/cloud/projection.py``) turns the fact into its own outbox row through
+the store, inside the engine's transaction, so the row is committed with the
+fact it describes or not at all. A projection does no network I/O and reads no
+clock: the drain workers ship the rows later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.stations import StationState
+from edge_gateway.model.toolstate import ToolState
+from edge_gateway.model.workshop import Station, Tool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventFact:
+    """A station event, newly stored; ``tool`` is None for a tag no tool carries."""
+
+    station: Station
+    tool: Tool | None
+    action: str
+    ts: int  # the event's effective time (ms)
+    tag: str
+    boot: str
+    seq: int
+    received_at: int
+    late: bool
+    note: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlarmFact:
+    """One alarm transition, stored as ``alarm_history`` row ``history_id``; ``picture`` is its alarm JSON."""
+
+    alarm: Alarm
+    entry: HistoryEntry
+    history_id: int
+    picture: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatusFact:
+    """A station's liveness now; ``report`` says why: ``status`` (its message) or ``silence`` (a timeout)."""
+
+    station: Station
+    state: StationState
+    report: str
+    now: int
+    health: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TickFact:
+    """The engine's periodic tick: the whole picture, for projections that sample it."""
+
+    now: int
+    stations: tuple[tuple[Station, StationState], ...]
+    tools: tuple[ToolState, ...]
+
+
+class Projection(Protocol):
+    """A sink's view of the engine's facts; each method writes its rows in the current transaction."""
+
+    def event(self, fact: EventFact) -> None: ...
+    def alarm(self, fact: AlarmFact) -> None: ...
+    def status(self, fact: StatusFact) -> None: ...
+    def tick(self, fact: TickFact) -> None: ...

@@ -1,0 +1,33 @@
+"""The cloud sink's projection: each fact becomes an item in the ``cloud_outbox`` table.
+
+Items are serialised once, when the fact is committed (``items.py``), so a batch
+sent again carries byte-identical items. The cloud takes status messages and
+silences, not the periodic samples, and only the workshop's alarm types.
+"""
+
+from __future__ import annotations
+
+from edge_gateway.core.projection import AlarmFact, EventFact, StatusFact, TickFact
+from edge_gateway.sinks.cloud.items import CloudItems
+from edge_gateway.store.writer import Store
+
+
+class CloudProjection:
+    def __init__(self, *, items: CloudItems, store: Store) -> None:
+        self.items, self.store = items, store
+
+    def event(self, fact: EventFact) -> None:
+        self.store.cloud_add(fact.received_at, self.items.event(
+            fact.station.id, fact.boot, fact.seq, fact.ts, fact.tag, fact.action,
+            fact.tool.id if fact.tool else None, fact.note))
+
+    def alarm(self, fact: AlarmFact) -> None:
+        item = self.items.alarm(fact.alarm, fact.entry, fact.history_id, fact.picture)
+        if item is not None:
+            self.store.cloud_add(fact.entry.at, item, alarm=True)
+
+    def status(self, fact: StatusFact) -> None:
+        self.store.cloud_add(fact.now, self.items.status(fact.station, fact.state, fact.now, fact.health))
+
+    def tick(self, fact: TickFact) -> None:
+        """The cloud keeps no samples: its figures come from the events and status items."""
