@@ -92,9 +92,9 @@ class Gateway:
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
                              clock)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
-        self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry)
+        self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock)
         self.components["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws,
-                                                CloudMetrics(self.metrics.registry))
+                                                CloudMetrics(self.metrics.registry), clock)
         self.pipeline.start()
         self.link.start()
         # Everything made so far lives as long as the process: keep it out of the

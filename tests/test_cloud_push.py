@@ -337,7 +337,7 @@ def lingering(tmp_path):
         clock = [NOW / 1000]
         pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", lambda d: None,
                              CloudMetrics(CollectorRegistry()), lambda: store.cloud_added,
-                             (lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0), lambda: clock[0])
+                             (lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0), lambda: int(clock[0] * 1000))
         made.append((fake, store, pusher))
         return fake, store, pusher, clock
 

@@ -9,11 +9,11 @@ the longest back-off; the next accepted write clears it.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Callable
 
 from edge_gateway.model.rules import Clear, Raise
 from sebiao_common.alarms import GatewayAlarmType, Severity
+from sebiao_common.clock import Clock, now_ms
 from sebiao_common.http_answers import backoff
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,11 @@ SEVERITY = {OUTBOX_BACKLOG: Severity.MAJOR.value, SINK_REFUSED: SINK_REFUSED_SEV
 
 class SinkHealth:
     def __init__(self, name: str, subject: str, alarm: Callable[[Raise | Clear], None],
-                 accepted_text: tuple[str, str], refused_text: Callable[[int, str], tuple[str, str]]) -> None:
-        """``name`` for logs ("InfluxDB"); ``refused_text(status, reason)`` gives the alarm's zh and en text."""
+                 accepted_text: tuple[str, str], refused_text: Callable[[int, str], tuple[str, str]],
+                 clock: Clock = now_ms) -> None:
+        """``name`` for logs ("InfluxDB"); ``refused_text(status, reason)`` gives the alarm's zh and en text;
+        ``clock`` times the ``sink_refused`` alarm (the gateway's clock)."""
+        self.clock = clock
         self.name, self.subject, self.alarm = name, subject, alarm
         self.accepted_text, self.refused_text = accepted_text, refused_text
         self.failures = 0
@@ -55,7 +58,7 @@ class SinkHealth:
             self.refused = True
             zh, en = self.refused_text(status, reason[:200])
             self.alarm(Raise(SINK_REFUSED, SINK_REFUSED_SEVERITY, self.subject, None, None, None,
-                             time.time_ns() // 1_000_000, zh, en))
+                             self.clock(), zh, en))
 
     def accepted(self) -> None:
         if self.failures:

@@ -18,7 +18,6 @@ removed, never added below the newest id.
 from __future__ import annotations
 
 import secrets
-import time
 from pathlib import Path
 
 from edge_gateway.store.worker_db import WorkerDb
@@ -70,9 +69,9 @@ class CloudOutbox(WorkerDb):
     def delete(self, first: int, last: int) -> None:
         self._write([("DELETE FROM cloud_outbox WHERE id BETWEEN ? AND ?", (first, last))])
 
-    def dead_letter(self, ids: list[int], status: int, reason: str) -> None:
+    def dead_letter(self, ids: list[int], status: int, reason: str, *, at: int) -> None:
         """Move rows to ``cloud_outbox_dead`` with the cloud's status and reason."""
-        now = time.time_ns() // 1_000_000
+        now = at
         marks = ",".join("?" * len(ids))
         self._write([
             (f"INSERT INTO cloud_outbox_dead (outbox_id, at, created, item, status, reason) "

@@ -40,7 +40,6 @@ write lock for one short delete.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -51,6 +50,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings
 from edge_gateway.sinks.cloud.outbox import CloudOutbox, Row
 from edge_gateway.sinks.health import OUTBOX_BACKLOG, SEVERITY, SinkHealth
 from edge_gateway.sinks.worker import SinkWorker
+from sebiao_common.clock import Clock, now_ms
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
 
 log = logging.getLogger(__name__)
@@ -65,15 +65,15 @@ class CloudPusher(SinkWorker):
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
                  alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
                  added: Callable[[], int], alarm_added: Callable[[], int] = lambda: 0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Clock = now_ms) -> None:
         """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
         ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
-        ``clock``: seconds, the clock the rows' ``created`` was taken from."""
+        ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
         self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
         self.metrics, self._alarm_added, self.clock = metrics, alarm_added, clock
         super().__init__("cloud", CloudOutbox(path), client, added,
                          SinkHealth("the cloud", SUBJECT, alarm, ("云端已接受数据", "the cloud accepts our batches again"),
-                                    _refused_text))
+                                    _refused_text, clock))
         self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
         self._backlog = False
         self.sent = 0
@@ -92,7 +92,7 @@ class CloudPusher(SinkWorker):
         if not rows:
             self.metrics.oldest_age.set(0)
             return IDLE_POLL
-        self.metrics.oldest_age.set(max(0.0, self.clock() - rows[0][1] / 1000))
+        self.metrics.oldest_age.set(max(0.0, (self.clock() - rows[0][1]) / 1000))
         return 0.0 if self._send(rows) else self._backoff()
 
     def linger(self) -> float:
@@ -102,7 +102,7 @@ class CloudPusher(SinkWorker):
             self.metrics.oldest_age.set(0)
             return IDLE_POLL
         first, created = head
-        age = max(0.0, self.clock() - created / 1000)
+        age = max(0.0, (self.clock() - created) / 1000)
         self.metrics.oldest_age.set(age)
         if self.depth() >= self.settings.batch_items or self.alarm_waiting(first):
             return 0.0
@@ -148,7 +148,8 @@ class CloudPusher(SinkWorker):
         return self._send(rows[:mid]) and self._send(rows[mid:])
 
     def _dead(self, rows: list[Row], result: PushResult) -> None:
-        self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
+        self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}",
+                               at=self.clock())
         self.removed += len(rows)
         self.dead += len(rows)
         self.metrics.dead.inc(len(rows))
@@ -173,7 +174,7 @@ class CloudPusher(SinkWorker):
         if depth >= s.warn_rows and not self._backlog:
             self._backlog = True
             self.alarm(Raise(
-                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, time.time_ns() // 1_000_000,
+                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, self.clock(),
                 f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
                 "事件与报警记录不会丢弃。",
                 f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
@@ -190,8 +191,8 @@ def _refused_text(status: int, reason: str) -> tuple[str, str]:
             "cloud: section. The data is kept in the cloud outbox.")
 
 
-def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics
-                 ) -> CloudPusher | None:
+def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics,
+                 clock: Clock = now_ms) -> CloudPusher | None:
     """The gateway's push worker for its ``cloud:`` section (None without one), started."""
     if settings is None:
         return None
@@ -200,6 +201,6 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
-                         lambda: store.cloud_added, lambda: store.cloud_alarm_id)
+                         lambda: store.cloud_added, lambda: store.cloud_alarm_id, clock)
     pusher.start()
     return pusher

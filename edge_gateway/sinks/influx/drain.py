@@ -41,6 +41,7 @@ from edge_gateway.sinks.health import (
 )
 from edge_gateway.sinks.influx.outbox import Outbox
 from edge_gateway.sinks.worker import SinkWorker
+from sebiao_common.clock import Clock, now_ms
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import Sink, WriteResult
@@ -79,13 +80,15 @@ class OutboxDrainer(SinkWorker):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: OutboxMetrics,
-                 alarm: Callable[[Raise | Clear], None], added: Callable[[], int]) -> None:
-        """``added``: outbox rows committed by the writer so far (``Store.outbox_added``)."""
+                 alarm: Callable[[Raise | Clear], None], added: Callable[[], int], clock: Clock = now_ms) -> None:
+        """``added``: outbox rows committed by the writer so far (``Store.outbox_added``);
+        ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
+        self.clock = clock
         self.path, self.sink, self.settings, self.metrics = path, sink, settings, metrics
         self.alarm = alarm
         super().__init__("outbox", Outbox(path), sink, added,
                          SinkHealth("InfluxDB", SUBJECT, alarm, ("InfluxDB 已接受写入", "InfluxDB accepts writes again"),
-                                    _refused_text))
+                                    _refused_text, clock))
         self._backlog = False
         metrics.depth.set_function(self.depth)
 
@@ -141,7 +144,8 @@ class OutboxDrainer(SinkWorker):
         return self._send("\n".join(r[1] for r in rows), rows[0][0], rows[-1][0], len(rows), rows)
 
     def _dead(self, rows: list[tuple[int, str]], result: WriteResult) -> None:
-        self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}")
+        self.outbox.dead_letter([r[0] for r in rows], result.status, result.reason or f"HTTP {result.status}",
+                               at=self.clock())
         self.removed += len(rows)
         self.metrics.dead.inc(len(rows))
         log.error("outbox: %d line(s) rejected by InfluxDB, kept in outbox_dead: %s", len(rows), result.reason)
@@ -163,7 +167,7 @@ class OutboxDrainer(SinkWorker):
         warn_at = ob.max_rows * ob.warn_percent // 100
         if depth >= warn_at and not self._backlog:
             self._backlog = True
-            now = time.time_ns() // 1_000_000
+            now = self.clock()
             self.alarm(Raise(
                 OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, now,
                 f"待发往 InfluxDB 的数据积压 {depth} 条（上限 {ob.max_rows}），超过上限将丢弃最旧的遥测数据。",
@@ -176,7 +180,7 @@ class OutboxDrainer(SinkWorker):
     def _age(self) -> None:
         row = self.outbox.conn.execute("SELECT created FROM outbox ORDER BY id LIMIT 1").fetchone()
         if row:
-            self.metrics.oldest_age.set(max(0.0, time.time() - row[0] / 1000))
+            self.metrics.oldest_age.set(max(0.0, (self.clock() - row[0]) / 1000))
 
 
 def _named(reason: str, rows: list[tuple[int, str]]) -> set[int]:
@@ -192,8 +196,8 @@ def _named(reason: str, rows: list[tuple[int, str]]) -> set[int]:
     return found
 
 
-def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: CollectorRegistry
-                  ) -> OutboxDrainer | None:
+def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: CollectorRegistry,
+                  clock: Clock = now_ms) -> OutboxDrainer | None:
     """The gateway's drain worker for its ``influx:`` section (None without one), started.
 
     Gateway alarms go through the pipeline like any command, so the single
@@ -207,6 +211,6 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     drainer = OutboxDrainer(store.path, make_sink(settings), settings, OutboxMetrics(registry), alarm,
-                            lambda: store.outbox_added)
+                            lambda: store.outbox_added, clock)
     drainer.start()
     return drainer

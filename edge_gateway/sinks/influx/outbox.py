@@ -14,7 +14,6 @@ InfluxDB (same series, same timestamp).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,9 +72,9 @@ class Outbox(WorkerDb):
     def delete(self, first: int, last: int) -> None:
         self._write([("DELETE FROM outbox WHERE id BETWEEN ? AND ?", (first, last))])
 
-    def dead_letter(self, ids: list[int], status: int, reason: str) -> None:
+    def dead_letter(self, ids: list[int], status: int, reason: str, *, at: int) -> None:
         """Move rows to ``outbox_dead`` with the server's status and reason."""
-        now = time.time_ns() // 1_000_000
+        now = at
         marks = ",".join("?" * len(ids))
         self._write([
             (f"INSERT INTO outbox_dead (outbox_id, at, keep, created, line, status, reason) "
