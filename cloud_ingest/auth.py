@@ -13,9 +13,9 @@ from typing import Callable
 
 from sqlalchemy import Connection, Engine, select
 
-from cloud_ingest import db
 from cloud_ingest.errors import Forbidden, Unauthorized
-from cloud_ingest.schema import api_tokens, user_districts, users
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import api_tokens, user_districts, users
 from cloud_ingest.tokens import token_digest
 
 

@@ -14,9 +14,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from cloud_ingest.canonical import canonical_json
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BatchError, PayloadTooLarge
+from cloud_ingest.store.canonical import canonical_json
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLORS
 

@@ -16,7 +16,8 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 
 from cloud_ingest.auth import Principal
 from cloud_ingest.figures import MISUSE_TYPES, OCCURRENCES, per_100
-from cloud_ingest.schema import (
+from cloud_ingest.scope import workshop_clause
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     districts,
@@ -24,7 +25,6 @@ from cloud_ingest.schema import (
     stations,
     workshops,
 )
-from cloud_ingest.scope import workshop_clause
 from sebiao_common.alarms import SEVERITIES
 
 WINDOW_MS = 30 * 86_400_000

@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import admin, db, http_rectification, http_reports, review
+from cloud_ingest import admin, http_rectification, http_reports, review
 from cloud_ingest.auth import GatewayGate, Principal, authenticate, bearer
 from cloud_ingest.batch import inflate, parse_batch
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx_outbox import health as influx_health
 from cloud_ingest.ingest import store_batch
+from cloud_ingest.store import db
 
 MAX_JSON_BODY = 64 * 1024  # admin and review requests
 

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import db, rectification
+from cloud_ingest import rectification
 from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.store import db
 
 if TYPE_CHECKING:
     from cloud_ingest.http_api import Api

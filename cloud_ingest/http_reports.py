@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cloud_ingest import compliance, db
+from cloud_ingest import compliance
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.report_pdf import report_pdf
 from cloud_ingest.reports import (
@@ -27,6 +27,7 @@ from cloud_ingest.reports import (
     report_csv,
     report_json,
 )
+from cloud_ingest.store import db
 
 if TYPE_CHECKING:
     from cloud_ingest.http_api import Api

@@ -43,7 +43,8 @@ from cloud_ingest.report_text import (
     station_text,
     zone_text,
 )
-from cloud_ingest.schema import (
+from cloud_ingest.scope import workshop_clause
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     districts,
@@ -53,7 +54,6 @@ from cloud_ingest.schema import (
     stations,
     workshops,
 )
-from cloud_ingest.scope import workshop_clause
 
 DEFAULT_TZ = "Asia/Shanghai"  # the workshops' local time unless the request names another
 MAX_DAYS = 366

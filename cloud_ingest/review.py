@@ -14,10 +14,12 @@ from typing import Mapping
 
 from sqlalchemy import Connection, func, select, update
 
-from cloud_ingest import compliance, evidence, rectification
+from cloud_ingest import compliance, rectification
 from cloud_ingest.auth import Principal
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
-from cloud_ingest.schema import (
+from cloud_ingest.scope import workshop_clause
+from cloud_ingest.store import evidence
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     events,
@@ -25,7 +27,6 @@ from cloud_ingest.schema import (
     users,
     workshops,
 )
-from cloud_ingest.scope import workshop_clause
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 
 REVIEW_STATES = ("open", "acknowledged", "cleared")

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, select, true
 
 from cloud_ingest.auth import Principal
 from cloud_ingest.errors import Forbidden
-from cloud_ingest.schema import workshops
+from cloud_ingest.store.schema import workshops
 
 
 def workshop_clause(principal: Principal) -> ColumnElement[bool]:

@@ -9,8 +9,8 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
 from sqlalchemy import func, select
 
-from cloud_ingest import db
-from cloud_ingest.schema import (
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     events,

@@ -16,8 +16,9 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, event
 from sqlalchemy import func, select
 
-from cloud_ingest import admin, db, http_api, ingest
-from cloud_ingest.schema import api_tokens, events, ingest_batches
+from cloud_ingest import admin, http_api, ingest
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import api_tokens, events, ingest_batches
 from cloud_ingest.tokens import token_digest
 
 

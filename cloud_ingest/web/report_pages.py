@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cloud_ingest import db, review
+from cloud_ingest import review
 from cloud_ingest.auth import Principal
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.http_reports import FORMATS, report_query
@@ -26,6 +26,7 @@ from cloud_ingest.reports import (
     report_csv,
     report_rows,
 )
+from cloud_ingest.store import db
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_text
 from cloud_ingest.web.session import Session

@@ -31,7 +31,7 @@ from starlette.responses import Response
 
 from cloud_ingest.auth import Principal, principal_of_user
 from cloud_ingest.passwords import hash_password, verify_password
-from cloud_ingest.schema import users
+from cloud_ingest.store.schema import users
 
 COOKIE = "sebiao_cloud"
 IDLE_SECONDS = 8 * 3600
