@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import admin, http_rectification, http_reports, review
-from cloud_ingest.auth import GatewayGate, Principal, authenticate, bearer
+from cloud_ingest import http_rectification, http_reports, review
+from cloud_ingest.access import admin
+from cloud_ingest.access.auth import GatewayGate, Principal, authenticate, bearer
 from cloud_ingest.batch import inflate, parse_batch
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError

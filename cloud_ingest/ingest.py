@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud_ingest import influx_outbox
-from cloud_ingest.auth import authenticate
+from cloud_ingest.access.auth import authenticate
 from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
 from cloud_ingest.errors import Conflict, Forbidden
 from cloud_ingest.store import db, evidence

@@ -27,9 +27,9 @@ from typing import Mapping, Sequence
 
 from sqlalchemy import Connection, select, update
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from cloud_ingest.scope import workshop_clause
 from cloud_ingest.store import evidence
 from cloud_ingest.store.schema import (
     RECTIFICATION_ACTIONS,

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, and_, func, select
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
 from cloud_ingest.figures import (
     MISUSE_TYPES,
@@ -43,7 +44,6 @@ from cloud_ingest.report_text import (
     station_text,
     zone_text,
 )
-from cloud_ingest.scope import workshop_clause
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,

@@ -28,9 +28,9 @@ from argon2.profiles import CHEAPEST
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from cloud_ingest import admin, passwords
+from cloud_ingest.access import admin, passwords
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.app import build_app, prepare
-from cloud_ingest.auth import Principal
 from cloud_ingest.config import BootstrapAdmin, CloudConfig
 from cloud_ingest.store import db
 

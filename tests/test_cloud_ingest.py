@@ -132,7 +132,7 @@ def test_the_documented_batch_is_accepted(cloud) -> None:  # type: ignore[no-unt
 
     text = (Path(__file__).parent.parent / "docs" / "cloud-ingest.md").read_text()
     doc = json.loads(re.findall(r"```json\n(.*?)```", text, re.S)[0])
-    from cloud_ingest import admin
+    from cloud_ingest.access import admin
 
     cloud.tenants()
     cloud.as_admin(admin.create_workshop, {"id": "ws-demo", "name": "演示作坊", "district": "d1"}, cloud.now)

@@ -10,7 +10,7 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
 from sqlalchemy import func, select
 
-from cloud_ingest import admin
+from cloud_ingest.access import admin
 from cloud_ingest.batch import parse_batch
 from cloud_ingest.config import Limits
 from cloud_ingest.ingest import store_batch

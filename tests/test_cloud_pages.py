@@ -201,7 +201,7 @@ def test_sessions_expire_when_idle_or_old_and_when_the_password_changes(cloud) -
     assert page.get("/workshops").status_code == 200
     from sqlalchemy import update
 
-    from cloud_ingest.passwords import hash_password
+    from cloud_ingest.access.passwords import hash_password
     from cloud_ingest.store import db
     from cloud_ingest.store.schema import users
     with db.write(cloud.engine) as conn:

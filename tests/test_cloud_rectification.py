@@ -285,7 +285,7 @@ def test_two_requests_at_once_open_one(world) -> None:  # type: ignore[no-untype
     import time
 
     from cloud_ingest import rectification
-    from cloud_ingest.auth import Principal
+    from cloud_ingest.access.auth import Principal
 
     cloud, _, alarm_id, _ = world
     admin = Principal("admin", 1, "admin")

@@ -22,7 +22,7 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, status
 from sqlalchemy import event as sa_event
 
-from cloud_ingest import admin
+from cloud_ingest.access import admin
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.figures import (
     EventCount,

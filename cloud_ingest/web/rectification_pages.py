@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cloud_ingest import rectification
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.web import data
 from cloud_ingest.web.html import Html, bi, el, join

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cloud_ingest import review
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.http_reports import FORMATS, report_query
 from cloud_ingest.report_pdf import report_pdf

@@ -13,10 +13,10 @@ from typing import Callable
 
 from sqlalchemy import Connection, Engine, select
 
+from cloud_ingest.access.tokens import token_digest
 from cloud_ingest.errors import Forbidden, Unauthorized
 from cloud_ingest.store import db
 from cloud_ingest.store.schema import api_tokens, user_districts, users
-from cloud_ingest.tokens import token_digest
 
 
 @dataclass(frozen=True)
