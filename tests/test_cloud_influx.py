@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 
 from cloud_ingest.app import build_app
 from cloud_ingest.config import InfluxHook
-from cloud_ingest.influx_drain import InfluxDrain
-from cloud_ingest.influx_outbox import enabled_engine
+from cloud_ingest.influx.drain import InfluxDrain
+from cloud_ingest.influx.outbox import enabled_engine
 from cloud_ingest.store import db
 from cloud_ingest.store.schema import influx_outbox
 

@@ -12,8 +12,8 @@ from typing import Callable
 import pytest
 from prometheus_client import CollectorRegistry
 
-from cloud_ingest.batch import parse_batch
 from cloud_ingest.config import Limits
+from cloud_ingest.wire.batch import parse_batch
 from edge_gateway.cloud_client import CloudClient, classify
 from edge_gateway.cloud_config import CloudSettings, parse_cloud
 from edge_gateway.cloud_push import SUBJECT, CloudPusher

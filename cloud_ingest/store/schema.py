@@ -243,7 +243,7 @@ evidence_log = Table(  # append-only, hash-chained (cloud_ingest/store/evidence.
     Column("hash", String(64), nullable=False),
 )
 
-influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx_outbox.py)
+influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx/outbox.py)
     "influx_outbox", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("workshop_id", String(32), nullable=False),

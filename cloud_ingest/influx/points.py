@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
+from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
 from sebiao_common.influx.lines import (
     NS_PER_MS,
     AlarmPoint,

@@ -47,10 +47,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cloud_ingest import influx_outbox
 from cloud_ingest.access.auth import authenticate
-from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
 from cloud_ingest.errors import Conflict, Forbidden
+from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.store import db, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
@@ -60,6 +59,7 @@ from cloud_ingest.store.schema import (
     station_status,
     stations,
 )
+from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
 STATUS_KEY = ("workshop_id", "station", "ts")
