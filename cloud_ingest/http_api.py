@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import http_rectification, http_reports, review
+from cloud_ingest import http_rectification, http_reports
 from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, Principal, authenticate, bearer
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import store_batch
+from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.wire.batch import inflate, parse_batch
 

@@ -1,4 +1,4 @@
-"""The JSON endpoints of remote rectification (远程整改), over ``cloud_ingest.rectification``.
+"""The JSON endpoints of remote rectification (远程整改), over ``cloud_ingest.review.rectification``.
 
 ``routes(api)`` gives the Starlette routes; they reuse the ``Api``'s body
 parsing, authentication and error answers, so they behave like the rest of
@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import rectification
 from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.review import rectification
 from cloud_ingest.store import db
 
 if TYPE_CHECKING:

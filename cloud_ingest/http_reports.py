@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cloud_ingest import compliance
 from cloud_ingest.errors import BadRequest, CloudError
-from cloud_ingest.report_pdf import report_pdf
-from cloud_ingest.reports import (
+from cloud_ingest.reports import compliance
+from cloud_ingest.reports.pdf import report_pdf
+from cloud_ingest.reports.reports import (
     DEFAULT_TZ,
     build_report,
     filename,

@@ -2,7 +2,7 @@
 
 The inspector asks on the alarm's page and accepts or returns there; the
 owner sees its open requests on ``/rectifications`` and answers on the alarm's
-page. Each form calls one function of ``cloud_ingest.rectification`` with the
+page. Each form calls one function of ``cloud_ingest.review.rectification`` with the
 session user's ``Principal``; the roles, states and scope are that module's.
 """
 
@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cloud_ingest import rectification
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
+from cloud_ingest.review import rectification
 from cloud_ingest.web import data
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_start_ms, when

@@ -13,12 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cloud_ingest import review
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.http_reports import FORMATS, report_query
-from cloud_ingest.report_pdf import report_pdf
-from cloud_ingest.reports import (
+from cloud_ingest.reports.pdf import report_pdf
+from cloud_ingest.reports.reports import (
     CSV_HEADER,
     Report,
     build_report,
@@ -26,6 +25,7 @@ from cloud_ingest.reports import (
     report_csv,
     report_rows,
 )
+from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_text

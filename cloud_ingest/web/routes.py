@@ -21,7 +21,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cloud_ingest import compliance, rectification, review
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.errors import (
@@ -31,6 +30,8 @@ from cloud_ingest.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from cloud_ingest.reports import compliance
+from cloud_ingest.review import rectification, review
 from cloud_ingest.store import db
 from cloud_ingest.web import data, rectification_pages, views
 from cloud_ingest.web.labels import day_start_ms

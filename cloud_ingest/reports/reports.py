@@ -22,7 +22,7 @@ from sqlalchemy import Connection, and_, func, select
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
-from cloud_ingest.figures import (
+from cloud_ingest.reports.figures import (
     MISUSE_TYPES,
     OCCURRENCES,
     EventCount,
@@ -36,7 +36,7 @@ from cloud_ingest.figures import (
     spread,
     uptime,
 )
-from cloud_ingest.report_text import (
+from cloud_ingest.reports.text import (
     INFERRED_NOTE,
     alarm_type_text,
     percent,

@@ -14,10 +14,11 @@ from typing import Mapping
 
 from sqlalchemy import Connection, func, select, update
 
-from cloud_ingest import compliance, rectification
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
+from cloud_ingest.reports import compliance
+from cloud_ingest.review import rectification
 from cloud_ingest.store import evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,

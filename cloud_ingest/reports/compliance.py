@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
-from cloud_ingest.figures import MISUSE_TYPES, OCCURRENCES, per_100
+from cloud_ingest.reports.figures import MISUSE_TYPES, OCCURRENCES, per_100
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
