@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest, CloudError
-from cloud_ingest.http_reports import FORMATS, report_query
 from cloud_ingest.reports.pdf import report_pdf
+from cloud_ingest.reports.query import FORMATS, report_query
 from cloud_ingest.reports.reports import (
     CSV_HEADER,
     Report,
