@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from cloud_ingest.access import admin
+from cloud_ingest.api.http_api import Api, now_ms
 from cloud_ingest.config import CloudConfig
-from cloud_ingest.http_api import Api, now_ms
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
 from cloud_ingest.store import db, migrate

@@ -16,9 +16,9 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, event
 from sqlalchemy import func, select
 
-from cloud_ingest import http_api
 from cloud_ingest.access import admin
 from cloud_ingest.access.tokens import token_digest
+from cloud_ingest.api import http_api
 from cloud_ingest.ingest import storing as ingest
 from cloud_ingest.store import db
 from cloud_ingest.store.schema import api_tokens, events, ingest_batches

@@ -23,7 +23,7 @@ from cloud_ingest.reports.reports import build_report, filename, report_csv, rep
 from cloud_ingest.store import db
 
 if TYPE_CHECKING:
-    from cloud_ingest.http_api import Api
+    from cloud_ingest.api.http_api import Api
 
 def routes(api: "Api") -> list[Route]:
     async def report(request: Request) -> Response:

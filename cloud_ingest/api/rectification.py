@@ -19,7 +19,7 @@ from cloud_ingest.review import rectification
 from cloud_ingest.store import db
 
 if TYPE_CHECKING:
-    from cloud_ingest.http_api import Api
+    from cloud_ingest.api.http_api import Api
 
 
 def routes(api: "Api") -> list[Route]:

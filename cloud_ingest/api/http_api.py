@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import http_rectification, http_reports
 from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, Principal, authenticate, bearer
+from cloud_ingest.api import rectification as http_rectification
+from cloud_ingest.api import reports as http_reports
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx.outbox import health as influx_health
