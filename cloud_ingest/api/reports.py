@@ -8,13 +8,12 @@ the districts in scope with their workshops' figures added up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cloud_ingest.api.base import ApiBase
 from cloud_ingest.errors import CloudError
 from cloud_ingest.reports import compliance
 from cloud_ingest.reports.pdf import report_pdf
@@ -22,14 +21,12 @@ from cloud_ingest.reports.query import FORMATS, report_query
 from cloud_ingest.reports.reports import build_report, filename, report_csv, report_json
 from cloud_ingest.store import db
 
-if TYPE_CHECKING:
-    from cloud_ingest.api.http_api import Api
 
-def routes(api: "Api") -> list[Route]:
+def routes(api: ApiBase) -> list[Route]:
     async def report(request: Request) -> Response:
         def work() -> Response:
             with db.read(api.engine) as conn:
-                who = api._who(request, conn).require("admin", "inspector", "owner")
+                who = api.who(request, conn).require("admin", "inspector", "owner")
                 start, end, tz, fmt = report_query(request.query_params)
                 r = build_report(conn, who, request.path_params["id"], start, end, now=api.clock(), tz=tz)
             if fmt == "json":
@@ -45,8 +42,8 @@ def routes(api: "Api") -> list[Route]:
     async def districts(request: Request) -> JSONResponse:
         def work() -> list:
             with db.read(api.engine) as conn:
-                return compliance.list_districts(conn, api._who(request, conn), api.clock())
-        return await api._call(work)
+                return compliance.list_districts(conn, api.who(request, conn), api.clock())
+        return await api.call(work)
 
     return [Route("/api/v1/workshops/{id}/report", report, methods=["GET"]),
             Route("/api/v1/districts", districts, methods=["GET"])]
