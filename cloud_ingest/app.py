@@ -15,7 +15,7 @@ from cloud_ingest.config import CloudConfig
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
 from cloud_ingest.store import db, migrate
-from cloud_ingest.web import page_routes
+from cloud_ingest.web.routes import page_routes
 
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:
