@@ -29,7 +29,7 @@ def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_
 
 def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> Starlette:
     """The app over a prepared database. With ``config.influx`` the ingest also queues the points of the
-    central InfluxDB and the lifespan runs this process's drain worker (``influx_drain.py``);
+    central InfluxDB and the lifespan runs this process's drain worker (``influx/drain.py``);
     ``config.session_secret`` signs the pages' sessions."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
     app = Starlette(routes=Api(engine, config.limits, clock).routes() + page_routes(engine, config, clock))

@@ -71,7 +71,7 @@ class GatewayGate:
 
     It remembers for ``ttl`` seconds the secrets that were valid gateway tokens, so a gateway pushing
     often costs no extra transaction per batch. It only keeps strangers from making us parse: what
-    decides is the check in the storing transaction (``ingest.store_batch``), which sees a revocation
+    decides is the check in the storing transaction (``ingest.storing.store_batch``), which sees a revocation
     made meanwhile, so a token revoked within the ``ttl`` is refused there (401), after the parse.
     """
 

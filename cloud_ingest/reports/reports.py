@@ -3,7 +3,7 @@
 ``build_report`` reads the rows (scoped: a workshop outside the caller's scope
 is not found) and hands them to the pure functions of ``figures``;
 ``report_json`` and ``report_csv`` render the result (the PDF is
-``report_pdf``). The figures' definitions are in ``figures`` and in
+``pdf.report_pdf``). The figures' definitions are in ``figures`` and in
 ``docs/cloud-ingest.md``. Stations' kinds and zones come from the ``stations``
 table; those guessed from the id (the gateway did not say) are listed in a
 note of the report.

@@ -2,7 +2,7 @@
 
 The format is in ``docs/cloud-ingest.md``. Every refusal is a ``BatchError``
 naming the field (``items[12].seq``) and the reason, Chinese first. Nothing
-is stored here: ``ingest.py`` stores a ``Batch`` whole, in one transaction.
+is stored here: ``cloud_ingest.ingest.storing`` stores a ``Batch`` whole, in one transaction.
 """
 
 from __future__ import annotations
