@@ -58,9 +58,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from cloud_ingest import admin, db, evidence, migrate  # noqa: E402
-from cloud_ingest.auth import Principal  # noqa: E402
-from cloud_ingest.schema import (
+from cloud_ingest.access import admin  # noqa: E402
+from cloud_ingest.access.auth import Principal  # noqa: E402
+from cloud_ingest.store import db, evidence, migrate  # noqa: E402
+from cloud_ingest.store.schema import (  # noqa: E402
     alarm_transitions,
     alarms,
     events,

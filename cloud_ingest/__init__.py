@@ -1,1 +1,27 @@
-"""sebiao cloud ingest: many workshops, inspectors' remote review."""
+"""sebiao cloud ingest: many workshops, inspectors' remote review.
+
+The package is grouped by concern. At the top level: ``app`` (the ASGI app),
+``asgi`` (the worker factory), ``cli`` (``sebiao cloud``), ``config`` and
+``errors``. Below them, one subpackage per concern; each may import only the
+ones its row names (and ``sebiao_common``, the standard and third-party
+libraries; never ``edge_gateway``). ``config`` and ``errors`` import nothing
+of ``cloud_ingest``, and every subpackage may import them. The graph has no
+cycle: each row imports only rows below it.
+
+=============  ===========================================================  ===============================
+package        what lives there                                             may import
+=============  ===========================================================  ===============================
+app/asgi/cli   the app, the worker factory, ``sebiao cloud``                all of the below
+api/           the JSON API: ``base.ApiBase`` and its route modules         ingest, wire, influx, review,
+                                                                            reports, access, store
+web/           the pages: ``frame.Frame`` and the page modules              review, reports, access, store
+ingest/        storing a parsed batch (``storing.store_batch``)             wire, influx, access, store
+influx/        the central InfluxDB: points, outbox, drain worker           wire, store
+review/        the alarm queue (ack, clear), remote rectification           reports, access, store
+reports/       reports, figures, district compliance, PDF, report query     access, store
+access/        tokens, principals, scope, passwords, admin                  store
+wire/          the pushed batch format: inflate, parse, item types          store
+store/         tables, connections, migrations, evidence log                no other subpackage
+config/errors  the config file; the exception tree                          (nothing of cloud_ingest)
+=============  ===========================================================  ===============================
+"""

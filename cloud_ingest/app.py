@@ -8,11 +8,14 @@ from typing import AsyncIterator, Callable
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from cloud_ingest import admin, db, influx_outbox, migrate
+from cloud_ingest.access import admin
+from cloud_ingest.api.base import now_ms
+from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
-from cloud_ingest.http_api import Api, now_ms
-from cloud_ingest.influx_drain import start_drain
-from cloud_ingest.web import page_routes
+from cloud_ingest.influx import outbox as influx_outbox
+from cloud_ingest.influx.drain import start_drain
+from cloud_ingest.store import db, migrate
+from cloud_ingest.web.routes import page_routes
 
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:
@@ -26,7 +29,7 @@ def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_
 
 def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> Starlette:
     """The app over a prepared database. With ``config.influx`` the ingest also queues the points of the
-    central InfluxDB and the lifespan runs this process's drain worker (``influx_drain.py``);
+    central InfluxDB and the lifespan runs this process's drain worker (``influx/drain.py``);
     ``config.session_secret`` signs the pages' sessions."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
     app = Starlette(routes=Api(engine, config.limits, clock).routes() + page_routes(engine, config, clock))

@@ -17,10 +17,10 @@ import os
 
 from starlette.applications import Starlette
 
-from cloud_ingest import db, migrate
 from cloud_ingest.app import build_app
 from cloud_ingest.config import load_cloud_config
 from cloud_ingest.errors import StorageError
+from cloud_ingest.store import db, migrate
 
 ENV = "SEBIAO_CLOUD_CONFIG"
 

@@ -19,9 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cloud_ingest import db, evidence, migrate
     from cloud_ingest.app import build_app, prepare
     from cloud_ingest.config import load_cloud_config
+    from cloud_ingest.store import db, evidence, migrate
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_cloud_config(args.config)

@@ -54,7 +54,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class InfluxHook:
-    """The central InfluxDB the drain workers write to (``influx_drain.py``), through the v2 write API."""
+    """The central InfluxDB the drain workers write to (``influx/drain.py``), through the v2 write API."""
 
     url: str
     database: str

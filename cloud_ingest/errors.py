@@ -1,7 +1,7 @@
 """The exception tree of the cloud service (under sebiao's own ``SebiaoError``).
 
     SebiaoError
-    ├── ConfigError            (edge_gateway.errors) the cloud config: file, field path, reason
+    ├── ConfigError            (sebiao_common.errors) the cloud config: file, field path, reason
     └── CloudError             anything the cloud refuses or fails at; ``status`` is its HTTP status
         ├── BadRequest         400: a request is malformed; names the field or parameter and the reason
         │   └── BatchError     an ingest batch is malformed; names ``items[12].seq`` and the reason
@@ -11,7 +11,7 @@
         ├── NotFound           404: does not exist, or lies outside the caller's scope
         ├── Conflict           409: refused by the current state (already acknowledged, batch id reused)
         ├── Unprocessable      422: well-formed but not acceptable (a clear without a note)
-        └── StorageError       503: the database failed (SQLAlchemy errors are converted in db.py)
+        └── StorageError       503: the database failed (SQLAlchemy errors are converted in store/db.py)
 
 Every message is Simplified Chinese first, English second. Third-party errors
 (SQLAlchemy, argon2, gzip, json) are converted where the library is called.

@@ -28,10 +28,11 @@ from argon2.profiles import CHEAPEST
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from cloud_ingest import admin, db, passwords
+from cloud_ingest.access import admin, passwords
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.app import build_app, prepare
-from cloud_ingest.auth import Principal
 from cloud_ingest.config import BootstrapAdmin, CloudConfig
+from cloud_ingest.store import db
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ADMIN_PASSWORD = "admin-password-123"

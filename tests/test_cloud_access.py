@@ -90,8 +90,8 @@ def _fresh_rectification(cloud, tokens, alarm_id: int, template: str) -> int:  #
     """Closes the alarm's open rectification, then opens one and answers it when the step needs that."""
     from sqlalchemy import update
 
-    from cloud_ingest import db
-    from cloud_ingest.schema import rectifications
+    from cloud_ingest.store import db
+    from cloud_ingest.store.schema import rectifications
     with db.write(cloud.engine) as conn:
         conn.execute(update(rectifications).where(rectifications.c.open_alarm_id == alarm_id)
                      .values(state="accepted", open_alarm_id=None))
@@ -108,8 +108,8 @@ def _fresh_rectification(cloud, tokens, alarm_id: int, template: str) -> int:  #
 def _reset_review(cloud, alarm_id: int) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
-    from cloud_ingest import db
-    from cloud_ingest.schema import alarms
+    from cloud_ingest.store import db
+    from cloud_ingest.store.schema import alarms
     with db.write(cloud.engine) as conn:
         conn.execute(update(alarms).where(alarms.c.id == alarm_id).values(review="open"))
 

@@ -8,9 +8,9 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, alarm, batch
 from sqlalchemy import text, update
 
-from cloud_ingest import db, evidence
 from cloud_ingest.errors import CloudError
-from cloud_ingest.schema import evidence_log
+from cloud_ingest.store import db, evidence
+from cloud_ingest.store.schema import evidence_log
 from sebiao.cli import main
 
 

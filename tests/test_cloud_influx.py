@@ -15,12 +15,12 @@ from cloud_fixtures import T0, Cloud, alarm, batch, event, status
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from cloud_ingest import db
 from cloud_ingest.app import build_app
 from cloud_ingest.config import InfluxHook
-from cloud_ingest.influx_drain import InfluxDrain
-from cloud_ingest.influx_outbox import enabled_engine
-from cloud_ingest.schema import influx_outbox
+from cloud_ingest.influx.drain import InfluxDrain
+from cloud_ingest.influx.outbox import enabled_engine
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import influx_outbox
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
 from sqlalchemy import func, select
 
-from cloud_ingest import db
-from cloud_ingest.schema import (
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     events,
@@ -132,7 +132,7 @@ def test_the_documented_batch_is_accepted(cloud) -> None:  # type: ignore[no-unt
 
     text = (Path(__file__).parent.parent / "docs" / "cloud-ingest.md").read_text()
     doc = json.loads(re.findall(r"```json\n(.*?)```", text, re.S)[0])
-    from cloud_ingest import admin
+    from cloud_ingest.access import admin
 
     cloud.tenants()
     cloud.as_admin(admin.create_workshop, {"id": "ws-demo", "name": "演示作坊", "district": "d1"}, cloud.now)

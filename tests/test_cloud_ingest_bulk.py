@@ -10,17 +10,18 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
 from sqlalchemy import func, select
 
-from cloud_ingest import admin, db, evidence
-from cloud_ingest.batch import parse_batch
+from cloud_ingest.access import admin
 from cloud_ingest.config import Limits
-from cloud_ingest.ingest import store_batch
-from cloud_ingest.schema import (
+from cloud_ingest.ingest.storing import store_batch
+from cloud_ingest.store import db, evidence
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     events,
     evidence_log,
     station_status,
 )
+from cloud_ingest.wire.batch import parse_batch
 
 
 def count(cloud, table) -> int:  # type: ignore[no-untyped-def]

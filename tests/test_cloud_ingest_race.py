@@ -16,9 +16,12 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, event
 from sqlalchemy import func, select
 
-from cloud_ingest import admin, db, http_api, ingest
-from cloud_ingest.schema import api_tokens, events, ingest_batches
-from cloud_ingest.tokens import token_digest
+from cloud_ingest.access import admin
+from cloud_ingest.access.tokens import token_digest
+from cloud_ingest.api import http_api
+from cloud_ingest.ingest import storing as ingest
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import api_tokens, events, ingest_batches
 
 
 def _issue(cloud) -> tuple[str, int]:  # type: ignore[no-untyped-def]

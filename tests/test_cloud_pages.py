@@ -152,7 +152,7 @@ def test_wrong_password_is_refused_in_both_languages_then_braked(cloud) -> None:
 
 
 def test_an_unknown_username_costs_one_argon2_verification_like_a_known_one(cloud, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from cloud_ingest import db
+    from cloud_ingest.store import db
     from cloud_ingest.web import session as session_module
     cloud.tenants()
     calls: list[str] = []
@@ -201,9 +201,9 @@ def test_sessions_expire_when_idle_or_old_and_when_the_password_changes(cloud) -
     assert page.get("/workshops").status_code == 200
     from sqlalchemy import update
 
-    from cloud_ingest import db
-    from cloud_ingest.passwords import hash_password
-    from cloud_ingest.schema import users
+    from cloud_ingest.access.passwords import hash_password
+    from cloud_ingest.store import db
+    from cloud_ingest.store.schema import users
     with db.write(cloud.engine) as conn:
         conn.execute(update(users).where(users.c.username == "insp1")
                      .values(password_hash=hash_password("new-pw-123456")))

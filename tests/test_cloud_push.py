@@ -12,8 +12,8 @@ from typing import Callable
 import pytest
 from prometheus_client import CollectorRegistry
 
-from cloud_ingest.batch import parse_batch
 from cloud_ingest.config import Limits
+from cloud_ingest.wire.batch import parse_batch
 from edge_gateway.core.metrics import CloudMetrics
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient, classify

@@ -23,10 +23,11 @@ from gateway_proc import GatewayProcess, write_config
 from servers import ROOT, example_config, free_port
 from stations_mqtt import ScriptedStation
 
-from cloud_ingest import admin, db, passwords
+from cloud_ingest.access import admin, passwords
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.app import prepare
-from cloud_ingest.auth import Principal
 from cloud_ingest.config import BootstrapAdmin, CloudConfig
+from cloud_ingest.store import db
 from sebiao_common.alarms import ALARM_TYPES
 
 pytestmark = pytest.mark.slow

@@ -14,10 +14,10 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch
 from sqlalchemy import func, select
 
-from cloud_ingest import db, evidence
 from cloud_ingest.errors import Conflict, Forbidden
-from cloud_ingest.rectification import MAX_TEXT, next_state
-from cloud_ingest.schema import evidence_log, rectification_steps, rectifications
+from cloud_ingest.review.rectification import MAX_TEXT, next_state
+from cloud_ingest.store import db, evidence
+from cloud_ingest.store.schema import evidence_log, rectification_steps, rectifications
 
 # -- the state machine, pure ----------------------------------------------------------
 
@@ -284,8 +284,8 @@ def test_two_requests_at_once_open_one(world) -> None:  # type: ignore[no-untype
     import threading
     import time
 
-    from cloud_ingest import rectification
-    from cloud_ingest.auth import Principal
+    from cloud_ingest.access.auth import Principal
+    from cloud_ingest.review import rectification
 
     cloud, _, alarm_id, _ = world
     admin = Principal("admin", 1, "admin")

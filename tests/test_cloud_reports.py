@@ -22,9 +22,9 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, status
 from sqlalchemy import event as sa_event
 
-from cloud_ingest import admin
+from cloud_ingest.access import admin
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.figures import (
+from cloud_ingest.reports.figures import (
     EventCount,
     Spread,
     StationId,
@@ -38,8 +38,8 @@ from cloud_ingest.figures import (
     spread,
     uptime,
 )
-from cloud_ingest.report_text import INFERRED_NOTE
-from cloud_ingest.reports import CSV_HEADER, local_period
+from cloud_ingest.reports.reports import CSV_HEADER, local_period
+from cloud_ingest.reports.text import INFERRED_NOTE
 
 H = 3_600_000
 S = 1_764_086_400_000  # 2025-11-26 00:00 Asia/Shanghai

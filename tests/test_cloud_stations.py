@@ -13,7 +13,7 @@ from cloud_fixtures import T0, batch, event, status
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from cloud_ingest.schema import station_status, stations
+from cloud_ingest.store.schema import station_status, stations
 
 
 def known(station: str, ts: int, online: bool, kind: str | None, zone: str | None) -> dict:

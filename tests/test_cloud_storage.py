@@ -1,4 +1,4 @@
-"""The cloud's storage: the Alembic migrations build exactly the tables of ``cloud_ingest/schema.py``.
+"""The cloud's storage: the Alembic migrations build exactly the tables of ``cloud_ingest/store/schema.py``.
 
 A fresh database (SQLite and PostgreSQL) is upgraded to head, then Alembic's
 autogenerate compares it with the metadata: any difference (a column, type,
@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from cloud_fixtures import *  # noqa: F401,F403
 from sqlalchemy import Column, Integer, MetaData, inspect
 
-from cloud_ingest import db, migrate, schema
+from cloud_ingest.store import db, migrate, schema
 
 
 def _diff(url: str, metadata: MetaData = schema.metadata) -> tuple[list, list[str]]:

@@ -1,22 +1,16 @@
 """The cloud's web pages for inspectors, admins and workshop owners (server-rendered HTML, no script).
 
-``page_routes`` gives the routes that ``cloud_ingest.app.build_app`` serves
-beside the JSON API: login and logout, workshops, the alarm queue, one alarm
-with its evidence timeline and review forms, rectification and reports.
-Sessions are signed cookies (``session.py``); the pages call the same
-functions as the API with the session user's ``Principal``.
+``routes.page_routes`` gives the routes that ``cloud_ingest.app.build_app``
+serves beside the JSON API: login and logout, workshops, the alarm queue, one
+alarm with its evidence timeline and review forms (``routes``),
+rectification (``rectification_pages``) and reports (``report_pages``).
+Each page module builds on the public ``frame.Frame`` (session, layout,
+read-only page, POST form), never on ``routes``. Sessions are signed cookies
+(``session``); the pages call the same functions as the API with the session
+user's ``Principal``. ``views``, ``html`` and ``labels`` render; ``data``
+holds the pages' own small queries; ``static/`` the stylesheet.
+
+web/ may import ``review``, ``reports``, ``access``, ``store``,
+``cloud_ingest.config`` and ``cloud_ingest.errors``; never ``api``, ``ingest``,
+``wire`` or ``influx``.
 """
-
-from __future__ import annotations
-
-from typing import Callable
-
-from sqlalchemy import Engine
-from starlette.routing import BaseRoute
-
-from cloud_ingest.config import CloudConfig
-
-
-def page_routes(engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> list[BaseRoute]:
-    from cloud_ingest.web.routes import Pages
-    return Pages(engine, config, clock).routes()

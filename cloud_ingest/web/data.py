@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Connection, or_, select
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import NotFound
-from cloud_ingest.schema import alarms, districts, workshops
-from cloud_ingest.scope import workshop_clause
+from cloud_ingest.store.schema import alarms, districts, workshops
 
 
 def district_names(conn: Connection, who: Principal) -> dict[str, str]:

@@ -2,30 +2,28 @@
 
 The inspector asks on the alarm's page and accepts or returns there; the
 owner sees its open requests on ``/rectifications`` and answers on the alarm's
-page. Each form calls one function of ``cloud_ingest.rectification`` with the
+page. Each form calls one function of ``cloud_ingest.review.rectification`` with the
 session user's ``Principal``; the roles, states and scope are that module's.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cloud_ingest import rectification
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
+from cloud_ingest.review import rectification
 from cloud_ingest.web import data
+from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_start_ms, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, note_form
-
-if TYPE_CHECKING:
-    from cloud_ingest.web.routes import Pages
 
 DAY_MS = 86_400_000
 RECT_STATE = {
@@ -137,8 +135,11 @@ def due_ms(text: str) -> int | None:
 
 
 class RectificationPages:
-    def __init__(self, pages: "Pages") -> None:
-        self.pages = pages
+    """The rectification routes, over ``frame``; ``alarm_shown(alarm_id, error)`` builds the alarm's page
+    (``routes.Pages.alarm_shown``), shown again when a step on it is refused."""
+
+    def __init__(self, frame: Frame, alarm_shown: Callable[[int, str | None], Build]) -> None:
+        self.frame, self.alarm_shown = frame, alarm_shown
 
     def routes(self) -> list[Route]:
         return [
@@ -159,7 +160,7 @@ class RectificationPages:
             except BadRequest as exc:
                 return Shown(title, list_page([], who, state, str(exc)), "/rectifications", exc.status)
             return Shown(title, list_page(rows, who, state, None), "/rectifications")
-        return await self.pages.show(request, build)
+        return await self.frame.show(request, build)
 
     async def request(self, request: Request) -> Response:
         alarm_id = request.path_params["id"]
@@ -167,9 +168,9 @@ class RectificationPages:
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
             data.require_alarm(conn, who, alarm_id)
             rectification.request(conn, who, alarm_id, form.get("note"), due_ms(form.get("due", "")),
-                                  self.pages.clock())
+                                  self.frame.clock())
             return f"/alarms/{alarm_id}#rectification"
-        return await self.pages.change(request, step, lambda message: self.pages.alarm_shown(alarm_id, message))
+        return await self.frame.change(request, step, lambda message: self.alarm_shown(alarm_id, message))
 
     async def answer(self, request: Request) -> Response:
         return await self._step(request, rectification.answer)
@@ -185,14 +186,14 @@ class RectificationPages:
 
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
             rectification.get(conn, who, rect_id)  # 404 outside the scope, before the role is judged
-            done = fn(conn, who, rect_id, form.get("note"), self.pages.clock())
+            done = fn(conn, who, rect_id, form.get("note"), self.frame.clock())
             return f"/alarms/{done['alarm']}#rect-{rect_id}"
 
         def again(message: str) -> Callable:
             def build(conn: Connection, who: Principal, s: Session) -> Shown:
                 alarm_id = rectification.get(conn, who, rect_id)["alarm"]
-                return self.pages.alarm_shown(alarm_id, message)(conn, who, s)
+                return self.alarm_shown(alarm_id, message)(conn, who, s)
             return build
-        return await self.pages.change(request, step, again)
+        return await self.frame.change(request, step, again)
 
 

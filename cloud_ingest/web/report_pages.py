@@ -4,7 +4,7 @@ CSV and PDF downloads served through the page session by the same functions as t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
@@ -13,19 +13,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cloud_ingest import db, review
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest, CloudError
-from cloud_ingest.http_reports import FORMATS, report_query
-from cloud_ingest.report_pdf import report_pdf
-from cloud_ingest.reports import CSV_HEADER, Report, build_report, filename, report_csv, report_rows
+from cloud_ingest.reports.pdf import report_pdf
+from cloud_ingest.reports.query import FORMATS, report_query
+from cloud_ingest.reports.reports import (
+    CSV_HEADER,
+    Report,
+    build_report,
+    filename,
+    report_csv,
+    report_rows,
+)
+from cloud_ingest.review import review
+from cloud_ingest.store import db
+from cloud_ingest.web.frame import Frame
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_text
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, error_shown
-
-if TYPE_CHECKING:
-    from cloud_ingest.web.routes import Pages
 
 DAY_MS = 86_400_000
 DOWNLOADS = ("csv", "pdf")
@@ -57,8 +63,10 @@ def report_view(r: Report, chosen: dict[str, str]) -> Html:
 
 
 class ReportPages:
-    def __init__(self, pages: "Pages") -> None:
-        self.pages = pages
+    """The report routes, over ``frame``."""
+
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
 
     def routes(self) -> list[Route]:
         return [Route("/reports", self.form, methods=["GET"]),
@@ -66,7 +74,7 @@ class ReportPages:
 
     def _chosen(self, request: Request) -> dict[str, str]:
         q = request.query_params
-        today = self.pages.clock()
+        today = self.frame.clock()
         return {"workshop": q.get("workshop", ""), "from": q.get("from") or day_text(today - 29 * DAY_MS),
                 "to": q.get("to") or day_text(today)}
 
@@ -83,37 +91,37 @@ class ReportPages:
                 try:
                     start, end, tz, _ = report_query({"from": chosen["from"], "to": chosen["to"]})
                     body.append(report_view(build_report(conn, who, chosen["workshop"], start, end,
-                                                         now=self.pages.clock(), tz=tz), chosen))
+                                                         now=self.frame.clock(), tz=tz), chosen))
                 except BadRequest as exc:
                     body.append(error_box(str(exc)))
                     status = exc.status
             return Shown(title, join(body), "/reports", status)
-        return await self.pages.show(request, build)
+        return await self.frame.show(request, build)
 
     async def download(self, request: Request) -> Response:
         """The file itself; refused downloads answer the error page (404 outside the user's scope)."""
-        session = self.pages.sessions.read(request)
+        session = self.frame.sessions.read(request)
         if session is None:
-            return self.pages.to_login(request)
+            return self.frame.to_login(request)
         query = {k: v for k, v in request.query_params.items() if k != "workshop"}
         workshop = request.query_params.get("workshop", "")
 
         def work() -> tuple[Principal, Report, str] | None:
-            with db.read(self.pages.engine) as conn:
-                who = self.pages.sessions.principal(conn, session)
+            with db.read(self.frame.engine) as conn:
+                who = self.frame.sessions.principal(conn, session)
                 if who is None:
                     return None
                 start, end, tz, fmt = report_query(query)
                 if fmt not in DOWNLOADS:
                     raise BadRequest("format", "必须是 csv 或 pdf", "must be csv or pdf")
-                return who, build_report(conn, who, workshop, start, end, now=self.pages.clock(), tz=tz), fmt
+                return who, build_report(conn, who, workshop, start, end, now=self.frame.clock(), tz=tz), fmt
         try:
             done = await run_in_threadpool(work)
         except CloudError as exc:
             shown = error_shown(exc)
-            return await self.pages.show(request, lambda conn, who, s: shown)
+            return await self.frame.show(request, lambda conn, who, s: shown)
         if done is None:
-            return self.pages.to_login(request)
+            return self.frame.to_login(request)
         _, report, fmt = done
         render: Callable[[Report], bytes] = report_csv if fmt == "csv" else report_pdf
         body = await run_in_threadpool(render, report)

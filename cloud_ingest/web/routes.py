@@ -5,52 +5,53 @@ Every page needs a session (none: 303 to ``/login``); every POST form carries
 the session's CSRF token (missing or wrong: 403) and must not come from
 another site. Something outside the user's scope is a 404 page. A form that
 succeeds answers 303 back to its page (post/redirect/get); one that is
-refused shows its page again with the reason and the refusal's status.
+refused shows its page again with the reason and the refusal's status. That
+plumbing is ``frame.Frame``'s, which ``Pages`` extends and the rectification and
+report pages use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, quote
 
 from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cloud_ingest import compliance, db, rectification, review
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.config import CloudConfig
-from cloud_ingest.errors import BadRequest, CloudError, Forbidden, NotFound, PayloadTooLarge
+from cloud_ingest.errors import BadRequest, CloudError, Forbidden
+from cloud_ingest.reports import compliance
+from cloud_ingest.review import rectification, review
+from cloud_ingest.store import db
 from cloud_ingest.web import data, rectification_pages, views
+from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
-from cloud_ingest.web.session import LoginBrake, PasswordCheck, Session, Sessions
+from cloud_ingest.web.session import LoginBrake, PasswordCheck, Session
 from cloud_ingest.web.views import Shown, error_shown
 from sebiao_common.origin import same_origin
 
 STATIC = Path(__file__).parent / "static"
-MAX_FORM = 16 * 1024
 DAY_MS = 86_400_000
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-           "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
-Build = Callable[[Connection, Principal, Session], Shown]
-Step = Callable[[Connection, Principal, dict[str, str]], str]
 
 
-class Pages:
+
+def page_routes(engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> list[BaseRoute]:
+    """The pages' routes, which ``cloud_ingest.app.build_app`` serves beside the JSON API."""
+    return Pages(engine, config, clock).routes()
+
+class Pages(Frame):
     def __init__(self, engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> None:
-        self.engine, self.clock = engine, clock
-        self.sessions = Sessions(config.session_secret)
+        super().__init__(engine, config, clock)
         self.brake = LoginBrake()
         self.check_password = PasswordCheck()
-        self.rectification = RectificationPages(self)
+        self.rectification = RectificationPages(self, self.alarm_shown)
         self.reports = ReportPages(self)
 
     def routes(self) -> list[BaseRoute]:
@@ -68,72 +69,6 @@ class Pages:
             *self.reports.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
-
-    # -- plumbing ---------------------------------------------------------------------
-
-    def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None) -> Response:
-        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active)
-        response = HTMLResponse(doc, status_code=shown.status, headers=HEADERS)
-        if session is not None:  # re-signed on every page: the idle expiry starts again
-            self.sessions.write(response, session, _secure(request))
-        return response
-
-    @staticmethod
-    def to_login(request: Request) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303, headers=HEADERS)
-
-    async def show(self, request: Request, build: Build) -> Response:
-        """A page for the session's user (read-only transaction)."""
-        session = self.sessions.read(request)
-        if session is None:
-            return self.to_login(request)
-
-        def work() -> tuple[Principal, Shown] | None:
-            with db.read(self.engine) as conn:
-                who = self.sessions.principal(conn, session)
-                if who is None:
-                    return None
-                try:
-                    return who, build(conn, who, session)
-                except CloudError as exc:
-                    return who, error_shown(exc)
-        try:
-            done = await run_in_threadpool(work)
-        except CloudError as exc:  # the database itself failed
-            return self.respond(request, error_shown(exc), None, None)
-        if done is None:
-            return self.to_login(request)
-        return self.respond(request, done[1], done[0], session)
-
-    async def change(self, request: Request, step: Step, again: Callable[[str], Build]) -> Response:
-        """A POST form: session, CSRF and origin checks, then ``step`` in one write transaction.
-        ``step`` answers where to go next; when it is refused, ``again(message)`` builds its page anew."""
-        session = self.sessions.read(request)
-        if session is None:
-            return self.to_login(request)
-        try:
-            form = await read_form(request)
-        except CloudError as exc:
-            return self.respond(request, error_shown(exc), None, session)
-        if not same_origin(request) or not session.csrf_ok(form.get("csrf")):
-            return self.respond(request, error_shown(Forbidden("CSRF 校验失败，请刷新页面后重试",
-                                                               "the CSRF check failed: reload the page and retry")),
-                                None, session)
-
-        def work() -> str | None:
-            with db.write(self.engine) as conn:
-                who = self.sessions.principal(conn, session)
-                return None if who is None else step(conn, who, form)
-        try:
-            target = await run_in_threadpool(work)
-        except (NotFound, Forbidden) as exc:
-            return await self.show(request, _fixed(error_shown(exc)))
-        except CloudError as exc:
-            return await self.show(request, _with_status(again(str(exc)), exc.status))
-        if target is None:
-            return self.to_login(request)
-        return RedirectResponse(target, status_code=303, headers=HEADERS)
 
     # -- log in and out -----------------------------------------------------------------
 
@@ -177,7 +112,7 @@ class Pages:
             return self._login_page(request, "用户名或密码错误 / wrong username or password", username, 401)
         session = self.sessions.new(*found)
         response = RedirectResponse(_next(form.get("next")), status_code=303, headers=HEADERS)
-        self.sessions.write(response, session, _secure(request))
+        self.sessions.write(response, session, secure(request))
         return response
 
     async def logout(self, request: Request) -> Response:
@@ -188,7 +123,7 @@ class Pages:
                 return self.respond(request, error_shown(Forbidden("CSRF 校验失败", "the CSRF check failed")),
                                     None, session)
         response = RedirectResponse("/login", status_code=303, headers=HEADERS)
-        self.sessions.clear(response, _secure(request))
+        self.sessions.clear(response, secure(request))
         return response
 
     # -- workshops and alarms ------------------------------------------------------------
@@ -246,26 +181,6 @@ class Pages:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _fixed(shown: Shown) -> Build:
-    return lambda conn, who, s: shown
-
-
-def _with_status(build: Build, status: int) -> Build:
-    """``build``'s page answered with a refusal's status (unless the page itself failed)."""
-    def wrapped(conn: Connection, who: Principal, s: Session) -> Shown:
-        shown = build(conn, who, s)
-        return Shown(shown.title, shown.body, shown.active, status if shown.status == 200 else shown.status)
-    return wrapped
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded form, each field's first value."""
-    raw = await request.body()
-    if len(raw) > MAX_FORM:
-        raise PayloadTooLarge("表单过大", f"the form is over {MAX_FORM} bytes")
-    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
-
-
 def queue_filter(query: dict[str, str]) -> review.AlarmFilter:
     """The queue form's fields (dates, China Standard Time, ``to`` inclusive) → ``review.AlarmFilter``."""
     since = day_start_ms(query["from"], "from") if "from" in query else None
@@ -283,7 +198,3 @@ def _next(target: Any) -> str:
     if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/workshops"
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"

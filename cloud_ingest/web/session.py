@@ -29,9 +29,9 @@ from sqlalchemy import Connection, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cloud_ingest.auth import Principal, principal_of_user
-from cloud_ingest.passwords import hash_password, verify_password
-from cloud_ingest.schema import users
+from cloud_ingest.access.auth import Principal, principal_of_user
+from cloud_ingest.access.passwords import hash_password, verify_password
+from cloud_ingest.store.schema import users
 
 COOKIE = "sebiao_cloud"
 IDLE_SECONDS = 8 * 3600

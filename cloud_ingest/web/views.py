@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import CloudError, NotFound
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import (

@@ -19,9 +19,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from cloud_ingest.report_text import INFERRED_NOTE
-from cloud_ingest.reports import CSV_HEADER, Report, report_rows
-from cloud_ingest.reports import NOTE as NOTE_FIGURE
+from cloud_ingest.reports.reports import CSV_HEADER, Report, report_rows
+from cloud_ingest.reports.reports import NOTE as NOTE_FIGURE
+from cloud_ingest.reports.text import INFERRED_NOTE
 from sebiao_common.fonts import LabelFont, load_font
 
 TITLE = "色标化管理报告 / Colour-coding compliance report"

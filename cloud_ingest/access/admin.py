@@ -12,12 +12,18 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.passwords import hash_password, verify_password
+from cloud_ingest.access.tokens import new_token
 from cloud_ingest.config import MIN_PASSWORD, USERNAME, BootstrapAdmin
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unauthorized
-from cloud_ingest.passwords import hash_password, verify_password
-from cloud_ingest.schema import api_tokens, districts, user_districts, users, workshops
-from cloud_ingest.tokens import new_token
+from cloud_ingest.store.schema import (
+    api_tokens,
+    districts,
+    user_districts,
+    users,
+    workshops,
+)
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+){0,15}"
 

@@ -1,7 +1,7 @@
 """The cloud database, as SQLAlchemy Core tables.
 
 The schema is created and changed only by the Alembic migrations in
-``cloud_ingest/migrations`` (``tests/test_cloud_storage.py`` checks that the
+``cloud_ingest/store/migrations`` (``tests/test_cloud_storage.py`` checks that the
 migrated database matches these tables). Times are integers, ms since the
 epoch, as on the gateway. Every gateway fact carries its own idempotency key
 as a unique constraint, so a replay is an insert that does nothing.
@@ -231,7 +231,7 @@ stations = Table(  # one row per station a workshop's gateway has pushed anythin
     CheckConstraint("kind IN ('rack', 'sink')", name="kind"),
 )
 
-evidence_log = Table(  # append-only, hash-chained (cloud_ingest/evidence.py)
+evidence_log = Table(  # append-only, hash-chained (cloud_ingest/store/evidence.py)
     "evidence_log", metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("at", BigInteger, nullable=False),
@@ -243,7 +243,7 @@ evidence_log = Table(  # append-only, hash-chained (cloud_ingest/evidence.py)
     Column("hash", String(64), nullable=False),
 )
 
-influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx_outbox.py)
+influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx/outbox.py)
     "influx_outbox", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("workshop_id", String(32), nullable=False),

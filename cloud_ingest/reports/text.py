@@ -6,7 +6,7 @@ symbol and the shape of ``sebiao_common.domain`` go with it.
 
 from __future__ import annotations
 
-from cloud_ingest.figures import StationInfo
+from cloud_ingest.reports.figures import StationInfo
 from sebiao_common.alarms import alarm_type_words
 from sebiao_common.domain import COLORS
 

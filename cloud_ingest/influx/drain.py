@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from cloud_ingest import db, influx_outbox
 from cloud_ingest.config import InfluxHook
 from cloud_ingest.errors import StorageError
-from cloud_ingest.schema import influx_outbox as table
+from cloud_ingest.influx import outbox as influx_outbox
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import influx_outbox as table
 from sebiao_common.http_answers import OK, REFUSED, RETRY, backoff
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import Sink, make_sink

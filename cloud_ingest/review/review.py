@@ -14,11 +14,20 @@ from typing import Mapping
 
 from sqlalchemy import Connection, func, select, update
 
-from cloud_ingest import compliance, evidence, rectification
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
-from cloud_ingest.schema import alarm_transitions, alarms, events, inspector_notes, users, workshops
-from cloud_ingest.scope import workshop_clause
+from cloud_ingest.reports import compliance
+from cloud_ingest.review import rectification
+from cloud_ingest.store import evidence
+from cloud_ingest.store.schema import (
+    alarm_transitions,
+    alarms,
+    events,
+    inspector_notes,
+    users,
+    workshops,
+)
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 
 REVIEW_STATES = ("open", "acknowledged", "cleared")

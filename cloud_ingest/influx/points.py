@@ -17,8 +17,15 @@ from __future__ import annotations
 
 import json
 
-from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
-from sebiao_common.influx.lines import NS_PER_MS, AlarmPoint, head, string_field, tag, timestamp_ns
+from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
+from sebiao_common.influx.lines import (
+    NS_PER_MS,
+    AlarmPoint,
+    head,
+    string_field,
+    tag,
+    timestamp_ns,
+)
 from sebiao_common.influx.lines import alarm_line as point_line
 
 

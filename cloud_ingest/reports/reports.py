@@ -3,7 +3,7 @@
 ``build_report`` reads the rows (scoped: a workshop outside the caller's scope
 is not found) and hands them to the pure functions of ``figures``;
 ``report_json`` and ``report_csv`` render the result (the PDF is
-``report_pdf``). The figures' definitions are in ``figures`` and in
+``pdf.report_pdf``). The figures' definitions are in ``figures`` and in
 ``docs/cloud-ingest.md``. Stations' kinds and zones come from the ``stations``
 table; those guessed from the id (the gateway did not say) are listed in a
 note of the report.
@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, and_, func, select
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
-from cloud_ingest.figures import (
+from cloud_ingest.reports.figures import (
     MISUSE_TYPES,
     OCCURRENCES,
     EventCount,
@@ -35,8 +36,15 @@ from cloud_ingest.figures import (
     spread,
     uptime,
 )
-from cloud_ingest.report_text import INFERRED_NOTE, alarm_type_text, percent, seconds, station_text, zone_text
-from cloud_ingest.schema import (
+from cloud_ingest.reports.text import (
+    INFERRED_NOTE,
+    alarm_type_text,
+    percent,
+    seconds,
+    station_text,
+    zone_text,
+)
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     districts,
@@ -46,7 +54,6 @@ from cloud_ingest.schema import (
     stations,
     workshops,
 )
-from cloud_ingest.scope import workshop_clause
 
 DEFAULT_TZ = "Asia/Shanghai"  # the workshops' local time unless the request names another
 MAX_DAYS = 366

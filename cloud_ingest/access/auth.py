@@ -13,10 +13,10 @@ from typing import Callable
 
 from sqlalchemy import Connection, Engine, select
 
-from cloud_ingest import db
+from cloud_ingest.access.tokens import token_digest
 from cloud_ingest.errors import Forbidden, Unauthorized
-from cloud_ingest.schema import api_tokens, user_districts, users
-from cloud_ingest.tokens import token_digest
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import api_tokens, user_districts, users
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class GatewayGate:
 
     It remembers for ``ttl`` seconds the secrets that were valid gateway tokens, so a gateway pushing
     often costs no extra transaction per batch. It only keeps strangers from making us parse: what
-    decides is the check in the storing transaction (``ingest.store_batch``), which sees a revocation
+    decides is the check in the storing transaction (``ingest.storing.store_batch``), which sees a revocation
     made meanwhile, so a token revoked within the ``ttl`` is refused there (401), after the parse.
     """
 

@@ -24,10 +24,10 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from cloud_ingest import db
-from cloud_ingest.batch import Batch
-from cloud_ingest.influx_points import batch_lines
-from cloud_ingest.schema import influx_outbox, workshops
+from cloud_ingest.influx.points import batch_lines
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import influx_outbox, workshops
+from cloud_ingest.wire.batch import Batch
 
 OPTION = "sebiao_influx_outbox"
 

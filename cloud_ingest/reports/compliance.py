@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, true
 
-from cloud_ingest.auth import Principal
-from cloud_ingest.figures import MISUSE_TYPES, OCCURRENCES, per_100
-from cloud_ingest.schema import alarm_transitions, alarms, districts, events, stations, workshops
-from cloud_ingest.scope import workshop_clause
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
+from cloud_ingest.reports.figures import MISUSE_TYPES, OCCURRENCES, per_100
+from cloud_ingest.store.schema import (
+    alarm_transitions,
+    alarms,
+    districts,
+    events,
+    stations,
+    workshops,
+)
 from sebiao_common.alarms import SEVERITIES
 
 WINDOW_MS = 30 * 86_400_000

@@ -1,6 +1,6 @@
 """Alembic environment of the cloud database.
 
-Run through ``cloud_ingest.migrate.upgrade`` (``sebiao cloud migrate``), which
+Run through ``cloud_ingest.store.migrate.upgrade`` (``sebiao cloud migrate``), which
 passes an open connection in ``config.attributes["connection"]``.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from cloud_ingest.schema import metadata
+from cloud_ingest.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -2,7 +2,7 @@
 
 The format is in ``docs/cloud-ingest.md``. Every refusal is a ``BatchError``
 naming the field (``items[12].seq``) and the reason, Chinese first. Nothing
-is stored here: ``ingest.py`` stores a ``Batch`` whole, in one transaction.
+is stored here: ``cloud_ingest.ingest.storing`` stores a ``Batch`` whole, in one transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from cloud_ingest.canonical import canonical_json
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BatchError, PayloadTooLarge
+from cloud_ingest.store.canonical import canonical_json
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLORS
 

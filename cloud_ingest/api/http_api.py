@@ -1,40 +1,39 @@
 """The HTTP layer: Starlette routes that parse the request, call one function, answer JSON.
 
-Database work runs in the thread pool (SQLAlchemy is synchronous here). A
+``Api.routes`` gives every route of ``/api/v1`` and ``/healthz``: ingest,
+the alarm queue, admin and login here, with those of ``rectification`` and
+``reports``. The steps every route shares are ``base.ApiBase``'s: database
+work runs in the thread pool (SQLAlchemy is synchronous here); a
 ``CloudError`` becomes its status and ``{"error": "中文 / English"}``;
 nothing else is caught, so a defect is a 500 with a traceback in the log.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any, Callable
 
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import admin, db, http_rectification, http_reports, review
-from cloud_ingest.auth import GatewayGate, Principal, authenticate, bearer
-from cloud_ingest.batch import inflate, parse_batch
+from cloud_ingest.access import admin
+from cloud_ingest.access.auth import GatewayGate, bearer
+from cloud_ingest.api import rectification as http_rectification
+from cloud_ingest.api import reports as http_reports
+from cloud_ingest.api.base import ApiBase, now_ms
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
-from cloud_ingest.influx_outbox import health as influx_health
-from cloud_ingest.ingest import store_batch
-
-MAX_JSON_BODY = 64 * 1024  # admin and review requests
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+from cloud_ingest.influx.outbox import health as influx_health
+from cloud_ingest.ingest.storing import store_batch
+from cloud_ingest.review import review
+from cloud_ingest.store import db
+from cloud_ingest.wire.batch import inflate, parse_batch
 
 
-class Api:
+class Api(ApiBase):
     def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms) -> None:
-        self.engine, self.limits, self.clock = engine, limits, clock
+        super().__init__(engine, limits, clock)
         self.gate = GatewayGate()
 
     def routes(self) -> list[Route]:
@@ -56,24 +55,6 @@ class Api:
             Route("/healthz", self.health, methods=["GET"]),
         ]
 
-    async def _call(self, fn: Callable[[], Any], status: int = 200) -> JSONResponse:
-        try:
-            return JSONResponse(await run_in_threadpool(fn), status_code=status)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-
-    def _who(self, request: Request, conn) -> Principal:  # type: ignore[no-untyped-def]
-        return authenticate(conn, bearer(request.headers.get("authorization")))
-
-    async def _json(self, request: Request) -> Any:
-        raw = await request.body()
-        if len(raw) > MAX_JSON_BODY:
-            raise BadRequest("", "请求体过大", f"the body is over {MAX_JSON_BODY} bytes")
-        try:
-            return json.loads(raw or b"{}")
-        except ValueError as exc:
-            raise BadRequest("", "不是有效的 JSON", f"not valid JSON: {exc}") from exc
-
     # -- ingest ---------------------------------------------------------------------
 
     async def ingest(self, request: Request) -> JSONResponse:
@@ -87,28 +68,28 @@ class Api:
             self.gate.check(self.engine, secret)
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
             return store_batch(self.engine, batch, secret, self.clock()).json()
-        return await self._call(work)
+        return await self.call(work)
 
     # -- review ---------------------------------------------------------------------
 
     async def workshops(self, request: Request) -> JSONResponse:
         def work() -> list:
             with db.read(self.engine) as conn:
-                return review.list_workshops(conn, self._who(request, conn), self.clock())
-        return await self._call(work)
+                return review.list_workshops(conn, self.who(request, conn), self.clock())
+        return await self.call(work)
 
     async def alarms(self, request: Request) -> JSONResponse:
         def work() -> list:
             with db.read(self.engine) as conn:
-                who = self._who(request, conn)
+                who = self.who(request, conn)
                 return review.list_alarms(conn, who, review.AlarmFilter.from_query(request.query_params))
-        return await self._call(work)
+        return await self.call(work)
 
     async def alarm(self, request: Request) -> JSONResponse:
         def work() -> dict:
             with db.read(self.engine) as conn:
-                return review.get_alarm(conn, self._who(request, conn), request.path_params["id"])
-        return await self._call(work)
+                return review.get_alarm(conn, self.who(request, conn), request.path_params["id"])
+        return await self.call(work)
 
     async def ack(self, request: Request) -> JSONResponse:
         return await self._review(request, review.acknowledge)
@@ -118,7 +99,7 @@ class Api:
 
     async def _review(self, request: Request, step: Callable[..., dict]) -> JSONResponse:
         try:
-            body = await self._json(request)
+            body = await self.read_json(request)
         except CloudError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
 
@@ -127,21 +108,21 @@ class Api:
             if note is not None and not isinstance(note, str):
                 raise BadRequest("note", "必须是字符串", "must be a string")
             with db.write(self.engine) as conn:
-                return step(conn, self._who(request, conn), request.path_params["id"], note or None, self.clock())
-        return await self._call(work)
+                return step(conn, self.who(request, conn), request.path_params["id"], note or None, self.clock())
+        return await self.call(work)
 
     # -- admin ----------------------------------------------------------------------
 
     async def _admin(self, request: Request, fn: Callable[..., dict], *args: Any, status: int = 201) -> JSONResponse:
         try:
-            body = await self._json(request)
+            body = await self.read_json(request)
         except CloudError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
 
         def work() -> dict:
             with db.write(self.engine) as conn:
-                return fn(conn, self._who(request, conn), body, *args)
-        return await self._call(work, status)
+                return fn(conn, self.who(request, conn), body, *args)
+        return await self.call(work, status)
 
     async def create_district(self, request: Request) -> JSONResponse:
         return await self._admin(request, admin.create_district)
@@ -158,19 +139,19 @@ class Api:
     async def revoke_token(self, request: Request) -> JSONResponse:
         def work() -> dict:
             with db.write(self.engine) as conn:
-                return admin.revoke_token(conn, self._who(request, conn), request.path_params["id"], self.clock())
-        return await self._call(work)
+                return admin.revoke_token(conn, self.who(request, conn), request.path_params["id"], self.clock())
+        return await self.call(work)
 
     async def login(self, request: Request) -> JSONResponse:
         try:
-            body = await self._json(request)
+            body = await self.read_json(request)
         except CloudError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
 
         def work() -> dict:
             with db.write(self.engine) as conn:
                 return admin.login(conn, body, self.clock())
-        return await self._call(work, 201)
+        return await self.call(work, 201)
 
     async def health(self, request: Request) -> JSONResponse:
-        return await self._call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})
+        return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})

@@ -47,11 +47,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cloud_ingest import db, evidence, influx_outbox
-from cloud_ingest.auth import authenticate
-from cloud_ingest.batch import AlarmItem, Batch, EventItem, StatusItem
+from cloud_ingest.access.auth import authenticate
 from cloud_ingest.errors import Conflict, Forbidden
-from cloud_ingest.schema import alarm_transitions, alarms, events, ingest_batches, station_status, stations
+from cloud_ingest.influx import outbox as influx_outbox
+from cloud_ingest.store import db, evidence
+from cloud_ingest.store.schema import (
+    alarm_transitions,
+    alarms,
+    events,
+    ingest_batches,
+    station_status,
+    stations,
+)
+from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
 STATUS_KEY = ("workshop_id", "station", "ts")

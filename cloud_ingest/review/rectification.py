@@ -27,10 +27,11 @@ from typing import Mapping, Sequence
 
 from sqlalchemy import Connection, select, update
 
-from cloud_ingest import evidence
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from cloud_ingest.schema import (
+from cloud_ingest.store import evidence
+from cloud_ingest.store.schema import (
     RECTIFICATION_ACTIONS,
     RECTIFICATION_STATES,
     alarms,
@@ -39,7 +40,6 @@ from cloud_ingest.schema import (
     users,
     workshops,
 )
-from cloud_ingest.scope import workshop_clause
 
 MAX_TEXT = 2000
 OPEN_STATES = ("requested", "answered", "returned")

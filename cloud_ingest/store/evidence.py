@@ -22,8 +22,8 @@ from typing import Any, Sequence
 
 from sqlalchemy import Connection, func, select, text
 
-from cloud_ingest.canonical import canonical_json
-from cloud_ingest.schema import evidence_log
+from cloud_ingest.store.canonical import canonical_json
+from cloud_ingest.store.schema import evidence_log
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x5EB1A0  # pg_advisory_xact_lock key of the evidence log

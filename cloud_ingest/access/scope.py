@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, select, true
 
-from cloud_ingest.auth import Principal
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import Forbidden
-from cloud_ingest.schema import workshops
+from cloud_ingest.store.schema import workshops
 
 
 def workshop_clause(principal: Principal) -> ColumnElement[bool]:

@@ -1,6 +1,6 @@
-"""The JSON endpoints of remote rectification (远程整改), over ``cloud_ingest.rectification``.
+"""The JSON endpoints of remote rectification (远程整改), over ``cloud_ingest.review.rectification``.
 
-``routes(api)`` gives the Starlette routes; they reuse the ``Api``'s body
+``routes(api)`` gives the Starlette routes; they use ``base.ApiBase``'s body
 parsing, authentication and error answers, so they behave like the rest of
 the API (every call authenticates; a ``CloudError`` is its status and
 ``{"error": "中文 / English"}``).
@@ -8,20 +8,19 @@ the API (every call authenticates; a ``CloudError`` is its status and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cloud_ingest import db, rectification
+from cloud_ingest.api.base import ApiBase
 from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.review import rectification
+from cloud_ingest.store import db
 
-if TYPE_CHECKING:
-    from cloud_ingest.http_api import Api
 
-
-def routes(api: "Api") -> list[Route]:
+def routes(api: ApiBase) -> list[Route]:
     async def create(request: Request) -> JSONResponse:
         return await _step(api, request, lambda conn, who, body: rectification.request(
             conn, who, request.path_params["id"], body.get("note"), body.get("due"), api.clock()), 201)
@@ -29,16 +28,16 @@ def routes(api: "Api") -> list[Route]:
     async def listing(request: Request) -> JSONResponse:
         def work() -> list:
             with db.read(api.engine) as conn:
-                who = api._who(request, conn)
+                who = api.who(request, conn)
                 f = rectification.RectificationFilter.from_query(request.query_params)
                 return rectification.list_rectifications(conn, who, f.state, f.workshop, f.limit)
-        return await api._call(work)
+        return await api.call(work)
 
     async def one(request: Request) -> JSONResponse:
         def work() -> dict:
             with db.read(api.engine) as conn:
-                return rectification.get(conn, api._who(request, conn), request.path_params["id"])
-        return await api._call(work)
+                return rectification.get(conn, api.who(request, conn), request.path_params["id"])
+        return await api.call(work)
 
     async def answer(request: Request) -> JSONResponse:
         return await _step(api, request, lambda conn, who, body: rectification.answer(
@@ -62,17 +61,17 @@ def routes(api: "Api") -> list[Route]:
     ]
 
 
-async def _step(api: "Api", request: Request, fn: Callable[..., dict], status: int = 200) -> JSONResponse:
+async def _step(api: ApiBase, request: Request, fn: Callable[..., dict], status: int = 200) -> JSONResponse:
     """One write: authenticate, then ``fn(conn, who, body)`` in one transaction with its evidence entry."""
     try:
-        body = await api._json(request)
+        body = await api.read_json(request)
     except CloudError as exc:
         return JSONResponse(exc.body(), status_code=exc.status)
 
     def work() -> Any:
         with db.write(api.engine) as conn:
-            who = api._who(request, conn)  # before the body is judged: an anonymous caller learns nothing
+            who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
             if not isinstance(body, dict):
                 raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
             return fn(conn, who, body)
-    return await api._call(work, status)
+    return await api.call(work, status)

@@ -1,0 +1,11 @@
+"""Access: who is calling and what they may see and do.
+
+``auth`` (bearer tokens and the ``Principal`` a request acts as), ``scope``
+(the districts and workshops a principal may read), ``tokens`` (token
+secrets and digests), ``passwords`` (Argon2 hashes) and ``admin`` (districts,
+workshops, users and tokens created and revoked by an admin; login).
+
+access/ imports ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``
+(and ``sebiao_common``, the standard and third-party libraries); never ingest,
+influx, review, reports, api or web.
+"""

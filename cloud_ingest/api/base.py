@@ -1,0 +1,59 @@
+"""What every JSON route of the API shares: the engine, limits and clock, and the three steps of a call.
+
+``ApiBase.who`` authenticates the request's bearer token in the caller's
+connection, ``ApiBase.read_json`` reads a JSON body (at most
+``MAX_JSON_BODY``), ``ApiBase.call`` runs the database work in the thread pool
+(SQLAlchemy is synchronous here) and answers JSON. A ``CloudError`` becomes
+its status and ``{"error": "中文 / English"}``; nothing else is caught, so a
+defect is a 500 with a traceback in the log.
+
+``http_api.Api`` and the route modules ``rectification`` and ``reports`` all
+use this public base, never each other's private helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from cloud_ingest.access.auth import Principal, authenticate, bearer
+from cloud_ingest.config import Limits
+from cloud_ingest.errors import BadRequest, CloudError
+
+MAX_JSON_BODY = 64 * 1024  # admin and review requests
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ApiBase:
+    def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms) -> None:
+        self.engine, self.limits, self.clock = engine, limits, clock
+
+    async def call(self, fn: Callable[[], Any], status: int = 200) -> JSONResponse:
+        """``fn()`` in the thread pool, its result as JSON; a ``CloudError`` as its status and body."""
+        try:
+            return JSONResponse(await run_in_threadpool(fn), status_code=status)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+    def who(self, request: Request, conn: Connection) -> Principal:
+        """The request's caller, by its bearer token (401 without a valid one)."""
+        return authenticate(conn, bearer(request.headers.get("authorization")))
+
+    async def read_json(self, request: Request) -> Any:
+        """The request's JSON body (empty: ``{}``), or BadRequest when too large or not JSON."""
+        raw = await request.body()
+        if len(raw) > MAX_JSON_BODY:
+            raise BadRequest("", "请求体过大", f"the body is over {MAX_JSON_BODY} bytes")
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise BadRequest("", "不是有效的 JSON", f"not valid JSON: {exc}") from exc

@@ -1,0 +1,13 @@
+"""Reports (报告) and the district figures: read-only sums over the stored facts.
+
+``figures`` (the figures as pure functions: rows in, figures out),
+``reports`` (one workshop's report over a period: JSON, CSV rows),
+``compliance`` (the districts in scope with their workshops' figures added
+up), ``text`` (the report's words in both languages), ``pdf`` (the report
+as a PDF), ``query`` (a report's request: from, to, format, tz; shared by
+the JSON API and the pages).
+
+reports/ imports ``access``, ``store``, ``cloud_ingest.config`` and
+``cloud_ingest.errors`` (and ``sebiao_common``); never ingest, influx,
+review, api or web.
+"""

@@ -1,0 +1,133 @@
+"""The frame every page module uses: the session, the page around a body, the read and the form.
+
+``Frame`` holds the engine, the clock and the signed sessions, and gives
+``show`` (a page for the session's user, in a read-only transaction),
+``change`` (a POST form: session, CSRF and origin checks, then one write
+transaction; post/redirect/get), ``respond`` (the layout and the security
+headers) and ``to_login``. ``routes.Pages`` and the page modules
+(``rectification_pages``, ``report_pages``) build on this public frame, never
+on each other's private helpers.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+from urllib.parse import parse_qs, quote
+
+from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.config import CloudConfig
+from cloud_ingest.errors import CloudError, Forbidden, NotFound, PayloadTooLarge
+from cloud_ingest.store import db
+from cloud_ingest.web import views
+from cloud_ingest.web.session import Session, Sessions
+from cloud_ingest.web.views import Shown, error_shown
+from sebiao_common.origin import same_origin
+
+MAX_FORM = 16 * 1024
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+           "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+Build = Callable[[Connection, Principal, Session], Shown]
+Step = Callable[[Connection, Principal, dict[str, str]], str]
+
+
+class Frame:
+    def __init__(self, engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> None:
+        self.engine, self.clock = engine, clock
+        self.sessions = Sessions(config.session_secret)
+
+    def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None) -> Response:
+        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active)
+        response = HTMLResponse(doc, status_code=shown.status, headers=HEADERS)
+        if session is not None:  # re-signed on every page: the idle expiry starts again
+            self.sessions.write(response, session, secure(request))
+        return response
+
+    @staticmethod
+    def to_login(request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303, headers=HEADERS)
+
+    async def show(self, request: Request, build: Build) -> Response:
+        """A page for the session's user (read-only transaction)."""
+        session = self.sessions.read(request)
+        if session is None:
+            return self.to_login(request)
+
+        def work() -> tuple[Principal, Shown] | None:
+            with db.read(self.engine) as conn:
+                who = self.sessions.principal(conn, session)
+                if who is None:
+                    return None
+                try:
+                    return who, build(conn, who, session)
+                except CloudError as exc:
+                    return who, error_shown(exc)
+        try:
+            done = await run_in_threadpool(work)
+        except CloudError as exc:  # the database itself failed
+            return self.respond(request, error_shown(exc), None, None)
+        if done is None:
+            return self.to_login(request)
+        return self.respond(request, done[1], done[0], session)
+
+    async def change(self, request: Request, step: Step, again: Callable[[str], Build]) -> Response:
+        """A POST form: session, CSRF and origin checks, then ``step`` in one write transaction.
+        ``step`` answers where to go next; when it is refused, ``again(message)`` builds its page anew."""
+        session = self.sessions.read(request)
+        if session is None:
+            return self.to_login(request)
+        try:
+            form = await read_form(request)
+        except CloudError as exc:
+            return self.respond(request, error_shown(exc), None, session)
+        if not same_origin(request) or not session.csrf_ok(form.get("csrf")):
+            return self.respond(request, error_shown(Forbidden("CSRF 校验失败，请刷新页面后重试",
+                                                               "the CSRF check failed: reload the page and retry")),
+                                None, session)
+
+        def work() -> str | None:
+            with db.write(self.engine) as conn:
+                who = self.sessions.principal(conn, session)
+                return None if who is None else step(conn, who, form)
+        try:
+            target = await run_in_threadpool(work)
+        except (NotFound, Forbidden) as exc:
+            return await self.show(request, fixed(error_shown(exc)))
+        except CloudError as exc:
+            return await self.show(request, with_status(again(str(exc)), exc.status))
+        if target is None:
+            return self.to_login(request)
+        return RedirectResponse(target, status_code=303, headers=HEADERS)
+
+
+def fixed(shown: Shown) -> Build:
+    """A page that is ``shown`` whoever asks (an error page)."""
+    return lambda conn, who, s: shown
+
+
+def with_status(build: Build, status: int) -> Build:
+    """``build``'s page answered with a refusal's status (unless the page itself failed)."""
+    def wrapped(conn: Connection, who: Principal, s: Session) -> Shown:
+        shown = build(conn, who, s)
+        return Shown(shown.title, shown.body, shown.active, status if shown.status == 200 else shown.status)
+    return wrapped
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form, each field's first value."""
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        raise PayloadTooLarge("表单过大", f"the form is over {MAX_FORM} bytes")
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def secure(request: Request) -> bool:
+    """Whether the session cookie must be ``Secure``: the request came over HTTPS."""
+    return request.url.scheme == "https"
