@@ -1,0 +1,239 @@
+"""The cloud benchmark's servers and clients: a temporary durable PostgreSQL, sebiao cloud worker
+processes, an HTTP client, tenants and logins, table counts (used by ``benchmarks/cloud_ingest.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from cloud_ingest.access import admin  # noqa: E402
+from cloud_ingest.access.auth import Principal  # noqa: E402
+from cloud_ingest.store import db, evidence  # noqa: E402
+from cloud_ingest.store.schema import (  # noqa: E402
+    alarm_transitions,
+    alarms,
+    events,
+    evidence_log,
+    station_status,
+)
+
+T0 = 1_764_142_800_000  # 2025-11-26 08:00 Beijing: the simulated day starts here
+ADMIN_PASSWORD = "bench-admin-password-1"
+INSPECTOR_PASSWORD = "bench-inspector-pw-1"
+SYSTEM = Principal("admin", None, "benchmark")
+
+
+# -- servers ------------------------------------------------------------------------
+
+
+class Postgres:
+    """A temporary cluster with the server's durable defaults, on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="sebiao-bench-pg-"))
+        self.data = self.base / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres", "postgres")
+        self.port = _free_port()
+        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                                     "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
+        (self.data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"),
+                                     "-w", "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
+                                     f"-c max_connections=200 -c shared_buffers=256MB", "start"]),
+                       check=True, capture_output=True)
+        self.server = PostgresServer(self.port, self.base)
+        self.url = self.server.url(self.server.create_database())
+
+    def stop(self) -> None:
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
+                       capture_output=True, check=False)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class CloudServers:
+    """``sebiao cloud`` processes on their own ports over one database; the first one migrates."""
+
+    def __init__(self, database_url: str, workers: int, workdir: Path) -> None:
+        self.ports = [_free_port() for _ in range(workers)]
+        self.procs: list[subprocess.Popen] = []
+        self.logs = []
+        env = {**os.environ, "SEBIAO_CLOUD_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        for n, port in enumerate(self.ports):
+            config = workdir / f"cloud-{n}.yaml"
+            config.write_text(json.dumps({  # JSON is YAML
+                "database": {"url": database_url}, "listen": f"127.0.0.1:{port}", "session_secret": "b" * 40,
+                "bootstrap_admin": {"username": "admin", "password_env": "SEBIAO_CLOUD_ADMIN_PASSWORD"}}))
+            log = open(workdir / f"cloud-{n}.log", "wb")  # noqa: SIM115 - closed in stop()
+            self.logs.append(log)
+            self.procs.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "sebiao"), "cloud", "--config",
+                                                str(config), "--log-level", "WARNING"], env=env, stdout=log,
+                                               stderr=subprocess.STDOUT))
+            if n == 0:  # the first migrates and creates the admin; the others then start together
+                _wait_http(port, self.procs[0], workdir / "cloud-0.log")
+        for n, (port, proc) in enumerate(zip(self.ports, self.procs)):
+            _wait_http(port, proc, workdir / f"cloud-{n}.log")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in self.logs:
+            log.close()
+
+
+def _wait_http(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"sebiao cloud exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"sebiao cloud did not answer on port {port} within {timeout} s")
+
+
+# -- a small keep-alive HTTP/1.1 client (one request in flight per connection, like a gateway) ----------
+
+
+class Http:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+        for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile: open a new one
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            try:
+                self.writer.write(head.encode() + body)
+                return await self._answer()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _answer(self) -> tuple[int, bytes]:
+        assert self.reader is not None
+        line = await self.reader.readline()
+        if not line:  # the server closed an idle keep-alive connection
+            raise ConnectionResetError("the server closed the connection")
+        status = int(line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        body = await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def _batch(workshop: str, batch_id: str, items: list[str]) -> bytes:
+    head = json.dumps({"v": 1, "workshop": workshop, "batch": batch_id}, separators=(",", ":"))[:-1]
+    return f'{head},"items":[{",".join(items)}]}}'.encode()
+
+
+async def push(http: Http, token: str, body: bytes, level: int = 6) -> dict:
+    """One batch, sent again after a 5xx or no answer (as the push worker does); 200's answer."""
+    raw = gzip.compress(body, level)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    for _ in range(20):
+        try:
+            status, answer = await http.request("POST", "/api/v1/ingest", headers, raw)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            status, answer = 0, b""
+        if status == 200:
+            return json.loads(answer)
+        if status and status < 500 and status != 429:
+            raise SystemExit(f"the cloud refused a batch: {status} {answer[:300]!r}")
+        await asyncio.sleep(0.5)
+    raise SystemExit("the cloud did not take a batch after 20 attempts")
+
+
+# -- tenants --------------------------------------------------------------------------
+
+
+def make_tenants(database_url: str, workshops: list[str], districts: int, inspector: bool = False) -> dict[str, str]:
+    """Districts, workshops and one gateway token each, through the admin functions, in one transaction;
+    with ``inspector``, an inspector of those districts. Returns the gateway tokens by workshop."""
+    engine = db.make_engine(database_url)
+    tokens = {}
+    try:
+        with db.write(engine) as conn:
+            district = f"d-{workshops[0].split('-')[0]}"
+            for d in range(districts):
+                admin.create_district(conn, SYSTEM, {"id": f"{district}-{d}", "name": f"区 {district}-{d}"})
+            for n, ws in enumerate(workshops):
+                admin.create_workshop(conn, SYSTEM, {"id": ws, "name": f"作坊 {ws}",
+                                                     "district": f"{district}-{n % districts}"}, T0)
+                tokens[ws] = admin.issue_token(conn, SYSTEM, {"kind": "gateway", "workshop": ws}, T0)["token"]
+            if inspector:
+                admin.create_user(conn, SYSTEM, {"username": "inspector", "password": INSPECTOR_PASSWORD,
+                                                 "role": "inspector",
+                                                 "districts": [f"{district}-{d}" for d in range(districts)]}, T0)
+    finally:
+        engine.dispose()
+    return tokens
+
+
+def login(port: int, username: str, password: str) -> str:
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/login", method="POST",
+                                 data=json.dumps({"username": username, "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())["token"]
+
+
+def table_counts(database_url: str, prefix: str) -> dict[str, int]:
+    """Rows of the workshops whose id starts with ``prefix``, and whether the evidence chain verifies."""
+    engine = db.make_engine(database_url)
+    try:
+        with db.read(engine) as conn:
+            out = {t.name: conn.execute(select(func.count()).select_from(t)
+                                        .where(t.c.workshop_id.startswith(prefix))).scalar_one()
+                   for t in (events, station_status, alarm_transitions, alarms, evidence_log)}
+            out["chain_ok"] = int(evidence.verify(conn).ok)
+            return out
+    finally:
+        engine.dispose()
+
+
+# -- 1. bulk ---------------------------------------------------------------------------
+
+
