@@ -9,13 +9,13 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from cloud_ingest.access import admin
-from cloud_ingest.api.base import now_ms
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
 from cloud_ingest.store import db, migrate
 from cloud_ingest.web.routes import page_routes
+from sebiao_common.clock import now_ms
 
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:

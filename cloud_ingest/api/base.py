@@ -3,7 +3,8 @@
 ``ApiBase.who`` authenticates the request's bearer token in the caller's
 connection, ``ApiBase.read_json`` reads a JSON body (at most
 ``MAX_JSON_BODY``), ``ApiBase.call`` runs the database work in the thread pool
-(SQLAlchemy is synchronous here) and answers JSON. A ``CloudError`` becomes
+(SQLAlchemy is synchronous here) and answers JSON; ``ApiBase.write`` is the
+three together for a request that changes something. A ``CloudError`` becomes
 its status and ``{"error": "中文 / English"}``; nothing else is caught, so a
 defect is a 500 with a traceback in the log.
 
@@ -14,7 +15,6 @@ use this public base, never each other's private helpers.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine
@@ -25,12 +25,10 @@ from starlette.responses import JSONResponse
 from cloud_ingest.access.auth import Principal, authenticate, bearer
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.store import db
+from sebiao_common.clock import now_ms
 
 MAX_JSON_BODY = 64 * 1024  # admin and review requests
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ApiBase:
@@ -57,3 +55,15 @@ class ApiBase:
             return json.loads(raw or b"{}")
         except ValueError as exc:
             raise BadRequest("", "不是有效的 JSON", f"not valid JSON: {exc}") from exc
+
+    async def write(self, request: Request, fn: Callable[[Connection, Any], Any], status: int = 200) -> JSONResponse:
+        """The JSON body read, then ``fn(conn, body)`` in one write transaction, its result as JSON."""
+        try:
+            body = await self.read_json(request)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+        def work() -> Any:
+            with db.write(self.engine) as conn:
+                return fn(conn, body)
+        return await self.call(work, status)

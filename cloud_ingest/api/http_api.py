@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -21,14 +21,15 @@ from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, bearer
 from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
-from cloud_ingest.api.base import ApiBase, now_ms
+from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
-from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.errors import BadRequest
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import store_batch
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.wire.batch import inflate, parse_batch
+from sebiao_common.clock import now_ms
 
 
 class Api(ApiBase):
@@ -98,31 +99,17 @@ class Api(ApiBase):
         return await self._review(request, review.clear)
 
     async def _review(self, request: Request, step: Callable[..., dict]) -> JSONResponse:
-        try:
-            body = await self.read_json(request)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-
-        def work() -> dict:
+        def work(conn: Connection, body: Any) -> dict:
             note = body.get("note") if isinstance(body, dict) else None
             if note is not None and not isinstance(note, str):
                 raise BadRequest("note", "必须是字符串", "must be a string")
-            with db.write(self.engine) as conn:
-                return step(conn, self.who(request, conn), request.path_params["id"], note or None, self.clock())
-        return await self.call(work)
+            return step(conn, self.who(request, conn), request.path_params["id"], note or None, self.clock())
+        return await self.write(request, work)
 
     # -- admin ----------------------------------------------------------------------
 
     async def _admin(self, request: Request, fn: Callable[..., dict], *args: Any, status: int = 201) -> JSONResponse:
-        try:
-            body = await self.read_json(request)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-
-        def work() -> dict:
-            with db.write(self.engine) as conn:
-                return fn(conn, self.who(request, conn), body, *args)
-        return await self.call(work, status)
+        return await self.write(request, lambda conn, body: fn(conn, self.who(request, conn), body, *args), status)
 
     async def create_district(self, request: Request) -> JSONResponse:
         return await self._admin(request, admin.create_district)
@@ -143,15 +130,7 @@ class Api(ApiBase):
         return await self.call(work)
 
     async def login(self, request: Request) -> JSONResponse:
-        try:
-            body = await self.read_json(request)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-
-        def work() -> dict:
-            with db.write(self.engine) as conn:
-                return admin.login(conn, body, self.clock())
-        return await self.call(work, 201)
+        return await self.write(request, lambda conn, body: admin.login(conn, body, self.clock()), 201)
 
     async def health(self, request: Request) -> JSONResponse:
         return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})

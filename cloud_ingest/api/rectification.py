@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cloud_ingest.api.base import ApiBase
-from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.errors import BadRequest
 from cloud_ingest.review import rectification
 from cloud_ingest.store import db
 
@@ -63,15 +64,9 @@ def routes(api: ApiBase) -> list[Route]:
 
 async def _step(api: ApiBase, request: Request, fn: Callable[..., dict], status: int = 200) -> JSONResponse:
     """One write: authenticate, then ``fn(conn, who, body)`` in one transaction with its evidence entry."""
-    try:
-        body = await api.read_json(request)
-    except CloudError as exc:
-        return JSONResponse(exc.body(), status_code=exc.status)
-
-    def work() -> Any:
-        with db.write(api.engine) as conn:
-            who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
-            if not isinstance(body, dict):
-                raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
-            return fn(conn, who, body)
-    return await api.call(work, status)
+    def work(conn: Connection, body: Any) -> Any:
+        who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
+        if not isinstance(body, dict):
+            raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
+        return fn(conn, who, body)
+    return await api.write(request, work, status)
