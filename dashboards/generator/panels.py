@@ -22,6 +22,10 @@ TIMEZONE = "Asia/Shanghai"
 # The filter every panel's WHERE starts with; Grafana expands multi-value
 # variables inside /^…$/ to an escaped alternation (a|b).
 SCOPE = "\"district\" =~ /^$district$/ AND \"workshop\" =~ /^$workshop$/"
+# ... and the dashboard's time range; RAISED adds "the point that marks an
+# alarm's raising", so that each alarm counts once.
+IN_RANGE = f"{SCOPE} AND $timeFilter"
+RAISED = f"\"transition\" = 'raised' AND {IN_RANGE}"
 
 
 def variables() -> list[db.QueryVariable]:
