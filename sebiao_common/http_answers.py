@@ -2,7 +2,8 @@
 
 The InfluxDB drain, the cloud push and the cloud's own InfluxDB drain all sort
 a server's answer the same way (:func:`classify`) and back off the same way
-(:func:`backoff`): exponentially with jitter, honouring Retry-After.
+(:func:`backoff`): exponentially with jitter, honouring Retry-After; they
+post through the same kind of connection pool (:func:`sink_pool`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+
+import urllib3
 
 OK, REJECTED, TOO_LARGE, REFUSED, RETRY = "ok", "rejected", "too_large", "refused", "retry"
 FIRST_DELAY = 0.25  # seconds after the first failure; doubled per failure up to the cap
@@ -60,3 +63,9 @@ def backoff(*, failures: int, cap: float, refused: bool = False, retry_after: fl
     if retry_after is not None:
         delay = max(delay, min(retry_after, LONGEST_RETRY_AFTER))
     return delay
+
+
+def sink_pool(timeout_seconds: float) -> urllib3.PoolManager:
+    """One kept-alive connection and no retries of urllib3's own: the worker owns retrying (:func:`backoff`)."""
+    return urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
+                               timeout=urllib3.Timeout(connect=min(5.0, timeout_seconds), read=timeout_seconds))

@@ -9,12 +9,12 @@ the longest back-off; the next accepted write clears it.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Protocol
 
 from edge_gateway.model.rules import Clear, Raise
 from sebiao_common.alarms import GatewayAlarmType, Severity
 from sebiao_common.clock import Clock, now_ms
-from sebiao_common.http_answers import backoff
+from sebiao_common.http_answers import REFUSED, RETRY, backoff
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,19 @@ SINK_REFUSED_SEVERITY = Severity.MAJOR.value
 OUTBOX_BACKLOG = GatewayAlarmType.OUTBOX_BACKLOG.value
 GATEWAY_ALARM_TYPES = (OUTBOX_BACKLOG, SINK_REFUSED)
 SEVERITY = {OUTBOX_BACKLOG: Severity.MAJOR.value, SINK_REFUSED: SINK_REFUSED_SEVERITY}
+
+
+class Answer(Protocol):
+    """A sink server's answer (the InfluxDB writer's ``WriteResult``, the cloud client's ``PushResult``)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def retry_after(self) -> float | None: ...
+    @property
+    def outcome(self) -> str: ...
 
 
 class SinkHealth:
@@ -59,6 +72,17 @@ class SinkHealth:
             zh, en = self.refused_text(status, reason[:200])
             self.alarm(Raise(SINK_REFUSED, SINK_REFUSED_SEVERITY, self.subject, None, None, None,
                              self.clock(), zh, en))
+
+    def must_wait(self, answer: Answer) -> bool:
+        """A failed answer noted; True when the rows must wait for the back-off (no answer, or refused)."""
+        self.failed(answer.status, answer.reason)
+        if answer.outcome == RETRY:
+            self.unavailable(answer.retry_after)
+            return True
+        if answer.outcome == REFUSED:
+            self.refuse(answer.status, answer.reason)
+            return True
+        return False
 
     def accepted(self) -> None:
         if self.failures:

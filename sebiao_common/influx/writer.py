@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import urllib3
 
-from sebiao_common.http_answers import REFUSED, classify, parse_retry_after
+from sebiao_common.http_answers import REFUSED, classify, parse_retry_after, sink_pool
 from sebiao_common.influx.settings import InfluxSettings
 
 # Our precision names -> what each API's ``precision`` parameter calls them.
@@ -79,9 +79,7 @@ class V1Sink:
         self.headers = {"Content-Type": "text/plain; charset=utf-8", "Content-Encoding": "gzip"}
         if settings.username:
             self.headers.update(urllib3.make_headers(basic_auth=f"{settings.username}:{settings.password}"))
-        self.http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
-                                        timeout=urllib3.Timeout(connect=min(5.0, settings.timeout_seconds),
-                                                                read=settings.timeout_seconds))
+        self.http = sink_pool(settings.timeout_seconds)
 
     def write(self, body: str) -> WriteResult:
         data = gzip.compress(body.encode("utf-8"), compresslevel=1)

@@ -16,7 +16,7 @@ import urllib3
 from edge_gateway.sinks.cloud.config import CloudSettings
 
 # The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
-from sebiao_common.http_answers import classify, parse_retry_after
+from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
 
 _ITEM = re.compile(r"items\[(\d+)\]")
 
@@ -50,9 +50,7 @@ class CloudClient:
         self.url = settings.ingest_url
         self.headers = {"Authorization": f"Bearer {settings.token}", "Content-Type": "application/json",
                         "Content-Encoding": "gzip"}
-        self.http = urllib3.PoolManager(num_pools=1, maxsize=1, retries=False,
-                                        timeout=urllib3.Timeout(connect=min(5.0, settings.timeout_seconds),
-                                                                read=settings.timeout_seconds))
+        self.http = sink_pool(settings.timeout_seconds)
 
     def push(self, body: bytes) -> PushResult:
         data = gzip.compress(body, compresslevel=1)

@@ -51,7 +51,7 @@ from edge_gateway.sinks.cloud.outbox import CloudOutbox, Row
 from edge_gateway.sinks.health import OUTBOX_BACKLOG, SEVERITY, SinkHealth
 from edge_gateway.sinks.worker import SinkWorker
 from sebiao_common.clock import Clock, now_ms
-from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
+from sebiao_common.http_answers import OK, REJECTED
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +129,7 @@ class CloudPusher(SinkWorker):
             self.metrics.pushed.inc(len(rows))
             self.health.accepted()
             return True
-        self.health.failed(result.status, result.reason)
-        if outcome == RETRY:
-            self.health.unavailable(result.retry_after)
-            return False
-        if outcome == REFUSED:
-            self.health.refuse(result.status, result.reason)
+        if self.health.must_wait(result):
             return False
         bad = result.item if outcome == REJECTED else None
         if bad is not None and bad < len(rows):

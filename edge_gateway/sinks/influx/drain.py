@@ -42,7 +42,7 @@ from edge_gateway.sinks.health import (
 from edge_gateway.sinks.influx.outbox import Outbox
 from edge_gateway.sinks.worker import SinkWorker
 from sebiao_common.clock import Clock, now_ms
-from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
+from sebiao_common.http_answers import OK, REJECTED, TOO_LARGE
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import Sink, WriteResult
 
@@ -117,12 +117,7 @@ class OutboxDrainer(SinkWorker):
             self.health.accepted()
             return True
         self.metrics.failures.labels(outcome).inc()
-        self.health.failed(result.status, result.reason)
-        if outcome == RETRY:
-            self.health.unavailable(result.retry_after)
-            return False
-        if outcome == REFUSED:
-            self.health.refuse(result.status, result.reason)
+        if self.health.must_wait(result):
             return False
         rows = rows if rows is not None else self.outbox.rows(first, last)
         if outcome == REJECTED:
