@@ -100,7 +100,7 @@ class InfluxDrain:
     def round(self) -> float:
         """One batch: how long to wait before the next (0 = go on at once)."""
         if self.engine.dialect.name == "postgresql":
-            with db._converted(), influx_outbox.claim(self.engine, self.hook.batch_points) as (conn, claim):
+            with db.converted(), influx_outbox.claim(self.engine, self.hook.batch_points) as (conn, claim):
                 if not claim.ids:
                     return IDLE_POLL
                 done = self._write(claim.ids, claim.lines)

@@ -4,7 +4,8 @@
 ``BEGIN IMMEDIATE`` (the write lock is taken at once, so two writers queue
 instead of failing half-way), on PostgreSQL it is an ordinary transaction.
 ``read(engine)`` is a transaction that only reads. Both convert SQLAlchemy's
-errors: an integrity violation to ``Conflict``, anything else to ``StorageError``.
+errors (``converted``): an integrity violation to ``Conflict``, anything else to
+``StorageError``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def make_engine(url: str) -> Engine:
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    with _converted(), engine.connect() as conn:
+    with converted(), engine.connect() as conn:
         conn.execution_options(write=True)
         with conn.begin():
             yield conn
@@ -50,12 +51,13 @@ def write(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
-    with _converted(), engine.connect() as conn, conn.begin():
+    with converted(), engine.connect() as conn, conn.begin():
         yield conn
 
 
 @contextmanager
-def _converted() -> Iterator[None]:
+def converted() -> Iterator[None]:
+    """SQLAlchemy's errors as ours, around work on a connection not opened by ``read`` or ``write``."""
     try:
         yield
     except IntegrityError as exc:
