@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from dashboards.generator.panels import (
-    IN_RANGE,
-    RAISED,
-    TIMEZONE,
-    new_dashboard,
-    table_panel,
-    timeseries_panel,
-)
+from dashboards.generator.panels import IN_RANGE, RAISED, TIMEZONE, new_dashboard, table_panel, timeseries_panel
 
 UID = "sebiao-alarms"
 
