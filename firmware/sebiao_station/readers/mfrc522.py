@@ -26,7 +26,7 @@ two 1 ms REQA timeouts; an empty reader costs one 1 ms WUPA timeout.
 """
 
 from ..presence import SEEN, MISS, NOISE
-from . import ReaderError
+from . import ReaderChip, ReaderError
 
 COMMAND, COMIRQ, DIVIRQ, ERROR, STATUS2 = 0x01, 0x04, 0x05, 0x06, 0x08
 FIFODATA, FIFOLEVEL, CONTROL, BITFRAMING, COLL = 0x09, 0x0A, 0x0C, 0x0D, 0x0E
@@ -48,30 +48,21 @@ FIELD_ON_MS = 5  # cards power up and are ready for REQA within 5 ms
 TICKS_WRITE = 800  # 20 ms: NTAG WRITE programs its EEPROM (~4 ms) before ACK
 
 
-class MFRC522:
+class MFRC522(ReaderChip):
+    TYPE = "mfrc522"
+    RESET_LOW_MS, RESET_HIGH_MS = 2, 50  # 50 ms: oscillator start-up
+
     def __init__(self, spi, cs, rst=None, clock=None, gain=4, max_polls=1000,
                  reinit_after=3, check_every=50):
-        self.spi = spi
-        self.cs = cs
-        self.rst = rst
-        self.clock = clock
+        super().__init__(spi, cs, rst, clock, max_polls, reinit_after, ("truncated", "field_resets"))
         self.gain = gain
-        self.max_polls = max_polls
-        self.reinit_after = reinit_after
         self.check_every = check_every
         self._buf2 = bytearray(2)
-        self._active = False
         self._collided = False
         self._touched = False  # cards may be out of IDLE: reset the field first
         self._ticks = None
         self.uid = None
         self.sak = None
-        self.faults = 0  # consecutive chip faults
-        self.stats = {"polls": 0, "rf_errors": 0, "chip_faults": 0, "reinits": 0, "hard_resets": 0,
-                      "truncated": 0, "field_resets": 0}
-        self.version = 0
-        self.healthy = False
-        cs.value(1)
 
     # registers
 
@@ -102,21 +93,7 @@ class MFRC522:
         self.spi.write(bytes([(FIFODATA << 1) & 0x7E]) + bytes(data))
         self.cs.value(1)
 
-    def _sleep(self, ms):
-        if self.clock is not None:
-            self.clock.sleep_ms(ms)
-
     # set-up and health
-
-    def hard_reset(self):
-        if self.rst is None:
-            return False
-        self.rst.value(0)
-        self._sleep(2)
-        self.rst.value(1)
-        self._sleep(50)  # oscillator start-up
-        self.stats["hard_resets"] += 1
-        return True
 
     def init(self):
         self._w(COMMAND, SOFTRESET)
@@ -151,27 +128,6 @@ class MFRC522:
         if self._r(STATUS2) & 0x08:  # MFCrypto1On left set: we never authenticate
             self._w(STATUS2, self._r(STATUS2) & ~0x08 & 0xFF)
         return self._r(TXCONTROL) & 0x03 == 0x03
-
-    def _fault(self):
-        self.faults += 1
-        self.stats["chip_faults"] += 1
-        if self.faults >= self.reinit_after:
-            self.recover()
-
-    def recover(self):
-        """Soft re-init; if the chip still does not answer right, pull RST."""
-        self.stats["reinits"] += 1
-        if not self.init() and self.hard_reset():
-            self.init()
-        if self.healthy:
-            self.faults = 0
-        return self.healthy
-
-    def health(self):
-        h = {"type": "mfrc522", "ok": self.healthy, "version": self.version}
-        for k in self.stats:
-            h[k] = self.stats[k]
-        return h
 
     # core exchange
 

@@ -17,7 +17,7 @@ Use an MFRC522 for racks holding more than two tools per reader.
 """
 
 from ..presence import SEEN, MISS, NOISE
-from . import ReaderError
+from . import ReaderChip, ReaderError
 
 DW, SR, DR = 0x01, 0x02, 0x03  # SPI: data write, status read, data read
 ACK = b"\x00\x00\xff\x00\xff\x00"
@@ -84,25 +84,13 @@ def parse_targets(got):
     return out
 
 
-class PN532:
-    def __init__(self, spi, cs, rst=None, clock=None, max_polls=200, reinit_after=3):
-        self.spi = spi
-        self.cs = cs
-        self.rst = rst
-        self.clock = clock
-        self.max_polls = max_polls
-        self.reinit_after = reinit_after
-        self.faults = 0
-        self.version = 0
-        self.healthy = False
-        self._active = False
-        self._tg = 1  # the target InDataExchange talks to
-        self.stats = {"polls": 0, "rf_errors": 0, "chip_faults": 0, "reinits": 0, "hard_resets": 0}
-        cs.value(1)
+class PN532(ReaderChip):
+    TYPE = "pn532"
+    RESET_LOW_MS, RESET_HIGH_MS = 10, 20
 
-    def _sleep(self, ms):
-        if self.clock is not None:
-            self.clock.sleep_ms(ms)
+    def __init__(self, spi, cs, rst=None, clock=None, max_polls=200, reinit_after=3):
+        super().__init__(spi, cs, rst, clock, max_polls, reinit_after)
+        self._tg = 1  # the target InDataExchange talks to
 
     def _xfer(self, out, nread=0):
         self.cs.value(0)
@@ -135,16 +123,6 @@ class PN532:
             raise ReaderError("unexpected response %r" % (body[:2],))
         return body[2:]
 
-    def hard_reset(self):
-        if self.rst is None:
-            return False
-        self.rst.value(0)
-        self._sleep(10)
-        self.rst.value(1)
-        self._sleep(20)
-        self.stats["hard_resets"] += 1
-        return True
-
     def init(self):
         try:
             fw = self.command(GET_FIRMWARE)
@@ -157,26 +135,6 @@ class PN532:
             self.healthy = False
         self._active = False
         return self.healthy
-
-    def recover(self):
-        self.stats["reinits"] += 1
-        if not self.init() and self.hard_reset():
-            self.init()
-        if self.healthy:
-            self.faults = 0
-        return self.healthy
-
-    def _fault(self):
-        self.faults += 1
-        self.stats["chip_faults"] += 1
-        if self.faults >= self.reinit_after:
-            self.recover()
-
-    def health(self):
-        h = {"type": "pn532", "ok": self.healthy, "version": self.version}
-        for k in self.stats:
-            h[k] = self.stats[k]
-        return h
 
     def set_gain(self, gain):
         pass  # the PN532's RF settings stay at their defaults
