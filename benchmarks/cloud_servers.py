@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
 
 from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402

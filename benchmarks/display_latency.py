@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "support")]
 
 from gateway_proc import GatewayProcess, write_config  # noqa: E402
 from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402

@@ -9,7 +9,7 @@ from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.model.protocol import StationEvent, StationStatus, encode_event
 from edge_gateway.store.writer import Store
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "workshop.yaml"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "workshop.yaml"
 T0 = 1_764_142_800_000  # 2025-11-26 08:00 Beijing
 
 

@@ -13,8 +13,8 @@ import yaml
 from edge_gateway.model.protocol import decode_event, decode_status
 from edge_gateway.model.workshop import parse_config
 
-DOCS = Path(__file__).parent.parent / "docs"
-EXAMPLE = yaml.safe_load((Path(__file__).parent.parent / "examples" / "workshop.yaml").read_text("utf-8"))
+DOCS = Path(__file__).parents[2] / "docs"
+EXAMPLE = yaml.safe_load((Path(__file__).parents[2] / "examples" / "workshop.yaml").read_text("utf-8"))
 
 
 def blocks(doc: str, lang: str) -> list[str]:

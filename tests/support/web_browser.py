@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "web"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
 TV = (1920, 1080)
 PHONE = (390, 844)
 

@@ -19,7 +19,7 @@ import pytest
 from sebiao.cli import SUBCOMMANDS, build_parser
 from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "hardware_docs"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 PINS = json.loads((ROOT / "firmware" / "defaults.json").read_text())["pins"]

@@ -35,7 +35,7 @@ from edge_gateway.broker.mosquitto import BrokerFiles, generate
 from edge_gateway.config import load_config
 from edge_gateway.model.workshop import WorkshopConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CONFIG = ROOT / "examples" / "workshop.yaml"
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sebiao_common import alarms as vocabulary
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 
-CONSOLE_JS = Path(__file__).resolve().parent.parent / "edge_gateway" / "web" / "static" / "console.js"
+CONSOLE_JS = Path(__file__).resolve().parents[2] / "edge_gateway" / "web" / "static" / "console.js"
 
 
 def _js_table(language: str, name: str) -> dict[str, str]:

@@ -10,9 +10,9 @@ from edge_gateway.config import load_config
 from edge_gateway.model.workshop import parse_config
 from sebiao_common.errors import ConfigError
 
-# the workshop (gateway) configs; examples/cloud.yaml is the cloud service's (tests/test_cloud_config.py)
-EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples").glob("*.yaml") if p.name != "cloud.yaml")
-BASE = yaml.safe_load((Path(__file__).parent.parent / "examples" / "workshop.yaml").read_text("utf-8"))
+# the workshop (gateway) configs; examples/cloud.yaml is the cloud service's (tests/cloud/test_cloud_config.py)
+EXAMPLES = sorted(p for p in (Path(__file__).parents[2] / "examples").glob("*.yaml") if p.name != "cloud.yaml")
+BASE = yaml.safe_load((Path(__file__).parents[2] / "examples" / "workshop.yaml").read_text("utf-8"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

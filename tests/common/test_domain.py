@@ -6,7 +6,7 @@ import pytest
 
 from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE, TOOL_KINDS, StationKind
 
-SEED = next((Path(__file__).parent.parent.parent / "shared" / "seed").glob("*.txt"), None)
+SEED = next((Path(__file__).parents[3] / "shared" / "seed").glob("*.txt"), None)
 
 COLOR_TABLE = [  # key, zh, purpose (seed 三), raw
     ("red", "红色", "生制动物性食品原辅料生产加工器具", True),

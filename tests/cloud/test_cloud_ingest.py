@@ -130,7 +130,7 @@ def test_the_documented_batch_is_accepted(cloud) -> None:  # type: ignore[no-unt
     import re
     from pathlib import Path
 
-    text = (Path(__file__).parent.parent / "docs" / "cloud-ingest.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "cloud-ingest.md").read_text()
     doc = json.loads(re.findall(r"```json\n(.*?)```", text, re.S)[0])
     from cloud_ingest.access import admin
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("sebiao", "sebiao_common", "edge_gateway", "cloud_ingest", "dashboards")
 
 # Which top-level packages each may import (besides itself, the standard library and third parties).

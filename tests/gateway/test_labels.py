@@ -22,7 +22,7 @@ from sebiao.cli import main
 from sebiao_common.domain import COLOR_CLASSES, COLORS, KINDS
 from sebiao_common.fonts import FontError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "workshop.yaml"
 PT = 72 / 25.4
 SINK_PT = 20 * PT  # 56.69 pt

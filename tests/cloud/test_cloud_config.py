@@ -61,8 +61,8 @@ def test_errors_name_file_field_and_reason(tmp_path: Path, text: str, path: str,
     assert words in err.value.reason
 
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DOC = Path(__file__).resolve().parent.parent / "docs" / "cloud-ingest.md"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cloud-ingest.md"
 
 
 def test_the_example_config_loads_with_its_secrets_from_the_environment() -> None:

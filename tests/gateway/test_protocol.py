@@ -15,7 +15,7 @@ from edge_gateway.model.protocol import (
     subscriptions,
 )
 
-VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol_v1.json").read_text("utf-8"))
+VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "protocol_v1.json").read_text("utf-8"))
 NOW = VECTORS["now_ms"]
 
 

@@ -12,7 +12,7 @@ from edge_gateway.model.workshop import parse_config
 from edge_gateway.web.settings import DisplaySettings, display_settings, parse_display
 from sebiao_common.errors import ConfigError
 
-BASE = yaml.safe_load((Path(__file__).parent.parent / "examples" / "workshop.yaml").read_text("utf-8"))
+BASE = yaml.safe_load((Path(__file__).parents[2] / "examples" / "workshop.yaml").read_text("utf-8"))
 
 
 def _settings(display):
