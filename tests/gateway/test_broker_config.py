@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from servers import EXAMPLE_CONFIG, MqttClient, connack_reason, example_config
+from servers import EXAMPLE_CONFIG, MqttClient, connack_reason, example_config, secrets_then_marker
 
 from edge_gateway.broker.access import filter_covered, topic_matches
 from edge_gateway.broker.credentials import load_credentials
@@ -348,11 +348,7 @@ def test_station_cannot_read_another_stations_cmd_or_status(broker):
     with broker.client("gateway") as gw, broker.client("rack-red-1") as reader:
         for topic_filter in (cmd_topic(WS, "rack-white-1"), f"sebiao/{WS}/+/status", f"sebiao/{WS}/#"):
             reader.subscribe(topic_filter)  # mosquitto 2.0 grants, then filters each message by the ACL
-        gw.publish(cmd_topic(WS, "rack-white-1"), b"secret", qos=1)
-        gw.publish(event_topic(WS, "rack-white-1"), b"secret", qos=1)
-        gw.publish(cmd_topic(WS, "rack-red-1"), b"marker", qos=1)
-        got = reader.receive_until(lambda m: m.payload == b"marker")
-        assert [(m.topic, m.payload) for m in got] == [(cmd_topic(WS, "rack-red-1"), b"marker")]
+        assert secrets_then_marker(gw, reader, WS) == [(cmd_topic(WS, "rack-red-1"), b"marker")]
 
 
 def test_queued_day_survives_a_broker_restart(mosquitto):

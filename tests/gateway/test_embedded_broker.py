@@ -6,7 +6,7 @@ import socket
 import stat
 
 import pytest
-from servers import ConnectRefused, MqttClient, connack_reason, example_config, login
+from servers import ConnectRefused, MqttClient, connack_reason, example_config, login, secrets_then_marker
 
 from edge_gateway.broker.credentials import load_credentials
 from edge_gateway.broker.embedded import EmbeddedBroker, start_embedded
@@ -110,11 +110,7 @@ def test_station_reads_only_its_own_cmd(broker):
         for topic_filter in (cmd_topic(WS, "rack-white-1"), f"sebiao/{WS}/+/status", f"sebiao/{WS}/#", "#"):
             assert [r.value for r in reader.subscribe(topic_filter)] == [SUBACK_FAILURE], topic_filter
         assert [r.value for r in reader.subscribe(cmd_topic(WS, "rack-red-1"))] == [1]
-        gw.publish(cmd_topic(WS, "rack-white-1"), b"secret", qos=1)
-        gw.publish(event_topic(WS, "rack-white-1"), b"secret", qos=1)
-        gw.publish(cmd_topic(WS, "rack-red-1"), b"marker", qos=1)
-        got = reader.receive_until(lambda m: m.payload == b"marker")
-        assert [(m.topic, m.payload) for m in got] == [(cmd_topic(WS, "rack-red-1"), b"marker")]
+        assert secrets_then_marker(gw, reader, WS) == [(cmd_topic(WS, "rack-red-1"), b"marker")]
 
 
 def test_gateway_subscribes_to_everything_of_its_workshop_only(broker):

@@ -33,6 +33,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge_gateway.broker.credentials import Account, Credentials
 from edge_gateway.broker.mosquitto import BrokerFiles, generate
 from edge_gateway.config import load_config
+from edge_gateway.model.protocol import cmd_topic, event_topic
 from edge_gateway.model.workshop import WorkshopConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +65,57 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-class MosquittoServer:
-    """A real ``mosquitto`` with the generated config; ``stop()``/``start()`` keep port and persistence."""
+class ServerProcess:
+    """A server subprocess (``_proc``) logging to ``workdir/<name>.log``; ``with`` kills it at the end."""
+
+    name = "server"
+    stop_seconds = 10.0
+    workdir: Path
+    _proc: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.name}.log"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def start(self, timeout: float = 10.0) -> "ServerProcess":
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = None) -> None:
+        """SIGTERM and wait (``stop_seconds`` unless given), then SIGKILL."""
+        if self.running:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout or self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
+
+class MosquittoServer(ServerProcess):
+    """A real ``mosquitto`` with the generated config; ``stop()``/``start()`` keep port and persistence.
+
+    ``stop()`` is a clean stop: mosquitto saves its database, queued messages survive a start();
+    after ``kill()`` what it had not saved (autosave_interval) is lost.
+    """
+
+    name = "mosquitto"
 
     def __init__(self, config: WorkshopConfig, workdir: Path, host: str = "127.0.0.1",
                  port: int | None = None) -> None:
@@ -118,17 +168,6 @@ class MosquittoServer:
 
     # -- life cycle -------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / "mosquitto.log"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
     def start(self, timeout: float = 10.0) -> "MosquittoServer":
         if self.running:
             return self
@@ -171,30 +210,9 @@ class MosquittoServer:
                 raise TimeoutError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout} s")
             time.sleep(0.01)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """A clean stop (SIGTERM): mosquitto saves its database, queued messages survive a start()."""
-        if self.running:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def kill(self) -> None:
-        """SIGKILL: what mosquitto had not saved (autosave_interval) is lost."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-
     def restart(self, timeout: float = 10.0) -> "MosquittoServer":
         self.stop(timeout)
         return self.start(timeout)
-
-    def __enter__(self) -> "MosquittoServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
 
 
 class PortTaken(OSError):
@@ -397,3 +415,13 @@ def connack_reason(host: str, port: int, username: str | None = None, password: 
     reason = client.connect_reason
     client.close()
     return reason
+
+
+def secrets_then_marker(gateway: MqttClient, reader: MqttClient, ws: str) -> list[tuple[str, bytes]]:
+    """The gateway sends rack-white-1 a cmd and an event (b"secret"), then rack-red-1 a cmd (b"marker"):
+    (topic, payload) of what ``reader`` got up to the marker. One sender's messages arrive in order, so
+    anything let through would come before it."""
+    gateway.publish(cmd_topic(ws, "rack-white-1"), b"secret", qos=1)
+    gateway.publish(event_topic(ws, "rack-white-1"), b"secret", qos=1)
+    gateway.publish(cmd_topic(ws, "rack-red-1"), b"marker", qos=1)
+    return [(m.topic, m.payload) for m in reader.receive_until(lambda m: m.payload == b"marker")]

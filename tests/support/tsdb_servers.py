@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -26,16 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from servers import _die_with_parent, free_port, port_open
+from servers import ServerProcess, _die_with_parent, free_port, port_open
 
 INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
 VICTORIA = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
 
 
-class _Process:
-    """A server process on a fixed port with stop()/start()/kill()."""
+class _Process(ServerProcess):
+    """A server process on a fixed port with stop()/start()/kill(); stop() keeps the data for start()."""
 
-    name = "server"
+    stop_seconds = 15.0
 
     def __init__(self, workdir: Path, host: str = "127.0.0.1") -> None:
         self.workdir = Path(workdir)
@@ -47,17 +46,6 @@ class _Process:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"{self.name}.log"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -85,26 +73,6 @@ class _Process:
                 raise TimeoutError(f"{self.name} was not ready on {self.url} within {timeout} s")
             time.sleep(0.05)
         return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM and wait: the port closes, the data stays for the next start()."""
-        if self.running:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def kill(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
 
 
 class InfluxServer(_Process):
