@@ -9,8 +9,8 @@ import json
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
+from scripted_http import T0, TOKEN, FakeCloud, ok
 from servers import free_port
-from test_cloud_push import T0, TOKEN, FakeCloud, ok
 
 from edge_gateway.core.metrics import CloudMetrics
 from edge_gateway.model.rules import Clear, Raise

@@ -3,14 +3,12 @@ one round at a time against a scripted HTTP server, with the cloud outbox in a r
 
 from __future__ import annotations
 
-import gzip
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry
+from scripted_http import T0, TOKEN, Answer, FakeCloud, ok
 
 from cloud_ingest.config import Limits
 from cloud_ingest.wire.batch import parse_batch
@@ -25,9 +23,7 @@ from sebiao_common.errors import ConfigError
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from sebiao_common.yamlfile import Node
 
-TOKEN = "sbg_" + "x" * 30
-T0 = 1_764_142_800_000
-Script = Callable[[dict], tuple[int, dict, bytes]]
+Script = Callable[[dict], Answer]
 
 
 # -- the config section -------------------------------------------------------------------
@@ -74,46 +70,6 @@ def test_classify(status, outcome):
 
 # -- the worker against a scripted server -----------------------------------------------------
 
-class FakeCloud:
-    """Answers each POST with ``script(batch)``; keeps every batch it received (inflated, parsed)."""
-
-    def __init__(self, script: Script) -> None:
-        self.script = script
-        self.batches: list[dict] = []
-        self.raw: list[bytes] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                assert self.path == "/api/v1/ingest"
-                assert self.headers["Authorization"] == f"Bearer {TOKEN}"
-                assert self.headers["Content-Encoding"] == "gzip"
-                raw = gzip.decompress(self.rfile.read(int(self.headers["Content-Length"])))
-                owner.raw.append(raw)
-                owner.batches.append(json.loads(raw))
-                status, headers, reply = owner.script(owner.batches[-1])
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def event(seq: int) -> str:
     return json.dumps({"kind": "event", "station": "rack-red-1", "boot": "1a2b3c4d", "seq": seq, "ts": T0 + seq,
                        "tag": "04A224E2C65E80", "action": "removed", "tool": "KN-R-01", "note": None})
@@ -137,6 +93,11 @@ def world(tmp_path):
         return fake, store, pusher, alarms
 
     yield make
+    close_all(made)
+
+
+def close_all(made: list[tuple[FakeCloud | None, Store, CloudPusher]]) -> None:
+    """What a fixture made: each pusher's outbox, its store, its fake cloud."""
     for fake, store, pusher in made:
         pusher.outbox.close()
         store.close()
@@ -146,10 +107,6 @@ def world(tmp_path):
 
 def seqs(store: Store, table: str = "cloud_outbox") -> list[int]:
     return [json.loads(r[0])["seq"] for r in store.conn.execute(f"SELECT item FROM {table} ORDER BY id")]
-
-
-def ok(batch: dict) -> tuple[int, dict, bytes]:
-    return 200, {}, json.dumps({"items": len(batch["items"])}).encode()
 
 
 def test_accepted_batches_are_deleted_and_are_valid_cloud_batches(world):
@@ -342,10 +299,7 @@ def lingering(tmp_path):
         return fake, store, pusher, clock
 
     yield make
-    for fake, store, pusher in made:
-        pusher.outbox.close()
-        store.close()
-        fake.close()
+    close_all(made)
 
 
 def add(store: Store, *items: tuple[str, bool], at: int = NOW) -> None:

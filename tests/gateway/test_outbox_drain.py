@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import gzip
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry
+from scripted_http import Answer, ScriptedServer
 from servers import free_port
 
 from edge_gateway.model.rules import Clear, Raise
@@ -29,48 +29,25 @@ from sebiao_common.http_answers import (
 from sebiao_common.influx.settings import InfluxSettings, OutboxSettings
 from sebiao_common.influx.writer import V1Sink, WriteResult, server_message
 
-Script = Callable[[list[str]], tuple[int, dict, bytes]]
+Script = Callable[[list[str]], Answer]
 
 
-class FakeInflux:
+class FakeInflux(ScriptedServer):
     """Answers each POST /write with ``script(lines)``; keeps what it received."""
 
     def __init__(self, script: Script) -> None:
         self.script = script
         self.requests: list[list[str]] = []
-        owner = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                assert self.headers["Content-Encoding"] == "gzip"
-                lines = gzip.decompress(body).decode().split("\n")
-                owner.requests.append(lines)
-                status, headers, reply = owner.script(lines)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    def answer(self, request: BaseHTTPRequestHandler, body: bytes) -> Answer:
+        assert request.headers["Content-Encoding"] == "gzip"
+        lines = gzip.decompress(body).decode().split("\n")
+        self.requests.append(lines)
+        return self.script(lines)
 
     def delivered(self) -> list[str]:
         return [line for lines in self.requests for line in lines]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
