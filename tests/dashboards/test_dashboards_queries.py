@@ -34,16 +34,6 @@ pytestmark = pytest.mark.slow
 DB = "sebiao"
 
 
-def _wait(predicate, timeout: float, what: str, gateway: GatewayProcess):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s:\n{gateway.log()[-2000:]}")
-
-
 def _play_day(broker, config) -> int:
     """Publish the demo day so that it ends a minute ago; returns the number of events sent."""
     stations = {s.id: ScriptedStation(broker, config, s.id) for s in config.stations}
@@ -92,20 +82,20 @@ def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_pa
         "api": "v1", "url": influx.url, "database": DB, "retry_max_seconds": 0.5, "summary_every_seconds": 1})
     with GatewayProcess(cfg, tmp_path / "data") as gateway:
         sent = _play_day(broker, config)
-        alarms = _wait(lambda: (lambda a: a if set(EXPECTED_ALARMS) <= {x["type"] for x in a} else None)(
-            gateway.get("/api/alarms?state=all").json()), 20, "the day's four mistakes", gateway)
+        alarms = gateway.wait_for(lambda: (lambda a: a if set(EXPECTED_ALARMS) <= {x["type"] for x in a} else None)(
+            gateway.get("/api/alarms?state=all").json()), 20, "the day's four mistakes")
         cross = next(a for a in alarms if a["type"] == "cross_zone")
         assert gateway.post(f"/api/alarms/{cross['id']}/ack",
                             {"by": "店主 owner", "comment": "生肉刀已送生肉清洗池重洗"}).status_code == 200
         offline = ScriptedStation(broker, config, "sink-white-1")
         offline.status(False)
-        _wait(lambda: influx.scalar("SELECT count(seq) FROM tool_event", DB) >= sent, 20, "every event", gateway)
-        _wait(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE \"type\" = 'station_offline'", DB),
-              20, "the station_offline alarm", gateway)
-        _wait(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE transition = 'acknowledged'", DB),
-              20, "the acknowledgement", gateway)
-        _wait(lambda: influx.scalar("SELECT count(online) FROM station_status WHERE report = 'snapshot'", DB) >= 18,
-              20, "two rounds of station snapshots", gateway)
+        gateway.wait_for(lambda: influx.scalar("SELECT count(seq) FROM tool_event", DB) >= sent, 20, "every event")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE \"type\" = 'station_offline'",
+                                               DB), 20, "the station_offline alarm")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE transition = 'acknowledged'",
+                                               DB), 20, "the acknowledgement")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(online) FROM station_status WHERE report = 'snapshot'",
+                                               DB) >= 18, 20, "two rounds of station snapshots")
         offline.close()
     assert influx.scalar("SELECT count(seq) FROM tool_event", DB) == sent  # once each, nothing more
 

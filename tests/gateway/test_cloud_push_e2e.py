@@ -21,7 +21,7 @@ import yaml
 from argon2.profiles import CHEAPEST
 from gateway_proc import GatewayProcess, write_config
 from servers import ROOT, example_config, free_port
-from stations_mqtt import ScriptedStation
+from stations_mqtt import ms_ago, online_stations, stream
 
 from cloud_ingest.access import admin, passwords
 from cloud_ingest.access.auth import Principal
@@ -32,8 +32,6 @@ from sebiao_common.alarms import ALARM_TYPES
 
 pytestmark = pytest.mark.slow
 
-STREAM = {"rack-red-1": "KN-R-01", "rack-green-1": "KN-G-01", "rack-white-1": "KN-W-01",
-          "rack-yellow-1": "CT-Y-01"}
 SECRET = "s" * 40
 
 
@@ -104,23 +102,6 @@ class CloudProcess:
             conn.close()
 
 
-def _gateway_rows(gateway: GatewayProcess, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{gateway.data_dir / 'gateway.sqlite3'}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def _stream(stations, per_station: int, sent: dict, start: float) -> None:
-    for i in range(per_station):
-        for station_id, tool in STREAM.items():
-            event = stations[station_id].event(tool, "removed" if i % 2 == 0 else "placed",
-                                               ts=int((start + i * 0.001) * 1000))
-            sent[(station_id, event.boot, event.seq)] = event
-        time.sleep(0.002)  # a stream over a few seconds, so the outage and the kill fall inside it
-
-
 def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_path):
     cloud = CloudProcess(tmp_path)
     ws = example_config().workshop.id
@@ -131,23 +112,21 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
         "url": cloud.url, "token": token, "batch_items": 50, "linger_seconds": 1, "timeout_seconds": 2,
         "retry_max_seconds": 1})
     gateway = GatewayProcess(config, tmp_path / "data").start()
-    workshop = example_config()
-    stations = {s.id: ScriptedStation(broker, workshop, s.id, reconnect=True) for s in workshop.stations}
-    for station in stations.values():
-        station.status(True, buffer_depth=0)
+    stations = online_stations(broker, example_config(), reconnect=True)
     sent: dict = {}
     per_station = 400
-    publisher = threading.Thread(target=_stream, args=(stations, per_station, sent, time.time() - 60))
+    # a stream over a few seconds, so the outage and the kill fall inside it
+    publisher = threading.Thread(target=stream, args=(stations, per_station, sent, ms_ago(60), 0.002))
     publisher.start()
     try:
         gateway.wait_for(lambda: cloud.query("SELECT COUNT(*) FROM events")[0][0] > 100, timeout=30,
                          what="the cloud receiving")
         cloud.stop()  # the outage
         in_cloud_at_outage = cloud.query("SELECT COUNT(*) FROM events")[0][0]
-        gateway.wait_for(lambda: _gateway_rows(gateway, "SELECT COUNT(*) FROM events")[0][0]
-                         > in_cloud_at_outage + 200, timeout=30, what="events piling up in the outbox")
+        gateway.wait_for(lambda: gateway.count("events") > in_cloud_at_outage + 200, timeout=30,
+                         what="events piling up in the outbox")
         gateway.kill9()
-        killed_with = _gateway_rows(gateway, "SELECT COUNT(*) FROM cloud_outbox")[0][0]
+        killed_with = gateway.count("cloud_outbox")
         gateway.start()
         time.sleep(1.0)  # the restarted gateway retries against the dead cloud a few times
         health = gateway.get("/healthz").json()
@@ -156,15 +135,14 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
         cloud.start()
         publisher.join(120)
         gateway.wait_for(lambda: cloud.query("SELECT COUNT(*) FROM events")[0][0] >= len(sent)
-                         and _gateway_rows(gateway, "SELECT COUNT(*) FROM cloud_outbox")[0][0] == 0,
-                         timeout=60, what="the cloud catching up")
+                         and gateway.count("cloud_outbox") == 0, timeout=60, what="the cloud catching up")
         assert gateway.get("/healthz").json()["sinks"]["cloud"] == {"running": True, "depth": 0, "last_error": None}
         in_cloud = cloud.query(f"SELECT station, boot, seq FROM events WHERE workshop_id='{ws}'")
         transitions = cloud.query(f"SELECT gateway_alarm_id, seq FROM alarm_transitions WHERE workshop_id='{ws}'")
         types = ",".join(f"'{t}'" for t in ALARM_TYPES)
-        history = _gateway_rows(gateway, "SELECT h.alarm_id, h.id FROM alarm_history h JOIN alarms a "
-                                         f"ON a.id = h.alarm_id WHERE a.type IN ({types})")
-        dead = _gateway_rows(gateway, "SELECT COUNT(*) FROM cloud_outbox_dead")[0][0]
+        history = gateway.rows("SELECT h.alarm_id, h.id FROM alarm_history h JOIN alarms a "
+                               f"ON a.id = h.alarm_id WHERE a.type IN ({types})")
+        dead = gateway.count("cloud_outbox_dead")
         batches = cloud.query("SELECT COUNT(*) FROM ingest_batches")[0][0]
     finally:
         publisher.join(120)

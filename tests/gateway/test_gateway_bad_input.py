@@ -11,7 +11,7 @@ import sqlite3
 import time
 
 import pytest
-from gateway_proc import GatewayProcess, write_config
+from gateway_proc import start_gateway
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from servers import example_config
@@ -25,8 +25,7 @@ WS = "ws-demo"
 @pytest.fixture(scope="module")
 def rig(mosquitto_module, tmp_path_factory):
     broker = mosquitto_module()
-    tmp = tmp_path_factory.mktemp("gw")
-    gateway = GatewayProcess(write_config(tmp / "workshop.yaml", broker), tmp / "data").start()
+    gateway = start_gateway(tmp_path_factory.mktemp("gw"), broker)
     publisher = broker.client("gateway")  # the gateway account may write every station's topics
     yield broker, gateway, publisher
     publisher.close()

@@ -2,60 +2,22 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 
 import pytest
-from gateway_proc import GatewayProcess, write_config
+from gateway_proc import start_gateway
 from servers import example_config
-from stations_mqtt import ScriptedStation
+from stations_mqtt import STREAM, ms_ago, online_stations, stream
 
 pytestmark = pytest.mark.slow
 
-# One tool per station, taken and put back unwashed over and over: every 'placed'
-# is an unwashed return counted on one active alarm, so the alarm's count proves
-# each event was applied exactly once, in order.
-STREAM = {"rack-red-1": "KN-R-01", "rack-green-1": "KN-G-01", "rack-white-1": "KN-W-01",
-          "rack-yellow-1": "CT-Y-01"}
-
-
-def _db(gateway) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{gateway.data_dir / 'gateway.sqlite3'}?mode=ro", uri=True)
-
-
-def _count(gateway, sql: str) -> int:
-    conn = _db(gateway)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
-
-
-def _stream(stations, per_station: int, sent: dict, start: float) -> None:
-    for i in range(per_station):
-        for station_id, tool in STREAM.items():
-            event = stations[station_id].event(tool, "removed" if i % 2 == 0 else "placed",
-                                               ts=int((start + i * 0.001) * 1000))
-            sent[(station_id, event.boot, event.seq)] = event
-
-
-def _online(broker, config):
-    stations = {s.id: ScriptedStation(broker, config, s.id, reconnect=True) for s in config.stations}
-    for station in stations.values():
-        station.status(True, buffer_depth=0)
-    return stations
-
 
 def _check_exactly_once(gateway, sent: dict, per_station: int) -> None:
-    gateway.wait_for(lambda: _count(gateway, "SELECT COUNT(*) FROM events") >= len(sent), timeout=60,
-                     what=f"{len(sent)} events stored")
-    conn = _db(gateway)
-    stored = {(s, b, q) for s, b, q in conn.execute("SELECT station, boot, seq FROM events")}
-    counts = dict(conn.execute("SELECT subject, count FROM alarms WHERE type='unwashed_return' "
-                               "AND state='active'").fetchall())
-    dead = conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
-    conn.close()
+    gateway.wait_for(lambda: gateway.count("events") >= len(sent), timeout=60, what=f"{len(sent)} events stored")
+    stored = set(gateway.rows("SELECT station, boot, seq FROM events"))
+    counts = dict(gateway.rows("SELECT subject, count FROM alarms WHERE type='unwashed_return' AND state='active'"))
+    dead = gateway.count("dead_letters")
     assert stored == set(sent)  # nothing lost, nothing extra
     assert dead == 0
     assert counts == {tool: per_station // 2 for tool in STREAM.values()}  # each 'placed' applied once
@@ -63,15 +25,15 @@ def _check_exactly_once(gateway, sent: dict, per_station: int) -> None:
 
 def test_kill_9_mid_stream_loses_nothing_and_applies_nothing_twice(mosquitto, tmp_path):
     broker = mosquitto()
-    gateway = GatewayProcess(write_config(tmp_path / "w.yaml", broker), tmp_path / "data").start()
-    stations = _online(broker, example_config())
+    gateway = start_gateway(tmp_path, broker)
+    stations = online_stations(broker, example_config(), reconnect=True)
     sent: dict = {}
     per_station = 600
-    publisher = threading.Thread(target=_stream, args=(stations, per_station, sent, time.time() - 60))
+    publisher = threading.Thread(target=stream, args=(stations, per_station, sent, ms_ago(60)))
     publisher.start()
-    gateway.wait_for(lambda: _count(gateway, "SELECT COUNT(*) FROM events") > 300, what="stream under way")
+    gateway.wait_for(lambda: gateway.count("events") > 300, what="stream under way")
     gateway.kill9()
-    killed_at = _count(gateway, "SELECT COUNT(*) FROM events")
+    killed_at = gateway.count("events")
     gateway.start()
     publisher.join(120)
     _check_exactly_once(gateway, sent, per_station)
@@ -81,12 +43,11 @@ def test_kill_9_mid_stream_loses_nothing_and_applies_nothing_twice(mosquitto, tm
 
 def test_broker_outage_delays_events_and_drops_none(mosquitto, tmp_path):
     broker = mosquitto()
-    gateway = GatewayProcess(write_config(tmp_path / "w.yaml", broker), tmp_path / "data").start()
-    config = example_config()
-    stations = _online(broker, config)
+    gateway = start_gateway(tmp_path, broker)
+    stations = online_stations(broker, example_config(), reconnect=True)
     sent: dict = {}
-    _stream(stations, 100, sent, time.time() - 60)
-    gateway.wait_for(lambda: _count(gateway, "SELECT COUNT(*) FROM events") == len(sent), what="first half")
+    stream(stations, 100, sent, ms_ago(60))
+    gateway.wait_for(lambda: gateway.count("events") == len(sent), what="first half")
     broker.stop()  # a clean stop: Mosquitto saves the gateway's persistent session
     time.sleep(0.5)
     assert gateway.get("/healthz").json()["broker"] == "disconnected"
@@ -95,16 +56,16 @@ def test_broker_outage_delays_events_and_drops_none(mosquitto, tmp_path):
         assert station.client.connected.wait(15)
         station.status(True, buffer_depth=0)  # as the firmware does on every connect
     gateway.wait_ready(20)
-    _stream(stations, 100, sent, time.time() - 30)
+    stream(stations, 100, sent, ms_ago(30))
     _check_exactly_once(gateway, sent, 200)
     gateway.stop()
 
 
 def test_a_clean_working_day_raises_no_alarm_over_mqtt(mosquitto, tmp_path):
     broker = mosquitto()
-    gateway = GatewayProcess(write_config(tmp_path / "w.yaml", broker), tmp_path / "data").start()
+    gateway = start_gateway(tmp_path, broker)
     config = example_config()
-    stations = _online(broker, config)
+    stations = online_stations(broker, config, reconnect=True)
     sink_of = {s.zone: s.id for s in config.stations if s.kind.value == "sink"}
     t = time.time() - 3600  # an hour of work, replayed with real event times
     for rounds in range(3):

@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from gateway_proc import GatewayProcess, write_config
+from gateway_proc import online_workshop
 from servers import example_config
 from stations_mqtt import ScriptedStation
 
@@ -19,21 +19,12 @@ WS = "ws-demo"
 @pytest.fixture(scope="module")
 def rig(mosquitto_module, tmp_path_factory):
     broker = mosquitto_module()
-    tmp = tmp_path_factory.mktemp("gw")
-    config_path = write_config(tmp / "workshop.yaml", broker, rules={"overdue_after_minutes": 1})
-    gateway = GatewayProcess(config_path, tmp / "data").start()
-    config = example_config()
-    stations = {s.id: ScriptedStation(broker, config, s.id) for s in config.stations}
-    for station in stations.values():
-        station.status(True, fw="test", buffer_depth=0)
-    watcher = broker.client("gateway")
-    watcher.subscribe(alarm_topic(WS))
-    watcher.subscribe(f"sebiao/{WS}/+/cmd")
-    yield broker, gateway, stations, watcher
-    watcher.close()
-    for station in stations.values():
-        station.close()
-    gateway.stop()
+    workshop = online_workshop(broker, tmp_path_factory.mktemp("gw"), {"fw": "test", "buffer_depth": 0},
+                               rules={"overdue_after_minutes": 1})
+    with workshop as (gateway, stations), broker.client("gateway") as watcher:
+        watcher.subscribe(alarm_topic(WS))
+        watcher.subscribe(f"sebiao/{WS}/+/cmd")
+        yield broker, gateway, stations, watcher
 
 
 def _next_alarm(watcher, type_, subject_tool=None, timeout=5.0):

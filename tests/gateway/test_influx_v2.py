@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
-from test_influx_outbox import _online, _outbox, _stored, _stream, _wait
+from stations_mqtt import close_all, ms_ago, online_stations, stream
 
 pytestmark = pytest.mark.slow
 
@@ -27,21 +27,20 @@ def test_v2_path_through_influxdb_client_into_victoria_metrics(tmp_path, mosquit
     cfg = write_config(tmp_path / "ws.yaml", broker, influx=influx)
     sent: dict = {}
     with GatewayProcess(cfg, tmp_path / "data") as gateway:
-        stations = _online(broker, config)
-        _stream(stations, 50, sent)
-        _wait(lambda: _stored(gateway) == len(sent), 30, "all events stored", gateway)
+        stations = online_stations(broker, config, reconnect=True)
+        stream(stations, 50, sent, ms_ago(60))
+        gateway.wait_for(lambda: gateway.count("events") == len(sent), 30, "all events stored")
         vm.stop()  # an outage: rows wait in the outbox, then go
-        _stream(stations, 50, sent)
-        _wait(lambda: _stored(gateway) == len(sent), 30, "all events stored", gateway)
+        stream(stations, 50, sent, ms_ago(60))
+        gateway.wait_for(lambda: gateway.count("events") == len(sent), 30, "all events stored")
         vm.start()
-        _wait(lambda: _outbox(gateway) == 0, 30, "the outbox drained", gateway)
+        gateway.wait_for(lambda: gateway.count("outbox") == 0, 30, "the outbox drained")
         expected = {(station, seq) for station, _, seq in sent}
-        _wait(lambda: _exported(vm) == expected, 10, "every event in VictoriaMetrics", gateway)
+        gateway.wait_for(lambda: _exported(vm) == expected, 10, "every event in VictoriaMetrics")
         series = vm.export("tool_event_seq")
         assert {s["metric"]["workshop"] for s in series} == {"ws-demo"}
         assert {s["metric"]["action"] for s in series} == {"removed", "placed"}
         assert all("tool_kind" in s["metric"] and "tool" not in s["metric"] for s in series)  # ids are fields
         # station status went the same way (VictoriaMetrics may show a new series a moment later)
-        _wait(lambda: vm.export("station_status_online"), 10, "station status in VictoriaMetrics", gateway)
-        for station in stations.values():
-            station.close()
+        gateway.wait_for(lambda: vm.export("station_status_online"), 10, "station status in VictoriaMetrics")
+        close_all(stations)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from gateway_proc import TOKEN, GatewayProcess, write_config
-from servers import example_config
-from stations_mqtt import ScriptedStation
+from gateway_proc import TOKEN, online_workshop
 from web_browser import (
     PHONE,
     TV,
@@ -24,20 +22,11 @@ COMMENT = "已将红色刀具送回生肉区清洗消毒，并培训员工 — �
 
 @pytest.fixture(scope="module")
 def rig(mosquitto_module, tmp_path_factory):
-    broker = mosquitto_module()
-    tmp = tmp_path_factory.mktemp("web")
-    config_path = write_config(tmp / "workshop.yaml", broker, display={"label_stale_days": 3})
-    gateway = GatewayProcess(config_path, tmp / "data").start()
-    config = example_config()
-    stations = {s.id: ScriptedStation(broker, config, s.id) for s in config.stations}
-    for station in stations.values():
-        station.status(True, fw="1.0.0", heap_free=81234, rssi=-61, reader_ok=True, buffer_depth=0,
-                       reader={"type": "mfrc522", "ok": True, "rf_errors": 3, "chip_faults": 1})
-    with browser() as chrome:
+    health = {"fw": "1.0.0", "heap_free": 81234, "rssi": -61, "reader_ok": True, "buffer_depth": 0,
+              "reader": {"type": "mfrc522", "ok": True, "rf_errors": 3, "chip_faults": 1}}
+    with online_workshop(mosquitto_module(), tmp_path_factory.mktemp("web"), health,
+                         display={"label_stale_days": 3}) as (gateway, stations), browser() as chrome:
         yield gateway, stations, chrome
-    for station in stations.values():
-        station.close()
-    gateway.stop()
 
 
 def _count(page, zone: str, key: str) -> int:

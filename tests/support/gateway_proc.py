@@ -9,17 +9,20 @@ from __future__ import annotations
 import copy
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 import yaml
-from servers import ROOT, free_port
+from servers import ROOT, example_config, free_port
 from servers import _die_with_parent as die_with_parent
+from stations_mqtt import ScriptedStation, close_all, online_stations
 
 EXAMPLE = ROOT / "examples" / "workshop.yaml"
 TOKEN = "test-token-0123456789"
@@ -39,6 +42,26 @@ def write_config(path: Path, broker: Any = None, **sections: Any) -> Path:
             data[key] = copy.deepcopy(value)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     return path
+
+
+def start_gateway(tmp: Path, broker: Any, **sections: Any) -> "GatewayProcess":
+    """The gateway on the example workshop with ``broker`` and ``sections`` merged in (config and data
+    dir in ``tmp``), started and connected."""
+    return GatewayProcess(write_config(tmp / "workshop.yaml", broker, **sections), tmp / "data").start()
+
+
+@contextmanager
+def online_workshop(broker: Any, tmp: Path, health: dict | None = None,
+                    **sections: Any) -> Iterator[tuple["GatewayProcess", dict[str, ScriptedStation]]]:
+    """``start_gateway``, then every station of the example online with ``health`` (``online_stations``);
+    the stations closed and the gateway stopped at the end."""
+    gateway = start_gateway(tmp, broker, **sections)
+    stations = online_stations(broker, example_config(), health)
+    try:
+        yield gateway, stations
+    finally:
+        close_all(stations)
+        gateway.stop()
 
 
 class GatewayProcess:
@@ -98,6 +121,24 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.kill9()
         return self.proc.returncode if self.proc else 0
+
+    # -- its SQLite store, read-only ----------------------------------------------
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.data_dir / 'gateway.sqlite3'}?mode=ro", uri=True, timeout=30)
+
+    def rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        conn = self.db()
+        try:
+            return conn.execute(sql, args).fetchall()
+        finally:
+            conn.close()
+
+    def scalar(self, sql: str, args: tuple = ()) -> Any:
+        return self.rows(sql, args)[0][0]
+
+    def count(self, table: str) -> int:
+        return self.scalar(f"SELECT count(*) FROM {table}")
 
     # -- HTTP helpers ---------------------------------------------------------
 
