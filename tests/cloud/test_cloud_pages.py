@@ -17,28 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import T0, Cloud, alarm, batch, event, status
+from cloud_fixtures import DAY, PASSWORD, Cloud, alarm, batch, world_batches
 from starlette.testclient import TestClient
 
 from cloud_ingest.web.session import COOKIE, IDLE_SECONDS, MAX_SECONDS, Sessions
-
-PASSWORD = {name: f"pw-{name}-123456" for name in ("insp1", "insp2", "owner-a", "owner-c")}
-DAY = "2025-11-26"  # T0's day in China Standard Time
-CORRECTIVE = "已将红色刀具送回生肉区清洗消毒 — 王师傅"
-
-
-def world_batches() -> list[tuple[str, str, dict]]:
-    """(gateway, workshop, batch): a critical cross-zone alarm of ws-a with the knife's events, its workshop
-    acknowledgement with a corrective action; a minor alarm of ws-b; an alarm of ws-c in the other district."""
-    knife = [event("rack-red-1", 1, T0 - 60_000, action="removed"), event("rack-white-1", 2, T0, action="placed")]
-    ack = alarm(12, 2, "acknowledged", at=T0 + 5000, comment=CORRECTIVE, acked=True)
-    minor = alarm(7, 1, severity="minor")
-    minor["alarm"]["type"] = "overdue"
-    other = alarm(3, 1)
-    return [("gw-ws-a", "ws-a", batch("ws-a", "a-1", [*knife, alarm(12, 1), ack, status("rack-red-1"),
-                                                      status("rack-white-1", online=False)])),
-            ("gw-ws-b", "ws-b", batch("ws-b", "b-1", [minor])),
-            ("gw-ws-c", "ws-c", batch("ws-c", "c-1", [other]))]
 
 
 def seed(cloud: Cloud) -> tuple[dict[str, str], dict[str, int]]:

@@ -15,8 +15,7 @@ import pdfplumber
 import pytest
 import uvicorn
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import Cloud, gz
-from test_cloud_pages import CORRECTIVE, DAY, PASSWORD, world_batches
+from cloud_fixtures import CORRECTIVE, DAY, PASSWORD, Cloud, gz, world_batches
 from web_browser import PHONE, TV, WatchedPage, browser, contrast_failures, screenshot
 
 # -- the browser -------------------------------------------------------------------------------

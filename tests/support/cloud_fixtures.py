@@ -212,3 +212,24 @@ def batch(workshop: str, batch_id: str, items: list[dict]) -> dict:
 
 
 __all__ += ["event", "alarm", "status", "batch"]
+
+
+# -- the world of the page tests (test_cloud_pages.py and its Chromium review) ---------------
+
+PASSWORD = {name: f"pw-{name}-123456" for name in ("insp1", "insp2", "owner-a", "owner-c")}  # Cloud.tenants'
+DAY = "2025-11-26"  # T0's day in China Standard Time
+CORRECTIVE = "已将红色刀具送回生肉区清洗消毒 — 王师傅"
+
+
+def world_batches() -> list[tuple[str, str, dict]]:
+    """(gateway, workshop, batch): a critical cross-zone alarm of ws-a with the knife's events, its workshop
+    acknowledgement with a corrective action; a minor alarm of ws-b; an alarm of ws-c in the other district."""
+    knife = [event("rack-red-1", 1, T0 - 60_000, action="removed"), event("rack-white-1", 2, T0, action="placed")]
+    ack = alarm(12, 2, "acknowledged", at=T0 + 5000, comment=CORRECTIVE, acked=True)
+    minor = alarm(7, 1, severity="minor")
+    minor["alarm"]["type"] = "overdue"
+    other = alarm(3, 1)
+    return [("gw-ws-a", "ws-a", batch("ws-a", "a-1", [*knife, alarm(12, 1), ack, status("rack-red-1"),
+                                                      status("rack-white-1", online=False)])),
+            ("gw-ws-b", "ws-b", batch("ws-b", "b-1", [minor])),
+            ("gw-ws-c", "ws-c", batch("ws-c", "c-1", [other]))]
