@@ -50,11 +50,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-
-from cloud_servers import (  # noqa: E402
+import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
+from cloud_servers import (
     INSPECTOR_PASSWORD,
     T0,
     CloudServers,
@@ -67,7 +64,7 @@ from cloud_servers import (  # noqa: E402
     table_counts,
 )
 
-from cloud_ingest.store import db, migrate  # noqa: E402
+from cloud_ingest.store import db, migrate
 
 COLORS = ("red", "blue", "green", "yellow", "white")
 IDLE_POLL = 0.2  # the push worker's poll when its outbox is empty (edge_gateway/sinks/cloud/push.py)

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_paths import ROOT  # also puts the project and tests/support on sys.path
 
-from edge_gateway.config import load_config  # noqa: E402
-from edge_gateway.model.stations import StationState  # noqa: E402
-from edge_gateway.sinks.cloud.items import CloudItems  # noqa: E402
-from edge_gateway.store.writer import Store  # noqa: E402
+from edge_gateway.config import load_config
+from edge_gateway.model.stations import StationState
+from edge_gateway.sinks.cloud.items import CloudItems
+from edge_gateway.store.writer import Store
 
 DAY_MS = 86_400_000
 HEALTH = {"fw": "1.0.0", "uptime_s": 3600, "heap_free": 81234, "rssi": -61, "reader_ok": True,

@@ -9,21 +9,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from bench_paths import ROOT  # also puts the project and tests/support on sys.path
+from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port
+from sqlalchemy import func, select
 
-from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
-
-from cloud_ingest.access import admin  # noqa: E402
-from cloud_ingest.access.auth import Principal  # noqa: E402
-from cloud_ingest.store import db, evidence  # noqa: E402
-from cloud_ingest.store.schema import (  # noqa: E402
+from cloud_ingest.access import admin
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.store import db, evidence
+from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     events,

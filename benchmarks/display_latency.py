@@ -25,14 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from gateway_proc import GatewayProcess, write_config  # noqa: E402
-from playwright.sync_api import TimeoutError as PageTimeout  # noqa: E402
-from servers import MosquittoServer, example_config  # noqa: E402
-from stations_mqtt import ScriptedStation  # noqa: E402
-from web_browser import TV, browser, open_page  # noqa: E402
+import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
+from gateway_proc import start_gateway
+from playwright.sync_api import TimeoutError as PageTimeout
+from servers import MosquittoServer, example_config
+from stations_mqtt import ScriptedStation
+from web_browser import TV, browser, open_page
 
 TARGET_P99_MS = 500.0
 WATCH = """() => {
@@ -61,7 +59,7 @@ def run(events: int) -> int:
     with tempfile.TemporaryDirectory(prefix="sebiao-display-bench-") as name:
         tmp = Path(name)
         with MosquittoServer(config, tmp / "mosquitto") as broker:
-            gateway = GatewayProcess(write_config(tmp / "workshop.yaml", broker), tmp / "data").start()
+            gateway = start_gateway(tmp, broker)
             station = ScriptedStation(broker, config, "rack-red-1")
             try:
                 station.status(True, buffer_depth=0)

@@ -21,21 +21,18 @@ import gc
 import json
 import multiprocessing as mp
 import socket
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import paho.mqtt.client as mqtt  # noqa: E402
-import yaml  # noqa: E402
-from gateway_proc import GatewayProcess  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
-from servers import MosquittoServer, MqttClient  # noqa: E402
+import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
+import paho.mqtt.client as mqtt
+import yaml
+from gateway_proc import GatewayProcess
+from paho.mqtt.enums import CallbackAPIVersion
+from servers import MosquittoServer, MqttClient
 
 from edge_gateway.model.protocol import (
     StationEvent,
@@ -45,7 +42,7 @@ from edge_gateway.model.protocol import (
     event_topic,
     status_topic,
 )
-from edge_gateway.model.workshop import parse_config  # noqa: E402
+from edge_gateway.model.workshop import parse_config
 
 COLORS = ("red", "blue", "green", "yellow", "white")
 WS = "ws-bench"
@@ -118,14 +115,9 @@ def window_rate(stamps: list[float]) -> float:
     return (hi - lo) / (stamps[hi] - stamps[lo])
 
 
-def throughput(broker, gateway, config, total: int) -> dict:
-    """The stream is queued by the broker for both consumers while they are away, then each
-    drains it alone with the whole machine: the bare subscriber first, then the gateway."""
-    events = cycle_events(config, total, int(time.time() * 1000) - 3_600_000)
-    with MqttClient.connect(broker.host, broker.port, *broker.account("gateway"), client_id="bench-bare",
-                            clean_session=False) as bare:
-        bare.subscribe(f"sebiao/{WS}/+/event", qos=1)
-    gateway.stop()  # its persistent session keeps collecting
+def queue_events(broker, events, seconds: float) -> None:
+    """Publish from two processes, one per half of the stations, all at once (waits up to ``seconds``
+    for them); with the gateway stopped, its persistent session queues the stream in the broker."""
     stations = sorted({s for s, _ in events})
     ctx = mp.get_context("spawn")
     go, readies, procs = ctx.Event(), [], []
@@ -141,26 +133,30 @@ def throughput(broker, gateway, config, total: int) -> dict:
         r.wait(30)
     go.set()
     for p in procs:
-        p.join(300)
+        p.join(seconds)
+
+
+def throughput(broker, gateway, config, total: int) -> dict:
+    """The stream is queued by the broker for both consumers while they are away, then each
+    drains it alone with the whole machine: the bare subscriber first, then the gateway."""
+    events = cycle_events(config, total, int(time.time() * 1000) - 3_600_000)
+    with MqttClient.connect(broker.host, broker.port, *broker.account("gateway"), client_id="bench-bare",
+                            clean_session=False) as bare:
+        bare.subscribe(f"sebiao/{WS}/+/event", qos=1)
+    gateway.stop()  # its persistent session keeps collecting
+    queue_events(broker, events, 300)
+    ctx = mp.get_context("spawn")
     result = ctx.Queue()
     bare_proc = ctx.Process(target=bare_subscriber, args=(broker.host, broker.port, *broker.account("gateway"),
                                                           len(events), result))
     bare_proc.start()
     bare_rate = result.get(timeout=300)
     bare_proc.join(30)
-    before = _events_stored(gateway)
+    before = gateway.count("events")
     gateway.start()
     stamps = _follow(gateway, len(events))
-    stored = _events_stored(gateway) - before
+    stored = gateway.count("events") - before
     return {"events": len(events), "stored": stored, "gateway_rate": window_rate(stamps), "bare_rate": bare_rate}
-
-
-def _events_stored(gateway) -> int:
-    conn = sqlite3.connect(f"file:{gateway.data_dir / 'gateway.sqlite3'}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    finally:
-        conn.close()
 
 
 def _follow(gateway, expected: int) -> list[float]:

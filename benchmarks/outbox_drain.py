@@ -20,56 +20,25 @@ stopped, then the gateway takes it at full speed.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
+import yaml
+from gateway_proc import GatewayProcess
+from gateway_throughput import WS, cycle_events, queue_events, window_rate, workshop
+from servers import MosquittoServer, MqttClient
+from tsdb_servers import InfluxServer
 
-import yaml  # noqa: E402
-from gateway_proc import GatewayProcess  # noqa: E402
-from gateway_throughput import WS, cycle_events, publisher, window_rate, workshop  # noqa: E402
-from servers import MosquittoServer, MqttClient  # noqa: E402
-from tsdb_servers import InfluxServer  # noqa: E402
-
-from edge_gateway.model.protocol import encode_status, status_topic  # noqa: E402
-from edge_gateway.model.workshop import parse_config  # noqa: E402
-
-
-def db(gateway) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{gateway.data_dir / 'gateway.sqlite3'}?mode=ro", uri=True, timeout=30)
+from edge_gateway.model.protocol import encode_status, status_topic
+from edge_gateway.model.workshop import parse_config
 
 
 def one(gateway, sql: str, args: tuple = ()) -> int:
-    conn = db(gateway)
-    try:
-        return conn.execute(sql, args).fetchone()[0] or 0
-    finally:
-        conn.close()
-
-
-def queue_events(broker, events) -> None:
-    """Publish into the broker while the gateway is stopped: its session queues them."""
-    stations = sorted({s for s, _ in events})
-    ctx = mp.get_context("spawn")
-    go, readies, procs = ctx.Event(), [], []
-    for group in (stations[0::2], stations[1::2]):
-        ready = ctx.Event()
-        accounts = {s: broker.account(s) for s in group}
-        mine = [(s, p) for s, p in events if s in group]
-        procs.append(ctx.Process(target=publisher, args=(broker.host, broker.port, accounts, mine, ready, go)))
-        readies.append(ready)
-    for p in procs:
-        p.start()
-    for r in readies:
-        r.wait(30)
-    go.set()
-    for p in procs:
-        p.join(600)
+    return gateway.scalar(sql, args) or 0
 
 
 def intake(gateway, expected: int, busy=None) -> tuple[float, bool]:
@@ -132,16 +101,16 @@ def main() -> int:
                 t0 = int(time.time() * 1000) - 7_200_000  # recent: no tool is overdue
                 backlog_events = cycle_events(config, args.backlog, t0)
                 gateway.stop()
-                queue_events(broker, backlog_events)
+                queue_events(broker, backlog_events, 600)
                 gateway.start()
                 idle_rate, _ = intake(gateway, len(backlog_events))
                 backlog_rows = one(gateway, "SELECT count(*) FROM outbox")
                 last_id = one(gateway, "SELECT max(id) FROM outbox")
-                conn = db(gateway)
+                conn = gateway.db()
                 kinds = dict(conn.execute("SELECT substr(line, 1, instr(line, ',') - 1) AS m, count(*) FROM outbox "
                                           "GROUP BY m").fetchall())
                 conn.close()
-                saved = [r[0] for r in db(gateway).execute("SELECT line FROM outbox WHERE line LIKE 'tool_event,%'")]
+                saved = [r[0] for r in gateway.db().execute("SELECT line FROM outbox WHERE line LIKE 'tool_event,%'")]
 
                 # 2. InfluxDB is back: time to drain the backlog (the worker first has to notice:
                 # it is in a back-off of up to retry_max_seconds), and lines/s from its first batch.
@@ -164,7 +133,7 @@ def main() -> int:
                 big = fill_backlog(gateway, saved, copies)
                 live_events = [(s, p.replace(b'"b0b0b0b0"', b'"b1b1b1b1"'))  # a new boot: new (boot, seq)
                                for s, p in cycle_events(config, args.intake, t0 + 3_600_000)]
-                queue_events(broker, live_events)
+                queue_events(broker, live_events, 600)
                 gateway.start()
                 busy_rate, busy_throughout = intake(
                     gateway, len(live_events), lambda: one(gateway, "SELECT max(id) - min(id) FROM outbox") > 5000)

@@ -1,4 +1,4 @@
-"""Shared fixtures: real brokers for tests (helpers in ``tests/servers.py``).
+"""Shared fixtures: real brokers for tests (helpers in ``tests/support/servers.py``).
 
 ``mosquitto`` / ``mosquitto_module`` are factories: each call starts a real
 Mosquitto with the files of ``broker_config.generate`` for a WorkshopConfig
@@ -15,18 +15,28 @@ Mosquitto with the files of ``broker_config.generate`` for a WorkshopConfig
         return mosquitto_module()
 
 Every broker a factory started is killed at teardown.
+
+The tests mirror the source packages (``common/``, ``gateway/``, ``cloud/``,
+``dashboards/``, ``docs/``, ``firmware/``); the modules they share live in
+``support/``, put on ``sys.path`` here so that a test imports them by their
+plain names (``from servers import ...``). Test files are plain modules, not
+packages: every basename is unique across the folders.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from servers import MosquittoPool, MosquittoServer, example_config
 
-from edge_gateway.broker.embedded import EmbeddedBroker
-from edge_gateway.model.workshop import WorkshopConfig
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+from servers import MosquittoPool, MosquittoServer, example_config  # noqa: E402
+
+from edge_gateway.broker.embedded import EmbeddedBroker  # noqa: E402
+from edge_gateway.model.workshop import WorkshopConfig  # noqa: E402
 
 
 @pytest.fixture
@@ -64,7 +74,7 @@ def embedded_broker(tmp_path: Path) -> Iterator[Callable[..., EmbeddedBroker]]:
             broker.stop()
 
 
-# -- time-series servers (helpers in tests/tsdb_servers.py) ------------------------
+# -- time-series servers (helpers in tests/support/tsdb_servers.py) --------------------
 #
 #   def test_x(influxd, victoria_metrics):
 #       influx = influxd()                 # InfluxDB 1.6 on free loopback ports, database "sebiao"

@@ -1,0 +1,124 @@
+"""Every panel's InfluxQL returns data from a real InfluxDB 1.6 filled by the real gateway.
+
+The demo's working day (edge_gateway/demo/day.py, with its four mistakes) is
+published through Mosquitto by one scripted station per reader; the gateway
+(a subprocess, ``influx: api: v1``) writes InfluxDB through its outbox. An
+owner acknowledges the cross-zone alarm and a sink station drops offline.
+Then every panel target and template variable of every dashboard runs, with
+Grafana's macros and variables replaced the way Grafana replaces them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from gateway_proc import GatewayProcess, write_config
+from servers import example_config
+from stations_mqtt import ScriptedStation
+
+from dashboards.generator.catalog import DASHBOARDS
+from dashboards.generator.render import dashboard_json
+from edge_gateway.demo.day import (
+    END,
+    EXPECTED_ALARMS,
+    OPENING,
+    START,
+    minutes,
+    tag_of,
+    timeline,
+)
+
+pytestmark = pytest.mark.slow
+DB = "sebiao"
+
+
+def _play_day(broker, config) -> int:
+    """Publish the demo day so that it ends a minute ago; returns the number of events sent."""
+    stations = {s.id: ScriptedStation(broker, config, s.id) for s in config.stations}
+    for i, station in enumerate(stations.values()):
+        station.status(True, buffer_depth=0, rssi=-50.0 - i)
+    end = int(time.time() * 1000) - 60_000
+    start = end - (minutes(END) - minutes(START)) * 60_000
+
+    def at(hhmm: str) -> int:
+        return start + (minutes(hhmm) - minutes(START)) * 60_000
+
+    sent = 0
+    for station_id, tool in OPENING:
+        stations[station_id].event(tool, "placed", ts=at(START))
+        sent += 1
+    for step in timeline():
+        stations[step.station].event(tag_of(config, step.tool), step.action + "d", ts=at(step.at))
+        sent += 1
+        time.sleep(0.02)  # the stations are separate connections: keep the day's order at the gateway
+    return sent
+
+
+def _substitute(query: str, district: str, workshop: str) -> str:
+    return (query.replace("$timeFilter", "time > now() - 2d").replace("$__interval", "5m")
+            .replace("$district", district).replace("$workshop", workshop))
+
+
+def _targets() -> list[tuple[str, str, str]]:
+    out = []
+    for stem in DASHBOARDS:
+        model = dashboard_json(stem)
+        for panel in model["panels"]:
+            for target in panel["targets"]:
+                out.append((model["title"], f"{panel['title']} [{target['refId']}]", target["query"]))
+    return out
+
+
+def _values(result: dict) -> list:
+    return [v for series in result.get("series", []) for row in series["values"] for v in row[1:] if v is not None]
+
+
+def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_path, mosquitto, influxd):
+    config = example_config()
+    broker, influx = mosquitto(), influxd()
+    cfg = write_config(tmp_path / "ws.yaml", broker, influx={
+        "api": "v1", "url": influx.url, "database": DB, "retry_max_seconds": 0.5, "summary_every_seconds": 1})
+    with GatewayProcess(cfg, tmp_path / "data") as gateway:
+        sent = _play_day(broker, config)
+        alarms = gateway.wait_for(lambda: (lambda a: a if set(EXPECTED_ALARMS) <= {x["type"] for x in a} else None)(
+            gateway.get("/api/alarms?state=all").json()), 20, "the day's four mistakes")
+        cross = next(a for a in alarms if a["type"] == "cross_zone")
+        assert gateway.post(f"/api/alarms/{cross['id']}/ack",
+                            {"by": "店主 owner", "comment": "生肉刀已送生肉清洗池重洗"}).status_code == 200
+        offline = ScriptedStation(broker, config, "sink-white-1")
+        offline.status(False)
+        gateway.wait_for(lambda: influx.scalar("SELECT count(seq) FROM tool_event", DB) >= sent, 20, "every event")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE \"type\" = 'station_offline'",
+                                               DB), 20, "the station_offline alarm")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE transition = 'acknowledged'",
+                                               DB), 20, "the acknowledgement")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(online) FROM station_status WHERE report = 'snapshot'",
+                                               DB) >= 18, 20, "two rounds of station snapshots")
+        offline.close()
+    assert influx.scalar("SELECT count(seq) FROM tool_event", DB) == sent  # once each, nothing more
+
+    targets = _targets()
+    assert len(targets) >= 25, len(targets)
+    empty = []
+    # All districts and workshops (Grafana's allValue ".*"), then the one workshop, regex-escaped as Grafana does.
+    for district, workshop in ((".*", ".*"), (re.escape(config.workshop.district), re.escape(config.workshop.id))):
+        for dashboard, panel, query in targets:
+            result = influx.query(_substitute(query, district, workshop), DB)["results"][0]  # raises on an error
+            if not _values(result):
+                empty.append(f"{dashboard} / {panel} ({workshop}): {query}")
+    assert not empty, "queries without data:\n" + "\n".join(empty)
+
+    # The template variables list what the data holds; another district has no workshops.
+    variables = {v["name"]: v["query"] for v in dashboard_json("district-overview")["templating"]["list"]}
+    districts = _values(influx.query(variables["district"], DB)["results"][0])
+    assert districts == [config.workshop.district]
+    assert _values(influx.query(_substitute(variables["workshop"], re.escape(districts[0]), ""), DB)["results"][0]) \
+        == [config.workshop.id]
+    assert _values(influx.query(_substitute(variables["workshop"], "nowhere", ""), DB)["results"][0]) == []
+    # A concrete check beyond "has data": the day's washes and its cross-zone incident.
+    washes = 'SELECT count("seq") FROM "tool_event" WHERE "station_kind" = \'sink\' AND "action" = \'placed\''
+    assert influx.scalar(washes, DB) == sum(1 for s in timeline() if s.station.startswith("sink") and s.action == "place")
+    critical = influx.rows("SELECT \"type\", tool FROM alarm WHERE severity = 'critical' AND transition = 'raised'", DB)
+    assert [(r["type"], r["tool"]) for r in critical] == [("cross_zone", "KN-R-01")]

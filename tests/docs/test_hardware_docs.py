@@ -1,0 +1,193 @@
+"""hardware_docs/: the wiring diagrams match the firmware's pins, and the guide is complete.
+
+The SVGs mark every wire as <g class="wire" data-signal="<pins key>" data-gpio="N">
+with a visible <text class="esp-pin">GPION</text>; both are compared with
+firmware/defaults.json and the firmware's own config defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from sebiao.cli import SUBCOMMANDS, build_parser
+from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "hardware_docs"
+SVG_NS = "{http://www.w3.org/2000/svg}"
+PINS = json.loads((ROOT / "firmware" / "defaults.json").read_text())["pins"]
+MARKDOWN = sorted(DOCS.glob("*.md"))
+# the module pin each signal goes to, per reader (datasheet / board silk-screen names)
+MODULE_PINS = {
+    "mfrc522": {"spi_sck": "SCK", "spi_mosi": "MOSI", "spi_miso": "MISO", "reader_cs": "SDA (SS)",
+                "reader_rst": "RST", "reader_irq": "IRQ"},
+    "pn532": {"spi_sck": "SCK", "spi_mosi": "MOSI", "spi_miso": "MISO", "reader_cs": "SS (NSS)",
+              "reader_rst": "RSTPDN", "reader_irq": "IRQ"},
+}
+# sebiao subcommands the guide may name before they are registered (issue 4's device tooling)
+PLANNED = {"firmware": {"build", "flash", "deploy", "provision"}, "label": {"write"}}
+
+
+def _firmware_defaults() -> dict:
+    sys.path.insert(0, str(ROOT / "firmware"))
+    try:
+        from sebiao_station import config
+    finally:
+        sys.path.remove(str(ROOT / "firmware"))
+    return config.DEFAULTS
+
+
+def _wires(reader: str) -> list[ET.Element]:
+    path = DOCS / f"wiring-{reader}.svg"
+    root = ET.parse(path).getroot()
+    assert root.get("data-reader") == reader, f"{path.name}: data-reader"
+    return [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "wire"]
+
+
+def test_firmware_defaults_are_defaults_json():
+    defaults = _firmware_defaults()
+    assert defaults["pins"] == PINS, "firmware/sebiao_station/config.py DEFAULTS['pins'] != firmware/defaults.json"
+    assert defaults["reader"]["gain"] == 4  # the guide documents mid-range gain 4 (33 dB) as the default
+
+
+@pytest.mark.parametrize("reader", ["mfrc522", "pn532"])
+def test_wiring_svg_pins_match_the_firmware(reader):
+    fw_pins = _firmware_defaults()["pins"]
+    wires = _wires(reader)
+    signals = [w.get("data-signal") for w in wires if w.get("data-gpio") is not None]
+    assert sorted(signals) == sorted(PINS), f"wiring-{reader}.svg: each pin exactly once"
+    for wire in wires:
+        signal, gpio = wire.get("data-signal"), wire.get("data-gpio")
+        shown = [t.text for t in wire.iter(f"{SVG_NS}text") if t.get("class") == "esp-pin"]
+        if gpio is None:  # power: 3V3 / GND
+            assert signal in ("3v3", "gnd") and shown == [signal.upper()], f"{reader}: {signal}"
+            continue
+        where = f"wiring-{reader}.svg: {signal}"
+        assert int(gpio) == PINS[signal] == fw_pins[signal], f"{where}: GPIO{gpio}, firmware says {PINS[signal]}"
+        assert shown == [f"GPIO{PINS[signal]}"], f"{where}: the label reads {shown}"
+        if signal in MODULE_PINS[reader]:
+            assert wire.get("data-module-pin") == MODULE_PINS[reader][signal], where
+            labels = [t.text for t in wire.iter(f"{SVG_NS}text") if t.get("class") == "module-pin"]
+            assert labels == [MODULE_PINS[reader][signal]], where
+    power = {w.get("data-signal") for w in wires if w.get("data-gpio") is None}
+    assert power == {"3v3", "gnd"}
+
+
+def test_wiring_table_matches_the_firmware():
+    rows = re.findall(r"^\| `(\w+)` \| GPIO(\d+) \|", (DOCS / "wiring.md").read_text(), re.M)
+    assert len(rows) == 2 * len(PINS)  # Chinese and English tables
+    for signal, gpio in rows:
+        assert PINS[signal] == int(gpio), f"wiring.md: {signal} is GPIO{gpio}, firmware says {PINS[signal]}"
+
+
+def _sections(path: Path) -> tuple[str, str]:
+    text = path.read_text()
+    zh, en = text.find("## 中文"), text.find("## English")
+    assert 0 <= zh < en, f"{path.name}: a '## 中文' section first, then '## English'"
+    return text[zh:en], text[en:]
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("path", [p for p in MARKDOWN if p.name != "README.md"], ids=lambda p: p.name)
+def test_every_page_is_chinese_first_then_english(path):
+    zh, en = _sections(path)
+    assert len(CJK.findall(zh)) > 0.2 * len(zh.split()), f"{path.name}: the 中文 section is not Chinese"
+    prose = CJK.sub("", en)
+    assert len(CJK.findall(en)) < 0.15 * len(prose.split()), f"{path.name}: the English section is mostly Chinese"
+    # both halves carry the same tables: same number of table rows
+    assert zh.count("\n|") == en.count("\n|"), f"{path.name}: the two languages' tables differ"
+
+
+def _all() -> str:
+    return "\n".join(p.read_text() for p in MARKDOWN)
+
+
+def test_every_colour_class_is_documented_with_its_shape():
+    zh, en = _sections(DOCS / "tags.md")
+    for c in COLOR_CLASSES:
+        assert f"| {c.zh} | {c.purpose_zh} | {c.shape_zh} {c.symbol} |" in zh, c.key
+        assert f"| {c.en} | {c.purpose_en} | {c.shape} {c.symbol} |" in en, c.key
+
+
+def test_every_tool_kind_has_its_seed_label_position():
+    zh, en = _sections(DOCS / "tags.md")
+    for k in TOOL_KIND_TABLE:
+        assert re.search(rf"^\| {k.number} \| {re.escape(k.zh)} \| {re.escape(k.label_position_zh)} \|", zh, re.M), k.key
+        assert re.search(rf"^\| {k.number} \| {re.escape(k.en)} \| {re.escape(k.label_position_en)}", en, re.M), k.key
+
+
+def test_bom_names_the_tag_type_of_every_tool_kind():
+    zh, en = _sections(DOCS / "bom.md")
+    want = {"knife": ("抗金属", "on-metal"), "scissors": ("抗金属", "on-metal"),
+            "cutting_board": ("密封防水耐热", "sealed waterproof heat-resistant"),
+            "brush": ("密封防水耐热", "sealed waterproof heat-resistant"),
+            "container": ("密封防水耐热", "sealed waterproof heat-resistant"),
+            "cloth": ("洗衣标签", "laundry tag")}
+    for k in TOOL_KIND_TABLE:
+        if k.key == "sink":
+            continue
+        zh_word, en_word = want[k.key]
+        zh_row = re.search(rf"^\| {re.escape(k.zh)}.*$", zh, re.M)
+        en_row = re.search(rf"^\| {re.escape(k.en)}\b.*$", en, re.M)
+        assert zh_row and zh_word in zh_row.group(0), f"bom.md 中文: {k.zh}"
+        assert en_row and en_word in en_row.group(0), f"bom.md English: {k.en}"
+    for words in (("ESP32-WROOM-32E", "MFRC522", "PN532", "NTAG213", "IP65", "PoE", "5 V", "格兰头", "铁氧体"),
+                  ("ESP32-WROOM-32E", "MFRC522", "PN532", "NTAG213", "IP65", "PoE", "5 V", "cable gland", "ferrite")):
+        section = zh if "格兰头" in words else en
+        for w in words:
+            assert w in section, f"bom.md: {w} missing"
+    assert re.search(r"¥\d", zh) and re.search(r"\$\d", en), "bom.md: prices"
+
+
+def test_both_readers_are_covered_everywhere_it_matters():
+    for name in ("bom.md", "wiring.md", "mounting.md"):
+        text = (DOCS / name).read_text()
+        for reader in ("MFRC522", "PN532"):
+            assert text.count(reader) >= 2, f"{name}: {reader} in both languages"
+    assert "20×20 mm" in (DOCS / "tags.md").read_text()
+    mounting = (DOCS / "mounting.md").read_text()
+    for topic in ("铁氧体", "ferrite", "抗金属", "on-metal", "reader.gain", "standoffs", "饱和", "saturates"):
+        assert topic in mounting, f"mounting.md: {topic}"
+
+
+COMMAND = re.compile(r"`(sebiao [^`]+)`|^(sebiao [^\n#]+)", re.M)
+
+
+def test_the_commands_in_the_guide_exist_and_parse():
+    parser = build_parser()
+    seen = set()
+    for path in MARKDOWN:
+        for m in COMMAND.finditer(path.read_text()):
+            line = (m.group(1) or m.group(2)).strip()
+            argv = shlex.split(line.replace("<", "").replace(">", ""))[1:]
+            if not argv or argv[0].startswith("-"):
+                continue
+            seen.add(argv[0])
+            if argv[0] in SUBCOMMANDS:
+                if len(argv) == 1 or argv[1] == "..." or not any(a.startswith("-") for a in argv):
+                    continue  # a mention of the command (e.g. `sebiao firmware provision`), not an invocation
+                parser.parse_args(argv)  # SystemExit on an unknown option: the guide is out of date
+            else:
+                assert argv[0] in PLANNED, f"{path.name}: `{line}`: no such sebiao command"
+                assert len(argv) > 1 and argv[1] in PLANNED[argv[0]], f"{path.name}: `{line}`"
+    assert {"broker-config", "gateway", "labels", "firmware", "label"} <= seen
+    install = (DOCS / "install.md").read_text()
+    for sub in ("build", "flash", "deploy", "provision"):
+        assert f"sebiao firmware {sub}" in install
+
+
+def test_the_checklist_ends_with_every_station_and_every_tool():
+    zh, en = _sections(DOCS / "install.md")
+    for section, station, tool in ((zh, "逐个读卡站", "逐件器具"), (en, "every station", "every tool")):
+        headings = re.findall(r"^### \d+\. (.+)$", section, re.M)
+        assert station in headings[-3] and tool in headings[-2], headings  # the last is the handover
+        assert "cross_zone_wash" in section and "unwashed_return" in section

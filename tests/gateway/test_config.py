@@ -1,0 +1,119 @@
+"""Workshop config: the examples load, and every mistake names file, field and reason."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edge_gateway.config import load_config
+from edge_gateway.model.workshop import parse_config
+from sebiao_common.errors import ConfigError
+
+# the workshop (gateway) configs; examples/cloud.yaml is the cloud service's (tests/cloud/test_cloud_config.py)
+EXAMPLES = sorted(p for p in (Path(__file__).parents[2] / "examples").glob("*.yaml") if p.name != "cloud.yaml")
+BASE = yaml.safe_load((Path(__file__).parents[2] / "examples" / "workshop.yaml").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_config_loads(path):
+    config = load_config(path)
+    assert config.workshop.id
+    assert config.tools and config.stations
+    for tool in config.tools:
+        assert config.tool_by_tag(tool.tag) is tool
+
+
+def test_example_values():
+    config = load_config(EXAMPLES[[p.name for p in EXAMPLES].index("workshop.yaml")])
+    assert config.broker is None  # embedded broker
+    assert config.tool("KN-R-01").home == "rack-red-1"
+    assert config.tool_by_tag("04A224E2C65E80").id == "KN-R-01"
+    assert config.rules.overdue_after_minutes == 240
+    assert config.rules.severity_of("raw_to_white") == "critical"
+
+
+def _set(data, path, value):
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+
+
+CASES = [
+    (("tools", 3, "home"), "rack-red-9", "tools[3].home: station 'rack-red-9' is not defined"),
+    (("tools", 3, "home"), "sink-green-1", "tools[3].home: station 'sink-green-1' is a sink, a tool's home must be a rack"),
+    (("tools", 3, "home"), "rack-red-1", "tools[3].home: station 'rack-red-1' is a red rack, the tool is green"),
+    (("tools", 3, "color"), "purple", "tools[3].color: 'purple' is not one of: red, blue, green, yellow, white"),
+    (("tools", 3, "kind"), "spoon", "tools[3].kind: 'spoon' is not one of: knife, scissors, cutting_board, cloth, brush, container"),
+    (("tools", 3, "kind"), "sink", "tools[3].kind: 'sink' is not one of"),
+    (("tools", 1, "id"), "KN-R-01", "tools[1].id: duplicate tool id 'KN-R-01' (first at tools[0])"),
+    (("tools", 1, "tag"), "04a224e2c65e80", "tools[1].tag: duplicate tag 04A224E2C65E80 (also at tools[0])"),
+    (("tools", 1, "tag"), "0102030405", "tools[1].tag: '0102030405' is 5 bytes; an NFC UID has 4, 7 or 10 bytes"),
+    (("tools", 1, "tag"), "nothex!!", "tools[1].tag: 'nothex!!' is not hex"),
+    (("tools", 1, "id"), "bad id", "tools[1].id: 'bad id' is not valid"),
+    (("tools", 1, "colour"), "red", "tools[1].colour: unknown key"),
+    (("stations", 2, "id"), "rack-red-1", "stations[2].id: duplicate station id 'rack-red-1' (first at stations[0])"),
+    (("stations", 2, "id"), "Rack_Green", "stations[2].id: 'Rack_Green' is not valid: use lowercase letters"),
+    (("stations", 2, "kind"), "shelf", "stations[2].kind: 'shelf' is not one of: rack, sink"),
+    (("stations", 2, "zone"), "pink", "stations[2].zone: 'pink' is not one of"),
+    (("workshop", "id"), "WS Demo", "workshop.id: 'WS Demo' is not valid"),
+    (("workshop", "name"), KeyError, "workshop: missing required key 'name'"),
+    (("workshop", "grade"), "platinum", "workshop.grade: 'platinum' is not one of: gold, silver, bronze, orange"),
+    (("broker",), {"url": "http://x"}, "broker.url: 'http://x': the scheme must be mqtt:// or mqtts://"),
+    (("broker",), {"url": "mqtt://h", "user": "x"}, "broker.user: unknown key"),
+    (("rules", "overdue_after_minutes"), 0, "rules.overdue_after_minutes: must be at least 1, got 0"),
+    (("rules", "overdue_after_minutes"), "4h", "rules.overdue_after_minutes: must be a whole number, got a string"),
+    (("rules", "wash_required"), ["knife", "fork"], "rules.wash_required[1]: 'fork' is not one of"),
+    (("rules", "severity"), {"overdue": "huge"}, "rules.severity.overdue: 'huge' is not one of: critical, major, minor, warning"),
+    (("rules", "severity"), {"bogus": "major"}, "rules.severity.bogus: unknown key"),
+    (("rules", "exceptions"), [{"station": "nope", "tool": "KN-R-01", "reason": "x"}], "rules.exceptions[0].station: station 'nope' is not defined"),
+    (("rules", "exceptions"), [{"station": "sink-red-1", "reason": "x"}], "rules.exceptions[0]: an exception names a 'tool' or a 'color'"),
+    (("http", "token"), "short", "http.token: a token must have at least 16 characters"),
+    (("extra_section",), {}, "extra_section: unknown key"),
+    (("stations",), [], "stations: a workshop needs at least one station"),
+]
+
+
+@pytest.mark.parametrize("path, value, message", CASES, ids=[c[2][:50] for c in CASES])
+def test_config_errors_name_file_field_and_reason(path, value, message):
+    data = copy.deepcopy(BASE)
+    _set(data, path, value)
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "workshop.yaml")
+    assert str(info.value).startswith("workshop.yaml: " + message), str(info.value)
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("workshop: {id: a, name: b, district: c}\nworkshop: {id: d, name: e, district: f}\n")
+    with pytest.raises(ConfigError, match=r"dup.yaml: line 2, column 1: invalid YAML: duplicate key 'workshop'"):
+        load_config(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="nothere.yaml: cannot read the file"):
+        load_config(tmp_path / "nothere.yaml")
+
+
+def test_rule_exception_is_recorded():
+    data = copy.deepcopy(BASE)
+    data["rules"]["exceptions"] = [{"station": "sink-red-1", "color": "green",
+                                    "reason": "蔬菜与肉馅同池清洗，经监管备案"}]
+    config = parse_config(data)
+    (exc,) = config.rules.exceptions
+    assert exc.covers(config.tool("KN-G-01"), "sink-red-1", "cross_zone_wash")
+    assert not exc.covers(config.tool("KN-W-01"), "sink-red-1", "cross_zone_wash")
+
+
+def test_a_tool_that_must_be_washed_needs_a_sink_of_its_colour():
+    data = copy.deepcopy(BASE)
+    data["stations"] = [s for s in data["stations"] if s["id"] != "sink-yellow-1"]
+    with pytest.raises(ConfigError, match=r"workshop.yaml: tools\[6\]: a container must be washed "
+                                          r"\(rules.wash_required\) but there is no yellow sink"):
+        parse_config(data, "workshop.yaml")
+    data["rules"]["wash_required"] = ["knife"]
+    assert parse_config(data).rules.wash_required == frozenset({"knife"})

@@ -1,0 +1,80 @@
+"""Protocol v1 codec against the shared test vectors (the firmware uses the same file)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edge_gateway.errors import PayloadError
+from edge_gateway.model.protocol import (
+    StationEvent,
+    Topic,
+    decode_event,
+    decode_status,
+    encode_event,
+    subscriptions,
+)
+
+VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "protocol_v1.json").read_text("utf-8"))
+NOW = VECTORS["now_ms"]
+
+
+def _payload(vector: dict) -> bytes:
+    if "payload_hex" in vector:
+        return bytes.fromhex(vector["payload_hex"])
+    return vector["payload"].encode("utf-8")
+
+
+def _decode(vector: dict):
+    topic = Topic.parse(vector["topic"])
+    if topic.channel == "event":
+        return decode_event(topic.station, _payload(vector), NOW)
+    return decode_status(topic.station, _payload(vector))
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS["vectors"] if v["valid"]], ids=lambda v: v["name"])
+def test_valid_vectors_decode(vector):
+    decoded = _decode(vector)
+    for key, value in vector.get("expect", {}).items():
+        got = getattr(decoded, key)
+        if key == "label":
+            got = {k: v for k, v in vars(got).items() if v is not None}
+        assert got == value
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS["vectors"] if not v["valid"]], ids=lambda v: v["name"])
+def test_invalid_vectors_are_rejected_with_their_reason(vector):
+    with pytest.raises(PayloadError) as info:
+        _decode(vector)
+    assert info.value.reason == vector["reason"]
+    assert info.value.detail
+
+
+def test_event_round_trip():
+    event = StationEvent("rack-red-1", "00ff00ff", 42, NOW, "04A224E2C65E80", "placed")
+    assert decode_event("rack-red-1", encode_event(event), NOW) == event
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("sebiao/ws-demo/rack-red-1/event", Topic("ws-demo", "event", "rack-red-1")),
+    ("sebiao/ws-demo/sink-1/status", Topic("ws-demo", "status", "sink-1")),
+    ("sebiao/ws-demo/sink-1/cmd", Topic("ws-demo", "cmd", "sink-1")),
+    ("sebiao/ws-demo/alarm", Topic("ws-demo", "alarm")),
+])
+def test_topics_parse_and_print(text, expected):
+    assert Topic.parse(text) == expected
+    assert str(expected) == text
+
+
+@pytest.mark.parametrize("text", [
+    "sebiao/ws-demo/rack-red-1/other", "other/ws-demo/rack-red-1/event", "sebiao/WS/rack/event",
+    "sebiao/ws-demo/Rack_1/event", "sebiao/ws-demo/rack/event/extra", "sebiao/ws-demo",
+])
+def test_bad_topics_are_refused(text):
+    with pytest.raises(PayloadError) as info:
+        Topic.parse(text)
+    assert info.value.reason == "bad_topic"
+
+
+def test_subscriptions_cover_event_and_status_only():
+    assert subscriptions("ws-demo") == ("sebiao/ws-demo/+/event", "sebiao/ws-demo/+/status")
