@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -77,7 +78,7 @@ class CloudServers:
                 "bootstrap_admin": {"username": "admin", "password_env": "SEBIAO_CLOUD_ADMIN_PASSWORD"}}))
             log = open(workdir / f"cloud-{n}.log", "wb")  # noqa: SIM115 - closed in stop()
             self.logs.append(log)
-            self.procs.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "sebiao"), "cloud", "--config",
+            self.procs.append(subprocess.Popen([sys.executable, "-m", "sebiao", "cloud", "--config",
                                                 str(config), "--log-level", "WARNING"], env=env, stdout=log,
                                                stderr=subprocess.STDOUT))
             if n == 0:  # the first migrates and creates the admin; the others then start together

@@ -8,7 +8,7 @@ and wires them; ``web`` serves the API, display and console; ``broker`` the
 embedded MQTT broker and Mosquitto's config; ``tooling`` the firmware, stations
 and labels; ``vstation`` and ``demo`` run stations and a working day on the
 host; ``commands`` are the ``sebiao`` subcommands. The map and the import rules
-are ``docs/architecture.md``; ``tests/test_architecture.py`` keeps them.
+are ``docs/architecture.md``; ``tests/docs/test_architecture.py`` keeps them.
 
 It may import ``sebiao_common``, never ``cloud_ingest`` or ``dashboards``.
 """

@@ -11,5 +11,5 @@ origin check (``origin``) and the CJK font for PDFs (``fonts``).
 
 It may import the standard library and third-party libraries only: never
 ``edge_gateway``, ``cloud_ingest``, ``dashboards`` or ``sebiao``
-(``tests/test_architecture.py`` checks it).
+(``tests/docs/test_architecture.py`` checks it).
 """

@@ -6,7 +6,7 @@ inspector read the same words. The terms follow the seed document: 定位存放
 ("kept at its fixed place") gives 未定位存放 for a tool put on another rack of
 its own zone. Severities also carry a shape, so colour is never the only
 signal. The console's JavaScript (``web/static/console.js``) keeps its own copy
-of these words; ``tests/test_vocabulary.py`` checks that it says the same.
+of these words; ``tests/common/test_vocabulary.py`` checks that it says the same.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The cloud database, as SQLAlchemy Core tables.
 
 The schema is created and changed only by the Alembic migrations in
-``cloud_ingest/store/migrations`` (``tests/test_cloud_storage.py`` checks that the
+``cloud_ingest/store/migrations`` (``tests/cloud/test_cloud_storage.py`` checks that the
 migrated database matches these tables). Times are integers, ms since the
 epoch, as on the gateway. Every gateway fact carries its own idempotency key
 as a unique constraint, so a replay is an insert that does nothing.

@@ -233,7 +233,7 @@ class _SnapshotSubscriptions(dict):
 
 
 class _SebiaoBroker(Broker):
-    """amqtt's broker with five holes closed (amqtt 0.12; each proven by tests/test_embedded_broker.py).
+    """amqtt's broker with five holes closed (amqtt 0.12; each proven by tests/gateway/test_embedded_broker.py).
 
     1. amqtt deletes or takes over the session named by a CONNECT *before*
        authenticating it, so an anonymous client using the gateway's client id

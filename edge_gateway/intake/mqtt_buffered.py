@@ -10,7 +10,7 @@ has in one ``recv`` and serves paho's small reads from that buffer, and
 ``select`` that would not wake for data already read.
 
 It overrides paho's private ``_sock_recv``; ``pyproject.toml`` pins paho-mqtt
-below 3, and ``tests/test_mqtt_buffered.py`` checks the behaviour.
+below 3, and ``tests/gateway/test_mqtt_buffered.py`` checks the behaviour.
 """
 
 from __future__ import annotations
