@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_paths import ROOT  # also puts the project and tests/support on sys.path
+import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
 from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port
 from sqlalchemy import func, select
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import T0, Cloud, alarm, batch, event, status
+from cloud_fixtures import T0, Cloud, alarm, batch, event, gz, status
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
