@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +28,7 @@ from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
-
-MAX_BODY = 16 * 1024
+from edge_gateway.web.alarm_actions import action_body, submit_action
 
 
 @dataclass
@@ -134,16 +132,7 @@ async def alarm_detail(request: Request) -> Response:
     return JSONResponse(body)
 
 
-async def _action_body(request: Request) -> tuple[str, str | None]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise AlarmActionError("the request body is larger than 16 KiB")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str):
         raise AlarmActionError("'by' must be a string naming the person / 须填写操作人")
@@ -156,11 +145,10 @@ async def _act(request: Request, verb: str) -> Response:
     ctx: ApiContext = request.app.state.ctx
     alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = await _action_body(request)
+        by, comment = _who(action_body(await request.body()))
     except AlarmActionError as exc:
         return error(400, str(exc))
-    method = "acknowledge" if verb == "ack" else "clear"
-    future = ctx.pipeline.call(lambda engine, now, out: getattr(engine, method)(alarm_id, by, comment, now, out))
+    future = submit_action(ctx.pipeline, verb, alarm_id, by, comment)
     try:
         alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
     except AlarmActionError as exc:
