@@ -90,11 +90,11 @@ class Gateway:
         settings = self._broker_settings()
         ws = self.config.workshop.id
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
-                             clock)
+                             clock=clock)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
-        self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock)
+        self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock=clock)
         self.components["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws,
-                                                CloudMetrics(self.metrics.registry), clock)
+                                                CloudMetrics(self.metrics.registry), clock=clock)
         self.pipeline.start()
         self.link.start()
         # Everything made so far lives as long as the process: keep it out of the

@@ -21,6 +21,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
 from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
 from edge_gateway.sinks.health import SINK_REFUSED
 from edge_gateway.store.writer import Store
+from sebiao_common.clock import now_ms
 from sebiao_common.errors import ConfigError
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from sebiao_common.yamlfile import Node
@@ -132,7 +133,7 @@ def world(tmp_path):
         settings = CloudSettings(url=url or fake.url, token=TOKEN, batch_items=batch_items, retry_max_seconds=2)
         alarms: list = []
         pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", alarms.append,
-                             CloudMetrics(CollectorRegistry()), lambda: store.cloud_added)
+                             CloudMetrics(CollectorRegistry()), lambda: store.cloud_added, clock=now_ms)
         made.append((fake, store, pusher))
         return fake, store, pusher, alarms
 
@@ -337,7 +338,8 @@ def lingering(tmp_path):
         clock = [NOW / 1000]
         pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", lambda d: None,
                              CloudMetrics(CollectorRegistry()), lambda: store.cloud_added,
-                             (lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0), lambda: int(clock[0] * 1000))
+                             alarm_added=(lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0),
+                             clock=lambda: int(clock[0] * 1000))
         made.append((fake, store, pusher))
         return fake, store, pusher, clock
 
@@ -392,7 +394,7 @@ def test_an_alarm_row_left_by_an_earlier_run_is_found_at_start(lingering):
     add(store, (event(0), False), (alarm_item(1), True), (event(2), False))
     # a new worker whose writer has committed no alarm row yet (as after a restart)
     pusher = CloudPusher(store.path, CloudClient(first.settings), first.settings, "ws-demo", lambda d: None,
-                         CloudMetrics(CollectorRegistry()), lambda: 0, lambda: 0, lambda: NOW / 1000 + 1)
+                         CloudMetrics(CollectorRegistry()), lambda: 0, alarm_added=lambda: 0, clock=lambda: NOW / 1000 + 1)
     try:
         assert pusher.round() == 0.0
         assert kinds(fake) == [["event", "alarm", "event"]]

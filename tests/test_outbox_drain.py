@@ -17,6 +17,7 @@ from edge_gateway.sinks.health import OUTBOX_BACKLOG, SINK_REFUSED
 from edge_gateway.sinks.influx.drain import OutboxDrainer, OutboxMetrics, _named
 from edge_gateway.sinks.influx.outbox import Outbox
 from edge_gateway.store.writer import Store
+from sebiao_common.clock import now_ms
 from sebiao_common.http_answers import (
     OK,
     REFUSED,
@@ -89,7 +90,7 @@ def world(tmp_path):
                                   outbox=OutboxSettings(**{"batch_lines": 5000, **outbox}))
         alarms: list = []
         drainer = OutboxDrainer(store.path, V1Sink(settings), settings, OutboxMetrics(CollectorRegistry()),
-                                alarms.append, lambda: store.outbox_added)
+                                alarms.append, lambda: store.outbox_added, clock=now_ms)
         made.append((fake, store, drainer))
         return fake, store, drainer, alarms
 

@@ -29,7 +29,7 @@ from edge_gateway.model.protocol import (
     decode_event,
     decode_status,
 )
-from sebiao_common.clock import now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Transport(Protocol):
 
 class Pipeline:
     def __init__(self, engine: Engine, transport: Transport, metrics: Metrics, workshop: str,
-                 max_batch: int = 500, tick_seconds: float = 1.0, clock: Callable[[], int] = now_ms) -> None:
+                 max_batch: int = 500, tick_seconds: float = 1.0, *, clock: Clock) -> None:
         self.engine = engine
         self.transport = transport
         self.metrics = metrics

@@ -13,7 +13,7 @@ from typing import Callable
 
 from edge_gateway.model.rules import Clear, Raise
 from sebiao_common.alarms import GatewayAlarmType, Severity
-from sebiao_common.clock import Clock, now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.http_answers import backoff
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ SEVERITY = {OUTBOX_BACKLOG: Severity.MAJOR.value, SINK_REFUSED: SINK_REFUSED_SEV
 class SinkHealth:
     def __init__(self, name: str, subject: str, alarm: Callable[[Raise | Clear], None],
                  accepted_text: tuple[str, str], refused_text: Callable[[int, str], tuple[str, str]],
-                 clock: Clock = now_ms) -> None:
+                 clock: Clock) -> None:
         """``name`` for logs ("InfluxDB"); ``refused_text(status, reason)`` gives the alarm's zh and en text;
         ``clock`` times the ``sink_refused`` alarm (the gateway's clock)."""
         self.clock = clock

@@ -26,16 +26,16 @@ CONSOLE_REFRESH = 5.0  # seconds: station health and "last seen"
 
 def attach_web(gateway: Any, api_app: ASGIApp) -> ASGIApp:
     """Wire the display and the console into a started gateway; returns the app to serve."""
-    config = gateway.config
+    config, clock = gateway.config, gateway.options.clock  # the gateway's clock: the demo's day in the demo
     settings = display_settings(config)
-    display = DisplayData(StoreReader(gateway.store.path), config, settings)
-    console = ConsoleData(StoreReader(gateway.store.path), config, settings)
+    display = DisplayData(StoreReader(gateway.store.path), config, settings, clock=clock)
+    console = ConsoleData(StoreReader(gateway.store.path), config, settings, clock=clock)
     key = session_key(gateway.options.data_dir)
     web = WebContext(
         config=config, settings=settings, pipeline=gateway.pipeline,
-        auth=ConsoleAuth(settings.console_password or config.http.token, key),
-        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH),
-        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH),
+        auth=ConsoleAuth(settings.console_password or config.http.token, key, clock=clock),
+        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH, clock=clock),
+        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock),
     )
     gateway.pipeline.listeners.append(web.notify)
     gateway.components["web"] = web

@@ -7,7 +7,6 @@ names of who acknowledged or cleared.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from edge_gateway.model.alarms import alarm_json
@@ -15,6 +14,7 @@ from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
 from edge_gateway.web.settings import DisplaySettings
+from sebiao_common.clock import Clock
 from sebiao_common.domain import COLORS, KINDS
 
 DAY_MS = 24 * 3600 * 1000
@@ -42,13 +42,15 @@ def tag_errors(health: dict[str, Any]) -> dict[str, int]:
 
 
 class ConsoleData:
-    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings) -> None:
+    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
+                 clock: Clock) -> None:
         self.reader = reader
+        self.clock = clock
         self.config = config
         self.settings = settings
 
-    def snapshot(self, now_ms: int | None = None) -> dict[str, Any]:
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock()
         stations = self._stations()
         return {
             "v": 1,

@@ -12,7 +12,6 @@ binary search on ``received_at``, then only new rows are read.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 from edge_gateway.model.workshop import GRADES, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
+from sebiao_common.clock import Clock
 from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
 
 CROSS_ZONE = ("cross_zone", "cross_zone_wash")
@@ -106,14 +106,16 @@ class EventTally:
 
 
 class DisplayData:
-    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings) -> None:
+    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
+                 clock: Clock) -> None:
         self.reader = reader
+        self.clock = clock
         self.config = config
         self.settings = settings
         self.tally = EventTally()
 
-    def snapshot(self, now_ms: int | None = None) -> dict[str, Any]:
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    def snapshot(self) -> dict[str, Any]:
+        now = self.clock()
         self.tally.update(self.reader, self.config, now)
         body: dict[str, Any] = {
             "v": 1,

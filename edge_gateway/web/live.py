@@ -23,7 +23,6 @@ import asyncio
 import json
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
 
@@ -32,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from edge_gateway.errors import StoreError
+from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,11 @@ class _Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, name: str, compute: Callable[[], dict[str, Any]], refresh: float,
+    def __init__(self, name: str, compute: Callable[[], dict[str, Any]], refresh: float, *, clock: Clock,
                  max_subscribers: int = 200) -> None:
+        """``compute`` makes the snapshot (its ``generated_at`` from the same ``clock``, the gateway's)."""
         self.name = name
+        self.clock = clock
         self.compute = compute
         self.refresh = refresh
         self.max_subscribers = max_subscribers
@@ -144,7 +146,7 @@ class LiveFeed:
         self._subscribers.add(subscriber)
         try:
             if snapshot.id != last_event_id:
-                subscriber.offer(Snapshot(snapshot.id, _with_time(snapshot.data, _now_ms())))
+                subscriber.offer(Snapshot(snapshot.id, _with_time(snapshot.data, self.clock())))
             yield {"event": "hello", "data": json.dumps({"feed": self.name}), "retry": RETRY_MS}
             while True:
                 sent = await subscriber.next()
@@ -162,10 +164,6 @@ class LiveFeed:
             return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "2"})
         return EventSourceResponse(self.stream(request.headers.get("last-event-id")), ping=PING_SECONDS,
                                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _with_time(data: str, generated_at: int | None) -> str:

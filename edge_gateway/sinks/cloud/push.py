@@ -50,7 +50,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings
 from edge_gateway.sinks.cloud.outbox import CloudOutbox, Row
 from edge_gateway.sinks.health import OUTBOX_BACKLOG, SEVERITY, SinkHealth
 from edge_gateway.sinks.worker import SinkWorker
-from sebiao_common.clock import Clock, now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ class CloudPusher(SinkWorker):
 
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
                  alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
-                 added: Callable[[], int], alarm_added: Callable[[], int] = lambda: 0,
-                 clock: Clock = now_ms) -> None:
+                 added: Callable[[], int], *, alarm_added: Callable[[], int] = lambda: 0,
+                 clock: Clock) -> None:
         """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
         ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
         ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
@@ -192,7 +192,7 @@ def _refused_text(status: int, reason: str) -> tuple[str, str]:
 
 
 def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics,
-                 clock: Clock = now_ms) -> CloudPusher | None:
+                 clock: Clock) -> CloudPusher | None:
     """The gateway's push worker for its ``cloud:`` section (None without one), started."""
     if settings is None:
         return None
@@ -201,6 +201,6 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
-                         lambda: store.cloud_added, lambda: store.cloud_alarm_id, clock)
+                         lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock)
     pusher.start()
     return pusher

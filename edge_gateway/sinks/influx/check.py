@@ -18,6 +18,7 @@ from pathlib import Path
 from edge_gateway.errors import StoreError
 from edge_gateway.sinks.influx.outbox import OutboxState, read_state
 from edge_gateway.sinks.influx.query import InfluxReader
+from sebiao_common.clock import Clock
 from sebiao_common.errors import SinkError
 from sebiao_common.http_answers import OK
 from sebiao_common.influx.lines import tag
@@ -58,14 +59,15 @@ def explain(result: WriteResult, settings: InfluxSettings) -> str:
     return f"{where} refused the probe point (HTTP {status}): {reason}"
 
 
-def check(settings: InfluxSettings, workshop: str, data_dir: Path | None) -> CheckReport:
+def check(settings: InfluxSettings, workshop: str, data_dir: Path | None, *, clock: Clock) -> CheckReport:
+    """``clock`` (ms since the epoch) stamps the probe point; the command hands it the system clock."""
     reader = InfluxReader(settings)
     try:
         version = reader.version()
         value = secrets.randbelow(1 << 40)
         sink = make_sink(settings)
         try:
-            result = sink.write(f"{PROBE},workshop={tag(workshop)} value={value}i {time.time_ns()}")
+            result = sink.write(f"{PROBE},workshop={tag(workshop)} value={value}i {clock() * 1_000_000}")
         finally:
             sink.close()
         if result.outcome != OK:

@@ -41,7 +41,7 @@ from edge_gateway.sinks.health import (
 )
 from edge_gateway.sinks.influx.outbox import Outbox
 from edge_gateway.sinks.worker import SinkWorker
-from sebiao_common.clock import Clock, now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import Sink, WriteResult
@@ -80,7 +80,7 @@ class OutboxDrainer(SinkWorker):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: OutboxMetrics,
-                 alarm: Callable[[Raise | Clear], None], added: Callable[[], int], clock: Clock = now_ms) -> None:
+                 alarm: Callable[[Raise | Clear], None], added: Callable[[], int], *, clock: Clock) -> None:
         """``added``: outbox rows committed by the writer so far (``Store.outbox_added``);
         ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
         self.clock = clock
@@ -197,7 +197,7 @@ def _named(reason: str, rows: list[tuple[int, str]]) -> set[int]:
 
 
 def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: CollectorRegistry,
-                  clock: Clock = now_ms) -> OutboxDrainer | None:
+                  clock: Clock) -> OutboxDrainer | None:
     """The gateway's drain worker for its ``influx:`` section (None without one), started.
 
     Gateway alarms go through the pipeline like any command, so the single
@@ -211,6 +211,6 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     drainer = OutboxDrainer(store.path, make_sink(settings), settings, OutboxMetrics(registry), alarm,
-                            lambda: store.outbox_added, clock)
+                            lambda: store.outbox_added, clock=clock)
     drainer.start()
     return drainer
