@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.errors import ConfigError
@@ -49,7 +49,7 @@ class Credentials:
         yield self.gateway
         yield from self.stations.values()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "workshop": self.workshop,
             "gateway": vars(self.gateway),
@@ -130,7 +130,7 @@ def load_credentials(path: str | Path) -> Credentials:
     )
 
 
-def _account(file: str, where: str, value: Any) -> Account:
+def _account(file: str, where: str, value: object) -> Account:
     if not isinstance(value, dict):
         raise ConfigError(file, where, "must be an object with 'username' and 'password'")
     for key in ("username", "password"):

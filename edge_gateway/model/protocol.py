@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from edge_gateway.errors import PayloadError
 from sebiao_common.ids import SLUG, normalize_tag
@@ -23,6 +24,8 @@ EARLIEST_TS_MS = 1_577_836_800_000  # 2020-01-01: anything older is a clock that
 MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
 STATION_CHANNELS = ("event", "status", "cmd")
 ACTIONS = ("placed", "removed")
+
+T = TypeVar("T")
 
 _SLUG = re.compile(SLUG)
 _BOOT = re.compile(r"[0-9a-fA-F]{8}")
@@ -116,10 +119,10 @@ class StationEvent:
 class StationStatus:
     station: str
     online: bool
-    health: dict[str, Any] = field(default_factory=dict, compare=False)
+    health: Mapping[str, object] = field(default_factory=dict, compare=False)  # the status' other fields, as sent
 
 
-def decode_json(payload: bytes) -> dict[str, Any]:
+def decode_json(payload: bytes) -> dict[str, object]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError("too_large", f"{len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
     try:
@@ -132,7 +135,7 @@ def decode_json(payload: bytes) -> dict[str, Any]:
     return data
 
 
-def _check_version(data: dict[str, Any]) -> None:
+def _check_version(data: Mapping[str, object]) -> None:
     if "v" not in data:
         raise PayloadError("missing_field", "'v' is missing")
     version = data["v"]
@@ -142,7 +145,7 @@ def _check_version(data: dict[str, Any]) -> None:
         raise PayloadError("unsupported_version", f"protocol version {version}, this gateway speaks {VERSION}")
 
 
-def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+def _field(data: Mapping[str, object], name: str, kind: type[T]) -> T:
     if name not in data:
         raise PayloadError("missing_field", f"'{name}' is missing")
     value = data[name]
@@ -176,25 +179,26 @@ def decode_event(station: str, payload: bytes, now_ms: int) -> StationEvent:
     return StationEvent(station, boot.lower(), seq, ts, tag, action, _label(data.get("label")))
 
 
-def _label(value: Any) -> Label | None:
+def _label(value: object) -> Label | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise PayloadError("bad_type", "'label' must be an object")
-    parts = {}
+    parts: dict[str, str | None] = {}
     for name in ("tool", "kind", "color"):
         item = value.get(name)
         if item is not None and (not isinstance(item, str) or len(item) > 64):
             raise PayloadError("bad_type", f"'label.{name}' must be a string of at most 64 characters")
         parts[name] = item
-    if not parts["tool"]:
+    tool = parts["tool"]
+    if not tool:
         raise PayloadError("missing_field", "'label.tool' is missing")
-    return Label(**parts)
+    return Label(tool=tool, kind=parts["kind"], color=parts["color"])
 
 
 def encode_event(event: StationEvent) -> bytes:
-    body: dict[str, Any] = {"v": VERSION, "boot": event.boot, "seq": event.seq, "ts": event.ts,
-                            "tag": event.tag, "action": event.action}
+    body: dict[str, object] = {"v": VERSION, "boot": event.boot, "seq": event.seq, "ts": event.ts,
+                               "tag": event.tag, "action": event.action}
     if event.label is not None:
         body["label"] = {k: v for k, v in vars(event.label).items() if v is not None}
     return json.dumps(body, separators=(",", ":")).encode()
@@ -207,11 +211,11 @@ def decode_status(station: str, payload: bytes) -> StationStatus:
     return StationStatus(station, online, health)
 
 
-def encode_status(online: bool, **health: Any) -> bytes:
+def encode_status(online: bool, **health: object) -> bytes:
     return json.dumps({"v": VERSION, "online": online, **health}, separators=(",", ":")).encode()
 
 
-def encode_command(command: str, **fields: Any) -> bytes:
+def encode_command(command: str, **fields: object) -> bytes:
     """Gateway to station on ``{station}/cmd``: ``{"v":1,"cmd":...}``."""
     return json.dumps({"v": VERSION, "cmd": command, **fields}, separators=(",", ":"),
                       ensure_ascii=False).encode()

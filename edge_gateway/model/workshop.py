@@ -10,7 +10,6 @@ unknown key is still an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
@@ -128,7 +127,7 @@ class WorkshopConfig:
     tools: tuple[Tool, ...]
     rules: Rules = Rules()
     http: HttpSettings = HttpSettings()
-    extra: tuple[tuple[str, Any], ...] = ()  # sections owned by other parts
+    extra: tuple[tuple[str, object], ...] = ()  # sections owned by other parts, as read from YAML
     _stations: dict = field(default_factory=dict, compare=False, repr=False)
     _tags: dict = field(default_factory=dict, compare=False, repr=False)
     _tools: dict = field(default_factory=dict, compare=False, repr=False)
@@ -147,7 +146,8 @@ class WorkshopConfig:
     def tool(self, tool_id: str) -> Tool | None:
         return self._tools.get(tool_id)
 
-    def section(self, name: str) -> Any:
+    def section(self, name: str) -> object:
+        """A section another part owns and parses (``influx``, ``cloud``, ``display``), as read; None without it."""
         return dict(self.extra).get(name)
 
 
@@ -156,7 +156,7 @@ class WorkshopConfig:
 EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display")
 
 
-def parse_config(data: Any, file: str = "workshop.yaml") -> WorkshopConfig:
+def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
     root = Node(file, "", data).mapping(
         required=("workshop", "stations", "tools"),
         optional=("broker", "rules", "http") + EXTRA_SECTIONS,

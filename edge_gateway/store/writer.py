@@ -16,7 +16,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from edge_gateway.errors import StoreError
 from edge_gateway.model.alarms import Alarm, HistoryEntry
@@ -293,7 +293,7 @@ class Checkpointer:
             self.last_error = str(exc)
 
 
-def alarm_row(alarm: Alarm) -> tuple[Any, ...]:
+def alarm_row(alarm: Alarm) -> tuple[object, ...]:
     d = asdict(alarm)
     d["acked"], d["late"] = int(alarm.acked), int(alarm.late)
     return tuple(d[c] for c in ALARM_COLUMNS)

@@ -17,7 +17,6 @@ of the config (file, field path, reason)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from edge_gateway.model.workshop import WorkshopConfig
@@ -47,7 +46,7 @@ def display_settings(config: WorkshopConfig) -> DisplaySettings:
     return parse_display(config.section("display"), config.file)
 
 
-def parse_display(data: Any, file: str = "workshop.yaml") -> DisplaySettings:
+def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
     if data is None:
         return DisplaySettings()
     node = Node(file, "display", data).mapping(optional=(

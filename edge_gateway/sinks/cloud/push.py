@@ -59,7 +59,7 @@ SUBJECT = "cloud"
 IDLE_POLL = 0.2
 
 
-class CloudPusher(SinkWorker):
+class CloudPusher(SinkWorker[CloudOutbox]):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,

@@ -76,7 +76,7 @@ class OutboxMetrics:
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r)
 
 
-class OutboxDrainer(SinkWorker):
+class OutboxDrainer(SinkWorker[Outbox]):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: OutboxMetrics,
