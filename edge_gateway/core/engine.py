@@ -9,6 +9,7 @@ no clock: ``now`` comes from the caller.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from edge_gateway.core.projection import (
@@ -21,7 +22,7 @@ from edge_gateway.core.projection import (
 from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model import stations as station_rules
-from edge_gateway.model.alarms import Alarm, alarm_json
+from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
 from edge_gateway.model.protocol import (
     StationEvent,
     StationStatus,
@@ -252,12 +253,13 @@ class Engine:
         for projection in self.projections:
             projection.event(fact)
 
-    def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
+    def _status_point(self, state: StationState, report: str, now: int,
+                      health: Mapping[str, object] | None = None) -> None:
         fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health)
         for projection in self.projections:
             projection.status(fact)
 
-    def _store_alarm(self, alarm: Alarm, entry, out: Outcome) -> None:
+    def _store_alarm(self, alarm: Alarm, entry: HistoryEntry, out: Outcome) -> None:
         history_id = self.store.save_alarm(alarm, entry)
         if alarm.state == "active":
             self.active[alarm.key] = alarm

@@ -11,6 +11,7 @@ history entry (who, when, comment) that the store appends and never changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.rules import Clear, Raise
@@ -124,7 +125,34 @@ def _need_person(by: str) -> None:
         raise error
 
 
-def alarm_json(alarm: Alarm, workshop: str) -> dict:
+class AlarmTextJson(TypedDict):
+    zh: str
+    en: str
+
+
+class AlarmJson(TypedDict):
+    """An alarm in JSON (``docs/alarms.md``)."""
+
+    id: int
+    workshop: str
+    type: str
+    severity: str
+    state: str
+    acked: bool
+    latched: bool
+    count: int
+    tool: str | None
+    tag: str | None
+    station: str | None
+    ts: int
+    last_ts: int
+    raised_at: int
+    updated_at: int
+    late: bool
+    text: AlarmTextJson
+
+
+def alarm_json(alarm: Alarm, workshop: str) -> AlarmJson:
     """The alarm as the API, MQTT ``alarm`` topic, console and cloud show it (``docs/alarms.md``)."""
     return {
         "id": alarm.id, "workshop": workshop, "type": alarm.type, "severity": alarm.severity,

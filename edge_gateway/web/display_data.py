@@ -7,19 +7,29 @@ their own zone: a cross-zone move is counted, never narrated.
 
 Events are tallied incrementally by row id (the primary key), so a year of
 history costs nothing per update: the day's first row is found once by a
-binary search on ``received_at``, then only new rows are read.
+binary search on ``received_at``, then only new rows are read. Its shape:
+``snapshot_json.DisplaySnapshot``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from edge_gateway.model.workshop import GRADES, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
+from edge_gateway.web.snapshot_json import (
+    Activity,
+    DisplaySnapshot,
+    DisplayWorkshop,
+    Incident,
+    Misuse,
+    StationCount,
+    ZoneJson,
+)
 from sebiao_common.clock import Clock
 from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
 
@@ -56,7 +66,7 @@ class EventTally:
     day_start: int = -1
     last_id: int = 0
     washes: dict[str, int] = field(default_factory=dict)
-    activity: deque = field(default_factory=lambda: deque(maxlen=30))
+    activity: deque[Activity] = field(default_factory=lambda: deque(maxlen=30))
 
     def update(self, reader: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
         today = day_start_ms(now_ms)
@@ -74,7 +84,7 @@ class EventTally:
                 return
             self.last_id = rows[-1]["id"]
 
-    def _count(self, row: Any, config: WorkshopConfig) -> None:
+    def _count(self, row: sqlite3.Row, config: WorkshopConfig) -> None:
         self.last_id = row["id"]
         station = config.station(row["station"])
         if station is None or row["ts"] < self.day_start:
@@ -114,10 +124,10 @@ class DisplayData:
         self.settings = settings
         self.tally = EventTally()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> DisplaySnapshot:
         now = self.clock()
         self.tally.update(self.reader, self.config, now)
-        body: dict[str, Any] = {
+        body: DisplaySnapshot = {
             "v": 1,
             "generated_at": now,
             "day_start": self.tally.day_start,
@@ -132,16 +142,16 @@ class DisplayData:
         }
         return body
 
-    def _workshop(self) -> dict[str, Any]:
+    def _workshop(self) -> DisplayWorkshop:
         info = self.config.workshop
         return {"name": info.name, "district": info.district, "grade": info.grade,
                 "grade_zh": GRADES.get(info.grade or "", "未定榜"),
                 "grade_en": GRADE_EN.get(info.grade or "", "Not yet graded"),
                 "title_zh": self.settings.title, "title_en": self.settings.title_en}
 
-    def _zones(self) -> list[dict[str, Any]]:
+    def _zones(self) -> list[ZoneJson]:
         where = {r["id"]: r["location"] for r in self.reader.rows("SELECT id, location FROM tools")}
-        zones = []
+        zones: list[ZoneJson] = []
         for color in COLOR_CLASSES:
             tools = [t for t in self.config.tools if t.color == color.key]
             stations = [s for s in self.config.stations if s.zone == color.key]
@@ -161,7 +171,7 @@ class DisplayData:
             })
         return zones
 
-    def _incident(self, now: int) -> dict[str, Any]:
+    def _incident(self, now: int) -> Incident:
         marks = ",".join("?" * len(CROSS_ZONE))
         last = self.reader.value(f"SELECT MAX(ts) FROM alarms WHERE type IN ({marks})", CROSS_ZONE)
         first = self.reader.value("SELECT received_at FROM events ORDER BY id LIMIT 1")
@@ -172,7 +182,7 @@ class DisplayData:
         days = max(0, (today - datetime.fromtimestamp(since / 1000).date()).days)
         return {"days": days, "since": since, "none_recorded": last is None, "records_since": first}
 
-    def _misuse(self, now: int) -> dict[str, int]:
+    def _misuse(self, now: int) -> Misuse:
         marks = ",".join("?" * len(CROSS_ZONE))
         week = day_start_ms(now) - int(timedelta(days=6).total_seconds() * 1000)
         rows = self.reader.rows(
@@ -182,7 +192,7 @@ class DisplayData:
         today, this_week, handled = rows[0]
         return {"today": today, "week": this_week, "week_handled": handled}
 
-    def _stations(self) -> dict[str, int]:
+    def _stations(self) -> StationCount:
         online = {r["id"]: bool(r["online"]) for r in self.reader.rows("SELECT id, online FROM stations")}
         return {"total": len(self.config.stations),
                 "online": sum(1 for s in self.config.stations if online.get(s.id))}

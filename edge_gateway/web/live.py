@@ -23,8 +23,8 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
@@ -65,7 +65,7 @@ class _Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, name: str, compute: Callable[[], dict[str, Any]], refresh: float, *, clock: Clock,
+    def __init__(self, name: str, compute: Callable[[], Mapping[str, object]], refresh: float, *, clock: Clock,
                  max_subscribers: int = 200) -> None:
         """``compute`` makes the snapshot (its ``generated_at`` from the same ``clock``, the gateway's)."""
         self.name = name
@@ -124,23 +124,23 @@ class LiveFeed:
 
     async def _update(self) -> None:
         try:
-            body = await asyncio.to_thread(self.compute)
+            body = dict(await asyncio.to_thread(self.compute))
         except StoreError as exc:  # the store is busy or failing: try again at the next wake or refresh
             self.last_error = str(exc)
             log.warning("live %s: %s", self.name, exc)
             return
         self.last_error = None
-        generated = body.pop("generated_at", None)
+        generated = body.pop("generated_at", None)  # an int (ms): kept out of the comparison below
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         if self.latest is not None and self.latest.data == data:
             return
         self.version += 1
         self.latest = Snapshot(f"{self.boot}-{self.version}", data)
-        full = Snapshot(self.latest.id, _with_time(data, generated))
+        full = Snapshot(self.latest.id, _with_time(data, generated if isinstance(generated, int) else None))
         for subscriber in self._subscribers:
             subscriber.offer(full)
 
-    async def stream(self, last_event_id: str | None) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, last_event_id: str | None) -> AsyncIterator[dict[str, str | int]]:
         snapshot = await self.current()
         subscriber = _Subscriber()
         self._subscribers.add(subscriber)
