@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from edge_gateway.demo import day as workday
 from edge_gateway.demo.clock import DayClock, station_clock
@@ -109,14 +108,16 @@ class Demo:
                                                            o.broker_host, o.broker_port,
                                                            clock=self.day.now_ms))
         self.gateway.start()
+        embedded = self.gateway.embedded
+        assert embedded is not None  # the demo's workshop names no broker: the gateway starts its own
         self.gateway.pipeline.listeners.append(self.console.on_outcome)
         self.http = HttpThread(self.gateway).start()
         c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
-                f"/console  /api/tools  (MQTT {self.gateway.embedded.url})")
-        creds = self.gateway.embedded.credentials
+                f"/console  /api/tools  (MQTT {embedded.url})")
+        creds = embedded.credentials
         clock = station_clock(self.day)
         for station in self.config.stations:
-            cfg = station_config(self.config, creds, station.id, ProvisionOptions(broker_url=self.gateway.embedded.url))
+            cfg = station_config(self.config, creds, station.id, ProvisionOptions(broker_url=embedded.url))
             cfg["timing"] = dict(STATION_TIMING)
             vs = VirtualStation(validate(cfg, f"demo {station.id}"), data / "stations" / station.id, clock=clock)
             vs.on_event = self._recorder(station.id)
@@ -253,7 +254,7 @@ class Demo:
             vs.station.link.client.disconnect()  # a clean goodbye: no last will, no offline alarm
         if self.http is not None:
             self.http.stop()
-        if self.gateway is not None and hasattr(self.gateway, "pipeline"):
+        if self.gateway is not None and self.gateway.started:
             self.gateway.stop()
 
 
@@ -262,5 +263,5 @@ def _at(day: datetime, hhmm: str) -> int:
     return int(day.replace(hour=hours, minute=minutes).timestamp() * 1000)
 
 
-def as_dict(summary: Summary) -> dict[str, Any]:
+def as_dict(summary: Summary) -> dict[str, object]:
     return vars(summary)

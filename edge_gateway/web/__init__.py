@@ -7,15 +7,13 @@ pages beside the unchanged HTTP API. Contract in ``docs/display.md``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp
 
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.app import Dispatch, build_web_app
 from edge_gateway.web.auth import ConsoleAuth, session_key
 from edge_gateway.web.console_data import ConsoleData
-from edge_gateway.web.context import WebContext
+from edge_gateway.web.context import WebContext, WebHost
 from edge_gateway.web.display_data import DisplayData
 from edge_gateway.web.live import LiveFeed
 from edge_gateway.web.settings import display_settings
@@ -24,7 +22,7 @@ DISPLAY_REFRESH = 30.0  # seconds: the day, "days since" and station counts move
 CONSOLE_REFRESH = 5.0  # seconds: station health and "last seen"
 
 
-def attach_web(gateway: Any, api_app: ASGIApp) -> ASGIApp:
+def attach_web(gateway: WebHost, api_app: ASGIApp) -> ASGIApp:
     """Wire the display and the console into a started gateway; returns the app to serve."""
     config, clock = gateway.config, gateway.options.clock  # the gateway's clock: the demo's day in the demo
     settings = display_settings(config)
@@ -38,5 +36,4 @@ def attach_web(gateway: Any, api_app: ASGIApp) -> ASGIApp:
         console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock),
     )
     gateway.pipeline.listeners.append(web.notify)
-    gateway.components["web"] = web
     return Dispatch(api_app, build_web_app(web, key))

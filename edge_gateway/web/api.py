@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -21,17 +21,23 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.core.sink_status import SinkStatus
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import LATCHED, alarm_json
+from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
 from edge_gateway.web.alarm_actions import action_body, submit_action
 
 
-@dataclass
+def _no_sinks() -> Mapping[str, SinkStatus]:
+    return {}
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiContext:
     db_path: Path
     workshop: str
@@ -40,8 +46,8 @@ class ApiContext:
     token: str | None
     open_reads: bool  # True when bound to loopback: reads need no token
     broker_connected: Callable[[], bool]
-    config: Any = None
-    workers: Callable[[], dict[str, Any]] = dict  # name -> a sink worker with alive, depth(), last_error
+    config: WorkshopConfig
+    workers: Callable[[], Mapping[str, SinkStatus]] = _no_sinks  # the sink workers by name, for /healthz
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -126,9 +132,9 @@ async def alarm_detail(request: Request) -> Response:
         evidence = await asyncio.to_thread(
             _rows, ctx, "SELECT ts, station, action, late, note FROM events WHERE tool = ? AND ts <= ? "
                         "ORDER BY ts DESC LIMIT 20", (alarm.tool, alarm.last_ts))
-    body = alarm_json(alarm, ctx.workshop)
-    body["history"] = [dict(r) | {"acked": bool(r["acked"])} for r in history]
-    body["evidence"] = [dict(r) | {"late": bool(r["late"])} for r in reversed(evidence)]
+    body = {**alarm_json(alarm, ctx.workshop),
+            "history": [dict(r) | {"acked": bool(r["acked"])} for r in history],
+            "evidence": [dict(r) | {"late": bool(r["late"])} for r in reversed(evidence)]}
     return JSONResponse(body)
 
 
@@ -183,8 +189,8 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def build_app(ctx: ApiContext, extra_routes: list | None = None) -> Starlette:
-    routes = [
+def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    routes: list[BaseRoute] = [
         Route("/api/tools", tools),
         Route("/api/alarms", alarms),
         Route("/api/alarms/{alarm_id:int}", alarm_detail),
