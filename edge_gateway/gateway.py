@@ -52,7 +52,7 @@ EMBEDDED_HOST, EMBEDDED_PORT = "127.0.0.1", 1883
 SWITCH_INTERVAL = float(os.environ.get("SEBIAO_SWITCH_INTERVAL", "0.0005"))
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class GatewayOptions:
     data_dir: Path = Path("sebiao-data")
     broker_url: str | None = None  # overrides the config's broker.url

@@ -164,7 +164,8 @@ def test_accepted_batches_are_deleted_and_are_valid_cloud_batches(world):
     parsed = [parse_batch(raw, Limits()) for raw in fake.raw]  # the cloud's own validation takes them
     assert [i.seq for b in parsed for i in b.items] == list(range(7))
     assert {b.workshop for b in parsed} == {"ws-demo"}
-    assert alarms == [Clear(SINK_REFUSED, SUBJECT, "云端已接受数据", "the cloud accepts our batches again")]
+    assert alarms == [Clear(type=SINK_REFUSED, subject=SUBJECT, reason_zh="云端已接受数据",
+                            reason_en="the cloud accepts our batches again")]
 
 
 def test_a_retried_batch_has_the_same_id_and_the_same_bytes(world):
@@ -305,7 +306,8 @@ def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_pat
     sim.all_online()
     health = {"buffer_depth": 2, "kind": "event", "station": "rack-red-1", "station_kind": "rack", "zone": "blue",
               "ts": 1, "online": False, "rssi": -70}
-    sim.at(10)._run(lambda out: sim.engine.on_status(StationStatus("sink-white-1", True, health), "{}", sim.now, out))
+    sim.at(10)._run(lambda out: sim.engine.on_status(StationStatus(station="sink-white-1", online=True,
+                                                                   health=health), "{}", sim.now, out))
     item = [i for i in _cloud_rows(sim) if i["kind"] == "status"][-1]
     assert {k: item[k] for k in ("kind", "station", "station_kind", "zone", "online", "buffer_depth", "rssi")} == {
         "kind": "status", "station": "sink-white-1", "station_kind": "sink", "zone": "white", "online": True,

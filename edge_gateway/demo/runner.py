@@ -35,7 +35,7 @@ STATION_TIMING = {"poll_ms": 50, "absent_misses": 2, "absent_ms": 100, "heartbea
                   "backoff_min_ms": 200, "backoff_max_ms": 2000}
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DemoOptions:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -47,7 +47,7 @@ class DemoOptions:
     stay: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Summary:
     recorded: int
     applied: int
@@ -104,8 +104,9 @@ class Demo:
                 f"{len(self.config.stations)} 个读卡站 / stations, {len(self.config.tools)} 件器具 / tools")
         c.plain(f"一天 {workday.START}–{workday.END} 以 {self.speed:.0f} 倍速播放 / the day plays "
                 f"{self.speed:.0f}× faster; 数据 / data: {data}")
-        self.gateway = Gateway(self.config, GatewayOptions(data / "gateway", None, o.http_host, o.http_port,
-                                                           o.broker_host, o.broker_port,
+        self.gateway = Gateway(self.config, GatewayOptions(data_dir=data / "gateway", broker_url=None,
+                                                           http_host=o.http_host, http_port=o.http_port,
+                                                           embedded_host=o.broker_host, embedded_port=o.broker_port,
                                                            clock=self.day.now_ms))
         self.gateway.start()
         embedded = self.gateway.embedded
@@ -142,7 +143,7 @@ class Demo:
         tag = workday.tag_of(self.config, tool_id)
         tool = self.config.tool(tool_id) if not tool_id.startswith("tag:") else None
         label = {"tool": tool.id, "kind": tool.kind, "color": tool.color} if tool else None
-        return Place(tag, label)
+        return Place(uid=tag, label=label)
 
     # -- playing the day -------------------------------------------------------------
 
@@ -161,7 +162,7 @@ class Demo:
             if step.mistake:
                 self._slow_down()
             vs = self.stations[step.station]
-            vs.apply(self._place(step.tool) if step.action == "place" else Remove(workday.tag_of(self.config,
+            vs.apply(self._place(step.tool) if step.action == "place" else Remove(uid=workday.tag_of(self.config,
                                                                                               step.tool)))
             self.last_move[step.tool] = time.monotonic()
         self._run_until(self.end_ms)
@@ -218,7 +219,7 @@ class Demo:
 
     def _summary(self) -> Summary:
         raised = self.console.raised_by_type()
-        return Summary(self.recorded, self._applied(), raised,
+        return Summary(recorded=self.recorded, applied=self._applied(), alarms=raised,
                        missing=[t for t in workday.EXPECTED_ALARMS if t not in raised],
                        unexpected=[t for t in raised if t not in workday.EXPECTED_ALARMS])
 

@@ -36,7 +36,7 @@ REJECT_REASONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Topic:
     """``sebiao/{workshop}/{station}/{channel}`` or ``sebiao/{workshop}/alarm``."""
 
@@ -65,33 +65,33 @@ class Topic:
     def parse(cls, topic: str) -> "Topic":
         parts = topic.split("/")
         if len(parts) == 3 and parts[0] == ROOT and parts[2] == "alarm":
-            return cls(parts[1], "alarm")
+            return cls(workshop=parts[1], channel="alarm")
         if len(parts) == 4 and parts[0] == ROOT:
-            return cls(parts[1], parts[3], parts[2])
+            return cls(workshop=parts[1], channel=parts[3], station=parts[2])
         raise PayloadError("bad_topic", f"{topic!r} is not sebiao/{{workshop}}/{{station}}/{{channel}}")
 
 
 def event_topic(workshop: str, station: str) -> str:
-    return str(Topic(workshop, "event", station))
+    return str(Topic(workshop=workshop, channel="event", station=station))
 
 
 def status_topic(workshop: str, station: str) -> str:
-    return str(Topic(workshop, "status", station))
+    return str(Topic(workshop=workshop, channel="status", station=station))
 
 
 def cmd_topic(workshop: str, station: str) -> str:
-    return str(Topic(workshop, "cmd", station))
+    return str(Topic(workshop=workshop, channel="cmd", station=station))
 
 
 def alarm_topic(workshop: str) -> str:
-    return str(Topic(workshop, "alarm"))
+    return str(Topic(workshop=workshop, channel="alarm"))
 
 
 def subscriptions(workshop: str) -> tuple[str, str]:
     return (f"{ROOT}/{workshop}/+/event", f"{ROOT}/{workshop}/+/status")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Label:
     """The smart label's content, as a station read it from the tag (optional)."""
 
@@ -100,7 +100,7 @@ class Label:
     color: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StationEvent:
     station: str
     boot: str
@@ -115,7 +115,7 @@ class StationEvent:
         return (self.station, self.boot, self.seq)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StationStatus:
     station: str
     online: bool
@@ -176,7 +176,8 @@ def decode_event(station: str, payload: bytes, now_ms: int) -> StationEvent:
         tag = normalize_tag(_field(data, "tag", str))
     except ValueError as exc:
         raise PayloadError("bad_value", f"'tag': {exc}"[:200]) from exc
-    return StationEvent(station, boot.lower(), seq, ts, tag, action, _label(data.get("label")))
+    return StationEvent(station=station, boot=boot.lower(), seq=seq, ts=ts, tag=tag, action=action,
+                        label=_label(data.get("label")))
 
 
 def _label(value: object) -> Label | None:
@@ -208,7 +209,7 @@ def decode_status(station: str, payload: bytes) -> StationStatus:
     data = decode_json(payload)
     online = _field(data, "online", bool)
     health = {k: v for k, v in data.items() if k not in ("v", "online")}
-    return StationStatus(station, online, health)
+    return StationStatus(station=station, online=online, health=health)
 
 
 def encode_status(online: bool, **health: object) -> bytes:

@@ -33,7 +33,7 @@ DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "contain
 GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkshopInfo:
     id: str
     name: str
@@ -41,7 +41,7 @@ class WorkshopInfo:
     grade: str | None = None  # gold | silver | bronze | orange (金/银/铜/橙榜)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BrokerSettings:
     url: str
     host: str
@@ -61,11 +61,11 @@ class BrokerSettings:
             port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         except ValueError as exc:
             raise ValueError(f"{url!r}: bad port") from exc
-        return cls(url, parts.hostname, port, parts.scheme == "mqtts",
-                   username or parts.username, password or parts.password)
+        return cls(url=url, host=parts.hostname, port=port, tls=parts.scheme == "mqtts",
+                   username=username or parts.username, password=password or parts.password)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Station:
     id: str
     kind: StationKind
@@ -73,7 +73,7 @@ class Station:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tool:
     id: str
     kind: str
@@ -82,7 +82,7 @@ class Tool:
     home: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleException:
     """A recorded deviation (seed 六(五)): this pairing raises no alarm of these types."""
 
@@ -101,7 +101,7 @@ class RuleException:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rules:
     overdue_after_minutes: int = 240
     wash_required: frozenset[str] = frozenset(DEFAULT_WASH_REQUIRED)
@@ -113,12 +113,12 @@ class Rules:
         return dict(self.severity)[key]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HttpSettings:
     token: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkshopConfig:
     file: str
     workshop: WorkshopInfo
@@ -246,7 +246,7 @@ def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
         color = item.child("color").choice(COLORS)
         home = item.child("home").string()
         _check_home(item.child("home"), home, color, stations)
-        out.append(Tool(tid, kind, color, tag, home))
+        out.append(Tool(id=tid, kind=kind, color=color, tag=tag, home=home))
     return tuple(out)
 
 

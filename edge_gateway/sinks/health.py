@@ -57,8 +57,8 @@ class SinkHealth:
         if not self.refused:
             self.refused = True
             zh, en = self.refused_text(status, reason[:200])
-            self.alarm(Raise(SINK_REFUSED, SINK_REFUSED_SEVERITY, self.subject, None, None, None,
-                             self.clock(), zh, en))
+            self.alarm(Raise(type=SINK_REFUSED, severity=SINK_REFUSED_SEVERITY, subject=self.subject,
+                             tool=None, tag=None, station=None, ts=self.clock(), text_zh=zh, text_en=en))
 
     def accepted(self) -> None:
         if self.failures:
@@ -67,7 +67,8 @@ class SinkHealth:
         self.last_error = None
         if self.refused or not self._cleared_once:  # also clears one left from before a restart
             self.refused, self._cleared_once = False, True
-            self.alarm(Clear(SINK_REFUSED, self.subject, *self.accepted_text))
+            zh, en = self.accepted_text
+            self.alarm(Clear(type=SINK_REFUSED, subject=self.subject, reason_zh=zh, reason_en=en))
 
     def backoff(self, cap: float) -> float:
         delay = backoff(failures=self.failures, cap=cap, refused=self.refused, retry_after=self.retry_after)

@@ -39,7 +39,7 @@ RETRY_MS = 1000  # the browser reconnects this long after losing the stream
 PING_SECONDS = 15  # keeps proxies and NAT from closing an idle stream
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     id: str
     data: str  # JSON
@@ -135,8 +135,8 @@ class LiveFeed:
         if self.latest is not None and self.latest.data == data:
             return
         self.version += 1
-        self.latest = Snapshot(f"{self.boot}-{self.version}", data)
-        full = Snapshot(self.latest.id, _with_time(data, generated if isinstance(generated, int) else None))
+        self.latest = Snapshot(id=f"{self.boot}-{self.version}", data=data)
+        full = Snapshot(id=self.latest.id, data=_with_time(data, generated if isinstance(generated, int) else None))
         for subscriber in self._subscribers:
             subscriber.offer(full)
 
@@ -146,7 +146,7 @@ class LiveFeed:
         self._subscribers.add(subscriber)
         try:
             if snapshot.id != last_event_id:
-                subscriber.offer(Snapshot(snapshot.id, _with_time(snapshot.data, self.clock())))
+                subscriber.offer(Snapshot(id=snapshot.id, data=_with_time(snapshot.data, self.clock())))
             yield {"event": "hello", "data": json.dumps({"feed": self.name}), "retry": RETRY_MS}
             while True:
                 sent = await subscriber.next()

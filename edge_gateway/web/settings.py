@@ -26,7 +26,7 @@ MISUSE_MODES = ("counts", "hidden")
 MIN_PASSWORD = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DisplaySettings:
     title: str = "透明作坊"
     title_en: str = "Open workshop"

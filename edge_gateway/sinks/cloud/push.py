@@ -174,14 +174,16 @@ class CloudPusher(SinkWorker[CloudOutbox]):
         if depth >= s.warn_rows and not self._backlog:
             self._backlog = True
             self.alarm(Raise(
-                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, self.clock(),
-                f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
+                type=OUTBOX_BACKLOG, severity=SEVERITY[OUTBOX_BACKLOG], subject=SUBJECT,
+                tool=None, tag=None, station=None, ts=self.clock(),
+                text_zh=f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
                 "事件与报警记录不会丢弃。",
-                f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
+                text_en=f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
                 "bound the oldest station status is dropped (events and alarm transitions never)."))
         elif self._backlog and depth < s.warn_rows * 3 // 4:
             self._backlog = False
-            self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "云端积压已消除", "the cloud outbox backlog has drained"))
+            self.alarm(Clear(type=OUTBOX_BACKLOG, subject=SUBJECT, reason_zh="云端积压已消除",
+                             reason_en="the cloud outbox backlog has drained"))
 
 
 

@@ -28,7 +28,7 @@ from sebiao_common.influx.writer import WriteResult, make_sink
 PROBE = "sebiao_probe"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckReport:
     version: str
     target: str
@@ -81,7 +81,7 @@ def check(settings: InfluxSettings, workshop: str, data_dir: Path | None, *, clo
             outbox = read_state(Path(data_dir) / "gateway.sqlite3")
         except StoreError as exc:
             note = str(exc)
-    return CheckReport(version, settings.target, read_back, outbox, note)
+    return CheckReport(version=version, target=settings.target, read_back=read_back, outbox=outbox, outbox_note=note)
 
 
 def _read_back(reader: InfluxReader, settings: InfluxSettings, workshop: str, value: int, victoria: bool) -> str:

@@ -100,7 +100,7 @@ class OutboxDrainer(SinkWorker[Outbox]):
             self.metrics.oldest_age.set(0)
             return IDLE_POLL
         self._age()
-        if self._send(batch.body, batch.first, batch.last, batch.count, None):
+        if self._send(batch.body, batch.first, batch.last, batch.count, rows=None):
             return 0.0
         return self._backoff()
 
@@ -169,13 +169,15 @@ class OutboxDrainer(SinkWorker[Outbox]):
             self._backlog = True
             now = self.clock()
             self.alarm(Raise(
-                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, now,
-                f"待发往 InfluxDB 的数据积压 {depth} 条（上限 {ob.max_rows}），超过上限将丢弃最旧的遥测数据。",
-                f"The InfluxDB outbox holds {depth} rows ({ob.warn_percent} % of its bound {ob.max_rows}); "
+                type=OUTBOX_BACKLOG, severity=SEVERITY[OUTBOX_BACKLOG], subject=SUBJECT,
+                tool=None, tag=None, station=None, ts=now,
+                text_zh=f"待发往 InfluxDB 的数据积压 {depth} 条（上限 {ob.max_rows}），超过上限将丢弃最旧的遥测数据。",
+                text_en=f"The InfluxDB outbox holds {depth} rows ({ob.warn_percent} % of its bound {ob.max_rows}); "
                 f"past the bound the oldest telemetry is dropped (alarms never)."))
         elif self._backlog and depth < warn_at * 3 // 4:
             self._backlog = False
-            self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "积压已消除", "the outbox backlog has drained"))
+            self.alarm(Clear(type=OUTBOX_BACKLOG, subject=SUBJECT, reason_zh="积压已消除",
+                             reason_en="the outbox backlog has drained"))
 
     def _age(self) -> None:
         row = self.outbox.conn.execute("SELECT created FROM outbox ORDER BY id LIMIT 1").fetchone()
