@@ -23,7 +23,7 @@ from edge_gateway.web.snapshot_json import (
     LabelHealth,
     StaleLabel,
     StationHealth,
-    StationRef,
+    StationRefJson,
     TagErrors,
     ToolRef,
 )
@@ -55,9 +55,9 @@ def tag_errors(health: Mapping[str, object]) -> dict[str, int]:
 
 
 class ConsoleData:
-    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
+    def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
                  clock: Clock) -> None:
-        self.reader = reader
+        self.reads = reads
         self.clock = clock
         self.config = config
         self.settings = settings
@@ -79,8 +79,8 @@ class ConsoleData:
     # -- alarms -------------------------------------------------------------------
 
     def _alarms(self) -> list[ConsoleAlarm]:
-        rows = self.reader.rows(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state = 'active' "
-                                "ORDER BY id DESC LIMIT ?", (ACTIVE_LIMIT,))
+        rows = self.reads.rows(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state = 'active' "
+                               "ORDER BY id DESC LIMIT ?", (ACTIVE_LIMIT,))
         out: list[ConsoleAlarm] = []
         for row in rows:
             alarm = alarm_from_row(row)
@@ -89,8 +89,8 @@ class ConsoleData:
             history: list[HistoryJson] = [
                 {"at": r["at"], "action": r["action"], "state": r["state"], "acked": bool(r["acked"]),
                  "by": r["by"], "comment": r["comment"]}
-                for r in self.reader.rows("SELECT at, action, state, acked, by, comment FROM alarm_history "
-                                          "WHERE alarm_id = ? ORDER BY id", (alarm.id,))]
+                for r in self.reads.rows("SELECT at, action, state, acked, by, comment FROM alarm_history "
+                                         "WHERE alarm_id = ? ORDER BY id", (alarm.id,))]
             tool = self.config.tool(alarm.tool) if alarm.tool else None
             out.append({**alarm_json(alarm, self.config.workshop.id), "evidence": evidence,
                         "stations_involved": [self._station_ref(s) for s in sorted(involved)],
@@ -99,18 +99,18 @@ class ConsoleData:
 
     def _evidence(self, tool: str | None, tag: str | None, until: int) -> list[Evidence]:
         if tool:
-            rows = self.reader.rows("SELECT ts, received_at, station, action, late, note FROM events "
-                                    "WHERE tool = ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
-                                    (tool, until, EVIDENCE_EVENTS))
+            rows = self.reads.rows("SELECT ts, received_at, station, action, late, note FROM events "
+                                   "WHERE tool = ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
+                                   (tool, until, EVIDENCE_EVENTS))
         elif tag:
-            rows = self.reader.rows("SELECT ts, received_at, station, action, late, note FROM events "
-                                    "WHERE tag = ? ORDER BY id DESC LIMIT ?", (tag, EVIDENCE_EVENTS))
+            rows = self.reads.rows("SELECT ts, received_at, station, action, late, note FROM events "
+                                   "WHERE tag = ? ORDER BY id DESC LIMIT ?", (tag, EVIDENCE_EVENTS))
         else:
             return []
         return [{"ts": r["ts"], "received_at": r["received_at"], "action": r["action"], "late": bool(r["late"]),
                  "note": r["note"], **self._station_ref(r["station"])} for r in reversed(rows)]
 
-    def _station_ref(self, station_id: str) -> StationRef:
+    def _station_ref(self, station_id: str) -> StationRefJson:
         station = self.config.station(station_id)
         if station is None:
             return {"station": station_id, "station_name": None, "station_kind": None, "zone": None}
@@ -125,8 +125,8 @@ class ConsoleData:
     # -- tools and stations ----------------------------------------------------------
 
     def _tools(self) -> list[ConsoleTool]:
-        rows = {r["id"]: r for r in self.reader.rows("SELECT id, location, station, since, washed, last_seen "
-                                                     "FROM tools")}
+        rows = {r["id"]: r for r in self.reads.rows("SELECT id, location, station, since, washed, last_seen "
+                                                    "FROM tools")}
         out: list[ConsoleTool] = []
         for tool in self.config.tools:
             row = rows.get(tool.id)
@@ -145,7 +145,7 @@ class ConsoleData:
         return out
 
     def _stations(self) -> list[StationHealth]:
-        rows = {r["id"]: r for r in self.reader.rows("SELECT * FROM stations")}
+        rows = {r["id"]: r for r in self.reads.rows("SELECT * FROM stations")}
         out: list[StationHealth] = []
         for station in self.config.stations:
             row = rows.get(station.id)
@@ -173,7 +173,7 @@ class ConsoleData:
 
     def _labels(self, now: int, stations: list[StationHealth]) -> LabelHealth:
         stale_ms = self.settings.label_stale_days * DAY_MS
-        seen = {r["id"]: r["last_seen"] for r in self.reader.rows("SELECT id, last_seen FROM tools")}
+        seen = {r["id"]: r["last_seen"] for r in self.reads.rows("SELECT id, last_seen FROM tools")}
         stale: list[StaleLabel] = []
         for tool in self.config.tools:
             last = seen.get(tool.id) or None

@@ -68,16 +68,16 @@ class EventTally:
     washes: dict[str, int] = field(default_factory=dict)
     activity: deque[Activity] = field(default_factory=lambda: deque(maxlen=30))
 
-    def update(self, reader: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
+    def update(self, reads: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
         today = day_start_ms(now_ms)
         if today != self.day_start:
             self.day_start = today
             self.washes = {}
             self.activity.clear()
-            self.last_id = self._first_id_since(reader, today - LATE_MARGIN_MS) - 1
+            self.last_id = self._first_id_since(reads, today - LATE_MARGIN_MS) - 1
         while True:
-            rows = reader.rows("SELECT id, ts, station, action, tool FROM events WHERE id > ? ORDER BY id LIMIT ?",
-                               (self.last_id, SCAN_ROWS))
+            rows = reads.rows("SELECT id, ts, station, action, tool FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                              (self.last_id, SCAN_ROWS))
             for row in rows:
                 self._count(row, config)
             if len(rows) < SCAN_ROWS:
@@ -97,17 +97,17 @@ class EventTally:
                                   "action": public_action(station.kind, row["action"])})
 
     @staticmethod
-    def _first_id_since(reader: StoreReader, since_ms: int) -> int:
+    def _first_id_since(reads: StoreReader, since_ms: int) -> int:
         """The first event row received at or after ``since_ms`` (ids grow with arrival)."""
-        low = reader.value("SELECT MIN(id) FROM events")
-        high = reader.value("SELECT MAX(id) FROM events")
+        low = reads.value("SELECT MIN(id) FROM events")
+        high = reads.value("SELECT MAX(id) FROM events")
         if low is None:
             return 1
-        if reader.value("SELECT received_at FROM events WHERE id = ?", (high,)) < since_ms:
+        if reads.value("SELECT received_at FROM events WHERE id = ?", (high,)) < since_ms:
             return high + 1
         while low < high:
             mid = (low + high) // 2
-            at = reader.value("SELECT received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
+            at = reads.value("SELECT received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
             if at < since_ms:
                 low = mid + 1
             else:
@@ -116,9 +116,9 @@ class EventTally:
 
 
 class DisplayData:
-    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
+    def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
                  clock: Clock) -> None:
-        self.reader = reader
+        self.reads = reads
         self.clock = clock
         self.config = config
         self.settings = settings
@@ -126,7 +126,7 @@ class DisplayData:
 
     def snapshot(self) -> DisplaySnapshot:
         now = self.clock()
-        self.tally.update(self.reader, self.config, now)
+        self.tally.update(self.reads, self.config, now)
         body: DisplaySnapshot = {
             "v": 1,
             "generated_at": now,
@@ -150,7 +150,7 @@ class DisplayData:
                 "title_zh": self.settings.title, "title_en": self.settings.title_en}
 
     def _zones(self) -> list[ZoneJson]:
-        where = {r["id"]: r["location"] for r in self.reader.rows("SELECT id, location FROM tools")}
+        where = {r["id"]: r["location"] for r in self.reads.rows("SELECT id, location FROM tools")}
         zones: list[ZoneJson] = []
         for color in COLOR_CLASSES:
             tools = [t for t in self.config.tools if t.color == color.key]
@@ -173,8 +173,8 @@ class DisplayData:
 
     def _incident(self, now: int) -> Incident:
         marks = ",".join("?" * len(CROSS_ZONE))
-        last = self.reader.value(f"SELECT MAX(ts) FROM alarms WHERE type IN ({marks})", CROSS_ZONE)
-        first = self.reader.value("SELECT received_at FROM events ORDER BY id LIMIT 1")
+        last = self.reads.value(f"SELECT MAX(ts) FROM alarms WHERE type IN ({marks})", CROSS_ZONE)
+        first = self.reads.value("SELECT received_at FROM events ORDER BY id LIMIT 1")
         since = last if last is not None else first
         if since is None:
             return {"days": None, "since": None, "none_recorded": True, "records_since": None}
@@ -185,7 +185,7 @@ class DisplayData:
     def _misuse(self, now: int) -> Misuse:
         marks = ",".join("?" * len(CROSS_ZONE))
         week = day_start_ms(now) - int(timedelta(days=6).total_seconds() * 1000)
-        rows = self.reader.rows(
+        rows = self.reads.rows(
             f"SELECT COUNT(*) FILTER (WHERE ts >= ?), COUNT(*) FILTER (WHERE ts >= ?), "
             f"COUNT(*) FILTER (WHERE ts >= ? AND state = 'cleared') FROM alarms WHERE type IN ({marks})",
             (self.tally.day_start, week, week) + CROSS_ZONE)
@@ -193,6 +193,6 @@ class DisplayData:
         return {"today": today, "week": this_week, "week_handled": handled}
 
     def _stations(self) -> StationCount:
-        online = {r["id"]: bool(r["online"]) for r in self.reader.rows("SELECT id, online FROM stations")}
+        online = {r["id"]: bool(r["online"]) for r in self.reads.rows("SELECT id, online FROM stations")}
         return {"total": len(self.config.stations),
                 "online": sum(1 for s in self.config.stations if online.get(s.id))}

@@ -27,7 +27,7 @@ class WorkshopJson(TypedDict):
     district: str
 
 
-class StationRef(TypedDict):
+class StationRefJson(TypedDict):
     """A station as an alarm's evidence names it (None beyond its id for a station not in the config)."""
 
     station: str
@@ -36,7 +36,7 @@ class StationRef(TypedDict):
     zone: str | None
 
 
-class Evidence(StationRef):
+class Evidence(StationRefJson):
     ts: int
     received_at: int
     action: str
@@ -65,7 +65,7 @@ class ToolRef(TypedDict):
 
 class ConsoleAlarm(AlarmJson):
     evidence: list[Evidence]
-    stations_involved: list[StationRef]
+    stations_involved: list[StationRefJson]
     history: list[HistoryJson]
     tool_info: ToolRef | None
 

@@ -39,7 +39,7 @@ from edge_gateway.sinks.health import (
     SEVERITY,
     SinkHealth,
 )
-from edge_gateway.sinks.influx.outbox import Outbox
+from edge_gateway.sinks.influx.outbox import InfluxOutbox
 from edge_gateway.sinks.worker import SinkWorker
 from sebiao_common.clock import Clock
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
@@ -60,7 +60,7 @@ _LINE_NO = re.compile(r"line (\d+)")
 IDLE_POLL = 0.2
 
 
-class OutboxMetrics:
+class InfluxOutboxMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         r = registry
         self.depth = Gauge("sebiao_outbox_rows", "Rows waiting in the InfluxDB outbox", registry=r)
@@ -76,17 +76,17 @@ class OutboxMetrics:
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r)
 
 
-class OutboxDrainer(SinkWorker[Outbox]):
+class InfluxDrainer(SinkWorker[InfluxOutbox]):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
-    def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: OutboxMetrics,
+    def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: InfluxOutboxMetrics,
                  alarm: Callable[[Raise | Clear], None], added: Callable[[], int], *, clock: Clock) -> None:
         """``added``: outbox rows committed by the writer so far (``Store.outbox_added``);
         ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
         self.clock = clock
         self.path, self.sink, self.settings, self.metrics = path, sink, settings, metrics
         self.alarm = alarm
-        super().__init__("outbox", Outbox(path), sink, added,
+        super().__init__("outbox", InfluxOutbox(path), sink, added,
                          SinkHealth("InfluxDB", SUBJECT, alarm, ("InfluxDB 已接受写入", "InfluxDB accepts writes again"),
                                     _refused_text, clock))
         self._backlog = False
@@ -199,7 +199,7 @@ def _named(reason: str, rows: list[tuple[int, str]]) -> set[int]:
 
 
 def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: CollectorRegistry,
-                  clock: Clock) -> OutboxDrainer | None:
+                  clock: Clock) -> InfluxDrainer | None:
     """The gateway's drain worker for its ``influx:`` section (None without one), started.
 
     Gateway alarms go through the pipeline like any command, so the single
@@ -212,7 +212,7 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
     def alarm(decision: Raise | Clear) -> None:
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
-    drainer = OutboxDrainer(store.path, make_sink(settings), settings, OutboxMetrics(registry), alarm,
+    drainer = InfluxDrainer(store.path, make_sink(settings), settings, InfluxOutboxMetrics(registry), alarm,
                             lambda: store.outbox_added, clock=clock)
     drainer.start()
     return drainer

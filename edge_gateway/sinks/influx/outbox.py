@@ -43,7 +43,7 @@ class OutboxState:
         return None if self.oldest_created is None else max(0.0, (now_ms - self.oldest_created) / 1000)
 
 
-class Outbox(WorkerDb):
+class InfluxOutbox(WorkerDb):
     def __init__(self, path: Path, readonly: bool = False) -> None:
         super().__init__(path, "outbox", readonly)
 
@@ -100,7 +100,7 @@ def read_state(path: Path) -> OutboxState:
     """The outbox of a gateway's data dir, read-only (for ``sebiao influx check``)."""
     if not path.exists():
         raise StoreError(f"{path}: no gateway store here (is --data-dir the gateway's data dir?)")
-    outbox = Outbox(path, readonly=True)
+    outbox = InfluxOutbox(path, readonly=True)
     try:
         return outbox.state()
     finally:

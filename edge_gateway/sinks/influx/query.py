@@ -27,7 +27,7 @@ class Answer:
     headers: dict[str, str]
 
 
-class InfluxReader:
+class InfluxQueryClient:
     def __init__(self, settings: InfluxSettings) -> None:
         self.settings = settings
         self.http = urllib3.PoolManager(num_pools=1, retries=False,
