@@ -36,15 +36,16 @@ def test_the_day_keeps_several_tools_on_a_rack():
 
 
 @pytest.mark.parametrize("steps, error", [
-    ([workday.Step(at="06:10", station="rack-red-1", action="place", tool="KN-R-01")],
+    ([workday.DayStep(at="06:10", station="rack-red-1", action="place", tool="KN-R-01")],
      "06:10: KN-R-01 is already on rack-red-1"),
-    ([workday.Step(at="06:10", station="rack-red-2", action="place", tool="KN-R-01")],
+    ([workday.DayStep(at="06:10", station="rack-red-2", action="place", tool="KN-R-01")],
      "06:10: KN-R-01 is already on rack-red-1"),
-    ([workday.Step(at="06:10", station="rack-red-2", action="remove", tool="KN-R-01")],
+    ([workday.DayStep(at="06:10", station="rack-red-2", action="remove", tool="KN-R-01")],
      "06:10: KN-R-01 is not on rack-red-2"),
-    ([workday.Step(at="06:10", station="rack-red-1", action="place", tool=f"tag:04AB12CD34EF8{i}") for i in range(7)],
+    ([workday.DayStep(at="06:10", station="rack-red-1", action="place", tool=f"tag:04AB12CD34EF8{i}")
+      for i in range(7)],
      "06:10: rack-red-1 already follows 8 tags"),
-    ([workday.Step(at="06:10", station="rack-blue-9", action="place", tool="KN-R-01")],
+    ([workday.DayStep(at="06:10", station="rack-blue-9", action="place", tool="KN-R-01")],
      "station 'rack-blue-9' is not in the workshop"),
 ])
 def test_check_day_refuses_impossible_steps(monkeypatch, steps, error):
@@ -56,8 +57,9 @@ def test_check_day_refuses_impossible_steps(monkeypatch, steps, error):
 
 def test_check_day_accepts_a_second_tool_on_a_rack(monkeypatch):
     config = load_config(EXAMPLE_CONFIG)
-    back = [workday.Step(at="06:10", station="rack-red-1", action="remove", tool="CL-R-01"),
-            workday.Step(at="06:11", station="rack-red-1", action="place", tool="CL-R-01")]  # KN-R-01 stays put
+    # the cloth leaves rack-red-1 and comes back; KN-R-01 stays on the rack
+    back = [workday.DayStep(at="06:10", station="rack-red-1", action="remove", tool="CL-R-01"),
+            workday.DayStep(at="06:11", station="rack-red-1", action="place", tool="CL-R-01")]
     monkeypatch.setattr(workday, "STEPS", back)
     workday.check_day(config)
 

@@ -28,7 +28,7 @@ class Phase:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Step:
+class DayStep:
     at: str  # HH:MM on the demo's day
     station: str
     action: str  # "place" | "remove"
@@ -38,11 +38,12 @@ class Step:
     mistake: str | None = None  # the alarm type this step is meant to raise
 
 
-def _s(at: str, station: str, action: str, tool: str, zh: str = "", en: str = "", mistake: str | None = None) -> Step:
-    return Step(at=at, station=station, action=action, tool=tool, zh=zh, en=en, mistake=mistake)
+def _s(at: str, station: str, action: str, tool: str, zh: str = "", en: str = "",
+       mistake: str | None = None) -> DayStep:
+    return DayStep(at=at, station=station, action=action, tool=tool, zh=zh, en=en, mistake=mistake)
 
 
-def _wash(at: str, end: str, sink: str, tool: str, zh: str = "", en: str = "") -> list[Step]:
+def _wash(at: str, end: str, sink: str, tool: str, zh: str = "", en: str = "") -> list[DayStep]:
     return [_s(at, sink, "place", tool, zh, en), _s(end, sink, "remove", tool)]
 
 
@@ -63,7 +64,7 @@ PHASES = [
     Phase(at="16:30", zh="收工清洁，器具入消毒柜", en="closing: washing up, tools into the disinfection cabinet"),
 ]
 
-STEPS: list[Step] = [
+STEPS: list[DayStep] = [
     _s("06:30", "rack-red-1", "remove", "KN-R-01", "取生肉刀切肉", "the raw-meat knife is taken"),
     _s("06:32", "rack-red-2", "remove", "CB-R-01"),
     _s("06:45", "rack-green-1", "remove", "KN-G-01", "取蔬菜刀", "the vegetable knife is taken"),
@@ -120,7 +121,7 @@ def minutes(at: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-def timeline() -> list[Step]:
+def timeline() -> list[DayStep]:
     """The steps in time order (stable for steps at the same minute)."""
     return sorted(STEPS, key=lambda s: minutes(s.at))
 
@@ -142,7 +143,7 @@ def check_day(config: WorkshopConfig) -> None:
     where it already is or on two readers, removes one that is not there, or
     crowds a reader past the tags it follows."""
     field: dict[str, list[str]] = {s.id: [] for s in config.stations}
-    steps = [Step(at=START, station=station, action="place", tool=tool) for station, tool in OPENING] + timeline()
+    steps = [DayStep(at=START, station=station, action="place", tool=tool) for station, tool in OPENING] + timeline()
     for step in steps:
         if step.station not in field:
             raise ValueError(f"{step.at}: station '{step.station}' is not in the workshop")

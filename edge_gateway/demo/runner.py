@@ -14,8 +14,8 @@ from pathlib import Path
 
 from edge_gateway.demo import day as workday
 from edge_gateway.demo.clock import DayClock, station_clock
-from edge_gateway.demo.console import ALARM_NAMES, Console
 from edge_gateway.demo.http_thread import HttpThread
+from edge_gateway.demo.narration import ALARM_NAMES, Narrator
 from edge_gateway.demo.ports import require_free
 from edge_gateway.demo.workshop import demo_workshop
 from edge_gateway.gateway import Gateway, GatewayOptions
@@ -69,7 +69,7 @@ class Demo:
         if not 1 <= self.speed <= 20000:
             raise SebiaoError(f"--speed {self.speed:g}: use 1 to 20000 (the day is {day_s / 3600:g} h)")
         self.day = DayClock(self.start_ms, 1.0)  # real pace while starting up
-        self.console = Console(self.config, self.start_ms, self.end_ms, self.day.now_ms)
+        self.narrator = Narrator(self.config, self.start_ms, self.end_ms, self.day.now_ms)
         self.stations: dict[str, VirtualStation] = {}
         self.last_move: dict[str, float] = {}
         self.recorded = 0
@@ -99,10 +99,10 @@ class Demo:
 
     def _start(self, data: Path) -> None:
         o = self.options
-        c = self.console
-        c.plain(f"色标 sebiao 演示 / demo: {self.config.workshop.name} ({self.config.workshop.id}), "
+        n = self.narrator
+        n.plain(f"色标 sebiao 演示 / demo: {self.config.workshop.name} ({self.config.workshop.id}), "
                 f"{len(self.config.stations)} 个读卡站 / stations, {len(self.config.tools)} 件器具 / tools")
-        c.plain(f"一天 {workday.START}–{workday.END} 以 {self.speed:.0f} 倍速播放 / the day plays "
+        n.plain(f"一天 {workday.START}–{workday.END} 以 {self.speed:.0f} 倍速播放 / the day plays "
                 f"{self.speed:.0f}× faster; 数据 / data: {data}")
         self.gateway = Gateway(self.config, GatewayOptions(data_dir=data / "gateway", broker_url=None,
                                                            http_host=o.http_host, http_port=o.http_port,
@@ -111,9 +111,9 @@ class Demo:
         self.gateway.start()
         embedded = self.gateway.embedded
         assert embedded is not None  # the demo's workshop names no broker: the gateway starts its own
-        self.gateway.pipeline.listeners.append(self.console.on_outcome)
+        self.gateway.pipeline.listeners.append(self.narrator.on_outcome)
         self.http = HttpThread(self.gateway).start()
-        c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
+        n.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
                 f"/console  /api/tools  (MQTT {embedded.url})")
         creds = embedded.credentials
         clock = station_clock(self.day)
@@ -122,12 +122,12 @@ class Demo:
             cfg["timing"] = dict(STATION_TIMING)
             vs = VirtualStation(validate(cfg, f"demo {station.id}"), data / "stations" / station.id, clock=clock)
             vs.on_event = self._recorder(station.id)
-            vs.on_command = lambda cmd, sid=station.id: self.console.feedback(sid, cmd)
+            vs.on_command = lambda cmd, sid=station.id: self.narrator.feedback(sid, cmd)
             self.stations[station.id] = vs
         for vs in self.stations.values():  # all at once: the embedded broker takes concurrent subscribes
             vs.start()
         self._settle("the stations to connect")
-        c.phase(workday.PHASES[0])
+        n.phase(workday.PHASES[0])
         for station_id, tool_id in workday.OPENING:
             self.stations[station_id].apply(self._place(tool_id))
             self.last_move[tool_id] = time.monotonic()
@@ -136,7 +136,7 @@ class Demo:
     def _recorder(self, station_id: str):
         def record(action: str, tag: str, label: dict | None) -> None:
             self.recorded += 1
-            self.console.event(station_id, action, tag, label)
+            self.narrator.event(station_id, action, tag, label)
         return record
 
     def _place(self, tool_id: str) -> Place:
@@ -155,10 +155,10 @@ class Demo:
             while phases and workday.minutes(phases[0].at) <= workday.minutes(step.at):
                 self._run_until(self.start_ms + (workday.minutes(phases[0].at) - workday.minutes(workday.START))
                                 * 60000)
-                self.console.phase(phases.pop(0))
+                self.narrator.phase(phases.pop(0))
             self._run_until(at)
             self._wait_for_tag(step.tool)
-            self.console.narrate(step)
+            self.narrator.narrate(step)
             if step.mistake:
                 self._slow_down()
             vs = self.stations[step.station]
@@ -218,32 +218,32 @@ class Demo:
     # -- the end -------------------------------------------------------------------------
 
     def _summary(self) -> Summary:
-        raised = self.console.raised_by_type()
+        raised = self.narrator.raised_by_type()
         return Summary(recorded=self.recorded, applied=self._applied(), alarms=raised,
                        missing=[t for t in workday.EXPECTED_ALARMS if t not in raised],
                        unexpected=[t for t in raised if t not in workday.EXPECTED_ALARMS])
 
     def _print_summary(self, s: Summary) -> None:
-        c = self.console
-        c.plain("")
-        c.plain("══ 今日小结 / summary of the day ══")
-        c.plain(f"事件 / events: 读卡站记录 {s.recorded} 条 / recorded by the stations, "
+        n = self.narrator
+        n.plain("")
+        n.plain("══ 今日小结 / summary of the day ══")
+        n.plain(f"事件 / events: 读卡站记录 {s.recorded} 条 / recorded by the stations, "
                 f"网关处理 {s.applied} 条 / applied by the gateway")
-        c.plain(f"告警 / alarms: {sum(s.alarms.values())}")
+        n.plain(f"告警 / alarms: {sum(s.alarms.values())}")
         for kind, count in sorted(s.alarms.items()):
             zh, en = ALARM_NAMES.get(kind, (kind, kind))
-            c.plain(f"  {zh} / {en} ({kind}): {count}")
+            n.plain(f"  {zh} / {en} ({kind}): {count}")
         if s.missing:
-            c.plain(f"未出现的预期告警 / expected alarms missing: {', '.join(s.missing)}")
+            n.plain(f"未出现的预期告警 / expected alarms missing: {', '.join(s.missing)}")
         if s.unexpected:
-            c.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
+            n.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
         o = self.options
-        c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}  "
+        n.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}  "
                 f"(/display 透明作坊, /console 控制台, /api/tools, /api/alarms?state=all, /metrics)")
 
     def _stay(self) -> None:
         self.day.set_speed(1.0)
-        self.console.plain("网关继续运行，按 Ctrl-C 结束 / the gateway stays up; Ctrl-C ends the demo")
+        self.narrator.plain("网关继续运行，按 Ctrl-C 结束 / the gateway stays up; Ctrl-C ends the demo")
         try:
             while True:
                 self._tick()
