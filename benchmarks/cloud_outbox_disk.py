@@ -49,8 +49,9 @@ def day_rows(config, day: int) -> list[tuple[int, str]]:
     for n in range(1440):
         for sid in stations:
             ts = t0 + n * 60_000
-            rows.append((ts, items.status(configured[sid], StationState(sid, True, ts, 0, json.dumps(HEALTH), False),
-                                          ts, HEALTH)))
+            state = StationState(id=sid, online=True, last_seen=ts, buffer_depth=0, health_json=json.dumps(HEALTH),
+                                 alarmed=False)
+            rows.append((ts, items.status(configured[sid], state, ts, HEALTH)))
     for n in range(ALARMS_PER_DAY):
         ts = t0 + n * DAY_MS // ALARMS_PER_DAY
         alarm = {"id": n + 1, "type": "cross_zone", "severity": "critical", "subject": tools[0], "tool": tools[0],

@@ -72,7 +72,8 @@ def cycle_events(config, total: int, t0_ms: int) -> list[tuple[str, bytes]]:
                 n = seq.get(station, 0)
                 seq[station] = n + 1
                 ts += 1
-                out.append((station, encode_event(StationEvent(station, "b0b0b0b0", n, ts, tool.tag, action))))
+                out.append((station, encode_event(StationEvent(station=station, boot="b0b0b0b0", seq=n, ts=ts,
+                                                               tag=tool.tag, action=action))))
     return out[:total - total % 4]
 
 
@@ -218,7 +219,8 @@ def latency(broker, gateway, config, seconds: float, rate: int = 200) -> list[fl
             time.sleep(delay)
         tag = f"05{i // 2:012X}"
         action = "placed" if i % 2 == 0 else "removed"
-        payload = encode_event(StationEvent(station, "1a7e1a7e", i, int(time.time() * 1000), tag, action))
+        payload = encode_event(StationEvent(station=station, boot="1a7e1a7e", seq=i, ts=int(time.time() * 1000),
+                                            tag=tag, action=action))
         sent[(tag, action)] = time.time()
         sender.client.publish(event_topic(WS, station), payload, qos=1)
     gc.enable()

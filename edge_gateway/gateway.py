@@ -13,14 +13,17 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING
 
 import uvicorn
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from edge_gateway.core.engine import Engine
 from edge_gateway.core.metrics import CloudMetrics, Metrics
-from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.core.pipeline import Inbound, Pipeline
 from edge_gateway.core.projection import Projection
+from edge_gateway.core.sink_status import RunningSink, SinkStatus
 from edge_gateway.intake.mqtt_link import MqttLink
 from edge_gateway.model.protocol import subscriptions
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
@@ -35,10 +38,13 @@ from edge_gateway.sinks.influx.projection import InfluxProjection
 from edge_gateway.store.writer import Checkpointer, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.settings import display_settings
-from sebiao_common.clock import now_ms
+from sebiao_common.clock import Clock, now_ms
 from sebiao_common.errors import ConfigError, SebiaoError
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.net import is_loopback
+
+if TYPE_CHECKING:
+    from edge_gateway.broker.embedded import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ EMBEDDED_HOST, EMBEDDED_PORT = "127.0.0.1", 1883
 SWITCH_INTERVAL = float(os.environ.get("SEBIAO_SWITCH_INTERVAL", "0.0005"))
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class GatewayOptions:
     data_dir: Path = Path("sebiao-data")
     broker_url: str | None = None  # overrides the config's broker.url
@@ -54,8 +60,8 @@ class GatewayOptions:
     http_port: int = 8080
     embedded_host: str = EMBEDDED_HOST
     embedded_port: int = EMBEDDED_PORT
-    extra_routes: list = field(default_factory=list)
-    clock: Callable[[], int] = now_ms  # ms since the epoch; the demo plays a compressed day on its own
+    extra_routes: list[BaseRoute] = field(default_factory=list)
+    clock: Clock = now_ms  # ms since the epoch; the demo plays a compressed day on its own
 
 
 class Gateway:
@@ -70,8 +76,9 @@ class Gateway:
         display_settings(config)  # a bad display section stops start-up before anything runs
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         self.metrics = Metrics()
-        self.embedded: Any = None
-        self.components: dict[str, Any] = {}  # later parts (outbox workers, live views) register here
+        self.embedded: EmbeddedBroker | None = None
+        self.sinks: dict[str, RunningSink] = {}  # the started sink workers, by their name in /healthz
+        self.started = False  # from the pipeline on, stop() has something to stop
 
     def start(self) -> None:
         # The MQTT thread releases the GIL on every socket call and must win it
@@ -90,11 +97,16 @@ class Gateway:
         settings = self._broker_settings()
         ws = self.config.workshop.id
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
-                             clock)
+                             clock=clock)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
-        self.components["outbox"] = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock)
-        self.components["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws,
-                                                CloudMetrics(self.metrics.registry), clock)
+        self.started = True
+        drainer = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock=clock)
+        if drainer is not None:
+            self.sinks["outbox"] = drainer
+        pusher = start_pusher(self.cloud, self.store, self.pipeline, ws, CloudMetrics(self.metrics.registry),
+                              clock=clock)
+        if pusher is not None:
+            self.sinks["cloud"] = pusher
         self.pipeline.start()
         self.link.start()
         # Everything made so far lives as long as the process: keep it out of the
@@ -113,7 +125,7 @@ class Gateway:
             projections.append(CloudProjection(items=CloudItems(self.config.workshop.id), store=self.store))
         return tuple(projections)
 
-    def _deliver(self, message) -> None:
+    def _deliver(self, message: Inbound) -> None:
         self.pipeline.submit(message)
 
     def _lock_data_dir(self, data: Path) -> None:
@@ -140,16 +152,16 @@ class Gateway:
         return settings
 
     def api_context(self) -> ApiContext:
-        return ApiContext(self.store.path, self.config.workshop.id, self.pipeline, self.metrics,
-                          self.config.http.token, self.open_reads, self.link.connected.is_set, self.config,
-                          self._sink_workers)
+        return ApiContext(db_path=self.store.path, workshop=self.config.workshop.id, pipeline=self.pipeline,
+                          metrics=self.metrics, token=self.config.http.token, open_reads=self.open_reads,
+                          broker_connected=self.link.connected.is_set, config=self.config,
+                          workers=self._sink_workers)
 
-    def _sink_workers(self) -> dict[str, Any]:
+    def _sink_workers(self) -> dict[str, SinkStatus]:
         """The workers shipping the outbox onwards (InfluxDB, the cloud), for /healthz."""
-        return {name: worker for name, worker in self.components.items()
-                if worker is not None and hasattr(worker, "last_error") and hasattr(worker, "depth")}
+        return dict(self.sinks)
 
-    def build_app(self):
+    def build_app(self) -> ASGIApp:
         """The ASGI app: the HTTP API, the live display and the console (docs/display.md)."""
         from edge_gateway.web import attach_web
 
@@ -167,10 +179,8 @@ class Gateway:
 
     def stop(self) -> None:
         self.link.stop()
-        if self.components.get("outbox") is not None:
-            self.components["outbox"].stop()
-        if self.components.get("cloud") is not None:
-            self.components["cloud"].stop()
+        for sink in self.sinks.values():  # the InfluxDB drain, then the cloud push
+            sink.stop()
         self.pipeline.stop()
         self.checkpointer.stop()
         self.store.close()

@@ -20,7 +20,7 @@ from edge_gateway.model.workshop import WorkshopConfig
 READ, WRITE, READWRITE = "read", "write", "readwrite"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AclRule:
     access: str  # read | write | readwrite
     pattern: str  # an MQTT topic filter; '+' and '#' allowed
@@ -35,7 +35,7 @@ class AclRule:
         return self.access in (READ, READWRITE) and filter_covered(topic_filter, self.pattern)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UserAcl:
     username: str
     rules: tuple[AclRule, ...]
@@ -44,15 +44,15 @@ class UserAcl:
 
 def workshop_acl(config: WorkshopConfig, creds: Credentials) -> tuple[UserAcl, ...]:
     ws = config.workshop.id
-    users = [UserAcl(creds.gateway.username, (AclRule(READWRITE, f"{ROOT}/{ws}/#"),),
-                     "the gateway: everything of this workshop")]
+    users = [UserAcl(username=creds.gateway.username, rules=(AclRule(access=READWRITE, pattern=f"{ROOT}/{ws}/#"),),
+                     comment="the gateway: everything of this workshop")]
     for station in config.stations:
         label = f"{station.kind.value}, {station.zone}" + (f", {station.name}" if station.name else "")
-        users.append(UserAcl(creds.station(station.id).username, (
-            AclRule(WRITE, event_topic(ws, station.id)),
-            AclRule(WRITE, status_topic(ws, station.id)),
-            AclRule(READ, cmd_topic(ws, station.id)),
-        ), f"station {station.id} ({label})"))
+        users.append(UserAcl(username=creds.station(station.id).username, rules=(
+            AclRule(access=WRITE, pattern=event_topic(ws, station.id)),
+            AclRule(access=WRITE, pattern=status_topic(ws, station.id)),
+            AclRule(access=READ, pattern=cmd_topic(ws, station.id)),
+        ), comment=f"station {station.id} ({label})"))
     return tuple(users)
 
 

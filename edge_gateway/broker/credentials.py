@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.errors import ConfigError
@@ -26,13 +26,13 @@ DEFAULT_GATEWAY_USER = "gateway"
 USERNAME = r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Account:
     username: str
     password: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Credentials:
     workshop: str
     gateway: Account
@@ -49,7 +49,7 @@ class Credentials:
         yield self.gateway
         yield from self.stations.values()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "workshop": self.workshop,
             "gateway": vars(self.gateway),
@@ -82,12 +82,13 @@ def ensure_credentials(config: WorkshopConfig, directory: str | Path) -> Credent
     gateway_user = gateway_username(config)
     _check_username(config, gateway_user)
     configured = config.broker.password if config.broker else None
-    gateway = Account(gateway_user, configured or (old.gateway.password if old else new_password()))
+    gateway = Account(username=gateway_user, password=configured or (old.gateway.password if old else new_password()))
     stations = {
-        s.id: Account(s.id, old.stations[s.id].password if old and s.id in old.stations else new_password())
+        s.id: Account(username=s.id,
+                      password=old.stations[s.id].password if old and s.id in old.stations else new_password())
         for s in config.stations
     }
-    creds = Credentials(config.workshop.id, gateway, stations)
+    creds = Credentials(workshop=config.workshop.id, gateway=gateway, stations=stations)
     if creds != old:
         write_credentials(creds, path)
     return creds
@@ -130,13 +131,13 @@ def load_credentials(path: str | Path) -> Credentials:
     )
 
 
-def _account(file: str, where: str, value: Any) -> Account:
+def _account(file: str, where: str, value: object) -> Account:
     if not isinstance(value, dict):
         raise ConfigError(file, where, "must be an object with 'username' and 'password'")
     for key in ("username", "password"):
         if not isinstance(value.get(key), str) or not value[key]:
             raise ConfigError(file, f"{where}.{key}", "must be a non-empty string")
-    return Account(value["username"], value["password"])
+    return Account(username=value["username"], password=value["password"])
 
 
 def write_credentials(creds: Credentials, path: str | Path) -> None:

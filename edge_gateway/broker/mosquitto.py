@@ -57,7 +57,7 @@ AUTOSAVE_SECONDS = 60  # mosquitto writes its database only at this interval and
 PERSISTENT_CLIENT_EXPIRATION = "30d"  # forget sessions of stations gone for a month
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QueueSizing:
     tools: int
     stations: int
@@ -79,12 +79,12 @@ def queue_sizing(config: WorkshopConfig) -> QueueSizing:
     status_per_station = math.ceil(86_400 / status_every)
     day = len(config.tools) * EVENTS_PER_TOOL_PER_DAY + len(config.stations) * status_per_station
     size = max(QUEUE_FLOOR, QUEUE_MARGIN * day)
-    return QueueSizing(len(config.tools), len(config.stations), EVENTS_PER_TOOL_PER_DAY,
-                       status_per_station, QUEUE_MARGIN, QUEUE_FLOOR,
-                       math.ceil(size / QUEUE_ROUNDING) * QUEUE_ROUNDING)
+    return QueueSizing(tools=len(config.tools), stations=len(config.stations), events_per_tool=EVENTS_PER_TOOL_PER_DAY,
+                       status_per_station=status_per_station, margin=QUEUE_MARGIN, floor=QUEUE_FLOOR,
+                       max_queued_messages=math.ceil(size / QUEUE_ROUNDING) * QUEUE_ROUNDING)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MosquittoSettings:
     workshop: str
     listen_host: str
@@ -147,7 +147,7 @@ log_type information
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BrokerFiles:
     directory: Path
     conf: Path
@@ -173,14 +173,15 @@ def generate(config: WorkshopConfig, out_dir: str | Path, listen: str = DEFAULT_
     persistence = Path(persistence_dir).absolute() if persistence_dir else directory / "persistence"
     creds = ensure_credentials(config, directory)
     users = workshop_acl(config, creds)
-    files = BrokerFiles(directory, directory / CONF_FILE, directory / PASSWD_FILE, directory / ACL_FILE,
-                        directory / CREDENTIALS_FILE, creds, queue_sizing(config), host, port, persistence)
+    files = BrokerFiles(directory=directory, conf=directory / CONF_FILE, passwd=directory / PASSWD_FILE,
+                        acl=directory / ACL_FILE, credentials_file=directory / CREDENTIALS_FILE, credentials=creds,
+                        queue=queue_sizing(config), listen_host=host, listen_port=port, persistence_dir=persistence)
     _mkdir(persistence)
     _write(files.passwd, render_passwd(passwd_entries(creds, _existing_hashes(files.passwd))), 0o600)
     _write(files.acl, render_acl(users, acl_header(config)), 0o644)
     _write(files.conf, render_mosquitto_conf(MosquittoSettings(
-        config.workshop.id, host, port, files.passwd, files.acl, persistence, files.queue,
-        run_as=run_as)), 0o644)
+        workshop=config.workshop.id, listen_host=host, listen_port=port, password_file=files.passwd,
+        acl_file=files.acl, persistence_dir=persistence, queue=files.queue, run_as=run_as)), 0o644)
     return files
 
 
@@ -191,7 +192,7 @@ def passwd_entries(creds: Credentials, existing: dict[str, str] | None = None) -
     for account in creds.accounts():
         old = existing.get(account.username)
         keep = old is not None and verify_password(account.password, old)
-        entries.append(PasswdEntry(account.username, old if keep else hash_password(account.password)))
+        entries.append(PasswdEntry(username=account.username, hash=old if keep else hash_password(account.password)))
     return entries
 
 

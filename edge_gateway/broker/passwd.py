@@ -22,7 +22,7 @@ SALT_BYTES = 12
 KEY_BYTES = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PasswdEntry:
     username: str
     hash: str  # "$7$101$<salt>$<key>"

@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     broker_host, broker_port = parse_listen(args.embedded_broker, "--embedded-broker")
     if not is_loopback(broker_host):
         raise ConfigError("--embedded-broker", "", f"{broker_host} is not a loopback address")
-    options = DemoOptions(http_host, http_port, broker_host, broker_port, args.duration, args.speed,
-                          Path(args.data_dir) if args.data_dir else None, args.stay)
+    options = DemoOptions(http_host=http_host, http_port=http_port, broker_host=broker_host,
+                          broker_port=broker_port, duration_s=args.duration, speed=args.speed,
+                          data_dir=Path(args.data_dir) if args.data_dir else None, stay=args.stay)
     summary = Demo(options).run()
     return 1 if summary.missing or summary.unexpected or summary.applied != summary.recorded else 0

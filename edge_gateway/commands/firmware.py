@@ -84,7 +84,8 @@ def _provision(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     creds = load_station_credentials(config, args.credentials)
-    options = ProvisionOptions(args.broker, args.reader, args.wifi_ssid, args.wifi_password)
+    options = ProvisionOptions(broker_url=args.broker, reader=args.reader, wifi_ssid=args.wifi_ssid,
+                               wifi_password=args.wifi_password)
     written = write_station_configs(config, creds, Path(args.out), options)
     print(f"已生成 {len(written)} 个读卡站配置 / wrote {len(written)} station configs (mode 0600):")
     for path in written:

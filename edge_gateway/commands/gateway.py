@@ -33,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(embedded_host):
         raise ConfigError("--embedded-broker", "", f"{embedded_host} is not a loopback address: the embedded "
                                                    "broker is for one machine; use Mosquitto beyond it")
-    gateway = Gateway(config, GatewayOptions(Path(args.data_dir), args.broker, host, port,
-                                             embedded_host, embedded_port))
+    gateway = Gateway(config, GatewayOptions(data_dir=Path(args.data_dir), broker_url=args.broker,
+                                             http_host=host, http_port=port,
+                                             embedded_host=embedded_host, embedded_port=embedded_port))
     gateway.start()
     print(f"sebiao gateway: workshop {config.workshop.id} ({config.workshop.name}), "
           f"HTTP on http://{args.http}", flush=True)

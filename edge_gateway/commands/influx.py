@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
+
+from sebiao_common.clock import now_ms
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     settings = require_influx(config)
-    report = check(settings, config.workshop.id, Path(args.data_dir))
+    report = check(settings, config.workshop.id, Path(args.data_dir), clock=now_ms)
     print(f"server   {settings.url}: {report.version} (api: {settings.api})")
     print(f"write    probe point accepted by {report.target}")
     print(f"read     probe point read back through {report.read_back}")
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"outbox   not read: {report.outbox_note}")
     else:
         state = report.outbox
-        age = state.oldest_age_seconds(time.time_ns() // 1_000_000)
+        age = state.oldest_age_seconds(now_ms())
         oldest = "empty" if age is None else f"oldest row {age:.1f} s old"
         print(f"outbox   {state.depth} rows waiting, {oldest}; {state.dead} rejected (outbox_dead), "
               f"{state.dropped} dropped past the bound")

@@ -9,6 +9,7 @@ no clock: ``now`` comes from the caller.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from edge_gateway.core.projection import (
@@ -21,7 +22,7 @@ from edge_gateway.core.projection import (
 from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model import stations as station_rules
-from edge_gateway.model.alarms import Alarm, alarm_json
+from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
 from edge_gateway.model.protocol import (
     StationEvent,
     StationStatus,
@@ -46,7 +47,7 @@ from edge_gateway.model.workshop import Station, WorkshopConfig
 from edge_gateway.store.writer import Store
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outgoing:
     topic: str
     payload: bytes
@@ -74,19 +75,19 @@ class Engine:
         self.ws = config.workshop.id
         self.started_at = started_at
         self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
-        self._refs = {s.id: StationRef(s.id, s.kind, s.zone) for s in config.stations}
+        self._refs = {s.id: StationRef(id=s.id, kind=s.kind, zone=s.zone) for s in config.stations}
         self.reload()
 
     def reload(self) -> None:
         """Read the whole picture back from the store (start-up, or after a failed commit)."""
         colors = {t.id: t.color for t in self.config.tools}
         saved = self.store.load_tools(colors)
-        self.tools: dict[str, ToolState] = {t.id: saved.get(t.id, ToolState(t.id, t.color))
+        self.tools: dict[str, ToolState] = {t.id: saved.get(t.id, ToolState(tool=t.id, color=t.color))
                                             for t in self.config.tools}
         known = self.store.load_stations()
         # Silence is measured from when this gateway started listening.
         self.stations: dict[str, StationState] = {
-            s.id: replace(known.get(s.id, StationState(s.id)),
+            s.id: replace(known.get(s.id, StationState(id=s.id)),
                           last_seen=max(known[s.id].last_seen if s.id in known else 0, self.started_at))
             for s in self.config.stations}
         self.active: dict[tuple[str, str], Alarm] = self.store.load_active_alarms()
@@ -122,9 +123,9 @@ class Engine:
         if tool is None:
             self._project_event(EventFact(station=station, tool=None, action=event.action, ts=ts, tag=event.tag,
                                           boot=event.boot, seq=event.seq, received_at=now, late=False, note=None))
-            self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), station, now, out)
+            self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), now, out)
             return True
-        step = apply(self.tools[tool.id], Observation(self._refs[station.id], event.action, ts))
+        step = apply(self.tools[tool.id], Observation(station=self._refs[station.id], action=event.action, ts=ts))
         state, decisions = judge_step(tool, station, step, ctx)
         if step.late and event.action == "placed":
             decisions += judge_late_placement(tool, station, ts, ctx)
@@ -136,7 +137,7 @@ class Engine:
             self.store.annotate_event(event_id, step.late, note)
         self._project_event(EventFact(station=station, tool=tool, action=event.action, ts=ts, tag=event.tag,
                                       boot=event.boot, seq=event.seq, received_at=now, late=step.late, note=note))
-        self._decide(decisions, station, now, out)
+        self._decide(decisions, now, out)
         out.changed = True
         return True
 
@@ -146,7 +147,7 @@ class Engine:
                                                    now, self.config.rules)
         self._set_station(state)
         self._status_point(state, "status", now, status.health)
-        self._decide(decisions, station, now, out)
+        self._decide(decisions, now, out)
 
     def tick(self, now: int, out: Outcome) -> None:
         for station in self.config.stations:
@@ -159,7 +160,7 @@ class Engine:
                 self._set_station(state)
                 if state.online != before.online:
                     self._status_point(state, "silence", now)
-            self._decide(decisions, station, now, out)
+            self._decide(decisions, now, out)
         ctx = self._context(now)
         keys = frozenset(self.active)
         for tool in self.config.tools:
@@ -168,7 +169,7 @@ class Engine:
             if state != before:
                 self.tools[tool.id] = state
                 self.store.save_tool(state)
-            self._decide(decisions, None, now, out)
+            self._decide(decisions, now, out)
         if self.projections:
             fact = TickFact(now=now, stations=tuple((s, self.stations[s.id]) for s in self.config.stations),
                             tools=tuple(self.tools.values()))
@@ -177,7 +178,7 @@ class Engine:
 
     def gateway_alarm(self, decision: Raise | Clear, now: int, out: Outcome) -> None:
         """Raise or clear an alarm about the gateway itself (the InfluxDB outbox's health)."""
-        self._decide((decision,), None, now, out)
+        self._decide((decision,), now, out)
 
     def acknowledge(self, alarm_id: int, by: str, comment: str | None, now: int, out: Outcome) -> Alarm:
         alarm, entry = lifecycle.acknowledge(self._alarm(alarm_id), by, comment, now)
@@ -205,7 +206,7 @@ class Engine:
     def _context(self, now: int) -> RuleContext:
         if self._current is None:
             self._current = frozenset(sid for sid, s in self.stations.items() if s.current)
-        return RuleContext(self.config, now, self._current)
+        return RuleContext(config=self.config, now=now, current=self._current)
 
     def _station_heard(self, station: Station, now: int, out: Outcome) -> None:
         # The silence timer only needs the newest time in memory (start-up resets
@@ -215,14 +216,14 @@ class Engine:
         if not state.online or state.alarmed:
             state, decisions = station_rules.on_message(state, station, now)
             self._set_station(state)
-            self._decide(decisions, station, now, out)
+            self._decide(decisions, now, out)
 
     def _set_station(self, state: StationState) -> None:
         self.stations[state.id] = state
         self._current = None
         self.store.save_station(state)
 
-    def _decide(self, decisions: tuple[Decision, ...], station: Station | None, now: int, out: Outcome) -> None:
+    def _decide(self, decisions: tuple[Decision, ...], now: int, out: Outcome) -> None:
         for decision in decisions:
             if isinstance(decision, Raise):
                 self._raise(decision, now, out)
@@ -252,12 +253,13 @@ class Engine:
         for projection in self.projections:
             projection.event(fact)
 
-    def _status_point(self, state: StationState, report: str, now: int, health: dict | None = None) -> None:
+    def _status_point(self, state: StationState, report: str, now: int,
+                      health: Mapping[str, object] | None = None) -> None:
         fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health)
         for projection in self.projections:
             projection.status(fact)
 
-    def _store_alarm(self, alarm: Alarm, entry, out: Outcome) -> None:
+    def _store_alarm(self, alarm: Alarm, entry: HistoryEntry, out: Outcome) -> None:
         history_id = self.store.save_alarm(alarm, entry)
         if alarm.state == "active":
             self.active[alarm.key] = alarm
@@ -268,10 +270,10 @@ class Engine:
         for projection in self.projections:
             projection.alarm(fact)
         payload = json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
-        out.messages.append(Outgoing(alarm_topic(self.ws), payload))
+        out.messages.append(Outgoing(topic=alarm_topic(self.ws), payload=payload))
         out.changed = True
 
     def _feedback(self, station_id: str, pattern: str, alarm: Alarm, out: Outcome) -> None:
-        out.messages.append(Outgoing(cmd_topic(self.ws, station_id), encode_command(
+        out.messages.append(Outgoing(topic=cmd_topic(self.ws, station_id), payload=encode_command(
             "feedback", pattern=pattern, alarm=alarm.id, type=alarm.type, severity=alarm.severity,
             tool=alarm.tool)))

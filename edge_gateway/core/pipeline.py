@@ -18,7 +18,8 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple, Protocol
+from functools import partial
+from typing import Callable, NamedTuple, Protocol, TypeVar
 
 from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.metrics import Metrics
@@ -29,10 +30,12 @@ from edge_gateway.model.protocol import (
     decode_event,
     decode_status,
 )
-from sebiao_common.clock import now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Inbound(NamedTuple):
@@ -46,12 +49,15 @@ class Inbound(NamedTuple):
     generation: int = 0  # the broker connection it came on; acks go only to that one
 
 
-@dataclass(frozen=True)
-class Command:
-    """Run ``action(engine, now, outcome)`` on the pipeline thread; the result goes to ``future``."""
+Settle = Callable[[], None]  # answers a command's caller, once its batch has committed
 
-    action: Callable[[Engine, int, Outcome], Any]
-    future: Future
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """``run(engine, now, outcome)`` on the pipeline thread, inside the batch's transaction; what it
+    returns answers the caller after the commit (``Pipeline.call`` makes both)."""
+
+    run: Callable[[Engine, int, Outcome], Settle]
 
 
 class _Poison(Exception):
@@ -69,7 +75,7 @@ class Transport(Protocol):
 
 class Pipeline:
     def __init__(self, engine: Engine, transport: Transport, metrics: Metrics, workshop: str,
-                 max_batch: int = 500, tick_seconds: float = 1.0, clock: Callable[[], int] = now_ms) -> None:
+                 max_batch: int = 500, tick_seconds: float = 1.0, *, clock: Clock) -> None:
         self.engine = engine
         self.transport = transport
         self.metrics = metrics
@@ -99,9 +105,19 @@ class Pipeline:
     def submit(self, message: Inbound) -> None:
         self.inbox.put(message)
 
-    def call(self, action: Callable[[Engine, int, Outcome], Any]) -> Future:
-        future: Future = Future()
-        self.inbox.put(Command(action, future))
+    def call(self, action: Callable[[Engine, int, Outcome], T]) -> Future[T]:
+        """Run ``action(engine, now, outcome)`` on the pipeline thread; its result (or the
+        ``SebiaoError`` it raised) reaches the future once the batch has committed."""
+        future: Future[T] = Future()
+
+        def run(engine: Engine, now: int, out: Outcome) -> Settle:
+            try:
+                value = action(engine, now, out)
+            except SebiaoError as exc:  # refused by the lifecycle: answered to the caller as an error
+                return partial(future.set_exception, exc)
+            return partial(future.set_result, value)
+
+        self.inbox.put(Command(run=run))
         return future
 
     # -- the thread -----------------------------------------------------------
@@ -142,7 +158,7 @@ class Pipeline:
         poisoned: dict[int, str] = {}  # batch index -> the defect it met
         while True:
             out = Outcome()
-            results: list[tuple[Future, Any, BaseException | None]] = []
+            results: list[Settle] = []
             started = time.perf_counter()
             try:
                 with self.engine.store.transaction():
@@ -166,25 +182,19 @@ class Pipeline:
         self.metrics.commit_seconds.observe(time.perf_counter() - started)
         self._after_commit(batch, out, results)
 
-    def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list, poisoned: dict[int, str]
-               ) -> None:
+    def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list[Settle],
+               poisoned: dict[int, str]) -> None:
         now = self.clock()
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_seconds
             self.engine.tick(now, out)
         for index, item in enumerate(batch):
             if isinstance(item, Command):
-                results.append(self._command(item, now, out))
+                results.append(item.run(self.engine, now, out))
             elif index in poisoned:
                 self._reject(item, "internal_error", poisoned[index])
             else:
                 self._message(index, item, out)
-
-    def _command(self, item: Command, now: int, out: Outcome) -> tuple[Future, Any, BaseException | None]:
-        try:
-            return item.future, item.action(self.engine, now, out), None
-        except SebiaoError as exc:  # refused by the lifecycle: answered to the caller as an error
-            return item.future, None, exc
 
     def _message(self, index: int, msg: Inbound, out: Outcome) -> None:
         try:
@@ -228,7 +238,7 @@ class Pipeline:
         else:
             raise PayloadError("bad_topic", f"the gateway does not take '{topic.channel}' messages")
 
-    def _after_commit(self, batch: list, out: Outcome, results: list) -> None:
+    def _after_commit(self, batch: list[Inbound | Command], out: Outcome, results: list[Settle]) -> None:
         inbound = [m for m in batch if isinstance(m, Inbound)]
         for msg in inbound:
             if msg.qos > 0:
@@ -240,11 +250,8 @@ class Pipeline:
         self.metrics.active_alarms.set(len(self.engine.active))
         for message in out.messages:
             self.transport.publish(message.topic, message.payload, message.retain)
-        for future, value, error in results:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+        for settle in results:
+            settle()
         if out.changed:
             for listener in self.listeners:
                 listener(out)

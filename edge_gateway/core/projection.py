@@ -11,10 +11,11 @@ clock: the drain workers ship the rows later.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Station, Tool
@@ -43,7 +44,7 @@ class AlarmFact:
     alarm: Alarm
     entry: HistoryEntry
     history_id: int
-    picture: dict[str, Any]
+    picture: AlarmJson
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,7 +55,7 @@ class StatusFact:
     state: StationState
     report: str
     now: int
-    health: dict[str, Any] | None = None
+    health: Mapping[str, object] | None = None  # the status message's health fields
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from typing import Any, Callable
+from typing import Callable
 
 
 class DayClock:
@@ -49,8 +49,9 @@ class DayClock:
         return max(0.0, (epoch_ms - self.now_ms()) / 1000 / self.speed)
 
 
-def station_clock(day: DayClock) -> Any:
-    """A firmware ``Clock`` whose ticks are real milliseconds and whose wall time is the day's."""
+def station_clock(day: DayClock) -> object:
+    """A firmware ``Clock`` whose ticks are real milliseconds and whose wall time is the day's
+    (for ``VirtualStation``, which hands it to the firmware as it is)."""
     from edge_gateway.tooling.firmware_files import use_firmware
 
     use_firmware()

@@ -20,15 +20,15 @@ START, END = "06:00", "17:30"
 UNKNOWN_TAG = "04AB12CD34EF80"  # a container nobody registered
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Phase:
     at: str
     zh: str
     en: str
 
 
-@dataclass(frozen=True)
-class Step:
+@dataclass(frozen=True, kw_only=True)
+class DayStep:
     at: str  # HH:MM on the demo's day
     station: str
     action: str  # "place" | "remove"
@@ -38,11 +38,12 @@ class Step:
     mistake: str | None = None  # the alarm type this step is meant to raise
 
 
-def _s(at: str, station: str, action: str, tool: str, zh: str = "", en: str = "", mistake: str | None = None) -> Step:
-    return Step(at, station, action, tool, zh, en, mistake)
+def _s(at: str, station: str, action: str, tool: str, zh: str = "", en: str = "",
+       mistake: str | None = None) -> DayStep:
+    return DayStep(at=at, station=station, action=action, tool=tool, zh=zh, en=en, mistake=mistake)
 
 
-def _wash(at: str, end: str, sink: str, tool: str, zh: str = "", en: str = "") -> list[Step]:
+def _wash(at: str, end: str, sink: str, tool: str, zh: str = "", en: str = "") -> list[DayStep]:
     return [_s(at, sink, "place", tool, zh, en), _s(end, sink, "remove", tool)]
 
 
@@ -52,18 +53,18 @@ OPENING = [  # tools hung on their racks before the day starts (placed at START)
 ]
 
 PHASES = [
-    Phase("06:00", "开工：刀具、砧板在各自的架位上", "opening: the tools hang on their home racks"),
-    Phase("06:30", "生肉备料：切猪肉灌香肠", "preparing raw meat: pork for the sausages"),
-    Phase("06:45", "蔬菜备料：黄瓜丝、蒜末", "preparing vegetables: cucumber and garlic"),
-    Phase("07:40", "清洗生料器具", "washing the raw-ingredient tools"),
-    Phase("08:30", "半成品：切凉皮", "semi-finished: cutting the 凉皮 sheets"),
-    Phase("10:00", "蒸煮：香肠下锅、凉皮上屉", "cooking: sausages in the pot, 凉皮 steaming"),
-    Phase("11:00", "熟食分装", "packing the cooked food"),
-    Phase("13:00", "下午第二批", "the afternoon batch"),
-    Phase("16:30", "收工清洁，器具入消毒柜", "closing: washing up, tools into the disinfection cabinet"),
+    Phase(at="06:00", zh="开工：刀具、砧板在各自的架位上", en="opening: the tools hang on their home racks"),
+    Phase(at="06:30", zh="生肉备料：切猪肉灌香肠", en="preparing raw meat: pork for the sausages"),
+    Phase(at="06:45", zh="蔬菜备料：黄瓜丝、蒜末", en="preparing vegetables: cucumber and garlic"),
+    Phase(at="07:40", zh="清洗生料器具", en="washing the raw-ingredient tools"),
+    Phase(at="08:30", zh="半成品：切凉皮", en="semi-finished: cutting the 凉皮 sheets"),
+    Phase(at="10:00", zh="蒸煮：香肠下锅、凉皮上屉", en="cooking: sausages in the pot, 凉皮 steaming"),
+    Phase(at="11:00", zh="熟食分装", en="packing the cooked food"),
+    Phase(at="13:00", zh="下午第二批", en="the afternoon batch"),
+    Phase(at="16:30", zh="收工清洁，器具入消毒柜", en="closing: washing up, tools into the disinfection cabinet"),
 ]
 
-STEPS: list[Step] = [
+STEPS: list[DayStep] = [
     _s("06:30", "rack-red-1", "remove", "KN-R-01", "取生肉刀切肉", "the raw-meat knife is taken"),
     _s("06:32", "rack-red-2", "remove", "CB-R-01"),
     _s("06:45", "rack-green-1", "remove", "KN-G-01", "取蔬菜刀", "the vegetable knife is taken"),
@@ -120,7 +121,7 @@ def minutes(at: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-def timeline() -> list[Step]:
+def timeline() -> list[DayStep]:
     """The steps in time order (stable for steps at the same minute)."""
     return sorted(STEPS, key=lambda s: minutes(s.at))
 
@@ -142,7 +143,7 @@ def check_day(config: WorkshopConfig) -> None:
     where it already is or on two readers, removes one that is not there, or
     crowds a reader past the tags it follows."""
     field: dict[str, list[str]] = {s.id: [] for s in config.stations}
-    steps = [Step(START, station, "place", tool) for station, tool in OPENING] + timeline()
+    steps = [DayStep(at=START, station=station, action="place", tool=tool) for station, tool in OPENING] + timeline()
     for step in steps:
         if step.station not in field:
             raise ValueError(f"{step.at}: station '{step.station}' is not in the workshop")

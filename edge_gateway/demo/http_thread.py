@@ -7,13 +7,14 @@ import time
 
 import uvicorn
 
+from edge_gateway.gateway import Gateway
 from sebiao_common.errors import SebiaoError
 
 START_TIMEOUT = 10.0
 
 
 class HttpThread:
-    def __init__(self, gateway) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         options = gateway.options
         app = gateway.build_app()
         self.server = uvicorn.Server(uvicorn.Config(app, host=options.http_host, port=options.http_port,

@@ -11,12 +11,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from edge_gateway.demo import day as workday
 from edge_gateway.demo.clock import DayClock, station_clock
-from edge_gateway.demo.console import ALARM_NAMES, Console
 from edge_gateway.demo.http_thread import HttpThread
+from edge_gateway.demo.narration import ALARM_NAMES, Narrator
 from edge_gateway.demo.ports import require_free
 from edge_gateway.demo.workshop import demo_workshop
 from edge_gateway.gateway import Gateway, GatewayOptions
@@ -36,7 +35,7 @@ STATION_TIMING = {"poll_ms": 50, "absent_misses": 2, "absent_ms": 100, "heartbea
                   "backoff_min_ms": 200, "backoff_max_ms": 2000}
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DemoOptions:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -48,7 +47,7 @@ class DemoOptions:
     stay: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Summary:
     recorded: int
     applied: int
@@ -70,7 +69,7 @@ class Demo:
         if not 1 <= self.speed <= 20000:
             raise SebiaoError(f"--speed {self.speed:g}: use 1 to 20000 (the day is {day_s / 3600:g} h)")
         self.day = DayClock(self.start_ms, 1.0)  # real pace while starting up
-        self.console = Console(self.config, self.start_ms, self.end_ms, self.day.now_ms)
+        self.narrator = Narrator(self.config, self.start_ms, self.end_ms, self.day.now_ms)
         self.stations: dict[str, VirtualStation] = {}
         self.last_move: dict[str, float] = {}
         self.recorded = 0
@@ -100,32 +99,35 @@ class Demo:
 
     def _start(self, data: Path) -> None:
         o = self.options
-        c = self.console
-        c.plain(f"色标 sebiao 演示 / demo: {self.config.workshop.name} ({self.config.workshop.id}), "
+        n = self.narrator
+        n.plain(f"色标 sebiao 演示 / demo: {self.config.workshop.name} ({self.config.workshop.id}), "
                 f"{len(self.config.stations)} 个读卡站 / stations, {len(self.config.tools)} 件器具 / tools")
-        c.plain(f"一天 {workday.START}–{workday.END} 以 {self.speed:.0f} 倍速播放 / the day plays "
+        n.plain(f"一天 {workday.START}–{workday.END} 以 {self.speed:.0f} 倍速播放 / the day plays "
                 f"{self.speed:.0f}× faster; 数据 / data: {data}")
-        self.gateway = Gateway(self.config, GatewayOptions(data / "gateway", None, o.http_host, o.http_port,
-                                                           o.broker_host, o.broker_port,
+        self.gateway = Gateway(self.config, GatewayOptions(data_dir=data / "gateway", broker_url=None,
+                                                           http_host=o.http_host, http_port=o.http_port,
+                                                           embedded_host=o.broker_host, embedded_port=o.broker_port,
                                                            clock=self.day.now_ms))
         self.gateway.start()
-        self.gateway.pipeline.listeners.append(self.console.on_outcome)
+        embedded = self.gateway.embedded
+        assert embedded is not None  # the demo's workshop names no broker: the gateway starts its own
+        self.gateway.pipeline.listeners.append(self.narrator.on_outcome)
         self.http = HttpThread(self.gateway).start()
-        c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
-                f"/console  /api/tools  (MQTT {self.gateway.embedded.url})")
-        creds = self.gateway.embedded.credentials
+        n.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
+                f"/console  /api/tools  (MQTT {embedded.url})")
+        creds = embedded.credentials
         clock = station_clock(self.day)
         for station in self.config.stations:
-            cfg = station_config(self.config, creds, station.id, ProvisionOptions(broker_url=self.gateway.embedded.url))
+            cfg = station_config(self.config, creds, station.id, ProvisionOptions(broker_url=embedded.url))
             cfg["timing"] = dict(STATION_TIMING)
             vs = VirtualStation(validate(cfg, f"demo {station.id}"), data / "stations" / station.id, clock=clock)
             vs.on_event = self._recorder(station.id)
-            vs.on_command = lambda cmd, sid=station.id: self.console.feedback(sid, cmd)
+            vs.on_command = lambda cmd, sid=station.id: self.narrator.feedback(sid, cmd)
             self.stations[station.id] = vs
         for vs in self.stations.values():  # all at once: the embedded broker takes concurrent subscribes
             vs.start()
         self._settle("the stations to connect")
-        c.phase(workday.PHASES[0])
+        n.phase(workday.PHASES[0])
         for station_id, tool_id in workday.OPENING:
             self.stations[station_id].apply(self._place(tool_id))
             self.last_move[tool_id] = time.monotonic()
@@ -134,14 +136,14 @@ class Demo:
     def _recorder(self, station_id: str):
         def record(action: str, tag: str, label: dict | None) -> None:
             self.recorded += 1
-            self.console.event(station_id, action, tag, label)
+            self.narrator.event(station_id, action, tag, label)
         return record
 
     def _place(self, tool_id: str) -> Place:
         tag = workday.tag_of(self.config, tool_id)
         tool = self.config.tool(tool_id) if not tool_id.startswith("tag:") else None
         label = {"tool": tool.id, "kind": tool.kind, "color": tool.color} if tool else None
-        return Place(tag, label)
+        return Place(uid=tag, label=label)
 
     # -- playing the day -------------------------------------------------------------
 
@@ -153,14 +155,14 @@ class Demo:
             while phases and workday.minutes(phases[0].at) <= workday.minutes(step.at):
                 self._run_until(self.start_ms + (workday.minutes(phases[0].at) - workday.minutes(workday.START))
                                 * 60000)
-                self.console.phase(phases.pop(0))
+                self.narrator.phase(phases.pop(0))
             self._run_until(at)
             self._wait_for_tag(step.tool)
-            self.console.narrate(step)
+            self.narrator.narrate(step)
             if step.mistake:
                 self._slow_down()
             vs = self.stations[step.station]
-            vs.apply(self._place(step.tool) if step.action == "place" else Remove(workday.tag_of(self.config,
+            vs.apply(self._place(step.tool) if step.action == "place" else Remove(uid=workday.tag_of(self.config,
                                                                                               step.tool)))
             self.last_move[step.tool] = time.monotonic()
         self._run_until(self.end_ms)
@@ -216,32 +218,32 @@ class Demo:
     # -- the end -------------------------------------------------------------------------
 
     def _summary(self) -> Summary:
-        raised = self.console.raised_by_type()
-        return Summary(self.recorded, self._applied(), raised,
+        raised = self.narrator.raised_by_type()
+        return Summary(recorded=self.recorded, applied=self._applied(), alarms=raised,
                        missing=[t for t in workday.EXPECTED_ALARMS if t not in raised],
                        unexpected=[t for t in raised if t not in workday.EXPECTED_ALARMS])
 
     def _print_summary(self, s: Summary) -> None:
-        c = self.console
-        c.plain("")
-        c.plain("══ 今日小结 / summary of the day ══")
-        c.plain(f"事件 / events: 读卡站记录 {s.recorded} 条 / recorded by the stations, "
+        n = self.narrator
+        n.plain("")
+        n.plain("══ 今日小结 / summary of the day ══")
+        n.plain(f"事件 / events: 读卡站记录 {s.recorded} 条 / recorded by the stations, "
                 f"网关处理 {s.applied} 条 / applied by the gateway")
-        c.plain(f"告警 / alarms: {sum(s.alarms.values())}")
+        n.plain(f"告警 / alarms: {sum(s.alarms.values())}")
         for kind, count in sorted(s.alarms.items()):
             zh, en = ALARM_NAMES.get(kind, (kind, kind))
-            c.plain(f"  {zh} / {en} ({kind}): {count}")
+            n.plain(f"  {zh} / {en} ({kind}): {count}")
         if s.missing:
-            c.plain(f"未出现的预期告警 / expected alarms missing: {', '.join(s.missing)}")
+            n.plain(f"未出现的预期告警 / expected alarms missing: {', '.join(s.missing)}")
         if s.unexpected:
-            c.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
+            n.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
         o = self.options
-        c.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}  "
+        n.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}  "
                 f"(/display 透明作坊, /console 控制台, /api/tools, /api/alarms?state=all, /metrics)")
 
     def _stay(self) -> None:
         self.day.set_speed(1.0)
-        self.console.plain("网关继续运行，按 Ctrl-C 结束 / the gateway stays up; Ctrl-C ends the demo")
+        self.narrator.plain("网关继续运行，按 Ctrl-C 结束 / the gateway stays up; Ctrl-C ends the demo")
         try:
             while True:
                 self._tick()
@@ -253,7 +255,7 @@ class Demo:
             vs.station.link.client.disconnect()  # a clean goodbye: no last will, no offline alarm
         if self.http is not None:
             self.http.stop()
-        if self.gateway is not None and hasattr(self.gateway, "pipeline"):
+        if self.gateway is not None and self.gateway.started:
             self.gateway.stop()
 
 
@@ -262,5 +264,5 @@ def _at(day: datetime, hhmm: str) -> int:
     return int(day.replace(hour=hours, minute=minutes).timestamp() * 1000)
 
 
-def as_dict(summary: Summary) -> dict[str, Any]:
+def as_dict(summary: Summary) -> dict[str, object]:
     return vars(summary)

@@ -25,7 +25,7 @@ from edge_gateway.core.pipeline import Inbound
 from edge_gateway.errors import BrokerError
 from edge_gateway.intake.mqtt_buffered import BufferedClient
 from edge_gateway.model.workshop import BrokerSettings
-from sebiao_common.clock import now_ms
+from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class MqttLink:
     def __init__(self, settings: BrokerSettings, client_id: str, subscriptions: tuple[str, ...],
                  deliver: Callable[[Inbound], None], metrics: Metrics,
-                 clock: Callable[[], int] = now_ms) -> None:
+                 clock: Clock) -> None:
         self.settings = settings
         self.subscriptions = subscriptions
         self.deliver = deliver

@@ -11,6 +11,7 @@ history entry (who, when, comment) that the store appends and never changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.rules import Clear, Raise
@@ -19,7 +20,7 @@ LATCHED = frozenset({"cross_zone", "cross_zone_wash"})
 SYSTEM = "system"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Alarm:
     id: int
     type: str
@@ -48,7 +49,7 @@ class Alarm:
         return (self.type, self.subject)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HistoryEntry:
     alarm_id: int
     at: int
@@ -60,7 +61,8 @@ class HistoryEntry:
 
 
 def _entry(alarm: Alarm, at: int, action: str, by: str, comment: str | None) -> HistoryEntry:
-    return HistoryEntry(alarm.id, at, action, alarm.state, alarm.acked, by, comment)
+    return HistoryEntry(alarm_id=alarm.id, at=at, action=action, state=alarm.state, acked=alarm.acked, by=by,
+                        comment=comment)
 
 
 def occur(active: Alarm | None, decision: Raise, new_id: int, now: int) -> tuple[Alarm, HistoryEntry]:
@@ -69,11 +71,12 @@ def occur(active: Alarm | None, decision: Raise, new_id: int, now: int) -> tuple
         alarm = replace(active, count=active.count + 1, last_ts=max(active.last_ts, decision.ts),
                         updated_at=now, text_zh=decision.text_zh, text_en=decision.text_en,
                         severity=_worse(active.severity, decision.severity))
-        return alarm, _entry(alarm, now, "repeated", SYSTEM, None)
-    alarm = Alarm(new_id, decision.type, decision.severity, decision.subject, decision.tool, decision.tag,
-                  decision.station, decision.ts, decision.ts, now, now, decision.text_zh, decision.text_en,
-                  late=decision.late)
-    return alarm, _entry(alarm, now, "raised", SYSTEM, None)
+        return alarm, _entry(alarm, now, "repeated", by=SYSTEM, comment=None)
+    alarm = Alarm(id=new_id, type=decision.type, severity=decision.severity, subject=decision.subject,
+                  tool=decision.tool, tag=decision.tag, station=decision.station, ts=decision.ts,
+                  last_ts=decision.ts, raised_at=now, updated_at=now,
+                  text_zh=decision.text_zh, text_en=decision.text_en, late=decision.late)
+    return alarm, _entry(alarm, now, "raised", by=SYSTEM, comment=None)
 
 
 _RANK = {"critical": 0, "major": 1, "minor": 2, "warning": 3}
@@ -124,7 +127,34 @@ def _need_person(by: str) -> None:
         raise error
 
 
-def alarm_json(alarm: Alarm, workshop: str) -> dict:
+class AlarmTextJson(TypedDict):
+    zh: str
+    en: str
+
+
+class AlarmJson(TypedDict):
+    """An alarm in JSON (``docs/alarms.md``)."""
+
+    id: int
+    workshop: str
+    type: str
+    severity: str
+    state: str
+    acked: bool
+    latched: bool
+    count: int
+    tool: str | None
+    tag: str | None
+    station: str | None
+    ts: int
+    last_ts: int
+    raised_at: int
+    updated_at: int
+    late: bool
+    text: AlarmTextJson
+
+
+def alarm_json(alarm: Alarm, workshop: str) -> AlarmJson:
     """The alarm as the API, MQTT ``alarm`` topic, console and cloud show it (``docs/alarms.md``)."""
     return {
         "id": alarm.id, "workshop": workshop, "type": alarm.type, "severity": alarm.severity,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from edge_gateway.errors import PayloadError
 from sebiao_common.ids import SLUG, normalize_tag
@@ -24,6 +25,8 @@ MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
 STATION_CHANNELS = ("event", "status", "cmd")
 ACTIONS = ("placed", "removed")
 
+T = TypeVar("T")
+
 _SLUG = re.compile(SLUG)
 _BOOT = re.compile(r"[0-9a-fA-F]{8}")
 
@@ -33,7 +36,7 @@ REJECT_REASONS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Topic:
     """``sebiao/{workshop}/{station}/{channel}`` or ``sebiao/{workshop}/alarm``."""
 
@@ -62,33 +65,33 @@ class Topic:
     def parse(cls, topic: str) -> "Topic":
         parts = topic.split("/")
         if len(parts) == 3 and parts[0] == ROOT and parts[2] == "alarm":
-            return cls(parts[1], "alarm")
+            return cls(workshop=parts[1], channel="alarm")
         if len(parts) == 4 and parts[0] == ROOT:
-            return cls(parts[1], parts[3], parts[2])
+            return cls(workshop=parts[1], channel=parts[3], station=parts[2])
         raise PayloadError("bad_topic", f"{topic!r} is not sebiao/{{workshop}}/{{station}}/{{channel}}")
 
 
 def event_topic(workshop: str, station: str) -> str:
-    return str(Topic(workshop, "event", station))
+    return str(Topic(workshop=workshop, channel="event", station=station))
 
 
 def status_topic(workshop: str, station: str) -> str:
-    return str(Topic(workshop, "status", station))
+    return str(Topic(workshop=workshop, channel="status", station=station))
 
 
 def cmd_topic(workshop: str, station: str) -> str:
-    return str(Topic(workshop, "cmd", station))
+    return str(Topic(workshop=workshop, channel="cmd", station=station))
 
 
 def alarm_topic(workshop: str) -> str:
-    return str(Topic(workshop, "alarm"))
+    return str(Topic(workshop=workshop, channel="alarm"))
 
 
 def subscriptions(workshop: str) -> tuple[str, str]:
     return (f"{ROOT}/{workshop}/+/event", f"{ROOT}/{workshop}/+/status")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Label:
     """The smart label's content, as a station read it from the tag (optional)."""
 
@@ -97,7 +100,7 @@ class Label:
     color: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StationEvent:
     station: str
     boot: str
@@ -112,14 +115,14 @@ class StationEvent:
         return (self.station, self.boot, self.seq)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StationStatus:
     station: str
     online: bool
-    health: dict[str, Any] = field(default_factory=dict, compare=False)
+    health: Mapping[str, object] = field(default_factory=dict, compare=False)  # the status' other fields, as sent
 
 
-def decode_json(payload: bytes) -> dict[str, Any]:
+def decode_json(payload: bytes) -> dict[str, object]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError("too_large", f"{len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
     try:
@@ -132,7 +135,7 @@ def decode_json(payload: bytes) -> dict[str, Any]:
     return data
 
 
-def _check_version(data: dict[str, Any]) -> None:
+def _check_version(data: Mapping[str, object]) -> None:
     if "v" not in data:
         raise PayloadError("missing_field", "'v' is missing")
     version = data["v"]
@@ -142,7 +145,7 @@ def _check_version(data: dict[str, Any]) -> None:
         raise PayloadError("unsupported_version", f"protocol version {version}, this gateway speaks {VERSION}")
 
 
-def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+def _field(data: Mapping[str, object], name: str, kind: type[T]) -> T:
     if name not in data:
         raise PayloadError("missing_field", f"'{name}' is missing")
     value = data[name]
@@ -173,28 +176,30 @@ def decode_event(station: str, payload: bytes, now_ms: int) -> StationEvent:
         tag = normalize_tag(_field(data, "tag", str))
     except ValueError as exc:
         raise PayloadError("bad_value", f"'tag': {exc}"[:200]) from exc
-    return StationEvent(station, boot.lower(), seq, ts, tag, action, _label(data.get("label")))
+    return StationEvent(station=station, boot=boot.lower(), seq=seq, ts=ts, tag=tag, action=action,
+                        label=_label(data.get("label")))
 
 
-def _label(value: Any) -> Label | None:
+def _label(value: object) -> Label | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise PayloadError("bad_type", "'label' must be an object")
-    parts = {}
+    parts: dict[str, str | None] = {}
     for name in ("tool", "kind", "color"):
         item = value.get(name)
         if item is not None and (not isinstance(item, str) or len(item) > 64):
             raise PayloadError("bad_type", f"'label.{name}' must be a string of at most 64 characters")
         parts[name] = item
-    if not parts["tool"]:
+    tool = parts["tool"]
+    if not tool:
         raise PayloadError("missing_field", "'label.tool' is missing")
-    return Label(**parts)
+    return Label(tool=tool, kind=parts["kind"], color=parts["color"])
 
 
 def encode_event(event: StationEvent) -> bytes:
-    body: dict[str, Any] = {"v": VERSION, "boot": event.boot, "seq": event.seq, "ts": event.ts,
-                            "tag": event.tag, "action": event.action}
+    body: dict[str, object] = {"v": VERSION, "boot": event.boot, "seq": event.seq, "ts": event.ts,
+                               "tag": event.tag, "action": event.action}
     if event.label is not None:
         body["label"] = {k: v for k, v in vars(event.label).items() if v is not None}
     return json.dumps(body, separators=(",", ":")).encode()
@@ -204,14 +209,14 @@ def decode_status(station: str, payload: bytes) -> StationStatus:
     data = decode_json(payload)
     online = _field(data, "online", bool)
     health = {k: v for k, v in data.items() if k not in ("v", "online")}
-    return StationStatus(station, online, health)
+    return StationStatus(station=station, online=online, health=health)
 
 
-def encode_status(online: bool, **health: Any) -> bytes:
+def encode_status(online: bool, **health: object) -> bytes:
     return json.dumps({"v": VERSION, "online": online, **health}, separators=(",", ":")).encode()
 
 
-def encode_command(command: str, **fields: Any) -> bytes:
+def encode_command(command: str, **fields: object) -> bytes:
     """Gateway to station on ``{station}/cmd``: ``{"v":1,"cmd":...}``."""
     return json.dumps({"v": VERSION, "cmd": command, **fields}, separators=(",", ":"),
                       ensure_ascii=False).encode()

@@ -21,7 +21,7 @@ from sebiao_common.domain import FINISHED_COLOR, Location, StationKind, is_raw
 FRESH_MS = 60_000  # feedback at the station only for what happened in the last minute
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Raise:
     type: str
     severity: str
@@ -36,7 +36,7 @@ class Raise:
     late: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Clear:
     """Automatic clear when the condition has ended (never for latched alarms)."""
 
@@ -46,7 +46,7 @@ class Clear:
     reason_en: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Excused:
     """A recorded rule exception (seed 六(五)) that stopped an alarm."""
 
@@ -59,7 +59,7 @@ class Excused:
 Decision = Raise | Clear | Excused
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleContext:
     config: WorkshopConfig
     now: int  # gateway clock, ms
@@ -85,12 +85,14 @@ def judge_step(tool: Tool, station: Station, step: Step, ctx: RuleContext
     if action_placed and station.zone != tool.color:
         decisions.append(_cross_zone(tool, station, ts, fresh, step.late, ctx.rules))
     if step.washed_now:
-        decisions.append(Clear("unwashed_return", tool.id, "已在本区清洗池清洗", "washed at a sink of its colour"))
+        decisions.append(Clear(type="unwashed_return", subject=tool.id, reason_zh="已在本区清洗池清洗",
+                               reason_en="washed at a sink of its colour"))
     if not step.late and station.kind is StationKind.RACK and action_placed:
-        decisions.append(Clear("overdue", tool.id, "已归还", "returned to a rack"))
+        decisions.append(Clear(type="overdue", subject=tool.id, reason_zh="已归还", reason_en="returned to a rack"))
         if station.zone == tool.color:
             if station.id == tool.home:
-                decisions.append(Clear("misplaced", tool.id, "已放回固定位置", "back at its home rack"))
+                decisions.append(Clear(type="misplaced", subject=tool.id, reason_zh="已放回固定位置",
+                                       reason_en="back at its home rack"))
             else:
                 decisions.append(_misplaced(tool, station, ts, fresh, ctx.rules))
             # Washing is judged on returns to a rack of the tool's colour; a return
@@ -122,13 +124,14 @@ def _cross_zone(tool: Tool, station: Station, ts: int, fresh: bool, late: bool, 
     else:
         kind, (zh, en) = "cross_zone_wash", alarm_text.cross_zone_wash(tool, station)
     severity = rules.severity_of("raw_to_white" if worst else kind)
-    return Raise(kind, severity, tool.id, tool.id, tool.tag, station.id, ts, zh, en, fresh, late)
+    return Raise(type=kind, severity=severity, subject=tool.id, tool=tool.id, tag=tool.tag, station=station.id,
+                 ts=ts, text_zh=zh, text_en=en, feedback=fresh, late=late)
 
 
 def _misplaced(tool: Tool, station: Station, ts: int, fresh: bool, rules: Rules) -> Raise:
     zh, en = alarm_text.misplaced(tool, station)
-    return Raise("misplaced", rules.severity_of("misplaced"), tool.id, tool.id, tool.tag, station.id,
-                 ts, zh, en, fresh)
+    return Raise(type="misplaced", severity=rules.severity_of("misplaced"), subject=tool.id, tool=tool.id,
+                 tag=tool.tag, station=station.id, ts=ts, text_zh=zh, text_en=en, feedback=fresh)
 
 
 def _judge_return(tool: Tool, station: Station, step: Step, ctx: RuleContext
@@ -136,7 +139,7 @@ def _judge_return(tool: Tool, station: Station, step: Step, ctx: RuleContext
     state = step.after
     if not step.judge_return or step.before.washed or tool.kind not in ctx.rules.wash_required:
         return state, ()
-    check = WashCheck(step.before.taken_at or 0, state.since, station.id)
+    check = WashCheck(taken_at=step.before.taken_at or 0, returned_at=state.since, rack=station.id)
     if ctx.zone_current(tool.color, (StationKind.SINK,)):
         return state, (_unwashed(tool, station, check, ctx),)
     return replace(state, pending=(state.pending + (check,))[-16:]), ()
@@ -145,17 +148,19 @@ def _judge_return(tool: Tool, station: Station, step: Step, ctx: RuleContext
 def _unwashed(tool: Tool, station: Station, check: WashCheck, ctx: RuleContext, late: bool = False) -> Raise:
     zh, en = alarm_text.unwashed_return(tool, station)
     fresh = not late and ctx.now - check.returned_at <= FRESH_MS
-    return Raise("unwashed_return", ctx.rules.severity_of("unwashed_return"), tool.id, tool.id, tool.tag,
-                 station.id, check.returned_at, zh, en, fresh, late)
+    return Raise(type="unwashed_return", severity=ctx.rules.severity_of("unwashed_return"), subject=tool.id,
+                 tool=tool.id, tag=tool.tag, station=station.id, ts=check.returned_at, text_zh=zh, text_en=en,
+                 feedback=fresh, late=late)
 
 
 def judge_unknown_tag(tag: str, station: Station, action: str, ts: int, ctx: RuleContext) -> tuple[Decision, ...]:
     subject = f"tag:{tag}"
     if action == "removed":
-        return (Clear("unknown_tag", subject, "标签已离开", "the tag has left the reader"),)
+        return (Clear(type="unknown_tag", subject=subject, reason_zh="标签已离开",
+                      reason_en="the tag has left the reader"),)
     zh, en = alarm_text.unknown_tag(tag, station)
-    return (Raise("unknown_tag", ctx.rules.severity_of("unknown_tag"), subject, None, tag, station.id, ts,
-                  zh, en, ctx.now - ts <= FRESH_MS),)
+    return (Raise(type="unknown_tag", severity=ctx.rules.severity_of("unknown_tag"), subject=subject, tool=None,
+                  tag=tag, station=station.id, ts=ts, text_zh=zh, text_en=en, feedback=ctx.now - ts <= FRESH_MS),)
 
 
 def judge_tool_tick(tool: Tool, state: ToolState, active: frozenset[tuple[str, str]], ctx: RuleContext
@@ -173,8 +178,9 @@ def judge_tool_tick(tool: Tool, state: ToolState, active: frozenset[tuple[str, s
     if (out and ctx.now - (state.taken_at or 0) > limit_ms and ("overdue", tool.id) not in active
             and ctx.zone_current(tool.color, (StationKind.RACK, StationKind.SINK))):
         zh, en = alarm_text.overdue(tool, ctx.rules.overdue_after_minutes)
-        decisions.append(Raise("overdue", ctx.rules.severity_of("overdue"), tool.id, tool.id, tool.tag,
-                               state.station, (state.taken_at or 0) + limit_ms, zh, en))
+        decisions.append(Raise(type="overdue", severity=ctx.rules.severity_of("overdue"), subject=tool.id,
+                               tool=tool.id, tag=tool.tag, station=state.station,
+                               ts=(state.taken_at or 0) + limit_ms, text_zh=zh, text_en=en))
     return state, tuple(decisions)
 
 
@@ -183,5 +189,5 @@ def _excuse(decision: Decision, tool: Tool, station: Station, rules: Rules) -> D
         return decision
     for exception in rules.exceptions:
         if exception.covers(tool, station.id, decision.type):
-            return Excused(decision.type, decision.subject, station.id, exception.reason)
+            return Excused(type=decision.type, subject=decision.subject, station=station.id, reason=exception.reason)
     return decision

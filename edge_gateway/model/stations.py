@@ -16,7 +16,7 @@ from edge_gateway.model.rules import Clear, Decision, Raise
 from edge_gateway.model.workshop import Rules, Station
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StationState:
     id: str
     online: bool = False
@@ -31,13 +31,14 @@ class StationState:
 
 
 def _back(station: Station) -> Clear:
-    return Clear("station_offline", station.id, "读卡站已恢复在线", "the station is back online")
+    return Clear(type="station_offline", subject=station.id, reason_zh="读卡站已恢复在线",
+                 reason_en="the station is back online")
 
 
 def _offline(station: Station, now: int, will: bool, rules: Rules) -> Raise:
     zh, en = alarm_text.station_offline(station, will)
-    return Raise("station_offline", rules.severity_of("station_offline"), station.id, None, None,
-                 station.id, now, zh, en)
+    return Raise(type="station_offline", severity=rules.severity_of("station_offline"), subject=station.id,
+                 tool=None, tag=None, station=station.id, ts=now, text_zh=zh, text_en=en)
 
 
 def on_status(state: StationState, status: StationStatus, health_json: str, station: Station,

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from sebiao_common.domain import Location, StationKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StationRef:
     id: str
     kind: StationKind
     zone: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Observation:
     """One accepted station event as the state machine sees it."""
 
@@ -34,7 +34,7 @@ class Observation:
     ts: int  # effective event time, ms since the epoch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WashCheck:
     """An unwashed-return judgement waiting until the sinks' evidence is complete."""
 
@@ -43,7 +43,7 @@ class WashCheck:
     rack: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolState:
     tool: str
     color: str
@@ -56,7 +56,7 @@ class ToolState:
     pending: tuple[WashCheck, ...] = ()  # returns not judged yet, oldest first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Step:
     """What one observation did to a tool."""
 
@@ -80,8 +80,9 @@ def apply(state: ToolState, obs: Observation) -> Step:
 def _moved(before: ToolState, obs: Observation, location: Location, taken_at: int | None, washed: bool,
            pending: tuple[WashCheck, ...] | None = None) -> ToolState:
     # Built directly rather than with dataclasses.replace: this runs for every event.
-    return ToolState(before.tool, before.color, location, obs.station.id, obs.ts, taken_at, washed,
-                     max(before.last_seen, obs.ts), before.pending if pending is None else pending)
+    return ToolState(tool=before.tool, color=before.color, location=location, station=obs.station.id,
+                     since=obs.ts, taken_at=taken_at, washed=washed, last_seen=max(before.last_seen, obs.ts),
+                     pending=before.pending if pending is None else pending)
 
 
 def _late(before: ToolState, obs: Observation, own_sink: bool) -> Step:
@@ -90,9 +91,10 @@ def _late(before: ToolState, obs: Observation, own_sink: bool) -> Step:
         pending = tuple(c for c in before.pending if not c.taken_at <= obs.ts <= c.returned_at)
         if before.location in (Location.OUT, Location.AT_SINK) and (before.taken_at or 0) <= obs.ts:
             washed = True
-    after = ToolState(before.tool, before.color, before.location, before.station, before.since,
-                      before.taken_at, washed, max(before.last_seen, obs.ts), pending)
-    return Step(before, after, late=True, washed_now=own_sink)
+    after = ToolState(tool=before.tool, color=before.color, location=before.location, station=before.station,
+                      since=before.since, taken_at=before.taken_at, washed=washed,
+                      last_seen=max(before.last_seen, obs.ts), pending=pending)
+    return Step(before=before, after=after, late=True, washed_now=own_sink)
 
 
 def _rack(before: ToolState, obs: Observation) -> Step:
@@ -103,14 +105,15 @@ def _rack(before: ToolState, obs: Observation) -> Step:
             before.location is Location.ON_RACK and before.station == sid
         ):
             repair = f"missed: placed on {sid}"
-        return Step(before, _moved(before, obs, Location.OUT, obs.ts, False), late=False, repair=repair)
+        after = _moved(before, obs, Location.OUT, taken_at=obs.ts, washed=False)
+        return Step(before=before, after=after, late=False, repair=repair)
     # placed: the tool is back on a rack
     repair = None
     judged = before.location in (Location.OUT, Location.AT_SINK) and before.taken_at is not None
     if before.location in (Location.ON_RACK, Location.AT_SINK):
         repair = f"missed: removed from {before.station}"
     after = _moved(before, obs, Location.ON_RACK, before.taken_at, before.washed)
-    return Step(before, after, late=False, repair=repair, judge_return=judged)
+    return Step(before=before, after=after, late=False, repair=repair, judge_return=judged)
 
 
 def _sink(before: ToolState, obs: Observation, own_sink: bool) -> Step:
@@ -132,4 +135,4 @@ def _sink(before: ToolState, obs: Observation, own_sink: bool) -> Step:
         taken_at = None
     washed = (before.washed and repair is None) or own_sink
     after = _moved(before, obs, location, taken_at, washed)
-    return Step(before, after, late=False, repair=repair, washed_now=own_sink)
+    return Step(before=before, after=after, late=False, repair=repair, washed_now=own_sink)

@@ -10,7 +10,6 @@ unknown key is still an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
@@ -34,7 +33,7 @@ DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "contain
 GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkshopInfo:
     id: str
     name: str
@@ -42,7 +41,7 @@ class WorkshopInfo:
     grade: str | None = None  # gold | silver | bronze | orange (金/银/铜/橙榜)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BrokerSettings:
     url: str
     host: str
@@ -62,11 +61,11 @@ class BrokerSettings:
             port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         except ValueError as exc:
             raise ValueError(f"{url!r}: bad port") from exc
-        return cls(url, parts.hostname, port, parts.scheme == "mqtts",
-                   username or parts.username, password or parts.password)
+        return cls(url=url, host=parts.hostname, port=port, tls=parts.scheme == "mqtts",
+                   username=username or parts.username, password=password or parts.password)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Station:
     id: str
     kind: StationKind
@@ -74,7 +73,7 @@ class Station:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tool:
     id: str
     kind: str
@@ -83,7 +82,7 @@ class Tool:
     home: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleException:
     """A recorded deviation (seed 六(五)): this pairing raises no alarm of these types."""
 
@@ -102,7 +101,7 @@ class RuleException:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rules:
     overdue_after_minutes: int = 240
     wash_required: frozenset[str] = frozenset(DEFAULT_WASH_REQUIRED)
@@ -114,12 +113,12 @@ class Rules:
         return dict(self.severity)[key]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HttpSettings:
     token: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorkshopConfig:
     file: str
     workshop: WorkshopInfo
@@ -128,7 +127,7 @@ class WorkshopConfig:
     tools: tuple[Tool, ...]
     rules: Rules = Rules()
     http: HttpSettings = HttpSettings()
-    extra: tuple[tuple[str, Any], ...] = ()  # sections owned by other parts
+    extra: tuple[tuple[str, object], ...] = ()  # sections owned by other parts, as read from YAML
     _stations: dict = field(default_factory=dict, compare=False, repr=False)
     _tags: dict = field(default_factory=dict, compare=False, repr=False)
     _tools: dict = field(default_factory=dict, compare=False, repr=False)
@@ -147,7 +146,8 @@ class WorkshopConfig:
     def tool(self, tool_id: str) -> Tool | None:
         return self._tools.get(tool_id)
 
-    def section(self, name: str) -> Any:
+    def section(self, name: str) -> object:
+        """A section another part owns and parses (``influx``, ``cloud``, ``display``), as read; None without it."""
         return dict(self.extra).get(name)
 
 
@@ -156,7 +156,7 @@ class WorkshopConfig:
 EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display")
 
 
-def parse_config(data: Any, file: str = "workshop.yaml") -> WorkshopConfig:
+def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
     root = Node(file, "", data).mapping(
         required=("workshop", "stations", "tools"),
         optional=("broker", "rules", "http") + EXTRA_SECTIONS,
@@ -246,7 +246,7 @@ def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
         color = item.child("color").choice(COLORS)
         home = item.child("home").string()
         _check_home(item.child("home"), home, color, stations)
-        out.append(Tool(tid, kind, color, tag, home))
+        out.append(Tool(id=tid, kind=kind, color=color, tag=tag, home=home))
     return tuple(out)
 
 

@@ -13,7 +13,7 @@ from typing import Callable, Protocol
 
 from edge_gateway.model.rules import Clear, Raise
 from sebiao_common.alarms import GatewayAlarmType, Severity
-from sebiao_common.clock import Clock, now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.http_answers import REFUSED, RETRY, backoff
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Answer(Protocol):
 class SinkHealth:
     def __init__(self, name: str, subject: str, alarm: Callable[[Raise | Clear], None],
                  accepted_text: tuple[str, str], refused_text: Callable[[int, str], tuple[str, str]],
-                 clock: Clock = now_ms) -> None:
+                 clock: Clock) -> None:
         """``name`` for logs ("InfluxDB"); ``refused_text(status, reason)`` gives the alarm's zh and en text;
         ``clock`` times the ``sink_refused`` alarm (the gateway's clock)."""
         self.clock = clock
@@ -70,8 +70,8 @@ class SinkHealth:
         if not self.refused:
             self.refused = True
             zh, en = self.refused_text(status, reason[:200])
-            self.alarm(Raise(SINK_REFUSED, SINK_REFUSED_SEVERITY, self.subject, None, None, None,
-                             self.clock(), zh, en))
+            self.alarm(Raise(type=SINK_REFUSED, severity=SINK_REFUSED_SEVERITY, subject=self.subject,
+                             tool=None, tag=None, station=None, ts=self.clock(), text_zh=zh, text_en=en))
 
     def must_wait(self, answer: Answer) -> bool:
         """A failed answer noted; True when the rows must wait for the back-off (no answer, or refused)."""
@@ -91,7 +91,8 @@ class SinkHealth:
         self.last_error = None
         if self.refused or not self._cleared_once:  # also clears one left from before a restart
             self.refused, self._cleared_once = False, True
-            self.alarm(Clear(SINK_REFUSED, self.subject, *self.accepted_text))
+            zh, en = self.accepted_text
+            self.alarm(Clear(type=SINK_REFUSED, subject=self.subject, reason_zh=zh, reason_en=en))
 
     def backoff(self, cap: float) -> float:
         delay = backoff(failures=self.failures, cap=cap, refused=self.refused, retry_after=self.retry_after)

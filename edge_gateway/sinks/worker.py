@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Callable, Generic, Protocol, TypeVar
 
 from edge_gateway.errors import StoreError
 from edge_gateway.sinks.health import SinkHealth
@@ -19,8 +19,25 @@ from edge_gateway.sinks.health import SinkHealth
 log = logging.getLogger(__name__)
 
 
-class SinkWorker:
-    def __init__(self, name: str, outbox: Any, sender: Any, added: Callable[[], int], health: SinkHealth) -> None:
+class WorkerOutbox(Protocol):
+    """A worker's own connection to its outbox table."""
+
+    def depth(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class Sender(Protocol):
+    """A worker's client to its sink."""
+
+    def close(self) -> None: ...
+
+
+OutboxT = TypeVar("OutboxT", bound=WorkerOutbox)
+
+
+class SinkWorker(Generic[OutboxT]):
+    def __init__(self, name: str, outbox: OutboxT, sender: Sender, added: Callable[[], int],
+                 health: SinkHealth) -> None:
         """``outbox``: the worker's own connection (``close()``, ``depth()``); ``sender``: its
         client to the sink (``close()``); ``added``: rows the writer committed so far;
         ``health``: its back-off and ``sink_refused`` state, which also holds the last error."""

@@ -22,7 +22,7 @@ class StoreReader:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # one query at a time on the shared connection
 
-    def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def rows(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 if self._conn is None:
@@ -34,7 +34,7 @@ class StoreReader:
                     self._conn = None
                 raise StoreError(f"{self.path}: {exc}") from exc
 
-    def value(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+    def value(self, sql: str, args: tuple[object, ...] = ()) -> Any:  # one SQLite value, or None
         rows = self.rows(sql, args)
         return rows[0][0] if rows else None
 

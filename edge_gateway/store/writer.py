@@ -16,7 +16,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from edge_gateway.errors import StoreError
 from edge_gateway.model.alarms import Alarm, HistoryEntry
@@ -202,9 +202,10 @@ class Store:
             if row["id"] not in colors:
                 continue  # a tool removed from the config
             out[row["id"]] = ToolState(
-                row["id"], colors[row["id"]], Location(row["location"]), row["station"], row["since"],
-                row["taken_at"], bool(row["washed"]), row["last_seen"],
-                tuple(WashCheck(**c) for c in json.loads(row["pending"])))
+                tool=row["id"], color=colors[row["id"]], location=Location(row["location"]),
+                station=row["station"], since=row["since"], taken_at=row["taken_at"],
+                washed=bool(row["washed"]), last_seen=row["last_seen"],
+                pending=tuple(WashCheck(**c) for c in json.loads(row["pending"])))
         return out
 
     def save_station(self, s: StationState) -> None:
@@ -212,8 +213,9 @@ class Store:
                           (s.id, int(s.online), s.last_seen, s.buffer_depth, s.health_json, int(s.alarmed)))
 
     def load_stations(self) -> dict[str, StationState]:
-        return {row["id"]: StationState(row["id"], bool(row["online"]), row["last_seen"], row["buffer_depth"],
-                                        row["health"], bool(row["alarmed"]))
+        return {row["id"]: StationState(id=row["id"], online=bool(row["online"]), last_seen=row["last_seen"],
+                                        buffer_depth=row["buffer_depth"], health_json=row["health"],
+                                        alarmed=bool(row["alarmed"]))
                 for row in self.conn.execute("SELECT * FROM stations")}
 
     # -- alarms -----------------------------------------------------------------
@@ -293,7 +295,7 @@ class Checkpointer:
             self.last_error = str(exc)
 
 
-def alarm_row(alarm: Alarm) -> tuple[Any, ...]:
+def alarm_row(alarm: Alarm) -> tuple[object, ...]:
     d = asdict(alarm)
     d["acked"], d["late"] = int(alarm.acked), int(alarm.late)
     return tuple(d[c] for c in ALARM_COLUMNS)

@@ -23,7 +23,9 @@ READERS = ("mfrc522", "pn532")
 
 
 class VirtualStation:
-    def __init__(self, cfg: dict[str, Any], flash_dir: Path, reader: str | None = None, clock: Any = None) -> None:
+    def __init__(self, cfg: dict[str, Any], flash_dir: Path, reader: str | None = None,
+                 clock: object = None) -> None:
+        """``clock``: a firmware ``Clock`` for the board (None: the host's), passed on as it is."""
         use_firmware()
         from sebiao_sim.host import HostBoard
         from sebiao_station.app import Station

@@ -26,18 +26,18 @@ class ScriptError(ValueError):
         super().__init__(f"line {line}: {reason}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Place:
     uid: str
     label: dict[str, str] | None = None  # {"tool", "kind", "color"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Remove:
     uid: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Wait:
     seconds: float
 
@@ -56,11 +56,11 @@ def parse_line(text: str, line: int) -> Command | None:
     if verb == "place":
         if len(args) not in (1, 4):
             raise ScriptError(line, f"'place' takes a UID, optionally followed by tool, kind and colour: {USAGE}")
-        return Place(_uid(args[0], line), _label(args[1:], line) if len(args) == 4 else None)
+        return Place(uid=_uid(args[0], line), label=_label(args[1:], line) if len(args) == 4 else None)
     if verb == "remove":
         if len(args) != 1:
             raise ScriptError(line, "'remove' takes exactly one UID")
-        return Remove(_uid(args[0], line))
+        return Remove(uid=_uid(args[0], line))
     if verb == "wait":
         if len(args) != 1:
             raise ScriptError(line, "'wait' takes a number of seconds")
@@ -70,7 +70,7 @@ def parse_line(text: str, line: int) -> Command | None:
             raise ScriptError(line, f"'wait {args[0]}': not a number of seconds") from None
         if not math.isfinite(seconds) or not 0 <= seconds <= MAX_WAIT_S:
             raise ScriptError(line, f"'wait {args[0]}': use 0 to {MAX_WAIT_S:g} seconds")
-        return Wait(seconds)
+        return Wait(seconds=seconds)
     raise ScriptError(line, f"unknown command '{words[0]}' (use {USAGE})")
 
 

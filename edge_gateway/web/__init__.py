@@ -7,15 +7,13 @@ pages beside the unchanged HTTP API. Contract in ``docs/display.md``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp
 
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.app import Dispatch, build_web_app
 from edge_gateway.web.auth import ConsoleAuth, session_key
 from edge_gateway.web.console_data import ConsoleData
-from edge_gateway.web.context import WebContext
+from edge_gateway.web.context import WebContext, WebHost
 from edge_gateway.web.display_data import DisplayData
 from edge_gateway.web.live import LiveFeed
 from edge_gateway.web.settings import display_settings
@@ -24,19 +22,18 @@ DISPLAY_REFRESH = 30.0  # seconds: the day, "days since" and station counts move
 CONSOLE_REFRESH = 5.0  # seconds: station health and "last seen"
 
 
-def attach_web(gateway: Any, api_app: ASGIApp) -> ASGIApp:
+def attach_web(gateway: WebHost, api_app: ASGIApp) -> ASGIApp:
     """Wire the display and the console into a started gateway; returns the app to serve."""
-    config = gateway.config
+    config, clock = gateway.config, gateway.options.clock  # the gateway's clock: the demo's day in the demo
     settings = display_settings(config)
-    display = DisplayData(StoreReader(gateway.store.path), config, settings)
-    console = ConsoleData(StoreReader(gateway.store.path), config, settings)
+    display = DisplayData(StoreReader(gateway.store.path), config, settings, clock=clock)
+    console = ConsoleData(StoreReader(gateway.store.path), config, settings, clock=clock)
     key = session_key(gateway.options.data_dir)
     web = WebContext(
         config=config, settings=settings, pipeline=gateway.pipeline,
-        auth=ConsoleAuth(settings.console_password or config.http.token, key),
-        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH),
-        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH),
+        auth=ConsoleAuth(settings.console_password or config.http.token, key, clock=clock),
+        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH, clock=clock),
+        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock),
     )
     gateway.pipeline.listeners.append(web.notify)
-    gateway.components["web"] = web
     return Dispatch(api_app, build_web_app(web, key))

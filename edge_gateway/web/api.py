@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -22,18 +21,23 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.core.sink_status import SinkStatus
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import LATCHED, alarm_json
+from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
+from edge_gateway.web.alarm_actions import action_body, submit_action
 
-MAX_BODY = 16 * 1024
+
+def _no_sinks() -> Mapping[str, SinkStatus]:
+    return {}
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ApiContext:
     db_path: Path
     workshop: str
@@ -42,8 +46,8 @@ class ApiContext:
     token: str | None
     open_reads: bool  # True when bound to loopback: reads need no token
     broker_connected: Callable[[], bool]
-    config: Any = None
-    workers: Callable[[], dict[str, Any]] = dict  # name -> a sink worker with alive, depth(), last_error
+    config: WorkshopConfig
+    workers: Callable[[], Mapping[str, SinkStatus]] = _no_sinks  # the sink workers by name, for /healthz
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -128,22 +132,13 @@ async def alarm_detail(request: Request) -> Response:
         evidence = await asyncio.to_thread(
             _rows, ctx, "SELECT ts, station, action, late, note FROM events WHERE tool = ? AND ts <= ? "
                         "ORDER BY ts DESC LIMIT 20", (alarm.tool, alarm.last_ts))
-    body = alarm_json(alarm, ctx.workshop)
-    body["history"] = [dict(r) | {"acked": bool(r["acked"])} for r in history]
-    body["evidence"] = [dict(r) | {"late": bool(r["late"])} for r in reversed(evidence)]
+    body = {**alarm_json(alarm, ctx.workshop),
+            "history": [dict(r) | {"acked": bool(r["acked"])} for r in history],
+            "evidence": [dict(r) | {"late": bool(r["late"])} for r in reversed(evidence)]}
     return JSONResponse(body)
 
 
-async def _action_body(request: Request) -> tuple[str, str | None]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise AlarmActionError("the request body is larger than 16 KiB")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str):
         raise AlarmActionError("'by' must be a string naming the person / 须填写操作人")
@@ -156,11 +151,10 @@ async def _act(request: Request, verb: str) -> Response:
     ctx: ApiContext = request.app.state.ctx
     alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = await _action_body(request)
+        by, comment = _who(action_body(await request.body()))
     except AlarmActionError as exc:
         return error(400, str(exc))
-    method = "acknowledge" if verb == "ack" else "clear"
-    future = ctx.pipeline.call(lambda engine, now, out: getattr(engine, method)(alarm_id, by, comment, now, out))
+    future = submit_action(ctx.pipeline, verb, alarm_id, by, comment)
     try:
         alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
     except AlarmActionError as exc:
@@ -195,8 +189,8 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def build_app(ctx: ApiContext, extra_routes: list | None = None) -> Starlette:
-    routes = [
+def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    routes: list[BaseRoute] = [
         Route("/api/tools", tools),
         Route("/api/alarms", alarms),
         Route("/api/alarms/{alarm_id:int}", alarm_detail),

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 
+from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
 
 KEY_FILE = "web-session.key"
@@ -49,8 +50,10 @@ def session_key(data_dir: Path) -> str:
 
 
 class ConsoleAuth:
-    def __init__(self, password: str | None, key: str) -> None:
+    def __init__(self, password: str | None, key: str, *, clock: Clock) -> None:
+        """``clock``: the gateway's (ms since the epoch), for the time of a login."""
         self.password = password
+        self.clock = clock
         self.key = key
         self._fingerprint = (hmac.new(key.encode(), password.encode(), hashlib.sha256).hexdigest()[:32]
                              if password else None)
@@ -86,7 +89,7 @@ class ConsoleAuth:
     def log_in(self, request: Request) -> None:
         request.session.clear()
         request.session.update({"user": "owner", "csrf": secrets.token_urlsafe(24), "pw": self._fingerprint,
-                                "at": int(time.time())})
+                                "at": self.clock() // 1000})
 
     @staticmethod
     def log_out(request: Request) -> None:

@@ -1,20 +1,33 @@
 """The owner's console snapshot: active alarms with evidence, tools, station health, label health.
 
 Private (behind the console login): it carries alarm texts, comments and the
-names of who acknowledged or cleared.
+names of who acknowledged or cleared. Its shape: ``snapshot_json.ConsoleSnapshot``.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
+from collections.abc import Mapping
 
 from edge_gateway.model.alarms import alarm_json
-from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
 from edge_gateway.web.settings import DisplaySettings
+from edge_gateway.web.snapshot_json import (
+    ConsoleAlarm,
+    ConsoleSnapshot,
+    ConsoleTool,
+    Evidence,
+    HistoryJson,
+    LabelHealth,
+    StaleLabel,
+    StationHealth,
+    StationRefJson,
+    TagErrors,
+    ToolRef,
+)
+from sebiao_common.clock import Clock
 from sebiao_common.domain import COLORS, KINDS
 
 DAY_MS = 24 * 3600 * 1000
@@ -22,7 +35,7 @@ EVIDENCE_EVENTS = 10
 ACTIVE_LIMIT = 200
 
 
-def reader_errors(health: dict[str, Any]) -> int | None:
+def reader_errors(health: Mapping[str, object]) -> int | None:
     """RF errors and chip faults the reader reported (firmware ``reader`` health), if any."""
     reader = health.get("reader")
     if not isinstance(reader, dict):
@@ -32,7 +45,7 @@ def reader_errors(health: dict[str, Any]) -> int | None:
     return sum(numbers) if numbers else None
 
 
-def tag_errors(health: dict[str, Any]) -> dict[str, int]:
+def tag_errors(health: Mapping[str, object]) -> dict[str, int]:
     """Per-tag read errors, when a station's status reports them as ``tag_errors: {UID: count}``."""
     raw = health.get("tag_errors")
     if not isinstance(raw, dict):
@@ -42,13 +55,15 @@ def tag_errors(health: dict[str, Any]) -> dict[str, int]:
 
 
 class ConsoleData:
-    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings) -> None:
-        self.reader = reader
+    def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
+                 clock: Clock) -> None:
+        self.reads = reads
+        self.clock = clock
         self.config = config
         self.settings = settings
 
-    def snapshot(self, now_ms: int | None = None) -> dict[str, Any]:
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    def snapshot(self) -> ConsoleSnapshot:
+        now = self.clock()
         stations = self._stations()
         return {
             "v": 1,
@@ -63,60 +78,61 @@ class ConsoleData:
 
     # -- alarms -------------------------------------------------------------------
 
-    def _alarms(self) -> list[dict[str, Any]]:
-        rows = self.reader.rows(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state = 'active' "
-                                "ORDER BY id DESC LIMIT ?", (ACTIVE_LIMIT,))
-        out = []
+    def _alarms(self) -> list[ConsoleAlarm]:
+        rows = self.reads.rows(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state = 'active' "
+                               "ORDER BY id DESC LIMIT ?", (ACTIVE_LIMIT,))
+        out: list[ConsoleAlarm] = []
         for row in rows:
             alarm = alarm_from_row(row)
-            body = alarm_json(alarm, self.config.workshop.id)
             evidence = self._evidence(alarm.tool, alarm.tag, alarm.last_ts)
             involved = {e["station"] for e in evidence} | ({alarm.station} if alarm.station else set())
-            body["evidence"] = evidence
-            body["stations_involved"] = [self._station_ref(s) for s in sorted(involved)]
-            body["history"] = [dict(r) | {"acked": bool(r["acked"])} for r in self.reader.rows(
-                "SELECT at, action, state, acked, by, comment FROM alarm_history WHERE alarm_id = ? ORDER BY id",
-                (alarm.id,))]
-            body["tool_info"] = self._tool_ref(alarm.tool) if alarm.tool else None
-            out.append(body)
+            history: list[HistoryJson] = [
+                {"at": r["at"], "action": r["action"], "state": r["state"], "acked": bool(r["acked"]),
+                 "by": r["by"], "comment": r["comment"]}
+                for r in self.reads.rows("SELECT at, action, state, acked, by, comment FROM alarm_history "
+                                         "WHERE alarm_id = ? ORDER BY id", (alarm.id,))]
+            tool = self.config.tool(alarm.tool) if alarm.tool else None
+            out.append({**alarm_json(alarm, self.config.workshop.id), "evidence": evidence,
+                        "stations_involved": [self._station_ref(s) for s in sorted(involved)],
+                        "history": history, "tool_info": self._tool_ref(tool) if tool else None})
         return out
 
-    def _evidence(self, tool: str | None, tag: str | None, until: int) -> list[dict[str, Any]]:
+    def _evidence(self, tool: str | None, tag: str | None, until: int) -> list[Evidence]:
         if tool:
-            rows = self.reader.rows("SELECT ts, received_at, station, action, late, note FROM events "
-                                    "WHERE tool = ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
-                                    (tool, until, EVIDENCE_EVENTS))
+            rows = self.reads.rows("SELECT ts, received_at, station, action, late, note FROM events "
+                                   "WHERE tool = ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
+                                   (tool, until, EVIDENCE_EVENTS))
         elif tag:
-            rows = self.reader.rows("SELECT ts, received_at, station, action, late, note FROM events "
-                                    "WHERE tag = ? ORDER BY id DESC LIMIT ?", (tag, EVIDENCE_EVENTS))
+            rows = self.reads.rows("SELECT ts, received_at, station, action, late, note FROM events "
+                                   "WHERE tag = ? ORDER BY id DESC LIMIT ?", (tag, EVIDENCE_EVENTS))
         else:
             return []
-        return [dict(r) | {"late": bool(r["late"]), **self._station_ref(r["station"])} for r in reversed(rows)]
+        return [{"ts": r["ts"], "received_at": r["received_at"], "action": r["action"], "late": bool(r["late"]),
+                 "note": r["note"], **self._station_ref(r["station"])} for r in reversed(rows)]
 
-    def _station_ref(self, station_id: str) -> dict[str, Any]:
+    def _station_ref(self, station_id: str) -> StationRefJson:
         station = self.config.station(station_id)
         if station is None:
             return {"station": station_id, "station_name": None, "station_kind": None, "zone": None}
         return {"station": station.id, "station_name": station.name, "station_kind": station.kind.value,
                 "zone": station.zone}
 
-    def _tool_ref(self, tool_id: str) -> dict[str, Any] | None:
-        tool = self.config.tool(tool_id)
-        if tool is None:
-            return None
+    @staticmethod
+    def _tool_ref(tool: Tool) -> ToolRef:
         return {"id": tool.id, "kind": tool.kind, "kind_zh": KINDS[tool.kind].zh, "kind_en": KINDS[tool.kind].en,
                 "color": tool.color, "home": tool.home, "tag": tool.tag}
 
     # -- tools and stations ----------------------------------------------------------
 
-    def _tools(self) -> list[dict[str, Any]]:
-        rows = {r["id"]: r for r in self.reader.rows("SELECT id, location, station, since, washed, last_seen "
-                                                     "FROM tools")}
-        out = []
+    def _tools(self) -> list[ConsoleTool]:
+        rows = {r["id"]: r for r in self.reads.rows("SELECT id, location, station, since, washed, last_seen "
+                                                    "FROM tools")}
+        out: list[ConsoleTool] = []
         for tool in self.config.tools:
             row = rows.get(tool.id)
             station = self.config.station(row["station"]) if row and row["station"] else None
-            out.append(self._tool_ref(tool.id) | {
+            out.append({
+                **self._tool_ref(tool),
                 "state": row["location"] if row else "unknown",
                 "station": row["station"] if row else None,
                 "station_name": station.name if station else None,
@@ -128,12 +144,13 @@ class ConsoleData:
             })
         return out
 
-    def _stations(self) -> list[dict[str, Any]]:
-        rows = {r["id"]: r for r in self.reader.rows("SELECT * FROM stations")}
-        out = []
+    def _stations(self) -> list[StationHealth]:
+        rows = {r["id"]: r for r in self.reads.rows("SELECT * FROM stations")}
+        out: list[StationHealth] = []
         for station in self.config.stations:
             row = rows.get(station.id)
             health = _health(row["health"]) if row else {}
+            reader_ok, fw, reset_cause = health.get("reader_ok"), health.get("fw"), health.get("reset_cause")
             out.append({
                 "id": station.id, "name": station.name, "kind": station.kind.value, "zone": station.zone,
                 "online": bool(row["online"]) if row else False,
@@ -141,12 +158,12 @@ class ConsoleData:
                 "buffer_depth": row["buffer_depth"] if row else None,
                 "heap_free": _number(health.get("heap_free")),
                 "rssi": _number(health.get("rssi")),
-                "reader_ok": health.get("reader_ok") if isinstance(health.get("reader_ok"), bool) else None,
+                "reader_ok": reader_ok if isinstance(reader_ok, bool) else None,
                 "reader_errors": reader_errors(health),
                 "buffer_dropped": _number(health.get("buffer_dropped")),
-                "fw": health.get("fw") if isinstance(health.get("fw"), str) else None,
+                "fw": fw if isinstance(fw, str) else None,
                 "uptime_s": _number(health.get("uptime_s")),
-                "reset_cause": health.get("reset_cause") if isinstance(health.get("reset_cause"), str) else None,
+                "reset_cause": reset_cause if isinstance(reset_cause, str) else None,
                 "tag_errors": tag_errors(health),
                 "reported": bool(health),
             })
@@ -154,28 +171,29 @@ class ConsoleData:
 
     # -- labels -----------------------------------------------------------------
 
-    def _labels(self, now: int, stations: list[dict[str, Any]]) -> dict[str, Any]:
+    def _labels(self, now: int, stations: list[StationHealth]) -> LabelHealth:
         stale_ms = self.settings.label_stale_days * DAY_MS
-        seen = {r["id"]: r["last_seen"] for r in self.reader.rows("SELECT id, last_seen FROM tools")}
-        stale = []
+        seen = {r["id"]: r["last_seen"] for r in self.reads.rows("SELECT id, last_seen FROM tools")}
+        stale: list[StaleLabel] = []
         for tool in self.config.tools:
             last = seen.get(tool.id) or None
             if last is None or now - last > stale_ms:
-                stale.append({"tool": tool.id, "id": tool.id, "tag": tool.tag, "kind": tool.kind, "kind_zh": KINDS[tool.kind].zh,
-                              "kind_en": KINDS[tool.kind].en, "color": tool.color, "last_seen": last,
-                              "days": (now - last) // DAY_MS if last else None})
-        errors = []
+                stale.append({"tool": tool.id, "id": tool.id, "tag": tool.tag, "kind": tool.kind,
+                              "kind_zh": KINDS[tool.kind].zh, "kind_en": KINDS[tool.kind].en, "color": tool.color,
+                              "last_seen": last, "days": (now - last) // DAY_MS if last else None})
+        errors: list[TagErrors] = []
         for station in stations:
             for tag, count in station["tag_errors"].items():
-                tool = self.config.tool_by_tag(tag)
-                errors.append({"tag": tag, "tool": tool.id if tool else None, "color": tool.color if tool else None,
+                by_tag = self.config.tool_by_tag(tag)
+                errors.append({"tag": tag, "tool": by_tag.id if by_tag else None,
+                               "color": by_tag.color if by_tag else None,
                                "station": station["id"], "station_name": station["name"], "count": count})
         return {"stale_days": self.settings.label_stale_days, "stale": stale,
                 "errors": sorted(errors, key=lambda e: -e["count"]),
                 "colors": {k: {"zh": c.zh, "en": c.en} for k, c in COLORS.items()}}
 
 
-def _health(text: str) -> dict[str, Any]:
+def _health(text: str) -> Mapping[str, object]:
     try:
         value = json.loads(text or "{}")
     except ValueError:  # stored as received; a station sent something odd: show no figures
@@ -183,5 +201,5 @@ def _health(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _number(value: Any) -> int | float | None:
+def _number(value: object) -> int | float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -9,7 +9,6 @@ they are.
 from __future__ import annotations
 
 import asyncio
-import json
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -18,13 +17,12 @@ from starlette.routing import Route
 
 from edge_gateway.errors import AlarmActionError, StoreError
 from edge_gateway.model.alarms import alarm_json
+from edge_gateway.web.alarm_actions import VERBS, action_body, submit_action
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
 from sebiao_common.origin import same_origin
 
 MAX_FORM = 4096
-MAX_BODY = 16 * 1024
-ACTIONS = {"ack": "acknowledge", "clear": "clear"}
 DISABLED = ("控制台未启用：请在配置中设置 display.console_password 或 http.token / "
             "the console is off: set display.console_password or http.token in the config")
 
@@ -125,15 +123,7 @@ async def console_live(request: Request) -> Response:
 # -- alarm actions -----------------------------------------------------------------
 
 
-def _action_body(raw: bytes) -> tuple[str, str | None]:
-    if len(raw) > MAX_BODY:
-        raise AlarmActionError("the request body is larger than 16 KiB")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str) or not by.strip():
         raise AlarmActionError("请填写操作人 / 'by' must name the person acting")
@@ -148,15 +138,15 @@ async def alarm_action(request: Request) -> Response:
     web = _web(request)
     if not same_origin(request) or not web.auth.csrf_ok(request):
         return _error(403, "CSRF 校验失败，请刷新页面 / the CSRF check failed: reload the page")
-    method = ACTIONS.get(request.path_params["verb"])
-    if method is None:
+    verb = request.path_params["verb"]
+    if verb not in VERBS:
         return _error(404, f"no such action: {request.path_params['verb']!r} (ack or clear)")
     alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = _action_body(await request.body())
+        by, comment = _who(action_body(await request.body()))
     except AlarmActionError as exc:
         return _error(400, str(exc))
-    future = web.pipeline.call(lambda engine, now, out: getattr(engine, method)(alarm_id, by, comment, now, out))
+    future = submit_action(web.pipeline, verb, alarm_id, by, comment)
     try:
         alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
     except AlarmActionError as exc:

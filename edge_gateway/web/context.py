@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.store.writer import Store
 from edge_gateway.web.auth import ConsoleAuth
 from edge_gateway.web.live import LiveFeed
 from edge_gateway.web.settings import DisplaySettings
+from sebiao_common.clock import Clock
 
 
-@dataclass
+class HostOptions(Protocol):
+    @property
+    def data_dir(self) -> Path: ...  # the console's session key is kept there
+
+    @property
+    def clock(self) -> Clock: ...  # the gateway's clock (the demo's day in the demo)
+
+
+class WebHost(Protocol):
+    """The started gateway the web part is attached to (``attach_web``)."""
+
+    @property
+    def config(self) -> WorkshopConfig: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def pipeline(self) -> Pipeline: ...
+
+    @property
+    def options(self) -> HostOptions: ...
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebContext:
     config: WorkshopConfig
     settings: DisplaySettings

@@ -7,20 +7,30 @@ their own zone: a cross-zone move is counted, never narrated.
 
 Events are tallied incrementally by row id (the primary key), so a year of
 history costs nothing per update: the day's first row is found once by a
-binary search on ``received_at``, then only new rows are read.
+binary search on ``received_at``, then only new rows are read. Its shape:
+``snapshot_json.DisplaySnapshot``.
 """
 
 from __future__ import annotations
 
-import time
+import sqlite3
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from edge_gateway.model.workshop import GRADES, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
+from edge_gateway.web.snapshot_json import (
+    Activity,
+    DisplaySnapshot,
+    DisplayWorkshop,
+    Incident,
+    Misuse,
+    StationCount,
+    ZoneJson,
+)
+from sebiao_common.clock import Clock
 from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
 
 CROSS_ZONE = ("cross_zone", "cross_zone_wash")
@@ -56,25 +66,25 @@ class EventTally:
     day_start: int = -1
     last_id: int = 0
     washes: dict[str, int] = field(default_factory=dict)
-    activity: deque = field(default_factory=lambda: deque(maxlen=30))
+    activity: deque[Activity] = field(default_factory=lambda: deque(maxlen=30))
 
-    def update(self, reader: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
+    def update(self, reads: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
         today = day_start_ms(now_ms)
         if today != self.day_start:
             self.day_start = today
             self.washes = {}
             self.activity.clear()
-            self.last_id = self._first_id_since(reader, today - LATE_MARGIN_MS) - 1
+            self.last_id = self._first_id_since(reads, today - LATE_MARGIN_MS) - 1
         while True:
-            rows = reader.rows("SELECT id, ts, station, action, tool FROM events WHERE id > ? ORDER BY id LIMIT ?",
-                               (self.last_id, SCAN_ROWS))
+            rows = reads.rows("SELECT id, ts, station, action, tool FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                              (self.last_id, SCAN_ROWS))
             for row in rows:
                 self._count(row, config)
             if len(rows) < SCAN_ROWS:
                 return
             self.last_id = rows[-1]["id"]
 
-    def _count(self, row: Any, config: WorkshopConfig) -> None:
+    def _count(self, row: sqlite3.Row, config: WorkshopConfig) -> None:
         self.last_id = row["id"]
         station = config.station(row["station"])
         if station is None or row["ts"] < self.day_start:
@@ -87,17 +97,17 @@ class EventTally:
                                   "action": public_action(station.kind, row["action"])})
 
     @staticmethod
-    def _first_id_since(reader: StoreReader, since_ms: int) -> int:
+    def _first_id_since(reads: StoreReader, since_ms: int) -> int:
         """The first event row received at or after ``since_ms`` (ids grow with arrival)."""
-        low = reader.value("SELECT MIN(id) FROM events")
-        high = reader.value("SELECT MAX(id) FROM events")
+        low = reads.value("SELECT MIN(id) FROM events")
+        high = reads.value("SELECT MAX(id) FROM events")
         if low is None:
             return 1
-        if reader.value("SELECT received_at FROM events WHERE id = ?", (high,)) < since_ms:
+        if reads.value("SELECT received_at FROM events WHERE id = ?", (high,)) < since_ms:
             return high + 1
         while low < high:
             mid = (low + high) // 2
-            at = reader.value("SELECT received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
+            at = reads.value("SELECT received_at FROM events WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
             if at < since_ms:
                 low = mid + 1
             else:
@@ -106,16 +116,18 @@ class EventTally:
 
 
 class DisplayData:
-    def __init__(self, reader: StoreReader, config: WorkshopConfig, settings: DisplaySettings) -> None:
-        self.reader = reader
+    def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
+                 clock: Clock) -> None:
+        self.reads = reads
+        self.clock = clock
         self.config = config
         self.settings = settings
         self.tally = EventTally()
 
-    def snapshot(self, now_ms: int | None = None) -> dict[str, Any]:
-        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        self.tally.update(self.reader, self.config, now)
-        body: dict[str, Any] = {
+    def snapshot(self) -> DisplaySnapshot:
+        now = self.clock()
+        self.tally.update(self.reads, self.config, now)
+        body: DisplaySnapshot = {
             "v": 1,
             "generated_at": now,
             "day_start": self.tally.day_start,
@@ -130,16 +142,16 @@ class DisplayData:
         }
         return body
 
-    def _workshop(self) -> dict[str, Any]:
+    def _workshop(self) -> DisplayWorkshop:
         info = self.config.workshop
         return {"name": info.name, "district": info.district, "grade": info.grade,
                 "grade_zh": GRADES.get(info.grade or "", "未定榜"),
                 "grade_en": GRADE_EN.get(info.grade or "", "Not yet graded"),
                 "title_zh": self.settings.title, "title_en": self.settings.title_en}
 
-    def _zones(self) -> list[dict[str, Any]]:
-        where = {r["id"]: r["location"] for r in self.reader.rows("SELECT id, location FROM tools")}
-        zones = []
+    def _zones(self) -> list[ZoneJson]:
+        where = {r["id"]: r["location"] for r in self.reads.rows("SELECT id, location FROM tools")}
+        zones: list[ZoneJson] = []
         for color in COLOR_CLASSES:
             tools = [t for t in self.config.tools if t.color == color.key]
             stations = [s for s in self.config.stations if s.zone == color.key]
@@ -159,10 +171,10 @@ class DisplayData:
             })
         return zones
 
-    def _incident(self, now: int) -> dict[str, Any]:
+    def _incident(self, now: int) -> Incident:
         marks = ",".join("?" * len(CROSS_ZONE))
-        last = self.reader.value(f"SELECT MAX(ts) FROM alarms WHERE type IN ({marks})", CROSS_ZONE)
-        first = self.reader.value("SELECT received_at FROM events ORDER BY id LIMIT 1")
+        last = self.reads.value(f"SELECT MAX(ts) FROM alarms WHERE type IN ({marks})", CROSS_ZONE)
+        first = self.reads.value("SELECT received_at FROM events ORDER BY id LIMIT 1")
         since = last if last is not None else first
         if since is None:
             return {"days": None, "since": None, "none_recorded": True, "records_since": None}
@@ -170,17 +182,17 @@ class DisplayData:
         days = max(0, (today - datetime.fromtimestamp(since / 1000).date()).days)
         return {"days": days, "since": since, "none_recorded": last is None, "records_since": first}
 
-    def _misuse(self, now: int) -> dict[str, int]:
+    def _misuse(self, now: int) -> Misuse:
         marks = ",".join("?" * len(CROSS_ZONE))
         week = day_start_ms(now) - int(timedelta(days=6).total_seconds() * 1000)
-        rows = self.reader.rows(
+        rows = self.reads.rows(
             f"SELECT COUNT(*) FILTER (WHERE ts >= ?), COUNT(*) FILTER (WHERE ts >= ?), "
             f"COUNT(*) FILTER (WHERE ts >= ? AND state = 'cleared') FROM alarms WHERE type IN ({marks})",
             (self.tally.day_start, week, week) + CROSS_ZONE)
         today, this_week, handled = rows[0]
         return {"today": today, "week": this_week, "week_handled": handled}
 
-    def _stations(self) -> dict[str, int]:
-        online = {r["id"]: bool(r["online"]) for r in self.reader.rows("SELECT id, online FROM stations")}
+    def _stations(self) -> StationCount:
+        online = {r["id"]: bool(r["online"]) for r in self.reads.rows("SELECT id, online FROM stations")}
         return {"total": len(self.config.stations),
                 "online": sum(1 for s in self.config.stations if online.get(s.id))}

@@ -23,15 +23,15 @@ import asyncio
 import json
 import logging
 import secrets
-import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from edge_gateway.errors import StoreError
+from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ RETRY_MS = 1000  # the browser reconnects this long after losing the stream
 PING_SECONDS = 15  # keeps proxies and NAT from closing an idle stream
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     id: str
     data: str  # JSON
@@ -65,9 +65,11 @@ class _Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, name: str, compute: Callable[[], dict[str, Any]], refresh: float,
+    def __init__(self, name: str, compute: Callable[[], Mapping[str, object]], refresh: float, *, clock: Clock,
                  max_subscribers: int = 200) -> None:
+        """``compute`` makes the snapshot (its ``generated_at`` from the same ``clock``, the gateway's)."""
         self.name = name
+        self.clock = clock
         self.compute = compute
         self.refresh = refresh
         self.max_subscribers = max_subscribers
@@ -122,29 +124,29 @@ class LiveFeed:
 
     async def _update(self) -> None:
         try:
-            body = await asyncio.to_thread(self.compute)
+            body = dict(await asyncio.to_thread(self.compute))
         except StoreError as exc:  # the store is busy or failing: try again at the next wake or refresh
             self.last_error = str(exc)
             log.warning("live %s: %s", self.name, exc)
             return
         self.last_error = None
-        generated = body.pop("generated_at", None)
+        generated = body.pop("generated_at", None)  # an int (ms): kept out of the comparison below
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         if self.latest is not None and self.latest.data == data:
             return
         self.version += 1
-        self.latest = Snapshot(f"{self.boot}-{self.version}", data)
-        full = Snapshot(self.latest.id, _with_time(data, generated))
+        self.latest = Snapshot(id=f"{self.boot}-{self.version}", data=data)
+        full = Snapshot(id=self.latest.id, data=_with_time(data, generated if isinstance(generated, int) else None))
         for subscriber in self._subscribers:
             subscriber.offer(full)
 
-    async def stream(self, last_event_id: str | None) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, last_event_id: str | None) -> AsyncIterator[dict[str, str | int]]:
         snapshot = await self.current()
         subscriber = _Subscriber()
         self._subscribers.add(subscriber)
         try:
             if snapshot.id != last_event_id:
-                subscriber.offer(Snapshot(snapshot.id, _with_time(snapshot.data, _now_ms())))
+                subscriber.offer(Snapshot(id=snapshot.id, data=_with_time(snapshot.data, self.clock())))
             yield {"event": "hello", "data": json.dumps({"feed": self.name}), "retry": RETRY_MS}
             while True:
                 sent = await subscriber.next()
@@ -162,10 +164,6 @@ class LiveFeed:
             return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "2"})
         return EventSourceResponse(self.stream(request.headers.get("last-event-id")), ping=PING_SECONDS,
                                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _with_time(data: str, generated_at: int | None) -> str:

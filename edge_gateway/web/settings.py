@@ -17,7 +17,6 @@ of the config (file, field path, reason)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from edge_gateway.model.workshop import WorkshopConfig
@@ -27,7 +26,7 @@ MISUSE_MODES = ("counts", "hidden")
 MIN_PASSWORD = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DisplaySettings:
     title: str = "透明作坊"
     title_en: str = "Open workshop"
@@ -47,7 +46,7 @@ def display_settings(config: WorkshopConfig) -> DisplaySettings:
     return parse_display(config.section("display"), config.file)
 
 
-def parse_display(data: Any, file: str = "workshop.yaml") -> DisplaySettings:
+def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
     if data is None:
         return DisplaySettings()
     node = Node(file, "display", data).mapping(optional=(

@@ -19,6 +19,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
 from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
 from edge_gateway.sinks.health import OUTBOX_BACKLOG
 from edge_gateway.store.writer import Store
+from sebiao_common.clock import now_ms
 from sebiao_common.errors import ConfigError
 from sebiao_common.yamlfile import Node
 
@@ -88,7 +89,7 @@ def bounded(tmp_path):
                                  max_rows=max_rows, warn_percent=warn_percent)
         registry, alarms = CollectorRegistry(), []
         pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", alarms.append,
-                             CloudMetrics(registry), lambda: store.cloud_added)
+                             CloudMetrics(registry), lambda: store.cloud_added, clock=now_ms)
         made.append((store, pusher))
         return store, pusher, registry, alarms
 

@@ -19,6 +19,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
 from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
 from edge_gateway.sinks.health import SINK_REFUSED
 from edge_gateway.store.writer import Store
+from sebiao_common.clock import now_ms
 from sebiao_common.errors import ConfigError
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE
 from sebiao_common.yamlfile import Node
@@ -88,7 +89,7 @@ def world(tmp_path):
         settings = CloudSettings(url=url or fake.url, token=TOKEN, batch_items=batch_items, retry_max_seconds=2)
         alarms: list = []
         pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", alarms.append,
-                             CloudMetrics(CollectorRegistry()), lambda: store.cloud_added)
+                             CloudMetrics(CollectorRegistry()), lambda: store.cloud_added, clock=now_ms)
         made.append((fake, store, pusher))
         return fake, store, pusher, alarms
 
@@ -120,7 +121,8 @@ def test_accepted_batches_are_deleted_and_are_valid_cloud_batches(world):
     parsed = [parse_batch(raw, Limits()) for raw in fake.raw]  # the cloud's own validation takes them
     assert [i.seq for b in parsed for i in b.items] == list(range(7))
     assert {b.workshop for b in parsed} == {"ws-demo"}
-    assert alarms == [Clear(SINK_REFUSED, SUBJECT, "云端已接受数据", "the cloud accepts our batches again")]
+    assert alarms == [Clear(type=SINK_REFUSED, subject=SUBJECT, reason_zh="云端已接受数据",
+                            reason_en="the cloud accepts our batches again")]
 
 
 def test_a_retried_batch_has_the_same_id_and_the_same_bytes(world):
@@ -261,7 +263,8 @@ def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_pat
     sim.all_online()
     health = {"buffer_depth": 2, "kind": "event", "station": "rack-red-1", "station_kind": "rack", "zone": "blue",
               "ts": 1, "online": False, "rssi": -70}
-    sim.at(10)._run(lambda out: sim.engine.on_status(StationStatus("sink-white-1", True, health), "{}", sim.now, out))
+    sim.at(10)._run(lambda out: sim.engine.on_status(StationStatus(station="sink-white-1", online=True,
+                                                                   health=health), "{}", sim.now, out))
     item = [i for i in _cloud_rows(sim) if i["kind"] == "status"][-1]
     assert {k: item[k] for k in ("kind", "station", "station_kind", "zone", "online", "buffer_depth", "rssi")} == {
         "kind": "status", "station": "sink-white-1", "station_kind": "sink", "zone": "white", "online": True,
@@ -294,7 +297,8 @@ def lingering(tmp_path):
         clock = [NOW / 1000]
         pusher = CloudPusher(store.path, CloudClient(settings), settings, "ws-demo", lambda d: None,
                              CloudMetrics(CollectorRegistry()), lambda: store.cloud_added,
-                             (lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0), lambda: int(clock[0] * 1000))
+                             alarm_added=(lambda: store.cloud_alarm_id) if writer_alarms else (lambda: 0),
+                             clock=lambda: int(clock[0] * 1000))
         made.append((fake, store, pusher))
         return fake, store, pusher, clock
 
@@ -346,7 +350,7 @@ def test_an_alarm_row_left_by_an_earlier_run_is_found_at_start(lingering):
     add(store, (event(0), False), (alarm_item(1), True), (event(2), False))
     # a new worker whose writer has committed no alarm row yet (as after a restart)
     pusher = CloudPusher(store.path, CloudClient(first.settings), first.settings, "ws-demo", lambda d: None,
-                         CloudMetrics(CollectorRegistry()), lambda: 0, lambda: 0, lambda: NOW / 1000 + 1)
+                         CloudMetrics(CollectorRegistry()), lambda: 0, alarm_added=lambda: 0, clock=lambda: NOW / 1000 + 1)
     try:
         assert pusher.round() == 0.0
         assert kinds(fake) == [["event", "alarm", "event"]]

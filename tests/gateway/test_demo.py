@@ -36,12 +36,17 @@ def test_the_day_keeps_several_tools_on_a_rack():
 
 
 @pytest.mark.parametrize("steps, error", [
-    ([workday.Step("06:10", "rack-red-1", "place", "KN-R-01")], "06:10: KN-R-01 is already on rack-red-1"),
-    ([workday.Step("06:10", "rack-red-2", "place", "KN-R-01")], "06:10: KN-R-01 is already on rack-red-1"),
-    ([workday.Step("06:10", "rack-red-2", "remove", "KN-R-01")], "06:10: KN-R-01 is not on rack-red-2"),
-    ([workday.Step("06:10", "rack-red-1", "place", f"tag:04AB12CD34EF8{i}") for i in range(7)],
+    ([workday.DayStep(at="06:10", station="rack-red-1", action="place", tool="KN-R-01")],
+     "06:10: KN-R-01 is already on rack-red-1"),
+    ([workday.DayStep(at="06:10", station="rack-red-2", action="place", tool="KN-R-01")],
+     "06:10: KN-R-01 is already on rack-red-1"),
+    ([workday.DayStep(at="06:10", station="rack-red-2", action="remove", tool="KN-R-01")],
+     "06:10: KN-R-01 is not on rack-red-2"),
+    ([workday.DayStep(at="06:10", station="rack-red-1", action="place", tool=f"tag:04AB12CD34EF8{i}")
+      for i in range(7)],
      "06:10: rack-red-1 already follows 8 tags"),
-    ([workday.Step("06:10", "rack-blue-9", "place", "KN-R-01")], "station 'rack-blue-9' is not in the workshop"),
+    ([workday.DayStep(at="06:10", station="rack-blue-9", action="place", tool="KN-R-01")],
+     "station 'rack-blue-9' is not in the workshop"),
 ])
 def test_check_day_refuses_impossible_steps(monkeypatch, steps, error):
     config = load_config(EXAMPLE_CONFIG)
@@ -52,8 +57,9 @@ def test_check_day_refuses_impossible_steps(monkeypatch, steps, error):
 
 def test_check_day_accepts_a_second_tool_on_a_rack(monkeypatch):
     config = load_config(EXAMPLE_CONFIG)
-    back = [workday.Step("06:10", "rack-red-1", "remove", "CL-R-01"),
-            workday.Step("06:11", "rack-red-1", "place", "CL-R-01")]  # KN-R-01 stays on the rack
+    # the cloth leaves rack-red-1 and comes back; KN-R-01 stays on the rack
+    back = [workday.DayStep(at="06:10", station="rack-red-1", action="remove", tool="CL-R-01"),
+            workday.DayStep(at="06:11", station="rack-red-1", action="place", tool="CL-R-01")]
     monkeypatch.setattr(workday, "STEPS", back)
     workday.check_day(config)
 

@@ -66,8 +66,8 @@ def test_the_embedded_broker_needs_nothing_else(tmp_path):
         config = load_config(config_path)
         with MqttClient.connect("127.0.0.1", port, station.username, station.password) as client:
             client.publish(status_topic(config.workshop.id, "rack-red-1"), encode_status(True), retain=True)
-            event = StationEvent("rack-red-1", "0e0e0e0e", 0, int(time.time() * 1000), config.tool("KN-R-01").tag,
-                                 "removed")
+            event = StationEvent(station="rack-red-1", boot="0e0e0e0e", seq=0, ts=int(time.time() * 1000),
+                                 tag=config.tool("KN-R-01").tag, action="removed")
             client.publish(event_topic(config.workshop.id, "rack-red-1"), encode_event(event))
 
         def out():

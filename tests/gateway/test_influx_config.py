@@ -87,11 +87,14 @@ def test_points_keep_tags_and_fields_apart_and_ids_in_fields():
     tool = config.tool("KN-R-01")
     event = lines.event("rack-red-1", tool, "removed", 1_700_000_000_123, tool.tag, "a1b2c3d4", 1_000_042,
                         1_700_000_000_200, False)
-    a = Alarm(7, "cross_zone", "critical", "KN-R-01", "KN-R-01", tool.tag, "rack-white-1", 1, 1, 1, 1, "跨区",
-              'tool "KN-R-01" at white', acked=False)
-    points = [event, lines.alarm(a, HistoryEntry(7, 5, "cleared", "cleared", True, "王师傅", "洗过, 换刀"), 12),
-              lines.station_status(StationState("sink-red-1", online=True), "status", 9, {"rssi": -60, "zone": 3}),
-              *lines.zone_summaries([ToolState("KN-R-01", "red")], 10)]
+    a = Alarm(id=7, type="cross_zone", severity="critical", subject="KN-R-01", tool="KN-R-01", tag=tool.tag,
+              station="rack-white-1", ts=1, last_ts=1, raised_at=1, updated_at=1, text_zh="跨区",
+              text_en='tool "KN-R-01" at white', acked=False)
+    points = [event, lines.alarm(a, HistoryEntry(alarm_id=7, at=5, action="cleared", state="cleared", acked=True,
+                                                 by="王师傅", comment="洗过, 换刀"), 12),
+              lines.station_status(StationState(id="sink-red-1", online=True), "status", 9,
+                                   {"rssi": -60, "zone": 3}),
+              *lines.zone_summaries([ToolState(tool="KN-R-01", color="red")], 10)]
     unbounded = {"tool", "tag_uid", "alarm_id", "boot", "seq"}
     for point in points:
         measurement, tags, fields, _ = _split(point)

@@ -34,8 +34,10 @@ def ms(dt: datetime) -> int:
 
 def alarm(lines: InfluxLines, alarm_id: int, kind: str, at: int, hid: int, tool: str = "KN-R-01",
           station: str | None = "rack-white-1", action: str = "raised") -> str:
-    a = Alarm(alarm_id, kind, "major", tool, tool, "04A224E2C65E80", station, at, at, at, at, "文本", "text")
-    return lines.alarm(a, HistoryEntry(alarm_id, at, action, "active", False, "system", None), hid)
+    a = Alarm(id=alarm_id, type=kind, severity="major", subject=tool, tool=tool, tag="04A224E2C65E80",
+              station=station, ts=at, last_ts=at, raised_at=at, updated_at=at, text_zh="文本", text_en="text")
+    return lines.alarm(a, HistoryEntry(alarm_id=alarm_id, at=at, action=action, state="active", acked=False,
+                                       by="system", comment=None), hid)
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +75,16 @@ def test_documented_queries_answer_the_questions(influx):
     now = int(time.time() * 1000)
     for i, online in enumerate((True, True, False, True)):
         at = now - (4 - i) * 60_000
-        out.append(lines.station_status(StationState("rack-red-1", online=online), "snapshot", at))
-        out.append(lines.station_status(StationState("sink-red-1", online=True), "snapshot", at))
+        out.append(lines.station_status(StationState(id="rack-red-1", online=online), "snapshot", at))
+        out.append(lines.station_status(StationState(id="sink-red-1", online=True), "snapshot", at))
     # A status message with health fields is not a snapshot: it does not count for uptime.
-    out.append(lines.station_status(StationState("rack-red-1", online=False), "status", now - 1000,
+    out.append(lines.station_status(StationState(id="rack-red-1", online=False), "status", now - 1000,
                                     {"rssi": -61, "fw": "1.2", "online": 5}))
     # Zone summaries: an older one with two red tools out, the latest with one.
-    states = [ToolState("KN-R-01", "red", Location.OUT), ToolState("CB-R-01", "red", Location.ON_RACK),
-              ToolState("CL-R-01", "red", Location.AT_SINK), ToolState("KN-W-01", "white", Location.ON_RACK)]
+    states = [ToolState(tool="KN-R-01", color="red", location=Location.OUT),
+              ToolState(tool="CB-R-01", color="red", location=Location.ON_RACK),
+              ToolState(tool="CL-R-01", color="red", location=Location.AT_SINK),
+              ToolState(tool="KN-W-01", color="white", location=Location.ON_RACK)]
     out += lines.zone_summaries([replace(states[1], location=Location.OUT)] + states[:1], now - 20 * 60_000)
     out += lines.zone_summaries(states, now - 60_000)
 

@@ -14,9 +14,10 @@ from servers import free_port
 
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.health import OUTBOX_BACKLOG, SINK_REFUSED
-from edge_gateway.sinks.influx.drain import OutboxDrainer, OutboxMetrics, _named
-from edge_gateway.sinks.influx.outbox import Outbox
+from edge_gateway.sinks.influx.drain import InfluxDrainer, InfluxOutboxMetrics, _named
+from edge_gateway.sinks.influx.outbox import InfluxOutbox
 from edge_gateway.store.writer import Store
+from sebiao_common.clock import now_ms
 from sebiao_common.http_answers import (
     OK,
     REFUSED,
@@ -65,8 +66,8 @@ def world(tmp_path):
         settings = InfluxSettings(url=url or fake.url, api="v1", database="db", retry_max_seconds=2,
                                   outbox=OutboxSettings(**{"batch_lines": 5000, **outbox}))
         alarms: list = []
-        drainer = OutboxDrainer(store.path, V1Sink(settings), settings, OutboxMetrics(CollectorRegistry()),
-                                alarms.append, lambda: store.outbox_added)
+        drainer = InfluxDrainer(store.path, V1Sink(settings), settings, InfluxOutboxMetrics(CollectorRegistry()),
+                                alarms.append, lambda: store.outbox_added, clock=now_ms)
         made.append((fake, store, drainer))
         return fake, store, drainer, alarms
 
@@ -197,7 +198,7 @@ def test_bound_drops_oldest_telemetry_never_alarms_and_warns_before(world):
     assert len(left) == 100
     assert sum(r["keep"] for r in left) == 10  # every alarm row kept
     assert min(r["id"] for r in left if not r["keep"]) == 41  # the 40 oldest telemetry rows went
-    state = Outbox(store.path, readonly=True).state()
+    state = InfluxOutbox(store.path, readonly=True).state()
     assert state.dropped == 40 and state.depth == 100
     assert [a.type for a in alarms if isinstance(a, Raise)] == [OUTBOX_BACKLOG]
 

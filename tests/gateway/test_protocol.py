@@ -51,15 +51,15 @@ def test_invalid_vectors_are_rejected_with_their_reason(vector):
 
 
 def test_event_round_trip():
-    event = StationEvent("rack-red-1", "00ff00ff", 42, NOW, "04A224E2C65E80", "placed")
+    event = StationEvent(station="rack-red-1", boot="00ff00ff", seq=42, ts=NOW, tag="04A224E2C65E80", action="placed")
     assert decode_event("rack-red-1", encode_event(event), NOW) == event
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("sebiao/ws-demo/rack-red-1/event", Topic("ws-demo", "event", "rack-red-1")),
-    ("sebiao/ws-demo/sink-1/status", Topic("ws-demo", "status", "sink-1")),
-    ("sebiao/ws-demo/sink-1/cmd", Topic("ws-demo", "cmd", "sink-1")),
-    ("sebiao/ws-demo/alarm", Topic("ws-demo", "alarm")),
+    ("sebiao/ws-demo/rack-red-1/event", Topic(workshop="ws-demo", channel="event", station="rack-red-1")),
+    ("sebiao/ws-demo/sink-1/status", Topic(workshop="ws-demo", channel="status", station="sink-1")),
+    ("sebiao/ws-demo/sink-1/cmd", Topic(workshop="ws-demo", channel="cmd", station="sink-1")),
+    ("sebiao/ws-demo/alarm", Topic(workshop="ws-demo", channel="alarm")),
 ])
 def test_topics_parse_and_print(text, expected):
     assert Topic.parse(text) == expected

@@ -29,7 +29,8 @@ def rig(mosquitto, tmp_path):
     broker = mosquitto()
     config_path = write_config(tmp_path / "workshop.yaml", broker)
     configs = tmp_path / "stations"
-    write_station_configs(load_config(config_path), broker.credentials, configs, ProvisionOptions(broker.url))
+    write_station_configs(load_config(config_path), broker.credentials, configs,
+                          ProvisionOptions(broker_url=broker.url))
     gateway = GatewayProcess(config_path, tmp_path / "data").start()
     yield broker, gateway, configs
     gateway.stop()
@@ -94,13 +95,13 @@ def test_a_broker_outage_loses_no_event(rig, tmp_path):
     vs = VirtualStation(cfg, tmp_path / "flash")
     vs.start()
     try:
-        vs.apply(Place(BOARD_G))
+        vs.apply(Place(uid=BOARD_G))
         _until(vs, lambda: vs.backlog == 0 and vs.station.seq == 1)
         broker.stop()  # the broker goes down; the board is taken, washed elsewhere, put back twice
         for _ in range(2):
-            vs.apply(Remove(BOARD_G))
+            vs.apply(Remove(uid=BOARD_G))
             vs.run_for(1.2)
-            vs.apply(Place(BOARD_G))
+            vs.apply(Place(uid=BOARD_G))
             vs.run_for(0.6)
         assert vs.backlog == 4 and not vs.connected  # on the flash directory
         assert sorted(p.name for p in (tmp_path / "flash" / "buf").iterdir() if p.suffix == ".seg")

@@ -13,11 +13,11 @@ from sebiao_common.errors import ConfigError
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("place 04a224e2c65e80", Place("04A224E2C65E80")),
-    ("PLACE 5A3C9E01 CL-R-01 cloth red  # the red cloth", Place("5A3C9E01", {"tool": "CL-R-01", "kind": "cloth",
-                                                                              "color": "red"})),
-    ("remove 04A224E2C65E80", Remove("04A224E2C65E80")),
-    ("wait 2.5", Wait(2.5)),
+    ("place 04a224e2c65e80", Place(uid="04A224E2C65E80")),
+    ("PLACE 5A3C9E01 CL-R-01 cloth red  # the red cloth",
+     Place(uid="5A3C9E01", label={"tool": "CL-R-01", "kind": "cloth", "color": "red"})),
+    ("remove 04A224E2C65E80", Remove(uid="04A224E2C65E80")),
+    ("wait 2.5", Wait(seconds=2.5)),
     ("   ", None),
     ("# only a comment", None),
 ])

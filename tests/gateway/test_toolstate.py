@@ -11,15 +11,16 @@ from edge_gateway.model.toolstate import (
 )
 from sebiao_common.domain import Location, StationKind
 
-RACK_R = StationRef("rack-red-1", StationKind.RACK, "red")
-RACK_R2 = StationRef("rack-red-2", StationKind.RACK, "red")
-SINK_R = StationRef("sink-red-1", StationKind.SINK, "red")
-SINK_W = StationRef("sink-white-1", StationKind.SINK, "white")
+RACK_R = StationRef(id="rack-red-1", kind=StationKind.RACK, zone="red")
+RACK_R2 = StationRef(id="rack-red-2", kind=StationKind.RACK, zone="red")
+SINK_R = StationRef(id="sink-red-1", kind=StationKind.SINK, zone="red")
+SINK_W = StationRef(id="sink-white-1", kind=StationKind.SINK, zone="white")
 ON, OUT, SINK, UNK = Location.ON_RACK, Location.OUT, Location.AT_SINK, Location.UNKNOWN
 
 
 def state(location, station=None, since=0, taken_at=None, washed=False, pending=()):
-    return ToolState("KN-R-01", "red", location, station, since, taken_at, washed, since, pending)
+    return ToolState(tool="KN-R-01", color="red", location=location, station=station, since=since,
+                     taken_at=taken_at, washed=washed, last_seen=since, pending=pending)
 
 
 # before, station, action, ts -> location, station, taken_at, washed, late, repair?, judge_return
@@ -44,7 +45,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_transitions(case):
     _, before, station, action, ts, location, where, taken_at, washed, late, repaired, judged = case
-    step = apply(before, Observation(station, action, ts))
+    step = apply(before, Observation(station=station, action=action, ts=ts))
     after = step.after
     assert (after.location, after.station, after.taken_at, after.washed) == (location, where, taken_at, washed)
     assert step.late is late
@@ -54,18 +55,20 @@ def test_transitions(case):
 
 
 def test_late_wash_inside_a_pending_check_resolves_it():
-    before = state(ON, "rack-red-1", 100, 10, False, pending=(WashCheck(10, 100, "rack-red-1"),))
-    step = apply(before, Observation(SINK_R, "placed", 50))
+    before = state(ON, "rack-red-1", 100, 10, False,
+                   pending=(WashCheck(taken_at=10, returned_at=100, rack="rack-red-1"),))
+    step = apply(before, Observation(station=SINK_R, action="placed", ts=50))
     assert step.late and step.washed_now
     assert step.after.pending == ()
 
 
 def test_late_wash_outside_the_interval_keeps_the_check():
-    check = WashCheck(10, 100, "rack-red-1")
+    check = WashCheck(taken_at=10, returned_at=100, rack="rack-red-1")
     before = state(ON, "rack-red-1", 200, 10, False, pending=(check,))
-    assert apply(before, Observation(SINK_R, "placed", 150)).after.pending == (check,)
+    assert apply(before, Observation(station=SINK_R, action="placed", ts=150)).after.pending == (check,)
 
 
 def test_late_wash_at_another_colour_does_not_count():
-    before = state(ON, "rack-red-1", 100, 10, False, pending=(WashCheck(10, 100, "rack-red-1"),))
-    assert apply(before, Observation(SINK_W, "placed", 50)).after.pending
+    before = state(ON, "rack-red-1", 100, 10, False,
+                   pending=(WashCheck(taken_at=10, returned_at=100, rack="rack-red-1"),))
+    assert apply(before, Observation(station=SINK_W, action="placed", ts=50)).after.pending

@@ -36,8 +36,9 @@ class ScriptedStation:
 
     def event(self, tool_or_tag: str, action: str, ts: int | None = None) -> StationEvent:
         tool = self.config.tool(tool_or_tag)
-        event = StationEvent(self.id, self.boot, self.seq, int(time.time() * 1000) if ts is None else ts,
-                             tool.tag if tool else tool_or_tag, action)
+        event = StationEvent(station=self.id, boot=self.boot, seq=self.seq,
+                             ts=int(time.time() * 1000) if ts is None else ts,
+                             tag=tool.tag if tool else tool_or_tag, action=action)
         self.seq += 1
         self.client.publish(event_topic(self.ws, self.id), encode_event(event), qos=1)
         return event

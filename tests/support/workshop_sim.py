@@ -51,7 +51,7 @@ class Sim:
         return self
 
     def status(self, station: str, online: bool = True, **health) -> Outcome:
-        status = StationStatus(station, online, health)
+        status = StationStatus(station=station, online=online, health=health)
         return self._run(lambda out: self.engine.on_status(status, "{}", self.now, out))
 
     def event(self, station: str, tool_or_tag: str, action: str, ts: int | None = None, boot="00c0ffee",
@@ -61,7 +61,8 @@ class Sim:
         if seq is None:
             seq = self.seq.get(station, 0)
             self.seq[station] = seq + 1
-        event = StationEvent(station, boot, seq, self.now if ts is None else ts, tag, action)
+        event = StationEvent(station=station, boot=boot, seq=seq, ts=self.now if ts is None else ts, tag=tag,
+                             action=action)
         return self._run(lambda out: self.engine.on_event(event, encode_event(event), self.now, out))
 
     def tick(self) -> Outcome:

@@ -21,7 +21,7 @@ from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
 _ITEM = re.compile(r"items\[(\d+)\]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PushResult:
     status: int  # 0: no answer (refused, reset, timeout)
     reason: str = ""
@@ -57,11 +57,12 @@ class CloudClient:
         try:
             response = self.http.request("POST", self.url, body=data, headers=self.headers)
         except urllib3.exceptions.HTTPError as exc:
-            return PushResult(0, f"{type(exc).__name__}: {exc}"[:500])
+            return PushResult(status=0, reason=f"{type(exc).__name__}: {exc}"[:500])
         if 200 <= response.status < 300:
-            return PushResult(response.status)
+            return PushResult(status=response.status)
         reason, path = _error(response.data)
-        return PushResult(response.status, reason, path, parse_retry_after(response.headers.get("Retry-After")))
+        return PushResult(status=response.status, reason=reason, path=path,
+                          retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
     def close(self) -> None:
         self.http.clear()

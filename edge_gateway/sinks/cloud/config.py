@@ -26,7 +26,7 @@ from sebiao_common.yamlfile import Node
 KEYS = ("url", "token", "batch_items", "linger_seconds", *TIMING_KEYS, "max_rows", "warn_percent")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CloudSettings:
     url: str
     token: str

@@ -11,9 +11,9 @@ the cloud reads them instead of guessing from the station's id.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
 
-from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.workshop import Station
 from sebiao_common.alarms import ALARM_TYPES
@@ -22,7 +22,7 @@ from sebiao_common.alarms import ALARM_TYPES
 _STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")
 
 
-def _dump(item: dict[str, Any]) -> str:
+def _dump(item: Mapping[str, object]) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -35,14 +35,14 @@ class CloudItems:
         return _dump({"kind": "event", "station": station, "boot": boot, "seq": seq, "ts": ts, "tag": tag,
                       "action": action, "tool": tool, "note": note})
 
-    def alarm(self, alarm: Alarm, entry: HistoryEntry, history_id: int, alarm_json: dict) -> str | None:
+    def alarm(self, alarm: Alarm, entry: HistoryEntry, history_id: int, alarm_json: AlarmJson) -> str | None:
         if alarm.type not in ALARM_TYPES:
             return None
         return _dump({"kind": "alarm", "alarm": alarm_json, "transition": {
             "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
             "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
 
-    def status(self, station: Station, state: StationState, now: int, health: dict | None) -> str:
+    def status(self, station: Station, state: StationState, now: int, health: Mapping[str, object] | None) -> str:
         """``station``: the config's station (its kind and zone); ``state``: its liveness now."""
         extra = {k: v for k, v in (health or {}).items() if k not in _STATUS_KEYS}
         return _dump({"kind": "status", "station": state.id, "station_kind": station.kind.value,

@@ -18,8 +18,8 @@ class CloudProjection:
 
     def event(self, fact: EventFact) -> None:
         self.store.cloud_add(fact.received_at, self.items.event(
-            fact.station.id, fact.boot, fact.seq, fact.ts, fact.tag, fact.action,
-            fact.tool.id if fact.tool else None, fact.note))
+            station=fact.station.id, boot=fact.boot, seq=fact.seq, ts=fact.ts, tag=fact.tag, action=fact.action,
+            tool=fact.tool.id if fact.tool else None, note=fact.note))
 
     def alarm(self, fact: AlarmFact) -> None:
         item = self.items.alarm(fact.alarm, fact.entry, fact.history_id, fact.picture)

@@ -50,7 +50,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings
 from edge_gateway.sinks.cloud.outbox import CloudOutbox, Row
 from edge_gateway.sinks.health import OUTBOX_BACKLOG, SEVERITY, SinkHealth
 from edge_gateway.sinks.worker import SinkWorker
-from sebiao_common.clock import Clock, now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.http_answers import OK, REJECTED
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,13 @@ SUBJECT = "cloud"
 IDLE_POLL = 0.2
 
 
-class CloudPusher(SinkWorker):
+class CloudPusher(SinkWorker[CloudOutbox]):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
                  alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
-                 added: Callable[[], int], alarm_added: Callable[[], int] = lambda: 0,
-                 clock: Clock = now_ms) -> None:
+                 added: Callable[[], int], *, alarm_added: Callable[[], int] = lambda: 0,
+                 clock: Clock) -> None:
         """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
         ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
         ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
@@ -169,14 +169,16 @@ class CloudPusher(SinkWorker):
         if depth >= s.warn_rows and not self._backlog:
             self._backlog = True
             self.alarm(Raise(
-                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, self.clock(),
-                f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
+                type=OUTBOX_BACKLOG, severity=SEVERITY[OUTBOX_BACKLOG], subject=SUBJECT,
+                tool=None, tag=None, station=None, ts=self.clock(),
+                text_zh=f"待发往云端的数据积压 {depth} 条（上限 {s.max_rows}），超过上限将丢弃最旧的站点状态；"
                 "事件与报警记录不会丢弃。",
-                f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
+                text_en=f"The cloud outbox holds {depth} rows ({s.warn_percent} % of its bound {s.max_rows}); past the "
                 "bound the oldest station status is dropped (events and alarm transitions never)."))
         elif self._backlog and depth < s.warn_rows * 3 // 4:
             self._backlog = False
-            self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "云端积压已消除", "the cloud outbox backlog has drained"))
+            self.alarm(Clear(type=OUTBOX_BACKLOG, subject=SUBJECT, reason_zh="云端积压已消除",
+                             reason_en="the cloud outbox backlog has drained"))
 
 
 
@@ -187,7 +189,7 @@ def _refused_text(status: int, reason: str) -> tuple[str, str]:
 
 
 def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics,
-                 clock: Clock = now_ms) -> CloudPusher | None:
+                 clock: Clock) -> CloudPusher | None:
     """The gateway's push worker for its ``cloud:`` section (None without one), started."""
     if settings is None:
         return None
@@ -196,6 +198,6 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
-                         lambda: store.cloud_added, lambda: store.cloud_alarm_id, clock)
+                         lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock)
     pusher.start()
     return pusher

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from edge_gateway.errors import StoreError
 from edge_gateway.sinks.influx.outbox import OutboxState, read_state
-from edge_gateway.sinks.influx.query import InfluxReader
+from edge_gateway.sinks.influx.query import InfluxQueryClient
+from sebiao_common.clock import Clock
 from sebiao_common.errors import SinkError
 from sebiao_common.http_answers import OK
 from sebiao_common.influx.lines import tag
@@ -27,7 +28,7 @@ from sebiao_common.influx.writer import WriteResult, make_sink
 PROBE = "sebiao_probe"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckReport:
     version: str
     target: str
@@ -58,38 +59,40 @@ def explain(result: WriteResult, settings: InfluxSettings) -> str:
     return f"{where} refused the probe point (HTTP {status}): {reason}"
 
 
-def check(settings: InfluxSettings, workshop: str, data_dir: Path | None) -> CheckReport:
-    reader = InfluxReader(settings)
+def check(settings: InfluxSettings, workshop: str, data_dir: Path | None, *, clock: Clock) -> CheckReport:
+    """``clock`` (ms since the epoch) stamps the probe point; the command hands it the system clock."""
+    client = InfluxQueryClient(settings)
     try:
-        version = reader.version()
+        version = client.version()
         value = secrets.randbelow(1 << 40)
         sink = make_sink(settings)
         try:
-            result = sink.write(f"{PROBE},workshop={tag(workshop)} value={value}i {time.time_ns()}")
+            result = sink.write(f"{PROBE},workshop={tag(workshop)} value={value}i {clock() * 1_000_000}")
         finally:
             sink.close()
         if result.outcome != OK:
             raise SinkError(explain(result, settings), status=result.status)
-        read_back = _read_back(reader, settings, workshop, value, version.startswith("VictoriaMetrics"))
+        read_back = _read_back(client, settings, workshop, value, version.startswith("VictoriaMetrics"))
     finally:
-        reader.close()
+        client.close()
     outbox, note = None, ""
     if data_dir is not None:
         try:
             outbox = read_state(Path(data_dir) / "gateway.sqlite3")
         except StoreError as exc:
             note = str(exc)
-    return CheckReport(version, settings.target, read_back, outbox, note)
+    return CheckReport(version=version, target=settings.target, read_back=read_back, outbox=outbox, outbox_note=note)
 
 
-def _read_back(reader: InfluxReader, settings: InfluxSettings, workshop: str, value: int, victoria: bool) -> str:
+def _read_back(client: InfluxQueryClient, settings: InfluxSettings, workshop: str, value: int,
+               victoria: bool) -> str:
     deadline = time.monotonic() + 10
     quoted = workshop.replace("\\", "\\\\").replace("'", "\\'")
     while True:
         if victoria:  # its /query only answers Grafana's SHOW DATABASES
-            rows, how = _victoria_export(reader, workshop) or [], "/api/v1/export (VictoriaMetrics: no InfluxQL)"
+            rows, how = _victoria_export(client, workshop) or [], "/api/v1/export (VictoriaMetrics: no InfluxQL)"
         else:
-            rows, how = _influxql(reader, settings, workshop, quoted)
+            rows, how = _influxql(client, settings, workshop, quoted)
         if rows and rows[0].get("last") == value:
             return how
         if time.monotonic() > deadline:
@@ -98,9 +101,10 @@ def _read_back(reader: InfluxReader, settings: InfluxSettings, workshop: str, va
         time.sleep(0.2)
 
 
-def _influxql(reader: InfluxReader, settings: InfluxSettings, workshop: str, quoted: str) -> tuple[list, str]:
+def _influxql(client: InfluxQueryClient, settings: InfluxSettings, workshop: str, quoted: str
+              ) -> tuple[list, str]:
     try:
-        return reader.query(f"SELECT last(value) FROM {PROBE} WHERE workshop='{quoted}'"), "InfluxQL /query"
+        return client.query(f"SELECT last(value) FROM {PROBE} WHERE workshop='{quoted}'"), "InfluxQL /query"
     except SinkError as exc:
         if exc.status in (400, 404):
             raise SinkError(f"the probe was written, but {settings.url} does not answer InfluxQL on /query "
@@ -108,8 +112,8 @@ def _influxql(reader: InfluxReader, settings: InfluxSettings, workshop: str, quo
         raise
 
 
-def _victoria_export(reader: InfluxReader, workshop: str) -> list[dict] | None:
-    answer = reader.get("/api/v1/export", {"match[]": f'{PROBE}_value{{workshop="{workshop}"}}', "start": "0"})
+def _victoria_export(client: InfluxQueryClient, workshop: str) -> list[dict] | None:
+    answer = client.get("/api/v1/export", {"match[]": f'{PROBE}_value{{workshop="{workshop}"}}', "start": "0"})
     if answer.status != 200:
         return None
     values = [v for line in answer.text.splitlines() if line.strip() for v in json.loads(line)["values"]]

@@ -24,8 +24,6 @@ config (``workshop.yaml: influx.bucket: missing ...``)::
 
 from __future__ import annotations
 
-from typing import Any
-
 from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.errors import ConfigError
 from sebiao_common.influx.settings import InfluxSettings, OutboxSettings
@@ -55,7 +53,7 @@ def parse_influx(node: Node) -> InfluxSettings:
     for key in other:
         if node.get(key) is not None:
             raise node.child(key).fail(f"is for api: {'v2' if api == 'v1' else 'v1'}; this section has api: {api}")
-    values: dict[str, Any] = {}
+    values: dict[str, str] = {}
     if api == "v2":
         for key in V2_ONLY:
             child = node.get(key)

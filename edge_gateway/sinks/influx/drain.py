@@ -39,9 +39,9 @@ from edge_gateway.sinks.health import (
     SEVERITY,
     SinkHealth,
 )
-from edge_gateway.sinks.influx.outbox import Outbox
+from edge_gateway.sinks.influx.outbox import InfluxOutbox
 from edge_gateway.sinks.worker import SinkWorker
-from sebiao_common.clock import Clock, now_ms
+from sebiao_common.clock import Clock
 from sebiao_common.http_answers import OK, REJECTED, TOO_LARGE
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import Sink, WriteResult
@@ -60,7 +60,7 @@ _LINE_NO = re.compile(r"line (\d+)")
 IDLE_POLL = 0.2
 
 
-class OutboxMetrics:
+class InfluxOutboxMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         r = registry
         self.depth = Gauge("sebiao_outbox_rows", "Rows waiting in the InfluxDB outbox", registry=r)
@@ -76,17 +76,17 @@ class OutboxMetrics:
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r)
 
 
-class OutboxDrainer(SinkWorker):
+class InfluxDrainer(SinkWorker[InfluxOutbox]):
     """The worker. ``alarm`` hands a Raise or Clear to the pipeline (never waits for it)."""
 
-    def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: OutboxMetrics,
-                 alarm: Callable[[Raise | Clear], None], added: Callable[[], int], clock: Clock = now_ms) -> None:
+    def __init__(self, path: Path, sink: Sink, settings: InfluxSettings, metrics: InfluxOutboxMetrics,
+                 alarm: Callable[[Raise | Clear], None], added: Callable[[], int], *, clock: Clock) -> None:
         """``added``: outbox rows committed by the writer so far (``Store.outbox_added``);
         ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
         self.clock = clock
         self.path, self.sink, self.settings, self.metrics = path, sink, settings, metrics
         self.alarm = alarm
-        super().__init__("outbox", Outbox(path), sink, added,
+        super().__init__("outbox", InfluxOutbox(path), sink, added,
                          SinkHealth("InfluxDB", SUBJECT, alarm, ("InfluxDB 已接受写入", "InfluxDB accepts writes again"),
                                     _refused_text, clock))
         self._backlog = False
@@ -100,7 +100,7 @@ class OutboxDrainer(SinkWorker):
             self.metrics.oldest_age.set(0)
             return IDLE_POLL
         self._age()
-        if self._send(batch.body, batch.first, batch.last, batch.count, None):
+        if self._send(batch.body, batch.first, batch.last, batch.count, rows=None):
             return 0.0
         return self._backoff()
 
@@ -164,13 +164,15 @@ class OutboxDrainer(SinkWorker):
             self._backlog = True
             now = self.clock()
             self.alarm(Raise(
-                OUTBOX_BACKLOG, SEVERITY[OUTBOX_BACKLOG], SUBJECT, None, None, None, now,
-                f"待发往 InfluxDB 的数据积压 {depth} 条（上限 {ob.max_rows}），超过上限将丢弃最旧的遥测数据。",
-                f"The InfluxDB outbox holds {depth} rows ({ob.warn_percent} % of its bound {ob.max_rows}); "
+                type=OUTBOX_BACKLOG, severity=SEVERITY[OUTBOX_BACKLOG], subject=SUBJECT,
+                tool=None, tag=None, station=None, ts=now,
+                text_zh=f"待发往 InfluxDB 的数据积压 {depth} 条（上限 {ob.max_rows}），超过上限将丢弃最旧的遥测数据。",
+                text_en=f"The InfluxDB outbox holds {depth} rows ({ob.warn_percent} % of its bound {ob.max_rows}); "
                 f"past the bound the oldest telemetry is dropped (alarms never)."))
         elif self._backlog and depth < warn_at * 3 // 4:
             self._backlog = False
-            self.alarm(Clear(OUTBOX_BACKLOG, SUBJECT, "积压已消除", "the outbox backlog has drained"))
+            self.alarm(Clear(type=OUTBOX_BACKLOG, subject=SUBJECT, reason_zh="积压已消除",
+                             reason_en="the outbox backlog has drained"))
 
     def _age(self) -> None:
         row = self.outbox.conn.execute("SELECT created FROM outbox ORDER BY id LIMIT 1").fetchone()
@@ -192,7 +194,7 @@ def _named(reason: str, rows: list[tuple[int, str]]) -> set[int]:
 
 
 def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: CollectorRegistry,
-                  clock: Clock = now_ms) -> OutboxDrainer | None:
+                  clock: Clock) -> InfluxDrainer | None:
     """The gateway's drain worker for its ``influx:`` section (None without one), started.
 
     Gateway alarms go through the pipeline like any command, so the single
@@ -205,7 +207,7 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
     def alarm(decision: Raise | Clear) -> None:
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
-    drainer = OutboxDrainer(store.path, make_sink(settings), settings, OutboxMetrics(registry), alarm,
-                            lambda: store.outbox_added, clock)
+    drainer = InfluxDrainer(store.path, make_sink(settings), settings, InfluxOutboxMetrics(registry), alarm,
+                            lambda: store.outbox_added, clock=clock)
     drainer.start()
     return drainer

@@ -22,7 +22,7 @@ sent twice overwrites itself.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable, Mapping
 
 from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.stations import StationState
@@ -99,7 +99,7 @@ class InfluxLines:
     # -- station_status -------------------------------------------------------------------
 
     def station_status(self, state: StationState, report: str, now: int,
-                       health: dict[str, Any] | None = None) -> str | None:
+                       health: Mapping[str, object] | None = None) -> str | None:
         tags = self._stations.get(state.id)
         if tags is None:
             return None
@@ -114,12 +114,14 @@ class InfluxLines:
     # -- zone_summary ---------------------------------------------------------------------
 
     def zone_summaries(self, tools: Iterable[ToolState], now: int) -> list[str]:
-        zones: dict[str, dict[str, Any]] = {}
+        zones: dict[str, dict[str, int]] = {}
+        out_tools: dict[str, list[str]] = {}
         for state in tools:
-            z = zones.setdefault(state.color, {"on_rack": 0, "out": 0, "at_sink": 0, "unknown": 0, "ids": []})
+            z = zones.setdefault(state.color, {"on_rack": 0, "out": 0, "at_sink": 0, "unknown": 0})
             z[state.location.value] = z.get(state.location.value, 0) + 1
+            ids = out_tools.setdefault(state.color, [])
             if state.location.value == "out":
-                z["ids"].append(state.tool)
+                ids.append(state.tool)
         lines = []
         for zone in sorted(zones):
             z = zones[zone]
@@ -127,6 +129,6 @@ class InfluxLines:
             lines.append(head("zone_summary", self._base + [f"zone={tag(zone)}"]) +
                          f"tools={total}i,on_rack={z['on_rack']}i,"
                          f"out={z['out']}i,at_sink={z['at_sink']}i,unknown={z['unknown']}i,"
-                         f"out_tools={string_field(','.join(sorted(z['ids'])))} "
+                         f"out_tools={string_field(','.join(sorted(out_tools[zone])))} "
                          f"{timestamp_ns(now, self._next())}")
         return lines

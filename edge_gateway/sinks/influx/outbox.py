@@ -24,7 +24,7 @@ _TAKE = ("SELECT count(*), min(id), max(id), group_concat(line, char(10)) FROM "
          "(SELECT id, line FROM outbox ORDER BY id LIMIT ?)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Batch:
     count: int
     first: int
@@ -32,7 +32,7 @@ class Batch:
     body: str  # the lines joined by newlines, built inside SQLite
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OutboxState:
     depth: int
     oldest_created: int | None  # ms, gateway clock
@@ -43,7 +43,7 @@ class OutboxState:
         return None if self.oldest_created is None else max(0.0, (now_ms - self.oldest_created) / 1000)
 
 
-class Outbox(WorkerDb):
+class InfluxOutbox(WorkerDb):
     def __init__(self, path: Path, readonly: bool = False) -> None:
         super().__init__(path, "outbox", readonly)
 
@@ -51,7 +51,7 @@ class Outbox(WorkerDb):
 
     def take(self, limit: int) -> Batch | None:
         count, first, last, body = self._run(_TAKE, (limit,)).fetchone()
-        return Batch(count, first, last, body) if count else None
+        return Batch(count=count, first=first, last=last, body=body) if count else None
 
     def rows(self, first: int, last: int) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self._run("SELECT id, line FROM outbox WHERE id BETWEEN ? AND ? ORDER BY id",
@@ -65,7 +65,8 @@ class Outbox(WorkerDb):
         oldest = self._run("SELECT created FROM outbox ORDER BY id LIMIT 1").fetchone()
         dead = self._run("SELECT count(*) FROM outbox_dead").fetchone()[0]
         dropped = self._run("SELECT value FROM meta WHERE key='outbox_dropped'").fetchone()
-        return OutboxState(depth, oldest[0] if oldest else None, dead, int(dropped[0]) if dropped else 0)
+        return OutboxState(depth=depth, oldest_created=oldest[0] if oldest else None, dead=dead,
+                           dropped=int(dropped[0]) if dropped else 0)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ def read_state(path: Path) -> OutboxState:
     """The outbox of a gateway's data dir, read-only (for ``sebiao influx check``)."""
     if not path.exists():
         raise StoreError(f"{path}: no gateway store here (is --data-dir the gateway's data dir?)")
-    outbox = Outbox(path, readonly=True)
+    outbox = InfluxOutbox(path, readonly=True)
     try:
         return outbox.state()
     finally:

@@ -19,17 +19,19 @@ class InfluxProjection:
         self._next_snapshot = 0
 
     def event(self, fact: EventFact) -> None:
-        self.store.outbox_add(False, fact.received_at, self.lines.event(
-            fact.station.id, fact.tool, fact.action, fact.ts, fact.tag, fact.boot, fact.seq, fact.received_at,
-            fact.late))
+        line = self.lines.event(station=fact.station.id, tool=fact.tool, action=fact.action, ts=fact.ts,
+                                tag_uid=fact.tag, boot=fact.boot, seq=fact.seq, received_at=fact.received_at,
+                                late=fact.late)
+        self.store.outbox_add(keep=False, created=fact.received_at, line=line)
 
     def alarm(self, fact: AlarmFact) -> None:
-        self.store.outbox_add(True, fact.entry.at, self.lines.alarm(fact.alarm, fact.entry, fact.history_id))
+        self.store.outbox_add(keep=True, created=fact.entry.at,
+                              line=self.lines.alarm(fact.alarm, fact.entry, fact.history_id))
 
     def status(self, fact: StatusFact) -> None:
         line = self.lines.station_status(fact.state, fact.report, fact.now, fact.health)
         if line is not None:
-            self.store.outbox_add(False, fact.now, line)
+            self.store.outbox_add(keep=False, created=fact.now, line=line)
 
     def tick(self, fact: TickFact) -> None:
         if fact.now < self._next_snapshot:
@@ -38,4 +40,4 @@ class InfluxProjection:
         for _station, state in fact.stations:
             self.status(StatusFact(station=_station, state=state, report="snapshot", now=fact.now))
         for line in self.lines.zone_summaries(fact.tools, fact.now):
-            self.store.outbox_add(False, fact.now, line)
+            self.store.outbox_add(keep=False, created=fact.now, line=line)

@@ -19,7 +19,7 @@ from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import server_message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
     status: int
     data: Any
@@ -27,7 +27,7 @@ class Answer:
     headers: dict[str, str]
 
 
-class InfluxReader:
+class InfluxQueryClient:
     def __init__(self, settings: InfluxSettings) -> None:
         self.settings = settings
         self.http = urllib3.PoolManager(num_pools=1, retries=False,
@@ -53,7 +53,8 @@ class InfluxReader:
             data = json.loads(text) if text.strip() else None
         except ValueError:
             data = None
-        return Answer(response.status, data, text, {k.lower(): v for k, v in response.headers.items()})
+        return Answer(status=response.status, data=data, text=text,
+                      headers={k.lower(): v for k, v in response.headers.items()})
 
     def version(self) -> str:
         """The server's version from /ping (X-Influxdb-Version), or what else it tells."""

@@ -23,7 +23,7 @@ MARCH = "xtensawin"
 MANIFEST = "manifest.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Bundle:
     directory: Path
     zip_path: Path
@@ -68,7 +68,7 @@ def build(out: str | Path) -> Bundle:
         for path in sorted(out.rglob("*")):
             if path.is_file():
                 zf.write(path, path.relative_to(out).as_posix())
-    return Bundle(out, zip_path, files)
+    return Bundle(directory=out, zip_path=zip_path, files=files)
 
 
 def _copy(source: Path, target: Path, rel: str) -> dict:

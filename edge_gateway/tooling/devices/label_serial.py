@@ -26,7 +26,7 @@ class Line(Protocol):
     def readline(self) -> bytes: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Written:
     uid: str
     tool: str
@@ -48,7 +48,7 @@ def write_label(link: Line, command: str, port: str, clock=time.monotonic) -> Wr
         raise DeviceError(f"{port}: the station did not arm for {tool}: {' '.join(reply)}")
     reply = _reply(link, port, clock() + TAG_TIMEOUT_S, clock)
     if reply[0] == "OK" and len(reply) == 3:
-        return Written(reply[1], reply[2])
+        return Written(uid=reply[1], tool=reply[2])
     raise DeviceError(f"{port}: writing {tool}'s label failed: {' '.join(reply[1:]) or reply[0]} / 写标签失败")
 
 

@@ -26,7 +26,7 @@ from sebiao_common.errors import ConfigError
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProvisionOptions:
     broker_url: str | None = None  # default: the workshop config's broker, else the embedded default
     reader: str = "mfrc522"

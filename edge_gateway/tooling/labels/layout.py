@@ -28,14 +28,14 @@ SINK_GAP_Y = 4.0
 SCALE_BAR = 100.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Slot:
     page: int
     x: float  # left edge, mm from the page's left
     y: float  # bottom edge, mm from the page's bottom
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Heading:
     page: int
     y: float  # baseline, mm from the bottom
@@ -65,7 +65,7 @@ def place(n_tools: int, n_sinks: int) -> tuple[list[Slot], list[Slot], list[Head
         cols = _columns(w, gap_x)
         if y - SECTION_H - h < bottom:
             page, y = page + 1, top
-        headings.append(Heading(page, y - 5.0, which))
+        headings.append(Heading(page=page, y=y - 5.0, which=which))
         y -= SECTION_H
         for i in range(count):
             col = i % cols
@@ -73,9 +73,9 @@ def place(n_tools: int, n_sinks: int) -> tuple[list[Slot], list[Slot], list[Head
                 y -= h + gap_y
             if col == 0 and y - h < bottom:
                 page, y = page + 1, top
-                headings.append(Heading(page, y - 5.0, which, continued=True))
+                headings.append(Heading(page=page, y=y - 5.0, which=which, continued=True))
                 y -= SECTION_H
-            slots.append(Slot(page, MARGIN + col * (w + gap_x), y - h))
+            slots.append(Slot(page=page, x=MARGIN + col * (w + gap_x), y=y - h))
         y -= h + gap_y + 4.0
         return slots
 

@@ -42,7 +42,7 @@ class LabelError(SebiaoError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LabelSheet:
     path: Path
     pages: int
@@ -174,4 +174,4 @@ def render_labels(config: WorkshopConfig, out: str | Path, font_file: str | None
         c.save()
     except OSError as exc:
         raise LabelError(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
-    return LabelSheet(path, pages, len(tools), len(sinks), font)
+    return LabelSheet(path=path, pages=pages, tools=len(tools), sinks=len(sinks), font=font)

@@ -10,7 +10,7 @@ import threading
 from datetime import datetime
 from typing import TextIO
 
-from edge_gateway.demo.day import Phase, Step
+from edge_gateway.demo.day import DayStep, Phase
 from edge_gateway.model.protocol import alarm_topic
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.vstation.texts import PATTERNS, label_text
@@ -23,7 +23,7 @@ ACTIONS = {"placed": ("放上", "placed"), "removed": ("取走", "removed")}
 BAR = 12
 
 
-class Console:
+class Narrator:
     def __init__(self, config: WorkshopConfig, day_start_ms: int, day_end_ms: int, now_ms,
                  out: TextIO = sys.stdout) -> None:
         self.config = config
@@ -60,7 +60,7 @@ class Console:
     def phase(self, phase: Phase) -> None:
         self.plain(f"── {phase.at} {phase.zh} / {phase.en} ──")
 
-    def narrate(self, step: Step) -> None:
+    def narrate(self, step: DayStep) -> None:
         if step.mistake:
             self.say(f"  ✗ 错误 / mistake: {step.zh} / {step.en}")
         elif step.zh:

@@ -1,0 +1,43 @@
+"""Alarm actions (acknowledge, clear) as the HTTP API and the console both take them.
+
+The body is read the same way on both doors (at most 16 KiB, one JSON object);
+each door then checks ``by`` and ``comment`` with its own words. The action
+itself runs on the pipeline thread (``Pipeline.call``), so there is one writer.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Future
+
+from edge_gateway.core.engine import Engine, Outcome
+from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.errors import AlarmActionError
+from edge_gateway.model.alarms import Alarm
+
+MAX_BODY = 16 * 1024
+VERBS = ("ack", "clear")  # the last part of the action's path
+
+
+def action_body(raw: bytes) -> dict[str, object]:
+    """The request body of an alarm action as a JSON object; its fields are the caller's to check."""
+    if len(raw) > MAX_BODY:
+        raise AlarmActionError("the request body is larger than 16 KiB")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+    return body
+
+
+def submit_action(pipeline: Pipeline, verb: str, alarm_id: int, by: str, comment: str | None) -> Future[Alarm]:
+    """Acknowledge (``ack``) or clear the alarm on the pipeline thread; the future holds the alarm after."""
+
+    def act(engine: Engine, now: int, out: Outcome) -> Alarm:
+        if verb == "ack":
+            return engine.acknowledge(alarm_id, by, comment, now, out)
+        return engine.clear(alarm_id, by, comment, now, out)
+
+    return pipeline.call(act)

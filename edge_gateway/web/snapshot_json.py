@@ -1,0 +1,217 @@
+"""The snapshots' JSON, as the pages receive it (``docs/display.md``): the public
+display's (``display_data``) and the owner's console's (``console_data``).
+
+Both are sent with ``generated_at`` taken out of the change comparison
+(``live.py``); everything else is compared, so a snapshot holds only what the
+page shows.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from edge_gateway.model.alarms import AlarmJson
+
+
+class Words(TypedDict):
+    zh: str
+    en: str
+
+
+# -- the console (private) --------------------------------------------------------
+
+
+class WorkshopJson(TypedDict):
+    id: str
+    name: str
+    district: str
+
+
+class StationRefJson(TypedDict):
+    """A station as an alarm's evidence names it (None beyond its id for a station not in the config)."""
+
+    station: str
+    station_name: str | None
+    station_kind: str | None
+    zone: str | None
+
+
+class Evidence(StationRefJson):
+    ts: int
+    received_at: int
+    action: str
+    late: bool
+    note: str | None
+
+
+class HistoryJson(TypedDict):
+    at: int
+    action: str
+    state: str
+    acked: bool
+    by: str
+    comment: str | None
+
+
+class ToolRef(TypedDict):
+    id: str
+    kind: str
+    kind_zh: str
+    kind_en: str
+    color: str
+    home: str
+    tag: str
+
+
+class ConsoleAlarm(AlarmJson):
+    evidence: list[Evidence]
+    stations_involved: list[StationRefJson]
+    history: list[HistoryJson]
+    tool_info: ToolRef | None
+
+
+class ConsoleTool(ToolRef):
+    state: str
+    station: str | None
+    station_name: str | None
+    station_zone: str | None
+    since: int | None
+    washed: bool
+    last_seen: int | None
+    away_from_home: bool
+
+
+class StationHealth(TypedDict):
+    id: str
+    name: str | None
+    kind: str
+    zone: str
+    online: bool
+    last_seen: int | None
+    buffer_depth: int | None
+    heap_free: int | float | None
+    rssi: int | float | None
+    reader_ok: bool | None
+    reader_errors: int | None
+    buffer_dropped: int | float | None
+    fw: str | None
+    uptime_s: int | float | None
+    reset_cause: str | None
+    tag_errors: dict[str, int]
+    reported: bool
+
+
+class StaleLabel(TypedDict):
+    tool: str
+    id: str
+    tag: str
+    kind: str
+    kind_zh: str
+    kind_en: str
+    color: str
+    last_seen: int | None
+    days: int | None
+
+
+class TagErrors(TypedDict):
+    tag: str
+    tool: str | None
+    color: str | None
+    station: str
+    station_name: str | None
+    count: int
+
+
+class LabelHealth(TypedDict):
+    stale_days: int
+    stale: list[StaleLabel]
+    errors: list[TagErrors]
+    colors: dict[str, Words]
+
+
+class ConsoleSnapshot(TypedDict):
+    v: int
+    generated_at: int
+    workshop: WorkshopJson
+    alarms: list[ConsoleAlarm]
+    tools: list[ConsoleTool]
+    stations: list[StationHealth]
+    labels: LabelHealth
+
+
+# -- the display (public) ---------------------------------------------------------
+
+
+class DisplayWorkshop(TypedDict):
+    name: str
+    district: str
+    grade: str | None
+    grade_zh: str
+    grade_en: str
+    title_zh: str
+    title_en: str
+
+
+class KindCount(TypedDict):
+    kind: str
+    zh: str
+    en: str
+    n: int
+
+
+class ZoneJson(TypedDict):
+    key: str
+    zh: str
+    en: str
+    name_zh: str
+    name_en: str
+    hex: str
+    shape: str
+    symbol: str
+    shape_zh: str
+    purpose_zh: str
+    purpose_en: str
+    raw: bool
+    used: bool
+    tools: dict[str, int]  # on_rack, out, at_sink, unknown
+    total: int
+    washes_today: int
+    kinds: list[KindCount]
+
+
+class Incident(TypedDict):
+    days: int | None
+    since: int | None
+    none_recorded: bool
+    records_since: int | None
+
+
+class Misuse(TypedDict):
+    today: int
+    week: int
+    week_handled: int
+
+
+class StationCount(TypedDict):
+    total: int
+    online: int
+
+
+class Activity(TypedDict):
+    ts: int
+    kind: str
+    color: str
+    action: str
+
+
+class DisplaySnapshot(TypedDict):
+    v: int
+    generated_at: int
+    day_start: int
+    workshop: DisplayWorkshop
+    zones: list[ZoneJson]
+    washes_today: int
+    incident: Incident
+    misuse: Misuse | None
+    stations: StationCount
+    activity: list[Activity]
