@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from cloud_ingest.access import admin
+from cloud_ingest.access.login import Logins
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.influx import outbox as influx_outbox
@@ -32,7 +33,9 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     central InfluxDB and the lifespan runs this process's drain worker (``influx/drain.py``);
     ``config.session_secret`` signs the pages' sessions."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
-    app = Starlette(routes=Api(engine, config.limits, clock).routes() + page_routes(engine, config, clock))
+    logins = Logins()  # one brake for the JSON login and the pages' login
+    app = Starlette(routes=Api(engine, config.limits, clock, logins=logins).routes()
+                    + page_routes(engine, config, clock, logins))
     app.router.lifespan_context = _lifespan(engine, config)
     app.state.config = config
     app.state.engine = engine

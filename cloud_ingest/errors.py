@@ -11,6 +11,7 @@
         ├── NotFound           404: does not exist, or lies outside the caller's scope
         ├── Conflict           409: refused by the current state (already acknowledged, batch id reused)
         ├── Unprocessable      422: well-formed but not acceptable (a clear without a note)
+        ├── TooManyAttempts    429: the login brake: this client tried too many wrong passwords
         └── StorageError       503: the database failed (SQLAlchemy errors are converted in store/db.py)
 
 Every message is Simplified Chinese first, English second. Third-party errors
@@ -22,7 +23,7 @@ from __future__ import annotations
 from sebiao_common.errors import ConfigError, SebiaoError
 
 __all__ = ["ConfigError", "CloudError", "BadRequest", "BatchError", "PayloadTooLarge", "Unauthorized", "Forbidden",
-           "NotFound", "Conflict", "Unprocessable", "StorageError"]
+           "NotFound", "Conflict", "Unprocessable", "TooManyAttempts", "StorageError"]
 
 
 class CloudError(SebiaoError):
@@ -34,6 +35,10 @@ class CloudError(SebiaoError):
 
     def body(self) -> dict:
         return {"error": str(self)}
+
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the body (``Retry-After``)."""
+        return {}
 
 
 class BadRequest(CloudError):
@@ -75,6 +80,20 @@ class Conflict(CloudError):
 
 class Unprocessable(CloudError):
     status = 422
+
+
+class TooManyAttempts(CloudError):
+    """``retry_after``: whole seconds until the client may try again."""
+
+    status = 429
+
+    def __init__(self, wait: float) -> None:
+        self.retry_after = int(wait) + 1
+        super().__init__(f"尝试次数过多，请 {self.retry_after} 秒后再试",
+                         f"too many attempts: try again in {self.retry_after} s")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class StorageError(CloudError):

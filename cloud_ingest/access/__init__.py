@@ -2,8 +2,9 @@
 
 ``auth`` (bearer tokens and the ``Principal`` a request acts as), ``scope``
 (the districts and workshops a principal may read), ``tokens`` (token
-secrets and digests), ``passwords`` (Argon2 hashes) and ``admin`` (districts,
-workshops, users and tokens created and revoked by an admin; login).
+secrets and digests), ``passwords`` (Argon2 hashes), ``login`` (the password
+check and its brake, shared by the JSON login and the pages) and ``admin``
+(districts, workshops, users and tokens created and revoked by an admin).
 
 access/ imports ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``
 (and ``sebiao_common``, the standard and third-party libraries); never ingest,

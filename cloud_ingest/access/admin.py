@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from cloud_ingest.access.auth import Principal
-from cloud_ingest.access.passwords import hash_password, verify_password
+from cloud_ingest.access.passwords import hash_password
 from cloud_ingest.access.tokens import new_token
 from cloud_ingest.config import MIN_PASSWORD, USERNAME, BootstrapAdmin
-from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unauthorized
+from cloud_ingest.errors import BadRequest, Conflict, NotFound
 from cloud_ingest.store.schema import (
     api_tokens,
     districts,
@@ -123,13 +123,14 @@ def revoke_token(conn: Connection, who: Principal, token_id: int, now: int) -> d
     return {"id": token_id, "revoked_at": now}
 
 
-def login(conn: Connection, body: Any, now: int) -> dict:
-    """Username and password → a new API token for that user."""
-    username, password = _field(body, "username"), _field(body, "password")
-    user = conn.execute(select(users).where(users.c.username == username)).first()
-    if user is None or not verify_password(user.password_hash, password):
-        raise Unauthorized("用户名或密码错误", "wrong username or password")
-    return _issue(conn, "api", now, "login", user_id=user.id)
+def login_fields(body: Any) -> tuple[str, str]:
+    """The JSON login's username and password (checked by ``access.login.Logins``)."""
+    return _field(body, "username"), _field(body, "password")
+
+
+def login_token(conn: Connection, user_id: int, now: int) -> dict:
+    """A new API token for a user who just gave the right password."""
+    return _issue(conn, "api", now, "login", user_id=user_id)
 
 
 def ensure_admin(conn: Connection, admin: BootstrapAdmin, now: int) -> bool:

@@ -40,7 +40,7 @@ class ApiBase:
         try:
             return JSONResponse(await run_in_threadpool(fn), status_code=status)
         except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
+            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 
     def who(self, request: Request, conn: Connection) -> Principal:
         """The request's caller, by its bearer token (401 without a valid one)."""
@@ -61,7 +61,7 @@ class ApiBase:
         try:
             body = await self.read_json(request)
         except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
+            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 
         def work() -> Any:
             with db.write(self.engine) as conn:

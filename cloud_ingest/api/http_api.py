@@ -19,23 +19,28 @@ from starlette.routing import Route
 
 from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, bearer
+from cloud_ingest.access.login import Logins
 from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
-from cloud_ingest.errors import BadRequest
+from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import store_batch
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.wire.batch import inflate, parse_batch
 from sebiao_common.clock import now_ms
+from sebiao_common.proxies import client_address
 
 
 class Api(ApiBase):
-    def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms, *,
+                 logins: Logins | None = None) -> None:
+        """``logins``: the password check and brake, shared with the pages' login (``build_app``)."""
         super().__init__(engine, limits, clock)
         self.gate = GatewayGate()
+        self.logins = logins or Logins()
 
     def routes(self) -> list[Route]:
         return [
@@ -130,7 +135,19 @@ class Api(ApiBase):
         return await self.call(work)
 
     async def login(self, request: Request) -> JSONResponse:
-        return await self.write(request, lambda conn, body: admin.login(conn, body, self.clock()), 201)
+        try:
+            body = await self.read_json(request)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        client = client_address(request)
+
+        def work() -> dict:
+            username, password = admin.login_fields(body)
+            with db.read(self.engine) as conn:  # argon2 outside the write transaction: it takes a while
+                found = self.logins.check(conn, client, username, password)
+            with db.write(self.engine) as conn:
+                return admin.login_token(conn, found.user_id, self.clock())
+        return await self.call(work, 201)
 
     async def health(self, request: Request) -> JSONResponse:
         return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})

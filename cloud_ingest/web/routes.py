@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.login import Checked, Logins
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.errors import BadRequest, CloudError, Forbidden
 from cloud_ingest.reports import compliance
@@ -33,24 +34,26 @@ from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
-from cloud_ingest.web.session import LoginBrake, PasswordCheck, Session
+from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_shown
 from sebiao_common.origin import same_origin
+from sebiao_common.proxies import client_address
 
 STATIC = Path(__file__).parent / "static"
 DAY_MS = 86_400_000
 
 
 
-def page_routes(engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> list[BaseRoute]:
-    """The pages' routes, which ``cloud_ingest.app.build_app`` serves beside the JSON API."""
-    return Pages(engine, config, clock).routes()
+def page_routes(engine: Engine, config: CloudConfig, clock: Callable[[], int], logins: Logins) -> list[BaseRoute]:
+    """The pages' routes, which ``cloud_ingest.app.build_app`` serves beside the JSON API
+    (``logins``: the password check and brake the JSON login uses too)."""
+    return Pages(engine, config, clock, logins).routes()
+
 
 class Pages(Frame):
-    def __init__(self, engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> None:
+    def __init__(self, engine: Engine, config: CloudConfig, clock: Callable[[], int], logins: Logins) -> None:
         super().__init__(engine, config, clock)
-        self.brake = LoginBrake()
-        self.check_password = PasswordCheck()
+        self.logins = logins
         self.rectification = RectificationPages(self, self.alarm_shown)
         self.reports = ReportPages(self)
 
@@ -95,22 +98,18 @@ class Pages(Frame):
             return self._login_page(request, "请求来自其他网站，已拒绝 / refused: the request came from another site",
                                     "", 403)
         username, password = form.get("username", "").strip(), form.get("password", "")
-        client = request.client.host if request.client else "unknown"
-        wait = self.brake.wait(client, username)
-        if wait > 0:
-            response = self._login_page(request, f"尝试次数过多，请 {int(wait) + 1} 秒后再试 / "
-                                                 f"too many attempts: try again in {int(wait) + 1} s", username, 429)
-            response.headers["Retry-After"] = str(int(wait) + 1)
-            return response
+        client = client_address(request)
 
-        def work() -> tuple[int, str] | None:
+        def work() -> Checked:
             with db.read(self.engine) as conn:
-                return self.check_password(conn, username, password)
-        found = await run_in_threadpool(work)
-        if found is None:
-            self.brake.failed(client, username)
-            return self._login_page(request, "用户名或密码错误 / wrong username or password", username, 401)
-        session = self.sessions.new(*found)
+                return self.logins.check(conn, client, username, password)
+        try:
+            found = await run_in_threadpool(work)
+        except CloudError as exc:  # the brake (429), a wrong password (401), the database (503)
+            response = self._login_page(request, str(exc), username, exc.status)
+            response.headers.update(exc.headers())
+            return response
+        session = self.sessions.new(found.user_id, found.password_hash)
         response = RedirectResponse(_next(form.get("next")), status_code=303, headers=HEADERS)
         self.sessions.write(response, session, secure(request))
         return response

@@ -1,4 +1,5 @@
-"""The pages' sessions: a signed cookie, its CSRF token, idle expiry, and a brake on password guessing.
+"""The pages' sessions: a signed cookie, its CSRF token and idle expiry (the login itself, with its brake on
+password guessing, is ``access.login``'s, shared with the JSON login).
 
 The cookie holds ``{"u": user id, "c": CSRF token, "s": login time, "t": last
 page, "p": password fingerprint}``, signed with ``config.session_secret``
@@ -20,7 +21,6 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cloud_ingest.access.auth import Principal, principal_of_user
-from cloud_ingest.access.passwords import hash_password, verify_password
 from cloud_ingest.store.schema import users
 
 COOKIE = "sebiao_cloud"
@@ -98,52 +97,3 @@ class Sessions:
     @staticmethod
     def clear(response: Response, secure: bool) -> None:
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=secure)
-
-
-class LoginBrake:
-    """At most ``per_user`` failed logins per username and ``per_client`` per client address within
-    ``window`` seconds; then ``wait`` says how long until the next try."""
-
-    def __init__(self, per_user: int = 5, per_client: int = 20, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_user, self.per_client, self.window, self._clock = per_user, per_client, window, clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def wait(self, client: str, username: str) -> float:
-        waits = [self._wait(f"c:{client}", self.per_client), self._wait(f"u:{username}", self.per_user)]
-        return max(waits)
-
-    def failed(self, client: str, username: str) -> None:
-        for key, limit in ((f"c:{client}", self.per_client), (f"u:{username}", self.per_user)):
-            self._recent(key, limit).append(self._clock())
-
-    def _wait(self, key: str, limit: int) -> float:
-        recent = self._recent(key, limit)
-        if len(recent) < limit:
-            return 0.0
-        return max(0.0, recent[0] + self.window - self._clock())
-
-    def _recent(self, key: str, limit: int) -> deque[float]:
-        recent = self._failures.setdefault(key, deque(maxlen=limit))
-        while recent and recent[0] < self._clock() - self.window:
-            recent.popleft()
-        if len(self._failures) > 10_000:  # a flood of names or addresses: forget the oldest
-            self._failures.pop(next(iter(self._failures)))
-        return recent
-
-
-class PasswordCheck:
-    """Username and password → the user's id and hash, or None. An unknown user costs the same argon2
-    verification as a known one, so the answer's timing does not tell which usernames exist."""
-
-    def __init__(self) -> None:
-        self._dummy: str | None = None
-
-    def __call__(self, conn: Connection, username: str, password: str) -> tuple[int, str] | None:
-        row = conn.execute(select(users.c.id, users.c.password_hash).where(users.c.username == username)).first()
-        if row is None:
-            if self._dummy is None:
-                self._dummy = hash_password(secrets.token_urlsafe(16))
-            verify_password(self._dummy, password)
-            return None
-        return (row.id, row.password_hash) if verify_password(row.password_hash, password) else None

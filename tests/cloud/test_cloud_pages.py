@@ -127,12 +127,12 @@ def test_wrong_password_is_refused_in_both_languages_then_braked(cloud) -> None:
 
 def test_an_unknown_username_costs_one_argon2_verification_like_a_known_one(cloud, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from cloud_ingest.store import db
-    from cloud_ingest.web import session as session_module
+    from cloud_ingest.access import login as login_module
     cloud.tenants()
     calls: list[str] = []
-    real = session_module.verify_password
-    monkeypatch.setattr(session_module, "verify_password", lambda h, pw: calls.append(h) or real(h, pw))
-    check = session_module.PasswordCheck()
+    real = login_module.verify_password
+    monkeypatch.setattr(login_module, "verify_password", lambda h, pw: calls.append(h) or real(h, pw))
+    check = login_module.PasswordCheck()
     with db.read(cloud.engine) as conn:
         for username, password, found in (("insp1", "wrong", False), ("nobody", "wrong", False),
                                           ("insp1", PASSWORD["insp1"], True), ("nobody-else", "x", False)):
