@@ -17,6 +17,7 @@ from cloud_ingest.influx.drain import start_drain
 from cloud_ingest.store import db, migrate
 from cloud_ingest.web.routes import page_routes
 from sebiao_common.clock import now_ms
+from sebiao_common.proxies import proxy_middleware
 
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:
@@ -31,11 +32,13 @@ def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_
 def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> Starlette:
     """The app over a prepared database. With ``config.influx`` the ingest also queues the points of the
     central InfluxDB and the lifespan runs this process's drain worker (``influx/drain.py``);
-    ``config.session_secret`` signs the pages' sessions."""
+    ``config.session_secret`` signs the pages' sessions; only ``config.trusted_proxies`` may name the
+    client in ``X-Forwarded-For`` (the login brake counts clients by address)."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
     logins = Logins()  # one brake for the JSON login and the pages' login
     app = Starlette(routes=Api(engine, config.limits, clock, logins=logins).routes()
-                    + page_routes(engine, config, clock, logins))
+                    + page_routes(engine, config, clock, logins),
+                    middleware=proxy_middleware(config.trusted_proxies))
     app.router.lifespan_context = _lifespan(engine, config)
     app.state.config = config
     app.state.engine = engine

@@ -1,7 +1,11 @@
 """An app factory for process managers that start several workers themselves (docs/deploy.md).
 
     SEBIAO_CLOUD_CONFIG=/etc/sebiao/cloud.yaml \\
-        uvicorn --factory cloud_ingest.asgi:create --host 127.0.0.1 --port 8090 --workers 4
+        uvicorn --factory cloud_ingest.asgi:create --host 127.0.0.1 --port 8090 --workers 4 --no-proxy-headers
+
+``--no-proxy-headers``: uvicorn would otherwise believe ``X-Forwarded-For``
+from any peer on 127.0.0.1; the app reads it only from the config's
+``trusted_proxies`` (``sebiao_common/proxies.py``).
 
 Each worker process calls :func:`create`: its own connection pool and, with
 ``influx:``, its own drain thread (they share the outbox through ``FOR UPDATE

@@ -38,5 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     revision = prepare(engine, config)
     print(f"sebiao cloud: 数据库版本 / schema revision {revision}; http://{config.host}:{config.port}", flush=True)
-    uvicorn.run(build_app(engine, config), host=config.host, port=config.port, log_level=args.log_level.lower())
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from any local peer; the app
+    # reads it from config.trusted_proxies only (sebiao_common/proxies.py)
+    uvicorn.run(build_app(engine, config), host=config.host, port=config.port, log_level=args.log_level.lower(),
+                proxy_headers=False)
     return 0

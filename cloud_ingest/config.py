@@ -22,6 +22,8 @@ Every error names the file, the field path and the reason
       max_body_bytes: 1048576
       max_inflated_bytes: 16777216
       max_items: 5000
+    trusted_proxies: [10.0.1.5, 10.0.2.0/24]      # optional: the reverse proxies whose X-Forwarded-For and
+                                                  # X-Forwarded-Proto are believed (default: none)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Mapping
 
 from sebiao_common.errors import ConfigError
 from sebiao_common.net import parse_listen
+from sebiao_common.proxies import parse_trusted_proxies
 from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing
 from sebiao_common.yamlfile import Node, load_yaml
 
@@ -89,6 +92,7 @@ class CloudConfig:
     influx: InfluxHook | None = None
     bootstrap_admin: BootstrapAdmin | None = None
     limits: Limits = Limits()
+    trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -110,7 +114,8 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     name = str(path)
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
-        optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits"))
+        optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
+                  "trusted_proxies"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -151,7 +156,8 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         node.mapping(optional=("max_body_bytes", "max_inflated_bytes", "max_items"))
         values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
         limits = node.convert(lambda _: Limits(**values))
-    return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits)
+    return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits,
+                       parse_trusted_proxies(root.get("trusted_proxies")))
 
 
 def _secret(node: Node, key: str, environ: Mapping[str, str]) -> tuple[Node, str]:

@@ -170,8 +170,10 @@ class Gateway:
     def serve(self) -> None:
         """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything."""
         app = self.build_app()
+        # no proxy_headers: X-Forwarded-For is believed only from display.trusted_proxies (web/app.py)
         server = uvicorn.Server(uvicorn.Config(app, host=self.options.http_host, port=self.options.http_port,
-                                               log_level="warning", access_log=False))
+                                               log_level="warning", access_log=False,
+                                               proxy_headers=False))
         try:
             server.run()
         finally:

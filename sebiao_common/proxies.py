@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sebiao_common.yamlfile import Node
@@ -41,11 +41,12 @@ def parse_trusted_proxies(node: Node | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def behind_proxies(app: ASGIApp, trusted: tuple[str, ...]) -> ASGIApp:
-    """``app`` reading the client's address and scheme from the proxy headers of ``trusted`` peers only."""
+def proxy_middleware(trusted: tuple[str, ...]) -> list[Middleware]:
+    """The Starlette middleware that reads the client's address and scheme from the proxy headers of
+    ``trusted`` peers only (none without trusted proxies: the peer is the client)."""
     if not trusted:
-        return app
-    return ProxyHeadersMiddleware(app, trusted_hosts=list(trusted))  # type: ignore[arg-type]
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted))]  # type: ignore[arg-type]
 
 
 def client_address(request: Request) -> str:

@@ -17,8 +17,10 @@ class HttpThread:
     def __init__(self, gateway: Gateway) -> None:
         options = gateway.options
         app = gateway.build_app()
+        # no proxy_headers: X-Forwarded-For is believed only from display.trusted_proxies (web/app.py)
         self.server = uvicorn.Server(uvicorn.Config(app, host=options.http_host, port=options.http_port,
-                                                    log_level="warning", access_log=False))
+                                                    log_level="warning", access_log=False,
+                                                    proxy_headers=False))
         self.where = f"{options.http_host}:{options.http_port}"
         self.thread = threading.Thread(target=self.server.run, name="sebiao-demo-http", daemon=True)
 

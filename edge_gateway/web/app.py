@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from edge_gateway.web import console_routes, display_routes
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import STATIC
+from sebiao_common.proxies import proxy_middleware
 
 WEB_PATHS = ("/display", "/console", "/assets/")
 SESSION_COOKIE = "sebiao_console"
@@ -54,6 +55,7 @@ def build_web_app(web: WebContext, session_key: str) -> Starlette:
         Mount("/assets", StaticFiles(directory=STATIC), name="assets"),
     ]
     app = Starlette(routes=routes, middleware=[
+        *proxy_middleware(web.settings.trusted_proxies),  # the console's brake counts clients by address
         Middleware(SecurityHeaders),
         Middleware(SessionMiddleware, secret_key=session_key, session_cookie=SESSION_COOKIE,
                    max_age=web.settings.session_hours * 3600, path="/console", same_site="strict",

@@ -18,18 +18,18 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
-from collections import deque
 from pathlib import Path
 
 from starlette.requests import Request
 
 from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
+from sebiao_common.login_brake import LoginBrake
 
 KEY_FILE = "web-session.key"
 MAX_FAILURES = 5  # per client within FAILURE_WINDOW
 FAILURE_WINDOW = 60.0
+OWNER = "owner"  # the console's one user
 
 
 def session_key(data_dir: Path) -> str:
@@ -57,7 +57,7 @@ class ConsoleAuth:
         self.key = key
         self._fingerprint = (hmac.new(key.encode(), password.encode(), hashlib.sha256).hexdigest()[:32]
                              if password else None)
-        self._failures: dict[str, deque[float]] = {}
+        self.brake = LoginBrake(per_client=MAX_FAILURES, per_user_client=MAX_FAILURES, window=FAILURE_WINDOW)
 
     @property
     def enabled(self) -> bool:
@@ -65,26 +65,17 @@ class ConsoleAuth:
 
     # -- login -----------------------------------------------------------------
 
-    def throttled(self, client: str) -> float:
-        """Seconds until ``client`` may try again (0: now)."""
-        recent = self._recent(client)
-        if len(recent) < MAX_FAILURES:
-            return 0.0
-        return max(0.0, recent[0] + FAILURE_WINDOW - time.monotonic())
+    def reserve(self, client: str) -> float:
+        """0: ``client`` may try now (the try counts as a failure until ``check`` finds it right);
+        otherwise the seconds until it may. Called right before ``check``, with nothing awaited between,
+        so parallel tries cannot all pass the brake before the first failure is counted."""
+        return self.brake.reserve(client, OWNER)
 
     def check(self, client: str, password: str) -> bool:
         ok = self.password is not None and hmac.compare_digest(password.encode(), self.password.encode())
-        if not ok:
-            self._recent(client).append(time.monotonic())
+        if ok:
+            self.brake.succeeded(client, OWNER)
         return ok
-
-    def _recent(self, client: str) -> deque[float]:
-        recent = self._failures.setdefault(client, deque(maxlen=MAX_FAILURES))
-        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
-            recent.popleft()
-        if len(self._failures) > 10_000:  # a flood of clients: forget the oldest
-            self._failures.pop(next(iter(self._failures)))
-        return recent
 
     def log_in(self, request: Request) -> None:
         request.session.clear()

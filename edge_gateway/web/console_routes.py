@@ -21,6 +21,7 @@ from edge_gateway.web.alarm_actions import VERBS, action_body, submit_action
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
 from sebiao_common.origin import same_origin
+from sebiao_common.proxies import client_address
 
 MAX_FORM = 4096
 DISABLED = ("控制台未启用：请在配置中设置 display.console_password 或 http.token / "
@@ -33,10 +34,6 @@ def _web(request: Request) -> WebContext:
 
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store", **headers})
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 # -- login ------------------------------------------------------------------------
@@ -57,17 +54,18 @@ async def login_submit(request: Request) -> Response:
         return page("login.html", 503, error=DISABLED)
     if not same_origin(request):
         return page("login.html", 403, error="请求来自其他网站，已拒绝 / refused: the request came from another site")
-    wait = web.auth.throttled(_client(request))
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        return page("login.html", 413, error="表单过大 / the form is too large")
+    password = parse_qs(raw.decode("utf-8", "replace")).get("password", [""])[0]
+    client = client_address(request)
+    wait = web.auth.reserve(client)  # nothing awaited from here to the check: see ConsoleAuth.reserve
     if wait > 0:
         response = page("login.html", 429, error=f"尝试次数过多，请 {int(wait) + 1} 秒后再试 / "
                                                  f"too many tries: wait {int(wait) + 1} s")
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
-    raw = await request.body()
-    if len(raw) > MAX_FORM:
-        return page("login.html", 413, error="表单过大 / the form is too large")
-    password = parse_qs(raw.decode("utf-8", "replace")).get("password", [""])[0]
-    if not web.auth.check(_client(request), password):
+    if not web.auth.check(client, password):
         return page("login.html", 401, error="密码错误 / wrong password")
     web.auth.log_in(request)
     return RedirectResponse("/console", status_code=303)

@@ -12,6 +12,7 @@ of the config (file, field path, reason)::
       console_password: a-long-secret  # the console's login (default: http.token)
       label_stale_days: 7              # a tag not read for this many days needs a look
       session_hours: 12                # how long a console login lasts
+      trusted_proxies: [127.0.0.1]     # reverse proxies whose X-Forwarded-For names the client (default: none)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from edge_gateway.model.workshop import WorkshopConfig
+from sebiao_common.proxies import parse_trusted_proxies
 from sebiao_common.yamlfile import Node
 
 MISUSE_MODES = ("counts", "hidden")
@@ -36,6 +38,7 @@ class DisplaySettings:
     console_password: str | None = None  # None: the console logs in with http.token
     label_stale_days: int = 7
     session_hours: int = 12
+    trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
 
     @property
     def show_misuse(self) -> bool:
@@ -51,7 +54,7 @@ def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
         return DisplaySettings()
     node = Node(file, "display", data).mapping(optional=(
         "title", "title_en", "public_misuse", "public_url", "activity_items", "console_password",
-        "label_stale_days", "session_hours"))
+        "label_stale_days", "session_hours", "trusted_proxies"))
     defaults = DisplaySettings()
 
     def text(key: str, default: str | None, limit: int = 60) -> str | None:
@@ -77,6 +80,7 @@ def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
         console_password=_password(node.get("console_password")),
         label_stale_days=number("label_stale_days", defaults.label_stale_days, 1, 365),
         session_hours=number("session_hours", defaults.session_hours, 1, 24 * 30),
+        trusted_proxies=parse_trusted_proxies(node.get("trusted_proxies")),
     )
 
 

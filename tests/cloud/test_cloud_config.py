@@ -22,6 +22,7 @@ def test_a_minimal_config(tmp_path: Path) -> None:
     c = load_cloud_config(write(tmp_path, f"database:\n  url: sqlite:///cloud.db\nsession_secret: {SECRET}\n"))
     assert c.database_url == f"sqlite:///{tmp_path / 'cloud.db'}"  # relative to the config file
     assert (c.host, c.port, c.influx, c.bootstrap_admin, c.limits.max_items) == ("127.0.0.1", 8090, None, None, 5000)
+    assert c.trusted_proxies == ()  # no proxy is believed unless configured
 
 
 def test_a_full_config(tmp_path: Path) -> None:
@@ -32,9 +33,11 @@ session_secret: {SECRET}
 influx: {{url: "http://influx:8086", database: sebiao}}
 bootstrap_admin: {{username: admin, password_env: ADMIN_PW}}
 limits: {{max_items: 100}}
+trusted_proxies: [10.0.1.5, "10.0.2.0/24", "::1"]
 """), environ={"ADMIN_PW": "a-long-password"})
     assert (c.host, c.port, c.influx.url, c.bootstrap_admin.password, c.limits.max_items) == (
         "0.0.0.0", 9000, "http://influx:8086", "a-long-password", 100)
+    assert c.trusted_proxies == ("10.0.1.5/32", "10.0.2.0/24", "::1/128")
 
 
 @pytest.mark.parametrize("text, path, words", [
@@ -53,6 +56,10 @@ limits: {{max_items: 100}}
      "exactly one of 'session_secret' and 'session_secret_env'"),
     ("database: {url: 'sqlite:///a'}\nsession_secret_env: NOPE", "session_secret_env", "NOPE is not set"),
     ("database: {url: 'sqlite:///a'}\nsession_secret_env: 'not a name'", "session_secret_env", "variable name"),
+    ("database: {url: 'sqlite:///a'}\nsession_secret: SECRET\ntrusted_proxies: [10.0.0.1, nginx]",
+     "trusted_proxies[1]", "'nginx' is not an IP address or CIDR network"),
+    ("database: {url: 'sqlite:///a'}\nsession_secret: SECRET\ntrusted_proxies: 10.0.0.1", "trusted_proxies",
+     "must be a list"),
 ])
 def test_errors_name_file_field_and_reason(tmp_path: Path, text: str, path: str, words: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -126,8 +126,8 @@ def test_wrong_password_is_refused_in_both_languages_then_braked(cloud) -> None:
 
 
 def test_an_unknown_username_costs_one_argon2_verification_like_a_known_one(cloud, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from cloud_ingest.store import db
     from cloud_ingest.access import login as login_module
+    from cloud_ingest.store import db
     cloud.tenants()
     calls: list[str] = []
     real = login_module.verify_password

@@ -95,7 +95,7 @@ class CloudProcess:
         return r.json()["token"]
 
     def __enter__(self) -> "CloudProcess":
-        return self.start()
+        return self if self.proc is not None and self.proc.poll() is None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

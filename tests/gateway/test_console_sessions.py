@@ -1,0 +1,53 @@
+"""The owner console's login against the real gateway process: its brake counts the client the peer
+is (``X-Forwarded-For`` only from ``display.trusted_proxies``)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from gateway_proc import GatewayProcess, write_config
+
+pytestmark = pytest.mark.slow
+PASSWORD = "console-pass-0123"
+
+
+@pytest.fixture(scope="module")
+def broker(mosquitto_module):  # type: ignore[no-untyped-def]
+    return mosquitto_module()
+
+
+def _gateway(broker, tmp, **display) -> GatewayProcess:  # type: ignore[no-untyped-def]
+    config = write_config(tmp / "workshop.yaml", broker, display={"console_password": PASSWORD, **display})
+    return GatewayProcess(config, tmp / "data")
+
+
+def _client(gateway: GatewayProcess, source: str | None = None) -> httpx.Client:
+    transport = httpx.HTTPTransport(local_address=source) if source else None
+    return httpx.Client(base_url=gateway.base, transport=transport, timeout=10, follow_redirects=False)
+
+
+def _login(client: httpx.Client, password: str, forwarded: str | None = None) -> httpx.Response:
+    return client.post("/console/login", data={"password": password},
+                       headers={"X-Forwarded-For": forwarded} if forwarded else {})
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_console_brake(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with _gateway(broker, tmp_path) as gateway, _client(gateway) as guesser:  # from 127.0.0.1
+        for n in range(5):
+            assert _login(guesser, "wrong-password", f"198.51.100.{n}").status_code == 401
+        r = _login(guesser, PASSWORD, "198.51.100.99")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        with _client(gateway, "127.0.0.2") as owner:  # the owner elsewhere is not locked out
+            assert _login(owner, PASSWORD).status_code == 303
+
+
+def test_behind_a_trusted_proxy_the_header_names_the_client(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with _gateway(broker, tmp_path, trusted_proxies=["127.0.0.1"]) as gateway, _client(gateway) as proxy:
+        for _ in range(5):
+            assert _login(proxy, "wrong-password", "192.168.31.7").status_code == 401
+        assert _login(proxy, PASSWORD, "192.168.31.7").status_code == 429  # that phone waits ...
+        assert _login(proxy, PASSWORD, "192.168.31.8").status_code == 303  # ... the owner's does not
+        with _client(gateway, "127.0.0.2") as not_a_proxy:  # its header is not believed
+            for n in range(5):
+                assert _login(not_a_proxy, "wrong-password", f"198.51.100.{n}").status_code == 401
+            assert _login(not_a_proxy, PASSWORD, "198.51.100.99").status_code == 429
