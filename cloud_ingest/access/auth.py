@@ -1,8 +1,11 @@
 """Who is calling: a bearer token becomes a ``Principal`` (or ``Unauthorized``).
 
-Roles: ``admin`` (everything), ``inspector`` (the workshops of its districts),
-``owner`` (its one workshop), and ``gateway`` (a workshop's gateway token: it
-may only push that workshop's batches).
+Roles: ``admin`` (everything; a district admin, one with districts, only
+within them: their workshops, inspectors, owners and tokens), ``inspector``
+(the workshops of its districts), ``owner`` (its one workshop), and
+``gateway`` (a workshop's gateway token: it may only push that workshop's
+batches). A token counts until it is revoked or expires, and a user's only
+while the user is not disabled.
 """
 
 from __future__ import annotations
@@ -25,13 +28,19 @@ class Principal:
     user_id: int | None = None
     username: str | None = None
     workshop: str | None = None  # owner's workshop, or the gateway token's
-    districts: frozenset[str] = frozenset()  # an inspector's scope
+    districts: frozenset[str] = frozenset()  # an inspector's scope, or a district admin's
+    token_id: int | None = None  # the bearer token the request came with (None: a page session)
 
     def __post_init__(self) -> None:
         if self.role not in ("admin", "inspector", "owner", "gateway"):
             raise ValueError(f"unknown role {self.role!r}")
         if (self.role in ("owner", "gateway")) != (self.workshop is not None):
             raise ValueError(f"a {self.role} principal needs a workshop exactly when it is an owner or gateway")
+
+    @property
+    def everywhere(self) -> bool:
+        """An admin of every district (no districts of its own), as opposed to a district admin."""
+        return self.role == "admin" and not self.districts
 
     def require(self, *roles: str) -> "Principal":
         if self.role not in roles:
@@ -46,23 +55,32 @@ def bearer(header: str | None) -> str:
     return secret.strip()
 
 
-def authenticate(conn: Connection, secret: str, *, lock: bool = False) -> Principal:
-    """``lock``: hold the token's row (``FOR SHARE``) until the transaction ends, so that a revocation
-    waits for the write this token is doing instead of racing it (SQLite's single writer does the same)."""
+def authenticate(conn: Connection, secret: str, *, now: int, lock: bool = False) -> Principal:
+    """``now``: the cloud's clock (ms), against the token's expiry. ``lock``: hold the token's row
+    (``FOR SHARE``) until the transaction ends, so that a revocation waits for the write this token is
+    doing instead of racing it (SQLite's single writer does the same)."""
     query = select(api_tokens).where(api_tokens.c.token_hash == token_digest(secret))
     row = conn.execute(query.with_for_update(read=True) if lock else query).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("令牌无效或已吊销", "the token is unknown or revoked")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthorized("令牌已过期", "the token has expired")
     if row.kind == "gateway":
-        return Principal("gateway", workshop=row.workshop_id)
-    return principal_of_user(conn, row.user_id)
+        return Principal("gateway", workshop=row.workshop_id, token_id=row.id)
+    who = principal_of_user(conn, row.user_id, token_id=row.id)
+    if who is None:
+        raise Unauthorized("用户已停用", "the user is disabled")
+    return who
 
 
-def principal_of_user(conn: Connection, user_id: int) -> Principal:
+def principal_of_user(conn: Connection, user_id: int, *, token_id: int | None = None) -> Principal | None:
+    """The user as a Principal; None while the user is disabled."""
     user = conn.execute(select(users).where(users.c.id == user_id)).one()
+    if user.disabled_at is not None:
+        return None
     districts = frozenset(conn.execute(select(user_districts.c.district_id)
                                        .where(user_districts.c.user_id == user_id)).scalars())
-    return Principal(user.role, user.id, user.username, user.workshop_id, districts)
+    return Principal(user.role, user.id, user.username, user.workshop_id, districts, token_id)
 
 
 @dataclass
@@ -80,12 +98,13 @@ class GatewayGate:
     clock: Callable[[], float] = time.monotonic
     _valid_until: dict[str, float] = field(default_factory=dict)
 
-    def check(self, engine: Engine, secret: str) -> None:
+    def check(self, engine: Engine, secret: str, now: int) -> None:
+        """``now``: the cloud's clock (ms), against the token's expiry."""
         digest = token_digest(secret)
         if self._valid_until.get(digest, 0.0) > self.clock():
             return
         with db.read(engine) as conn:
-            authenticate(conn, secret).require("gateway")
+            authenticate(conn, secret, now=now).require("gateway")
         if len(self._valid_until) >= self.most:
             self._valid_until.clear()
         self._valid_until[digest] = self.clock() + self.ttl

@@ -41,11 +41,14 @@ class PasswordCheck:
         self._lock = threading.Lock()
 
     def __call__(self, conn: Connection, username: str, password: str) -> Checked | None:
-        row = conn.execute(select(users.c.id, users.c.password_hash).where(users.c.username == username)).first()
+        """None for an unknown user, a wrong password, and a disabled user (whose answer and timing are
+        those of a wrong password: a disabled account is not told apart)."""
+        row = conn.execute(select(users.c.id, users.c.password_hash, users.c.disabled_at)
+                           .where(users.c.username == username)).first()
         if row is None:
             verify_password(self._dummy_hash(), password)
             return None
-        if not verify_password(row.password_hash, password):
+        if not verify_password(row.password_hash, password) or row.disabled_at is not None:
             return None
         return Checked(user_id=row.id, password_hash=row.password_hash)
 

@@ -1,24 +1,28 @@
-"""Tenancy as SQL: which workshops a principal may see.
+"""Tenancy as SQL: which workshops a principal may see, and which users and tokens an admin may manage.
 
 Every read and change of workshop data goes through ``visible_workshops``; an
 object outside the caller's scope is answered as not found (404), so its
-existence does not leak.
+existence does not leak. An admin of every district manages everything; a
+district admin (an admin with districts) the workshops of its districts, the
+gateway tokens of those workshops, and the inspectors and owners who work only
+there, with their tokens: never an admin, never an inspector who also serves
+another district (``managed_users``, ``managed_tokens``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, true
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import Forbidden
-from cloud_ingest.store.schema import workshops
+from cloud_ingest.store.schema import api_tokens, user_districts, users, workshops
 
 
 def workshop_clause(principal: Principal) -> ColumnElement[bool]:
     """A condition on ``workshops`` that holds for exactly the workshops the principal may see."""
-    if principal.role == "admin":
+    if principal.everywhere:
         return true()
-    if principal.role == "inspector":
+    if principal.role in ("admin", "inspector"):
         return workshops.c.district_id.in_(sorted(principal.districts))
     if principal.role == "owner":
         return workshops.c.id == principal.workshop
@@ -27,3 +31,24 @@ def workshop_clause(principal: Principal) -> ColumnElement[bool]:
 
 def visible_workshops(principal: Principal) -> Select:
     return select(workshops.c.id).where(workshop_clause(principal))
+
+
+def managed_users(admin: Principal) -> ColumnElement[bool]:
+    """A condition on ``users``: the users this admin may list, disable, enable and issue tokens for."""
+    admin.require("admin")
+    if admin.everywhere:
+        return true()
+    mine = sorted(admin.districts)
+    elsewhere = exists().where(user_districts.c.user_id == users.c.id, user_districts.c.district_id.not_in(mine))
+    somewhere = exists().where(user_districts.c.user_id == users.c.id)
+    return or_(and_(users.c.role == "owner", users.c.workshop_id.in_(visible_workshops(admin))),
+               and_(users.c.role == "inspector", somewhere, not_(elsewhere)))
+
+
+def managed_tokens(admin: Principal) -> ColumnElement[bool]:
+    """A condition on ``api_tokens``: the tokens this admin may list and revoke."""
+    admin.require("admin")
+    if admin.everywhere:
+        return true()
+    return or_(api_tokens.c.workshop_id.in_(visible_workshops(admin)),
+               api_tokens.c.user_id.in_(select(users.c.id).where(managed_users(admin))))

@@ -1,7 +1,8 @@
 """Bearer tokens: random secrets shown once, stored only as SHA-256 hashes.
 
 Gateway tokens (``sbg_…``) write one workshop's data through the ingest
-endpoint; API tokens (``sba_…``) act for one user on the JSON API. A token is
+endpoint; API tokens (``sba_…``) act for one user on the JSON API, until they
+expire (``LIFETIME_DAYS``) or are revoked. A token is
 high-entropy, so a plain SHA-256 is enough to keep a database dump from
 yielding usable tokens (passwords, which are not, use argon2).
 """
@@ -13,6 +14,11 @@ import secrets
 from dataclasses import dataclass
 
 PREFIX = {"gateway": "sbg_", "api": "sba_"}
+DAY_MS = 86_400_000
+# How long a token lasts unless the admin says otherwise (``expires_in_days``); None: until revoked. A gateway
+# token does not expire by default: a workshop's gateway must not fall silent on a date nobody remembers.
+LIFETIME_DAYS: dict[str, int | None] = {"gateway": None, "api": 90, "login": 7}  # login: POST /api/v1/login
+MAX_LIFETIME_DAYS = 3650
 
 
 @dataclass(frozen=True)

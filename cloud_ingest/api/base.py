@@ -44,7 +44,7 @@ class ApiBase:
 
     def who(self, request: Request, conn: Connection) -> Principal:
         """The request's caller, by its bearer token (401 without a valid one)."""
-        return authenticate(conn, bearer(request.headers.get("authorization")))
+        return authenticate(conn, bearer(request.headers.get("authorization")), now=self.clock())
 
     async def read_json(self, request: Request) -> Any:
         """The request's JSON body (empty: ``{}``), or BadRequest when too large or not JSON."""

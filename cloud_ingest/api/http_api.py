@@ -53,8 +53,13 @@ class Api(ApiBase):
             Route("/api/v1/alarms/{id:int}/clear", self.clear, methods=["POST"]),
             Route("/api/v1/admin/districts", self.create_district, methods=["POST"]),
             Route("/api/v1/admin/workshops", self.create_workshop, methods=["POST"]),
+            Route("/api/v1/logout", self.logout, methods=["POST"]),
             Route("/api/v1/admin/users", self.create_user, methods=["POST"]),
+            Route("/api/v1/admin/users", self.list_users, methods=["GET"]),
+            Route("/api/v1/admin/users/{id:int}/disable", self.disable_user, methods=["POST"]),
+            Route("/api/v1/admin/users/{id:int}/enable", self.enable_user, methods=["POST"]),
             Route("/api/v1/admin/tokens", self.issue_token, methods=["POST"]),
+            Route("/api/v1/admin/tokens", self.list_tokens, methods=["GET"]),
             Route("/api/v1/admin/tokens/{id:int}/revoke", self.revoke_token, methods=["POST"]),
             *http_rectification.routes(self),
             *http_reports.routes(self),
@@ -71,7 +76,7 @@ class Api(ApiBase):
             # a cheap first check so that nobody unknown makes us inflate and parse (GatewayGate); the one
             # that decides, the token held, is in the transaction that stores: a revocation in between wins
             secret = bearer(request.headers.get("authorization"))
-            self.gate.check(self.engine, secret)
+            self.gate.check(self.engine, secret, self.clock())
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
             return store_batch(self.engine, batch, secret, self.clock()).json()
         return await self.call(work)
@@ -129,9 +134,36 @@ class Api(ApiBase):
         return await self._admin(request, admin.issue_token, self.clock())
 
     async def revoke_token(self, request: Request) -> JSONResponse:
+        return await self._by_id(request, admin.revoke_token)
+
+    async def disable_user(self, request: Request) -> JSONResponse:
+        return await self._by_id(request, admin.disable_user)
+
+    async def enable_user(self, request: Request) -> JSONResponse:
+        return await self._by_id(request, admin.enable_user)
+
+    async def _by_id(self, request: Request, fn: Callable[..., dict]) -> JSONResponse:
         def work() -> dict:
             with db.write(self.engine) as conn:
-                return admin.revoke_token(conn, self.who(request, conn), request.path_params["id"], self.clock())
+                return fn(conn, self.who(request, conn), request.path_params["id"], self.clock())
+        return await self.call(work)
+
+    async def list_users(self, request: Request) -> JSONResponse:
+        def work() -> list:
+            with db.read(self.engine) as conn:
+                return admin.list_users(conn, self.who(request, conn), request.query_params)
+        return await self.call(work)
+
+    async def list_tokens(self, request: Request) -> JSONResponse:
+        def work() -> list:
+            with db.read(self.engine) as conn:
+                return admin.list_tokens(conn, self.who(request, conn), request.query_params, self.clock())
+        return await self.call(work)
+
+    async def logout(self, request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.write(self.engine) as conn:
+                return admin.revoke_own_token(conn, self.who(request, conn), self.clock())
         return await self.call(work)
 
     async def login(self, request: Request) -> JSONResponse:

@@ -88,7 +88,7 @@ class IngestResult:
 def store_batch(engine: Engine, batch: Batch, secret: str, now: int) -> IngestResult:
     """Stores the batch for the gateway token ``secret``, checked in the same transaction."""
     with db.write(engine) as conn:
-        token_workshop = authenticate(conn, secret, lock=True).require("gateway").workshop
+        token_workshop = authenticate(conn, secret, now=now, lock=True).require("gateway").workshop
         if batch.workshop != token_workshop:
             raise Forbidden("此令牌不能写入该作坊", f"workshop: this token writes only workshop {token_workshop!r}, "
                                               f"not {batch.workshop!r}")

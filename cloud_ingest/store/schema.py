@@ -57,11 +57,12 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=True),  # owners only
     Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger, nullable=True),  # set while disabled: no login, no session, no token
     CheckConstraint("role IN ('admin', 'inspector', 'owner')", name="role"),
     CheckConstraint("(role = 'owner') = (workshop_id IS NOT NULL)", name="owner_workshop"),
 )
 
-user_districts = Table(  # an inspector's scope
+user_districts = Table(  # an inspector's scope, or a district admin's (an admin without rows: every district)
     "user_districts", metadata,
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("district_id", String(32), ForeignKey("districts.id"), primary_key=True),
@@ -77,8 +78,17 @@ api_tokens = Table(
     Column("label", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    Column("expires_at", BigInteger, nullable=True),  # NULL: does not expire (gateway tokens by default)
     CheckConstraint("(kind = 'gateway' AND workshop_id IS NOT NULL AND user_id IS NULL) OR "
                     "(kind = 'api' AND user_id IS NOT NULL AND workshop_id IS NULL)", name="kind_owner"),
+)
+
+page_sessions = Table(  # the pages' logins: a session cookie is valid only while its row is here
+    "page_sessions", metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the session id the signed cookie carries
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, index=True),  # its longest life; the row goes after
 )
 
 ingest_batches = Table(

@@ -13,7 +13,7 @@ from cloud_ingest.store.schema import alarms, districts, workshops
 def district_names(conn: Connection, who: Principal) -> dict[str, str]:
     """The names of the districts that hold a visible workshop (an inspector's own districts too)."""
     clause: ColumnElement[bool] = districts.c.id.in_(select(workshops.c.district_id).where(workshop_clause(who)))
-    if who.role == "inspector":
+    if who.role in ("admin", "inspector"):  # a district admin's or an inspector's own districts
         clause = or_(clause, districts.c.id.in_(sorted(who.districts)))
     return {r.id: r.name for r in conn.execute(select(districts.c.id, districts.c.name).where(clause))}
 

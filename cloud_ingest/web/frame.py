@@ -24,7 +24,7 @@ from cloud_ingest.config import CloudConfig
 from cloud_ingest.errors import CloudError, Forbidden, NotFound, PayloadTooLarge
 from cloud_ingest.store import db
 from cloud_ingest.web import views
-from cloud_ingest.web.session import Session, Sessions
+from cloud_ingest.web.session import COOKIE, Session, Sessions
 from cloud_ingest.web.views import Shown, error_shown
 from sebiao_common.origin import same_origin
 
@@ -49,10 +49,14 @@ class Frame:
             self.sessions.write(response, session, secure(request))
         return response
 
-    @staticmethod
-    def to_login(request: Request) -> Response:
+    def to_login(self, request: Request) -> Response:
+        """To the login page; a session cookie the request still carries is dropped (logged out, expired
+        or of a disabled user), so the login page does not send the browser back."""
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303, headers=HEADERS)
+        response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303, headers=HEADERS)
+        if COOKIE in request.cookies:
+            self.sessions.clear(response, secure(request))
+        return response
 
     async def show(self, request: Request, build: Build) -> Response:
         """A page for the session's user (read-only transaction)."""

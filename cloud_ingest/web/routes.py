@@ -110,6 +110,14 @@ class Pages(Frame):
             response.headers.update(exc.headers())
             return response
         session = self.sessions.new(found.user_id, found.password_hash)
+
+        def keep() -> None:
+            with db.write(self.engine) as conn:
+                self.sessions.start(conn, session)
+        try:
+            await run_in_threadpool(keep)
+        except CloudError as exc:
+            return self._login_page(request, str(exc), username, exc.status)
         response = RedirectResponse(_next(form.get("next")), status_code=303, headers=HEADERS)
         self.sessions.write(response, session, secure(request))
         return response
@@ -121,6 +129,14 @@ class Pages(Frame):
             if not same_origin(request) or not session.csrf_ok(form.get("csrf")):
                 return self.respond(request, error_shown(Forbidden("CSRF 校验失败", "the CSRF check failed")),
                                     None, session)
+
+            def end() -> None:  # the cookie is dead from here on, wherever a copy of it is
+                with db.write(self.engine) as conn:
+                    self.sessions.end(conn, session)
+            try:
+                await run_in_threadpool(end)
+            except CloudError as exc:
+                return self.respond(request, error_shown(exc), None, session)
         response = RedirectResponse("/login", status_code=303, headers=HEADERS)
         self.sessions.clear(response, secure(request))
         return response

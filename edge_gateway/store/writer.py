@@ -89,6 +89,9 @@ CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,
     item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
 );
+-- The owner console's logins (edge_gateway/store/console_sessions.py): a session cookie counts
+-- only while its row is here, so a logout ends it for good, across restarts.
+CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, started INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
     created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
+from edge_gateway.store.console_sessions import ConsoleSessions
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.app import Dispatch, build_web_app
 from edge_gateway.web.auth import ConsoleAuth, session_key
@@ -31,7 +32,8 @@ def attach_web(gateway: WebHost, api_app: ASGIApp) -> ASGIApp:
     key = session_key(gateway.options.data_dir)
     web = WebContext(
         config=config, settings=settings, pipeline=gateway.pipeline,
-        auth=ConsoleAuth(settings.console_password or config.http.token, key, clock=clock),
+        auth=ConsoleAuth(settings.console_password or config.http.token, key, clock=clock,
+                         sessions=ConsoleSessions(gateway.store.path)),
         display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH, clock=clock),
         console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock),
     )

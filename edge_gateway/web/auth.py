@@ -3,9 +3,13 @@ a signed session cookie, CSRF tokens, and a brake on password guessing.
 
 The session cookie is Starlette's SessionMiddleware (itsdangerous-signed,
 HttpOnly, SameSite=Strict). Its key is random, kept in the data dir
-(``web-session.key``, mode 0600), so a restart keeps logins. The session stores
-a fingerprint of the password: changing the password in the config logs every
-session out. The raw password or token never goes into a page or a cookie.
+(``web-session.key``, mode 0600), so a restart keeps logins. The cookie names
+a random session id that the store keeps (``store.console_sessions``): it
+counts only while that row is there, so a logout ends the cookie and every
+copy of it for good, restarts included. The session stores a fingerprint of
+the password: changing the password in the config logs every session out. The
+raw password or token never goes into a page or a cookie. The store is asked in
+the thread pool (``logged_in``, ``log_in``, ``log_out`` block on SQLite).
 
 CSRF: every POST from a logged-in page carries ``X-CSRF-Token`` equal to the
 session's token (compared in constant time), and a POST whose ``Origin`` is
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 
+from edge_gateway.store.console_sessions import ConsoleSessions
 from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
 from sebiao_common.login_brake import LoginBrake
@@ -50,11 +55,13 @@ def session_key(data_dir: Path) -> str:
 
 
 class ConsoleAuth:
-    def __init__(self, password: str | None, key: str, *, clock: Clock) -> None:
-        """``clock``: the gateway's (ms since the epoch), for the time of a login."""
+    def __init__(self, password: str | None, key: str, *, clock: Clock, sessions: ConsoleSessions) -> None:
+        """``clock``: the gateway's (ms since the epoch), for the time of a login; ``sessions``: the logins
+        the store keeps."""
         self.password = password
         self.clock = clock
         self.key = key
+        self.sessions = sessions
         self._fingerprint = (hmac.new(key.encode(), password.encode(), hashlib.sha256).hexdigest()[:32]
                              if password else None)
         self.brake = LoginBrake(per_client=MAX_FAILURES, per_user_client=MAX_FAILURES, window=FAILURE_WINDOW)
@@ -78,20 +85,25 @@ class ConsoleAuth:
         return ok
 
     def log_in(self, request: Request) -> None:
+        sid = secrets.token_urlsafe(32)
+        self.sessions.start(sid, self.clock())
         request.session.clear()
-        request.session.update({"user": "owner", "csrf": secrets.token_urlsafe(24), "pw": self._fingerprint,
-                                "at": self.clock() // 1000})
+        request.session.update({"user": OWNER, "sid": sid, "csrf": secrets.token_urlsafe(24),
+                                "pw": self._fingerprint, "at": self.clock() // 1000})
 
-    @staticmethod
-    def log_out(request: Request) -> None:
+    def log_out(self, request: Request) -> None:
+        sid = request.session.get("sid")
+        if isinstance(sid, str):
+            self.sessions.end(sid)
         request.session.clear()
 
     # -- every request -------------------------------------------------------
 
     def logged_in(self, request: Request) -> bool:
         session = request.session
-        return (self.enabled and session.get("user") == "owner" and isinstance(session.get("pw"), str)
-                and hmac.compare_digest(session["pw"], self._fingerprint or ""))
+        return (self.enabled and session.get("user") == OWNER and isinstance(session.get("pw"), str)
+                and hmac.compare_digest(session["pw"], self._fingerprint or "")
+                and isinstance(session.get("sid"), str) and self.sessions.alive(session["sid"]))
 
     @staticmethod
     def csrf_token(request: Request) -> str:

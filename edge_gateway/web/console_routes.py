@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -32,6 +33,14 @@ def _web(request: Request) -> WebContext:
     return request.app.state.web
 
 
+async def _logged_in(request: Request) -> bool:
+    """Whether the request's session stands (the store is asked in the thread pool; failing: no)."""
+    try:
+        return await run_in_threadpool(_web(request).auth.logged_in, request)
+    except StoreError:
+        return False
+
+
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store", **headers})
 
@@ -43,7 +52,7 @@ async def login_page(request: Request) -> Response:
     web = _web(request)
     if not web.auth.enabled:
         return page("login.html", 503, error=DISABLED)
-    if web.auth.logged_in(request):
+    if await _logged_in(request):
         return RedirectResponse("/console", status_code=303)
     return page("login.html", error="")
 
@@ -67,15 +76,21 @@ async def login_submit(request: Request) -> Response:
         return response
     if not web.auth.check(client, password):
         return page("login.html", 401, error="密码错误 / wrong password")
-    web.auth.log_in(request)
+    try:
+        await run_in_threadpool(web.auth.log_in, request)
+    except StoreError as exc:
+        return page("login.html", 503, error=str(exc))
     return RedirectResponse("/console", status_code=303)
 
 
 async def logout(request: Request) -> Response:
     web = _web(request)
-    if not same_origin(request) or (web.auth.logged_in(request) and not web.auth.csrf_ok(request)):
+    if not same_origin(request) or (await _logged_in(request) and not web.auth.csrf_ok(request)):
         return _error(403, "CSRF 校验失败 / the CSRF check failed")
-    web.auth.log_out(request)
+    try:
+        await run_in_threadpool(web.auth.log_out, request)  # the cookie is dead from here on, copies too
+    except StoreError as exc:
+        return _error(503, str(exc))
     return JSONResponse({"ok": True})
 
 
@@ -83,19 +98,19 @@ async def logout(request: Request) -> Response:
 
 
 async def console_page(request: Request) -> Response:
-    if not _web(request).auth.logged_in(request):
+    if not await _logged_in(request):
         return RedirectResponse("/console/login", status_code=303)
     return page("console.html")
 
 
-def _refused(request: Request) -> Response | None:
-    if not _web(request).auth.logged_in(request):
+async def _refused(request: Request) -> Response | None:
+    if not await _logged_in(request):
         return _error(401, "请先登录 / log in first")
     return None
 
 
 async def session_info(request: Request) -> Response:
-    if (refused := _refused(request)) is not None:
+    if (refused := await _refused(request)) is not None:
         return refused
     web = _web(request)
     return JSONResponse({"user": "owner", "csrf": web.auth.csrf_token(request),
@@ -103,7 +118,7 @@ async def session_info(request: Request) -> Response:
 
 
 async def console_state(request: Request) -> Response:
-    if (refused := _refused(request)) is not None:
+    if (refused := await _refused(request)) is not None:
         return refused
     try:
         snapshot = await _web(request).console_feed.current()
@@ -113,7 +128,7 @@ async def console_state(request: Request) -> Response:
 
 
 async def console_live(request: Request) -> Response:
-    if (refused := _refused(request)) is not None:
+    if (refused := await _refused(request)) is not None:
         return refused
     return await _web(request).console_feed.response(request)
 
@@ -131,7 +146,7 @@ def _who(body: dict[str, object]) -> tuple[str, str | None]:
 
 
 async def alarm_action(request: Request) -> Response:
-    if (refused := _refused(request)) is not None:
+    if (refused := await _refused(request)) is not None:
         return refused
     web = _web(request)
     if not same_origin(request) or not web.auth.csrf_ok(request):

@@ -22,6 +22,7 @@ SCOPED_READ = (401, 200, 200, 404, 200, 404, 403)
 # the review: admin and d1's inspector; d2's inspector does not see it (404), an owner may not (403)
 INSPECTOR_ACTS = (401, 200, 200, 404, 403, 403, 403)
 ADMIN_CREATES = (401, 201, 403, 403, 403, 403, 403)
+ADMIN_READS = (401, 200, 403, 403, 403, 403, 403)
 
 # endpoint -> expected status for each of WHO. Remote rectification: {r} is a fresh rectification of the
 # alarm, in the state the step needs.
@@ -39,6 +40,7 @@ TABLE = {
     **dict.fromkeys([("POST", "/api/v1/admin/districts"), ("POST", "/api/v1/admin/workshops"),
                      ("POST", "/api/v1/admin/users"), ("POST", "/api/v1/admin/tokens")], ADMIN_CREATES),
     ("POST", "/api/v1/admin/tokens/{t}/revoke"): (401, 200, 403, 403, 403, 403, 403),
+    **dict.fromkeys([("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/tokens")], ADMIN_READS),
 }
 
 BODIES = {

@@ -377,7 +377,8 @@ def test_workshop_list_figures(day) -> None:  # type: ignore[no-untyped-def]
     assert rows["ws-c"]["stations"] == {"online": 0, "total": 0}
     assert rows["ws-c"]["open_alarms"] == NO_ALARMS and rows["ws-c"]["misuse_30d"]["per_100_uses"] is None
     cloud.now = now + 31 * 24 * H  # a month later nothing is in the window any more
-    later = {w["id"]: w for w in cloud.get(tokens["insp1"], "/api/v1/workshops").json()}
+    insp1 = cloud.login("insp1", "pw-insp1-123456")  # a login token lasts a week: log in again
+    later = {w["id"]: w for w in cloud.get(insp1, "/api/v1/workshops").json()}
     assert later["ws-a"]["misuse_30d"]["uses"] == 0 and later["ws-a"]["misuse_30d"]["per_100_uses"] is None
 
 

@@ -51,3 +51,28 @@ def test_behind_a_trusted_proxy_the_header_names_the_client(broker, tmp_path) ->
             for n in range(5):
                 assert _login(not_a_proxy, "wrong-password", f"198.51.100.{n}").status_code == 401
             assert _login(not_a_proxy, PASSWORD, "198.51.100.99").status_code == 429
+
+
+def _state(gateway: GatewayProcess, cookie: str) -> int:
+    return httpx.get(gateway.base + "/console/api/state", cookies={"sebiao_console": cookie}, timeout=10).status_code
+
+
+def test_a_logout_ends_the_cookie_for_good_even_across_a_restart(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    gateway = _gateway(broker, tmp_path).start()
+    try:
+        with _client(gateway) as owner, _client(gateway) as phone:
+            assert _login(owner, PASSWORD).status_code == 303 and _login(phone, PASSWORD).status_code == 303
+            copied, kept = owner.cookies["sebiao_console"], phone.cookies["sebiao_console"]
+            assert _state(gateway, copied) == _state(gateway, kept) == 200
+            csrf = owner.get("/console/api/session").json()["csrf"]
+            assert owner.post("/console/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+        assert _state(gateway, copied) == 401  # a copy of the logged-out cookie is worth nothing
+        assert httpx.get(gateway.base + "/console", cookies={"sebiao_console": copied}).status_code == 303
+        assert _state(gateway, kept) == 200  # the other login stands
+        gateway.stop()
+        gateway.start()
+        assert _state(gateway, copied) == 401  # a restart does not bring it back ...
+        assert _state(gateway, kept) == 200  # ... nor log the owner out
+        assert gateway.count("console_sessions") == 1
+    finally:
+        gateway.stop()
