@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cloud_http import CloudProcess
@@ -91,3 +92,14 @@ def test_an_unknown_username_takes_as_long_as_a_known_one(served) -> None:  # ty
                 times.append(time.perf_counter() - started)
                 assert r.status_code == 401, r.text
     assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_a_sequence(served) -> None:  # type: ignore[no-untyped-def]
+    """Each try takes its place before the (slow) argon2 check, so thirty guesses sent at once are still five
+    checked guesses and twenty-five refusals, not thirty guesses that all passed the brake while checking."""
+    def guess(_: int) -> int:
+        with served.client(source="127.0.0.51") as client:
+            return _json_login(client, "insp2", "wrong-password").status_code
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(guess, range(30)))
+    assert sorted(answers) == [401] * 5 + [429] * 25
