@@ -19,7 +19,7 @@ ingest/        storing a parsed batch (``storing.store_batch``)             wire
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store
 review/        the alarm queue (ack, clear), remote rectification           reports, access, store
 reports/       reports, figures, district compliance, PDF, report query     access, store
-access/        tokens, principals, scope, passwords, admin                  store
+access/        tokens, principals, scope, passwords, login, admin           store
 wire/          the pushed batch format: inflate, parse, item types          store
 store/         tables, connections, migrations, evidence log                no other subpackage
 config/errors  the config file; the exception tree                          (nothing of cloud_ingest)
