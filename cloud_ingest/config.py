@@ -22,6 +22,10 @@ Every error names the file, the field path and the reason
       max_body_bytes: 1048576
       max_inflated_bytes: 16777216
       max_items: 5000
+    evidence:                                     # optional: signed checkpoints of the evidence chain
+      signing_key: /etc/sebiao/evidence.key       # Ed25519, mode 0600, made by `sebiao cloud keygen`
+      checkpoints: /var/lib/sebiao/evidence-checkpoints.jsonl   # appended to, never rewritten
+      checkpoint_seconds: 10                      # how often a moved head is signed (0.05 .. 3600)
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Mapping
 
 from sebiao_common.errors import ConfigError
 from sebiao_common.net import parse_listen
-from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing
+from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing, seconds
 from sebiao_common.yamlfile import Node, load_yaml
 
 USERNAME = r"[a-z0-9][a-z0-9_.-]{1,31}"
@@ -79,6 +83,16 @@ class BootstrapAdmin:
             raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvidenceAnchor:
+    """Where the chain's head is signed (``store/anchor.py``): the private key and the checkpoint file, both
+    outside the database (paths relative to the config file), and how often."""
+
+    signing_key: str
+    checkpoints: str
+    checkpoint_seconds: float = 10.0
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     file: str
@@ -89,6 +103,7 @@ class CloudConfig:
     influx: InfluxHook | None = None
     bootstrap_admin: BootstrapAdmin | None = None
     limits: Limits = Limits()
+    evidence: EvidenceAnchor | None = None
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -110,7 +125,8 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     name = str(path)
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
-        optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits"))
+        optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
+                  "evidence"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -151,7 +167,17 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         node.mapping(optional=("max_body_bytes", "max_inflated_bytes", "max_items"))
         values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
         limits = node.convert(lambda _: Limits(**values))
-    return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits)
+    evidence = _evidence(node, name) if (node := root.get("evidence")) is not None else None
+    return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits, evidence)
+
+
+def _evidence(node: Node, name: str) -> EvidenceAnchor:
+    node.mapping(required=("signing_key", "checkpoints"), optional=("checkpoint_seconds",))
+    paths = {key: str((Path(name).parent / node.child(key).string()).resolve())
+             for key in ("signing_key", "checkpoints")}
+    if paths["signing_key"] == paths["checkpoints"]:
+        raise node.child("checkpoints").fail("must be another file than signing_key")
+    return EvidenceAnchor(**paths, checkpoint_seconds=seconds(node.get("checkpoint_seconds"), 10.0, 0.05, 3600))
 
 
 def _secret(node: Node, key: str, environ: Mapping[str, str]) -> tuple[Node, str]:

@@ -33,9 +33,11 @@ from sebiao_common.clock import now_ms
 
 
 class Api(ApiBase):
-    def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms,
+                 status: Callable[[], dict] | None = None) -> None:
         super().__init__(engine, limits, clock)
         self.gate = GatewayGate()
+        self.status = status  # more of /healthz: the evidence checkpoints' signer, when configured
 
     def routes(self) -> list[Route]:
         return [
@@ -133,4 +135,5 @@ class Api(ApiBase):
         return await self.write(request, lambda conn, body: admin.login(conn, body, self.clock()), 201)
 
     async def health(self, request: Request) -> JSONResponse:
-        return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})
+        return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock()),
+                                        **(self.status() if self.status else {})})
