@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Engine, insert
@@ -138,7 +138,7 @@ class Signer:
                               f"/ {path} has mode {stat.S_IMODE(mode):o}, open to others: chmod 600 it")
         try:
             key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise ConfigError(config.file, FIELD, f"{path} 不是未加密的 PEM 私钥 / {path} is not an unencrypted "
                               f"PEM private key: {exc}") from exc
         if not isinstance(key, Ed25519PrivateKey):
@@ -156,7 +156,7 @@ def load_public_key(path: str) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(Path(path).read_bytes())
     except OSError as exc:
         raise ConfigError(path, "", f"无法读取公钥 / cannot read the public key: {exc.strerror}") from exc
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise ConfigError(path, "", f"不是 PEM 公钥 / not a PEM public key: {exc}") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigError(path, "", "不是 Ed25519 公钥 / not an Ed25519 public key")
