@@ -120,7 +120,7 @@ class Findings:
         return self.problems + more
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class _Start:
     """Per covered table: the highest row id and the row count before the coverage (0 and 0 without one)."""
 
