@@ -374,7 +374,7 @@ def city(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
               f"p99 {_percentile(from_queue, 99) * 1000:.0f} ms, max {max(from_queue) * 1000:.0f} ms")
     print(f"  verified against PostgreSQL: events {stored['events']}/{sent['event']}, status "
           f"{stored['station_status']}/{sent['status']}, alarm transitions {stored['alarm_transitions']}/"
-          f"{sent['alarm']}, alarms {stored['alarms']}/{sent['raised']}, evidence entries "
+          f"{sent['alarm']}, alarms {stored['alarms']}/{sent['raised']}, transition entries "
           f"{stored['evidence_log']} (chain {'whole' if stored['chain_ok'] else 'BROKEN'}), accepted "
           f"{totals['accepted']}/{items}, duplicates {totals['duplicates']}, alarms never seen {unseen} "
           f"-> {'OK' if ok else 'FAILED'}")

@@ -1,4 +1,9 @@
-"""The cloud ASGI app: migrate, make sure the bootstrap admin exists, serve the API."""
+"""The cloud ASGI app: migrate, make sure the bootstrap admin exists, serve the API.
+
+With ``evidence:`` in the config the app also signs the evidence chain's head
+(``store/anchor.py``): the key is read when the app is built (a missing or
+unprotected key stops the start), the signing thread runs in the lifespan.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
-from cloud_ingest.store import db, migrate
+from cloud_ingest.store import anchor, db, migrate
 from cloud_ingest.web.routes import page_routes
 from sebiao_common.clock import now_ms
 from sebiao_common.proxies import proxy_middleware
@@ -22,7 +27,7 @@ from sebiao_common.proxies import proxy_middleware
 
 def prepare(engine: Engine, config: CloudConfig, clock: Callable[[], int] = now_ms) -> str:
     """Brings the schema to the newest revision and creates the bootstrap admin; returns the revision."""
-    revision = migrate.upgrade(engine)
+    revision = migrate.upgrade(engine, clock=clock)
     if config.bootstrap_admin is not None:
         with db.write(engine) as conn:
             admin.ensure_admin(conn, config.bootstrap_admin, clock())
@@ -36,23 +41,28 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     client in ``X-Forwarded-For`` (the login brake counts clients by address)."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
     logins = Logins()  # one brake for the JSON login and the pages' login
-    app = Starlette(routes=Api(engine, config.limits, clock, logins=logins).routes()
-                    + page_routes(engine, config, clock, logins),
+    checkpointer = anchor.Checkpointer(engine, config, clock) if config.evidence is not None else None
+    api = Api(engine, config.limits, clock, logins=logins, status=checkpointer.health if checkpointer else None)
+    app = Starlette(routes=api.routes() + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
-    app.router.lifespan_context = _lifespan(engine, config)
+    app.router.lifespan_context = _lifespan(engine, config, checkpointer)
     app.state.config = config
     app.state.engine = engine
     return app
 
 
-def _lifespan(engine: Engine, config: CloudConfig):  # type: ignore[no-untyped-def]
+def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpointer | None):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         drain = start_drain(engine, config.influx)
         app.state.influx_drain = drain
+        if checkpointer is not None:
+            checkpointer.start()
         try:
             yield
         finally:
             if drain is not None:
                 drain.stop()
+            if checkpointer is not None:
+                checkpointer.stop()
     return lifespan

@@ -24,6 +24,10 @@ Every error names the file, the field path and the reason
       max_items: 5000
     trusted_proxies: [10.0.1.5, 10.0.2.0/24]      # optional: the reverse proxies whose X-Forwarded-For and
                                                   # X-Forwarded-Proto are believed (default: none)
+    evidence:                                     # optional: signed checkpoints of the evidence chain
+      signing_key: /etc/sebiao/evidence.key       # Ed25519, mode 0600, made by `sebiao cloud keygen`
+      checkpoints: /var/lib/sebiao/evidence-checkpoints.jsonl   # appended to, never rewritten
+      checkpoint_seconds: 10                      # how often a moved head is signed (0.05 .. 3600)
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Mapping
 from sebiao_common.errors import ConfigError
 from sebiao_common.net import parse_listen
 from sebiao_common.proxies import parse_trusted_proxies
-from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing
+from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing, seconds
 from sebiao_common.yamlfile import Node, load_yaml
 
 USERNAME = r"[a-z0-9][a-z0-9_.-]{1,31}"
@@ -82,6 +86,16 @@ class BootstrapAdmin:
             raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvidenceAnchor:
+    """Where the chain's head is signed (``store/anchor.py``): the private key and the checkpoint file, both
+    outside the database (paths relative to the config file), and how often."""
+
+    signing_key: str
+    checkpoints: str
+    checkpoint_seconds: float = 10.0
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     file: str
@@ -93,6 +107,7 @@ class CloudConfig:
     bootstrap_admin: BootstrapAdmin | None = None
     limits: Limits = Limits()
     trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
+    evidence: EvidenceAnchor | None = None
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -115,7 +130,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
         optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
-                  "trusted_proxies"))
+                  "trusted_proxies", "evidence"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -156,8 +171,19 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         node.mapping(optional=("max_body_bytes", "max_inflated_bytes", "max_items"))
         values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
         limits = node.convert(lambda _: Limits(**values))
-    return CloudConfig(name, database_url, host, port, secret_value, influx, admin, limits,
-                       parse_trusted_proxies(root.get("trusted_proxies")))
+    evidence = _evidence(node, name) if (node := root.get("evidence")) is not None else None
+    return CloudConfig(file=name, database_url=database_url, host=host, port=port, session_secret=secret_value,
+                       influx=influx, bootstrap_admin=admin, limits=limits,
+                       trusted_proxies=parse_trusted_proxies(root.get("trusted_proxies")), evidence=evidence)
+
+
+def _evidence(node: Node, name: str) -> EvidenceAnchor:
+    node.mapping(required=("signing_key", "checkpoints"), optional=("checkpoint_seconds",))
+    paths = {key: str((Path(name).parent / node.child(key).string()).resolve())
+             for key in ("signing_key", "checkpoints")}
+    if paths["signing_key"] == paths["checkpoints"]:
+        raise node.child("checkpoints").fail("must be another file than signing_key")
+    return EvidenceAnchor(**paths, checkpoint_seconds=seconds(node.get("checkpoint_seconds"), 10.0, 0.05, 3600))
 
 
 def _secret(node: Node, key: str, environ: Mapping[str, str]) -> tuple[Node, str]:

@@ -36,11 +36,13 @@ from sebiao_common.proxies import client_address
 
 class Api(ApiBase):
     def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms, *,
-                 logins: Logins | None = None) -> None:
-        """``logins``: the password check and brake, shared with the pages' login (``build_app``)."""
+                 logins: Logins | None = None, status: Callable[[], dict] | None = None) -> None:
+        """``logins``: the password check and brake, shared with the pages' login (``build_app``);
+        ``status``: more of /healthz (the evidence checkpoints' signer, when configured)."""
         super().__init__(engine, limits, clock)
         self.gate = GatewayGate()
         self.logins = logins or Logins()
+        self.status = status
 
     def routes(self) -> list[Route]:
         return [
@@ -182,4 +184,5 @@ class Api(ApiBase):
         return await self.call(work, 201)
 
     async def health(self, request: Request) -> JSONResponse:
-        return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock())})
+        return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock()),
+                                        **(self.status() if self.status else {})})

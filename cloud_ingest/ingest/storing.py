@@ -50,7 +50,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cloud_ingest.access.auth import authenticate
 from cloud_ingest.errors import Conflict, Forbidden
 from cloud_ingest.influx import outbox as influx_outbox
-from cloud_ingest.store import db, evidence
+from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -66,6 +66,8 @@ STATUS_KEY = ("workshop_id", "station", "ts")
 TRANSITION_KEY = ("workshop_id", "gateway_alarm_id", "seq")
 ALARM_KEY = ("workshop_id", "gateway_id")
 STATION_KEY = ("workshop_id", "station")
+EVENT_COLUMNS = tuple(c.name for c in events.columns)
+TRANSITION_COLUMNS = tuple(c.name for c in alarm_transitions.columns)
 # the same text on SQLite and PostgreSQL: the newest status wins, kind and zone stay when a status lacks them
 STATION_UPSERT = ("DO UPDATE SET last_ts = excluded.last_ts, online = excluded.online, "
                   "kind = COALESCE(excluded.kind, stations.kind), zone = COALESCE(excluded.zone, stations.zone) "
@@ -110,7 +112,8 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int) -> IngestRe
 
 
 def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[evidence.Entry]]:
-    """Inserts the facts; returns how many were new and the evidence entries of the new transitions."""
+    """Inserts the facts; returns how many were new and the evidence entries of the new events and
+    transitions."""
     ws = batch.workshop
     # sorted by key: two transactions inserting overlapping keys lock them in the same order (no deadlock)
     event_rows = sorted(({"workshop_id": ws, "station": i.station, "boot": i.boot, "seq": i.seq, "ts": i.ts,
@@ -121,11 +124,14 @@ def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[ev
                            "buffer_depth": i.buffer_depth, "health": i.health, "received_at": now}
                           for i in batch.items if isinstance(i, StatusItem)),
                          key=lambda r: (r["station"], r["ts"]))
-    accepted = _insert_ignore(conn, events, event_rows, EVENT_KEY)
-    accepted += _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
+    # the new events come back whole, so that the chain holds what was stored (coverage.events_body)
+    stored = _insert_ignore(conn, events, event_rows, EVENT_KEY, returning=EVENT_COLUMNS)
+    accepted = len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
     _upsert_stations(conn, _station_rows(ws, batch.items, now))
-    entries = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now)
-    return accepted + len(entries), entries
+    transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now)
+    batch_events = [evidence.Entry("events", ws, None, coverage.events_body(
+        dict(zip(EVENT_COLUMNS, row)) for row in stored))] if stored else []
+    return accepted + len(transitions), batch_events + transitions
 
 
 def _station_rows(ws: str, items: Sequence[object], now: int) -> list[dict[str, Any]]:
@@ -166,14 +172,16 @@ def _store_alarms(conn: Connection, ws: str, items: list[AlarmItem], now: int) -
     """The new transitions go into the history, move their alarm's picture forward and into the evidence chain."""
     if not items:
         return []
-    new = set(_insert_ignore(conn, alarm_transitions, sorted((
-        {"workshop_id": ws, "gateway_alarm_id": i.alarm_id, "seq": i.seq, "at": i.at, "action": i.action,
-         "state": i.state, "acked": i.acked, "by": i.by, "comment": i.comment, "received_at": now}
-        for i in items), key=lambda r: (r["gateway_alarm_id"], r["seq"])), TRANSITION_KEY,
-        returning=("gateway_alarm_id", "seq")))
+    stored = {(row["gateway_alarm_id"], row["seq"]): row for row in (
+        coverage.fact(alarm_transitions, dict(zip(TRANSITION_COLUMNS, r))) for r in _insert_ignore(
+            conn, alarm_transitions, sorted((
+                {"workshop_id": ws, "gateway_alarm_id": i.alarm_id, "seq": i.seq, "at": i.at, "action": i.action,
+                 "state": i.state, "acked": i.acked, "by": i.by, "comment": i.comment, "received_at": now}
+                for i in items), key=lambda r: (r["gateway_alarm_id"], r["seq"])), TRANSITION_KEY,
+            returning=TRANSITION_COLUMNS))}
     fresh: dict[tuple[int, int], AlarmItem] = {}  # in batch order; an item repeated in the batch counts once
     for item in items:
-        if (item.alarm_id, item.seq) in new:
+        if (item.alarm_id, item.seq) in stored:
             fresh.setdefault((item.alarm_id, item.seq), item)
     if not fresh:
         return []
@@ -194,7 +202,8 @@ def _store_alarms(conn: Connection, ws: str, items: list[AlarmItem], now: int) -
     return [evidence.Entry("alarm_transition", ws, cloud_ids[i.alarm_id], {
         "gateway_alarm_id": i.alarm_id, "seq": i.seq, "at": i.at, "action": i.action, "state": i.state,
         "acked": i.acked, "by": i.by, "comment": i.comment, "type": i.type, "severity": i.severity,
-        "tool": i.tool, "station": i.station, "ts": i.ts}) for i in fresh.values()]
+        "tool": i.tool, "station": i.station, "ts": i.ts, "row": stored[(i.alarm_id, i.seq)],
+        "alarm": coverage.picture(_picture(i))}) for i in fresh.values()]
 
 
 def _picture(i: AlarmItem) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select, update
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
-from cloud_ingest.store import evidence
+from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     RECTIFICATION_ACTIONS,
     RECTIFICATION_STATES,
@@ -256,9 +256,10 @@ def _step(conn: Connection, who: Principal, rect_id: int, action: str, text: str
 
 def _record(conn: Connection, who: Principal, rect_id: int, alarm_id: int, workshop: str, action: str,
             state: str, text: str | None, now: int, **extra: object) -> None:
-    conn.execute(rectification_steps.insert().values(rectification_id=rect_id, at=now, user_id=who.user_id,
-                                                     action=action, state=state, text=text))
+    step = conn.execute(rectification_steps.insert().values(
+        rectification_id=rect_id, at=now, user_id=who.user_id, action=action, state=state, text=text)
+        .returning(*rectification_steps.c)).one()
     evidence.append(conn, now, f"rectification_{action}", workshop, alarm_id,
                     {"rectification": rect_id, "by": who.username, "role": who.role, "text": text,
-                     "state": state, **extra})
+                     "state": state, **extra, "row": coverage.fact(rectification_steps, step._mapping)})
 

@@ -19,7 +19,7 @@ from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
 from cloud_ingest.reports import compliance
 from cloud_ingest.review import rectification
-from cloud_ingest.store import evidence
+from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -171,8 +171,9 @@ def _review(conn: Connection, who: Principal, alarm_id: int, to: str, note: str 
     if done.rowcount != 1:  # another inspector got there first
         raise Conflict("告警刚被他人处理", f"alarm {alarm_id} was just reviewed by someone else")
     action = "ack" if to == "acknowledged" else "clear"
-    conn.execute(inspector_notes.insert().values(alarm_id=alarm_id, user_id=who.user_id, action=action,
-                                                 note=note, at=now))
+    stored = conn.execute(inspector_notes.insert().values(alarm_id=alarm_id, user_id=who.user_id, action=action,
+                                                          note=note, at=now).returning(*inspector_notes.c)).one()
     evidence.append(conn, now, f"inspector_{action}", row.workshop_id, alarm_id,
-                    {"by": who.username, "role": who.role, "note": note, "review": to})
+                    {"by": who.username, "role": who.role, "note": note, "review": to,
+                     "row": coverage.fact(inspector_notes, stored._mapping)})
     return get_alarm(conn, who, alarm_id)

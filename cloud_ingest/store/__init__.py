@@ -2,9 +2,14 @@
 
 ``db`` (engines, read/write transactions), ``schema`` (the SQLAlchemy Core
 tables), ``migrate`` with the ``migrations/`` folder beside it (Alembic, run
-from code), ``evidence`` (the append-only, hash-chained log) and ``canonical``
-(the canonical JSON both the log and the batch digests hash).
+from code), ``evidence`` (the append-only, hash-chained log), ``canonical``
+(the canonical JSON both the log and the batch digests hash), ``coverage``
+(which facts the log holds, and the check of the tables against it),
+``anchor`` (the chain's head signed outside the database), ``audit``
+(``sebiao cloud verify``) and ``roles`` (PostgreSQL grants of the workers'
+role).
 
-store/ imports only ``cloud_ingest.errors``, ``sebiao_common`` and the
-standard and third-party libraries: it is the bottom of ``cloud_ingest``.
+store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
+``sebiao_common`` and the standard and third-party libraries: it is the
+bottom of ``cloud_ingest``.
 """

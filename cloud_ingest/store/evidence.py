@@ -10,8 +10,14 @@ any row breaks the chain at that row (or at the next one), and ``verify`` names
 the first broken entry. Appends are serialised: on PostgreSQL by a
 transaction-level advisory lock, on SQLite by its single writer
 (``db.write`` begins with ``BEGIN IMMEDIATE``); the primary key on ``seq``
-refuses a fork either way. The database also refuses UPDATE and DELETE on the
-table (a trigger, from the migration).
+refuses a fork either way. The database also refuses UPDATE, DELETE and (on
+PostgreSQL) TRUNCATE on the table (triggers, from the migrations).
+
+The chain alone proves only that it is whole from its first entry to its last:
+whoever may write the table can cut its end off, or change an entry and
+recompute every hash after it. ``anchor`` signs its head outside the database
+against that; ``coverage`` says which facts the entries hold and checks the
+tables against them.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from cloud_ingest.store.schema import evidence_log
 GENESIS = "0" * 64
 _LOCK_KEY = 0x5EB1A0  # pg_advisory_xact_lock key of the evidence log
 KINDS = ("alarm_transition", "inspector_ack", "inspector_clear", "inspector_comment",
-         "rectification_request", "rectification_answer", "rectification_accept", "rectification_return")
+         "rectification_request", "rectification_answer", "rectification_accept", "rectification_return",
+         "events", "coverage")
 
 
 def entry_hash(seq: int, at: int, kind: str, workshop: str, alarm_id: int | None, body: str, prev: str) -> str:
@@ -61,9 +68,7 @@ def append_many(conn: Connection, at: int, entries: Sequence[Entry]) -> list[int
         return []
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    last = conn.execute(select(evidence_log.c.seq, evidence_log.c.hash)
-                        .order_by(evidence_log.c.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    seq, prev = head(conn) or (0, GENESIS)
     rows = []
     for e in entries:
         seq, body_text = seq + 1, canonical_json(e.body)
@@ -73,6 +78,13 @@ def append_many(conn: Connection, at: int, entries: Sequence[Entry]) -> list[int
         prev = digest
     conn.execute(evidence_log.insert(), rows)
     return [row["seq"] for row in rows]
+
+
+def head(conn: Connection) -> tuple[int, str] | None:
+    """The chain's newest entry as ``(seq, hash)``, or None while it is empty."""
+    last = conn.execute(select(evidence_log.c.seq, evidence_log.c.hash)
+                        .order_by(evidence_log.c.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else None
 
 
 @dataclass(frozen=True)

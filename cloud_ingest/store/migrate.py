@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from cloud_ingest.errors import StorageError
+from sebiao_common.clock import now_ms
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,12 +41,14 @@ def current(engine: Engine) -> str | None:
         raise StorageError("无法读取数据库版本", f"cannot read the schema revision: {exc}") from exc
 
 
-def upgrade(engine: Engine, revision: str = "head") -> str:
-    """Brings the schema to ``revision``; returns the revision now in force."""
+def upgrade(engine: Engine, revision: str = "head", clock: Callable[[], int] = now_ms) -> str:
+    """Brings the schema to ``revision``; returns the revision now in force. ``clock`` gives the time of
+    what a migration writes into the evidence chain (0006)."""
     cfg = _config()
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
+            cfg.attributes["now"] = clock()
             command.upgrade(cfg, revision)
     except (SQLAlchemyError, CommandError) as exc:
         raise StorageError("数据库迁移失败", f"the migration failed: {exc}") from exc

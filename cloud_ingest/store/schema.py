@@ -251,6 +251,17 @@ evidence_log = Table(  # append-only, hash-chained (cloud_ingest/store/evidence.
     Column("body", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Index("ix_evidence_log_alarm_id", "alarm_id"),  # an alarm's entries, for `sebiao cloud verify`
+)
+
+evidence_checkpoints = Table(  # signed heads of the chain, append-only (cloud_ingest/store/anchor.py)
+    "evidence_checkpoints", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # the chain's newest entry when signed
+    Column("hash", String(64), nullable=False),  # and its hash
+    Column("at", BigInteger, nullable=False),  # cloud clock
+    Column("key_id", String(16), nullable=False),  # which signing key (anchor.key_id)
+    Column("signature", Text, nullable=False),  # Ed25519, base64
 )
 
 influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx/outbox.py)

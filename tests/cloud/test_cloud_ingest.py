@@ -32,14 +32,15 @@ def test_a_batch_is_stored_and_replays_change_nothing(cloud) -> None:  # type: i
     assert r.status_code == 200, r.text
     assert r.json() == {"items": 4, "accepted": 4, "duplicates": 0, "replayed_batch": False}
     stored = counts(cloud)
-    assert stored == {"events": 2, "alarms": 1, "alarm_transitions": 1, "station_status": 1, "evidence_log": 1}
+    # the chain: one entry for the batch's events, one for the transition
+    assert stored == {"events": 2, "alarms": 1, "alarm_transitions": 1, "station_status": 1, "evidence_log": 2}
     # the same batch again: answered, nothing written
     again = cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", items))
     assert again.status_code == 200 and again.json()["replayed_batch"] is True
     # the same items in a new batch (a retry after a lost answer, re-cut): all duplicates
     retry = cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-2", items + [event(seq=2)]))
     assert retry.json() == {"items": 5, "accepted": 1, "duplicates": 4, "replayed_batch": False}
-    assert counts(cloud) == {**stored, "events": 3}
+    assert counts(cloud) == {**stored, "events": 3, "evidence_log": 3}
 
 
 def test_a_batch_id_reused_for_another_body_is_refused(cloud) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,343 @@
+"""What the evidence chain covers, and the check that the tables still hold it.
+
+The pages show rows of five tables; the chain holds each of those facts in a
+canonical form, so that ``sebiao cloud verify`` can compare what a page would
+show with what was chained when it was stored:
+
+- ``events``: one entry of kind ``events`` per ingest batch that stored new
+  events, body ``{"count", "ids", "digest"}``: the new rows' ids and the
+  SHA-256 of the canonical JSON of their facts, in id order (one entry per
+  batch, not per event, so that the chain's lock is held as briefly as before);
+- ``alarm_transitions``, ``inspector_notes``, ``rectification_steps``: each
+  entry (``alarm_transition``, ``inspector_*``, ``rectification_*``) keeps its
+  readable body and adds ``"row"``, the stored row's fact;
+- ``alarms``: a transition's entry adds ``"alarm"``, the picture it set; the
+  alarm's inspector review is its newest inspector entry; a rectification's
+  state, request note and deadline are its steps' entries.
+
+A row's fact (``fact``) is every column of the row by name, integers as
+integers, booleans as booleans, text as text: canonical JSON then gives one
+byte string per row on SQLite and PostgreSQL alike.
+
+Databases older than this coverage: migration 0006 appends one ``coverage``
+entry holding, per covered table, the highest row id and the number of rows
+stored until then. Those rows keep what they had: their entries verify as
+before, and their number must not change; every row after them must be
+covered by an entry. A database created with this coverage has no
+``coverage`` entry: every row is covered from the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from sqlalchemy import BigInteger, Boolean, Connection, Integer, Table, func, select
+
+from cloud_ingest.store.canonical import canonical_json
+from cloud_ingest.store.schema import (
+    alarm_transitions,
+    alarms,
+    events,
+    evidence_log,
+    inspector_notes,
+    rectification_steps,
+    rectifications,
+)
+
+COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps)}
+ROW_TABLE = {"alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
+             "inspector_clear": "inspector_notes", "inspector_comment": "inspector_notes",
+             "rectification_request": "rectification_steps", "rectification_answer": "rectification_steps",
+             "rectification_accept": "rectification_steps", "rectification_return": "rectification_steps"}
+PICTURE = ("type", "severity", "state", "acked", "latched", "count", "tool", "tag", "station", "ts", "last_ts",
+           "raised_at", "updated_at", "late", "text_zh", "text_en", "history_seq")
+MAX_PROBLEMS = 50
+
+
+def fact(table: Table, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The canonical fact of one stored row (a ``Row``'s ``_mapping`` or the dict that was inserted)."""
+    return {column.name: _typed(column.type, row[column.name]) for column in table.columns}
+
+
+def picture(values: Mapping[Any, Any]) -> dict[str, Any]:
+    """The alarm's picture as the alarm pages show it (the columns of ``alarms`` a transition sets)."""
+    return {name: _typed(alarms.c[name].type, values[name]) for name in PICTURE}
+
+
+def _typed(kind: Any, value: Any) -> Any:
+    if value is not None and isinstance(kind, Boolean):
+        return bool(value)
+    if value is not None and isinstance(kind, (Integer, BigInteger)):
+        return int(value)
+    return value
+
+
+def digest(facts: Sequence[Mapping[str, Any]]) -> str:
+    return hashlib.sha256(canonical_json(list(facts)).encode()).hexdigest()
+
+
+def events_body(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The body of an ``events`` entry for these stored rows of ``events``."""
+    facts = sorted((fact(events, r) for r in rows), key=lambda f: f["id"])
+    return {"count": len(facts), "ids": [f["id"] for f in facts], "digest": digest(facts)}
+
+
+# -- the check ----------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class Findings:
+    """What the check found: lines ``中文 / English``, at most ``MAX_PROBLEMS`` of them, and what it covered."""
+
+    problems: list[str] = field(default_factory=list)
+    more: int = 0
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERED, 0))
+    legacy: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERED, 0))
+    alarms: int = 0
+
+    def add(self, zh: str, en: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"{zh} / {en}")
+        else:
+            self.more += 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        if self.ok:
+            shown = ", ".join(f"{name} {n}" for name, n in self.rows.items())
+            before = sum(self.legacy.values())
+            note = (f"；升级前的 {before} 行数目未变 / ; the {before} rows stored before the coverage "
+                    "are all still there") if before else ""
+            return [f"页面所示记录与证据链一致 / what the pages show matches the chain: {shown} rows, "
+                    f"{self.alarms} alarms{note}"]
+        more = [f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else []
+        return self.problems + more
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Start:
+    """Per covered table: the highest row id and the row count before the coverage (0 and 0 without one)."""
+
+    max_id: dict[str, int]
+    rows: dict[str, int]
+
+
+def check(conn: Connection, chunk: int = 2000) -> Findings:
+    """Compares the covered tables with the chain (which ``evidence.verify`` has found intact)."""
+    found = Findings()
+    start = _Start(max_id=dict.fromkeys(COVERED, 0), rows=dict.fromkeys(COVERED, 0))
+    covered = dict.fromkeys(COVERED, 0)
+    started = False  # a coverage entry, or an entry of the covering form, was seen
+    for entries in _chunks(conn, chunk):
+        rows: dict[str, list[tuple[int, dict]]] = {name: [] for name in COVERED}
+        batches: list[tuple[int, dict]] = []
+        for seq, kind, body in entries:
+            try:
+                if kind == "coverage":
+                    if started:
+                        found.add(f"第 {seq} 条覆盖起点出现在已覆盖的记录之后",
+                                  f"entry {seq}: a coverage start after covering entries")
+                    tables = body["tables"]
+                    start = _Start(max_id={n: int(tables[n]["max_id"]) for n in COVERED},
+                                   rows={n: int(tables[n]["rows"]) for n in COVERED})
+                elif kind == "events":
+                    batches.append((seq, {"ids": [int(i) for i in body["ids"]], "digest": str(body["digest"])}))
+                    covered["events"] += len(body["ids"])
+                elif kind in ROW_TABLE and "row" in body:
+                    rows[ROW_TABLE[kind]].append((seq, dict(body["row"])))
+                    covered[ROW_TABLE[kind]] += 1
+                else:
+                    continue
+                started = True
+            except (KeyError, TypeError, ValueError, AttributeError):
+                found.add(f"第 {seq} 条的内容无法读取", f"entry {seq}: its body is not of its kind's form")
+        for name, held in rows.items():
+            _compare_rows(conn, found, COVERED[name], held)
+        _compare_batches(conn, found, batches)
+    for name, table in COVERED.items():
+        _count(conn, found, table, start, covered[name], chunk)
+    _check_alarms(conn, found, chunk=500)
+    return found
+
+
+def _chunks(conn: Connection, chunk: int) -> Iterator[list[tuple[int, str, dict]]]:
+    after = 0
+    while True:
+        rows = conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body)
+                            .where(evidence_log.c.seq > after).order_by(evidence_log.c.seq).limit(chunk)).all()
+        if not rows:
+            return
+        after = rows[-1].seq
+        yield [(r.seq, r.kind, _body(r.body)) for r in rows]
+
+
+def _body(text: str) -> dict:
+    """An entry's body; one that is not a JSON object reads as empty (its kind's check then names it)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _by_id(conn: Connection, table: Table, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(ids), 1000):
+        part = sorted(set(ids[i:i + 1000]))
+        for row in conn.execute(select(table).where(table.c.id.in_(part))):
+            out[row.id] = fact(table, row._mapping)
+    return out
+
+
+def _compare_rows(conn: Connection, found: Findings, table: Table, held: list[tuple[int, dict]]) -> None:
+    if not held:
+        return
+    stored = _by_id(conn, table, [int(row["id"]) for _, row in held])
+    for seq, row in held:
+        now = stored.get(int(row["id"]))
+        if now is None:
+            found.add(f"{table.name} 第 {row['id']} 行（证据第 {seq} 条）已被删除",
+                      f"{table.name} row {row['id']} of evidence entry {seq} is missing (deleted)")
+        elif now != row:
+            changed = ", ".join(sorted(k for k in set(now) | set(row) if now.get(k) != row.get(k)))
+            found.add(f"{table.name} 第 {row['id']} 行与证据第 {seq} 条不符（{changed}）",
+                      f"{table.name} row {row['id']} differs from evidence entry {seq} ({changed}): "
+                      "changed after it was stored")
+        else:
+            found.rows[table.name] += 1
+
+
+def _compare_batches(conn: Connection, found: Findings, batches: list[tuple[int, dict]]) -> None:
+    if not batches:
+        return
+    stored = _by_id(conn, events, [int(i) for _, body in batches for i in body["ids"]])
+    for seq, body in batches:
+        missing = [i for i in body["ids"] if i not in stored]
+        if missing:
+            found.add(f"events 第 {_few(missing)} 行（证据第 {seq} 条）已被删除",
+                      f"events rows {_few(missing)} of evidence entry {seq} are missing (deleted)")
+        elif digest([stored[i] for i in body["ids"]]) != body["digest"]:
+            found.add(f"证据第 {seq} 条所记的事件（events 第 {_few(body['ids'])} 行）已被改动",
+                      f"the events of evidence entry {seq} (rows {_few(body['ids'])}) were changed after "
+                      "they were stored")
+        else:
+            found.rows["events"] += len(body["ids"])
+
+
+def _count(conn: Connection, found: Findings, table: Table, start: _Start, covered: int, chunk: int) -> None:
+    """Rows up to the coverage start: as many as then; after it: exactly the covered ones."""
+    name, top = table.name, start.max_id[table.name]
+    before = conn.execute(select(func.count()).select_from(table).where(table.c.id <= top)).scalar_one()
+    after = conn.execute(select(func.count()).select_from(table).where(table.c.id > top)).scalar_one()
+    found.legacy[name] = before
+    if before != start.rows[name]:
+        found.add(f"{name} 在覆盖起点前应有 {start.rows[name]} 行，现有 {before} 行",
+                  f"{name}: {start.rows[name]} rows were stored before the coverage start, {before} are there now")
+    if after != covered:
+        extra = _uncovered(conn, table, top, chunk) if after > covered else []
+        which = f"（如第 {_few(extra)} 行）" if extra else ""
+        found.add(f"{name} 有 {after} 行，证据链所记为 {covered} 行{which}",
+                  f"{name}: {after} rows, the evidence chain holds {covered}"
+                  + (f" (not covered: rows {_few(extra)})" if extra else ""))
+
+
+def _uncovered(conn: Connection, table: Table, top: int, chunk: int) -> list[int]:
+    """The ids of rows no entry covers (only run when the counts differ): the first ten."""
+    kinds = ["events"] if table is events else [k for k, t in ROW_TABLE.items() if t == table.name]
+    ids: set[int] = set()
+    for entries in _chunks(conn, chunk):
+        for _, kind, body in entries:
+            if kind in kinds:
+                ids.update(body["ids"] if kind == "events" else [body["row"]["id"]] if "row" in body else [])
+    out: list[int] = []
+    for (row_id,) in conn.execute(select(table.c.id).where(table.c.id > top).order_by(table.c.id)):
+        if row_id not in ids:
+            out.append(row_id)
+            if len(out) == 10:
+                break
+    return out
+
+
+def _few(ids: Sequence[int]) -> str:
+    return ", ".join(str(i) for i in ids[:5]) + (f" … ({len(ids)})" if len(ids) > 5 else "")
+
+
+# -- what the alarm pages show: the picture, the inspector's review, the rectifications ------------
+
+
+def _check_alarms(conn: Connection, found: Findings, chunk: int) -> None:
+    gone = conn.execute(select(evidence_log.c.alarm_id).distinct().where(
+        evidence_log.c.kind == "alarm_transition", evidence_log.c.alarm_id.not_in(select(alarms.c.id)))
+        .order_by(evidence_log.c.alarm_id).limit(10)).scalars().all()
+    if gone:
+        found.add(f"告警 {_few(gone)} 已被删除", f"alarms {_few(gone)} of the evidence chain are missing (deleted)")
+    after = 0
+    while True:
+        rows = conn.execute(select(alarms).where(alarms.c.id > after).order_by(alarms.c.id).limit(chunk)).all()
+        if not rows:
+            return
+        after = rows[-1].id
+        ids = [r.id for r in rows]
+        entries: dict[int, list[tuple[int, str, str, int, dict]]] = {i: [] for i in ids}
+        for e in conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.workshop_id,
+                                     evidence_log.c.at, evidence_log.c.alarm_id, evidence_log.c.body)
+                              .where(evidence_log.c.alarm_id.in_(ids)).order_by(evidence_log.c.seq)):
+            entries[e.alarm_id].append((e.seq, e.kind, e.workshop_id, e.at, _body(e.body)))
+        rects: dict[int, list] = {i: [] for i in ids}
+        for r in conn.execute(select(rectifications).where(rectifications.c.alarm_id.in_(ids))):
+            rects[r.alarm_id].append(r)
+        for row in rows:
+            _check_alarm(found, row, entries[row.id], rects[row.id])
+            found.alarms += 1
+
+
+def _check_alarm(found: Findings, row: Any, entries: list[tuple[int, str, str, int, dict]], rects: list) -> None:
+    a = row.id
+    moves = [(seq, ws, body) for seq, kind, ws, _, body in entries if kind == "alarm_transition"]
+    if not moves:
+        found.add(f"告警 {a} 在证据链中没有任何状态变化", f"alarm {a} has no transition in the evidence chain")
+        return
+    seq, ws, newest = max(moves, key=lambda m: m[2].get("seq", -1))
+    if (row.workshop_id, row.gateway_id, row.history_seq) != (ws, newest.get("gateway_alarm_id"), newest.get("seq")):
+        found.add(f"告警 {a} 的作坊、网关编号或最新变化与证据第 {seq} 条不符",
+                  f"alarm {a}: its workshop, gateway id or newest transition differs from evidence entry {seq}")
+    elif "alarm" in newest:
+        shown, held = picture(row._mapping), newest["alarm"]
+        changed = [k for k in PICTURE if not isinstance(held, dict) or shown[k] != held.get(k)]
+        if changed:
+            found.add(f"告警 {a} 的 {', '.join(changed)} 与证据第 {seq} 条不符",
+                      f"alarm {a} does not match evidence entry {seq} ({', '.join(changed)}): changed after it "
+                      "was stored")
+    reviews = [(seq, at, body) for seq, kind, _, at, body in entries if kind in ("inspector_ack", "inspector_clear")]
+    if reviews:
+        seq, at, body = reviews[-1]
+        by = body["row"].get("user_id") if isinstance(body.get("row"), dict) else row.reviewed_by
+        if (row.review, row.reviewed_at, row.reviewed_by) != (body.get("review"), at, by):
+            found.add(f"告警 {a} 的审核状态与证据第 {seq} 条不符",
+                      f"alarm {a}: its inspector review differs from evidence entry {seq}")
+    elif (row.review, row.reviewed_at, row.reviewed_by) != ("open", None, None):
+        found.add(f"告警 {a} 显示已审核，但证据链中没有审核记录",
+                  f"alarm {a} shows an inspector review the evidence chain does not hold")
+    steps: dict[Any, list[tuple[int, dict]]] = {}
+    for seq, kind, _, _, body in entries:
+        if kind.startswith("rectification_"):
+            steps.setdefault(body.get("rectification"), []).append((seq, body))
+    for r in rects:
+        held = steps.pop(r.id, [])
+        if not held:
+            found.add(f"整改 {r.id} 在证据链中没有任何步骤", f"rectification {r.id} has no step in the evidence chain")
+            continue
+        first, last = held[0][1], held[-1][1]
+        if (r.state, r.note, r.due_at) != (last.get("state"), first.get("text"), first.get("due")):
+            found.add(f"整改 {r.id} 的状态、要求或期限与证据不符",
+                      f"rectification {r.id}: its state, request or deadline differs from its evidence entries "
+                      f"{held[0][0]}..{held[-1][0]}")
+    for rect_id, held in steps.items():
+        found.add(f"整改 {rect_id}（证据第 {held[0][0]} 条）已被删除",
+                  f"rectification {rect_id} of evidence entry {held[0][0]} is missing (deleted)")

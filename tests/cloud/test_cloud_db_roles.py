@@ -1,0 +1,123 @@
+"""PostgreSQL with docs/cloud-ingest.md's two roles: the owner migrates, the workers' role owns nothing.
+
+Against a real PostgreSQL: ``sebiao cloud migrate --grant-to`` as the owner;
+then a real ``sebiao cloud`` process logged in as the workers' role ingests,
+reviews, rectifies, drains to a real VictoriaMetrics and signs checkpoints,
+and ``verify`` passes under that role; and that role's attempts to switch the
+evidence guard off, or to change or remove evidence, are refused by PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from cloud_fixtures import *  # noqa: F401,F403 - fixtures
+from cloud_fixtures import SECRET, Cloud, CloudServer, world_batches
+from servers import ROOT
+
+from cloud_ingest.store import db, evidence, roles
+from sebiao.cli import main
+
+pytestmark = pytest.mark.slow
+
+DOCS = ROOT / "docs" / "cloud-ingest.md"
+
+
+def test_the_documented_grants_are_the_ones_migrate_gives() -> None:
+    text = DOCS.read_text()
+    block = re.search(r"```sql\n-- sebiao cloud migrate --grant-to sebiao_app\n(.*?)```", text, re.S)
+    assert block, "docs/cloud-ingest.md shows the grants of `migrate --grant-to sebiao_app`"
+    assert [line.rstrip(";") for line in block.group(1).strip().splitlines()] == roles.grant_sql("sebiao_app")
+
+
+def test_every_table_says_what_the_workers_may_do() -> None:
+    roles.grant_sql("sebiao_app")  # raises when a table of the schema has no line in roles.PRIVILEGES
+
+
+def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles, victoria_metrics, capsys,
+                                                                         tmp_path: Path) -> None:
+    owner_config = tmp_path / "owner.yaml"
+    owner_config.write_text(yaml.safe_dump({"database": {"url": pg_roles.url(pg_roles.owner)},
+                                            "session_secret": SECRET}))
+    done = subprocess.run([sys.executable, "-m", "sebiao", "cloud", "migrate", "--config", str(owner_config),
+                           "--grant-to", pg_roles.app], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"granted {pg_roles.app}" in done.stdout
+
+    app_url = pg_roles.url(pg_roles.app)
+    cloud = Cloud(app_url)  # as the workers' role: the schema is current, so start-up needs no DDL
+    tokens = cloud.tenants()
+    cloud.client.close()
+    cloud.engine.dispose()
+    vm = victoria_metrics()
+    server = CloudServer(tmp_path, {
+        "database": {"url": app_url}, "session_secret": SECRET,
+        "influx": {"url": vm.url, "database": "sebiao", "retry_max_seconds": 1},
+        "evidence": {"signing_key": str(tmp_path / "evidence.key"),
+                     "checkpoints": str(tmp_path / "checkpoints.jsonl"), "checkpoint_seconds": 0.2}})
+    assert main(["cloud", "keygen", "--config", str(server.config_path)]) == 0
+    with server:
+        for gateway, _, doc in world_batches():
+            assert server.push(tokens[gateway], doc).status_code == 200
+        alarm_id = next(a["id"] for a in server.get(tokens["insp1"], "/api/v1/alarms").json()
+                        if a["workshop"] == "ws-a")
+        assert server.post(tokens["insp1"], f"/api/v1/alarms/{alarm_id}/ack", {"note": "已核实"}).status_code == 200
+        r = server.post(tokens["insp1"], f"/api/v1/alarms/{alarm_id}/rectifications",
+                        {"note": "请说明整改措施", "due": int(time.time() * 1000) + 86_400_000})
+        assert r.status_code == 201, r.text
+        rect = r.json()["id"]
+        assert server.post(tokens["owner-a"], f"/api/v1/rectifications/{rect}/answer",
+                           {"action": "已消毒"}).status_code == 200
+        assert server.post(tokens["insp1"], f"/api/v1/rectifications/{rect}/accept", {}).status_code == 200
+        assert server.post(tokens["insp1"], f"/api/v1/alarms/{alarm_id}/clear", {"note": "已整改"}).status_code == 200
+        issued = server.post(tokens["admin"], "/api/v1/admin/tokens", {"kind": "gateway", "workshop": "ws-b"})
+        assert issued.status_code == 201, issued.text
+        assert server.post(tokens["admin"], f"/api/v1/admin/tokens/{issued.json()['id']}/revoke").status_code == 200
+        report = server.get(tokens["insp1"], "/api/v1/workshops/ws-a/report?from=2025-11-20&to=2025-11-30")
+        assert report.status_code == 200, report.text
+        engine = db.make_engine(app_url)
+        try:
+            def signed() -> bool:
+                health = server.health()
+                with db.read(engine) as conn:
+                    head = evidence.head(conn)
+                return health is not None and health["influx_outbox"]["depth"] == 0 and head is not None \
+                    and health["evidence_checkpoints"]["seq"] == head[0] and not health["evidence_checkpoints"]["failures"]
+            server.wait_for(signed, 30, "the outbox drained and the head signed, as the workers' role")
+        finally:
+            engine.dispose()
+        server.stop()
+    assert vm.export("tool_event_seq")  # the drain's FOR UPDATE and DELETE were allowed
+    assert main(["cloud", "verify", "--config", str(server.config_path)]) == 0
+    assert "verdict: evidence chain intact" in capsys.readouterr().out
+
+    refused = [
+        ("ALTER TABLE evidence_log DISABLE TRIGGER evidence_log_append_only", "must be owner of"),
+        ("ALTER TABLE evidence_log DISABLE TRIGGER USER", "must be owner of"),
+        ("DROP TRIGGER evidence_log_append_only ON evidence_log", "must be owner of"),
+        ("ALTER TABLE evidence_log OWNER TO CURRENT_USER", "must be owner of"),
+        ("DROP TABLE evidence_log", "must be owner of"),
+        ("UPDATE evidence_log SET body = '{}' WHERE seq = 1", "permission denied for table evidence_log"),
+        ("DELETE FROM evidence_log WHERE seq = 10", "permission denied for table evidence_log"),
+        ("TRUNCATE evidence_log", "permission denied for table evidence_log"),
+        ("DELETE FROM evidence_checkpoints", "permission denied for table evidence_checkpoints"),
+        ("ALTER TABLE evidence_checkpoints DISABLE TRIGGER USER", "must be owner of"),
+        ("UPDATE events SET tool = 'KN-W-01'", "permission denied for table events"),
+        ("DELETE FROM alarm_transitions", "permission denied for table alarm_transitions"),
+        ("UPDATE inspector_notes SET note = '无异常'", "permission denied for table inspector_notes"),
+        ("UPDATE rectification_steps SET text = '无'", "permission denied for table rectification_steps"),
+        ("CREATE TABLE shadow (x int)", "permission denied for schema public"),
+        ("ALTER FUNCTION evidence_log_append_only() RENAME TO gone", "must be owner of"),
+    ]
+    with pg_roles.connect(pg_roles.app) as conn:
+        for sql, words in refused:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
+                conn.execute(sql)
+            assert words in str(caught.value), (sql, str(caught.value))
