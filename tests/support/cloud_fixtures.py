@@ -216,13 +216,15 @@ def gz(doc: Any) -> bytes:
 class Cloud:
     """A migrated database, the app over it, and a few tenants made through the admin functions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, now: int = T0) -> None:
+        """``now``: the app's clock, moved by tests; a server that runs on the real clock afterwards needs
+        the real time here, or the login tokens made now will have expired."""
         self.url = url
         passwords.use_parameters(CHEAPEST)  # argon2 at full cost would make these tests slow
         self.config = CloudConfig("test.yaml", url, "127.0.0.1", 0, SECRET,
                                   bootstrap_admin=BootstrapAdmin("admin", ADMIN_PASSWORD))
         self.engine: Engine = db.make_engine(url)
-        self.now = T0
+        self.now = now
         prepare(self.engine, self.config, lambda: self.now)
         self.client = TestClient(build_app(self.engine, self.config, lambda: self.now))
         self.admin_token = self.login("admin", ADMIN_PASSWORD)
