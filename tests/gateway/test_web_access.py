@@ -25,11 +25,12 @@ class BeyondLoopback(GatewayProcess):
     """The gateway bound to 0.0.0.0 (the last --http wins); tests still talk to it on 127.0.0.1."""
 
     def start(self, timeout: float = 20.0) -> "BeyondLoopback":
-        self.extra_args = ("--http", f"0.0.0.0:{self.http_port}")
+        self.extra_args = ("--http", "0.0.0.0:0")
         return super().start(timeout)
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
+        self.wait_listening(deadline)
         while time.monotonic() < deadline:  # /healthz needs the token beyond loopback
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the gateway exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
