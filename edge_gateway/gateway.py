@@ -38,6 +38,7 @@ from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
 from edge_gateway.store.writer import Checkpointer, Store
 from edge_gateway.web.api import ApiContext, build_app
+from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
 from edge_gateway.web.settings import display_settings
 from sebiao_common.clock import Clock, now_ms
@@ -78,7 +79,7 @@ class Gateway:
             raise ConfigError(config.file, "http.token",
                               f"the HTTP API is bound to {options.http_host}, beyond loopback: "
                               "set a token (at least 16 characters)")
-        display_settings(config)  # a bad display section stops start-up before anything runs
+        self.display = display_settings(config)  # a bad display section stops start-up before anything runs
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         self.metrics = Metrics()
         self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
@@ -189,10 +190,14 @@ class Gateway:
         return dict(self.sinks)
 
     def build_app(self) -> ASGIApp:
-        """The ASGI app: the HTTP API, the live display and the console (docs/display.md)."""
+        """The ASGI app: the HTTP API, the live display and the console (docs/display.md), answering
+        only to the gateway's own host names (``web/hosts.py``)."""
         from edge_gateway.web import attach_web
 
-        return attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+        app = attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+        hosts = allowed_hosts(listen_host=self.options.http_host, public_url=self.display.public_url,
+                              extra=self.config.http.allowed_hosts)
+        return HostCheck(app, hosts, self.refusals)
 
     def http_server(self) -> "uvicorn.Server":
         """The uvicorn server of ``build_app`` on the bound socket (``server.run(sockets=[gateway.listener])``)."""

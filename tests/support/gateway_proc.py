@@ -124,8 +124,9 @@ class GatewayProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the gateway exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            try:
-                health = httpx.get(self.base + "/healthz", timeout=1).json()
+            try:  # the token: /healthz needs it when the gateway is bound beyond loopback
+                health = httpx.get(self.base + "/healthz", headers={"Authorization": f"Bearer {TOKEN}"},
+                                   timeout=1).json()
                 if health.get("broker") == "connected":
                     return
             except (httpx.HTTPError, ValueError):
