@@ -6,7 +6,6 @@ publishes; the caller's thread serves HTTP (uvicorn) and handles signals.
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import json
 import logging
@@ -36,13 +35,14 @@ from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
+from edge_gateway.store.data_dir import open_data_dir
 from edge_gateway.store.writer import Checkpointer, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
 from edge_gateway.web.settings import display_settings
 from sebiao_common.clock import Clock, now_ms
-from sebiao_common.errors import ConfigError, SebiaoError
+from sebiao_common.errors import ConfigError
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.net import is_loopback
 
@@ -94,8 +94,7 @@ class Gateway:
         # would stall it that long each time.
         sys.setswitchinterval(SWITCH_INTERVAL)
         data = self.options.data_dir
-        data.mkdir(parents=True, exist_ok=True)
-        self._lock_data_dir(data)
+        self._lock_file = open_data_dir(data)  # private, with room, locked: or one line saying why not
         self.listener = listen(self.options.http_host, self.options.http_port)  # a taken port: one line, at once
         self.store = Store(data / "gateway.sqlite3")
         self.checkpointer = Checkpointer(self.store.path)
@@ -137,15 +136,6 @@ class Gateway:
 
     def _deliver(self, message: Inbound) -> None:
         self.pipeline.submit(message)
-
-    def _lock_data_dir(self, data: Path) -> None:
-        self._lock_file = open(data / ".lock", "w")  # noqa: SIM115 - held for the process' life
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise SebiaoError(f"{data}: another gateway is running on this data dir") from exc
-        self._lock_file.write(str(os.getpid()))
-        self._lock_file.flush()
 
     @property
     def http_port(self) -> int:
