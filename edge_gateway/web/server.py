@@ -173,8 +173,8 @@ def listen(host: str, port: int, option: str = "--http") -> socket.socket:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
         return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as exc:
-        raise SebiaoError(f"the HTTP API cannot listen on {where}: {exc.strerror or exc}. Choose another "
-                          f"address with {option} HOST:PORT / 无法在 {where} 上监听，请用 {option} 另选地址") from None
+        raise SebiaoError(f"HTTP 接口无法在 {where} 上监听，请用 {option} 另选地址 / the HTTP API cannot listen on "
+                          f"{where}: {exc.strerror or exc}. Choose another address with {option} HOST:PORT") from None
 
 
 def bound_port(sock: socket.socket) -> int:
