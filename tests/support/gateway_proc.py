@@ -5,7 +5,9 @@ on the same data dir, exactly as a power cut would.
 
 Unless a port is given, the gateway binds port 0 and reports the port the
 system chose in ``DATA-DIR/listening.json``: no port is chosen here and then
-taken by another program before the gateway binds it (a busy machine).
+taken by another program before the gateway binds it (a busy machine). A
+restart (``stop()`` or ``kill9()``, then ``start()``) binds the same port
+again, as a real gateway does: pages and clients still know it.
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ class GatewayProcess:
         main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
             [*self.prefix, sys.executable, "-m", "sebiao.cli", "gateway", "--config", str(self.config),
-             "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.fixed_port or 0}", *self.extra_args],
+             "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.fixed_port or self.http_port}",
+             *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
             preexec_fn=die_with_parent if main else None)  # a killed test run leaves no gateway behind
         log.close()
