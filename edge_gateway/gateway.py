@@ -6,16 +6,16 @@ publishes; the caller's thread serves HTTP (uvicorn) and handles signals.
 
 from __future__ import annotations
 
-import fcntl
 import gc
+import json
 import logging
 import os
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import uvicorn
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
@@ -35,21 +35,27 @@ from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
+from edge_gateway.store.data_dir import open_data_dir
 from edge_gateway.store.writer import Checkpointer, Store
 from edge_gateway.web.api import ApiContext, build_app
+from edge_gateway.web.hosts import HostCheck, allowed_hosts
+from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
 from edge_gateway.web.settings import display_settings
 from sebiao_common.clock import Clock, now_ms
-from sebiao_common.errors import ConfigError, SebiaoError
+from sebiao_common.errors import ConfigError
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.net import is_loopback
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from edge_gateway.broker.embedded import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_HOST, EMBEDDED_PORT = "127.0.0.1", 1883
 SWITCH_INTERVAL = float(os.environ.get("SEBIAO_SWITCH_INTERVAL", "0.0005"))
+LISTENING_FILE = "listening.json"  # in the data dir: the ports bound (port 0 picks a free one)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +63,7 @@ class GatewayOptions:
     data_dir: Path = Path("sebiao-data")
     broker_url: str | None = None  # overrides the config's broker.url
     http_host: str = "127.0.0.1"
-    http_port: int = 8080
+    http_port: int = 8080  # 0: a free port, reported in DATA-DIR/listening.json
     embedded_host: str = EMBEDDED_HOST
     embedded_port: int = EMBEDDED_PORT
     extra_routes: list[BaseRoute] = field(default_factory=list)
@@ -73,9 +79,11 @@ class Gateway:
             raise ConfigError(config.file, "http.token",
                               f"the HTTP API is bound to {options.http_host}, beyond loopback: "
                               "set a token (at least 16 characters)")
-        display_settings(config)  # a bad display section stops start-up before anything runs
+        self.display = display_settings(config)  # a bad display section stops start-up before anything runs
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         self.metrics = Metrics()
+        self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
+        self.listener: socket.socket | None = None  # the HTTP API's socket, bound at start
         self.embedded: EmbeddedBroker | None = None
         self.sinks: dict[str, RunningSink] = {}  # the started sink workers, by their name in /healthz
         self.started = False  # from the pipeline on, stop() has something to stop
@@ -86,8 +94,8 @@ class Gateway:
         # would stall it that long each time.
         sys.setswitchinterval(SWITCH_INTERVAL)
         data = self.options.data_dir
-        data.mkdir(parents=True, exist_ok=True)
-        self._lock_data_dir(data)
+        self._lock_file = open_data_dir(data)  # private, with room, locked: or one line saying why not
+        self.listener = listen(self.options.http_host, self.options.http_port)  # a taken port: one line, at once
         self.store = Store(data / "gateway.sqlite3")
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
@@ -109,6 +117,7 @@ class Gateway:
             self.sinks["cloud"] = pusher
         self.pipeline.start()
         self.link.start()
+        self._report_ports(settings)
         # Everything made so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise stall the pipeline for
         # tens of milliseconds now and then.
@@ -128,14 +137,23 @@ class Gateway:
     def _deliver(self, message: Inbound) -> None:
         self.pipeline.submit(message)
 
-    def _lock_data_dir(self, data: Path) -> None:
-        self._lock_file = open(data / ".lock", "w")  # noqa: SIM115 - held for the process' life
+    @property
+    def http_port(self) -> int:
+        """The HTTP API's port (the one the system chose for port 0)."""
+        return bound_port(self.listener) if self.listener is not None else self.options.http_port
+
+    def _report_ports(self, broker: BrokerSettings) -> None:
+        """``listening.json`` in the data dir: the pid and the ports bound, for scripts and tests."""
+        body = {"pid": os.getpid(), "http": {"host": self.options.http_host, "port": self.http_port},
+                "mqtt": ({"host": self.embedded.host, "port": self.embedded.port} if self.embedded is not None
+                         else {"url": broker.url})}
+        path = self.options.data_dir / LISTENING_FILE
+        tmp = path.with_name(path.name + ".tmp")
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise SebiaoError(f"{data}: another gateway is running on this data dir") from exc
-        self._lock_file.write(str(os.getpid()))
-        self._lock_file.flush()
+            tmp.write_text(json.dumps(body) + "\n", "utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:  # only a report: the gateway runs on without it
+            log.warning("%s: cannot write the ports bound: %s", path, exc.strerror or exc)
 
     def _broker_settings(self) -> BrokerSettings:
         configured = self.config.broker
@@ -162,24 +180,30 @@ class Gateway:
         return dict(self.sinks)
 
     def build_app(self) -> ASGIApp:
-        """The ASGI app: the HTTP API, the live display and the console (docs/display.md)."""
+        """The ASGI app: the HTTP API, the live display and the console (docs/display.md), answering
+        only to the gateway's own host names (``web/hosts.py``)."""
         from edge_gateway.web import attach_web
 
-        return attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+        app = attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+        hosts = allowed_hosts(listen_host=self.options.http_host, public_url=self.display.public_url,
+                              extra=self.config.http.allowed_hosts)
+        return HostCheck(app, hosts, self.refusals)
+
+    def http_server(self) -> "uvicorn.Server":
+        """The uvicorn server of ``build_app`` on the bound socket (``server.run(sockets=[gateway.listener])``)."""
+        assert self.listener is not None, "start() binds the socket"
+        return http_server(self.build_app(), self.listener, self.refusals)
 
     def serve(self) -> None:
         """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything."""
-        app = self.build_app()
-        # no proxy_headers: X-Forwarded-For is believed only from display.trusted_proxies (web/app.py)
-        server = uvicorn.Server(uvicorn.Config(app, host=self.options.http_host, port=self.options.http_port,
-                                               log_level="warning", access_log=False,
-                                               proxy_headers=False))
         try:
-            server.run()
+            self.http_server().run(sockets=[self.listener])
         finally:
             self.stop()
 
     def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
         self.link.stop()
         for sink in self.sinks.values():  # the InfluxDB drain, then the cloud push
             sink.stop()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import uvicorn
-
 from edge_gateway.gateway import Gateway
 from sebiao_common.errors import SebiaoError
 
@@ -15,14 +13,11 @@ START_TIMEOUT = 10.0
 
 class HttpThread:
     def __init__(self, gateway: Gateway) -> None:
-        options = gateway.options
-        app = gateway.build_app()
-        # no proxy_headers: X-Forwarded-For is believed only from display.trusted_proxies (web/app.py)
-        self.server = uvicorn.Server(uvicorn.Config(app, host=options.http_host, port=options.http_port,
-                                                    log_level="warning", access_log=False,
-                                                    proxy_headers=False))
-        self.where = f"{options.http_host}:{options.http_port}"
-        self.thread = threading.Thread(target=self.server.run, name="sebiao-demo-http", daemon=True)
+        """``gateway`` started: its socket is bound, and served with the gateway's own limits."""
+        self.server = gateway.http_server()
+        self.where = f"{gateway.options.http_host}:{gateway.http_port}"
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [gateway.listener]},
+                                       name="sebiao-demo-http", daemon=True)
 
     def start(self) -> "HttpThread":
         self.thread.start()

@@ -9,6 +9,8 @@ unknown key is still an error.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -113,9 +115,13 @@ class Rules:
         return dict(self.severity)[key]
 
 
+HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")  # a host name in ``http.allowed_hosts``
+
+
 @dataclass(frozen=True, kw_only=True)
 class HttpSettings:
     token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # names the HTTP API answers to besides its own (edge_gateway/web/hosts.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -327,11 +333,24 @@ def _exceptions(node: Node | None, stations: dict[str, Station], tools: dict[str
 def _http(node: Node | None) -> HttpSettings:
     if node is None:
         return HttpSettings()
-    node.mapping(optional=("token",))
+    node.mapping(optional=("token", "allowed_hosts"))
     token = node.get("token")
-    if token is None:
-        return HttpSettings()
-    value = token.string()
-    if len(value) < 16:
+    value = token.string() if token is not None else None
+    if token is not None and value is not None and len(value) < 16:
         raise token.fail("a token must have at least 16 characters")
-    return HttpSettings(token=value)
+    hosts = node.get("allowed_hosts")
+    allowed = tuple(h.convert(_host_name) for h in hosts.items()) if hosts is not None else ()
+    return HttpSettings(token=value, allowed_hosts=allowed)
+
+
+def _host_name(value: object) -> str:
+    """A host name or an IP address (IPv6 with or without brackets), lower case."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        try:
+            return str(ipaddress.ip_address(text.strip("[]")))
+        except ValueError:
+            if len(text) <= 253 and HOST_NAME.fullmatch(text):
+                return text.rstrip(".")
+    raise ValueError(f"{value!r} is not a host name or an IP address: write it without scheme or port "
+                     "(e.g. gateway.lan, 192.168.1.20)")

@@ -6,6 +6,12 @@ lets read while the writer writes. ``synchronous=FULL``: a committed event is
 on disk before the broker gets its PUBACK, even if the power goes.
 
 sqlite3 errors are converted to :class:`StoreError` here.
+
+At start the store is checked (``PRAGMA quick_check``, through a read-only
+connection: it neither checkpoints the WAL nor changes a byte): a damaged
+database stops start-up with one line naming the file and how to recover,
+instead of running on and writing into it. The file is left as it was: it is
+the workshop's record, and the evidence of what happened.
 """
 
 from __future__ import annotations
@@ -129,6 +135,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        check_intact(path)
         self.conn = connect(path)
         # Outbox rows committed by this writer since it opened (the drain worker
         # derives the outbox depth from it without counting rows).
@@ -257,6 +264,43 @@ class Store:
         row = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE id=?",
                                 (alarm_id,)).fetchone()
         return alarm_from_row(row) if row else None
+
+
+CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+def check_intact(path: Path) -> None:
+    """Raises :class:`StoreError` naming ``path`` and the way to recover when the database is damaged."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        conn = connect(path, readonly=True)
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+        finally:
+            conn.close()
+    except StoreError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, sqlite3.Error) and cause.sqlite_errorcode in CORRUPT_CODES:
+            raise damaged(path, str(cause)) from cause
+        raise
+    except sqlite3.Error as exc:
+        if exc.sqlite_errorcode in CORRUPT_CODES:
+            raise damaged(path, str(exc)) from exc
+        raise StoreError(f"{path}: cannot check the store: {exc}") from exc
+    if problems != ["ok"]:
+        raise damaged(path, "; ".join(problems))
+
+
+def damaged(path: Path, detail: str) -> StoreError:
+    detail = " ".join(detail.split())  # one line, whatever SQLite said
+    recovered = path.with_name("recovered.sqlite3")
+    return StoreError(
+        f"{path}: 数据库已损坏，网关不会写入它；请保留原文件（连同 -wal、-shm）作为证据，复制整个数据目录后"
+        f"用 sqlite3 恢复 / the database is damaged ({detail[:300]}); the gateway will not write to it. Keep the "
+        f"file (with its -wal and -shm) as evidence: copy the data dir, then recover with "
+        f"`sqlite3 {path} .recover | sqlite3 {recovered}`, move the damaged files aside and rename "
+        f"{recovered.name} to {path.name}")
 
 
 class Checkpointer:

@@ -34,8 +34,8 @@ def attach_web(gateway: WebHost, api_app: ASGIApp) -> ASGIApp:
         config=config, settings=settings, pipeline=gateway.pipeline,
         auth=ConsoleAuth(settings.console_password or config.http.token, key, clock=clock,
                          sessions=ConsoleSessions(gateway.store.path)),
-        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH, clock=clock),
-        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock),
+        display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH, clock=clock, refusals=gateway.refusals),
+        console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock, refusals=gateway.refusals),
     )
     gateway.pipeline.listeners.append(web.notify)
     return Dispatch(api_app, build_web_app(web, key))

@@ -11,6 +11,7 @@ from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import Store
 from edge_gateway.web.auth import ConsoleAuth
 from edge_gateway.web.live import LiveFeed
+from edge_gateway.web.server import HttpRefusals
 from edge_gateway.web.settings import DisplaySettings
 from sebiao_common.clock import Clock
 
@@ -37,6 +38,9 @@ class WebHost(Protocol):
 
     @property
     def options(self) -> HostOptions: ...
+
+    @property
+    def refusals(self) -> HttpRefusals: ...  # counts what the web server turns away (/metrics)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,11 @@ Protocol (see ``docs/display.md``): every message is ``event: snapshot`` with
 ``Last-Event-ID`` already names it, so a page that lost the connection catches
 up by itself. Each subscriber keeps only the newest snapshot: a slow page skips
 intermediate ones instead of queueing them.
+
+Streams are capped per client address (``per_client``: a browser opens at most
+six connections to one host, so a real page never needs more) and in all
+(``max_subscribers``): one client holding many streams cannot take the slots of
+the shop's TV.
 """
 
 from __future__ import annotations
@@ -23,20 +28,25 @@ import asyncio
 import json
 import logging
 import secrets
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from edge_gateway.errors import StoreError
+from edge_gateway.web.server import HttpRefusals
 from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
 
 RETRY_MS = 1000  # the browser reconnects this long after losing the stream
 PING_SECONDS = 15  # keeps proxies and NAT from closing an idle stream
+MAX_STREAMS = 200  # open streams of one feed
+STREAMS_PER_CLIENT = 6  # open streams of one feed from one address
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,13 +76,17 @@ class _Subscriber:
 
 class LiveFeed:
     def __init__(self, name: str, compute: Callable[[], Mapping[str, object]], refresh: float, *, clock: Clock,
-                 max_subscribers: int = 200) -> None:
+                 refusals: HttpRefusals, max_subscribers: int = MAX_STREAMS,
+                 per_client: int = STREAMS_PER_CLIENT) -> None:
         """``compute`` makes the snapshot (its ``generated_at`` from the same ``clock``, the gateway's)."""
         self.name = name
         self.clock = clock
         self.compute = compute
         self.refresh = refresh
+        self.refusals = refusals
         self.max_subscribers = max_subscribers
+        self.per_client = per_client
+        self._streams: Counter[str] = Counter()  # open streams by client address (taken in ``response``)
         self.boot = secrets.token_hex(3)
         self.version = 0
         self.latest: Snapshot | None = None
@@ -154,16 +168,50 @@ class LiveFeed:
         finally:
             self._subscribers.discard(subscriber)
 
+    @property
+    def streams(self) -> int:
+        return sum(self._streams.values())
+
     async def response(self, request: Request) -> Response:
-        if len(self._subscribers) >= self.max_subscribers:
-            return JSONResponse({"error": "too many live pages are open / 实时页面连接过多"}, status_code=503,
-                                headers={"Retry-After": "10"})
         try:
             await self.current()
         except StoreError as exc:
             return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "2"})
-        return EventSourceResponse(self.stream(request.headers.get("last-event-id")), ping=PING_SECONDS,
-                                   headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        # From the check to the slot taken there is no await: no other request comes in between.
+        client = request.client.host if request.client else "unknown"
+        if self._streams[client] >= self.per_client:
+            self.refusals.count("live_client", f"{client} already has {self.per_client} {self.name} streams")
+            return _busy(f"此设备打开的实时页面过多（最多 {self.per_client} 个）/ "
+                         f"too many live pages open from this device (at most {self.per_client})")
+        if self.streams >= self.max_subscribers:
+            self.refusals.count("live_total", f"{self.max_subscribers} {self.name} streams are open")
+            return _busy("实时页面连接过多 / too many live pages are open")
+        self._streams[client] += 1
+        return _Stream(self.stream(request.headers.get("last-event-id")), release=lambda: self._release(client),
+                       ping=PING_SECONDS, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    def _release(self, client: str) -> None:
+        self._streams[client] -= 1
+        if self._streams[client] <= 0:
+            del self._streams[client]
+
+
+class _Stream(EventSourceResponse):
+    """An SSE response that gives its client's slot back however it ends (sent, cut, cancelled)."""
+
+    def __init__(self, *args: object, release: Callable[[], None], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+
+
+def _busy(message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "10"})
 
 
 def _with_time(data: str, generated_at: int | None) -> str:

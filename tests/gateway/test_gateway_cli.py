@@ -4,6 +4,7 @@ embedded broker runs the gateway with nothing else; the HTTP API guards itself."
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import httpx
 import pytest
 import yaml
 from gateway_proc import EXAMPLE, GatewayProcess, write_config
-from servers import ROOT, MqttClient, free_port
+from servers import ROOT, MqttClient
 
 from edge_gateway.broker.credentials import load_credentials
 from edge_gateway.config import load_config
@@ -55,11 +56,11 @@ def test_binding_beyond_loopback_needs_a_token(tmp_path):
 
 def test_the_embedded_broker_needs_nothing_else(tmp_path):
     """No broker configured: the gateway runs its own, and stations log in with its credentials."""
-    port = free_port()
     data_dir = tmp_path / "data"
     config_path = write_config(tmp_path / "workshop.yaml")
-    gateway = GatewayProcess(config_path, data_dir, extra_args=("--embedded-broker", f"127.0.0.1:{port}"))
+    gateway = GatewayProcess(config_path, data_dir, extra_args=("--embedded-broker", "127.0.0.1:0"))
     gateway.start()
+    port = gateway.listening["mqtt"]["port"]  # the free port the embedded broker took
     try:
         creds = load_credentials(data_dir / "broker")
         station = creds.station("rack-red-1")
@@ -102,26 +103,33 @@ def test_without_a_token_posts_are_refused(tmp_path, mosquitto):
 
 def test_beyond_loopback_every_request_needs_the_token(tmp_path, mosquitto):
     broker = mosquitto()
-    port = free_port()
     config = write_config(tmp_path / "w.yaml", broker)
     # bind all interfaces, then talk to it over loopback as a remote client would
-    proc_args = [sys.executable, "-m", "sebiao.cli", "gateway", "--config", str(config),
-                 "--data-dir", str(tmp_path / "data"), "--http", f"0.0.0.0:{port}"]
-    p = subprocess.Popen(proc_args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                first = httpx.get(base + "/api/tools", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the gateway did not answer"
-                time.sleep(0.1)
-        assert first.status_code == 401
-        assert httpx.get(base + "/healthz").status_code == 401
-        ok = httpx.get(base + "/api/tools", headers={"Authorization": "Bearer test-token-0123456789"})
+    with GatewayProcess(config, tmp_path / "data", extra_args=("--http", "0.0.0.0:0")) as gateway:
+        assert gateway.listening["http"] == {"host": "0.0.0.0", "port": gateway.http_port}
+        assert httpx.get(gateway.base + "/api/tools", timeout=5).status_code == 401
+        assert httpx.get(gateway.base + "/healthz", timeout=5).status_code == 401
+        ok = httpx.get(gateway.base + "/api/tools", headers={"Authorization": "Bearer test-token-0123456789"})
         assert ok.status_code == 200 and json.loads(ok.text)
-    finally:
-        p.terminate()
-        p.wait(15)
+
+
+def test_http_port_0_takes_a_free_port_and_says_which(tmp_path, mosquitto):
+    broker = mosquitto()
+    with GatewayProcess(write_config(tmp_path / "w.yaml", broker), tmp_path / "data") as gateway:
+        assert gateway.fixed_port is None and gateway.http_port > 0
+        assert f"HTTP on http://127.0.0.1:{gateway.http_port}" in gateway.log()
+        assert gateway.listening["pid"] == gateway.proc.pid
+        assert gateway.listening["mqtt"] == {"url": broker.url}
+
+
+def test_a_taken_http_port_is_one_line(tmp_path, mosquitto):
+    broker = mosquitto()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _sebiao("gateway", "--config", str(write_config(tmp_path / "w.yaml", broker)),
+                         "--data-dir", str(tmp_path / "data"), "--http", f"127.0.0.1:{port}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"sebiao gateway: HTTP 接口无法在 127.0.0.1:{port} 上监听") \
+        and "Address already in use" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -3,10 +3,11 @@ the clock ``attach_web`` is handed (the demo's compressed day in ``sebiao demo``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
 from servers import example_config
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -18,6 +19,7 @@ from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import Store
 from edge_gateway.web import attach_web
+from edge_gateway.web.server import HttpRefusals
 from sebiao_common.clock import Clock
 
 DAY = datetime(2031, 5, 6, 10, 30).astimezone()  # far from the wall clock: a wall-clock read shows at once
@@ -38,6 +40,7 @@ class Host:
     store: Store
     pipeline: Pipeline
     options: Options
+    refusals: HttpRefusals = field(default_factory=lambda: HttpRefusals(CollectorRegistry()))
 
 
 class NoBroker:

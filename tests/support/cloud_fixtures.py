@@ -35,7 +35,7 @@ import httpx
 import pytest
 import yaml
 from argon2.profiles import CHEAPEST
-from servers import ROOT, ServerProcess, _die_with_parent
+from servers import ROOT, ServerProcess, _die_with_parent, bind_failed
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -86,28 +86,56 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+def start_postgres(base: Path, attempts: int = 3) -> PostgresServer:
+    """A new cluster in ``base/data`` (fsync off: tests only), started on a free loopback port.
+
+    ``pg_ctl -w`` waits for its own postmaster, so another server on the port is never mistaken
+    for it; when another program took the port between choosing and binding it (a busy machine),
+    the start is tried again on a new port.
+    """
+    data, log = base / "data", base / "log"
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                                 "--no-sync", "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
+    (data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
+    for attempt in range(attempts):
+        port = _free_port()
+        offset = log.stat().st_size if log.exists() else 0
+        started = subprocess.run(_as_postgres([
+            str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            f"-c full_page_writes=off", "start"]), capture_output=True, text=True)
+        if started.returncode == 0:
+            return PostgresServer(port, base)
+        with open(log, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+        if not bind_failed(text) or attempt == attempts - 1:
+            raise RuntimeError(f"PostgreSQL did not start on port {port}:\n{started.stderr}\n{text[-2000:]}")
+    raise AssertionError("unreachable")
+
+
+def stop_postgres(server: PostgresServer) -> None:
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(server.dir / "data"), "-m", "immediate",
+                                 "stop"]), capture_output=True)
+    shutil.rmtree(server.dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     if not (PG_BIN / "initdb").exists():
         pytest.fail("PostgreSQL 15 is not installed: scripts/test installs Debian's postgresql package")
     base = Path(tempfile.mkdtemp(prefix="sebiao-pg-"))
-    data = base / "data"
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-    port = _free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                                 "--no-sync", "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
-    (data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
-    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-                                 f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                                 f"-c synchronous_commit=off -c full_page_writes=off", "start"]),
-                   check=True, capture_output=True)
     try:
-        yield PostgresServer(port, base)
-    finally:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        server = start_postgres(base)
+    except BaseException:
         shutil.rmtree(base, ignore_errors=True)
+        raise
+    try:
+        yield server
+    finally:
+        stop_postgres(server)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

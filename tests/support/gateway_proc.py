@@ -2,11 +2,18 @@
 
 A subprocess, so tests can kill it with SIGKILL mid-stream and start it again
 on the same data dir, exactly as a power cut would.
+
+Unless a port is given, the gateway binds port 0 and reports the port the
+system chose in ``DATA-DIR/listening.json``: no port is chosen here and then
+taken by another program before the gateway binds it (a busy machine). A
+restart (``stop()`` or ``kill9()``, then ``start()``) binds the same port
+again, as a real gateway does: pages and clients still know it.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import sqlite3
@@ -20,7 +27,7 @@ from typing import Any, Iterator
 
 import httpx
 import yaml
-from servers import ROOT, example_config, free_port
+from servers import ROOT, example_config
 from servers import _die_with_parent as die_with_parent
 from stations_mqtt import ScriptedStation, close_all, online_stations
 
@@ -66,10 +73,15 @@ def online_workshop(broker: Any, tmp: Path, health: dict | None = None,
 
 class GatewayProcess:
     def __init__(self, config: Path, data_dir: Path, http_port: int | None = None,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), prefix: tuple[str, ...] = ()) -> None:
+        """``http_port``: None binds a free one (read back from ``listening.json`` at each start);
+        ``prefix``: a command the gateway runs under, e.g. ``("prlimit", "--nofile=256")``."""
+        self.prefix = prefix
         self.config = config
         self.data_dir = data_dir
-        self.http_port = http_port or free_port()
+        self.fixed_port = http_port
+        self.http_port = http_port or 0
+        self.listening: dict[str, Any] = {}  # the gateway's listening.json once it is up
         self.extra_args = extra_args
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-gateway.log"
@@ -83,21 +95,41 @@ class GatewayProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sebiao.cli", "gateway", "--config", str(self.config),
-             "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.http_port}", *self.extra_args],
+            [*self.prefix, sys.executable, "-m", "sebiao.cli", "gateway", "--config", str(self.config),
+             "--data-dir", str(self.data_dir), "--http", f"127.0.0.1:{self.fixed_port or self.http_port}",
+             *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
             preexec_fn=die_with_parent if main else None)  # a killed test run leaves no gateway behind
         log.close()
         self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
+    def wait_listening(self, deadline: float) -> None:
+        """Until this process has written ``listening.json`` (one left by an earlier run names another pid)."""
+        path = self.data_dir / "listening.json"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the gateway exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
             try:
-                health = httpx.get(self.base + "/healthz", timeout=1).json()
+                listening = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                listening = {}
+            if listening.get("pid") == self.proc.pid:
+                self.listening = listening
+                self.http_port = listening["http"]["port"]
+                return
+            time.sleep(0.02)
+        raise TimeoutError(f"the gateway did not report its ports in {path}:\n{self.log()[-3000:]}")
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        self.wait_listening(deadline)
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the gateway exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            try:  # the token: /healthz needs it when the gateway is bound beyond loopback
+                health = httpx.get(self.base + "/healthz", headers={"Authorization": f"Bearer {TOKEN}"},
+                                   timeout=1).json()
                 if health.get("broker") == "connected":
                     return
             except (httpx.HTTPError, ValueError):

@@ -10,6 +10,11 @@ benchmarks import them directly::
 
 Each Mosquitto runs the files of ``broker_config.generate`` for its
 WorkshopConfig, on a free loopback port, in its own directory.
+
+On a busy machine a port found free may be taken by another program before the
+server binds it. A server is ready only once its own process holds the
+listening socket (``listens``: not whatever answers on the port), and one
+that could not bind is started again on a new port.
 """
 
 from __future__ import annotations
@@ -51,6 +56,38 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a TCP socket listening on ``port`` (Linux: /proc/net, /proc/PID/fd)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def bind_failed(log_text: str) -> bool:
+    """A server's log says it could not bind its port (Mosquitto, influxd, VictoriaMetrics, PostgreSQL)."""
+    return "address already in use" in log_text.lower()
+
+
 def port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.2):
@@ -83,6 +120,17 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_since(self, offset: int) -> str:
+        """What the server logged after ``offset`` (a ``log_size()``): this start's lines."""
+        if not self.log_path.exists():
+            return ""
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
 
     def start(self, timeout: float = 10.0) -> "ServerProcess":
         raise NotImplementedError
@@ -185,7 +233,7 @@ class MosquittoServer(ServerProcess):
 
     def _spawn(self, timeout: float) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        offset = self.log_size()
         log = open(self.log_path, "ab")
         try:
             main = threading.current_thread() is threading.main_thread()
@@ -197,12 +245,10 @@ class MosquittoServer(ServerProcess):
         finally:
             log.close()
         deadline = time.monotonic() + timeout
-        while not port_open(self.host, self.port):
+        while not listens(self._proc.pid, self.port):  # our mosquitto, not whoever else took the port
             if self._proc.poll() is not None:
-                with open(self.log_path, "rb") as f:
-                    f.seek(offset)
-                    text = f.read().decode(errors="replace")
-                if "Address already in use" in text:
+                text = self.log_since(offset)
+                if bind_failed(text):
                     raise PortTaken(f"port {self.port} is taken")
                 raise RuntimeError(f"mosquitto exited with {self._proc.returncode}:\n{text[-2000:]}")
             if time.monotonic() > deadline:

@@ -25,23 +25,34 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from servers import ServerProcess, _die_with_parent, free_port, port_open
+from servers import ServerProcess, _die_with_parent, bind_failed, free_port, listens
 
 INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
 VICTORIA = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
 
 
 class _Process(ServerProcess):
-    """A server process on a fixed port with stop()/start()/kill(); stop() keeps the data for start()."""
+    """A server process on a fixed port with stop()/start()/kill(); stop() keeps the data for start().
+
+    Its ports are chosen free; when another program takes one before the server binds it (a busy
+    machine), the first start chooses new ones and tries again. Later starts keep the ports: clients
+    know them.
+    """
 
     stop_seconds = 15.0
+    attempts = 3
 
     def __init__(self, workdir: Path, host: str = "127.0.0.1") -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.host = host
-        self.port = free_port(host)
         self._proc: subprocess.Popen | None = None
+        self._started = False
+        self.choose_ports()
+
+    def choose_ports(self) -> None:
+        """Free ports for the server (and its config, for a server that has one)."""
+        self.port = free_port(self.host)
 
     @property
     def url(self) -> str:
@@ -51,11 +62,24 @@ class _Process(ServerProcess):
         raise NotImplementedError
 
     def ready(self) -> bool:
-        return port_open(self.host, self.port)
+        raise NotImplementedError
 
     def start(self, timeout: float = 20.0) -> "_Process":
         if self.running:
             return self
+        for attempt in range(self.attempts):
+            offset = self.log_size()
+            if self._spawn(timeout):
+                self._started = True
+                return self
+            text = self.log_since(offset)
+            if self._started or attempt == self.attempts - 1 or not bind_failed(text):
+                raise RuntimeError(f"{self.name} exited with {self._proc.returncode}:\n{text[-3000:]}")
+            self.choose_ports()  # another program took a port between choosing and binding it
+        raise AssertionError("unreachable")
+
+    def _spawn(self, timeout: float) -> bool:
+        """Started and ready (True), or exited (False)."""
         log = open(self.log_path, "ab")
         main = threading.current_thread() is threading.main_thread()
         try:
@@ -65,14 +89,15 @@ class _Process(ServerProcess):
         finally:
             log.close()
         deadline = time.monotonic() + timeout
-        while not self.ready():
+        # Ready means our process holds the port and answers: not another server that took the port.
+        while not (listens(self._proc.pid, self.port) and self.ready()):
             if self._proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self._proc.returncode}:\n{self.log()[-3000:]}")
+                return False
             if time.monotonic() > deadline:
                 self.kill()
                 raise TimeoutError(f"{self.name} was not ready on {self.url} within {timeout} s")
             time.sleep(0.05)
-        return self
+        return True
 
 
 class InfluxServer(_Process):
@@ -86,9 +111,13 @@ class InfluxServer(_Process):
     def __init__(self, workdir: Path, host: str = "127.0.0.1", auth: bool = False) -> None:
         if not Path(INFLUXD).exists():
             raise FileNotFoundError(f"{INFLUXD} not found: install Debian's influxdb (apt-get install influxdb)")
-        super().__init__(workdir, host)
-        self.rpc_port = free_port(host)
         self.auth = auth
+        super().__init__(workdir, host)
+
+    def choose_ports(self) -> None:
+        super().choose_ports()
+        self.rpc_port = free_port(self.host)
+        host, auth = self.host, self.auth
         self.conf = self.workdir / "influxdb.conf"
         self.conf.write_text(f"""\
 reporting-disabled = true
