@@ -2,6 +2,8 @@
 
     SebiaoError            every error sebiao raises on purpose
     ├── ConfigError        a config file is wrong: names the file, the field path and the reason
+    ├── JsonError          text that is not strict JSON, with the path to the fault (``strict_json``;
+    │                      a ValueError too)
     └── SinkError          an HTTP sink (InfluxDB) refused us or cannot be reached
 
 Each side adds its own branches (``edge_gateway/errors.py``,

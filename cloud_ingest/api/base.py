@@ -1,7 +1,7 @@
 """What every JSON route of the API shares: the engine, limits and clock, and the three steps of a call.
 
 ``ApiBase.who`` authenticates the request's bearer token in the caller's
-connection, ``ApiBase.read_json`` reads a JSON body (at most
+connection, ``ApiBase.read_json`` reads a strict JSON body (at most
 ``MAX_JSON_BODY``), ``ApiBase.call`` runs the database work in the thread pool
 (SQLAlchemy is synchronous here) and answers JSON; ``ApiBase.write`` is the
 three together for a request that changes something. A ``CloudError`` becomes
@@ -14,7 +14,6 @@ use this public base, never each other's private helpers.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine
@@ -26,6 +25,7 @@ from cloud_ingest.access.auth import Principal, authenticate, bearer
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.store import db
+from sebiao_common import strict_json
 from sebiao_common.clock import now_ms
 
 MAX_JSON_BODY = 64 * 1024  # admin and review requests
@@ -47,14 +47,15 @@ class ApiBase:
         return authenticate(conn, bearer(request.headers.get("authorization")))
 
     async def read_json(self, request: Request) -> Any:
-        """The request's JSON body (empty: ``{}``), or BadRequest when too large or not JSON."""
+        """The request's JSON body (empty: ``{}``), or BadRequest when it is not strict JSON."""
         raw = await request.body()
         if len(raw) > MAX_JSON_BODY:
             raise BadRequest("", "请求体过大", f"the body is over {MAX_JSON_BODY} bytes")
         try:
-            return json.loads(raw or b"{}")
-        except ValueError as exc:
-            raise BadRequest("", "不是有效的 JSON", f"not valid JSON: {exc}") from exc
+            return strict_json.loads(raw or b"{}")
+        except strict_json.JsonError as exc:
+            where = strict_json.json_path(exc.path)
+            raise BadRequest(where, f"不是有效的 JSON：{exc.zh}", f"not valid JSON: {exc.en}") from exc
 
     async def write(self, request: Request, fn: Callable[[Connection, Any], Any], status: int = 200) -> JSONResponse:
         """The JSON body read, then ``fn(conn, body)`` in one write transaction, its result as JSON."""

@@ -3,12 +3,18 @@
 The format is in ``docs/cloud-ingest.md``. Every refusal is a ``BatchError``
 naming the field (``items[12].seq``) and the reason, Chinese first. Nothing
 is stored here: ``cloud_ingest.ingest.storing`` stores a ``Batch`` whole, in one transaction.
+
+Whatever an item holds that the database could not take is refused here, as a
+400 naming that item, so the gateway sets that one item aside and sends the
+rest (a 5xx would make it send the same batch for ever): the body is strict
+JSON (``sebiao_common.strict_json``: no NaN or infinity, no lone surrogate,
+the path of a nesting too deep), and a status' health keeps
+``sebiao_common.station_health``'s bounds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import zlib
 from dataclasses import dataclass
@@ -17,8 +23,10 @@ from typing import Any
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BatchError, PayloadTooLarge
 from cloud_ingest.store.canonical import canonical_json
+from sebiao_common import strict_json
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLORS
+from sebiao_common.station_health import MAX_TOTAL_BYTES, health_problem
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 BOOT = re.compile(r"[0-9a-f]{8}")
@@ -117,9 +125,11 @@ def inflate(body: bytes, content_encoding: str | None, limits: Limits) -> bytes:
 
 def parse_batch(raw: bytes, limits: Limits) -> Batch:
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BatchError("", "不是 UTF-8 JSON", f"not UTF-8 JSON: {exc}") from exc
+        # items are checked field by field below, health values by their bounds: no second walk for depth
+        doc = strict_json.loads(raw, max_depth=None)
+    except strict_json.JsonError as exc:
+        raise BatchError(strict_json.json_path(exc.path), f"不是有效的 UTF-8 JSON：{exc.zh}",
+                         f"not valid UTF-8 JSON: {exc.en}") from exc
     root = _Obj("", doc, ("v", "workshop", "batch", "items"), ("sent_at", "gateway"))
     if root.int("v", 1, 1) != 1:
         raise BatchError("v", "不支持的版本", "unsupported version")
@@ -169,8 +179,11 @@ def _fast_status(v: dict) -> StatusItem | None:
             and (depth is None or (type(depth) is int and 0 <= depth <= MAX_INT))
             and (station_kind is None or (type(station_kind) is str and station_kind in _STATION_KINDS))
             and (zone is None or (type(zone) is str and zone in _ZONES))):
-        return StatusItem(station, ts, online, depth,
-                          canonical_json({k: x for k, x in v.items() if k not in _STATUS_FIXED}), station_kind, zone)
+        health = {k: x for k, x in v.items() if k not in _STATUS_FIXED}
+        if health_problem(health) is None:
+            text = canonical_json(health)
+            if len(text.encode()) <= MAX_TOTAL_BYTES:
+                return StatusItem(station, ts, online, depth, text, station_kind, zone)
     return None
 
 
@@ -207,11 +220,24 @@ def _item(path: str, value: Any, workshop: str) -> Item:
     if kind == "status":
         o = _Obj(path, value, ("kind", "station", "ts", "online"), None)
         depth = o.value.get("buffer_depth")
-        health = {k: v for k, v in value.items() if k not in STATUS_KEYS}
         return StatusItem(o.slug("station"), o.ts("ts"), o.bool("online"),
-                          None if depth is None else o.int("buffer_depth", 0), canonical_json(health),
+                          None if depth is None else o.int("buffer_depth", 0),
+                          _health(path, {k: v for k, v in value.items() if k not in STATUS_KEYS}),
                           o.opt_choice("station_kind", STATION_KINDS), o.opt_choice("zone", ZONES))
     raise BatchError(f"{path}.kind", "必须是 event、alarm 或 status 之一", "must be one of event, alarm, status")
+
+
+def _health(path: str, health: dict[str, Any]) -> str:
+    """A status' health fields as canonical JSON, once they keep their bounds."""
+    problem = health_problem(health)
+    if problem is not None:
+        name, zh, en = problem
+        raise BatchError(f"{path}.{strict_json.json_path((name,))}" if name else path, zh, en)
+    text = canonical_json(health)
+    if len(text.encode()) > MAX_TOTAL_BYTES:
+        raise BatchError(path, f"健康字段合计超过 {MAX_TOTAL_BYTES} 字节",
+                         f"the health fields together are over {MAX_TOTAL_BYTES} bytes")
+    return text
 
 
 class _Obj:

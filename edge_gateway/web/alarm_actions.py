@@ -1,19 +1,20 @@
 """Alarm actions (acknowledge, clear) as the HTTP API and the console both take them.
 
-The body is read the same way on both doors (at most 16 KiB, one JSON object);
+The body is read the same way on both doors (at most 16 KiB, one strict JSON
+object);
 each door then checks ``by`` and ``comment`` with its own words. The action
 itself runs on the pipeline thread (``Pipeline.call``), so there is one writer.
 """
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import Future
 
 from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import Alarm
+from sebiao_common import strict_json
 
 MAX_BODY = 16 * 1024
 VERBS = ("ack", "clear")  # the last part of the action's path
@@ -24,9 +25,9 @@ def action_body(raw: bytes) -> dict[str, object]:
     if len(raw) > MAX_BODY:
         raise AlarmActionError("the request body is larger than 16 KiB")
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise AlarmActionError(f"the body is not JSON: {exc}") from exc
+        body = strict_json.loads(raw or b"{}")
+    except strict_json.JsonError as exc:
+        raise AlarmActionError(f"请求体不是有效的 JSON / the body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
     return body

@@ -20,7 +20,6 @@ intermediate ones instead of queueing them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -31,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from edge_gateway.errors import StoreError
+from sebiao_common import strict_json
 from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class LiveFeed:
             return
         self.last_error = None
         generated = body.pop("generated_at", None)  # an int (ms): kept out of the comparison below
-        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        data = strict_json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         if self.latest is not None and self.latest.data == data:
             return
         self.version += 1
@@ -147,7 +147,7 @@ class LiveFeed:
         try:
             if snapshot.id != last_event_id:
                 subscriber.offer(Snapshot(id=snapshot.id, data=_with_time(snapshot.data, self.clock())))
-            yield {"event": "hello", "data": json.dumps({"feed": self.name}), "retry": RETRY_MS}
+            yield {"event": "hello", "data": strict_json.dumps({"feed": self.name}), "retry": RETRY_MS}
             while True:
                 sent = await subscriber.next()
                 yield {"event": "snapshot", "id": sent.id, "data": sent.data}
