@@ -6,7 +6,7 @@ database and makes the tenants through ``cloud_fixtures.Cloud``, then serves
 that database from a ``CloudProcess``; it yields a ``Served``: both, and the
 tenants' tokens. Import it into a test
 module together with the fixtures it needs: ``from cloud_fixtures import *``
-and ``from cloud_proc import served_cloud``.
+and ``from cloud_proc import *``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import yaml
 from cloud_fixtures import SECRET, Cloud
 from servers import ROOT, free_port
 from servers import _die_with_parent as die_with_parent
+
+__all__ = ["CloudProcess", "Served", "served_cloud"]
 
 
 class CloudProcess:
