@@ -5,9 +5,9 @@ What lives here is what both sides must say the same way: the seed's domain
 words (``alarms``), ids and tag normalisation (``ids``), the base of the
 exception tree (``errors``), strict YAML loading (``yamlfile``), strict JSON
 reading and writing (``strict_json``), the bounds of a station status' health
-(``station_health``), the sink settings both config files take
-(``sink_settings``), HTTP answers and back-off
-(``http_answers``), the InfluxDB line format, settings and writer
+(``station_health``), request bodies read within their bound (``http_body``),
+the sink settings both config files take (``sink_settings``), HTTP answers
+and back-off (``http_answers``), the InfluxDB line format, settings and writer
 (``influx/``), the clock (``clock``), listen addresses (``net``), the browser
 origin check (``origin``) and the CJK font for PDFs (``fonts``).
 

@@ -23,7 +23,7 @@ from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
-from cloud_ingest.errors import BadRequest
+from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import store_batch
 from cloud_ingest.review import review
@@ -59,7 +59,10 @@ class Api(ApiBase):
     # -- ingest ---------------------------------------------------------------------
 
     async def ingest(self, request: Request) -> JSONResponse:
-        raw = await request.body()
+        try:  # before the token is checked: refused as soon as it is over max_body_bytes, never kept whole
+            raw = await self.read_raw(request, self.limits.max_body_bytes)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
         encoding = request.headers.get("content-encoding")
 
         def work() -> dict:

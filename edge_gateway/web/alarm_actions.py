@@ -1,7 +1,7 @@
 """Alarm actions (acknowledge, clear) as the HTTP API and the console both take them.
 
-The body is read the same way on both doors (at most 16 KiB, one strict JSON
-object);
+The body is read the same way on both doors (at most 16 KiB, refused as soon
+as it is over: ``sebiao_common.http_body``; one strict JSON object);
 each door then checks ``by`` and ``comment`` with its own words. The action
 itself runs on the pipeline thread (``Pipeline.call``), so there is one writer.
 """
@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 
+from starlette.requests import Request
+
 from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import Alarm
 from sebiao_common import strict_json
+from sebiao_common.http_body import read_body
 
 MAX_BODY = 16 * 1024
 VERBS = ("ack", "clear")  # the last part of the action's path
 
 
-def action_body(raw: bytes) -> dict[str, object]:
-    """The request body of an alarm action as a JSON object; its fields are the caller's to check."""
-    if len(raw) > MAX_BODY:
-        raise AlarmActionError("the request body is larger than 16 KiB")
+async def action_body(request: Request) -> dict[str, object]:
+    """The request body of an alarm action as a JSON object; its fields are the caller's to check.
+    ``BodyTooLarge`` past ``MAX_BODY``, ``AlarmActionError`` when it is not a JSON object."""
+    raw = await read_body(request, MAX_BODY)
     try:
         body = strict_json.loads(raw or b"{}")
     except strict_json.JsonError as exc:

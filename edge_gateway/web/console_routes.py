@@ -20,6 +20,8 @@ from edge_gateway.model.alarms import alarm_json
 from edge_gateway.web.alarm_actions import VERBS, action_body, submit_action
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
+from sebiao_common.errors import BodyTooLarge
+from sebiao_common.http_body import read_body
 from sebiao_common.origin import same_origin
 
 MAX_FORM = 4096
@@ -63,8 +65,9 @@ async def login_submit(request: Request) -> Response:
                                                  f"too many tries: wait {int(wait) + 1} s")
         response.headers["Retry-After"] = str(int(wait) + 1)
         return response
-    raw = await request.body()
-    if len(raw) > MAX_FORM:
+    try:  # before any login: refused as soon as it is over MAX_FORM, never kept whole
+        raw = await read_body(request, MAX_FORM)
+    except BodyTooLarge:
         return page("login.html", 413, error="表单过大 / the form is too large")
     password = parse_qs(raw.decode("utf-8", "replace")).get("password", [""])[0]
     if not web.auth.check(_client(request), password):
@@ -143,7 +146,9 @@ async def alarm_action(request: Request) -> Response:
         return _error(404, f"no such action: {request.path_params['verb']!r} (ack or clear)")
     alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = _who(action_body(await request.body()))
+        by, comment = _who(await action_body(request))
+    except BodyTooLarge as exc:
+        return _error(413, str(exc))
     except AlarmActionError as exc:
         return _error(400, str(exc))
     future = submit_action(web.pipeline, verb, alarm_id, by, comment)
