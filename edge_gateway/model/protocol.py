@@ -27,6 +27,7 @@ MAX_PAYLOAD_BYTES = 4096
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
 EARLIEST_TS_MS = 1_577_836_800_000  # 2020-01-01: anything older is a clock that was never set
 MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
+MAX_BUFFER_DEPTH = 2**31 - 1  # a status' buffer_depth: the cloud keeps it in a 32-bit column, SQLite in 64
 STATION_CHANNELS = ("event", "status", "cmd")
 ACTIONS = ("placed", "removed")
 
@@ -213,6 +214,9 @@ def encode_event(event: StationEvent) -> bytes:
 def decode_status(station: str, payload: bytes) -> StationStatus:
     data = decode_json(payload)
     online = _field(data, "online", bool)
+    depth = data.get("buffer_depth")
+    if isinstance(depth, int) and not isinstance(depth, bool) and not 0 <= depth <= MAX_BUFFER_DEPTH:
+        raise PayloadError("bad_value", f"'buffer_depth' out of range: {depth}"[:200])
     health = {k: v for k, v in data.items() if k not in ("v", "online")}
     problem = health_problem(health)
     if problem is not None:

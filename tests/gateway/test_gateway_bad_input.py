@@ -64,6 +64,9 @@ CASES = [
     ("33 health fields", STATUS, json.dumps({"v": 1, "online": True, **{f"f{n}": n for n in range(33)}}).encode(),
      "too_large"),
     ("a health field nested 5 deep", STATUS, b'{"v":1,"online":true,"reader":[[[[[1]]]]]}', "too_large"),
+    # once stopped the pipeline: SQLite's INTEGER is 64-bit
+    ("a buffer depth beyond 64 bits", STATUS, b'{"v":1,"online":true,"buffer_depth":18446744073709551616}',
+     "bad_value"),
 ]
 
 
@@ -104,6 +107,7 @@ EVENTISH = st.fixed_dictionaries({}, optional={
     "tag": st.sampled_from(["04A224E2C65E80", "zz", "04a224e2c65e80", ""]) | st.text(max_size=22),
     "action": st.sampled_from(["placed", "removed", "PLACED", ""]) | JSON_VALUES,
     "online": JSON_VALUES,
+    "buffer_depth": st.integers(-5, 2**70) | JSON_VALUES,
     "label": JSON_VALUES,
 })
 PAYLOADS = (st.binary(max_size=300) | st.binary(min_size=4090, max_size=4200)
