@@ -115,3 +115,13 @@ def test_a_nul_in_a_review_note_is_never_a_5xx(served_cloud: Served):
     # SQLite keeps a NUL; PostgreSQL's text cannot, and its refusal is the request's, not a server fault
     expected = 400 if cloud.url.startswith("postgresql") else 200
     assert answer.status_code == expected, answer.text
+
+
+def test_a_nul_inside_a_health_value_is_kept_as_its_json_escape(served_cloud: Served):
+    """Health is stored as canonical JSON text, where a NUL is the escape ``\\u0000``: PostgreSQL takes that."""
+    cloud, process = served_cloud.cloud, served_cloud.process
+    answer = process.push(served_cloud.tokens["gw-ws-a"], batch("ws-a", "h-1", [{**status(), "fw": "1.0\u0000"}]))
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1, answer.text
+    with cloud.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT health FROM station_status").scalar_one()
+    assert stored == '{"fw":"1.0\\u0000"}'
