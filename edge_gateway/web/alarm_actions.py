@@ -14,12 +14,15 @@ from starlette.requests import Request
 
 from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.pipeline import Pipeline
-from edge_gateway.errors import AlarmActionError
+from edge_gateway.errors import AlarmActionError, AlarmNotFound
 from edge_gateway.model.alarms import Alarm
 from sebiao_common import strict_json
 from sebiao_common.http_body import read_body
 
 MAX_BODY = 16 * 1024
+# SQLite's INTEGER: a larger id in the path names no alarm, and would overflow the store's query on the
+# pipeline thread (a fault there stops the pipeline), so it is answered here
+MAX_ALARM_ID = 2**63 - 1
 VERBS = ("ack", "clear")  # the last part of the action's path
 
 
@@ -38,6 +41,10 @@ async def action_body(request: Request) -> dict[str, object]:
 
 def submit_action(pipeline: Pipeline, verb: str, alarm_id: int, by: str, comment: str | None) -> Future[Alarm]:
     """Acknowledge (``ack``) or clear the alarm on the pipeline thread; the future holds the alarm after."""
+    if not 0 < alarm_id <= MAX_ALARM_ID:
+        refused: Future[Alarm] = Future()
+        refused.set_exception(AlarmNotFound(f"alarm {alarm_id} does not exist"))
+        return refused
 
     def act(engine: Engine, now: int, out: Outcome) -> Alarm:
         if verb == "ack":

@@ -95,6 +95,15 @@ def test_a_replay_with_other_content_is_refused(rig):
     assert gateway.metric("sebiao_events_duplicate_total") >= 1
 
 
+def test_an_alarm_id_beyond_sqlites_integer_is_a_404_and_the_pipeline_runs_on(rig):
+    _, gateway, _ = rig
+    huge = 2**64  # once overflowed the store's query on the pipeline thread, which then stopped
+    assert gateway.get(f"/api/alarms/{huge}").status_code == 404
+    assert gateway.post(f"/api/alarms/{huge}/ack", {"by": "王师傅"}).status_code == 404
+    assert gateway.post(f"/api/alarms/{huge}/clear", {"by": "王师傅", "comment": "x"}).status_code == 404
+    assert gateway.get("/healthz").json()["pipeline"] == "running"
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-2**63, 2**64) | st.floats() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
