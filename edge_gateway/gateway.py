@@ -7,7 +7,6 @@ publishes; the caller's thread serves HTTP (uvicorn) and handles signals.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import socket
@@ -41,6 +40,7 @@ from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
 from edge_gateway.web.settings import display_settings
+from sebiao_common import strict_json
 from sebiao_common.clock import Clock, now_ms
 from sebiao_common.errors import ConfigError
 from sebiao_common.influx.settings import InfluxSettings
@@ -150,7 +150,7 @@ class Gateway:
         path = self.options.data_dir / LISTENING_FILE
         tmp = path.with_name(path.name + ".tmp")
         try:
-            tmp.write_text(json.dumps(body) + "\n", "utf-8")
+            tmp.write_text(strict_json.dumps(body) + "\n", "utf-8")
             os.replace(tmp, path)
         except OSError as exc:  # only a report: the gateway runs on without it
             log.warning("%s: cannot write the ports bound: %s", path, exc.strerror or exc)

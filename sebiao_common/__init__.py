@@ -3,9 +3,11 @@
 What lives here is what both sides must say the same way: the seed's domain
 (colour classes, tool kinds: ``domain``), alarm types and severities and their
 words (``alarms``), ids and tag normalisation (``ids``), the base of the
-exception tree (``errors``), strict YAML loading (``yamlfile``), the sink
-settings both config files take (``sink_settings``), HTTP answers and back-off
-(``http_answers``), the InfluxDB line format, settings and writer
+exception tree (``errors``), strict YAML loading (``yamlfile``), strict JSON
+reading and writing (``strict_json``), the bounds of a station status' health
+(``station_health``), request bodies read within their bound (``http_body``),
+the sink settings both config files take (``sink_settings``), HTTP answers
+and back-off (``http_answers``), the InfluxDB line format, settings and writer
 (``influx/``), the clock (``clock``), listen addresses (``net``), the browser
 origin check (``origin``), the brake on password guessing (``login_brake``),
 the reverse proxies trusted to name the client (``proxies``) and the CJK font

@@ -2,6 +2,9 @@
 
     SebiaoError            every error sebiao raises on purpose
     ├── ConfigError        a config file is wrong: names the file, the field path and the reason
+    ├── JsonError          text that is not strict JSON, with the path to the fault (``strict_json``;
+    │                      a ValueError too)
+    ├── BodyTooLarge       a request body over its bound (``http_body``): each side answers 413
     └── SinkError          an HTTP sink (InfluxDB) refused us or cannot be reached
 
 Each side adds its own branches (``edge_gateway/errors.py``,
@@ -21,6 +24,14 @@ class ConfigError(SebiaoError):
         self.file, self.path, self.reason = file, path, reason
         where = f"{file}: {path}: " if path else f"{file}: "
         super().__init__(where + reason)
+
+
+class BodyTooLarge(SebiaoError):
+    """A request body over ``limit`` bytes, refused before it was read whole."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"请求体超过 {limit} 字节 / the request body is over {limit} bytes")
 
 
 class SinkError(SebiaoError):

@@ -5,6 +5,7 @@ Every error names the file, the field path (``tools[3].home``) and the reason.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,8 @@ from sebiao_common.errors import ConfigError
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys, which YAML would silently overwrite."""
+    """SafeLoader that refuses duplicate keys, which YAML would silently overwrite, and NaN and infinities
+    (``.nan``, ``.inf``, ``1.0e+400``), which no setting means and which compare false with every bound."""
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -31,7 +33,16 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
     return loader.construct_mapping(node, deep=deep)
 
 
+def _finite_float(loader: _StrictLoader, node: yaml.ScalarNode) -> float:
+    value = loader.construct_yaml_float(node)
+    if not math.isfinite(value):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a finite number (NaN and infinities are refused)", node.start_mark)
+    return value
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _finite_float)
 
 
 def load_yaml(path: str | Path) -> Any:

@@ -1,10 +1,11 @@
 """What every JSON route of the API shares: the engine, limits and clock, and the three steps of a call.
 
 ``ApiBase.who`` authenticates the request's bearer token in the caller's
-connection, ``ApiBase.read_json`` reads a JSON body (at most
-``MAX_JSON_BODY``), ``ApiBase.call`` runs the database work in the thread pool
-(SQLAlchemy is synchronous here) and answers JSON; ``ApiBase.write`` is the
-three together for a request that changes something. A ``CloudError`` becomes
+connection, ``ApiBase.read_json`` reads a strict JSON body (at most
+``MAX_JSON_BODY``; ``read_raw`` any body within a bound, refused as soon as
+it is over, before any token is read), ``ApiBase.call`` runs the database
+work in the thread pool (SQLAlchemy is synchronous here) and answers JSON;
+``ApiBase.write`` is the three together for a request that changes something. A ``CloudError`` becomes
 its status and ``{"error": "中文 / English"}``; nothing else is caught, so a
 defect is a 500 with a traceback in the log.
 
@@ -14,7 +15,6 @@ use this public base, never each other's private helpers.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine
@@ -24,9 +24,12 @@ from starlette.responses import JSONResponse
 
 from cloud_ingest.access.auth import Principal, authenticate, bearer
 from cloud_ingest.config import Limits
-from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.errors import BadRequest, CloudError, PayloadTooLarge
 from cloud_ingest.store import db
+from sebiao_common import strict_json
 from sebiao_common.clock import now_ms
+from sebiao_common.errors import BodyTooLarge
+from sebiao_common.http_body import read_body
 
 MAX_JSON_BODY = 64 * 1024  # admin and review requests
 
@@ -46,15 +49,23 @@ class ApiBase:
         """The request's caller, by its bearer token (401 without a valid one)."""
         return authenticate(conn, bearer(request.headers.get("authorization")), now=self.clock())
 
-    async def read_json(self, request: Request) -> Any:
-        """The request's JSON body (empty: ``{}``), or BadRequest when too large or not JSON."""
-        raw = await request.body()
-        if len(raw) > MAX_JSON_BODY:
-            raise BadRequest("", "请求体过大", f"the body is over {MAX_JSON_BODY} bytes")
+    @staticmethod
+    async def read_raw(request: Request, limit: int) -> bytes:
+        """The request's body, or PayloadTooLarge (413) at once when it announces or streams more than ``limit``."""
         try:
-            return json.loads(raw or b"{}")
-        except ValueError as exc:
-            raise BadRequest("", "不是有效的 JSON", f"not valid JSON: {exc}") from exc
+            return await read_body(request, limit)
+        except BodyTooLarge as exc:
+            raise PayloadTooLarge("请求体过大", f"the body is over {exc.limit} bytes") from exc
+
+    async def read_json(self, request: Request) -> Any:
+        """The request's JSON body (empty: ``{}``); PayloadTooLarge over ``MAX_JSON_BODY``, BadRequest when it is
+        not strict JSON."""
+        raw = await self.read_raw(request, MAX_JSON_BODY)
+        try:
+            return strict_json.loads(raw or b"{}")
+        except strict_json.JsonError as exc:
+            where = strict_json.json_path(exc.path)
+            raise BadRequest(where, f"不是有效的 JSON：{exc.zh}", f"not valid JSON: {exc.en}") from exc
 
     async def write(self, request: Request, fn: Callable[[Connection, Any], Any], status: int = 200) -> JSONResponse:
         """The JSON body read, then ``fn(conn, body)`` in one write transaction, its result as JSON."""

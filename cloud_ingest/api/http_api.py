@@ -71,7 +71,10 @@ class Api(ApiBase):
     # -- ingest ---------------------------------------------------------------------
 
     async def ingest(self, request: Request) -> JSONResponse:
-        raw = await request.body()
+        try:  # before the token is checked: refused as soon as it is over max_body_bytes, never kept whole
+            raw = await self.read_raw(request, self.limits.max_body_bytes)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
         encoding = request.headers.get("content-encoding")
 
         def work() -> dict:

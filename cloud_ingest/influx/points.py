@@ -15,9 +15,8 @@ workshop's own config), so ``tool_color``, ``tool_kind``, ``station_kind`` and
 
 from __future__ import annotations
 
-import json
-
 from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
+from sebiao_common import strict_json
 from sebiao_common.influx.lines import (
     NS_PER_MS,
     AlarmPoint,
@@ -53,7 +52,7 @@ def status_line(base: list[str], i: StatusItem) -> str:
     fields = [f"online={int(i.online)}i"]
     if i.buffer_depth is not None:
         fields.append(f"buffer_depth={i.buffer_depth}i")
-    for key, value in sorted(json.loads(i.health).items()):
+    for key, value in sorted(strict_json.loads(i.health).items()):
         # numbers only, always float (as the gateway does): no field type conflict between stations
         if (isinstance(value, (int, float)) and not isinstance(value, bool) and key.isidentifier()
                 and key.islower() and len(key) <= 32 and value == value and abs(value) < 1e300):

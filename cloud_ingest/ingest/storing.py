@@ -27,7 +27,6 @@ batch is committed. A revoked token can never write after its revocation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,6 +59,7 @@ from cloud_ingest.store.schema import (
     stations,
 )
 from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
+from sebiao_common import strict_json
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
 STATUS_KEY = ("workshop_id", "station", "ts")
@@ -157,7 +157,7 @@ def _upsert_stations(conn: Connection, rows: list[dict[str, Any]]) -> None:
         return
     if conn.dialect.name == "postgresql":
         conn.execute(_recordset_insert(stations, tuple(rows[0]), STATION_KEY, (), STATION_UPSERT),
-                     {"rows": json.dumps(rows, separators=(",", ":"))})
+                     {"rows": strict_json.dumps(rows, separators=(",", ":"))})
         return
     stmt = sqlite.insert(stations)
     newer = and_(stmt.excluded.last_ts.is_not(None),
@@ -221,7 +221,7 @@ def _insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]
         return [] if returning else 0
     if conn.dialect.name == "postgresql":
         result = conn.execute(_recordset_insert(table, tuple(rows[0]), key, returning),
-                              {"rows": json.dumps(rows, separators=(",", ":"))})
+                              {"rows": strict_json.dumps(rows, separators=(",", ":"))})
     else:
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(key))
         if returning:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import stat
@@ -46,6 +45,7 @@ from cloud_ingest.config import CloudConfig, EvidenceAnchor
 from cloud_ingest.errors import StorageError
 from cloud_ingest.store import db, evidence
 from cloud_ingest.store.schema import evidence_checkpoints
+from sebiao_common import strict_json
 from sebiao_common.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class Checkpoint:
     signature: str  # base64 of the Ed25519 signature of ``note(seq, hash, at)``
 
     def json(self) -> str:
-        return json.dumps({"origin": ORIGIN, "seq": self.seq, "hash": self.hash, "at": self.at,
+        return strict_json.dumps({"origin": ORIGIN, "seq": self.seq, "hash": self.hash, "at": self.at,
                            "key": self.key_id, "sig": self.signature}, separators=(",", ":"))
 
     def verifies(self, keys: dict[str, Ed25519PublicKey]) -> bool:
@@ -271,7 +271,7 @@ def read_file(path: str) -> Iterator[Found]:
 
 def _parse(raw: bytes) -> Checkpoint | None:
     try:
-        doc = json.loads(raw)
+        doc = strict_json.loads(raw)
         if doc["origin"] != ORIGIN:
             return None
         seq, at = doc["seq"], doc["at"]

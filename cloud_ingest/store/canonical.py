@@ -5,9 +5,10 @@ Keys sorted, no whitespace, UTF-8 (not ``\\u`` escapes), no NaN or infinity.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from sebiao_common import strict_json
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return strict_json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

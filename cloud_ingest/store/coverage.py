@@ -30,7 +30,6 @@ covered by an entry. A database created with this coverage has no
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -46,6 +45,7 @@ from cloud_ingest.store.schema import (
     rectification_steps,
     rectifications,
 )
+from sebiao_common import strict_json
 
 COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps)}
 ROW_TABLE = {"alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
@@ -180,7 +180,7 @@ def _chunks(conn: Connection, chunk: int) -> Iterator[list[tuple[int, str, dict]
 def _body(text: str) -> dict:
     """An entry's body; one that is not a JSON object reads as empty (its kind's check then names it)."""
     try:
-        value = json.loads(text)
+        value = strict_json.loads(text)
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

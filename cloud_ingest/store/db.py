@@ -4,8 +4,8 @@
 ``BEGIN IMMEDIATE`` (the write lock is taken at once, so two writers queue
 instead of failing half-way), on PostgreSQL it is an ordinary transaction.
 ``read(engine)`` is a transaction that only reads. Both convert SQLAlchemy's
-errors (``converted``): an integrity violation to ``Conflict``, anything else to
-``StorageError``.
+errors (``converted``): an integrity violation to ``Conflict``, a value the
+database cannot hold to ``BadRequest``, anything else to ``StorageError``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from cloud_ingest.errors import Conflict, StorageError
+from cloud_ingest.errors import BadRequest, Conflict, StorageError
 
 
 def make_engine(url: str) -> Engine:
@@ -62,6 +62,12 @@ def converted() -> Iterator[None]:
         yield
     except IntegrityError as exc:
         raise Conflict("与已有数据冲突", f"conflicts with existing data: {_first_line(exc.orig)}") from exc
+    except DataError as exc:
+        # Out of range, too long, a NUL in text: the request's value, not the server's fault. Bodies are
+        # checked before they get here (wire/batch.py); this keeps a value missed there from becoming a 5xx
+        # that a gateway would send again for ever.
+        raise BadRequest("", "数据库无法保存其中的某个值", f"the database cannot hold a value: {_first_line(exc.orig)}"
+                         ) from exc
     except SQLAlchemyError as exc:
         raise StorageError("数据库不可用", f"the database failed: {_first_line(exc)}") from exc
 

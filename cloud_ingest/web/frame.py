@@ -26,6 +26,8 @@ from cloud_ingest.store import db
 from cloud_ingest.web import views
 from cloud_ingest.web.session import COOKIE, Session, Sessions
 from cloud_ingest.web.views import Shown, error_shown
+from sebiao_common.errors import BodyTooLarge
+from sebiao_common.http_body import read_body
 from sebiao_common.origin import same_origin
 
 MAX_FORM = 16 * 1024
@@ -125,10 +127,12 @@ def with_status(build: Build, status: int) -> Build:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded form, each field's first value."""
-    raw = await request.body()
-    if len(raw) > MAX_FORM:
-        raise PayloadTooLarge("表单过大", f"the form is over {MAX_FORM} bytes")
+    """An urlencoded form, each field's first value; PayloadTooLarge as soon as it is over ``MAX_FORM`` (the login
+    form is read before any session: never kept whole)."""
+    try:
+        raw = await read_body(request, MAX_FORM)
+    except BodyTooLarge as exc:
+        raise PayloadTooLarge("表单过大", f"the form is over {MAX_FORM} bytes") from exc
     return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
 

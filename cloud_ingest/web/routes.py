@@ -125,7 +125,10 @@ class Pages(Frame):
     async def logout(self, request: Request) -> Response:
         session = self.sessions.read(request)
         if session is not None:
-            form = await read_form(request)
+            try:
+                form = await read_form(request)
+            except CloudError as exc:
+                return self.respond(request, error_shown(exc), None, session)
             if not same_origin(request) or not session.csrf_ok(form.get("csrf")):
                 return self.respond(request, error_shown(Forbidden("CSRF 校验失败", "the CSRF check failed")),
                                     None, session)

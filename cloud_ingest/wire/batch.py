@@ -3,12 +3,19 @@
 The format is in ``docs/cloud-ingest.md``. Every refusal is a ``BatchError``
 naming the field (``items[12].seq``) and the reason, Chinese first. Nothing
 is stored here: ``cloud_ingest.ingest.storing`` stores a ``Batch`` whole, in one transaction.
+
+Whatever an item holds that the database could not take is refused here, as a
+400 naming that item, so the gateway sets that one item aside and sends the
+rest (a 5xx would make it send the same batch for ever): the body is strict
+JSON (``sebiao_common.strict_json``: no NaN or infinity, no lone surrogate,
+the path of a nesting too deep), a string holds no NUL (PostgreSQL's text
+cannot), an integer fits its column (``count`` and ``buffer_depth`` are
+32-bit), and a status' health keeps ``sebiao_common.station_health``'s bounds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import zlib
 from dataclasses import dataclass
@@ -17,8 +24,10 @@ from typing import Any
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BatchError, PayloadTooLarge
 from cloud_ingest.store.canonical import canonical_json
+from sebiao_common import strict_json
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLORS
+from sebiao_common.station_health import MAX_TOTAL_BYTES, health_problem
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 BOOT = re.compile(r"[0-9a-f]{8}")
@@ -26,7 +35,8 @@ TAG = re.compile(r"[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20}")
 TOOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 EARLIEST_TS = 1_577_836_800_000  # 2020-01-01, as on the gateway
-MAX_INT = (1 << 63) - 1
+MAX_INT = (1 << 63) - 1  # BIGINT
+MAX_INT32 = (1 << 31) - 1  # INTEGER: alarms.count, station_status.buffer_depth
 ALARM_ACTIONS = ("raised", "repeated", "acknowledged", "cleared")
 ALARM_STATES = ("active", "cleared")
 STATION_KINDS = ("rack", "sink")
@@ -117,9 +127,11 @@ def inflate(body: bytes, content_encoding: str | None, limits: Limits) -> bytes:
 
 def parse_batch(raw: bytes, limits: Limits) -> Batch:
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BatchError("", "不是 UTF-8 JSON", f"not UTF-8 JSON: {exc}") from exc
+        # items are checked field by field below, health values by their bounds: no second walk for depth
+        doc = strict_json.loads(raw, max_depth=None)
+    except strict_json.JsonError as exc:
+        raise BatchError(strict_json.json_path(exc.path), f"不是有效的 UTF-8 JSON：{exc.zh}",
+                         f"not valid UTF-8 JSON: {exc.en}") from exc
     root = _Obj("", doc, ("v", "workshop", "batch", "items"), ("sent_at", "gateway"))
     if root.int("v", 1, 1) != 1:
         raise BatchError("v", "不支持的版本", "unsupported version")
@@ -156,7 +168,7 @@ def _fast_event(v: dict) -> EventItem | None:
             and type(seq) is int and 0 <= seq <= MAX_INT and type(ts) is int and EARLIEST_TS <= ts <= MAX_INT
             and type(tag) is str and _tag(tag) and action in ("placed", "removed")
             and (tool is None or (type(tool) is str and _tool(tool)))
-            and (note is None or (type(note) is str and note.strip() and len(note) <= 4000))):
+            and (note is None or (type(note) is str and note.strip() and len(note) <= 4000 and "\0" not in note))):
         return EventItem(station, boot, seq, ts, tag, action, tool, note)
     return None
 
@@ -166,11 +178,14 @@ def _fast_status(v: dict) -> StatusItem | None:
     station_kind, zone = v.get("station_kind"), v.get("zone")
     if (type(station) is str and len(station) <= 32 and _slug(station) and type(ts) is int
             and EARLIEST_TS <= ts <= MAX_INT and type(online) is bool
-            and (depth is None or (type(depth) is int and 0 <= depth <= MAX_INT))
+            and (depth is None or (type(depth) is int and 0 <= depth <= MAX_INT32))
             and (station_kind is None or (type(station_kind) is str and station_kind in _STATION_KINDS))
             and (zone is None or (type(zone) is str and zone in _ZONES))):
-        return StatusItem(station, ts, online, depth,
-                          canonical_json({k: x for k, x in v.items() if k not in _STATUS_FIXED}), station_kind, zone)
+        health = {k: x for k, x in v.items() if k not in _STATUS_FIXED}
+        if health_problem(health) is None:
+            text = canonical_json(health)
+            if len(text.encode()) <= MAX_TOTAL_BYTES:
+                return StatusItem(station, ts, online, depth, text, station_kind, zone)
     return None
 
 
@@ -201,17 +216,30 @@ def _item(path: str, value: Any, workshop: str) -> Item:
         return AlarmItem(
             a.int("id", 1), t.int("seq", 1), t.ts("at"), t.choice("action", ALARM_ACTIONS), t.str("by", longest=64),
             t.opt_str("comment"), a.choice("type", ALARM_TYPES), a.choice("severity", SEVERITIES),
-            a.choice("state", ALARM_STATES), a.bool("acked"), a.bool("latched"), a.int("count", 1),
+            a.choice("state", ALARM_STATES), a.bool("acked"), a.bool("latched"), a.int("count", 1, MAX_INT32),
             a.opt_str("tool", TOOL), a.opt_str("tag", TAG), a.opt_slug("station"), a.ts("ts"), a.ts("last_ts"),
             a.ts("raised_at"), a.ts("updated_at"), a.bool("late"), txt.str("zh"), txt.str("en"))
     if kind == "status":
         o = _Obj(path, value, ("kind", "station", "ts", "online"), None)
         depth = o.value.get("buffer_depth")
-        health = {k: v for k, v in value.items() if k not in STATUS_KEYS}
         return StatusItem(o.slug("station"), o.ts("ts"), o.bool("online"),
-                          None if depth is None else o.int("buffer_depth", 0), canonical_json(health),
+                          None if depth is None else o.int("buffer_depth", 0, MAX_INT32),
+                          _health(path, {k: v for k, v in value.items() if k not in STATUS_KEYS}),
                           o.opt_choice("station_kind", STATION_KINDS), o.opt_choice("zone", ZONES))
     raise BatchError(f"{path}.kind", "必须是 event、alarm 或 status 之一", "must be one of event, alarm, status")
+
+
+def _health(path: str, health: dict[str, Any]) -> str:
+    """A status' health fields as canonical JSON, once they keep their bounds."""
+    problem = health_problem(health)
+    if problem is not None:
+        name, zh, en = problem
+        raise BatchError(f"{path}.{strict_json.json_path((name,))}" if name else path, zh, en)
+    text = canonical_json(health)
+    if len(text.encode()) > MAX_TOTAL_BYTES:
+        raise BatchError(path, f"健康字段合计超过 {MAX_TOTAL_BYTES} 字节",
+                         f"the health fields together are over {MAX_TOTAL_BYTES} bytes")
+    return text
 
 
 class _Obj:
@@ -261,6 +289,8 @@ class _Obj:
         if not isinstance(v, str) or not v.strip() or len(v) > longest:
             raise self._fail(key, f"必须是非空字符串（至多 {longest} 字符）",
                              f"must be a non-empty string (at most {longest} characters)")
+        if "\0" in v:
+            raise self._fail(key, "不能含有 NUL 字符", "must not hold a NUL character")
         if pattern is not None and not pattern.fullmatch(v):
             raise self._fail(key, f"格式不对：{zh or pattern.pattern}", f"malformed: {en or pattern.pattern}")
         return v

@@ -6,26 +6,26 @@ build with the committed reference output in the repository's ``dashboards/``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dashboards.generator import provisioning
 from dashboards.generator.catalog import DASHBOARDS
+from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
 
 
 def dashboard_json(stem: str) -> dict:
     """One dashboard as Grafana's JSON model, panels numbered 1..n (Grafana wants unique ids)."""
-    model = json.loads(json.dumps(DASHBOARDS[stem]().build(), cls=JSONEncoder))
+    model = strict_json.loads(strict_json.dumps(DASHBOARDS[stem]().build(), cls=JSONEncoder))
     for number, panel in enumerate(model.get("panels", []), start=1):
         panel["id"] = number
     return model
 
 
 def build_files() -> dict[str, str]:
-    out = {f"json/{stem}.json": json.dumps(dashboard_json(stem), ensure_ascii=False, indent=2) + "\n"
+    out = {f"json/{stem}.json": strict_json.dumps(dashboard_json(stem), ensure_ascii=False, indent=2) + "\n"
            for stem in DASHBOARDS}
     out.update(provisioning.files())
     return out

@@ -8,7 +8,6 @@ so stations that were already provisioned keep connecting.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from edge_gateway.model.workshop import WorkshopConfig
+from sebiao_common import strict_json
 from sebiao_common.errors import ConfigError
 
 CREDENTIALS_FILE = "credentials.json"
@@ -111,7 +111,7 @@ def load_credentials(path: str | Path) -> Credentials:
         path = path / CREDENTIALS_FILE
     name = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = strict_json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(name, "", f"cannot read the file: {exc.strerror or exc}") from exc
     except ValueError as exc:
@@ -148,7 +148,7 @@ def write_credentials(creds: Credentials, path: str | Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(creds.to_json(), out, indent=2, ensure_ascii=False)
+            out.write(strict_json.dumps(creds.to_json(), indent=2, ensure_ascii=False))
             out.write("\n")
             out.flush()
             os.fsync(out.fileno())

@@ -8,7 +8,6 @@ no clock: ``now`` comes from the caller.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -45,6 +44,7 @@ from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
 from edge_gateway.model.workshop import Station, WorkshopConfig
 from edge_gateway.store.writer import Store
+from sebiao_common import strict_json
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,7 +269,7 @@ class Engine:
         fact = AlarmFact(alarm=alarm, entry=entry, history_id=history_id, picture=picture)
         for projection in self.projections:
             projection.alarm(fact)
-        payload = json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = strict_json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode()
         out.messages.append(Outgoing(topic=alarm_topic(self.ws), payload=payload))
         out.changed = True
 

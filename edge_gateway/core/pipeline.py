@@ -201,7 +201,7 @@ class Pipeline:
             self._apply_message(msg, out)
         except PayloadError as exc:  # raised before anything of the message was written
             self._reject(msg, exc.reason, exc.detail)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
             raise _Poison(index, msg.topic, f"{type(exc).__name__}: {exc}"[:500]) from exc
 
     def _reject(self, msg: Inbound, reason: str, detail: str) -> None:

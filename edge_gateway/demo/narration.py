@@ -4,7 +4,6 @@ by colour alone."""
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 from datetime import datetime
@@ -14,6 +13,7 @@ from edge_gateway.demo.day import DayStep, Phase
 from edge_gateway.model.protocol import alarm_topic
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.vstation.texts import PATTERNS, label_text
+from sebiao_common import strict_json
 from sebiao_common.alarms import ALARM_TYPE_NAMES, SEVERITY_NAMES
 from sebiao_common.domain import COLORS
 
@@ -84,7 +84,7 @@ class Narrator:
         topic = alarm_topic(self.config.workshop.id)
         for message in outcome.messages:
             if message.topic == topic:
-                self.alarm(json.loads(message.payload))
+                self.alarm(strict_json.loads(message.payload))
 
     def alarm(self, alarm: dict) -> None:
         before = self.alarms.get(alarm["id"])

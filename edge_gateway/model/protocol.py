@@ -3,18 +3,23 @@
 Documented in ``docs/protocol.md``; the example payloads in
 ``tests/vectors/protocol_v1.json`` are the test vectors shared with the firmware.
 Decoding raises :class:`PayloadError` whose ``reason`` is the metrics label.
+Payloads are read and written as strict JSON (``sebiao_common.strict_json``: no
+NaN or infinity, no lone surrogate, bounded nesting), and a status' health
+fields are held to ``sebiao_common.station_health``'s bounds, because the
+gateway keeps them and forwards them to the cloud.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from edge_gateway.errors import PayloadError
+from sebiao_common import strict_json
 from sebiao_common.ids import SLUG, normalize_tag
+from sebiao_common.station_health import health_problem
 
 VERSION = 1
 ROOT = "sebiao"
@@ -22,6 +27,7 @@ MAX_PAYLOAD_BYTES = 4096
 FUTURE_TOLERANCE_MS = 5 * 60 * 1000
 EARLIEST_TS_MS = 1_577_836_800_000  # 2020-01-01: anything older is a clock that was never set
 MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
+MAX_BUFFER_DEPTH = 2**31 - 1  # a status' buffer_depth: the cloud keeps it in a 32-bit column, SQLite in 64
 STATION_CHANNELS = ("event", "status", "cmd")
 ACTIONS = ("placed", "removed")
 
@@ -126,8 +132,8 @@ def decode_json(payload: bytes) -> dict[str, object]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError("too_large", f"{len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        data = strict_json.loads(payload)
+    except strict_json.JsonError as exc:
         raise PayloadError("bad_json", str(exc)[:200]) from exc
     if not isinstance(data, dict):
         raise PayloadError("bad_json", f"the payload is a JSON {type(data).__name__}, not an object")
@@ -202,21 +208,28 @@ def encode_event(event: StationEvent) -> bytes:
                                "tag": event.tag, "action": event.action}
     if event.label is not None:
         body["label"] = {k: v for k, v in vars(event.label).items() if v is not None}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return strict_json.dumps(body, separators=(",", ":")).encode()
 
 
 def decode_status(station: str, payload: bytes) -> StationStatus:
     data = decode_json(payload)
     online = _field(data, "online", bool)
+    depth = data.get("buffer_depth")
+    if isinstance(depth, int) and not isinstance(depth, bool) and not 0 <= depth <= MAX_BUFFER_DEPTH:
+        raise PayloadError("bad_value", f"'buffer_depth' out of range: {depth}"[:200])
     health = {k: v for k, v in data.items() if k not in ("v", "online")}
+    problem = health_problem(health)
+    if problem is not None:
+        name, _, en = problem
+        raise PayloadError("too_large", (f"health field {name!r}: {en}" if name else en)[:200])
     return StationStatus(station=station, online=online, health=health)
 
 
 def encode_status(online: bool, **health: object) -> bytes:
-    return json.dumps({"v": VERSION, "online": online, **health}, separators=(",", ":")).encode()
+    return strict_json.dumps({"v": VERSION, "online": online, **health}, separators=(",", ":")).encode()
 
 
 def encode_command(command: str, **fields: object) -> bytes:
     """Gateway to station on ``{station}/cmd``: ``{"v":1,"cmd":...}``."""
-    return json.dumps({"v": VERSION, "cmd": command, **fields}, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    return strict_json.dumps({"v": VERSION, "cmd": command, **fields}, separators=(",", ":"),
+                             ensure_ascii=False).encode()

@@ -16,7 +16,6 @@ the workshop's record, and the evidence of what happened.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from edge_gateway.errors import StoreError
 from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
+from sebiao_common import strict_json
 from sebiao_common.domain import Location
 
 SCHEMA_VERSION = 1
@@ -201,7 +201,7 @@ class Store:
     # -- tools and stations ---------------------------------------------------
 
     def save_tool(self, s: ToolState) -> None:
-        pending = json.dumps([asdict(c) for c in s.pending]) if s.pending else "[]"
+        pending = strict_json.dumps([asdict(c) for c in s.pending]) if s.pending else "[]"
         self.conn.execute(
             "INSERT OR REPLACE INTO tools VALUES (?,?,?,?,?,?,?,?)",
             (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending))
@@ -215,7 +215,7 @@ class Store:
                 tool=row["id"], color=colors[row["id"]], location=Location(row["location"]),
                 station=row["station"], since=row["since"], taken_at=row["taken_at"],
                 washed=bool(row["washed"]), last_seen=row["last_seen"],
-                pending=tuple(WashCheck(**c) for c in json.loads(row["pending"])))
+                pending=tuple(WashCheck(**c) for c in strict_json.loads(row["pending"])))
         return out
 
     def save_station(self, s: StationState) -> None:

@@ -6,12 +6,12 @@ boot); on the host a missing or broken file is an error naming the file.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from edge_gateway.model.workshop import BrokerSettings
 from edge_gateway.tooling.firmware_files import use_firmware
+from sebiao_common import strict_json
 from sebiao_common.errors import ConfigError
 
 
@@ -33,7 +33,7 @@ def load_station_config(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(name, "", f"cannot read the station config: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text)
+        data = strict_json.loads(text)
     except ValueError as exc:
         raise ConfigError(name, "", f"not valid JSON: {exc}") from None
     return validate(data, name)
@@ -47,6 +47,6 @@ def override_broker(cfg: dict[str, Any], url: str) -> dict[str, Any]:
         raise ConfigError("--broker", "", str(exc)) from None
     if settings.tls:
         raise ConfigError("--broker", "", f"{url}: the station firmware speaks plain MQTT only (mqtt://)")
-    cfg = json.loads(json.dumps(cfg))
+    cfg = strict_json.loads(strict_json.dumps(cfg))
     cfg["broker"]["host"], cfg["broker"]["port"] = settings.host, settings.port
     return cfg

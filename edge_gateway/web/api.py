@@ -30,7 +30,8 @@ from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
-from edge_gateway.web.alarm_actions import action_body, submit_action
+from edge_gateway.web.alarm_actions import MAX_ALARM_ID, action_body, submit_action
+from sebiao_common.errors import BodyTooLarge
 
 
 def _no_sinks() -> Mapping[str, SinkStatus]:
@@ -119,6 +120,8 @@ async def alarms(request: Request) -> Response:
 async def alarm_detail(request: Request) -> Response:
     ctx: ApiContext = request.app.state.ctx
     alarm_id = request.path_params["alarm_id"]
+    if alarm_id > MAX_ALARM_ID:  # beyond SQLite's INTEGER: no such alarm
+        return error(404, f"alarm {alarm_id} does not exist")
     rows = await asyncio.to_thread(
         _rows, ctx, f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE id = ?", (alarm_id,))
     if not rows:
@@ -151,7 +154,9 @@ async def _act(request: Request, verb: str) -> Response:
     ctx: ApiContext = request.app.state.ctx
     alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = _who(action_body(await request.body()))
+        by, comment = _who(await action_body(request))
+    except BodyTooLarge as exc:
+        return error(413, str(exc))
     except AlarmActionError as exc:
         return error(400, str(exc))
     future = submit_action(ctx.pipeline, verb, alarm_id, by, comment)

@@ -6,7 +6,6 @@ names of who acknowledged or cleared. Its shape: ``snapshot_json.ConsoleSnapshot
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from edge_gateway.model.alarms import alarm_json
@@ -27,6 +26,7 @@ from edge_gateway.web.snapshot_json import (
     TagErrors,
     ToolRef,
 )
+from sebiao_common import strict_json
 from sebiao_common.clock import Clock
 from sebiao_common.domain import COLORS, KINDS
 
@@ -195,8 +195,8 @@ class ConsoleData:
 
 def _health(text: str) -> Mapping[str, object]:
     try:
-        value = json.loads(text or "{}")
-    except ValueError:  # stored as received; a station sent something odd: show no figures
+        value = strict_json.loads(text or "{}")
+    except ValueError:  # stored as received; a status the gateway took before it read strictly (a NaN): no figures
         return {}
     return value if isinstance(value, dict) else {}
 

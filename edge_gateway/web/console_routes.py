@@ -21,6 +21,8 @@ from edge_gateway.model.alarms import alarm_json
 from edge_gateway.web.alarm_actions import VERBS, action_body, submit_action
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
+from sebiao_common.errors import BodyTooLarge
+from sebiao_common.http_body import read_body
 from sebiao_common.origin import same_origin
 from sebiao_common.proxies import client_address
 
@@ -63,8 +65,9 @@ async def login_submit(request: Request) -> Response:
         return page("login.html", 503, error=DISABLED)
     if not same_origin(request):
         return page("login.html", 403, error="请求来自其他网站，已拒绝 / refused: the request came from another site")
-    raw = await request.body()
-    if len(raw) > MAX_FORM:
+    try:  # before any login: refused as soon as it is over MAX_FORM, never kept whole
+        raw = await read_body(request, MAX_FORM)
+    except BodyTooLarge:
         return page("login.html", 413, error="表单过大 / the form is too large")
     password = parse_qs(raw.decode("utf-8", "replace")).get("password", [""])[0]
     client = client_address(request)
@@ -156,7 +159,9 @@ async def alarm_action(request: Request) -> Response:
         return _error(404, f"no such action: {request.path_params['verb']!r} (ack or clear)")
     alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = _who(action_body(await request.body()))
+        by, comment = _who(await action_body(request))
+    except BodyTooLarge as exc:
+        return _error(413, str(exc))
     except AlarmActionError as exc:
         return _error(400, str(exc))
     future = submit_action(web.pipeline, verb, alarm_id, by, comment)

@@ -30,7 +30,6 @@ may change it), so the check is written out here, with the same parsing rules.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import socket
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from edge_gateway.web.server import HttpRefusals
+from sebiao_common import strict_json
 
 # A name (letters, digits, '.', '-', '_') or a bracketed IPv6 address, then an optional port.
 _HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::[0-9]{1,5})?", re.IGNORECASE)
@@ -119,7 +119,7 @@ class HostCheck:
             return
         self.refusals.count("host", f"Host {values[0][:100]!r} from {scope.get('client')}")
         shown = host if host is not None else "?"
-        body = json.dumps({"error": f"本网关不接受主机名 {shown}：请用网关自己的地址访问，或把它加入 "
+        body = strict_json.dumps({"error": f"本网关不接受主机名 {shown}：请用网关自己的地址访问，或把它加入 "
                                     f"http.allowed_hosts / this gateway does not answer to the host {shown}: "
                                     f"open it by its own address, or add the name to http.allowed_hosts"},
                           ensure_ascii=False).encode()

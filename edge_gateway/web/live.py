@@ -25,7 +25,6 @@ the shop's TV.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from collections import Counter
@@ -39,6 +38,7 @@ from starlette.types import Receive, Scope, Send
 
 from edge_gateway.errors import StoreError
 from edge_gateway.web.server import HttpRefusals
+from sebiao_common import strict_json
 from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class LiveFeed:
             return
         self.last_error = None
         generated = body.pop("generated_at", None)  # an int (ms): kept out of the comparison below
-        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        data = strict_json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         if self.latest is not None and self.latest.data == data:
             return
         self.version += 1
@@ -161,7 +161,7 @@ class LiveFeed:
         try:
             if snapshot.id != last_event_id:
                 subscriber.offer(Snapshot(id=snapshot.id, data=_with_time(snapshot.data, self.clock())))
-            yield {"event": "hello", "data": json.dumps({"feed": self.name}), "retry": RETRY_MS}
+            yield {"event": "hello", "data": strict_json.dumps({"feed": self.name}), "retry": RETRY_MS}
             while True:
                 sent = await subscriber.next()
                 yield {"event": "snapshot", "id": sent.id, "data": sent.data}

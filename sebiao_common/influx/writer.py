@@ -16,13 +16,13 @@ exceptions (urllib3, influxdb-client) are converted here.
 from __future__ import annotations
 
 import gzip
-import json
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
 import urllib3
 
+from sebiao_common import strict_json
 from sebiao_common.http_answers import REFUSED, classify, parse_retry_after, sink_pool
 from sebiao_common.influx.settings import InfluxSettings
 
@@ -52,8 +52,8 @@ def server_message(body: bytes | str | None) -> str:
         return ""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = strict_json.loads(text)
+    except strict_json.JsonError:
         return text.strip()[:2000]
     if isinstance(data, dict):
         for key in ("error", "message"):

@@ -1,6 +1,7 @@
 """Workshop config: the examples load, and every mistake names file, field and reason."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,15 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
     path = tmp_path / "dup.yaml"
     path.write_text("workshop: {id: a, name: b, district: c}\nworkshop: {id: d, name: e, district: f}\n")
     with pytest.raises(ConfigError, match=r"dup.yaml: line 2, column 1: invalid YAML: duplicate key 'workshop'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("number", [".nan", ".NaN", ".inf", "-.inf", "1.0e+400"])
+def test_numbers_that_are_not_finite_are_refused_where_they_stand(tmp_path, number):
+    path = tmp_path / "nan.yaml"
+    path.write_text(f"workshop: {{id: a, name: b, district: c}}\ncloud:\n  timeout_seconds: {number}\n")
+    with pytest.raises(ConfigError, match=rf"nan.yaml: line 3, column 20: invalid YAML: '{re.escape(number)}' "
+                                          "is not a finite number"):
         load_config(path)
 
 

@@ -7,13 +7,13 @@ The client never raises for what the cloud answers or for a lost connection
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from dataclasses import dataclass
 
 import urllib3
 
 from edge_gateway.sinks.cloud.config import CloudSettings
+from sebiao_common import strict_json
 
 # The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
 from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
@@ -41,7 +41,7 @@ class PushResult:
 
 def batch_body(workshop: str, batch_id: str, items: list[str]) -> bytes:
     """The inflated body; items are already JSON text, so a batch sent again is byte-identical."""
-    head = json.dumps({"v": 1, "workshop": workshop, "batch": batch_id}, separators=(",", ":"))[:-1]
+    head = strict_json.dumps({"v": 1, "workshop": workshop, "batch": batch_id}, separators=(",", ":"))[:-1]
     return f'{head},"items":[{",".join(items)}]}}'.encode("utf-8")
 
 
@@ -72,7 +72,7 @@ def _error(body: bytes) -> tuple[str, str]:
     """The cloud's ``{"error": ..., "path": ...}``, or the text of another server's answer."""
     text = body.decode("utf-8", "replace")
     try:
-        doc = json.loads(text)
+        doc = strict_json.loads(text)
     except ValueError:
         return text.strip()[:2000], ""
     if isinstance(doc, dict):

@@ -10,12 +10,12 @@ the cloud reads them instead of guessing from the station's id.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.workshop import Station
+from sebiao_common import strict_json
 from sebiao_common.alarms import ALARM_TYPES
 
 # Keys of a status item that a station's health fields must not overwrite.
@@ -23,7 +23,7 @@ _STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buff
 
 
 def _dump(item: Mapping[str, object]) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    return strict_json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 class CloudItems:

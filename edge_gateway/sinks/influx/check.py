@@ -9,7 +9,6 @@ dir. Every failure is a :class:`SinkError` that says what to fix.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from edge_gateway.errors import StoreError
 from edge_gateway.sinks.influx.outbox import OutboxState, read_state
 from edge_gateway.sinks.influx.query import InfluxQueryClient
+from sebiao_common import strict_json
 from sebiao_common.clock import Clock
 from sebiao_common.errors import SinkError
 from sebiao_common.http_answers import OK
@@ -116,5 +116,5 @@ def _victoria_export(client: InfluxQueryClient, workshop: str) -> list[dict] | N
     answer = client.get("/api/v1/export", {"match[]": f'{PROBE}_value{{workshop="{workshop}"}}', "start": "0"})
     if answer.status != 200:
         return None
-    values = [v for line in answer.text.splitlines() if line.strip() for v in json.loads(line)["values"]]
+    values = [v for line in answer.text.splitlines() if line.strip() for v in strict_json.loads(line)["values"]]
     return [{"last": int(values[-1])}] if values else []

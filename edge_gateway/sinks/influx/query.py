@@ -8,12 +8,12 @@ become :class:`SinkError` here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import urllib3
 
+from sebiao_common import strict_json
 from sebiao_common.errors import SinkError
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import server_message
@@ -50,7 +50,7 @@ class InfluxQueryClient:
             raise SinkError(f"cannot reach {self.settings.url}: {type(exc).__name__}: {exc}") from exc
         text = response.data.decode("utf-8", "replace")
         try:
-            data = json.loads(text) if text.strip() else None
+            data = strict_json.loads(text) if text.strip() else None
         except ValueError:
             data = None
         return Answer(status=response.status, data=data, text=text,

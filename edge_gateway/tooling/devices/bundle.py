@@ -9,7 +9,6 @@ with its size and SHA-256, and the same as a zip beside it.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import zipfile
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge_gateway.tooling.firmware_files import firmware_dir
+from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
 
 MARCH = "xtensawin"
@@ -62,7 +62,7 @@ def build(out: str | Path) -> Bundle:
             raise SebiaoError(f"{rel}: mpy-cross failed: {run.stderr.strip()[:500]}")
         files.append(_entry(target, out, rel.as_posix()))
     manifest = {"firmware": _version(source), "march": MARCH, "entry": "main.py", "files": files}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    (out / MANIFEST).write_text(strict_json.dumps(manifest, indent=2) + "\n", "utf-8")
     zip_path = out.with_name(out.name + ".zip")
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(out.rglob("*")):
@@ -85,7 +85,7 @@ def _entry(path: Path, root: Path, source: str) -> dict:
 def load_manifest(bundle: str | Path) -> dict:
     path = Path(bundle) / MANIFEST
     try:
-        return json.loads(path.read_text("utf-8"))
+        return strict_json.loads(path.read_text("utf-8"))
     except OSError:
         raise SebiaoError(f"{bundle}: not a firmware bundle (no {MANIFEST}); run `sebiao firmware build` "
                           "first") from None

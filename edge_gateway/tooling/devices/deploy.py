@@ -3,7 +3,6 @@ station's flash with mpremote, then reset it."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -12,6 +11,7 @@ from pathlib import Path
 from edge_gateway.tooling.devices.bundle import load_manifest
 from edge_gateway.tooling.devices.ports import DeviceError, require_port
 from edge_gateway.tooling.station_config import load_station_config
+from sebiao_common import strict_json
 
 TIMEOUT_S = 120
 
@@ -36,7 +36,7 @@ def deploy(port: str, bundle: str | Path, config: str | Path | None = None) -> l
     if config is not None:
         cfg = load_station_config(config)  # the firmware's own validation, before copying
         checked = Path(tempfile.mkdtemp(prefix="sebiao-deploy-")) / "config.json"
-        checked.write_text(json.dumps(cfg), "utf-8")
+        checked.write_text(strict_json.dumps(cfg), "utf-8")
     require_port(port)
     args = mpremote_args(port, bundle, checked)
     run = subprocess.run([sys.executable, "-m", "mpremote", *args], capture_output=True, text=True,

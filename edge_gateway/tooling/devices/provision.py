@@ -8,7 +8,6 @@ credentials ``sebiao broker-config`` wrote. It is what a device boots with
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from edge_gateway.broker.credentials import (
 )
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.tooling.station_config import validate
+from sebiao_common import strict_json
 from sebiao_common.errors import ConfigError
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
@@ -82,7 +82,7 @@ def write_station_configs(config: WorkshopConfig, creds: Credentials, out: str |
     for station in config.stations:
         data = station_config(config, creds, station.id, options)
         written.append(_write_private(Path(out) / station.id / "config.json",
-                                      json.dumps(data, indent=2, ensure_ascii=False) + "\n"))
+                                      strict_json.dumps(data, indent=2, ensure_ascii=False) + "\n"))
     return written
 
 
