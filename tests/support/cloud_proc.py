@@ -105,7 +105,7 @@ class Served:
 @pytest.fixture
 def served_cloud(cloud_url: str, tmp_path: Path) -> Iterator[Served]:
     """A migrated database with ``Cloud.tenants``, served by a real ``sebiao cloud`` process."""
-    cloud = Cloud(cloud_url)
+    cloud = Cloud(cloud_url, now=int(time.time() * 1000))  # the process runs on the real clock: tokens expire
     tokens = cloud.tenants()
     process = CloudProcess(cloud_url, tmp_path).start()
     try:
