@@ -141,14 +141,15 @@ def throughput(broker, gateway, config, total: int) -> dict:
     """The stream is queued by the broker for both consumers while they are away, then each
     drains it alone with the whole machine: the bare subscriber first, then the gateway."""
     events = cycle_events(config, total, int(time.time() * 1000) - 3_600_000)
-    with MqttClient.connect(broker.host, broker.port, *broker.account("gateway"), client_id="bench-bare",
+    # the read-only monitor account: one session per account, and the gateway's is the gateway's
+    with MqttClient.connect(broker.host, broker.port, *broker.account("monitor"), client_id="bench-bare",
                             clean_session=False) as bare:
         bare.subscribe(f"sebiao/{WS}/+/event", qos=1)
     gateway.stop()  # its persistent session keeps collecting
     queue_events(broker, events, 300)
     ctx = mp.get_context("spawn")
     result = ctx.Queue()
-    bare_proc = ctx.Process(target=bare_subscriber, args=(broker.host, broker.port, *broker.account("gateway"),
+    bare_proc = ctx.Process(target=bare_subscriber, args=(broker.host, broker.port, *broker.account("monitor"),
                                                           len(events), result))
     bare_proc.start()
     bare_rate = result.get(timeout=300)
@@ -204,7 +205,7 @@ def latency(broker, gateway, config, seconds: float, rate: int = 200) -> list[fl
     station = config.stations[0].id
     ctx = mp.get_context("spawn")
     ready, result = ctx.Event(), ctx.Queue()
-    listener = ctx.Process(target=alarm_listener, args=(broker.host, broker.port, *broker.account("gateway"),
+    listener = ctx.Process(target=alarm_listener, args=(broker.host, broker.port, *broker.account("monitor"),
                                                         alarm_topic(WS), seconds, ready, result))
     listener.start()
     ready.wait(30)

@@ -13,7 +13,7 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
@@ -24,7 +24,7 @@ from edge_gateway.core.pipeline import Inbound, Pipeline
 from edge_gateway.core.projection import Projection
 from edge_gateway.core.sink_status import RunningSink, SinkStatus
 from edge_gateway.intake.mqtt_link import MqttLink
-from edge_gateway.model.protocol import subscriptions
+from edge_gateway.model.protocol import events_filter, subscriptions
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.cloud.items import CloudItems
@@ -104,9 +104,13 @@ class Gateway:
         self.engine = Engine(self.config, self.store, clock(), self._projections(influx))
         settings = self._broker_settings()
         ws = self.config.workshop.id
-        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
-                             clock=clock)
+        topics = subscriptions(ws)
+        if self.embedded is not None:  # the embedded broker hands the events over in-process (_take_event)
+            topics = tuple(t for t in topics if t != events_filter(ws))
+        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", topics, self._deliver, self.metrics, clock=clock)
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
+        if self.embedded is not None:
+            self.embedded.attach(self._take_event)
         self.started = True
         drainer = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock=clock)
         if drainer is not None:
@@ -136,6 +140,11 @@ class Gateway:
 
     def _deliver(self, message: Inbound) -> None:
         self.pipeline.submit(message)
+
+    def _take_event(self, topic: str, payload: bytes, qos: int, settle: Callable[[], None]) -> None:
+        """An event from the embedded broker's thread: the station's PUBACK waits for ``settle``,
+        which the pipeline calls after the commit (docs/broker.md)."""
+        self.pipeline.submit(Inbound(topic, payload, 0, qos, self.options.clock(), settle=settle))
 
     @property
     def http_port(self) -> int:

@@ -4,7 +4,8 @@ Mosquitto gets it as an ACL file (:func:`render_acl`); the embedded amqtt
 broker enforces the same rules through :class:`AccessPolicy`. A station may
 write only its own ``event`` and ``status`` and read only its own ``cmd``, so a
 compromised or misconfigured reader cannot speak for another station; the
-gateway may read and write everything under its workshop.
+gateway may read and write everything under its workshop, the monitor only
+read it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def workshop_acl(config: WorkshopConfig, creds: Credentials) -> tuple[UserAcl, .
     ws = config.workshop.id
     users = [UserAcl(username=creds.gateway.username, rules=(AclRule(access=READWRITE, pattern=f"{ROOT}/{ws}/#"),),
                      comment="the gateway: everything of this workshop")]
+    if creds.monitor is not None:
+        users.append(UserAcl(username=creds.monitor.username,
+                             rules=(AclRule(access=READ, pattern=f"{ROOT}/{ws}/#"),),
+                             comment="the monitor: reads everything of this workshop, writes nothing"))
     for station in config.stations:
         label = f"{station.kind.value}, {station.zone}" + (f", {station.name}" if station.name else "")
         users.append(UserAcl(username=creds.station(station.id).username, rules=(

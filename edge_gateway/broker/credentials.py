@@ -1,9 +1,15 @@
-"""MQTT accounts of a workshop: one per station and one for the gateway.
+"""MQTT accounts of a workshop: one per station, one for the gateway, one read-only monitor.
 
 Kept in plain text in ``credentials.json`` (mode 0600), because the stations'
 firmware and the gateway need the passwords themselves; Mosquitto and the
 embedded broker only ever see hashes. A re-run keeps every existing password,
 so stations that were already provisioned keep connecting.
+
+Both brokers make a client's id its user name, so each account has one
+session and one live connection: a second connection with the gateway's
+account would knock the gateway off. Watching the traffic (``mosquitto_sub``,
+tests) therefore takes the monitor account, which may read everything of the
+workshop and write nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from sebiao_common.errors import ConfigError
 
 CREDENTIALS_FILE = "credentials.json"
 DEFAULT_GATEWAY_USER = "gateway"
+# '_' is not allowed in a station id (sebiao_common.ids.SLUG): this name can never be a station's.
+MONITOR_USER = "monitor_ro"
 # Usernames go into the password file (``user:hash``) and the ACL file
 # (``user NAME``): no ':' and no whitespace.
 USERNAME = r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}"
@@ -37,6 +45,7 @@ class Credentials:
     workshop: str
     gateway: Account
     stations: dict[str, Account] = field(default_factory=dict)  # station id -> account; read-only
+    monitor: Account | None = None  # read-only; None in a credentials.json written before it existed
 
     def station(self, station_id: str) -> Account:
         try:
@@ -45,16 +54,18 @@ class Credentials:
             raise KeyError(f"no MQTT account for station '{station_id}'") from None
 
     def accounts(self) -> Iterator[Account]:
-        """The gateway's account first, then the stations' in config order."""
+        """The gateway's account first, then the monitor's, then the stations' in config order."""
         yield self.gateway
+        if self.monitor is not None:
+            yield self.monitor
         yield from self.stations.values()
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "workshop": self.workshop,
-            "gateway": vars(self.gateway),
-            "stations": {sid: vars(acc) for sid, acc in self.stations.items()},
-        }
+        data: dict[str, object] = {"workshop": self.workshop, "gateway": vars(self.gateway)}
+        if self.monitor is not None:
+            data["monitor"] = vars(self.monitor)
+        data["stations"] = {sid: vars(acc) for sid, acc in self.stations.items()}
+        return data
 
 
 def new_password() -> str:
@@ -88,7 +99,9 @@ def ensure_credentials(config: WorkshopConfig, directory: str | Path) -> Credent
                       password=old.stations[s.id].password if old and s.id in old.stations else new_password())
         for s in config.stations
     }
-    creds = Credentials(workshop=config.workshop.id, gateway=gateway, stations=stations)
+    monitor = Account(username=MONITOR_USER,
+                      password=old.monitor.password if old and old.monitor else new_password())
+    creds = Credentials(workshop=config.workshop.id, gateway=gateway, stations=stations, monitor=monitor)
     if creds != old:
         write_credentials(creds, path)
     return creds
@@ -102,6 +115,9 @@ def _check_username(config: WorkshopConfig, username: str) -> None:
     if config.station(username) is not None:
         raise ConfigError(config.file, "broker.username",
                           f"'{username}' is a station id; the gateway needs a user name of its own")
+    if username == MONITOR_USER:
+        raise ConfigError(config.file, "broker.username",
+                          f"'{username}' is the read-only monitor account; the gateway needs a user name of its own")
 
 
 def load_credentials(path: str | Path) -> Credentials:
@@ -124,10 +140,12 @@ def load_credentials(path: str | Path) -> Credentials:
     stations = data.get("stations")
     if not isinstance(stations, dict):
         raise ConfigError(name, "stations", "must be an object of station id -> account")
+    monitor = data.get("monitor")
     return Credentials(
         workshop=workshop,
         gateway=_account(name, "gateway", data.get("gateway")),
         stations={sid: _account(name, f"stations.{sid}", acc) for sid, acc in stations.items()},
+        monitor=None if monitor is None else _account(name, "monitor", monitor),
     )
 
 

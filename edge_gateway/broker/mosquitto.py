@@ -109,6 +109,11 @@ def render_mosquitto_conf(s: MosquittoSettings) -> str:
 
 per_listener_settings false
 {user_line}listener {s.listen_port} {s.listen_host}
+# A client's id is its user name, whatever id it sends: no account can knock
+# another off or take over its session (a station's password lives in its
+# reader's flash). A listener setting: it must follow the listener line, and
+# a reload (SIGHUP) does not apply it, a restart does.
+use_username_as_clientid true
 
 # Every client logs in: one user per station, one for the gateway.
 allow_anonymous false

@@ -47,6 +47,7 @@ class Inbound(NamedTuple):
     qos: int
     received_at: int
     generation: int = 0  # the broker connection it came on; acks go only to that one
+    settle: Callable[[], None] | None = None  # handed over in-process: called after the commit instead of an ack
 
 
 Settle = Callable[[], None]  # answers a command's caller, once its batch has committed
@@ -241,7 +242,9 @@ class Pipeline:
     def _after_commit(self, batch: list[Inbound | Command], out: Outcome, results: list[Settle]) -> None:
         inbound = [m for m in batch if isinstance(m, Inbound)]
         for msg in inbound:
-            if msg.qos > 0:
+            if msg.settle is not None:
+                msg.settle()
+            elif msg.qos > 0:
                 self.transport.ack(msg.mid, msg.qos, msg.generation)
         if inbound:
             self.metrics.batch_size.observe(len(inbound))

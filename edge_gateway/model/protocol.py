@@ -93,8 +93,13 @@ def alarm_topic(workshop: str) -> str:
     return str(Topic(workshop=workshop, channel="alarm"))
 
 
+def events_filter(workshop: str) -> str:
+    """Every station's event topic: what the gateway takes (over MQTT, or in-process from the embedded broker)."""
+    return f"{ROOT}/{workshop}/+/event"
+
+
 def subscriptions(workshop: str) -> tuple[str, str]:
-    return (f"{ROOT}/{workshop}/+/event", f"{ROOT}/{workshop}/+/status")
+    return (events_filter(workshop), f"{ROOT}/{workshop}/+/status")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import json
 import re
 import shutil
 import stat
@@ -120,6 +121,9 @@ def test_mosquitto_conf(files, tmp_path):
     assert (tmp_path / "db").is_dir()
     assert int(single["autosave_interval"]) > 0
     assert single["set_tcp_nodelay"] == "true"
+    assert single["use_username_as_clientid"] == "true"  # a client id is its account's (docs/broker.md)
+    lines = [line for line in files.conf.read_text().splitlines() if line and not line.startswith("#")]
+    assert lines.index("use_username_as_clientid true") > lines.index("listener 18883 127.0.0.1")  # per listener
     assert single["max_queued_bytes"] == "0"
     assert single["max_inflight_messages"] == str(MAX_INFLIGHT_MESSAGES)
     assert MAX_PAYLOAD_BYTES < int(single["max_packet_size"]) <= 2 * MAX_PAYLOAD_BYTES
@@ -154,6 +158,7 @@ def test_acl(files):
     rules = acl_rules(files.acl)
     config = example_config()
     assert rules.pop("gateway") == {("readwrite", f"sebiao/{WS}/#")}
+    assert rules.pop("monitor_ro") == {("read", f"sebiao/{WS}/#")}
     assert set(rules) == {s.id for s in config.stations}
     for sid, user_rules in rules.items():
         assert user_rules == {("write", event_topic(WS, sid)), ("write", status_topic(WS, sid)),
@@ -210,6 +215,7 @@ def test_gateway_account_from_the_config(tmp_path):
     ("rack-red-1", "'rack-red-1' is a station id"),
     ("gate:way", "cannot be an MQTT username"),
     ("gate way", "cannot be an MQTT username"),
+    ("monitor_ro", "'monitor_ro' is the read-only monitor account"),
 ])
 def test_bad_gateway_usernames(tmp_path, username, reason):
     data = example_data()
@@ -218,6 +224,19 @@ def test_bad_gateway_usernames(tmp_path, username, reason):
         generate(parse_config(data, "ws.yaml"), tmp_path)
     assert str(err.value).startswith("ws.yaml: broker.username: ")
     assert reason in str(err.value)
+
+
+def test_credentials_written_before_the_monitor_account_gain_one_and_keep_the_rest(tmp_path):
+    first = generate(example_config(), tmp_path)
+    data = json.loads(first.credentials_file.read_text())
+    del data["monitor"]
+    first.credentials_file.write_text(json.dumps(data))
+    assert load_credentials(tmp_path).monitor is None
+    again = generate(example_config(), tmp_path)
+    assert again.credentials.monitor is not None and again.credentials.monitor.username == "monitor_ro"
+    assert (again.credentials.gateway, again.credentials.stations) == (first.credentials.gateway,
+                                                                       first.credentials.stations)
+    assert "monitor_ro" in parse_passwd(again.passwd.read_text())
 
 
 def test_credentials_of_another_workshop_are_refused(tmp_path):

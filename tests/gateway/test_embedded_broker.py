@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import stat
 
 import pytest
-from servers import ConnectRefused, MqttClient, connack_reason, example_config, login, secrets_then_marker
+from servers import MqttClient, connack_reason, example_config, login, secrets_then_marker
 
 from edge_gateway.broker.credentials import load_credentials
 from edge_gateway.broker.embedded import EmbeddedBroker, start_embedded
+from edge_gateway.broker.log_limit import BURST
 from edge_gateway.broker.mosquitto import generate
 from edge_gateway.errors import BrokerError
 from edge_gateway.model.protocol import (
@@ -142,11 +144,12 @@ def test_retained_messages_of_others_subscriptions_do_not_leak(broker):
 
 
 def test_qos1_waits_for_an_offline_persistent_session(broker):
+    login(broker, "gateway").close()  # one session per account: start from a clean one
     gateway_id = "sebiao-gateway-queue-test"
     topic = event_topic(WS, "rack-red-1")
     with login(broker, "gateway", client_id=gateway_id, clean_session=False) as gw:
         assert [r.value for r in gw.subscribe(topic)] == [1]
-    with login(broker, "gateway") as observer, login(broker, "rack-red-1") as station:
+    with login(broker, "monitor") as observer, login(broker, "rack-red-1") as station:
         observer.subscribe(topic)  # after the gateway's: amqtt serves it second for each message
         for i in range(50):
             station.publish(topic, str(i).encode(), qos=1)
@@ -162,6 +165,7 @@ def test_qos1_waits_for_an_offline_persistent_session(broker):
 
 def test_unacknowledged_qos1_comes_again_after_a_reconnect(broker):
     """The gateway acknowledges after its commit: what it had not acknowledged must be resent."""
+    login(broker, "gateway").close()  # one session per account: start from a clean one
     gateway_id = "sebiao-gateway-inflight-test"
     topic = event_topic(WS, "rack-red-1")
     gw = login(broker, "gateway", client_id=gateway_id, clean_session=False, manual_ack=True)
@@ -181,21 +185,34 @@ def test_unacknowledged_qos1_comes_again_after_a_reconnect(broker):
 
 def test_unauthenticated_client_cannot_touch_the_gateways_session(broker):
     """amqtt would delete or take over a session named in a CONNECT before checking the password."""
+    login(broker, "gateway").close()  # one session per account: start from a clean one
     gateway_id = "sebiao-gateway-hijack-test"
     with login(broker, "gateway", client_id=gateway_id, clean_session=False) as gw:
         gw.subscribe(f"sebiao/{WS}/+/event")
-    with login(broker, "gateway") as observer, login(broker, "rack-red-1") as station:
+    with login(broker, "monitor") as observer, login(broker, "rack-red-1") as station:
         observer.subscribe(f"sebiao/{WS}/+/event")
         station.publish(event_topic(WS, "rack-red-1"), b"queued", qos=1)
         observer.expect(event_topic(WS, "rack-red-1"))  # handled by the broker (see the test above)
     # anonymous with clean_session=True would have wiped the queue; a station would have taken it over
     assert connack_reason(broker.host, broker.port, client_id=gateway_id).value == NOT_AUTHORIZED
-    with pytest.raises(ConnectRefused) as refused:
-        login(broker, "rack-red-1", client_id=gateway_id, clean_session=False)
-    assert refused.value.reason.value == NOT_AUTHORIZED
+    with login(broker, "rack-red-1", client_id=gateway_id) as station:  # its client id is its account's
+        assert not station.session_present
     with login(broker, "gateway", client_id=gateway_id, clean_session=False) as gw:
         assert gw.session_present
         assert gw.expect(event_topic(WS, "rack-red-1")).payload == b"queued"
+
+
+def test_a_flood_of_forbidden_publishes_is_logged_at_a_bounded_rate(broker, caplog):
+    """Each refused publish was a warning line: a station could fill the disk."""
+    with caplog.at_level(logging.WARNING), login(broker, "monitor") as monitor, \
+            login(broker, "rack-red-1") as station:
+        monitor.subscribe(event_topic(WS, "rack-red-1"))
+        for _ in range(300):
+            station.client.publish(event_topic(WS, "rack-white-1"), b"forged", qos=0)
+        station.publish(event_topic(WS, "rack-red-1"), b"marker", qos=1)
+        monitor.receive_until(lambda m: m.payload == b"marker")  # one sender, in order: all 300 handled
+    denied = [r for r in caplog.records if "denied" in r.getMessage()]
+    assert len(denied) <= BURST  # per source line and minute, this module's earlier denials included
 
 
 def test_will_message_on_a_dropped_station(broker):
@@ -216,9 +233,9 @@ def test_subscribes_during_a_broadcast_burst_do_not_break_delivery(tmp_path):
     import threading
 
     with EmbeddedBroker(example_config(), tmp_path / "broker", port=0) as embedded:
-        with login(embedded, "gateway", client_id="gw-first") as first, login(embedded, "gateway") as sink, \
-                login(embedded, "rack-red-1") as station, \
-                login(embedded, "gateway", client_id="gw-subscriber") as subscriber:
+        with login(embedded, "gateway") as first, login(embedded, "monitor") as sink, \
+                login(embedded, "rack-red-1") as station:
+            subscriber = first  # one connection per account: the gateway's adds the new filters
             # the broadcast awaits the ACL plugin for `first`'s filter; a filter added
             # meanwhile broke the iteration before it reached `sink`'s
             first.subscribe(f"sebiao/{WS}/+/event", qos=0)

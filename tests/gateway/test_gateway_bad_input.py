@@ -2,6 +2,10 @@
 
 Then hypothesis throws thousands of generated payloads at the running gateway,
 and a valid event sent after them must still be processed.
+
+Each message is published by the station its topic names (one connection per
+account: the gateway's is the gateway's). The broker also has accounts for two
+stations the gateway's workshop does not know, the source of unknown stations.
 """
 
 from __future__ import annotations
@@ -11,25 +15,55 @@ import sqlite3
 import time
 
 import pytest
+import yaml
 from gateway_proc import start_gateway
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import example_config
+from servers import EXAMPLE_CONFIG, example_config
 
-from edge_gateway.model.protocol import event_topic, status_topic
+from edge_gateway.model.protocol import Topic, event_topic, status_topic
+from edge_gateway.model.workshop import parse_config
 
 pytestmark = pytest.mark.slow
 WS = "ws-demo"
+STRANGERS = ("rack-purple-9", "nobody")  # accounts on the broker, stations unknown to the gateway
+
+
+class Publisher:
+    """Publishes each message as the station its topic names (a station writes only its own topics)."""
+
+    def __init__(self, broker, stations) -> None:
+        self.clients = {station: broker.client(station) for station in stations}
+
+    def client_for(self, topic: str):
+        return self.clients[Topic.parse(topic).station].client
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        self.clients[Topic.parse(topic).station].publish(topic, payload, qos=qos)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
 
 
 @pytest.fixture(scope="module")
 def rig(mosquitto_module, tmp_path_factory):
-    broker = mosquitto_module()
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text("utf-8"))
+    data["stations"] += [{"id": station, "kind": "rack", "zone": "red"} for station in STRANGERS]
+    broker = mosquitto_module(parse_config(data))
     gateway = start_gateway(tmp_path_factory.mktemp("gw"), broker)
-    publisher = broker.client("gateway")  # the gateway account may write every station's topics
+    publisher = Publisher(broker, [s["id"] for s in data["stations"]])
     yield broker, gateway, publisher
     publisher.close()
     gateway.stop()
+
+
+def _handled(gateway) -> float:
+    """Messages the pipeline has taken, whatever became of them."""
+    text = gateway.get("/metrics").text.splitlines()
+    return sum(float(line.split()[-1]) for line in text if line.startswith((
+        "sebiao_events_rejected_total{", "sebiao_events_total ", "sebiao_status_messages_total ",
+        "sebiao_events_duplicate_total ")))
 
 
 def _event(**fields):
@@ -135,12 +169,15 @@ def test_thousands_of_generated_payloads_never_stop_the_pipeline(rig):
               suppress_health_check=list(HealthCheck))
     @given(topic=TOPICS, payload=PAYLOADS)
     def throw(topic, payload):
-        publisher.client.publish(topic, payload, qos=1)
+        publisher.client_for(topic).publish(topic, payload, qos=1)
         sent.append(topic)
 
     before = gateway.metric("sebiao_status_messages_total") + gateway.metric("sebiao_events_total")
+    handled = _handled(gateway)
     throw()
     assert len(sent) >= 2000
+    reaching = sum(1 for topic in sent if not topic.endswith("/cmd"))  # a station may not write its cmd
+    gateway.wait_for(lambda: _handled(gateway) >= handled + reaching, timeout=60, what="every message handled")
     marker = _event(boot="5afe5afe", seq=1, tag="04E3E3E3E3E380", action="removed")
     publisher.publish(event_topic(WS, "rack-white-1"), marker, qos=1)
 

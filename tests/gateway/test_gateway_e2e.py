@@ -21,7 +21,7 @@ def rig(mosquitto_module, tmp_path_factory):
     broker = mosquitto_module()
     workshop = online_workshop(broker, tmp_path_factory.mktemp("gw"), {"fw": "test", "buffer_depth": 0},
                                rules={"overdue_after_minutes": 1})
-    with workshop as (gateway, stations), broker.client("gateway") as watcher:
+    with workshop as (gateway, stations), broker.client("monitor") as watcher:
         watcher.subscribe(alarm_topic(WS))
         watcher.subscribe(f"sebiao/{WS}/+/cmd")
         yield broker, gateway, stations, watcher
@@ -80,12 +80,11 @@ def test_overdue_from_a_late_taking(rig):
 def test_last_will_raises_station_offline(rig):
     broker, gateway, stations, watcher = rig
     config = example_config()
-    dying = ScriptedStation(broker, config, "sink-white-1", client_id="dying-sink")
-    dying.status(True, buffer_depth=0)
     watcher.drain()
-    dying.client.drop()  # the broker publishes the retained last will
+    stations["sink-white-1"].client.drop()  # the broker publishes the retained last will
     alarm = _next_alarm(watcher, "station_offline")
     assert alarm["station"] == "sink-white-1"
+    stations["sink-white-1"] = ScriptedStation(broker, config, "sink-white-1")  # back online
     stations["sink-white-1"].status(True, buffer_depth=0)
     cleared = _next_alarm(watcher, "station_offline")
     assert cleared["state"] == "cleared" and cleared["id"] == alarm["id"]

@@ -211,7 +211,7 @@ class MosquittoServer(ServerProcess):
         return account(self.credentials, name)
 
     def client(self, name: str | None, **kwargs: Any) -> "MqttClient":
-        """A connected client logged in as ``"gateway"``, a station id, or anonymous (None)."""
+        """A connected client logged in as ``"gateway"``, ``"monitor"``, a station id, or anonymous (None)."""
         return login(self, name, **kwargs)
 
     # -- life cycle -------------------------------------------------------------------
@@ -439,14 +439,14 @@ class MqttClient:
 
 
 def account(creds: Credentials, name: str) -> tuple[str, str]:
-    """``(username, password)`` of ``"gateway"`` or a station id."""
-    acc = creds.gateway if name == "gateway" else creds.station(name)
+    """``(username, password)`` of ``"gateway"``, ``"monitor"`` (read-only) or a station id."""
+    acc = creds.gateway if name == "gateway" else creds.monitor if name == "monitor" else creds.station(name)
     return acc.username, acc.password
 
 
 def login(broker: Any, name: str | None, **kwargs: Any) -> MqttClient:
     """Connect to any broker with ``host``, ``port`` and ``credentials`` (Mosquitto or embedded)
-    as ``"gateway"``, a station id, or anonymously (None)."""
+    as ``"gateway"``, ``"monitor"``, a station id, or anonymously (None)."""
     user, password = account(broker.credentials, name) if name else (None, None)
     return MqttClient.connect(broker.host, broker.port, user, password, **kwargs)
 
