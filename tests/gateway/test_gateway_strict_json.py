@@ -78,7 +78,7 @@ def test_a_retained_nan_status_is_refused_and_later_events_reach_the_cloud(mosqu
     cloud, token = _cloud(tmp_path)
     broker = mosquitto()
     gateway = GatewayProcess(_config(tmp_path, broker, cloud, token), tmp_path / "data").start()
-    publisher = broker.client("gateway")  # the gateway account may write every station's topics
+    publisher = broker.client("rack-red-1")  # the station itself: the gateway's account is the gateway's own
     try:
         publisher.publish(status_topic(WS, "rack-red-1"), NAN_STATUS, qos=1, retain=True)
         publisher.publish(event_topic(WS, "rack-red-1"), _event(1), qos=1)
@@ -119,7 +119,7 @@ def test_a_nan_status_kept_from_before_is_set_aside_and_shown_without_figures(mo
         store.execute("INSERT OR REPLACE INTO stations VALUES ('rack-red-1', 1, ?, 0, ?, 0)", (now, old))
         store.execute("INSERT INTO cloud_outbox (created, item) VALUES (?, ?)", (now, item))
     store.close()
-    publisher = broker.client("gateway")
+    publisher = broker.client("rack-red-1")
     try:
         gateway.start()
         publisher.publish(event_topic(WS, "rack-red-1"), _event(1), qos=1)
