@@ -9,13 +9,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
 from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port
+from cloud_server import CloudServer
 from sqlalchemy import func, select
 
 from cloud_ingest.access import admin
@@ -67,50 +67,26 @@ class CloudServers:
     """``sebiao cloud`` processes on their own ports over one database; the first one migrates."""
 
     def __init__(self, database_url: str, workers: int, workdir: Path) -> None:
-        self.ports = [_free_port() for _ in range(workers)]
-        self.procs: list[subprocess.Popen] = []
-        self.logs = []
-        env = {**os.environ, "SEBIAO_CLOUD_ADMIN_PASSWORD": ADMIN_PASSWORD}
-        for n, port in enumerate(self.ports):
-            config = workdir / f"cloud-{n}.yaml"
-            config.write_text(json.dumps({  # JSON is YAML
-                "database": {"url": database_url}, "listen": f"127.0.0.1:{port}", "session_secret": "b" * 40,
-                "bootstrap_admin": {"username": "admin", "password_env": "SEBIAO_CLOUD_ADMIN_PASSWORD"}}))
-            log = open(workdir / f"cloud-{n}.log", "wb")  # noqa: SIM115 - closed in stop()
-            self.logs.append(log)
-            self.procs.append(subprocess.Popen([sys.executable, "-m", "sebiao", "cloud", "--config",
-                                                str(config), "--log-level", "WARNING"], env=env, stdout=log,
-                                               stderr=subprocess.STDOUT))
-            if n == 0:  # the first migrates and creates the admin; the others then start together
-                _wait_http(port, self.procs[0], workdir / "cloud-0.log")
-        for n, (port, proc) in enumerate(zip(self.ports, self.procs)):
-            _wait_http(port, proc, workdir / f"cloud-{n}.log")
+        env = {"SEBIAO_CLOUD_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        admin = {"username": "admin", "password_env": "SEBIAO_CLOUD_ADMIN_PASSWORD"}
+        self.servers = [CloudServer(workdir, database_url, env=env, name=f"cloud-{n}", session_secret="b" * 40,
+                                    bootstrap_admin=admin) for n in range(workers)]
+        try:
+            self.servers[0].start()  # the first migrates and creates the admin; the others then start together
+            if workers > 1:
+                with ThreadPoolExecutor(workers - 1) as pool:
+                    list(pool.map(CloudServer.start, self.servers[1:]))
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def ports(self) -> list[int]:
+        return [server.port for server in self.servers]
 
     def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for log in self.logs:
-            log.close()
-
-
-def _wait_http(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    import urllib.request
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"sebiao cloud exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"sebiao cloud did not answer on port {port} within {timeout} s")
+        with ThreadPoolExecutor(len(self.servers)) as pool:
+            list(pool.map(CloudServer.stop, self.servers))
 
 
 # -- a small keep-alive HTTP/1.1 client (one request in flight per connection, like a gateway) ----------

@@ -14,7 +14,7 @@ import re
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import PASSWORD, batch, event
-from cloud_http import CloudProcess, ServedApp
+from cloud_server import CloudServer, ServedApp
 
 DAY = 86_400_000
 
@@ -48,7 +48,7 @@ def _with_cookie(base_client, cookie: str, path: str):  # type: ignore[no-untype
 
 @pytest.mark.slow
 def test_a_logout_ends_the_page_cookie_for_good_even_across_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    proc = CloudProcess(tmp_path).start()
+    proc = CloudServer(tmp_path, admin=True).start()
     try:
         admin = _auth(proc.admin_token())
         with proc.client() as c:
@@ -66,8 +66,7 @@ def test_a_logout_ends_the_page_cookie_for_good_even_across_a_restart(tmp_path) 
             stale = _with_cookie(other, copied, "/alarms")
             assert 'sebiao_cloud=""' in stale.headers["set-cookie"]  # and the browser is told to drop it
             assert _page(other, kept) == 200  # the other login stands
-            proc.stop()
-            proc.start()
+            proc.restart()
             assert _page(other, copied) == 303  # a restart does not bring it back ...
             assert _page(other, kept) == 200  # ... nor log the inspector out
     finally:

@@ -15,8 +15,8 @@ import json
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
-from cloud_proc import *  # noqa: F401,F403 - the served_cloud fixture
-from cloud_proc import Served
+from cloud_server import *  # noqa: F401,F403 - the served_cloud fixture
+from cloud_server import Served
 
 from sebiao_common.station_health import MAX_FIELDS, MAX_VALUE_BYTES
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from cloud_fixtures import Cloud
-from cloud_proc import CloudProcess
+from cloud_server import CloudServer
 from raw_http import RssWatch, announce_huge, stream_chunked
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def served(tmp_path_factory):
     token = cloud.tenants()["gw-ws-a"]
     cloud.client.close()
     cloud.engine.dispose()
-    process = CloudProcess(url, tmp).start()
+    process = CloudServer(tmp, url).start()
     yield process, {"Authorization": f"Bearer {token}", "Content-Encoding": "gzip", **JSON}
     process.stop()
 

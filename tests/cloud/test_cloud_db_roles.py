@@ -19,7 +19,8 @@ import psycopg
 import pytest
 import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import SECRET, Cloud, CloudServer, world_batches
+from cloud_fixtures import SECRET, Cloud, world_batches
+from cloud_server import CloudServer
 from servers import ROOT
 
 from cloud_ingest.store import db, evidence, roles
@@ -59,11 +60,10 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
     cloud.client.close()
     cloud.engine.dispose()
     vm = victoria_metrics()
-    server = CloudServer(tmp_path, {
-        "database": {"url": app_url}, "session_secret": SECRET,
-        "influx": {"url": vm.url, "database": "sebiao", "retry_max_seconds": 1},
-        "evidence": {"signing_key": str(tmp_path / "evidence.key"),
-                     "checkpoints": str(tmp_path / "checkpoints.jsonl"), "checkpoint_seconds": 0.2}})
+    server = CloudServer(
+        tmp_path, app_url, influx={"url": vm.url, "database": "sebiao", "retry_max_seconds": 1},
+        evidence={"signing_key": str(tmp_path / "evidence.key"),
+                  "checkpoints": str(tmp_path / "checkpoints.jsonl"), "checkpoint_seconds": 0.2})
     assert main(["cloud", "keygen", "--config", str(server.config_path)]) == 0
     with server:
         for gateway, _, doc in world_batches():

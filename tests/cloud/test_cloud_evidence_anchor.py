@@ -22,7 +22,8 @@ from typing import Any, Iterator
 import pytest
 import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import CORRECTIVE, SECRET, T0, Cloud, CloudServer, batch, event, world_batches
+from cloud_fixtures import CORRECTIVE, SECRET, T0, Cloud, batch, event, world_batches
+from cloud_server import CloudServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, Table, delete, insert, select, text, update
@@ -68,8 +69,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     cloud.client.close()
     cloud.engine.dispose()
     key, checkpoints = tmp / "evidence.key", tmp / "checkpoints.jsonl"
-    server = CloudServer(tmp, {"database": {"url": url}, "session_secret": SECRET, "evidence": {
-        "signing_key": str(key), "checkpoints": str(checkpoints), "checkpoint_seconds": 0.2}})
+    server = CloudServer(tmp, url, evidence={
+        "signing_key": str(key), "checkpoints": str(checkpoints), "checkpoint_seconds": 0.2})
     assert main(["cloud", "keygen", "--config", str(server.config_path)]) == 0
     engine = db.make_engine(url)
     try:

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from cloud_http import CloudProcess
+from cloud_server import CloudServer
 
 pytestmark = pytest.mark.slow
 PASSWORD = "inspector-password-1"
@@ -23,7 +23,7 @@ PASSWORD = "inspector-password-1"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    with CloudProcess(tmp_path_factory.mktemp("cloud-logins")) as proc:
+    with CloudServer(tmp_path_factory.mktemp("cloud-logins"), admin=True) as proc:
         admin = {"Authorization": f"Bearer {proc.admin_token()}"}
         with proc.client() as c:
             assert c.post("/api/v1/admin/districts", json={"id": "d1", "name": "昆都仑区"}, headers=admin).status_code == 201

@@ -10,13 +10,13 @@ client, and a peer that is not a proxy is counted by its own address.
 from __future__ import annotations
 
 import pytest
-from cloud_http import CloudProcess
+from cloud_server import CloudServer
 
 pytestmark = pytest.mark.slow
 PASSWORD = "inspector-password-1"
 
 
-def _with_inspector(proc: CloudProcess) -> CloudProcess:
+def _with_inspector(proc: CloudServer) -> CloudServer:
     admin = {"Authorization": f"Bearer {proc.admin_token()}"}
     with proc.client() as c:
         assert c.post("/api/v1/admin/districts", json={"id": "d1", "name": "昆都仑区"}, headers=admin).status_code == 201
@@ -34,7 +34,7 @@ def _login(client, password: str, forwarded: str | None = None, page: bool = Fal
 
 
 def test_a_forged_x_forwarded_for_does_not_dodge_the_brake(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    proc = _with_inspector(CloudProcess(tmp_path).start())
+    proc = _with_inspector(CloudServer(tmp_path, admin=True).start())
     with proc, proc.client() as guesser:  # from 127.0.0.1, which uvicorn alone would believe
         for n in range(5):
             assert _login(guesser, "wrong-password", f"198.51.100.{n}").status_code == 401
@@ -48,7 +48,7 @@ def test_a_forged_x_forwarded_for_does_not_dodge_the_brake(tmp_path) -> None:  #
 
 
 def test_behind_a_trusted_proxy_the_header_names_the_client(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    proc = _with_inspector(CloudProcess(tmp_path, trusted_proxies=["127.0.0.1"]).start())
+    proc = _with_inspector(CloudServer(tmp_path, admin=True, trusted_proxies=["127.0.0.1"]).start())
     with proc, proc.client() as proxy:
         for _ in range(5):
             assert _login(proxy, "wrong-password", "203.0.113.7").status_code == 401

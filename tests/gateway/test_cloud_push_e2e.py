@@ -6,21 +6,18 @@ process (``sebiao cloud``, uvicorn on a free loopback port, SQLite).
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 from argon2.profiles import CHEAPEST
+from cloud_fixtures import SECRET
+from cloud_server import CloudServer
 from gateway_proc import GatewayProcess, write_config
-from servers import ROOT, example_config, free_port
+from servers import example_config
 from stations_mqtt import ms_ago, online_stations, stream
 
 from cloud_ingest.access import admin, passwords
@@ -32,80 +29,38 @@ from sebiao_common.alarms import ALARM_TYPES
 
 pytestmark = pytest.mark.slow
 
-SECRET = "s" * 40
+
+def _gateway_token(cloud: CloudServer, workshop: str) -> str:
+    """Migrates the cloud's database, makes the district, the workshop and its gateway token."""
+    passwords.use_parameters(CHEAPEST)
+    engine = db.make_engine(cloud.database_url)
+    config = CloudConfig(str(cloud.config_path), cloud.database_url, "127.0.0.1", cloud.port, SECRET,
+                         bootstrap_admin=BootstrapAdmin("admin", "admin-password-123"))
+    now = int(time.time() * 1000)
+    prepare(engine, config, lambda: now)
+    who = Principal("admin", 1, "admin")
+    with db.write(engine) as conn:
+        admin.create_district(conn, who, {"id": "d1", "name": "昆都仑区"})
+        admin.create_workshop(conn, who, {"id": workshop, "name": "示范作坊", "district": "d1"}, now)
+        token = admin.issue_token(conn, who, {"kind": "gateway", "workshop": workshop}, now)["token"]
+    engine.dispose()
+    return token
 
 
-class CloudProcess:
-    """``sebiao cloud`` as a subprocess on a fixed port, so it can be stopped and started again."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.db_path = tmp / "cloud.db"
-        self.port = free_port()
-        self.config = tmp / "cloud.yaml"
-        self.config.write_text(yaml.safe_dump({
-            "database": {"url": f"sqlite:///{self.db_path}"}, "listen": f"127.0.0.1:{self.port}",
-            "session_secret": SECRET}))
-        self.log_path = tmp / "cloud.log"
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def gateway_token(self, workshop: str) -> str:
-        """Migrates the database, makes the district, the workshop and its gateway token."""
-        passwords.use_parameters(CHEAPEST)
-        engine = db.make_engine(f"sqlite:///{self.db_path}")
-        config = CloudConfig(str(self.config), f"sqlite:///{self.db_path}", "127.0.0.1", self.port, SECRET,
-                             bootstrap_admin=BootstrapAdmin("admin", "admin-password-123"))
-        now = int(time.time() * 1000)
-        prepare(engine, config, lambda: now)
-        who = Principal("admin", 1, "admin")
-        with db.write(engine) as conn:
-            admin.create_district(conn, who, {"id": "d1", "name": "昆都仑区"})
-            admin.create_workshop(conn, who, {"id": workshop, "name": "示范作坊", "district": "d1"}, now)
-            token = admin.issue_token(conn, who, {"kind": "gateway", "workshop": workshop}, now)["token"]
-        engine.dispose()
-        return token
-
-    def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sebiao.cli", "cloud", "--config", str(self.config),
-                 "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log_path.read_text()
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(self.log_path.read_text())
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def query(self, sql: str) -> list[tuple]:
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
+def _rows(db_path: Path, sql: str) -> list[tuple]:
+    """What ``sql`` reads from the cloud's SQLite database, opened read-only beside the server."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
 
 
 def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_path):
-    cloud = CloudProcess(tmp_path)
+    cloud = CloudServer(tmp_path)  # over tmp_path/cloud.db
+    query = partial(_rows, tmp_path / "cloud.db")
     ws = example_config().workshop.id
-    token = cloud.gateway_token(ws)
+    token = _gateway_token(cloud, ws)
     cloud.start()
     broker = mosquitto()
     config = write_config(tmp_path / "w.yaml", broker, cloud={
@@ -119,10 +74,10 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
     publisher = threading.Thread(target=stream, args=(stations, per_station, sent, ms_ago(60), 0.002))
     publisher.start()
     try:
-        gateway.wait_for(lambda: cloud.query("SELECT COUNT(*) FROM events")[0][0] > 100, timeout=30,
+        gateway.wait_for(lambda: query("SELECT COUNT(*) FROM events")[0][0] > 100, timeout=30,
                          what="the cloud receiving")
         cloud.stop()  # the outage
-        in_cloud_at_outage = cloud.query("SELECT COUNT(*) FROM events")[0][0]
+        in_cloud_at_outage = query("SELECT COUNT(*) FROM events")[0][0]
         gateway.wait_for(lambda: gateway.count("events") > in_cloud_at_outage + 200, timeout=30,
                          what="events piling up in the outbox")
         gateway.kill9()
@@ -134,16 +89,16 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
         assert health["sinks"]["cloud"]["depth"] > 0 and health["sinks"]["cloud"]["running"]
         cloud.start()
         publisher.join(120)
-        gateway.wait_for(lambda: cloud.query("SELECT COUNT(*) FROM events")[0][0] >= len(sent)
+        gateway.wait_for(lambda: query("SELECT COUNT(*) FROM events")[0][0] >= len(sent)
                          and gateway.count("cloud_outbox") == 0, timeout=60, what="the cloud catching up")
         assert gateway.get("/healthz").json()["sinks"]["cloud"] == {"running": True, "depth": 0, "last_error": None}
-        in_cloud = cloud.query(f"SELECT station, boot, seq FROM events WHERE workshop_id='{ws}'")
-        transitions = cloud.query(f"SELECT gateway_alarm_id, seq FROM alarm_transitions WHERE workshop_id='{ws}'")
+        in_cloud = query(f"SELECT station, boot, seq FROM events WHERE workshop_id='{ws}'")
+        transitions = query(f"SELECT gateway_alarm_id, seq FROM alarm_transitions WHERE workshop_id='{ws}'")
         types = ",".join(f"'{t}'" for t in ALARM_TYPES)
         history = gateway.rows("SELECT h.alarm_id, h.id FROM alarm_history h JOIN alarms a "
                                f"ON a.id = h.alarm_id WHERE a.type IN ({types})")
         dead = gateway.count("cloud_outbox_dead")
-        batches = cloud.query("SELECT COUNT(*) FROM ingest_batches")[0][0]
+        batches = query("SELECT COUNT(*) FROM ingest_batches")[0][0]
     finally:
         publisher.join(120)
         gateway.stop()

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cloud_fixtures import Cloud
-from cloud_proc import CloudProcess
+from cloud_server import CloudServer
 from gateway_proc import TOKEN, GatewayProcess, write_config
 
 from cloud_ingest.access import admin
@@ -36,7 +36,7 @@ def _strict(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
-def _cloud(tmp: Path) -> tuple[CloudProcess, str]:
+def _cloud(tmp: Path) -> tuple[CloudServer, str]:
     """The cloud over SQLite with the example's workshop and its gateway token, served."""
     url = f"sqlite:///{tmp / 'cloud.db'}"
     cloud = Cloud(url)
@@ -45,7 +45,7 @@ def _cloud(tmp: Path) -> tuple[CloudProcess, str]:
     token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": WS}, cloud.now)["token"]
     cloud.client.close()
     cloud.engine.dispose()
-    return CloudProcess(url, tmp).start(), token
+    return CloudServer(tmp, url).start(), token
 
 
 def _cloud_events(tmp: Path) -> set[int]:
@@ -69,7 +69,7 @@ def _console_state(gateway: GatewayProcess) -> dict:
         return _strict(state.text)  # type: ignore[return-value]
 
 
-def _config(tmp: Path, broker, cloud: CloudProcess, token: str) -> Path:
+def _config(tmp: Path, broker, cloud: CloudServer, token: str) -> Path:
     return write_config(tmp / "workshop.yaml", broker, cloud={
         "url": cloud.url, "token": token, "linger_seconds": 0, "timeout_seconds": 2, "retry_max_seconds": 1})
 

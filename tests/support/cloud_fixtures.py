@@ -6,11 +6,11 @@
 temp dir owned by it. ``cloud_url`` is parametrized: a fresh SQLite file, or a
 fresh database in that cluster, always built by the Alembic migrations.
 
-``CloudServer`` runs ``sebiao cloud`` as a real process over HTTP on a free
-loopback port. ``pg_roles`` makes the two PostgreSQL roles of
-docs/cloud-ingest.md (an owner that runs the migrations, a login role for the
-workers that owns nothing) and a database the owner owns; the workers' grants
-are what ``sebiao cloud migrate --grant-to`` gives.
+``pg_roles`` makes the two PostgreSQL roles of docs/cloud-ingest.md (an owner
+that runs the migrations, a login role for the workers that owns nothing) and a
+database the owner owns; the workers' grants are what ``sebiao cloud migrate
+--grant-to`` gives. ``Cloud`` is the app in process over such a database;
+``cloud_server.CloudServer`` serves one from a real ``sebiao cloud`` process.
 
 Import the fixtures into a test module: ``from cloud_fixtures import *``.
 """
@@ -23,19 +23,15 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import pytest
-import yaml
 from argon2.profiles import CHEAPEST
-from servers import ROOT, ServerProcess, _die_with_parent, bind_failed
+from servers import bind_failed
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -50,7 +46,7 @@ ADMIN_PASSWORD = "admin-password-123"
 SECRET = "s" * 40
 T0 = 1_764_142_800_000
 
-__all__ = ["postgres_server", "cloud_url", "cloud", "pg_roles", "PG_BIN", "gz", "Cloud", "CloudServer", "T0"]
+__all__ = ["postgres_server", "cloud_url", "cloud", "pg_roles", "PG_BIN", "gz", "Cloud", "T0"]
 
 
 @dataclass
@@ -183,58 +179,6 @@ def pg_roles(postgres_server: PostgresServer) -> Iterator[PgRoles]:
         postgres_server.drop_database(roles.database)
         for role in (roles.app, roles.owner):
             postgres_server._psql(f"DROP ROLE IF EXISTS {role}")
-
-
-class CloudServer(ServerProcess):
-    """``sebiao cloud --config FILE`` as a real process (it migrates, then serves) on a free loopback port.
-
-    ``config`` is the YAML's content without ``listen``, which is added here."""
-
-    name = "cloud"
-
-    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
-        self.workdir = Path(workdir)
-        self.port = _free_port()
-        self.config_path = self.workdir / "cloud.yaml"
-        self.config_path.write_text(yaml.safe_dump({**config, "listen": f"127.0.0.1:{self.port}"}))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> "CloudServer":
-        with open(self.log_path, "ab") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "sebiao", "cloud", "--config", str(self.config_path), "--log-level",
-                 "WARNING"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_die_with_parent)
-        self.wait_for(lambda: self.health() is not None, timeout, "the cloud answering /healthz")
-        return self
-
-    def health(self) -> dict | None:
-        try:
-            r = httpx.get(self.url + "/healthz", timeout=2)
-        except httpx.HTTPError:
-            return None
-        return r.json() if r.status_code == 200 else None
-
-    def wait_for(self, condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert self.running, f"sebiao cloud exited:\n{self.log()[-3000:]}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{self.log()[-3000:]}"
-            time.sleep(0.05)
-
-    def push(self, token: str, doc: Any) -> httpx.Response:
-        return httpx.post(self.url + "/api/v1/ingest", content=gz(doc), timeout=30,
-                          headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip",
-                                   "Content-Type": "application/json"})
-
-    def post(self, token: str, path: str, body: Any = None) -> httpx.Response:
-        return httpx.post(self.url + path, json=body if body is not None else {}, headers=_auth(token), timeout=30)
-
-    def get(self, token: str, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, headers=_auth(token), timeout=30)
 
 
 def gz(doc: Any) -> bytes:

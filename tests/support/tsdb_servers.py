@@ -31,12 +31,12 @@ INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
 VICTORIA = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
 
 
-class _Process(ServerProcess):
+class PortServer(ServerProcess):
     """A server process on a fixed port with stop()/start()/kill(); stop() keeps the data for start().
 
     Its ports are chosen free; when another program takes one before the server binds it (a busy
     machine), the first start chooses new ones and tries again. Later starts keep the ports: clients
-    know them.
+    know them. Under the time-series servers here and ``cloud_server.CloudServer``.
     """
 
     stop_seconds = 15.0
@@ -64,7 +64,15 @@ class _Process(ServerProcess):
     def ready(self) -> bool:
         raise NotImplementedError
 
-    def start(self, timeout: float = 20.0) -> "_Process":
+    @property
+    def cwd(self) -> Path:
+        return self.workdir
+
+    def environment(self) -> dict[str, str] | None:
+        """The server's environment (None: this process's)."""
+        return None
+
+    def start(self, timeout: float = 20.0) -> "PortServer":
         if self.running:
             return self
         for attempt in range(self.attempts):
@@ -84,7 +92,7 @@ class _Process(ServerProcess):
         main = threading.current_thread() is threading.main_thread()
         try:
             self._proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, cwd=self.workdir,
+                                          stderr=subprocess.STDOUT, cwd=self.cwd, env=self.environment(),
                                           preexec_fn=_die_with_parent if main else None)
         finally:
             log.close()
@@ -95,12 +103,13 @@ class _Process(ServerProcess):
                 return False
             if time.monotonic() > deadline:
                 self.kill()
-                raise TimeoutError(f"{self.name} was not ready on {self.url} within {timeout} s")
+                raise TimeoutError(f"{self.name} was not ready on {self.url} within {timeout} s:\n"
+                                   f"{self.log()[-3000:]}")
             time.sleep(0.05)
         return True
 
 
-class InfluxServer(_Process):
+class InfluxServer(PortServer):
     """InfluxDB 1.x ``influxd`` with its own config: HTTP and RPC on free loopback ports,
     meta/data/wal in the work dir, reporting off. ``auth=True`` turns authentication on
     with an admin user (``admin`` / ``admin-password``)."""
@@ -205,7 +214,7 @@ bind-address = "{host}:{self.rpc_port}"
         return next(v for k, v in rows[0].items() if k != "time")
 
 
-class VictoriaMetricsServer(_Process):
+class VictoriaMetricsServer(PortServer):
     """Single-node VictoriaMetrics; it takes InfluxDB line protocol on ``/write`` and ``/api/v2/write``."""
 
     name = "victoria-metrics"
