@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, bearer
 from cloud_ingest.access.login import Logins
@@ -50,19 +51,19 @@ class Api(ApiBase):
             Route("/api/v1/login", self.login, methods=["POST"]),
             Route("/api/v1/workshops", self.workshops, methods=["GET"]),
             Route("/api/v1/alarms", self.alarms, methods=["GET"]),
-            Route("/api/v1/alarms/{id:int}", self.alarm, methods=["GET"]),
-            Route("/api/v1/alarms/{id:int}/ack", self.ack, methods=["POST"]),
-            Route("/api/v1/alarms/{id:int}/clear", self.clear, methods=["POST"]),
+            Route("/api/v1/alarms/{id:rowid}", self.alarm, methods=["GET"]),
+            Route("/api/v1/alarms/{id:rowid}/ack", self.ack, methods=["POST"]),
+            Route("/api/v1/alarms/{id:rowid}/clear", self.clear, methods=["POST"]),
             Route("/api/v1/admin/districts", self.create_district, methods=["POST"]),
             Route("/api/v1/admin/workshops", self.create_workshop, methods=["POST"]),
             Route("/api/v1/logout", self.logout, methods=["POST"]),
             Route("/api/v1/admin/users", self.create_user, methods=["POST"]),
             Route("/api/v1/admin/users", self.list_users, methods=["GET"]),
-            Route("/api/v1/admin/users/{id:int}/disable", self.disable_user, methods=["POST"]),
-            Route("/api/v1/admin/users/{id:int}/enable", self.enable_user, methods=["POST"]),
+            Route("/api/v1/admin/users/{id:rowid}/disable", self.disable_user, methods=["POST"]),
+            Route("/api/v1/admin/users/{id:rowid}/enable", self.enable_user, methods=["POST"]),
             Route("/api/v1/admin/tokens", self.issue_token, methods=["POST"]),
             Route("/api/v1/admin/tokens", self.list_tokens, methods=["GET"]),
-            Route("/api/v1/admin/tokens/{id:int}/revoke", self.revoke_token, methods=["POST"]),
+            Route("/api/v1/admin/tokens/{id:rowid}/revoke", self.revoke_token, methods=["POST"]),
             *http_rectification.routes(self),
             *http_reports.routes(self),
             Route("/healthz", self.health, methods=["GET"]),

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.review import rectification
@@ -53,12 +54,12 @@ def routes(api: ApiBase) -> list[Route]:
             conn, who, request.path_params["id"], body.get("note"), api.clock()))
 
     return [
-        Route("/api/v1/alarms/{id:int}/rectifications", create, methods=["POST"]),
+        Route("/api/v1/alarms/{id:rowid}/rectifications", create, methods=["POST"]),
         Route("/api/v1/rectifications", listing, methods=["GET"]),
-        Route("/api/v1/rectifications/{id:int}", one, methods=["GET"]),
-        Route("/api/v1/rectifications/{id:int}/answer", answer, methods=["POST"]),
-        Route("/api/v1/rectifications/{id:int}/accept", accept, methods=["POST"]),
-        Route("/api/v1/rectifications/{id:int}/return", send_back, methods=["POST"]),
+        Route("/api/v1/rectifications/{id:rowid}", one, methods=["GET"]),
+        Route("/api/v1/rectifications/{id:rowid}/answer", answer, methods=["POST"]),
+        Route("/api/v1/rectifications/{id:rowid}/accept", accept, methods=["POST"]),
+        Route("/api/v1/rectifications/{id:rowid}/return", send_back, methods=["POST"]),
     ]
 
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.review import rectification
@@ -144,10 +145,10 @@ class RectificationPages:
     def routes(self) -> list[Route]:
         return [
             Route("/rectifications", self.listing, methods=["GET"]),
-            Route("/alarms/{id:int}/rectification", self.request, methods=["POST"]),
-            Route("/rectifications/{id:int}/answer", self.answer, methods=["POST"]),
-            Route("/rectifications/{id:int}/accept", self.accept, methods=["POST"]),
-            Route("/rectifications/{id:int}/return", self.send_back, methods=["POST"]),
+            Route("/alarms/{id:rowid}/rectification", self.request, methods=["POST"]),
+            Route("/rectifications/{id:rowid}/answer", self.answer, methods=["POST"]),
+            Route("/rectifications/{id:rowid}/accept", self.accept, methods=["POST"]),
+            Route("/rectifications/{id:rowid}/return", self.send_back, methods=["POST"]),
         ]
 
     async def listing(self, request: Request) -> Response:

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.login import Checked, Logins
 from cloud_ingest.config import CloudConfig
@@ -65,9 +66,9 @@ class Pages(Frame):
             Route("/logout", self.logout, methods=["POST"]),
             Route("/workshops", self.workshops, methods=["GET"]),
             Route("/alarms", self.alarms, methods=["GET"]),
-            Route("/alarms/{id:int}", self.alarm, methods=["GET"]),
-            Route("/alarms/{id:int}/ack", self.ack, methods=["POST"]),
-            Route("/alarms/{id:int}/clear", self.clear, methods=["POST"]),
+            Route("/alarms/{id:rowid}", self.alarm, methods=["GET"]),
+            Route("/alarms/{id:rowid}/ack", self.ack, methods=["POST"]),
+            Route("/alarms/{id:rowid}/clear", self.clear, methods=["POST"]),
             *self.rectification.routes(),
             *self.reports.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),

@@ -125,3 +125,17 @@ def test_a_nul_inside_a_health_value_is_kept_as_its_json_escape(served_cloud: Se
     with cloud.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT health FROM station_status").scalar_one()
     assert stored == '{"fw":"1.0\\u0000"}'
+
+
+@pytest.mark.parametrize("method,path", [
+    ("get", "/api/v1/alarms/{id}"), ("post", "/api/v1/alarms/{id}/ack"),
+    ("post", "/api/v1/alarms/{id}/rectifications"), ("get", "/api/v1/rectifications/{id}"),
+    ("post", "/api/v1/admin/tokens/{id}/revoke"), ("post", "/api/v1/admin/users/{id}/disable"),
+])
+def test_an_id_past_a_row_id_is_no_such_thing_never_a_5xx(served_cloud: Served, method, path):
+    """An id of 2^64 reached the database (500 on SQLite, 503 on PostgreSQL); ids that fit are looked up."""
+    process, admin = served_cloud.process, served_cloud.tokens["admin"]
+    for id_ in (2 ** 64, 10 ** 30, 2 ** 31, 10 ** 9 - 1):
+        url = path.format(id=id_)
+        answer = process.get(admin, url) if method == "get" else process.post(admin, url, {"note": "x"})
+        assert answer.status_code == 404, (url, answer.status_code, answer.text)
