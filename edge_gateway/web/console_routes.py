@@ -133,7 +133,8 @@ async def console_state(request: Request) -> Response:
 async def console_live(request: Request) -> Response:
     if (refused := await _refused(request)) is not None:
         return refused
-    return await _web(request).console_feed.response(request)
+    # the session is asked again while the stream is open: a logout elsewhere ends it
+    return await _web(request).console_feed.response(request, allowed=lambda: _logged_in(request))
 
 
 # -- alarm actions -----------------------------------------------------------------

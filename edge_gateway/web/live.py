@@ -28,7 +28,7 @@ import asyncio
 import logging
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from sse_starlette.sse import EventSourceResponse
@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 RETRY_MS = 1000  # the browser reconnects this long after losing the stream
 PING_SECONDS = 15  # keeps proxies and NAT from closing an idle stream
+RECHECK_SECONDS = 5.0  # a stream that must stay allowed (the console's) asks again at least this often
+
+Allowed = Callable[[], Awaitable[bool]]
 MAX_STREAMS = 200  # open streams of one feed
 STREAMS_PER_CLIENT = 6  # open streams of one feed from one address
 
@@ -72,6 +75,14 @@ class _Subscriber:
         snapshot, self.pending = self.pending, None
         assert snapshot is not None
         return snapshot
+
+    async def next_within(self, seconds: float) -> Snapshot | None:
+        """The next snapshot, or None when none came within ``seconds`` (nothing is lost: it stays pending)."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), seconds)
+        except TimeoutError:
+            return None
+        return await self.next()
 
 
 class LiveFeed:
@@ -154,7 +165,10 @@ class LiveFeed:
         for subscriber in self._subscribers:
             subscriber.offer(full)
 
-    async def stream(self, last_event_id: str | None) -> AsyncIterator[dict[str, str | int]]:
+    async def stream(self, last_event_id: str | None,
+                     allowed: Allowed | None = None) -> AsyncIterator[dict[str, str | int]]:
+        """``allowed``: asked before each snapshot and at least every ``RECHECK_SECONDS``; the stream ends
+        when it says no (the console's session was logged out elsewhere)."""
         snapshot = await self.current()
         subscriber = _Subscriber()
         self._subscribers.add(subscriber)
@@ -163,8 +177,11 @@ class LiveFeed:
                 subscriber.offer(Snapshot(id=snapshot.id, data=_with_time(snapshot.data, self.clock())))
             yield {"event": "hello", "data": strict_json.dumps({"feed": self.name}), "retry": RETRY_MS}
             while True:
-                sent = await subscriber.next()
-                yield {"event": "snapshot", "id": sent.id, "data": sent.data}
+                sent = await subscriber.next() if allowed is None else await subscriber.next_within(RECHECK_SECONDS)
+                if allowed is not None and not await allowed():
+                    return
+                if sent is not None:
+                    yield {"event": "snapshot", "id": sent.id, "data": sent.data}
         finally:
             self._subscribers.discard(subscriber)
 
@@ -172,7 +189,7 @@ class LiveFeed:
     def streams(self) -> int:
         return sum(self._streams.values())
 
-    async def response(self, request: Request) -> Response:
+    async def response(self, request: Request, allowed: Allowed | None = None) -> Response:
         try:
             await self.current()
         except StoreError as exc:
@@ -187,7 +204,8 @@ class LiveFeed:
             self.refusals.count("live_total", f"{self.max_subscribers} {self.name} streams are open")
             return _busy("实时页面连接过多 / too many live pages are open")
         self._streams[client] += 1
-        return _Stream(self.stream(request.headers.get("last-event-id")), release=lambda: self._release(client),
+        return _Stream(self.stream(request.headers.get("last-event-id"), allowed),
+                       release=lambda: self._release(client),
                        ping=PING_SECONDS, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     def _release(self, client: str) -> None:

@@ -3,6 +3,8 @@ is (``X-Forwarded-For`` only from ``display.trusted_proxies``)."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from gateway_proc import GatewayProcess, write_config
@@ -74,5 +76,28 @@ def test_a_logout_ends_the_cookie_for_good_even_across_a_restart(broker, tmp_pat
         assert _state(gateway, copied) == 401  # a restart does not bring it back ...
         assert _state(gateway, kept) == 200  # ... nor log the owner out
         assert gateway.count("console_sessions") == 1
+    finally:
+        gateway.stop()
+
+
+def test_a_logout_ends_a_live_stream_already_open_on_that_session(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The live feed checked the session only when the stream connected: a copy of the cookie kept
+    receiving the console's state after its owner had logged out."""
+    gateway = _gateway(broker, tmp_path).start()
+    try:
+        with _client(gateway) as owner:
+            assert _login(owner, PASSWORD).status_code == 303
+            copied = owner.cookies["sebiao_console"]
+            with httpx.stream("GET", gateway.base + "/console/live", cookies={"sebiao_console": copied},
+                              timeout=httpx.Timeout(10, read=30)) as live:
+                assert live.status_code == 200
+                lines = live.iter_lines()
+                assert next(line for line in lines if line.startswith("event:")) == "event: hello"
+                csrf = owner.get("/console/api/session").json()["csrf"]
+                assert owner.post("/console/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+                started = time.monotonic()
+                for _ in lines:  # snapshots and pings until the gateway ends the stream
+                    assert time.monotonic() - started < 20, "the stream outlived its session"
+                assert time.monotonic() - started < 20  # ended (RECHECK_SECONDS), not cut by the read timeout
     finally:
         gateway.stop()
