@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, metavar="FACTOR",
                         help="day seconds per real second, overrides --duration (1 = real time) / 倍速")
     parser.add_argument("--http", default="127.0.0.1:8080", metavar="HOST:PORT",
-                        help="the gateway's HTTP API (default 127.0.0.1:8080) / 网关 HTTP 地址")
+                        help="the gateway's HTTP API (default 127.0.0.1:8080; port 0: a free one) / 网关 HTTP 地址")
     parser.add_argument("--embedded-broker", default="127.0.0.1:1883", metavar="HOST:PORT",
-                        help="the embedded MQTT broker, loopback only (default 127.0.0.1:1883) / 内置代理地址")
+                        help="the embedded MQTT broker, loopback only (default 127.0.0.1:1883; port 0: a free one) / 内置代理地址")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="keep the gateway's store and the stations' flash here (default: a temporary "
                              "directory, removed at the end) / 数据目录")
@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.duration <= 0:
         raise ConfigError("--duration", "", f"{args.duration:g}: must be more than 0 seconds")
-    http_host, http_port = parse_listen(args.http)
-    broker_host, broker_port = parse_listen(args.embedded_broker, "--embedded-broker")
+    http_host, http_port = parse_listen(args.http, any_port=True)
+    broker_host, broker_port = parse_listen(args.embedded_broker, "--embedded-broker", any_port=True)
     if not is_loopback(broker_host):
         raise ConfigError("--embedded-broker", "", f"{broker_host} is not a loopback address")
     options = DemoOptions(http_host=http_host, http_port=http_port, broker_host=broker_host,

@@ -113,7 +113,7 @@ class Demo:
         assert embedded is not None  # the demo's workshop names no broker: the gateway starts its own
         self.gateway.pipeline.listeners.append(self.narrator.on_outcome)
         self.http = HttpThread(self.gateway).start()
-        n.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}/display  "
+        n.plain(f"网关 / gateway: http://{o.http_host}:{self.gateway.http_port}/display  "
                 f"/console  /api/tools  (MQTT {embedded.url})")
         creds = embedded.credentials
         clock = station_clock(self.day)
@@ -238,7 +238,8 @@ class Demo:
         if s.unexpected:
             n.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
         o = self.options
-        n.plain(f"网关 / gateway: http://{o.http_host}:{o.http_port}  "
+        port = self.gateway.http_port if self.gateway is not None else o.http_port
+        n.plain(f"网关 / gateway: http://{o.http_host}:{port}  "
                 f"(/display 透明作坊, /console 控制台, /api/tools, /api/alarms?state=all, /metrics)")
 
     def _stay(self) -> None:

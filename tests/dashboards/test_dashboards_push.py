@@ -63,8 +63,8 @@ class FakeGrafana:
             def do_PUT(self) -> None:
                 self._handle("PUT")
 
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # port 0: nothing can take it first
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

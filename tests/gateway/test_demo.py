@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from servers import EXAMPLE_CONFIG, ROOT, free_port
+from servers import EXAMPLE_CONFIG, ROOT
 
 from edge_gateway.config import load_config
 from edge_gateway.demo import day as workday
@@ -79,8 +79,7 @@ def test_day_clock_is_piecewise_and_remembers_the_past():
 @pytest.mark.slow
 def test_demo_plays_a_day_with_its_mistakes_and_a_summary():
     started = time.monotonic()
-    run = _demo("--duration", "3", "--http", f"127.0.0.1:{free_port()}",
-                "--embedded-broker", f"127.0.0.1:{free_port()}")
+    run = _demo("--duration", "3", "--http", "127.0.0.1:0", "--embedded-broker", "127.0.0.1:0")  # free ports
     out = run.stdout
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback" not in run.stderr
@@ -103,7 +102,7 @@ def test_demo_fails_at_once_when_a_port_is_taken(option):
         taken.listen()
         port = taken.getsockname()[1]
         other = "--embedded-broker" if option == "--http" else "--http"
-        run = _demo(option, f"127.0.0.1:{port}", other, f"127.0.0.1:{free_port()}", timeout=30)
+        run = _demo(option, f"127.0.0.1:{port}", other, "127.0.0.1:0", timeout=30)
     assert run.returncode == 2
     assert f"127.0.0.1:{port}" in run.stderr and f"{option} HOST:PORT" in run.stderr and "已被占用" in run.stderr
     assert "Traceback" not in run.stderr

@@ -12,7 +12,7 @@ import time
 import pytest
 from burst import Burst
 from gateway_proc import GatewayProcess, write_config
-from servers import MqttClient, example_config, free_port
+from servers import MqttClient, example_config
 from stations_mqtt import STREAM
 
 from edge_gateway.broker.credentials import load_credentials
@@ -27,10 +27,9 @@ PER_STATION = 3000  # amqtt's own routing lost about half of 3 x 3000 before the
 
 @pytest.fixture
 def gateway(tmp_path):
-    port = free_port()
     proc = GatewayProcess(write_config(tmp_path / "workshop.yaml"), tmp_path / "data",
-                          extra_args=("--embedded-broker", f"127.0.0.1:{port}")).start()
-    proc.broker_port = port
+                          extra_args=("--embedded-broker", "127.0.0.1:0")).start()
+    proc.broker_port = proc.listening["mqtt"]["port"]  # the port the system chose, from listening.json
     proc.credentials = load_credentials(tmp_path / "data" / "broker")
     yield proc
     proc.stop()
