@@ -40,6 +40,11 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+# What a person writes on an alarm transition (acknowledge, clear). The gateway refuses more, and the
+# cloud's batch check takes the same numbers, so a transition the gateway stored always reaches the cloud.
+MAX_PERSON_CHARS = 64  # ``by``: who acknowledged or cleared (the cloud's column is 64 wide)
+MAX_COMMENT_CHARS = 4000  # ``comment``: the corrective action
+
 # The ids as plain tuples, in the documented order (config validation, the cloud's batch checks).
 ALARM_TYPES: tuple[str, ...] = tuple(t.value for t in AlarmType)
 SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
