@@ -24,6 +24,7 @@ class AlarmType(StrEnum):
     MISPLACED = "misplaced"
     UNKNOWN_TAG = "unknown_tag"
     STATION_OFFLINE = "station_offline"
+    STATION_CLOCK = "station_clock"
 
 
 class GatewayAlarmType(StrEnum):
@@ -58,6 +59,7 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     AlarmType.MISPLACED: ("未定位存放", "misplaced"),
     AlarmType.UNKNOWN_TAG: ("未登记标签", "unknown tag"),
     AlarmType.STATION_OFFLINE: ("读卡站离线", "station offline"),
+    AlarmType.STATION_CLOCK: ("读卡站时钟错误", "station clock wrong"),
 }
 
 # The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local.

@@ -225,7 +225,7 @@ class Pipeline:
             raise PayloadError("too_large", f"{len(msg.payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
         if topic.channel == "event":
             self.engine.station(topic.station)
-            event = decode_event(topic.station, msg.payload, msg.received_at)
+            event = decode_event(topic.station, msg.payload)
             if self.engine.on_event(event, msg.payload, msg.received_at, out):
                 self.metrics.events_in.inc()
             else:

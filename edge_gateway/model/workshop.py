@@ -28,6 +28,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "misplaced": "warning",
     "unknown_tag": "warning",
     "station_offline": "major",
+    "station_clock": "major",
 }
 DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "container")
 GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}

@@ -18,7 +18,7 @@ from sebiao_common.http_answers import REFUSED, RETRY, backoff
 
 log = logging.getLogger(__name__)
 
-# The gateway's alarms about its sinks (besides the seven workshop alarm types of the contract).
+# The gateway's alarms about its sinks (besides the workshop alarm types of the contract).
 SINK_REFUSED = GatewayAlarmType.SINK_REFUSED.value
 SINK_REFUSED_SEVERITY = Severity.MAJOR.value
 OUTBOX_BACKLOG = GatewayAlarmType.OUTBOX_BACKLOG.value

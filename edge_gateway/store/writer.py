@@ -181,6 +181,13 @@ class Store:
                                 (station, boot, seq)).fetchone()
         return bytes(row[0]) if row else None
 
+    def clock_mark(self, station: str, tolerance_ms: int) -> int | None:
+        """The newest event time of ``station`` that was its own clock's (``model/station_clock.py``): counted at
+        the station's ts, or at the receive time when that ts was at most ``tolerance_ms`` ahead of it."""
+        row = self.conn.execute("SELECT MAX(ts) FROM events WHERE station = ? AND station_ts BETWEEN ts AND ts + ?",
+                                (station, tolerance_ms)).fetchone()
+        return row[0]
+
     def annotate_event(self, event_id: int, late: bool, note: str | None) -> None:
         self.conn.execute("UPDATE events SET late=?, note=? WHERE id=?", (int(late), note, event_id))
 
