@@ -24,8 +24,12 @@ from edge_gateway.core.metrics import CloudMetrics, Metrics
 from edge_gateway.core.pipeline import Inbound, Pipeline
 from edge_gateway.core.projection import Projection
 from edge_gateway.core.sink_status import RunningSink, SinkStatus
+from edge_gateway.intake.guard import StationGuard
 from edge_gateway.intake.mqtt_link import MqttLink
+from edge_gateway.intake.rates import StationRates
+from edge_gateway.intake.settings import intake_settings
 from edge_gateway.model.protocol import subscriptions
+from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.cloud.items import CloudItems
@@ -35,7 +39,7 @@ from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
-from edge_gateway.store.writer import Checkpointer, Store
+from edge_gateway.store.writer import Checkpointer, DeadLetterBound, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.settings import display_settings
 from sebiao_common.clock import Clock, now_ms
@@ -74,6 +78,7 @@ class Gateway:
                               f"the HTTP API is bound to {options.http_host}, beyond loopback: "
                               "set a token (at least 16 characters)")
         display_settings(config)  # a bad display section stops start-up before anything runs
+        self.intake = intake_settings(config)  # a station's rate, the dead letters' bound
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         self.metrics = Metrics()
         self.embedded: EmbeddedBroker | None = None
@@ -88,7 +93,8 @@ class Gateway:
         data = self.options.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self._lock_data_dir(data)
-        self.store = Store(data / "gateway.sqlite3")
+        self.store = Store(data / "gateway.sqlite3", DeadLetterBound(
+            max_rows=self.intake.dead_letters_max_rows, max_bytes=self.intake.dead_letters_max_bytes))
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
@@ -96,8 +102,11 @@ class Gateway:
         self.engine = Engine(self.config, self.store, clock(), self._projections(influx))
         settings = self._broker_settings()
         ws = self.config.workshop.id
+        stations = tuple(s.id for s in self.config.stations)
+        guard = StationGuard(StationRates(self.intake.station_rate, self.intake.station_burst, stations),
+                             subscriptions(ws), stations, self.metrics, self._gateway_alarm, clock=clock)
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", subscriptions(ws), self._deliver, self.metrics,
-                             clock=clock)
+                             clock=clock, guard=guard, away_seconds=self._away_seconds(clock()))
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
         self.started = True
         drainer = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock=clock)
@@ -127,6 +136,15 @@ class Gateway:
 
     def _deliver(self, message: Inbound) -> None:
         self.pipeline.submit(message)
+
+    def _gateway_alarm(self, decision: Raise | Clear) -> None:
+        """A gateway alarm raised or cleared outside the pipeline thread (the intake's ``station_flood``)."""
+        self.pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
+
+    def _away_seconds(self, now: int) -> float:
+        """How long this gateway was away, as far as its store knows: the broker may hold that much traffic."""
+        last = self.store.newest_received_at()
+        return max(0.0, (now - last) / 1000) if last else float("inf")
 
     def _lock_data_dir(self, data: Path) -> None:
         self._lock_file = open(data / ".lock", "w")  # noqa: SIM115 - held for the process' life

@@ -28,10 +28,13 @@ class AlarmType(StrEnum):
 
 
 class GatewayAlarmType(StrEnum):
-    """The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local."""
+    """The gateway's own alarms about itself: its sinks (InfluxDB, the cloud), its store, its intake. They stay
+    local: the cloud is sent the workshop's alarm types only."""
 
     OUTBOX_BACKLOG = "outbox_backlog"
     SINK_REFUSED = "sink_refused"
+    STORE_FAILED = "store_failed"
+    STATION_FLOOD = "station_flood"
 
 
 class Severity(StrEnum):
@@ -62,10 +65,12 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     AlarmType.STATION_CLOCK: ("读卡站时钟错误", "station clock wrong"),
 }
 
-# The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local.
+# The gateway's own alarms about itself; they stay local.
 GATEWAY_ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     GatewayAlarmType.OUTBOX_BACKLOG: ("待发队列积压", "outbox backlog"),
     GatewayAlarmType.SINK_REFUSED: ("接收方拒绝写入", "sink refused writes"),
+    GatewayAlarmType.STORE_FAILED: ("本地存储写入失败", "store writes failing"),
+    GatewayAlarmType.STATION_FLOOD: ("读卡站消息过多", "station flooding"),
 }
 
 # (zh, en, symbol): the symbol's shape tells the severity without its colour.
