@@ -23,8 +23,12 @@ from edge_gateway.core.metrics import CloudMetrics, Metrics
 from edge_gateway.core.pipeline import Inbound, Pipeline
 from edge_gateway.core.projection import Projection
 from edge_gateway.core.sink_status import RunningSink, SinkStatus
+from edge_gateway.intake.guard import StationGuard
 from edge_gateway.intake.mqtt_link import MqttLink
+from edge_gateway.intake.rates import StationRates
+from edge_gateway.intake.settings import intake_settings
 from edge_gateway.model.protocol import events_filter, subscriptions
+from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.cloud.items import CloudItems
@@ -35,7 +39,7 @@ from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
 from edge_gateway.store.data_dir import open_data_dir
-from edge_gateway.store.writer import Checkpointer, Store
+from edge_gateway.store.writer import Checkpointer, DeadLetterBound, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
@@ -80,6 +84,7 @@ class Gateway:
                               f"the HTTP API is bound to {options.http_host}, beyond loopback: "
                               "set a token (at least 16 characters)")
         self.display = display_settings(config)  # a bad display section stops start-up before anything runs
+        self.intake = intake_settings(config)  # a station's rate, the dead letters' bound
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         self.metrics = Metrics()
         self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
@@ -96,7 +101,8 @@ class Gateway:
         data = self.options.data_dir
         self._lock_file = open_data_dir(data)  # private, with room, locked: or one line saying why not
         self.listener = listen(self.options.http_host, self.options.http_port)  # a taken port: one line, at once
-        self.store = Store(data / "gateway.sqlite3")
+        self.store = Store(data / "gateway.sqlite3", DeadLetterBound(
+            max_rows=self.intake.dead_letters_max_rows, max_bytes=self.intake.dead_letters_max_bytes))
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
@@ -107,7 +113,11 @@ class Gateway:
         topics = subscriptions(ws)
         if self.embedded is not None:  # the embedded broker hands the events over in-process (_take_event)
             topics = tuple(t for t in topics if t != events_filter(ws))
-        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", topics, self._deliver, self.metrics, clock=clock)
+        stations = tuple(s.id for s in self.config.stations)
+        guard = StationGuard(StationRates(self.intake.station_rate, self.intake.station_burst, stations),
+                             topics, stations, self.metrics, self._gateway_alarm, clock=clock)
+        self.link = MqttLink(settings, f"sebiao-gateway-{ws}", topics, self._deliver, self.metrics,
+                             clock=clock, guard=guard, away_seconds=self._away_seconds(clock()))
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
         if self.embedded is not None:
             self.embedded.attach(self._take_event)
@@ -145,6 +155,15 @@ class Gateway:
         """An event from the embedded broker's thread: the station's PUBACK waits for ``settle``,
         which the pipeline calls after the commit (docs/broker.md)."""
         self.pipeline.submit(Inbound(topic, payload, 0, qos, self.options.clock(), settle=settle))
+
+    def _gateway_alarm(self, decision: Raise | Clear) -> None:
+        """A gateway alarm raised or cleared outside the pipeline thread (the intake's ``station_flood``)."""
+        self.pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
+
+    def _away_seconds(self, now: int) -> float:
+        """How long this gateway was away, as far as its store knows: the broker may hold that much traffic."""
+        last = self.store.newest_received_at()
+        return max(0.0, (now - last) / 1000) if last else float("inf")
 
     @property
     def http_port(self) -> int:

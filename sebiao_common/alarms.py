@@ -24,13 +24,17 @@ class AlarmType(StrEnum):
     MISPLACED = "misplaced"
     UNKNOWN_TAG = "unknown_tag"
     STATION_OFFLINE = "station_offline"
+    STATION_CLOCK = "station_clock"
 
 
 class GatewayAlarmType(StrEnum):
-    """The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local."""
+    """The gateway's own alarms about itself: its sinks (InfluxDB, the cloud), its store, its intake. They stay
+    local: the cloud is sent the workshop's alarm types only."""
 
     OUTBOX_BACKLOG = "outbox_backlog"
     SINK_REFUSED = "sink_refused"
+    STORE_FAILED = "store_failed"
+    STATION_FLOOD = "station_flood"
 
 
 class Severity(StrEnum):
@@ -39,6 +43,11 @@ class Severity(StrEnum):
     MINOR = "minor"
     WARNING = "warning"
 
+
+# What a person writes on an alarm transition (acknowledge, clear). The gateway refuses more, and the
+# cloud's batch check takes the same numbers, so a transition the gateway stored always reaches the cloud.
+MAX_PERSON_CHARS = 64  # ``by``: who acknowledged or cleared (the cloud's column is 64 wide)
+MAX_COMMENT_CHARS = 4000  # ``comment``: the corrective action
 
 # The ids as plain tuples, in the documented order (config validation, the cloud's batch checks).
 ALARM_TYPES: tuple[str, ...] = tuple(t.value for t in AlarmType)
@@ -53,12 +62,15 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     AlarmType.MISPLACED: ("未定位存放", "misplaced"),
     AlarmType.UNKNOWN_TAG: ("未登记标签", "unknown tag"),
     AlarmType.STATION_OFFLINE: ("读卡站离线", "station offline"),
+    AlarmType.STATION_CLOCK: ("读卡站时钟错误", "station clock wrong"),
 }
 
-# The gateway's own alarms about its sinks (InfluxDB, the cloud); they stay local.
+# The gateway's own alarms about itself; they stay local.
 GATEWAY_ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     GatewayAlarmType.OUTBOX_BACKLOG: ("待发队列积压", "outbox backlog"),
     GatewayAlarmType.SINK_REFUSED: ("接收方拒绝写入", "sink refused writes"),
+    GatewayAlarmType.STORE_FAILED: ("本地存储写入失败", "store writes failing"),
+    GatewayAlarmType.STATION_FLOOD: ("读卡站消息过多", "station flooding"),
 }
 
 # (zh, en, symbol): the symbol's shape tells the severity without its colour.

@@ -25,7 +25,7 @@ from cloud_ingest.config import Limits
 from cloud_ingest.errors import BatchError, PayloadTooLarge
 from cloud_ingest.store.canonical import canonical_json
 from sebiao_common import strict_json
-from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
+from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHARS, SEVERITIES
 from sebiao_common.domain import COLORS
 from sebiao_common.station_health import MAX_TOTAL_BYTES, health_problem
 
@@ -214,8 +214,9 @@ def _item(path: str, value: Any, workshop: str) -> Item:
                              f"must be the batch's workshop {workshop!r}")
         txt = _Obj(f"{path}.alarm.text", a.value["text"], ("zh", "en"))
         return AlarmItem(
-            a.int("id", 1), t.int("seq", 1), t.ts("at"), t.choice("action", ALARM_ACTIONS), t.str("by", longest=64),
-            t.opt_str("comment"), a.choice("type", ALARM_TYPES), a.choice("severity", SEVERITIES),
+            a.int("id", 1), t.int("seq", 1), t.ts("at"), t.choice("action", ALARM_ACTIONS),
+            t.str("by", longest=MAX_PERSON_CHARS), t.opt_str("comment", longest=MAX_COMMENT_CHARS),
+            a.choice("type", ALARM_TYPES), a.choice("severity", SEVERITIES),
             a.choice("state", ALARM_STATES), a.bool("acked"), a.bool("latched"), a.int("count", 1, MAX_INT32),
             a.opt_str("tool", TOOL), a.opt_str("tag", TAG), a.opt_slug("station"), a.ts("ts"), a.ts("last_ts"),
             a.ts("raised_at"), a.ts("updated_at"), a.bool("late"), txt.str("zh"), txt.str("en"))
@@ -298,8 +299,8 @@ class _Obj:
     def slug(self, key: str) -> str:
         return self.str(key, SLUG, "小写字母、数字和 '-'", "lowercase letters, digits and '-'", 32)
 
-    def opt_str(self, key: str, pattern: re.Pattern[str] | None = None) -> str | None:
-        return None if self.value.get(key) is None else self.str(key, pattern)
+    def opt_str(self, key: str, pattern: re.Pattern[str] | None = None, longest: int = 4000) -> str | None:
+        return None if self.value.get(key) is None else self.str(key, pattern, longest=longest)
 
     def opt_slug(self, key: str) -> str | None:
         return None if self.value.get(key) is None else self.slug(key)

@@ -40,6 +40,7 @@ from edge_gateway.model.rules import (
     judge_tool_tick,
     judge_unknown_tag,
 )
+from edge_gateway.model.station_clock import CLOCK_TOLERANCE_MS, STATION_CLOCK, read_clock
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
 from edge_gateway.model.workshop import Station, WorkshopConfig
@@ -75,6 +76,9 @@ class Engine:
         self.ws = config.workshop.id
         self.started_at = started_at
         self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
+        # Per station, the newest of its own event times counted (model/station_clock.py): read from the store
+        # once, then followed in memory; kept across reload(), since a batch rolled back is applied again.
+        self.clock_marks: dict[str, int | None] = {}
         self._refs = {s.id: StationRef(id=s.id, kind=s.kind, zone=s.zone) for s in config.stations}
         self.reload()
 
@@ -109,7 +113,9 @@ class Engine:
         can dead-letter the message and go on inside the same transaction.
         """
         station = self.station(event.station)
-        ts = event.ts or now
+        clock = read_clock(station, event.ts, now, self._clock_mark(station.id),
+                           alarmed=(STATION_CLOCK, station.id) in self.active, rules=self.config.rules)
+        ts = clock.ts
         tool = self.config.tool_by_tag(event.tag)
         event_id = self.store.insert_event(event.station, event.boot, event.seq, ts, event.ts, now, event.tag,
                                            event.action, tool.id if tool else None, payload)
@@ -118,11 +124,18 @@ class Engine:
                 raise PayloadError("replay", f"(station, boot, seq) {event.key} was already used "
                                              "for a different event")
             return False
+        if clock.trusted:
+            self.clock_marks[station.id] = max(ts, self.clock_marks.get(station.id) or ts)
         self._station_heard(station, now, out)
+        if clock.decision is not None:
+            self._decide((clock.decision,), now, out)
         ctx = self._context(now)
         if tool is None:
+            if clock.note:
+                self.store.annotate_event(event_id, False, clock.note)
             self._project_event(EventFact(station=station, tool=None, action=event.action, ts=ts, tag=event.tag,
-                                          boot=event.boot, seq=event.seq, received_at=now, late=False, note=None))
+                                          boot=event.boot, seq=event.seq, received_at=now, late=False,
+                                          note=clock.note))
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), now, out)
             return True
         step = apply(self.tools[tool.id], Observation(station=self._refs[station.id], action=event.action, ts=ts))
@@ -131,7 +144,7 @@ class Engine:
             decisions += judge_late_placement(tool, station, ts, ctx)
         self.tools[tool.id] = state
         self.store.save_tool(state)
-        notes = [step.repair] + [f"exception: {d.reason}" for d in decisions if isinstance(d, Excused)]
+        notes = [clock.note, step.repair] + [f"exception: {d.reason}" for d in decisions if isinstance(d, Excused)]
         note = "; ".join(n for n in notes if n) or None
         if step.late or note:
             self.store.annotate_event(event_id, step.late, note)
@@ -207,6 +220,11 @@ class Engine:
         if self._current is None:
             self._current = frozenset(sid for sid, s in self.stations.items() if s.current)
         return RuleContext(config=self.config, now=now, current=self._current)
+
+    def _clock_mark(self, station_id: str) -> int | None:
+        if station_id not in self.clock_marks:
+            self.clock_marks[station_id] = self.store.clock_mark(station_id, CLOCK_TOLERANCE_MS)
+        return self.clock_marks[station_id]
 
     def _station_heard(self, station: Station, now: int, out: Outcome) -> None:
         # The silence timer only needs the newest time in memory (start-up resets

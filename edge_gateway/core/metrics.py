@@ -28,6 +28,18 @@ class Metrics:
                                     registry=r)
         self.broker_connected = Gauge("sebiao_broker_connected", "1 while connected to the MQTT broker",
                                       registry=r)
+        self.store_failing = Gauge("sebiao_store_failing", "1 while commits to the local store fail", registry=r)
+        self.dead_letters = Gauge("sebiao_dead_letters", "Rejected messages kept in the dead_letters table",
+                                  registry=r)
+        self.dead_letter_bytes = Gauge("sebiao_dead_letter_bytes", "Bytes of topic, payload and detail the kept "
+                                       "dead letters hold", registry=r)
+        self.dead_letters_dropped = Gauge("sebiao_dead_letters_dropped", "Dead letters deleted, oldest first, past "
+                                          "the bound (intake.dead_letters), since the store was made", registry=r)
+        self.rate_limited = Counter("sebiao_station_rate_limited", "Messages a station sent beyond its rate "
+                                    "(intake.station_rate): acknowledged and dropped, by station", ["station"],
+                                    registry=r)
+        # The same by station for /healthz (written by the MQTT thread alone).
+        self.rate_limited_by_station: dict[str, int] = {}
 
 
 class CloudMetrics:

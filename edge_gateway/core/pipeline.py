@@ -4,7 +4,9 @@ Messages arrive from the MQTT client's thread on a queue. The pipeline takes
 what is waiting (up to ``max_batch``), applies each message through the engine
 inside one SQLite transaction, commits, and only then acknowledges each message
 to the broker and publishes the alarms and feedback. A bad message is counted,
-kept as a dead letter and skipped; it never stops the batch.
+kept as a dead letter and skipped; it never stops the batch. A commit that
+fails is retried each second, unacknowledged, while ``/healthz`` says so and the
+``store_failed`` alarm is up (``store_health.py``).
 
 HTTP actions (acknowledge, clear) come through the same queue as commands, so
 there is a single writer and alarm state never races.
@@ -12,6 +14,7 @@ there is a single writer and alarm state never races.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -23,10 +26,13 @@ from typing import Callable, NamedTuple, Protocol, TypeVar
 
 from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.metrics import Metrics
+from edge_gateway.core.store_health import StoreHealth
 from edge_gateway.errors import PayloadError, StoreError
+from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model.protocol import (
     MAX_PAYLOAD_BYTES,
     Topic,
+    alarm_topic,
     decode_event,
     decode_status,
 )
@@ -48,6 +54,7 @@ class Inbound(NamedTuple):
     received_at: int
     generation: int = 0  # the broker connection it came on; acks go only to that one
     settle: Callable[[], None] | None = None  # handed over in-process: called after the commit instead of an ack
+    limited: str | None = None  # over its station's rate (intake/rates.py): kept as a dead letter, this detail
 
 
 Settle = Callable[[], None]  # answers a command's caller, once its batch has committed
@@ -90,7 +97,13 @@ class Pipeline:
         self._next_tick = 0.0
         self.failed: BaseException | None = None
         self._topics: dict[str, Topic] = {}
+        self.store_health = StoreHealth()
         metrics.queue_depth.set_function(self.inbox.qsize)
+        metrics.store_failing.set_function(lambda: 0 if self.store_health.ok else 1)
+        store = engine.store
+        metrics.dead_letters.set_function(lambda: store.dead_rows)
+        metrics.dead_letter_bytes.set_function(lambda: store.dead_bytes)
+        metrics.dead_letters_dropped.set_function(lambda: store.dead_dropped)
 
     def start(self) -> None:
         self._thread.start()
@@ -168,8 +181,11 @@ class Pipeline:
                 # Nothing of this batch is acknowledged; the engine re-reads the
                 # committed picture and the same batch is tried again.
                 self.metrics.store_errors.inc()
-                log.error("commit failed, retrying the batch in 1 s: %s", exc)
+                if self.store_health.ok:
+                    log.error("commit failed, retrying the batch each second: %s", exc)
+                self.store_health.failed(str(exc), self.clock())
                 self.engine.reload()
+                self._store_alarm()
                 time.sleep(1.0)
                 continue
             except _Poison as poison:
@@ -182,10 +198,51 @@ class Pipeline:
             break
         self.metrics.commit_seconds.observe(time.perf_counter() - started)
         self._after_commit(batch, out, results)
+        if not self.store_health.ok:
+            self.store_health.alarm = "stored"  # by _apply, in the batch just committed
+            self._store_recovered()
+
+    def _store_alarm(self) -> None:
+        """Raise ``store_failed`` in a write of its own; if not even that fits, publish it from memory."""
+        health = self.store_health
+        if health.alarm == "stored":
+            return
+        decision, out = health.raise_decision(), Outcome()
+        try:
+            with self.engine.store.transaction():
+                self.engine.gateway_alarm(decision, self.clock(), out)
+        except StoreError:
+            self.engine.reload()
+            if health.alarm is None:  # once a spell; written, with this id, when the store takes writes again
+                alarm, _ = lifecycle.occur(None, decision, self.engine.next_id, self.clock())
+                picture = lifecycle.alarm_json(alarm, self.workshop)
+                self.transport.publish(alarm_topic(self.workshop),
+                                       json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode())
+                health.alarm = "published"
+            return
+        health.alarm = "stored"
+        self._after_commit([], out, [])
+
+    def _store_recovered(self) -> None:
+        """A batch committed again (its first write was the spell's alarm, see ``_apply``): clear the alarm."""
+        health, out = self.store_health, Outcome()
+        try:
+            with self.engine.store.transaction():
+                self.engine.gateway_alarm(health.clear_decision(), self.clock(), out)
+        except StoreError as exc:  # the next batch that commits tries again
+            self.engine.reload()
+            log.error("the store took a batch but not its store_failed alarm: %s", exc)
+            return
+        log.info("the store takes writes again after %d failed commits", health.status.failed_commits)
+        health.recovered()
+        self._after_commit([], out, [])
 
     def _apply(self, batch: list[Inbound | Command], out: Outcome, results: list[Settle],
                poisoned: dict[int, str]) -> None:
         now = self.clock()
+        if not self.store_health.ok and self.store_health.alarm != "stored":
+            # First, so that it takes the id its picture was published with while the store failed.
+            self.engine.gateway_alarm(self.store_health.raise_decision(), now, out)
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.tick_seconds
             self.engine.tick(now, out)
@@ -194,6 +251,8 @@ class Pipeline:
                 results.append(item.run(self.engine, now, out))
             elif index in poisoned:
                 self._reject(item, "internal_error", poisoned[index])
+            elif item.limited is not None:
+                self._reject(item, "rate_limited", item.limited)
             else:
                 self._message(index, item, out)
 
@@ -226,7 +285,7 @@ class Pipeline:
             raise PayloadError("too_large", f"{len(msg.payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
         if topic.channel == "event":
             self.engine.station(topic.station)
-            event = decode_event(topic.station, msg.payload, msg.received_at)
+            event = decode_event(topic.station, msg.payload)
             if self.engine.on_event(event, msg.payload, msg.received_at, out):
                 self.metrics.events_in.inc()
             else:

@@ -8,6 +8,9 @@
   broker redelivers whatever was not acknowledged, and the pipeline recognises it.
 - TCP_NODELAY on the socket, so small PUBACKs and alarms are not held back by
   Nagle's algorithm (a 40 ms stall with delayed ACKs).
+- A rate per station (``guard.py``, ``rates.py``): what a station sends beyond
+  it is acknowledged at once and dropped, and the station's topics are shut out
+  at the broker for a while, so it cannot fill the broker's queue for the gateway.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from typing import Callable
 
 import paho.mqtt.client as mqtt
@@ -23,6 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Inbound
 from edge_gateway.errors import BrokerError
+from edge_gateway.intake.guard import DROPPED, StationGuard
 from edge_gateway.intake.mqtt_buffered import BufferedClient
 from edge_gateway.model.workshop import BrokerSettings
 from sebiao_common.clock import Clock
@@ -33,7 +38,11 @@ log = logging.getLogger(__name__)
 class MqttLink:
     def __init__(self, settings: BrokerSettings, client_id: str, subscriptions: tuple[str, ...],
                  deliver: Callable[[Inbound], None], metrics: Metrics,
-                 clock: Clock) -> None:
+                 clock: Clock, guard: StationGuard | None = None, away_seconds: float = 0.0) -> None:
+        """``guard``: each station's rate (None: no limit); ``away_seconds``: how long the gateway was away
+        before this start (what the broker kept for it comes at once)."""
+        self.guard = guard
+        self._away_since = time.monotonic() - away_seconds
         self.settings = settings
         self.subscriptions = subscriptions
         self.deliver = deliver
@@ -70,6 +79,8 @@ class MqttLink:
             raise BrokerError(f"{self.settings.url}: the broker refused the gateway: {self.last_error}")
 
     def stop(self) -> None:
+        if self.guard is not None:
+            self.guard.stop()
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -100,12 +111,18 @@ class MqttLink:
             log.error("broker %s refused the connection: %s", self.settings.url, reason_code)
             return
         self.last_error = None
-        client.subscribe([(topic, 1) for topic in self.subscriptions])
+        if self.guard is None:
+            client.subscribe([(topic, 1) for topic in self.subscriptions])
+        else:
+            if flags.session_present:  # what the broker kept comes at once
+                self.guard.rates.allow_backlog(time.monotonic() - self._away_since)
+            self.guard.connected(client)
         self.metrics.broker_connected.set(1)
         self.connected.set()
         log.info("connected to %s (session present: %s)", self.settings.url, flags.session_present)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._away_since = time.monotonic()
         with self._lock:
             self._generation += 1
         self.connected.clear()
@@ -114,5 +131,8 @@ class MqttLink:
             log.warning("lost the broker %s: %s; reconnecting", self.settings.url, reason_code)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        limited = None if self.guard is None else self.guard.check(message.topic, message.mid, message.qos)
+        if limited == DROPPED:
+            return
         self.deliver(Inbound(message.topic, message.payload, message.mid, message.qos, self.clock(),
-                             self._generation))
+                             self._generation, limited))

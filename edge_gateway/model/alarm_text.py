@@ -58,3 +58,21 @@ def station_offline(station: Station, will: bool) -> tuple[str, str]:
     if will:
         return (f"读卡站离线：{sz} 断开连接", f"Station offline: {se} disconnected")
     return (f"读卡站离线：{sz} 长时间无消息", f"Station offline: {se} has not been heard from")
+
+
+def station_clock_ahead(station: Station, span: tuple[str, str]) -> tuple[str, str]:
+    sz, se = _station(station)
+    return (f"读卡站时钟错误：{sz} 的时钟快了 {span[0]}，其事件按网关接收时间记录",
+            f"Station clock wrong: {se} is {span[1]} ahead; its events count at the gateway's receive time")
+
+
+def station_clock_back(station: Station, span: tuple[str, str], earlier_events: bool) -> tuple[str, str]:
+    """``earlier_events``: the time lies before events the station sent earlier (else: before any buffer's reach)."""
+    sz, se = _station(station)
+    if earlier_events:
+        return (f"读卡站时钟错误：{sz} 的时钟倒退了 {span[0]}（早于它之前发出的事件），其事件按网关接收时间记录",
+                f"Station clock wrong: {se} went {span[1]} back (before its earlier events); its events count "
+                "at the gateway's receive time")
+    return (f"读卡站时钟错误：{sz} 的时间比网关早 {span[0]}，超出缓存可能保留的时长，其事件按网关接收时间记录",
+            f"Station clock wrong: {se} is {span[1]} behind the gateway, more than a buffer keeps; its events "
+            "count at the gateway's receive time")

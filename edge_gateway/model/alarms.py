@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.rules import Clear, Raise
+from sebiao_common.alarms import MAX_COMMENT_CHARS, MAX_PERSON_CHARS
 
 LATCHED = frozenset({"cross_zone", "cross_zone_wash"})
 SYSTEM = "system"
@@ -87,7 +88,7 @@ def _worse(a: str, b: str) -> str:
 
 
 def acknowledge(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[Alarm, HistoryEntry]:
-    _need_person(by)
+    by, comment = _person(by), _comment(comment)
     if alarm.acked:
         raise AlarmActionError(f"alarm {alarm.id} is already acknowledged")
     after = replace(alarm, acked=True, updated_at=now)
@@ -96,10 +97,10 @@ def acknowledge(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[A
 
 def clear(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[Alarm, HistoryEntry]:
     """A person clears an alarm; a latched one needs a corrective-action comment."""
-    _need_person(by)
+    by, comment = _person(by), _comment(comment)
     if alarm.state != "active":
         raise AlarmActionError(f"alarm {alarm.id} is already cleared")
-    if alarm.latched and not (comment or "").strip():
+    if alarm.latched and comment is None:
         error = AlarmActionError(
             f"alarm {alarm.id} ({alarm.type}) needs a corrective-action comment to clear / 跨区告警须填写整改措施")
         error.status = 422
@@ -116,15 +117,32 @@ def auto_clear(alarm: Alarm, decision: Clear, now: int) -> tuple[Alarm, HistoryE
     return after, _entry(after, now, "cleared", SYSTEM, f"{decision.reason_zh} / {decision.reason_en}")
 
 
-def _need_person(by: str) -> None:
+def _refused(message: str) -> AlarmActionError:
+    error = AlarmActionError(message)
+    error.status = 422
+    return error
+
+
+def _person(by: str) -> str:
+    """The name as stored and sent to the cloud: trimmed, and within the one limit both sides keep."""
     if not isinstance(by, str) or not by.strip():
-        error = AlarmActionError("'by' must name the person / 须填写操作人")
-        error.status = 422
-        raise error
-    if by.strip() == SYSTEM:
-        error = AlarmActionError(f"'{SYSTEM}' is reserved for automatic transitions")
-        error.status = 422
-        raise error
+        raise _refused("'by' must name the person / 须填写操作人")
+    by = by.strip()
+    if by == SYSTEM:
+        raise _refused(f"'{SYSTEM}' is reserved for automatic transitions / '{SYSTEM}' 保留给自动操作")
+    if len(by) > MAX_PERSON_CHARS:
+        raise _refused(f"操作人姓名至多 {MAX_PERSON_CHARS} 个字符（现为 {len(by)} 个）/ "
+                       f"'by' has {len(by)} characters, at most {MAX_PERSON_CHARS}")
+    return by
+
+
+def _comment(comment: str | None) -> str | None:
+    """Trimmed; a blank comment is no comment (the cloud takes none rather than a blank one)."""
+    text = (comment or "").strip()
+    if len(text) > MAX_COMMENT_CHARS:
+        raise _refused(f"备注至多 {MAX_COMMENT_CHARS} 个字符（现为 {len(text)} 个）/ "
+                       f"'comment' has {len(text)} characters, at most {MAX_COMMENT_CHARS}")
+    return text or None
 
 
 class AlarmTextJson(TypedDict):

@@ -2,7 +2,7 @@
 
 The contract is in ``docs/config.md``. Every error names the file, the field
 path and the reason, e.g. ``workshop.yaml: tools[3].home: station 'rack-red-9'
-is not defined``. Later sections (``influx``, ``cloud``, ``display``) are parsed
+is not defined``. Later sections (``influx``, ``cloud``, ``display``, ``intake``) are parsed
 by the parts that own them; this module keeps the whole file's key list so an
 unknown key is still an error.
 """
@@ -30,6 +30,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "misplaced": "warning",
     "unknown_tag": "warning",
     "station_offline": "major",
+    "station_clock": "major",
 }
 DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "container")
 GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}
@@ -159,7 +160,7 @@ class WorkshopConfig:
 
 # Sections parsed elsewhere (added by the parts that own them); kept here so the
 # top-level key check knows them.
-EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display")
+EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display", "intake")
 
 
 def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:

@@ -18,11 +18,11 @@ from sebiao_common.http_answers import REFUSED, RETRY, backoff
 
 log = logging.getLogger(__name__)
 
-# The gateway's alarms about its sinks (besides the seven workshop alarm types of the contract).
+# The gateway's alarms about its sinks (besides the workshop alarm types of the contract).
 SINK_REFUSED = GatewayAlarmType.SINK_REFUSED.value
 SINK_REFUSED_SEVERITY = Severity.MAJOR.value
 OUTBOX_BACKLOG = GatewayAlarmType.OUTBOX_BACKLOG.value
-GATEWAY_ALARM_TYPES = (OUTBOX_BACKLOG, SINK_REFUSED)
+GATEWAY_ALARM_TYPES = tuple(t.value for t in GatewayAlarmType)  # also the store's and the intake's
 SEVERITY = {OUTBOX_BACKLOG: Severity.MAJOR.value, SINK_REFUSED: SINK_REFUSED_SEVERITY}
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -31,6 +31,19 @@ from sebiao_common import strict_json
 from sebiao_common.domain import Location
 
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLetterBound:
+    """How much rejected input the store keeps (``intake.dead_letters`` in the config): the newest rows,
+    at most ``max_rows`` of them and ``max_bytes`` of topic, payload and detail."""
+
+    max_rows: int = 10_000
+    max_bytes: int = 16 * 1024 * 1024
+
+
+# A dead letter's size as the bound counts it: what it holds, in bytes.
+_DEAD_SIZE = "length(CAST(topic AS BLOB)) + length(payload) + length(CAST(detail AS BLOB))"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -132,8 +145,9 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
 class Store:
     """The writer's view. Every method runs inside the caller's transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, dead_letters: DeadLetterBound = DeadLetterBound()) -> None:
         self.path = path
+        self.dead_bound = dead_letters
         path.parent.mkdir(parents=True, exist_ok=True)
         check_intact(path)
         self.conn = connect(path)
@@ -150,8 +164,14 @@ class Store:
         try:
             self.conn.executescript(SCHEMA)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            # The dead letters kept and dropped, as committed; followed in memory (read by /healthz).
+            rows, size = self.conn.execute(f"SELECT count(*), COALESCE(SUM({_DEAD_SIZE}), 0) "
+                                           "FROM dead_letters").fetchone()
+            dropped = self.conn.execute("SELECT value FROM meta WHERE key = 'dead_letters_dropped'").fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot create the schema: {exc}") from exc
+        self.dead_rows, self.dead_bytes, self.dead_dropped = rows, size, int(dropped[0]) if dropped else 0
+        self._dead_tx = (0, 0, 0)  # (rows, bytes, dropped) changed by the open transaction
 
     def close(self) -> None:
         self.conn.close()
@@ -160,6 +180,7 @@ class Store:
     def transaction(self) -> Iterator[None]:
         try:
             self._outbox_in_tx = self._cloud_in_tx = self._cloud_alarm_in_tx = 0
+            self._dead_tx = (0, 0, 0)
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -167,6 +188,9 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            rows, size, dropped = self._dead_tx
+            self.dead_rows, self.dead_bytes, self.dead_dropped = (self.dead_rows + rows, self.dead_bytes + size,
+                                                                  self.dead_dropped + dropped)
             self.outbox_added += self._outbox_in_tx
             self.cloud_added += self._cloud_in_tx
             self.cloud_alarm_id = max(self.cloud_alarm_id, self._cloud_alarm_in_tx)
@@ -186,17 +210,48 @@ class Store:
             (station, boot, seq, ts, station_ts, received_at, tag, action, tool, payload))
         return cur.lastrowid if cur.rowcount else None
 
+    def newest_received_at(self) -> int | None:
+        """When the newest stored event was received (ms, gateway clock); None without any."""
+        row = self.conn.execute("SELECT received_at FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def stored_payload(self, station: str, boot: str, seq: int) -> bytes | None:
         row = self.conn.execute("SELECT payload FROM events WHERE station=? AND boot=? AND seq=?",
                                 (station, boot, seq)).fetchone()
         return bytes(row[0]) if row else None
 
+    def clock_mark(self, station: str, tolerance_ms: int) -> int | None:
+        """The newest event time of ``station`` that was its own clock's (``model/station_clock.py``): counted at
+        the station's ts, or at the receive time when that ts was at most ``tolerance_ms`` ahead of it."""
+        row = self.conn.execute("SELECT MAX(ts) FROM events WHERE station = ? AND station_ts BETWEEN ts AND ts + ?",
+                                (station, tolerance_ms)).fetchone()
+        return row[0]
+
     def annotate_event(self, event_id: int, late: bool, note: str | None) -> None:
         self.conn.execute("UPDATE events SET late=?, note=? WHERE id=?", (int(late), note, event_id))
 
     def dead_letter(self, received_at: int, topic: str, payload: bytes, reason: str, detail: str) -> None:
+        """Keep a rejected message; past the bound the oldest go (counted in ``meta.dead_letters_dropped``),
+        a tenth of the bound at a time, so a flood of junk costs one delete per many inserts."""
         self.conn.execute("INSERT INTO dead_letters (received_at, topic, payload, reason, detail) "
                           "VALUES (?,?,?,?,?)", (received_at, topic, payload, reason, detail))
+        rows, size, dropped = self._dead_tx
+        rows, size = rows + 1, size + len(topic.encode()) + len(payload) + len(detail.encode())
+        bound = self.dead_bound
+        if self.dead_rows + rows > bound.max_rows or self.dead_bytes + size > bound.max_bytes:
+            keep_rows, keep_bytes = bound.max_rows * 9 // 10, bound.max_bytes * 9 // 10
+            total_rows, total_bytes, last = self.dead_rows + rows, self.dead_bytes + size, None
+            oldest = self.conn.execute(f"SELECT id, {_DEAD_SIZE} FROM dead_letters ORDER BY id")
+            for row_id, row_size in oldest:
+                if total_rows <= keep_rows and total_bytes <= keep_bytes:
+                    break
+                total_rows, total_bytes, last = total_rows - 1, total_bytes - row_size, row_id
+            oldest.close()
+            gone = self.conn.execute("DELETE FROM dead_letters WHERE id <= ?", (last,)).rowcount
+            self.conn.execute("INSERT INTO meta (key, value) VALUES ('dead_letters_dropped', ?) ON CONFLICT (key) "
+                              "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (gone,))
+            rows, size, dropped = total_rows - self.dead_rows, total_bytes - self.dead_bytes, dropped + gone
+        self._dead_tx = (rows, size, dropped)
 
     # -- tools and stations ---------------------------------------------------
 

@@ -182,10 +182,15 @@ async def healthz(request: Request) -> Response:
     sinks = {name: {"running": worker.alive, "depth": worker.depth(), "last_error": worker.last_error}
              for name, worker in ctx.workers().items()}
     sinks_ok = all(s["running"] and s["last_error"] is None for s in sinks.values())
-    body = {"status": "ok" if pipeline_ok and broker_ok and sinks_ok else "degraded",
+    stored = ctx.pipeline.store_health.status
+    writer = ctx.pipeline.engine.store
+    store = {"ok": stored.ok, "error": stored.error, "since": stored.since, "failed_commits": stored.failed_commits,
+             "dead_letters": {"rows": writer.dead_rows, "bytes": writer.dead_bytes, "dropped": writer.dead_dropped}}
+    body = {"status": "ok" if pipeline_ok and broker_ok and sinks_ok and stored.ok else "degraded",
             "pipeline": "running" if pipeline_ok else "stopped",
             "broker": "connected" if broker_ok else "disconnected",
-            "workshop": ctx.workshop, "latched_types": sorted(LATCHED), "sinks": sinks}
+            "workshop": ctx.workshop, "latched_types": sorted(LATCHED), "sinks": sinks, "store": store,
+            "rate_limited": dict(ctx.metrics.rate_limited_by_station)}
     return JSONResponse(body, status_code=200 if pipeline_ok else 503)
 
 

@@ -146,7 +146,7 @@ def _who(body: dict[str, object]) -> tuple[str, str | None]:
         raise AlarmActionError("请填写操作人 / 'by' must name the person acting")
     if comment is not None and not isinstance(comment, str):
         raise AlarmActionError("'comment' must be a string")
-    return by.strip()[:80], (comment.strip() or None) if comment is not None else None
+    return by, comment  # trimmed and held to the limits by the lifecycle (model/alarms.py), as the API's
 
 
 async def alarm_action(request: Request) -> Response:

@@ -17,6 +17,7 @@ from cloud_ingest.store.schema import (
     evidence_log,
     station_status,
 )
+from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHARS
 
 
 def counts(cloud) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -61,6 +62,25 @@ def test_alarm_picture_follows_the_newest_transition_even_out_of_order(cloud) ->
         row = conn.execute(select(alarms)).one()
         assert (row.state, row.history_seq) == ("cleared", 3)
         assert conn.execute(select(func.count()).select_from(alarm_transitions)).scalar_one() == 2
+
+
+def test_every_workshop_alarm_type_and_the_gateways_limits_are_taken(cloud) -> None:  # type: ignore[no-untyped-def]
+    """The cloud takes each alarm type the gateway pushes (a ``station_clock`` too) and a name or comment as long
+    as the gateway lets a person write (``sebiao_common.alarms``); one character more is refused by its field."""
+    gw = cloud.tenants()["gw-ws-a"]
+    items = []
+    for i, kind in enumerate(ALARM_TYPES):
+        item = alarm(alarm_id=100 + i, seq=2, action="acknowledged", acked=True, comment="改" * MAX_COMMENT_CHARS)
+        item["alarm"]["type"] = kind
+        item["transition"]["by"] = "王" * MAX_PERSON_CHARS
+        items.append(item)
+    r = cloud.push(gw, batch("ws-a", "types", items))
+    assert r.status_code == 200, r.text
+    with db.read(cloud.engine) as conn:
+        assert {row.type for row in conn.execute(select(alarms))} == set(ALARM_TYPES)
+    items[0]["transition"]["by"] += "王"
+    r = cloud.push(gw, batch("ws-a", "too-long", items[:1]))
+    assert r.status_code == 400 and "items[0].transition.by" in r.text
 
 
 @pytest.mark.parametrize("mutate, path, words", [

@@ -49,7 +49,7 @@ def test_the_error_example_is_what_the_gateway_says():
 def test_protocol_examples_decode():
     examples = [json.loads(b) for b in blocks("protocol.md", "json")]
     event, status, will, command, alarm = examples
-    decoded = decode_event("rack-red-1", json.dumps(event).encode(), event["ts"])
+    decoded = decode_event("rack-red-1", json.dumps(event).encode())
     assert decoded.action == "removed" and decoded.tag == "04A224E2C65E80"
     assert decode_status("rack-red-1", json.dumps(status).encode()).online is True
     assert decode_status("rack-red-1", json.dumps(will).encode()).online is False

@@ -249,6 +249,27 @@ def test_with_a_cloud_section_events_transitions_and_status_become_valid_items(t
     assert len(parsed.items) == len(items)
 
 
+def test_the_gateways_own_alarms_stay_local_and_a_station_clock_alarm_reaches_the_cloud(tmp_path):
+    from workshop_sim import Sim
+
+    from edge_gateway.sinks.cloud.items import CloudItems
+    from edge_gateway.sinks.cloud.projection import CloudProjection
+    from sebiao_common.alarms import GatewayAlarmType
+
+    sim = Sim(tmp_path).all_online()
+    sim.engine.projections = (CloudProjection(items=CloudItems(sim.config.workshop.id), store=sim.store),)
+    for kind in GatewayAlarmType:  # store_failed, station_flood and the sinks' own
+        decision = Raise(type=kind.value, severity="major", subject="store", tool=None, tag=None, station=None,
+                         ts=sim.now, text_zh="网关告警", text_en="a gateway alarm")
+        sim._run(lambda out, d=decision: sim.engine.gateway_alarm(d, sim.now, out))
+    assert {t for t, _, _ in sim.raised} == {k.value for k in GatewayAlarmType}
+    sim.at(10).event("rack-red-1", "KN-R-01", "removed", ts=sim.now + 600_000)  # a station clock 10 min ahead
+    items = _cloud_rows(sim)
+    assert [i["alarm"]["type"] for i in items if i["kind"] == "alarm"] == ["station_clock"]
+    doc = {"v": 1, "workshop": sim.config.workshop.id, "batch": "b-1", "items": items}
+    assert len(parse_batch(json.dumps(doc).encode(), Limits()).items) == len(items)
+
+
 def test_a_station_cannot_overwrite_the_reserved_keys_of_its_status_item(tmp_path):
     """kind, station, station_kind, zone, ts, online and buffer_depth come from the gateway, not the station's
     health fields: a station reporting ``zone: blue`` stays the config's red rack."""

@@ -18,14 +18,14 @@ from cloud_fixtures import SECRET
 from cloud_server import CloudServer
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
-from stations_mqtt import ms_ago, online_stations, stream
+from stations_mqtt import ScriptedStation, ms_ago, online_stations, stream
 
 from cloud_ingest.access import admin, passwords
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.app import prepare
 from cloud_ingest.config import BootstrapAdmin, CloudConfig
 from cloud_ingest.store import db
-from sebiao_common.alarms import ALARM_TYPES
+from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHARS
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +111,93 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
     assert set(transitions) == set(history)  # every alarm transition once
     assert dead == 0
     assert batches >= len(sent) // 50
+
+
+# -- what a person writes on an alarm: one limit on both sides ------------------------------------------
+
+UNKNOWN = "04DEADBEEF0001"
+
+
+def _unknown_tag_alarm(gateway: GatewayProcess, broker) -> int:
+    station = ScriptedStation(broker, example_config(), "rack-green-1")
+    try:
+        station.event(UNKNOWN, "placed")
+    finally:
+        station.close()
+    return gateway.wait_for(lambda: [a["id"] for a in gateway.get("/api/alarms").json()
+                                     if a["type"] == "unknown_tag"], what="the unknown_tag alarm")[0]
+
+
+def test_a_name_the_cloud_would_refuse_is_refused_by_the_gateway(mosquitto, tmp_path):
+    cloud = CloudServer(tmp_path)  # over tmp_path/cloud.db
+    query = partial(_rows, tmp_path / "cloud.db")
+    ws = example_config().workshop.id
+    token = _gateway_token(cloud, ws)
+    cloud.start()
+    broker = mosquitto()
+    config = write_config(tmp_path / "w.yaml", broker, cloud={"url": cloud.url, "token": token, "linger_seconds": 0})
+    gateway = GatewayProcess(config, tmp_path / "data").start()
+    try:
+        alarm = _unknown_tag_alarm(gateway, broker)
+        too_long = gateway.post(f"/api/alarms/{alarm}/ack", {"by": "王" * (MAX_PERSON_CHARS + 1)})
+        assert too_long.status_code == 422
+        assert f"至多 {MAX_PERSON_CHARS} 个字符" in too_long.json()["error"]
+        assert f"at most {MAX_PERSON_CHARS}" in too_long.json()["error"]
+        long_comment = gateway.post(f"/api/alarms/{alarm}/ack", {"by": "王师傅", "comment": "x" * 4001})
+        assert long_comment.status_code == 422 and "comment" in long_comment.json()["error"]
+        name = "王" * MAX_PERSON_CHARS
+        assert gateway.post(f"/api/alarms/{alarm}/ack", {"by": f"  {name} ", "comment": "   "}).status_code == 200
+        gateway.wait_for(lambda: query("SELECT by, comment FROM alarm_transitions "
+                                             "WHERE action = 'acknowledged'"), timeout=20, what="the ack in the cloud")
+        assert query("SELECT by, comment FROM alarm_transitions WHERE action = 'acknowledged'") == [(name, None)]
+        assert gateway.count("cloud_outbox_dead") == 0
+    finally:
+        gateway.stop()
+        cloud.stop()
+
+
+def test_transitions_queued_with_a_name_too_long_still_reach_the_cloud(mosquitto, tmp_path):
+    """An older gateway queued names up to 80 characters (and set aside what the cloud refused): once this one
+    starts, they are fitted to the cloud's limit and sent; the local alarm history keeps them whole."""
+    cloud = CloudServer(tmp_path)  # over tmp_path/cloud.db
+    query = partial(_rows, tmp_path / "cloud.db")
+    ws = example_config().workshop.id
+    token = _gateway_token(cloud, ws)  # the cloud is down while the transitions are queued
+    broker = mosquitto()
+    config = write_config(tmp_path / "w.yaml", broker, cloud={
+        "url": cloud.url, "token": token, "linger_seconds": 0, "timeout_seconds": 1, "retry_max_seconds": 1})
+    gateway = GatewayProcess(config, tmp_path / "data").start()
+    alarm = _unknown_tag_alarm(gateway, broker)
+    assert gateway.post(f"/api/alarms/{alarm}/ack", {"by": "王师傅"}).status_code == 200
+    assert gateway.post(f"/api/alarms/{alarm}/clear", {"by": "李师傅", "comment": "标签已登记"}).status_code == 200
+    gateway.wait_for(lambda: gateway.scalar("SELECT count(*) FROM cloud_outbox WHERE "
+                                            "json_extract(item, '$.transition.action') = 'cleared'"),
+                     what="the transitions queued")
+    gateway.stop()
+    long_name = "王" * 80
+    conn = sqlite3.connect(tmp_path / "data" / "gateway.sqlite3")
+    with conn:  # as the older gateway left it: one waiting, one set aside after the cloud refused it
+        conn.execute("UPDATE cloud_outbox SET item = json_set(item, '$.transition.by', ?) "
+                     "WHERE json_extract(item, '$.transition.action') = 'acknowledged'", (long_name,))
+        conn.execute("INSERT INTO cloud_outbox_dead (outbox_id, at, created, item, status, reason) "
+                     "SELECT id, created, created, json_set(item, '$.transition.comment', ?), 400, "
+                     "'items[0].transition.comment: too long' FROM cloud_outbox "
+                     "WHERE json_extract(item, '$.transition.action') = 'cleared'", ("改" * 4100,))
+        conn.execute("DELETE FROM cloud_outbox WHERE json_extract(item, '$.transition.action') = 'cleared'")
+    conn.close()
+    cloud.start()
+    gateway.start()
+    try:
+        gateway.wait_for(lambda: gateway.count("cloud_outbox") == 0 and gateway.count("cloud_outbox_dead") == 0
+                         and len(query("SELECT 1 FROM alarm_transitions")) == 3, timeout=30,
+                         what="every transition in the cloud")
+        rows = dict(query("SELECT action, by FROM alarm_transitions"))
+        assert rows["acknowledged"] == "王" * (MAX_PERSON_CHARS - 1) + "…"
+        comment = query("SELECT comment FROM alarm_transitions WHERE action = 'cleared'")[0][0]
+        assert len(comment) == MAX_COMMENT_CHARS and comment.endswith("…")
+        assert rows["cleared"] == "李师傅"
+        assert gateway.rows("SELECT by FROM alarm_history WHERE action = 'acknowledged'") == [("王师傅",)]
+        assert "brought back from cloud_outbox_dead" in gateway.log()
+    finally:
+        gateway.stop()
+        cloud.stop()

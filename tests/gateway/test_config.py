@@ -127,3 +127,24 @@ def test_a_tool_that_must_be_washed_needs_a_sink_of_its_colour():
         parse_config(data, "workshop.yaml")
     data["rules"]["wash_required"] = ["knife"]
     assert parse_config(data).rules.wash_required == frozenset({"knife"})
+
+
+def test_the_intake_section_has_safe_defaults_and_names_its_mistakes():
+    from edge_gateway.intake.settings import MB, IntakeSettings, intake_settings
+
+    assert intake_settings(parse_config(copy.deepcopy(BASE))) == IntakeSettings()
+    data = copy.deepcopy(BASE)
+    data["intake"] = {"station_rate": 50, "station_burst": 200, "dead_letters": {"max_rows": 500, "max_mb": 2}}
+    assert intake_settings(parse_config(data)) == IntakeSettings(
+        station_rate=50, station_burst=200, dead_letters_max_rows=500, dead_letters_max_bytes=2 * MB)
+    for section, message in [
+        ({"station_rate": 0}, "workshop.yaml: intake.station_rate: must be at least 1, got 0"),
+        ({"station_burst": "many"}, "workshop.yaml: intake.station_burst: must be a whole number, got a string"),
+        ({"dead_letters": {"max_rows": 10}}, "workshop.yaml: intake.dead_letters.max_rows: must be at least 100"),
+        ({"dead_letters": {"max_gb": 1}}, "workshop.yaml: intake.dead_letters.max_gb: unknown key"),
+        ({"rate": 5}, "workshop.yaml: intake.rate: unknown key"),
+    ]:
+        data["intake"] = section
+        with pytest.raises(ConfigError) as info:
+            intake_settings(parse_config(data, "workshop.yaml"))
+        assert message in str(info.value)

@@ -28,7 +28,7 @@ def _payload(vector: dict) -> bytes:
 def _decode(vector: dict):
     topic = Topic.parse(vector["topic"])
     if topic.channel == "event":
-        return decode_event(topic.station, _payload(vector), NOW)
+        return decode_event(topic.station, _payload(vector))
     return decode_status(topic.station, _payload(vector))
 
 
@@ -52,7 +52,7 @@ def test_invalid_vectors_are_rejected_with_their_reason(vector):
 
 def test_event_round_trip():
     event = StationEvent(station="rack-red-1", boot="00ff00ff", seq=42, ts=NOW, tag="04A224E2C65E80", action="placed")
-    assert decode_event("rack-red-1", encode_event(event), NOW) == event
+    assert decode_event("rack-red-1", encode_event(event)) == event
 
 
 @pytest.mark.parametrize("text, expected", [

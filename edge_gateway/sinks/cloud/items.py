@@ -6,6 +6,12 @@ health alarms (``sink_refused``, ``outbox_backlog``) are not workshop alarms and
 are not sent: ``alarm`` returns None for them. A status item names the
 station's kind and zone from the workshop config (``station_kind``, ``zone``):
 the cloud reads them instead of guessing from the station's id.
+
+An alarm transition's ``by`` and ``comment`` are held to the limits both sides
+share (``sebiao_common.alarms``) when a person acts. A row queued by an older
+gateway that allowed more is fitted by :func:`fit_transition` before it is sent
+(``CloudOutbox.fit_transitions``): the cloud would refuse it, and the
+acknowledgement would never reach the inspectors.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.workshop import Station
 from sebiao_common import strict_json
-from sebiao_common.alarms import ALARM_TYPES
+from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHARS
 
 # Keys of a status item that a station's health fields must not overwrite.
 _STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")
@@ -24,6 +30,29 @@ _STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buff
 
 def _dump(item: Mapping[str, object]) -> str:
     return strict_json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def fit_transition(item: str) -> str | None:
+    """An alarm item whose transition the cloud would refuse (a name over ``MAX_PERSON_CHARS``, a comment over
+    ``MAX_COMMENT_CHARS`` or blank), fitted: the text cut to the limit and ended with "…", a blank comment none.
+    None when it fits already. The gateway's own ``alarm_history`` keeps the words as they were."""
+    data = strict_json.loads(item)
+    transition = data.get("transition") if data.get("kind") == "alarm" else None
+    if not isinstance(transition, dict):
+        return None
+    by, comment = transition.get("by"), transition.get("comment")
+    fitted = dict(transition)
+    if isinstance(by, str):
+        fitted["by"] = _shorten(by, MAX_PERSON_CHARS)
+    if isinstance(comment, str):
+        fitted["comment"] = _shorten(comment, MAX_COMMENT_CHARS) if comment.strip() else None
+    if fitted == transition:
+        return None
+    return _dump({**data, "transition": fitted})
 
 
 class CloudItems:

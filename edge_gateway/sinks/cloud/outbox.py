@@ -13,14 +13,24 @@ are evidence and are never dropped; the local store keeps them anyway. Deleting
 a status row from the middle leaves a gap in the ids, which the batch id
 ``{first}-{last}-{count}`` still names unambiguously: rows are only ever
 removed, never added below the newest id.
+
+When the worker starts, alarm transitions that an older gateway queued with a
+name or comment the cloud refuses are fitted (``items.fit_transition``), those
+waiting and those the cloud already set aside for it (moved back to the queue:
+the cloud orders an alarm's transitions by their history id, whenever they come).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
+from edge_gateway.sinks.cloud.items import fit_transition
 from edge_gateway.store.worker_db import WorkerDb
+from sebiao_common.alarms import MAX_COMMENT_CHARS, MAX_PERSON_CHARS
+
+log = logging.getLogger(__name__)
 
 Row = tuple[int, int, str]  # id, created, item (JSON text)
 
@@ -29,12 +39,36 @@ class CloudOutbox(WorkerDb):
     def __init__(self, path: Path) -> None:
         super().__init__(path, "cloud outbox")
         self.epoch = self._epoch()
+        fitted, revived = self.fit_transitions()
+        if fitted or revived:
+            log.warning("cloud: %d queued alarm transition(s) had a name or comment the cloud refuses: fitted to "
+                        "%d/%d characters, %d brought back from cloud_outbox_dead (alarm_history keeps the words "
+                        "as they were)", fitted + revived, MAX_PERSON_CHARS, MAX_COMMENT_CHARS, revived)
 
     def _epoch(self) -> str:
         """This store's random prefix of batch ids: a new data dir never reuses an old batch id."""
         self._write([("INSERT OR IGNORE INTO meta (key, value) VALUES ('cloud_epoch', ?)",
                       (secrets.token_hex(4),))])
         return self._run("SELECT value FROM meta WHERE key='cloud_epoch'").fetchone()[0]
+
+    def fit_transitions(self) -> tuple[int, int]:
+        """Fit the alarm transitions the cloud would refuse: (rows fitted in the queue, rows brought back from
+        ``cloud_outbox_dead``)."""
+        wide = ("json_extract(item, '$.kind') = 'alarm' AND (length(json_extract(item, '$.transition.by')) > ? "
+                "OR length(json_extract(item, '$.transition.comment')) > ? "
+                "OR trim(json_extract(item, '$.transition.comment')) = '')")
+        limits = (MAX_PERSON_CHARS, MAX_COMMENT_CHARS)
+        waiting = [(fit_transition(item), row_id) for row_id, item in
+                   self._run(f"SELECT id, item FROM cloud_outbox WHERE {wide}", limits)]
+        dead = [(row_id, created, fit_transition(item)) for row_id, created, item in
+                self._run(f"SELECT id, created, item FROM cloud_outbox_dead WHERE {wide}", limits)]
+        with self._transaction() as conn:
+            conn.executemany("UPDATE cloud_outbox SET item = ? WHERE id = ?", [w for w in waiting if w[0]])
+            for row_id, created, item in dead:
+                if item:
+                    conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?, ?)", (created, item))
+                    conn.execute("DELETE FROM cloud_outbox_dead WHERE id = ?", (row_id,))
+        return sum(1 for w in waiting if w[0]), sum(1 for d in dead if d[2])
 
     def take(self, limit: int) -> list[Row]:
         return [(r[0], r[1], r[2]) for r in

@@ -22,7 +22,9 @@
       noStale: "所有标签近期都有读取", tagErrors: "读取出错的标签", noTagErrors: "读卡站未上报标签读取错误",
       errors: "错误次数", done: "已提交", sev: { critical: "严重", major: "重要", minor: "次要", warning: "提示" },
       types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归位",
-        overdue: "超时未归还", misplaced: "未定位存放", unknown_tag: "未登记标签", station_offline: "读卡站离线" },
+        overdue: "超时未归还", misplaced: "未定位存放", unknown_tag: "未登记标签", station_offline: "读卡站离线",
+        station_clock: "读卡站时钟错误", outbox_backlog: "待发队列积压", sink_refused: "接收方拒绝写入",
+        store_failed: "本地存储写入失败", station_flood: "读卡站消息过多" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
     },
     en: {
@@ -47,7 +49,9 @@
       noTagErrors: "No station reported tag read errors", errors: "Errors", done: "done",
       sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
       types: { cross_zone: "cross-zone", cross_zone_wash: "cross-zone wash", unwashed_return: "unwashed return",
-        overdue: "overdue", misplaced: "misplaced", unknown_tag: "unknown tag", station_offline: "station offline" },
+        overdue: "overdue", misplaced: "misplaced", unknown_tag: "unknown tag", station_offline: "station offline",
+        station_clock: "station clock wrong", outbox_backlog: "outbox backlog", sink_refused: "sink refused writes",
+        store_failed: "store writes failing", station_flood: "station flooding" },
       actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
     },
   };
