@@ -154,7 +154,8 @@ class Gateway:
     def _take_event(self, topic: str, payload: bytes, qos: int, settle: Callable[[], None]) -> None:
         """An event from the embedded broker's thread: the station's PUBACK waits for ``settle``,
         which the pipeline calls after the commit (docs/broker.md)."""
-        self.pipeline.submit(Inbound(topic, payload, 0, qos, self.options.clock(), settle=settle))
+        self.pipeline.submit(Inbound(topic=topic, payload=payload, mid=0, qos=qos, received_at=self.options.clock(),
+                                     settle=settle))
 
     def _gateway_alarm(self, decision: Raise | Clear) -> None:
         """A gateway alarm raised or cleared outside the pipeline thread (the intake's ``station_flood``)."""

@@ -14,7 +14,6 @@ there is a single writer and alarm state never races.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -36,6 +35,7 @@ from edge_gateway.model.protocol import (
     decode_event,
     decode_status,
 )
+from sebiao_common import strict_json
 from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
 
@@ -217,7 +217,7 @@ class Pipeline:
                 alarm, _ = lifecycle.occur(None, decision, self.engine.next_id, self.clock())
                 picture = lifecycle.alarm_json(alarm, self.workshop)
                 self.transport.publish(alarm_topic(self.workshop),
-                                       json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode())
+                                       strict_json.dumps(picture, ensure_ascii=False, separators=(",", ":")).encode())
                 health.alarm = "published"
             return
         health.alarm = "stored"

@@ -134,5 +134,5 @@ class MqttLink:
         limited = None if self.guard is None else self.guard.check(message.topic, message.mid, message.qos)
         if limited == DROPPED:
             return
-        self.deliver(Inbound(message.topic, message.payload, message.mid, message.qos, self.clock(),
-                             self._generation, limited))
+        self.deliver(Inbound(topic=message.topic, payload=message.payload, mid=message.mid, qos=message.qos,
+                             received_at=self.clock(), generation=self._generation, limited=limited))

@@ -25,7 +25,7 @@ FREE = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
 def test_a_store_that_cannot_write_is_degraded_alarmed_and_loses_nothing(mosquitto, tmp_path):
     broker = mosquitto()
     with online_workshop(broker, tmp_path) as (gateway, stations):
-        watcher = broker.client("gateway")
+        watcher = broker.client("monitor")  # read-only; the gateway's account is the gateway's own
         watcher.subscribe(alarm_topic(WS))
         stations["rack-red-1"].event("KN-R-01", "removed")
         gateway.wait_for(lambda: gateway.count("events") == 1, what="the first event stored")

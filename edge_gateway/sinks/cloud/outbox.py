@@ -54,9 +54,12 @@ class CloudOutbox(WorkerDb):
     def fit_transitions(self) -> tuple[int, int]:
         """Fit the alarm transitions the cloud would refuse: (rows fitted in the queue, rows brought back from
         ``cloud_outbox_dead``)."""
-        wide = ("json_extract(item, '$.kind') = 'alarm' AND (length(json_extract(item, '$.transition.by')) > ? "
+        # CASE first: an item SQLite cannot read as JSON (a NaN an older gateway stored) fails json_extract,
+        # and the cloud refuses it anyway (set aside by its 400)
+        wide = ("CASE WHEN json_valid(item) THEN json_extract(item, '$.kind') = 'alarm' AND "
+                "(length(json_extract(item, '$.transition.by')) > ? "
                 "OR length(json_extract(item, '$.transition.comment')) > ? "
-                "OR trim(json_extract(item, '$.transition.comment')) = '')")
+                "OR trim(json_extract(item, '$.transition.comment')) = '') ELSE 0 END")
         limits = (MAX_PERSON_CHARS, MAX_COMMENT_CHARS)
         waiting = [(fit_transition(item), row_id) for row_id, item in
                    self._run(f"SELECT id, item FROM cloud_outbox WHERE {wide}", limits)]
