@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from prometheus_client import Gauge
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
@@ -196,6 +197,10 @@ class Gateway:
 
         self.embedded, settings = start_embedded(self.config, self.options.data_dir / "broker",
                                                  self.options.embedded_host, self.options.embedded_port)
+        embedded = self.embedded
+        Gauge("sebiao_broker_dropped_messages", "Messages the embedded broker dropped for clients that stopped "
+              "acknowledging (never an event to the gateway)", registry=self.metrics.registry
+              ).set_function(lambda: embedded.dropped)
         return settings
 
     def api_context(self) -> ApiContext:

@@ -74,6 +74,7 @@ def test_a_subscriber_that_never_acknowledges_costs_bounded_memory_and_log(gatew
         gateway.wait_for(lambda: _stored(gateway) == burst.sent, timeout=30, what="every event stored")
         received = monitor.drain()
         assert MAX_UNACKED // 2 < len(received) <= MAX_UNACKED + 50  # it saw events, then no more than the cap
+        assert gateway.metric("sebiao_broker_dropped_messages") > 0  # what it did not get is counted, in /metrics
     log = gateway.log()
     assert log.count("dropped a message") <= BURST + 1
     assert gateway.log_path.stat().st_size < 16_000
