@@ -60,16 +60,23 @@ class Inbound(NamedTuple):
 Settle = Callable[[], None]  # answers a command's caller, once its batch has committed
 
 
+# What a defect of the gateway raises while it applies one message or command; that one is set aside
+# (the batch rolled back and run again without it) and the pipeline goes on.
+DEFECTS = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Command:
     """``run(engine, now, outcome)`` on the pipeline thread, inside the batch's transaction; what it
-    returns answers the caller after the commit (``Pipeline.call`` makes both)."""
+    returns answers the caller after the commit (``Pipeline.call`` makes both). ``fail(detail)``
+    answers it instead when ``run`` met a defect (its writes rolled back with the batch)."""
 
     run: Callable[[Engine, int, Outcome], Settle]
+    fail: Callable[[str], Settle]
 
 
 class _Poison(Exception):
-    """A message met a defect of the gateway; its batch is rolled back and retried without it."""
+    """A message or command met a defect of the gateway; its batch is rolled back and retried without it."""
 
     def __init__(self, index: int, topic: str, detail: str) -> None:
         super().__init__(detail)
@@ -131,7 +138,10 @@ class Pipeline:
                 return partial(future.set_exception, exc)
             return partial(future.set_result, value)
 
-        self.inbox.put(Command(run=run))
+        def fail(detail: str) -> Settle:
+            return partial(future.set_exception, SebiaoError(f"内部错误 / internal error: {detail}"))
+
+        self.inbox.put(Command(run=run, fail=fail))
         return future
 
     # -- the thread -----------------------------------------------------------
@@ -248,7 +258,8 @@ class Pipeline:
             self.engine.tick(now, out)
         for index, item in enumerate(batch):
             if isinstance(item, Command):
-                results.append(item.run(self.engine, now, out))
+                results.append(item.fail(poisoned[index]) if index in poisoned else
+                               self._command(index, item, now, out))
             elif index in poisoned:
                 self._reject(item, "internal_error", poisoned[index])
             elif item.limited is not None:
@@ -256,12 +267,18 @@ class Pipeline:
             else:
                 self._message(index, item, out)
 
+    def _command(self, index: int, command: Command, now: int, out: Outcome) -> Settle:
+        try:
+            return command.run(self.engine, now, out)
+        except DEFECTS as exc:
+            raise _Poison(index, "(a command)", f"{type(exc).__name__}: {exc}"[:500]) from exc
+
     def _message(self, index: int, msg: Inbound, out: Outcome) -> None:
         try:
             self._apply_message(msg, out)
         except PayloadError as exc:  # raised before anything of the message was written
             self._reject(msg, exc.reason, exc.detail)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError) as exc:
+        except DEFECTS as exc:
             raise _Poison(index, msg.topic, f"{type(exc).__name__}: {exc}"[:500]) from exc
 
     def _reject(self, msg: Inbound, reason: str, detail: str) -> None:
