@@ -61,6 +61,7 @@ class Outcome:
 
     messages: list[Outgoing] = field(default_factory=list)
     alarms_raised: list[str] = field(default_factory=list)  # alarm types, for metrics
+    rejected: list[str] = field(default_factory=list)  # reasons of the messages kept as dead letters, for metrics
     changed: bool = False  # tool or alarm state changed (for live views)
 
 

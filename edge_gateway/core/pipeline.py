@@ -261,9 +261,9 @@ class Pipeline:
                 results.append(item.fail(poisoned[index]) if index in poisoned else
                                self._command(index, item, now, out))
             elif index in poisoned:
-                self._reject(item, "internal_error", poisoned[index])
+                self._reject(item, "internal_error", poisoned[index], out)
             elif item.limited is not None:
-                self._reject(item, "rate_limited", item.limited)
+                self._reject(item, "rate_limited", item.limited, out)
             else:
                 self._message(index, item, out)
 
@@ -277,12 +277,12 @@ class Pipeline:
         try:
             self._apply_message(msg, out)
         except PayloadError as exc:  # raised before anything of the message was written
-            self._reject(msg, exc.reason, exc.detail)
+            self._reject(msg, exc.reason, exc.detail, out)
         except DEFECTS as exc:
             raise _Poison(index, msg.topic, f"{type(exc).__name__}: {exc}"[:500]) from exc
 
-    def _reject(self, msg: Inbound, reason: str, detail: str) -> None:
-        self.metrics.rejected.labels(reason).inc()
+    def _reject(self, msg: Inbound, reason: str, detail: str, out: Outcome) -> None:
+        out.rejected.append(reason)  # counted once committed: a batch tried again is not counted twice
         self.engine.store.dead_letter(msg.received_at, msg.topic, msg.payload, reason, detail)
 
     def _topic(self, name: str) -> Topic:
@@ -326,6 +326,8 @@ class Pipeline:
             self.metrics.batch_size.observe(len(inbound))
         for kind in out.alarms_raised:
             self.metrics.alarms.labels(kind).inc()
+        for reason in out.rejected:
+            self.metrics.rejected.labels(reason).inc()
         self.metrics.active_alarms.set(len(self.engine.active))
         for message in out.messages:
             self.transport.publish(message.topic, message.payload, message.retain)
