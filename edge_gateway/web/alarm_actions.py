@@ -3,11 +3,14 @@
 The body is read the same way on both doors (at most 16 KiB, refused as soon
 as it is over: ``sebiao_common.http_body``; one strict JSON object);
 each door then checks ``by`` and ``comment`` with its own words. The action
-itself runs on the pipeline thread (``Pipeline.call``), so there is one writer.
+itself runs on the pipeline thread (``Pipeline.call``), so there is one writer;
+``perform_action`` is the whole walk, and a refusal is one ``ActionRefused``.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from starlette.requests import Request
@@ -17,6 +20,7 @@ from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.errors import AlarmActionError, AlarmNotFound
 from edge_gateway.model.alarms import Alarm
 from sebiao_common import strict_json
+from sebiao_common.errors import BodyTooLarge
 from sebiao_common.http_body import read_body
 
 MAX_BODY = 16 * 1024
@@ -24,6 +28,36 @@ MAX_BODY = 16 * 1024
 # pipeline thread (a fault there stops the pipeline), so it is answered here
 MAX_ALARM_ID = 2**63 - 1
 VERBS = ("ack", "clear")  # the last part of the action's path
+ANSWER_SECONDS = 10  # the pipeline's answer, at most
+
+
+class ActionRefused(Exception):
+    """An alarm action answered with ``status`` and ``message`` instead of the alarm."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+async def perform_action(request: Request, pipeline: Pipeline, verb: str,
+                         who: Callable[[dict[str, object]], tuple[str, str | None]]) -> Alarm:
+    """Both doors' action: the body read, ``who(body)`` (each door's check of ``by`` and ``comment``),
+    the action run on the pipeline thread; the alarm after it, or ``ActionRefused`` (413 body too
+    large, 400 bad body, the lifecycle's own status, 504 no answer within ``ANSWER_SECONDS``)."""
+    try:
+        by, comment = who(await action_body(request))
+    except BodyTooLarge as exc:
+        raise ActionRefused(413, str(exc)) from exc
+    except AlarmActionError as exc:
+        raise ActionRefused(400, str(exc)) from exc
+    future = submit_action(pipeline, verb, request.path_params["alarm_id"], by, comment)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=ANSWER_SECONDS)
+    except AlarmActionError as exc:
+        raise ActionRefused(exc.status, str(exc)) from exc
+    except TimeoutError as exc:
+        raise ActionRefused(504, f"网关未在 {ANSWER_SECONDS} 秒内处理 / "
+                                 f"the gateway did not answer within {ANSWER_SECONDS} s") from exc
 
 
 async def action_body(request: Request) -> dict[str, object]:

@@ -30,8 +30,7 @@ from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
-from edge_gateway.web.alarm_actions import MAX_ALARM_ID, action_body, submit_action
-from sebiao_common.errors import BodyTooLarge
+from edge_gateway.web.alarm_actions import MAX_ALARM_ID, ActionRefused, perform_action
 
 
 def _no_sinks() -> Mapping[str, SinkStatus]:
@@ -152,18 +151,10 @@ def _who(body: dict[str, object]) -> tuple[str, str | None]:
 
 async def _act(request: Request, verb: str) -> Response:
     ctx: ApiContext = request.app.state.ctx
-    alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = _who(await action_body(request))
-    except BodyTooLarge as exc:
-        return error(413, str(exc))
-    except AlarmActionError as exc:
-        return error(400, str(exc))
-    future = submit_action(ctx.pipeline, verb, alarm_id, by, comment)
-    try:
-        alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
-    except AlarmActionError as exc:
-        return error(exc.status, str(exc))
+        alarm = await perform_action(request, ctx.pipeline, verb, _who)
+    except ActionRefused as refused:
+        return error(refused.status, refused.message)
     return JSONResponse(alarm_json(alarm, ctx.workshop))
 
 

@@ -8,7 +8,6 @@ they are.
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +17,7 @@ from starlette.routing import Route
 
 from edge_gateway.errors import AlarmActionError, StoreError
 from edge_gateway.model.alarms import alarm_json
-from edge_gateway.web.alarm_actions import VERBS, action_body, submit_action
+from edge_gateway.web.alarm_actions import VERBS, ActionRefused, perform_action
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
 from sebiao_common.errors import BodyTooLarge
@@ -158,20 +157,10 @@ async def alarm_action(request: Request) -> Response:
     verb = request.path_params["verb"]
     if verb not in VERBS:
         return _error(404, f"no such action: {request.path_params['verb']!r} (ack or clear)")
-    alarm_id = request.path_params["alarm_id"]
     try:
-        by, comment = _who(await action_body(request))
-    except BodyTooLarge as exc:
-        return _error(413, str(exc))
-    except AlarmActionError as exc:
-        return _error(400, str(exc))
-    future = submit_action(web.pipeline, verb, alarm_id, by, comment)
-    try:
-        alarm = await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
-    except AlarmActionError as exc:
-        return _error(exc.status, str(exc))
-    except TimeoutError:
-        return _error(504, "网关未在 10 秒内处理 / the gateway did not answer within 10 s")
+        alarm = await perform_action(request, web.pipeline, verb, _who)
+    except ActionRefused as refused:
+        return _error(refused.status, refused.message)
     return JSONResponse(alarm_json(alarm, web.config.workshop.id), headers={"Cache-Control": "no-store"})
 
 
