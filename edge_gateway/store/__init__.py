@@ -1,8 +1,8 @@
 """The gateway's SQLite store: the single writer's connection (``writer.py``:
 WAL, ``synchronous=FULL``, the schema, the checkpointer), the read-only
 connections of the web pages (``reads.py``), the sink workers' own
-connection (``worker_db.py``), and the data dir it lives in (``data_dir.py``:
-private, locked, checked at start).
+connection (``worker_db.py``), the owner console's logins (``console_sessions.py``),
+and the data dir it lives in (``data_dir.py``: private, locked, checked at start).
 
 It may import ``model``, ``errors`` and ``sebiao_common``.
 """

@@ -3,6 +3,16 @@
 ``attach_web(gateway, api_app)`` is the whole hook: it builds the live feeds,
 registers them as a pipeline listener and returns an ASGI app serving the web
 pages beside the unchanged HTTP API. Contract in ``docs/display.md``.
+
+Modules: ``api`` (the HTTP API), ``alarm_actions`` (acknowledge and clear, for
+the API and the console), ``settings`` (the ``display:`` section), ``live``
+(the SSE feeds), ``display_data``/``console_data`` and ``snapshot_json`` (the
+snapshots and their JSON), ``auth`` (the console login), ``display_routes``/
+``console_routes``/``pages``/``qr``/``app``/``context`` (the pages and their
+app), ``hosts`` (the ``Host`` check) and ``server`` (uvicorn with per-client
+connection caps and request deadlines).
+
+It may import ``core``, ``store``, ``model``, ``errors`` and ``sebiao_common``.
 """
 
 from __future__ import annotations
