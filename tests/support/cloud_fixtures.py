@@ -21,7 +21,6 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -31,7 +30,7 @@ from typing import Any, Iterator
 
 import pytest
 from argon2.profiles import CHEAPEST
-from servers import bind_failed
+from servers import bind_failed, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -72,10 +71,7 @@ class PostgresServer:
             conn.execute(sql)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = free_port  # a module attribute of its own: tests/support/test_busy_ports.py replaces it
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
