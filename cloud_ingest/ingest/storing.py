@@ -66,7 +66,7 @@ STATUS_KEY = ("workshop_id", "station", "ts")
 TRANSITION_KEY = ("workshop_id", "gateway_alarm_id", "seq")
 ALARM_KEY = ("workshop_id", "gateway_id")
 STATION_KEY = ("workshop_id", "station")
-EVENT_COLUMNS = tuple(c.name for c in events.columns)
+EVENT_COLUMNS = coverage.EVENT_COLUMNS
 TRANSITION_COLUMNS = tuple(c.name for c in alarm_transitions.columns)
 # the same text on SQLite and PostgreSQL: the newest status wins, kind and zone stay when a status lacks them
 STATION_UPSERT = ("DO UPDATE SET last_ts = excluded.last_ts, online = excluded.online, "
@@ -129,8 +129,7 @@ def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[ev
     accepted = len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
     _upsert_stations(conn, _station_rows(ws, batch.items, now))
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now)
-    batch_events = [evidence.Entry("events", ws, None, coverage.events_body(
-        dict(zip(EVENT_COLUMNS, row)) for row in stored))] if stored else []
+    batch_events = [evidence.Entry("events", ws, None, coverage.events_body(stored))] if stored else []
     return accepted + len(transitions), batch_events + transitions
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import SECRET, alarm, batch
-from sqlalchemy import text, update
+from cloud_fixtures import SECRET, T0, alarm, batch, event
+from sqlalchemy import insert, select, text, update
 
 from cloud_ingest.errors import CloudError
-from cloud_ingest.store import db, evidence
-from cloud_ingest.store.schema import evidence_log
+from cloud_ingest.store import coverage, db, evidence
+from cloud_ingest.store.schema import events, evidence_log
 from sebiao.cli import main
+from sebiao_common import strict_json
 
 
 def _fill(cloud) -> int:  # type: ignore[no-untyped-def]
@@ -62,3 +63,31 @@ def test_a_removed_entry_is_named(cloud) -> None:  # type: ignore[no-untyped-def
         report = evidence.verify(conn)
     assert (report.ok, report.broken_seq, report.checked) == (False, 2, 1)
     assert "missing" in report.reason
+
+
+def test_events_entries_of_both_forms_verify_and_name_an_edit(cloud) -> None:  # type: ignore[no-untyped-def]
+    """An ``events`` entry digests its rows as value lists (``columns``); entries an earlier release wrote digest
+    them as facts (objects by column name). Both verify, and an edited row is named under either form."""
+    tokens = cloud.tenants()
+    assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", [event(seq=1), event(seq=2)])).status_code == 200
+    with db.write(cloud.engine) as conn:  # what the earlier release stored: a row and its fact-form entry
+        row = conn.execute(insert(events).values(workshop_id="ws-a", station="RACK-R-01", boot="b0", seq=9,
+                                                 ts=T0, tag="04A1B2C3D4", action="lift", tool=None, note=None,
+                                                 received_at=T0).returning(*events.c)).one()
+        old = coverage.fact(events, row._mapping)
+        evidence.append_many(conn, T0, [evidence.Entry("events", "ws-a", None, {
+            "count": 1, "ids": [old["id"]], "digest": coverage.digest([old])})])
+    with db.read(cloud.engine) as conn:
+        found = coverage.check(conn)
+        bodies = [strict_json.loads(b) for b in conn.execute(
+            select(evidence_log.c.body).where(evidence_log.c.kind == "events")).scalars()]
+    assert found.ok and found.rows["events"] == 3, found.lines()
+    assert [("columns" in b) for b in bodies] == [True, False]
+    for seq in (1, 9):  # a row of the new form, then the old one
+        with db.write(cloud.engine) as conn:
+            conn.execute(update(events).where(events.c.seq == seq).values(tool="KN-W-01"))
+        with db.read(cloud.engine) as conn:
+            found = coverage.check(conn)
+        assert not found.ok and "were changed after they were stored" in found.lines()[0], found.lines()
+        with db.write(cloud.engine) as conn:
+            conn.execute(update(events).where(events.c.seq == seq).values(tool=None))
