@@ -116,7 +116,8 @@ class Gateway:
             topics = tuple(t for t in topics if t != events_filter(ws))
         stations = tuple(s.id for s in self.config.stations)
         guard = StationGuard(StationRates(self.intake.station_rate, self.intake.station_burst, stations),
-                             topics, stations, self.metrics, self._gateway_alarm, clock=clock)
+                             topics, stations, self.metrics, self._gateway_alarm, clock=clock,
+                             pause=self.intake.flood_pause_seconds)
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", topics, self._deliver, self.metrics,
                              clock=clock, guard=guard, away_seconds=self._away_seconds(clock()))
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)

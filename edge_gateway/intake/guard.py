@@ -8,7 +8,7 @@ taking that station's topics: it subscribes to every *other* station's ``event``
 ``status`` by name, then drops the two wildcard subscriptions (in that order: nothing of
 the others falls in a gap; a message that both matched in between comes twice, and the
 pipeline knows a redelivery). The broker then throws the station's messages away itself,
-at its own speed, and queues none of them for the gateway. After ``PAUSE_SECONDS`` the
+at its own speed, and queues none of them for the gateway. After ``intake.flood_pause_seconds`` (60) the
 wildcards come back; a station still flooding is shut out again at once.
 
 While a station is shut out its messages, and those of topics naming no station of the
@@ -24,13 +24,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from edge_gateway.core.metrics import Metrics
-from edge_gateway.intake.rates import QUIET_SECONDS, StationRates, flood_clear, flood_raise
+from edge_gateway.intake.rates import StationRates, flood_clear, flood_raise
 from edge_gateway.model.rules import Clear, Raise
 from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
 
-PAUSE_SECONDS = 60.0
 DROPPED = ""  # check(): the message was acknowledged and dropped here
 
 
@@ -44,10 +43,12 @@ class Subscriber(Protocol):
 
 class StationGuard:
     def __init__(self, rates: StationRates, wildcards: tuple[str, ...], stations: tuple[str, ...],
-                 metrics: Metrics, alarm: Callable[[Raise | Clear], None], clock: Clock) -> None:
+                 metrics: Metrics, alarm: Callable[[Raise | Clear], None], clock: Clock, pause: float = 60.0) -> None:
         """``wildcards``: the gateway's subscriptions (``sebiao/{workshop}/+/event`` and ``/status``);
-        ``stations``: the workshop's station ids; ``alarm`` hands ``station_flood`` to the pipeline."""
-        self.rates, self.wildcards, self.stations = rates, wildcards, stations
+        ``stations``: the workshop's station ids; ``alarm`` hands ``station_flood`` to the pipeline; ``pause``
+        (``intake.flood_pause_seconds``): how long a flooding station's topics are shut out, and how long it
+        must keep to its rate before its spell of flooding ends."""
+        self.rates, self.wildcards, self.stations, self.pause = rates, wildcards, stations, pause
         self.metrics, self.alarm, self.clock = metrics, alarm, clock
         self.client: Subscriber | None = None
         self._flooding: dict[str, float] = {}  # station -> when it last went over its rate (monotonic s)
@@ -71,9 +72,12 @@ class StationGuard:
         rates, now = self.rates, time.monotonic()
         parts = topic.split("/")
         station = rates.key(parts[2] if len(parts) == 4 else "")
+        last = self._flooding.get(station)
+        # quiet: kept to its rate for the pause; asked before this message takes its token (the bucket is full
+        # no longer after it, and the alarm would wait for the station's next message)
+        quiet = last is not None and now - last >= self.pause and rates.full(station, now)
         if rates.admit(station, now):
-            last = self._flooding.get(station)
-            if last is not None and now - last >= QUIET_SECONDS and rates.full(station, now):
+            if quiet:
                 del self._flooding[station]
                 self.alarm(flood_clear(station))
             return None
@@ -102,12 +106,12 @@ class StationGuard:
     def _shut_out(self, station: str) -> None:
         log.warning("station %r sends beyond its rate (%d/s, bursts of %d): its topics are shut out at the broker "
                     "for %.0f s, what already came is dropped", station, self.rates.rate, self.rates.burst,
-                    PAUSE_SECONDS)
+                    self.pause)
         with self._lock:
             self._shut.add(station)
             self._apply()
             if self._timer is None:
-                self._timer = threading.Timer(PAUSE_SECONDS, self._resume)
+                self._timer = threading.Timer(self.pause, self._resume)
                 self._timer.daemon = True
                 self._timer.start()
 

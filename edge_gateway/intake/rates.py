@@ -28,7 +28,6 @@ from edge_gateway.model.rules import Clear, Raise
 from sebiao_common.alarms import GatewayAlarmType, Severity
 
 STATION_FLOOD = GatewayAlarmType.STATION_FLOOD.value
-QUIET_SECONDS = 60.0  # a spell of flooding ends when the station kept to its rate this long
 OTHER = ""  # the bucket of topics that name no station of the workshop
 # A station's traffic while the gateway is away, generously: a status every
 # 60 s and a busy rack's events come to about 100 an hour.

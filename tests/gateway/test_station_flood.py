@@ -103,3 +103,36 @@ def test_junk_is_kept_within_its_bound_and_what_goes_is_counted(mosquitto, tmp_p
         assert kept["bytes"] == size <= 1024 * 1024
         assert kept["rows"] + kept["dropped"] == 900
         assert gateway.metric("sebiao_dead_letter_bytes") == size
+
+
+def test_a_flooding_station_is_shut_out_for_its_pause_then_taken_again(mosquitto, tmp_path):
+    """Over its rate, a station's topics are shut out at the broker for ``flood_pause_seconds`` (what it sends
+    meanwhile never reaches the gateway); after the pause the gateway takes them again, and once it has kept
+    to its rate that long the ``station_flood`` alarm clears."""
+    broker = mosquitto()
+    pause = 3
+    intake = {"station_rate": 20, "station_burst": 20, "flood_pause_seconds": pause}
+    with online_workshop(broker, tmp_path, intake=intake) as (gateway, stations):
+        flooded = stations["rack-red-1"]
+        for n in range(60):  # three times its burst at once
+            flooded.event("KN-R-01", "removed" if n % 2 == 0 else "placed")
+
+        def flood() -> list[dict]:
+            return [a for a in gateway.get("/api/alarms?state=all").json() if a["type"] == "station_flood"]
+
+        gateway.wait_for(lambda: [a["state"] for a in flood()] == ["active"], what="station_flood raised")
+        shut_at = time.monotonic()
+        before = gateway.scalar("SELECT count(*) FROM events WHERE station = 'rack-red-1'")
+        assert before <= 21  # its burst (and what the rate refilled meanwhile)
+        flooded.event("KN-R-01", "removed")  # shut out: the broker throws it away
+        stations["rack-white-1"].event("KN-W-01", "removed")  # another station goes through meanwhile
+        gateway.wait_for(lambda: gateway.scalar("SELECT count(*) FROM events WHERE station = 'rack-white-1'") == 1,
+                         what="the other station's event")
+        assert time.monotonic() - shut_at < pause
+        assert gateway.scalar("SELECT count(*) FROM events WHERE station = 'rack-red-1'") == before
+        time.sleep(max(0.0, shut_at + pause + 1.5 - time.monotonic()))  # the pause, and a quiet spell as long
+        flooded.event("KN-R-01", "placed")
+        gateway.wait_for(lambda: gateway.scalar("SELECT count(*) FROM events WHERE station = 'rack-red-1'")
+                         == before + 1, what="the station's event taken again after the pause")
+        gateway.wait_for(lambda: [a["state"] for a in flood()] == ["cleared"], timeout=2 * pause + 10,
+                         what=f"station_flood cleared: {flood()}")
