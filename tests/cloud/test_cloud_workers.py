@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,16 +16,24 @@ import pytest
 import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, T0, Cloud, batch, event
-from servers import ROOT, _die_with_parent, free_port
+from cloud_server import CloudServer
 
 from cloud_ingest import asgi
 from cloud_ingest.errors import StorageError
 
 
-def write_config(path, url: str, influx_url: str) -> None:  # type: ignore[no-untyped-def]
-    path.write_text(yaml.safe_dump({"database": {"url": url}, "session_secret": SECRET,
-                                    "influx": {"url": influx_url, "database": "sebiao", "batch_points": 100,
-                                               "retry_max_seconds": 1}}))
+class UvicornWorkers(CloudServer):
+    """``uvicorn --factory cloud_ingest.asgi:create --workers 2`` (docs/deploy.md) on a free loopback port, chosen
+    again when another program takes it first (``PortServer``); ready once its process holds it and answers."""
+
+    name = "uvicorn"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "--factory", "cloud_ingest.asgi:create", "--host", self.host,
+                "--port", str(self.port), "--workers", "2", "--log-level", "warning"]
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), asgi.ENV: str(self.config_path)}
 
 
 def test_two_worker_processes_ingest_and_drain_every_event_once(postgres_server, victoria_metrics, tmp_path):
@@ -38,26 +43,9 @@ def test_two_worker_processes_ingest_and_drain_every_event_once(postgres_server,
         cloud = Cloud(url)  # migrated, with tenants
         token = cloud.tenants()["gw-ws-a"]
         vm = victoria_metrics()
-        config = tmp_path / "cloud.yaml"
-        write_config(config, url, vm.url)
-        port = free_port()
-        log = open(tmp_path / "uvicorn.log", "wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "cloud_ingest.asgi:create", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, asgi.ENV: str(config)}, stdout=log, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent, start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, (tmp_path / "uvicorn.log").read_text()
-                time.sleep(0.2)
+        influx = {"url": vm.url, "database": "sebiao", "batch_points": 100, "retry_max_seconds": 1}
+        with UvicornWorkers(tmp_path, url, influx=influx) as server:
+            base = server.base
 
             def push(b: int) -> int:
                 doc = batch("ws-a", f"b-{b}", [event(seq=b * 100 + n, ts=T0 + (b * 100 + n) * 1000)
@@ -72,10 +60,6 @@ def test_two_worker_processes_ingest_and_drain_every_event_once(postgres_server,
             while httpx.get(base + "/healthz", timeout=5).json()["influx_outbox"]["depth"]:
                 assert time.monotonic() < deadline, "the outbox did not drain"
                 time.sleep(0.2)
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(20)
-            log.close()
         samples = [s for s in vm.export("tool_event_seq")]
         values = sorted(v for s in samples for v in s["values"])
         assert values == [float(n) for n in range(3000)]  # every event once: no row written by both workers
@@ -88,7 +72,7 @@ def test_the_factory_refuses_a_database_that_is_not_migrated(postgres_server, tm
     name = postgres_server.create_database()
     try:
         config = tmp_path / "cloud.yaml"
-        write_config(config, postgres_server.url(name), "http://127.0.0.1:9")
+        config.write_text(yaml.safe_dump({"database": {"url": postgres_server.url(name)}, "session_secret": SECRET}))
         monkeypatch.setenv(asgi.ENV, str(config))
         with pytest.raises(StorageError) as err:
             asgi.create()
