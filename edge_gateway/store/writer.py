@@ -108,6 +108,12 @@ CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,
     item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
 );
+-- The grade statements the cloud signed (edge_gateway/sinks/cloud/grade.py): only verified ones, each with a
+-- higher seq than the last; the display shows the newest. The grade is the regulator's, never the config's.
+CREATE TABLE IF NOT EXISTS grade_statements (
+    seq INTEGER PRIMARY KEY, workshop TEXT NOT NULL, grade TEXT NOT NULL, effective TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, received_at INTEGER NOT NULL, statement TEXT NOT NULL
+);
 -- The owner console's logins (edge_gateway/store/console_sessions.py): a session cookie counts
 -- only while its row is here, so a logout ends it for good, across restarts.
 CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, started INTEGER NOT NULL);
