@@ -259,6 +259,21 @@ class Store:
             rows, size, dropped = total_rows - self.dead_rows, total_bytes - self.dead_bytes, dropped + gone
         self._dead_tx = (rows, size, dropped)
 
+    # -- the regulator's grade ------------------------------------------------
+
+    def newest_grade_seq(self) -> tuple[int, str, str] | None:
+        """``(seq, grade, effective)`` of the newest verified grade statement, or None."""
+        row = self.conn.execute("SELECT seq, grade, effective FROM grade_statements ORDER BY seq DESC LIMIT 1"
+                                ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def save_grade_statement(self, *, seq: int, workshop: str, grade: str, effective: str, issued_at: int,
+                             received_at: int, statement: str) -> None:
+        """A statement the caller verified (signature, workshop, newer than the newest kept)."""
+        self.conn.execute("INSERT INTO grade_statements (seq, workshop, grade, effective, issued_at, received_at, "
+                          "statement) VALUES (?,?,?,?,?,?,?)",
+                          (seq, workshop, grade, effective, issued_at, received_at, statement))
+
     # -- tools and stations ---------------------------------------------------
 
     def save_tool(self, s: ToolState) -> None:
