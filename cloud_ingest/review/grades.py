@@ -55,6 +55,11 @@ def _today(now: int) -> date:
     return datetime.fromtimestamp(now / 1000, CST).date()
 
 
+def today(now: int) -> str:
+    """The latest effective date a grading may have now (China Standard Time), ``YYYY-MM-DD``."""
+    return _today(now).isoformat()
+
+
 def _fields(body: Mapping[str, Any], now: int) -> tuple[str, date, str]:
     grade, effective, reason = body.get("grade"), body.get("effective"), body.get("reason")
     if grade not in GRADES:
@@ -170,5 +175,5 @@ def statement(conn: Connection, who: Principal, signer: Signer | None, now: int)
     return signed.wire(signer.key_id, signer.sign_other(signed.note()))
 
 
-__all__ = ["DIRECTIONS", "direction", "newest", "public_district", "public_history", "set_grade",
+__all__ = ["DIRECTIONS", "direction", "newest", "today", "public_district", "public_history", "set_grade",
            "statement"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
@@ -153,3 +154,58 @@ def test_without_a_signing_key_the_cloud_publishes_no_statement(cloud: Cloud) ->
     assert _grade(cloud, tokens["insp1"], "ws-a", "gold", "2025-11-20").status_code == 201
     answer = cloud.get(tokens["gw-ws-a"], "/api/v1/grade")
     assert answer.status_code == 503 and "evidence.signing_key" in answer.json()["error"]
+
+
+# -- the pages ------------------------------------------------------------------------------
+
+
+class PageUser:
+    """A page session through TestClient (its own cookie jar; the CSRF token read from the page)."""
+
+    def __init__(self, cloud: Cloud, username: str) -> None:
+        self.client = TestClient(cloud.client.app, follow_redirects=False)
+        r = self.client.post("/login", data={"username": username, "password": f"pw-{username}-123456"})
+        assert r.status_code == 303, r.text
+        found = re.search(r'name="csrf" value="([^"]+)"', self.client.get("/workshops").text)
+        assert found
+        self.csrf = found.group(1)
+
+    def grade(self, ws: str, **fields: str):  # type: ignore[no-untyped-def]
+        return self.client.post(f"/workshops/{ws}/grade", data={"csrf": self.csrf, **fields})
+
+
+def test_the_pages_grade_and_publish(cloud: Cloud) -> None:
+    cloud.tenants()
+    inspector = PageUser(cloud, "insp1")
+    page = inspector.client.get("/workshops/ws-a/grade")
+    assert page.status_code == 200 and 'id="form-grade"' in page.text and 'id="grade-none"' in page.text
+    assert 'href="/workshops/ws-a/grade"' in inspector.client.get("/workshops").text
+    done = inspector.grade("ws-a", grade="silver", effective="2025-11-01", reason="首次评定")
+    assert done.status_code == 303 and done.headers["location"] == "/workshops/ws-a/grade"
+    assert inspector.grade("ws-a", grade="bronze", effective="2025-11-26", reason="复查：清洗记录不全").status_code == 303
+    refused = inspector.grade("ws-a", grade="gold", effective="2025-12-01", reason="未来日期")
+    assert refused.status_code == 422 and "生效日期不能晚于今天" in refused.text
+
+    anonymous = TestClient(cloud.client.app, follow_redirects=False)  # no session: the public pages
+    public = anonymous.get("/public/workshops/ws-a")
+    assert public.status_code == 200
+    assert re.findall(r'data-direction="(\w+)"', public.text) == ["down", "first"]
+    assert "铜榜" in public.text and "降榜" in public.text and "复查：清洗记录不全" in public.text
+    assert "insp1" not in public.text
+    district = anonymous.get("/public/districts/d1")
+    assert district.status_code == 200 and re.findall(r'<tr data-workshop="([\w-]+)"', district.text) == ["ws-a"]
+    assert anonymous.get("/public/workshops/ws-b").status_code == 404
+    assert anonymous.get("/workshops/ws-a/grade").status_code == 303  # the form's page needs a session
+    assert anonymous.post("/workshops/ws-a/grade", data={"grade": "gold"}).status_code == 303
+
+
+def test_the_grade_form_only_for_the_district_s_inspectors(cloud: Cloud) -> None:
+    cloud.tenants()
+    owner = PageUser(cloud, "owner-a")
+    page = owner.client.get("/workshops/ws-a/grade")
+    assert page.status_code == 200 and 'id="form-grade"' not in page.text
+    assert owner.grade("ws-a", grade="gold", effective="2025-11-26", reason="自评").status_code == 403
+    other = PageUser(cloud, "insp2")
+    assert other.client.get("/workshops/ws-a/grade").status_code == 404
+    assert other.grade("ws-a", grade="gold", effective="2025-11-26", reason="越权").status_code == 404
+    assert TestClient(cloud.client.app).get("/public/workshops/ws-a").status_code == 404  # nothing was set
