@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from cloud_ingest.app import build_app
 from cloud_ingest.config import EvidenceAnchor
 from cloud_ingest.errors import Conflict, StorageError
-from cloud_ingest.store import anchor, db, evidence
+from cloud_ingest.store import anchor, coverage, db, evidence
 from cloud_ingest.store.schema import evidence_log
 from sebiao_common.grade_statement import StatementRefused, load_public_key, verify
 
@@ -123,6 +123,26 @@ def test_the_history_cannot_be_changed_in_the_database(cloud: Cloud) -> None:
             with db.write(cloud.engine) as conn:
                 conn.execute(text(sql))
     assert cloud.get(None, "/api/v1/public/workshops/ws-a/grades").json()["grade"]["grade"] == "silver"
+
+
+def test_sebiao_cloud_verify_sees_a_grading_changed_behind_the_chain_s_back(cloud: Cloud) -> None:
+    tokens = cloud.tenants()
+    for grade, day in (("silver", "2025-11-01"), ("gold", "2025-11-20")):
+        assert _grade(cloud, tokens["insp1"], "ws-a", grade, day).status_code == 201
+    with db.read(cloud.engine) as conn:
+        found = coverage.check(conn)
+    assert found.ok and found.rows["workshop_grades"] == 2, found.lines()
+    assert "workshop_grades 2" in found.lines()[0]
+    with db.write(cloud.engine) as conn:  # what the tables' owner can do: the guard off, the grade raised
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER workshop_grades_no_update"))
+        else:
+            conn.execute(text("ALTER TABLE workshop_grades DISABLE TRIGGER workshop_grades_append_only"))
+        conn.execute(text("UPDATE workshop_grades SET grade = 'gold' WHERE grade = 'silver'"))
+    with db.read(cloud.engine) as conn:
+        found = coverage.check(conn)
+    assert not found.ok
+    assert any("workshop_grades row" in line and "(grade)" in line for line in found.lines()), found.lines()
 
 
 def test_the_gateway_fetches_its_own_grade_signed(signed) -> None:  # type: ignore[no-untyped-def]
