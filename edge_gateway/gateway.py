@@ -132,7 +132,7 @@ class Gateway:
                               clock=clock)
         if pusher is not None:
             self.sinks["cloud"] = pusher
-        grade = start_grade_fetcher(self.cloud, self.pipeline, ws, self.metrics.registry, clock=clock)
+        grade = start_grade_fetcher(self.cloud, self.pipeline, ws, self.metrics.registry)
         if grade is not None:  # the regulator's grade, as the cloud signed it (cloud.public_key)
             self.sinks["grade"] = grade
         self.pipeline.start()

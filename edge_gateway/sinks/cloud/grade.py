@@ -36,7 +36,6 @@ from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.sinks.cloud.config import CloudSettings
 from sebiao_common import strict_json
-from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
 from sebiao_common.grade_statement import GradeStatement, StatementRefused, verify
 from sebiao_common.http_answers import sink_pool
@@ -47,11 +46,11 @@ MAX_ANSWER = 16 * 1024  # a statement is a few hundred bytes
 
 class GradeFetcher:
     def __init__(self, settings: CloudSettings, workshop: str, keep: Callable[[GradeStatement, str], str],
-                 registry: CollectorRegistry, clock: Clock) -> None:
+                 registry: CollectorRegistry) -> None:
         """``keep(statement, text)``: stores a verified statement unless an as new one is kept; answers
         ``stored``, ``same`` or ``older``."""
         assert settings.public_key is not None
-        self.settings, self.workshop, self.keep, self.clock = settings, workshop, keep, clock
+        self.settings, self.workshop, self.keep = settings, workshop, keep
         self.key = settings.public_key
         self.http = sink_pool(settings.timeout_seconds)
         self.headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
@@ -135,8 +134,9 @@ class GradeFetcher:
             raise SebiaoError("the store did not answer within 30 s") from exc
 
 
-def keep_in_store(pipeline: Pipeline, clock: Clock) -> Callable[[GradeStatement, str], str]:
-    """``keep`` through the pipeline, the store's single writer (its commit redraws the live display)."""
+def keep_in_store(pipeline: Pipeline) -> Callable[[GradeStatement, str], str]:
+    """``keep`` through the pipeline, the store's single writer (its commit redraws the live display); the
+    time received is the pipeline's clock."""
     def keep(statement: GradeStatement, text: str) -> str:
         def action(engine: Engine, now: int, out: Outcome) -> str:
             newest = engine.store.newest_grade_seq()
@@ -155,10 +155,10 @@ def keep_in_store(pipeline: Pipeline, clock: Clock) -> Callable[[GradeStatement,
 
 
 def start_grade_fetcher(settings: CloudSettings | None, pipeline: Pipeline, workshop: str,
-                        registry: CollectorRegistry, clock: Clock) -> GradeFetcher | None:
+                        registry: CollectorRegistry) -> GradeFetcher | None:
     """The worker for ``cloud.public_key`` (None without it: no grade is fetched, none shown), started."""
     if settings is None or settings.public_key is None:
         return None
-    fetcher = GradeFetcher(settings, workshop, keep_in_store(pipeline, clock), registry, clock)
+    fetcher = GradeFetcher(settings, workshop, keep_in_store(pipeline), registry)
     fetcher.start()
     return fetcher
