@@ -34,7 +34,7 @@ class StatementServer:
 
     def __init__(self) -> None:
         owner = self
-        self.answer: tuple[int, dict] = (404, {"error": "监管部门尚未发布本作坊的等级 / none yet"})
+        self.answer: tuple[int, object] = (404, {"error": "监管部门尚未发布本作坊的等级 / none yet"})
         self.asked = 0
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,6 +100,10 @@ def test_forged_foreign_and_replayed_statements_are_refused_and_counted(mosquitt
         assert none["grade"] is None and none["grade_zh"] == "等级由监管部门发布，暂无"
         assert none["grade_en"] == "Grade published by the regulator: none yet"
         assert gateway.get("/healthz").json()["sinks"]["grade"]["last_error"] is None  # 404: nothing yet
+
+        server.answer = (404, ["Not Found"])  # not the cloud's answer: an older cloud, or a wrong url
+        gateway.wait_for(lambda: "is not found" in (gateway.get("/healthz").json()["sinks"]["grade"]["last_error"]
+                                                    or ""), timeout=15, what="a foreign 404 named")
 
         server.answer = (200, signed(cloud_key, workshop=ws, grade="gold", effective="2025-11-20", seq=5))
         gateway.wait_for(lambda: shown()["grade"] == "gold", timeout=15, what="the gold grade shown")

@@ -18,7 +18,9 @@ until a good answer comes; the display goes on showing the last verified
 grade (or none). The write goes through the pipeline (the store's single
 writer), whose commit also tells the live display to redraw.
 
-A 404 is "nothing published yet": nothing changes. No answer, or another
+The cloud's 404 (its JSON error) is "nothing published yet": nothing changes;
+a 404 of another server (an older cloud without the endpoint, a wrong url) is
+an error. No answer, or another
 status, is an error shown on ``/healthz``, tried again at the next poll.
 """
 
@@ -102,8 +104,10 @@ class GradeFetcher:
                 answer.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             return f"grade: the cloud did not answer: {type(exc).__name__}: {exc}"[:500]
-        if answer.status == 404:
-            return None  # nothing published yet
+        if answer.status == 404:  # the cloud's own "nothing published yet"; another 404 is not the cloud's
+            return None if _cloud_error(body) else (
+                f"grade: {self.settings.grade_url} is not found: is the cloud older than this gateway, or the url "
+                "wrong?")
         if answer.status != 200:
             return f"grade: the cloud answered {answer.status}: {body[:300].decode('utf-8', 'replace')}"
         try:
@@ -132,6 +136,15 @@ class GradeFetcher:
             return self.keep(statement, text)
         except FutureTimeout as exc:
             raise SebiaoError("the store did not answer within 30 s") from exc
+
+
+def _cloud_error(body: bytes) -> bool:
+    """Whether a body is the cloud's error answer (``{"error": "中文 / English"}``)."""
+    try:
+        doc = strict_json.loads(body)
+    except strict_json.JsonError:
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("error"), str)
 
 
 def keep_in_store(pipeline: Pipeline) -> Callable[[GradeStatement, str], str]:
