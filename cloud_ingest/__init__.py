@@ -17,7 +17,8 @@ api/           the JSON API: ``base.ApiBase`` and its route modules         inge
 web/           the pages: ``frame.Frame`` and the page modules              review, reports, access, store
 ingest/        storing a parsed batch (``storing.store_batch``)             wire, influx, access, store
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store
-review/        the alarm queue (ack, clear), remote rectification           reports, access, store
+review/        the alarm queue (ack, clear), remote rectification,          reports, access, store
+               the regulator's grades (分级定榜)
 reports/       reports, figures, district compliance, PDF, report query     access, store
 access/        tokens, principals, scope, passwords, login, admin           store
 wire/          the pushed batch format: inflate, parse, item types          store

@@ -42,7 +42,8 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
     logins = Logins()  # one brake for the JSON login and the pages' login
     checkpointer = anchor.Checkpointer(engine, config, clock) if config.evidence is not None else None
-    api = Api(engine, config.limits, clock, logins=logins, status=checkpointer.health if checkpointer else None)
+    api = Api(engine, config.limits, clock, logins=logins, status=checkpointer.health if checkpointer else None,
+              signer=checkpointer.signer if checkpointer else None)  # one key: checkpoints and grade statements
     app = Starlette(routes=api.routes() + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
     app.router.lifespan_context = _lifespan(engine, config, checkpointer)

@@ -32,6 +32,7 @@ from edge_gateway.model.protocol import events_filter, subscriptions
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
+from edge_gateway.sinks.cloud.grade import start_grade_fetcher
 from edge_gateway.sinks.cloud.items import CloudItems
 from edge_gateway.sinks.cloud.projection import CloudProjection
 from edge_gateway.sinks.cloud.push import start_pusher
@@ -131,6 +132,9 @@ class Gateway:
                               clock=clock)
         if pusher is not None:
             self.sinks["cloud"] = pusher
+        grade = start_grade_fetcher(self.cloud, self.pipeline, ws, self.metrics.registry)
+        if grade is not None:  # the regulator's grade, as the cloud signed it (cloud.public_key)
+            self.sinks["grade"] = grade
         self.pipeline.start()
         self.link.start()
         self._report_ports(settings)

@@ -1,8 +1,8 @@
 """The HTTP layer: Starlette routes that parse the request, call one function, answer JSON.
 
 ``Api.routes`` gives every route of ``/api/v1`` and ``/healthz``: ingest,
-the alarm queue, admin and login here, with those of ``rectification`` and
-``reports``. The steps every route shares are ``base.ApiBase``'s: database
+the alarm queue, admin and login here, with those of ``rectification``,
+``grades`` and ``reports``. The steps every route shares are ``base.ApiBase``'s: database
 work runs in the thread pool (SQLAlchemy is synchronous here); a
 ``CloudError`` becomes its status and ``{"error": "中文 / English"}``;
 nothing else is caught, so a defect is a 500 with a traceback in the log.
@@ -21,6 +21,7 @@ import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the rou
 from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, bearer
 from cloud_ingest.access.login import Logins
+from cloud_ingest.api import grades as http_grades
 from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
 from cloud_ingest.api.base import ApiBase
@@ -30,6 +31,7 @@ from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import store_batch
 from cloud_ingest.review import review
 from cloud_ingest.store import db
+from cloud_ingest.store.anchor import Signer
 from cloud_ingest.wire.batch import inflate, parse_batch
 from sebiao_common.clock import now_ms
 from sebiao_common.proxies import client_address
@@ -37,10 +39,13 @@ from sebiao_common.proxies import client_address
 
 class Api(ApiBase):
     def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms, *,
-                 logins: Logins | None = None, status: Callable[[], dict] | None = None) -> None:
+                 logins: Logins | None = None, status: Callable[[], dict] | None = None,
+                 signer: Signer | None = None) -> None:
         """``logins``: the password check and brake, shared with the pages' login (``build_app``);
-        ``status``: more of /healthz (the evidence checkpoints' signer, when configured)."""
+        ``status``: more of /healthz (the evidence checkpoints' signer, when configured);
+        ``signer``: the key that signs the grade statements (``evidence.signing_key``), when configured."""
         super().__init__(engine, limits, clock)
+        self.signer = signer
         self.gate = GatewayGate()
         self.logins = logins or Logins()
         self.status = status
@@ -65,6 +70,7 @@ class Api(ApiBase):
             Route("/api/v1/admin/tokens", self.list_tokens, methods=["GET"]),
             Route("/api/v1/admin/tokens/{id:rowid}/revoke", self.revoke_token, methods=["POST"]),
             *http_rectification.routes(self),
+            *http_grades.routes(self, self.signer),
             *http_reports.routes(self),
             Route("/healthz", self.health, methods=["GET"]),
         ]

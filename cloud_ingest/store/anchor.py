@@ -146,6 +146,14 @@ class Signer:
         self._key = key
         self.key_id = key_id(key.public_key())
 
+    def sign_other(self, message: bytes) -> str:
+        """The base64 signature of another signed note of this cloud (a grade statement,
+        ``sebiao_common.grade_statement``): its first line names what it is and is never the evidence log's,
+        so a checkpoint and a statement signed with the one key can never stand for each other."""
+        if message.split(b"\n", 1)[0] == ORIGIN.encode():
+            raise ValueError("only sign() makes checkpoints")
+        return base64.b64encode(self._key.sign(message)).decode()
+
     def sign(self, seq: int, head: str, at: int) -> Checkpoint:
         signature = base64.b64encode(self._key.sign(note(seq, head, at))).decode()
         return Checkpoint(seq=seq, hash=head, at=at, key_id=self.key_id, signature=signature)

@@ -41,6 +41,7 @@ PRIVILEGES: dict[str, str] = {
     "rectification_steps": "SELECT, INSERT",
     "influx_outbox": "SELECT, INSERT, UPDATE, DELETE",  # FOR UPDATE SKIP LOCKED, then deleted once written
     "page_sessions": "SELECT, INSERT, DELETE",  # a login's session, gone at logout or when its user is disabled
+    "workshop_grades": "SELECT, INSERT",  # append-only: a new grading is a new row
     "evidence_log": "SELECT, INSERT",
     "evidence_checkpoints": "SELECT, INSERT",
 }

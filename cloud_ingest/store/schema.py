@@ -212,6 +212,22 @@ rectification_steps = Table(  # every step of a rectification, in order
     CheckConstraint("action IN ('request', 'answer', 'accept', 'return')", name="action"),
 )
 
+GRADES = ("gold", "silver", "bronze", "orange")  # 金榜 银榜 铜榜 橙榜, best first (sebiao_common.grade_statement)
+
+workshop_grades = Table(  # the regulator's grading of a workshop, every one kept (migration 0009; append-only)
+    "workshop_grades", metadata,
+    Column("id", Integer, primary_key=True),  # the signed statement's seq: it only grows
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False, index=True),
+    Column("grade", String(8), nullable=False),
+    Column("previous", String(8), nullable=True),  # the grade before this one; NULL: the first grading
+    Column("effective", String(10), nullable=False),  # YYYY-MM-DD, China Standard Time
+    Column("reason", Text, nullable=False),  # published with the grade
+    Column("set_by", Integer, ForeignKey("users.id"), nullable=False),  # never published
+    Column("set_at", BigInteger, nullable=False),
+    CheckConstraint("grade IN ('gold', 'silver', 'bronze', 'orange')", name="grade"),
+    CheckConstraint("previous IS NULL OR previous IN ('gold', 'silver', 'bronze', 'orange')", name="previous"),
+)
+
 station_status = Table(
     "station_status", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),

@@ -1,8 +1,8 @@
 """The pages' routes: log in and out, then each page reads or changes through the review functions
 with the session user's ``Principal``, so the pages see exactly what the JSON API would show that user.
 
-Every page needs a session (none: 303 to ``/login``); every POST form carries
-the session's CSRF token (missing or wrong: 403) and must not come from
+Every page but the public grade pages (``grade_pages``) needs a session
+(none: 303 to ``/login``); every POST form carries the session's CSRF token (missing or wrong: 403) and must not come from
 another site. Something outside the user's scope is a 404 page. A form that
 succeeds answers 303 back to its page (post/redirect/get); one that is
 refused shows its page again with the reason and the refusal's status. That
@@ -32,6 +32,7 @@ from cloud_ingest.review import rectification, review
 from cloud_ingest.store import db
 from cloud_ingest.web import data, rectification_pages, views
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
+from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
@@ -57,6 +58,7 @@ class Pages(Frame):
         self.logins = logins
         self.rectification = RectificationPages(self, self.alarm_shown)
         self.reports = ReportPages(self)
+        self.grades = GradePages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -71,6 +73,7 @@ class Pages(Frame):
             Route("/alarms/{id:rowid}/clear", self.clear, methods=["POST"]),
             *self.rectification.routes(),
             *self.reports.routes(),
+            *self.grades.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

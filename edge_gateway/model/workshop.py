@@ -33,7 +33,11 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "station_clock": "major",
 }
 DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "container")
-GRADES = {"gold": "金榜", "silver": "银榜", "bronze": "铜榜", "orange": "橙榜"}
+# The grade (分级定榜) is the regulator's: published in the cloud, signed, fetched by the gateway
+# (sinks/cloud/grade.py). The workshop's own file may not claim one.
+GRADE_REFUSED = ("等级（金/银/铜/橙榜）由监管部门在云端评定并发布，网关只显示云端签名的等级，请删除此项 / "
+                 "the grade (gold/silver/bronze/orange list) is set and published by the regulator in the cloud; "
+                 "the gateway shows only a grade the cloud signed (cloud.public_key, docs/config.md): remove this key")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +45,6 @@ class WorkshopInfo:
     id: str
     name: str
     district: str
-    grade: str | None = None  # gold | silver | bronze | orange (金/银/铜/橙榜)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,13 +189,13 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
 
 
 def _workshop(node: Node) -> WorkshopInfo:
-    node.mapping(required=("id", "name", "district"), optional=("grade",))
-    grade = node.get("grade")
+    if isinstance(node.value, dict) and "grade" in node.value:
+        raise node.child("grade").fail(GRADE_REFUSED)
+    node.mapping(required=("id", "name", "district"))
     return WorkshopInfo(
         id=_slug(node.child("id")),
         name=node.child("name").string(),
         district=node.child("district").string(),
-        grade=grade.choice(GRADES) if grade else None,
     )
 
 

@@ -108,6 +108,12 @@ CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,
     item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
 );
+-- The grade statements the cloud signed (edge_gateway/sinks/cloud/grade.py): only verified ones, each with a
+-- higher seq than the last; the display shows the newest. The grade is the regulator's, never the config's.
+CREATE TABLE IF NOT EXISTS grade_statements (
+    seq INTEGER PRIMARY KEY, workshop TEXT NOT NULL, grade TEXT NOT NULL, effective TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, received_at INTEGER NOT NULL, statement TEXT NOT NULL
+);
 -- The owner console's logins (edge_gateway/store/console_sessions.py): a session cookie counts
 -- only while its row is here, so a logout ends it for good, across restarts.
 CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, started INTEGER NOT NULL);
@@ -252,6 +258,21 @@ class Store:
                               "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (gone,))
             rows, size, dropped = total_rows - self.dead_rows, total_bytes - self.dead_bytes, dropped + gone
         self._dead_tx = (rows, size, dropped)
+
+    # -- the regulator's grade ------------------------------------------------
+
+    def newest_grade_seq(self) -> tuple[int, str, str] | None:
+        """``(seq, grade, effective)`` of the newest verified grade statement, or None."""
+        row = self.conn.execute("SELECT seq, grade, effective FROM grade_statements ORDER BY seq DESC LIMIT 1"
+                                ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def save_grade_statement(self, *, seq: int, workshop: str, grade: str, effective: str, issued_at: int,
+                             received_at: int, statement: str) -> None:
+        """A statement the caller verified (signature, workshop, newer than the newest kept)."""
+        self.conn.execute("INSERT INTO grade_statements (seq, workshop, grade, effective, issued_at, received_at, "
+                          "statement) VALUES (?,?,?,?,?,?,?)",
+                          (seq, workshop, grade, effective, issued_at, received_at, statement))
 
     # -- tools and stations ---------------------------------------------------
 

@@ -18,11 +18,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from edge_gateway.model.workshop import GRADES, WorkshopConfig
+from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
 from edge_gateway.web.snapshot_json import (
     Activity,
+    DisplayGrade,
     DisplaySnapshot,
     DisplayWorkshop,
     Incident,
@@ -32,9 +33,9 @@ from edge_gateway.web.snapshot_json import (
 )
 from sebiao_common.clock import Clock
 from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
+from sebiao_common.grade_statement import GRADE_WORDS
 
 CROSS_ZONE = ("cross_zone", "cross_zone_wash")
-GRADE_EN = {"gold": "Gold list", "silver": "Silver list", "bronze": "Bronze list", "orange": "Orange list"}
 LATE_MARGIN_MS = 24 * 3600 * 1000  # events buffered by a station arrive late: look back a day for them
 SCAN_ROWS = 5000
 # Short zone names for a screen read from across the shop (the seed's full purposes are shown too).
@@ -144,10 +145,19 @@ class DisplayData:
 
     def _workshop(self) -> DisplayWorkshop:
         info = self.config.workshop
-        return {"name": info.name, "district": info.district, "grade": info.grade,
-                "grade_zh": GRADES.get(info.grade or "", "未定榜"),
-                "grade_en": GRADE_EN.get(info.grade or "", "Not yet graded"),
+        return {"name": info.name, "district": info.district, **self._grade(),
                 "title_zh": self.settings.title, "title_en": self.settings.title_en}
+
+    def _grade(self) -> DisplayGrade:
+        """The grade the regulator published: the newest statement the cloud signed and this gateway verified
+        (``sinks/cloud/grade.py`` stores only those). Without one, no grade, and the display says so."""
+        rows = self.reads.rows("SELECT grade, effective FROM grade_statements ORDER BY seq DESC LIMIT 1")
+        if not rows or rows[0]["grade"] not in GRADE_WORDS:
+            return {"grade": None, "grade_zh": "等级由监管部门发布，暂无", "grade_en": "Grade published by the "
+                    "regulator: none yet", "grade_effective": None}
+        grade = rows[0]["grade"]
+        zh, en = GRADE_WORDS[grade]
+        return {"grade": grade, "grade_zh": zh, "grade_en": en, "grade_effective": rows[0]["effective"]}
 
     def _zones(self) -> list[ZoneJson]:
         where = {r["id"]: r["location"] for r in self.reads.rows("SELECT id, location FROM tools")}

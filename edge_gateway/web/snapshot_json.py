@@ -142,12 +142,16 @@ class ConsoleSnapshot(TypedDict):
 # -- the display (public) ---------------------------------------------------------
 
 
-class DisplayWorkshop(TypedDict):
-    name: str
-    district: str
-    grade: str | None
+class DisplayGrade(TypedDict):
+    grade: str | None  # gold | silver | bronze | orange, as the cloud signed it; None: none verified yet
     grade_zh: str
     grade_en: str
+    grade_effective: str | None  # YYYY-MM-DD, the date the regulator's grade took effect
+
+
+class DisplayWorkshop(DisplayGrade):
+    name: str
+    district: str
     title_zh: str
     title_en: str
 

@@ -82,6 +82,11 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
         issued = server.post(tokens["admin"], "/api/v1/admin/tokens", {"kind": "gateway", "workshop": "ws-b"})
         assert issued.status_code == 201, issued.text
         assert server.post(tokens["admin"], f"/api/v1/admin/tokens/{issued.json()['id']}/revoke").status_code == 200
+        graded = server.post(tokens["insp1"], "/api/v1/workshops/ws-a/grade",
+                             {"grade": "silver", "effective": "2025-11-20", "reason": "年度评定"})
+        assert graded.status_code == 201, graded.text  # the grading's lock and rows, as the workers' role
+        assert server.get(tokens["gw-ws-a"], "/api/v1/grade").json()["grade"] == "silver"
+        assert server.get(None, "/api/v1/public/workshops/ws-a/grades").status_code == 200
         report = server.get(tokens["insp1"], "/api/v1/workshops/ws-a/report?from=2025-11-20&to=2025-11-30")
         assert report.status_code == 200, report.text
         engine = db.make_engine(app_url)
@@ -115,6 +120,8 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
         ("DELETE FROM alarm_transitions", "permission denied for table alarm_transitions"),
         ("UPDATE inspector_notes SET note = '无异常'", "permission denied for table inspector_notes"),
         ("UPDATE rectification_steps SET text = '无'", "permission denied for table rectification_steps"),
+        ("UPDATE workshop_grades SET grade = 'gold'", "permission denied for table workshop_grades"),
+        ("DELETE FROM workshop_grades", "permission denied for table workshop_grades"),
         ("CREATE TABLE shadow (x int)", "permission denied for schema public"),
         ("ALTER FUNCTION evidence_log_append_only() RENAME TO gone", "must be owner of"),
     ]

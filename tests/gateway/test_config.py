@@ -63,7 +63,7 @@ CASES = [
     (("stations", 2, "zone"), "pink", "stations[2].zone: 'pink' is not one of"),
     (("workshop", "id"), "WS Demo", "workshop.id: 'WS Demo' is not valid"),
     (("workshop", "name"), KeyError, "workshop: missing required key 'name'"),
-    (("workshop", "grade"), "platinum", "workshop.grade: 'platinum' is not one of: gold, silver, bronze, orange"),
+    (("workshop", "grade"), "silver", "workshop.grade: 等级（金/银/铜/橙榜）由监管部门在云端评定并发布"),
     (("broker",), {"url": "http://x"}, "broker.url: 'http://x': the scheme must be mqtt:// or mqtts://"),
     (("broker",), {"url": "mqtt://h", "user": "x"}, "broker.user: unknown key"),
     (("rules", "overdue_after_minutes"), 0, "rules.overdue_after_minutes: must be at least 1, got 0"),
@@ -86,6 +86,19 @@ def test_config_errors_name_file_field_and_reason(path, value, message):
     with pytest.raises(ConfigError) as info:
         parse_config(data, "workshop.yaml")
     assert str(info.value).startswith("workshop.yaml: " + message), str(info.value)
+
+
+def test_a_grade_in_the_workshop_file_says_where_grades_come_from_now(tmp_path):
+    path = tmp_path / "graded.yaml"
+    data = copy.deepcopy(BASE)
+    data["workshop"]["grade"] = "gold"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: workshop.grade: 等级（金/银/铜/橙榜）由监管部门在云端评定并发布")
+    assert "the grade (gold/silver/bronze/orange list) is set and published by the regulator in the cloud" in message
+    assert "cloud.public_key" in message
 
 
 def test_duplicate_yaml_keys_are_refused(tmp_path):

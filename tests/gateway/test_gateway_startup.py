@@ -1,6 +1,7 @@
 """Start-up of the real ``sebiao gateway`` on a bad data dir: a damaged store, a file in the data
 dir's place and a full disk each stop it with one line naming the path and the reason (exit code
-2, no traceback), the damaged store left byte for byte as it was; and the data dir is private."""
+2, no traceback), the damaged store left byte for byte as it was; and the data dir is private.
+A config that still claims its own grade stops it the same way, saying where grades come from."""
 
 from __future__ import annotations
 
@@ -73,6 +74,14 @@ def test_a_file_in_the_data_dirs_place_is_one_line(tmp_path):
                     "the data dir is a file, not a directory: give a directory with --data-dir")
     nested = _one_line(_sebiao_gateway(config, data / "inside"))
     assert nested.startswith(f"sebiao gateway: {data / 'inside'}: ") and "Not a directory" in nested
+
+
+def test_a_grade_in_the_config_stops_start_up_saying_where_grades_come_from(tmp_path):
+    config = write_config(tmp_path / "workshop.yaml", workshop={"grade": "gold"})  # as older releases took it
+    line = _one_line(_sebiao_gateway(config, tmp_path / "data"))
+    assert line.startswith(f"sebiao gateway: {config}: workshop.grade: 等级（金/银/铜/橙榜）由监管部门在云端评定并发布")
+    assert "published by the regulator in the cloud" in line and "cloud.public_key" in line
+    assert not (tmp_path / "data").exists()  # refused before anything was made
 
 
 def _namespaces_work() -> bool:

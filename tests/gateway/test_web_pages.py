@@ -38,7 +38,9 @@ def test_display_loads_with_every_zone_and_no_console_errors(rig):
     page = open_page(chrome, gateway.base + "/display", TV)
     page.wait_rendered()
     assert page.text_content("#ws-name") == "示例凉皮作坊"
-    assert "银榜" in page.text_content("#grade")
+    # no cloud publishes a grade here: none is shown, and the display says where grades come from
+    assert "等级由监管部门发布，暂无" in page.text_content("#grade")
+    assert page.get_attribute("#grade", "data-grade") == ""
     zones = page.eval_on_selector_all("[data-zone]", "els => els.map(e => e.dataset.zone)")
     assert zones == ["red", "blue", "green", "yellow", "white"]
     assert page.get_attribute("#live", "data-state") == "live"

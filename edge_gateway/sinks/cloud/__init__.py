@@ -1,2 +1,3 @@
 """The cloud sink: the ``cloud:`` section, batch items, the ``cloud_outbox`` table,
-the HTTP client and the push worker (``docs/cloud-ingest.md``)."""
+the HTTP client and the push worker (``docs/cloud-ingest.md``); and the other way, the grade the
+regulator published, fetched and verified (``grade``: ``cloud.public_key``)."""

@@ -13,17 +13,26 @@ Errors name the file, the field path and the reason
       retry_max_seconds: 30            # longest back-off while the cloud is unreachable
       max_rows: 1000000                # cloud outbox bound: past it the oldest *status* rows are dropped
       warn_percent: 80                 # the outbox_backlog alarm (subject cloud) is raised at this fill
+      public_key: evidence.key.pub     # optional: the cloud's Ed25519 public key (PEM inline, or a file relative
+                                       # to this config): the gateway then fetches the grade the regulator
+                                       # published (GET {url}/api/v1/grade) and shows it once it verifies
+      grade_poll_seconds: 600          # how often the grade is fetched (2..86400), and once at start
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge_gateway.model.workshop import WorkshopConfig
+from sebiao_common.grade_statement import load_public_key
 from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing, seconds
 from sebiao_common.yamlfile import Node
 
-KEYS = ("url", "token", "batch_items", "linger_seconds", *TIMING_KEYS, "max_rows", "warn_percent")
+KEYS = ("url", "token", "batch_items", "linger_seconds", *TIMING_KEYS, "max_rows", "warn_percent", "public_key",
+        "grade_poll_seconds")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +48,8 @@ class CloudSettings:
     retry_max_seconds: float = 30.0
     max_rows: int = 1_000_000  # past this, the oldest status rows are dropped (events and alarms never)
     warn_percent: int = 80
+    public_key: Ed25519PublicKey | None = None  # the cloud's: without it no grade is fetched, none is shown
+    grade_poll_seconds: float = 600.0
     file: str = "workshop.yaml"
 
     @property
@@ -49,6 +60,10 @@ class CloudSettings:
     @property
     def ingest_url(self) -> str:
         return f"{self.url}/api/v1/ingest"
+
+    @property
+    def grade_url(self) -> str:
+        return f"{self.url}/api/v1/grade"
 
     def __post_init__(self) -> None:
         if not 0 <= self.linger_seconds <= 300:
@@ -75,7 +90,23 @@ def parse_cloud(node: Node) -> CloudSettings:
         timeout_seconds=timing.timeout_seconds, retry_max_seconds=timing.retry_max_seconds,
         max_rows=max_rows.integer(100, 100_000_000) if max_rows else 1_000_000,
         warn_percent=warn.integer(1, 99) if warn else 80,
+        public_key=_public_key(node),
+        grade_poll_seconds=seconds(node.get("grade_poll_seconds"), 600.0, 2, 86400),
         file=node.file)
+
+
+def _public_key(node: Node) -> Ed25519PublicKey | None:
+    """``cloud.public_key``: PEM text, or a file relative to the config file."""
+    key = node.get("public_key")
+    if key is None:
+        return None
+    value = key.string()
+    try:
+        return load_public_key(value, Path(node.file).parent)
+    except ValueError as exc:
+        raise key.fail(f"不是云端的 Ed25519 公钥（PEM，或其文件；由 sebiao cloud keygen 生成的 KEY.pub） / not the "
+                       f"cloud's Ed25519 public key (PEM, or a PEM file: the KEY.pub of `sebiao cloud keygen`): "
+                       f"{exc}") from exc
 
 
 def _url(node: Node) -> str:

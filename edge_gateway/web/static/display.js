@@ -15,7 +15,7 @@
       unknown: "未确认", washes: "今日清洗", unused: "本作坊未设此区", noActivity: "今天还没有动态",
       taken: "取用", returned: "放回", washing: "清洗中", washed: "洗好取走",
       legend: "每个区域除颜色外还有自己的形状：● 红色圆形 · ◆ 蓝色菱形 · ▲ 绿色三角形 · ■ 黄色方形 · ⬢ 白色六边形",
-      tools: "件器具", gradeLabel: "分级定榜", qrAlt: "本页面地址的二维码",
+      tools: "件器具", gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, qrAlt: "本页面地址的二维码",
     },
     en: {
       switch: "Switch language 切换语言", langButton: "中文", live: "Live", reconnecting: "Reconnecting…",
@@ -29,7 +29,7 @@
       noActivity: "no activity yet today", taken: "taken", returned: "put back", washing: "being washed",
       washed: "washed", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
         + "▲ green triangle · ■ yellow square · ⬢ white hexagon",
-      tools: "tools", gradeLabel: "Workshop grade", qrAlt: "QR code of this page's address",
+      tools: "tools", gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, qrAlt: "QR code of this page's address",
     },
   };
   const KIND_EN = { knife: "knife", scissors: "scissors", cutting_board: "cutting board", cloth: "cloth",
@@ -55,11 +55,19 @@
     $("ws-name").textContent = s.workshop.name;
     $("ws-title").textContent = `${en ? s.workshop.title_en : s.workshop.title_zh} · ${s.workshop.district}`;
     document.title = `${s.workshop.name} · ${en ? s.workshop.title_en : s.workshop.title_zh}`;
+    renderGrade(s.workshop);
+  }
+
+  // The grade the regulator published, as the cloud signed it, with the date it took effect; none: said so.
+  function renderGrade(w) {
+    const en = lang.get() === "en";
     const grade = $("grade");
-    grade.dataset.grade = s.workshop.grade || "";
+    grade.dataset.grade = w.grade || "";
+    const since = w.grade && w.grade_effective
+      ? el("small", { class: "grade-since", text: lang.t("gradeSince", w.grade_effective) }) : "";
     grade.replaceChildren(
-      el("span", { class: "medal", "aria-hidden": "true", text: MEDAL[s.workshop.grade] || "—" }),
-      el("span", {}, el("small", { text: lang.t("gradeLabel") }), en ? s.workshop.grade_en : s.workshop.grade_zh));
+      el("span", { class: "medal", "aria-hidden": "true", text: MEDAL[w.grade] || "—" }),
+      el("span", {}, el("small", { text: lang.t("gradeLabel") }), en ? w.grade_en : w.grade_zh, since));
   }
 
   function renderStats(s) {

@@ -1,0 +1,63 @@
+"""The JSON endpoints of the regulator's grades (分级定榜), over ``cloud_ingest.review.grades``.
+
+- ``POST /api/v1/workshops/{id}/grade`` ``{"grade", "effective", "reason"}``:
+  an inspector of the workshop's district, or an admin of it, sets a grade
+  (201, the grading as published);
+- ``GET /api/v1/grade``: a gateway token's signed statement of its own
+  workshop's grade (``sebiao_common.grade_statement``); 404 while none is
+  published, 503 when the cloud has no signing key;
+- ``GET /api/v1/public/workshops/{id}/grades`` and
+  ``GET /api/v1/public/districts/{id}/grades``: public, without a token: the
+  grade is the regulator's public claim (``review/grades.py`` says what is
+  in them and why).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cloud_ingest.api.base import ApiBase
+from cloud_ingest.errors import BadRequest
+from cloud_ingest.review import grades
+from cloud_ingest.store import db
+from cloud_ingest.store.anchor import Signer
+
+
+def routes(api: ApiBase, signer: Signer | None) -> list[Route]:
+    async def set_grade(request: Request) -> JSONResponse:
+        def work(conn: Connection, body: Any) -> dict:
+            who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
+            if not isinstance(body, dict):
+                raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
+            return grades.set_grade(conn, who, request.path_params["id"], body, api.clock())
+        return await api.write(request, work, 201)
+
+    async def statement(request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.read(api.engine) as conn:
+                return grades.statement(conn, api.who(request, conn), signer, api.clock())
+        return await api.call(work)
+
+    async def public_workshop(request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.read(api.engine) as conn:
+                return grades.public_history(conn, request.path_params["id"])
+        return await api.call(work)
+
+    async def public_district(request: Request) -> JSONResponse:
+        def work() -> dict:
+            with db.read(api.engine) as conn:
+                return grades.public_district(conn, request.path_params["id"])
+        return await api.call(work)
+
+    return [
+        Route("/api/v1/workshops/{id}/grade", set_grade, methods=["POST"]),
+        Route("/api/v1/grade", statement, methods=["GET"]),
+        Route("/api/v1/public/workshops/{id}/grades", public_workshop, methods=["GET"]),
+        Route("/api/v1/public/districts/{id}/grades", public_district, methods=["GET"]),
+    ]

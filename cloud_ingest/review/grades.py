@@ -1,0 +1,182 @@
+"""The regulator's grade of a workshop (分级定榜: 金/银/铜/橙榜), its history (升榜/降榜) and its publication.
+
+An inspector of the workshop's district (or an admin of it) sets a grade
+with the date it takes effect and a reason; every grading is a new row of
+``workshop_grades`` (the database refuses to change or delete one) and an
+evidence entry (``grade_set``) in the same transaction. The newest row is
+the workshop's grade. Effective dates never go back: a grading may not take
+effect before the one it follows, nor in the future (China Standard Time),
+so the history's order is the order of the dates.
+
+What is public, and why: the grade is a claim the regulator makes to
+consumers (the seed's 分级定榜 is published), so a graded workshop's name,
+district, grade, effective date, direction and the reason are readable
+without logging in (``public_district``, ``public_history``). Who set it is
+not (a person, not the regulator's claim), nor anything else of the
+workshop; a workshop without a grading is not listed. Setting a grade, and
+every other endpoint, stays authenticated.
+
+The gateway fetches its workshop's grade as a statement the cloud signs
+(``statement``, ``sebiao_common.grade_statement``); its ``seq`` is the row's
+id, which only grows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import Connection, insert, select, text
+
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
+from cloud_ingest.errors import BadRequest, NotFound, StorageError, Unprocessable
+from cloud_ingest.store import coverage, evidence
+from cloud_ingest.store.anchor import Signer
+from cloud_ingest.store.schema import GRADES, districts, workshop_grades, workshops
+from sebiao_common.grade_statement import GRADE_WORDS, GradeStatement
+
+CST = timezone(timedelta(hours=8), "CST")
+MAX_REASON = 2000
+_LOCK_KEY = 0x5EB1A2  # pg_advisory_xact_lock key of grading (the evidence log's is 0x5EB1A0)
+# how a grading moved the workshop: 定榜 (the first), 升榜 (up), 降榜 (down), 维持 (confirmed as it was)
+DIRECTIONS = {"first": ("定榜", "first graded"), "up": ("升榜", "up"), "down": ("降榜", "down"),
+              "kept": ("维持", "kept")}
+
+
+def direction(previous: str | None, grade: str) -> str:
+    if previous is None:
+        return "first"
+    if previous == grade:
+        return "kept"
+    return "up" if GRADES.index(grade) < GRADES.index(previous) else "down"
+
+
+def _today(now: int) -> date:
+    return datetime.fromtimestamp(now / 1000, CST).date()
+
+
+def today(now: int) -> str:
+    """The latest effective date a grading may have now (China Standard Time), ``YYYY-MM-DD``."""
+    return _today(now).isoformat()
+
+
+def _fields(body: Mapping[str, Any], now: int) -> tuple[str, date, str]:
+    grade, effective, reason = body.get("grade"), body.get("effective"), body.get("reason")
+    if grade not in GRADES:
+        raise BadRequest("grade", f"必须是 {' / '.join(GRADES)} 之一（金榜/银榜/铜榜/橙榜）",
+                         f"must be one of: {', '.join(GRADES)}")
+    if not isinstance(effective, str):
+        raise BadRequest("effective", "缺少生效日期（YYYY-MM-DD）", "the date it takes effect (YYYY-MM-DD) is missing")
+    try:
+        day = date.fromisoformat(effective)
+    except ValueError as exc:
+        raise BadRequest("effective", "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD") from exc
+    if len(effective) != 10:
+        raise BadRequest("effective", "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD")
+    if day > _today(now):
+        raise Unprocessable("生效日期不能晚于今天：等级在生效之日发布",
+                            "the effective date may not be after today: a grade is published when it takes effect")
+    if not isinstance(reason, str) or not reason.strip():
+        raise BadRequest("reason", "必须写明定榜理由（将公开）", "a reason is required (it is published)")
+    if len(reason) > MAX_REASON:
+        raise BadRequest("reason", f"不能超过 {MAX_REASON} 个字符", f"at most {MAX_REASON} characters")
+    return grade, day, reason.strip()
+
+
+def _workshop(conn: Connection, who: Principal, workshop_id: str) -> Any:
+    """The workshop's row; 404 outside the caller's scope, before the role is judged, so its existence does
+    not leak."""
+    row = conn.execute(select(workshops).where(workshops.c.id == workshop_id, workshop_clause(who))).first()
+    if row is None:
+        raise NotFound("没有这个作坊", f"no workshop {workshop_id!r}")
+    return row
+
+
+def newest(conn: Connection, workshop_id: str) -> Any:
+    """The workshop's newest grading (its grade), or None."""
+    return conn.execute(select(workshop_grades).where(workshop_grades.c.workshop_id == workshop_id)
+                        .order_by(workshop_grades.c.id.desc()).limit(1)).first()
+
+
+def set_grade(conn: Connection, who: Principal, workshop_id: str, body: Mapping[str, Any], now: int) -> dict:
+    """A new grading, in the caller's write transaction, with its evidence entry; returns it as published."""
+    _workshop(conn, who, workshop_id)
+    who.require("admin", "inspector")
+    grade, day, reason = _fields(body, now)
+    if conn.dialect.name == "postgresql":  # two graders at once take turns (SQLite: its single writer does);
+        # an advisory lock, as the workers' role may not lock a workshops row (FOR UPDATE needs UPDATE there)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    before = newest(conn, workshop_id)
+    if before is not None and day.isoformat() < before.effective:
+        raise Unprocessable(f"生效日期早于当前等级的生效日期 {before.effective}",
+                            f"the effective date is before that of the current grade ({before.effective})")
+    values = {"workshop_id": workshop_id, "grade": grade, "previous": before.grade if before else None,
+              "effective": day.isoformat(), "reason": reason, "set_by": who.user_id, "set_at": now}
+    row = conn.execute(insert(workshop_grades).values(**values).returning(*workshop_grades.c)).one()
+    moved = direction(values["previous"], grade)
+    evidence.append(conn, now, "grade_set", workshop_id, None,
+                    {"grade": grade, "previous": values["previous"], "direction": moved,
+                     "effective": values["effective"], "reason": reason, "by": who.username,
+                     "row": coverage.fact(workshop_grades, row._mapping)})
+    return _public(row)
+
+
+def _public(row: Any) -> dict:
+    """A grading as the public sees it: no user."""
+    zh, en = GRADE_WORDS[row.grade]
+    moved = direction(row.previous, row.grade)
+    return {"id": row.id, "workshop": row.workshop_id, "grade": row.grade, "grade_zh": zh, "grade_en": en,
+            "previous": row.previous, "direction": moved, "direction_zh": DIRECTIONS[moved][0],
+            "direction_en": DIRECTIONS[moved][1], "effective": row.effective, "reason": row.reason,
+            "published_at": row.set_at}
+
+
+def public_history(conn: Connection, workshop_id: str) -> dict:
+    """A graded workshop's grade and its history, newest first; 404 for a workshop never graded (or unknown)."""
+    shop = conn.execute(select(workshops.c.id, workshops.c.name, districts.c.id.label("district"),
+                               districts.c.name.label("district_name"))
+                        .join(districts, districts.c.id == workshops.c.district_id)
+                        .where(workshops.c.id == workshop_id)).first()
+    rows = conn.execute(select(workshop_grades).where(workshop_grades.c.workshop_id == workshop_id)
+                        .order_by(workshop_grades.c.id.desc())).all() if shop else []
+    if not rows:
+        raise NotFound("该作坊尚无监管部门发布的等级", f"no grade has been published for workshop {workshop_id!r}")
+    history = [_public(r) for r in rows]
+    return {"workshop": shop.id, "name": shop.name, "district": shop.district, "district_name": shop.district_name,
+            "grade": history[0], "history": history}
+
+
+def public_district(conn: Connection, district_id: str) -> dict:
+    """A district's graded workshops with their grades (best first, then by name); 404 for an unknown district."""
+    place = conn.execute(select(districts).where(districts.c.id == district_id)).first()
+    if place is None:
+        raise NotFound("没有这个辖区", f"no district {district_id!r}")
+    shops = conn.execute(select(workshops.c.id, workshops.c.name).where(workshops.c.district_id == district_id)
+                         .order_by(workshops.c.id)).all()
+    out = []
+    for shop in shops:  # a district holds tens of workshops: one small query each is plain and cheap
+        row = newest(conn, shop.id)
+        if row is not None:
+            out.append({"workshop": shop.id, "name": shop.name, **_public(row)})
+    out.sort(key=lambda g: (GRADES.index(g["grade"]), g["name"]))
+    return {"district": place.id, "district_name": place.name, "workshops": out}
+
+
+def statement(conn: Connection, who: Principal, signer: Signer | None, now: int) -> dict:
+    """The signed statement of the gateway's own workshop's grade (``GET /api/v1/grade``)."""
+    who.require("gateway")
+    if signer is None:
+        raise StorageError("云端未配置签名密钥，不能发布等级",
+                           "the cloud has no signing key (evidence.signing_key): it publishes no grade statements")
+    assert who.workshop is not None
+    row = newest(conn, who.workshop)
+    if row is None:
+        raise NotFound("监管部门尚未发布本作坊的等级", "no grade has been published for this workshop yet")
+    signed = GradeStatement(workshop=row.workshop_id, grade=row.grade, effective=row.effective, seq=row.id,
+                            issued_at=now)
+    return signed.wire(signer.key_id, signer.sign_other(signed.note()))
+
+
+__all__ = ["DIRECTIONS", "direction", "newest", "today", "public_district", "public_history", "set_grade",
+           "statement"]

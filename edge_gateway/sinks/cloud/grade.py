@@ -1,0 +1,177 @@
+"""The grade the regulator published (分级定榜), fetched from the cloud and kept only once it verifies.
+
+With ``cloud.public_key`` configured, one thread asks ``GET {url}/api/v1/grade``
+(the gateway's token) when the gateway starts and every
+``cloud.grade_poll_seconds``. The answer is a statement the cloud signed
+(``sebiao_common.grade_statement``). It is kept in ``grade_statements``, and
+so shown on the display, only when:
+
+- its signature verifies with the configured public key (``signature``,
+  ``key``: another key signed it),
+- it is about this workshop (``workshop``: another workshop's statement),
+- it is newer than the newest one kept (``older``: an older statement
+  replayed, or another statement under a seq already kept).
+
+Anything else is refused, counted in ``sebiao_grade_statements_refused``
+(by reason), logged and shown as the worker's ``last_error`` on ``/healthz``
+until a good answer comes; the display goes on showing the last verified
+grade (or none). The write goes through the pipeline (the store's single
+writer), whose commit also tells the live display to redraw.
+
+The cloud's 404 (its JSON error) is "nothing published yet": nothing changes;
+a 404 of another server (an older cloud without the endpoint, a wrong url) is
+an error. No answer, or another
+status, is an error shown on ``/healthz``, tried again at the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Callable
+
+import urllib3
+from prometheus_client import CollectorRegistry, Counter
+
+from edge_gateway.core.engine import Engine, Outcome
+from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.sinks.cloud.config import CloudSettings
+from sebiao_common import strict_json
+from sebiao_common.errors import SebiaoError
+from sebiao_common.grade_statement import GradeStatement, StatementRefused, verify
+from sebiao_common.http_answers import sink_pool
+
+log = logging.getLogger(__name__)
+MAX_ANSWER = 16 * 1024  # a statement is a few hundred bytes
+
+
+class GradeFetcher:
+    def __init__(self, settings: CloudSettings, workshop: str, keep: Callable[[GradeStatement, str], str],
+                 registry: CollectorRegistry) -> None:
+        """``keep(statement, text)``: stores a verified statement unless an as new one is kept; answers
+        ``stored``, ``same`` or ``older``."""
+        assert settings.public_key is not None
+        self.settings, self.workshop, self.keep = settings, workshop, keep
+        self.key = settings.public_key
+        self.http = sink_pool(settings.timeout_seconds)
+        self.headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
+        self.refused = Counter("sebiao_grade_statements_refused", "Grade statements from the cloud refused, by "
+                               "reason (signature, key, workshop, older, malformed)", ["reason"], registry=registry)
+        self.verified = Counter("sebiao_grade_statements_verified", "Grade statements from the cloud that "
+                                "verified and were newer than the newest kept", registry=registry)
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sebiao-grade", daemon=True)
+
+    # -- SinkStatus, for /healthz -------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def depth(self) -> int:
+        return 0  # nothing waits to be sent
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self.http.clear()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.last_error = self.fetch()
+            except SebiaoError as exc:  # the store could not keep it: told, tried again at the next poll
+                self.last_error = f"grade: {exc}"
+            if self.last_error:
+                log.warning("%s", self.last_error)
+            self._stop.wait(self.settings.grade_poll_seconds)
+
+    # -- one fetch ----------------------------------------------------------------------
+
+    def fetch(self) -> str | None:
+        """One request; the error to show on /healthz, or None."""
+        try:
+            answer = self.http.request("GET", self.settings.grade_url, headers=self.headers,
+                                       preload_content=False)
+            try:
+                body = answer.read(MAX_ANSWER + 1)
+            finally:
+                answer.release_conn()
+        except urllib3.exceptions.HTTPError as exc:
+            return f"grade: the cloud did not answer: {type(exc).__name__}: {exc}"[:500]
+        if answer.status == 404:  # the cloud's own "nothing published yet"; another 404 is not the cloud's
+            return None if _cloud_error(body) else (
+                f"grade: {self.settings.grade_url} is not found: is the cloud older than this gateway, or the url "
+                "wrong?")
+        if answer.status != 200:
+            return f"grade: the cloud answered {answer.status}: {body[:300].decode('utf-8', 'replace')}"
+        try:
+            if len(body) > MAX_ANSWER:
+                raise StatementRefused("malformed", f"the answer is over {MAX_ANSWER} bytes")
+            try:
+                doc = strict_json.loads(body)
+            except strict_json.JsonError as exc:
+                raise StatementRefused("malformed", f"not JSON: {exc}") from exc
+            statement = verify(doc, self.key, self.workshop)
+            done = self._keep(statement, strict_json.dumps(doc, separators=(",", ":")))
+            if done == "older":
+                raise StatementRefused("older", f"statement {statement.seq} is not newer than the one kept: "
+                                                "an older statement replayed")
+        except StatementRefused as exc:
+            self.refused.labels(exc.reason).inc()
+            return f"grade statement refused ({exc.reason}): {exc}"
+        if done == "stored":
+            self.verified.inc()
+            log.info("grade %s (effective %s) verified, statement %d", statement.grade, statement.effective,
+                     statement.seq)
+        return None
+
+    def _keep(self, statement: GradeStatement, text: str) -> str:
+        try:
+            return self.keep(statement, text)
+        except FutureTimeout as exc:
+            raise SebiaoError("the store did not answer within 30 s") from exc
+
+
+def _cloud_error(body: bytes) -> bool:
+    """Whether a body is the cloud's error answer (``{"error": "中文 / English"}``)."""
+    try:
+        doc = strict_json.loads(body)
+    except strict_json.JsonError:
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("error"), str)
+
+
+def keep_in_store(pipeline: Pipeline) -> Callable[[GradeStatement, str], str]:
+    """``keep`` through the pipeline, the store's single writer (its commit redraws the live display); the
+    time received is the pipeline's clock."""
+    def keep(statement: GradeStatement, text: str) -> str:
+        def action(engine: Engine, now: int, out: Outcome) -> str:
+            newest = engine.store.newest_grade_seq()
+            if newest is not None and statement.seq < newest[0]:
+                return "older"
+            if newest is not None and statement.seq == newest[0]:
+                # the one kept, signed again later; the same seq saying something else is a forgery or a replay
+                return "same" if (statement.grade, statement.effective) == newest[1:] else "older"
+            engine.store.save_grade_statement(seq=statement.seq, workshop=statement.workshop,
+                                              grade=statement.grade, effective=statement.effective,
+                                              issued_at=statement.issued_at, received_at=now, statement=text)
+            out.changed = True
+            return "stored"
+        return pipeline.call(action).result(timeout=30)
+    return keep
+
+
+def start_grade_fetcher(settings: CloudSettings | None, pipeline: Pipeline, workshop: str,
+                        registry: CollectorRegistry) -> GradeFetcher | None:
+    """The worker for ``cloud.public_key`` (None without it: no grade is fetched, none shown), started."""
+    if settings is None or settings.public_key is None:
+        return None
+    fetcher = GradeFetcher(settings, workshop, keep_in_store(pipeline), registry)
+    fetcher.start()
+    return fetcher
