@@ -214,7 +214,7 @@ rectification_steps = Table(  # every step of a rectification, in order
 
 GRADES = ("gold", "silver", "bronze", "orange")  # 金榜 银榜 铜榜 橙榜, best first (sebiao_common.grade_statement)
 
-workshop_grades = Table(  # the regulator's grading of a workshop, every one kept (migration 0009; append-only)
+workshop_grades = Table(  # the regulator's grading of a workshop, every one kept (migration 0007; append-only)
     "workshop_grades", metadata,
     Column("id", Integer, primary_key=True),  # the signed statement's seq: it only grows
     Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False, index=True),

@@ -11,7 +11,7 @@
 
 Existing data is untouched: a workshop without a row has no published grade.
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
