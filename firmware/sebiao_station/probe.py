@@ -1,0 +1,77 @@
+"""The station's temperature probe: a DS18B20 sampled every `probe.interval_s`
+without blocking the main loop (CONVERT T, come back 750 ms later, read), its
+samples fed to the cycle detector. A bad reading is counted and reported in the
+status (`probe_errors`, `probe_error`), never raised to the station.
+"""
+
+from .cycle import CycleDetector
+from .ds18b20 import CONVERT_MS, DS18B20, ProbeError
+
+
+class Probe:
+    def __init__(self, ow, clock, cfg):
+        """`ow`: the 1-Wire bus (onewire.OneWire shape); `cfg`: the config's "probe" object."""
+        self.clock = clock
+        self.sensor = DS18B20(ow)
+        self.interval_ms = cfg["interval_s"] * 1000
+        self.detector = CycleDetector(cfg["start_c"] * 10, self.interval_ms, cfg["max_s"] * 1000, clock.ticks_diff)
+        self.next_due = clock.ticks_ms()
+        self.converting = None  # tick of the CONVERT T in progress
+        self.last_dc = None  # the last good reading (tenths of °C)
+        self.ok = None  # None until the first reading
+        self.errors = 0
+        self.error = ""
+        self.cycles = 0
+
+    def step(self):
+        """One bounded pass: start a conversion when due, read it when done.
+        Returns a finished cycle.Cycle or None."""
+        clock = self.clock
+        now = clock.ticks_ms()
+        if self.converting is not None:
+            if clock.ticks_diff(now, self.converting) < CONVERT_MS:
+                return None
+            tick = self.converting
+            self.converting = None
+            try:
+                dc = self.sensor.read_dc()
+            except ProbeError as exc:
+                return self._failed(tick, exc)
+            self.last_dc = dc
+            self.ok = True
+            return self._count(self.detector.sample(tick, dc))
+        if clock.ticks_diff(now, self.next_due) < 0:
+            return None
+        # on schedule, not from the last sample, so the samples do not drift;
+        # after a long stall start again from now rather than catch up
+        self.next_due = clock.ticks_ms() + self.interval_ms if clock.ticks_diff(
+            now, self.next_due) >= self.interval_ms else self.next_due + self.interval_ms
+        try:
+            self.sensor.start()
+        except ProbeError as exc:
+            return self._failed(now, exc)
+        self.converting = now
+        return None
+
+    def _failed(self, tick, exc):
+        self.errors += 1
+        self.ok = False
+        self.error = str(exc)[:40]
+        return self._count(self.detector.sample(tick, None))
+
+    def _count(self, cycle):
+        if cycle is not None:
+            self.cycles += 1
+        return cycle
+
+    def health(self):
+        h = {
+            "probe_c": None if self.last_dc is None else self.last_dc / 10,
+            "probe_ok": self.ok,
+            "probe_errors": self.errors,
+            "probe_cycles": self.cycles,
+            "probe_in_cycle": self.detector.running,
+        }
+        if self.error:
+            h["probe_error"] = self.error
+        return h
