@@ -38,7 +38,7 @@ class CycleDetector:
         self.max_ms = max_ms
         self.ticks_diff = ticks_diff
         self.max_samples = max_samples
-        self.temps = None  # the running cycle's kept samples, or None between cycles
+        self.temps = None  # type: list | None  # the running cycle's kept samples, or None between cycles
         self.start_tick = 0
         self.last_tick = 0
         self.count = 0  # samples seen in the running cycle (kept or not)
@@ -70,10 +70,11 @@ class CycleDetector:
         return done
 
     def _keep(self, tick, dc):
-        if self.count % self.stride == 0:
-            self.temps.append(dc)
-            if len(self.temps) > self.max_samples:
-                self.temps = self.temps[::2]
+        temps = self.temps
+        if temps is not None and self.count % self.stride == 0:
+            temps.append(dc)
+            if len(temps) > self.max_samples:
+                self.temps = temps[::2]
                 self.stride *= 2
         self.count += 1
         self.last_tick = tick
