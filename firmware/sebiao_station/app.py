@@ -15,7 +15,6 @@ from .buffer import Buffer
 from .feedback import Feedback
 from .link import Link
 from .presence import Inventory
-from .probe import Probe
 from .readers import make_reader, ReaderError
 
 try:
@@ -59,8 +58,11 @@ class Station:
         self.passes = 0
         self.events = []  # (action, uid) of this boot, for the host's display; capped
         self.on_event = None
+        self.probe = None
         pc = cfg.get("probe")
-        self.probe = Probe(board.probe_bus(pc["pin"]), clock, pc) if pc else None
+        if pc:
+            from .probe import Probe  # only a station with a probe pays the RAM for its code
+            self.probe = Probe(board.probe_bus(pc["pin"]), clock, pc)
         self.on_cycle = None  # f(start_tick, end_tick, interval_s, temps_dc), for the host's display
 
     # start-up

@@ -35,7 +35,7 @@ class Probe:
             self.converting = None
             try:
                 dc = self.sensor.read_dc()
-            except ProbeError as exc:
+            except (ProbeError, OSError) as exc:
                 return self._failed(tick, exc)
             self.last_dc = dc
             self.ok = True
@@ -48,7 +48,7 @@ class Probe:
             now, self.next_due) >= self.interval_ms else self.next_due + self.interval_ms
         try:
             self.sensor.start()
-        except ProbeError as exc:
+        except (ProbeError, OSError) as exc:
             return self._failed(now, exc)
         self.converting = now
         return None
@@ -56,7 +56,7 @@ class Probe:
     def _failed(self, tick, exc):
         self.errors += 1
         self.ok = False
-        self.error = str(exc)[:40]
+        self.error = str(exc)[:40] or type(exc).__name__
         return self._count(self.detector.sample(tick, None))
 
     def _count(self, cycle):
