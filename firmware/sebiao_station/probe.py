@@ -22,6 +22,7 @@ class Probe:
         self.errors = 0
         self.error = ""
         self.cycles = 0
+        self.missed = 0  # samples the main loop was too late to take
 
     def step(self):
         """One bounded pass: start a conversion when due, read it when done.
@@ -40,18 +41,25 @@ class Probe:
             self.last_dc = dc
             self.ok = True
             return self._count(self.detector.sample(tick, dc))
-        if clock.ticks_diff(now, self.next_due) < 0:
+        late = clock.ticks_diff(now, self.next_due)
+        if late < 0:
             return None
-        # on schedule, not from the last sample, so the samples do not drift;
-        # after a long stall start again from now rather than catch up
-        self.next_due = clock.ticks_ms() + self.interval_ms if clock.ticks_diff(
-            now, self.next_due) >= self.interval_ms else self.next_due + self.interval_ms
+        done = None
+        if late >= self.interval_ms:
+            # the loop stalled past a whole interval (the network's timeouts): a sample is
+            # missing, so a running cycle ends at its last sample; start again from now
+            self.missed += 1
+            done = self._count(self.detector.sample(now, None))
+            self.next_due = now + self.interval_ms
+        else:
+            self.next_due += self.interval_ms  # on schedule, not from now: the samples do not drift
         try:
             self.sensor.start()
         except (ProbeError, OSError) as exc:
-            return self._failed(now, exc)
+            failed = self._failed(now, exc)
+            return done or failed
         self.converting = now
-        return None
+        return done
 
     def _failed(self, tick, exc):
         self.errors += 1
@@ -71,6 +79,7 @@ class Probe:
             "probe_errors": self.errors,
             "probe_cycles": self.cycles,
             "probe_in_cycle": self.detector.running,
+            "probe_missed": self.missed,
         }
         if self.error:
             h["probe_error"] = self.error

@@ -157,6 +157,21 @@ def test_a_fault_mid_cycle_splits_it_rather_than_guessing():
     assert st.health()["probe_error"] == "85 power-on value"
 
 
+def test_a_stalled_loop_misses_a_sample_and_ends_the_cycle_there():
+    board, st = started()
+    board.ntp = NTP
+    heat(board, st, ((80.0, 20),))
+    board.clock.advance(12000)  # the loop stalls 12 s (the network's timeouts): a sample slot passes
+    heat(board, st, ((80.0, 20), (20.0, 10)))
+    got = cycles(board)
+    assert len(got) == 2, got
+    for c in got:  # each of them evenly sampled
+        assert abs(c["ts"] - c["start"] - (len(c["temps_dc"]) - 1) * 5000) < 100, c
+    assert got[1]["start"] - got[0]["ts"] > 10000
+    h = st.health()
+    assert h["probe_missed"] == 1 and h["probe_errors"] == 0
+
+
 def test_a_long_fine_cycle_is_trimmed_to_fit_the_gateways_payload_limit():
     board, st = started({"interval_s": 1, "max_s": 7200})
     board.ntp = NTP
