@@ -47,8 +47,8 @@ PROBE_FAULTS = {
 def cycle_line(station: str, seconds: float, interval_s: int, temps_dc: list[int]) -> str:
     """A finished cycle: how long, how hot, how many samples."""
     top = max(temps_dc) / 10 if temps_dc else 0.0
-    minutes = seconds / 60
-    return (f"[{station}] 消毒/热洗周期结束 / cycle ended: {minutes:.1f} 分钟 / min, "
+    took = f"{seconds:.0f} 秒 / s" if seconds < 120 else f"{seconds / 60:.1f} 分钟 / min"
+    return (f"[{station}] 消毒/热洗周期结束 / cycle ended: {took}, "
             f"最高 / max {top:.1f} °C, {len(temps_dc)} 个读数 / samples (每 / every {interval_s} s)")
 
 
