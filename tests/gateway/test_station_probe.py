@@ -93,3 +93,21 @@ def test_probe_lines_on_a_station_without_a_probe_are_skipped(mosquitto, tmp_pat
     finally:
         st.kill()
     assert code == 0 and "line 1 skipped: this station has no probe" in err
+
+
+def test_a_probe_stations_status_keeps_the_gateways_health_bounds(tmp_path):
+    from edge_gateway.vstation.runner import VirtualStation
+    from sebiao_common import strict_json
+    from sebiao_common.station_health import health_problem
+
+    use_firmware()
+    from sebiao_station import config, protocol
+
+    cfg = config.validate({"station": "cab-1", "probe": {}})
+    vs = VirtualStation(cfg, tmp_path / "flash")
+    vs.station.probe.error = "85 power-on value"
+    vs.station.probe.last_dc = 1215
+    status = strict_json.loads(protocol.status_payload(True, vs.station.health()))
+    assert status["probe_c"] == 121.5 and status["probe_errors"] == 0 and status["probe_in_cycle"] is False
+    health = {k: v for k, v in status.items() if k not in ("v", "online")}
+    assert health_problem(health) is None
