@@ -2,7 +2,8 @@
 
 Mosquitto gets it as an ACL file (:func:`render_acl`); the embedded amqtt
 broker enforces the same rules through :class:`AccessPolicy`. A station may
-write only its own ``event`` and ``status`` and read only its own ``cmd``, so a
+write only its own ``event``, ``status`` and ``cycle`` (a temperature probe's
+disinfection or hot-wash cycle) and read only its own ``cmd``, so a
 compromised or misconfigured reader cannot speak for another station; the
 gateway may read and write everything under its workshop, the monitor only
 read it.
@@ -56,6 +57,10 @@ def workshop_acl(config: WorkshopConfig, creds: Credentials) -> tuple[UserAcl, .
         users.append(UserAcl(username=creds.station(station.id).username, rules=(
             AclRule(access=WRITE, pattern=event_topic(ws, station.id)),
             AclRule(access=WRITE, pattern=status_topic(ws, station.id)),
+            # any station may carry a probe (a cabinet, a hot-wash sink); its config says so, not the
+            # workshop's. Mosquitto acknowledges a refused QoS 1 publish under MQTT 3.1.1 and drops it,
+            # so a cycle the ACL did not allow would be lost without a trace.
+            AclRule(access=WRITE, pattern=f"{ROOT}/{ws}/{station.id}/cycle"),
             AclRule(access=READ, pattern=cmd_topic(ws, station.id)),
         ), comment=f"station {station.id} ({label})"))
     return tuple(users)

@@ -2,8 +2,9 @@
 
 The real firmware (``firmware/sebiao_station``) runs against a real broker
 with a simulated reader; tags come and go by lines on standard input
-(``place <uid> [tool kind color]``, ``remove <uid>``, ``wait <seconds>``;
-see docs/virtual-stations.md). At the end of the input the station sends
+(``place <uid> [tool kind color]``, ``remove <uid>``, ``wait <seconds>``; with
+a probe in the config ``heat|cool|temp <°C> [seconds]``, ``hold <seconds>``,
+``probe ok|absent|crc|stuck85``; see docs/virtual-stations.md). At the end of the input the station sends
 what it still holds and exits; ``--keep-running`` keeps it on until Ctrl-C.
 """
 
@@ -19,8 +20,8 @@ from typing import TextIO
 
 from edge_gateway.tooling.station_config import load_station_config, override_broker
 from edge_gateway.vstation.runner import READERS, VirtualStation
-from edge_gateway.vstation.script import Command, ScriptError, Wait, parse_line
-from edge_gateway.vstation.texts import command_line, event_line
+from edge_gateway.vstation.script import PROBE_COMMANDS, Command, ProbeFault, ScriptError, Temp, Wait, parse_line
+from edge_gateway.vstation.texts import PROBE_FAULTS, command_line, cycle_line, event_line, probe_line
 from sebiao_common.errors import SebiaoError
 
 LOOP_S = 0.02
@@ -48,8 +49,10 @@ def run(args: argparse.Namespace) -> int:
     vs = VirtualStation(cfg, flash, reader=args.reader)
     vs.on_event = lambda action, tag, label: _say(event_line(vs.id, action, tag, label))
     vs.on_command = lambda cmd: _say(command_line(vs.id, cmd))
+    vs.on_cycle = lambda seconds, interval_s, temps: _say(cycle_line(vs.id, seconds, interval_s, temps))
     commands: queue.SimpleQueue = queue.SimpleQueue()
-    threading.Thread(target=_read_script, args=(sys.stdin, commands), name="station-stdin", daemon=True).start()
+    threading.Thread(target=_read_script, args=(sys.stdin, commands, vs.has_probe), name="station-stdin",
+                     daemon=True).start()
     b = cfg["broker"]
     _say(f"[{vs.id}] 虚拟读卡站启动 / virtual station started: workshop {cfg['workshop']}, "
          f"broker {b['host']}:{b['port']}, reader {args.reader or cfg['reader']['type']}, flash {flash}")
@@ -72,6 +75,7 @@ def _loop(vs: VirtualStation, commands: queue.SimpleQueue, drain_timeout: float,
                 if item is _EOF:
                     eof_at = time.monotonic()
                 else:
+                    _announce(vs, item)
                     vs.apply(item)
             vs.step()
             if vs.connected != was_up:
@@ -98,10 +102,20 @@ def _settle_s(cfg: dict) -> float:
     return (t["poll_ms"] * (t["absent_misses"] + 2) + t["absent_ms"]) / 1000
 
 
-def _read_script(stream: TextIO, commands: queue.SimpleQueue) -> None:
+def _announce(vs: VirtualStation, command: Command) -> None:
+    if isinstance(command, Temp):
+        _say(probe_line(vs.id, command.celsius, command.seconds))
+    elif isinstance(command, ProbeFault):
+        zh, en = PROBE_FAULTS[command.fault]
+        _say(f"[{vs.id}] {zh} / {en}")
+
+
+def _read_script(stream: TextIO, commands: queue.SimpleQueue, has_probe: bool = False) -> None:
     for number, line in enumerate(stream, 1):
         try:
             command: Command | None = parse_line(line, number)
+            if isinstance(command, PROBE_COMMANDS) and not has_probe:
+                raise ScriptError(number, 'this station has no probe: add "probe": {} to its config.json')
         except ScriptError as exc:
             print(f"sebiao station: 第 {exc.line} 行已跳过 / line {exc.line} skipped: {exc.reason}",
                   file=sys.stderr, flush=True)
@@ -110,6 +124,8 @@ def _read_script(stream: TextIO, commands: queue.SimpleQueue) -> None:
             time.sleep(command.seconds)
         elif command is not None:
             commands.put(command)
+            if isinstance(command, Temp):
+                time.sleep(command.seconds)  # the next line starts when the probe is there
     commands.put(_EOF)
 
 

@@ -7,7 +7,11 @@ up to ``reader.max_tags``, 8 by default, on an MFRC522), so a rack holds all of
 its tools: rack-red-1 keeps its cloth while the knife comes and goes.
 ``check_day`` proves that every step names a real station and tool, never
 places a tag where it already is, removes only what is there, and never puts
-more tags on one reader than it follows.
+more tags on one reader than it follows. At closing the cooked-food sink
+washes hot: its probe (the demo gives it one) heats, holds and cools, and the
+station records the cycle. The station samples its probe on its own clock,
+which runs in real time, so the demo plays the hot wash at real pace (a
+short one: a cycle's samples are one interval apart in day time too).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from edge_gateway.model.workshop import WorkshopConfig
 
 START, END = "06:00", "17:30"
 UNKNOWN_TAG = "04AB12CD34EF80"  # a container nobody registered
+# stations the demo gives a temperature probe (besides any station of kind "disinfect")
+PROBE_STATIONS = ("sink-white-1",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,11 +37,16 @@ class Phase:
 class DayStep:
     at: str  # HH:MM on the demo's day
     station: str
-    action: str  # "place" | "remove"
-    tool: str  # a tool id, or "tag:<UID>" for a tag no tool has
+    action: str  # "place" | "remove" | "hot_wash" (the station's probe heats to `celsius`, holds, cools)
+    tool: str  # a tool id, or "tag:<UID>" for a tag no tool has ("" for "hot_wash")
     zh: str = ""  # narration, printed when the step is played
     en: str = ""
     mistake: str | None = None  # the alarm type this step is meant to raise
+    celsius: float | None = None
+
+
+def _hot_wash(at: str, station: str, celsius: float, zh: str = "", en: str = "") -> DayStep:
+    return DayStep(at=at, station=station, action="hot_wash", tool="", zh=zh, en=en, celsius=celsius)
 
 
 def _s(at: str, station: str, action: str, tool: str, zh: str = "", en: str = "",
@@ -110,6 +121,8 @@ STEPS: list[DayStep] = [
     _s("15:15", "rack-green-1", "place", "CB-G-01"),
     *_wash("16:00", "16:08", "sink-green-1", "KN-G-01"),
     *_wash("16:30", "16:38", "sink-yellow-1", "CT-Y-01"),
+    _hot_wash("16:36", "sink-white-1", 72.0, "熟食清洗池放热水热洗，探头记录温度（实时播放）",
+              "the cooked-food sink runs a hot wash; its probe records the temperature (played in real time)"),
     *_wash("16:40", "16:48", "sink-white-1", "CT-W-01"),
 ]
 
@@ -138,15 +151,28 @@ def tag_of(config: WorkshopConfig, tool: str) -> str:
 MAX_TAGS = 8  # the firmware's default reader.max_tags (the demo's stations are MFRC522)
 
 
+def probe_stations(config: WorkshopConfig) -> set[str]:
+    """The stations that run with a probe in the demo."""
+    return {s.id for s in config.stations if s.id in PROBE_STATIONS or str(s.kind.value) == "disinfect"}
+
+
 def check_day(config: WorkshopConfig) -> None:
     """Raise ValueError if a step names an unknown station or tool, places a tag
     where it already is or on two readers, removes one that is not there, or
-    crowds a reader past the tags it follows."""
+    crowds a reader past the tags it follows; or moves the temperature of a
+    station without a probe, or beyond the probe's -55..125 °C."""
     field: dict[str, list[str]] = {s.id: [] for s in config.stations}
     steps = [DayStep(at=START, station=station, action="place", tool=tool) for station, tool in OPENING] + timeline()
+    probes = probe_stations(config)
     for step in steps:
         if step.station not in field:
             raise ValueError(f"{step.at}: station '{step.station}' is not in the workshop")
+        if step.action == "hot_wash":
+            if step.station not in probes:
+                raise ValueError(f"{step.at}: {step.station} has no probe")
+            if step.celsius is None or not -55 <= step.celsius <= 125:
+                raise ValueError(f"{step.at}: {step.celsius} °C is beyond the probe's -55..125 °C")
+            continue
         tag = tag_of(config, step.tool)
         here = field[step.station]
         if step.action == "place":

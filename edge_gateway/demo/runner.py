@@ -22,7 +22,8 @@ from edge_gateway.gateway import Gateway, GatewayOptions
 from edge_gateway.tooling.devices.provision import ProvisionOptions, station_config
 from edge_gateway.tooling.station_config import validate
 from edge_gateway.vstation.runner import VirtualStation
-from edge_gateway.vstation.script import Place, Remove
+from edge_gateway.vstation.script import Place, Remove, Temp
+from edge_gateway.vstation.texts import cycle_line
 from sebiao_common.errors import SebiaoError
 
 LOOP_S = 0.01
@@ -33,6 +34,10 @@ SETTLE_TIMEOUT_S = 20.0
 # Virtual stations poll faster than a device (200 ms) so the compressed day fits.
 STATION_TIMING = {"poll_ms": 50, "absent_misses": 2, "absent_ms": 100, "heartbeat_s": 5,
                   "backoff_min_ms": 200, "backoff_max_ms": 2000}
+# A probe samples on the station's ticks, which are real time: the hot wash plays at real pace.
+DEMO_PROBE = {"interval_s": 1, "start_c": 45, "max_s": 600}
+HOT_WASH_S = (2.0, 6.0, 2.0)  # heat, hold, cool (real seconds)
+COOL_C = 22.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +81,7 @@ class Demo:
         self.gateway: Gateway | None = None
         self.http: HttpThread | None = None
         self.restore_at: float | None = None
+        self.cycles = 0  # probe cycles the stations recorded
 
     # -- the whole run ------------------------------------------------------------
 
@@ -117,12 +123,17 @@ class Demo:
                 f"/console  /api/tools  (MQTT {embedded.url})")
         creds = embedded.credentials
         clock = station_clock(self.day)
+        probes = workday.probe_stations(self.config)
         for station in self.config.stations:
             cfg = station_config(self.config, creds, station.id, ProvisionOptions(broker_url=embedded.url))
             cfg["timing"] = dict(STATION_TIMING)
+            if station.id in probes:
+                cfg["probe"] = dict(DEMO_PROBE)
             vs = VirtualStation(validate(cfg, f"demo {station.id}"), data / "stations" / station.id, clock=clock)
             vs.on_event = self._recorder(station.id)
             vs.on_command = lambda cmd, sid=station.id: self.narrator.feedback(sid, cmd)
+            vs.on_cycle = lambda seconds, interval_s, temps, sid=station.id: self.narrator.say(
+                cycle_line(self.narrator.station_name(sid), seconds, interval_s, temps))
             self.stations[station.id] = vs
         for vs in self.stations.values():  # all at once: the embedded broker takes concurrent subscribes
             vs.start()
@@ -162,11 +173,34 @@ class Demo:
             if step.mistake:
                 self._slow_down()
             vs = self.stations[step.station]
+            if step.action == "hot_wash":
+                self._hot_wash(vs, float(step.celsius or 0))
+                continue
             vs.apply(self._place(step.tool) if step.action == "place" else Remove(uid=workday.tag_of(self.config,
                                                                                               step.tool)))
             self.last_move[step.tool] = time.monotonic()
         self._run_until(self.end_ms)
         self._settle("the gateway to apply every event")
+        self.cycles = sum(vs.station.probe.cycles for vs in self.stations.values() if vs.station.probe is not None)
+
+    def _hot_wash(self, vs: VirtualStation, celsius: float) -> None:
+        """Heat, hold, cool at real pace; the day goes on at its speed afterwards."""
+        heat, hold, cool = HOT_WASH_S
+        pace = self.day.speed
+        self.day.set_speed(1.0)
+        before = vs.station.probe.cycles if vs.station.probe is not None else 0
+        vs.apply(Temp(celsius=celsius, seconds=heat))
+        self._run_for(heat + hold)
+        vs.apply(Temp(celsius=COOL_C, seconds=cool))
+        deadline = time.monotonic() + cool + SETTLE_TIMEOUT_S
+        while vs.station.probe is not None and vs.station.probe.cycles == before and time.monotonic() < deadline:
+            self._tick()
+        self.day.set_speed(pace)
+
+    def _run_for(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self._tick()
 
     def _tick(self) -> None:
         for vs in self.stations.values():
@@ -237,6 +271,8 @@ class Demo:
             n.plain(f"未出现的预期告警 / expected alarms missing: {', '.join(s.missing)}")
         if s.unexpected:
             n.plain(f"意外告警 / unexpected alarms: {', '.join(s.unexpected)}")
+        n.plain(f"消毒/热洗周期 / disinfection and hot-wash cycles: {self.cycles} (→ sebiao/{self.config.workshop.id}"
+                f"/<station>/cycle)")
         o = self.options
         port = self.gateway.http_port if self.gateway is not None else o.http_port
         n.plain(f"网关 / gateway: http://{o.http_host}:{port}  "

@@ -7,7 +7,12 @@ reader, real sockets, a directory as its flash), stepped by the caller.
     while ...: vs.step()
 
 Hooks: ``on_event(action, tag, label)`` for each event the station records,
-``on_command(cmd)`` for each command the gateway sends (feedback, provision).
+``on_command(cmd)`` for each command the gateway sends (feedback, provision),
+``on_cycle(seconds, interval_s, temps_dc)`` for each probe cycle it records.
+
+A station whose config has "probe" reads a simulated DS18B20 on a simulated
+1-Wire line: ``Temp`` moves its temperature in a straight line over the
+station's clock, ``ProbeFault`` makes it fail as a real probe can.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from edge_gateway.tooling.firmware_files import use_firmware
-from edge_gateway.vstation.script import Command, Place, Remove, Wait
+from edge_gateway.vstation.script import Command, Place, ProbeFault, Remove, Temp, Wait
 
 READERS = ("mfrc522", "pn532")
 
@@ -45,8 +50,19 @@ class VirtualStation:
         self.board = HostBoard(str(self.flash_dir), reader=reader or cfg["reader"]["type"], clock=clock)
         self.station = HostStation(self.board, cfg)
         self.station.on_event = self._event
+        self.station.on_cycle = self._cycle
         self.on_event: Callable[[str, str, dict | None], None] | None = None
         self.on_command: Callable[[dict], None] | None = None
+        self.on_cycle: Callable[[float, int, list[int]], None] | None = None
+        self.ramp: tuple[int, float, float, float] | None = None  # (start tick, from °C, to °C, ms)
+
+    @property
+    def has_probe(self) -> bool:
+        return self.station.probe is not None
+
+    def _cycle(self, start_tick: int, end_tick: int, interval_s: int, temps_dc: list[int]) -> None:
+        if self.on_cycle is not None:
+            self.on_cycle(self.board.clock.ticks_diff(end_tick, start_tick) / 1000, interval_s, temps_dc)
 
     def _event(self, action: str, tag: str, label: dict | None) -> None:
         if self.on_event is not None:
@@ -56,6 +72,7 @@ class VirtualStation:
         self.station.start()
 
     def step(self) -> bool:
+        self._follow_ramp()
         return self.station.step()
 
     def apply(self, command: Command) -> None:
@@ -63,8 +80,35 @@ class VirtualStation:
             self.board.place(command.uid, command.label)
         elif isinstance(command, Remove):
             self.board.remove(command.uid)
+        elif isinstance(command, Temp):
+            self.ramp = (self.board.clock.ticks_ms(), self.board.probe.temp_c, command.celsius,
+                         command.seconds * 1000)
+            self._follow_ramp()
+        elif isinstance(command, ProbeFault):
+            probe = self.board.probe
+            probe.present = command.fault != "absent"
+            probe.crc_error = command.fault == "crc"
+            probe.stuck_85 = command.fault == "stuck85"
+            if probe.stuck_85:
+                probe.raw = 0x0550  # a brown-out: the chip is back at its power-on value
         elif not isinstance(command, Wait):
             raise TypeError(f"not a station command: {command!r}")
+
+    @property
+    def probe_c(self) -> float:
+        """The simulated probe's true temperature (what the station reads, when it reads well)."""
+        return float(self.board.probe.temp_c)
+
+    def _follow_ramp(self) -> None:
+        if self.ramp is None:
+            return
+        start, frm, to, ms = self.ramp
+        done = self.board.clock.ticks_diff(self.board.clock.ticks_ms(), start)
+        if done >= ms:
+            self.board.probe.temp_c = to
+            self.ramp = None
+        else:
+            self.board.probe.temp_c = frm + (to - frm) * done / ms
 
     def run_for(self, seconds: float, step_ms: int = 20) -> None:
         end = time.monotonic() + seconds

@@ -3,7 +3,15 @@
     place <uid> [tool kind color]   a tag enters the reader's field (optionally a smart label)
     remove <uid>                    it leaves the field
     wait <seconds>                  let the station run that long before the next line
+    hold <seconds>                  the same as wait (a cycle's hold at temperature reads better)
+    heat <°C> [seconds]             the probe's temperature goes to °C, in a straight line over
+    cool <°C> [seconds]             that many seconds (default 0: at once); the next line waits
+    temp <°C> [seconds]             until it is there (heat, cool and temp are the same step)
+    probe ok|absent|crc|stuck85     the probe answers, or fails: no presence pulse, a CRC error
+                                    on the wire, 85 °C stuck in the scratchpad
     # a comment; blank lines are skipped
+
+The probe steps need a station whose config.json has "probe".
 
 A bad line raises :class:`ScriptError` naming its line number; the caller
 reports it and goes on with the next line.
@@ -18,6 +26,8 @@ from sebiao_common.domain import COLORS, TOOL_KINDS
 from sebiao_common.ids import normalize_tag
 
 MAX_WAIT_S = 24 * 3600.0
+MIN_C, MAX_C = -55.0, 125.0  # the DS18B20's rated range
+PROBE_FAULTS = ("ok", "absent", "crc", "stuck85")
 
 
 class ScriptError(ValueError):
@@ -42,9 +52,22 @@ class Wait:
     seconds: float
 
 
-Command = Place | Remove | Wait
+@dataclass(frozen=True, kw_only=True)
+class Temp:
+    celsius: float
+    seconds: float = 0.0  # the ramp's length
 
-USAGE = "place <uid> [tool kind color] | remove <uid> | wait <seconds>"
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeFault:
+    fault: str  # one of PROBE_FAULTS
+
+
+Command = Place | Remove | Wait | Temp | ProbeFault
+PROBE_COMMANDS = (Temp, ProbeFault)
+
+USAGE = ("place <uid> [tool kind color] | remove <uid> | wait <seconds> | heat|cool|temp <°C> [seconds] | "
+         "hold <seconds> | probe ok|absent|crc|stuck85")
 
 
 def parse_line(text: str, line: int) -> Command | None:
@@ -61,17 +84,40 @@ def parse_line(text: str, line: int) -> Command | None:
         if len(args) != 1:
             raise ScriptError(line, "'remove' takes exactly one UID")
         return Remove(uid=_uid(args[0], line))
-    if verb == "wait":
+    if verb in ("wait", "hold"):
         if len(args) != 1:
-            raise ScriptError(line, "'wait' takes a number of seconds")
-        try:
-            seconds = float(args[0])
-        except ValueError:
-            raise ScriptError(line, f"'wait {args[0]}': not a number of seconds") from None
-        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_WAIT_S:
-            raise ScriptError(line, f"'wait {args[0]}': use 0 to {MAX_WAIT_S:g} seconds")
-        return Wait(seconds=seconds)
+            raise ScriptError(line, f"'{verb}' takes a number of seconds")
+        return Wait(seconds=_seconds(verb, args[0], line))
+    if verb in ("heat", "cool", "temp"):
+        if len(args) not in (1, 2):
+            raise ScriptError(line, f"'{verb}' takes a temperature in °C, optionally followed by seconds")
+        return Temp(celsius=_celsius(verb, args[0], line),
+                    seconds=_seconds(verb, args[1], line) if len(args) == 2 else 0.0)
+    if verb == "probe":
+        if len(args) != 1 or args[0].lower() not in PROBE_FAULTS:
+            raise ScriptError(line, f"'probe' takes one of {', '.join(PROBE_FAULTS)}")
+        return ProbeFault(fault=args[0].lower())
     raise ScriptError(line, f"unknown command '{words[0]}' (use {USAGE})")
+
+
+def _seconds(verb: str, text: str, line: int) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ScriptError(line, f"'{verb} {text}': not a number of seconds") from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_WAIT_S:
+        raise ScriptError(line, f"'{verb} {text}': use 0 to {MAX_WAIT_S:g} seconds")
+    return seconds
+
+
+def _celsius(verb: str, text: str, line: int) -> float:
+    try:
+        celsius = float(text)
+    except ValueError:
+        raise ScriptError(line, f"'{verb} {text}': not a temperature in °C") from None
+    if not math.isfinite(celsius) or not MIN_C <= celsius <= MAX_C:
+        raise ScriptError(line, f"'{verb} {text}': the probe reads {MIN_C:g} to {MAX_C:g} °C")
+    return celsius
 
 
 def _uid(text: str, line: int) -> str:

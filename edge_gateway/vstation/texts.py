@@ -36,6 +36,28 @@ def event_line(station: str, action: str, tag: str, label: dict | None) -> str:
     return f"[{station}] {zh} / {en}  {tag}  ({label_text(label)})"
 
 
+PROBE_FAULTS = {
+    "ok": ("探头恢复正常", "probe answering again"),
+    "absent": ("探头无应答（模拟断线）", "probe silent (a broken wire, simulated)"),
+    "crc": ("探头数据校验错误（模拟干扰）", "probe CRC errors (noise, simulated)"),
+    "stuck85": ("探头卡在 85 °C 上电值（模拟掉电）", "probe stuck at its 85 °C power-on value (simulated brown-out)"),
+}
+
+
+def cycle_line(station: str, seconds: float, interval_s: int, temps_dc: list[int]) -> str:
+    """A finished cycle: how long, how hot, how many samples."""
+    top = max(temps_dc) / 10 if temps_dc else 0.0
+    took = f"{seconds:.0f} 秒 / s" if seconds < 120 else f"{seconds / 60:.1f} 分钟 / min"
+    return (f"[{station}] 消毒/热洗周期结束 / cycle ended: {took}, "
+            f"最高 / max {top:.1f} °C, {len(temps_dc)} 个读数 / samples (每 / every {interval_s} s)")
+
+
+def probe_line(station: str, celsius: float, seconds: float) -> str:
+    if seconds:
+        return f"[{station}] 探头温度 {seconds:g} 秒内变为 {celsius:g} °C / probe to {celsius:g} °C over {seconds:g} s"
+    return f"[{station}] 探头温度 {celsius:g} °C / probe at {celsius:g} °C"
+
+
 def command_line(station: str, cmd: dict) -> str:
     name = cmd.get("cmd")
     if name == "feedback":

@@ -1,6 +1,8 @@
 """A Board for running the station on a host (CPython): real TCP sockets and
 clock, a directory as the flash, and a simulated reader whose field the caller
-drives (place/remove tags). `sebiao station` builds on this.
+drives (place/remove tags), and a simulated DS18B20 probe on a 1-Wire line
+(`board.probe.temp_c = 82.5`) for a station configured with "probe".
+`sebiao station` builds on this.
 
     board = HostBoard("/tmp/st1", reader="mfrc522")
     station = Station(board, config.load("station.json"))
@@ -13,6 +15,7 @@ drives (place/remove tags). `sebiao station` builds on this.
 from sebiao_station.board import Board
 from sebiao_station.clock import system_clock
 from .bus import SimPin
+from .ds18b20_sim import DS18B20Sim, OneWireLine, SimOneWire
 from .iso14443 import Card
 
 
@@ -34,6 +37,9 @@ class HostBoard(Board):
         self.field = self.chip.field
         self.cards = {}
         self.pins = {}
+        self.probe = DS18B20Sim(clock=self.clock)
+        self.probe_line = OneWireLine()
+        self.probe_line.attach(self.probe)
 
     # the simulated reader's field
 
@@ -65,6 +71,9 @@ class HostBoard(Board):
         p = SimPin(value=0)
         self.pins[number] = p
         return p
+
+    def probe_bus(self, number):
+        return SimOneWire(self.probe_line)
 
     def connect_tcp(self, host, port, timeout_ms):
         import socket

@@ -1,5 +1,6 @@
 """The station: reader -> presence -> flash buffer -> MQTT, with feedback and
-a watchdog fed only by a healthy pass of the main loop.
+a watchdog fed only by a healthy pass of the main loop; with a temperature
+probe (config "probe"), its cycles go through the same buffer to .../cycle.
 
     station = Station(board, cfg)   # cfg from config.load(); board: see board.py
     station.start()
@@ -57,6 +58,12 @@ class Station:
         self.passes = 0
         self.events = []  # (action, uid) of this boot, for the host's display; capped
         self.on_event = None
+        self.probe = None
+        pc = cfg.get("probe")
+        if pc:
+            from .probe import Probe  # only a station with a probe pays the RAM for its code
+            self.probe = Probe(board.probe_bus(pc["pin"]), clock, pc)
+        self.on_cycle = None  # f(start_tick, end_tick, interval_s, temps_dc), for the host's display
 
     # start-up
 
@@ -135,6 +142,25 @@ class Station:
         if self.on_event is not None:
             self.on_event(action, tag, label)
 
+    # the probe
+
+    def record_cycle(self, cycle):
+        """A finished cycle into the buffer, as an event is (evidence: kept until the PUBACK)."""
+        interval_s = cycle.interval_ms // 1000
+        temps = cycle.temps_dc
+        # the gateway takes at most protocol.MAX_PAYLOAD_BYTES: keep every 2nd sample until it fits
+        while len(temps) > 1 and len(protocol.cycle_payload(self.boot, self.seq, protocol.WIDEST_MS,
+                                                           protocol.WIDEST_MS, interval_s,
+                                                           temps)) > protocol.MAX_PAYLOAD_BYTES:
+            temps = temps[::2]
+            interval_s *= 2
+        ts = self.clock.epoch_at(cycle.end_tick)
+        dur = self.clock.ticks_diff(cycle.end_tick, cycle.start_tick)
+        self.buffer.append_cycle(self.seq, ts, dur, interval_s, temps, None if ts else cycle.end_tick)
+        self.seq += 1
+        if self.on_cycle is not None:
+            self.on_cycle(cycle.start_tick, cycle.end_tick, interval_s, temps)
+
     # health
 
     def health(self):
@@ -153,6 +179,8 @@ class Station:
         }
         if self.provision_result is not None:
             h["provision"] = self.provision_result
+        if self.probe is not None:
+            h.update(self.probe.health())
         return h
 
     def healthy(self):
@@ -182,6 +210,10 @@ class Station:
         if self.clock.since(self.last_poll) >= self.poll_ms:
             self.last_poll = self.clock.ticks_ms()
             self.poll_reader()
+        if self.probe is not None:
+            cycle = self.probe.step()
+            if cycle is not None:
+                self.record_cycle(cycle)
         self._ntp()
         self.link.step()
         self.feedback.step()

@@ -5,6 +5,8 @@
     fs_root                     where config.json and buf/ live ("" = flash root)
     reader_bus(cfg)             (spi, cs_pin, rst_pin) of the reader
     pin(number)                 an output pin (value(v))
+    probe_bus(pin)              the 1-Wire bus of a temperature probe, shaped like
+                                MicroPython's onewire.OneWire (only with "probe")
     wifi_connect(ssid, pw)      start joining; must not block
     wifi_connected()            bool
     rssi()                      dBm or None

@@ -14,6 +14,13 @@ Record (binary, ~18 bytes without a label, so >5,000 events per 100 KiB):
     flags: 1 placed (else removed), 2 label, 4 ts = 6-byte epoch ms,
            8 ts = 4-byte ticks of this boot (clock not set yet; the sender
            turns it into wall time if the clock is set later in the same boot)
+A probe's cycle is a long record (it outgrows a length byte):
+    0x01 | len u16 (big end) | flags u8 | seq varint | ts | dur_ms u32 |
+    interval_s u16 | count u16 | count x temperature i16 (tenths of °C)
+    flags: 16 cycle, with 4 or 8 for ts (the end) as above; dur_ms is from
+    the first sample to the last, so the start is ts - dur_ms
+Events and cycles share one record stream, so they go out in the order they
+were recorded, under one sequence number.
 When the files pass `max_bytes` the oldest segment goes and its unsent
 records are counted in `drops`.
 """
@@ -26,6 +33,8 @@ F_PLACED = 1
 F_LABEL = 2
 F_EPOCH = 4
 F_TICKS = 8
+F_CYCLE = 16
+LONG = 1  # the first byte of a long record (a short one's length byte is at least 2)
 LABEL_FIELDS = ("tool", "kind", "color")
 
 
@@ -37,9 +46,8 @@ def _bytes_to_hex(data):
     return "".join("%02X" % b for b in data)
 
 
-def encode_record(seq, ts, tag, action, label=None, ticks=None):
-    flags = F_PLACED if action == "placed" else 0
-    body = bytearray()
+def _seq_ts(body, seq, ts, ticks):
+    """Append the varint seq and the time; the time's flag bits."""
     n = int(seq)
     while True:  # varint, 7 bits a byte, low first
         byte = n & 0x7F
@@ -50,27 +58,15 @@ def encode_record(seq, ts, tag, action, label=None, ticks=None):
             body.append(byte)
             break
     if ts:
-        flags |= F_EPOCH
         body.extend(int(ts).to_bytes(6, "big"))
-    elif ticks is not None:
-        flags |= F_TICKS
+        return F_EPOCH
+    if ticks is not None:
         body.extend((int(ticks) & 0xFFFFFFFF).to_bytes(4, "big"))
-    raw = _hex_to_bytes(tag)
-    body.append(len(raw))
-    body.extend(raw)
-    if label:
-        flags |= F_LABEL
-        for name in LABEL_FIELDS:
-            text = (label.get(name) or "").encode()[:64]
-            body.append(len(text))
-            body.extend(text)
-    return bytes([len(body) + 2, flags]) + bytes(body)  # length counts itself
+        return F_TICKS
+    return 0
 
 
-def decode_record(data):
-    """data = the record without its length byte."""
-    flags = data[0]
-    i = 1
+def _read_seq_ts(data, flags, i):
     seq = 0
     shift = 0
     while True:
@@ -88,6 +84,58 @@ def decode_record(data):
     elif flags & F_TICKS:
         ticks = int.from_bytes(data[i:i + 4], "big")
         i += 4
+    return seq, ts, ticks, i
+
+
+def encode_record(seq, ts, tag, action, label=None, ticks=None):
+    flags = F_PLACED if action == "placed" else 0
+    body = bytearray()
+    flags |= _seq_ts(body, seq, ts, ticks)
+    raw = _hex_to_bytes(tag)
+    body.append(len(raw))
+    body.extend(raw)
+    if label:
+        flags |= F_LABEL
+        for name in LABEL_FIELDS:
+            text = (label.get(name) or "").encode()[:64]
+            body.append(len(text))
+            body.extend(text)
+    return bytes([len(body) + 2, flags]) + bytes(body)  # length counts itself
+
+
+def encode_cycle(seq, ts, dur_ms, interval_s, temps_dc, ticks=None):
+    """A cycle as a long record; ts (or ticks) is its end."""
+    body = bytearray()
+    flags = F_CYCLE | _seq_ts(body, seq, ts, ticks)
+    body.extend((int(dur_ms) & 0xFFFFFFFF).to_bytes(4, "big"))
+    body.extend(int(interval_s).to_bytes(2, "big"))
+    body.extend(len(temps_dc).to_bytes(2, "big"))
+    for t in temps_dc:
+        body.extend((int(t) & 0xFFFF).to_bytes(2, "big"))
+    n = len(body) + 1
+    return bytes([LONG, n >> 8, n & 0xFF, flags]) + bytes(body)
+
+
+def record_head(data):
+    """The bytes in front of a record's data: 3 for a long record, 1 for a short one."""
+    return 3 if data[0] & F_CYCLE else 1
+
+
+def decode_record(data):
+    """data = the record without its length byte(s)."""
+    flags = data[0]
+    seq, ts, ticks, i = _read_seq_ts(data, flags, 1)
+    if flags & F_CYCLE:
+        dur = int.from_bytes(data[i:i + 4], "big")
+        interval = int.from_bytes(data[i + 4:i + 6], "big")
+        count = int.from_bytes(data[i + 6:i + 8], "big")
+        i += 8
+        temps = []
+        for k in range(count):
+            t = (data[i + 2 * k] << 8) | data[i + 2 * k + 1]
+            temps.append(t - 0x10000 if t & 0x8000 else t)
+        return {"seq": seq, "ts": ts, "ticks": ticks,
+                "cycle": {"dur_ms": dur, "interval_s": interval, "temps_dc": temps}}
     n = data[i]
     tag = _bytes_to_hex(data[i + 1:i + 1 + n])
     i += 1 + n
@@ -168,10 +216,19 @@ class Buffer:
     def _next(f):
         """The next raw record from an open segment, or None at its end (or a torn tail)."""
         n = f.read(1)
-        if not n or n[0] < 2:
+        if not n:
             return None
-        data = f.read(n[0] - 1)
-        if len(data) != n[0] - 1:
+        if n[0] == LONG:
+            head = f.read(2)
+            if len(head) != 2:
+                return None
+            size = (head[0] << 8) | head[1]
+        elif n[0] < 2:
+            return None
+        else:
+            size = n[0] - 1
+        data = f.read(size)
+        if size < 1 or len(data) != size:
             return None
         return data
 
@@ -205,7 +262,12 @@ class Buffer:
     # API
 
     def append(self, seq, ts, tag, action, label=None, ticks=None):
-        rec = encode_record(seq, ts, tag, action, label, ticks)
+        self._append(encode_record(seq, ts, tag, action, label, ticks))
+
+    def append_cycle(self, seq, ts, dur_ms, interval_s, temps_dc, ticks=None):
+        self._append(encode_cycle(seq, ts, dur_ms, interval_s, temps_dc, ticks))
+
+    def _append(self, rec):
         cur = self.segments[-1]
         if self.sizes[cur] + len(rec) > self.segment_bytes:
             self._new_segment()
@@ -243,7 +305,7 @@ class Buffer:
             if data is not None:
                 rec = decode_record(data)
                 rec["boot"] = _bytes_to_hex(self._boot_of(self.seg)).lower()
-                self._peeked = (self.off + 1 + len(data), rec)
+                self._peeked = (self.off + record_head(data) + len(data), rec)
                 return rec
             # segment exhausted: move on unless it is the one being written
             if self.seg == self.segments[-1]:

@@ -64,6 +64,23 @@ DEFAULTS = {
     },
 }
 
+# "probe" (a DS18B20 on 1-Wire) is optional: absent = no probe. When given,
+# missing keys take these defaults (the pin from firmware/defaults.json).
+PROBE_DEFAULTS = {
+    "pin": 4,
+    "start_c": 45,  # a cycle starts at or above this, ends below start_c - 2
+    "interval_s": 5,
+    "max_s": 7200,  # a longer cycle is closed and a new one starts
+}
+PROBE_RANGES = (
+    ("pin", 0, 39),
+    ("start_c", 30, 120),
+    ("interval_s", 1, 600),
+    ("max_s", 60, 86400),
+)
+# GPIOs 34..39 are input only: the 1-Wire line must also be driven low
+PROBE_INPUT_ONLY = (34, 35, 36, 37, 38, 39)
+
 READER_TYPES = ("mfrc522", "pn532")
 
 # (path, low, high): integer ranges beyond "is an integer"
@@ -156,7 +173,10 @@ def validate(given):
     if not isinstance(given, dict):
         raise ConfigError("the config must be a JSON object")
     errors = []  # type: list
-    cfg = _merge(DEFAULTS, given, "", errors)
+    probe = given.get("probe")
+    cfg = _merge(DEFAULTS, {k: given[k] for k in given if k != "probe"}, "", errors)
+    if "probe" in given:
+        cfg["probe"] = _probe(probe, cfg, errors)
     if not errors:
         if cfg["schema"] != SCHEMA:
             errors.append("schema: version %r, this firmware reads %d" % (cfg["schema"], SCHEMA))
@@ -184,6 +204,26 @@ def validate(given):
     if not cfg["broker"]["client_id"]:
         cfg["broker"]["client_id"] = "sebiao-%s-%s" % (cfg["workshop"], cfg["station"])
     return cfg
+
+
+def _probe(given, cfg, errors):
+    if not isinstance(given, dict):
+        errors.append("probe: must be an object (leave it out for a station without a probe)")
+        return _copy(PROBE_DEFAULTS)
+    n = len(errors)
+    probe = _merge(PROBE_DEFAULTS, given, "probe.", errors)
+    if len(errors) > n:
+        return probe
+    for key, low, high in PROBE_RANGES:
+        if not low <= probe[key] <= high:
+            errors.append("probe.%s: %d is outside %d..%d" % (key, probe[key], low, high))
+    pin = probe["pin"]
+    if pin in PROBE_INPUT_ONLY:
+        errors.append("probe.pin: GPIO %d is input only; 1-Wire needs a pin that can drive the line" % pin)
+    for name in cfg["pins"]:
+        if cfg["pins"][name] == pin:
+            errors.append("probe.pin: GPIO %d is already pins.%s" % (pin, name))
+    return probe
 
 
 def load(path=FILENAME):

@@ -44,6 +44,10 @@ class Esp32Board(Board):
     def pin(self, number):
         return machine.Pin(number, machine.Pin.OUT, value=0)
 
+    def probe_bus(self, number):
+        import onewire  # MicroPython's driver: open drain, bit timing in C (_onewire)
+        return onewire.OneWire(machine.Pin(number))
+
     def wifi_connect(self, ssid, password):
         try:
             self.wlan.connect(ssid, password)  # returns at once; isconnected() tells

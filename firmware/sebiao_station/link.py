@@ -1,6 +1,6 @@
 """Wi-Fi + MQTT session for the main loop: one bounded step per pass.
 
-Every event is taken from the flash buffer, oldest first, published QoS 1 and
+Every event (and every probe cycle, on .../cycle) is taken from the flash buffer, oldest first, published QoS 1 and
 acknowledged in the buffer only after its PUBACK. One event is in flight at a
 time, at most `replay_per_s` a second. No PUBACK within `puback_timeout_ms`,
 a failed ping or any socket error drops the connection; reconnection follows
@@ -27,6 +27,7 @@ class Link:
         self.t_event = protocol.topic(ws, st, "event")
         self.t_status = protocol.topic(ws, st, "status")
         self.t_cmd = protocol.topic(ws, st, "cmd")
+        self.t_cycle = protocol.topic(ws, st, "cycle")
         self.client = MQTTClient(b["client_id"], board.connect_tcp, self.clock, b["host"], b["port"],
                                  b["username"], b["password"], b["keepalive_s"], t["socket_timeout_ms"])
         self.client.set_last_will(self.t_status, protocol.WILL, True, 1)
@@ -134,9 +135,18 @@ class Link:
         ts = rec["ts"]
         if not ts and rec["ticks"] is not None and rec["boot"] == self.boot:
             ts = self.clock.epoch_at(rec["ticks"])  # 0 while the clock is still not set
-        payload = protocol.event_payload(rec["boot"], rec["seq"], ts, rec["tag"], rec["action"], rec["label"])
+        cycle = rec.get("cycle")
+        if cycle is not None:
+            # the start is known only as "dur_ms before the end": unknown while the end is
+            start = ts - cycle["dur_ms"] if ts else 0
+            topic = self.t_cycle
+            payload = protocol.cycle_payload(rec["boot"], rec["seq"], ts, start, cycle["interval_s"],
+                                             cycle["temps_dc"])
+        else:
+            topic = self.t_event
+            payload = protocol.event_payload(rec["boot"], rec["seq"], ts, rec["tag"], rec["action"], rec["label"])
         dup = self.resend
-        pid = self.client.publish(self.t_event, payload, False, 1, dup=dup)
+        pid = self.client.publish(topic, payload, False, 1, dup=dup)
         if dup:
             self.stats["resent"] += 1
         self.resend = False

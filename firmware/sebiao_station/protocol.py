@@ -9,6 +9,8 @@ VERSION = 1
 ROOT = "sebiao"
 ACTIONS = ("placed", "removed")
 LABEL_FIELDS = ("tool", "kind", "color")
+MAX_PAYLOAD_BYTES = 4096  # the gateway refuses longer payloads (edge_gateway/model/protocol.py)
+WIDEST_MS = 9999999999999  # a time as wide as any epoch ms, to size a payload before its time is known
 
 
 def topic(workshop, station, channel):
@@ -36,6 +38,15 @@ def event_payload(boot, seq, ts, tag, action, label=None):
     return "".join(parts).encode()
 
 
+def cycle_payload(boot, seq, ts, start, interval_s, temps_dc):
+    """A probe's cycle: {"v":1,"boot":..,"seq":..,"ts":<end>,"start":<first sample>,
+    "interval_s":..,"temps_dc":[tenths of °C, ...]} as bytes."""
+    parts = ['{"v":1,"boot":', _s(boot), ',"seq":', str(int(seq)), ',"ts":', str(int(ts)),
+             ',"start":', str(int(start)), ',"interval_s":', str(int(interval_s)),
+             ',"temps_dc":[', ",".join([str(int(t)) for t in temps_dc]), "]}"]
+    return "".join(parts).encode()
+
+
 def status_payload(online, health=None):
     """{"v":1,"online":..,health...}; health keys are written in sorted order."""
     parts = ['{"v":1,"online":', "true" if online else "false"]
@@ -55,6 +66,8 @@ def _value(value):
         return "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):  # one decimal (a temperature), the same text on both Pythons
+        return "%.1f" % value
     if isinstance(value, dict):
         return "{" + ",".join(_s(k) + ":" + _value(value[k]) for k in sorted(value)) + "}"
     if isinstance(value, (list, tuple)):

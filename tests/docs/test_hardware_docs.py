@@ -191,3 +191,42 @@ def test_the_checklist_ends_with_every_station_and_every_tool():
         headings = re.findall(r"^### \d+\. (.+)$", section, re.M)
         assert station in headings[-3] and tool in headings[-2], headings  # the last is the handover
         assert "cross_zone_wash" in section and "unwashed_return" in section
+
+
+def test_probe_wiring_svg_matches_the_firmware():
+    defaults = json.loads((ROOT / "firmware" / "defaults.json").read_text())
+    sys.path.insert(0, str(ROOT / "firmware"))
+    try:
+        from sebiao_station import config
+    finally:
+        sys.path.remove(str(ROOT / "firmware"))
+    pin = defaults["probe"]["pin"]
+    assert config.PROBE_DEFAULTS["pin"] == pin, "config.py PROBE_DEFAULTS['pin'] != firmware/defaults.json"
+    assert pin not in PINS.values() and pin not in config.PROBE_INPUT_ONLY
+    root = ET.parse(DOCS / "wiring-ds18b20.svg").getroot()
+    assert root.get("data-probe") == "ds18b20"
+    wires = {g.get("data-signal"): g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "wire"}
+    assert set(wires) == {"3v3", "gnd", "probe"}
+    assert wires["probe"].get("data-gpio") == str(pin)
+    shown = [t.text for t in wires["probe"].iter(f"{SVG_NS}text") if t.get("class") == "esp-pin"]
+    assert shown == [f"GPIO{pin}"]
+    assert wires["probe"].get("data-module-pin").startswith("DQ") and wires["3v3"].get("data-module-pin").startswith("VDD")
+    (pull_up,) = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "pull-up"]
+    assert pull_up.get("data-ohms") == "4700" and pull_up.get("data-between") == "3v3 probe"
+
+
+def test_the_probe_page_covers_rating_pull_up_pin_mounting_and_hot_tags():
+    zh, en = _sections(DOCS / "probe.md")
+    pin = json.loads((ROOT / "firmware" / "defaults.json").read_text())["probe"]["pin"]
+    for section in (zh, en):
+        for word in ("DS18B20", "-55", "125 °C", "4.7 kΩ", f"GPIO{pin}", "3.3 V", "PPS", "150 °C", "PET",
+                     "PT100", "MAX31865", "probe.pin", "start_c"):
+            assert word in section, f"probe.md: {word!r} missing"
+    for zh_word, en_word in (("消毒柜", "cabinet"), ("煮沸", "boiling"), ("洗碗机", "dishwasher"),
+                             ("清洗池", "sink"), ("陶瓷", "ceramic"), ("寄生供电", "parasite power")):
+        assert zh_word in zh and en_word in en, (zh_word, en_word)
+    bom_zh, bom_en = _sections(DOCS / "bom.md")
+    for section, hot_tag in ((bom_zh, "NTAG213，额定 ≥ 150 °C"), (bom_en, "NTAG213 rated ≥ 150 °C")):
+        for word in ("DS18B20+", "MFR-25FBF52-4K7", "PG7", hot_tag):
+            assert word in section, f"bom.md: {word!r} missing"
+    assert "wiring-ds18b20.svg" in (DOCS / "probe.md").read_text() and "probe.md" in (DOCS / "README.md").read_text()

@@ -276,9 +276,19 @@ class TestBoard(Board):
             self.chip = MFRC522Sim()
         self.field = self.chip.field
         self.ntp = 0
+        from sebiao_sim.ds18b20_sim import DS18B20Sim, OneWireLine
+        self.probe = DS18B20Sim(clock=self.clock)
+        self.probe_line = OneWireLine()
+        self.probe_line.attach(self.probe)
+        self.probe_pins = []
 
     def reader_bus(self, cfg):
         return self.chip.bus()
+
+    def probe_bus(self, number):
+        from sebiao_sim.ds18b20_sim import SimOneWire
+        self.probe_pins.append(number)
+        return SimOneWire(self.probe_line)
 
     def pin(self, number):
         p = SimPin(value=0)
@@ -309,14 +319,16 @@ class TestBoard(Board):
         return self._rand
 
 
-def station_config(reader="mfrc522", **timing):
+def station_config(reader="mfrc522", probe=None, **timing):
     from sebiao_station import config
     t = {"poll_ms": 200, "heartbeat_s": 60}
     for k in timing:
         t[k] = timing[k]
-    return config.validate({"workshop": "ws-demo", "station": "rack-red-1", "timing": t,
-                            "reader": {"type": reader},
-                            "broker": {"host": "broker.local", "keepalive_s": 60}})
+    given = {"workshop": "ws-demo", "station": "rack-red-1", "timing": t, "reader": {"type": reader},
+             "broker": {"host": "broker.local", "keepalive_s": 60}}
+    if probe is not None:
+        given["probe"] = probe
+    return config.validate(given)
 
 
 def run_for(station, ms, step_ms=50):

@@ -72,3 +72,49 @@ def test_station_speaks_to_real_mosquitto(mosquitto, tmp_path):
                 break
         else:
             raise AssertionError("no last will")
+
+
+def test_a_probe_cycle_reaches_real_mosquitto_and_waits_out_an_outage(mosquitto, tmp_path):
+    """A cycle is QoS 1 evidence: the ACL lets the station write it, and a cycle that ends while the
+    broker is away is published when it is back (Mosquitto would acknowledge and drop a refused one)."""
+    broker = mosquitto()
+    user, password = broker.account("rack-red-1")
+    ws = broker.config.workshop.id
+    cfg = config.validate({
+        "workshop": ws, "station": "rack-red-1",
+        "broker": {"host": "127.0.0.1", "port": broker.port, "username": user, "password": password,
+                   "keepalive_s": 10},
+        "timing": {"backoff_min_ms": 200, "backoff_max_ms": 1000, "socket_timeout_ms": 1000,
+                   "puback_timeout_ms": 1000},
+        "probe": {"interval_s": 1, "start_c": 60, "max_s": 60},
+    })
+    board = HostBoard(str(tmp_path / "flash"))
+    st = Station(board, cfg)
+    st.start()
+    topic = "sebiao/%s/rack-red-1/cycle" % ws
+    with broker.client("gateway") as gw:
+        gw.subscribe(topic)
+        board.probe.temp_c = 75.0
+        assert _run(st, 10, lambda: st.probe.detector.running)
+        _run(st, 2.2)
+        board.probe.temp_c = 40.0
+        assert _run(st, 5, lambda: st.seq == 1 and st.buffer.depth == 0)
+        first = json.loads(gw.receive_until(lambda m: m.topic == topic)[-1].payload)
+        assert first["seq"] == 0 and first["interval_s"] == 1 and first["boot"] == st.boot
+        assert first["temps_dc"][0] == 750 and first["temps_dc"][-1] == 400 and len(first["temps_dc"]) >= 3
+        assert abs(first["ts"] - first["start"] - (len(first["temps_dc"]) - 1) * 1000) < 500
+        assert abs(first["ts"] - time.time() * 1000) < 10000
+
+        broker.stop()  # the next cycle ends while the broker is away
+        board.probe.temp_c = 92.0
+        assert _run(st, 10, lambda: st.probe.detector.running)
+        _run(st, 2.2)
+        board.probe.temp_c = 20.0
+        assert _run(st, 5, lambda: st.seq == 2)
+        assert st.buffer.depth == 1 and st.health()["probe_errors"] == 0
+    broker.start()
+    with broker.client("gateway") as gw2:
+        gw2.subscribe(topic)
+        assert _run(st, 10, lambda: st.buffer.depth == 0)
+        second = json.loads(gw2.receive_until(lambda m: m.topic == topic)[-1].payload)
+        assert second["seq"] == 1 and second["temps_dc"][0] == 920 and second["temps_dc"][-1] == 200

@@ -162,7 +162,7 @@ def test_acl(files):
     assert set(rules) == {s.id for s in config.stations}
     for sid, user_rules in rules.items():
         assert user_rules == {("write", event_topic(WS, sid)), ("write", status_topic(WS, sid)),
-                              ("read", cmd_topic(WS, sid))}
+                              ("write", f"sebiao/{WS}/{sid}/cycle"), ("read", cmd_topic(WS, sid))}
 
 
 def test_passwd_and_credentials(files):

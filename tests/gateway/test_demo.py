@@ -47,6 +47,10 @@ def test_the_day_keeps_several_tools_on_a_rack():
      "06:10: rack-red-1 already follows 8 tags"),
     ([workday.DayStep(at="06:10", station="rack-blue-9", action="place", tool="KN-R-01")],
      "station 'rack-blue-9' is not in the workshop"),
+    ([workday.DayStep(at="06:10", station="sink-red-1", action="hot_wash", tool="", celsius=70.0)],
+     "06:10: sink-red-1 has no probe"),
+    ([workday.DayStep(at="06:10", station="sink-white-1", action="hot_wash", tool="", celsius=140.0)],
+     "06:10: 140.0 °C is beyond the probe's -55..125 °C"),
 ])
 def test_check_day_refuses_impossible_steps(monkeypatch, steps, error):
     config = load_config(EXAMPLE_CONFIG)
@@ -92,6 +96,10 @@ def test_demo_plays_a_day_with_its_mistakes_and_a_summary():
     assert len(events) == 62  # 61 moves + the cloth that stays on rack-red-1 all day
     assert "读卡站记录 62 条 / recorded by the stations, 网关处理 62 条 / applied by the gateway" in out
     assert "告警 / alarms: 4" in out and "网关 / gateway: http://127.0.0.1:" in out
+    # the cooked-food sink's hot wash, played in real time: one cycle, its probe read every second
+    (cycle,) = [line for line in out.splitlines() if "cycle ended" in line]
+    assert "[⬢ sink-white-1 熟食清洗池] 消毒/热洗周期结束 / cycle ended: " in cycle and "最高 / max 72.0 °C" in cycle
+    assert "disinfection and hot-wash cycles: 1 (→ sebiao/" in out
     assert time.monotonic() - started < 40
 
 

@@ -158,3 +158,27 @@ def _station_json(tmp_path):
     path.write_text(json.dumps({"workshop": "ws-demo", "station": "rack-red-1",
                                 "broker": {"host": "127.0.0.1", "port": 1}}))
     return path
+
+
+def test_provision_gives_a_disinfection_station_its_probe(tmp_path):
+    import dataclasses
+    from types import SimpleNamespace
+
+    from edge_gateway.tooling.devices.provision import ProvisionOptions, station_config
+
+    config = load_config(EXAMPLE_CONFIG)
+    files = generate(config, tmp_path / "broker", listen="127.0.0.1:1883")
+    # a cabinet (the kind "disinfect"): the workshop's sink-white-1 stands in for one
+    cabinet = dataclasses.replace(config.station("sink-white-1"), kind=SimpleNamespace(value="disinfect"))
+    config = dataclasses.replace(config, stations=tuple(cabinet if s.id == cabinet.id else s for s in config.stations))
+    options = ProvisionOptions(broker_url="mqtt://192.168.1.10:1883")
+    cfg = station_config(config, files.credentials, "sink-white-1", options)
+    assert cfg["probe"] == {}
+    assert load_station_config(_write(tmp_path / "cab.json", cfg))["probe"] == {
+        "pin": 4, "start_c": 45, "interval_s": 5, "max_s": 7200}
+    assert "probe" not in station_config(config, files.credentials, "rack-red-1", options)
+
+
+def _write(path, data):
+    path.write_text(json.dumps(data))
+    return path

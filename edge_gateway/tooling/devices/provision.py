@@ -26,6 +26,11 @@ from sebiao_common.errors import ConfigError
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 
 
+# station kinds that carry a DS18B20 probe (hardware_docs/probe.md); a hot-wash sink gets
+# one by hand ("probe" in its config.json)
+PROBE_KINDS = ("disinfect",)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProvisionOptions:
     broker_url: str | None = None  # default: the workshop config's broker, else the embedded default
@@ -72,6 +77,9 @@ def station_config(config: WorkshopConfig, creds: Credentials, station_id: str,
         "broker": {"host": host, "port": port, "username": account.username, "password": account.password},
         "reader": {"type": options.reader},
     }
+    station = config.station(station_id)
+    if station is not None and str(station.kind.value) in PROBE_KINDS:
+        data["probe"] = {}  # the firmware's defaults: GPIO 4, 45 °C, every 5 s, 2 h at most
     validate(data, f"{station_id}/config.json")  # the firmware's own check: refuse what a station would
     return data
 
