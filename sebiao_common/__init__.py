@@ -11,7 +11,8 @@ and back-off (``http_answers``), the InfluxDB line format, settings and writer
 (``influx/``), the clock (``clock``), listen addresses (``net``), the browser
 origin check (``origin``), the brake on password guessing (``login_brake``),
 the reverse proxies trusted to name the client (``proxies``), path ids that fit
-a row id (``row_ids``) and the CJK font for PDFs (``fonts``).
+a row id (``row_ids``), a gateway's signature on a pushed batch
+(``batch_signature``) and the CJK font for PDFs (``fonts``).
 
 It may import the standard library and third-party libraries only: never
 ``edge_gateway``, ``cloud_ingest``, ``dashboards`` or ``sebiao``
