@@ -43,6 +43,7 @@ PRIVILEGES: dict[str, str] = {
     "page_sessions": "SELECT, INSERT, DELETE",  # a login's session, gone at logout or when its user is disabled
     "evidence_log": "SELECT, INSERT",
     "evidence_checkpoints": "SELECT, INSERT",
+    "signed_batches": "SELECT, INSERT",  # append-only like the chain
 }
 
 

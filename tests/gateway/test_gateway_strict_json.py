@@ -19,6 +19,7 @@ import httpx
 import pytest
 from cloud_fixtures import Cloud
 from cloud_server import CloudServer
+from gateway_keys import gateway_token
 from gateway_proc import TOKEN, GatewayProcess, write_config
 
 from cloud_ingest.access import admin
@@ -42,7 +43,7 @@ def _cloud(tmp: Path) -> tuple[CloudServer, str]:
     cloud = Cloud(url)
     cloud.as_admin(admin.create_district, {"id": "d1", "name": "昆都仑区"})
     cloud.as_admin(admin.create_workshop, {"id": WS, "name": "示范作坊", "district": "d1"}, cloud.now)
-    token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": WS}, cloud.now)["token"]
+    token = cloud.as_admin(admin.issue_token, gateway_token(WS), cloud.now)["token"]
     cloud.client.close()
     cloud.engine.dispose()
     return CloudServer(tmp, url).start(), token
