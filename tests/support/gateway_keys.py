@@ -11,7 +11,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -58,3 +61,14 @@ def signed(inflated: bytes):  # type: ignore[no-untyped-def]
     from cloud_ingest.ingest.signature import Signed
 
     return Signed(header=signature_headers(inflated).get(batch_signature.HEADER), body=gzip.compress(inflated))
+
+
+def gateway_key_command(data_dir: Path) -> str:
+    """``sebiao gateway-key --data-dir DIR`` run as the installer runs it: the public key line it prints (the key
+    made in the data dir if it was not there)."""
+    from servers import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "sebiao", "gateway-key", "--data-dir", str(data_dir)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
