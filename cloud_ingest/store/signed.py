@@ -77,12 +77,14 @@ class _Key:
     workshop: str
     text: str
     public: Ed25519PublicKey
+    key_id: str
 
 
 def check(conn: Connection, chunk: int = 2000) -> Report:
     """Walks the chain (which ``evidence.verify`` found intact) and checks every batch entry's signature."""
     report = Report()
-    keys: dict[str, _Key] = {}  # by key id
+    keys: dict[int, _Key] = {}  # by token
+    keys_of: dict[tuple[str, str], _Key] = {}  # by (key id, workshop)
     start = 0  # the signing entry's seq: batch entries before it carry no signature
     signed_seen = False
     before: list[int] = []  # unsigned batch entries ahead of any signing start: legacy once one comes
@@ -95,7 +97,7 @@ def check(conn: Connection, chunk: int = 2000) -> Report:
                                f"entry {seq}: a signing start after signed entries")
                 start, report.unsigned, before = seq, report.unsigned + len(before), []
             elif kind == "gateway_key":
-                _register(report, keys, seq, workshop, body)
+                _register(report, keys, keys_of, seq, workshop, body)
             elif kind in BATCH_KINDS and "signed" not in body:
                 if start or signed_seen:
                     _unsigned(report, seq)
@@ -103,11 +105,11 @@ def check(conn: Connection, chunk: int = 2000) -> Report:
                     before.append(seq)
             elif kind in BATCH_KINDS:
                 signed_seen = True
-                _check_entry(conn, report, keys, parsed, seq, kind, workshop, body)
+                _check_entry(conn, report, keys_of, parsed, seq, kind, workshop, body)
     for seq in before:  # no signing start: the database was made signing, every batch entry must be signed
         _unsigned(report, seq)
     _compare_tokens(conn, report, keys)
-    report.keys = {kid: k.workshop for kid, k in keys.items()}
+    report.keys = {k.key_id: k.workshop for k in keys.values()}
     return report
 
 
@@ -136,27 +138,30 @@ def _json(text: str | bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _register(report: Report, keys: dict[str, _Key], seq: int, workshop: str, body: dict) -> None:
+def _register(report: Report, keys: dict[int, _Key], keys_of: dict[tuple[str, str], _Key], seq: int,
+              workshop: str, body: dict) -> None:
+    """A token's key, as the admin registered it (one key may serve several tokens: a gateway given a new
+    token keeps its key)."""
     try:
         public = batch_signature.parse_public(body["key"])
         token = int(body["token"])
     except (KeyError, TypeError, ValueError):
         report.add(f"第 {seq} 条的公钥无法读取", f"entry {seq}: its gateway key cannot be read")
         return
-    kid = batch_signature.key_id(public)
-    if any(k.token == token for k in keys.values()):
+    if token in keys:
         report.add(f"第 {seq} 条为令牌 {token} 再次登记公钥（只能登记一次）",
                    f"entry {seq}: a second key for token {token} (a key is set once)")
         return
-    keys[kid] = _Key(token=token, workshop=workshop, text=batch_signature.public_text(public), public=public)
+    keys[token] = _Key(token=token, workshop=workshop, text=batch_signature.public_text(public), public=public,
+                       key_id=batch_signature.key_id(public))
+    keys_of.setdefault((keys[token].key_id, workshop), keys[token])
 
 
-def _compare_tokens(conn: Connection, report: Report, keys: dict[str, _Key]) -> None:
+def _compare_tokens(conn: Connection, report: Report, keys: dict[int, _Key]) -> None:
     """The table's keys are the chain's: none added or changed outside the admin API."""
-    by_token = {k.token: k for k in keys.values()}
     for row in conn.execute(select(api_tokens.c.id, api_tokens.c.workshop_id, api_tokens.c.public_key)
                             .where(api_tokens.c.public_key.is_not(None)).order_by(api_tokens.c.id)):
-        held = by_token.get(row.id)
+        held = keys.get(row.id)
         if held is None or held.text != row.public_key or held.workshop != row.workshop_id:
             report.add(f"令牌 {row.id} 的公钥与证据链登记的不符",
                        f"token {row.id}: its public key is not the one the evidence chain registered")
@@ -168,7 +173,7 @@ class _Batch:
     transitions: dict[tuple[int, int], dict]  # (alarm id, transition seq) -> item
 
 
-def _check_entry(conn: Connection, report: Report, keys: dict[str, _Key],
+def _check_entry(conn: Connection, report: Report, keys: dict[tuple[str, str], _Key],
                  parsed: dict[tuple[str, str], _Batch | None], seq: int, kind: str, workshop: str,
                  body: dict) -> None:
     signed = body["signed"]
@@ -191,12 +196,12 @@ def _check_entry(conn: Connection, report: Report, keys: dict[str, _Key],
         _check_transition(report, batch, seq, signed["batch"], body)
 
 
-def _open(conn: Connection, report: Report, keys: dict[str, _Key], seq: int, workshop: str,
+def _open(conn: Connection, report: Report, keys: dict[tuple[str, str], _Key], seq: int, workshop: str,
           signed: dict[str, str]) -> _Batch | None:
     """The kept body of a batch, its signature verified; None (and a problem named) otherwise."""
     b = signed["batch"]
-    key = keys.get(signed["key"])
-    if key is None or key.workshop != workshop:
+    key = keys.get((signed["key"], workshop))
+    if key is None:
         report.add(f"第 {seq} 条（批次 {b}）的签名密钥 {signed['key']} 未为作坊 {workshop} 登记",
                    f"entry {seq} (batch {b}): signed with key {signed['key']}, which the chain never registered "
                    f"for workshop {workshop}")
