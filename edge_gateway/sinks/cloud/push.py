@@ -187,9 +187,11 @@ class CloudPusher(SinkWorker[CloudOutbox]):
 
 
 def _refused_text(status: int, reason: str) -> tuple[str, str]:
-    return (f"云端拒绝接收（HTTP {status}）：请检查 cloud: 中的 token 与地址。数据保留在本地待发。",
+    return (f"云端拒绝接收（HTTP {status}）：请检查 cloud: 中的 token 与地址，以及本网关的公钥（sebiao gateway-key）"
+            "是否已随令牌在云端登记。数据保留在本地待发。",
             f"The cloud refuses our batches (HTTP {status}: {reason}): check the token and URL in the "
-            "cloud: section. The data is kept in the cloud outbox.")
+            "cloud: section, and that this gateway's public key (`sebiao gateway-key`) is registered with the "
+            "token. The data is kept in the cloud outbox.")
 
 
 def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics,
