@@ -64,7 +64,8 @@ def check(who: Principal, batch: Batch, signed: Signed) -> Checked:
         raise Forbidden("网关签名无效（密钥不符或内容被改动）",
                         "the gateway's signature does not verify: another key, or the body, workshop or batch id "
                         "was changed")
-    assert who.token_id is not None  # a gateway principal always comes from a token
+    if who.token_id is None:  # a gateway principal always comes from a token: never so, but never stored so
+        raise Unauthorized("需要网关令牌", "a gateway token is required")
     return Checked(token_id=who.token_id, key_id=batch_signature.key_id(public),
                    signature=base64.b64encode(raw).decode())
 
