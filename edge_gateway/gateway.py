@@ -103,13 +103,14 @@ class Gateway:
         sys.setswitchinterval(SWITCH_INTERVAL)
         data = self.options.data_dir
         self._lock_file = open_data_dir(data)  # private, with room, locked: or one line saying why not
-        signing_key, made = load_or_create(data)  # the key every cloud batch is signed with
-        if made:
-            log.info("made the gateway's signing key %s; its public key (register it with the cloud): %s",
-                     key_path(data), public_text(signing_key.public_key()))
         self.listener = listen(self.options.http_host, self.options.http_port)  # a taken port: one line, at once
         self.store = Store(data / "gateway.sqlite3", DeadLetterBound(
             max_rows=self.intake.dead_letters_max_rows, max_bytes=self.intake.dead_letters_max_bytes))
+        # the key every cloud batch is signed with; after the port and the store, whose refusals come first
+        signing_key, made = load_or_create(data)
+        if made:
+            log.info("made the gateway's signing key %s; its public key (register it with the cloud): %s",
+                     key_path(data), public_text(signing_key.public_key()))
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
