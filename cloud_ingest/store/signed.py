@@ -63,12 +63,13 @@ class Report:
     def lines(self) -> list[str]:
         if not self.ok:
             return self.problems + ([f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else [])
-        before = (f"；签名开始前的 {self.unsigned} 条未签名 / ; {self.unsigned} entries from before signing began "
-                  "carry none") if self.unsigned else ""
         keys = ", ".join(f"{ws} {kid}" for kid, ws in sorted(self.keys.items(), key=lambda k: (k[1], k[0])))
-        return [f"网关签名：{self.batches} 个批次均有效，{self.entries} 条证据与签名内容一致{before} / gateway "
-                f"signatures: {self.batches} batches verify, {self.entries} entries hold what was signed"
-                + (f"; keys: {keys}" if keys else "")]
+        zh = f"网关签名：{self.batches} 个批次均有效，{self.entries} 条证据与签名内容一致"
+        en = f"gateway signatures: {self.batches} batches verify, {self.entries} entries hold what was signed"
+        if self.unsigned:
+            zh += f"；签名开始前的 {self.unsigned} 条未签名"
+            en += f"; {self.unsigned} entries from before signing began carry none"
+        return [f"{zh} / {en}" + (f"; keys: {keys}" if keys else "")]
 
 
 @dataclass(frozen=True, kw_only=True)

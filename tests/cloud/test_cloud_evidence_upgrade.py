@@ -92,6 +92,9 @@ def test_an_older_database_keeps_its_entries_and_covers_what_comes_after(cloud_u
             report = audit.audit(conn, keys={}, files=[])
         assert report.ok, report.text()
         assert "events 2, alarm_transitions 1, inspector_notes 0, rectification_steps 0 rows" in report.text()
+        # the entry from before signing began is counted, the new batch's two entries verify with its signature
+        assert ("gateway signatures: 1 batches verify, 2 entries hold what was signed; 1 entries from before "
+                "signing began carry none") in report.text(), report.text()
 
         # a row of either period changed or removed is named
         with db.write(engine) as conn:
