@@ -63,6 +63,7 @@ from cloud_servers import (
     push,
     table_counts,
 )
+from gateway_keys import signature_headers
 
 from cloud_ingest.store import db, migrate
 
@@ -80,8 +81,8 @@ def event_item(station: str, seq: int, ts: int, tag: str, action: str, tool: str
 def bulk(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
     workshops = [f"bulk-{n}" for n in range(args.pushers)]
     tokens = make_tenants(database_url, workshops, 1)
-    bodies: dict[str, list[bytes]] = {}
-    for ws in workshops:  # built and compressed before the clock starts: the gateways do it on their own CPU
+    bodies: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
+    for ws in workshops:  # built, signed and compressed before the clock starts: the gateways do it on their own CPU
         out, seq = [], 0
         for b in range(args.batches):
             items = []
@@ -90,15 +91,16 @@ def bulk(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
                 items.append(event_item(station, seq, T0 + seq, "04A224E2C65E80", ("removed", "placed")[seq % 2],
                                         "KN-R-01"))
                 seq += 1
-            out.append(gzip.compress(_batch(ws, f"e1-{b}", items)))
+            body = _batch(ws, f"e1-{b}", items)
+            out.append((gzip.compress(body), signature_headers(body)))
         bodies[ws] = out
 
     async def pusher(n: int, ws: str) -> int:
         http, accepted = Http(ports[n % len(ports)]), 0
         headers = {"Authorization": f"Bearer {tokens[ws]}", "Content-Type": "application/json",
                    "Content-Encoding": "gzip"}
-        for raw in bodies[ws]:
-            status, answer = await http.request("POST", "/api/v1/ingest", headers, raw)
+        for raw, signature in bodies[ws]:
+            status, answer = await http.request("POST", "/api/v1/ingest", {**headers, **signature}, raw)
             if status != 200:
                 raise SystemExit(f"bulk: the cloud answered {status}: {answer[:300]!r}")
             accepted += json.loads(answer)["accepted"]

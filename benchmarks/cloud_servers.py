@@ -16,6 +16,7 @@ from pathlib import Path
 import bench_paths  # noqa: F401 - puts the project and tests/support on sys.path
 from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port
 from cloud_server import CloudServer
+from gateway_keys import gateway_token, signature_headers
 from sqlalchemy import func, select
 
 from cloud_ingest.access import admin
@@ -143,9 +144,11 @@ def _batch(workshop: str, batch_id: str, items: list[str]) -> bytes:
 
 
 async def push(http: Http, token: str, body: bytes, level: int = 6) -> dict:
-    """One batch, sent again after a 5xx or no answer (as the push worker does); 200's answer."""
+    """One batch, signed by its workshop's test gateway key, sent again after a 5xx or no answer (as the push
+    worker does); 200's answer."""
     raw = gzip.compress(body, level)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip",
+               **signature_headers(body)}
     for _ in range(20):
         try:
             status, answer = await http.request("POST", "/api/v1/ingest", headers, raw)
@@ -175,7 +178,7 @@ def make_tenants(database_url: str, workshops: list[str], districts: int, inspec
             for n, ws in enumerate(workshops):
                 admin.create_workshop(conn, SYSTEM, {"id": ws, "name": f"作坊 {ws}",
                                                      "district": f"{district}-{n % districts}"}, T0)
-                tokens[ws] = admin.issue_token(conn, SYSTEM, {"kind": "gateway", "workshop": ws}, T0)["token"]
+                tokens[ws] = admin.issue_token(conn, SYSTEM, gateway_token(ws), T0)["token"]
             if inspector:
                 admin.create_user(conn, SYSTEM, {"username": "inspector", "password": INSPECTOR_PASSWORD,
                                                  "role": "inspector",

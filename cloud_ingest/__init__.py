@@ -15,7 +15,7 @@ app/asgi/cli   the app, the worker factory, ``sebiao cloud``                all 
 api/           the JSON API: ``base.ApiBase`` and its route modules         ingest, wire, influx, review,
                                                                             reports, access, store
 web/           the pages: ``frame.Frame`` and the page modules              review, reports, access, store
-ingest/        storing a parsed batch (``storing.store_batch``)             wire, influx, access, store
+ingest/        a batch's signature checked, the batch stored (``storing``)  wire, influx, access, store
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store
 review/        the alarm queue (ack, clear), remote rectification,          reports, access, store
                the regulator's grades (分级定榜)

@@ -41,12 +41,14 @@ from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
 from edge_gateway.store.data_dir import open_data_dir
+from edge_gateway.store.signing_key import key_path, load_or_create
 from edge_gateway.store.writer import Checkpointer, DeadLetterBound, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
 from edge_gateway.web.settings import display_settings
 from sebiao_common import strict_json
+from sebiao_common.batch_signature import public_text
 from sebiao_common.clock import Clock, now_ms
 from sebiao_common.errors import ConfigError
 from sebiao_common.influx.settings import InfluxSettings
@@ -105,6 +107,11 @@ class Gateway:
         self.listener = listen(self.options.http_host, self.options.http_port)  # a taken port: one line, at once
         self.store = Store(data / "gateway.sqlite3", DeadLetterBound(
             max_rows=self.intake.dead_letters_max_rows, max_bytes=self.intake.dead_letters_max_bytes))
+        # the key every cloud batch is signed with; after the port and the store, whose refusals come first
+        signing_key, made = load_or_create(data)
+        if made:
+            log.info("made the gateway's signing key %s; its public key (register it with the cloud): %s",
+                     key_path(data), public_text(signing_key.public_key()))
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
@@ -129,7 +136,7 @@ class Gateway:
         if drainer is not None:
             self.sinks["outbox"] = drainer
         pusher = start_pusher(self.cloud, self.store, self.pipeline, ws, CloudMetrics(self.metrics.registry),
-                              clock=clock)
+                              clock=clock, key=signing_key)
         if pusher is not None:
             self.sinks["cloud"] = pusher
         grade = start_grade_fetcher(self.cloud, self.pipeline, ws, self.metrics.registry)

@@ -17,6 +17,8 @@ from sebiao_common.errors import SebiaoError
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gateway": ("edge_gateway.commands.gateway", "run the workshop gateway / 运行作坊网关"),
+    "gateway-key": ("edge_gateway.commands.gateway_key",
+                    "make or show the gateway's signing key for the cloud / 生成或显示网关签名密钥"),
     "broker-config": ("edge_gateway.commands.broker_config",
                       "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
     "influx": ("edge_gateway.commands.influx", "check the InfluxDB connection and outbox / 检查 InfluxDB 连接与待发队列"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, delete, select, update
 
 from cloud_ingest.access.auth import Principal
@@ -27,6 +28,7 @@ from cloud_ingest.access.scope import managed_tokens, managed_users, visible_wor
 from cloud_ingest.access.tokens import DAY_MS, LIFETIME_DAYS, MAX_LIFETIME_DAYS, new_token
 from cloud_ingest.config import MIN_PASSWORD, USERNAME, BootstrapAdmin
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from cloud_ingest.store import evidence
 from cloud_ingest.store.schema import (
     api_tokens,
     districts,
@@ -35,6 +37,7 @@ from cloud_ingest.store.schema import (
     users,
     workshops,
 )
+from sebiao_common import batch_signature
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+){0,15}"
 
@@ -180,7 +183,11 @@ def issue_token(conn: Connection, who: Principal, body: Any, now: int) -> dict:
     if kind == "gateway":
         workshop = _field(body, "workshop", SLUG)
         _refers(conn, workshops, workshop, "workshop", workshops.c.id.in_(visible_workshops(who)))
-        return _issue(conn, "gateway", now, label, expires, workshop_id=workshop)
+        public = _public_key(body)
+        issued = _issue(conn, "gateway", now, label, expires, workshop_id=workshop,
+                        public_key=batch_signature.public_text(public), key_id=batch_signature.key_id(public))
+        _chain_key(conn, now, issued["id"], workshop, public)
+        return issued
     user = body.get("user")
     if isinstance(user, bool) or not isinstance(user, int):
         raise BadRequest("user", "必须是用户编号", "must be a user id")
@@ -190,13 +197,50 @@ def issue_token(conn: Connection, who: Principal, body: Any, now: int) -> dict:
     return _issue(conn, "api", now, label, expires, user_id=user)
 
 
+def _public_key(body: Mapping[str, Any]) -> Ed25519PublicKey:
+    """The gateway's public key as ``sebiao gateway-key`` prints it: required for every new gateway token."""
+    if body.get("public_key") is None:
+        raise BadRequest("public_key", "缺少网关公钥（在网关上运行 sebiao gateway-key 获取）",
+                         "missing: the gateway's public key, as `sebiao gateway-key` prints it on the gateway")
+    try:
+        return batch_signature.parse_public(body["public_key"])
+    except ValueError as exc:
+        raise BadRequest("public_key", "不是网关公钥", str(exc)) from None
+
+
+def _chain_key(conn: Connection, now: int, token_id: int, workshop: str, public: Ed25519PublicKey) -> None:
+    """The key goes into the evidence chain as well: ``verify`` checks batches against the chain's keys, so a key
+    put into the table afterwards (by whoever holds the database) is found out."""
+    evidence.append(conn, now, "gateway_key", workshop, None, {
+        "token": token_id, "key": batch_signature.public_text(public), "key_id": batch_signature.key_id(public)})
+
+
+def set_gateway_key(conn: Connection, who: Principal, token_id: int, body: Any, now: int) -> dict:
+    """Registers the public key of a gateway token made before keys were required: once (409 after)."""
+    who.require("admin")
+    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id, managed_tokens(who))).first()
+    if row is None or row.kind != "gateway":
+        raise NotFound("网关令牌不存在", f"token: {token_id!r} is not a gateway token")
+    if row.public_key is not None:
+        raise Conflict("该网关令牌已登记公钥，不可更改（如换网关请新发令牌）",
+                       f"token {token_id} already has a public key ({row.key_id}); it is set once: for a new "
+                       "gateway issue a new token")
+    if row.revoked_at is not None:
+        raise Conflict("令牌已被吊销", f"token {token_id} is revoked")
+    public = _public_key(body)
+    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(
+        public_key=batch_signature.public_text(public), key_id=batch_signature.key_id(public)))
+    _chain_key(conn, now, token_id, row.workshop_id, public)
+    return {"id": token_id, "workshop": row.workshop_id, "key_id": batch_signature.key_id(public)}
+
+
 def _issue(conn: Connection, kind: str, now: int, label: str, expires: int | None, **owner: Any) -> dict:
     token = new_token(kind)
     token_id = conn.execute(api_tokens.insert().values(kind=kind, token_hash=token.digest, label=str(label)[:200],
                                                        created_at=now, expires_at=expires,
                                                        **owner)).inserted_primary_key[0]
     return {"id": token_id, "kind": kind, "token": token.secret, "expires_at": expires,
-            **{k.removesuffix("_id"): v for k, v in owner.items()}}
+            **{k if k == "key_id" else k.removesuffix("_id"): v for k, v in owner.items() if k != "public_key"}}
 
 
 def list_tokens(conn: Connection, who: Principal, query: Mapping[str, str], now: int) -> list[dict]:
@@ -228,7 +272,7 @@ def list_tokens(conn: Connection, who: Principal, query: Mapping[str, str], now:
                         .where(*where).order_by(api_tokens.c.id.desc()).limit(limit)).all()
     return [{"id": t.id, "kind": t.kind, "label": t.label, "workshop": t.workshop_id, "user": t.user_id,
              "username": t.username, "created_at": t.created_at, "expires_at": t.expires_at,
-             "revoked_at": t.revoked_at, "state": _state(t, now)} for t in rows]
+             "revoked_at": t.revoked_at, "state": _state(t, now), "key_id": t.key_id} for t in rows]
 
 
 def _state(token: Any, now: int) -> str:

@@ -30,6 +30,7 @@ class Principal:
     workshop: str | None = None  # owner's workshop, or the gateway token's
     districts: frozenset[str] = frozenset()  # an inspector's scope, or a district admin's
     token_id: int | None = None  # the bearer token the request came with (None: a page session)
+    public_key: str | None = None  # a gateway token's registered key (``batch_signature.public_text``), if any
 
     def __post_init__(self) -> None:
         if self.role not in ("admin", "inspector", "owner", "gateway"):
@@ -66,7 +67,7 @@ def authenticate(conn: Connection, secret: str, *, now: int, lock: bool = False)
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthorized("令牌已过期", "the token has expired")
     if row.kind == "gateway":
-        return Principal("gateway", workshop=row.workshop_id, token_id=row.id)
+        return Principal("gateway", workshop=row.workshop_id, token_id=row.id, public_key=row.public_key)
     who = principal_of_user(conn, row.user_id, token_id=row.id)
     if who is None:
         raise Unauthorized("用户已停用", "the user is disabled")

@@ -28,11 +28,12 @@ from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx.outbox import health as influx_health
-from cloud_ingest.ingest.storing import store_batch
+from cloud_ingest.ingest.storing import Signed, store_batch
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.store.anchor import Signer
 from cloud_ingest.wire.batch import inflate, parse_batch
+from sebiao_common import batch_signature
 from sebiao_common.clock import now_ms
 from sebiao_common.proxies import client_address
 
@@ -69,6 +70,7 @@ class Api(ApiBase):
             Route("/api/v1/admin/tokens", self.issue_token, methods=["POST"]),
             Route("/api/v1/admin/tokens", self.list_tokens, methods=["GET"]),
             Route("/api/v1/admin/tokens/{id:rowid}/revoke", self.revoke_token, methods=["POST"]),
+            Route("/api/v1/admin/tokens/{id:rowid}/key", self.set_gateway_key, methods=["POST"]),
             *http_rectification.routes(self),
             *http_grades.routes(self, self.signer),
             *http_reports.routes(self),
@@ -83,6 +85,7 @@ class Api(ApiBase):
         except CloudError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         encoding = request.headers.get("content-encoding")
+        signature = request.headers.get(batch_signature.HEADER)  # checked in the storing transaction
 
         def work() -> dict:
             # a cheap first check so that nobody unknown makes us inflate and parse (GatewayGate); the one
@@ -90,7 +93,8 @@ class Api(ApiBase):
             secret = bearer(request.headers.get("authorization"))
             self.gate.check(self.engine, secret, self.clock())
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
-            return store_batch(self.engine, batch, secret, self.clock()).json()
+            signed = Signed(header=signature, body=raw)
+            return store_batch(self.engine, batch, secret, self.clock(), signed).json()
         return await self.call(work)
 
     # -- review ---------------------------------------------------------------------
@@ -147,6 +151,10 @@ class Api(ApiBase):
 
     async def revoke_token(self, request: Request) -> JSONResponse:
         return await self._by_id(request, admin.revoke_token)
+
+    async def set_gateway_key(self, request: Request) -> JSONResponse:
+        return await self.write(request, lambda conn, body: admin.set_gateway_key(
+            conn, self.who(request, conn), request.path_params["id"], body, self.clock()))
 
     async def disable_user(self, request: Request) -> JSONResponse:
         return await self._by_id(request, admin.disable_user)

@@ -19,6 +19,9 @@ multi-row upsert per batch, one row per station of the batch: ``ON CONFLICT
 DO UPDATE … WHERE`` the stored status is older, so a late or retried batch
 never moves a station back; kind and zone are only overwritten when given.
 
+The batch's gateway signature is checked with the token's key before anything
+is written, and the batch kept as signed (``signature``).
+
 The gateway token is checked again inside the write transaction and its row
 held (``FOR SHARE`` on PostgreSQL; SQLite has one writer at a time): a
 revocation either commits first, and the batch is refused, or waits until the
@@ -49,6 +52,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cloud_ingest.access.auth import authenticate
 from cloud_ingest.errors import Conflict, Forbidden
 from cloud_ingest.influx import outbox as influx_outbox
+from cloud_ingest.ingest import signature
+from cloud_ingest.ingest.signature import Signed
 from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
@@ -87,13 +92,15 @@ class IngestResult:
                 "replayed_batch": self.replayed_batch}
 
 
-def store_batch(engine: Engine, batch: Batch, secret: str, now: int) -> IngestResult:
-    """Stores the batch for the gateway token ``secret``, checked in the same transaction."""
+def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Signed) -> IngestResult:
+    """Stores the batch for the gateway token ``secret``, checked in the same transaction, and its signature
+    with the token's key (``signature.check``) before anything is written."""
     with db.write(engine) as conn:
-        token_workshop = authenticate(conn, secret, now=now, lock=True).require("gateway").workshop
-        if batch.workshop != token_workshop:
-            raise Forbidden("此令牌不能写入该作坊", f"workshop: this token writes only workshop {token_workshop!r}, "
+        who = authenticate(conn, secret, now=now, lock=True).require("gateway")
+        if batch.workshop != who.workshop:
+            raise Forbidden("此令牌不能写入该作坊", f"workshop: this token writes only workshop {who.workshop!r}, "
                                               f"not {batch.workshop!r}")
+        checked = signature.check(who, batch, signed)
         claimed = _insert_ignore(conn, ingest_batches, [{
             "workshop_id": batch.workshop, "batch": batch.batch, "digest": batch.digest, "received_at": now,
             "items": len(batch.items), "accepted": 0}], ("workshop_id", "batch"), returning=("id",))
@@ -103,7 +110,8 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int) -> IngestRe
             if before.digest != batch.digest:
                 raise Conflict("批次编号已用于其他内容", f"batch: {batch.batch!r} was already used for a different body")
             return IngestResult(len(batch.items), 0, len(batch.items), replayed_batch=True)
-        accepted, entries = _store_items(conn, batch, now)
+        signature.keep(conn, batch, signed, checked, now)
+        accepted, entries = _store_items(conn, batch, now, checked.evidence(batch))
         influx_outbox.add(conn, batch.workshop, batch, now)  # the central InfluxDB's points, same transaction
         conn.execute(update(ingest_batches).where(ingest_batches.c.id == claimed[0][0]).values(accepted=accepted))
         # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
@@ -111,9 +119,10 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int) -> IngestRe
     return IngestResult(len(batch.items), accepted, len(batch.items) - accepted)
 
 
-def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[evidence.Entry]]:
+def _store_items(conn: Connection, batch: Batch, now: int,
+                 signed: dict[str, Any]) -> tuple[int, list[evidence.Entry]]:
     """Inserts the facts; returns how many were new and the evidence entries of the new events and
-    transitions."""
+    transitions, each carrying the batch's signature (``signed``)."""
     ws = batch.workshop
     # sorted by key: two transactions inserting overlapping keys lock them in the same order (no deadlock)
     event_rows = sorted(({"workshop_id": ws, "station": i.station, "boot": i.boot, "seq": i.seq, "ts": i.ts,
@@ -128,8 +137,9 @@ def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[ev
     stored = _insert_ignore(conn, events, event_rows, EVENT_KEY, returning=EVENT_COLUMNS)
     accepted = len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
     _upsert_stations(conn, _station_rows(ws, batch.items, now))
-    transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now)
-    batch_events = [evidence.Entry("events", ws, None, coverage.events_body(stored))] if stored else []
+    transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now, signed)
+    batch_events = [evidence.Entry("events", ws, None, {**coverage.events_body(stored), "signed": signed})
+                    ] if stored else []
     return accepted + len(transitions), batch_events + transitions
 
 
@@ -167,7 +177,8 @@ def _upsert_stations(conn: Connection, rows: list[dict[str, Any]]) -> None:
         "zone": func.coalesce(stmt.excluded.zone, stations.c.zone)}), rows)
 
 
-def _store_alarms(conn: Connection, ws: str, items: list[AlarmItem], now: int) -> list[evidence.Entry]:
+def _store_alarms(conn: Connection, ws: str, items: list[AlarmItem], now: int,
+                  signed: dict[str, Any]) -> list[evidence.Entry]:
     """The new transitions go into the history, move their alarm's picture forward and into the evidence chain."""
     if not items:
         return []
@@ -202,7 +213,7 @@ def _store_alarms(conn: Connection, ws: str, items: list[AlarmItem], now: int) -
         "gateway_alarm_id": i.alarm_id, "seq": i.seq, "at": i.at, "action": i.action, "state": i.state,
         "acked": i.acked, "by": i.by, "comment": i.comment, "type": i.type, "severity": i.severity,
         "tool": i.tool, "station": i.station, "ts": i.ts, "row": stored[(i.alarm_id, i.seq)],
-        "alarm": coverage.picture(_picture(i))}) for i in fresh.values()]
+        "alarm": coverage.picture(_picture(i)), "signed": signed}) for i in fresh.values()]
 
 
 def _picture(i: AlarmItem) -> dict[str, Any]:

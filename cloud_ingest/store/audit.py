@@ -10,7 +10,9 @@ and a verdict:
    it signed. A checkpoint past the chain's end shows a cut chain; a hash that
    differs, a recomputed one;
 3. the covered tables (``coverage``): what the pages show is what the chain
-   holds.
+   holds;
+4. the gateways' signatures (``signed``): every batch entry's rows are what
+   its gateway signed, with a key the chain registered for its workshop.
 
 Without a public key the second check is skipped and the verdict says that a
 cut or recomputed chain could not be told from an intact one.
@@ -26,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
 from cloud_ingest.store import anchor, coverage, evidence
+from cloud_ingest.store import signed as signatures
 from cloud_ingest.store.schema import evidence_checkpoints, evidence_log
 
 CHUNK = 1000
@@ -54,6 +57,9 @@ def audit(conn: Connection, *, keys: dict[str, Ed25519PublicKey], files: Iterabl
         found = coverage.check(conn)
         out.lines += found.lines()
         out.ok &= found.ok
+        batches = signatures.check(conn)
+        out.lines += batches.lines()
+        out.ok &= batches.ok
     else:
         out.lines.append("链已断开，未与页面记录核对 / the chain is broken: the tables were not compared with it")
     if not out.ok:

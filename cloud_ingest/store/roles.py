@@ -4,7 +4,7 @@ The tables belong to an owner role that runs the migrations; the workers log
 in as another role that owns nothing. PostgreSQL lets only a table's owner
 (or a superuser) alter a table, so the workers' role cannot switch the
 evidence log's append-only triggers off (``ALTER TABLE … DISABLE TRIGGER``,
-``DROP TRIGGER``); it is granted INSERT and SELECT on the two evidence tables,
+``DROP TRIGGER``); it is granted INSERT and SELECT on the evidence tables and the signed batches,
 and on the others only what the code does there (UPDATE where a row moves on,
 DELETE only on the InfluxDB outbox, whose rows leave once written).
 
@@ -44,6 +44,7 @@ PRIVILEGES: dict[str, str] = {
     "workshop_grades": "SELECT, INSERT",  # append-only: a new grading is a new row
     "evidence_log": "SELECT, INSERT",
     "evidence_checkpoints": "SELECT, INSERT",
+    "signed_batches": "SELECT, INSERT",  # append-only like the chain
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
                         ForeignKey,
                         Index,
                         Integer,
+                        LargeBinary,
                         MetaData,
                         String,
                         Table,
@@ -79,6 +80,9 @@ api_tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
     Column("expires_at", BigInteger, nullable=True),  # NULL: does not expire (gateway tokens by default)
+    # a gateway token's public key ("ed25519:<base64>", sebiao_common.batch_signature), set once (migration 0008)
+    Column("public_key", String(64), nullable=True),
+    Column("key_id", String(16), nullable=True),
     CheckConstraint("(kind = 'gateway' AND workshop_id IS NOT NULL AND user_id IS NULL) OR "
                     "(kind = 'api' AND user_id IS NOT NULL AND workshop_id IS NULL)", name="kind_owner"),
 )
@@ -278,6 +282,20 @@ evidence_checkpoints = Table(  # signed heads of the chain, append-only (cloud_i
     Column("at", BigInteger, nullable=False),  # cloud clock
     Column("key_id", String(16), nullable=False),  # which signing key (anchor.key_id)
     Column("signature", Text, nullable=False),  # Ed25519, base64
+)
+
+signed_batches = Table(  # each stored batch as the gateway signed it, append-only (cloud_ingest/store/signed.py)
+    "signed_batches", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("workshop_id", String(32), nullable=False),
+    Column("batch", String(64), nullable=False),  # the gateway's batch id
+    Column("token_id", Integer, nullable=False),  # the gateway token it came with
+    Column("key_id", String(16), nullable=False),  # that token's key (batch_signature.key_id)
+    Column("digest", String(64), nullable=False),  # sha256 hex of the inflated body
+    Column("signature", Text, nullable=False),  # Ed25519, base64
+    Column("body", LargeBinary, nullable=False),  # the body as received (gzip)
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("workshop_id", "batch", name="uq_signed_batches_key"),
 )
 
 influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_ingest/influx/outbox.py)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import alarm, batch
+from gateway_keys import gateway_token
 
 WHO = ("anonymous", "admin", "insp1", "insp2", "owner-a", "owner-c", "gw-ws-a")
 
@@ -49,7 +50,7 @@ BODIES = {
     "/api/v1/admin/workshops": {"id": "ws-new", "name": "新作坊", "district": "d1"},
     "/api/v1/admin/users": {"username": "someone", "password": "long-enough-password", "role": "inspector",
                             "districts": ["d1"]},
-    "/api/v1/admin/tokens": {"kind": "gateway", "workshop": "ws-b"},
+    "/api/v1/admin/tokens": gateway_token("ws-b"),
     "/api/v1/alarms/{a}/rectifications": {"note": "请说明整改措施"},
     "/api/v1/rectifications/{r}/answer": {"action": "刀具已消毒放回红色架"},
     "/api/v1/rectifications/{r}/return": {"note": "请附消毒记录"},
@@ -71,7 +72,7 @@ def test_role_by_endpoint(world) -> None:  # type: ignore[no-untyped-def]
         for who, status in zip(WHO, expected):
             # a fresh target for changes, so one caller's success does not turn the next into a 409
             token_id = cloud.post(tokens["admin"], "/api/v1/admin/tokens",
-                                  {"kind": "gateway", "workshop": "ws-c"}).json()["id"]
+                                  gateway_token("ws-c")).json()["id"]
             rect_id = _fresh_rectification(cloud, tokens, alarm_id, template) if "rectification" in template else 0
             path = template.format(a=alarm_id, t=token_id, r=rect_id)
             body = dict(BODIES.get(template, {}))

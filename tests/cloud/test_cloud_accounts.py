@@ -15,6 +15,7 @@ import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import PASSWORD, batch, event
 from cloud_server import CloudServer, ServedApp
+from gateway_keys import gateway_token
 
 DAY = 86_400_000
 
@@ -77,7 +78,7 @@ def test_tokens_expire_are_listed_and_revoked_whatever_their_kind(cloud) -> None
     tokens = cloud.tenants()
     with ServedApp(cloud.client.app) as served, served.client(headers=_auth(tokens["admin"])) as admin:
         insp1 = next(u["id"] for u in admin.get("/api/v1/admin/users").json() if u["username"] == "insp1")
-        gateway = admin.post("/api/v1/admin/tokens", json={"kind": "gateway", "workshop": "ws-a", "label": "网关"})
+        gateway = admin.post("/api/v1/admin/tokens", json=gateway_token("ws-a", label="网关"))
         api = admin.post("/api/v1/admin/tokens", json={"kind": "api", "user": insp1, "label": "报表脚本"})
         brief = admin.post("/api/v1/admin/tokens", json={"kind": "api", "user": insp1, "expires_in_days": 1})
         assert gateway.status_code == api.status_code == brief.status_code == 201
@@ -95,7 +96,9 @@ def test_tokens_expire_are_listed_and_revoked_whatever_their_kind(cloud) -> None
             assert listed[api.json()["id"]] | {"created_at": 0} == {
                 "id": api.json()["id"], "kind": "api", "label": "报表脚本", "workshop": None, "user": insp1,
                 "username": "insp1", "created_at": 0, "expires_at": cloud.now + 90 * DAY, "revoked_at": None,
-                "state": "active"}
+                "state": "active", "key_id": None}
+            # a gateway token shows the id of its gateway's key (never the key's secret half: the cloud has none)
+            assert listed[gateway.json()["id"]]["key_id"] == gateway.json()["key_id"] != None  # noqa: E711
             assert all("token" not in t and "token_hash" not in t for t in listed.values())  # never a secret
 
             cloud.now += DAY  # the one-day token has expired, the others have not
@@ -130,7 +133,7 @@ def test_tokens_expire_are_listed_and_revoked_whatever_their_kind(cloud) -> None
 
         for body, field in (({"kind": "api", "user": insp1, "expires_in_days": 0}, "expires_in_days"),
                             ({"kind": "api", "user": insp1, "expires_in_days": "30"}, "expires_in_days"),
-                            ({"kind": "gateway", "workshop": "ws-a", "expires_in_days": 3651}, "expires_in_days")):
+                            (gateway_token("ws-a", expires_in_days=3651), "expires_in_days")):
             r = admin.post("/api/v1/admin/tokens", json=body)
             assert r.status_code == 400 and r.json()["path"] == field, r.text
         for params, field in (({"state": "old"}, "state"), ({"limit": "0"}, "limit"), ({"kind": "x"}, "kind")):
@@ -202,7 +205,7 @@ def test_a_district_admin_reaches_only_its_own_district(cloud) -> None:  # type:
                 ("/api/v1/admin/users", {"username": "owner-x", "password": "owner-x-password", "role": "owner",
                                          "workshop": "ws-c"}, 400, "workshop"),
                 ("/api/v1/admin/workshops", {"id": "ws-x", "name": "作坊", "district": "d2"}, 400, "district"),
-                ("/api/v1/admin/tokens", {"kind": "gateway", "workshop": "ws-c"}, 400, "workshop"),
+                ("/api/v1/admin/tokens", gateway_token("ws-c"), 400, "workshop"),
                 ("/api/v1/admin/tokens", {"kind": "api", "user": ids["insp2"]}, 400, "user"))
             for path, body, code, field in refusals:
                 r = d1.post(path, json=body)
@@ -212,7 +215,7 @@ def test_a_district_admin_reaches_only_its_own_district(cloud) -> None:  # type:
                            ).status_code == 201
             assert d1.post("/api/v1/admin/users", json={"username": "insp-d1", "password": "inspector-d1-pw",
                                                         "role": "inspector", "districts": ["d1"]}).status_code == 201
-            new = d1.post("/api/v1/admin/tokens", json={"kind": "gateway", "workshop": "ws-d"})
+            new = d1.post("/api/v1/admin/tokens", json=gateway_token("ws-d"))
             assert new.status_code == 201
             assert d1.post(f"/api/v1/admin/tokens/{new.json()['id']}/revoke").status_code == 200
             assert d1.post(f"/api/v1/admin/users/{ids['owner-a']}/disable").status_code == 200

@@ -21,6 +21,7 @@ import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, Cloud, world_batches
 from cloud_server import CloudServer
+from gateway_keys import gateway_token
 from servers import ROOT
 
 from cloud_ingest.store import db, evidence, roles
@@ -79,7 +80,7 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
                            {"action": "已消毒"}).status_code == 200
         assert server.post(tokens["insp1"], f"/api/v1/rectifications/{rect}/accept", {}).status_code == 200
         assert server.post(tokens["insp1"], f"/api/v1/alarms/{alarm_id}/clear", {"note": "已整改"}).status_code == 200
-        issued = server.post(tokens["admin"], "/api/v1/admin/tokens", {"kind": "gateway", "workshop": "ws-b"})
+        issued = server.post(tokens["admin"], "/api/v1/admin/tokens", gateway_token("ws-b"))
         assert issued.status_code == 201, issued.text
         assert server.post(tokens["admin"], f"/api/v1/admin/tokens/{issued.json()['id']}/revoke").status_code == 200
         graded = server.post(tokens["insp1"], "/api/v1/workshops/ws-a/grade",

@@ -21,7 +21,7 @@ def _fill(cloud) -> int:  # type: ignore[no-untyped-def]
     assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", items)).status_code == 200
     alarm_id = cloud.get(tokens["insp1"], "/api/v1/alarms").json()[0]["id"]
     assert cloud.post(tokens["insp1"], f"/api/v1/alarms/{alarm_id}/ack", {"note": "收到"}).status_code == 200
-    return 6
+    return 3 + 6  # the three gateways' keys, five transitions, one acknowledgement
 
 
 def test_chain_verifies_then_names_the_tampered_entry(cloud, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -31,7 +31,7 @@ def test_chain_verifies_then_names_the_tampered_entry(cloud, tmp_path: Path, cap
     # the database itself refuses changes …
     try:
         with db.write(cloud.engine) as conn:
-            conn.execute(update(evidence_log).where(evidence_log.c.seq == 3).values(body='{"x":1}'))
+            conn.execute(update(evidence_log).where(evidence_log.c.seq == 6).values(body='{"x":1}'))
         raise AssertionError("the UPDATE went through")
     except CloudError as exc:  # SQLite: an integrity abort (409), PostgreSQL: a raised exception (503)
         assert "append-only" in str(exc)
@@ -41,14 +41,14 @@ def test_chain_verifies_then_names_the_tampered_entry(cloud, tmp_path: Path, cap
             conn.execute(text("DROP TRIGGER evidence_log_no_update"))
         else:
             conn.execute(text("ALTER TABLE evidence_log DISABLE TRIGGER evidence_log_append_only"))
-        body = conn.execute(text("SELECT body FROM evidence_log WHERE seq = 3")).scalar_one()
-        conn.execute(text("UPDATE evidence_log SET body = :b WHERE seq = 3"),
+        body = conn.execute(text("SELECT body FROM evidence_log WHERE seq = 6")).scalar_one()
+        conn.execute(text("UPDATE evidence_log SET body = :b WHERE seq = 6"),
                      {"b": body.replace('"by":"system"', '"by":"someone-else"')})
     config = tmp_path / "cloud.yaml"
     config.write_text(f"database:\n  url: {cloud.url}\nsession_secret: {SECRET}\n")
     assert main(["cloud", "verify", "--config", str(config)]) == 1
     out = capsys.readouterr().out
-    assert "entry 3" in out and "does not match its hash" in out and "证据链在第 3 条断开" in out
+    assert "entry 6" in out and "does not match its hash" in out and "证据链在第 6 条断开" in out
 
 
 def test_a_removed_entry_is_named(cloud) -> None:  # type: ignore[no-untyped-def]

@@ -207,7 +207,7 @@ EDITS = {
                            {"text": "已整改"}, "rectification_steps row"),
     "an event's tool": (events, lambda: events.c.seq == 1, {"tool": "KN-W-01"}, "were changed after they were stored"),
     "the alarm's severity": (alarms, lambda: alarms.c.workshop_id == "ws-a", {"severity": "minor"},
-                             "alarm 1 does not match evidence entry 3 (severity)"),
+                             "alarm 1 does not match evidence entry 6 (severity)"),
     "the alarm's text": (alarms, lambda: alarms.c.workshop_id == "ws-a", {"text_zh": "正常"}, "(text_zh)"),
     "the inspector's review": (alarms, lambda: alarms.c.workshop_id == "ws-a",
                                {"review": "open", "reviewed_by": None, "reviewed_at": None}, "inspector review"),

@@ -12,6 +12,7 @@ import json
 
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event
+from gateway_keys import gateway_token, signed
 from sqlalchemy import delete, insert, select, update
 
 from cloud_ingest.access import admin
@@ -72,8 +73,8 @@ def test_an_older_database_keeps_its_entries_and_covers_what_comes_after(cloud_u
         with db.read(engine) as conn:
             chain = conn.execute(select(evidence_log).order_by(evidence_log.c.seq)).all()
             assert [(e.kind, e.at) for e in chain] == [("alarm_transition", T0), ("inspector_ack", T0 + 200),
-                                                       ("coverage", T0 + 1000)]
-            assert json.loads(chain[-1].body) == {"tables": {
+                                                       ("coverage", T0 + 1000), ("signing", T0 + 1000)]
+            assert json.loads(chain[-2].body) == {"tables": {
                 "events": {"max_id": 3, "rows": 3}, "alarm_transitions": {"max_id": 1, "rows": 1},
                 "inspector_notes": {"max_id": 1, "rows": 1}, "rectification_steps": {"max_id": 0, "rows": 0}}}
             report = audit.audit(conn, keys={}, files=[])
@@ -82,15 +83,18 @@ def test_an_older_database_keeps_its_entries_and_covers_what_comes_after(cloud_u
 
         # new facts: covered in the new form, the alarm's picture now from a covering entry
         with db.write(engine) as conn:
-            secret = admin.issue_token(conn, Principal("admin", 1, "admin"), {"kind": "gateway", "workshop": "ws-a"},
-                                       T0)["token"]
+            secret = admin.issue_token(conn, Principal("admin", 1, "admin"), gateway_token("ws-a"), T0)["token"]
         doc = batch("ws-a", "b-1", [event(seq=10, ts=T0 + 10), event(seq=11, ts=T0 + 11),
                                     alarm(12, 2, "acknowledged", at=T0 + 3000, comment="已清洗", acked=True)])
-        store_batch(engine, parse_batch(json.dumps(doc).encode(), Limits()), secret, T0 + 3000)
+        raw = json.dumps(doc).encode()
+        store_batch(engine, parse_batch(raw, Limits()), secret, T0 + 3000, signed(raw))
         with db.read(engine) as conn:
             report = audit.audit(conn, keys={}, files=[])
         assert report.ok, report.text()
         assert "events 2, alarm_transitions 1, inspector_notes 0, rectification_steps 0 rows" in report.text()
+        # the entry from before signing began is counted, the new batch's two entries verify with its signature
+        assert ("gateway signatures: 1 batches verify, 2 entries hold what was signed; 1 entries from before "
+                "signing began carry none") in report.text(), report.text()
 
         # a row of either period changed or removed is named
         with db.write(engine) as conn:

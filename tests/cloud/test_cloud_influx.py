@@ -12,6 +12,7 @@ import time
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, Cloud, alarm, batch, event, gz, status
+from gateway_keys import signature_headers
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -39,7 +40,7 @@ def world(cloud_url, victoria_metrics):  # type: ignore[no-untyped-def]
 
     def push(doc: dict):  # type: ignore[no-untyped-def]
         r = client.post("/api/v1/ingest", content=gz(doc), headers={
-            "Authorization": f"Bearer {tokens['gw-ws-a']}", "Content-Encoding": "gzip"})
+            "Authorization": f"Bearer {tokens['gw-ws-a']}", "Content-Encoding": "gzip", **signature_headers(gz(doc))})
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -141,8 +142,9 @@ def test_the_lifespan_runs_the_worker_and_healthz_shows_the_outbox(world):  # ty
     with TestClient(build_app(cloud.engine, config, lambda: cloud.now)) as client:
         health = client.get("/healthz").json()
         assert health["ok"] and "influx_outbox" in health
-        r = client.post("/api/v1/ingest", content=gz(batch("ws-a", "b-9", [event(seq=n, ts=T0 + n) for n in range(5)])),
-                        headers={"Authorization": f"Bearer {tokens['gw-ws-a']}", "Content-Encoding": "gzip"})
+        body = gz(batch("ws-a", "b-9", [event(seq=n, ts=T0 + n) for n in range(5)]))
+        r = client.post("/api/v1/ingest", content=body, headers={
+            "Authorization": f"Bearer {tokens['gw-ws-a']}", "Content-Encoding": "gzip", **signature_headers(body)})
         assert r.status_code == 200, r.text
         deadline = time.monotonic() + 20
         while client.get("/healthz").json()["influx_outbox"]["depth"] and time.monotonic() < deadline:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, alarm, batch, event, status
+from gateway_keys import gateway_token, signed
 from sqlalchemy import func, select
 
 from cloud_ingest.access import admin
@@ -40,7 +41,7 @@ def test_a_full_batch_with_repeats_inside_counts_each_fact_once(cloud) -> None: 
     assert r.status_code == 200, r.text
     assert r.json() == {"items": 5000, "accepted": 4989 + 5 + 1, "duplicates": 3 + 1 + 1, "replayed_batch": False}
     assert (count(cloud, events), count(cloud, station_status), count(cloud, alarm_transitions),
-            count(cloud, evidence_log)) == (4989, 5, 1, 2)  # the batch's events in one entry, the transition
+            count(cloud, evidence_log)) == (4989, 5, 1, 3 + 2)  # 3 keys (tenants); the batch's events, the transition
     with db.read(cloud.engine) as conn:
         row = conn.execute(select(events).where(events.c.station == "rack-red-3", events.c.seq == 5)).one()
         assert (row.ts, row.tag, row.action, row.tool, row.note, row.received_at) == (
@@ -72,7 +73,7 @@ def test_several_transitions_of_one_alarm_in_one_batch(cloud) -> None:  # type: 
 
 def test_concurrent_batches_keep_the_chain_whole(cloud) -> None:  # type: ignore[no-untyped-def]
     cloud.tenants()
-    secrets = {ws: cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": ws}, cloud.now)["token"]
+    secrets = {ws: cloud.as_admin(admin.issue_token, gateway_token(ws), cloud.now)["token"]
                for ws in ("ws-a", "ws-b", "ws-c")}
 
     def gateway(ws: str) -> None:
@@ -82,14 +83,14 @@ def test_concurrent_batches_keep_the_chain_whole(cloud) -> None:  # type: ignore
                                                                   action="cleared", state="cleared")]
             doc = {"v": 1, "workshop": ws, "batch": f"{ws}-{b}", "items": items}
             parsed = parse_batch(json.dumps(doc).encode(), Limits())
-            assert store_batch(cloud.engine, parsed, secrets[ws], T0).accepted == 52
+            assert store_batch(cloud.engine, parsed, secrets[ws], T0, signed(json.dumps(doc).encode())).accepted == 52
 
     with ThreadPoolExecutor(len(secrets)) as pool:
         for done in [pool.submit(gateway, ws) for ws in secrets]:
             done.result(timeout=120)  # raises what the thread raised
-    # per batch: one entry for its 50 events, two for its transitions
-    assert (count(cloud, events), count(cloud, alarms), count(cloud, evidence_log)) == (3 * 300, 3 * 6, 3 * 18)
+    # per batch: one entry for its 50 events, two for its transitions; and the six tokens' keys
+    assert (count(cloud, events), count(cloud, alarms), count(cloud, evidence_log)) == (3 * 300, 3 * 6, 3 * 18 + 6)
     with db.read(cloud.engine) as conn:
-        assert evidence.verify(conn) == evidence.ChainReport(54)
+        assert evidence.verify(conn) == evidence.ChainReport(60)
         found = coverage.check(conn)  # rows of concurrent batches interleave their ids: each batch's still verify
         assert found.ok and found.rows["events"] == 900 and found.alarms == 18, found.lines()

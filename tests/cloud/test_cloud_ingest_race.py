@@ -14,6 +14,7 @@ import time
 
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, event
+from gateway_keys import gateway_token
 from sqlalchemy import func, select
 
 from cloud_ingest.access import admin
@@ -26,7 +27,7 @@ from cloud_ingest.store.schema import api_tokens, events, ingest_batches
 
 def _issue(cloud) -> tuple[str, int]:  # type: ignore[no-untyped-def]
     cloud.tenants()
-    issued = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": "ws-a"}, cloud.now)
+    issued = cloud.as_admin(admin.issue_token, gateway_token("ws-a"), cloud.now)
     return issued["token"], issued["id"]
 
 
@@ -61,8 +62,8 @@ def test_a_revocation_during_the_store_waits_for_its_commit(cloud, monkeypatch) 
         cloud.as_admin(admin.revoke_token, token_id, cloud.now)
         seen["revoked_at"] = time.monotonic()
 
-    def store_then_revoke(conn, b, now):  # type: ignore[no-untyped-def]
-        out = real_store(conn, b, now)
+    def store_then_revoke(conn, b, now, *signed):  # type: ignore[no-untyped-def]
+        out = real_store(conn, b, now, *signed)
         revoker = threading.Thread(target=revoke_meanwhile)
         revoker.start()
         revoker.join(0.5)  # the revocation must not get through while this transaction is open

@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import CORRECTIVE, DAY, PASSWORD, Cloud, gz, world_batches
+from gateway_keys import signature_headers
 from web_browser import PHONE, TV, WatchedPage, browser, contrast_failures, screenshot
 
 # -- the browser -------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ def test_the_review_in_chromium(tmp_path: Path) -> None:
         for gateway, _, doc in world_batches():  # through the real ingest endpoint, over the socket
             r = http.post("/api/v1/ingest", content=gz(doc), headers={
                 "Authorization": f"Bearer {tokens[gateway]}", "Content-Encoding": "gzip",
-                "Content-Type": "application/json"})
+                "Content-Type": "application/json", **signature_headers(gz(doc))})
             assert r.status_code == 200, r.text
         ids = {a["workshop"]: a["id"] for a in cloud.get(tokens["admin"], "/api/v1/alarms").json()}
         base = server.base

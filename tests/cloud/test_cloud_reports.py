@@ -20,6 +20,7 @@ import pdfplumber
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch, status
+from gateway_keys import gateway_token
 from sqlalchemy import event as sa_event
 
 from cloud_ingest.access import admin
@@ -414,7 +415,7 @@ def test_list_queries_do_not_grow_with_workshops(day) -> None:  # type: ignore[n
     for i in range(12):
         ws = f"ws-x{i}"
         cloud.as_admin(admin.create_workshop, {"id": ws, "name": f"作坊 {ws}", "district": "d2"}, cloud.now)
-        token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": ws}, cloud.now)["token"]
+        token = cloud.as_admin(admin.issue_token, gateway_token(ws), cloud.now)["token"]
         r = cloud.push(token, batch(ws, "b", [status("rack-red-1", E, True), _alarm(1, 1, "raised", E, "cross_zone",
                                                                                     "major", E)]))
         assert r.status_code == 200, r.text

@@ -17,6 +17,7 @@ import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, T0, Cloud, batch, event
 from cloud_server import CloudServer
+from gateway_keys import signature_headers
 
 from cloud_ingest import asgi
 from cloud_ingest.errors import StorageError
@@ -50,8 +51,10 @@ def test_two_worker_processes_ingest_and_drain_every_event_once(postgres_server,
             def push(b: int) -> int:
                 doc = batch("ws-a", f"b-{b}", [event(seq=b * 100 + n, ts=T0 + (b * 100 + n) * 1000)
                                                for n in range(100)])
-                r = httpx.post(base + "/api/v1/ingest", content=gzip.compress(json.dumps(doc).encode()),
-                               headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip"}, timeout=30)
+                raw = json.dumps(doc).encode()
+                r = httpx.post(base + "/api/v1/ingest", content=gzip.compress(raw), timeout=30,
+                               headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip",
+                                        **signature_headers(raw)})
                 return r.status_code
 
             with ThreadPoolExecutor(4) as pool:

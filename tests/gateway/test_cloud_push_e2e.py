@@ -16,6 +16,7 @@ import pytest
 from argon2.profiles import CHEAPEST
 from cloud_fixtures import SECRET
 from cloud_server import CloudServer
+from gateway_keys import gateway_key_command
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from stations_mqtt import ScriptedStation, ms_ago, online_stations, stream
@@ -30,8 +31,10 @@ from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHAR
 pytestmark = pytest.mark.slow
 
 
-def _gateway_token(cloud: CloudServer, workshop: str) -> str:
-    """Migrates the cloud's database, makes the district, the workshop and its gateway token."""
+def _gateway_token(cloud: CloudServer, workshop: str, data_dir: Path) -> str:
+    """Migrates the cloud's database, makes the district, the workshop and its gateway token with the key
+    ``sebiao gateway-key`` made in the gateway's data dir."""
+    public_key = gateway_key_command(data_dir)
     passwords.use_parameters(CHEAPEST)
     engine = db.make_engine(cloud.database_url)
     config = CloudConfig(str(cloud.config_path), cloud.database_url, "127.0.0.1", cloud.port, SECRET,
@@ -42,7 +45,8 @@ def _gateway_token(cloud: CloudServer, workshop: str) -> str:
     with db.write(engine) as conn:
         admin.create_district(conn, who, {"id": "d1", "name": "昆都仑区"})
         admin.create_workshop(conn, who, {"id": workshop, "name": "示范作坊", "district": "d1"}, now)
-        token = admin.issue_token(conn, who, {"kind": "gateway", "workshop": workshop}, now)["token"]
+        token = admin.issue_token(conn, who, {"kind": "gateway", "workshop": workshop,
+                                                  "public_key": public_key}, now)["token"]
     engine.dispose()
     return token
 
@@ -60,7 +64,7 @@ def test_gateway_feeds_the_cloud_through_an_outage_and_a_kill_9(mosquitto, tmp_p
     cloud = CloudServer(tmp_path)  # over tmp_path/cloud.db
     query = partial(_rows, tmp_path / "cloud.db")
     ws = example_config().workshop.id
-    token = _gateway_token(cloud, ws)
+    token = _gateway_token(cloud, ws, tmp_path / "data")
     cloud.start()
     broker = mosquitto()
     config = write_config(tmp_path / "w.yaml", broker, cloud={
@@ -132,7 +136,7 @@ def test_a_name_the_cloud_would_refuse_is_refused_by_the_gateway(mosquitto, tmp_
     cloud = CloudServer(tmp_path)  # over tmp_path/cloud.db
     query = partial(_rows, tmp_path / "cloud.db")
     ws = example_config().workshop.id
-    token = _gateway_token(cloud, ws)
+    token = _gateway_token(cloud, ws, tmp_path / "data")
     cloud.start()
     broker = mosquitto()
     config = write_config(tmp_path / "w.yaml", broker, cloud={"url": cloud.url, "token": token, "linger_seconds": 0})
@@ -162,7 +166,7 @@ def test_transitions_queued_with_a_name_too_long_still_reach_the_cloud(mosquitto
     cloud = CloudServer(tmp_path)  # over tmp_path/cloud.db
     query = partial(_rows, tmp_path / "cloud.db")
     ws = example_config().workshop.id
-    token = _gateway_token(cloud, ws)  # the cloud is down while the transitions are queued
+    token = _gateway_token(cloud, ws, tmp_path / "data")  # the cloud is down while the transitions are queued
     broker = mosquitto()
     config = write_config(tmp_path / "w.yaml", broker, cloud={
         "url": cloud.url, "token": token, "linger_seconds": 0, "timeout_seconds": 1, "retry_max_seconds": 1})

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from cloud_fixtures import Cloud
 from cloud_server import CloudServer
+from gateway_keys import gateway_key_command
 from gateway_proc import TOKEN, GatewayProcess, write_config
 
 from cloud_ingest.access import admin
@@ -37,12 +38,14 @@ def _strict(text: str) -> object:
 
 
 def _cloud(tmp: Path) -> tuple[CloudServer, str]:
-    """The cloud over SQLite with the example's workshop and its gateway token, served."""
+    """The cloud over SQLite with the example's workshop and its gateway token (the key of the gateway's data dir
+    ``tmp/data``, made by ``sebiao gateway-key``), served."""
     url = f"sqlite:///{tmp / 'cloud.db'}"
     cloud = Cloud(url)
     cloud.as_admin(admin.create_district, {"id": "d1", "name": "昆都仑区"})
     cloud.as_admin(admin.create_workshop, {"id": WS, "name": "示范作坊", "district": "d1"}, cloud.now)
-    token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": WS}, cloud.now)["token"]
+    token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": WS,
+                                               "public_key": gateway_key_command(tmp / "data")}, cloud.now)["token"]
     cloud.client.close()
     cloud.engine.dispose()
     return CloudServer(tmp, url).start(), token

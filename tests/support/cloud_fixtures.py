@@ -30,6 +30,7 @@ from typing import Any, Iterator
 
 import pytest
 from argon2.profiles import CHEAPEST
+from gateway_keys import gateway_token, signature_headers
 from servers import bind_failed, free_port
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
@@ -222,14 +223,16 @@ class Cloud:
                           self.now)
             tokens[name] = self.login(name, "pw-" + name + "-123456")
         for ws in ("ws-a", "ws-b", "ws-c"):
-            tokens["gw-" + ws] = self.as_admin(admin.issue_token, {"kind": "gateway", "workshop": ws},
-                                               self.now)["token"]
+            tokens["gw-" + ws] = self.as_admin(admin.issue_token, gateway_token(ws), self.now)["token"]
         return tokens
 
-    def push(self, token: str, doc: Any, raw: bytes | None = None, encoding: str = "gzip"):  # type: ignore[no-untyped-def]
-        return self.client.post("/api/v1/ingest", content=gz(doc) if raw is None else raw,
-                                headers={"Authorization": f"Bearer {token}", "Content-Encoding": encoding,
-                                         "Content-Type": "application/json"})
+    def push(self, token: str, doc: Any, raw: bytes | None = None, encoding: str = "gzip",  # type: ignore[no-untyped-def]
+             signed: bool = True):
+        """Signed as the batch's workshop's gateway would (``gateway_keys``), unless ``signed=False``."""
+        body = gz(doc) if raw is None else raw
+        return self.client.post("/api/v1/ingest", content=body, headers={
+            "Authorization": f"Bearer {token}", "Content-Encoding": encoding, "Content-Type": "application/json",
+            **(signature_headers(body) if signed else {})})
 
     def get(self, token: str | None, path: str, **params: Any):  # type: ignore[no-untyped-def]
         # no params: keep a query written into the path (httpx would replace it with an empty one)

@@ -40,6 +40,7 @@ import pytest
 import uvicorn
 import yaml
 from cloud_fixtures import SECRET, Cloud
+from gateway_keys import signature_headers
 from servers import ROOT
 from tsdb_servers import PortServer
 
@@ -140,11 +141,15 @@ class CloudServer(PortServer):
     def client(self, source: str | None = None, **kwargs: Any) -> httpx.Client:
         return client(self.url, source, **kwargs)
 
-    def push(self, token: str, doc: Any = None, *, raw: bytes | None = None) -> httpx.Response:
-        """One batch to ``/api/v1/ingest``, gzipped: ``doc`` as JSON, or the inflated ``raw`` text as it is."""
+    def push(self, token: str, doc: Any = None, *, raw: bytes | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        """One batch to ``/api/v1/ingest``, gzipped: ``doc`` as JSON, or the inflated ``raw`` text as it is;
+        signed by its workshop's test gateway key (``gateway_keys``) unless ``headers`` are given instead."""
         body = raw if raw is not None else json.dumps(doc).encode()
+        signature = signature_headers(body) if headers is None else headers
         return httpx.post(self.url + "/api/v1/ingest", content=gzip.compress(body), timeout=30,
-                          headers={**_auth(token), "Content-Encoding": "gzip", "Content-Type": "application/json"})
+                          headers={**_auth(token), "Content-Encoding": "gzip", "Content-Type": "application/json",
+                                   **signature})
 
     def post(self, token: str | None, path: str, body: Any = None) -> httpx.Response:
         """``body`` as JSON (``{}`` when None), or bytes sent as they are (as JSON)."""

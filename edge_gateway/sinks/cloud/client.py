@@ -1,4 +1,8 @@
-"""``POST {url}/api/v1/ingest``: one gzip JSON batch, answered as a :class:`PushResult`.
+"""``POST {url}/api/v1/ingest``: one gzip JSON batch, signed, answered as a :class:`PushResult`.
+
+The batch is signed with the gateway's own key (``store/signing_key.py``) over
+its inflated body, workshop and batch id (``sebiao_common.batch_signature``), in
+the ``X-Sebiao-Signature`` header; the cloud refuses a batch without it.
 
 The client never raises for what the cloud answers or for a lost connection
 (status 0); :func:`classify` sorts the answer into what the push worker does.
@@ -11,9 +15,10 @@ import re
 from dataclasses import dataclass
 
 import urllib3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_gateway.sinks.cloud.config import CloudSettings
-from sebiao_common import strict_json
+from sebiao_common import batch_signature, strict_json
 
 # The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
 from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
@@ -46,16 +51,21 @@ def batch_body(workshop: str, batch_id: str, items: list[str]) -> bytes:
 
 
 class CloudClient:
-    def __init__(self, settings: CloudSettings) -> None:
+    def __init__(self, settings: CloudSettings, *, key: Ed25519PrivateKey | None = None) -> None:
+        """``key``: the gateway's signing key (None: batches go unsigned, which the cloud refuses; for tests of
+        the push's answers against scripted servers)."""
+        self.key = key
         self.url = settings.ingest_url
         self.headers = {"Authorization": f"Bearer {settings.token}", "Content-Type": "application/json",
                         "Content-Encoding": "gzip"}
         self.http = sink_pool(settings.timeout_seconds)
 
-    def push(self, body: bytes) -> PushResult:
+    def push(self, body: bytes, *, workshop: str, batch: str) -> PushResult:
         data = gzip.compress(body, compresslevel=1)
+        headers = self.headers if self.key is None else {
+            **self.headers, batch_signature.HEADER: batch_signature.sign(self.key, workshop, batch, body)}
         try:
-            response = self.http.request("POST", self.url, body=data, headers=self.headers)
+            response = self.http.request("POST", self.url, body=data, headers=headers)
         except urllib3.exceptions.HTTPError as exc:
             return PushResult(status=0, reason=f"{type(exc).__name__}: {exc}"[:500])
         if 200 <= response.status < 300:

@@ -43,6 +43,8 @@ import logging
 from pathlib import Path
 from typing import Callable
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from edge_gateway.core.metrics import CloudMetrics
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient, PushResult, batch_body
@@ -119,7 +121,9 @@ class CloudPusher(SinkWorker[CloudOutbox]):
 
     def _send(self, rows: list[Row]) -> bool:
         """Send these rows; False when the rest must wait (back-off)."""
-        result = self.client.push(batch_body(self.workshop, self.batch_id(rows), [r[2] for r in rows]))
+        batch_id = self.batch_id(rows)
+        result = self.client.push(batch_body(self.workshop, batch_id, [r[2] for r in rows]),
+                                  workshop=self.workshop, batch=batch_id)
         outcome = result.outcome
         self.metrics.batches.labels(outcome).inc()
         if outcome == OK:
@@ -183,13 +187,15 @@ class CloudPusher(SinkWorker[CloudOutbox]):
 
 
 def _refused_text(status: int, reason: str) -> tuple[str, str]:
-    return (f"云端拒绝接收（HTTP {status}）：请检查 cloud: 中的 token 与地址。数据保留在本地待发。",
+    return (f"云端拒绝接收（HTTP {status}）：请检查 cloud: 中的 token 与地址，以及本网关的公钥（sebiao gateway-key）"
+            "是否已随令牌在云端登记。数据保留在本地待发。",
             f"The cloud refuses our batches (HTTP {status}: {reason}): check the token and URL in the "
-            "cloud: section. The data is kept in the cloud outbox.")
+            "cloud: section, and that this gateway's public key (`sebiao gateway-key`) is registered with the "
+            "token. The data is kept in the cloud outbox.")
 
 
 def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str, metrics: CloudMetrics,
-                 clock: Clock) -> CloudPusher | None:
+                 clock: Clock, key: Ed25519PrivateKey) -> CloudPusher | None:
     """The gateway's push worker for its ``cloud:`` section (None without one), started."""
     if settings is None:
         return None
@@ -197,7 +203,7 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
     def alarm(decision: Raise | Clear) -> None:
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
-    pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
+    pusher = CloudPusher(store.path, CloudClient(settings, key=key), settings, workshop, alarm, metrics,
                          lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock)
     pusher.start()
     return pusher
