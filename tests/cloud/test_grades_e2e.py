@@ -18,6 +18,7 @@ from cloud_fixtures import Cloud
 from cloud_server import CloudServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from gateway_keys import gateway_key_command
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from web_browser import TV, browser, open_page, screenshot
@@ -46,7 +47,9 @@ def test_the_display_shows_the_grade_the_inspector_published(cloud_url: str, mos
     cloud = Cloud(cloud_url, now=int(time.time() * 1000))  # the process runs on the real clock: tokens expire
     tokens = cloud.tenants()
     cloud.as_admin(admin.create_workshop, {"id": ws, "name": "示例凉皮作坊", "district": "d1"}, cloud.now)
-    gateway_token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": ws}, cloud.now)["token"]
+    public_key = gateway_key_command(tmp_path / "data")  # the gateway's signing key, as the installer makes it
+    gateway_token = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": ws, "public_key": public_key},
+                                   cloud.now)["token"]
     key = _keys(tmp_path)
     server = CloudServer(tmp_path, cloud_url, evidence={
         "signing_key": str(key), "checkpoints": str(tmp_path / "checkpoints.jsonl"), "checkpoint_seconds": 1})
