@@ -139,7 +139,8 @@ class Engine:
                                           note=clock.note))
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), now, out)
             return True
-        step = apply(self.tools[tool.id], Observation(station=self._refs[station.id], action=event.action, ts=ts))
+        step = apply(self.tools[tool.id], Observation(station=self._refs[station.id], action=event.action, ts=ts),
+                     self.config.rules.wash_min_seconds * 1000)
         state, decisions = judge_step(tool, station, step, ctx)
         if step.late and event.action == "placed":
             decisions += judge_late_placement(tool, station, ts, ctx)

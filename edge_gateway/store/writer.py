@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_tool_ts ON events (tool, ts);
 CREATE TABLE IF NOT EXISTS tools (
     id TEXT PRIMARY KEY, location TEXT NOT NULL, station TEXT, since INTEGER NOT NULL,
-    taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL
+    taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL,
+    disinfected INTEGER NOT NULL DEFAULT 0, late_sink TEXT, late_sink_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS stations (
     id TEXT PRIMARY KEY, online INTEGER NOT NULL, last_seen INTEGER NOT NULL,
@@ -163,6 +164,7 @@ class Store:
         self._cloud_alarm_in_tx = 0
         try:
             self.conn.executescript(SCHEMA)
+            upgrade(self.conn)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # The dead letters kept and dropped, as committed; followed in memory (read by /healthz).
             rows, size = self.conn.execute(f"SELECT count(*), COALESCE(SUM({_DEAD_SIZE}), 0) "
@@ -258,8 +260,10 @@ class Store:
     def save_tool(self, s: ToolState) -> None:
         pending = strict_json.dumps([asdict(c) for c in s.pending]) if s.pending else "[]"
         self.conn.execute(
-            "INSERT OR REPLACE INTO tools VALUES (?,?,?,?,?,?,?,?)",
-            (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending))
+            "INSERT OR REPLACE INTO tools (id, location, station, since, taken_at, washed, last_seen, pending, "
+            "disinfected, late_sink, late_sink_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending,
+             int(s.disinfected), s.late_sink, s.late_sink_at))
 
     def load_tools(self, colors: dict[str, str]) -> dict[str, ToolState]:
         out = {}
@@ -270,7 +274,8 @@ class Store:
                 tool=row["id"], color=colors[row["id"]], location=Location(row["location"]),
                 station=row["station"], since=row["since"], taken_at=row["taken_at"],
                 washed=bool(row["washed"]), last_seen=row["last_seen"],
-                pending=tuple(WashCheck(**c) for c in strict_json.loads(row["pending"])))
+                pending=tuple(WashCheck(**c) for c in strict_json.loads(row["pending"])),
+                disinfected=bool(row["disinfected"]), late_sink=row["late_sink"], late_sink_at=row["late_sink_at"])
         return out
 
     def save_station(self, s: StationState) -> None:
@@ -322,6 +327,20 @@ class Store:
 
 
 CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+# Columns added after a table was first made: a store from an older gateway gets them, with their defaults.
+ADDED_COLUMNS = (
+    ("tools", "disinfected", "INTEGER NOT NULL DEFAULT 0"),
+    ("tools", "late_sink", "TEXT"),
+    ("tools", "late_sink_at", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    for table, column, decl in ADDED_COLUMNS:
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 def check_intact(path: Path) -> None:
