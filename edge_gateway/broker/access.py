@@ -2,10 +2,10 @@
 
 Mosquitto gets it as an ACL file (:func:`render_acl`); the embedded amqtt
 broker enforces the same rules through :class:`AccessPolicy`. A station may
-write only its own ``event`` and ``status`` and read only its own ``cmd``, so a
-compromised or misconfigured reader cannot speak for another station; the
-gateway may read and write everything under its workshop, the monitor only
-read it.
+write only its own ``event``, ``status`` (and ``cycle`` when it has a temperature
+probe) and read only its own ``cmd``, so a compromised or misconfigured reader
+cannot speak for another station; the gateway may read and write everything
+under its workshop, the monitor only read it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Iterable
 
 from edge_gateway.broker.credentials import Credentials
 from edge_gateway.broker.passwd import verify_password
-from edge_gateway.model.protocol import ROOT, cmd_topic, event_topic, status_topic
+from edge_gateway.model.protocol import ROOT, cmd_topic, cycle_topic, event_topic, status_topic
 from edge_gateway.model.workshop import WorkshopConfig
 
 READ, WRITE, READWRITE = "read", "write", "readwrite"
@@ -56,6 +56,7 @@ def workshop_acl(config: WorkshopConfig, creds: Credentials) -> tuple[UserAcl, .
         users.append(UserAcl(username=creds.station(station.id).username, rules=(
             AclRule(access=WRITE, pattern=event_topic(ws, station.id)),
             AclRule(access=WRITE, pattern=status_topic(ws, station.id)),
+            *((AclRule(access=WRITE, pattern=cycle_topic(ws, station.id)),) if station.probe else ()),
             AclRule(access=READ, pattern=cmd_topic(ws, station.id)),
         ), comment=f"station {station.id} ({label})"))
     return tuple(users)

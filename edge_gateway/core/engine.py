@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from edge_gateway.core.projection import (
     AlarmFact,
+    CycleFact,
     EventFact,
     Projection,
     StatusFact,
@@ -22,6 +23,7 @@ from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model import stations as station_rules
 from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
+from edge_gateway.model.disinfection import Cycle, judge_cycle
 from edge_gateway.model.protocol import (
     StationEvent,
     StationStatus,
@@ -35,6 +37,7 @@ from edge_gateway.model.rules import (
     Excused,
     Raise,
     RuleContext,
+    judge_cycle_tool,
     judge_late_placement,
     judge_step,
     judge_tool_tick,
@@ -163,6 +166,39 @@ class Engine:
         self._set_station(state)
         self._status_point(state, "status", now, status.health)
         self._decide(decisions, now, out)
+
+    def on_cycle(self, cycle: Cycle, payload: bytes, now: int, out: Outcome) -> bool | None:
+        """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.
+
+        The tools in it are those placed at the station before the hold began and not removed
+        before it ended (of a cycle that failed: the whole cycle); a passing cycle disinfects them."""
+        station = self.station(cycle.station)
+        if not station.proves_disinfection or station.method is None:
+            raise PayloadError("bad_topic", f"station '{station.id}' has no temperature probe in the workshop "
+                                            "config (a disinfect station, or a sink with probe: true)")
+        verdict = judge_cycle(cycle, station.method, self.config.rules.threshold(station.method))
+        start, end = verdict.window(cycle)
+        tools = self.store.tools_at(station.id, start, end)
+        if not self.store.insert_cycle(cycle, verdict, tools, now, payload):
+            if self.store.stored_cycle(*cycle.key) != payload:
+                raise PayloadError("replay", f"(station, boot, seq) {cycle.key} was already used for another cycle")
+            return None
+        self._station_heard(station, now, out)
+        if verdict.passed:
+            for tool_id in tools:
+                tool = self.config.tool(tool_id)
+                if tool is None:
+                    continue
+                state, decisions = judge_cycle_tool(tool, self.tools[tool_id], start, end)
+                if state != self.tools[tool_id]:
+                    self.tools[tool_id] = state
+                    self.store.save_tool(state)
+                self._decide(decisions, now, out)
+        fact = CycleFact(station=station, cycle=cycle, verdict=verdict, tools=tools, received_at=now)
+        for projection in self.projections:
+            projection.cycle(fact)
+        out.changed = True
+        return verdict.passed
 
     def tick(self, now: int, out: Outcome) -> None:
         for station in self.config.stations:

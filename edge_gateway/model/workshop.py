@@ -318,7 +318,8 @@ def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, .
     for index, tool in enumerate(tools):
         if tool.kind in rules.wash_required and tool.color not in sink_zones:
             raise node.child(index).fail(
-                f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink")
+                f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink: add one, or "
+                f"list the kinds to wash in rules.wash_required (by default every kind, cloths included)")
 
 
 def _check_disinfection(node: Node | None, stations: tuple[Station, ...], rules: Rules) -> None:

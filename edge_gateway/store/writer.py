@@ -25,6 +25,7 @@ from typing import Iterator
 
 from edge_gateway.errors import StoreError
 from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
 from sebiao_common import strict_json
@@ -65,6 +66,18 @@ CREATE TABLE IF NOT EXISTS tools (
     taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL,
     disinfected INTEGER NOT NULL DEFAULT 0, late_sink TEXT, late_sink_at INTEGER NOT NULL DEFAULT 0
 );
+-- A probed station's disinfection cycles, each kept once, with the gateway's verdict and its tools.
+CREATE TABLE IF NOT EXISTS cycles (
+    id INTEGER PRIMARY KEY,
+    station TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL, start INTEGER NOT NULL, interval_s INTEGER NOT NULL, received_at INTEGER NOT NULL,
+    method TEXT NOT NULL, temp_c REAL NOT NULL, hold_required INTEGER NOT NULL,  -- the threshold judged by
+    max_temp_dc INTEGER NOT NULL, hold_seconds INTEGER NOT NULL, hold_start INTEGER, hold_end INTEGER,
+    passed INTEGER NOT NULL, tools TEXT NOT NULL,  -- JSON list of tool ids
+    payload BLOB NOT NULL,
+    UNIQUE (station, boot, seq)
+);
+CREATE INDEX IF NOT EXISTS cycles_ts ON cycles (ts);
 CREATE TABLE IF NOT EXISTS stations (
     id TEXT PRIMARY KEY, online INTEGER NOT NULL, last_seen INTEGER NOT NULL,
     buffer_depth INTEGER NOT NULL, health TEXT NOT NULL, alarmed INTEGER NOT NULL
@@ -228,6 +241,35 @@ class Store:
         row = self.conn.execute("SELECT MAX(ts) FROM events WHERE station = ? AND station_ts BETWEEN ts AND ts + ?",
                                 (station, tolerance_ms)).fetchone()
         return row[0]
+
+    def tools_at(self, station: str, start: int, end: int) -> tuple[str, ...]:
+        """The tools whose last event at ``station`` at or before ``start`` placed them there, and that were not
+        removed from it before ``end``: the tools in a cycle."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT e.tool FROM events e WHERE e.station = ?1 AND e.tool IS NOT NULL AND e.ts <= ?2 "
+            "AND e.action = 'placed' AND e.id = (SELECT id FROM events WHERE station = ?1 AND tool = e.tool "
+            "AND ts <= ?2 ORDER BY ts DESC, id DESC LIMIT 1) AND NOT EXISTS (SELECT 1 FROM events WHERE "
+            "station = ?1 AND tool = e.tool AND action = 'removed' AND ts > ?2 AND ts < ?3) ORDER BY e.tool",
+            (station, start, end))
+        return tuple(row[0] for row in rows)
+
+    def insert_cycle(self, cycle: Cycle, verdict: Verdict, tools: tuple[str, ...], received_at: int,
+                     payload: bytes) -> bool:
+        """False when (station, boot, seq) is already stored."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO cycles (station, boot, seq, ts, start, interval_s, received_at, method, temp_c, "
+            "hold_required, max_temp_dc, hold_seconds, hold_start, hold_end, passed, tools, payload) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (cycle.station, cycle.boot, cycle.seq, cycle.ts, cycle.start, cycle.interval_s, received_at,
+             verdict.method, verdict.threshold.temp_c, verdict.threshold.hold_seconds, verdict.max_temp_dc,
+             verdict.hold_seconds, verdict.hold_start, verdict.hold_end, int(verdict.passed),
+             strict_json.dumps(list(tools)), payload))
+        return bool(cur.rowcount)
+
+    def stored_cycle(self, station: str, boot: str, seq: int) -> bytes | None:
+        row = self.conn.execute("SELECT payload FROM cycles WHERE station=? AND boot=? AND seq=?",
+                                (station, boot, seq)).fetchone()
+        return bytes(row[0]) if row else None
 
     def annotate_event(self, event_id: int, late: bool, note: str | None) -> None:
         self.conn.execute("UPDATE events SET late=?, note=? WHERE id=?", (int(late), note, event_id))
