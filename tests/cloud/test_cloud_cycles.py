@@ -1,0 +1,70 @@
+"""Disinfection cycles reach the cloud: the gateway's cycle item is stored once, on SQLite and PostgreSQL, a
+disinfect station keeps its kind, the undisinfected_return alarm is accepted, and a bad item names its field."""
+
+from __future__ import annotations
+
+import pytest
+from cloud_fixtures import *  # noqa: F401,F403 - fixtures
+from cloud_fixtures import T0, alarm, batch
+from sqlalchemy import select
+
+from cloud_ingest.store.schema import cycles, stations
+from edge_gateway.model.disinfection import Cycle, Threshold, judge_cycle
+from edge_gateway.model.workshop import Station
+from edge_gateway.sinks.cloud.items import CloudItems
+from sebiao_common import strict_json
+from sebiao_common.domain import StationKind
+
+CABINET = Station(id="dis-1", kind=StationKind.DISINFECT, zone="white", probe=True, method="cabinet")
+
+
+def cycle_item(seq: int = 1, temps_c: tuple[float, ...] = (120.0,) * 11, tools=("KN-R-01", "CT-W-01")) -> dict:
+    """The item exactly as the gateway's cloud outbox holds it."""
+    cycle = Cycle(station="dis-1", boot="0a0b0c0d", seq=seq, ts=T0 + (len(temps_c) - 1) * 60_000, start=T0,
+                  interval_s=60, temps_dc=tuple(round(t * 10) for t in temps_c))
+    verdict = judge_cycle(cycle, "cabinet", Threshold(temp_c=120, hold_seconds=600))
+    return strict_json.loads(CloudItems("ws-a").cycle(CABINET, cycle, verdict, tuple(tools)))
+
+
+def test_a_cycle_is_stored_once_with_its_verdict(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    items = [cycle_item(1), cycle_item(2, (100.0,) * 5, ())]
+    r = cloud.push(tokens["gw-ws-a"], batch("ws-a", "c-1", items))
+    assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+    r = cloud.push(tokens["gw-ws-a"], batch("ws-a", "c-2", [cycle_item(1)]))  # sent again in a new batch
+    assert r.status_code == 200 and r.json()["duplicates"] == 1, r.text
+    with cloud.engine.connect() as conn:
+        rows = [(r.seq, r.method, r.passed, r.hold_s, r.max_temp_dc, r.temp_c, r.hold_required_s,
+                 strict_json.loads(r.tools)) for r in conn.execute(select(cycles).order_by(cycles.c.seq))]
+        kind = conn.execute(select(stations.c.kind).where(stations.c.station == "dis-1")).scalar_one()
+    assert rows == [(1, "cabinet", True, 600, 1200, 120.0, 600, ["KN-R-01", "CT-W-01"]),
+                    (2, "cabinet", False, 0, 1000, 120.0, 600, [])]
+    assert kind == "disinfect"
+
+
+def test_the_undisinfected_return_alarm_is_accepted(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    item = alarm(21, 1, severity="major")
+    item["alarm"]["type"] = "undisinfected_return"
+    r = cloud.push(tokens["gw-ws-a"], batch("ws-a", "c-1", [item]))
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("method", "oven", "must be one of: cabinet, boiling, dishwasher, hot_wash"),
+    ("station_kind", "rack", "must be one of: disinfect, sink"),
+    ("passed", "yes", "must be true or false"),
+    ("temp_c", "hot", "must be a temperature"),
+    ("tools", ["KN R 01"], "is not a tool id"),
+    ("max_temp_dc", 9999, "must be an integer"),
+    ("ts", T0 - 1, "the end is before the start"),
+])
+def test_a_bad_cycle_item_is_refused_naming_its_field(cloud, field, value, words) -> None:  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    item = cycle_item()
+    item[field] = value
+    r = cloud.push(tokens["gw-ws-a"], batch("ws-a", "c-1", [item]))
+    assert r.status_code == 400, r.text
+    body = r.json()
+    path = f"items[0].{field}" + ("[0]" if field == "tools" else "")
+    assert body["path"] == path and words in body["error"], body
