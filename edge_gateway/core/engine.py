@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from edge_gateway.core.coverage import CoverageClock
 from edge_gateway.core.projection import (
     AlarmFact,
     CycleFact,
@@ -84,6 +85,7 @@ class Engine:
         # once, then followed in memory; kept across reload(), since a batch rolled back is applied again.
         self.clock_marks: dict[str, int | None] = {}
         self._refs = {s.id: StationRef(id=s.id, kind=s.kind, zone=s.zone) for s in config.stations}
+        self.coverage = CoverageClock()  # today's time with every reader online (the display's claim)
         self.reload()
 
     def reload(self) -> None:
@@ -212,6 +214,7 @@ class Engine:
                 if state.online != before.online:
                     self._status_point(state, "silence", now)
             self._decide(decisions, now, out)
+        self.coverage.tick(now, all(s.online for s in self.stations.values()), self.store)
         ctx = self._context(now)
         keys = frozenset(self.active)
         for tool in self.config.tools:

@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS cycles (
     UNIQUE (station, boot, seq)
 );
 CREATE INDEX IF NOT EXISTS cycles_ts ON cycles (ts);
+-- Per local day, how long every station was online (edge_gateway/core/coverage.py).
+CREATE TABLE IF NOT EXISTS coverage_days (
+    day_start INTEGER PRIMARY KEY, covered_ms INTEGER NOT NULL, updated_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stations (
     id TEXT PRIMARY KEY, online INTEGER NOT NULL, last_seen INTEGER NOT NULL,
     buffer_depth INTEGER NOT NULL, health TEXT NOT NULL, alarmed INTEGER NOT NULL
@@ -270,6 +274,15 @@ class Store:
         row = self.conn.execute("SELECT payload FROM cycles WHERE station=? AND boot=? AND seq=?",
                                 (station, boot, seq)).fetchone()
         return bytes(row[0]) if row else None
+
+    def coverage_ms(self, day_start: int) -> int:
+        row = self.conn.execute("SELECT covered_ms FROM coverage_days WHERE day_start = ?", (day_start,)).fetchone()
+        return row[0] if row else 0
+
+    def save_coverage(self, day_start: int, covered_ms: int, now: int) -> None:
+        self.conn.execute("INSERT INTO coverage_days VALUES (?,?,?) ON CONFLICT (day_start) DO UPDATE SET "
+                          "covered_ms = excluded.covered_ms, updated_at = excluded.updated_at",
+                          (day_start, covered_ms, now))
 
     def annotate_event(self, event_id: int, late: bool, note: str | None) -> None:
         self.conn.execute("UPDATE events SET late=?, note=? WHERE id=?", (int(late), note, event_id))

@@ -197,6 +197,21 @@ class StationCount(TypedDict):
     online: int
 
 
+class Disinfection(TypedDict):
+    monitored: bool  # some station can prove a disinfection and the rules ask for one
+    passed: int  # cycles today that held their method's temperature long enough
+    total: int  # all cycles today
+
+
+class Coverage(TypedDict):
+    tools_tagged: int  # tools with an NFC tag fitted
+    tools_total: int  # tools in the config
+    stations_today: int  # stations heard from today (or online now)
+    stations_total: int
+    covered_ms: int  # time today during which every station was online
+    day_ms: int  # time since local midnight
+
+
 class Activity(TypedDict):
     ts: int
     kind: str
@@ -214,4 +229,6 @@ class DisplaySnapshot(TypedDict):
     incident: Incident
     misuse: Misuse | None
     stations: StationCount
+    disinfection: Disinfection
+    coverage: Coverage
     activity: list[Activity]
