@@ -139,6 +139,23 @@ class EventTally:
         return low
 
 
+def disinfection_today(reads: StoreReader, config: WorkshopConfig, day: int) -> Disinfection:
+    """Today's cycles, passed out of all; ``monitored`` False when nothing can prove a disinfection."""
+    row = reads.rows("SELECT COUNT(*), COALESCE(SUM(passed), 0) FROM cycles WHERE ts >= ?", (day,))[0]
+    return {"monitored": config.disinfection_monitored, "passed": row[1], "total": row[0]}
+
+
+def coverage_today(reads: StoreReader, config: WorkshopConfig, day: int, now: int) -> Coverage:
+    """How much of the workshop the readers see: the display's claims hold for this and no more."""
+    heard = {r["id"] for r in reads.rows("SELECT id FROM stations WHERE online = 1 OR last_seen >= ?", (day,))}
+    covered = reads.value("SELECT covered_ms FROM coverage_days WHERE day_start = ?", (day,))
+    return {"tools_tagged": sum(1 for t in config.tools if getattr(t, "tag", None)),  # a tag may not be fitted yet
+            "tools_total": len(config.tools),
+            "stations_today": sum(1 for s in config.stations if s.id in heard),
+            "stations_total": len(config.stations),
+            "covered_ms": min(covered or 0, max(0, now - day)), "day_ms": max(0, now - day)}
+
+
 class DisplayData:
     def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
                  clock: Clock) -> None:
@@ -161,8 +178,8 @@ class DisplayData:
             "incident": self._incident(now),
             "misuse": self._misuse(now) if self.settings.show_misuse else None,
             "stations": self._stations(),
-            "disinfection": self._disinfection(),
-            "coverage": self._coverage(now),
+            "disinfection": disinfection_today(self.reads, self.config, self.tally.day_start),
+            "coverage": coverage_today(self.reads, self.config, self.tally.day_start, now),
             "activity": list(self.tally.activity)[-self.settings.activity_items:][::-1]
             if self.settings.activity_items else [],
         }
@@ -217,24 +234,6 @@ class DisplayData:
             (self.tally.day_start, week, week) + CROSS_ZONE)
         today, this_week, handled = rows[0]
         return {"today": today, "week": this_week, "week_handled": handled}
-
-    def _disinfection(self) -> Disinfection:
-        """Today's cycles, passed out of all; ``monitored`` False when nothing can prove a disinfection."""
-        row = self.reads.rows("SELECT COUNT(*), COALESCE(SUM(passed), 0) FROM cycles WHERE ts >= ?",
-                              (self.tally.day_start,))[0]
-        return {"monitored": self.config.disinfection_monitored, "passed": row[1], "total": row[0]}
-
-    def _coverage(self, now: int) -> Coverage:
-        """How much of the workshop the readers see: the claims above hold for this and no more."""
-        day = self.tally.day_start
-        heard = {r["id"] for r in self.reads.rows("SELECT id FROM stations WHERE online = 1 OR last_seen >= ?",
-                                                   (day,))}
-        covered = self.reads.value("SELECT covered_ms FROM coverage_days WHERE day_start = ?", (day,))
-        return {"tools_tagged": sum(1 for t in self.config.tools if getattr(t, "tag", None)),
-                "tools_total": len(self.config.tools),
-                "stations_today": sum(1 for s in self.config.stations if s.id in heard),
-                "stations_total": len(self.config.stations),
-                "covered_ms": min(covered or 0, max(0, now - day)), "day_ms": max(0, now - day)}
 
     def _stations(self) -> StationCount:
         online = {r["id"]: bool(r["online"]) for r in self.reads.rows("SELECT id, online FROM stations")}

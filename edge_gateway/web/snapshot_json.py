@@ -129,6 +129,29 @@ class LabelHealth(TypedDict):
     colors: dict[str, Words]
 
 
+class CycleJson(TypedDict):
+    """A disinfection cycle as the console lists it."""
+
+    station: StationRefJson
+    start: int
+    ts: int
+    method: str
+    temp_c: float  # the threshold it was judged by
+    hold_required_s: int
+    max_temp_c: float
+    hold_s: int
+    passed: bool
+    tools: list[str]
+
+
+class TodayJson(TypedDict):
+    """What the display claims, as the owner sees it too."""
+
+    washes: int
+    disinfection: "Disinfection"
+    coverage: "Coverage"
+
+
 class ConsoleSnapshot(TypedDict):
     v: int
     generated_at: int
@@ -137,6 +160,8 @@ class ConsoleSnapshot(TypedDict):
     tools: list[ConsoleTool]
     stations: list[StationHealth]
     labels: LabelHealth
+    today: TodayJson
+    cycles: list[CycleJson]  # the latest day's, newest first
 
 
 # -- the display (public) ---------------------------------------------------------

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from gateway_proc import GatewayProcess, write_config
+from gateway_proc import TOKEN, GatewayProcess, write_config
 from stations_mqtt import close_all, online_stations
-from web_browser import TV, browser, open_page
+from web_browser import TV, browser, login, open_page
 
 from edge_gateway.config import load_config
 from edge_gateway.model.protocol import cycle_topic
@@ -97,5 +97,25 @@ def test_the_display_says_what_the_readers_saw_and_how_much_they_cover(rig):
         assert page.text_content("#disinfect-label") == "disinfection cycles today, passed / all"
         assert "days the readers saw no cross-zone placement" in page.text_content("#days-label")
         assert "tools tagged 4/4" in page.text_content("#coverage")
+        assert page.errors == []
+        page.context.close()
+
+
+def test_the_console_lists_the_cycles_and_the_same_claims(rig):
+    gateway, _, _ = rig
+    gateway.wait_for(lambda: gateway.count("cycles") >= 2, what="both cycles")
+    with browser() as chrome:
+        page = login(chrome, gateway.base, TOKEN)
+        page.wait_rendered()
+        page.wait_for_selector("#cycle-table tr[data-cycle]")
+        rows = page.eval_on_selector_all("#cycle-table tbody tr", "rs => rs.map(r => r.innerText)")
+        cabinet = next(r for r in rows if "消毒柜" in r)
+        assert "✓ 合格" in cabinet and "KN-R-01" in cabinet and "600 s / 600 s ≥ 120 °C" in cabinet
+        assert "121.0 °C" in cabinet
+        assert any("热水清洗池" in r for r in rows)
+        note = page.text_content("#today-note")
+        assert "今日消毒周期 合格 2/2" in note and "已贴标签器具 4/4" in note
+        card = page.wait_for_selector("article.alarm", timeout=2000)
+        assert "未消毒归位" in card.text_content()
         assert page.errors == []
         page.context.close()
