@@ -68,3 +68,21 @@ def test_a_bad_cycle_item_is_refused_naming_its_field(cloud, field, value, words
     body = r.json()
     path = f"items[0].{field}" + ("[0]" if field == "tools" else "")
     assert body["path"] == path and words in body["error"], body
+
+
+def test_the_workshops_page_and_figures_show_the_cycles(cloud) -> None:  # type: ignore[no-untyped-def]
+    from test_cloud_pages import Browserless
+
+    tokens = cloud.tenants()
+    items = [cycle_item(1), cycle_item(2, (100.0,) * 5, ()), cycle_item(3)]
+    assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "c-1", items)).status_code == 200
+    cloud.now = T0 + 3_600_000
+    figures = {w["id"]: w for w in cloud.get(tokens["insp1"], "/api/v1/workshops").json()}
+    assert figures["ws-a"]["disinfection_30d"]["passed"] == 2 and figures["ws-a"]["disinfection_30d"]["total"] == 3
+    assert figures["ws-b"]["disinfection_30d"]["total"] == 0
+    page = Browserless(cloud, "insp1").get("/workshops").text
+    row = page[page.index('data-workshop="ws-a"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-cycles="3"' in row and "合格 2/3" in row and "(passed 2 of 3)" in row and "✕" in row
+    other = page[page.index('data-workshop="ws-b"'):]
+    assert "无消毒周期 / no cycles reported" in other[:other.index("</tr>")]
