@@ -119,3 +119,18 @@ def test_the_console_lists_the_cycles_and_the_same_claims(rig):
         assert "未消毒归位" in card.text_content()
         assert page.errors == []
         page.context.close()
+
+
+def test_without_a_probe_the_gateway_says_disinfection_is_not_monitored(mosquitto, tmp_path):
+    broker = mosquitto()  # the example workshop: sinks without probes, no disinfect station
+    with GatewayProcess(write_config(tmp_path / "w.yaml", broker), tmp_path / "data") as gateway:
+        assert "disinfection is not monitored" in gateway.log() and "消毒未监测" in gateway.log()
+        data = gateway.get("/display/data.json").json()
+        assert data["disinfection"] == {"monitored": False, "passed": 0, "total": 0}
+        with browser() as chrome:
+            page = open_page(chrome, gateway.base + "/display", TV)
+            page.wait_rendered()
+            assert page.text_content("#disinfect-label") == "消毒未监测"
+            assert "无法证明已消毒" in page.text_content("#disinfect-note")
+            assert page.get_attribute("#stat-disinfect", "data-monitored") == "no"
+            page.context.close()
