@@ -86,3 +86,22 @@ def test_the_workshops_page_and_figures_show_the_cycles(cloud) -> None:  # type:
     assert 'data-cycles="3"' in row and "合格 2/3" in row and "(passed 2 of 3)" in row and "✕" in row
     other = page[page.index('data-workshop="ws-b"'):]
     assert "无消毒周期 / no cycles reported" in other[:other.index("</tr>")]
+
+
+def test_the_central_influxdb_gets_the_gateways_cycle_point() -> None:
+    """The cloud's disinfection_cycle line carries the gateway's fields and timestamp, so a point sent by both
+    overwrites itself and the dashboards' queries read either."""
+    from cloud_ingest.influx.points import batch_lines
+    from cloud_ingest.wire.batch import Batch, _cycle
+    from edge_gateway.sinks.influx.lines import InfluxLines
+    from servers import example_config
+
+    item = cycle_item()
+    (line,) = batch_lines(Batch("ws-a", "b", "0" * 64, (_cycle("items[0]", item),)), "d1", T0)
+    cycle = Cycle(station="dis-1", boot="0a0b0c0d", seq=1, ts=T0 + 600_000, start=T0, interval_s=60,
+                  temps_dc=(1200,) * 11)
+    lines = InfluxLines(example_config())
+    lines._stations["dis-1"] = lines._station_tags(CABINET)
+    gateway = lines.cycle("dis-1", cycle, judge_cycle(cycle, "cabinet", Threshold(temp_c=120, hold_seconds=600)), 2)
+    assert line.startswith("disinfection_cycle,") and "method=cabinet" in line and "passed=true" in line
+    assert line.split(" ", 1)[1] == gateway.split(" ", 1)[1]  # the same fields and timestamp
