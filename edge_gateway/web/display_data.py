@@ -65,6 +65,8 @@ def day_start_ms(now_ms: int) -> int:
 def public_action(station_kind: StationKind, action: str) -> str:
     if station_kind is StationKind.SINK:
         return "washing" if action == "placed" else "washed"
+    if station_kind is StationKind.DISINFECT:
+        return "disinfecting" if action == "placed" else "disinfected"
     return "returned" if action == "placed" else "taken"
 
 

@@ -84,6 +84,8 @@ def test_the_display_says_what_the_readers_saw_and_how_much_they_cover(rig):
     assert (coverage["tools_tagged"], coverage["tools_total"]) == (4, 4)
     assert (coverage["stations_today"], coverage["stations_total"]) == (5, 5)
     assert 0 <= coverage["covered_ms"] <= coverage["day_ms"]
+    # the white container in the (white-zone) cabinet is in-zone activity, told as a disinfection
+    assert {"disinfecting", "disinfected"} <= {a["action"] for a in data["activity"] if a["color"] == "white"}
     with browser() as chrome:
         page = open_page(chrome, gateway.base + "/display", TV)
         page.wait_rendered()

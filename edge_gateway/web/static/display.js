@@ -19,6 +19,7 @@
       scan: "手机扫码，随时查看本作坊的色标管理", onRack: "在架", out: "使用中", atSink: "清洗中",
       unknown: "未确认", washes: "今日清洗", unused: "本作坊未设此区", noActivity: "今天还没有动态",
       taken: "取用", returned: "放回", washing: "清洗中", washed: "洗好取走",
+      disinfecting: "放入消毒", disinfected: "消毒后取出",
       legend: "每个区域除颜色外还有自己的形状：● 红色圆形 · ◆ 蓝色菱形 · ▲ 绿色三角形 · ■ 黄色方形 · ⬢ 白色六边形",
       tools: "件器具", gradeLabel: "分级定榜", qrAlt: "本页面地址的二维码",
     },
@@ -37,7 +38,7 @@
       scan: "Scan to follow this workshop's colour-coded tools on your phone", onRack: "on rack", out: "in use",
       atSink: "at sink", unknown: "not yet seen", washes: "washes today", unused: "not used in this workshop",
       noActivity: "no activity yet today", taken: "taken", returned: "put back", washing: "being washed",
-      washed: "washed", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
+      washed: "washed", disinfecting: "into disinfection", disinfected: "out of disinfection", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
         + "▲ green triangle · ■ yellow square · ⬢ white hexagon",
       tools: "tools", gradeLabel: "Workshop grade", qrAlt: "QR code of this page's address",
     },
