@@ -223,7 +223,7 @@ class StationCount(TypedDict):
 
 
 class Disinfection(TypedDict):
-    monitored: bool  # some station can prove a disinfection and the rules ask for one
+    monitored: bool  # some station (a disinfect station, a probed sink) sends cycles that can prove one
     passed: int  # cycles today that held their method's temperature long enough
     total: int  # all cycles today
 
