@@ -47,6 +47,8 @@ def test_cycles_disinfect_the_tools_in_them_and_the_rest_are_alarmed(rig):
         st[sink].event(tool, "removed", ts=t + at + 70_000)  # 30 s at its sink: a wash
         st["dis-1"].event(tool, "placed", ts=t + at + 100_000)
     st["dis-1"].event("CT-W-01", "removed", ts=t + 300_000)  # taken out mid-cycle
+    st["sink-white-1"].event("KN-W-01", "placed", ts=t + 500_000)  # a knife held at the sink for a second:
+    st["sink-white-1"].event("KN-W-01", "removed", ts=t + 501_000)  # no wash
     st["dis-1"].cycle(start=t + 200_000, temps_c=HOT)  # held 200 s .. 800 s
     st["dis-1"].event("KN-R-01", "removed", ts=t + 850_000)
     st["rack-red-1"].event("KN-R-01", "placed", ts=t + 860_000)
@@ -78,7 +80,7 @@ def test_the_display_says_what_the_readers_saw_and_how_much_they_cover(rig):
     gateway, _, _ = rig
     gateway.wait_for(lambda: gateway.count("cycles") >= 2, what="both cycles")
     data = gateway.get("/display/data.json").json()
-    assert data["washes_today"] == 2  # two real washes (30 s each at a sink of the tool's colour)
+    assert data["washes_today"] == 2  # two real washes (30 s each at a sink of the tool's colour), not the passing knife
     assert data["disinfection"] == {"monitored": True, "passed": 2, "total": 2}
     coverage = data["coverage"]
     assert (coverage["tools_tagged"], coverage["tools_total"]) == (4, 4)
