@@ -166,7 +166,8 @@ def _cycles(c: dict | None) -> Html:
     return el("span", {"class": f"state {'ok' if ok else 'bad'}", "data-cycles": c["total"],
                        "data-passed": c["passed"]},
               el("span", {"aria-hidden": "true"}, "✓" if ok else "✕"),
-              f" 合格 {c['passed']}/{c['total']} ", el("span", {"class": "en"}, f"(passed {c['passed']} of {c['total']})"))
+              f" 合格 {c['passed']}/{c['total']} ",
+              el("span", {"class": "en"}, f"(passed {c['passed']} of {c['total']})"))
 
 
 def _open_alarms(r: dict) -> Html:

@@ -91,10 +91,11 @@ def test_the_workshops_page_and_figures_show_the_cycles(cloud) -> None:  # type:
 def test_the_central_influxdb_gets_the_gateways_cycle_point() -> None:
     """The cloud's disinfection_cycle line carries the gateway's fields and timestamp, so a point sent by both
     overwrites itself and the dashboards' queries read either."""
+    from servers import example_config
+
     from cloud_ingest.influx.points import batch_lines
     from cloud_ingest.wire.batch import Batch, _cycle
     from edge_gateway.sinks.influx.lines import InfluxLines
-    from servers import example_config
 
     item = cycle_item()
     (line,) = batch_lines(Batch("ws-a", "b", "0" * 64, (_cycle("items[0]", item),)), "d1", T0)

@@ -80,7 +80,7 @@ def test_the_display_says_what_the_readers_saw_and_how_much_they_cover(rig):
     gateway, _, _ = rig
     gateway.wait_for(lambda: gateway.count("cycles") >= 2, what="both cycles")
     data = gateway.get("/display/data.json").json()
-    assert data["washes_today"] == 2  # two real washes (30 s each at a sink of the tool's colour), not the passing knife
+    assert data["washes_today"] == 2  # real washes (30 s at a sink of its colour), not the passing knife
     assert data["disinfection"] == {"monitored": True, "passed": 2, "total": 2}
     coverage = data["coverage"]
     assert (coverage["tools_tagged"], coverage["tools_total"]) == (4, 4)
