@@ -46,6 +46,7 @@ CROSS_ZONE = ("cross_zone", "cross_zone_wash")
 GRADE_EN = {"gold": "Gold list", "silver": "Silver list", "bronze": "Bronze list", "orange": "Orange list"}
 LATE_MARGIN_MS = 24 * 3600 * 1000  # events buffered by a station arrive late: look back a day for them
 SCAN_ROWS = 5000
+MINUTE_MS = 60_000
 # Short zone names for a screen read from across the shop (the seed's full purposes are shown too).
 ZONE_NAMES = {
     "red": ("生肉禽蛋区", "Raw meat & eggs"),
@@ -155,7 +156,9 @@ def coverage_today(reads: StoreReader, config: WorkshopConfig, day: int, now: in
             "tools_total": len(config.tools),
             "stations_today": sum(1 for s in config.stations if s.id in heard),
             "stations_total": len(config.stations),
-            "covered_ms": min(covered or 0, max(0, now - day)), "day_ms": max(0, now - day)}
+            # whole minutes: the live feed pushes a snapshot only when it changed, not at every refresh
+            "covered_ms": min(covered or 0, max(0, now - day)) // MINUTE_MS * MINUTE_MS,
+            "day_ms": max(0, now - day) // MINUTE_MS * MINUTE_MS}
 
 
 class DisplayData:
