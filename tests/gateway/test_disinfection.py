@@ -194,3 +194,25 @@ def test_a_station_without_a_probe_sends_no_cycle(tmp_path):
     with pytest.raises(PayloadError) as caught:
         sim.at(10).cycle("sink-red-1", start=0, temps_c=HOT)
     assert caught.value.reason == "bad_topic" and "no temperature probe" in caught.value.detail
+
+
+def test_the_coverage_clock_counts_the_time_every_reader_was_online(tmp_path):
+    from edge_gateway.core.coverage import CoverageClock
+    from edge_gateway.store.writer import Store
+    from sebiao_common.clock import local_day_start_ms
+
+    store = Store(tmp_path / "gateway.sqlite3")
+    day = local_day_start_ms(T0)
+    clock = CoverageClock(flush_ms=0)
+    with store.transaction():
+        for at, all_online in ((0, True), (60, True), (120, False), (180, False), (240, True), (300, True)):
+            clock.tick(day + 3_600_000 + at * 1000, all_online, store)
+    assert store.coverage_ms(day) == 180_000  # 0..120 s and 240..300 s: one station was down between
+    restarted = CoverageClock(flush_ms=0)  # a restart goes on from what was kept, and counts no gap it missed
+    with store.transaction():
+        restarted.tick(day + 7_200_000, True, store)
+        restarted.tick(day + 7_260_000, True, store)
+    assert store.coverage_ms(day) == 240_000
+    with store.transaction():  # the next day starts from nothing
+        restarted.tick(day + 86_400_000 + 30_000, True, store)
+    assert store.coverage_ms(local_day_start_ms(day + 86_400_000 + 30_000)) == 30_000
