@@ -173,14 +173,17 @@ class Engine:
         """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.
 
         The tools in it are those placed at the station before the hold began and not removed
-        before it ended (of a cycle that failed: the whole cycle); a passing cycle disinfects them."""
+        before it ended (of a cycle that failed: the whole cycle); a passing cycle disinfects them.
+        While the station's clock is known wrong (``station_clock`` active) its cycle's times cannot be set
+        beside its events: the cycle is kept and judged, but it disinfects no tool."""
         station = self.station(cycle.station)
         if not station.proves_disinfection or station.method is None:
             raise PayloadError("bad_topic", f"station '{station.id}' has no temperature probe in the workshop "
                                             "config (a disinfect station, or a sink with probe: true)")
         verdict = judge_cycle(cycle, station.method, self.config.rules.threshold(station.method))
         start, end = verdict.window(cycle)
-        tools = self.store.tools_at(station.id, start, end)
+        clock_wrong = (STATION_CLOCK, station.id) in self.active
+        tools = () if clock_wrong else self.store.tools_at(station.id, start, end)
         if not self.store.insert_cycle(cycle, verdict, tools, now, payload):
             if self.store.stored_cycle(*cycle.key) != payload:
                 raise PayloadError("replay", f"(station, boot, seq) {cycle.key} was already used for another cycle")

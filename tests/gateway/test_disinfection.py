@@ -216,3 +216,14 @@ def test_the_coverage_clock_counts_the_time_every_reader_was_online(tmp_path):
     with store.transaction():  # the next day starts from nothing
         restarted.tick(day + 86_400_000 + 30_000, True, store)
     assert store.coverage_ms(local_day_start_ms(day + 86_400_000 + 30_000)) == 30_000
+
+
+def test_a_station_whose_clock_is_wrong_disinfects_nothing(tmp_path):
+    sim = _sim(tmp_path)
+    _use(sim, "KN-R-01", "rack-red-1", "sink-red-1", 0)
+    sim.at(150).event("dis-1", "04DEADBEEF0001", "placed", ts=T0 + 3_600_000)  # an hour ahead: station_clock
+    assert ("station_clock", "dis-1") in sim.engine.active
+    sim.at(800).cycle("dis-1", start=200, temps_c=HOT)
+    sim.at(820).event("rack-red-1", "KN-R-01", "placed")
+    assert "undisinfected_return" in sim.types()
+    assert tuple(sim.store.conn.execute("SELECT passed, tools FROM cycles").fetchone()) == (1, "[]")
