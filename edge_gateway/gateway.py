@@ -150,6 +150,10 @@ class Gateway:
         # tens of milliseconds now and then.
         gc.freeze()
         log.info("gateway for %s started; broker %s; data in %s", ws, settings.url, data)
+        if not self.config.disinfection_monitored:
+            # Seed 六(三) asks for disinfection after every use: say plainly that nothing here proves it.
+            log.warning("disinfection is not monitored: no disinfect station and no sink with a probe in %s "
+                        "(消毒未监测：没有带温度探头的消毒设备或清洗池)", self.config.file)
 
     def _projections(self, influx: InfluxSettings | None) -> tuple[Projection, ...]:
         """Each configured sink's view of the engine's facts (its outbox rows)."""

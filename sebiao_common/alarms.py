@@ -20,6 +20,7 @@ class AlarmType(StrEnum):
     CROSS_ZONE = "cross_zone"
     CROSS_ZONE_WASH = "cross_zone_wash"
     UNWASHED_RETURN = "unwashed_return"
+    UNDISINFECTED_RETURN = "undisinfected_return"
     OVERDUE = "overdue"
     MISPLACED = "misplaced"
     UNKNOWN_TAG = "unknown_tag"
@@ -58,6 +59,7 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     AlarmType.CROSS_ZONE: ("跨区放置", "cross-zone"),
     AlarmType.CROSS_ZONE_WASH: ("跨区清洗", "cross-zone wash"),
     AlarmType.UNWASHED_RETURN: ("未清洗归位", "unwashed return"),
+    AlarmType.UNDISINFECTED_RETURN: ("未消毒归位", "undisinfected return"),
     AlarmType.OVERDUE: ("超时未归还", "overdue"),
     AlarmType.MISPLACED: ("未定位存放", "misplaced"),
     AlarmType.UNKNOWN_TAG: ("未登记标签", "unknown tag"),

@@ -23,3 +23,11 @@ def now_ms() -> int:
 
 
 SYSTEM_CLOCK: Clock = now_ms
+
+
+def local_day_start_ms(now: int) -> int:
+    """Local midnight (the machine's time zone) of ``now``, in ms: where "today" begins on a workshop's screen."""
+    from datetime import datetime  # noqa: PLC0415 - only the day's figures need it
+
+    local = datetime.fromtimestamp(now / 1000).astimezone()
+    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)

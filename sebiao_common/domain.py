@@ -116,16 +116,28 @@ TOOL_KINDS: dict[str, ToolKind] = {k.key: k for k in TOOL_KIND_TABLE if k.movabl
 class StationKind(str, Enum):
     RACK = "rack"  # a colour-coded tool rack: removed = taken, placed = returned
     SINK = "sink"  # a colour-coded sink: placed = being washed, removed = left the sink
+    # a disinfection station (消毒柜, a boiling/steam pot, a dishwasher) with a temperature probe:
+    # placed = put in, removed = taken out; its cycles (MQTT ``cycle``) prove the temperature was held
+    DISINFECT = "disinfect"
 
     @property
     def zh(self) -> str:
-        return {"rack": "器具架", "sink": "清洗池"}[self.value]
+        return {"rack": "器具架", "sink": "清洗池", "disinfect": "消毒设备"}[self.value]
+
+
+# How a disinfection station heats (rules.disinfect), with its words, Chinese first.
+DISINFECT_METHODS: dict[str, tuple[str, str]] = {
+    "cabinet": ("消毒柜", "disinfection cabinet"),
+    "boiling": ("煮沸/蒸汽", "boiling or steam"),
+    "dishwasher": ("洗碗机", "dishwasher"),
+}
+HOT_WASH = "hot_wash"  # the method of a probed sink's cycle (rules.hot_wash)
 
 
 class Location(str, Enum):
     ON_RACK = "on_rack"
     OUT = "out"
-    AT_SINK = "at_sink"
+    AT_SINK = "at_sink"  # at a sink or in a disinfection station: being cleaned
     UNKNOWN = "unknown"
 
     @property

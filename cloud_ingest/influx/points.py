@@ -2,20 +2,21 @@
 
 The measurements are the gateway's (``edge_gateway/sinks/influx/lines.py``,
 ``docs/influxdb.md``), so the dashboards' queries run on both: ``tool_event``,
-``alarm`` and ``station_status``, with the same tag and field names and the
+``alarm``, ``station_status`` and ``disinfection_cycle``, with the same tag and field names and the
 same timestamps (event time in ms, a per-source sequence folded into the
 sub-millisecond digits), so a point sent twice overwrites itself.
 
 What the cloud cannot know is left out rather than guessed: the batch format
 carries no tool colour or kind, no station kind or zone (they live in the
 workshop's own config), so ``tool_color``, ``tool_kind``, ``station_kind`` and
-``zone`` are tags of the gateway's points only. Every point carries the
+``zone`` are tags of the gateway's points only (a cycle item names its
+station's kind: its ``disinfection_cycle`` point has ``station_kind``). Every point carries the
 ``workshop`` and ``district`` tags. ``zone_summary`` is the gateway's alone.
 """
 
 from __future__ import annotations
 
-from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
+from cloud_ingest.wire.batch import AlarmItem, Batch, CycleItem, EventItem, StatusItem
 from sebiao_common import strict_json
 from sebiao_common.influx.lines import (
     NS_PER_MS,
@@ -62,6 +63,16 @@ def status_line(base: list[str], i: StatusItem) -> str:
             + f" {i.ts * NS_PER_MS}")
 
 
+def cycle_line(base: list[str], i: CycleItem) -> str:
+    """The gateway's ``disinfection_cycle`` point (``docs/influxdb.md``), as the cloud has it."""
+    tags = base + [f"station={tag(i.station)}", f"station_kind={tag(i.station_kind)}", f"method={tag(i.method)}",
+                   f"passed={'true' if i.passed else 'false'}"]
+    return (head("disinfection_cycle", tags) + f"max_temp_c={i.max_temp_dc / 10!r},hold_s={i.hold_s}i,"
+            f"required_temp_c={float(i.temp_c)!r},required_hold_s={i.hold_required_s}i,tools={len(i.tools)}i,"
+            f'duration_s={(i.ts - i.start) // 1000}i,boot="{i.boot}",seq={i.seq}i '
+            f"{i.ts * NS_PER_MS + i.seq % 1_000_000}")
+
+
 def batch_lines(batch: Batch, district: str, received_at: int) -> list[str]:
     """One line per item, in the batch's order."""
     base = [f"workshop={tag(batch.workshop)}", f"district={tag(district)}"]
@@ -71,6 +82,8 @@ def batch_lines(batch: Batch, district: str, received_at: int) -> list[str]:
             lines.append(event_line(base, item, received_at))
         elif isinstance(item, AlarmItem):
             lines.append(alarm_line(base, item))
+        elif isinstance(item, CycleItem):
+            lines.append(cycle_line(base, item))
         else:
             lines.append(status_line(base, item))
     return lines

@@ -58,12 +58,13 @@ from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
+    cycles,
     events,
     ingest_batches,
     station_status,
     stations,
 )
-from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
+from cloud_ingest.wire.batch import AlarmItem, Batch, CycleItem, EventItem, StatusItem
 from sebiao_common import strict_json
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
@@ -71,6 +72,7 @@ STATUS_KEY = ("workshop_id", "station", "ts")
 TRANSITION_KEY = ("workshop_id", "gateway_alarm_id", "seq")
 ALARM_KEY = ("workshop_id", "gateway_id")
 STATION_KEY = ("workshop_id", "station")
+CYCLE_KEY = ("workshop_id", "station", "boot", "seq")
 EVENT_COLUMNS = coverage.EVENT_COLUMNS
 TRANSITION_COLUMNS = tuple(c.name for c in alarm_transitions.columns)
 # the same text on SQLite and PostgreSQL: the newest status wins, kind and zone stay when a status lacks them
@@ -135,7 +137,14 @@ def _store_items(conn: Connection, batch: Batch, now: int,
                          key=lambda r: (r["station"], r["ts"]))
     # the new events come back whole, so that the chain holds what was stored (coverage.events_body)
     stored = _insert_ignore(conn, events, event_rows, EVENT_KEY, returning=EVENT_COLUMNS)
-    accepted = len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
+    cycle_rows = sorted(({"workshop_id": ws, "station": i.station, "boot": i.boot, "seq": i.seq, "start": i.start,
+                          "ts": i.ts, "method": i.method, "temp_c": i.temp_c, "hold_required_s": i.hold_required_s,
+                          "max_temp_dc": i.max_temp_dc, "hold_s": i.hold_s, "passed": i.passed,
+                          "tools": strict_json.dumps(list(i.tools), separators=(",", ":")), "received_at": now}
+                         for i in batch.items if isinstance(i, CycleItem)),
+                        key=lambda r: (r["station"], r["boot"], r["seq"]))
+    accepted = (len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
+                + _insert_ignore(conn, cycles, cycle_rows, CYCLE_KEY))
     _upsert_stations(conn, _station_rows(ws, batch.items, now))
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now, signed)
     batch_events = [evidence.Entry("events", ws, None, {**coverage.events_body(stored), "signed": signed})
@@ -153,8 +162,9 @@ def _station_rows(ws: str, items: Sequence[object], now: int) -> list[dict[str, 
             if held is None or held["last_ts"] is None or i.ts > held["last_ts"]:
                 rows[i.station] = {"workshop_id": ws, "station": i.station, "kind": i.station_kind, "zone": i.zone,
                                    "first_seen": now, "last_ts": i.ts, "online": i.online}
-        elif isinstance(i, EventItem) and i.station not in rows:
-            rows[i.station] = {"workshop_id": ws, "station": i.station, "kind": None, "zone": None,
+        elif isinstance(i, (EventItem, CycleItem)) and i.station not in rows:
+            rows[i.station] = {"workshop_id": ws, "station": i.station,
+                               "kind": i.station_kind if isinstance(i, CycleItem) else None, "zone": None,
                                "first_seen": now, "last_ts": None, "online": None}
     return [rows[station] for station in sorted(rows)]
 

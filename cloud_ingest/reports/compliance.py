@@ -2,8 +2,9 @@
 
 Per workshop: stations online / total (the ``stations`` table: every station
 the cloud has heard of, online by its newest status), the
-workshop's active alarms by severity, and misuse per 100 uses over the last
-30 days before the clock. Each figure is one grouped query over all the
+workshop's active alarms by severity, misuse per 100 uses and the
+disinfection cycles (passed out of all, as the gateways judged them) over the
+last 30 days before the clock. Each figure is one grouped query over all the
 workshops in the caller's scope (a city has thousands: no query per workshop);
 districts add the figures of their workshops up.
 """
@@ -20,6 +21,7 @@ from cloud_ingest.reports.figures import MISUSE_TYPES, OCCURRENCES, per_100
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
+    cycles,
     districts,
     events,
     stations,
@@ -37,9 +39,12 @@ class Figures:
     open_alarms: tuple[tuple[str, int], ...] = field(default=tuple((s, 0) for s in SEVERITIES))
     uses: int = 0  # in the window
     misuse: int = 0  # occurrences in the window
+    cycles_passed: int = 0  # disinfection cycles in the window (by their end) that passed
+    cycles_total: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.stations_online <= self.stations_total or self.uses < 0 or self.misuse < 0:
+        if (not 0 <= self.stations_online <= self.stations_total or self.uses < 0 or self.misuse < 0
+                or not 0 <= self.cycles_passed <= self.cycles_total):
             raise ValueError("figures out of range")
         if tuple(s for s, _ in self.open_alarms) != SEVERITIES:
             raise ValueError("open_alarms must list every severity in order")
@@ -47,13 +52,16 @@ class Figures:
     def __add__(self, other: "Figures") -> "Figures":
         return Figures(self.stations_online + other.stations_online, self.stations_total + other.stations_total,
                        tuple((s, a + b) for (s, a), (_, b) in zip(self.open_alarms, other.open_alarms)),
-                       self.uses + other.uses, self.misuse + other.misuse)
+                       self.uses + other.uses, self.misuse + other.misuse,
+                       self.cycles_passed + other.cycles_passed, self.cycles_total + other.cycles_total)
 
     def json(self, since: int, until: int) -> dict:
         return {"stations": {"online": self.stations_online, "total": self.stations_total},
                 "open_alarms": {**dict(self.open_alarms), "total": sum(n for _, n in self.open_alarms)},
                 "misuse_30d": {"since": since, "until": until, "uses": self.uses, "misuse": self.misuse,
-                               "per_100_uses": per_100(self.misuse, self.uses)}}
+                               "per_100_uses": per_100(self.misuse, self.uses)},
+                "disinfection_30d": {"since": since, "until": until, "passed": self.cycles_passed,
+                                     "total": self.cycles_total}}
 
 
 def sink_station(column: ColumnElement[str]) -> ColumnElement[bool]:
@@ -108,6 +116,11 @@ def workshop_figures(conn: Connection, who: Principal, now: int) -> dict[str, Fi
                                  alarms.c.type.in_(MISUSE_TYPES))
                           .group_by(alarm_transitions.c.workshop_id)):
         found.setdefault(r.workshop_id, {})["misuse"] = r.n
+    for r in conn.execute(select(cycles.c.workshop_id, func.count().label("n"),
+                                 func.sum(case((cycles.c.passed, 1), else_=0)).label("passed"))
+                          .where(cycles.c.workshop_id.in_(scope), cycles.c.ts >= since, cycles.c.ts <= now)
+                          .group_by(cycles.c.workshop_id)):
+        found.setdefault(r.workshop_id, {}).update(cycles_total=r.n, cycles_passed=int(r.passed or 0))
     return {ws: Figures(**values) for ws, values in found.items()}
 
 

@@ -60,6 +60,7 @@ class StationInfo:
     sink: bool
     zone: str | None  # a colour key of sebiao_common.domain; None: unknown and not in the id
     inferred: bool  # kind or zone guessed from the id: the gateway did not say
+    disinfect: bool = False  # a disinfection station (the gateway said so: ids never tell it)
 
     def __post_init__(self) -> None:
         if self.zone is not None and self.zone not in COLORS:
@@ -70,10 +71,12 @@ class StationInfo:
     @classmethod
     def of(cls, station: str, kind: str | None = None, zone: str | None = None) -> StationInfo:
         """From what the gateway said (``stations.kind``, ``stations.zone``), the id filling in what it did not."""
-        if kind is not None and kind not in ("rack", "sink"):
+        if kind is not None and kind not in ("rack", "sink", "disinfect"):
             raise ValueError(f"not a station kind: {kind!r}")
         if kind is not None and zone is not None:
-            return cls(station, kind == "sink", zone, False)
+            return cls(station, kind == "sink", zone, False, kind == "disinfect")
+        if kind == "disinfect":  # a cycle named its kind before a status gave its zone
+            return cls(station, False, StationId.parse(station).zone, True, True)
         guess = StationId.parse(station)
         return cls(station, guess.sink if kind is None else kind == "sink", guess.zone if zone is None else zone,
                    True)
@@ -108,6 +111,8 @@ def count_uses(rows: Iterable[EventCount], stations: Mapping[str, StationInfo] |
     washes: dict[str | None, int] = {}
     for r in rows:
         st = (stations or {}).get(r.station) or StationInfo.of(r.station)
+        if st.disinfect:
+            continue  # a tool into or out of a disinfection station is neither a use nor a wash
         if st.sink and r.action == "placed":
             washes[st.zone] = washes.get(st.zone, 0) + r.n
         elif not st.sink and r.action == "removed":

@@ -271,7 +271,8 @@ def report_json(r: Report) -> dict:
 
 
 def _station_json(i: StationInfo) -> dict:
-    return {"kind": "sink" if i.sink else "rack", "zone": i.zone, "inferred": i.inferred}
+    return {"kind": "disinfect" if i.disinfect else "sink" if i.sink else "rack", "zone": i.zone,
+            "inferred": i.inferred}
 
 
 def _spread_json(s: Spread) -> dict:

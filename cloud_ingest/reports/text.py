@@ -26,7 +26,7 @@ def zone_text(zone: str | None) -> str:
 
 def station_text(st: StationInfo) -> str:
     """``● 红色器具架 rack-red-1 / red rack``."""
-    zh_kind, en_kind = STATION_KIND_NAMES[st.sink]
+    zh_kind, en_kind = ("消毒设备", "disinfection station") if st.disinfect else STATION_KIND_NAMES[st.sink]
     if st.zone is None:
         return f"{zh_kind} {st.id} / {en_kind}"
     c = COLORS[st.zone]

@@ -45,6 +45,7 @@ PRIVILEGES: dict[str, str] = {
     "evidence_log": "SELECT, INSERT",
     "evidence_checkpoints": "SELECT, INSERT",
     "signed_batches": "SELECT, INSERT",  # append-only like the chain
+    "cycles": "SELECT, INSERT",  # a cycle is stored once (insert or ignore), never changed
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
                         Boolean,
                         CheckConstraint,
                         Column,
+                        Float,
                         ForeignKey,
                         Index,
                         Integer,
@@ -245,7 +246,7 @@ station_status = Table(
     UniqueConstraint("workshop_id", "station", "ts", name="uq_station_status_key"),
 )
 
-STATION_KINDS = ("rack", "sink")
+STATION_KINDS = ("rack", "sink", "disinfect")
 
 stations = Table(  # one row per station a workshop's gateway has pushed anything of, with its newest status
     "stations", metadata,
@@ -253,12 +254,33 @@ stations = Table(  # one row per station a workshop's gateway has pushed anythin
     Column("station", String(32), primary_key=True),
     # from the gateway's status items (its workshop config); NULL: not told yet (an older gateway, or only
     # events so far), and the reports then guess from the station's id
-    Column("kind", String(8), nullable=True),  # rack | sink
+    Column("kind", String(16), nullable=True),  # rack | sink | disinfect
     Column("zone", String(16), nullable=True),  # a colour key of sebiao_common.domain
     Column("first_seen", BigInteger, nullable=False),  # cloud clock: when the cloud first heard of it
     Column("last_ts", BigInteger, nullable=True),  # the newest status' ts (gateway clock); NULL: none yet
     Column("online", Boolean, nullable=True),  # that status' online; NULL: none yet
-    CheckConstraint("kind IN ('rack', 'sink')", name="kind"),
+    CheckConstraint("kind IN ('rack', 'sink', 'disinfect')", name="kind"),
+)
+
+cycles = Table(  # disinfection cycles of probed stations, with the gateway's verdict (migration 0009)
+    "cycles", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("station", String(32), nullable=False),
+    Column("boot", String(8), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("start", BigInteger, nullable=False),  # station clock, ms
+    Column("ts", BigInteger, nullable=False),  # the cycle's end
+    Column("method", String(16), nullable=False),  # cabinet | boiling | dishwasher | hot_wash
+    Column("temp_c", Float, nullable=False),  # the threshold it was judged by
+    Column("hold_required_s", Integer, nullable=False),
+    Column("max_temp_dc", Integer, nullable=False),  # tenths of °C
+    Column("hold_s", Integer, nullable=False),  # the longest continuous hold at or above temp_c
+    Column("passed", Boolean, nullable=False),
+    Column("tools", Text, nullable=False),  # JSON list of the tool ids in the cycle
+    Column("received_at", BigInteger, nullable=False),  # cloud clock
+    UniqueConstraint("workshop_id", "station", "boot", "seq", name="uq_cycles_key"),
+    Index("ix_cycles_workshop_ts", "workshop_id", "ts"),
 )
 
 evidence_log = Table(  # append-only, hash-chained (cloud_ingest/store/evidence.py)

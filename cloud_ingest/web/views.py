@@ -133,14 +133,16 @@ def _district_totals(d: dict | None) -> Html:
 def _workshop_table(group: list[dict]) -> Html:
     head = el("tr", None, [el("th", {"class": cls}, bi(zh, en)) for cls, zh, en in (
         ("", "作坊", "Workshop"), ("num", "在线读卡站", "Stations online"), ("", "未消除告警", "Active alarms"),
-        ("num", "30 天误用", "Misuse, 30 days"))])
+        ("num", "30 天误用", "Misuse, 30 days"), ("num", "30 天消毒周期", "Disinfection cycles, 30 days"))])
     body = [el("tr", {"data-workshop": r["id"]},
                el("td", None, r["name"], " ", el("span", {"class": "muted"}, r["id"]), " ",
                   el("a", {"href": f"/workshops/{r['id']}/grade", "class": "grade-link"}, bi("等级", "grade"))),
                el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"}, _stations(r.get("stations"))),
                el("td", {"data-label": "未消除告警 / Active alarms"},
                   el("a", {"href": f"/alarms?district={r['district']}&state=active"}, _open_alarms(r))),
-               el("td", {"class": "num", "data-label": "30 天误用 / Misuse, 30 days"}, _misuse(r.get("misuse_30d"))))
+               el("td", {"class": "num", "data-label": "30 天误用 / Misuse, 30 days"}, _misuse(r.get("misuse_30d"))),
+               el("td", {"class": "num", "data-label": "30 天消毒周期 / Disinfection cycles, 30 days"},
+                  _cycles(r.get("disinfection_30d"))))
             for r in group]
     return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, body))
 
@@ -155,6 +157,18 @@ def _stations(s: dict | None) -> Html:
     return el("span", {"class": f"state {cls}", "data-online": up, "data-total": total},
               el("span", {"aria-hidden": "true"}, sym), f" {up}/{total} ",
               el("span", {"class": "sr-only"}, f"{zh} / {en}"))
+
+
+def _cycles(c: dict | None) -> Html:
+    """Passed of all, with a symbol and words (never colour alone); none: the gateway reported no cycle."""
+    if not c or not c["total"]:
+        return el("span", {"class": "muted", "data-cycles": 0}, "— 无消毒周期 / no cycles reported")
+    ok = c["passed"] == c["total"]
+    return el("span", {"class": f"state {'ok' if ok else 'bad'}", "data-cycles": c["total"],
+                       "data-passed": c["passed"]},
+              el("span", {"aria-hidden": "true"}, "✓" if ok else "✕"),
+              f" 合格 {c['passed']}/{c['total']} ",
+              el("span", {"class": "en"}, f"(passed {c['passed']} of {c['total']})"))
 
 
 def _open_alarms(r: dict) -> Html:

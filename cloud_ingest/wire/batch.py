@@ -39,7 +39,9 @@ MAX_INT = (1 << 63) - 1  # BIGINT
 MAX_INT32 = (1 << 31) - 1  # INTEGER: alarms.count, station_status.buffer_depth
 ALARM_ACTIONS = ("raised", "repeated", "acknowledged", "cleared")
 ALARM_STATES = ("active", "cleared")
-STATION_KINDS = ("rack", "sink")
+STATION_KINDS = ("rack", "sink", "disinfect")
+CYCLE_METHODS = ("cabinet", "boiling", "dishwasher", "hot_wash")
+MAX_CYCLE_TOOLS = 256
 ZONES = tuple(COLORS)
 STATUS_KEYS = ("kind", "station", "station_kind", "zone", "ts", "online", "buffer_depth")  # the rest is health
 
@@ -96,7 +98,26 @@ class StatusItem:
     zone: str | None = None  # a colour key of sebiao_common.domain
 
 
-Item = EventItem | AlarmItem | StatusItem
+@dataclass(frozen=True, slots=True)
+class CycleItem:
+    """A probed station's disinfection cycle with the gateway's verdict and the tools that were in it."""
+
+    station: str
+    station_kind: str  # disinfect | sink
+    boot: str
+    seq: int
+    start: int
+    ts: int  # the cycle's end
+    method: str
+    temp_c: float  # the threshold it was judged by
+    hold_required_s: int
+    max_temp_dc: int
+    hold_s: int
+    passed: bool
+    tools: tuple[str, ...]
+
+
+Item = EventItem | AlarmItem | StatusItem | CycleItem
 
 
 @dataclass(frozen=True)
@@ -227,7 +248,33 @@ def _item(path: str, value: Any, workshop: str) -> Item:
                           None if depth is None else o.int("buffer_depth", 0, MAX_INT32),
                           _health(path, {k: v for k, v in value.items() if k not in STATUS_KEYS}),
                           o.opt_choice("station_kind", STATION_KINDS), o.opt_choice("zone", ZONES))
-    raise BatchError(f"{path}.kind", "必须是 event、alarm 或 status 之一", "must be one of event, alarm, status")
+    if kind == "cycle":
+        return _cycle(path, value)
+    raise BatchError(f"{path}.kind", "必须是 event、alarm、status 或 cycle 之一",
+                     "must be one of event, alarm, status, cycle")
+
+
+def _cycle(path: str, value: dict) -> CycleItem:
+    o = _Obj(path, value, ("kind", "station", "station_kind", "boot", "seq", "start", "ts", "method", "temp_c",
+                           "hold_required_s", "max_temp_dc", "hold_s", "passed", "tools"))
+    temp = value["temp_c"]
+    if isinstance(temp, bool) or not isinstance(temp, (int, float)) or not 0 <= temp <= 500:
+        raise BatchError(f"{path}.temp_c", "必须是 0 到 500 之间的温度（°C）", "must be a temperature of 0 .. 500 °C")
+    tools = value["tools"]
+    if not isinstance(tools, list) or len(tools) > MAX_CYCLE_TOOLS:
+        raise BatchError(f"{path}.tools", f"必须是至多 {MAX_CYCLE_TOOLS} 个器具编号的列表",
+                         f"must be a list of at most {MAX_CYCLE_TOOLS} tool ids")
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, str) or not TOOL.fullmatch(tool):
+            raise BatchError(f"{path}.tools[{index}]", "不是器具编号", "is not a tool id")
+    start, end = o.ts("start"), o.ts("ts")
+    if end < start:
+        raise BatchError(f"{path}.ts", "结束时间早于开始时间", "the end is before the start")
+    return CycleItem(o.slug("station"), o.choice("station_kind", ("disinfect", "sink")),
+                     o.str("boot", BOOT, "8 位小写十六进制", "8 lowercase hex digits"), o.int("seq", 0), start, end,
+                     o.choice("method", CYCLE_METHODS), float(temp), o.int("hold_required_s", 0, MAX_INT32),
+                     o.int("max_temp_dc", -500, 5000), o.int("hold_s", 0, MAX_INT32), o.bool("passed"),
+                     tuple(tools))
 
 
 def _health(path: str, health: dict[str, Any]) -> str:

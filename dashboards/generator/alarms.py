@@ -20,6 +20,12 @@ def build() -> db.Dashboard:
                 "每周跨区事件 Cross-zone incidents per week", "周一开始的当地周 / local weeks from Monday",
                 f"SELECT count(\"alarm_id\") AS \"跨区 cross-zone\" FROM \"alarm\" WHERE \"type\" =~ /^cross_zone/ "
                 f"AND {RAISED} GROUP BY time(1w, 4d) fill(none) tz('{TIMEZONE}')", bars=True))
+            .with_panel(timeseries_panel(
+                "每日未消毒归位 Undisinfected returns per day",
+                "使用后未经合格的消毒周期就放回 / tools back on their rack without a passing disinfection cycle",
+                f"SELECT count(\"alarm_id\") AS \"未消毒归位 undisinfected\" FROM \"alarm\" "
+                f"WHERE \"type\" = 'undisinfected_return' AND {RAISED} GROUP BY time(1d) fill(none) tz('{TIMEZONE}')",
+                bars=True))
             .with_panel(table_panel(
                 "报警（按严重程度与类型） Alarms by severity and type", "新产生的报警 / alarms raised",
                 f"SELECT count(\"alarm_id\") AS \"次数 count\" FROM \"alarm\" WHERE {RAISED} "

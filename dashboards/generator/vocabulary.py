@@ -14,7 +14,11 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {**vocabulary.ALARM_TYPE_NAMES, *
 SEVERITY_COLOURS = {"critical": "dark-red", "major": "orange", "minor": "yellow", "warning": "blue"}
 SEVERITY_NAMES: dict[str, tuple[str, str, str]] = {  # symbol + zh, en, colour
     k: (f"{symbol} {zh}", en, SEVERITY_COLOURS[k]) for k, (zh, en, symbol) in vocabulary.SEVERITY_NAMES.items()}
-STATION_KIND_NAMES = {"rack": ("器具架", "rack"), "sink": ("清洗池", "sink")}
+STATION_KIND_NAMES = {"rack": ("器具架", "rack"), "sink": ("清洗池", "sink"), "disinfect": ("消毒设备", "disinfection")}
+# A disinfection cycle's verdict (the ``passed`` tag) in words and a symbol; its method (``method``).
+PASSED_NAMES = {"true": ("✓ 合格 passed", "green"), "false": ("✗ 未合格 failed", "red")}
+METHOD_NAMES = {"cabinet": ("消毒柜", "cabinet"), "boiling": ("煮沸/蒸汽", "boiling or steam"),
+                "dishwasher": ("洗碗机", "dishwasher"), "hot_wash": ("热水清洗池", "hot-wash sink")}
 ONLINE_NAMES = {"1": ("● 在线 online", "green"), "0": ("✕ 离线 offline", "red")}
 
 
@@ -55,9 +59,19 @@ def tool_kind_mapping() -> dashboard.ValueMap:
     return dashboard.ValueMap({k.key: _result(f"{k.zh} {k.en}", "text", i) for i, k in enumerate(kinds)})
 
 
+def passed_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({k: _result(text, color, i) for i, (k, (text, color)) in enumerate(PASSED_NAMES.items())})
+
+
+def method_mapping() -> dashboard.ValueMap:
+    return dashboard.ValueMap({k: _result(f"{zh} {en}", "text", i)
+                               for i, (k, (zh, en)) in enumerate(METHOD_NAMES.items())})
+
+
 def all_mappings() -> list[dashboard.ValueMapping]:
     """Every tag vocabulary at once: a table column of zones, kinds, types or severities reads in words."""
-    return [zone_mapping(), alarm_type_mapping(), severity_mapping(), station_kind_mapping(), tool_kind_mapping()]
+    return [zone_mapping(), alarm_type_mapping(), severity_mapping(), station_kind_mapping(), tool_kind_mapping(),
+            passed_mapping(), method_mapping()]
 
 
 Override = tuple[dashboard.MatcherConfig, list[dashboard.DynamicConfigValue]]
@@ -77,4 +91,6 @@ def series_overrides(alias: str | None) -> list[Override]:
         return [_override(c.key, zone_text(c), c.hex) for c in COLOR_CLASSES]
     if alias == "$tag_type":
         return [_override(k, f"{zh} {en}") for k, (zh, en) in ALARM_TYPE_NAMES.items()]
+    if alias == "$tag_passed":
+        return [_override(k, text, color) for k, (text, color) in PASSED_NAMES.items()]
     return []

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from dashboards.generator.panels import IN_RANGE, RAISED, new_dashboard, stat_panel, table_panel, timeseries_panel
+from dashboards.generator.panels import (
+    IN_RANGE,
+    RAISED,
+    TIMEZONE,
+    new_dashboard,
+    stat_panel,
+    table_panel,
+    timeseries_panel,
+)
 
 UID = "sebiao-workshop"
 
@@ -15,7 +23,8 @@ def build() -> db.Dashboard:
                           ["workshop"])
             .with_panel(stat_panel("工具取放 Tool moves", "站点上报的取下与放回次数 / removals and placements",
                                    f'SELECT count("seq") FROM "tool_event" WHERE {IN_RANGE}'))
-            .with_panel(stat_panel("清洗次数 Washes", "器具放入清洗池的次数 / tools placed at a sink",
+            .with_panel(stat_panel("清洗池放入 Sink visits", "器具放入清洗池的次数，不论停留多久（真正的清洗见现场屏）"
+                                   " / tools placed at a sink, however briefly (the display counts real washes)",
                                    f"SELECT count(\"seq\") FROM \"tool_event\" WHERE \"station_kind\" = 'sink' "
                                    f"AND \"action\" = 'placed' AND {IN_RANGE}"))
             .with_panel(stat_panel("报警 Alarms raised", "新产生的报警 / alarms raised",
@@ -33,4 +42,16 @@ def build() -> db.Dashboard:
             .with_panel(timeseries_panel(
                 "工具取放（按区） Tool moves by zone", "每个颜色区的取放次数 / removals and placements per zone",
                 f'SELECT count("seq") FROM "tool_event" WHERE {IN_RANGE} GROUP BY time($__interval), "zone" fill(none)',
-                alias="$tag_zone", bars=True)))
+                alias="$tag_zone", bars=True))
+            .with_panel(timeseries_panel(
+                "每日消毒周期 Disinfection cycles per day",
+                "带温度探头的消毒设备与清洗池的周期，合格与未合格 / cycles of probed stations, passed and failed",
+                f'SELECT count("hold_s") FROM "disinfection_cycle" WHERE {IN_RANGE} '
+                f"GROUP BY time(1d), \"passed\" fill(none) tz('{TIMEZONE}')", alias="$tag_passed", bars=True))
+            .with_panel(table_panel(
+                "最近的消毒周期 Latest disinfection cycles",
+                "最高温度、保持时间与要求、结果和周期内器具数 / the highest temperature, the hold against the "
+                "requirement, the verdict and the tools in it",
+                'SELECT "station", "method", "passed", "max_temp_c" AS "最高 max °C", "hold_s" AS "保持 held s", '
+                '"required_temp_c" AS "要求 °C", "required_hold_s" AS "要求 s", "tools" AS "器具 tools" '
+                f'FROM "disinfection_cycle" WHERE {IN_RANGE} ORDER BY time DESC LIMIT 100')))

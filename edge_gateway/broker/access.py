@@ -16,7 +16,7 @@ from typing import Iterable
 
 from edge_gateway.broker.credentials import Credentials
 from edge_gateway.broker.passwd import verify_password
-from edge_gateway.model.protocol import ROOT, cmd_topic, event_topic, status_topic
+from edge_gateway.model.protocol import ROOT, cmd_topic, cycle_topic, event_topic, status_topic
 from edge_gateway.model.workshop import WorkshopConfig
 
 READ, WRITE, READWRITE = "read", "write", "readwrite"
@@ -59,8 +59,9 @@ def workshop_acl(config: WorkshopConfig, creds: Credentials) -> tuple[UserAcl, .
             AclRule(access=WRITE, pattern=status_topic(ws, station.id)),
             # any station may carry a probe (a cabinet, a hot-wash sink); its config says so, not the
             # workshop's. Mosquitto acknowledges a refused QoS 1 publish under MQTT 3.1.1 and drops it,
-            # so a cycle the ACL did not allow would be lost without a trace.
-            AclRule(access=WRITE, pattern=f"{ROOT}/{ws}/{station.id}/cycle"),
+            # so a cycle the ACL did not allow would be lost without a trace;
+            # the gateway dead-letters (and counts) one from a station its config gives no probe.
+            AclRule(access=WRITE, pattern=cycle_topic(ws, station.id)),
             AclRule(access=READ, pattern=cmd_topic(ws, station.id)),
         ), comment=f"station {station.id} ({label})"))
     return tuple(users)

@@ -27,7 +27,7 @@ from edge_gateway.broker.passwd import (
     render_passwd,
     verify_password,
 )
-from edge_gateway.model.protocol import MAX_PAYLOAD_BYTES
+from edge_gateway.model.protocol import MAX_MESSAGE_BYTES
 from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.errors import ConfigError
 from sebiao_common.net import parse_listen
@@ -52,7 +52,7 @@ MAX_INFLIGHT_MESSAGES = 1000
 # A bit above the payload limit: room for the topic and headers, so a payload
 # just over 4 KiB still reaches the gateway and is counted as too_large, while
 # anything far larger is cut off at the broker (the sender is disconnected).
-MAX_PACKET_SIZE = MAX_PAYLOAD_BYTES + 1024
+MAX_PACKET_SIZE = MAX_MESSAGE_BYTES + 1024  # a probe's cycle is the largest message
 AUTOSAVE_SECONDS = 60  # mosquitto writes its database only at this interval and on a clean exit
 PERSISTENT_CLIENT_EXPIRATION = "30d"  # forget sessions of stations gone for a month
 
@@ -137,7 +137,7 @@ max_queued_messages {q.max_queued_messages}
 max_queued_bytes 0
 # The gateway acknowledges after its database commit, a group at a time.
 max_inflight_messages {s.max_inflight_messages}
-# The payload limit is {MAX_PAYLOAD_BYTES} bytes; the rest is room for topic and headers.
+# The largest payload (a probe's cycle) is {MAX_MESSAGE_BYTES} bytes; the rest is room for topic and headers.
 max_packet_size {s.max_packet_size}
 
 # Small QoS 1 packets must leave at once: Nagle's algorithm would hold a

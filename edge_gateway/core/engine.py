@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from edge_gateway.core.coverage import CoverageClock
 from edge_gateway.core.projection import (
     AlarmFact,
+    CycleFact,
     EventFact,
     Projection,
     StatusFact,
@@ -22,6 +24,7 @@ from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model import stations as station_rules
 from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
+from edge_gateway.model.disinfection import Cycle, judge_cycle
 from edge_gateway.model.protocol import (
     StationEvent,
     StationStatus,
@@ -35,6 +38,7 @@ from edge_gateway.model.rules import (
     Excused,
     Raise,
     RuleContext,
+    judge_cycle_tool,
     judge_late_placement,
     judge_step,
     judge_tool_tick,
@@ -81,6 +85,7 @@ class Engine:
         # once, then followed in memory; kept across reload(), since a batch rolled back is applied again.
         self.clock_marks: dict[str, int | None] = {}
         self._refs = {s.id: StationRef(id=s.id, kind=s.kind, zone=s.zone) for s in config.stations}
+        self.coverage = CoverageClock()  # today's time with every reader online (the display's claim)
         self.reload()
 
     def reload(self) -> None:
@@ -139,7 +144,8 @@ class Engine:
                                           note=clock.note))
             self._decide(judge_unknown_tag(event.tag, station, event.action, ts, ctx), now, out)
             return True
-        step = apply(self.tools[tool.id], Observation(station=self._refs[station.id], action=event.action, ts=ts))
+        step = apply(self.tools[tool.id], Observation(station=self._refs[station.id], action=event.action, ts=ts),
+                     self.config.rules.wash_min_seconds * 1000)
         state, decisions = judge_step(tool, station, step, ctx)
         if step.late and event.action == "placed":
             decisions += judge_late_placement(tool, station, ts, ctx)
@@ -163,6 +169,42 @@ class Engine:
         self._status_point(state, "status", now, status.health)
         self._decide(decisions, now, out)
 
+    def on_cycle(self, cycle: Cycle, payload: bytes, now: int, out: Outcome) -> bool | None:
+        """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.
+
+        The tools in it are those placed at the station before the hold began and not removed
+        before it ended (of a cycle that failed: the whole cycle); a passing cycle disinfects them.
+        While the station's clock is known wrong (``station_clock`` active) its cycle's times cannot be set
+        beside its events: the cycle is kept and judged, but it disinfects no tool."""
+        station = self.station(cycle.station)
+        if not station.proves_disinfection or station.method is None:
+            raise PayloadError("bad_topic", f"station '{station.id}' has no temperature probe in the workshop "
+                                            "config (a disinfect station, or a sink with probe: true)")
+        verdict = judge_cycle(cycle, station.method, self.config.rules.threshold(station.method))
+        start, end = verdict.window(cycle)
+        clock_wrong = (STATION_CLOCK, station.id) in self.active
+        tools = () if clock_wrong else self.store.tools_at(station.id, start, end)
+        if not self.store.insert_cycle(cycle, verdict, tools, now, payload):
+            if self.store.stored_cycle(*cycle.key) != payload:
+                raise PayloadError("replay", f"(station, boot, seq) {cycle.key} was already used for another cycle")
+            return None
+        self._station_heard(station, now, out)
+        if verdict.passed:
+            for tool_id in tools:
+                tool = self.config.tool(tool_id)
+                if tool is None:
+                    continue
+                state, decisions = judge_cycle_tool(tool, self.tools[tool_id], start, end)
+                if state != self.tools[tool_id]:
+                    self.tools[tool_id] = state
+                    self.store.save_tool(state)
+                self._decide(decisions, now, out)
+        fact = CycleFact(station=station, cycle=cycle, verdict=verdict, tools=tools, received_at=now)
+        for projection in self.projections:
+            projection.cycle(fact)
+        out.changed = True
+        return verdict.passed
+
     def tick(self, now: int, out: Outcome) -> None:
         for station in self.config.stations:
             before = self.stations[station.id]
@@ -175,6 +217,7 @@ class Engine:
                 if state.online != before.online:
                     self._status_point(state, "silence", now)
             self._decide(decisions, now, out)
+        self.coverage.tick(now, all(s.online for s in self.stations.values()), self.store)
         ctx = self._context(now)
         keys = frozenset(self.active)
         for tool in self.config.tools:

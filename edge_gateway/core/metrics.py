@@ -16,6 +16,8 @@ class Metrics:
         self.rejected = Counter("sebiao_events_rejected", "Messages rejected, by reason (kept as dead letters)",
                                 ["reason"], registry=r)
         self.status_in = Counter("sebiao_status_messages", "Station status messages accepted", registry=r)
+        self.cycles_in = Counter("sebiao_cycles", "Disinfection cycles accepted, by verdict", ["passed"],
+                                 registry=r)
         self.alarms = Counter("sebiao_alarms", "Alarms raised, by type", ["type"], registry=r)
         self.active_alarms = Gauge("sebiao_alarms_active", "Alarms active now", registry=r)
         self.commit_seconds = Histogram(

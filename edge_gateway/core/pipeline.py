@@ -29,9 +29,11 @@ from edge_gateway.core.store_health import StoreHealth
 from edge_gateway.errors import PayloadError, StoreError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model.protocol import (
+    MAX_CYCLE_BYTES,
     MAX_PAYLOAD_BYTES,
     Topic,
     alarm_topic,
+    decode_cycle,
     decode_event,
     decode_status,
 )
@@ -298,8 +300,9 @@ class Pipeline:
         topic = self._topic(msg.topic)
         if topic.workshop != self.workshop:
             raise PayloadError("bad_topic", f"workshop '{topic.workshop}' is not this gateway's")
-        if len(msg.payload) > MAX_PAYLOAD_BYTES:
-            raise PayloadError("too_large", f"{len(msg.payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
+        limit = MAX_CYCLE_BYTES if topic.channel == "cycle" else MAX_PAYLOAD_BYTES
+        if len(msg.payload) > limit:
+            raise PayloadError("too_large", f"{len(msg.payload)} bytes, the limit is {limit}")
         if topic.channel == "event":
             self.engine.station(topic.station)
             event = decode_event(topic.station, msg.payload)
@@ -312,6 +315,14 @@ class Pipeline:
             status = decode_status(topic.station, msg.payload)
             self.engine.on_status(status, msg.payload.decode("utf-8"), msg.received_at, out)
             self.metrics.status_in.inc()
+        elif topic.channel == "cycle":
+            self.engine.station(topic.station)
+            cycle = decode_cycle(topic.station, msg.payload)
+            passed = self.engine.on_cycle(cycle, msg.payload, msg.received_at, out)
+            if passed is None:
+                self.metrics.duplicates.inc()
+            else:
+                self.metrics.cycles_in.labels(str(passed).lower()).inc()
         else:
             raise PayloadError("bad_topic", f"the gateway does not take '{topic.channel}' messages")
 

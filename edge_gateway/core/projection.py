@@ -1,7 +1,7 @@
 """The engine's facts, and the interface through which each sink makes its rows of them.
 
 The engine knows no sink's format: for every accepted event, alarm transition,
-station status and tick it hands a fact to each :class:`Projection` it was
+station status, disinfection cycle and tick it hands a fact to each :class:`Projection` it was
 given. A projection (``sinks/influx/projection.py``,
 ``sinks/cloud/projection.py``) turns the fact into its own outbox row through
 the store, inside the engine's transaction, so the row is committed with the
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
+from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Station, Tool
@@ -59,6 +60,17 @@ class StatusFact:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CycleFact:
+    """A probed station's cycle, newly stored, with the gateway's verdict and the tools that were in it."""
+
+    station: Station
+    cycle: Cycle
+    verdict: Verdict
+    tools: tuple[str, ...]
+    received_at: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TickFact:
     """The engine's periodic tick: the whole picture, for projections that sample it."""
 
@@ -73,4 +85,5 @@ class Projection(Protocol):
     def event(self, fact: EventFact) -> None: ...
     def alarm(self, fact: AlarmFact) -> None: ...
     def status(self, fact: StatusFact) -> None: ...
+    def cycle(self, fact: CycleFact) -> None: ...
     def tick(self, fact: TickFact) -> None: ...

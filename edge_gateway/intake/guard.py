@@ -4,8 +4,8 @@
 the gateway costs the MQTT thread some Python for every message, and a station account
 in the wrong hands writes to its socket faster than that: the broker's one queue for the
 gateway would still fill. So at the first message over the rate the guard also stops
-taking that station's topics: it subscribes to every *other* station's ``event`` and
-``status`` by name, then drops the two wildcard subscriptions (in that order: nothing of
+taking that station's topics: it subscribes to every *other* station's ``event``, ``status`` and
+``cycle`` by name, then drops the wildcard subscriptions (in that order: nothing of
 the others falls in a gap; a message that both matched in between comes twice, and the
 pipeline knows a redelivery). The broker then throws the station's messages away itself,
 at its own speed, and queues none of them for the gateway. After ``intake.flood_pause_seconds`` (60) the
@@ -44,7 +44,7 @@ class Subscriber(Protocol):
 class StationGuard:
     def __init__(self, rates: StationRates, wildcards: tuple[str, ...], stations: tuple[str, ...],
                  metrics: Metrics, alarm: Callable[[Raise | Clear], None], clock: Clock, pause: float = 60.0) -> None:
-        """``wildcards``: the gateway's subscriptions (``sebiao/{workshop}/+/event`` and ``/status``);
+        """``wildcards``: the gateway's subscriptions (``sebiao/{workshop}/+/event``, ``/status``, ``/cycle``);
         ``stations``: the workshop's station ids; ``alarm`` hands ``station_flood`` to the pipeline; ``pause``
         (``intake.flood_pause_seconds``): how long a flooding station's topics are shut out, and how long it
         must keep to its rate before its spell of flooding ends."""

@@ -37,6 +37,12 @@ def unwashed_return(tool: Tool, station: Station) -> tuple[str, str]:
             f"Unwashed return: {te} returned to {se} without a wash at a sink of its colour")
 
 
+def undisinfected_return(tool: Tool, station: Station) -> tuple[str, str]:
+    (tz, te), (sz, se) = _tool(tool), _station(station)
+    return (f"未消毒归位：{tz} 使用后未经合格的消毒周期就放回 {sz}",
+            f"Undisinfected return: {te} returned to {se} without a passing disinfection cycle")
+
+
 def overdue(tool: Tool, minutes: int) -> tuple[str, str]:
     tz, te = _tool(tool)
     return (f"超时未归还：{tz} 已取出超过 {minutes} 分钟", f"Overdue: {te} has been out for more than {minutes} min")

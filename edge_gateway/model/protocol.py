@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from edge_gateway.errors import PayloadError
+from edge_gateway.model.disinfection import MAX_INTERVAL_S, MAX_SAMPLES, MAX_TEMP_DC, MIN_TEMP_DC, Cycle
 from sebiao_common import strict_json
 from sebiao_common.ids import SLUG, normalize_tag
 from sebiao_common.station_health import health_problem
@@ -24,10 +25,14 @@ from sebiao_common.station_health import health_problem
 VERSION = 1
 ROOT = "sebiao"
 MAX_PAYLOAD_BYTES = 4096
+# A cycle carries up to 1440 samples (a day at one a minute): its own, larger limit. The broker's packet
+# limit is sized for the largest message of any channel (MAX_MESSAGE_BYTES).
+MAX_CYCLE_BYTES = 12 * 1024
+MAX_MESSAGE_BYTES = max(MAX_PAYLOAD_BYTES, MAX_CYCLE_BYTES)
 EARLIEST_TS_MS = 1_577_836_800_000  # 2020-01-01: anything older is a clock that was never set
 MAX_SEQ = 2**53 - 1  # exact in every JSON implementation
 MAX_BUFFER_DEPTH = 2**31 - 1  # a status' buffer_depth: the cloud keeps it in a 32-bit column, SQLite in 64
-STATION_CHANNELS = ("event", "status", "cmd")
+STATION_CHANNELS = ("event", "status", "cmd", "cycle")
 ACTIONS = ("placed", "removed")
 
 T = TypeVar("T")
@@ -88,6 +93,10 @@ def cmd_topic(workshop: str, station: str) -> str:
     return str(Topic(workshop=workshop, channel="cmd", station=station))
 
 
+def cycle_topic(workshop: str, station: str) -> str:
+    return str(Topic(workshop=workshop, channel="cycle", station=station))
+
+
 def alarm_topic(workshop: str) -> str:
     return str(Topic(workshop=workshop, channel="alarm"))
 
@@ -97,8 +106,8 @@ def events_filter(workshop: str) -> str:
     return f"{ROOT}/{workshop}/+/event"
 
 
-def subscriptions(workshop: str) -> tuple[str, str]:
-    return (events_filter(workshop), f"{ROOT}/{workshop}/+/status")
+def subscriptions(workshop: str) -> tuple[str, str, str]:
+    return (events_filter(workshop), f"{ROOT}/{workshop}/+/status", f"{ROOT}/{workshop}/+/cycle")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,9 +141,9 @@ class StationStatus:
     health: Mapping[str, object] = field(default_factory=dict, compare=False)  # the status' other fields, as sent
 
 
-def decode_json(payload: bytes) -> dict[str, object]:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadError("too_large", f"{len(payload)} bytes, the limit is {MAX_PAYLOAD_BYTES}")
+def decode_json(payload: bytes, limit: int = MAX_PAYLOAD_BYTES) -> dict[str, object]:
+    if len(payload) > limit:
+        raise PayloadError("too_large", f"{len(payload)} bytes, the limit is {limit}")
     try:
         data = strict_json.loads(payload)
     except strict_json.JsonError as exc:
@@ -166,16 +175,21 @@ def _field(data: Mapping[str, object], name: str, kind: type[T]) -> T:
     return value
 
 
-def decode_event(station: str, payload: bytes) -> StationEvent:
-    """The event as the station sent it. Its ``ts`` is the station's clock, judged by the engine against the
-    gateway's (``model/station_clock.py``): an event is never refused for its time, only for a malformed one."""
-    data = decode_json(payload)
+def _boot_seq(data: Mapping[str, object]) -> tuple[str, int]:
     boot = _field(data, "boot", str)
     if not _BOOT.fullmatch(boot):
         raise PayloadError("bad_value", f"'boot' must be 8 hex digits, got {boot!r}"[:200])
     seq = _field(data, "seq", int)
     if not 0 <= seq <= MAX_SEQ:
         raise PayloadError("bad_value", f"'seq' out of range: {seq}"[:200])
+    return boot.lower(), seq
+
+
+def decode_event(station: str, payload: bytes) -> StationEvent:
+    """The event as the station sent it. Its ``ts`` is the station's clock, judged by the engine against the
+    gateway's (``model/station_clock.py``): an event is never refused for its time, only for a malformed one."""
+    data = decode_json(payload)
+    boot, seq = _boot_seq(data)
     ts = _field(data, "ts", int)
     if ts != 0 and ts < EARLIEST_TS_MS:
         raise PayloadError("bad_value", f"'ts' {ts} is before 2020; send 0 while the clock is not set"[:200])
@@ -188,7 +202,7 @@ def decode_event(station: str, payload: bytes) -> StationEvent:
         tag = normalize_tag(_field(data, "tag", str))
     except ValueError as exc:
         raise PayloadError("bad_value", f"'tag': {exc}"[:200]) from exc
-    return StationEvent(station=station, boot=boot.lower(), seq=seq, ts=ts, tag=tag, action=action,
+    return StationEvent(station=station, boot=boot, seq=seq, ts=ts, tag=tag, action=action,
                         label=_label(data.get("label")))
 
 
@@ -229,6 +243,39 @@ def decode_status(station: str, payload: bytes) -> StationStatus:
         name, _, en = problem
         raise PayloadError("too_large", (f"health field {name!r}: {en}" if name else en)[:200])
     return StationStatus(station=station, online=online, health=health)
+
+
+def decode_cycle(station: str, payload: bytes) -> Cycle:
+    """A probed station's cycle: ``{"v":1,"boot","seq","ts":end ms,"start":ms,"interval_s","temps_dc":[...]}``.
+    Unlike an event it needs a set clock: its samples are matched with the tools' times."""
+    data = decode_json(payload, MAX_CYCLE_BYTES)
+    boot, seq = _boot_seq(data)
+    ts, start = _field(data, "ts", int), _field(data, "start", int)
+    for name, value in (("ts", ts), ("start", start)):
+        if not EARLIEST_TS_MS <= value <= MAX_SEQ:
+            raise PayloadError("bad_value", f"'{name}' {value} is not a set clock's time (2020 .. 2^53 - 1 ms)"[:200])
+    interval = _field(data, "interval_s", int)
+    if not 1 <= interval <= MAX_INTERVAL_S:
+        raise PayloadError("bad_value", f"'interval_s' must be 1 .. {MAX_INTERVAL_S}, got {interval}"[:200])
+    temps = _field(data, "temps_dc", list)
+    if not 1 <= len(temps) <= MAX_SAMPLES:
+        raise PayloadError("bad_value", f"'temps_dc' must hold 1 .. {MAX_SAMPLES} samples, got {len(temps)}")
+    for index, value in enumerate(temps):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PayloadError("bad_type", f"'temps_dc[{index}]' must be an integer (tenths of °C)")
+        if not MIN_TEMP_DC <= value <= MAX_TEMP_DC:
+            raise PayloadError("bad_value", f"'temps_dc[{index}]' {value} is outside -50 .. 500 °C")
+    # The last sample is taken at or before the end; one interval of slack for where the station rounds.
+    if start + (len(temps) - 1) * interval * 1000 > ts + interval * 1000:
+        raise PayloadError("bad_value", f"{len(temps)} samples every {interval} s do not fit between 'start' "
+                                        f"{start} and 'ts' {ts}"[:200])
+    return Cycle(station=station, boot=boot, seq=seq, ts=ts, start=start, interval_s=interval, temps_dc=tuple(temps))
+
+
+def encode_cycle(cycle: Cycle) -> bytes:
+    return strict_json.dumps({"v": VERSION, "boot": cycle.boot, "seq": cycle.seq, "ts": cycle.ts,
+                              "start": cycle.start, "interval_s": cycle.interval_s,
+                              "temps_dc": list(cycle.temps_dc)}, separators=(",", ":")).encode()
 
 
 def encode_status(online: bool, **health: object) -> bytes:

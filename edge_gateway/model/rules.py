@@ -3,8 +3,8 @@
 One function per alarm type. Nothing here reads a clock, a socket or a disk:
 the time and what is known about the stations come in :class:`RuleContext`.
 
-Alarms that rest on *missing* evidence (``unwashed_return``, ``overdue``) are
-only decided when the stations that could hold that evidence are current
+Alarms that rest on *missing* evidence (``unwashed_return``, ``undisinfected_return``,
+``overdue``) are only decided when the stations that could hold that evidence are current
 (online, with an empty offline buffer); until then the judgement waits, so a
 station replaying its buffer late never causes a false alarm.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from edge_gateway.model import alarm_text
+from edge_gateway.model import alarm_text, toolstate
 from edge_gateway.model.toolstate import Step, ToolState, WashCheck
 from edge_gateway.model.workshop import Rules, Station, Tool, WorkshopConfig
 from sebiao_common.domain import FINISHED_COLOR, Location, StationKind, is_raw
@@ -73,6 +73,10 @@ class RuleContext:
         return all(s.id in self.current for s in self.config.stations
                    if s.zone == color and s.kind in kinds)
 
+    def disinfection_current(self) -> bool:
+        """Every station that could prove a disinfection is online with its buffer sent."""
+        return all(s.id in self.current for s in self.config.disinfection_stations)
+
 
 def judge_step(tool: Tool, station: Station, step: Step, ctx: RuleContext
                ) -> tuple[ToolState, tuple[Decision, ...]]:
@@ -82,7 +86,8 @@ def judge_step(tool: Tool, station: Station, step: Step, ctx: RuleContext
     decisions: list[Decision] = []
     state = step.after
     action_placed = _placed(step, station)
-    if action_placed and station.zone != tool.color:
+    # A disinfection station takes washed tools of every colour (one cabinet serves the workshop).
+    if action_placed and station.zone != tool.color and station.kind is not StationKind.DISINFECT:
         decisions.append(_cross_zone(tool, station, ts, fresh, step.late, ctx.rules))
     if step.washed_now:
         decisions.append(Clear(type="unwashed_return", subject=tool.id, reason_zh="已在本区清洗池清洗",
@@ -111,7 +116,7 @@ def _placed(step: Step, station: Station) -> bool:
 
 def judge_late_placement(tool: Tool, station: Station, ts: int, ctx: RuleContext) -> tuple[Decision, ...]:
     """A late event that put a tool in the wrong zone is still a real misuse, shown without feedback."""
-    if station.zone == tool.color:
+    if station.zone == tool.color or station.kind is StationKind.DISINFECT:
         return ()
     decision = _cross_zone(tool, station, ts, fresh=False, late=True, rules=ctx.rules)
     return tuple(d for d in (_excuse(decision, tool, station, ctx.rules),) if d)
@@ -137,12 +142,27 @@ def _misplaced(tool: Tool, station: Station, ts: int, fresh: bool, rules: Rules)
 def _judge_return(tool: Tool, station: Station, step: Step, ctx: RuleContext
                   ) -> tuple[ToolState, tuple[Decision, ...]]:
     state = step.after
-    if not step.judge_return or step.before.washed or tool.kind not in ctx.rules.wash_required:
+    if not step.judge_return:
         return state, ()
-    check = WashCheck(taken_at=step.before.taken_at or 0, returned_at=state.since, rack=station.id)
-    if ctx.zone_current(tool.color, (StationKind.SINK,)):
-        return state, (_unwashed(tool, station, check, ctx),)
-    return replace(state, pending=(state.pending + (check,))[-16:]), ()
+    decisions: list[Decision] = []
+    checks: list[WashCheck] = []
+    taken = step.before.taken_at or 0
+    if not step.before.washed and tool.kind in ctx.rules.wash_required:
+        check = WashCheck(taken_at=taken, returned_at=state.since, rack=station.id)
+        if ctx.zone_current(tool.color, (StationKind.SINK,)):
+            decisions.append(_unwashed(tool, station, check, ctx))
+        else:
+            checks.append(check)
+    if (not step.before.disinfected and tool.kind in ctx.rules.disinfect_required
+            and ctx.config.disinfection_stations):
+        check = WashCheck(taken_at=taken, returned_at=state.since, rack=station.id, disinfect=True)
+        if ctx.disinfection_current():
+            decisions.append(_undisinfected(tool, station, check, ctx))
+        else:
+            checks.append(check)
+    if checks:
+        state = replace(state, pending=(state.pending + tuple(checks))[-16:])
+    return state, tuple(decisions)
 
 
 def _unwashed(tool: Tool, station: Station, check: WashCheck, ctx: RuleContext, late: bool = False) -> Raise:
@@ -151,6 +171,25 @@ def _unwashed(tool: Tool, station: Station, check: WashCheck, ctx: RuleContext, 
     return Raise(type="unwashed_return", severity=ctx.rules.severity_of("unwashed_return"), subject=tool.id,
                  tool=tool.id, tag=tool.tag, station=station.id, ts=check.returned_at, text_zh=zh, text_en=en,
                  feedback=fresh, late=late)
+
+
+def _undisinfected(tool: Tool, station: Station, check: WashCheck, ctx: RuleContext, late: bool = False) -> Raise:
+    zh, en = alarm_text.undisinfected_return(tool, station)
+    fresh = not late and ctx.now - check.returned_at <= FRESH_MS
+    return Raise(type="undisinfected_return", severity=ctx.rules.severity_of("undisinfected_return"),
+                 subject=tool.id, tool=tool.id, tag=tool.tag, station=station.id, ts=check.returned_at, text_zh=zh,
+                 text_en=en, feedback=fresh, late=late)
+
+
+def judge_cycle_tool(tool: Tool, state: ToolState, hold_start: int, hold_end: int
+                     ) -> tuple[ToolState, tuple[Decision, ...]]:
+    """A passing disinfection cycle had the tool in it: disinfected, and a return judged before the cycle's
+    message came (it comes once the cycle is over) is cleared."""
+    after, last_use = toolstate.disinfected(state, hold_start, hold_end)
+    if not last_use:
+        return after, ()
+    return after, (Clear(type="undisinfected_return", subject=tool.id, reason_zh="消毒周期已合格",
+                         reason_en="a passing disinfection cycle had it"),)
 
 
 def judge_unknown_tag(tag: str, station: Station, action: str, ts: int, ctx: RuleContext) -> tuple[Decision, ...]:
@@ -167,12 +206,15 @@ def judge_tool_tick(tool: Tool, state: ToolState, active: frozenset[tuple[str, s
                     ) -> tuple[ToolState, tuple[Decision, ...]]:
     """Clock-driven rules for one tool: pending wash checks and overdue."""
     decisions: list[Decision] = []
-    if state.pending and ctx.zone_current(tool.color, (StationKind.SINK,)):
+    if state.pending:
+        ready = {False: ctx.zone_current(tool.color, (StationKind.SINK,)), True: ctx.disinfection_current()}
         for check in state.pending:
             rack = ctx.config.station(check.rack)
-            if rack is not None:
-                decisions.append(_unwashed(tool, rack, check, ctx, late=True))
-        state = replace(state, pending=())
+            if rack is not None and ready[check.disinfect]:
+                judge = _undisinfected if check.disinfect else _unwashed
+                decisions.append(judge(tool, rack, check, ctx, late=True))
+        if any(ready.values()):
+            state = replace(state, pending=tuple(c for c in state.pending if not ready[c.disinfect]))
     limit_ms = ctx.rules.overdue_after_minutes * 60_000
     out = state.location in (Location.OUT, Location.AT_SINK) and state.taken_at is not None
     if (out and ctx.now - (state.taken_at or 0) > limit_ms and ("overdue", tool.id) not in active

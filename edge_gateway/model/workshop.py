@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from edge_gateway.model.disinfection import DEFAULT_HOT_WASH, Threshold, parse_disinfect, parse_threshold
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
-from sebiao_common.domain import COLORS, TOOL_KINDS, StationKind
+from sebiao_common.domain import COLORS, DISINFECT_METHODS, HOT_WASH, TOOL_KINDS, StationKind
 from sebiao_common.ids import SLUG, SLUG_HINT, TOOL_ID, TOOL_ID_HINT, normalize_tag
 from sebiao_common.yamlfile import Node
 
@@ -26,13 +27,17 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "cross_zone": "major",
     "cross_zone_wash": "major",
     "unwashed_return": "major",
+    "undisinfected_return": "major",
     "overdue": "minor",
     "misplaced": "warning",
     "unknown_tag": "warning",
     "station_offline": "major",
     "station_clock": "major",
 }
-DEFAULT_WASH_REQUIRED = ("knife", "scissors", "cutting_board", "brush", "container")
+# Seed 六(三): every tool is cleaned and disinfected after every use, cloths included.
+DEFAULT_WASH_REQUIRED = tuple(TOOL_KINDS)
+# A wash counts after this long at a sink of the tool's colour (placed -> removed, docs/config.md says why).
+DEFAULT_WASH_MIN_SECONDS = 15
 # The grade (分级定榜) is the regulator's: published in the cloud, signed, fetched by the gateway
 # (sinks/cloud/grade.py). The workshop's own file may not claim one.
 GRADE_REFUSED = ("等级（金/银/铜/橙榜）由监管部门在云端评定并发布，网关只显示云端签名的等级，请删除此项 / "
@@ -77,6 +82,12 @@ class Station:
     kind: StationKind
     zone: str
     name: str | None = None
+    probe: bool = False  # it has a temperature probe and sends cycles (a disinfect station always does)
+    method: str | None = None  # cabinet | boiling | dishwasher (disinfect), hot_wash (a probed sink)
+
+    @property
+    def proves_disinfection(self) -> bool:
+        return self.probe and self.method is not None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,12 +122,19 @@ class RuleException:
 class Rules:
     overdue_after_minutes: int = 240
     wash_required: frozenset[str] = frozenset(DEFAULT_WASH_REQUIRED)
+    wash_min_seconds: int = DEFAULT_WASH_MIN_SECONDS
+    disinfect_required: frozenset[str] = frozenset()  # parse_config fills the default from the stations
+    disinfect: tuple[tuple[str, Threshold], ...] = parse_disinfect(None)
+    hot_wash: Threshold = DEFAULT_HOT_WASH
     station_offline_after_seconds: int = 90
     severity: tuple[tuple[str, str], ...] = tuple(DEFAULT_SEVERITY.items())
     exceptions: tuple[RuleException, ...] = ()
 
     def severity_of(self, key: str) -> str:
         return dict(self.severity)[key]
+
+    def threshold(self, method: str) -> Threshold:
+        return self.hot_wash if method == HOT_WASH else dict(self.disinfect)[method]
 
 
 HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")  # a host name in ``http.allowed_hosts``
@@ -156,6 +174,16 @@ class WorkshopConfig:
     def tool(self, tool_id: str) -> Tool | None:
         return self._tools.get(tool_id)
 
+    @property
+    def disinfection_stations(self) -> tuple[Station, ...]:
+        """The stations whose cycles can prove a disinfection (a disinfect station, a probed sink)."""
+        return tuple(s for s in self.stations if s.proves_disinfection)
+
+    @property
+    def disinfection_monitored(self) -> bool:
+        """Some station's cycles can prove a disinfection (whether the rules then require one or not)."""
+        return bool(self.disinfection_stations)
+
     def section(self, name: str) -> object:
         """A section another part owns and parses (``influx``, ``cloud``, ``display``), as read; None without it."""
         return dict(self.extra).get(name)
@@ -176,6 +204,7 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
     tools = _tools(root.child("tools"), by_id)
     rules = _rules(root.get("rules"), by_id, {t.id: t for t in tools})
     _check_sinks(root.child("tools"), tools, stations, rules)
+    _check_disinfection(root.get("rules"), stations, rules)
     return WorkshopConfig(
         file=file,
         workshop=_workshop(root.child("workshop")),
@@ -221,21 +250,38 @@ def _stations(node: Node) -> tuple[Station, ...]:
     seen: dict[str, str] = {}
     out = []
     for item in node.items():
-        item.mapping(required=("id", "kind", "zone"), optional=("name",))
+        item.mapping(required=("id", "kind", "zone"), optional=("name", "probe", "method"))
         sid = _slug(item.child("id"))
         if sid in seen:
             raise item.child("id").fail(f"duplicate station id '{sid}' (first at {seen[sid]})")
         seen[sid] = item.path
         name = item.get("name")
+        kind = StationKind(item.child("kind").choice(k.value for k in StationKind))
+        probe, method = _probe(item, kind)
         out.append(Station(
             id=sid,
-            kind=StationKind(item.child("kind").choice(k.value for k in StationKind)),
+            kind=kind,
             zone=item.child("zone").choice(COLORS),
             name=name.string() if name else None,
+            probe=probe,
+            method=method,
         ))
     if not out:
         raise node.fail("a workshop needs at least one station")
     return tuple(out)
+
+
+def _probe(item: Node, kind: StationKind) -> tuple[bool, str | None]:
+    """``probe`` (a disinfect station has one unless it says ``false``) and the method its cycles are judged by."""
+    probe_node, method_node = item.get("probe"), item.get("method")
+    if probe_node is not None and kind is StationKind.RACK:
+        raise probe_node.fail("a rack has no temperature probe: 'probe' is for disinfect and sink stations")
+    if method_node is not None and kind is not StationKind.DISINFECT:
+        raise method_node.fail(f"'method' is for disinfect stations, this is a {kind.value}")
+    probe = probe_node.boolean() if probe_node is not None else kind is StationKind.DISINFECT
+    if kind is StationKind.DISINFECT:
+        return probe, method_node.choice(DISINFECT_METHODS) if method_node is not None else "cabinet"
+    return probe, HOT_WASH if probe else None
 
 
 def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
@@ -276,20 +322,40 @@ def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, .
     for index, tool in enumerate(tools):
         if tool.kind in rules.wash_required and tool.color not in sink_zones:
             raise node.child(index).fail(
-                f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink")
+                f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink: add one, or "
+                f"list the kinds to wash in rules.wash_required (by default every kind, cloths included)")
+
+
+def _check_disinfection(node: Node | None, stations: tuple[Station, ...], rules: Rules) -> None:
+    """Disinfection the rules ask for must be provable: some station sends cycles."""
+    # Only an explicit rules.disinfect_required can get here: the default follows the stations.
+    if node is not None and rules.disinfect_required and not any(s.proves_disinfection for s in stations):
+        raise node.child("disinfect_required").fail(
+            "disinfection is required but no station can prove it: add a 'disinfect' station (with its probe) "
+            "or 'probe: true' on a sink, or leave rules.disinfect_required out")
 
 
 def _rules(node: Node | None, stations: dict[str, Station], tools: dict[str, Tool]) -> Rules:
+    # Default: every kind must be disinfected once some station can prove it; else none (and the
+    # gateway says at start-up and on the display that disinfection is not monitored).
+    default_disinfect = (frozenset(TOOL_KINDS) if any(s.proves_disinfection for s in stations.values())
+                         else frozenset())
     if node is None:
-        return Rules()
-    node.mapping(optional=("overdue_after_minutes", "wash_required",
-                           "station_offline_after_seconds", "severity", "exceptions"))
+        return Rules(disinfect_required=default_disinfect)
+    node.mapping(optional=("overdue_after_minutes", "wash_required", "wash_min_seconds", "disinfect_required",
+                           "disinfect", "hot_wash", "station_offline_after_seconds", "severity", "exceptions"))
     defaults = Rules()
     overdue, wash, offline = (node.get(k) for k in
                               ("overdue_after_minutes", "wash_required", "station_offline_after_seconds"))
+    dwell, disinfect, hot = (node.get(k) for k in ("wash_min_seconds", "disinfect_required", "hot_wash"))
     return Rules(
         overdue_after_minutes=overdue.integer(1, 7 * 24 * 60) if overdue else defaults.overdue_after_minutes,
         wash_required=frozenset(i.choice(TOOL_KINDS) for i in wash.items()) if wash else defaults.wash_required,
+        wash_min_seconds=dwell.integer(0, 3600) if dwell else defaults.wash_min_seconds,
+        disinfect_required=(frozenset(i.choice(TOOL_KINDS) for i in disinfect.items()) if disinfect is not None
+                            else default_disinfect),
+        disinfect=parse_disinfect(node.get("disinfect")),
+        hot_wash=parse_threshold(hot, defaults.hot_wash) if hot is not None else defaults.hot_wash,
         station_offline_after_seconds=(offline.integer(10, 86400) if offline
                                        else defaults.station_offline_after_seconds),
         severity=_severity(node.get("severity")),

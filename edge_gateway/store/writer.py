@@ -25,6 +25,7 @@ from typing import Iterator
 
 from edge_gateway.errors import StoreError
 from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
 from sebiao_common import strict_json
@@ -62,7 +63,24 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_tool_ts ON events (tool, ts);
 CREATE TABLE IF NOT EXISTS tools (
     id TEXT PRIMARY KEY, location TEXT NOT NULL, station TEXT, since INTEGER NOT NULL,
-    taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL
+    taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL,
+    disinfected INTEGER NOT NULL DEFAULT 0, late_sink TEXT, late_sink_at INTEGER NOT NULL DEFAULT 0
+);
+-- A probed station's disinfection cycles, each kept once, with the gateway's verdict and its tools.
+CREATE TABLE IF NOT EXISTS cycles (
+    id INTEGER PRIMARY KEY,
+    station TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL, start INTEGER NOT NULL, interval_s INTEGER NOT NULL, received_at INTEGER NOT NULL,
+    method TEXT NOT NULL, temp_c REAL NOT NULL, hold_required INTEGER NOT NULL,  -- the threshold judged by
+    max_temp_dc INTEGER NOT NULL, hold_seconds INTEGER NOT NULL, hold_start INTEGER, hold_end INTEGER,
+    passed INTEGER NOT NULL, tools TEXT NOT NULL,  -- JSON list of tool ids
+    payload BLOB NOT NULL,
+    UNIQUE (station, boot, seq)
+);
+CREATE INDEX IF NOT EXISTS cycles_ts ON cycles (ts);
+-- Per local day, how long every station was online (edge_gateway/core/coverage.py).
+CREATE TABLE IF NOT EXISTS coverage_days (
+    day_start INTEGER PRIMARY KEY, covered_ms INTEGER NOT NULL, updated_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stations (
     id TEXT PRIMARY KEY, online INTEGER NOT NULL, last_seen INTEGER NOT NULL,
@@ -169,6 +187,7 @@ class Store:
         self._cloud_alarm_in_tx = 0
         try:
             self.conn.executescript(SCHEMA)
+            upgrade(self.conn)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # The dead letters kept and dropped, as committed; followed in memory (read by /healthz).
             rows, size = self.conn.execute(f"SELECT count(*), COALESCE(SUM({_DEAD_SIZE}), 0) "
@@ -233,6 +252,44 @@ class Store:
                                 (station, tolerance_ms)).fetchone()
         return row[0]
 
+    def tools_at(self, station: str, start: int, end: int) -> tuple[str, ...]:
+        """The tools whose last event at ``station`` at or before ``start`` placed them there, and that were not
+        removed from it before ``end``: the tools in a cycle."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT e.tool FROM events e WHERE e.station = ?1 AND e.tool IS NOT NULL AND e.ts <= ?2 "
+            "AND e.action = 'placed' AND e.id = (SELECT id FROM events WHERE station = ?1 AND tool = e.tool "
+            "AND ts <= ?2 ORDER BY ts DESC, id DESC LIMIT 1) AND NOT EXISTS (SELECT 1 FROM events WHERE "
+            "station = ?1 AND tool = e.tool AND action = 'removed' AND ts > ?2 AND ts < ?3) ORDER BY e.tool",
+            (station, start, end))
+        return tuple(row[0] for row in rows)
+
+    def insert_cycle(self, cycle: Cycle, verdict: Verdict, tools: tuple[str, ...], received_at: int,
+                     payload: bytes) -> bool:
+        """False when (station, boot, seq) is already stored."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO cycles (station, boot, seq, ts, start, interval_s, received_at, method, temp_c, "
+            "hold_required, max_temp_dc, hold_seconds, hold_start, hold_end, passed, tools, payload) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (cycle.station, cycle.boot, cycle.seq, cycle.ts, cycle.start, cycle.interval_s, received_at,
+             verdict.method, verdict.threshold.temp_c, verdict.threshold.hold_seconds, verdict.max_temp_dc,
+             verdict.hold_seconds, verdict.hold_start, verdict.hold_end, int(verdict.passed),
+             strict_json.dumps(list(tools)), payload))
+        return bool(cur.rowcount)
+
+    def stored_cycle(self, station: str, boot: str, seq: int) -> bytes | None:
+        row = self.conn.execute("SELECT payload FROM cycles WHERE station=? AND boot=? AND seq=?",
+                                (station, boot, seq)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def coverage_ms(self, day_start: int) -> int:
+        row = self.conn.execute("SELECT covered_ms FROM coverage_days WHERE day_start = ?", (day_start,)).fetchone()
+        return row[0] if row else 0
+
+    def save_coverage(self, day_start: int, covered_ms: int, now: int) -> None:
+        self.conn.execute("INSERT INTO coverage_days VALUES (?,?,?) ON CONFLICT (day_start) DO UPDATE SET "
+                          "covered_ms = excluded.covered_ms, updated_at = excluded.updated_at",
+                          (day_start, covered_ms, now))
+
     def annotate_event(self, event_id: int, late: bool, note: str | None) -> None:
         self.conn.execute("UPDATE events SET late=?, note=? WHERE id=?", (int(late), note, event_id))
 
@@ -279,8 +336,10 @@ class Store:
     def save_tool(self, s: ToolState) -> None:
         pending = strict_json.dumps([asdict(c) for c in s.pending]) if s.pending else "[]"
         self.conn.execute(
-            "INSERT OR REPLACE INTO tools VALUES (?,?,?,?,?,?,?,?)",
-            (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending))
+            "INSERT OR REPLACE INTO tools (id, location, station, since, taken_at, washed, last_seen, pending, "
+            "disinfected, late_sink, late_sink_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending,
+             int(s.disinfected), s.late_sink, s.late_sink_at))
 
     def load_tools(self, colors: dict[str, str]) -> dict[str, ToolState]:
         out = {}
@@ -291,7 +350,8 @@ class Store:
                 tool=row["id"], color=colors[row["id"]], location=Location(row["location"]),
                 station=row["station"], since=row["since"], taken_at=row["taken_at"],
                 washed=bool(row["washed"]), last_seen=row["last_seen"],
-                pending=tuple(WashCheck(**c) for c in strict_json.loads(row["pending"])))
+                pending=tuple(WashCheck(**c) for c in strict_json.loads(row["pending"])),
+                disinfected=bool(row["disinfected"]), late_sink=row["late_sink"], late_sink_at=row["late_sink_at"])
         return out
 
     def save_station(self, s: StationState) -> None:
@@ -343,6 +403,20 @@ class Store:
 
 
 CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+# Columns added after a table was first made: a store from an older gateway gets them, with their defaults.
+ADDED_COLUMNS = (
+    ("tools", "disinfected", "INTEGER NOT NULL DEFAULT 0"),
+    ("tools", "late_sink", "TEXT"),
+    ("tools", "late_sink_at", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    for table, column, decl in ADDED_COLUMNS:
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 def check_intact(path: Path) -> None:

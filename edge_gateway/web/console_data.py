@@ -12,11 +12,13 @@ from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
+from edge_gateway.web.display_data import EventTally, coverage_today, disinfection_today
 from edge_gateway.web.settings import DisplaySettings
 from edge_gateway.web.snapshot_json import (
     ConsoleAlarm,
     ConsoleSnapshot,
     ConsoleTool,
+    CycleJson,
     Evidence,
     HistoryJson,
     LabelHealth,
@@ -24,6 +26,7 @@ from edge_gateway.web.snapshot_json import (
     StationHealth,
     StationRefJson,
     TagErrors,
+    TodayJson,
     ToolRef,
 )
 from sebiao_common import strict_json
@@ -33,6 +36,7 @@ from sebiao_common.domain import COLORS, KINDS
 DAY_MS = 24 * 3600 * 1000
 EVIDENCE_EVENTS = 10
 ACTIVE_LIMIT = 200
+CYCLES_LIMIT = 100
 
 
 def reader_errors(health: Mapping[str, object]) -> int | None:
@@ -61,6 +65,7 @@ class ConsoleData:
         self.clock = clock
         self.config = config
         self.settings = settings
+        self.tally = EventTally(wash_min_ms=config.rules.wash_min_seconds * 1000)  # real washes, as displayed
 
     def snapshot(self) -> ConsoleSnapshot:
         now = self.clock()
@@ -74,7 +79,25 @@ class ConsoleData:
             "tools": self._tools(),
             "stations": stations,
             "labels": self._labels(now, stations),
+            **self._disinfection(now),
         }
+
+    # -- what the display claims, and the disinfection cycles ----------------------------
+
+    def _disinfection(self, now: int) -> dict[str, object]:
+        self.tally.update(self.reads, self.config, now)
+        day = self.tally.day_start
+        today: TodayJson = {"washes": sum(self.tally.washes.values()),
+                            "disinfection": disinfection_today(self.reads, self.config, day),
+                            "coverage": coverage_today(self.reads, self.config, day, now)}
+        cycles: list[CycleJson] = [
+            {"station": self._station_ref(r["station"]), "start": r["start"], "ts": r["ts"], "method": r["method"],
+             "temp_c": r["temp_c"], "hold_required_s": r["hold_required"], "max_temp_c": r["max_temp_dc"] / 10,
+             "hold_s": r["hold_seconds"], "passed": bool(r["passed"]), "tools": strict_json.loads(r["tools"])}
+            for r in self.reads.rows("SELECT station, start, ts, method, temp_c, hold_required, max_temp_dc, "
+                                     "hold_seconds, passed, tools FROM cycles WHERE ts >= ? ORDER BY ts DESC "
+                                     "LIMIT ?", (now - DAY_MS, CYCLES_LIMIT))]
+        return {"today": today, "cycles": cycles}
 
     # -- alarms -------------------------------------------------------------------
 

@@ -5,6 +5,13 @@ UIDs and no tool ids; misuse appears only as counts, or not at all
 (``display.public_misuse: hidden``). Recent activity lists only tools used in
 their own zone: a cross-zone move is counted, never narrated.
 
+It claims only what the readers saw (``docs/display.md``): washes are real
+washes (a tool of the sink's colour placed at it and removed from it at least
+``rules.wash_min_seconds`` later), disinfection cycles are counted passed out
+of all (or said to be unmonitored), and the coverage says how much of the
+workshop the readers see: tools with a tag, stations heard from today, and
+the time today during which every reader was online.
+
 Events are tallied incrementally by row id (the primary key), so a year of
 history costs nothing per update: the day's first row is found once by a
 binary search on ``received_at``, then only new rows are read. Its shape:
@@ -23,6 +30,8 @@ from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
 from edge_gateway.web.snapshot_json import (
     Activity,
+    Coverage,
+    Disinfection,
     DisplayGrade,
     DisplaySnapshot,
     DisplayWorkshop,
@@ -38,6 +47,7 @@ from sebiao_common.grade_statement import GRADE_WORDS
 CROSS_ZONE = ("cross_zone", "cross_zone_wash")
 LATE_MARGIN_MS = 24 * 3600 * 1000  # events buffered by a station arrive late: look back a day for them
 SCAN_ROWS = 5000
+MINUTE_MS = 60_000
 # Short zone names for a screen read from across the shop (the seed's full purposes are shown too).
 ZONE_NAMES = {
     "red": ("生肉禽蛋区", "Raw meat & eggs"),
@@ -57,23 +67,28 @@ def day_start_ms(now_ms: int) -> int:
 def public_action(station_kind: StationKind, action: str) -> str:
     if station_kind is StationKind.SINK:
         return "washing" if action == "placed" else "washed"
+    if station_kind is StationKind.DISINFECT:
+        return "disinfecting" if action == "placed" else "disinfected"
     return "returned" if action == "placed" else "taken"
 
 
 @dataclass
 class EventTally:
-    """Washes today per zone and the latest in-zone activity, kept up to date by row id."""
+    """Real washes today per zone and the latest in-zone activity, kept up to date by row id."""
 
     day_start: int = -1
     last_id: int = 0
     washes: dict[str, int] = field(default_factory=dict)
     activity: deque[Activity] = field(default_factory=lambda: deque(maxlen=30))
+    wash_min_ms: int = 0
+    placed: dict[tuple[str, str], int] = field(default_factory=dict)  # (sink, tool) -> when it was put there
 
     def update(self, reads: StoreReader, config: WorkshopConfig, now_ms: int) -> None:
         today = day_start_ms(now_ms)
         if today != self.day_start:
             self.day_start = today
             self.washes = {}
+            self.placed = {}
             self.activity.clear()
             self.last_id = self._first_id_since(reads, today - LATE_MARGIN_MS) - 1
         while True:
@@ -88,14 +103,26 @@ class EventTally:
     def _count(self, row: sqlite3.Row, config: WorkshopConfig) -> None:
         self.last_id = row["id"]
         station = config.station(row["station"])
-        if station is None or row["ts"] < self.day_start:
-            return
-        if station.kind is StationKind.SINK and row["action"] == "placed":
-            self.washes[station.zone] = self.washes.get(station.zone, 0) + 1
         tool = config.tool(row["tool"]) if row["tool"] else None
+        if station is None:
+            return
+        if station.kind is StationKind.SINK and tool is not None:
+            self._wash(station.id, station.zone, tool.id, tool.color, row["action"], row["ts"])
+        if row["ts"] < self.day_start:
+            return
         if tool is not None and tool.color == station.zone:
             self.activity.append({"ts": row["ts"], "kind": tool.kind, "color": tool.color,
                                   "action": public_action(station.kind, row["action"])})
+
+    def _wash(self, sink: str, zone: str, tool: str, color: str, action: str, ts: int) -> None:
+        """A wash counts when the tool leaves the sink of its colour after the dwell (a tag passing is none)."""
+        if action == "placed":
+            if len(self.placed) < 10_000:
+                self.placed[(sink, tool)] = ts
+            return
+        since = self.placed.pop((sink, tool), None)
+        if since is not None and color == zone and ts - since >= self.wash_min_ms and ts >= self.day_start:
+            self.washes[zone] = self.washes.get(zone, 0) + 1
 
     @staticmethod
     def _first_id_since(reads: StoreReader, since_ms: int) -> int:
@@ -116,6 +143,25 @@ class EventTally:
         return low
 
 
+def disinfection_today(reads: StoreReader, config: WorkshopConfig, day: int) -> Disinfection:
+    """Today's cycles, passed out of all; ``monitored`` False when nothing can prove a disinfection."""
+    row = reads.rows("SELECT COUNT(*), COALESCE(SUM(passed), 0) FROM cycles WHERE ts >= ?", (day,))[0]
+    return {"monitored": config.disinfection_monitored, "passed": row[1], "total": row[0]}
+
+
+def coverage_today(reads: StoreReader, config: WorkshopConfig, day: int, now: int) -> Coverage:
+    """How much of the workshop the readers see: the display's claims hold for this and no more."""
+    heard = {r["id"] for r in reads.rows("SELECT id FROM stations WHERE online = 1 OR last_seen >= ?", (day,))}
+    covered = reads.value("SELECT covered_ms FROM coverage_days WHERE day_start = ?", (day,))
+    return {"tools_tagged": sum(1 for t in config.tools if getattr(t, "tag", None)),  # a tag may not be fitted yet
+            "tools_total": len(config.tools),
+            "stations_today": sum(1 for s in config.stations if s.id in heard),
+            "stations_total": len(config.stations),
+            # whole minutes: the live feed pushes a snapshot only when it changed, not at every refresh
+            "covered_ms": min(covered or 0, max(0, now - day)) // MINUTE_MS * MINUTE_MS,
+            "day_ms": max(0, now - day) // MINUTE_MS * MINUTE_MS}
+
+
 class DisplayData:
     def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
                  clock: Clock) -> None:
@@ -123,7 +169,7 @@ class DisplayData:
         self.clock = clock
         self.config = config
         self.settings = settings
-        self.tally = EventTally()
+        self.tally = EventTally(wash_min_ms=config.rules.wash_min_seconds * 1000)
 
     def snapshot(self) -> DisplaySnapshot:
         now = self.clock()
@@ -138,6 +184,8 @@ class DisplayData:
             "incident": self._incident(now),
             "misuse": self._misuse(now) if self.settings.show_misuse else None,
             "stations": self._stations(),
+            "disinfection": disinfection_today(self.reads, self.config, self.tally.day_start),
+            "coverage": coverage_today(self.reads, self.config, self.tally.day_start, now),
             "activity": list(self.tally.activity)[-self.settings.activity_items:][::-1]
             if self.settings.activity_items else [],
         }

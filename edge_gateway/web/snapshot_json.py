@@ -129,6 +129,29 @@ class LabelHealth(TypedDict):
     colors: dict[str, Words]
 
 
+class CycleJson(TypedDict):
+    """A disinfection cycle as the console lists it."""
+
+    station: StationRefJson
+    start: int
+    ts: int
+    method: str
+    temp_c: float  # the threshold it was judged by
+    hold_required_s: int
+    max_temp_c: float
+    hold_s: int
+    passed: bool
+    tools: list[str]
+
+
+class TodayJson(TypedDict):
+    """What the display claims, as the owner sees it too."""
+
+    washes: int
+    disinfection: "Disinfection"
+    coverage: "Coverage"
+
+
 class ConsoleSnapshot(TypedDict):
     v: int
     generated_at: int
@@ -137,6 +160,8 @@ class ConsoleSnapshot(TypedDict):
     tools: list[ConsoleTool]
     stations: list[StationHealth]
     labels: LabelHealth
+    today: TodayJson
+    cycles: list[CycleJson]  # the latest day's, newest first
 
 
 # -- the display (public) ---------------------------------------------------------
@@ -201,6 +226,21 @@ class StationCount(TypedDict):
     online: int
 
 
+class Disinfection(TypedDict):
+    monitored: bool  # some station (a disinfect station, a probed sink) sends cycles that can prove one
+    passed: int  # cycles today that held their method's temperature long enough
+    total: int  # all cycles today
+
+
+class Coverage(TypedDict):
+    tools_tagged: int  # tools with an NFC tag fitted
+    tools_total: int  # tools in the config
+    stations_today: int  # stations heard from today (or online now)
+    stations_total: int
+    covered_ms: int  # time today during which every station was online
+    day_ms: int  # time since local midnight
+
+
 class Activity(TypedDict):
     ts: int
     kind: str
@@ -218,4 +258,6 @@ class DisplaySnapshot(TypedDict):
     incident: Incident
     misuse: Misuse | None
     stations: StationCount
+    disinfection: Disinfection
+    coverage: Coverage
     activity: list[Activity]

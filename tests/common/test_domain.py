@@ -42,7 +42,7 @@ def test_every_colour_has_a_name_and_a_distinct_shape():
 
 
 def test_station_kinds():
-    assert [k.value for k in StationKind] == ["rack", "sink"]
+    assert [k.value for k in StationKind] == ["rack", "sink", "disinfect"]
 
 
 @pytest.mark.skipif(SEED is None, reason="the seed document is not beside this checkout")

@@ -3,7 +3,9 @@
 The demo's working day (edge_gateway/demo/day.py, with its four mistakes) is
 published through Mosquitto by one scripted station per reader; the gateway
 (a subprocess, ``influx: api: v1``) writes InfluxDB through its outbox. An
-owner acknowledges the cross-zone alarm and a sink station drops offline.
+owner acknowledges the cross-zone alarm and a sink station drops offline. The workshop
+also has a disinfection cabinet, which reports one passing cycle (no tool of the day was
+in it: each return is an undisinfected one).
 Then every panel target and template variable of every dashboard runs, with
 Grafana's macros and variables replaced the way Grafana replaces them.
 """
@@ -14,8 +16,9 @@ import re
 import time
 
 import pytest
+import yaml
 from gateway_proc import GatewayProcess, write_config
-from servers import example_config
+from servers import EXAMPLE_CONFIG, example_config
 from stations_mqtt import ScriptedStation
 
 from dashboards.generator.catalog import DASHBOARDS
@@ -29,6 +32,7 @@ from edge_gateway.demo.day import (
     tag_of,
     timeline,
 )
+from edge_gateway.model.workshop import parse_config
 
 pytestmark = pytest.mark.slow
 DB = "sebiao"
@@ -53,6 +57,7 @@ def _play_day(broker, config) -> int:
         stations[step.station].event(tag_of(config, step.tool), step.action + "d", ts=at(step.at))
         sent += 1
         time.sleep(0.02)  # the stations are separate connections: keep the day's order at the gateway
+    stations["dis-1"].cycle(start=at(END) - 11 * 60_000, temps_c=[121.0] * 11)  # the closing cycle
     return sent
 
 
@@ -76,9 +81,13 @@ def _values(result: dict) -> list:
 
 
 def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_path, mosquitto, influxd):
-    config = example_config()
-    broker, influx = mosquitto(), influxd()
-    cfg = write_config(tmp_path / "ws.yaml", broker, influx={
+    example = example_config()
+    cabinet = {"id": "dis-1", "kind": "disinfect", "zone": "white", "method": "cabinet", "name": "消毒柜"}
+    stations = [{"id": s.id, "kind": s.kind.value, "zone": s.zone} for s in example.stations] + [cabinet]
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text("utf-8"))
+    config = parse_config({**data, "stations": stations})
+    broker, influx = mosquitto(config), influxd()
+    cfg = write_config(tmp_path / "ws.yaml", broker, stations=stations, influx={
         "api": "v1", "url": influx.url, "database": DB, "retry_max_seconds": 0.5, "summary_every_seconds": 1})
     with GatewayProcess(cfg, tmp_path / "data") as gateway:
         sent = _play_day(broker, config)
@@ -90,6 +99,7 @@ def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_pa
         offline = ScriptedStation(broker, config, "sink-white-1")
         offline.status(False)
         gateway.wait_for(lambda: influx.scalar("SELECT count(seq) FROM tool_event", DB) >= sent, 20, "every event")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(hold_s) FROM disinfection_cycle", DB), 20, "the cycle")
         gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE \"type\" = 'station_offline'",
                                                DB), 20, "the station_offline alarm")
         gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE transition = 'acknowledged'",

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge_gateway.model.protocol import decode_event, decode_status
+from edge_gateway.model.disinfection import DEFAULT_DISINFECT, judge_cycle
+from edge_gateway.model.protocol import decode_cycle, decode_event, decode_status
 from edge_gateway.model.workshop import parse_config
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -48,13 +49,16 @@ def test_the_error_example_is_what_the_gateway_says():
 
 def test_protocol_examples_decode():
     examples = [json.loads(b) for b in blocks("protocol.md", "json")]
-    event, status, will, command, alarm = examples
+    event, status, will, command, alarm, cycle = examples
     decoded = decode_event("rack-red-1", json.dumps(event).encode())
     assert decoded.action == "removed" and decoded.tag == "04A224E2C65E80"
     assert decode_status("rack-red-1", json.dumps(status).encode()).online is True
     assert decode_status("rack-red-1", json.dumps(will).encode()).online is False
     assert command["cmd"] == "feedback"
     assert set(alarm) >= {"id", "type", "severity", "state", "tool", "tag", "station", "ts", "text"}
+    decoded_cycle = decode_cycle("dis-1", json.dumps(cycle).encode())
+    verdict = judge_cycle(decoded_cycle, "cabinet", DEFAULT_DISINFECT["cabinet"])
+    assert verdict.passed and verdict.hold_seconds == 600  # eleven samples at or above 120 °C, a minute apart
 
 
 def test_the_alarm_example_is_what_the_engine_publishes(tmp_path):

@@ -27,6 +27,7 @@ from edge_gateway.broker.mosquitto import (
 from edge_gateway.broker.passwd import hash_password, parse_passwd, verify_password
 from edge_gateway.commands import broker_config as command
 from edge_gateway.model.protocol import (
+    MAX_MESSAGE_BYTES,
     MAX_PAYLOAD_BYTES,
     alarm_topic,
     cmd_topic,
@@ -126,7 +127,7 @@ def test_mosquitto_conf(files, tmp_path):
     assert lines.index("use_username_as_clientid true") > lines.index("listener 18883 127.0.0.1")  # per listener
     assert single["max_queued_bytes"] == "0"
     assert single["max_inflight_messages"] == str(MAX_INFLIGHT_MESSAGES)
-    assert MAX_PAYLOAD_BYTES < int(single["max_packet_size"]) <= 2 * MAX_PAYLOAD_BYTES
+    assert MAX_MESSAGE_BYTES < int(single["max_packet_size"]) <= 2 * MAX_MESSAGE_BYTES
     # tools x 240 events + stations x 2880 status reports (every 30 s), doubled, rounded up to 1000
     config = example_config()
     day = len(config.tools) * 240 + len(config.stations) * 2880
@@ -142,7 +143,7 @@ def test_queue_sizing_has_a_floor_and_grows_with_the_workshop():
     small = copy.deepcopy(data)
     small["stations"] = [{"id": "rack-red-1", "kind": "rack", "zone": "red"}]
     small["tools"] = [{"id": "CL-R-01", "kind": "cloth", "color": "red", "tag": "5A3C9E01", "home": "rack-red-1"}]
-    small.pop("rules")
+    small["rules"] = {"wash_required": ["knife"]}  # no sink in this workshop: its cloth is not washed
     assert queue_sizing(parse_config(small)).max_queued_messages == QUEUE_FLOOR
     big = copy.deepcopy(small)
     big["stations"] += [{"id": f"rack-x-{i}", "kind": "rack", "zone": "red"} for i in range(40)]

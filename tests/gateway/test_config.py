@@ -161,3 +161,52 @@ def test_the_intake_section_has_safe_defaults_and_names_its_mistakes():
         with pytest.raises(ConfigError) as info:
             intake_settings(parse_config(data, "workshop.yaml"))
         assert message in str(info.value)
+
+
+def test_the_seed_defaults_wash_every_kind_and_disinfect_when_a_station_can_prove_it():
+    from edge_gateway.model.disinfection import Threshold
+    from sebiao_common.domain import TOOL_KINDS
+
+    data = copy.deepcopy(BASE)
+    del data["rules"]["wash_required"]
+    plain = parse_config(data)
+    assert plain.rules.wash_required == frozenset(TOOL_KINDS)  # cloths included
+    assert plain.rules.wash_min_seconds == 15
+    assert plain.rules.disinfect_required == frozenset() and not plain.disinfection_monitored
+    config = load_config(Path(__file__).parents[2] / "examples" / "workshop-disinfect.yaml")
+    assert config.rules.disinfect_required == frozenset(TOOL_KINDS) and config.disinfection_monitored
+    assert [(s.id, s.method) for s in config.disinfection_stations] == [("sink-white-1", "hot_wash"),
+                                                                        ("dis-1", "cabinet")]
+    assert config.rules.threshold("cabinet") == Threshold(temp_c=120, hold_seconds=600)
+    assert config.rules.threshold("boiling") == Threshold(temp_c=100, hold_seconds=600)
+    assert config.rules.threshold("dishwasher") == Threshold(temp_c=85, hold_seconds=40)
+    assert config.rules.threshold("hot_wash") == Threshold(temp_c=85, hold_seconds=40)
+    assert config.rules.severity_of("undisinfected_return") == "major"
+
+
+DISINFECT_CASES = [
+    ({"stations": [{"id": "dis-1", "kind": "disinfect", "zone": "white", "method": "oven"}]},
+     "stations[9].method: 'oven' is not one of: cabinet, boiling, dishwasher"),
+    ({"stations": [{"id": "rack-x", "kind": "rack", "zone": "white", "probe": True}]},
+     "stations[9].probe: a rack has no temperature probe"),
+    ({"stations": [{"id": "sink-x", "kind": "sink", "zone": "white", "method": "cabinet"}]},
+     "stations[9].method: 'method' is for disinfect stations, this is a sink"),
+    ({"rules": {"disinfect_required": ["knife"]}},
+     "rules.disinfect_required: disinfection is required but no station can prove it"),
+    ({"stations": [{"id": "dis-1", "kind": "disinfect", "zone": "white", "probe": False}],
+      "rules": {"disinfect_required": ["knife"]}},
+     "rules.disinfect_required: disinfection is required but no station can prove it"),
+    ({"rules": {"disinfect": {"cabinet": {"temp_c": 20}}}}, "rules.disinfect.cabinet.temp_c: 20 must be a temperature"),
+    ({"rules": {"disinfect": {"microwave": {}}}}, "rules.disinfect.microwave: unknown key"),
+    ({"rules": {"hot_wash": {"hold_seconds": 0}}}, "rules.hot_wash.hold_seconds"),
+    ({"rules": {"wash_min_seconds": -1}}, "rules.wash_min_seconds"),
+]
+
+
+@pytest.mark.parametrize("change, message", DISINFECT_CASES, ids=[m for _, m in DISINFECT_CASES])
+def test_disinfection_mistakes_name_the_field(change, message):
+    data = copy.deepcopy(BASE)
+    data["stations"] += change.get("stations", [])
+    data["rules"].update(change.get("rules", {}))
+    with pytest.raises(ConfigError, match=re.escape(f"workshop.yaml: {message}")):
+        parse_config(data, "workshop.yaml")

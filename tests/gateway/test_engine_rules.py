@@ -65,10 +65,29 @@ def test_each_misuse_raises_its_alarm(tmp_path, name, steps, expected):
     assert sim.raised == [expected]
 
 
-def test_cloth_needs_no_wash_by_default(tmp_path):
-    sim = Sim(tmp_path).all_online()
+def test_a_config_that_lists_wash_required_keeps_its_list(tmp_path):
+    sim = Sim(tmp_path).all_online()  # examples/workshop.yaml lists every kind but cloth
     sim.use("CL-R-01", "rack-red-1", None)
     assert sim.raised == []
+
+
+WASH_DWELL = [
+    # seconds at the sink (placed -> removed), an unwashed return?
+    (1, True),  # a tag held at the sink for a second is no wash
+    (14, True),
+    (15, False),  # rules.wash_min_seconds (default 15)
+    (120, False),
+]
+
+
+@pytest.mark.parametrize("dwell, unwashed", WASH_DWELL)
+def test_a_wash_counts_only_after_the_dwell(tmp_path, dwell, unwashed):
+    sim = Sim(tmp_path).all_online()
+    sim.at(10).event("rack-red-1", "KN-R-01", "removed")
+    sim.at(100).event("sink-red-1", "KN-R-01", "placed")
+    sim.at(100 + dwell).event("sink-red-1", "KN-R-01", "removed")
+    sim.at(200).event("rack-red-1", "KN-R-01", "placed")
+    assert sim.types() == (["unwashed_return"] if unwashed else [])
 
 
 def test_overdue_after_the_configured_minutes(tmp_path):
@@ -123,7 +142,7 @@ def test_cross_zone_is_latched_and_needs_a_person_with_a_comment(tmp_path):
     # the tool goes home properly: a latched alarm stays
     sim.at(30).event("rack-white-1", "KN-R-01", "removed")
     sim.at(40).event("sink-red-1", "KN-R-01", "placed")
-    sim.at(50).event("sink-red-1", "KN-R-01", "removed")
+    sim.at(56).event("sink-red-1", "KN-R-01", "removed")  # a wash: 16 s at the sink
     sim.at(60).event("rack-red-1", "KN-R-01", "placed")
     assert ("cross_zone", "KN-R-01") in sim.engine.active
     with pytest.raises(AlarmActionError, match="corrective-action comment"):
@@ -165,8 +184,8 @@ def test_non_latched_alarms_clear_by_themselves(tmp_path):
     assert ("misplaced", "KN-R-01") in sim.engine.active
     sim.at(1000).event("rack-red-2", "KN-R-01", "removed")
     sim.at(1010).event("sink-red-1", "KN-R-01", "placed")
-    sim.at(1020).event("sink-red-1", "KN-R-01", "removed")
-    sim.at(1030).event("rack-red-1", "KN-R-01", "placed")
+    sim.at(1030).event("sink-red-1", "KN-R-01", "removed")
+    sim.at(1040).event("rack-red-1", "KN-R-01", "placed")
     assert sim.engine.active == {}
     assert sorted(sim.types()) == ["misplaced", "unknown_tag"]
 

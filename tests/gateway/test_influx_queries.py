@@ -12,10 +12,12 @@ import pytest
 from servers import ROOT, example_config
 
 from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.disinfection import DEFAULT_DISINFECT, Cycle, judge_cycle
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
+from edge_gateway.model.workshop import Station
 from edge_gateway.sinks.influx.lines import InfluxLines
-from sebiao_common.domain import Location
+from sebiao_common.domain import Location, StationKind
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import V1Sink
 
@@ -66,6 +68,15 @@ def test_documented_queries_answer_the_questions(influx):
                            ms(d2 + timedelta(hours=9)), False))
     out.append(lines.event("sink-white-1", white, "removed", ms(d2 + timedelta(hours=9, minutes=5)), white.tag,
                            "b1", 8, ms(d2 + timedelta(hours=9, minutes=5)), False))
+    # Disinfection cycles: one passed and one failed on d1, one passed on d2 (the cabinet's 120 °C for 10 min).
+    cabinet = Station(id="dis-1", kind=StationKind.DISINFECT, zone="white", probe=True, method="cabinet")
+    lines._stations["dis-1"] = lines._station_tags(cabinet)
+    runs = ((d1 + timedelta(hours=14), [121] * 11), (d1 + timedelta(hours=15), [118] * 11),
+            (d2 + timedelta(hours=14), [125] * 12))
+    for seq, (when, temps) in enumerate(runs, start=20):
+        cycle = Cycle(station="dis-1", boot="0a0b0c0d", seq=seq, start=ms(when),
+                      ts=ms(when) + (len(temps) - 1) * 60_000, interval_s=60, temps_dc=tuple(t * 10 for t in temps))
+        out.append(lines.cycle("dis-1", cycle, judge_cycle(cycle, "cabinet", DEFAULT_DISINFECT["cabinet"]), 2))
     # Alarms: a cross_zone on d1 (and its acknowledgement, not counted), a cross_zone_wash and an overdue on d2.
     out.append(alarm(lines, 1, "cross_zone", ms(d1 + timedelta(hours=11)), 1))
     out.append(alarm(lines, 1, "cross_zone", ms(d1 + timedelta(hours=12)), 2, action="acknowledged"))
@@ -95,7 +106,8 @@ def test_documented_queries_answer_the_questions(influx):
 
     q = doc_queries()
     assert set(q) == {"tools-out-now", "washes-per-zone-per-day", "alarms-per-day-by-type",
-                      "cross-zone-incidents-per-week", "station-uptime"}
+                      "cross-zone-incidents-per-week", "station-uptime", "disinfection-cycles-per-day"}
+
 
     rows = {r["zone"]: r for r in influx.rows(q["tools-out-now"], "sebiao")}
     assert rows["red"]["out"] == 1 and rows["red"]["tools"] == "KN-R-01"
@@ -103,6 +115,12 @@ def test_documented_queries_answer_the_questions(influx):
 
     def day(r):  # the bucket's start, local time
         return datetime.fromtimestamp(r["time"] / 1e9, SHANGHAI)
+
+    cycles = {(r["passed"], day(r)): r["cycles"] for r in influx.rows(q["disinfection-cycles-per-day"], "sebiao")}
+    assert cycles == {("true", d1): 1, ("false", d1): 1, ("true", d2): 1}
+    (point,) = influx.rows("SELECT * FROM disinfection_cycle WHERE passed = 'true' AND method = 'cabinet' "
+                           "AND max_temp_c = 121", "sebiao")
+    assert (point["hold_s"], point["required_temp_c"], point["required_hold_s"], point["tools"]) == (600, 120, 600, 2)
 
     washes = {(r["zone"], day(r)): r["washes"] for r in influx.rows(q["washes-per-zone-per-day"], "sebiao")}
     assert washes == {("red", d1): 2, ("white", d2): 1}

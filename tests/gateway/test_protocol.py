@@ -77,4 +77,4 @@ def test_bad_topics_are_refused(text):
 
 
 def test_subscriptions_cover_event_and_status_only():
-    assert subscriptions("ws-demo") == ("sebiao/ws-demo/+/event", "sebiao/ws-demo/+/status")
+    assert subscriptions("ws-demo") == ("sebiao/ws-demo/+/event", "sebiao/ws-demo/+/status", "sebiao/ws-demo/+/cycle")

@@ -35,9 +35,9 @@ EXAMPLE = ROOT / "examples" / "workshop.yaml"
 TOKEN = "test-token-0123456789"
 
 
-def write_config(path: Path, broker: Any = None, **sections: Any) -> Path:
-    """The example workshop with the broker's gateway account and any sections merged in."""
-    data = yaml.safe_load(EXAMPLE.read_text("utf-8"))
+def write_config(path: Path, broker: Any = None, base: Path = EXAMPLE, **sections: Any) -> Path:
+    """The example workshop (or ``base``) with the broker's gateway account and any sections merged in."""
+    data = yaml.safe_load(base.read_text("utf-8"))
     data["http"] = {"token": TOKEN}
     if broker is not None:
         gw = broker.credentials.gateway

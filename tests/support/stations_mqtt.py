@@ -6,8 +6,11 @@ from __future__ import annotations
 import secrets
 import time
 
+from edge_gateway.model.disinfection import Cycle
 from edge_gateway.model.protocol import (
     StationEvent,
+    cycle_topic,
+    encode_cycle,
     encode_event,
     encode_status,
     event_topic,
@@ -42,6 +45,16 @@ class ScriptedStation:
         self.seq += 1
         self.client.publish(event_topic(self.ws, self.id), encode_event(event), qos=1)
         return event
+
+    def cycle(self, start: int, temps_c: list[float], interval_s: int = 60, payload: bytes | None = None) -> Cycle:
+        """A probe's cycle (``docs/protocol.md``) whose first sample is at ``start`` (ms), one sample every
+        ``interval_s``; it shares the station's per-boot sequence with its events. ``payload``: sent instead."""
+        cycle = Cycle(station=self.id, boot=self.boot, seq=self.seq, start=start,
+                      ts=start + (len(temps_c) - 1) * interval_s * 1000, interval_s=interval_s,
+                      temps_dc=tuple(round(t * 10) for t in temps_c))
+        self.seq += 1
+        self.client.publish(cycle_topic(self.ws, self.id), payload or encode_cycle(cycle), qos=1)
+        return cycle
 
     def close(self) -> None:
         self.client.close()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from edge_gateway.config import load_config
 from edge_gateway.core.engine import Engine, Outcome
-from edge_gateway.model.protocol import StationEvent, StationStatus, encode_event
+from edge_gateway.model.disinfection import Cycle
+from edge_gateway.model.protocol import StationEvent, StationStatus, encode_cycle, encode_event
 from edge_gateway.store.writer import Store
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "workshop.yaml"
@@ -64,6 +65,17 @@ class Sim:
         event = StationEvent(station=station, boot=boot, seq=seq, ts=self.now if ts is None else ts, tag=tag,
                              action=action)
         return self._run(lambda out: self.engine.on_event(event, encode_event(event), self.now, out))
+
+    def cycle(self, station: str, start: float, temps_c: list[float], interval_s: int = 60, boot="00c0ffee",
+              seq: int | None = None) -> Outcome:
+        """A probed station's cycle whose first sample was at ``start`` (seconds after T0), sent now."""
+        if seq is None:
+            seq = self.seq.get(station, 0)
+            self.seq[station] = seq + 1
+        first = T0 + int(start * 1000)
+        cycle = Cycle(station=station, boot=boot, seq=seq, ts=first + (len(temps_c) - 1) * interval_s * 1000,
+                      start=first, interval_s=interval_s, temps_dc=tuple(round(t * 10) for t in temps_c))
+        return self._run(lambda out: self.engine.on_cycle(cycle, encode_cycle(cycle), self.now, out))
 
     def tick(self) -> Outcome:
         return self._run(lambda out: self.engine.tick(self.now, out))

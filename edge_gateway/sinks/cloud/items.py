@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
+from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.workshop import Station
 from sebiao_common import strict_json
@@ -70,6 +71,14 @@ class CloudItems:
         return _dump({"kind": "alarm", "alarm": alarm_json, "transition": {
             "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
             "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
+
+    def cycle(self, station: Station, cycle: Cycle, verdict: Verdict, tools: tuple[str, ...]) -> str:
+        """A disinfection cycle with the gateway's verdict (the samples stay on the gateway)."""
+        return _dump({"kind": "cycle", "station": station.id, "station_kind": station.kind.value,
+                      "boot": cycle.boot, "seq": cycle.seq, "start": cycle.start, "ts": cycle.ts,
+                      "method": verdict.method, "temp_c": verdict.threshold.temp_c,
+                      "hold_required_s": verdict.threshold.hold_seconds, "max_temp_dc": verdict.max_temp_dc,
+                      "hold_s": verdict.hold_seconds, "passed": verdict.passed, "tools": list(tools)})
 
     def status(self, station: Station, state: StationState, now: int, health: Mapping[str, object] | None) -> str:
         """``station``: the config's station (its kind and zone); ``state``: its liveness now."""

@@ -7,7 +7,7 @@ silences, not the periodic samples, and only the workshop's alarm types.
 
 from __future__ import annotations
 
-from edge_gateway.core.projection import AlarmFact, EventFact, StatusFact, TickFact
+from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, StatusFact, TickFact
 from edge_gateway.sinks.cloud.items import CloudItems
 from edge_gateway.store.writer import Store
 
@@ -28,6 +28,9 @@ class CloudProjection:
 
     def status(self, fact: StatusFact) -> None:
         self.store.cloud_add(fact.now, self.items.status(fact.station, fact.state, fact.now, fact.health))
+
+    def cycle(self, fact: CycleFact) -> None:
+        self.store.cloud_add(fact.received_at, self.items.cycle(fact.station, fact.cycle, fact.verdict, fact.tools))
 
     def tick(self, fact: TickFact) -> None:
         """The cloud keeps no samples: its figures come from the events and status items."""

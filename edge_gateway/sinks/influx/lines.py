@@ -6,7 +6,9 @@ The schema is documented in ``docs/influxdb.md``. Measurements:
 - ``alarm``: one point per alarm transition (raised, repeated, acknowledged, cleared);
 - ``station_status``: one point per status message, per silence timeout and
   per periodic snapshot (``report`` tag);
-- ``zone_summary``: per zone colour, tools on rack / out / at sink, periodically.
+- ``zone_summary``: per zone colour, tools on rack / out / at sink, periodically;
+- ``disinfection_cycle``: one point per cycle of a probed station (method, passed,
+  max temperature, hold, tools in it), at the cycle's end.
 
 Tags are low-cardinality (workshop, district, station, zone, kinds, colours,
 actions, alarm type and severity); ids that grow without bound are fields.
@@ -25,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from edge_gateway.model.alarms import Alarm, HistoryEntry
+from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Station, Tool, WorkshopConfig
@@ -95,6 +98,18 @@ class InfluxLines:
             late=alarm.late, ts=alarm.ts, last_ts=alarm.last_ts, at=entry.at, seq=history_id, by=entry.by,
             text_zh=alarm.text_zh, text_en=alarm.text_en, tool=alarm.tool, tag_uid=alarm.tag,
             comment=entry.comment))
+
+    # -- disinfection_cycle ------------------------------------------------------------------
+
+    def cycle(self, station: str, cycle: Cycle, verdict: Verdict, tools: int) -> str:
+        tags = self._base + self._stations[station] + [f"method={tag(verdict.method)}",
+                                                       f"passed={'true' if verdict.passed else 'false'}"]
+        return (head("disinfection_cycle", tags)
+                + f"max_temp_c={verdict.max_temp_dc / 10!r},hold_s={verdict.hold_seconds}i,"
+                  f"required_temp_c={float(verdict.threshold.temp_c)!r},"
+                  f"required_hold_s={verdict.threshold.hold_seconds}i,tools={tools}i,"
+                  f'duration_s={(cycle.ts - cycle.start) // 1000}i,boot="{cycle.boot}",seq={cycle.seq}i '
+                  f"{cycle.ts * NS_PER_MS + cycle.seq % SUB_MS}")
 
     # -- station_status -------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ outbox's bound (``keep``), telemetry is not (``docs/influxdb.md``).
 
 from __future__ import annotations
 
-from edge_gateway.core.projection import AlarmFact, EventFact, StatusFact, TickFact
+from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, StatusFact, TickFact
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.store.writer import Store
 
@@ -32,6 +32,10 @@ class InfluxProjection:
         line = self.lines.station_status(fact.state, fact.report, fact.now, fact.health)
         if line is not None:
             self.store.outbox_add(keep=False, created=fact.now, line=line)
+
+    def cycle(self, fact: CycleFact) -> None:
+        line = self.lines.cycle(fact.station.id, fact.cycle, fact.verdict, len(fact.tools))
+        self.store.outbox_add(keep=True, created=fact.received_at, line=line)  # evidence: kept like alarms
 
     def tick(self, fact: TickFact) -> None:
         if fact.now < self._next_snapshot:

@@ -16,12 +16,19 @@
       station: "读卡站", online: "在线", offline: "离线", heap: "剩余内存", rssi: "信号", readerErrors: "读卡错误",
       buffer: "待发缓存", fw: "固件", never: "从未", notReported: "未上报", kb: (n) => `${n} KB`,
       on_rack: "在架", out: "使用中", at_sink: "清洗中", unknown: "未知", awayFromHome: "不在归属架",
-      rack: "器具架", sink: "清洗池", placed_rack: "放回", removed_rack: "取下", placed_sink: "放入清洗池",
+      rack: "器具架", sink: "清洗池", disinfect: "消毒设备", placed_rack: "放回", removed_rack: "取下", placed_sink: "放入清洗池",
       removed_sink: "离开清洗池", time: "时间", action: "动作", note: "备注", tag: "标签", days: "天数",
       staleNote: (n) => `超过 ${n} 天未读到的标签：请检查标签是否脱落、损坏或器具已不用（规定六(四)：色标不清或缺损应及时更新）。`,
       noStale: "所有标签近期都有读取", tagErrors: "读取出错的标签", noTagErrors: "读卡站未上报标签读取错误",
-      errors: "错误次数", done: "已提交", sev: { critical: "严重", major: "重要", minor: "次要", warning: "提示" },
-      types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归位",
+      errors: "错误次数", done: "已提交",
+      hygiene: "清洗与消毒", cycle: "消毒周期", method: "方式", maxTemp: "最高温度", hold: "保持 / 要求",
+      verdict: "结果", inCycle: "周期内器具", passed: "✓ 合格", failed: "✗ 未合格", noCycles: "近 24 小时没有消毒周期",
+      methods: { cabinet: "消毒柜", boiling: "煮沸/蒸汽", dishwasher: "洗碗机", hot_wash: "热水清洗池" },
+      todayNote: (w, d, c) => `今日清洗 ${w} 次（池边停留够时才算）· ` + (d.monitored
+        ? `今日消毒周期 合格 ${d.passed}/${d.total}` : "消毒未监测（没有带温度探头的消毒设备）")
+        + ` · 已贴标签器具 ${c.tools_tagged}/${c.tools_total} · 今日在线读卡站 ${c.stations_today}/${c.stations_total}`
+        + ` · 今日读卡器全部在线 ${(c.covered_ms / 3600000).toFixed(1)} 小时`, sev: { critical: "严重", major: "重要", minor: "次要", warning: "提示" },
+      types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归位", undisinfected_return: "未消毒归位",
         overdue: "超时未归还", misplaced: "未定位存放", unknown_tag: "未登记标签", station_offline: "读卡站离线",
         station_clock: "读卡站时钟错误", outbox_backlog: "待发队列积压", sink_refused: "接收方拒绝写入",
         store_failed: "本地存储写入失败", station_flood: "读卡站消息过多" },
@@ -41,14 +48,22 @@
       station: "Station", online: "online", offline: "offline", heap: "Free heap", rssi: "RSSI",
       readerErrors: "Reader errors", buffer: "Buffered", fw: "Firmware", never: "never",
       notReported: "not reported", kb: (n) => `${n} KB`, on_rack: "on rack", out: "in use", at_sink: "at sink",
-      unknown: "unknown", awayFromHome: "not on its home rack", rack: "rack", sink: "sink", placed_rack: "put back",
+      unknown: "unknown", awayFromHome: "not on its home rack", rack: "rack", sink: "sink", disinfect: "disinfection station", placed_rack: "put back",
       removed_rack: "taken", placed_sink: "put in sink", removed_sink: "left sink", time: "Time", action: "Action",
       note: "Note", tag: "Tag", days: "Days",
       staleNote: (n) => `Tags not read for more than ${n} days: check the label is on, undamaged, or the tool retired (rule 6(4): renew unclear or damaged labels).`,
       noStale: "Every tag was read recently", tagErrors: "Tags with read errors",
       noTagErrors: "No station reported tag read errors", errors: "Errors", done: "done",
+      hygiene: "Washing and disinfection", cycle: "Cycle", method: "Method", maxTemp: "Max temperature",
+      hold: "Held / required", verdict: "Result", inCycle: "Tools in it", passed: "✓ passed", failed: "✗ failed",
+      noCycles: "No disinfection cycle in the last 24 hours",
+      methods: { cabinet: "cabinet", boiling: "boiling / steam", dishwasher: "dishwasher", hot_wash: "hot-wash sink" },
+      todayNote: (w, d, c) => `${w} washes today (a real dwell at the sink) · ` + (d.monitored
+        ? `disinfection cycles today: ${d.passed} of ${d.total} passed` : "disinfection not monitored (no probed station)")
+        + ` · tools tagged ${c.tools_tagged}/${c.tools_total} · stations online today ${c.stations_today}/${c.stations_total}`
+        + ` · all readers online ${(c.covered_ms / 3600000).toFixed(1)} h today`,
       sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
-      types: { cross_zone: "cross-zone", cross_zone_wash: "cross-zone wash", unwashed_return: "unwashed return",
+      types: { cross_zone: "cross-zone", cross_zone_wash: "cross-zone wash", unwashed_return: "unwashed return", undisinfected_return: "undisinfected return",
         overdue: "overdue", misplaced: "misplaced", unknown_tag: "unknown tag", station_offline: "station offline",
         station_clock: "station clock wrong", outbox_backlog: "outbox backlog", sink_refused: "sink refused writes",
         store_failed: "store writes failing", station_flood: "station flooding" },
@@ -244,6 +259,27 @@
       el("div", { class: "scroll" }, gridTable(["tool", "tag", "station", "errors"], rows)));
   }
 
+  // The display's claims as the owner sees them, and each disinfection cycle with its verdict in words and a
+  // symbol (never by colour alone).
+  function renderHygiene(s) {
+    if (!s.today) return;
+    $("today-note").textContent = t("todayNote", s.today.washes, s.today.disinfection, s.today.coverage);
+    const cycles = s.cycles || [];
+    if (!cycles.length) {
+      $("cycle-table").replaceChildren(el("caption", { text: t("noCycles") }));
+      return;
+    }
+    table("cycle-table", ["time", "station", "method", "maxTemp", "hold", "verdict", "inCycle"],
+      cycles.map((c) => el("tr", { "data-cycle": c.ts, "data-passed": c.passed ? "1" : "0" },
+        el("td", {}, when(c.ts)),
+        el("td", {}, stationLabel(c.station.station, c.station.station_name, c.station.zone, c.station.station_kind)),
+        el("td", { text: t("methods")[c.method] || c.method }),
+        el("td", { class: "num", text: `${c.max_temp_c.toFixed(1)} °C` }),
+        el("td", { class: "num", text: `${c.hold_s} s / ${c.hold_required_s} s ≥ ${c.temp_c} °C` }),
+        el("td", {}, el("span", { class: `state ${c.passed ? "ok" : "bad"}`, text: t(c.passed ? "passed" : "failed") })),
+        el("td", { text: c.tools.join(", ") || "—" }))));
+  }
+
   function render() {
     lang.apply();
     showState();
@@ -253,6 +289,7 @@
     renderTools(last);
     renderStations(last);
     renderLabels(last);
+    renderHygiene(last);
   }
 
   function setState(next) {

@@ -7,27 +7,38 @@
     zh: {
       switch: "切换语言 Switch language", langButton: "English", live: "实时", reconnecting: "重新连接中…",
       connecting: "连接中…", today: "今日概况", zones: "五个色标区", activity: "最近动态",
-      washesToday: "今日清洗次数", misuseWeek: "本周跨区混用（次）",
+      washesToday: "今日清洗次数（池边停留够时）", misuseWeek: "本周跨区混用（次）",
+      disinfectLabel: "今日消毒周期 合格/全部", disinfectNone: "消毒未监测",
+      disinfectNoneNote: "本作坊没有带温度探头的消毒设备，读卡器无法证明已消毒",
+      disinfectNote: () => "达到规定温度并保持足够时间才算合格",
+      coverage: (t, s, h) => [["读卡器覆盖：已贴标签器具 ", t], [" · 今日在线读卡站 ", s],
+        [" · 今日读卡器全部在线 ", h, " 小时"]],
       misuseNote: (today, handled) => `今日 ${today} 次 · 本周已整改 ${handled} 次`,
-      daysLabel: "天未发生跨区混用", daysNone: "暂无记录", sinceRecords: (d) => `自 ${d} 开始记录以来`,
+      daysLabel: "天读卡器未发现跨区放置", daysNone: "暂无记录", sinceRecords: (d) => `自 ${d} 开始记录以来`,
       lastIncident: (d) => `上次：${d}`,
       scan: "手机扫码，随时查看本作坊的色标管理", onRack: "在架", out: "使用中", atSink: "清洗中",
       unknown: "未确认", washes: "今日清洗", unused: "本作坊未设此区", noActivity: "今天还没有动态",
       taken: "取用", returned: "放回", washing: "清洗中", washed: "洗好取走",
+      disinfecting: "放入消毒", disinfected: "消毒后取出",
       legend: "每个区域除颜色外还有自己的形状：● 红色圆形 · ◆ 蓝色菱形 · ▲ 绿色三角形 · ■ 黄色方形 · ⬢ 白色六边形",
       tools: "件器具", gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, qrAlt: "本页面地址的二维码",
     },
     en: {
       switch: "Switch language 切换语言", langButton: "中文", live: "Live", reconnecting: "Reconnecting…",
       connecting: "Connecting…", today: "Today", zones: "The five colour zones", activity: "Recent activity",
-      washesToday: "washes today", misuseWeek: "cross-zone mix-ups this week",
+      washesToday: "washes today (a real dwell at the sink)", misuseWeek: "cross-zone mix-ups this week",
+      disinfectLabel: "disinfection cycles today, passed / all", disinfectNone: "disinfection not monitored",
+      disinfectNoneNote: "no disinfection station with a temperature probe: the readers cannot prove it",
+      disinfectNote: () => "passed: reached its temperature and held it long enough",
+      coverage: (t, s, h) => [["What the readers cover: tools tagged ", t], [" · stations online today ", s],
+        [" · all readers online ", h, " h today"]],
       misuseNote: (today, handled) => `${today} today · ${handled} corrected this week`,
-      daysLabel: "days without a cross-zone mix-up", daysNone: "no records yet",
+      daysLabel: "days the readers saw no cross-zone placement", daysNone: "no records yet",
       sinceRecords: (d) => `since records began on ${d}`, lastIncident: (d) => `last: ${d}`,
       scan: "Scan to follow this workshop's colour-coded tools on your phone", onRack: "on rack", out: "in use",
       atSink: "at sink", unknown: "not yet seen", washes: "washes today", unused: "not used in this workshop",
       noActivity: "no activity yet today", taken: "taken", returned: "put back", washing: "being washed",
-      washed: "washed", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
+      washed: "washed", disinfecting: "into disinfection", disinfected: "out of disinfection", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
         + "▲ green triangle · ■ yellow square · ⬢ white hexagon",
       tools: "tools", gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, qrAlt: "QR code of this page's address",
     },
@@ -88,6 +99,30 @@
     void en;
   }
 
+  // What the readers saw of disinfection and how much of the workshop they cover: the claims above hold for
+  // this much and no more.
+  function renderEvidence(s) {
+    const d = s.disinfection;
+    const box = $("stat-disinfect");
+    box.dataset.monitored = d && d.monitored ? "yes" : "no";
+    if (d && d.monitored) {
+      $("disinfect").textContent = `${d.passed}/${d.total}`;
+      $("disinfect-label").textContent = lang.t("disinfectLabel");
+      $("disinfect-note").textContent = lang.t("disinfectNote");
+    } else {
+      $("disinfect").textContent = "—";
+      $("disinfect-label").textContent = lang.t("disinfectNone");
+      $("disinfect-note").textContent = lang.t("disinfectNoneNote");
+    }
+    const c = s.coverage;
+    if (!c) return;
+    const hours = (ms) => (ms / 3600000).toFixed(1);
+    const parts = lang.t("coverage", `${c.tools_tagged}/${c.tools_total}`, `${c.stations_today}/${c.stations_total}`,
+      `${hours(c.covered_ms)}/${hours(c.day_ms)}`);
+    $("coverage").replaceChildren(...parts.flatMap(([before, value, after]) =>
+      [before, el("b", { class: "num", text: value }), after || ""]));
+  }
+
   function renderZones(s) {
     const en = lang.get() === "en";
     const list = $("zones");
@@ -142,6 +177,7 @@
     if (!last) return;
     renderHeader(last);
     renderStats(last);
+    renderEvidence(last);
     renderZones(last);
     renderActivity(last);
   }
