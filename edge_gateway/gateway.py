@@ -40,9 +40,10 @@ from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
+from edge_gateway.store.checkpoint import Checkpointer
 from edge_gateway.store.data_dir import open_data_dir
 from edge_gateway.store.signing_key import key_path, load_or_create
-from edge_gateway.store.writer import Checkpointer, DeadLetterBound, Store
+from edge_gateway.store.writer import DeadLetterBound, Store
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen

@@ -24,7 +24,7 @@ def test_cycles_and_their_alarms_reach_the_cloud(mosquitto, tmp_path):
     config = load_config(DISINFECT)
     cloud = CloudServer(tmp_path)
     query = partial(_rows, tmp_path / "cloud.db")
-    token = _gateway_token(cloud, config.workshop.id)
+    token = _gateway_token(cloud, config.workshop.id, tmp_path / "data")
     cloud.start()
     broker = mosquitto(config)
     path = write_config(tmp_path / "w.yaml", broker, base=DISINFECT, cloud={
