@@ -55,10 +55,12 @@ from cloud_ingest.store.schema import (
     alarms,
     events,
     ingest_batches,
+    setups,
+    silenced_alarms,
     station_status,
     stations,
 )
-from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, StatusItem
+from cloud_ingest.wire.batch import AlarmItem, Batch, EventItem, SetupItem, SilencedItem, StatusItem
 from sebiao_common import strict_json
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
@@ -130,7 +132,34 @@ def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[ev
     _upsert_stations(conn, _station_rows(ws, batch.items, now))
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now)
     batch_events = [evidence.Entry("events", ws, None, coverage.events_body(stored))] if stored else []
-    return accepted + len(transitions), batch_events + transitions
+    setup_entries = _store_setups(conn, ws, batch.items, now)
+    return (accepted + len(transitions) + len(setup_entries),
+            batch_events + transitions + setup_entries)
+
+
+def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) -> list[evidence.Entry]:
+    """The new setup versions and silenced alarms, each with its evidence entry holding the stored row."""
+    entries = []
+    for table, kind, rows, key in (
+            (setups, "setup", [{"workshop_id": ws, "version": i.version, "at": i.at, "hash": i.hash,
+                                "setup": i.setup, "received_at": now}
+                               for i in items if isinstance(i, SetupItem)], ("workshop_id", "version")),
+            (silenced_alarms, "silenced", [{
+                "workshop_id": ws, "type": i.type, "severity": i.severity, "subject": i.subject, "tool": i.tool,
+                "tag": i.tag, "station": i.station, "ts": i.ts, "late": i.late, "text_zh": i.text_zh,
+                "text_en": i.text_en, "exception": i.exception, "setup_version": i.setup_version,
+                "received_at": now} for i in items if isinstance(i, SilencedItem)],
+             ("workshop_id", "type", "subject", "ts"))):
+        if not rows:
+            continue
+        columns = tuple(c.name for c in table.columns)
+        # one item repeated within the batch is one row; sorted by key against deadlocks
+        unique = sorted({tuple(r[k] for k in key): r for r in rows}.values(), key=lambda r: tuple(r[k] for k in key))
+        for stored in _insert_ignore(conn, table, unique, key, returning=columns):
+            row = coverage.fact(table, dict(zip(columns, stored)))
+            entries.append(evidence.Entry(kind, ws, None, {"row": row}))
+    entries.sort(key=lambda e: (e.kind != "setup", e.body["row"]["id"]))
+    return entries
 
 
 def _station_rows(ws: str, items: Sequence[object], now: int) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """What the evidence chain covers, and the check that the tables still hold it.
 
-The pages show rows of five tables; the chain holds each of those facts in a
+The pages show rows of these tables; the chain holds each of those facts in a
 canonical form, so that ``sebiao cloud verify`` can compare what a page would
 show with what was chained when it was stored:
 
@@ -16,6 +16,10 @@ show with what was chained when it was stored:
 - ``alarm_transitions``, ``inspector_notes``, ``rectification_steps``: each
   entry (``alarm_transition``, ``inspector_*``, ``rectification_*``) keeps its
   readable body and adds ``"row"``, the stored row's fact;
+- ``setups``, ``setup_acceptances``, ``silenced_alarms`` (migration 0008):
+  one entry per row (``setup``, ``setup_accept``, ``silenced``) whose body is
+  ``{"row": fact}`` (an acceptance adds what it relaxed): a setup row changed
+  after it was stored (a rule made to look stricter than it was) is found;
 - ``alarms``: a transition's entry adds ``"alarm"``, the picture it set; the
   alarm's inspector review is its newest inspector entry; a rectification's
   state, request note and deadline are its steps' entries.
@@ -49,11 +53,16 @@ from cloud_ingest.store.schema import (
     inspector_notes,
     rectification_steps,
     rectifications,
+    setup_acceptances,
+    setups,
+    silenced_alarms,
 )
 from sebiao_common import strict_json
 
-COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps)}
-ROW_TABLE = {"alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
+COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps,
+                                                 setups, setup_acceptances, silenced_alarms)}
+ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced": "silenced_alarms",
+             "alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
              "inspector_clear": "inspector_notes", "inspector_comment": "inspector_notes",
              "rectification_request": "rectification_steps", "rectification_answer": "rectification_steps",
              "rectification_accept": "rectification_steps", "rectification_return": "rectification_steps"}
@@ -154,8 +163,10 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
                         found.add(f"第 {seq} 条覆盖起点出现在已覆盖的记录之后",
                                   f"entry {seq}: a coverage start after covering entries")
                     tables = body["tables"]
-                    start = _Start(max_id={n: int(tables[n]["max_id"]) for n in COVERED},
-                                   rows={n: int(tables[n]["rows"]) for n in COVERED})
+                    # a table newer than the coverage start (0008's) is not in it: covered from its first row
+                    empty = {"max_id": 0, "rows": 0}
+                    start = _Start(max_id={n: int(tables.get(n, empty)["max_id"]) for n in COVERED},
+                                   rows={n: int(tables.get(n, empty)["rows"]) for n in COVERED})
                 elif kind == "events":
                     batches.append((seq, {"ids": [int(i) for i in body["ids"]], "digest": str(body["digest"]),
                                           "rows": _columns(body)}))

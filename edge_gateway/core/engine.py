@@ -15,6 +15,7 @@ from edge_gateway.core.projection import (
     AlarmFact,
     EventFact,
     Projection,
+    SilencedFact,
     StatusFact,
     TickFact,
 )
@@ -67,13 +68,14 @@ class Outcome:
 
 class Engine:
     def __init__(self, config: WorkshopConfig, store: Store, started_at: int,
-                 projections: tuple[Projection, ...] = ()) -> None:
+                 projections: tuple[Projection, ...] = (), setup_version: int | None = None) -> None:
         """``projections``: each sink's view of the facts (the InfluxDB outbox, the cloud outbox);
         every accepted event, alarm transition, station status and tick reaches each of them
         inside the same transaction."""
         self.config = config
         self.store = store
         self.projections = projections
+        self.setup_version = setup_version  # the setup version in force (store/setup_versions.py)
         self.ws = config.workshop.id
         self.started_at = started_at
         self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
@@ -248,6 +250,11 @@ class Engine:
                 self._raise(decision, now, out)
             elif isinstance(decision, Clear):
                 self._auto_clear(decision, now, out)
+            elif decision.raised is not None:
+                fact = SilencedFact(raised=decision.raised, exception=decision.reason,
+                                    setup_version=self.setup_version, now=now)
+                for projection in self.projections:
+                    projection.silenced(fact)
 
     def _raise(self, decision: Raise, now: int, out: Outcome) -> None:
         key = (decision.type, decision.subject)

@@ -1,6 +1,6 @@
 """The engine's facts, and the interface through which each sink makes its rows of them.
 
-The engine knows no sink's format: for every accepted event, alarm transition,
+The engine knows no sink's format: for every accepted event, alarm transition, silenced alarm,
 station status and tick it hands a fact to each :class:`Projection` it was
 given. A projection (``sinks/influx/projection.py``,
 ``sinks/cloud/projection.py``) turns the fact into its own outbox row through
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
+from edge_gateway.model.rules import Raise
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Station, Tool
@@ -48,6 +49,17 @@ class AlarmFact:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class SilencedFact:
+    """An alarm a recorded exception stopped (``model/rules.py`` ``Excused``): never shown locally; the cloud
+    counts it until the inspector accepts the setup version that brought the exception."""
+
+    raised: Raise
+    exception: str  # the exception's reason
+    setup_version: int | None
+    now: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StatusFact:
     """A station's liveness now; ``report`` says why: ``status`` (its message) or ``silence`` (a timeout)."""
 
@@ -72,5 +84,6 @@ class Projection(Protocol):
 
     def event(self, fact: EventFact) -> None: ...
     def alarm(self, fact: AlarmFact) -> None: ...
+    def silenced(self, fact: SilencedFact) -> None: ...
     def status(self, fact: StatusFact) -> None: ...
     def tick(self, fact: TickFact) -> None: ...

@@ -1,5 +1,5 @@
 """The pure model: the workshop config, the MQTT protocol's messages, each tool's
-state machine, the rules, station liveness, the alarm lifecycle and its texts.
+state machine, the rules, the setup as evidence (``setup.py``), station liveness, the alarm lifecycle and its texts.
 
 No I/O, no clock, no threads: every function takes ``now`` from its caller and
 returns frozen values, so the rules are table-tested. It may import

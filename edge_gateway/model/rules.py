@@ -48,12 +48,15 @@ class Clear:
 
 @dataclass(frozen=True, kw_only=True)
 class Excused:
-    """A recorded rule exception (seed 六(五)) that stopped an alarm."""
+    """A recorded rule exception (seed 六(五)) that stopped an alarm: not raised locally, but sent to the
+    cloud as silenced (``raised``: the alarm it stopped), where it counts until the inspector accepts the
+    exception (备案)."""
 
     type: str
     subject: str
     station: str
     reason: str
+    raised: Raise | None = None
 
 
 Decision = Raise | Clear | Excused
@@ -189,5 +192,6 @@ def _excuse(decision: Decision, tool: Tool, station: Station, rules: Rules) -> D
         return decision
     for exception in rules.exceptions:
         if exception.covers(tool, station.id, decision.type):
-            return Excused(type=decision.type, subject=decision.subject, station=station.id, reason=exception.reason)
+            return Excused(type=decision.type, subject=decision.subject, station=station.id, reason=exception.reason,
+                           raised=decision)
     return decision

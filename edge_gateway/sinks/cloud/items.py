@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
+from edge_gateway.model.rules import Raise
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.workshop import Station
 from sebiao_common import strict_json
@@ -71,9 +72,23 @@ class CloudItems:
             "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
             "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
 
+    def silenced(self, raised: Raise, exception: str, setup_version: int | None) -> str:
+        """An alarm a recorded exception stopped at the gateway: the cloud counts it until that setup version's
+        relaxation is accepted (docs/cloud-ingest.md, "Silenced alarms")."""
+        return _dump({"kind": "silenced", "type": raised.type, "severity": raised.severity,
+                      "subject": raised.subject, "tool": raised.tool, "tag": raised.tag, "station": raised.station,
+                      "ts": raised.ts, "late": raised.late, "text": {"zh": raised.text_zh, "en": raised.text_en},
+                      "exception": exception, "setup_version": setup_version})
+
     def status(self, station: Station, state: StationState, now: int, health: Mapping[str, object] | None) -> str:
         """``station``: the config's station (its kind and zone); ``state``: its liveness now."""
         extra = {k: v for k, v in (health or {}).items() if k not in _STATUS_KEYS}
         return _dump({"kind": "status", "station": state.id, "station_kind": station.kind.value,
                       "zone": station.zone, "ts": now, "online": state.online,
                       "buffer_depth": state.buffer_depth, **extra})
+
+
+def setup_item(*, version: int, at: int, digest: str, setup: str) -> str:
+    """A ``setup`` item: one version of the workshop's setup (``model/setup.py``); ``setup`` is its canonical
+    JSON, ``hash`` that text's SHA-256, which the cloud recomputes."""
+    return _dump({"kind": "setup", "version": version, "at": at, "hash": digest, "setup": strict_json.loads(setup)})
