@@ -1,8 +1,8 @@
 """The HTTP layer: Starlette routes that parse the request, call one function, answer JSON.
 
 ``Api.routes`` gives every route of ``/api/v1`` and ``/healthz``: ingest,
-the alarm queue, admin and login here, with those of ``rectification`` and
-``reports``. The steps every route shares are ``base.ApiBase``'s: database
+the alarm queue, admin and login here, with those of ``rectification``,
+``reports`` and ``setups``. The steps every route shares are ``base.ApiBase``'s: database
 work runs in the thread pool (SQLAlchemy is synchronous here); a
 ``CloudError`` becomes its status and ``{"error": "中文 / English"}``;
 nothing else is caught, so a defect is a 500 with a traceback in the log.
@@ -23,6 +23,7 @@ from cloud_ingest.access.auth import GatewayGate, bearer
 from cloud_ingest.access.login import Logins
 from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
+from cloud_ingest.api import setups as http_setups
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
@@ -66,6 +67,7 @@ class Api(ApiBase):
             Route("/api/v1/admin/tokens/{id:rowid}/revoke", self.revoke_token, methods=["POST"]),
             *http_rectification.routes(self),
             *http_reports.routes(self),
+            *http_setups.routes(self),
             Route("/healthz", self.health, methods=["GET"]),
         ]
 

@@ -3,7 +3,8 @@
 Per workshop: stations online / total (the ``stations`` table: every station
 the cloud has heard of, online by its newest status), the
 workshop's active alarms by severity, and misuse per 100 uses over the last
-30 days before the clock. Each figure is one grouped query over all the
+30 days before the clock (misuse counts the alarms a recorded exception
+silenced at the gateway while no inspector has accepted that exception). Each figure is one grouped query over all the
 workshops in the caller's scope (a city has thousands: no query per workshop);
 districts add the figures of their workshops up.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.reports.figures import MISUSE_TYPES, OCCURRENCES, per_100
+from cloud_ingest.reports.setups import counted_silenced_many
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -108,6 +110,10 @@ def workshop_figures(conn: Connection, who: Principal, now: int) -> dict[str, Fi
                                  alarms.c.type.in_(MISUSE_TYPES))
                           .group_by(alarm_transitions.c.workshop_id)):
         found.setdefault(r.workshop_id, {})["misuse"] = r.n
+    # alarms a recorded exception silenced at the gateway count until an inspector accepts it (备案)
+    for ws, n in counted_silenced_many(conn, scope, since, now + 1, MISUSE_TYPES).items():
+        values = found.setdefault(ws, {})
+        values["misuse"] = values.get("misuse", 0) + n
     return {ws: Figures(**values) for ws, values in found.items()}
 
 

@@ -1,5 +1,6 @@
 """Remote review: the alarm queue with acknowledge and clear (``review``), and remote rectification
-(整改, ``rectification``: its state machine, steps and scope).
+(整改, ``rectification``: its state machine, steps and scope), and the
+acceptance (备案) of a setup version's relaxations (``setup_accept``).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

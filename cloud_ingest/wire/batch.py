@@ -122,7 +122,7 @@ class SilencedItem:
     late: bool
     text_zh: str
     text_en: str
-    exception: str
+    exception: str  # canonical JSON of the exception as the setup holds it (station, reason, ...)
     setup_version: int | None
 
 
@@ -263,11 +263,13 @@ def _item(path: str, value: Any, workshop: str) -> Item:
         o = _Obj(path, value, ("kind", "type", "severity", "subject", "ts", "text", "exception"),
                  ("tool", "tag", "station", "late", "setup_version"))
         txt = _Obj(f"{path}.text", value["text"], ("zh", "en"))
+        rule = _Obj(f"{path}.exception", value["exception"], ("station", "reason"), None)
+        rule.str("reason")
         version = o.value.get("setup_version")
         return SilencedItem(o.choice("type", ALARM_TYPES), o.choice("severity", SEVERITIES),
                             o.str("subject", longest=64), o.opt_str("tool", TOOL), o.opt_str("tag", TAG),
                             o.opt_slug("station"), o.ts("ts"), o.bool("late") if "late" in o.value else False,
-                            txt.str("zh"), txt.str("en"), o.str("exception"),
+                            txt.str("zh"), txt.str("en"), canonical_json(rule.value),
                             None if version is None else o.int("setup_version", 1))
     raise BatchError(f"{path}.kind", "必须是 event、alarm、status、setup 或 silenced 之一",
                      "must be one of event, alarm, status, setup, silenced")

@@ -250,8 +250,8 @@ class Engine:
                 self._raise(decision, now, out)
             elif isinstance(decision, Clear):
                 self._auto_clear(decision, now, out)
-            elif decision.raised is not None:
-                fact = SilencedFact(raised=decision.raised, exception=decision.reason,
+            elif decision.raised is not None and decision.exception is not None:
+                fact = SilencedFact(raised=decision.raised, exception=decision.exception,
                                     setup_version=self.setup_version, now=now)
                 for projection in self.projections:
                     projection.silenced(fact)

@@ -19,7 +19,7 @@ from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.rules import Raise
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
-from edge_gateway.model.workshop import Station, Tool
+from edge_gateway.model.workshop import RuleException, Station, Tool
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,7 +54,7 @@ class SilencedFact:
     counts it until the inspector accepts the setup version that brought the exception."""
 
     raised: Raise
-    exception: str  # the exception's reason
+    exception: RuleException  # the recorded exception that stopped it
     setup_version: int | None
     now: int
 

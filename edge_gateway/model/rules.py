@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from edge_gateway.model import alarm_text
 from edge_gateway.model.toolstate import Step, ToolState, WashCheck
-from edge_gateway.model.workshop import Rules, Station, Tool, WorkshopConfig
+from edge_gateway.model.workshop import RuleException, Rules, Station, Tool, WorkshopConfig
 from sebiao_common.domain import FINISHED_COLOR, Location, StationKind, is_raw
 
 FRESH_MS = 60_000  # feedback at the station only for what happened in the last minute
@@ -57,6 +57,7 @@ class Excused:
     station: str
     reason: str
     raised: Raise | None = None
+    exception: RuleException | None = None
 
 
 Decision = Raise | Clear | Excused
@@ -193,5 +194,5 @@ def _excuse(decision: Decision, tool: Tool, station: Station, rules: Rules) -> D
     for exception in rules.exceptions:
         if exception.covers(tool, station.id, decision.type):
             return Excused(type=decision.type, subject=decision.subject, station=station.id, reason=exception.reason,
-                           raised=decision)
+                           raised=decision, exception=exception)
     return decision

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.rules import Raise
+from edge_gateway.model.setup import plain
 from edge_gateway.model.stations import StationState
-from edge_gateway.model.workshop import Station
+from edge_gateway.model.workshop import RuleException, Station
 from sebiao_common import strict_json
 from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHARS
 
@@ -72,13 +73,14 @@ class CloudItems:
             "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
             "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
 
-    def silenced(self, raised: Raise, exception: str, setup_version: int | None) -> str:
-        """An alarm a recorded exception stopped at the gateway: the cloud counts it until that setup version's
-        relaxation is accepted (docs/cloud-ingest.md, "Silenced alarms")."""
+    def silenced(self, raised: Raise, exception: RuleException, setup_version: int | None) -> str:
+        """An alarm a recorded exception stopped at the gateway, with the exception as the setup holds it
+        (``model/setup.py``): the cloud counts it until an inspector accepts a setup holding that exception
+        (docs/cloud-ingest.md, "Silenced alarms")."""
         return _dump({"kind": "silenced", "type": raised.type, "severity": raised.severity,
                       "subject": raised.subject, "tool": raised.tool, "tag": raised.tag, "station": raised.station,
                       "ts": raised.ts, "late": raised.late, "text": {"zh": raised.text_zh, "en": raised.text_en},
-                      "exception": exception, "setup_version": setup_version})
+                      "exception": plain(exception), "setup_version": setup_version})
 
     def status(self, station: Station, state: StationState, now: int, health: Mapping[str, object] | None) -> str:
         """``station``: the config's station (its kind and zone); ``state``: its liveness now."""
