@@ -43,4 +43,5 @@ def accept(conn: Connection, who: Principal, workshop_id: str, version: int, bod
     fact = coverage.fact(setup_acceptances, row)
     evidence.append(conn, now, "setup_accept", workshop_id, None, {
         "row": fact, "relaxations": version_json(target)["relaxations"]})
-    return {"workshop": workshop_id, "version": version, "accepted": {"by": who.username, "at": now, "note": row["note"]}}
+    return {"workshop": workshop_id, "version": version,
+            "accepted": {"by": who.username, "at": now, "note": row["note"]}}

@@ -90,8 +90,8 @@ def test_an_older_database_keeps_its_entries_and_covers_what_comes_after(cloud_u
         with db.read(engine) as conn:
             report = audit.audit(conn, keys={}, files=[])
         assert report.ok, report.text()
-        assert ("events 2, alarm_transitions 1, inspector_notes 0, rectification_steps 0, setups 0, setup_acceptances 0, "
-                "silenced_alarms 0 rows") in report.text()
+        assert ("events 2, alarm_transitions 1, inspector_notes 0, rectification_steps 0, setups 0, "
+                "setup_acceptances 0, silenced_alarms 0 rows") in report.text()
 
         # a row of either period changed or removed is named
         with db.write(engine) as conn:

@@ -52,7 +52,7 @@ def relaxed() -> dict:
     return setup
 
 
-def test_setups_are_stored_diffed_and_a_relaxation_waits_for_the_inspector(cloud) -> None:  # type: ignore[no-untyped-def]
+def test_setups_are_stored_diffed_and_a_relaxation_waits_for_the_inspector(cloud) -> None:  # type: ignore
     tokens = cloud.tenants()
     gw, insp = tokens["gw-ws-a"], tokens["insp1"]
     assert cloud.push(gw, batch("ws-a", "s-1", [setup_item(1, SETUP)])).status_code == 200
@@ -106,7 +106,7 @@ def test_a_setup_whose_hash_does_not_match_is_refused(cloud) -> None:  # type: i
     assert cloud.get(tokens["insp1"], "/api/v1/workshops/ws-a/setup").json()["current"] is None
 
 
-def test_verify_names_a_setup_row_edited_to_look_stricter(cloud, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_a_setup_row_edited_to_look_stricter(cloud, tmp_path: Path, capsys) -> None:  # type: ignore
     tokens = cloud.tenants()
     assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "s-1", [setup_item(1, relaxed())])).status_code == 200
     with db.write(cloud.engine) as conn:  # someone with the database's rights hides the exception
