@@ -3,7 +3,8 @@
 ``routes.page_routes`` gives the routes that ``cloud_ingest.app.build_app``
 serves beside the JSON API: login and logout, workshops, the alarm queue, one
 alarm with its evidence timeline and review forms (``routes``),
-rectification (``rectification_pages``) and reports (``report_pages``).
+rectification (``rectification_pages``), reports (``report_pages``) and the
+setups with their acceptance and the deadline's progress (``setup_pages``).
 Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session

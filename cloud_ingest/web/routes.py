@@ -36,6 +36,7 @@ from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
 from cloud_ingest.web.session import Session
+from cloud_ingest.web.setup_pages import SetupPages
 from cloud_ingest.web.views import Shown, error_shown
 from sebiao_common.origin import same_origin
 from sebiao_common.proxies import client_address
@@ -57,6 +58,7 @@ class Pages(Frame):
         self.logins = logins
         self.rectification = RectificationPages(self, self.alarm_shown)
         self.reports = ReportPages(self)
+        self.setups = SetupPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -71,6 +73,7 @@ class Pages(Frame):
             Route("/alarms/{id:rowid}/clear", self.clear, methods=["POST"]),
             *self.rectification.routes(),
             *self.reports.routes(),
+            *self.setups.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

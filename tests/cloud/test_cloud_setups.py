@@ -8,8 +8,10 @@ import copy
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import PASSWORD, SECRET, T0, batch
+from cloud_fixtures import PASSWORD, SECRET, T0, Cloud, batch
 from sqlalchemy import text
 
 from cloud_ingest.reports.setup_rules import relaxations
@@ -152,3 +154,45 @@ def test_relaxations_against_the_seed_rules_and_an_accepted_setup() -> None:
     assert set(found) == {"rules.wash_required", "rules.wash_min_seconds", "rules.disinfect_required",
                           "tools[KN-R-01].tag", "tools[CB-R-01]"}
     assert "brush, container, cutting_board, scissors" in found["rules.wash_required"].en
+
+
+# -- the pages, in Chromium ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_setup_pages_in_chromium(tmp_path: Path) -> None:
+    """The inspector sees the pending relaxation as a diff, the silenced alarm counted, accepts with a note; the
+    other district's inspector cannot see the workshop; the owner sees no accept form."""
+    from test_cloud_pages_browser import PageServer, _login, _submit
+    from web_browser import browser, contrast_failures, screenshot
+
+    cloud = Cloud(f"sqlite:///{tmp_path / 'cloud.db'}")
+    tokens = cloud.tenants()
+    items = [setup_item(1, SETUP), setup_item(2, relaxed(), T0 + 1000), silenced_item(T0 + 2000)]
+    assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "s-1", items)).status_code == 200
+    with PageServer(cloud.client.app) as server, browser() as chrome:
+        page = _login(chrome, server.base, "insp1", "/setups")
+        row = page.locator("#setups tr[data-workshop=ws-a]")
+        assert "待备案" in row.text_content() and "waiting for acceptance" in row.text_content()
+        assert row.locator(".silenced").text_content() == "1"
+        assert row.locator(".marked").text_content() == "1/2" and row.locator(".tagged").text_content() == "1/2"
+        assert "ws-c" not in page.text_content("#setups")
+        page.click("a[href='/setups/ws-a']")
+        page.wait_for_url(server.base + "/setups/ws-a")
+        v2 = page.locator("#version-2")
+        assert "rules.overdue_after_minutes" in v2.text_content() and "240 → 480" in v2.text_content()
+        assert "新增例外" in v2.text_content() and "蔬菜与肉馅同池清洗" in v2.text_content()
+        assert "计入" in page.text_content("#silenced")
+        assert contrast_failures(page)[1] == []
+        screenshot(page, "cloud-setup-pending")
+        _submit(page, "accept-2", "已到现场核实，同意备案")
+        assert "已备案" in page.locator("#version-2").text_content()
+        assert "已备案，不计" in page.text_content("#silenced")
+        assert page.locator("#form-accept-2").count() == 0
+        screenshot(page, "cloud-setup-accepted")
+        other = _login(chrome, server.base, "insp2", "/setups")
+        assert "ws-a" not in other.text_content("#setups")
+        answer = other.goto(server.base + "/setups/ws-a")
+        assert answer is not None and answer.status == 404
+        owner = _login(chrome, server.base, "owner-a", "/setups/ws-a")
+        assert owner.locator("#version-2").count() == 1 and owner.locator("form.note-form").count() == 0
