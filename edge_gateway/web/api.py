@@ -91,6 +91,7 @@ async def tools(request: Request) -> Response:
         row = rows.get(tool.id)
         out.append({
             "id": tool.id, "kind": tool.kind, "color": tool.color, "tag": tool.tag, "home": tool.home,
+            "tracked": tool.tag is not None, "marking": tool.marking, "marked_on": tool.marked_on,
             "state": row["location"] if row else "unknown",
             "station": row["station"] if row else None,
             "since": row["since"] if row and row["since"] else None,
