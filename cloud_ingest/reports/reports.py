@@ -329,16 +329,14 @@ def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
     for u in r.stations:
         rows.append(("读卡站在线率 / station uptime", station_text(r.info(u.station)), percent(u.fraction), PERCENT))
     rows.append(("读卡站在线率 / station uptime", TOTAL, percent(r.overall.fraction), PERCENT))
-    rows.append(("未备案例外压下的告警（已计入误用）/ alarms silenced by an exception not accepted (counted as misuse)",
-                 TOTAL, str(r.silenced), TIMES))
-    rows.append(("配置版本 / setup version", "待备案 / waiting for acceptance: "
-                 + (", ".join(str(v) for v in r.pending_versions) or "—"), str(r.setup_version or "—"), ""))
-    if r.progress is not None:
+    # alarms an exception silenced at the gateway, counted in misuse above until an inspector accepts it
+    rows.append(("例外压下未备案 / silenced", "已计入误用 / in misuse", str(r.silenced), TIMES))
+    rows.append(("配置版本 / setup version", "待备案 / to accept: " + (", ".join(str(v) for v in r.pending_versions)
+                                                               or "—"), str(r.setup_version or "—"), ""))
+    if r.progress is not None:  # the seed's deadline, 2026-11-30
         p = r.progress
-        rows.append(("色标进度 / marking progress (2026-11-30)", STATE_TEXT[p.state], f"{p.marked}/{p.tools}",
-                     "已标识或更换 / marked or replaced"))
-        rows.append(("色标进度 / marking progress (2026-11-30)", "已装 NFC 标签 / NFC tag fitted",
-                     f"{p.tagged}/{p.tools}", ""))
+        rows.append(("色标进度 / marking", STATE_TEXT[p.state], f"{p.marked}/{p.tools}", "已标识或更换 / marked"))
+        rows.append(("色标进度 / marking", "已装 NFC 标签 / tagged", f"{p.tagged}/{p.tools}", ""))
     if r.inferred:
         rows.append((NOTE, INFERRED_NOTE, ", ".join(r.inferred), ""))
     return rows

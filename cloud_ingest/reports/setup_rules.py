@@ -170,8 +170,8 @@ class Progress:
         return "behind" if self.today > DEADLINE else "in_progress"
 
 
-STATE_TEXT = {"done": "按期完成 / done by the deadline", "late": "已完成，逾期 / done, after the deadline",
-              "behind": "逾期未完成 / behind: not done by the deadline", "in_progress": "进行中 / in progress"}
+STATE_TEXT = {"done": "2026-11-30 前完成 / done by 2026-11-30", "late": "逾期完成 / done after 2026-11-30",
+              "behind": "逾期未完成 / behind: not done by 2026-11-30", "in_progress": "进行中 / in progress"}
 
 
 def progress(setup: dict[str, Any], today: date) -> Progress:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 from pathlib import Path
 
+import pdfplumber
 import pytest
 
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
@@ -73,6 +75,15 @@ def test_setups_are_stored_diffed_and_a_relaxation_waits_for_the_inspector(cloud
     report = cloud.get(insp, "/api/v1/workshops/ws-a/report", **{"from": "2025-11-26", "to": "2025-11-26"}).json()
     assert report["misuse"]["by_type"][1] == {"type": "cross_zone_wash", "count": 1, "per_100_uses": None}
     assert report["setup"] == {"version": 2, "pending_versions": [2], "silenced_counted": 1}
+    assert report["progress"] == {"tools": 2, "marked": 1, "tagged": 1, "to_replace": 0, "marked_late": 0,
+                                  "state": "in_progress", "deadline": "2026-11-30"}
+    pdf = cloud.get(insp, "/api/v1/workshops/ws-a/report", **{"from": "2025-11-26", "to": "2025-11-26",
+                                                              "format": "pdf"})
+    with pdfplumber.open(io.BytesIO(pdf.content)) as doc:
+        shown = "\n".join(page.extract_text() or "" for page in doc.pages)
+    for expected in ("色标进度 / marking 进行中 / in progress 1/2", "待备案 / to accept: 2 2",
+                     "例外压下未备案 / silenced 已计入误用 / in misuse 1"):
+        assert expected in shown, expected
     # tenancy: the other district's inspector sees nothing and cannot accept; an owner cannot accept
     assert cloud.get(tokens["insp2"], "/api/v1/workshops/ws-a/setup").status_code == 404
     assert cloud.post(tokens["insp2"], "/api/v1/workshops/ws-a/setup/2/accept", {"note": "x"}).status_code == 404
