@@ -5,7 +5,8 @@
   workshops behind;
 - ``GET /api/v1/workshops/{id}/setup``: one workshop's current setup (whole) and every version, newest first,
   each with its changes, its relaxations and its acceptance; and the newest silenced alarms;
-- ``POST /api/v1/workshops/{id}/setup/{version}/accept`` ``{"note": "..."}``: an inspector's acceptance (备案).
+- ``POST /api/v1/workshops/{id}/setup/{version}/accept`` ``{"note": "..."}``: an inspector's acceptance (备案);
+- ``GET /api/v1/gateway/accepted-setup`` (a gateway token): the rules its gateway judges under a second time.
 """
 
 from __future__ import annotations
@@ -54,8 +55,22 @@ def routes(api: ApiBase) -> list[Route]:
 
     return [Route("/api/v1/setups", overview, methods=["GET"]),
             Route("/api/v1/workshops/{id}/setup", one, methods=["GET"]),
-            Route("/api/v1/workshops/{id}/setup/{version}/accept", accept_version, methods=["POST"])]
+            Route("/api/v1/workshops/{id}/setup/{version}/accept", accept_version, methods=["POST"]),
+            gateway_route(api)]
 
 
 def _version(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 19 and 0 < int(text) <= MAX_VERSION else None
+
+
+def gateway_route(api: ApiBase) -> Route:
+    """``GET /api/v1/gateway/accepted-setup`` (a gateway token): the rules of its workshop's newest accepted setup
+    version, ``{"version": n, "rules": {...}}``, or the seed's (``"version": null``) before any; the gateway
+    judges each step under them too, to find what a relaxed requirement silenced (edge_gateway/core/baseline.py)."""
+    async def accepted(request: Request) -> JSONResponse:
+        def work() -> dict[str, Any]:
+            with db.read(api.engine) as conn:
+                workshop = api.who(request, conn).require("gateway").workshop
+                return setups.accepted_rules(conn, workshop or "")
+        return await api.call(work)
+    return Route("/api/v1/gateway/accepted-setup", accepted, methods=["GET"])

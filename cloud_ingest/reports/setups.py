@@ -3,9 +3,10 @@ an inspector accepted it (备案), and the seed deadline's progress; scoped like
 
 A version's relaxations are judged against the newest *accepted* version before it (the seed's rules
 before any: ``setup_rules.relaxations``); a version that relaxes nothing needs no acceptance. A silenced
-alarm (``silenced_alarms``) counts in the figures unless its exception is in a version an inspector
-accepted (``counted_silenced``): the owner's config keeps applying at the gateway, the regulator's
-figures do not take the relaxation until it is filed.
+alarm (``silenced_alarms``) counts in the figures unless an acceptance covers it (``counted_silenced``): its
+exception is in a version an inspector accepted, or, silenced by a relaxed requirement, its setup version
+was accepted (or a later one with the same rules). The owner's config keeps applying at the gateway; the
+regulator's figures do not take the relaxation until it is filed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from sqlalchemy import Connection, func, select
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import NotFound
-from cloud_ingest.reports.setup_rules import Change, Progress, Relaxation, diff, progress, relaxations
+from cloud_ingest.reports.setup_rules import (
+    SEED_RULES,
+    Change,
+    Progress,
+    Relaxation,
+    diff,
+    progress,
+    relaxations,
+)
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.schema import districts, setup_acceptances, setups, silenced_alarms, users, workshops
 from sebiao_common import strict_json
@@ -119,63 +128,97 @@ def _setup(conn: Connection, ws: Any, now: int) -> WorkshopSetup:
                          silenced=sum(counted_silenced(conn, ws.id, 0, 1 << 62).values()))
 
 
-def accepted_exceptions(conn: Connection, workshop_id: str) -> set[str]:
-    """The canonical JSON of every exception in a version an inspector accepted."""
-    out: set[str] = set()
-    for (text,) in conn.execute(select(setups.c.setup).join(setup_acceptances, (
-            setup_acceptances.c.workshop_id == setups.c.workshop_id)
-            & (setup_acceptances.c.version == setups.c.version)).where(setups.c.workshop_id == workshop_id)):
-        out |= {canonical_json(e) for e in (strict_json.loads(text).get("rules") or {}).get("exceptions") or []}
+class _Accepted:
+    """What a workshop's inspectors accepted: the exceptions of every accepted version, and which versions'
+    rules were accepted, by the version or by a later accepted one with the same rules."""
+
+    def __init__(self, versions: dict[int, dict[str, Any]], accepted: set[int]) -> None:
+        self.rules = {v: {k: x for k, x in (s.get("rules") or {}).items() if k != "exceptions"}
+                      for v, s in versions.items()}
+        self.accepted = accepted
+        self.exceptions = {canonical_json(e) for v in accepted if v in versions
+                           for e in (versions[v].get("rules") or {}).get("exceptions") or []}
+
+    def covers(self, why: str, setup_version: int | None) -> bool:
+        """Whether what silenced an alarm (``silenced_alarms.exception``) is accepted: its exception is in an
+        accepted version; a relaxed requirement, when its version's rules were accepted."""
+        doc = strict_json.loads(why)
+        if not (isinstance(doc, dict) and set(doc) == {"relaxed"}):
+            return why in self.exceptions
+        mine = self.rules.get(setup_version) if setup_version is not None else None
+        return mine is not None and any(v >= (setup_version or 0) and self.rules.get(v) == mine
+                                        for v in self.accepted)
+
+
+def _accepted_in(conn: Connection, workshop_ids: Any) -> dict[str, _Accepted]:
+    """Per workshop of ``workshop_ids`` (a list or a select of ids): what its inspectors accepted."""
+    accepted: dict[str, set[int]] = {}
+    for r in conn.execute(select(setup_acceptances.c.workshop_id, setup_acceptances.c.version)
+                          .where(setup_acceptances.c.workshop_id.in_(workshop_ids))):
+        accepted.setdefault(r.workshop_id, set()).add(r.version)
+    versions: dict[str, dict[int, dict[str, Any]]] = {}
+    for r in conn.execute(select(setups.c.workshop_id, setups.c.version, setups.c.setup)
+                          .where(setups.c.workshop_id.in_(workshop_ids))):
+        versions.setdefault(r.workshop_id, {})[r.version] = strict_json.loads(r.setup)
+    return {ws: _Accepted(versions.get(ws, {}), accepted.get(ws, set())) for ws in set(versions) | set(accepted)}
+
+
+def _counted(conn: Connection, where: Any, by: Any) -> dict[str, int]:
+    """Silenced alarms matching ``where``, grouped by ``by`` (a column), that no acceptance covers."""
+    rows = conn.execute(select(by.label("key"), silenced_alarms.c.workshop_id, silenced_alarms.c.exception,
+                               silenced_alarms.c.setup_version, func.count().label("n")).where(*where)
+                        .group_by(by, silenced_alarms.c.workshop_id, silenced_alarms.c.exception,
+                                  silenced_alarms.c.setup_version)).all()
+    if not rows:
+        return {}
+    accepted = _accepted_in(conn, sorted({r.workshop_id for r in rows}))
+    none = _Accepted({}, set())
+    out: dict[str, int] = {}
+    for r in rows:
+        if not accepted.get(r.workshop_id, none).covers(r.exception, r.setup_version):
+            out[r.key] = out.get(r.key, 0) + r.n
     return out
 
 
 def counted_silenced(conn: Connection, workshop_id: str, start: int, end: int) -> dict[str, int]:
-    """Silenced alarms in [start, end) by type whose exception no inspector accepted: they count as alarms."""
-    rows = conn.execute(select(silenced_alarms.c.type, silenced_alarms.c.exception, func.count().label("n"))
-                        .where(silenced_alarms.c.workshop_id == workshop_id, silenced_alarms.c.ts >= start,
-                               silenced_alarms.c.ts < end)
-                        .group_by(silenced_alarms.c.type, silenced_alarms.c.exception)).all()
-    if not rows:
-        return {}
-    accepted = accepted_exceptions(conn, workshop_id)
-    out: dict[str, int] = {}
-    for r in rows:
-        if r.exception not in accepted:
-            out[r.type] = out.get(r.type, 0) + r.n
-    return out
+    """Silenced alarms in [start, end) by type that no acceptance covers: they count as alarms."""
+    return _counted(conn, (silenced_alarms.c.workshop_id == workshop_id, silenced_alarms.c.ts >= start,
+                           silenced_alarms.c.ts < end), silenced_alarms.c.type)
 
 
 def counted_silenced_many(conn: Connection, scope: Any, start: int, end: int,
                           types: tuple[str, ...]) -> dict[str, int]:
-    """Per workshop of ``scope`` (a select of workshop ids): silenced alarms of ``types`` in [start, end) whose
-    exception no inspector accepted; two queries for all the workshops."""
-    rows = conn.execute(select(silenced_alarms.c.workshop_id, silenced_alarms.c.exception, func.count().label("n"))
-                        .where(silenced_alarms.c.workshop_id.in_(scope), silenced_alarms.c.ts >= start,
-                               silenced_alarms.c.ts < end, silenced_alarms.c.type.in_(types))
-                        .group_by(silenced_alarms.c.workshop_id, silenced_alarms.c.exception)).all()
-    if not rows:
-        return {}
-    accepted: dict[str, set[str]] = {}
-    for r in conn.execute(select(setups.c.workshop_id, setups.c.setup).join(setup_acceptances, (
-            setup_acceptances.c.workshop_id == setups.c.workshop_id)
-            & (setup_acceptances.c.version == setups.c.version)).where(setups.c.workshop_id.in_(scope))):
-        accepted.setdefault(r.workshop_id, set()).update(
-            canonical_json(e) for e in (strict_json.loads(r.setup).get("rules") or {}).get("exceptions") or [])
-    out: dict[str, int] = {}
-    for r in rows:
-        if r.exception not in accepted.get(r.workshop_id, set()):
-            out[r.workshop_id] = out.get(r.workshop_id, 0) + r.n
-    return out
+    """Per workshop of ``scope`` (a select of workshop ids): silenced alarms of ``types`` in [start, end) that no
+    acceptance covers; a few queries for all the workshops."""
+    return _counted(conn, (silenced_alarms.c.workshop_id.in_(scope), silenced_alarms.c.ts >= start,
+                           silenced_alarms.c.ts < end, silenced_alarms.c.type.in_(types)),
+                    silenced_alarms.c.workshop_id)
 
 
 def silenced_list(conn: Connection, workshop_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest silenced alarms, each marked ``counted`` while its exception is not accepted."""
-    accepted = accepted_exceptions(conn, workshop_id)
+    """The newest silenced alarms, each marked ``counted`` while no acceptance covers it; ``exception`` is the
+    recorded exception, or None and ``relaxed`` for a relaxed requirement."""
+    accepted = _accepted_in(conn, [workshop_id]).get(workshop_id, _Accepted({}, set()))
     rows = conn.execute(select(silenced_alarms).where(silenced_alarms.c.workshop_id == workshop_id)
                         .order_by(silenced_alarms.c.ts.desc(), silenced_alarms.c.id.desc()).limit(limit))
-    return [{"id": r.id, "type": r.type, "severity": r.severity, "tool": r.tool, "station": r.station, "ts": r.ts,
-             "text": {"zh": r.text_zh, "en": r.text_en}, "exception": strict_json.loads(r.exception),
-             "setup_version": r.setup_version, "counted": r.exception not in accepted} for r in rows]
+    out = []
+    for r in rows:
+        why = strict_json.loads(r.exception)
+        out.append({"id": r.id, "type": r.type, "severity": r.severity, "tool": r.tool, "station": r.station,
+                    "ts": r.ts, "text": {"zh": r.text_zh, "en": r.text_en},
+                    "exception": None if "relaxed" in why else why, "relaxed": why.get("relaxed"),
+                    "setup_version": r.setup_version, "counted": not accepted.covers(r.exception, r.setup_version)})
+    return out
+
+
+def accepted_rules(conn: Connection, workshop_id: str) -> dict[str, Any]:
+    """The rules of the workshop's newest accepted setup version, or the seed's before any was accepted."""
+    row = conn.execute(select(setups.c.version, setups.c.setup).join(setup_acceptances, (
+        setup_acceptances.c.workshop_id == setups.c.workshop_id) & (setup_acceptances.c.version == setups.c.version))
+        .where(setups.c.workshop_id == workshop_id).order_by(setups.c.version.desc()).limit(1)).first()
+    if row is None:
+        return {"version": None, "rules": SEED_RULES}
+    return {"version": row.version, "rules": strict_json.loads(row.setup).get("rules") or {}}
 
 
 # -- JSON ------------------------------------------------------------------------------------------------------

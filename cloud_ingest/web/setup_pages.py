@@ -124,7 +124,9 @@ def workshop_page(s: setups.WorkshopSetup, silenced: list[dict], who: Principal,
     quiet = [el("tr", {"class": "counted" if x["counted"] else "accepted"},
                 el("td", None, when(x["ts"])), el("td", None, words(x["type"], ALARM_TYPE)),
                 el("td", None, x["tool"] or "—"), el("td", None, x["station"] or "—"),
-                el("td", None, x["exception"].get("reason")), el("td", None, x["setup_version"] or "—"),
+                el("td", None, x["exception"]["reason"] if x["exception"] else bi(
+                    "放宽的要求（按已备案规则判定）", "a relaxed requirement (judged under the accepted rules)")),
+                el("td", None, x["setup_version"] or "—"),
                 el("td", None, bi("计入", "counted") if x["counted"] else bi("已备案，不计", "accepted, not counted")))
              for x in silenced]
     heads = (("时间", "Time"), ("类型", "Type"), ("器具", "Tool"), ("读卡站", "Station"), ("例外", "Exception"),

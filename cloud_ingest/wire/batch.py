@@ -122,7 +122,7 @@ class SilencedItem:
     late: bool
     text_zh: str
     text_en: str
-    exception: str  # canonical JSON of the exception as the setup holds it (station, reason, ...)
+    exception: str  # canonical JSON: the exception as the setup holds it, or {"relaxed": {...}} (_silenced_by)
     setup_version: int | None
 
 
@@ -260,19 +260,32 @@ def _item(path: str, value: Any, workshop: str) -> Item:
     if kind == "setup":
         return _setup(path, value)
     if kind == "silenced":
-        o = _Obj(path, value, ("kind", "type", "severity", "subject", "ts", "text", "exception"),
-                 ("tool", "tag", "station", "late", "setup_version"))
+        o = _Obj(path, value, ("kind", "type", "severity", "subject", "ts", "text"),
+                 ("tool", "tag", "station", "late", "setup_version", "exception", "relaxed"))
         txt = _Obj(f"{path}.text", value["text"], ("zh", "en"))
-        rule = _Obj(f"{path}.exception", value["exception"], ("station", "reason"), None)
-        rule.str("reason")
+        why = _silenced_by(path, value)
         version = o.value.get("setup_version")
         return SilencedItem(o.choice("type", ALARM_TYPES), o.choice("severity", SEVERITIES),
                             o.str("subject", longest=64), o.opt_str("tool", TOOL), o.opt_str("tag", TAG),
                             o.opt_slug("station"), o.ts("ts"), o.bool("late") if "late" in o.value else False,
-                            txt.str("zh"), txt.str("en"), canonical_json(rule.value),
+                            txt.str("zh"), txt.str("en"), why,
                             None if version is None else o.int("setup_version", 1))
     raise BatchError(f"{path}.kind", "必须是 event、alarm、status、setup 或 silenced 之一",
                      "must be one of event, alarm, status, setup, silenced")
+
+
+def _silenced_by(path: str, value: dict[str, Any]) -> str:
+    """What silenced an alarm, as canonical JSON: the recorded ``exception`` (an object with ``station`` and
+    ``reason``), or ``{"relaxed": {"accepted_version": n | null}}``: a relaxed requirement, found by judging
+    under the last accepted rules."""
+    if value.get("exception") is not None:
+        rule = _Obj(f"{path}.exception", value["exception"], ("station", "reason"), None)
+        rule.str("reason")
+        return canonical_json(rule.value)
+    relaxed = _Obj(f"{path}.relaxed", value.get("relaxed"), ("accepted_version",))
+    if relaxed.value["accepted_version"] is not None:
+        relaxed.int("accepted_version", 1)
+    return canonical_json({"relaxed": relaxed.value})
 
 
 def _setup(path: str, value: dict[str, Any]) -> SetupItem:

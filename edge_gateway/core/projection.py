@@ -50,13 +50,17 @@ class AlarmFact:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SilencedFact:
-    """An alarm a recorded exception stopped (``model/rules.py`` ``Excused``): never shown locally; the cloud
-    counts it until the inspector accepts the setup version that brought the exception."""
+    """An alarm the owner's setup stopped and the inspector has not accepted: never shown locally; the cloud
+    counts it until the inspector accepts. Either a recorded exception stopped it (``model/rules.py``
+    ``Excused``), or a relaxed requirement did: the step judged under the last accepted rules raised it
+    (``relaxed``: the accepted setup version those rules are of, None for the seed's rules)."""
 
     raised: Raise
-    exception: RuleException  # the recorded exception that stopped it
+    exception: RuleException | None  # the recorded exception that stopped it; None: a relaxed requirement
     setup_version: int | None
     now: int
+    relaxed: bool = False
+    accepted_version: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -193,6 +193,12 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
     )
 
 
+def parse_rules(data: object, config: WorkshopConfig, file: str = "accepted setup") -> Rules:
+    """Rules in the setup's plain form (``model/setup.py``: the accepted setup the cloud sends back), checked
+    against this config's stations and tools like the config's own."""
+    return _rules(Node(file, "rules", data), {s.id: s for s in config.stations}, {t.id: t for t in config.tools})
+
+
 def _workshop(node: Node) -> WorkshopInfo:
     node.mapping(required=("id", "name", "district"), optional=("grade",))
     grade = node.get("grade")

@@ -313,6 +313,14 @@ class Store:
         if alarm:
             self._cloud_alarm_in_tx = cur.lastrowid
 
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+                          "excluded.value", (key, value))
+
     def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
         rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")
         return {(a.type, a.subject): a for a in (alarm_from_row(r) for r in rows)}

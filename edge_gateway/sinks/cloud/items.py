@@ -73,14 +73,18 @@ class CloudItems:
             "seq": history_id, "at": entry.at, "action": entry.action, "state": entry.state,
             "acked": entry.acked, "by": entry.by, "comment": entry.comment}})
 
-    def silenced(self, raised: Raise, exception: RuleException, setup_version: int | None) -> str:
-        """An alarm a recorded exception stopped at the gateway, with the exception as the setup holds it
-        (``model/setup.py``): the cloud counts it until an inspector accepts a setup holding that exception
-        (docs/cloud-ingest.md, "Silenced alarms")."""
+    def silenced(self, raised: Raise, exception: RuleException | None, setup_version: int | None,
+                 accepted_version: int | None = None) -> str:
+        """An alarm the owner's setup stopped at the gateway: with the recorded exception as the setup holds it
+        (``model/setup.py``), or, for a relaxed requirement, ``relaxed`` naming the accepted setup version whose
+        rules raised it (None: the seed's). The cloud counts it until an inspector accepts (docs/cloud-ingest.md,
+        "The setup as evidence (配置备案)")."""
         return _dump({"kind": "silenced", "type": raised.type, "severity": raised.severity,
                       "subject": raised.subject, "tool": raised.tool, "tag": raised.tag, "station": raised.station,
                       "ts": raised.ts, "late": raised.late, "text": {"zh": raised.text_zh, "en": raised.text_en},
-                      "exception": plain(exception), "setup_version": setup_version})
+                      "exception": plain(exception) if exception is not None else None,
+                      **({} if exception is not None else {"relaxed": {"accepted_version": accepted_version}}),
+                      "setup_version": setup_version})
 
     def status(self, station: Station, state: StationState, now: int, health: Mapping[str, object] | None) -> str:
         """``station``: the config's station (its kind and zone); ``state``: its liveness now."""

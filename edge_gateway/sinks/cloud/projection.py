@@ -27,8 +27,8 @@ class CloudProjection:
             self.store.cloud_add(fact.entry.at, item, alarm=True)
 
     def silenced(self, fact: SilencedFact) -> None:
-        self.store.cloud_add(fact.now, self.items.silenced(fact.raised, fact.exception, fact.setup_version),
-                             alarm=True)
+        self.store.cloud_add(fact.now, self.items.silenced(fact.raised, fact.exception, fact.setup_version,
+                                                           fact.accepted_version), alarm=True)
 
     def status(self, fact: StatusFact) -> None:
         self.store.cloud_add(fact.now, self.items.status(fact.station, fact.state, fact.now, fact.health))
