@@ -19,10 +19,11 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import Cloud
 from cloud_server import CloudServer
 from gateway_proc import GatewayProcess, write_config
-from stations_mqtt import ScriptedStation
+from stations_mqtt import ScriptedStation, close_all, online_stations
 
 from cloud_ingest.access import admin
 from edge_gateway.config import load_config
+from sebiao_common import strict_json
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +117,55 @@ def test_an_owner_relaxing_the_config_is_seen_counted_and_accepted(mosquitto, tm
     finally:
         gateway.stop()
     assert len(_setup(process, insp)["versions"]) == 2
+
+
+def test_a_relaxed_requirement_is_judged_under_the_accepted_rules(mosquitto, tmp_path, cloud_for_demo):
+    """The owner takes containers out of wash_required: the gateway, told the seed's rules by the cloud (nothing
+    accepted yet), finds the unwashed return it no longer raises and sends it as silenced; the cloud counts it
+    until the inspector accepts the version, and the gateway then judges under the accepted rules."""
+    _, process, tokens = cloud_for_demo
+    insp = tokens["insp1"]
+    broker = mosquitto()
+    config = write_config(tmp_path / "w.yaml", broker, rules={
+        "wash_required": ["knife", "scissors", "cutting_board", "brush"]}, cloud={
+        "url": process.url, "token": tokens["gw-ws-demo"], "linger_seconds": 0, "retry_max_seconds": 1})
+    workshop = load_config(config)
+    gateway = GatewayProcess(config, tmp_path / "data").start()
+    stations = online_stations(broker, workshop)
+    try:
+        gateway.wait_for(lambda: gateway.scalar("SELECT value FROM meta WHERE key = 'accepted_setup'"), timeout=30,
+                         what="the accepted rules from the cloud")
+        assert strict_json.loads(gateway.scalar("SELECT value FROM meta WHERE key = 'accepted_setup'"))[
+            "version"] is None  # nothing accepted yet: the seed's rules
+        gateway.wait_for(lambda: gateway.scalar("SELECT COUNT(*) FROM stations WHERE online = 1") == len(
+            workshop.stations), timeout=20, what="every station online")
+        rack = stations["rack-yellow-1"]
+        rack.event("CT-Y-01", "removed")
+        rack.event("CT-Y-01", "placed")  # back on its rack without passing the yellow sink
+        rack.event("SC-Y-01", "removed")
+        rack.event("SC-Y-01", "placed")  # scissors still must be washed: a real alarm, not a silenced one
+        gateway.wait_for(lambda: _setup(process, insp)["silenced"], timeout=30, what="the silenced alarm")
+        local = [(a["type"], a["tool"]) for a in gateway.get("/api/alarms").json()]
+        assert local == [("unwashed_return", "SC-Y-01")]
+    finally:
+        close_all(stations)
+        gateway.stop()
+    shown = _setup(process, insp)
+    (silenced,) = shown["silenced"]
+    assert (silenced["type"], silenced["tool"], silenced["exception"], silenced["relaxed"], silenced["counted"]) == (
+        "unwashed_return", "CT-Y-01", None, {"accepted_version": None}, True)
+    assert shown["pending"] == [1] and shown["silenced_counted"] == 1
+    assert [x["path"] for x in shown["versions"][0]["relaxations"]] == ["rules.wash_required"]
+    r = process.post(insp, "/api/v1/workshops/ws-demo/setup/1/accept", {"note": "容器一次性使用，不需清洗"})
+    assert r.status_code == 200, r.text
+    assert _setup(process, insp)["silenced_counted"] == 0
+    accepted = process.get(tokens["gw-ws-demo"], "/api/v1/gateway/accepted-setup").json()
+    assert accepted["version"] == 1 and "container" not in accepted["rules"]["wash_required"]
+    assert process.get(insp, "/api/v1/gateway/accepted-setup").status_code == 403
+    gateway.start()  # asks again at start: the owner's rules are the accepted ones now, nothing judged twice
+    try:
+        gateway.wait_for(lambda: strict_json.loads(gateway.scalar(
+            "SELECT value FROM meta WHERE key = 'accepted_setup'"))["version"] == 1, timeout=30,
+            what="the accepted rules of version 1")
+    finally:
+        gateway.stop()
