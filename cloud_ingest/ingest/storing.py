@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud_ingest.access.auth import authenticate
-from cloud_ingest.errors import Conflict, Forbidden
+from cloud_ingest.errors import BatchError, Conflict, Forbidden
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.schema import (
@@ -139,6 +139,7 @@ def _store_items(conn: Connection, batch: Batch, now: int) -> tuple[int, list[ev
 
 def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) -> list[evidence.Entry]:
     """The new setup versions and silenced alarms, each with its evidence entry holding the stored row."""
+    _refuse_other_setups(conn, ws, items)
     entries = []
     for table, kind, rows, key in (
             (setups, "setup", [{"workshop_id": ws, "version": i.version, "at": i.at, "hash": i.hash,
@@ -160,6 +161,21 @@ def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) 
             entries.append(evidence.Entry(kind, ws, None, {"row": row}))
     entries.sort(key=lambda e: (e.kind != "setup", e.body["row"]["id"]))
     return entries
+
+
+def _refuse_other_setups(conn: Connection, ws: str, items: Sequence[object]) -> None:
+    """A setup version already stored with another hash is refused, naming the item: the gateway's store was
+    replaced (its versions start again at 1), and storing nothing for it would hide the setup it runs."""
+    given = {i.version: (n, i.hash) for n, i in enumerate(items) if isinstance(i, SetupItem)}
+    if not given:
+        return
+    for version, digest in conn.execute(select(setups.c.version, setups.c.hash).where(
+            setups.c.workshop_id == ws, setups.c.version.in_(sorted(given)))):
+        index, sent = given[version]
+        if sent != digest:
+            raise BatchError(f"items[{index}].version", f"版本 {version} 已存有另一份配置：网关的数据目录被替换了吗？"
+                             "请恢复原数据目录", f"version {version} is already stored with another setup: was the "
+                             "gateway's data dir replaced? Restore it (docs/cloud-ingest.md)")
 
 
 def _station_rows(ws: str, items: Sequence[object], now: int) -> list[dict[str, Any]]:

@@ -207,3 +207,19 @@ def test_the_setup_pages_in_chromium(tmp_path: Path) -> None:
         assert answer is not None and answer.status == 404
         owner = _login(chrome, server.base, "owner-a", "/setups/ws-a")
         assert owner.locator("#version-2").count() == 1 and owner.locator("form.note-form").count() == 0
+
+
+def test_a_version_stored_with_another_setup_and_a_silenced_item_without_a_reason_are_refused(cloud) -> None:  # type: ignore
+    tokens = cloud.tenants()
+    gw = tokens["gw-ws-a"]
+    assert cloud.push(gw, batch("ws-a", "s-1", [setup_item(1, SETUP)])).status_code == 200
+    assert cloud.push(gw, batch("ws-a", "s-1b", [setup_item(1, SETUP)])).json()["duplicates"] == 1  # a replay
+    r = cloud.push(gw, batch("ws-a", "s-2", [silenced_item(T0), setup_item(1, relaxed())]))  # a replaced data dir
+    assert r.status_code == 400 and r.json()["path"] == "items[1].version", r.text
+    assert "data dir" in r.json()["error"]
+    bare = silenced_item(T0)
+    del bare["exception"]
+    r = cloud.push(gw, batch("ws-a", "s-3", [bare]))
+    assert r.status_code == 400 and r.json()["path"] == "items[0].relaxed", r.text
+    relaxed_item = {**bare, "relaxed": {"accepted_version": 0}}
+    assert cloud.push(gw, batch("ws-a", "s-4", [relaxed_item])).json()["path"] == "items[0].relaxed.accepted_version"
