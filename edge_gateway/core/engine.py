@@ -75,7 +75,8 @@ class Engine:
                  projections: tuple[Projection, ...] = (), setup_version: int | None = None) -> None:
         """``projections``: each sink's view of the facts (the InfluxDB outbox, the cloud outbox);
         every accepted event, alarm transition, station status and tick reaches each of them
-        inside the same transaction."""
+        inside the same transaction; ``setup_version``: the workshop setup's version in force, which each
+        silenced alarm names. The cloud's last accepted rules, kept in the store, are read back here."""
         self.config = config
         self.store = store
         self.projections = projections
