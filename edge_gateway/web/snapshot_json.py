@@ -60,7 +60,7 @@ class ToolRef(TypedDict):
     kind_en: str
     color: str
     home: str
-    tag: str
+    tag: str | None  # None: no NFC tag fitted yet (not tracked)
 
 
 class ConsoleAlarm(AlarmJson):
