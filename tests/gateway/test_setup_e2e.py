@@ -83,6 +83,11 @@ def test_an_owner_relaxing_the_config_is_seen_counted_and_accepted(mosquitto, tm
         gateway.wait_for(lambda: _setup(process, insp)["silenced"], timeout=30, what="the silenced alarm")
         assert gateway.get("/api/alarms").json() == []  # nothing raised locally
         assert gateway.rows("SELECT version FROM setup_versions") == [(1,), (2,)]
+        mine = gateway.get("/api/setup").json()  # the owner sees what the cloud was sent
+        assert [(v["version"], v["queued"]) for v in mine["versions"]] == [(1, True), (2, True)]
+        assert mine["current"]["setup"]["rules"]["exceptions"][0]["reason"] == EXCEPTION["reason"]
+        assert mine["current"]["hash"] == _setup(process, insp)["current"]["hash"]
+        assert mine["accepted"] == {"version": None, "rules": mine["accepted"]["rules"]}  # the seed's, so far
     finally:
         station.close()
         gateway.stop()
