@@ -173,7 +173,7 @@ class ZoneJson(TypedDict):
     purpose_en: str
     raw: bool
     used: bool
-    tools: dict[str, int]  # on_rack, out, at_sink, unknown
+    tools: dict[str, int]  # on_rack, out, at_sink, unknown, untagged (no tag fitted: no reader sees it)
     total: int
     washes_today: int
     kinds: list[KindCount]

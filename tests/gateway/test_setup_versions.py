@@ -101,3 +101,32 @@ def test_a_version_per_change_of_the_setup_queued_once(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         store.conn.execute("DELETE FROM setup_versions")
     store.close()
+
+
+@pytest.mark.slow
+def test_an_untagged_tool_is_listed_but_not_tracked_by_the_running_gateway(mosquitto, tmp_path: Path) -> None:
+    from gateway_proc import GatewayProcess, write_config
+
+    config = write_config(tmp_path / "w.yaml", mosquitto())
+    data = yaml.safe_load(config.read_text("utf-8"))
+    del data["tools"][2]["tag"]  # CL-R-01, the red cloth: no tag fitted yet
+    data["tools"][0].update({"marking": "labelled", "marked_on": "2026-11-20"})
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    gateway = GatewayProcess(config, tmp_path / "data").start()
+    try:
+        tools = {t["id"]: t for t in gateway.get("/api/tools").json()}
+        assert (tools["CL-R-01"]["tag"], tools["CL-R-01"]["tracked"], tools["CL-R-01"]["marking"]) == (
+            None, False, "pending")
+        assert (tools["KN-R-01"]["tracked"], tools["KN-R-01"]["marking"], tools["KN-R-01"]["marked_on"]) == (
+            True, "labelled", "2026-11-20")
+        red = next(z for z in gateway.get("/display/data.json").json()["zones"] if z["key"] == "red")
+        assert red["tools"]["untagged"] == 1 and red["total"] == 3
+        assert red["tools"]["unknown"] == 2  # the two tagged red tools, not read yet
+        setup = gateway.get("/api/setup").json()["current"]["setup"]
+        assert next(t for t in setup["tools"] if t["id"] == "CL-R-01")["tag"] is None
+        assert TOKEN_TEXT not in strict_json.dumps(setup)  # the setup holds no credential
+    finally:
+        gateway.stop()
+
+
+TOKEN_TEXT = "test-token-0123456789"  # gateway_proc.TOKEN: the http token of the config
