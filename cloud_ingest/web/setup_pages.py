@@ -39,7 +39,8 @@ def _progress_cells(p: Progress | None) -> list[Html]:
     if p is None:
         return [el("td", None, "—"), el("td", None, "—"), el("td", None, badge("progress", "unknown", PROGRESS))]
     return [el("td", {"class": "marked"}, f"{p.marked}/{p.tools}"),
-            el("td", {"class": "tagged"}, f"{p.tagged}/{p.tools}"), el("td", None, badge("progress", p.state, PROGRESS))]
+            el("td", {"class": "tagged"}, f"{p.tagged}/{p.tools}"),
+            el("td", None, badge("progress", p.state, PROGRESS))]
 
 
 def overview_page(rows: list[setups.WorkshopSetup]) -> Html:

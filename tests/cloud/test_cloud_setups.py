@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
-
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import PASSWORD, SECRET, T0, Cloud, batch
 from sqlalchemy import text
@@ -209,7 +208,7 @@ def test_the_setup_pages_in_chromium(tmp_path: Path) -> None:
         assert owner.locator("#version-2").count() == 1 and owner.locator("form.note-form").count() == 0
 
 
-def test_a_version_stored_with_another_setup_and_a_silenced_item_without_a_reason_are_refused(cloud) -> None:  # type: ignore
+def test_a_replaced_data_dir_and_a_silenced_item_without_a_reason_are_refused(cloud) -> None:  # type: ignore
     tokens = cloud.tenants()
     gw = tokens["gw-ws-a"]
     assert cloud.push(gw, batch("ws-a", "s-1", [setup_item(1, SETUP)])).status_code == 200

@@ -1,2 +1,4 @@
 """The cloud sink: the ``cloud:`` section, batch items, the ``cloud_outbox`` table,
-the HTTP client and the push worker (``docs/cloud-ingest.md``)."""
+the HTTP client and the push worker (which also asks for the last accepted
+setup's rules), and the setup versions queued at start (``setups.py``)
+(``docs/cloud-ingest.md``)."""

@@ -212,7 +212,11 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     def accepted(doc: dict) -> None:
-        pipeline.call(lambda engine, now, out: engine.accepted_setup(doc, now, out))
+        def said(future) -> None:  # type: ignore[no-untyped-def]
+            if future.exception() is None and future.result() is False:
+                log.warning("cloud: the last accepted setup's rules (version %s) do not fit this config: alarms a "
+                            "relaxed requirement silences are not looked for", doc.get("version"))
+        pipeline.call(lambda engine, now, out: engine.accepted_setup(doc, now, out)).add_done_callback(said)
 
     pusher = CloudPusher(store.path, CloudClient(settings), settings, workshop, alarm, metrics,
                          lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock,
