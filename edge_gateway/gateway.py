@@ -30,16 +30,19 @@ from edge_gateway.intake.rates import StationRates
 from edge_gateway.intake.settings import intake_settings
 from edge_gateway.model.protocol import events_filter, subscriptions
 from edge_gateway.model.rules import Clear, Raise
+from edge_gateway.model.setup import setup_hash, setup_json, setup_of
 from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.cloud.grade import start_grade_fetcher
 from edge_gateway.sinks.cloud.items import CloudItems
 from edge_gateway.sinks.cloud.projection import CloudProjection
 from edge_gateway.sinks.cloud.push import start_pusher
+from edge_gateway.sinks.cloud.setups import queue_setups
 from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
+from edge_gateway.store import setup_versions
 from edge_gateway.store.checkpoint import Checkpointer
 from edge_gateway.store.data_dir import open_data_dir
 from edge_gateway.store.signing_key import key_path, load_or_create
@@ -117,7 +120,9 @@ class Gateway:
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
         clock = self.options.clock
-        self.engine = Engine(self.config, self.store, clock(), self._projections(influx))
+        self.setup_version = self._record_setup(clock())
+        self.engine = Engine(self.config, self.store, clock(), self._projections(influx),
+                             setup_version=self.setup_version)
         settings = self._broker_settings()
         ws = self.config.workshop.id
         topics = subscriptions(ws)
@@ -155,6 +160,18 @@ class Gateway:
             # Seed 六(三) asks for disinfection after every use: say plainly that nothing here proves it.
             log.warning("disinfection is not monitored: no disinfect station and no sink with a probe in %s "
                         "(消毒未监测：没有带温度探头的消毒设备或清洗池)", self.config.file)
+
+    def _record_setup(self, now: int) -> int:
+        """The config's setup as a version in the store (a new one when it changed), and every version not yet
+        sent queued for the cloud when one is configured (docs/cloud-ingest.md, "The setup as evidence")."""
+        text = setup_json(setup_of(self.config))
+        with self.store.transaction():
+            version, new = setup_versions.record(self.store.conn, setup=text, digest=setup_hash(text), now=now)
+            if self.cloud is not None:
+                queue_setups(self.store)
+        if new:
+            log.info("workshop setup version %d (sha256 %s)", version.version, version.hash)
+        return version.version
 
     def _projections(self, influx: InfluxSettings | None) -> tuple[Projection, ...]:
         """Each configured sink's view of the engine's facts (its outbox rows)."""

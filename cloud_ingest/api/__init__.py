@@ -2,9 +2,9 @@
 
 ``base`` (the public ``ApiBase``: engine, limits, clock, and ``who``,
 ``read_json``, ``call`` that every route uses), ``http_api`` (``Api``: ingest,
-the alarm queue, admin, login, health; it gathers the routes of the other
-two), ``rectification``, ``grades`` and ``reports`` (their routes, over ``ApiBase``
-only: no route module imports ``http_api``).
+the alarm queue, admin, login, health; it gathers the routes of the
+others), ``rectification``, ``grades``, ``reports`` and ``setups`` (their routes, over
+``ApiBase`` only: no route module imports ``http_api``).
 
 api/ may import ``ingest``, ``wire``, ``influx``, ``review``, ``reports``,
 ``access``, ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``;

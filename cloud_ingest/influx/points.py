@@ -74,7 +74,7 @@ def cycle_line(base: list[str], i: CycleItem) -> str:
 
 
 def batch_lines(batch: Batch, district: str, received_at: int) -> list[str]:
-    """One line per item, in the batch's order."""
+    """One line per event, alarm and status item, in the batch's order."""
     base = [f"workshop={tag(batch.workshop)}", f"district={tag(district)}"]
     lines = []
     for item in batch.items:
@@ -84,6 +84,7 @@ def batch_lines(batch: Batch, district: str, received_at: int) -> list[str]:
             lines.append(alarm_line(base, item))
         elif isinstance(item, CycleItem):
             lines.append(cycle_line(base, item))
-        else:
+        elif isinstance(item, StatusItem):
             lines.append(status_line(base, item))
+        # setup versions and silenced alarms are the inspectors' evidence, not time series: no point
     return lines

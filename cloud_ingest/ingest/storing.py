@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cloud_ingest.access.auth import authenticate
-from cloud_ingest.errors import Conflict, Forbidden
+from cloud_ingest.errors import BatchError, Conflict, Forbidden
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.ingest import signature
 from cloud_ingest.ingest.signature import Signed
@@ -61,10 +61,12 @@ from cloud_ingest.store.schema import (
     cycles,
     events,
     ingest_batches,
+    setups,
+    silenced_alarms,
     station_status,
     stations,
 )
-from cloud_ingest.wire.batch import AlarmItem, Batch, CycleItem, EventItem, StatusItem
+from cloud_ingest.wire.batch import AlarmItem, Batch, CycleItem, EventItem, SetupItem, SilencedItem, StatusItem
 from sebiao_common import strict_json
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
@@ -149,7 +151,50 @@ def _store_items(conn: Connection, batch: Batch, now: int,
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now, signed)
     batch_events = [evidence.Entry("events", ws, None, {**coverage.events_body(stored), "signed": signed})
                     ] if stored else []
-    return accepted + len(transitions), batch_events + transitions
+    setup_entries = _store_setups(conn, ws, batch.items, now)
+    return (accepted + len(transitions) + len(setup_entries),
+            batch_events + transitions + setup_entries)
+
+
+def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) -> list[evidence.Entry]:
+    """The new setup versions and silenced alarms, each with its evidence entry holding the stored row."""
+    _refuse_other_setups(conn, ws, items)
+    entries = []
+    for table, kind, rows, key in (
+            (setups, "setup", [{"workshop_id": ws, "version": i.version, "at": i.at, "hash": i.hash,
+                                "setup": i.setup, "received_at": now}
+                               for i in items if isinstance(i, SetupItem)], ("workshop_id", "version")),
+            (silenced_alarms, "silenced", [{
+                "workshop_id": ws, "type": i.type, "severity": i.severity, "subject": i.subject, "tool": i.tool,
+                "tag": i.tag, "station": i.station, "ts": i.ts, "late": i.late, "text_zh": i.text_zh,
+                "text_en": i.text_en, "exception": i.exception, "setup_version": i.setup_version,
+                "received_at": now} for i in items if isinstance(i, SilencedItem)],
+             ("workshop_id", "type", "subject", "ts"))):
+        if not rows:
+            continue
+        columns = tuple(c.name for c in table.columns)
+        # one item repeated within the batch is one row; sorted by key against deadlocks
+        unique = sorted({tuple(r[k] for k in key): r for r in rows}.values(), key=lambda r: tuple(r[k] for k in key))
+        for stored in _insert_ignore(conn, table, unique, key, returning=columns):
+            row = coverage.fact(table, dict(zip(columns, stored)))
+            entries.append(evidence.Entry(kind, ws, None, {"row": row}))
+    entries.sort(key=lambda e: (e.kind != "setup", e.body["row"]["id"]))
+    return entries
+
+
+def _refuse_other_setups(conn: Connection, ws: str, items: Sequence[object]) -> None:
+    """A setup version already stored with another hash is refused, naming the item: the gateway's store was
+    replaced (its versions start again at 1), and storing nothing for it would hide the setup it runs."""
+    given = {i.version: (n, i.hash) for n, i in enumerate(items) if isinstance(i, SetupItem)}
+    if not given:
+        return
+    for version, digest in conn.execute(select(setups.c.version, setups.c.hash).where(
+            setups.c.workshop_id == ws, setups.c.version.in_(sorted(given)))):
+        index, sent = given[version]
+        if sent != digest:
+            raise BatchError(f"items[{index}].version", f"版本 {version} 已存有另一份配置：网关的数据目录被替换了吗？"
+                             "请恢复原数据目录", f"version {version} is already stored with another setup: was the "
+                             "gateway's data dir replaced? Restore it (docs/cloud-ingest.md)")
 
 
 def _station_rows(ws: str, items: Sequence[object], now: int) -> list[dict[str, Any]]:

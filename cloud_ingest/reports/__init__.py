@@ -5,7 +5,10 @@
 ``compliance`` (the districts in scope with their workshops' figures added
 up), ``text`` (the report's words in both languages), ``pdf`` (the report
 as a PDF), ``query`` (a report's request: from, to, format, tz; shared by
-the JSON API and the pages).
+the JSON API and the pages), ``setup_rules`` (a setup read as the
+regulator reads it: changes, relaxations, the deadline's progress; pure),
+``setups`` (each workshop's setup versions, acceptances, silenced alarms
+counted, progress).
 
 reports/ imports ``access``, ``store``, ``cloud_ingest.config`` and
 ``cloud_ingest.errors`` (and ``sebiao_common``); never ingest, influx,

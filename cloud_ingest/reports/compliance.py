@@ -2,9 +2,10 @@
 
 Per workshop: stations online / total (the ``stations`` table: every station
 the cloud has heard of, online by its newest status), the
-workshop's active alarms by severity, misuse per 100 uses and the
-disinfection cycles (passed out of all, as the gateways judged them) over the
-last 30 days before the clock. Each figure is one grouped query over all the
+workshop's active alarms by severity, misuse per 100 uses (misuse counts the
+alarms a recorded exception silenced at the gateway while no inspector has
+accepted that exception) and the disinfection cycles (passed out of all, as the
+gateways judged them) over the last 30 days before the clock. Each figure is one grouped query over all the
 workshops in the caller's scope (a city has thousands: no query per workshop);
 districts add the figures of their workshops up.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.reports.figures import MISUSE_TYPES, OCCURRENCES, per_100
+from cloud_ingest.reports.setups import counted_silenced_many
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -121,6 +123,10 @@ def workshop_figures(conn: Connection, who: Principal, now: int) -> dict[str, Fi
                           .where(cycles.c.workshop_id.in_(scope), cycles.c.ts >= since, cycles.c.ts <= now)
                           .group_by(cycles.c.workshop_id)):
         found.setdefault(r.workshop_id, {}).update(cycles_total=r.n, cycles_passed=int(r.passed or 0))
+    # alarms a recorded exception silenced at the gateway count until an inspector accepts it (备案)
+    for ws, n in counted_silenced_many(conn, scope, since, now + 1, MISUSE_TYPES).items():
+        values = found.setdefault(ws, {})
+        values["misuse"] = values.get("misuse", 0) + n
     return {ws: Figures(**values) for ws, values in found.items()}
 
 

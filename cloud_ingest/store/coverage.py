@@ -1,6 +1,6 @@
 """What the evidence chain covers, and the check that the tables still hold it.
 
-The pages show rows of six tables; the chain holds each of those facts in a
+The pages show rows of these tables; the chain holds each of those facts in a
 canonical form, so that ``sebiao cloud verify`` can compare what a page would
 show with what was chained when it was stored:
 
@@ -16,6 +16,10 @@ show with what was chained when it was stored:
 - ``alarm_transitions``, ``inspector_notes``, ``rectification_steps``: each
   entry (``alarm_transition``, ``inspector_*``, ``rectification_*``) keeps its
   readable body and adds ``"row"``, the stored row's fact;
+- ``setups``, ``setup_acceptances``, ``silenced_alarms`` (migration 0010):
+  one entry per row (``setup``, ``setup_accept``, ``silenced``) whose body is
+  ``{"row": fact}`` (an acceptance adds what it relaxed): a setup row changed
+  after it was stored (a rule made to look stricter than it was) is found;
 - ``alarms``: a transition's entry adds ``"alarm"``, the picture it set; the
   alarm's inspector review is its newest inspector entry; a rectification's
   state, request note and deadline are its steps' entries;
@@ -52,16 +56,20 @@ from cloud_ingest.store.schema import (
     inspector_notes,
     rectification_steps,
     rectifications,
+    setup_acceptances,
+    setups,
+    silenced_alarms,
     workshop_grades,
 )
 from sebiao_common import strict_json
 
 COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps,
-                                                  workshop_grades)}
+                                                  workshop_grades, setups, setup_acceptances, silenced_alarms)}
 # Tables made after the coverage start of migration 0006: its entry does not name them, and none of their rows
 # was stored before it.
-LATER = ("workshop_grades",)
-ROW_TABLE = {"alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
+LATER = ("workshop_grades", "setups", "setup_acceptances", "silenced_alarms")
+ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced": "silenced_alarms",
+             "alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
              "inspector_clear": "inspector_notes", "inspector_comment": "inspector_notes",
              "rectification_request": "rectification_steps", "rectification_answer": "rectification_steps",
              "rectification_accept": "rectification_steps", "rectification_return": "rectification_steps",

@@ -46,6 +46,9 @@ PRIVILEGES: dict[str, str] = {
     "evidence_checkpoints": "SELECT, INSERT",
     "signed_batches": "SELECT, INSERT",  # append-only like the chain
     "cycles": "SELECT, INSERT",  # a cycle is stored once (insert or ignore), never changed
+    "setups": "SELECT, INSERT",  # every version kept
+    "setup_acceptances": "SELECT, INSERT",  # an inspector's 备案, never changed
+    "silenced_alarms": "SELECT, INSERT",  # stored once (insert or ignore)
 }
 
 

@@ -327,3 +327,47 @@ influx_outbox = Table(  # line protocol waiting for the central InfluxDB (cloud_
     Column("created", BigInteger, nullable=False),  # cloud clock, ms
     Column("line", Text, nullable=False),
 )
+
+# The workshop's setup as evidence (cloud_ingest/setups; docs/cloud-ingest.md, "The setup as evidence").
+setups = Table(  # every version of a workshop's setup (stations, tools, rules, exceptions), as its gateway sent it
+    "setups", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("version", BigInteger, nullable=False),  # the gateway's: 1, 2, ...
+    Column("at", BigInteger, nullable=False),  # when the gateway first ran with it (gateway clock)
+    Column("hash", String(64), nullable=False),  # SHA-256 of ``setup``, checked on ingest
+    Column("setup", Text, nullable=False),  # canonical JSON
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("workshop_id", "version", name="uq_setups_key"),
+)
+
+setup_acceptances = Table(  # the district inspector's acceptance (备案) of a setup version's relaxations
+    "setup_acceptances", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+    UniqueConstraint("workshop_id", "version", name="uq_setup_acceptances_key"),
+)
+
+silenced_alarms = Table(  # alarms a recorded exception stopped at the gateway; counted until accepted
+    "silenced_alarms", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("tool", String(32), nullable=True),
+    Column("tag", String(20), nullable=True),
+    Column("station", String(32), nullable=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("text_zh", Text, nullable=False),
+    Column("text_en", Text, nullable=False),
+    Column("exception", Text, nullable=False),  # canonical JSON of the exception as the setup holds it
+    Column("setup_version", BigInteger, nullable=True),  # the setup in force; NULL: not known
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("workshop_id", "type", "subject", "ts", name="uq_silenced_alarms_key"),
+)

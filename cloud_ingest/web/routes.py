@@ -37,6 +37,7 @@ from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
 from cloud_ingest.web.session import Session
+from cloud_ingest.web.setup_pages import SetupPages
 from cloud_ingest.web.views import Shown, error_shown
 from sebiao_common.origin import same_origin
 from sebiao_common.proxies import client_address
@@ -59,6 +60,7 @@ class Pages(Frame):
         self.rectification = RectificationPages(self, self.alarm_shown)
         self.reports = ReportPages(self)
         self.grades = GradePages(self)
+        self.setups = SetupPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -74,6 +76,7 @@ class Pages(Frame):
             *self.rectification.routes(),
             *self.reports.routes(),
             *self.grades.routes(),
+            *self.setups.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

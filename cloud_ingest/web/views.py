@@ -29,7 +29,8 @@ from cloud_ingest.web.labels import (
 )
 
 NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Alarm queue"),
-       ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"))
+       ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"),
+       ("/setups", "配置与进度", "Setups"))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Whatever an item holds that the database could not take is refused here, as a
 rest (a 5xx would make it send the same batch for ever): the body is strict
 JSON (``sebiao_common.strict_json``: no NaN or infinity, no lone surrogate,
 the path of a nesting too deep), a string holds no NUL (PostgreSQL's text
-cannot), an integer fits its column (``count`` and ``buffer_depth`` are
+cannot), a setup's hash is its canonical JSON's SHA-256, an integer fits its column (``count`` and ``buffer_depth`` are
 32-bit), and a status' health keeps ``sebiao_common.station_health``'s bounds.
 """
 
@@ -33,6 +33,7 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 BOOT = re.compile(r"[0-9a-f]{8}")
 TAG = re.compile(r"[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20}")
 TOOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+HASH = re.compile(r"[0-9a-f]{64}")
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 EARLIEST_TS = 1_577_836_800_000  # 2020-01-01, as on the gateway
 MAX_INT = (1 << 63) - 1  # BIGINT
@@ -117,7 +118,36 @@ class CycleItem:
     tools: tuple[str, ...]
 
 
-Item = EventItem | AlarmItem | StatusItem | CycleItem
+@dataclass(frozen=True, slots=True)
+class SetupItem:
+    """One version of the workshop's setup (stations, tools, rules, exceptions): ``setup`` is its canonical JSON,
+    whose SHA-256 the gateway sent as ``hash`` and this module checked."""
+
+    version: int
+    at: int
+    hash: str
+    setup: str
+
+
+@dataclass(frozen=True, slots=True)
+class SilencedItem:
+    """An alarm a recorded exception stopped at the gateway (never shown there as an alarm)."""
+
+    type: str
+    severity: str
+    subject: str
+    tool: str | None
+    tag: str | None
+    station: str | None
+    ts: int
+    late: bool
+    text_zh: str
+    text_en: str
+    exception: str  # canonical JSON: the exception as the setup holds it, or {"relaxed": {...}} (_silenced_by)
+    setup_version: int | None
+
+
+Item = EventItem | AlarmItem | StatusItem | CycleItem | SetupItem | SilencedItem
 
 
 @dataclass(frozen=True)
@@ -250,8 +280,21 @@ def _item(path: str, value: Any, workshop: str) -> Item:
                           o.opt_choice("station_kind", STATION_KINDS), o.opt_choice("zone", ZONES))
     if kind == "cycle":
         return _cycle(path, value)
-    raise BatchError(f"{path}.kind", "必须是 event、alarm、status 或 cycle 之一",
-                     "must be one of event, alarm, status, cycle")
+    if kind == "setup":
+        return _setup(path, value)
+    if kind == "silenced":
+        o = _Obj(path, value, ("kind", "type", "severity", "subject", "ts", "text"),
+                 ("tool", "tag", "station", "late", "setup_version", "exception", "relaxed"))
+        txt = _Obj(f"{path}.text", value["text"], ("zh", "en"))
+        why = _silenced_by(path, value)
+        version = o.value.get("setup_version")
+        return SilencedItem(o.choice("type", ALARM_TYPES), o.choice("severity", SEVERITIES),
+                            o.str("subject", longest=64), o.opt_str("tool", TOOL), o.opt_str("tag", TAG),
+                            o.opt_slug("station"), o.ts("ts"), o.bool("late") if "late" in o.value else False,
+                            txt.str("zh"), txt.str("en"), why,
+                            None if version is None else o.int("setup_version", 1))
+    raise BatchError(f"{path}.kind", "必须是 event、alarm、status、cycle、setup 或 silenced 之一",
+                     "must be one of event, alarm, status, cycle, setup, silenced")
 
 
 def _cycle(path: str, value: dict) -> CycleItem:
@@ -275,6 +318,37 @@ def _cycle(path: str, value: dict) -> CycleItem:
                      o.choice("method", CYCLE_METHODS), float(temp), o.int("hold_required_s", 0, MAX_INT32),
                      o.int("max_temp_dc", -500, 5000), o.int("hold_s", 0, MAX_INT32), o.bool("passed"),
                      tuple(tools))
+
+
+def _silenced_by(path: str, value: dict[str, Any]) -> str:
+    """What silenced an alarm, as canonical JSON: the recorded ``exception`` (an object with ``station`` and
+    ``reason``), or ``{"relaxed": {"accepted_version": n | null}}``: a relaxed requirement, found by judging
+    under the last accepted rules."""
+    if value.get("exception") is not None:
+        rule = _Obj(f"{path}.exception", value["exception"], ("station", "reason"), None)
+        rule.str("reason")
+        return canonical_json(rule.value)
+    relaxed = _Obj(f"{path}.relaxed", value.get("relaxed"), ("accepted_version",))
+    if relaxed.value["accepted_version"] is not None:
+        relaxed.int("accepted_version", 1)
+    return canonical_json({"relaxed": relaxed.value})
+
+
+def _setup(path: str, value: dict[str, Any]) -> SetupItem:
+    o = _Obj(path, value, ("kind", "version", "at", "hash", "setup"))
+    digest = o.str("hash", HASH, "64 位小写十六进制", "64 lowercase hex digits")
+    setup = value["setup"]
+    if not isinstance(setup, dict) or not {"stations", "tools", "rules"} <= setup.keys():
+        raise BatchError(f"{path}.setup", "必须是含 stations、tools、rules 的对象",
+                         "must be an object with stations, tools and rules")
+    try:
+        text = canonical_json(setup)
+    except ValueError as exc:
+        raise BatchError(f"{path}.setup", "无法写成规范 JSON", f"cannot be written as canonical JSON: {exc}") from exc
+    if hashlib.sha256(text.encode()).hexdigest() != digest:
+        raise BatchError(f"{path}.hash", "与 setup 的规范 JSON 的 SHA-256 不符",
+                         "does not match the SHA-256 of the setup's canonical JSON")
+    return SetupItem(o.int("version", 1), o.ts("at"), digest, text)
 
 
 def _health(path: str, health: dict[str, Any]) -> str:

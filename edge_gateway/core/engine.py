@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from edge_gateway.core.baseline import Baseline
 from edge_gateway.core.coverage import CoverageClock
 from edge_gateway.core.projection import (
     AlarmFact,
     CycleFact,
     EventFact,
     Projection,
+    SilencedFact,
     StatusFact,
     TickFact,
 )
@@ -47,9 +49,12 @@ from edge_gateway.model.rules import (
 from edge_gateway.model.station_clock import CLOCK_TOLERANCE_MS, STATION_CLOCK, read_clock
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
-from edge_gateway.model.workshop import Station, WorkshopConfig
+from edge_gateway.model.workshop import Station, WorkshopConfig, parse_rules
 from edge_gateway.store.writer import Store
 from sebiao_common import strict_json
+from sebiao_common.errors import ConfigError
+
+ACCEPTED_KEY = "accepted_setup"  # meta: the cloud's last accepted rules (core/baseline.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,13 +76,19 @@ class Outcome:
 
 class Engine:
     def __init__(self, config: WorkshopConfig, store: Store, started_at: int,
-                 projections: tuple[Projection, ...] = ()) -> None:
+                 projections: tuple[Projection, ...] = (), setup_version: int | None = None) -> None:
         """``projections``: each sink's view of the facts (the InfluxDB outbox, the cloud outbox);
         every accepted event, alarm transition, station status and tick reaches each of them
-        inside the same transaction."""
+        inside the same transaction; ``setup_version``: the workshop setup's version in force, which each
+        silenced alarm names. The cloud's last accepted rules, kept in the store, are read back here."""
         self.config = config
         self.store = store
         self.projections = projections
+        self.setup_version = setup_version  # the setup version in force (store/setup_versions.py)
+        self.baseline: Baseline | None = None  # the last accepted rules, when they differ (core/baseline.py)
+        saved = store.meta(ACCEPTED_KEY)
+        if saved is not None:
+            self._baseline(strict_json.loads(saved))
         self.ws = config.workshop.id
         self.started_at = started_at
         self.heard: dict[str, int] = {}  # newest message per station, merged into its state at each tick
@@ -149,6 +160,8 @@ class Engine:
         state, decisions = judge_step(tool, station, step, ctx)
         if step.late and event.action == "placed":
             decisions += judge_late_placement(tool, station, ts, ctx)
+        if self.baseline is not None:
+            self._silence(self.baseline.step(tool, station, step, ctx, decisions), now)
         self.tools[tool.id] = state
         self.store.save_tool(state)
         notes = [clock.note, step.repair] + [f"exception: {d.reason}" for d in decisions if isinstance(d, Excused)]
@@ -223,6 +236,8 @@ class Engine:
         for tool in self.config.tools:
             before = self.tools[tool.id]
             state, decisions = judge_tool_tick(tool, before, keys, ctx)
+            if self.baseline is not None:
+                self._silence(self.baseline.tick(tool, before, keys, ctx, decisions), now)
             if state != before:
                 self.tools[tool.id] = state
                 self.store.save_tool(state)
@@ -236,6 +251,33 @@ class Engine:
     def gateway_alarm(self, decision: Raise | Clear, now: int, out: Outcome) -> None:
         """Raise or clear an alarm about the gateway itself (the InfluxDB outbox's health)."""
         self._decide((decision,), now, out)
+
+    def accepted_setup(self, doc: object, now: int, out: Outcome) -> bool:
+        """The cloud's last accepted rules (``{"version": n | null, "rules": {...}}``), kept in the store and
+        judged under from now on; False when they do not fit this config (then nothing is judged twice)."""
+        text = strict_json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if self.store.meta(ACCEPTED_KEY) != text:
+            self.store.set_meta(ACCEPTED_KEY, text)
+        return self._baseline(doc)
+
+    def _baseline(self, doc: object) -> bool:
+        try:
+            if not isinstance(doc, dict) or not isinstance(doc.get("version"), (int, type(None))):
+                raise ConfigError("accepted setup", "version", "must be an integer or null")
+            rules = parse_rules(doc.get("rules"), self.config)
+        except ConfigError:
+            self.baseline = None
+            return False
+        same = rules == self.config.rules  # the owner relaxed nothing: no second judgement
+        self.baseline = None if same else Baseline(config=replace(self.config, rules=rules), version=doc["version"])
+        return True
+
+    def _silence(self, raised: list[Raise], now: int) -> None:
+        for r in raised:
+            fact = SilencedFact(raised=r, exception=None, setup_version=self.setup_version, now=now, relaxed=True,
+                                accepted_version=self.baseline.version if self.baseline else None)
+            for projection in self.projections:
+                projection.silenced(fact)
 
     def acknowledge(self, alarm_id: int, by: str, comment: str | None, now: int, out: Outcome) -> Alarm:
         alarm, entry = lifecycle.acknowledge(self._alarm(alarm_id), by, comment, now)
@@ -291,6 +333,11 @@ class Engine:
                 self._raise(decision, now, out)
             elif isinstance(decision, Clear):
                 self._auto_clear(decision, now, out)
+            elif decision.raised is not None and decision.exception is not None:
+                fact = SilencedFact(raised=decision.raised, exception=decision.exception,
+                                    setup_version=self.setup_version, now=now)
+                for projection in self.projections:
+                    projection.silenced(fact)
 
     def _raise(self, decision: Raise, now: int, out: Outcome) -> None:
         key = (decision.type, decision.subject)

@@ -1,6 +1,6 @@
 """The engine's facts, and the interface through which each sink makes its rows of them.
 
-The engine knows no sink's format: for every accepted event, alarm transition,
+The engine knows no sink's format: for every accepted event, alarm transition, silenced alarm,
 station status, disinfection cycle and tick it hands a fact to each :class:`Projection` it was
 given. A projection (``sinks/influx/projection.py``,
 ``sinks/cloud/projection.py``) turns the fact into its own outbox row through
@@ -17,9 +17,10 @@ from typing import Protocol
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
+from edge_gateway.model.rules import Raise
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
-from edge_gateway.model.workshop import Station, Tool
+from edge_gateway.model.workshop import RuleException, Station, Tool
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,6 +47,21 @@ class AlarmFact:
     entry: HistoryEntry
     history_id: int
     picture: AlarmJson
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SilencedFact:
+    """An alarm the owner's setup stopped and the inspector has not accepted: never shown locally; the cloud
+    counts it until the inspector accepts. Either a recorded exception stopped it (``model/rules.py``
+    ``Excused``), or a relaxed requirement did: the step judged under the last accepted rules raised it
+    (``relaxed``: the accepted setup version those rules are of, None for the seed's rules)."""
+
+    raised: Raise
+    exception: RuleException | None  # the recorded exception that stopped it; None: a relaxed requirement
+    setup_version: int | None
+    now: int
+    relaxed: bool = False
+    accepted_version: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -84,6 +100,7 @@ class Projection(Protocol):
 
     def event(self, fact: EventFact) -> None: ...
     def alarm(self, fact: AlarmFact) -> None: ...
+    def silenced(self, fact: SilencedFact) -> None: ...
     def status(self, fact: StatusFact) -> None: ...
     def cycle(self, fact: CycleFact) -> None: ...
     def tick(self, fact: TickFact) -> None: ...

@@ -145,6 +145,8 @@ def tag_of(config: WorkshopConfig, tool: str) -> str:
     found = config.tool(tool)
     if found is None:
         raise ValueError(f"the demo day names tool '{tool}', which the workshop does not have")
+    if found.tag is None:
+        raise ValueError(f"the demo day names tool '{tool}', which has no tag: no reader can see it")
     return found.tag
 
 

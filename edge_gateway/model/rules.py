@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from edge_gateway.model import alarm_text, toolstate
 from edge_gateway.model.toolstate import Step, ToolState, WashCheck
-from edge_gateway.model.workshop import Rules, Station, Tool, WorkshopConfig
+from edge_gateway.model.workshop import RuleException, Rules, Station, Tool, WorkshopConfig
 from sebiao_common.domain import FINISHED_COLOR, Location, StationKind, is_raw
 
 FRESH_MS = 60_000  # feedback at the station only for what happened in the last minute
@@ -48,12 +48,16 @@ class Clear:
 
 @dataclass(frozen=True, kw_only=True)
 class Excused:
-    """A recorded rule exception (seed 六(五)) that stopped an alarm."""
+    """A recorded rule exception (seed 六(五)) that stopped an alarm: not raised locally, but sent to the
+    cloud as silenced (``raised``: the alarm it stopped), where it counts until the inspector accepts the
+    exception (备案)."""
 
     type: str
     subject: str
     station: str
     reason: str
+    raised: Raise | None = None
+    exception: RuleException | None = None
 
 
 Decision = Raise | Clear | Excused
@@ -231,5 +235,6 @@ def _excuse(decision: Decision, tool: Tool, station: Station, rules: Rules) -> D
         return decision
     for exception in rules.exceptions:
         if exception.covers(tool, station.id, decision.type):
-            return Excused(type=decision.type, subject=decision.subject, station=station.id, reason=exception.reason)
+            return Excused(type=decision.type, subject=decision.subject, station=station.id, reason=exception.reason,
+                           raised=decision, exception=exception)
     return decision

@@ -9,6 +9,7 @@ unknown key is still an error.
 
 from __future__ import annotations
 
+import calendar
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -43,6 +44,11 @@ DEFAULT_WASH_MIN_SECONDS = 15
 GRADE_REFUSED = ("等级（金/银/铜/橙榜）由监管部门在云端评定并发布，网关只显示云端签名的等级，请删除此项 / "
                  "the grade (gold/silver/bronze/orange list) is set and published by the regulator in the cloud; "
                  "the gateway shows only a grade the cloud signed (cloud.public_key, docs/config.md): remove this key")
+# A tool's colour marking (seed 四): knives, scissors, brushes get a label on the handle (labelled); boards,
+# cloths, containers a partial label first (labelled), then an item of that colour (replaced). An existing
+# config has no such key: its tools are "pending" until the owner records the work (docs/config.md says why).
+MARKINGS = ("labelled", "replaced", "pending")
+DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,8 +101,10 @@ class Tool:
     id: str
     kind: str
     color: str
-    tag: str
+    tag: str | None  # None: no NFC tag fitted yet; listed, but no reader can see it (not tracked)
     home: str
+    marking: str = "pending"  # the seed's colour marking: labelled | replaced | pending (MARKINGS)
+    marked_on: str | None = None  # YYYY-MM-DD, when it was labelled or replaced
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +170,7 @@ class WorkshopConfig:
 
     def __post_init__(self) -> None:
         self._stations.update({s.id: s for s in self.stations})
-        self._tags.update({t.tag: t for t in self.tools})
+        self._tags.update({t.tag: t for t in self.tools if t.tag is not None})
         self._tools.update({t.id: t for t in self.tools})
 
     def station(self, station_id: str) -> Station | None:
@@ -215,6 +223,12 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
         http=_http(root.get("http")),
         extra=tuple((k, root.value[k]) for k in EXTRA_SECTIONS if root.value.get(k) is not None),
     )
+
+
+def parse_rules(data: object, config: WorkshopConfig, file: str = "accepted setup") -> Rules:
+    """Rules in the setup's plain form (``model/setup.py``: the accepted setup the cloud sends back), checked
+    against this config's stations and tools like the config's own."""
+    return _rules(Node(file, "rules", data), {s.id: s for s in config.stations}, {t.id: t for t in config.tools})
 
 
 def _workshop(node: Node) -> WorkshopInfo:
@@ -289,21 +303,40 @@ def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
     tags: dict[str, str] = {}
     out = []
     for item in node.items():
-        item.mapping(required=("id", "kind", "color", "tag", "home"))
+        item.mapping(required=("id", "kind", "color", "home"), optional=("tag", "marking", "marked_on"))
         tid = item.child("id").string(TOOL_ID, TOOL_ID_HINT)
         if tid in ids:
             raise item.child("id").fail(f"duplicate tool id '{tid}' (first at {ids[tid]})")
         ids[tid] = item.path
-        tag = item.child("tag").convert(normalize_tag)
-        if tag in tags:
+        tag_node = item.get("tag")  # absent: no tag fitted yet, the tool is listed but not tracked
+        tag = tag_node.convert(normalize_tag) if tag_node is not None else None
+        if tag is not None and tag in tags:
             raise item.child("tag").fail(f"duplicate tag {tag} (also at {tags[tag]})")
-        tags[tag] = item.path
+        if tag is not None:
+            tags[tag] = item.path
         kind = item.child("kind").choice(TOOL_KINDS)
         color = item.child("color").choice(COLORS)
         home = item.child("home").string()
         _check_home(item.child("home"), home, color, stations)
-        out.append(Tool(id=tid, kind=kind, color=color, tag=tag, home=home))
+        marking_node, day_node = item.get("marking"), item.get("marked_on")
+        marking = marking_node.choice(MARKINGS) if marking_node is not None else "pending"
+        marked_on = day_node.convert(_day) if day_node is not None else None
+        if marked_on is not None and marking == "pending":
+            raise item.child("marked_on").fail("a pending tool has no marked_on: set marking to labelled or replaced")
+        out.append(Tool(id=tid, kind=kind, color=color, tag=tag, home=home, marking=marking, marked_on=marked_on))
     return tuple(out)
+
+
+def _day(value: object) -> str:
+    """``YYYY-MM-DD`` (YAML reads an unquoted one as a date: taken as its ISO text), a real day of the calendar."""
+    text = value.isoformat() if hasattr(value, "isoformat") else value
+    found = DAY.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        raise ValueError(f"{value!r} is not a day: write YYYY-MM-DD, e.g. 2026-11-20")
+    year, month, day = (int(g) for g in found.groups())
+    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
+        raise ValueError(f"{text} is not a day of the calendar")
+    return text
 
 
 def _check_home(node: Node, home: str, color: str, stations: dict[str, Station]) -> None:

@@ -27,6 +27,7 @@ from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
+from edge_gateway.store import setup_versions
 from sebiao_common import strict_json
 from sebiao_common.domain import Location
 
@@ -187,6 +188,7 @@ class Store:
         try:
             self.conn.executescript(SCHEMA)
             upgrade(self.conn)
+            setup_versions.ensure_schema(self.conn)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # The dead letters kept and dropped, as committed; followed in memory (read by /healthz).
             rows, size = self.conn.execute(f"SELECT count(*), COALESCE(SUM({_DEAD_SIZE}), 0) "
@@ -390,6 +392,14 @@ class Store:
         self._cloud_in_tx += 1
         if alarm:
             self._cloud_alarm_in_tx = cur.lastrowid
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+                          "excluded.value", (key, value))
 
     def load_active_alarms(self) -> dict[tuple[str, str], Alarm]:
         rows = self.conn.execute(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state='active'")

@@ -31,6 +31,7 @@ from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
 from edge_gateway.web.alarm_actions import MAX_ALARM_ID, ActionRefused, perform_action
+from sebiao_common import strict_json
 
 
 def _no_sinks() -> Mapping[str, SinkStatus]:
@@ -91,6 +92,7 @@ async def tools(request: Request) -> Response:
         row = rows.get(tool.id)
         out.append({
             "id": tool.id, "kind": tool.kind, "color": tool.color, "tag": tool.tag, "home": tool.home,
+            "tracked": tool.tag is not None, "marking": tool.marking, "marked_on": tool.marked_on,
             "state": row["location"] if row else "unknown",
             "station": row["station"] if row else None,
             "since": row["since"] if row and row["since"] else None,
@@ -185,6 +187,22 @@ async def healthz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if pipeline_ok else 503)
 
 
+async def setup(request: Request) -> Response:
+    """The workshop's setup versions (hash and time; the newest whole) and the last accepted rules the cloud
+    gave (docs/config.md, "The setup as evidence")."""
+    ctx: ApiContext = request.app.state.ctx
+    rows = await asyncio.to_thread(_rows, ctx, "SELECT version, at, hash, setup, queued FROM setup_versions "
+                                               "ORDER BY version")
+    accepted = await asyncio.to_thread(_rows, ctx, "SELECT value FROM meta WHERE key = 'accepted_setup'")
+    current = rows[-1] if rows else None
+    return JSONResponse({
+        "current": None if current is None else {"version": current["version"], "at": current["at"],
+                                                 "hash": current["hash"], "setup": strict_json.loads(current["setup"])},
+        "versions": [{"version": r["version"], "at": r["at"], "hash": r["hash"], "queued": bool(r["queued"])}
+                     for r in rows],
+        "accepted": strict_json.loads(accepted[0]["value"]) if accepted else None})
+
+
 async def metrics(request: Request) -> Response:
     ctx: ApiContext = request.app.state.ctx
     return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -193,6 +211,7 @@ async def metrics(request: Request) -> Response:
 def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/api/tools", tools),
+        Route("/api/setup", setup),
         Route("/api/alarms", alarms),
         Route("/api/alarms/{alarm_id:int}", alarm_detail),
         Route("/api/alarms/{alarm_id:int}/ack", ack, methods=["POST"]),

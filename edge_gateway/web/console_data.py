@@ -199,6 +199,8 @@ class ConsoleData:
         seen = {r["id"]: r["last_seen"] for r in self.reads.rows("SELECT id, last_seen FROM tools")}
         stale: list[StaleLabel] = []
         for tool in self.config.tools:
+            if tool.tag is None:  # no tag fitted: nothing to read, listed as not tracked instead
+                continue
             last = seen.get(tool.id) or None
             if last is None or now - last > stale_ms:
                 stale.append({"tool": tool.id, "id": tool.id, "tag": tool.tag, "kind": tool.kind,

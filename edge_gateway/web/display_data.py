@@ -213,9 +213,9 @@ class DisplayData:
         for color in COLOR_CLASSES:
             tools = [t for t in self.config.tools if t.color == color.key]
             stations = [s for s in self.config.stations if s.zone == color.key]
-            counts = {"on_rack": 0, "out": 0, "at_sink": 0, "unknown": 0}
-            for tool in tools:
-                counts[where.get(tool.id, "unknown")] += 1
+            counts = {"on_rack": 0, "out": 0, "at_sink": 0, "unknown": 0, "untagged": 0}
+            for tool in tools:  # a tool without a tag no reader can see: said as such, never "not yet seen"
+                counts[where.get(tool.id, "unknown") if tool.tag is not None else "untagged"] += 1
             kinds: dict[str, int] = {}
             for tool in tools:
                 kinds[tool.kind] = kinds.get(tool.kind, 0) + 1

@@ -60,7 +60,7 @@ class ToolRef(TypedDict):
     kind_en: str
     color: str
     home: str
-    tag: str
+    tag: str | None  # None: no NFC tag fitted yet (not tracked)
 
 
 class ConsoleAlarm(AlarmJson):
@@ -202,7 +202,7 @@ class ZoneJson(TypedDict):
     purpose_en: str
     raw: bool
     used: bool
-    tools: dict[str, int]  # on_rack, out, at_sink, unknown
+    tools: dict[str, int]  # on_rack, out, at_sink, unknown, untagged (no tag fitted: no reader sees it)
     total: int
     washes_today: int
     kinds: list[KindCount]

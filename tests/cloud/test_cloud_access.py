@@ -29,7 +29,9 @@ ADMIN_READS = (401, 200, 403, 403, 403, 403, 403)
 # alarm, in the state the step needs.
 TABLE = {
     **dict.fromkeys([("GET", "/api/v1/workshops"), ("GET", "/api/v1/alarms"), ("GET", "/api/v1/districts"),
-                     ("GET", "/api/v1/rectifications")], SIGNED_IN_READ),
+                     ("GET", "/api/v1/rectifications"), ("GET", "/api/v1/setups")], SIGNED_IN_READ),
+    ("GET", "/api/v1/workshops/ws-a/setup"): SCOPED_READ,
+    ("GET", "/api/v1/gateway/accepted-setup"): (401, 403, 403, 403, 403, 403, 200),  # a gateway's own only
     **dict.fromkeys([("GET", "/api/v1/alarms/{a}"), ("GET", "/api/v1/rectifications/{r}"),
                      ("GET", "/api/v1/workshops/ws-a/report?from=2025-11-26&to=2025-11-26&format=csv")],
                     SCOPED_READ),

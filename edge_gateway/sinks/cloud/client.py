@@ -56,6 +56,7 @@ class CloudClient:
         the push's answers against scripted servers)."""
         self.key = key
         self.url = settings.ingest_url
+        self.accepted_url = f"{settings.url}/api/v1/gateway/accepted-setup"
         self.headers = {"Authorization": f"Bearer {settings.token}", "Content-Type": "application/json",
                         "Content-Encoding": "gzip"}
         self.http = sink_pool(settings.timeout_seconds)
@@ -73,6 +74,22 @@ class CloudClient:
         reason, path = _error(response.data)
         return PushResult(status=response.status, reason=reason, path=path,
                           retry_after=parse_retry_after(response.headers.get("Retry-After")))
+
+    def accepted_setup(self) -> dict | None:
+        """``GET {url}/api/v1/gateway/accepted-setup``: the rules of the workshop's last accepted setup
+        (``{"version", "rules"}``); None when the cloud does not answer it (down, refused, an older cloud)."""
+        try:
+            response = self.http.request("GET", self.accepted_url, headers={"Authorization": self.headers[
+                "Authorization"]})
+        except urllib3.exceptions.HTTPError:
+            return None
+        if response.status != 200:
+            return None
+        try:
+            doc = strict_json.loads(response.data)
+        except ValueError:
+            return None
+        return doc if isinstance(doc, dict) and "rules" in doc else None
 
     def close(self) -> None:
         self.http.clear()

@@ -20,8 +20,10 @@ from collections.abc import Mapping
 
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
+from edge_gateway.model.rules import Raise
+from edge_gateway.model.setup import plain
 from edge_gateway.model.stations import StationState
-from edge_gateway.model.workshop import Station
+from edge_gateway.model.workshop import RuleException, Station
 from sebiao_common import strict_json
 from sebiao_common.alarms import ALARM_TYPES, MAX_COMMENT_CHARS, MAX_PERSON_CHARS
 
@@ -80,9 +82,28 @@ class CloudItems:
                       "hold_required_s": verdict.threshold.hold_seconds, "max_temp_dc": verdict.max_temp_dc,
                       "hold_s": verdict.hold_seconds, "passed": verdict.passed, "tools": list(tools)})
 
+    def silenced(self, raised: Raise, exception: RuleException | None, setup_version: int | None,
+                 accepted_version: int | None = None) -> str:
+        """An alarm the owner's setup stopped at the gateway: with the recorded exception as the setup holds it
+        (``model/setup.py``), or, for a relaxed requirement, ``relaxed`` naming the accepted setup version whose
+        rules raised it (None: the seed's). The cloud counts it until an inspector accepts (docs/cloud-ingest.md,
+        "The setup as evidence (配置备案)")."""
+        return _dump({"kind": "silenced", "type": raised.type, "severity": raised.severity,
+                      "subject": raised.subject, "tool": raised.tool, "tag": raised.tag, "station": raised.station,
+                      "ts": raised.ts, "late": raised.late, "text": {"zh": raised.text_zh, "en": raised.text_en},
+                      "exception": plain(exception) if exception is not None else None,
+                      **({} if exception is not None else {"relaxed": {"accepted_version": accepted_version}}),
+                      "setup_version": setup_version})
+
     def status(self, station: Station, state: StationState, now: int, health: Mapping[str, object] | None) -> str:
         """``station``: the config's station (its kind and zone); ``state``: its liveness now."""
         extra = {k: v for k, v in (health or {}).items() if k not in _STATUS_KEYS}
         return _dump({"kind": "status", "station": state.id, "station_kind": station.kind.value,
                       "zone": station.zone, "ts": now, "online": state.online,
                       "buffer_depth": state.buffer_depth, **extra})
+
+
+def setup_item(*, version: int, at: int, digest: str, setup: str) -> str:
+    """A ``setup`` item: one version of the workshop's setup (``model/setup.py``); ``setup`` is its canonical
+    JSON, ``hash`` that text's SHA-256, which the cloud recomputes."""
+    return _dump({"kind": "setup", "version": version, "at": at, "hash": digest, "setup": strict_json.loads(setup)})

@@ -7,7 +7,7 @@ silences, not the periodic samples, and only the workshop's alarm types.
 
 from __future__ import annotations
 
-from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, StatusFact, TickFact
+from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, SilencedFact, StatusFact, TickFact
 from edge_gateway.sinks.cloud.items import CloudItems
 from edge_gateway.store.writer import Store
 
@@ -25,6 +25,10 @@ class CloudProjection:
         item = self.items.alarm(fact.alarm, fact.entry, fact.history_id, fact.picture)
         if item is not None:
             self.store.cloud_add(fact.entry.at, item, alarm=True)
+
+    def silenced(self, fact: SilencedFact) -> None:
+        self.store.cloud_add(fact.now, self.items.silenced(fact.raised, fact.exception, fact.setup_version,
+                                                           fact.accepted_version), alarm=True)
 
     def status(self, fact: StatusFact) -> None:
         self.store.cloud_add(fact.now, self.items.status(fact.station, fact.state, fact.now, fact.health))

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 SUBJECT = "cloud"
 IDLE_POLL = 0.2
+ACCEPTED_EVERY_MS = 300_000  # how often the last accepted setup's rules are asked for (core/baseline.py)
 
 
 class CloudPusher(SinkWorker[CloudOutbox]):
@@ -67,10 +68,12 @@ class CloudPusher(SinkWorker[CloudOutbox]):
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
                  alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
                  added: Callable[[], int], *, alarm_added: Callable[[], int] = lambda: 0,
-                 clock: Clock) -> None:
+                 clock: Clock, accepted: Callable[[dict], None] = lambda doc: None) -> None:
         """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
         ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
-        ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from."""
+        ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from;
+        ``accepted``: takes the cloud's last accepted rules, asked for at start and every
+        ``ACCEPTED_EVERY_MS``."""
         self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
         self.metrics, self._alarm_added, self.clock = metrics, alarm_added, clock
         super().__init__("cloud", CloudOutbox(path), client, added,
@@ -78,6 +81,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
                                     _refused_text, clock))
         self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
         self._backlog = False
+        self._accepted, self._accepted_at = accepted, None
         self.sent = 0
         self.dead = 0
         self.dropped = 0
@@ -86,6 +90,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
     def round(self) -> float:
         """One batch: how long to wait before the next (0 = go on at once)."""
         self._bound()
+        self._ask_accepted()
         if self.settings.linger_seconds:
             wait = self.linger()
             if wait:
@@ -96,6 +101,15 @@ class CloudPusher(SinkWorker[CloudOutbox]):
             return IDLE_POLL
         self.metrics.oldest_age.set(max(0.0, (self.clock() - rows[0][1]) / 1000))
         return 0.0 if self._send(rows) else self._backoff()
+
+    def _ask_accepted(self) -> None:
+        now = self.clock()
+        if self._accepted_at is not None and now - self._accepted_at < ACCEPTED_EVERY_MS:
+            return
+        self._accepted_at = now
+        doc = self.client.accepted_setup()
+        if doc is not None:
+            self._accepted(doc)
 
     def linger(self) -> float:
         """0 when a batch should go now, else how long to wait before looking again."""
@@ -203,7 +217,15 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
     def alarm(decision: Raise | Clear) -> None:
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
+    def accepted(doc: dict) -> None:
+        def said(future) -> None:  # type: ignore[no-untyped-def]
+            if future.exception() is None and future.result() is False:
+                log.warning("cloud: the last accepted setup's rules (version %s) do not fit this config: alarms a "
+                            "relaxed requirement silences are not looked for", doc.get("version"))
+        pipeline.call(lambda engine, now, out: engine.accepted_setup(doc, now, out)).add_done_callback(said)
+
     pusher = CloudPusher(store.path, CloudClient(settings, key=key), settings, workshop, alarm, metrics,
-                         lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock)
+                         lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock,
+                         accepted=accepted)
     pusher.start()
     return pusher

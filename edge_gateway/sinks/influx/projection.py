@@ -8,7 +8,7 @@ outbox's bound (``keep``), telemetry is not (``docs/influxdb.md``).
 
 from __future__ import annotations
 
-from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, StatusFact, TickFact
+from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, SilencedFact, StatusFact, TickFact
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.store.writer import Store
 
@@ -27,6 +27,9 @@ class InfluxProjection:
     def alarm(self, fact: AlarmFact) -> None:
         self.store.outbox_add(keep=True, created=fact.entry.at,
                               line=self.lines.alarm(fact.alarm, fact.entry, fact.history_id))
+
+    def silenced(self, fact: SilencedFact) -> None:
+        """Silenced alarms are the cloud's business (the inspector's acceptance of an exception): no line."""
 
     def status(self, fact: StatusFact) -> None:
         line = self.lines.station_status(fact.state, fact.report, fact.now, fact.health)

@@ -17,7 +17,7 @@
       daysLabel: "天读卡器未发现跨区放置", daysNone: "暂无记录", sinceRecords: (d) => `自 ${d} 开始记录以来`,
       lastIncident: (d) => `上次：${d}`,
       scan: "手机扫码，随时查看本作坊的色标管理", onRack: "在架", out: "使用中", atSink: "清洗中",
-      unknown: "未确认", washes: "今日清洗", unused: "本作坊未设此区", noActivity: "今天还没有动态",
+      unknown: "未确认", untagged: "未装标签（无法跟踪）", washes: "今日清洗", unused: "本作坊未设此区", noActivity: "今天还没有动态",
       taken: "取用", returned: "放回", washing: "清洗中", washed: "洗好取走",
       disinfecting: "放入消毒", disinfected: "消毒后取出",
       legend: "每个区域除颜色外还有自己的形状：● 红色圆形 · ◆ 蓝色菱形 · ▲ 绿色三角形 · ■ 黄色方形 · ⬢ 白色六边形",
@@ -36,7 +36,7 @@
       daysLabel: "days the readers saw no cross-zone placement", daysNone: "no records yet",
       sinceRecords: (d) => `since records began on ${d}`, lastIncident: (d) => `last: ${d}`,
       scan: "Scan to follow this workshop's colour-coded tools on your phone", onRack: "on rack", out: "in use",
-      atSink: "at sink", unknown: "not yet seen", washes: "washes today", unused: "not used in this workshop",
+      atSink: "at sink", unknown: "not yet seen", untagged: "without a tag (not tracked)", washes: "washes today", unused: "not used in this workshop",
       noActivity: "no activity yet today", taken: "taken", returned: "put back", washing: "being washed",
       washed: "washed", disinfecting: "into disinfection", disinfected: "out of disinfection", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
         + "▲ green triangle · ■ yellow square · ⬢ white hexagon",
@@ -145,7 +145,8 @@
           el("span", { class: "n num", text: z.tools[key] })));
       }
       item.append(counts);
-      const unknown = z.tools.unknown ? ` · ${z.tools.unknown} ${lang.t("unknown")}` : "";
+      const unknown = (z.tools.unknown ? ` · ${z.tools.unknown} ${lang.t("unknown")}` : "")
+        + (z.tools.untagged ? ` · ${z.tools.untagged} ${lang.t("untagged")}` : "");
       item.append(el("div", { class: "zone-washes" }, `${lang.t("washes")} `,
         el("b", { class: "num", "data-count": "washes", text: z.washes_today }),
         ` · ${z.total} ${lang.t("tools")}${unknown}`));
