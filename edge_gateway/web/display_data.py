@@ -48,6 +48,27 @@ ZONE_NAMES = {
 }
 
 
+def published_grade(reads: StoreReader, workshop: str, now: int, max_age_hours: int) -> DisplayGrade:
+    """The grade the regulator published: the newest statement about this workshop the cloud signed and this
+    gateway verified (``sinks/cloud/grade.py`` stores only those), while the cloud confirmed it within
+    ``max_age_hours`` (``issued_at``: when it last signed it). Otherwise no grade, and the words say why: a
+    gateway cut off from the cloud must not go on showing a grade the regulator may since have lowered."""
+    rows = reads.rows("SELECT grade, effective, issued_at FROM grade_statements WHERE workshop = ? "
+                      "ORDER BY seq DESC LIMIT 1", (workshop,))
+    if not rows or rows[0]["grade"] not in GRADE_WORDS:
+        return {"grade": None, "grade_zh": "等级由监管部门发布，暂无", "grade_en": "Grade published by the "
+                "regulator: none yet", "grade_effective": None, "grade_state": "none", "grade_confirmed_at": None}
+    row = rows[0]
+    if now - row["issued_at"] > max_age_hours * 3600 * 1000:
+        day = datetime.fromtimestamp(row["issued_at"] / 1000).date().isoformat()
+        return {"grade": None, "grade_zh": f"监管部门的等级自 {day} 起未能与云端核实，暂不显示",
+                "grade_en": f"The regulator's grade has not been confirmed by the cloud since {day}: not shown",
+                "grade_effective": None, "grade_state": "unconfirmed", "grade_confirmed_at": row["issued_at"]}
+    zh, en = GRADE_WORDS[row["grade"]]
+    return {"grade": row["grade"], "grade_zh": zh, "grade_en": en, "grade_effective": row["effective"],
+            "grade_state": "verified", "grade_confirmed_at": row["issued_at"]}
+
+
 def day_start_ms(now_ms: int) -> int:
     """Local midnight of the gateway's clock, in ms."""
     local = datetime.fromtimestamp(now_ms / 1000).astimezone()
@@ -149,15 +170,8 @@ class DisplayData:
                 "title_zh": self.settings.title, "title_en": self.settings.title_en}
 
     def _grade(self) -> DisplayGrade:
-        """The grade the regulator published: the newest statement the cloud signed and this gateway verified
-        (``sinks/cloud/grade.py`` stores only those). Without one, no grade, and the display says so."""
-        rows = self.reads.rows("SELECT grade, effective FROM grade_statements ORDER BY seq DESC LIMIT 1")
-        if not rows or rows[0]["grade"] not in GRADE_WORDS:
-            return {"grade": None, "grade_zh": "等级由监管部门发布，暂无", "grade_en": "Grade published by the "
-                    "regulator: none yet", "grade_effective": None}
-        grade = rows[0]["grade"]
-        zh, en = GRADE_WORDS[grade]
-        return {"grade": grade, "grade_zh": zh, "grade_en": en, "grade_effective": rows[0]["effective"]}
+        return published_grade(self.reads, self.config.workshop.id, self.clock(),
+                               self.settings.grade_max_age_hours)
 
     def _zones(self) -> list[ZoneJson]:
         where = {r["id"]: r["location"] for r in self.reads.rows("SELECT id, location FROM tools")}
