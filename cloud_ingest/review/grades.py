@@ -37,7 +37,7 @@ from cloud_ingest.errors import BadRequest, NotFound, StorageError, Unprocessabl
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.anchor import Signer
 from cloud_ingest.store.schema import GRADES, districts, workshop_grades, workshops
-from sebiao_common.grade_statement import GRADE_WORDS, GradeStatement
+from sebiao_common.grade_statement import DATE, GRADE_WORDS, GradeStatement
 
 CST = timezone(timedelta(hours=8), "CST")
 MAX_REASON = 2000
@@ -73,11 +73,11 @@ def _fields(body: Mapping[str, Any], now: int) -> tuple[str, date, str]:
                          f"must be one of: {', '.join(GRADES)}")
     if not isinstance(effective, str):
         raise BadRequest("effective", "缺少生效日期（YYYY-MM-DD）", "the date it takes effect (YYYY-MM-DD) is missing")
-    try:
-        day = date.fromisoformat(effective)
-    except ValueError as exc:
-        raise BadRequest("effective", "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD") from exc
-    if len(effective) != 10:
+    try:  # the shape first: fromisoformat also takes week dates (2025-W48-3), ten characters too
+        day = date.fromisoformat(effective) if DATE.fullmatch(effective) else None
+    except ValueError:
+        day = None
+    if day is None:
         raise BadRequest("effective", "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD")
     if day > _today(now):
         raise Unprocessable("生效日期不能晚于今天：等级在生效之日发布",

@@ -99,6 +99,8 @@ def test_only_the_district_s_inspectors_and_admins_grade(cloud: Cloud, who: str 
 @pytest.mark.parametrize("body, status, path", [
     ({"grade": "platinum", "effective": "2025-11-26", "reason": REASON}, 400, "grade"),
     ({"grade": "gold", "effective": "26/11/2025", "reason": REASON}, 400, "effective"),
+    ({"grade": "gold", "effective": "2025-W48-3", "reason": REASON}, 400, "effective"),  # an ISO week date
+    ({"grade": "gold", "effective": "2025-02-30", "reason": REASON}, 400, "effective"),
     ({"grade": "gold", "reason": REASON}, 400, "effective"),
     ({"grade": "gold", "effective": "2025-11-26", "reason": "  "}, 400, "reason"),
     ({"grade": "gold", "effective": "2025-11-27", "reason": REASON}, 422, None),  # tomorrow: not yet in effect
