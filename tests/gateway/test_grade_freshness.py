@@ -19,7 +19,7 @@ from gateway_proc import TOKEN as HTTP_TOKEN
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
 from test_grade_statements import TOKEN, StatementServer, _pem, signed
-from web_browser import TV, browser, login
+from web_browser import TV, browser, login, screenshot
 
 pytestmark = pytest.mark.slow
 DAY_MS = 24 * 3600 * 1000
@@ -75,6 +75,7 @@ def test_a_grade_the_cloud_stopped_confirming_is_not_shown_and_the_console_says_
             text = console.text_content("#grade")
             assert "监管部门分级定榜" in text and "金榜" in text and "2025-11-20 起生效" in text and "云端最后核实" in text
             assert console.get_attribute("#grade", "data-grade") == "gold"
+            screenshot(console, "console-grade", full_page=False)
             console.click("#lang")
             assert "Gold list" in console.text_content("#grade")
             assert "since 2025-11-20" in console.text_content("#grade")

@@ -254,7 +254,7 @@
     line.dataset.state = g.grade_state;
     line.dataset.grade = g.grade || "";
     const words = en() ? g.grade_en : g.grade_zh;
-    const parts = [el("span", { class: "muted", text: `${t("gradeLabel")}: ` })];
+    const parts = [el("span", { class: "muted", text: `${t("gradeLabel")}${en() ? ": " : "："}` })];
     if (g.grade) {
       parts.push(el("span", { class: "medal", "aria-hidden": "true", text: MEDAL[g.grade] }), " ",
         el("b", { text: words }), ` · ${t("gradeSince", g.grade_effective)}`);
