@@ -137,11 +137,12 @@ def _public(row: Any) -> dict:
             "published_at": row.set_at}
 
 
-def page_number(query: Mapping[str, str]) -> int:
-    """``?page=N`` of a public list (1 when absent); any other parameter, or a page that is not a number from
-    1 to ``MAX_PAGE``, is a 400 naming it."""
+def page_number(query: Mapping[str, str], *, strict: bool = True) -> int:
+    """``?page=N`` of a public list (1 when absent); a page that is not a number from 1 to ``MAX_PAGE`` is a
+    400, and so is any other parameter when ``strict`` (the JSON API; the pages ignore them: a link shared in
+    a chat app comes back with the app's own parameters, ``?from=singlemessage``)."""
     for key in query:
-        if key != "page":
+        if strict and key != "page":
             raise BadRequest(key, "未知参数（只有 page）", "unknown parameter (known: page)")
     value = query.get("page", "1")
     if not (value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_PAGE):

@@ -147,11 +147,11 @@ class GradePages:
 
     async def public_district(self, request: Request) -> Response:
         return await self._public(request, ("辖区分级定榜", "District grades"), lambda conn: district_body(
-            grades.public_district(conn, request.path_params["id"], grades.page_number(request.query_params))))
+            grades.public_district(conn, request.path_params["id"], grades.page_number(request.query_params, strict=False))))
 
     async def public_workshop(self, request: Request) -> Response:
         return await self._public(request, ("作坊等级", "Workshop grade"), lambda conn: workshop_body(
-            grades.public_history(conn, request.path_params["id"], grades.page_number(request.query_params))))
+            grades.public_history(conn, request.path_params["id"], grades.page_number(request.query_params, strict=False))))
 
     def shown(self, workshop_id: str, error: str | None = None) -> Build:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:

@@ -57,8 +57,17 @@ def test_a_bad_query_is_refused_naming_it(cloud: Cloud, query: str, field: str) 
         answer = public.get(f"{path}?{query}")
         assert answer.status_code == 400, (path, answer.text)
         assert answer.json()["path"] == field and len(answer.text) < 1000
-    page = public.get(f"/public/districts/d1?{query}")
-    assert page.status_code == 400 and len(page.text) < 20_000
+    page = public.get(f"/public/districts/d1?{query}")  # the pages judge the page number only
+    assert page.status_code == (400 if field == "page" else 200) and len(page.text) < 20_000
+
+
+def test_a_page_shared_in_a_chat_app_opens_with_the_app_s_parameters(cloud: Cloud) -> None:
+    cloud.tenants()
+    _grade(cloud, "ws-a", "gold")
+    public = TestClient(cloud.client.app)
+    for path in ("/public/workshops/ws-a", "/public/districts/d1"):
+        answer = public.get(f"{path}?from=singlemessage&isappinstalled=0")
+        assert answer.status_code == 200 and "金榜" in answer.text
 
 
 def test_a_big_district_comes_a_page_at_a_time(cloud: Cloud) -> None:
