@@ -38,6 +38,7 @@ from sebiao_common.grade_statement import GRADE_WORDS
 CROSS_ZONE = ("cross_zone", "cross_zone_wash")
 LATE_MARGIN_MS = 24 * 3600 * 1000  # events buffered by a station arrive late: look back a day for them
 SCAN_ROWS = 5000
+CLOCK_SLACK_MS = 3600 * 1000  # a statement signed this far ahead of the clock is still fresh (clocks drift)
 # Short zone names for a screen read from across the shop (the seed's full purposes are shown too).
 ZONE_NAMES = {
     "red": ("生肉禽蛋区", "Raw meat & eggs"),
@@ -59,7 +60,12 @@ def published_grade(reads: StoreReader, workshop: str, now: int, max_age_hours: 
         return {"grade": None, "grade_zh": "等级由监管部门发布，暂无", "grade_en": "Grade published by the "
                 "regulator: none yet", "grade_effective": None, "grade_state": "none", "grade_confirmed_at": None}
     row = rows[0]
-    if now - row["issued_at"] > max_age_hours * 3600 * 1000:
+    age = now - row["issued_at"]
+    if age < -CLOCK_SLACK_MS:  # a clock set back makes an old statement look new: its freshness is unknown
+        return {"grade": None, "grade_zh": "网关时钟有误，无法核实监管部门的等级，暂不显示",
+                "grade_en": "The gateway's clock is wrong: the regulator's grade cannot be confirmed, not shown",
+                "grade_effective": None, "grade_state": "unconfirmed", "grade_confirmed_at": row["issued_at"]}
+    if age > max_age_hours * 3600 * 1000:
         day = datetime.fromtimestamp(row["issued_at"] / 1000).date().isoformat()
         return {"grade": None, "grade_zh": f"监管部门的等级自 {day} 起未能与云端核实，暂不显示",
                 "grade_en": f"The regulator's grade has not been confirmed by the cloud since {day}: not shown",

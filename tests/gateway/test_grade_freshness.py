@@ -199,3 +199,23 @@ def test_a_trickled_answer_is_cut_off_at_the_timeout(mosquitto, tmp_path: Path) 
     finally:
         gateway.stop()
         server.close()
+
+
+def test_a_statement_signed_ahead_of_the_gateway_s_clock_is_refused(mosquitto, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "cloud.pub").write_text(_pem(key))
+    ws = example_config().workshop.id
+    server = StatementServer()
+    ahead = int(time.time() * 1000) + 2 * DAY_MS  # fresh for days to come, were it kept
+    server.answer = (200, signed(key, workshop=ws, grade="gold", effective="2025-11-20", seq=5, issued_at=ahead))
+    config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url))
+    gateway = GatewayProcess(config, tmp_path / "data").start()
+    try:
+        gateway.wait_for(lambda: gateway.metric("sebiao_grade_statements_refused_total", 'reason="clock"') >= 1,
+                         timeout=15, what="the statement refused (clock)")
+        assert "is the gateway's clock right?" in gateway.get("/healthz").json()["sinks"]["grade"]["last_error"]
+        assert gateway.count("grade_statements") == 0
+        assert gateway.get("/display/data.json").json()["workshop"]["grade"] is None
+    finally:
+        gateway.stop()
+        server.close()

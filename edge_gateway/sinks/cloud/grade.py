@@ -10,7 +10,9 @@ so shown on the display, only when:
   ``key``: another key signed it),
 - it is about this workshop (``workshop``: another workshop's statement),
 - it is newer than the newest one kept (``older``: an older statement
-  replayed, or another statement under a seq already kept).
+  replayed, or another statement under a seq already kept),
+- it was not signed over an hour after this gateway's clock (``clock``: the
+  gateway's clock is behind, so it could not judge how fresh the grade is).
 
 The kept statement signed again later (same ``seq``, grade and date, a newer
 ``issued_at``) replaces its copy: ``issued_at`` is then when the cloud last
@@ -55,6 +57,7 @@ from sebiao_common.http_answers import RETRY, backoff, classify, parse_retry_aft
 
 log = logging.getLogger(__name__)
 MAX_ANSWER = 16 * 1024  # a statement is a few hundred bytes
+CLOCK_SLACK_MS = 3600 * 1000  # how far a statement may be signed ahead of this gateway's clock (a clock's drift)
 
 
 class GradeFetcher:
@@ -68,7 +71,8 @@ class GradeFetcher:
         self.http = sink_pool(settings.timeout_seconds)
         self.headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
         self.refused = Counter("sebiao_grade_statements_refused", "Grade statements from the cloud refused, by "
-                               "reason (signature, key, workshop, older, malformed)", ["reason"], registry=registry)
+                               "reason (signature, key, workshop, older, clock, malformed)", ["reason"],
+                               registry=registry)
         self.verified = Counter("sebiao_grade_statements_verified", "Grade statements from the cloud that "
                                 "verified and were newer than the newest kept", registry=registry)
         self.last_error: str | None = None
@@ -151,6 +155,10 @@ class GradeFetcher:
             if done == "older":
                 raise StatementRefused("older", f"statement {statement.seq} is not newer than the one kept: "
                                                 "an older statement replayed")
+            if done == "clock":
+                raise StatementRefused("clock", f"the statement was signed at {statement.issued_at} ms, over "
+                                                f"{CLOCK_SLACK_MS // 60000} min after this gateway's clock: is the "
+                                                "gateway's clock right? (a grade is shown only while it is fresh)")
         except StatementRefused as exc:
             self.refused.labels(exc.reason).inc()
             return f"grade statement refused ({exc.reason}): {exc}"
@@ -195,6 +203,8 @@ def keep_in_store(pipeline: Pipeline) -> Callable[[GradeStatement, str], str]:
     time received is the pipeline's clock."""
     def keep(statement: GradeStatement, text: str) -> str:
         def action(engine: Engine, now: int, out: Outcome) -> str:
+            if statement.issued_at > now + CLOCK_SLACK_MS:  # its freshness could not be judged
+                return "clock"
             newest = engine.store.newest_grade_seq(statement.workshop)
             if newest is not None and statement.seq < newest[0]:
                 return "older"
