@@ -128,9 +128,13 @@ class GradeFetcher:
         try:
             answer = self.http.request("GET", self.settings.grade_url, headers=self.headers,
                                        preload_content=False)
+            complete = False
             try:
                 body = self._read(answer)
+                complete = len(body) <= MAX_ANSWER
             finally:
+                if not complete:  # the rest of the answer unread: this connection is not for the next request
+                    answer.close()
                 answer.release_conn()
         except (urllib3.exceptions.HTTPError, TimeoutError) as exc:
             self._outage = 0.0
