@@ -94,6 +94,12 @@ class Gateway:
         self.display = display_settings(config)  # a bad display section stops start-up before anything runs
         self.intake = intake_settings(config)  # a station's rate, the dead letters' bound
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
+        if (self.cloud is not None and self.cloud.public_key is not None
+                and self.display.grade_max_age_hours * 3600 < 2 * self.cloud.grade_poll_seconds):
+            raise ConfigError(config.file, "display.grade_max_age_hours",  # the grade would never be shown
+                              f"{self.display.grade_max_age_hours} h is less than two grade fetches "
+                              f"(cloud.grade_poll_seconds: {self.cloud.grade_poll_seconds:g} s): "
+                              "the regulator's grade would go unconfirmed between them")
         self.metrics = Metrics()
         self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
         self.listener: socket.socket | None = None  # the HTTP API's socket, bound at start

@@ -11,7 +11,7 @@ and back-off (``http_answers``), the InfluxDB line format, settings and writer
 (``influx/``), the clock (``clock``), listen addresses (``net``), the browser
 origin check (``origin``), the brake on password guessing (``login_brake``),
 the reverse proxies trusted to name the client (``proxies``), path ids that fit
-a row id (``row_ids``), a gateway's signature on a pushed batch
+a row id or a slug (``row_ids``), a gateway's signature on a pushed batch
 (``batch_signature``), the CJK font for PDFs (``fonts``) and the grade
 statement the cloud signs and the gateway verifies (``grade_statement``).
 

@@ -44,7 +44,7 @@ FIELDS = ("v", "origin", "workshop", "grade", "effective", "seq", "issued_at", "
 
 class StatementRefused(ValueError):
     """A statement that must not be shown; ``reason`` is a short word for the counter (``signature``,
-    ``workshop``, ``older``, ``malformed``, ``key``), the message says what is wrong."""
+    ``workshop``, ``older``, ``malformed``, ``key``, ``clock``), the message says what is wrong."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

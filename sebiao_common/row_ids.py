@@ -6,8 +6,14 @@ reached the database, where an integer past the column's range is an error (a
 rectifications' ids are 32-bit, so past 2^31 - 1) instead of "no such alarm".
 At most 9 digits always fits; a longer id matches no route (404). That caps
 these ids at 999,999,999, far beyond what one district's cloud will number.
-Importing this module registers the convertor; a module that names
-``{…:rowid}`` in its routes imports it before building them.
+
+``{id:slug}`` is the same for the ids people choose (workshops, districts:
+``sebiao_common.ids.SLUG``, at most 32 characters): a longer or malformed one
+matches no route (404), so a public page never carries a caller's kilobytes
+of path to the database or back in its error.
+
+Importing this module registers the convertors; a module that names
+``{…:rowid}`` or ``{…:slug}`` in its routes imports it before building them.
 """
 
 from __future__ import annotations
@@ -29,4 +35,16 @@ class RowIdConvertor(Convertor[int]):
         return str(value)
 
 
+class SlugConvertor(Convertor[str]):
+    # SLUG's letters, at most 32 (a stray '-' passes here and simply matches no row)
+    regex = "[a-z0-9][a-z0-9-]{0,31}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
 register_url_convertor("rowid", RowIdConvertor())
+register_url_convertor("slug", SlugConvertor())

@@ -9,7 +9,9 @@
 - ``GET /api/v1/public/workshops/{id}/grades`` and
   ``GET /api/v1/public/districts/{id}/grades``: public, without a token: the
   grade is the regulator's public claim (``review/grades.py`` says what is
-  in them and why).
+  in them and why); ``?page=N`` (100 a page: ``page``, ``pages``,
+  ``total`` in the answer). The ids are ``{id:slug}``: a longer or malformed
+  one matches no route (404).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import sebiao_common.row_ids  # noqa: F401 - registers {id:slug}, which the routes below name
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.review import grades
@@ -46,18 +49,20 @@ def routes(api: ApiBase, signer: Signer | None) -> list[Route]:
     async def public_workshop(request: Request) -> JSONResponse:
         def work() -> dict:
             with db.read(api.engine) as conn:
-                return grades.public_history(conn, request.path_params["id"])
+                return grades.public_history(conn, request.path_params["id"],
+                                             grades.page_number(request.query_params))
         return await api.call(work)
 
     async def public_district(request: Request) -> JSONResponse:
         def work() -> dict:
             with db.read(api.engine) as conn:
-                return grades.public_district(conn, request.path_params["id"])
+                return grades.public_district(conn, request.path_params["id"],
+                                              grades.page_number(request.query_params))
         return await api.call(work)
 
     return [
-        Route("/api/v1/workshops/{id}/grade", set_grade, methods=["POST"]),
+        Route("/api/v1/workshops/{id:slug}/grade", set_grade, methods=["POST"]),
         Route("/api/v1/grade", statement, methods=["GET"]),
-        Route("/api/v1/public/workshops/{id}/grades", public_workshop, methods=["GET"]),
-        Route("/api/v1/public/districts/{id}/grades", public_district, methods=["GET"]),
+        Route("/api/v1/public/workshops/{id:slug}/grades", public_workshop, methods=["GET"]),
+        Route("/api/v1/public/districts/{id:slug}/grades", public_district, methods=["GET"]),
     ]

@@ -13,7 +13,10 @@ consumers (the seed's 分级定榜 is published), so a graded workshop's name,
 district, grade, effective date, direction and the reason are readable
 without logging in (``public_district``, ``public_history``). Who set it is
 not (a person, not the regulator's claim), nor anything else of the
-workshop; a workshop without a grading is not listed. Setting a grade, and
+workshop; a workshop without a grading is not listed, and asking for one
+answers as for an unknown workshop. The public lists come ``PAGE`` to a page
+(``?page=N``), each from a bounded query, so a big district costs no more
+than a small one. Setting a grade, and
 every other endpoint, stays authenticated.
 
 The gateway fetches its workshop's grade as a statement the cloud signs
@@ -26,7 +29,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, case, func, insert, select, text
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
@@ -34,10 +37,12 @@ from cloud_ingest.errors import BadRequest, NotFound, StorageError, Unprocessabl
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.anchor import Signer
 from cloud_ingest.store.schema import GRADES, districts, workshop_grades, workshops
-from sebiao_common.grade_statement import GRADE_WORDS, GradeStatement
+from sebiao_common.grade_statement import DATE, GRADE_WORDS, GradeStatement
 
 CST = timezone(timedelta(hours=8), "CST")
 MAX_REASON = 2000
+PAGE = 100  # gradings, or graded workshops, on one page of a public list
+MAX_PAGE = 100_000
 _LOCK_KEY = 0x5EB1A2  # pg_advisory_xact_lock key of grading (the evidence log's is 0x5EB1A0)
 # how a grading moved the workshop: 定榜 (the first), 升榜 (up), 降榜 (down), 维持 (confirmed as it was)
 DIRECTIONS = {"first": ("定榜", "first graded"), "up": ("升榜", "up"), "down": ("降榜", "down"),
@@ -68,11 +73,11 @@ def _fields(body: Mapping[str, Any], now: int) -> tuple[str, date, str]:
                          f"must be one of: {', '.join(GRADES)}")
     if not isinstance(effective, str):
         raise BadRequest("effective", "缺少生效日期（YYYY-MM-DD）", "the date it takes effect (YYYY-MM-DD) is missing")
-    try:
-        day = date.fromisoformat(effective)
-    except ValueError as exc:
-        raise BadRequest("effective", "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD") from exc
-    if len(effective) != 10:
+    try:  # the shape first: fromisoformat also takes week dates (2025-W48-3), ten characters too
+        day = date.fromisoformat(effective) if DATE.fullmatch(effective) else None
+    except ValueError:
+        day = None
+    if day is None:
         raise BadRequest("effective", "日期格式应为 YYYY-MM-DD", "a date must be YYYY-MM-DD")
     if day > _today(now):
         raise Unprocessable("生效日期不能晚于今天：等级在生效之日发布",
@@ -132,35 +137,65 @@ def _public(row: Any) -> dict:
             "published_at": row.set_at}
 
 
-def public_history(conn: Connection, workshop_id: str) -> dict:
-    """A graded workshop's grade and its history, newest first; 404 for a workshop never graded (or unknown)."""
+def page_number(query: Mapping[str, str], *, strict: bool = True) -> int:
+    """``?page=N`` of a public list (1 when absent); a page that is not a number from 1 to ``MAX_PAGE`` is a
+    400, and so is any other parameter when ``strict`` (the JSON API; the pages ignore them: a link shared in
+    a chat app comes back with the app's own parameters, ``?from=singlemessage``)."""
+    for key in query:
+        if strict and key != "page":
+            raise BadRequest(key, "未知参数（只有 page）", "unknown parameter (known: page)")
+    value = query.get("page", "1")
+    if not (value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_PAGE):
+        raise BadRequest("page", f"必须是 1 到 {MAX_PAGE} 的整数", f"must be a whole number from 1 to {MAX_PAGE}")
+    return int(value)
+
+
+def _paged(total: int, page: int) -> dict:
+    """The page's place (``page``, ``pages``, ``total``); 404 past the last page (the first always exists)."""
+    pages = max(1, -(-total // PAGE))
+    if page > pages:
+        raise NotFound(f"没有第 {page} 页（共 {pages} 页）", f"no page {page} (there are {pages})")
+    return {"page": page, "pages": pages, "total": total}
+
+
+def public_history(conn: Connection, workshop_id: str, page: int = 1) -> dict:
+    """A graded workshop's grade and its history, newest first, ``PAGE`` gradings a page; 404 for a workshop
+    never graded (or unknown): the same answer, so an ungraded workshop's existence is not told."""
     shop = conn.execute(select(workshops.c.id, workshops.c.name, districts.c.id.label("district"),
                                districts.c.name.label("district_name"))
                         .join(districts, districts.c.id == workshops.c.district_id)
                         .where(workshops.c.id == workshop_id)).first()
-    rows = conn.execute(select(workshop_grades).where(workshop_grades.c.workshop_id == workshop_id)
-                        .order_by(workshop_grades.c.id.desc())).all() if shop else []
-    if not rows:
+    now = newest(conn, workshop_id) if shop else None
+    if now is None:
         raise NotFound("该作坊尚无监管部门发布的等级", f"no grade has been published for workshop {workshop_id!r}")
-    history = [_public(r) for r in rows]
+    total = conn.execute(select(func.count()).select_from(workshop_grades)
+                         .where(workshop_grades.c.workshop_id == workshop_id)).scalar_one()
+    place = _paged(total, page)
+    rows = conn.execute(select(workshop_grades).where(workshop_grades.c.workshop_id == workshop_id)
+                        .order_by(workshop_grades.c.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
     return {"workshop": shop.id, "name": shop.name, "district": shop.district, "district_name": shop.district_name,
-            "grade": history[0], "history": history}
+            "grade": _public(now), "history": [_public(r) for r in rows], **place}
 
 
-def public_district(conn: Connection, district_id: str) -> dict:
-    """A district's graded workshops with their grades (best first, then by name); 404 for an unknown district."""
+def public_district(conn: Connection, district_id: str, page: int = 1) -> dict:
+    """A district's graded workshops with their grades (best first, then by name), ``PAGE`` a page, in one
+    query whatever the district's size; 404 for an unknown district."""
     place = conn.execute(select(districts).where(districts.c.id == district_id)).first()
     if place is None:
         raise NotFound("没有这个辖区", f"no district {district_id!r}")
-    shops = conn.execute(select(workshops.c.id, workshops.c.name).where(workshops.c.district_id == district_id)
-                         .order_by(workshops.c.id)).all()
-    out = []
-    for shop in shops:  # a district holds tens of workshops: one small query each is plain and cheap
-        row = newest(conn, shop.id)
-        if row is not None:
-            out.append({"workshop": shop.id, "name": shop.name, **_public(row)})
-    out.sort(key=lambda g: (GRADES.index(g["grade"]), g["name"]))
-    return {"district": place.id, "district_name": place.name, "workshops": out}
+    last = (select(func.max(workshop_grades.c.id).label("id")).join(workshops, workshops.c.id ==
+            workshop_grades.c.workshop_id).where(workshops.c.district_id == district_id)
+            .group_by(workshop_grades.c.workshop_id).subquery())
+    total = conn.execute(select(func.count()).select_from(last)).scalar_one()
+    paged = _paged(total, page)
+    rank = case({g: i for i, g in enumerate(GRADES)}, value=workshop_grades.c.grade)
+    rows = conn.execute(select(workshop_grades, workshops.c.name.label("name"))
+                        .join(last, last.c.id == workshop_grades.c.id)
+                        .join(workshops, workshops.c.id == workshop_grades.c.workshop_id)
+                        .order_by(rank, workshops.c.name, workshops.c.id).limit(PAGE).offset((page - 1) * PAGE)
+                        ).all()
+    out = [{"workshop": r.workshop_id, "name": r.name, **_public(r)} for r in rows]
+    return {"district": place.id, "district_name": place.name, "workshops": out, **paged}
 
 
 def statement(conn: Connection, who: Principal, signer: Signer | None, now: int) -> dict:
@@ -178,5 +213,5 @@ def statement(conn: Connection, who: Principal, signer: Signer | None, now: int)
     return signed.wire(signer.key_id, signer.sign_other(signed.note()))
 
 
-__all__ = ["DIRECTIONS", "direction", "newest", "today", "public_district", "public_history", "set_grade",
-           "statement"]
+__all__ = ["DIRECTIONS", "PAGE", "direction", "newest", "page_number", "today", "public_district", "public_history",
+           "set_grade", "statement"]

@@ -3,7 +3,9 @@
 Public, without a login (``review/grades.py`` says why and what is in them):
 
 - ``/public/districts/{id}``: a district's graded workshops, best grade first;
-- ``/public/workshops/{id}``: a workshop's grade and its 升榜/降榜 history.
+- ``/public/workshops/{id}``: a workshop's grade and its 升榜/降榜 history;
+
+both ``?page=N``, 100 a page, with links to the pages before and after.
 
 For the session's user: ``/workshops/{id}/grade`` shows the same history and,
 to an inspector of the district or an admin, the form that sets a grade
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import sebiao_common.row_ids  # noqa: F401 - registers {id:slug}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import CloudError, NotFound
@@ -59,6 +62,19 @@ def history_table(history: list[dict]) -> Html:
                                               el("thead", None, head), el("tbody", None, body)))
 
 
+def pager(path: str, doc: dict) -> Html:
+    """Links to the pages before and after this one of a public list (``?page=N``), when it has more than one."""
+    if doc["pages"] <= 1:
+        return Html("")
+    page = doc["page"]
+    links = [el("a", {"href": f"{path}?page={page - 1}", "rel": "prev", "id": "page-prev"},
+                bi("上一页", "Previous")) if page > 1 else "",
+             el("span", None, bi(f"第 {page} / {doc['pages']} 页", f"page {page} of {doc['pages']}")),
+             el("a", {"href": f"{path}?page={page + 1}", "rel": "next", "id": "page-next"},
+                bi("下一页", "Next")) if page < doc["pages"] else ""]
+    return el("nav", {"class": "pager", "aria-label": "pages"}, join(*[join(x, " ") for x in links if x]))
+
+
 def workshop_body(doc: dict) -> Html:
     now = doc["grade"]
     return join(
@@ -67,7 +83,8 @@ def workshop_body(doc: dict) -> Html:
         el("p", {"class": "card", "id": "grade-now"}, el("strong", None, doc["name"]), " · ",
            doc["district_name"], " · ", grade_badge(now["grade"]), " ",
            bi(f"{now['effective']} 起生效", f"since {now['effective']}")),
-        el("h2", None, bi("升降榜记录", "History")), history_table(doc["history"]))
+        el("h2", None, bi("升降榜记录", "History")), history_table(doc["history"]),
+        pager(f"/public/workshops/{doc['workshop']}", doc))
 
 
 def district_body(doc: dict) -> Html:
@@ -82,8 +99,9 @@ def district_body(doc: dict) -> Html:
                el("td", {"data-label": "最近变动 / Last change"}, ARROW[w["direction"]], " ",
                   bi(w["direction_zh"], w["direction_en"])))
             for w in doc["workshops"]]
-    return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "district-grades"},
-                                              el("thead", None, head), el("tbody", None, body)))
+    return join(el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "district-grades"},
+                                                   el("thead", None, head), el("tbody", None, body))),
+                pager(f"/public/districts/{doc['district']}", doc))
 
 
 def grade_form(workshop: str, csrf: str, today: str) -> Html:
@@ -108,10 +126,10 @@ class GradePages:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/public/districts/{id}", self.public_district, methods=["GET"]),
-            Route("/public/workshops/{id}", self.public_workshop, methods=["GET"]),
-            Route("/workshops/{id}/grade", self.page, methods=["GET"]),
-            Route("/workshops/{id}/grade", self.set_grade, methods=["POST"]),
+            Route("/public/districts/{id:slug}", self.public_district, methods=["GET"]),
+            Route("/public/workshops/{id:slug}", self.public_workshop, methods=["GET"]),
+            Route("/workshops/{id:slug}/grade", self.page, methods=["GET"]),
+            Route("/workshops/{id:slug}/grade", self.set_grade, methods=["POST"]),
         ]
 
     async def _public(self, request: Request, title: tuple[str, str], build) -> Response:  # type: ignore[no-untyped-def]
@@ -129,11 +147,11 @@ class GradePages:
 
     async def public_district(self, request: Request) -> Response:
         return await self._public(request, ("辖区分级定榜", "District grades"), lambda conn: district_body(
-            grades.public_district(conn, request.path_params["id"])))
+            grades.public_district(conn, request.path_params["id"], grades.page_number(request.query_params, strict=False))))
 
     async def public_workshop(self, request: Request) -> Response:
         return await self._public(request, ("作坊等级", "Workshop grade"), lambda conn: workshop_body(
-            grades.public_history(conn, request.path_params["id"])))
+            grades.public_history(conn, request.path_params["id"], grades.page_number(request.query_params, strict=False))))
 
     def shown(self, workshop_id: str, error: str | None = None) -> Build:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:

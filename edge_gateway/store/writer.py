@@ -127,7 +127,8 @@ CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
     item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
 );
 -- The grade statements the cloud signed (edge_gateway/sinks/cloud/grade.py): only verified ones, each with a
--- higher seq than the last; the display shows the newest. The grade is the regulator's, never the config's.
+-- higher seq than the last; the display shows the newest about its workshop while the cloud confirmed it lately
+-- (issued_at: the newest copy the cloud signed). The grade is the regulator's, never the config's.
 CREATE TABLE IF NOT EXISTS grade_statements (
     seq INTEGER PRIMARY KEY, workshop TEXT NOT NULL, grade TEXT NOT NULL, effective TEXT NOT NULL,
     issued_at INTEGER NOT NULL, received_at INTEGER NOT NULL, statement TEXT NOT NULL
@@ -319,11 +320,12 @@ class Store:
 
     # -- the regulator's grade ------------------------------------------------
 
-    def newest_grade_seq(self) -> tuple[int, str, str] | None:
-        """``(seq, grade, effective)`` of the newest verified grade statement, or None."""
-        row = self.conn.execute("SELECT seq, grade, effective FROM grade_statements ORDER BY seq DESC LIMIT 1"
-                                ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+    def newest_grade_seq(self, workshop: str) -> tuple[int, str, str, int] | None:
+        """``(seq, grade, effective, issued_at)`` of the newest verified grade statement about ``workshop``
+        (a data directory reused for another workshop keeps the first one's statements: never this one's)."""
+        row = self.conn.execute("SELECT seq, grade, effective, issued_at FROM grade_statements WHERE workshop = ? "
+                                "ORDER BY seq DESC LIMIT 1", (workshop,)).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
 
     def save_grade_statement(self, *, seq: int, workshop: str, grade: str, effective: str, issued_at: int,
                              received_at: int, statement: str) -> None:
@@ -331,6 +333,12 @@ class Store:
         self.conn.execute("INSERT INTO grade_statements (seq, workshop, grade, effective, issued_at, received_at, "
                           "statement) VALUES (?,?,?,?,?,?,?)",
                           (seq, workshop, grade, effective, issued_at, received_at, statement))
+
+    def confirm_grade_statement(self, *, seq: int, issued_at: int, received_at: int, statement: str) -> None:
+        """The kept statement ``seq``, signed again later by the cloud (same grade, same date): its newer copy
+        replaces it, so ``issued_at`` says when the cloud last confirmed the grade (the display's freshness)."""
+        self.conn.execute("UPDATE grade_statements SET issued_at = ?, received_at = ?, statement = ? "
+                          "WHERE seq = ? AND issued_at < ?", (issued_at, received_at, statement, seq, issued_at))
 
     # -- tools and stations ---------------------------------------------------
 

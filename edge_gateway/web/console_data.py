@@ -1,4 +1,5 @@
-"""The owner's console snapshot: active alarms with evidence, tools, station health, label health.
+"""The owner's console snapshot: the regulator's grade, active alarms with evidence, tools, station health,
+label health.
 
 Private (behind the console login): it carries alarm texts, comments and the
 names of who acknowledged or cleared. Its shape: ``snapshot_json.ConsoleSnapshot``.
@@ -12,7 +13,7 @@ from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
-from edge_gateway.web.display_data import EventTally, coverage_today, disinfection_today
+from edge_gateway.web.display_data import EventTally, coverage_today, disinfection_today, published_grade
 from edge_gateway.web.settings import DisplaySettings
 from edge_gateway.web.snapshot_json import (
     ConsoleAlarm,
@@ -75,6 +76,7 @@ class ConsoleData:
             "generated_at": now,
             "workshop": {"id": self.config.workshop.id, "name": self.config.workshop.name,
                          "district": self.config.workshop.district},
+            "grade": published_grade(self.reads, self.config.workshop.id, now, self.settings.grade_max_age_hours),
             "alarms": self._alarms(),
             "tools": self._tools(),
             "stations": stations,

@@ -48,6 +48,7 @@ CROSS_ZONE = ("cross_zone", "cross_zone_wash")
 LATE_MARGIN_MS = 24 * 3600 * 1000  # events buffered by a station arrive late: look back a day for them
 SCAN_ROWS = 5000
 MINUTE_MS = 60_000
+CLOCK_SLACK_MS = 3600 * 1000  # a statement signed this far ahead of the clock is still fresh (clocks drift)
 # Short zone names for a screen read from across the shop (the seed's full purposes are shown too).
 ZONE_NAMES = {
     "red": ("生肉禽蛋区", "Raw meat & eggs"),
@@ -56,6 +57,32 @@ ZONE_NAMES = {
     "yellow": ("半成品区", "Semi-finished"),
     "white": ("成品熟食区", "Cooked, ready to eat"),
 }
+
+
+def published_grade(reads: StoreReader, workshop: str, now: int, max_age_hours: int) -> DisplayGrade:
+    """The grade the regulator published: the newest statement about this workshop the cloud signed and this
+    gateway verified (``sinks/cloud/grade.py`` stores only those), while the cloud confirmed it within
+    ``max_age_hours`` (``issued_at``: when it last signed it). Otherwise no grade, and the words say why: a
+    gateway cut off from the cloud must not go on showing a grade the regulator may since have lowered."""
+    rows = reads.rows("SELECT grade, effective, issued_at FROM grade_statements WHERE workshop = ? "
+                      "ORDER BY seq DESC LIMIT 1", (workshop,))
+    if not rows or rows[0]["grade"] not in GRADE_WORDS:
+        return {"grade": None, "grade_zh": "等级由监管部门发布，暂无", "grade_en": "Grade published by the "
+                "regulator: none yet", "grade_effective": None, "grade_state": "none", "grade_confirmed_at": None}
+    row = rows[0]
+    age = now - row["issued_at"]
+    if age < -CLOCK_SLACK_MS:  # a clock set back makes an old statement look new: its freshness is unknown
+        return {"grade": None, "grade_zh": "网关时钟有误，无法核实监管部门的等级，暂不显示",
+                "grade_en": "The gateway's clock is wrong: the regulator's grade cannot be confirmed, not shown",
+                "grade_effective": None, "grade_state": "unconfirmed", "grade_confirmed_at": row["issued_at"]}
+    if age > max_age_hours * 3600 * 1000:
+        day = datetime.fromtimestamp(row["issued_at"] / 1000).date().isoformat()
+        return {"grade": None, "grade_zh": f"监管部门的等级自 {day} 起未能与云端核实，暂不显示",
+                "grade_en": f"The regulator's grade has not been confirmed by the cloud since {day}: not shown",
+                "grade_effective": None, "grade_state": "unconfirmed", "grade_confirmed_at": row["issued_at"]}
+    zh, en = GRADE_WORDS[row["grade"]]
+    return {"grade": row["grade"], "grade_zh": zh, "grade_en": en, "grade_effective": row["effective"],
+            "grade_state": "verified", "grade_confirmed_at": row["issued_at"]}
 
 
 def day_start_ms(now_ms: int) -> int:
@@ -197,15 +224,8 @@ class DisplayData:
                 "title_zh": self.settings.title, "title_en": self.settings.title_en}
 
     def _grade(self) -> DisplayGrade:
-        """The grade the regulator published: the newest statement the cloud signed and this gateway verified
-        (``sinks/cloud/grade.py`` stores only those). Without one, no grade, and the display says so."""
-        rows = self.reads.rows("SELECT grade, effective FROM grade_statements ORDER BY seq DESC LIMIT 1")
-        if not rows or rows[0]["grade"] not in GRADE_WORDS:
-            return {"grade": None, "grade_zh": "等级由监管部门发布，暂无", "grade_en": "Grade published by the "
-                    "regulator: none yet", "grade_effective": None}
-        grade = rows[0]["grade"]
-        zh, en = GRADE_WORDS[grade]
-        return {"grade": grade, "grade_zh": zh, "grade_en": en, "grade_effective": rows[0]["effective"]}
+        return published_grade(self.reads, self.config.workshop.id, self.clock(),
+                               self.settings.grade_max_age_hours)
 
     def _zones(self) -> list[ZoneJson]:
         where = {r["id"]: r["location"] for r in self.reads.rows("SELECT id, location FROM tools")}

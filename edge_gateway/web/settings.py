@@ -13,6 +13,8 @@ of the config (file, field path, reason)::
       label_stale_days: 7              # a tag not read for this many days needs a look
       session_hours: 12                # how long a console login lasts
       trusted_proxies: [127.0.0.1]     # reverse proxies whose X-Forwarded-For names the client (default: none)
+      grade_max_age_hours: 72          # the regulator's grade is shown while the cloud confirmed it this
+                                       # recently (1..8760): a gateway cut off from the cloud stops showing it
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class DisplaySettings:
     label_stale_days: int = 7
     session_hours: int = 12
     trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
+    grade_max_age_hours: int = 72
 
     @property
     def show_misuse(self) -> bool:
@@ -54,7 +57,7 @@ def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
         return DisplaySettings()
     node = Node(file, "display", data).mapping(optional=(
         "title", "title_en", "public_misuse", "public_url", "activity_items", "console_password",
-        "label_stale_days", "session_hours", "trusted_proxies"))
+        "label_stale_days", "session_hours", "trusted_proxies", "grade_max_age_hours"))
     defaults = DisplaySettings()
 
     def text(key: str, default: str | None, limit: int = 60) -> str | None:
@@ -81,6 +84,7 @@ def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
         label_stale_days=number("label_stale_days", defaults.label_stale_days, 1, 365),
         session_hours=number("session_hours", defaults.session_hours, 1, 24 * 30),
         trusted_proxies=parse_trusted_proxies(node.get("trusted_proxies")),
+        grade_max_age_hours=number("grade_max_age_hours", defaults.grade_max_age_hours, 1, 24 * 365),
     )
 
 

@@ -156,6 +156,7 @@ class ConsoleSnapshot(TypedDict):
     v: int
     generated_at: int
     workshop: WorkshopJson
+    grade: "DisplayGrade"  # the regulator's grade as the display shows it, with when the cloud last confirmed it
     alarms: list[ConsoleAlarm]
     tools: list[ConsoleTool]
     stations: list[StationHealth]
@@ -172,6 +173,8 @@ class DisplayGrade(TypedDict):
     grade_zh: str
     grade_en: str
     grade_effective: str | None  # YYYY-MM-DD, the date the regulator's grade took effect
+    grade_state: str  # verified | none (no statement verified) | unconfirmed (not confirmed by the cloud lately)
+    grade_confirmed_at: int | None  # ms: when the cloud last signed the statement shown (or not shown: too old)
 
 
 class DisplayWorkshop(DisplayGrade):

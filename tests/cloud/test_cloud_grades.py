@@ -99,6 +99,8 @@ def test_only_the_district_s_inspectors_and_admins_grade(cloud: Cloud, who: str 
 @pytest.mark.parametrize("body, status, path", [
     ({"grade": "platinum", "effective": "2025-11-26", "reason": REASON}, 400, "grade"),
     ({"grade": "gold", "effective": "26/11/2025", "reason": REASON}, 400, "effective"),
+    ({"grade": "gold", "effective": "2025-W48-3", "reason": REASON}, 400, "effective"),  # an ISO week date
+    ({"grade": "gold", "effective": "2025-02-30", "reason": REASON}, 400, "effective"),
     ({"grade": "gold", "reason": REASON}, 400, "effective"),
     ({"grade": "gold", "effective": "2025-11-26", "reason": "  "}, 400, "reason"),
     ({"grade": "gold", "effective": "2025-11-27", "reason": REASON}, 422, None),  # tomorrow: not yet in effect
@@ -229,3 +231,14 @@ def test_the_grade_form_only_for_the_district_s_inspectors(cloud: Cloud) -> None
     assert other.client.get("/workshops/ws-a/grade").status_code == 404
     assert other.grade("ws-a", grade="gold", effective="2025-11-26", reason="越权").status_code == 404
     assert TestClient(cloud.client.app).get("/public/workshops/ws-a").status_code == 404  # nothing was set
+
+
+def test_the_form_takes_a_reason_of_the_longest_length_in_chinese(cloud: Cloud) -> None:
+    cloud.tenants()
+    inspector = PageUser(cloud, "insp1")
+    reason = "很" * 1999 + "😀"  # 2000 characters, 18 KB urlencoded
+    done = inspector.grade("ws-a", grade="gold", effective="2025-11-26", reason=reason)
+    assert done.status_code == 303, done.text[:500]
+    assert cloud.get(None, "/api/v1/public/workshops/ws-a/grades").json()["grade"]["reason"] == reason
+    too_long = inspector.grade("ws-a", grade="gold", effective="2025-11-26", reason=reason + "很")
+    assert too_long.status_code == 400 and "2000" in too_long.text

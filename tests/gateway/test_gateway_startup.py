@@ -84,6 +84,21 @@ def test_a_grade_in_the_config_stops_start_up_saying_where_grades_come_from(tmp_
     assert not (tmp_path / "data").exists()  # refused before anything was made
 
 
+def test_a_grade_max_age_shorter_than_two_fetches_stops_start_up(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    (tmp_path / "cloud.pub").write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    config = write_config(tmp_path / "workshop.yaml", display={"grade_max_age_hours": 1}, cloud={
+        "url": "http://127.0.0.1:9", "token": "sbg_" + "g" * 30, "public_key": "cloud.pub",
+        "grade_poll_seconds": 7200})
+    line = _one_line(_sebiao_gateway(config, tmp_path / "data"))
+    assert line.startswith(f"sebiao gateway: {config}: display.grade_max_age_hours: 1 h is less than two grade "
+                           "fetches (cloud.grade_poll_seconds: 7200 s)")
+    assert not (tmp_path / "data").exists()
+
+
 def _namespaces_work() -> bool:
     probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
     return probe.returncode == 0

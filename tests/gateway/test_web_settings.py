@@ -30,11 +30,12 @@ def test_values_are_read():
     s = _settings({"title": "阳光作坊", "title_en": "Sunlit workshop", "public_misuse": "hidden",
                    "public_url": "http://192.168.1.20:8080/display", "activity_items": 0,
                    "console_password": "a-long-secret", "label_stale_days": 14, "session_hours": 8,
-                   "trusted_proxies": ["127.0.0.1", "192.168.1.0/24"]})
+                   "trusted_proxies": ["127.0.0.1", "192.168.1.0/24"], "grade_max_age_hours": 24})
     assert (s.title, s.title_en, s.show_misuse, s.activity_items) == ("阳光作坊", "Sunlit workshop", False, 0)
     assert (s.public_url, s.console_password, s.label_stale_days, s.session_hours) == (
         "http://192.168.1.20:8080/display", "a-long-secret", 14, 8)
     assert s.trusted_proxies == ("127.0.0.1/32", "192.168.1.0/24") and DisplaySettings().trusted_proxies == ()
+    assert s.grade_max_age_hours == 24 and DisplaySettings().grade_max_age_hours == 72
 
 
 CASES = [
@@ -45,6 +46,7 @@ CASES = [
     ({"console_password": "short"}, "display.console_password: a console password must have at least 10 characters"),
     ({"console_password": 12345678901}, "display.console_password: must be a quoted string"),
     ({"label_stale_days": 0}, "display.label_stale_days: must be at least 1, got 0"),
+    ({"grade_max_age_hours": 0}, "display.grade_max_age_hours: must be at least 1, got 0"),
     ({"activity_items": "8"}, "display.activity_items: must be a whole number, got a string"),
     ({"title": "很" * 61}, "display.title: is 61 characters long, at most 60 fit on the screen"),
     ({"trusted_proxies": ["127.0.0.1", "proxy"]},

@@ -10,7 +10,15 @@ so shown on the display, only when:
   ``key``: another key signed it),
 - it is about this workshop (``workshop``: another workshop's statement),
 - it is newer than the newest one kept (``older``: an older statement
-  replayed, or another statement under a seq already kept).
+  replayed, or another statement under a seq already kept),
+- it was not signed over an hour after this gateway's clock (``clock``: the
+  gateway's clock is behind, so it could not judge how fresh the grade is).
+
+The kept statement signed again later (same ``seq``, grade and date, a newer
+``issued_at``) replaces its copy: ``issued_at`` is then when the cloud last
+confirmed the grade, and the display stops showing a grade the cloud has not
+confirmed for ``display.grade_max_age_hours`` (a gateway cut off from the
+cloud cannot go on showing a grade the regulator has since lowered).
 
 Anything else is refused, counted in ``sebiao_grade_statements_refused``
 (by reason), logged and shown as the worker's ``last_error`` on ``/healthz``
@@ -20,14 +28,19 @@ writer), whose commit also tells the live display to redraw.
 
 The cloud's 404 (its JSON error) is "nothing published yet": nothing changes;
 a 404 of another server (an older cloud without the endpoint, a wrong url) is
-an error. No answer, or another
-status, is an error shown on ``/healthz``, tried again at the next poll.
+an error. No answer, or another status, is an error shown on ``/healthz``.
+After an answer (a refusal too) the next fetch is at the next poll; after an
+outage (no answer, 429, 5xx) sooner, backing off from a quarter second to
+``retry_max_seconds`` (never past the poll; a Retry-After is a floor). The
+body is read up to ``MAX_ANSWER`` bytes within ``timeout_seconds`` in all.
+The thread is the worker's own: the pipeline only runs the short write.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Callable
 
@@ -40,27 +53,31 @@ from edge_gateway.sinks.cloud.config import CloudSettings
 from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
 from sebiao_common.grade_statement import GradeStatement, StatementRefused, verify
-from sebiao_common.http_answers import sink_pool
+from sebiao_common.http_answers import RETRY, backoff, classify, parse_retry_after, sink_pool
 
 log = logging.getLogger(__name__)
 MAX_ANSWER = 16 * 1024  # a statement is a few hundred bytes
+CLOCK_SLACK_MS = 3600 * 1000  # how far a statement may be signed ahead of this gateway's clock (a clock's drift)
 
 
 class GradeFetcher:
     def __init__(self, settings: CloudSettings, workshop: str, keep: Callable[[GradeStatement, str], str],
                  registry: CollectorRegistry) -> None:
         """``keep(statement, text)``: stores a verified statement unless an as new one is kept; answers
-        ``stored``, ``same`` or ``older``."""
+        ``stored``, ``confirmed`` (the kept one, signed again later), ``same`` or ``older``."""
         assert settings.public_key is not None
         self.settings, self.workshop, self.keep = settings, workshop, keep
         self.key = settings.public_key
         self.http = sink_pool(settings.timeout_seconds)
         self.headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
         self.refused = Counter("sebiao_grade_statements_refused", "Grade statements from the cloud refused, by "
-                               "reason (signature, key, workshop, older, malformed)", ["reason"], registry=registry)
+                               "reason (signature, key, workshop, older, clock, malformed)", ["reason"],
+                               registry=registry)
         self.verified = Counter("sebiao_grade_statements_verified", "Grade statements from the cloud that "
                                 "verified and were newer than the newest kept", registry=registry)
         self.last_error: str | None = None
+        self._outage: float | None = None  # set by fetch when the cloud did not answer, or answered 429/5xx:
+        # its Retry-After (0: none)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sebiao-grade", daemon=True)
 
@@ -82,14 +99,27 @@ class GradeFetcher:
         self.http.clear()
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
+            self._outage = None
             try:
                 self.last_error = self.fetch()
             except SebiaoError as exc:  # the store could not keep it: told, tried again at the next poll
                 self.last_error = f"grade: {exc}"
             if self.last_error:
                 log.warning("%s", self.last_error)
-            self._stop.wait(self.settings.grade_poll_seconds)
+            failures = failures + 1 if self._outage is not None else 0
+            self._stop.wait(self._next_wait(failures))
+
+    def _next_wait(self, failures: int) -> float:
+        """Seconds to the next fetch: the poll after an answer (a refusal too: asking again sooner would not
+        change it); after an outage, sooner, backing off (``retry_max_seconds`` at most, a Retry-After as a
+        floor), so a gateway started while the cloud was away shows the grade soon after it is back."""
+        poll = self.settings.grade_poll_seconds
+        if not failures:
+            return poll
+        return backoff(failures=failures - 1, cap=min(poll, self.settings.retry_max_seconds),
+                       retry_after=self._outage or None)
 
     # -- one fetch ----------------------------------------------------------------------
 
@@ -98,12 +128,19 @@ class GradeFetcher:
         try:
             answer = self.http.request("GET", self.settings.grade_url, headers=self.headers,
                                        preload_content=False)
+            complete = False
             try:
-                body = answer.read(MAX_ANSWER + 1)
+                body = self._read(answer)
+                complete = len(body) <= MAX_ANSWER
             finally:
+                if not complete:  # the rest of the answer unread: this connection is not for the next request
+                    answer.close()
                 answer.release_conn()
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, TimeoutError) as exc:
+            self._outage = 0.0
             return f"grade: the cloud did not answer: {type(exc).__name__}: {exc}"[:500]
+        if classify(answer.status) == RETRY:  # 429, 5xx: the cloud is there but cannot answer now
+            self._outage = parse_retry_after(answer.headers.get("Retry-After")) or 0.0
         if answer.status == 404:  # the cloud's own "nothing published yet"; another 404 is not the cloud's
             return None if _cloud_error(body) else (
                 f"grade: {self.settings.grade_url} is not found: is the cloud older than this gateway, or the url "
@@ -122,6 +159,10 @@ class GradeFetcher:
             if done == "older":
                 raise StatementRefused("older", f"statement {statement.seq} is not newer than the one kept: "
                                                 "an older statement replayed")
+            if done == "clock":
+                raise StatementRefused("clock", f"the statement was signed at {statement.issued_at} ms, over "
+                                                f"{CLOCK_SLACK_MS // 60000} min after this gateway's clock: is the "
+                                                "gateway's clock right? (a grade is shown only while it is fresh)")
         except StatementRefused as exc:
             self.refused.labels(exc.reason).inc()
             return f"grade statement refused ({exc.reason}): {exc}"
@@ -130,6 +171,20 @@ class GradeFetcher:
             log.info("grade %s (effective %s) verified, statement %d", statement.grade, statement.effective,
                      statement.seq)
         return None
+
+    def _read(self, answer: urllib3.BaseHTTPResponse) -> bytes:
+        """At most ``MAX_ANSWER + 1`` bytes of the body, within ``timeout_seconds`` in all: a server trickling
+        its answer a byte at a time (each byte within the read timeout) is cut off, not waited for for hours."""
+        deadline = time.monotonic() + self.settings.timeout_seconds
+        body = b""
+        while len(body) <= MAX_ANSWER:
+            chunk = answer.read1(MAX_ANSWER + 1 - len(body))
+            if not chunk:
+                return body
+            body += chunk
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the answer took over {self.settings.timeout_seconds:g} s")
+        return body
 
     def _keep(self, statement: GradeStatement, text: str) -> str:
         try:
@@ -152,12 +207,21 @@ def keep_in_store(pipeline: Pipeline) -> Callable[[GradeStatement, str], str]:
     time received is the pipeline's clock."""
     def keep(statement: GradeStatement, text: str) -> str:
         def action(engine: Engine, now: int, out: Outcome) -> str:
-            newest = engine.store.newest_grade_seq()
+            if statement.issued_at > now + CLOCK_SLACK_MS:  # its freshness could not be judged
+                return "clock"
+            newest = engine.store.newest_grade_seq(statement.workshop)
             if newest is not None and statement.seq < newest[0]:
                 return "older"
             if newest is not None and statement.seq == newest[0]:
-                # the one kept, signed again later; the same seq saying something else is a forgery or a replay
-                return "same" if (statement.grade, statement.effective) == newest[1:] else "older"
+                # the one kept, signed again; the same seq saying something else is a forgery or a replay
+                if (statement.grade, statement.effective) != newest[1:3]:
+                    return "older"
+                if statement.issued_at <= newest[3]:
+                    return "same"  # an older copy replayed: it confirms nothing new
+                engine.store.confirm_grade_statement(seq=statement.seq, issued_at=statement.issued_at,
+                                                     received_at=now, statement=text)
+                out.changed = True  # the display's "confirmed" date moves on
+                return "confirmed"
             engine.store.save_grade_statement(seq=statement.seq, workshop=statement.workshop,
                                               grade=statement.grade, effective=statement.effective,
                                               issued_at=statement.issued_at, received_at=now, statement=text)

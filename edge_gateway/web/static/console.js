@@ -33,6 +33,7 @@
         station_clock: "读卡站时钟错误", outbox_backlog: "待发队列积压", sink_refused: "接收方拒绝写入",
         store_failed: "本地存储写入失败", station_flood: "读卡站消息过多" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
+      gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, gradeConfirmed: "云端最后核实",
     },
     en: {
       title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
@@ -68,8 +69,10 @@
         station_clock: "station clock wrong", outbox_backlog: "outbox backlog", sink_refused: "sink refused writes",
         store_failed: "store writes failing", station_flood: "station flooding" },
       actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
+      gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, gradeConfirmed: "last confirmed by the cloud",
     },
   };
+  const MEDAL = { gold: "金", silver: "银", bronze: "铜", orange: "橙" };
   const LATCHED = new Set(["cross_zone", "cross_zone_wash"]);
   const NUMERIC = new Set(["heap", "rssi", "readerErrors", "buffer", "days"]);
 
@@ -280,11 +283,30 @@
         el("td", { text: c.tools.join(", ") || "—" }))));
   }
 
+  // The grade the regulator published, as the display shows it (only one the cloud signed and confirmed
+  // lately), with the date it took effect and when the cloud last confirmed it; or why there is none.
+  function renderGrade(g) {
+    const line = $("grade");
+    line.dataset.state = g.grade_state;
+    line.dataset.grade = g.grade || "";
+    const words = en() ? g.grade_en : g.grade_zh;
+    const parts = [el("span", { class: "muted", text: `${t("gradeLabel")}${en() ? ": " : "："}` })];
+    if (g.grade) {
+      parts.push(el("span", { class: "medal", "aria-hidden": "true", text: MEDAL[g.grade] }), " ",
+        el("b", { text: words }), ` · ${t("gradeSince", g.grade_effective)}`);
+    } else {
+      parts.push(el("span", { text: words }));
+    }
+    if (g.grade_confirmed_at) parts.push(` · ${t("gradeConfirmed")} `, when(g.grade_confirmed_at));
+    line.replaceChildren(...parts);
+  }
+
   function render() {
     lang.apply();
     showState();
     if (!last) return;
     $("ws-name").textContent = last.workshop.name;
+    renderGrade(last.grade);
     renderAlarms(last);
     renderTools(last);
     renderStations(last);
