@@ -3,9 +3,12 @@
 The engine runs in-process against a real SQLite store, with a controlled clock.
 """
 
-import pytest
-from workshop_sim import Sim
+import dataclasses
 
+import pytest
+from workshop_sim import EXAMPLE, Sim
+
+from edge_gateway.config import load_config
 from edge_gateway.errors import AlarmActionError, PayloadError
 
 SINK_OF = {"red": "sink-red-1", "green": "sink-green-1", "yellow": "sink-yellow-1", "white": "sink-white-1"}
@@ -24,7 +27,7 @@ def test_a_clean_working_day_raises_no_alarm(tmp_path):
         sim.at(start).tick()
     assert sim.raised == []
     assert all(s.location.value == "on_rack" for s in sim.engine.tools.values())
-    assert sim.store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3 * (4 * 10 + 2 * 1)
+    assert sim.store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3 * 4 * len(sim.config.tools)
 
 
 CASES = [
@@ -66,7 +69,8 @@ def test_each_misuse_raises_its_alarm(tmp_path, name, steps, expected):
 
 
 def test_a_config_that_lists_wash_required_keeps_its_list(tmp_path):
-    sim = Sim(tmp_path).all_online()  # examples/workshop.yaml lists every kind but cloth
+    rules = dataclasses.replace(load_config(EXAMPLE).rules, wash_required=("knife", "scissors", "cutting_board"))
+    sim = Sim(tmp_path, dataclasses.replace(load_config(EXAMPLE), rules=rules)).all_online()  # cloths not listed
     sim.use("CL-R-01", "rack-red-1", None)
     assert sim.raised == []
 

@@ -70,7 +70,7 @@ def test_the_setup_is_every_field_of_the_parsed_config_with_defaults_written_out
     assert set(setup) == {"stations", "tools", "rules"}
     assert setup["tools"][0] == {"id": "KN-R-01", "kind": "knife", "color": "red", "tag": "04A224E2C65E80",
                                  "home": "rack-red-1", "marking": "pending", "marked_on": None}
-    assert setup["rules"]["wash_required"] == ["brush", "container", "cutting_board", "knife", "scissors"]
+    assert setup["rules"]["wash_required"] == ["brush", "cloth", "container", "cutting_board", "knife", "scissors"]
     assert setup["rules"]["severity"]["raw_to_white"] == "critical" and setup["rules"]["exceptions"] == []
     assert setup_hash(text) == setup_hash(setup_json(setup_of(config)))
     # a key a later version adds to the rules is in the snapshot without a change to model/setup.py
