@@ -1,4 +1,5 @@
-"""A workshop's report for a period (分级定榜的依据): uses, washes, misuse, times to acknowledge, uptime.
+"""A workshop's report for a period (分级定榜的依据): uses, washes, misuse, times to acknowledge, uptime,
+disinfection cycles.
 
 ``build_report`` reads the rows (scoped: a workshop outside the caller's scope
 is not found) and hands them to the pure functions of ``figures``;
