@@ -54,7 +54,7 @@ from cloud_ingest.errors import BatchError, Conflict, Forbidden
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.ingest import signature
 from cloud_ingest.ingest.signature import Signed
-from cloud_ingest.store import coverage, db, evidence
+from cloud_ingest.store import coverage, cycle_chain, db, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -145,15 +145,18 @@ def _store_items(conn: Connection, batch: Batch, now: int,
                           "tools": strict_json.dumps(list(i.tools), separators=(",", ":")), "received_at": now}
                          for i in batch.items if isinstance(i, CycleItem)),
                         key=lambda r: (r["station"], r["boot"], r["seq"]))
-    accepted = (len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY)
-                + _insert_ignore(conn, cycles, cycle_rows, CYCLE_KEY))
+    # the new cycles come back whole too, for their own entry (cycle_chain.body)
+    new_cycles = _insert_ignore(conn, cycles, cycle_rows, CYCLE_KEY, returning=cycle_chain.COLUMNS)
+    accepted = len(stored) + _insert_ignore(conn, station_status, status_rows, STATUS_KEY) + len(new_cycles)
     _upsert_stations(conn, _station_rows(ws, batch.items, now))
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now, signed)
     batch_events = [evidence.Entry("events", ws, None, {**coverage.events_body(stored), "signed": signed})
                     ] if stored else []
     setup_entries = _store_setups(conn, ws, batch.items, now)
+    batch_cycles = [evidence.Entry(cycle_chain.KIND, ws, None, {**cycle_chain.body(new_cycles), "signed": signed})
+                    ] if new_cycles else []
     return (accepted + len(transitions) + len(setup_entries),
-            batch_events + transitions + setup_entries)
+            batch_events + batch_cycles + transitions + setup_entries)
 
 
 def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) -> list[evidence.Entry]:

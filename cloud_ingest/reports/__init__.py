@@ -2,6 +2,8 @@
 
 ``figures`` (the figures as pure functions: rows in, figures out),
 ``reports`` (one workshop's report over a period: JSON, CSV rows),
+``disinfection`` (the washes that were washes, by their dwell, and the
+disinfection cycles),
 ``compliance`` (the districts in scope with their workshops' figures added
 up), ``text`` (the report's words in both languages), ``pdf`` (the report
 as a PDF), ``query`` (a report's request: from, to, format, tz; shared by

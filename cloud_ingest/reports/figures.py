@@ -10,8 +10,10 @@ Definitions (also in ``docs/cloud-ingest.md``, "Reports (报告) and compliance 
   parts is ``sink``, otherwise a rack; its zone the first part that is a colour
   key of ``sebiao_common.domain``, if any. Reports list the stations guessed so.
 - A **use** is a ``removed`` event of a known tool at a rack (a tool taken
-  for work); a **wash** is a ``placed`` event of a known tool at a sink. Events
-  of unknown tags (no ``tool``) are neither.
+  for work); ``count_uses`` also counts each ``placed`` event of a known tool
+  at a sink, but a report's **washes** are ``disinfection.count_washes``'s: a
+  stay of the wash dwell at a sink of the tool's colour. Events of unknown
+  tags (no ``tool``) are neither.
 - **Misuse** is an occurrence (``raised`` or ``repeated`` transition) of the
   alarm types in ``MISUSE_TYPES``, per 100 uses of the same period.
 - Times to acknowledge are summarised by the nearest-rank median and 90th percentile.

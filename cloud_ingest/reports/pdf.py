@@ -21,13 +21,13 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from cloud_ingest.reports.reports import CSV_HEADER, Report, report_rows
 from cloud_ingest.reports.reports import NOTE as NOTE_FIGURE
-from cloud_ingest.reports.text import INFERRED_NOTE
+from cloud_ingest.reports.text import CYCLES_TEXT
 from sebiao_common.fonts import LabelFont, load_font
 
 TITLE = "色标化管理报告 / Colour-coding compliance report"
-NOTE = ("使用：器具架上已登记器具的取出；清洗：清洗池上已登记器具的放入；误用：跨区放置、跨区清洗、未清洗归位、"
+NOTE = ("使用：器具架上已登记器具的取出；误用：跨区放置、跨区清洗、未清洗归位、"
         "未定位存放告警的发生次数（含重复）；用时取最近秩中位数与 P90；在线率 = 在线时间 / 已知状态时间。 "
-        "Use: a registered tool taken from a rack; wash: a registered tool placed at a sink; misuse: occurrences "
+        "Use: a registered tool taken from a rack; misuse: occurrences "
         "(repeats included) of cross-zone, cross-zone wash, unwashed return and misplaced alarms; times are "
         "nearest-rank median and 90th percentile; uptime = online time / time with a known status.")
 
@@ -57,11 +57,12 @@ def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
         p(f"期间 / period：{r.from_date} — {r.to_date}（{r.tz}，含首尾日期 / both days included）"),
         p(f"生成时间 / generated：{made}"),
     ]
-    if r.inferred:  # kinds and zones guessed from the ids: said above the figures that rest on them
-        story.append(p(f"{NOTE_FIGURE}：{INFERRED_NOTE}：{', '.join(r.inferred)}"))
+    rows = report_rows(r)
+    for _, note, which, _ in (row for row in rows if row[0] == NOTE_FIGURE):
+        # kinds, zones and colours guessed from the ids: said above the figures that rest on them
+        story.append(p(f"{NOTE_FIGURE}：{note}：{which}"))
     story.append(Spacer(1, 4 * mm))
-    rows = [[p(h) for h in CSV_HEADER]] + [[p(c) for c in row] for row in report_rows(r)[3:]
-                                            if row[0] != NOTE_FIGURE]
+    rows = [[p(h) for h in CSV_HEADER]] + [[p(c) for c in row] for row in rows[3:] if row[0] != NOTE_FIGURE]
     table = Table(rows, colWidths=[52 * mm, 70 * mm, 22 * mm, 36 * mm], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
@@ -69,7 +70,7 @@ def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ALIGN", (2, 1), (2, -1), "RIGHT"),
     ]))
-    story += [table, Spacer(1, 4 * mm), p(NOTE, small)]
+    story += [table, Spacer(1, 4 * mm), p(CYCLES_TEXT, small), p(NOTE, small)]
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                       bottomMargin=15 * mm, title=f"{r.workshop_name} {r.from_date}—{r.to_date}",

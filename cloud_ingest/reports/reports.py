@@ -1,4 +1,5 @@
-"""A workshop's report for a period (分级定榜的依据): uses, washes, misuse, times to acknowledge, uptime.
+"""A workshop's report for a period (分级定榜的依据): uses, washes, misuse, times to acknowledge, uptime,
+disinfection cycles.
 
 ``build_report`` reads the rows (scoped: a workshop outside the caller's scope
 is not found) and hands them to the pure functions of ``figures``;
@@ -22,6 +23,8 @@ from sqlalchemy import Connection, and_, func, select
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
+from cloud_ingest.reports import disinfection
+from cloud_ingest.reports.disinfection import WASH_DWELL_MS, CycleLine, Washes, method_text
 from cloud_ingest.reports.figures import (
     MISUSE_TYPES,
     OCCURRENCES,
@@ -39,11 +42,15 @@ from cloud_ingest.reports.figures import (
 from cloud_ingest.reports.setup_rules import STATE_TEXT, Progress
 from cloud_ingest.reports.setups import counted_silenced, progress_json, workshop_setup
 from cloud_ingest.reports.text import (
+    CYCLES_TEXT,
     INFERRED_NOTE,
+    NO_CYCLES,
+    TOOL_COLOUR_NOTE,
     alarm_type_text,
     percent,
     seconds,
     station_text,
+    wash_rule_text,
     zone_text,
 )
 from cloud_ingest.store.schema import (
@@ -56,6 +63,7 @@ from cloud_ingest.store.schema import (
     stations,
     workshops,
 )
+from sebiao_common.domain import COLORS
 
 DEFAULT_TZ = "Asia/Shanghai"  # the workshops' local time unless the request names another
 MAX_DAYS = 366
@@ -101,6 +109,9 @@ class Report:
     stations: tuple[Uptime, ...]
     overall: Uptime
     station_info: tuple[StationInfo, ...]  # every station the figures speak of, by id
+    wash_check: Washes = Washes()  # the stays at sinks, counted and not (``zones`` holds the counted washes)
+    cycles: tuple[CycleLine, ...] = ()  # the disinfection cycles, per station and method
+    wash_dwell_ms: int = WASH_DWELL_MS
     silenced: int = 0  # alarms silenced by an exception not accepted (备案), counted in ``misuse``
     setup_version: int | None = None  # the newest setup the cloud holds
     pending_versions: tuple[int, ...] = ()  # setup versions whose relaxations wait for an acceptance
@@ -110,7 +121,7 @@ class Report:
         if self.end_ms <= self.start_ms:
             raise ValueError("a report needs start < end")
         ZoneInfo(self.tz)
-        if {u.station for u in self.stations} - {i.id for i in self.station_info}:
+        if ({u.station for u in self.stations} | {c.station for c in self.cycles}) - {i.id for i in self.station_info}:
             raise ValueError("a station without its kind and zone")
 
     def info(self, station: str) -> StationInfo:
@@ -181,8 +192,10 @@ def build_report(conn: Connection, who: Principal, workshop_id: str, start_ms: i
     counts = _event_counts(conn, workshop_id, start_ms, end_ms)
     known_until = end_ms if now is None else max(start_ms, min(end_ms, now))
     stations, overall = uptime(_status_rows(conn, workshop_id, start_ms, known_until), start_ms, known_until)
-    info = _station_info(conn, workshop_id, {c.station for c in counts} | {u.station for u in stations})
-    zones = count_uses(counts, info)
+    lines = disinfection.cycle_lines(conn, workshop_id, start_ms, end_ms)
+    info = _station_info(conn, workshop_id, {c.station for c in counts} | {u.station for u in stations}
+                         | {c.station for c in lines})
+    zones, washed = _washes(conn, workshop_id, start_ms, end_ms, count_uses(counts, info))
     uses = sum(z.uses for z in zones)
     found = _misuse_counts(conn, workshop_id, start_ms, end_ms)
     silenced = counted_silenced(conn, workshop_id, start_ms, end_ms)  # they count until accepted
@@ -191,10 +204,23 @@ def build_report(conn: Connection, who: Principal, workshop_id: str, start_ms: i
     misuse = tuple(MisuseLine(t, found.get(t, 0), per_100(found.get(t, 0), uses)) for t in MISUSE_TYPES)
     return Report(ws.id, ws.name, ws.district_id, ws.district_name, start_ms, end_ms, tz,
                   end_ms if now is None else now, zones, misuse, _acks(conn, workshop_id, start_ms, end_ms),
-                  stations, overall, tuple(info[s] for s in sorted(info)),
+                  stations, overall, tuple(info[s] for s in sorted(info)), washed, lines,
                   silenced=sum(silenced.get(t, 0) for t in MISUSE_TYPES),
                   setup_version=setup.current.version if setup.current else None,
                   pending_versions=tuple(v.version for v in setup.pending), progress=setup.progress)
+
+
+def _washes(conn: Connection, ws: str, start: int, end: int,
+            zones: tuple[ZoneCounts, ...]) -> tuple[tuple[ZoneCounts, ...], Washes]:
+    """The zones with their washes as ``disinfection.count_washes`` counts them (a stay of the dwell at a sink
+    of the tool's colour), not every placing at a sink; zones with neither uses nor washes are left out."""
+    rows = disinfection.tool_events(conn, ws, start, end)
+    info = _station_info(conn, ws, {r.station for r in rows})
+    washed = disinfection.count_washes(rows, {s: i for s, i in info.items() if i.sink and not i.disinfect},
+                                       start, end)
+    uses = {z.zone: z.uses for z in zones}
+    keep = [z for z in (*COLORS, None) if uses.get(z) or washed.by_zone.get(z)]
+    return tuple(ZoneCounts(z, uses.get(z, 0), washed.by_zone.get(z, 0)) for z in keep), washed
 
 
 def _station_info(conn: Connection, ws: str, ids: set[str]) -> dict[str, StationInfo]:
@@ -282,7 +308,23 @@ def report_json(r: Report) -> dict:
                   "silenced_counted": r.silenced},
         "progress": progress_json(r.progress),
         "notes": [{"note": INFERRED_NOTE, "stations": list(r.inferred)}] if r.inferred else [],
+        "wash_rule": _wash_json(r), "disinfection": _cycles_json(r),
     }
+
+
+def _wash_json(r: Report) -> dict:
+    """What a wash is, and the stays at sinks that were not counted as one."""
+    w = r.wash_check
+    return {"min_dwell_s": r.wash_dwell_ms // 1000, "text": wash_rule_text(r.wash_dwell_ms), "counted": w.counted,
+            "not_counted": {"too_short": w.short, "other_colour": w.other_colour, "colour_unknown": w.unknown_colour},
+            "tools_colour_unknown": list(w.unknown_tools)}
+
+
+def _cycles_json(r: Report) -> dict:
+    return {"passed": sum(c.passed for c in r.cycles), "total": sum(c.total for c in r.cycles),
+            "text": CYCLES_TEXT,
+            "by_station": [{"station": c.station, **_station_json(r.info(c.station)), "method": c.method,
+                            "passed": c.passed, "total": c.total} for c in r.cycles]}
 
 
 def _station_json(i: StationInfo) -> dict:
@@ -316,6 +358,7 @@ def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
     for z in r.zones:
         rows.append(("清洗次数 / washes", zone_text(z.zone), str(z.washes), TIMES))
     rows.append(("清洗次数 / washes", TOTAL, str(r.washes), TIMES))
+    rows.append((WASH_RULE, wash_rule_text(r.wash_dwell_ms), str(r.wash_dwell_ms // 1000), SECONDS))
     for m in r.misuse:
         rows.append(("误用告警 / misuse alarms", alarm_type_text(m.type), str(m.count), TIMES))
         rows.append(("每百次使用误用 / misuse per 100 uses", alarm_type_text(m.type), _num(m.per_100_uses),
@@ -338,8 +381,31 @@ def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
         p = r.progress
         rows.append(("色标进度 / marking", STATE_TEXT[p.state], f"{p.marked}/{p.tools}", "已标识或更换 / marked"))
         rows.append(("色标进度 / marking", "已装 NFC 标签 / tagged", f"{p.tagged}/{p.tools}", ""))
+    rows += _disinfection_rows(r)
     if r.inferred:
         rows.append((NOTE, INFERRED_NOTE, ", ".join(r.inferred), ""))
+    return rows
+
+
+WASH_RULE = "清洗的计数规则 / what counts as a wash"
+NOT_WASHED = "未计为清洗的停留 / stays at a sink not counted as washes"
+CYCLES = "消毒周期 合格/全部 / disinfection cycles passed/all"
+PASSED_OF = "合格/全部 / passed/all"
+
+
+def _disinfection_rows(r: Report) -> list[tuple[str, str, str, str]]:
+    """The stays at sinks the wash rule left out, and the cycles per station and method."""
+    w, dwell = r.wash_check, r.wash_dwell_ms // 1000
+    rows = [(NOT_WASHED, f"停留不足 {dwell} 秒 / shorter than {dwell} s", str(w.short), TIMES),
+            (NOT_WASHED, "在他色清洗池 / at a sink of another colour", str(w.other_colour), TIMES),
+            (NOT_WASHED, "器具颜色未知 / the tool's colour is unknown", str(w.unknown_colour), TIMES)]
+    if w.unknown_tools:
+        rows.append((NOTE, TOOL_COLOUR_NOTE, ", ".join(w.unknown_tools), ""))
+    for c in r.cycles:
+        rows.append((CYCLES, f"{station_text(r.info(c.station))} · {method_text(c.method)}", f"{c.passed}/{c.total}",
+                     PASSED_OF))
+    passed, total = sum(c.passed for c in r.cycles), sum(c.total for c in r.cycles)
+    rows.append((CYCLES, TOTAL if r.cycles else NO_CYCLES, f"{passed}/{total}", PASSED_OF))
     return rows
 
 

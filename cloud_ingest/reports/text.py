@@ -14,6 +14,19 @@ STATION_KIND_NAMES = {False: ("器具架", "rack"), True: ("清洗池", "sink")}
 
 
 INFERRED_NOTE = "站点类型由编号推断 / station kind inferred from its id"
+TOOL_COLOUR_NOTE = ("器具编号未标明颜色，其清洗未计入 / the tool id names no colour: its washes are not counted")
+NO_CYCLES = "本期间未收到消毒周期 / no disinfection cycle was reported in the period"
+CYCLES_TEXT = ("消毒周期：消毒设备或带温度探头的清洗池报告的周期，按结束时间计；合格由网关按温度与保持时间判定 / "
+               "disinfection cycles: the cycles a disinfection station or a sink with a temperature probe reported, "
+               "by their end; passed as the gateway judged the temperature and its hold")
+
+
+def wash_rule_text(dwell_ms: int) -> str:
+    """What the report counts as a wash (the dwell is the one the figures used)."""
+    s = dwell_ms // 1000
+    return (f"清洗：已登记器具放入其本色清洗池，停留至少 {s} 秒后取出（按取出时间计；器具颜色由编号读出） / "
+            f"wash: a registered tool placed at a sink of its colour and taken out at least {s} s later (counted "
+            "when taken out; the tool's colour read from its id)")
 
 
 def zone_text(zone: str | None) -> str:

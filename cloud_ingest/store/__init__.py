@@ -5,6 +5,7 @@ tables), ``migrate`` with the ``migrations/`` folder beside it (Alembic, run
 from code), ``evidence`` (the append-only, hash-chained log), ``canonical``
 (the canonical JSON both the log and the batch digests hash), ``coverage``
 (which facts the log holds, and the check of the tables against it),
+``cycle_chain`` (the disinfection cycles in the log, and their check),
 ``anchor`` (the chain's head signed outside the database), ``signed`` (the
 check of the batches against their gateways' signatures), ``audit``
 (``sebiao cloud verify``) and ``roles`` (PostgreSQL grants of the workers'

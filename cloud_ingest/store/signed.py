@@ -4,7 +4,7 @@ The chain and its signed checkpoints show that nothing was changed after it
 was chained; they cannot show that what was chained came from a gateway.
 Whoever holds the database could insert a batch's rows together with chain
 entries (and recompute the chain past the last checkpoint). So every batch
-entry (``events``, ``alarm_transition``) carries ``"signed": {"batch",
+entry (``events``, ``alarm_transition``, ``cycles``) carries ``"signed": {"batch",
 "digest", "key", "sig"}``, the ingest keeps the body as received in
 ``signed_batches``, and this check, for each such entry:
 
@@ -13,8 +13,8 @@ entry (``events``, ``alarm_transition``) carries ``"signed": {"batch",
   table's keys must be the chain's, each set once;
 - the kept body inflates to the signed digest, and the signature verifies
   with that key over workshop, batch id and digest (``batch_signature``);
-- each event row of the entry, and each transition (its row and the alarm
-  picture it set), is an item of that signed body.
+- each event row of the entry, each cycle row, and each transition (its row
+  and the alarm picture it set), is an item of that signed body.
 
 Entries written before signing began (before the ``signing`` entry of
 migration 0008) carry no signature and are counted, not checked; every batch
@@ -31,10 +31,10 @@ from typing import Any, Iterator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
-from cloud_ingest.store.schema import api_tokens, events, evidence_log, signed_batches
+from cloud_ingest.store.schema import api_tokens, cycles, events, evidence_log, signed_batches
 from sebiao_common import batch_signature, strict_json
 
-BATCH_KINDS = ("events", "alarm_transition")
+BATCH_KINDS = ("events", "alarm_transition", "cycles")
 MAX_INFLATED = 64 * 1024 * 1024  # far above any batch the ingest takes: a kept body is never inflated unbounded
 MAX_PROBLEMS = 50
 CACHE = 64  # parsed batches kept while walking (a batch's entries are neighbours in the chain)
@@ -172,6 +172,7 @@ def _compare_tokens(conn: Connection, report: Report, keys: dict[int, _Key]) -> 
 class _Batch:
     events: dict[tuple[str, str, int], dict]  # (station, boot, seq) -> item
     transitions: dict[tuple[int, int], dict]  # (alarm id, transition seq) -> item
+    cycles: dict[tuple[str, str, int], dict] = field(default_factory=dict)  # (station, boot, seq) -> item
 
 
 def _check_entry(conn: Connection, report: Report, keys: dict[tuple[str, str], _Key],
@@ -193,6 +194,8 @@ def _check_entry(conn: Connection, report: Report, keys: dict[tuple[str, str], _
     report.entries += 1
     if kind == "events":
         _check_events(conn, report, batch, seq, workshop, signed["batch"], body)
+    elif kind == "cycles":
+        _check_cycles(conn, report, batch, seq, workshop, signed["batch"], body)
     else:
         _check_transition(report, batch, seq, signed["batch"], body)
 
@@ -251,6 +254,7 @@ def _inflate(body: bytes) -> bytes | None:
 def _index(items: list) -> _Batch:
     evs: dict[tuple[str, str, int], dict] = {}
     moves: dict[tuple[int, int], dict] = {}
+    held: dict[tuple[str, str, int], dict] = {}
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -259,9 +263,11 @@ def _index(items: list) -> _Batch:
                 evs.setdefault((item["station"], item["boot"], item["seq"]), item)
             elif item.get("kind") == "alarm":
                 moves.setdefault((item["alarm"]["id"], item["transition"]["seq"]), item)
+            elif item.get("kind") == "cycle":
+                held.setdefault((item["station"], item["boot"], item["seq"]), item)
         except (KeyError, TypeError):
             continue  # the ingest took only well-formed items: an ill-formed one matches no row
-    return _Batch(events=evs, transitions=moves)
+    return _Batch(events=evs, transitions=moves, cycles=held)
 
 
 def _check_events(conn: Connection, report: Report, batch: _Batch, seq: int, workshop: str, b: str,
@@ -279,6 +285,35 @@ def _check_events(conn: Connection, report: Report, batch: _Batch, seq: int, wor
         shown = ", ".join(str(i) for i in sorted(wrong)[:5]) + (f" … ({len(wrong)})" if len(wrong) > 5 else "")
         report.add(f"events 第 {shown} 行（证据第 {seq} 条）不是网关在批次 {b} 中签名的内容",
                    f"events rows {shown} (evidence entry {seq}) are not what the gateway signed in batch {b}")
+
+
+CYCLE = ("start", "ts", "method", "temp_c", "hold_required_s", "max_temp_dc", "hold_s", "passed")
+
+
+def _check_cycles(conn: Connection, report: Report, batch: _Batch, seq: int, workshop: str, b: str,
+                  body: dict) -> None:
+    """Each cycle row of the entry is a cycle item of the signed batch: its times, method, threshold, readings,
+    verdict and tools."""
+    ids = [int(i) for i in body.get("ids", [])]
+    wrong: list[int] = []
+    for i in range(0, len(ids), 1000):
+        for row in conn.execute(select(cycles).where(cycles.c.id.in_(ids[i:i + 1000]))):
+            item = batch.cycles.get((row.station, row.boot, row.seq))
+            if (item is None or row.workshop_id != workshop
+                    or tuple(getattr(row, k) for k in CYCLE) != tuple(item.get(k) for k in CYCLE)
+                    or _tools(row.tools) != item.get("tools")):
+                wrong.append(row.id)
+    if wrong:
+        shown = ", ".join(str(i) for i in sorted(wrong)[:5]) + (f" … ({len(wrong)})" if len(wrong) > 5 else "")
+        report.add(f"cycles 第 {shown} 行（证据第 {seq} 条）不是网关在批次 {b} 中签名的内容",
+                   f"cycles rows {shown} (evidence entry {seq}) are not what the gateway signed in batch {b}")
+
+
+def _tools(text: str) -> Any:
+    try:
+        return strict_json.loads(text)
+    except ValueError:
+        return None
 
 
 def _check_transition(report: Report, batch: _Batch, seq: int, b: str, body: dict) -> None:

@@ -25,6 +25,7 @@ from cloud_ingest.reports.reports import (
     report_csv,
     report_rows,
 )
+from cloud_ingest.reports.text import CYCLES_TEXT
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.web.frame import Frame
@@ -59,7 +60,8 @@ def report_view(r: Report, chosen: dict[str, str]) -> Html:
     rows = [el("tr", None, [el("td", None, cell) for cell in row]) for row in report_rows(r)]
     return join(el("p", {"class": "downloads"}, links[0], " · ", links[1]),
                 el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "report"}, el("thead", None, head),
-                                                   el("tbody", None, rows))))
+                                                   el("tbody", None, rows))),
+                el("p", {"class": "note", "id": "report-counts"}, CYCLES_TEXT))
 
 
 class ReportPages:

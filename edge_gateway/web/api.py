@@ -142,6 +142,55 @@ async def alarm_detail(request: Request) -> Response:
     return JSONResponse(body)
 
 
+CYCLE_COLUMNS = ("station", "boot", "seq", "start", "ts", "interval_s", "received_at", "method", "temp_c",
+                 "hold_required", "max_temp_dc", "hold_seconds", "hold_start", "hold_end", "passed", "tools")
+MAX_LIMIT = 5000
+TIME_MAX = 2**53  # ms since the epoch: far beyond any clock, and exact in JSON
+
+
+def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within ``low .. high``; ValueError names it."""
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}: must be a whole number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}: must be between {low} and {high}")
+    return value
+
+
+async def cycles(request: Request) -> Response:
+    """The disinfection cycles the gateway judged, newest first: ``station`` (one of the config's), ``since`` and
+    ``until`` (the cycle's end, ms since the epoch, ``since`` included, ``until`` not), ``limit`` (1 .. 5000)."""
+    ctx: ApiContext = request.app.state.ctx
+    try:
+        limit = _whole(request, "limit", 500, 1, MAX_LIMIT)
+        since = _whole(request, "since", 0, 0, TIME_MAX)
+        until = _whole(request, "until", TIME_MAX, 0, TIME_MAX)
+    except ValueError as bad:
+        return error(400, str(bad))
+    station = request.query_params.get("station")
+    if station is not None and station not in {s.id for s in ctx.config.stations}:
+        return error(400, f"station: {station!r} is not a station of workshop {ctx.workshop}")
+    where, args = "ts >= ? AND ts < ?", [since, until]
+    if station is not None:
+        where, args = where + " AND station = ?", args + [station]
+    rows = await asyncio.to_thread(_rows, ctx, f"SELECT {','.join(CYCLE_COLUMNS)} FROM cycles WHERE {where} "
+                                               "ORDER BY ts DESC, id DESC LIMIT ?", (*args, limit))
+    return JSONResponse([_cycle_json(r) for r in rows])
+
+
+def _cycle_json(row: sqlite3.Row) -> dict[str, object]:
+    return {"station": row["station"], "boot": row["boot"], "seq": row["seq"], "start": row["start"],
+            "ts": row["ts"], "interval_s": row["interval_s"], "received_at": row["received_at"],
+            "method": row["method"], "temp_c": row["temp_c"], "hold_required_s": row["hold_required"],
+            "max_temp_dc": row["max_temp_dc"], "hold_s": row["hold_seconds"], "hold_start": row["hold_start"],
+            "hold_end": row["hold_end"], "passed": bool(row["passed"]), "tools": strict_json.loads(row["tools"])}
+
+
 def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str):
@@ -216,6 +265,7 @@ def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> S
         Route("/api/alarms/{alarm_id:int}", alarm_detail),
         Route("/api/alarms/{alarm_id:int}/ack", ack, methods=["POST"]),
         Route("/api/alarms/{alarm_id:int}/clear", clear, methods=["POST"]),
+        Route("/api/cycles", cycles),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
     ] + (extra_routes or [])

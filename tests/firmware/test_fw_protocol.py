@@ -72,6 +72,43 @@ def test_shared_vectors_round_trip():
     assert seen >= 5
 
 
+CYCLE_FIELDS = ("boot", "seq", "ts", "start", "interval_s", "temps_dc")
+
+
+def _written_as_is(sent):
+    """Whether the encoder writes these fields unchanged: integers (not booleans) and a text boot."""
+    numbers = [sent[k] for k in CYCLE_FIELDS[1:5]] + list(sent["temps_dc"])
+    return type(sent["boot"]) is str and all(type(n) is int for n in numbers)
+
+
+def test_shared_cycle_vectors_are_what_the_station_sends():
+    """Every valid cycle vector, re-encoded by the firmware, means the same thing; the canonical ones (boot in
+    lower case) are byte-identical. Every invalid one whose fields the firmware writes as they are is exactly
+    what the firmware would send for them: the encoder does not smooth over what the gateway refuses (the
+    gateway's decoder tests refuse these same bytes, for the vector's reason)."""
+    data = fwsupport.read_json(VECTORS)
+    valid = invalid = 0
+    for vec in data["vectors"]:
+        if not vec["topic"].endswith("/cycle"):
+            continue
+        try:
+            sent = json.loads(vec["payload"])
+            args = [sent[k] for k in CYCLE_FIELDS]
+        except (ValueError, KeyError, TypeError):
+            assert not vec["valid"], vec["name"]
+            continue  # not JSON, or a field missing: nothing for the encoder
+        if vec["valid"]:
+            mine = protocol.cycle_payload(*args)
+            assert json.loads(mine) == sent, vec["name"]
+            if sent["boot"] == sent["boot"].lower():
+                assert mine == vec["payload"].encode(), vec["name"]
+            valid += 1
+        elif sent.get("v") == 1 and len(vec["payload"]) <= 12 * 1024 and _written_as_is(sent):
+            assert protocol.cycle_payload(*args) == vec["payload"].encode(), vec["name"]
+            invalid += 1
+    assert valid >= 4 and invalid >= 5, (valid, invalid)
+
+
 def test_status_vector_fields_are_what_the_station_sends():
     data = fwsupport.read_json(VECTORS)
     for vec in data["vectors"]:

@@ -1,8 +1,11 @@
 """A cycle, a disinfect station and an undisinfected return travel from scripted stations over real Mosquitto
-through the real gateway process to the real cloud process (SQLite): stored once, nothing refused."""
+through the real gateway process to the real cloud process (SQLite): stored once, nothing refused, and the cycle
+verified against the evidence chain and the gateway's signature."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import time
 from functools import partial
@@ -15,6 +18,7 @@ from stations_mqtt import close_all, online_stations
 from test_cloud_push_e2e import _gateway_token, _rows
 
 from edge_gateway.config import load_config
+from sebiao.cli import main
 
 pytestmark = pytest.mark.slow
 DISINFECT = Path(__file__).parents[2] / "examples" / "workshop-disinfect.yaml"
@@ -54,3 +58,10 @@ def test_cycles_and_their_alarms_reach_the_cloud(mosquitto, tmp_path):
     assert row[:7] == ("dis-1", "cabinet", 0, 0, 1000, 120.0, 600) and json.loads(row[7]) == ["KN-W-01"]
     assert kinds["dis-1"] == "disinfect" and kinds["sink-white-1"] == "sink"
     assert dead == 0  # nothing the cloud refused
+    # the cycle is in the evidence chain, and what the gateway signed: sebiao cloud verify says so
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["cloud", "verify", "--config", str(cloud.config_path)])
+    assert code == 0, out.getvalue()
+    assert "the disinfection cycles match the chain: 1 rows" in out.getvalue(), out.getvalue()
+    assert "entries hold what was signed" in out.getvalue(), out.getvalue()

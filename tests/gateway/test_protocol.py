@@ -9,8 +9,10 @@ from edge_gateway.errors import PayloadError
 from edge_gateway.model.protocol import (
     StationEvent,
     Topic,
+    decode_cycle,
     decode_event,
     decode_status,
+    encode_cycle,
     encode_event,
     subscriptions,
 )
@@ -29,6 +31,8 @@ def _decode(vector: dict):
     topic = Topic.parse(vector["topic"])
     if topic.channel == "event":
         return decode_event(topic.station, _payload(vector))
+    if topic.channel == "cycle":
+        return decode_cycle(topic.station, _payload(vector))
     return decode_status(topic.station, _payload(vector))
 
 
@@ -39,6 +43,8 @@ def test_valid_vectors_decode(vector):
         got = getattr(decoded, key)
         if key == "label":
             got = {k: v for k, v in vars(got).items() if v is not None}
+        if isinstance(got, tuple):  # a cycle's samples
+            got = list(got)
         assert got == value
 
 
@@ -48,6 +54,21 @@ def test_invalid_vectors_are_rejected_with_their_reason(vector):
         _decode(vector)
     assert info.value.reason == vector["reason"]
     assert info.value.detail
+
+
+def test_the_vectors_hold_cycles_of_each_kind():
+    cycles = [v for v in VECTORS["vectors"] if v["topic"].endswith("/cycle")]
+    assert sum(v["valid"] for v in cycles) >= 4
+    assert {v["reason"] for v in cycles if not v["valid"]} >= {
+        "bad_json", "unsupported_version", "missing_field", "bad_type", "bad_value", "too_large"}
+
+
+def test_cycle_vectors_round_trip():
+    """A valid cycle vector decoded and encoded again by the gateway is the same message."""
+    for vector in VECTORS["vectors"]:
+        if vector["valid"] and vector["topic"].endswith("/cycle"):
+            cycle = _decode(vector)
+            assert decode_cycle(cycle.station, encode_cycle(cycle)) == cycle, vector["name"]
 
 
 def test_event_round_trip():
