@@ -67,9 +67,11 @@ class Washes:
 
 
 def count_washes(rows: Iterable[ToolEvent], sinks: Mapping[str, StationInfo], start: int, end: int,
-                 dwell_ms: int = WASH_DWELL_MS) -> Washes:
+                 dwell_ms: int = WASH_DWELL_MS, colours: Mapping[str, str] | None = None) -> Washes:
     """The washes ending in [start, end). ``rows``: every event of known tools from ``start - LOOKBACK_MS``
-    on, in any order; ``sinks``: the sinks by id (a disinfection station is none)."""
+    on, in any order; ``sinks``: the sinks by id (a disinfection station is none); ``colours``: each tool's
+    colour as the workshop's setup gives it (a tool it does not name: its id's colour letter, ``tool_colour``)."""
+    colours = colours or {}
     by_tool: dict[str, list[ToolEvent]] = {}
     for r in rows:
         by_tool.setdefault(r.tool, []).append(r)
@@ -83,7 +85,7 @@ def count_washes(rows: Iterable[ToolEvent], sinks: Mapping[str, StationInfo], st
             if (sink is None or not start <= now.ts < end or (before.action, now.action) != ("placed", "removed")
                     or before.station != now.station):
                 continue
-            colour = tool_colour(tool)
+            colour = colours.get(tool) or tool_colour(tool)
             if now.ts - before.ts < dwell_ms:
                 short += 1
             elif colour is None:

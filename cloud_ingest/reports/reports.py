@@ -40,7 +40,7 @@ from cloud_ingest.reports.figures import (
     uptime,
 )
 from cloud_ingest.reports.setup_rules import STATE_TEXT, Progress
-from cloud_ingest.reports.setups import counted_silenced, progress_json, workshop_setup
+from cloud_ingest.reports.setups import WorkshopSetup, counted_silenced, progress_json, workshop_setup
 from cloud_ingest.reports.text import (
     CYCLES_TEXT,
     INFERRED_NOTE,
@@ -195,29 +195,41 @@ def build_report(conn: Connection, who: Principal, workshop_id: str, start_ms: i
     lines = disinfection.cycle_lines(conn, workshop_id, start_ms, end_ms)
     info = _station_info(conn, workshop_id, {c.station for c in counts} | {u.station for u in stations}
                          | {c.station for c in lines})
-    zones, washed = _washes(conn, workshop_id, start_ms, end_ms, count_uses(counts, info))
+    setup = workshop_setup(conn, who, workshop_id, end_ms if now is None else now)
+    colours, dwell_ms = _wash_terms(setup)
+    zones, washed = _washes(conn, workshop_id, start_ms, end_ms, count_uses(counts, info), colours, dwell_ms)
     uses = sum(z.uses for z in zones)
     found = _misuse_counts(conn, workshop_id, start_ms, end_ms)
     silenced = counted_silenced(conn, workshop_id, start_ms, end_ms)  # they count until accepted
     found = {t: found.get(t, 0) + silenced.get(t, 0) for t in MISUSE_TYPES}
-    setup = workshop_setup(conn, who, workshop_id, end_ms if now is None else now)
     misuse = tuple(MisuseLine(t, found.get(t, 0), per_100(found.get(t, 0), uses)) for t in MISUSE_TYPES)
     return Report(ws.id, ws.name, ws.district_id, ws.district_name, start_ms, end_ms, tz,
                   end_ms if now is None else now, zones, misuse, _acks(conn, workshop_id, start_ms, end_ms),
-                  stations, overall, tuple(info[s] for s in sorted(info)), washed, lines,
+                  stations, overall, tuple(info[s] for s in sorted(info)), washed, lines, dwell_ms,
                   silenced=sum(silenced.get(t, 0) for t in MISUSE_TYPES),
                   setup_version=setup.current.version if setup.current else None,
                   pending_versions=tuple(v.version for v in setup.pending), progress=setup.progress)
 
 
-def _washes(conn: Connection, ws: str, start: int, end: int,
-            zones: tuple[ZoneCounts, ...]) -> tuple[tuple[ZoneCounts, ...], Washes]:
+def _wash_terms(setup: WorkshopSetup) -> tuple[dict[str, str], int]:
+    """Each tool's colour and the wash dwell, as the workshop's newest setup gives them (the gateway sends it:
+    ``setups``); before any setup arrived, the tools' id letters and the gateway's default dwell."""
+    if setup.current is None:
+        return {}, WASH_DWELL_MS
+    held = setup.current.setup
+    colours = {t["id"]: t["color"] for t in held.get("tools", ()) if isinstance(t, dict) and "id" in t}
+    dwell = held.get("rules", {}).get("wash_min_seconds")
+    return colours, WASH_DWELL_MS if not isinstance(dwell, int) else dwell * 1000
+
+
+def _washes(conn: Connection, ws: str, start: int, end: int, zones: tuple[ZoneCounts, ...],
+            colours: dict[str, str], dwell_ms: int) -> tuple[tuple[ZoneCounts, ...], Washes]:
     """The zones with their washes as ``disinfection.count_washes`` counts them (a stay of the dwell at a sink
     of the tool's colour), not every placing at a sink; zones with neither uses nor washes are left out."""
     rows = disinfection.tool_events(conn, ws, start, end)
     info = _station_info(conn, ws, {r.station for r in rows})
     washed = disinfection.count_washes(rows, {s: i for s, i in info.items() if i.sink and not i.disinfect},
-                                       start, end)
+                                       start, end, dwell_ms, colours)
     uses = {z.zone: z.uses for z in zones}
     keep = [z for z in (*COLORS, None) if uses.get(z) or washed.by_zone.get(z)]
     return tuple(ZoneCounts(z, uses.get(z, 0), washed.by_zone.get(z, 0)) for z in keep), washed

@@ -19,6 +19,7 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import batch
 from test_cloud_pages import Browserless
 from test_cloud_reports import DAY, E, H, S, told
+from test_cloud_setups import setup_item
 
 from cloud_ingest.reports.disinfection import WASH_DWELL_MS, ToolEvent, count_washes, tool_colour
 from cloud_ingest.reports.figures import StationInfo
@@ -144,3 +145,20 @@ def test_a_report_without_cycles_says_none_was_reported(cloud) -> None:  # type:
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert [row for row in rows if row[0].startswith("消毒周期")] == [
         ["消毒周期 合格/全部 / disinfection cycles passed/all", NO_CYCLES, "0/0", "合格/全部 / passed/all"]]
+
+
+def test_the_workshops_setup_gives_the_tools_colours_and_the_dwell(cloud) -> None:  # type: ignore[no-untyped-def]
+    """Once the gateway has sent its setup, the report reads each tool's colour and ``rules.wash_min_seconds`` from
+    it, not from the tool ids and the default: the pan is white there, and the workshop asks for 45 s."""
+    tokens = cloud.tenants()
+    setup = {"stations": [], "rules": {"wash_min_seconds": 45},
+             "tools": [{"id": "PAN-7", "kind": "container", "color": "white", "tag": None, "home": "rack-white-1"}]}
+    items = [*_items(), setup_item(1, setup, at=S)]
+    assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", items)).status_code == 200
+    cloud.now = E + H
+    doc = cloud.get(tokens["insp1"], f"/api/v1/workshops/ws-a/report?from={DAY}&to={DAY}").json()
+    rule = doc["wash_rule"]
+    assert rule["min_dwell_s"] == 45 and "at least 45 s later" in rule["text"], rule
+    # the red knife's 60 s and the pan's 60 s count; the knife's 5 s and the white knife's 30 s are short of 45 s
+    assert rule["counted"] == 2 and rule["not_counted"] == {"too_short": 2, "other_colour": 0, "colour_unknown": 0}
+    assert rule["tools_colour_unknown"] == []
