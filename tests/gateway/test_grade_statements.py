@@ -8,7 +8,6 @@ key, another key, or not signed at all. The real cloud's side is ``tests/cloud/t
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_proc import GatewayProcess, write_config
+from scripted_http import send_json
 from servers import example_config
 
 from edge_gateway.model.workshop import parse_config
@@ -45,12 +45,7 @@ class StatementServer:
                 else:
                     status, body = owner.answer
                     owner.asked += 1
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def log_message(self, *args) -> None:
                 pass
