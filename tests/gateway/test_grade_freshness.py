@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_proc import TOKEN as HTTP_TOKEN
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
-from test_grade_statements import TOKEN, StatementServer, _pem, signed
+from test_grade_statements import TOKEN, StatementServer, published_key, signed
 from web_browser import TV, browser, login, screenshot
 
 pytestmark = pytest.mark.slow
@@ -31,8 +30,7 @@ def _cloud(server_url: str, **more: object) -> dict:
 
 
 def test_a_grade_the_cloud_stopped_confirming_is_not_shown_and_the_console_says_why(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+    key = published_key(tmp_path)
     ws = example_config().workshop.id
     server = StatementServer()  # first: nothing published yet
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url),
@@ -95,8 +93,7 @@ def test_a_grade_the_cloud_stopped_confirming_is_not_shown_and_the_console_says_
 
 
 def test_another_workshop_s_statement_in_a_reused_data_dir_is_not_shown(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+    key = published_key(tmp_path)
     ws = example_config().workshop.id
     server = StatementServer()
     server.answer = (200, signed(key, workshop=ws, grade="gold", effective="2025-11-20", seq=5))
@@ -123,8 +120,7 @@ def test_another_workshop_s_statement_in_a_reused_data_dir_is_not_shown(mosquitt
 
 
 def test_a_cloud_away_at_start_is_asked_again_soon_backing_off(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+    key = published_key(tmp_path)
     ws = example_config().workshop.id
     server = StatementServer()
     server.answer = (503, {"error": "down"})
@@ -184,7 +180,7 @@ class TricklingServer:
 
 
 def test_a_trickled_answer_is_cut_off_at_the_timeout(mosquitto, tmp_path: Path) -> None:
-    (tmp_path / "cloud.pub").write_text(_pem(Ed25519PrivateKey.generate()))
+    published_key(tmp_path)
     server = TricklingServer()
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url))
     gateway = GatewayProcess(config, tmp_path / "data").start()
@@ -202,8 +198,7 @@ def test_a_trickled_answer_is_cut_off_at_the_timeout(mosquitto, tmp_path: Path) 
 
 
 def test_a_statement_signed_ahead_of_the_gateway_s_clock_is_refused(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+    key = published_key(tmp_path)
     ws = example_config().workshop.id
     server = StatementServer()
     ahead = int(time.time() * 1000) + 2 * DAY_MS  # fresh for days to come, were it kept

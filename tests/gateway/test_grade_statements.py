@@ -71,9 +71,15 @@ def _pem(key: Ed25519PrivateKey) -> str:
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+def published_key(tmp_path: Path) -> Ed25519PrivateKey:
+    """A new signing key of the cloud, its public half in ``tmp_path/cloud.pub`` (the gateway's ``public_key``)."""
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "cloud.pub").write_text(_pem(key))
+    return key
+
+
 def test_forged_foreign_and_replayed_statements_are_refused_and_counted(mosquitto, tmp_path: Path) -> None:
-    cloud_key, other_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(cloud_key))
+    cloud_key, other_key = published_key(tmp_path), Ed25519PrivateKey.generate()
     ws = example_config().workshop.id
     server = StatementServer()
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud={
@@ -173,8 +179,7 @@ def test_a_malformed_public_key_is_a_config_error(tmp_path: Path, value: str, re
 
 
 def test_a_public_key_inline_or_in_a_file_is_taken(tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+    key = published_key(tmp_path)
     for value in ("cloud.pub", _pem(key)):
         settings = cloud_settings(_config(tmp_path, public_key=value))
         assert settings is not None and settings.public_key is not None
