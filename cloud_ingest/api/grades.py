@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -46,23 +47,18 @@ def routes(api: ApiBase, signer: Signer | None) -> list[Route]:
                 return grades.statement(conn, api.who(request, conn), signer, api.clock())
         return await api.call(work)
 
-    async def public_workshop(request: Request) -> JSONResponse:
-        def work() -> dict:
-            with db.read(api.engine) as conn:
-                return grades.public_history(conn, request.path_params["id"],
-                                             grades.page_number(request.query_params))
-        return await api.call(work)
-
-    async def public_district(request: Request) -> JSONResponse:
-        def work() -> dict:
-            with db.read(api.engine) as conn:
-                return grades.public_district(conn, request.path_params["id"],
-                                              grades.page_number(request.query_params))
-        return await api.call(work)
+    def public(page_of: Callable[[Connection, str, int], dict]) -> Callable[[Request], Awaitable[JSONResponse]]:
+        """A public list without a token: ``page_of(conn, the path's id, ?page=N)``."""
+        async def endpoint(request: Request) -> JSONResponse:
+            def work() -> dict:
+                with db.read(api.engine) as conn:
+                    return page_of(conn, request.path_params["id"], grades.page_number(request.query_params))
+            return await api.call(work)
+        return endpoint
 
     return [
         Route("/api/v1/workshops/{id:slug}/grade", set_grade, methods=["POST"]),
         Route("/api/v1/grade", statement, methods=["GET"]),
-        Route("/api/v1/public/workshops/{id:slug}/grades", public_workshop, methods=["GET"]),
-        Route("/api/v1/public/districts/{id:slug}/grades", public_district, methods=["GET"]),
+        Route("/api/v1/public/workshops/{id:slug}/grades", public(grades.public_history), methods=["GET"]),
+        Route("/api/v1/public/districts/{id:slug}/grades", public(grades.public_district), methods=["GET"]),
     ]

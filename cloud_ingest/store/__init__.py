@@ -2,7 +2,7 @@
 
 ``db`` (engines, read/write transactions), ``schema`` (the SQLAlchemy Core
 tables), ``migrate`` with the ``migrations/`` folder beside it (Alembic, run
-from code), ``evidence`` (the append-only, hash-chained log), ``canonical``
+from code; ``migrations/append_only.py`` is the append-only guard they share), ``evidence`` (the append-only, hash-chained log), ``canonical``
 (the canonical JSON both the log and the batch digests hash), ``coverage``
 (which facts the log holds, and the check of the tables against it),
 ``cycle_chain`` (the disinfection cycles in the log, and their check),

@@ -16,21 +16,10 @@ the chip does); a conversion takes 750 ms of the clock at 12 bits (93.75 ms at
 never update the scratchpad: the chip browning out at the start of each).
 """
 
+from sebiao_station.ds18b20 import crc8  # the chip's CRC-8 is the driver's (checked against Maxim's AN27)
+
 ROM_FAMILY = 0x28
 _CONV_MS = {0: 94, 1: 188, 2: 375, 3: 750}  # by the config register's R1 R0
-
-
-def crc8(data):
-    """Dallas/Maxim CRC-8 (x^8 + x^5 + x^4 + 1, LSB first)."""
-    crc = 0
-    for byte in data:
-        for _ in range(8):
-            mix = (crc ^ byte) & 1
-            crc >>= 1
-            if mix:
-                crc ^= 0x8C
-            byte >>= 1
-    return crc
 
 
 def make_rom(serial):

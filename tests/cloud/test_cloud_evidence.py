@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import SECRET, T0, alarm, batch, event
+from cloud_fixtures import SECRET, T0, alarm, batch, event, unguard
 from sqlalchemy import insert, select, text, update
 
 from cloud_ingest.errors import CloudError
@@ -37,10 +37,7 @@ def test_chain_verifies_then_names_the_tampered_entry(cloud, tmp_path: Path, cap
         assert "append-only" in str(exc)
     # … so a tamperer with the database's rights drops the trigger first
     with db.write(cloud.engine) as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execute(text("DROP TRIGGER evidence_log_no_update"))
-        else:
-            conn.execute(text("ALTER TABLE evidence_log DISABLE TRIGGER evidence_log_append_only"))
+        unguard(conn, "evidence_log")
         body = conn.execute(text("SELECT body FROM evidence_log WHERE seq = 6")).scalar_one()
         conn.execute(text("UPDATE evidence_log SET body = :b WHERE seq = 6"),
                      {"b": body.replace('"by":"system"', '"by":"someone-else"')})
@@ -54,10 +51,7 @@ def test_chain_verifies_then_names_the_tampered_entry(cloud, tmp_path: Path, cap
 def test_a_removed_entry_is_named(cloud) -> None:  # type: ignore[no-untyped-def]
     _fill(cloud)
     with db.write(cloud.engine) as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execute(text("DROP TRIGGER evidence_log_no_delete"))
-        else:
-            conn.execute(text("ALTER TABLE evidence_log DISABLE TRIGGER evidence_log_append_only"))
+        unguard(conn, "evidence_log")
         conn.execute(text("DELETE FROM evidence_log WHERE seq = 2"))
     with db.read(cloud.engine) as conn:
         report = evidence.verify(conn)

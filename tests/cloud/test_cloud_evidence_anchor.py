@@ -22,11 +22,11 @@ from typing import Any, Iterator
 import pytest
 import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import CORRECTIVE, SECRET, T0, Cloud, batch, event, world_batches
+from cloud_fixtures import CORRECTIVE, SECRET, T0, Cloud, batch, event, unguard, world_batches
 from cloud_server import CloudServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, Table, delete, insert, select, text, update
+from sqlalchemy import Engine, Table, delete, insert, select, update
 
 from cloud_ingest.store import anchor, db, evidence
 from cloud_ingest.store.schema import (
@@ -108,13 +108,7 @@ def _head(engine: Engine) -> int:
 
 def _unguard(engine: Engine) -> None:
     with db.write(engine) as conn:
-        if conn.dialect.name == "sqlite":
-            for name in ("evidence_log_no_update", "evidence_log_no_delete", "evidence_checkpoints_no_update",
-                         "evidence_checkpoints_no_delete"):
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        else:
-            for table in ("evidence_log", "evidence_checkpoints"):
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        unguard(conn, "evidence_log", "evidence_checkpoints")
 
 
 def _verify(w: World, *extra: str) -> tuple[int, str]:

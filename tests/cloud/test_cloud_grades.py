@@ -13,7 +13,7 @@ import re
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import Cloud
+from cloud_fixtures import Cloud, unguard
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
@@ -136,10 +136,7 @@ def test_sebiao_cloud_verify_sees_a_grading_changed_behind_the_chain_s_back(clou
     assert found.ok and found.rows["workshop_grades"] == 2, found.lines()
     assert "workshop_grades 2" in found.lines()[0]
     with db.write(cloud.engine) as conn:  # what the tables' owner can do: the guard off, the grade raised
-        if conn.dialect.name == "sqlite":
-            conn.execute(text("DROP TRIGGER workshop_grades_no_update"))
-        else:
-            conn.execute(text("ALTER TABLE workshop_grades DISABLE TRIGGER workshop_grades_append_only"))
+        unguard(conn, "workshop_grades")
         conn.execute(text("UPDATE workshop_grades SET grade = 'gold' WHERE grade = 'silver'"))
     with db.read(cloud.engine) as conn:
         found = coverage.check(conn)

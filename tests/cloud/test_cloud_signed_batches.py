@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
-from cloud_fixtures import SECRET, T0, alarm, batch, event
+from cloud_fixtures import SECRET, T0, alarm, batch, event, unguard
 from cloud_server import *  # noqa: F401,F403 - fixtures
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_keys import key, public, signature_headers
@@ -153,13 +153,11 @@ def _verify(url: str, tmp: Path) -> tuple[int, str]:
 def _unguard(engine: Engine) -> None:
     """What the tables' owner can do: the append-only and set-once triggers off."""
     with db.write(engine) as conn:
+        unguard(conn, "evidence_log", "signed_batches")
         if conn.dialect.name == "sqlite":
-            for name in ("evidence_log_no_update", "evidence_log_no_delete", "signed_batches_no_update",
-                         "signed_batches_no_delete", "api_tokens_key_once"):
-                conn.execute(text(f"DROP TRIGGER {name}"))
+            conn.execute(text("DROP TRIGGER api_tokens_key_once"))
         else:
-            for table in ("evidence_log", "signed_batches", "api_tokens"):
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+            conn.execute(text("ALTER TABLE api_tokens DISABLE TRIGGER USER"))
 
 
 def _new_events(conn: Any, *seqs: int) -> list[tuple]:

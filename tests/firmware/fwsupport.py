@@ -338,3 +338,15 @@ def run_for(station, ms, step_ms=50):
     while clock.ticks_ms() < end:
         station.step()
         clock.advance(step_ms)
+
+
+def refuses_each(cases):
+    """Each (given, text) in `cases`: config.validate(given) raises a ConfigError whose message holds `text`."""
+    from sebiao_station import config
+    for given, expected in cases:
+        try:
+            config.validate(given)
+        except config.ConfigError as exc:
+            assert expected in exc.args[0], (given, exc.args[0])
+        else:
+            raise AssertionError("accepted %r" % (given,))

@@ -13,6 +13,12 @@ def rig(n=1):
     return clock, chips, SimOneWire(line)
 
 
+def one_probe():
+    """One chip alone on the line, read through SKIP ROM."""
+    clock, (chip,), ow = rig()
+    return clock, chip, DS18B20(ow)
+
+
 def measure(clock, sensor):
     sensor.start()
     clock.advance(CONVERT_MS)
@@ -47,8 +53,7 @@ def test_raw_to_tenths_table():
 
 
 def test_readings_through_skip_rom():
-    clock, (chip,), ow = rig()
-    sensor = DS18B20(ow)
+    clock, chip, sensor = one_probe()
     for c, dc in ((20.0, 200), (45.0, 450), (82.5, 825), (99.9375, 999), (121.0, 1210),
                   (-10.125, -101), (0.0625, 1)):
         chip.temp_c = c
@@ -57,8 +62,7 @@ def test_readings_through_skip_rom():
 
 
 def test_a_conversion_takes_750_ms():
-    clock, (chip,), ow = rig()
-    sensor = DS18B20(ow)
+    clock, chip, sensor = one_probe()
     chip.temp_c = 60.0
     assert measure(clock, sensor) == 600
     chip.temp_c = 70.0
@@ -80,8 +84,7 @@ def test_match_rom_addresses_one_of_two_probes_found_by_scan():
 
 
 def test_faults_are_probe_errors():
-    clock, (chip,), ow = rig()
-    sensor = DS18B20(ow)
+    clock, chip, sensor = one_probe()
     chip.temp_c = 50.0
     assert measure(clock, sensor) == 500
     chip.present = False
@@ -98,14 +101,12 @@ def test_faults_are_probe_errors():
 
 
 def test_power_on_85_before_any_conversion_is_refused():
-    clock, (chip,), ow = rig()
-    sensor = DS18B20(ow)
+    clock, chip, sensor = one_probe()
     fails(sensor, clock, "85 power-on value", convert=False)
 
 
 def test_a_real_85_is_believed_after_a_reading_near_it():
-    clock, (chip,), ow = rig()
-    sensor = DS18B20(ow)
+    clock, chip, sensor = one_probe()
     chip.temp_c = 84.0
     assert measure(clock, sensor) == 840
     chip.temp_c = 85.0
@@ -139,8 +140,7 @@ def test_scratchpad_checks_table():
 
 
 def test_lost_resolution_is_set_again():
-    clock, (chip,), ow = rig()
-    sensor = DS18B20(ow)
+    clock, chip, sensor = one_probe()
     chip.temp_c = 50.0
     assert measure(clock, sensor) == 500
     chip.config = 0x1F  # 9 bits, as after a power glitch with a 9-bit EEPROM setting

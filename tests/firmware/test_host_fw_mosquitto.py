@@ -16,6 +16,22 @@ from sebiao_station.app import Station  # noqa: E402
 TAG = "04A224E2C65E80"
 
 
+def _started(broker, tmp_path, **extra):
+    """rack-red-1 on a HostBoard, logged in to `broker` with its own account, started; `extra`: more config."""
+    user, password = broker.account("rack-red-1")
+    given = {
+        "workshop": broker.config.workshop.id, "station": "rack-red-1",
+        "broker": {"host": "127.0.0.1", "port": broker.port, "username": user, "password": password,
+                   "keepalive_s": 10},
+        "timing": {"backoff_min_ms": 200, "backoff_max_ms": 1000, "socket_timeout_ms": 1000,
+                   "puback_timeout_ms": 1000},
+    }
+    board = HostBoard(str(tmp_path / "flash"))
+    st = Station(board, config.validate({**given, **extra}))
+    st.start()
+    return board, st
+
+
 def _run(station, seconds, until=None):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -28,18 +44,8 @@ def _run(station, seconds, until=None):
 
 def test_station_speaks_to_real_mosquitto(mosquitto, tmp_path):
     broker = mosquitto()
-    user, password = broker.account("rack-red-1")
     ws = broker.config.workshop.id
-    cfg = config.validate({
-        "workshop": ws, "station": "rack-red-1",
-        "broker": {"host": "127.0.0.1", "port": broker.port, "username": user, "password": password,
-                   "keepalive_s": 10},
-        "timing": {"backoff_min_ms": 200, "backoff_max_ms": 1000, "socket_timeout_ms": 1000,
-                   "puback_timeout_ms": 1000},
-    })
-    board = HostBoard(str(tmp_path / "flash"))
-    st = Station(board, cfg)
-    st.start()
+    board, st = _started(broker, tmp_path)
     with broker.client("gateway") as gw:
         gw.subscribe("sebiao/%s/rack-red-1/#" % ws)
         board.place(TAG, {"tool": "KN-R-01", "kind": "knife", "color": "red"})
@@ -78,19 +84,8 @@ def test_a_probe_cycle_reaches_real_mosquitto_and_waits_out_an_outage(mosquitto,
     """A cycle is QoS 1 evidence: the ACL lets the station write it, and a cycle that ends while the
     broker is away is published when it is back (Mosquitto would acknowledge and drop a refused one)."""
     broker = mosquitto()
-    user, password = broker.account("rack-red-1")
     ws = broker.config.workshop.id
-    cfg = config.validate({
-        "workshop": ws, "station": "rack-red-1",
-        "broker": {"host": "127.0.0.1", "port": broker.port, "username": user, "password": password,
-                   "keepalive_s": 10},
-        "timing": {"backoff_min_ms": 200, "backoff_max_ms": 1000, "socket_timeout_ms": 1000,
-                   "puback_timeout_ms": 1000},
-        "probe": {"interval_s": 1, "start_c": 60, "max_s": 60},
-    })
-    board = HostBoard(str(tmp_path / "flash"))
-    st = Station(board, cfg)
-    st.start()
+    board, st = _started(broker, tmp_path, probe={"interval_s": 1, "start_c": 60, "max_s": 60})
     topic = "sebiao/%s/rack-red-1/cycle" % ws
     with broker.client("gateway") as gw:
         gw.subscribe(topic)

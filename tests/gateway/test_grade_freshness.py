@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_proc import TOKEN as HTTP_TOKEN
 from gateway_proc import GatewayProcess, write_config
 from servers import example_config
-from test_grade_statements import TOKEN, StatementServer, _pem, signed
+from test_grade_statements import TOKEN, StatementServer, published_key, signed
 from web_browser import TV, browser, login, screenshot
 
 pytestmark = pytest.mark.slow
 DAY_MS = 24 * 3600 * 1000
+
+
+@pytest.fixture
+def cloud_side(tmp_path: Path) -> Iterator[tuple[Ed25519PrivateKey, StatementServer]]:
+    """The cloud's signing key (its public half in ``tmp_path/cloud.pub``) and its ``GET /api/v1/grade``."""
+    server = StatementServer()
+    try:
+        yield published_key(tmp_path), server
+    finally:
+        server.close()
 
 
 def _cloud(server_url: str, **more: object) -> dict:
@@ -30,11 +41,10 @@ def _cloud(server_url: str, **more: object) -> dict:
             "timeout_seconds": 2, "retry_max_seconds": 1, **more}
 
 
-def test_a_grade_the_cloud_stopped_confirming_is_not_shown_and_the_console_says_why(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+def test_a_grade_the_cloud_stopped_confirming_is_not_shown_and_the_console_says_why(
+        mosquitto, tmp_path: Path, cloud_side) -> None:
+    key, server = cloud_side  # the server: nothing published yet
     ws = example_config().workshop.id
-    server = StatementServer()  # first: nothing published yet
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url),
                           display={"grade_max_age_hours": 72})
     gateway = GatewayProcess(config, tmp_path / "data").start()
@@ -91,14 +101,11 @@ def test_a_grade_the_cloud_stopped_confirming_is_not_shown_and_the_console_says_
             assert gateway.scalar("SELECT issued_at FROM grade_statements WHERE seq = 5") == confirmed
     finally:
         gateway.stop()
-        server.close()
 
 
-def test_another_workshop_s_statement_in_a_reused_data_dir_is_not_shown(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+def test_another_workshop_s_statement_in_a_reused_data_dir_is_not_shown(mosquitto, tmp_path: Path, cloud_side) -> None:
+    key, server = cloud_side
     ws = example_config().workshop.id
-    server = StatementServer()
     server.answer = (200, signed(key, workshop=ws, grade="gold", effective="2025-11-20", seq=5))
     broker = mosquitto()
     config = write_config(tmp_path / "w.yaml", broker, cloud=_cloud(server.url))
@@ -119,14 +126,11 @@ def test_another_workshop_s_statement_in_a_reused_data_dir_is_not_shown(mosquitt
                          timeout=15, what="the other workshop's own grade")
     finally:
         gateway.stop()
-        server.close()
 
 
-def test_a_cloud_away_at_start_is_asked_again_soon_backing_off(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+def test_a_cloud_away_at_start_is_asked_again_soon_backing_off(mosquitto, tmp_path: Path, cloud_side) -> None:
+    key, server = cloud_side
     ws = example_config().workshop.id
-    server = StatementServer()
     server.answer = (503, {"error": "down"})
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url, grade_poll_seconds=600))
     gateway = GatewayProcess(config, tmp_path / "data").start()
@@ -143,7 +147,6 @@ def test_a_cloud_away_at_start_is_asked_again_soon_backing_off(mosquitto, tmp_pa
         assert server.asked == answered
     finally:
         gateway.stop()
-        server.close()
 
 
 class TricklingServer:
@@ -184,7 +187,7 @@ class TricklingServer:
 
 
 def test_a_trickled_answer_is_cut_off_at_the_timeout(mosquitto, tmp_path: Path) -> None:
-    (tmp_path / "cloud.pub").write_text(_pem(Ed25519PrivateKey.generate()))
+    published_key(tmp_path)
     server = TricklingServer()
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url))
     gateway = GatewayProcess(config, tmp_path / "data").start()
@@ -201,11 +204,9 @@ def test_a_trickled_answer_is_cut_off_at_the_timeout(mosquitto, tmp_path: Path) 
         server.close()
 
 
-def test_a_statement_signed_ahead_of_the_gateway_s_clock_is_refused(mosquitto, tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+def test_a_statement_signed_ahead_of_the_gateway_s_clock_is_refused(mosquitto, tmp_path: Path, cloud_side) -> None:
+    key, server = cloud_side
     ws = example_config().workshop.id
-    server = StatementServer()
     ahead = int(time.time() * 1000) + 2 * DAY_MS  # fresh for days to come, were it kept
     server.answer = (200, signed(key, workshop=ws, grade="gold", effective="2025-11-20", seq=5, issued_at=ahead))
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud=_cloud(server.url))
@@ -218,4 +219,3 @@ def test_a_statement_signed_ahead_of_the_gateway_s_clock_is_refused(mosquitto, t
         assert gateway.get("/display/data.json").json()["workshop"]["grade"] is None
     finally:
         gateway.stop()
-        server.close()

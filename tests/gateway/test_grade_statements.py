@@ -8,7 +8,6 @@ key, another key, or not signed at all. The real cloud's side is ``tests/cloud/t
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_proc import GatewayProcess, write_config
+from scripted_http import send_json
 from servers import example_config
 
 from edge_gateway.model.workshop import parse_config
@@ -45,12 +45,7 @@ class StatementServer:
                 else:
                     status, body = owner.answer
                     owner.asked += 1
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def log_message(self, *args) -> None:
                 pass
@@ -76,9 +71,15 @@ def _pem(key: Ed25519PrivateKey) -> str:
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+def published_key(tmp_path: Path) -> Ed25519PrivateKey:
+    """A new signing key of the cloud, its public half in ``tmp_path/cloud.pub`` (the gateway's ``public_key``)."""
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "cloud.pub").write_text(_pem(key))
+    return key
+
+
 def test_forged_foreign_and_replayed_statements_are_refused_and_counted(mosquitto, tmp_path: Path) -> None:
-    cloud_key, other_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(cloud_key))
+    cloud_key, other_key = published_key(tmp_path), Ed25519PrivateKey.generate()
     ws = example_config().workshop.id
     server = StatementServer()
     config = write_config(tmp_path / "w.yaml", mosquitto(), cloud={
@@ -178,8 +179,7 @@ def test_a_malformed_public_key_is_a_config_error(tmp_path: Path, value: str, re
 
 
 def test_a_public_key_inline_or_in_a_file_is_taken(tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "cloud.pub").write_text(_pem(key))
+    key = published_key(tmp_path)
     for value in ("cloud.pub", _pem(key)):
         settings = cloud_settings(_config(tmp_path, public_key=value))
         assert settings is not None and settings.public_key is not None

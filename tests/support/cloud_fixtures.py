@@ -32,7 +32,7 @@ import pytest
 from argon2.profiles import CHEAPEST
 from gateway_keys import gateway_token, signature_headers
 from servers import bind_failed, free_port
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from starlette.testclient import TestClient
 
 from cloud_ingest.access import admin, passwords
@@ -282,6 +282,17 @@ def batch(workshop: str, batch_id: str, items: list[dict]) -> dict:
 
 
 __all__ += ["event", "alarm", "status", "batch"]
+
+
+def unguard(conn: Connection, *tables: str) -> None:
+    """What the tables' owner (or a tamperer with its rights) can do: the append-only guard of ``tables`` off.
+    SQLite: their ``_no_update`` and ``_no_delete`` triggers dropped; PostgreSQL: their triggers disabled."""
+    for table in tables:
+        if conn.dialect.name == "sqlite":
+            for verb in ("update", "delete"):
+                conn.execute(text(f"DROP TRIGGER {table}_no_{verb}"))
+        else:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
 
 
 # -- the world of the page tests (test_cloud_pages.py and its Chromium review) ---------------

@@ -1,6 +1,7 @@
 """Loopback HTTP servers that answer each POST as a test's script says, for the tests of the gateway's
 push and drain workers: ``FakeCloud`` stands in for the cloud service; InfluxDB's stand-in, on the same
-``ScriptedServer``, is in ``tests/gateway/test_outbox_drain.py``."""
+``ScriptedServer``, is in ``tests/gateway/test_outbox_drain.py``. ``send_json`` answers a request with JSON
+(the grade statement's and Grafana's stand-ins use it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ Answer = tuple[int, dict, bytes]  # status, headers, body
 
 TOKEN = "sbg_" + "x" * 30  # the gateway token FakeCloud expects
 T0 = 1_764_142_800_000  # ms: the time of the first outbox row in the push tests
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """Answers the request ``handler`` serves with ``body`` as JSON (for the stand-ins that speak JSON)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 class ScriptedServer:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cloud_ingest.store.migrations import append_only
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -178,26 +180,11 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_evidence_log"))
-    _append_only("evidence_log")
-
-
-def _append_only(table: str) -> None:
-    """The database refuses UPDATE and DELETE on ``table`` (a tamperer must first drop the trigger)."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("update", "delete"):
-            op.execute(f"CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
-    else:
-        op.execute(f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$")
-        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                   f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()")
+    append_only.create("evidence_log", truncate=False)  # TRUNCATE is refused from 0006 on
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute("DROP TRIGGER evidence_log_append_only ON evidence_log")
-        op.execute("DROP FUNCTION evidence_log_append_only()")
+    append_only.drop("evidence_log", truncate=False)
     for table in ("evidence_log", "station_status", "inspector_notes", "alarm_transitions", "alarms", "events",
                   "ingest_batches", "api_tokens", "user_districts", "users", "workshops", "districts"):
         op.drop_table(table)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from cloud_ingest.store.migrations import append_only
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -42,18 +44,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_evidence_checkpoints"))
     op.create_index("ix_evidence_log_alarm_id", "evidence_log", ["alarm_id"])
     bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        for verb in ("update", "delete"):
-            op.execute(f"CREATE TRIGGER evidence_checkpoints_no_{verb} BEFORE {verb.upper()} ON "
-                       "evidence_checkpoints BEGIN SELECT RAISE(ABORT, 'evidence_checkpoints is append-only'); END")
-    else:
-        op.execute("CREATE FUNCTION evidence_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   "BEGIN RAISE EXCEPTION 'evidence_checkpoints is append-only'; END $$")
-        op.execute("CREATE TRIGGER evidence_checkpoints_append_only BEFORE UPDATE OR DELETE ON evidence_checkpoints "
-                   "FOR EACH ROW EXECUTE FUNCTION evidence_checkpoints_append_only()")
-        for table in ("evidence_log", "evidence_checkpoints"):
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()")
+    append_only.create("evidence_checkpoints")
+    if bind.dialect.name != "sqlite":
+        append_only.no_truncate("evidence_log")  # 0001 guarded it against UPDATE and DELETE only
     _coverage_start(bind)
 
 
@@ -75,9 +68,7 @@ def _coverage_start(bind: sa.Connection) -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
-        for table in ("evidence_log", "evidence_checkpoints"):
-            op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
-        op.execute("DROP TRIGGER evidence_checkpoints_append_only ON evidence_checkpoints")
-        op.execute("DROP FUNCTION evidence_checkpoints_append_only()")
+        append_only.drop_no_truncate("evidence_log")
+    append_only.drop("evidence_checkpoints")
     op.drop_index("ix_evidence_log_alarm_id", "evidence_log")
     op.drop_table("evidence_checkpoints")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cloud_ingest.store.migrations import append_only
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -45,23 +47,10 @@ def upgrade() -> None:
         sa.CheckConstraint(f"grade IN {GRADES}", name="ck_workshop_grades_grade"),
         sa.CheckConstraint(f"previous IS NULL OR previous IN {GRADES}", name="ck_workshop_grades_previous"))
     op.create_index("ix_workshop_grades_workshop_id", "workshop_grades", ["workshop_id"])
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("update", "delete"):
-            op.execute(f"CREATE TRIGGER workshop_grades_no_{verb} BEFORE {verb.upper()} ON workshop_grades "
-                       "BEGIN SELECT RAISE(ABORT, 'workshop_grades is append-only'); END")
-    else:
-        op.execute("CREATE FUNCTION workshop_grades_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   "BEGIN RAISE EXCEPTION 'workshop_grades is append-only'; END $$")
-        op.execute("CREATE TRIGGER workshop_grades_append_only BEFORE UPDATE OR DELETE ON workshop_grades "
-                   "FOR EACH ROW EXECUTE FUNCTION workshop_grades_append_only()")
-        op.execute("CREATE TRIGGER workshop_grades_no_truncate BEFORE TRUNCATE ON workshop_grades "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION workshop_grades_append_only()")
+    append_only.create("workshop_grades")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute("DROP TRIGGER workshop_grades_no_truncate ON workshop_grades")
-        op.execute("DROP TRIGGER workshop_grades_append_only ON workshop_grades")
-        op.execute("DROP FUNCTION workshop_grades_append_only()")
+    append_only.drop("workshop_grades")
     op.drop_index("ix_workshop_grades_workshop_id", "workshop_grades")
     op.drop_table("workshop_grades")

@@ -25,6 +25,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
+from cloud_ingest.store.migrations import append_only
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -48,20 +50,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_signed_batches"),
         sa.UniqueConstraint("workshop_id", "batch", name="uq_signed_batches_key"))
     bind = op.get_bind()
+    append_only.create("signed_batches")
     if bind.dialect.name == "sqlite":
-        for verb in ("update", "delete"):
-            op.execute(f"CREATE TRIGGER signed_batches_no_{verb} BEFORE {verb.upper()} ON signed_batches "
-                       "BEGIN SELECT RAISE(ABORT, 'signed_batches is append-only'); END")
         op.execute("CREATE TRIGGER api_tokens_key_once BEFORE UPDATE OF public_key, key_id ON api_tokens "
                    "WHEN OLD.public_key IS NOT NULL "
                    "BEGIN SELECT RAISE(ABORT, 'a gateway token''s public key is set once'); END")
     else:
-        op.execute("CREATE FUNCTION signed_batches_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   "BEGIN RAISE EXCEPTION 'signed_batches is append-only'; END $$")
-        op.execute("CREATE TRIGGER signed_batches_append_only BEFORE UPDATE OR DELETE ON signed_batches "
-                   "FOR EACH ROW EXECUTE FUNCTION signed_batches_append_only()")
-        op.execute("CREATE TRIGGER signed_batches_no_truncate BEFORE TRUNCATE ON signed_batches "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION signed_batches_append_only()")
         op.execute("CREATE FUNCTION api_tokens_key_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                    "IF OLD.public_key IS NOT NULL AND (NEW.public_key IS DISTINCT FROM OLD.public_key "
                    "OR NEW.key_id IS DISTINCT FROM OLD.key_id) THEN "
@@ -90,9 +84,7 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER api_tokens_key_once ON api_tokens")
         op.execute("DROP FUNCTION api_tokens_key_once()")
-        op.execute("DROP TRIGGER signed_batches_no_truncate ON signed_batches")
-        op.execute("DROP TRIGGER signed_batches_append_only ON signed_batches")
-        op.execute("DROP FUNCTION signed_batches_append_only()")
+    append_only.drop("signed_batches")
     op.drop_table("signed_batches")
     with op.batch_alter_table("api_tokens") as table:
         table.drop_column("key_id")
