@@ -33,7 +33,8 @@ DEADLINE = date(2026, 11, 30)  # seed: every workshop's labelling or replacement
 SEED_RULES: dict[str, Any] = {
     "overdue_after_minutes": 240,
     "station_offline_after_seconds": 90,
-    "wash_required": ["brush", "container", "cutting_board", "knife", "scissors"],
+    "wash_required": ["brush", "cloth", "container", "cutting_board", "knife", "scissors"],  # 六(三): cloths too
+    "wash_min_seconds": 15,  # the gateway's default dwell
     "exceptions": [],
 }
 LONGER_RELAXES = ("overdue_after_minutes", "station_offline_after_seconds")  # a later alarm is a rarer one

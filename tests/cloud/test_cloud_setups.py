@@ -30,7 +30,8 @@ SETUP = {
                  {"id": "sink-red-1", "kind": "sink", "zone": "red", "name": None}],
     "tools": [TOOL, BOARD],
     "rules": {"overdue_after_minutes": 240, "station_offline_after_seconds": 90, "exceptions": [],
-              "wash_required": ["brush", "container", "cutting_board", "knife", "scissors"],
+              "wash_required": ["brush", "cloth", "container", "cutting_board", "knife", "scissors"],
+              "wash_min_seconds": 15,
               "severity": {"cross_zone": "major", "raw_to_white": "critical"}},
 }
 EXCEPTION = {"station": "sink-red-1", "color": "green", "tool": None, "alarms": ["cross_zone_wash"],
@@ -164,7 +165,7 @@ def test_relaxations_against_the_seed_rules_and_an_accepted_setup() -> None:
     found = {r.path: r for r in relaxations(stricter, looser)}
     assert set(found) == {"rules.wash_required", "rules.wash_min_seconds", "rules.disinfect_required",
                           "tools[KN-R-01].tag", "tools[CB-R-01]"}
-    assert "brush, container, cutting_board, scissors" in found["rules.wash_required"].en
+    assert "brush, cloth, container, cutting_board, scissors" in found["rules.wash_required"].en
 
 
 # -- the pages, in Chromium ----------------------------------------------------------------------------

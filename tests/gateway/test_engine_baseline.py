@@ -11,7 +11,7 @@ from edge_gateway.core.projection import SilencedFact
 from edge_gateway.model.workshop import parse_config
 
 SEED = {"version": None, "rules": {"overdue_after_minutes": 240, "station_offline_after_seconds": 90,
-                                   "wash_required": ["brush", "container", "cutting_board", "knife", "scissors"],
+                                   "wash_required": ["brush", "cloth", "container", "cutting_board", "knife", "scissors"],
                                    "exceptions": []}}
 
 

@@ -18,6 +18,7 @@ import yaml
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import Cloud
 from cloud_server import CloudServer
+from gateway_keys import gateway_key_command
 from gateway_proc import GatewayProcess, write_config
 from stations_mqtt import ScriptedStation, close_all, online_stations
 
@@ -38,8 +39,9 @@ def cloud_for_demo(cloud_url: str, tmp_path: Path) -> Iterator[tuple[Cloud, Clou
     cloud = Cloud(cloud_url, now=int(time.time() * 1000))
     tokens = cloud.tenants()
     cloud.as_admin(admin.create_workshop, {"id": "ws-demo", "name": "示例凉皮作坊", "district": "d1"}, cloud.now)
-    tokens["gw-ws-demo"] = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": "ws-demo"},
-                                          cloud.now)["token"]
+    key = gateway_key_command(tmp_path / "data")  # the gateway's signing key, made as the installer does
+    tokens["gw-ws-demo"] = cloud.as_admin(admin.issue_token, {"kind": "gateway", "workshop": "ws-demo",
+                                                              "public_key": key}, cloud.now)["token"]
     process = CloudServer(tmp_path, cloud_url).start()
     try:
         yield cloud, process, tokens
