@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_gateway.model.disinfection import DEFAULT_DISINFECT
 from sebiao.cli import SUBCOMMANDS, build_parser
 from sebiao_common.domain import COLOR_CLASSES, TOOL_KIND_TABLE
 
@@ -128,10 +129,12 @@ def test_every_tool_kind_has_its_seed_label_position():
 def test_bom_names_the_tag_type_of_every_tool_kind():
     zh, en = _sections(DOCS / "bom.md")
     want = {"knife": ("抗金属", "on-metal"), "scissors": ("抗金属", "on-metal"),
-            "cutting_board": ("密封防水耐热", "sealed waterproof heat-resistant"),
-            "brush": ("密封防水耐热", "sealed waterproof heat-resistant"),
-            "container": ("密封防水耐热", "sealed waterproof heat-resistant"),
+            "cutting_board": ("密封防水耐高温", "sealed waterproof high-temperature"),
+            "brush": ("密封防水耐高温", "sealed waterproof high-temperature"),
+            "container": ("密封防水耐高温", "sealed waterproof high-temperature"),
             "cloth": ("洗衣标签", "laundry tag")}
+    # every tool is disinfected (六(三)): its tag outlasts the hottest default disinfection method
+    hottest = max(t.temp_c for t in DEFAULT_DISINFECT.values())
     for k in TOOL_KIND_TABLE:
         if k.key == "sink":
             continue
@@ -140,6 +143,9 @@ def test_bom_names_the_tag_type_of_every_tool_kind():
         en_row = re.search(rf"^\| {re.escape(k.en)}\b.*$", en, re.M)
         assert zh_row and zh_word in zh_row.group(0), f"bom.md 中文: {k.zh}"
         assert en_row and en_word in en_row.group(0), f"bom.md English: {k.en}"
+        for row in (zh_row.group(0), en_row.group(0)):
+            rated = re.search(r"≥ (\d+) °C", row)
+            assert rated and int(rated.group(1)) > hottest, f"bom.md: {k.en}'s tag is not rated above {hottest} °C"
     for words in (("ESP32-WROOM-32E", "MFRC522", "PN532", "NTAG213", "IP65", "PoE", "5 V", "格兰头", "铁氧体"),
                   ("ESP32-WROOM-32E", "MFRC522", "PN532", "NTAG213", "IP65", "PoE", "5 V", "cable gland", "ferrite")):
         section = zh if "格兰头" in words else en
@@ -230,3 +236,33 @@ def test_the_probe_page_covers_rating_pull_up_pin_mounting_and_hot_tags():
         for word in ("DS18B20+", "MFR-25FBF52-4K7", "PG7", hot_tag):
             assert word in section, f"bom.md: {word!r} missing"
     assert "wiring-ds18b20.svg" in (DOCS / "probe.md").read_text() and "probe.md" in (DOCS / "README.md").read_text()
+
+
+def _table(section: str, head: str) -> list[list[str]]:
+    """The rows of the table whose header row starts with ``head``."""
+    start = section.index(f"| {head} |")
+    rows = []
+    for line in section[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_worked_workshop_adds_up_and_keeps_to_the_readers_limit():
+    """The example's stations hold at most what a reader follows, its tools add up, and its total is its lines'."""
+    zh, en = _sections(DOCS / "example-workshop.md")
+    limit = _firmware_defaults()["reader"]["max_tags"]
+    for section, head, total in ((zh, "读卡站", r"合计：¥([\d,]+)"), (en, "station", r"Total: ¥([\d,]+)")):
+        stations = _table(section, head)
+        assert len(stations) == 10 and sum(int(r[-1]) for r in stations) == 30
+        assert all(int(r[-1]) <= limit for r in stations), f"a station holds more than the {limit} tags a reader follows"
+        parts = _table(section, "物料" if section is zh else "part")
+        for name, qty, unit, line in parts:
+            assert float(qty) * float(unit) == float(line), f"example-workshop.md: {name}"
+        stated = int(re.search(total, section).group(1).replace(",", ""))
+        assert stated == sum(float(r[3]) for r in parts)
+    for doc in ("bom.md", "mounting.md"):  # one rule for tools per station across the guide
+        text = (DOCS / doc).read_text()
+        assert f"默认 {limit}" in text or f"默认 **{limit}**" in text, doc
+        assert "一个**标签" not in text and "one** tag per reader" not in text, doc
