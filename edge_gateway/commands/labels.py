@@ -6,7 +6,8 @@ import argparse
 
 from edge_gateway.config import load_config
 from edge_gateway.tooling.labels import render_labels
-from edge_gateway.tooling.labels.layout import SINK_SIZE, TOOL_H, TOOL_W
+from edge_gateway.tooling.labels.layout import BAND_H, BAND_W, SINK_SIZE, TOOL_H, TOOL_W
+from edge_gateway.tooling.labels.sheet import HANDLE_FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,13 +16,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--font", metavar="FILE",
                         help="a TrueType CJK font to embed (.ttf/.ttc); default: the first of "
                              "wqy-microhei, wqy-zenhei, DroidSansFallback found / 中文字体文件")
+    parser.add_argument("--handles", choices=HANDLE_FORMATS, default="band",
+                        help="knives, scissors, brushes: a 90 × 12 mm band round the handle (default) or a "
+                             "60 × 30 mm card / 刀、剪、刷：手柄色标环（默认）或标签卡")
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    sheet = render_labels(config, args.out, font_file=args.font)
+    sheet = render_labels(config, args.out, font_file=args.font, handles=args.handles)
     print(f"wrote / 已生成: {sheet.path} ({sheet.pages} A4 pages / 页)")
     print(f"  {sheet.tools} tool labels / 器具标签 {TOOL_W:g} × {TOOL_H:g} mm, "
+          f"{sheet.bands} handle bands / 手柄色标环 {BAND_W:g} × {BAND_H:g} mm, "
           f"{sheet.sinks} sink stickers / 清洗池色标贴 {SINK_SIZE:g} × {SINK_SIZE:g} mm")
     if sheet.font.embedded:
         print(f"  font / 字体: {sheet.font.path} (embedded / 已嵌入)")

@@ -50,8 +50,9 @@ def _words_in(page, rect) -> str:
 
 @pytest.fixture(scope="module")
 def example_pdf(tmp_path_factory) -> Path:
+    """Every tool on a 60 × 30 mm card (``--handles card``); the default bands are tested below."""
     out = tmp_path_factory.mktemp("labels") / "labels.pdf"
-    assert main(["labels", "--config", str(EXAMPLE), "--out", str(out)]) == 0
+    assert main(["labels", "--config", str(EXAMPLE), "--out", str(out), "--handles", "card"]) == 0
     return out
 
 
@@ -210,7 +211,7 @@ def test_builtin_cid_font_fallback_keeps_chinese_text(tmp_path, config, monkeypa
     assert not sheet.font.embedded and sheet.font.name == "STSong-Light"
     with pdfplumber.open(tmp_path / "cid.pdf") as pdf:
         text = pdf.pages[0].extract_text()
-    assert "示例凉皮作坊" in text and "刀柄" in text and "KN-R-01" in text
+    assert "示例凉皮作坊" in text and "手柄色标环" in text and "KN-R-01" in text
 
 
 def test_cjk_font_is_embedded(example_pdf):
@@ -232,3 +233,29 @@ def test_every_page_with_labels_says_what_they_are():
             assert heads[0].continued == (page != first)
             assert all(s.y + (L.TOOL_H if which == "tools" else L.SINK_SIZE + L.SINK_CAPTION_H)
                        <= heads[0].y for s in slots if s.page == page), "a label above its heading"
+
+
+def test_knives_scissors_and_brushes_get_a_band_round_the_handle(tmp_path, config, capsys):
+    """By default a tool the seed labels on its handle gets a 90 × 12 mm band in its zone's colour, its marks
+    (shape, colour name, id) repeated every 30 mm so one shows from any side; the other tools keep their card."""
+    out = tmp_path / "bands.pdf"
+    assert main(["labels", "--config", str(EXAMPLE), "--out", str(out)]) == 0
+    handles = [t for t in config.tools if KINDS[t.kind].label_position_en == "handle"]
+    assert handles and len(handles) < len(config.tools)
+    assert f"{len(handles)} handle bands" in capsys.readouterr().out
+    with pdfplumber.open(out) as pdf:
+        page = pdf.pages[0]
+        bands = [r for r in page.rects if r["stroke"] and abs(r["width"] - L.BAND_W * PT) < 0.5]
+        assert len(_tool_rects(page)) == len(config.tools) - len(handles)
+        assert len(bands) == len(handles)
+        seen = set()
+        for rect in bands:
+            assert rect["height"] == pytest.approx(12 * PT, abs=TOL)
+            text = _words_in(page, rect).replace(" ", "")
+            tool = next(t for t in handles if t.id in text)
+            seen.add(tool.id)
+            zone = COLORS[tool.color]
+            assert _same_colour(rect["non_stroking_color"], zone.hex), tool.id
+            assert text.count(tool.id) == 3 and text.count(zone.zh) == 3 and zone.en.upper() in text
+        assert seen == {t.id for t in handles}
+        assert "手柄色标环" in page.extract_text()

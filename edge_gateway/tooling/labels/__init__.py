@@ -1,10 +1,11 @@
-"""Printable colour labels (色标标签): A4 sheets of tool labels and 20×20 mm sink stickers.
+"""Printable colour labels (色标标签): A4 sheets of tool labels, handle bands and 20×20 mm sink stickers.
 
     layout.py    sizes (mm) and where each label goes on the page, pure
     contrast.py  the text colour for each zone's background (WCAG contrast)
     fonts.py     the CJK font: an installed TrueType font embedded, or reportlab's STSong-Light
     shapes.py    the zone shapes (colour is never the only signal)
     qr.py        the QR matrix of a tool id (segno) drawn as vector squares
+    band.py      the 90 × 12 mm band wrapped round a knife's, scissors' or brush's handle
     sheet.py     the PDF itself (reportlab)
 
 ``sebiao labels --config workshop.yaml --out labels.pdf`` is the command

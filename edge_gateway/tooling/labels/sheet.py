@@ -1,4 +1,5 @@
-"""The label PDF: A4 sheets of tool labels (60 × 30 mm) and sink stickers (20 × 20 mm).
+"""The label PDF: A4 sheets of tool labels (60 × 30 mm), handle bands (90 × 12 mm, ``band.py``) and sink
+stickers (20 × 20 mm).
 
 Tool label (one per tool, in its zone's colour, black cut line around it):
 
@@ -26,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from edge_gateway.model.workshop import Station, Tool, WorkshopConfig
 from edge_gateway.tooling.labels import layout as L
+from edge_gateway.tooling.labels.band import draw_band, on_handle
 from edge_gateway.tooling.labels.contrast import OUTLINE, text_colour
 from edge_gateway.tooling.labels.qr import draw_qr
 from edge_gateway.tooling.labels.shapes import draw_shape
@@ -49,6 +51,7 @@ class LabelSheet:
     tools: int
     sinks: int
     font: LabelFont
+    bands: int = 0  # handle bands (knives, scissors, brushes), counted apart from ``tools``
 
 
 def _fit(text: str, font: str, size: float, width: float) -> float:
@@ -130,6 +133,7 @@ def _page_frame(c: Canvas, config: WorkshopConfig, page: int, pages: int, font: 
 
 HEADINGS = {
     "tools": f"器具标签 Tool labels ({L.TOOL_W:g} × {L.TOOL_H:g} mm)：贴于标注部位 stick on the label position",
+    "bands": f"手柄色标环 Handle bands ({L.BAND_W:g} × {L.BAND_H:g} mm)：绕手柄一圈贴 wrap round the handle",
     "sinks": f"清洗池色标贴 Sink stickers ({L.SINK_SIZE:g} × {L.SINK_SIZE:g} mm)：贴于清洗池 stick on the sink",
 }
 
@@ -139,17 +143,28 @@ def _ordered_tools(config: WorkshopConfig) -> list[Tool]:
     return sorted(config.tools, key=lambda t: order[t.color])  # stable: config order within a zone
 
 
-def render_labels(config: WorkshopConfig, out: str | Path, font_file: str | None = None) -> LabelSheet:
-    """Write the label PDF for every tool and every sink of ``config`` to ``out``."""
+HANDLE_FORMATS = ("band", "card")
+
+
+def render_labels(config: WorkshopConfig, out: str | Path, font_file: str | None = None,
+                  handles: str = "band") -> LabelSheet:
+    """Write the label PDF for every tool and every sink of ``config`` to ``out``: a handle band for each tool the
+    seed labels on its handle (``handles="card"``: a card like the others), a card for each other tool."""
+    if handles not in HANDLE_FORMATS:
+        raise LabelError(f"--handles {handles}: not one of {', '.join(HANDLE_FORMATS)}")
     path = Path(out)
     if not path.parent.is_dir():
         raise LabelError(f"--out {out}: the directory {path.parent} does not exist")
     font = load_font(font_file)
-    tools = _ordered_tools(config)
+    every = _ordered_tools(config)
+    bands = [t for t in every if handles == "band" and on_handle(t)]
+    tools = [t for t in every if t not in bands]
     sinks = [s for s in config.stations if s.kind is StationKind.SINK]
-    if not tools and not sinks:
+    if not every and not sinks:
         raise LabelError(f"{config.file}: no tools and no sinks: nothing to print")
-    tool_slots, sink_slots, headings, pages = L.place(len(tools), len(sinks))
+    sheet = L.place_all(len(tools), len(bands), len(sinks))
+    tool_slots, band_slots, sink_slots, headings, pages = (sheet.tools, sheet.bands, sheet.sinks, sheet.headings,
+                                                           sheet.pages)
 
     c = Canvas(str(path), pagesize=(L.PAGE_W * MM, L.PAGE_H * MM), invariant=1)
     c.setTitle(f"色标标签 Colour labels — {config.workshop.name}")
@@ -166,6 +181,9 @@ def render_labels(config: WorkshopConfig, out: str | Path, font_file: str | None
         for tool, slot in zip(tools, tool_slots):
             if slot.page == page:
                 _tool_label(c, tool, slot.x * MM, slot.y * MM, font.name)
+        for tool, slot in zip(bands, band_slots):
+            if slot.page == page:
+                draw_band(c, tool, slot.x * MM, slot.y * MM, font.name)
         for sink, slot in zip(sinks, sink_slots):
             if slot.page == page:
                 _sink_sticker(c, sink, slot.x * MM, slot.y * MM, font.name)
@@ -174,4 +192,4 @@ def render_labels(config: WorkshopConfig, out: str | Path, font_file: str | None
         c.save()
     except OSError as exc:
         raise LabelError(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
-    return LabelSheet(path=path, pages=pages, tools=len(tools), sinks=len(sinks), font=font)
+    return LabelSheet(path=path, pages=pages, tools=len(tools), sinks=len(sinks), font=font, bands=len(bands))
