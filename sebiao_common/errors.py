@@ -20,10 +20,17 @@ class SebiaoError(Exception):
 
 
 class ConfigError(SebiaoError):
-    def __init__(self, file: str, path: str, reason: str) -> None:
-        self.file, self.path, self.reason = file, path, reason
+    """A config file's mistake: the file, the field path and the reason. With ``zh`` (the reason in Chinese) the
+    line says it first, naming the field, then the English as before, whole::
+
+        tools[3].color：'purple' 不是可选值之一（…） / workshop.yaml: tools[3].color: 'purple' is not one of: …
+    """
+
+    def __init__(self, file: str, path: str, reason: str, zh: str = "") -> None:
+        self.file, self.path, self.reason, self.zh = file, path, reason, zh
         where = f"{file}: {path}: " if path else f"{file}: "
-        super().__init__(where + reason)
+        first = (f"{path}：{zh} / " if path else f"{zh} / ") if zh else ""
+        super().__init__(first + where + reason)
 
 
 class BodyTooLarge(SebiaoError):

@@ -40,9 +40,10 @@ def seconds(node: Node | None, default: float, low: float, high: float) -> float
         return default
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise node.fail(f"must be a number of seconds, got {value!r}")
+        raise node.fail(f"must be a number of seconds, got {value!r}", f"必须是秒数，实际是 {value!r}")
     if not low <= value <= high:
-        raise node.fail(f"must be between {low} and {high} seconds, got {value}")
+        raise node.fail(f"must be between {low} and {high} seconds, got {value}",
+                        f"必须在 {low} 到 {high} 秒之间，实际是 {value}")
     return float(value)
 
 
@@ -51,11 +52,12 @@ def http_url(child: Node, no_query: str) -> str:
     url = child.string().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise child.fail(f"{url!r} is not an http:// or https:// URL with a host")
+        raise child.fail(f"{url!r} is not an http:// or https:// URL with a host",
+                         f"{url!r} 不是带主机名的 http:// 或 https:// 地址")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as exc:
-        raise child.fail(f"{url!r}: {exc}") from exc
+        raise child.fail(f"{url!r}: {exc}", f"{url!r}：端口不对") from exc
     if parts.query or parts.fragment:
         raise child.fail(f"{url!r}: {no_query}")
     return url

@@ -113,7 +113,8 @@ def parse_threshold(node: Node, default: Threshold) -> Threshold:
     if temp is not None:
         value = temp.value
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 40 <= value <= 300:
-            raise temp.fail(f"{value!r} must be a temperature in °C between 40 and 300")
+            raise temp.fail(f"{value!r} must be a temperature in °C between 40 and 300",
+                            f"{value!r} 必须是 40 到 300 之间的温度（°C）")
         temp_c = float(value)
     return Threshold(temp_c=temp_c, hold_seconds=hold.integer(1, 24 * 3600) if hold else default.hold_seconds)
 

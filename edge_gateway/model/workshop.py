@@ -71,13 +71,13 @@ class BrokerSettings:
     def parse(cls, url: str, username: str | None = None, password: str | None = None) -> "BrokerSettings":
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError(f"{url!r}: the scheme must be mqtt:// or mqtts://")
+            raise ValueError(f"{url!r}：只能用 mqtt:// 或 mqtts:// / {url!r}: the scheme must be mqtt:// or mqtts://")
         if not parts.hostname:
-            raise ValueError(f"{url!r}: no host")
+            raise ValueError(f"{url!r}：缺少主机名 / {url!r}: no host")
         try:
             port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
         except ValueError as exc:
-            raise ValueError(f"{url!r}: bad port") from exc
+            raise ValueError(f"{url!r}：端口不对 / {url!r}: bad port") from exc
         return cls(url=url, host=parts.hostname, port=port, tls=parts.scheme == "mqtts",
                    username=username or parts.username, password=password or parts.password)
 
@@ -245,7 +245,7 @@ def _workshop(node: Node) -> WorkshopInfo:
 def _slug(node: Node) -> str:
     value = node.string(SLUG, SLUG_HINT)
     if len(value) > 32:
-        raise node.fail(f"{value!r} is longer than 32 characters")
+        raise node.fail(f"{value!r} is longer than 32 characters", f"{value!r} 超过 32 个字符")
     return value
 
 
@@ -267,7 +267,8 @@ def _stations(node: Node) -> tuple[Station, ...]:
         item.mapping(required=("id", "kind", "zone"), optional=("name", "probe", "method"))
         sid = _slug(item.child("id"))
         if sid in seen:
-            raise item.child("id").fail(f"duplicate station id '{sid}' (first at {seen[sid]})")
+            raise item.child("id").fail(f"duplicate station id '{sid}' (first at {seen[sid]})",
+                                        f"读卡站编号 '{sid}' 重复（首次出现在 {seen[sid]}）")
         seen[sid] = item.path
         name = item.get("name")
         kind = StationKind(item.child("kind").choice(k.value for k in StationKind))
@@ -281,7 +282,7 @@ def _stations(node: Node) -> tuple[Station, ...]:
             method=method,
         ))
     if not out:
-        raise node.fail("a workshop needs at least one station")
+        raise node.fail("a workshop needs at least one station", "作坊至少要有一个读卡站")
     return tuple(out)
 
 
@@ -289,9 +290,11 @@ def _probe(item: Node, kind: StationKind) -> tuple[bool, str | None]:
     """``probe`` (a disinfect station has one unless it says ``false``) and the method its cycles are judged by."""
     probe_node, method_node = item.get("probe"), item.get("method")
     if probe_node is not None and kind is StationKind.RACK:
-        raise probe_node.fail("a rack has no temperature probe: 'probe' is for disinfect and sink stations")
+        raise probe_node.fail("a rack has no temperature probe: 'probe' is for disinfect and sink stations",
+                              "器具架没有温度探头：'probe' 只用于消毒设备和清洗池")
     if method_node is not None and kind is not StationKind.DISINFECT:
-        raise method_node.fail(f"'method' is for disinfect stations, this is a {kind.value}")
+        raise method_node.fail(f"'method' is for disinfect stations, this is a {kind.value}",
+                               f"'method' 只用于消毒设备，这是 {kind.value}")
     probe = probe_node.boolean() if probe_node is not None else kind is StationKind.DISINFECT
     if kind is StationKind.DISINFECT:
         return probe, method_node.choice(DISINFECT_METHODS) if method_node is not None else "cabinet"
@@ -306,12 +309,14 @@ def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
         item.mapping(required=("id", "kind", "color", "home"), optional=("tag", "marking", "marked_on"))
         tid = item.child("id").string(TOOL_ID, TOOL_ID_HINT)
         if tid in ids:
-            raise item.child("id").fail(f"duplicate tool id '{tid}' (first at {ids[tid]})")
+            raise item.child("id").fail(f"duplicate tool id '{tid}' (first at {ids[tid]})",
+                                        f"器具编号 '{tid}' 重复（首次出现在 {ids[tid]}）")
         ids[tid] = item.path
         tag_node = item.get("tag")  # absent: no tag fitted yet, the tool is listed but not tracked
         tag = tag_node.convert(normalize_tag) if tag_node is not None else None
         if tag is not None and tag in tags:
-            raise item.child("tag").fail(f"duplicate tag {tag} (also at {tags[tag]})")
+            raise item.child("tag").fail(f"duplicate tag {tag} (also at {tags[tag]})",
+                                         f"标签 {tag} 重复（{tags[tag]} 也用了它）")
         if tag is not None:
             tags[tag] = item.path
         kind = item.child("kind").choice(TOOL_KINDS)
@@ -322,7 +327,8 @@ def _tools(node: Node, stations: dict[str, Station]) -> tuple[Tool, ...]:
         marking = marking_node.choice(MARKINGS) if marking_node is not None else "pending"
         marked_on = day_node.convert(_day) if day_node is not None else None
         if marked_on is not None and marking == "pending":
-            raise item.child("marked_on").fail("a pending tool has no marked_on: set marking to labelled or replaced")
+            raise item.child("marked_on").fail("a pending tool has no marked_on: set marking to labelled or replaced",
+                                               "未完成标识的器具没有 marked_on：先把 marking 设为 labelled 或 replaced")
         out.append(Tool(id=tid, kind=kind, color=color, tag=tag, home=home, marking=marking, marked_on=marked_on))
     return tuple(out)
 
@@ -332,21 +338,24 @@ def _day(value: object) -> str:
     text = value.isoformat() if hasattr(value, "isoformat") else value
     found = DAY.fullmatch(text) if isinstance(text, str) else None
     if found is None:
-        raise ValueError(f"{value!r} is not a day: write YYYY-MM-DD, e.g. 2026-11-20")
+        raise ValueError(f"{value!r} 不是日期，请写成 YYYY-MM-DD / {value!r} is not a day: write YYYY-MM-DD, "
+                         "e.g. 2026-11-20")
     year, month, day = (int(g) for g in found.groups())
     if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
-        raise ValueError(f"{text} is not a day of the calendar")
+        raise ValueError(f"{text} 不是日历上的日期 / {text} is not a day of the calendar")
     return text
 
 
 def _check_home(node: Node, home: str, color: str, stations: dict[str, Station]) -> None:
     station = stations.get(home)
     if station is None:
-        raise node.fail(f"station '{home}' is not defined")
+        raise node.fail(f"station '{home}' is not defined", f"没有定义读卡站 '{home}'")
     if station.kind is not StationKind.RACK:
-        raise node.fail(f"station '{home}' is a {station.kind.value}, a tool's home must be a rack")
+        raise node.fail(f"station '{home}' is a {station.kind.value}, a tool's home must be a rack",
+                        f"读卡站 '{home}' 是 {station.kind.value}，器具的归位处必须是器具架（rack）")
     if station.zone != color:
-        raise node.fail(f"station '{home}' is a {station.zone} rack, the tool is {color}")
+        raise node.fail(f"station '{home}' is a {station.zone} rack, the tool is {color}",
+                        f"读卡站 '{home}' 是 {station.zone} 区的器具架，器具是 {color} 色")
 
 
 def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, ...], rules: Rules) -> None:
@@ -356,7 +365,9 @@ def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, .
         if tool.kind in rules.wash_required and tool.color not in sink_zones:
             raise node.child(index).fail(
                 f"a {tool.kind} must be washed (rules.wash_required) but there is no {tool.color} sink: add one, or "
-                f"list the kinds to wash in rules.wash_required (by default every kind, cloths included)")
+                f"list the kinds to wash in rules.wash_required (by default every kind, cloths included)",
+                f"{tool.kind} 必须清洗（rules.wash_required），但没有 {tool.color} 色清洗池：请添加，或在 "
+                "rules.wash_required 中列出要清洗的器具类别（默认是所有类别，包括抹布）")
 
 
 def _check_disinfection(node: Node | None, stations: tuple[Station, ...], rules: Rules) -> None:
@@ -365,7 +376,9 @@ def _check_disinfection(node: Node | None, stations: tuple[Station, ...], rules:
     if node is not None and rules.disinfect_required and not any(s.proves_disinfection for s in stations):
         raise node.child("disinfect_required").fail(
             "disinfection is required but no station can prove it: add a 'disinfect' station (with its probe) "
-            "or 'probe: true' on a sink, or leave rules.disinfect_required out")
+            "or 'probe: true' on a sink, or leave rules.disinfect_required out",
+            "要求消毒，但没有能证明消毒的读卡站：请添加带探头的 'disinfect' 读卡站，或给清洗池设 'probe: true'，"
+            "或删去 rules.disinfect_required")
 
 
 def _rules(node: Node | None, stations: dict[str, Station], tools: dict[str, Tool]) -> Rules:
@@ -414,13 +427,13 @@ def _exceptions(node: Node | None, stations: dict[str, Station], tools: dict[str
         item.mapping(required=("station", "reason"), optional=("tool", "color", "alarms"))
         station = item.child("station").string()
         if station not in stations:
-            raise item.child("station").fail(f"station '{station}' is not defined")
+            raise item.child("station").fail(f"station '{station}' is not defined", f"没有定义读卡站 '{station}'")
         tool = item.get("tool")
         if tool and tool.string() not in tools:
-            raise tool.fail(f"tool '{tool.value}' is not defined")
+            raise tool.fail(f"tool '{tool.value}' is not defined", f"没有定义器具 '{tool.value}'")
         color = item.get("color")
         if tool is None and color is None:
-            raise item.fail("an exception names a 'tool' or a 'color'")
+            raise item.fail("an exception names a 'tool' or a 'color'", "例外要写明 'tool' 或 'color'")
         alarms = item.get("alarms")
         out.append(RuleException(
             station=station,
@@ -440,7 +453,7 @@ def _http(node: Node | None) -> HttpSettings:
     token = node.get("token")
     value = token.string() if token is not None else None
     if token is not None and value is not None and len(value) < 16:
-        raise token.fail("a token must have at least 16 characters")
+        raise token.fail("a token must have at least 16 characters", "令牌至少 16 个字符")
     hosts = node.get("allowed_hosts")
     allowed = tuple(h.convert(_host_name) for h in hosts.items()) if hosts is not None else ()
     return HttpSettings(token=value, allowed_hosts=allowed)
@@ -455,5 +468,5 @@ def _host_name(value: object) -> str:
         except ValueError:
             if len(text) <= 253 and HOST_NAME.fullmatch(text):
                 return text.rstrip(".")
-    raise ValueError(f"{value!r} is not a host name or an IP address: write it without scheme or port "
-                     "(e.g. gateway.lan, 192.168.1.20)")
+    raise ValueError(f"{value!r} 不是主机名或 IP 地址 / {value!r} is not a host name or an IP address: write it "
+                     "without scheme or port (e.g. gateway.lan, 192.168.1.20)")

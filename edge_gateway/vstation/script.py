@@ -124,7 +124,8 @@ def _uid(text: str, line: int) -> str:
     try:
         return normalize_tag(text)
     except ValueError as exc:
-        raise ScriptError(line, f"UID: {exc}") from None
+        zh, _, en = str(exc).partition(" / ")  # normalize_tag speaks Chinese, then English
+        raise ScriptError(line, f"UID：{zh} / UID: {en}" if en else f"UID: {exc}") from None
 
 
 def _label(fields: list[str], line: int) -> dict[str, str]:

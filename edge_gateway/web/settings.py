@@ -66,7 +66,8 @@ def parse_display(data: object, file: str = "workshop.yaml") -> DisplaySettings:
             return default
         value = child.string().strip()
         if len(value) > limit:
-            raise child.fail(f"is {len(value)} characters long, at most {limit} fit on the screen")
+            raise child.fail(f"is {len(value)} characters long, at most {limit} fit on the screen",
+                             f"有 {len(value)} 个字符，屏幕上最多放得下 {limit} 个")
         return value
 
     def number(key: str, default: int, low: int, high: int) -> int:
@@ -95,9 +96,11 @@ def _public_url(node: Node | None) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise node.fail(f"{value!r} is not an http:// or https:// URL with a host "
-                        "(the address a phone on the workshop's network opens)")
+                        "(the address a phone on the workshop's network opens)",
+                        f"{value!r} 不是带主机名的 http:// 或 https:// 地址（作坊网络里的手机能打开的地址）")
     if len(value) > 200:
-        raise node.fail("is longer than 200 characters: too long for a QR code read from a screen")
+        raise node.fail("is longer than 200 characters: too long for a QR code read from a screen",
+                        "超过 200 个字符：屏幕上的二维码太密，扫不出来")
     return value
 
 
@@ -106,7 +109,8 @@ def _password(node: Node | None) -> str | None:
         return None
     value = node.value
     if not isinstance(value, str):
-        raise node.fail("must be a quoted string")
+        raise node.fail("must be a quoted string", "必须是带引号的文字")
     if len(value) < MIN_PASSWORD:
-        raise node.fail(f"a console password must have at least {MIN_PASSWORD} characters")
+        raise node.fail(f"a console password must have at least {MIN_PASSWORD} characters",
+                        f"后台密码至少 {MIN_PASSWORD} 个字符")
     return value

@@ -46,7 +46,7 @@ def test_the_bound_keys_and_their_defaults(raw, expected):
 def test_a_wrong_bound_is_refused_naming_file_field_and_reason(raw, message):
     with pytest.raises(ConfigError) as err:
         parse_cloud(Node("w.yaml", "cloud", raw))
-    assert str(err.value).startswith(message), str(err.value)
+    assert message in str(err.value), str(err.value)
 
 
 def item(kind: str, n: int) -> str:

@@ -85,7 +85,10 @@ def test_config_errors_name_file_field_and_reason(path, value, message):
     _set(data, path, value)
     with pytest.raises(ConfigError) as info:
         parse_config(data, "workshop.yaml")
-    assert str(info.value).startswith("workshop.yaml: " + message), str(info.value)
+    text = str(info.value)
+    assert f"workshop.yaml: {message}" in text, text  # file, field and the reason in English, whole
+    head = text.split(" / ")[0]  # said first: the reason in Chinese, naming the field
+    assert re.search(r"[\u4e00-\u9fff]", head) and message.partition(": ")[0] in head, text
 
 
 def test_a_grade_in_the_workshop_file_says_where_grades_come_from_now(tmp_path):

@@ -59,7 +59,7 @@ def test_defaults_and_both_apis():
 def test_errors_name_file_path_and_reason(section, message):
     with pytest.raises(ConfigError) as err:
         settings({k: v for k, v in section.items() if v is not None})
-    assert str(err.value).startswith(message)
+    assert message in str(err.value)
 
 
 def test_precision_names_per_api():
