@@ -185,7 +185,7 @@ class Gateway:
             self.time_server.start()
         self.metrics.registry.register(TimeMetrics(self.time_server, read_own_clock))
 
-    def _clock_health(self) -> dict[str, object]:
+    def clock_health(self) -> dict[str, object]:
         return clock_health(self.time_server, read_own_clock())
 
     def _record_setup(self, now: int) -> int:
@@ -269,7 +269,7 @@ class Gateway:
         return ApiContext(db_path=self.store.path, workshop=self.config.workshop.id, pipeline=self.pipeline,
                           metrics=self.metrics, token=self.config.http.token, open_reads=self.open_reads,
                           broker_connected=self.link.connected.is_set, config=self.config,
-                          workers=self._sink_workers, clock_health=self._clock_health)
+                          workers=self._sink_workers, clock_health=self.clock_health)
 
     def _sink_workers(self) -> dict[str, SinkStatus]:
         """The workers shipping the outbox onwards (InfluxDB, the cloud), for /healthz."""

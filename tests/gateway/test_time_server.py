@@ -10,8 +10,9 @@ import socket
 import time
 
 import pytest
-from gateway_proc import online_workshop
+from gateway_proc import TOKEN, online_workshop
 from servers import example_config
+from web_browser import browser, login
 
 from edge_gateway.timeserver import sntp as server_sntp
 from edge_gateway.timeserver.own_clock import read_own_clock
@@ -110,6 +111,14 @@ def test_a_station_sets_its_clock_from_the_real_gateway(mosquitto, tmp_path):
         assert health["stations_not_set"] == sorted(s.id for s in example_config().stations)
         assert gateway.metric("sebiao_sntp_requests_total", 'outcome="answered"') == 1
         assert gateway.metric("sebiao_clock_synchronised") == int(own.synchronised)
+        with browser() as chrome:  # the console's clock line names them too, and marks each row
+            page = login(chrome, gateway.base, TOKEN)
+            page.wait_rendered()
+            line = page.text_content("#clock-line")
+            assert "时钟从未校准的读卡站" in line and ("已与互联网时间同步" if own.synchronised else "未与互联网时间同步") in line
+            assert ("为读卡站授时（层级 3）" if own.synchronised else "按网关本机时钟为读卡站授时（层级 10") in line
+            assert page.locator('#station-table td[data-clock="false"]').count() == len(example_config().stations)
+            assert page.errors == []
 
 
 @pytest.mark.slow
