@@ -6,10 +6,13 @@ process over UDP; a malformed request gets no answer, and an address asking too 
 
 from __future__ import annotations
 
+import re
 import socket
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from gateway_proc import TOKEN, online_workshop
 from servers import example_config
 from web_browser import browser, login
@@ -79,6 +82,13 @@ def test_the_section_is_checked():
         parse_time_server({"listen": "gateway.local"})
     with pytest.raises(ConfigError, match="unknown|stratum_local"):
         parse_time_server({"stratum_local": 10})
+
+
+def test_the_documented_section_loads():
+    text = (Path(__file__).parents[2] / "docs" / "config.md").read_text("utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("time_server:")]
+    settings = parse_time_server(yaml.safe_load(block)["time_server"], "docs/config.md")
+    assert settings.local_stratum == 10 and settings.port == 123
 
 
 def _ask(port: int, packet: bytes, timeout: float = 0.5) -> bytes | None:

@@ -246,22 +246,22 @@
 
   function renderStations(s) {
     renderClock(s);
-    table("station-table", ["station", "state", "lastSeen", "clock", "heap", "rssi", "readerErrors", "buffer", "fw"],
+    table("station-table", ["station", "state", "lastSeen", "heap", "rssi", "readerErrors", "buffer", "fw", "clock"],
       s.stations.map((x) => el("tr", { "data-station": x.id, "data-online": x.online ? "1" : "0" },
         el("td", {}, stationLabel(x.id, x.name, x.zone, x.kind)),
         el("td", {}, el("span", { class: `state ${x.online ? "ok" : "bad"}` },
           el("span", { "aria-hidden": "true", text: x.online ? "●" : "○" }), t(x.online ? "online" : "offline"))),
         el("td", {}, when(x.last_seen)),
-        el("td", { "data-clock": String(x.clock_synced) }, x.clock_synced === null
-          ? el("span", { class: "muted", text: t("notReported") })
-          : el("span", { class: `state ${x.clock_synced ? "ok" : "bad"}` },
-            el("span", { "aria-hidden": "true", text: x.clock_synced ? "✓" : "✗" }),
-            t(x.clock_synced ? "clockSet" : "clockNotSet"))),
         el("td", { class: "num" }, num(x.heap_free, (v) => t("kb", Math.round(v / 1024)))),
         el("td", { class: "num" }, num(x.rssi, (v) => `${v} dBm`)),
         el("td", { class: "num" }, num(x.reader_errors)),
         el("td", { class: "num" }, num(x.buffer_depth)),
-        el("td", {}, num(x.fw)))));
+        el("td", {}, num(x.fw)),
+        el("td", { "data-clock": String(x.clock_synced) }, x.clock_synced === null
+          ? el("span", { class: "muted", text: t("notReported") })
+          : el("span", { class: `state ${x.clock_synced ? "ok" : "bad"}` },
+            el("span", { "aria-hidden": "true", text: x.clock_synced ? "✓" : "✗" }),
+            t(x.clock_synced ? "clockSet" : "clockNotSet"))))));
   }
 
   // One line: the gateway's own clock, whether its answers set the stations' clocks, and who was never set.
