@@ -147,3 +147,15 @@ def test_bad_requests_get_nothing_and_an_eager_address_is_held_back(mosquitto, t
         assert (serving["ignored"], serving["answered"], serving["rate_limited"]) == (4, 2, 1)
         assert gateway.get("/healthz").json()["clock"]["stations_not_set"] == []  # none reported clock_synced false
 
+
+
+def test_a_station_config_asks_the_gateway_unless_it_names_a_server():
+    from edge_gateway.tooling.station_config import validate
+
+    given = {"workshop": "ws-demo", "station": "rack-red-1", "broker": {"host": "192.168.1.10"}}
+    cfg = validate(given, "config.json")
+    assert (cfg["ntp_host"], cfg["ntp_port"]) == ("", 123)  # "": the broker's host, the gateway
+    old = validate({**given, "ntp_host": "pool.ntp.org"}, "config.json")  # a config written before still loads
+    assert old["ntp_host"] == "pool.ntp.org"
+    with pytest.raises(ConfigError, match="ntp_port"):
+        validate({**given, "ntp_port": 0}, "config.json")
