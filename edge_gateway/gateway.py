@@ -183,6 +183,11 @@ class Gateway:
                                           monotonic_ms=lambda: time.monotonic_ns() // 1_000_000,
                                           own_clock=read_own_clock)
             self.time_server.start()
+            stance, own = self.time_server.stance(), read_own_clock()
+            log.info("gateway clock %s (%s); SNTP answers at stratum %d%s", "synchronised" if own.synchronised
+                     else "NOT synchronised", own.source, stance.stratum,
+                     "" if stance.usable else ": stations will not take this time (网关时钟未同步，读卡站不会采用；"
+                     "无互联网时请设置 time_server.local_stratum)")
         self.metrics.registry.register(TimeMetrics(self.time_server, read_own_clock))
 
     def clock_health(self) -> dict[str, object]:

@@ -41,6 +41,11 @@ ACTIVE_LIMIT = 200
 CYCLES_LIMIT = 100
 
 
+def _flag(value: object) -> bool | None:
+    """A reported true/false, or None when absent or not a boolean."""
+    return value if isinstance(value, bool) else None
+
+
 def reader_errors(health: Mapping[str, object]) -> int | None:
     """RF errors and chip faults the reader reported (firmware ``reader`` health), if any."""
     reader = health.get("reader")
@@ -206,7 +211,7 @@ class ConsoleData:
                 "reset_cause": reset_cause if isinstance(reset_cause, str) else None,
                 "tag_errors": tag_errors(health),
                 "reported": bool(health),
-                "clock_synced": health["clock_synced"] if isinstance(health.get("clock_synced"), bool) else None,
+                "clock_synced": _flag(health.get("clock_synced")),
             })
         return out
 
