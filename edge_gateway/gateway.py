@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -47,6 +48,9 @@ from edge_gateway.store.checkpoint import Checkpointer
 from edge_gateway.store.data_dir import open_data_dir
 from edge_gateway.store.signing_key import key_path, load_or_create
 from edge_gateway.store.writer import DeadLetterBound, Store
+from edge_gateway.timeserver.own_clock import read_own_clock
+from edge_gateway.timeserver.server import TimeMetrics, TimeServer, clock_health
+from edge_gateway.timeserver.settings import parse_time_server
 from edge_gateway.web.api import ApiContext, build_app
 from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
@@ -80,6 +84,7 @@ class GatewayOptions:
     embedded_port: int = EMBEDDED_PORT
     extra_routes: list[BaseRoute] = field(default_factory=list)
     clock: Clock = now_ms  # ms since the epoch; the demo plays a compressed day on its own
+    time_server: bool = True  # answer SNTP as time_server says (the demo's stations keep the host's clock)
 
 
 class Gateway:
@@ -93,6 +98,8 @@ class Gateway:
                               "set a token (at least 16 characters)")
         self.display = display_settings(config)  # a bad display section stops start-up before anything runs
         self.intake = intake_settings(config)  # a station's rate, the dead letters' bound
+        self.time_settings = parse_time_server(config.section("time_server"), config.file)  # the SNTP server
+        self.time_server: TimeServer | None = None
         self.cloud = cloud_settings(config)  # the cloud push (docs/cloud-ingest.md), when configured
         if (self.cloud is not None and self.cloud.public_key is not None
                 and self.display.grade_max_age_hours * 3600 < 2 * self.cloud.grade_poll_seconds):
@@ -156,6 +163,7 @@ class Gateway:
             self.sinks["grade"] = grade
         self.pipeline.start()
         self.link.start()
+        self._start_time_server()
         self._report_ports(settings)
         # Everything made so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise stall the pipeline for
@@ -166,6 +174,24 @@ class Gateway:
             # Seed 六(三) asks for disinfection after every use: say plainly that nothing here proves it.
             log.warning("disinfection is not monitored: no disinfect station and no sink with a probe in %s "
                         "(消毒未监测：没有带温度探头的消毒设备或清洗池)", self.config.file)
+
+    def _start_time_server(self) -> None:
+        """The workshop's time source (docs/config.md, time_server); a port it cannot bind is reported, not fatal:
+        the stations' events still count at the gateway's receive time."""
+        if self.time_settings.enabled and self.options.time_server:
+            self.time_server = TimeServer(self.time_settings, wall_ns=time.time_ns,
+                                          monotonic_ms=lambda: time.monotonic_ns() // 1_000_000,
+                                          own_clock=read_own_clock)
+            self.time_server.start()
+            stance, own = self.time_server.stance(), read_own_clock()
+            log.info("gateway clock %s (%s); SNTP answers at stratum %d%s", "synchronised" if own.synchronised
+                     else "NOT synchronised", own.source, stance.stratum,
+                     "" if stance.usable else ": stations will not take this time (网关时钟未同步，读卡站不会采用；"
+                     "无互联网时请设置 time_server.local_stratum)")
+        self.metrics.registry.register(TimeMetrics(self.time_server, read_own_clock))
+
+    def clock_health(self) -> dict[str, object]:
+        return clock_health(self.time_server, read_own_clock())
 
     def _record_setup(self, now: int) -> int:
         """The config's setup as a version in the store (a new one when it changed), and every version not yet
@@ -216,7 +242,8 @@ class Gateway:
         """``listening.json`` in the data dir: the pid and the ports bound, for scripts and tests."""
         body = {"pid": os.getpid(), "http": {"host": self.options.http_host, "port": self.http_port},
                 "mqtt": ({"host": self.embedded.host, "port": self.embedded.port} if self.embedded is not None
-                         else {"url": broker.url})}
+                         else {"url": broker.url}),
+                "sntp": (self.time_server.listening if self.time_server is not None else None)}
         path = self.options.data_dir / LISTENING_FILE
         tmp = path.with_name(path.name + ".tmp")
         try:
@@ -247,7 +274,7 @@ class Gateway:
         return ApiContext(db_path=self.store.path, workshop=self.config.workshop.id, pipeline=self.pipeline,
                           metrics=self.metrics, token=self.config.http.token, open_reads=self.open_reads,
                           broker_connected=self.link.connected.is_set, config=self.config,
-                          workers=self._sink_workers)
+                          workers=self._sink_workers, clock_health=self.clock_health)
 
     def _sink_workers(self) -> dict[str, SinkStatus]:
         """The workers shipping the outbox onwards (InfluxDB, the cloud), for /healthz."""
@@ -282,6 +309,8 @@ class Gateway:
         for sink in self.sinks.values():  # the InfluxDB drain, then the cloud push
             sink.stop()
         self.pipeline.stop()
+        if self.time_server is not None:
+            self.time_server.stop()
         self.checkpointer.stop()
         self.store.close()
         if self.embedded is not None:

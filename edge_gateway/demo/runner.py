@@ -113,7 +113,7 @@ class Demo:
         self.gateway = Gateway(self.config, GatewayOptions(data_dir=data / "gateway", broker_url=None,
                                                            http_host=o.http_host, http_port=o.http_port,
                                                            embedded_host=o.broker_host, embedded_port=o.broker_port,
-                                                           clock=self.day.now_ms))
+                                                           clock=self.day.now_ms, time_server=False))
         self.gateway.start()
         embedded = self.gateway.embedded
         assert embedded is not None  # the demo's workshop names no broker: the gateway starts its own

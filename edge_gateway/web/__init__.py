@@ -38,7 +38,8 @@ def attach_web(gateway: WebHost, api_app: ASGIApp) -> ASGIApp:
     config, clock = gateway.config, gateway.options.clock  # the gateway's clock: the demo's day in the demo
     settings = display_settings(config)
     display = DisplayData(StoreReader(gateway.store.path), config, settings, clock=clock)
-    console = ConsoleData(StoreReader(gateway.store.path), config, settings, clock=clock)
+    console = ConsoleData(StoreReader(gateway.store.path), config, settings, clock=clock,
+                          gateway_clock=gateway.clock_health)
     key = session_key(gateway.options.data_dir)
     web = WebContext(
         config=config, settings=settings, pipeline=gateway.pipeline,

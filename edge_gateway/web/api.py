@@ -38,6 +38,10 @@ def _no_sinks() -> Mapping[str, SinkStatus]:
     return {}
 
 
+def _no_clock() -> Mapping[str, object]:
+    return {}
+
+
 @dataclass(frozen=True, kw_only=True)
 class ApiContext:
     db_path: Path
@@ -49,6 +53,7 @@ class ApiContext:
     broker_connected: Callable[[], bool]
     config: WorkshopConfig
     workers: Callable[[], Mapping[str, SinkStatus]] = _no_sinks  # the sink workers by name, for /healthz
+    clock_health: Callable[[], Mapping[str, object]] = _no_clock  # the gateway's clock and its SNTP server
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -232,8 +237,23 @@ async def healthz(request: Request) -> Response:
             "pipeline": "running" if pipeline_ok else "stopped",
             "broker": "connected" if broker_ok else "disconnected",
             "workshop": ctx.workshop, "latched_types": sorted(LATCHED), "sinks": sinks, "store": store,
-            "rate_limited": dict(ctx.metrics.rate_limited_by_station)}
+            "rate_limited": dict(ctx.metrics.rate_limited_by_station),
+            "clock": {**ctx.clock_health(), "stations_not_set": await asyncio.to_thread(_stations_not_set, ctx)}}
     return JSONResponse(body, status_code=200 if pipeline_ok else 503)
+
+
+def _stations_not_set(ctx: ApiContext) -> list[str]:
+    """Stations whose newest status says their clock was never set (``clock_synced: false``): their events count
+    at the gateway's receive time (docs/protocol.md, "Station clocks")."""
+    out = []
+    for row in _rows(ctx, "SELECT id, health FROM stations ORDER BY id"):
+        try:
+            health = strict_json.loads(row["health"])
+        except ValueError:
+            continue
+        if isinstance(health, dict) and health.get("clock_synced") is False:
+            out.append(row["id"])
+    return out
 
 
 async def setup(request: Request) -> Response:

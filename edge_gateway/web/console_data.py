@@ -7,7 +7,7 @@ names of who acknowledged or cleared. Its shape: ``snapshot_json.ConsoleSnapshot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.workshop import Tool, WorkshopConfig
@@ -21,6 +21,7 @@ from edge_gateway.web.snapshot_json import (
     ConsoleTool,
     CycleJson,
     Evidence,
+    GatewayClockJson,
     HistoryJson,
     LabelHealth,
     StaleLabel,
@@ -38,6 +39,11 @@ DAY_MS = 24 * 3600 * 1000
 EVIDENCE_EVENTS = 10
 ACTIVE_LIMIT = 200
 CYCLES_LIMIT = 100
+
+
+def _flag(value: object) -> bool | None:
+    """A reported true/false, or None when absent or not a boolean."""
+    return value if isinstance(value, bool) else None
 
 
 def reader_errors(health: Mapping[str, object]) -> int | None:
@@ -61,9 +67,10 @@ def tag_errors(health: Mapping[str, object]) -> dict[str, int]:
 
 class ConsoleData:
     def __init__(self, reads: StoreReader, config: WorkshopConfig, settings: DisplaySettings, *,
-                 clock: Clock) -> None:
+                 clock: Clock, gateway_clock: Callable[[], Mapping[str, object]] = dict) -> None:
         self.reads = reads
         self.clock = clock
+        self.gateway_clock = gateway_clock  # the gateway's /healthz "clock" block
         self.config = config
         self.settings = settings
         self.tally = EventTally(wash_min_ms=config.rules.wash_min_seconds * 1000)  # real washes, as displayed
@@ -82,7 +89,20 @@ class ConsoleData:
             "stations": stations,
             "labels": self._labels(now, stations),
             **self._disinfection(now),
+            "clock": self._clock(),
         }
+
+    def _clock(self) -> GatewayClockJson:
+        health = self.gateway_clock()
+        synced, offset = health.get("synchronised"), health.get("offset_ms")
+        serving = health.get("time_server")
+        serving = serving if isinstance(serving, Mapping) else {}
+        stratum, error = serving.get("stratum"), serving.get("error")
+        return {"synchronised": synced if isinstance(synced, bool) else None,
+                "offset_ms": offset if isinstance(offset, (int, float)) else None,
+                "serving": serving.get("listening") is not None, "usable": serving.get("usable") is True,
+                "stratum": stratum if isinstance(stratum, int) else None,
+                "error": error if isinstance(error, str) else None}
 
     # -- what the display claims, and the disinfection cycles ----------------------------
 
@@ -191,6 +211,7 @@ class ConsoleData:
                 "reset_cause": reset_cause if isinstance(reset_cause, str) else None,
                 "tag_errors": tag_errors(health),
                 "reported": bool(health),
+                "clock_synced": _flag(health.get("clock_synced")),
             })
         return out
 

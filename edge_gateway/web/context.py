@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +42,8 @@ class WebHost(Protocol):
 
     @property
     def refusals(self) -> HttpRefusals: ...  # counts what the web server turns away (/metrics)
+
+    def clock_health(self) -> Mapping[str, object]: ...  # the gateway's own clock and its SNTP server (/healthz)
 
 
 @dataclass(frozen=True, kw_only=True)

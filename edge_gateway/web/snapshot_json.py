@@ -99,6 +99,7 @@ class StationHealth(TypedDict):
     reset_cause: str | None
     tag_errors: dict[str, int]
     reported: bool
+    clock_synced: bool | None  # the station's clock was set (by SNTP) this boot; None: not reported
 
 
 class StaleLabel(TypedDict):
@@ -163,6 +164,18 @@ class ConsoleSnapshot(TypedDict):
     labels: LabelHealth
     today: TodayJson
     cycles: list[CycleJson]  # the latest day's, newest first
+    clock: GatewayClockJson
+
+
+class GatewayClockJson(TypedDict):
+    """The gateway's own clock and whether its SNTP answers set the stations' clocks (the console's clock line)."""
+
+    synchronised: bool | None  # None: not known (no time server wired, e.g. in a test host)
+    offset_ms: float | None
+    serving: bool  # the SNTP server answers
+    usable: bool  # its answers set a station's clock (synchronised, or local_stratum)
+    stratum: int | None
+    error: str | None  # why it does not answer
 
 
 # -- the display (public) ---------------------------------------------------------

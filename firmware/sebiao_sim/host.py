@@ -81,7 +81,7 @@ class HostBoard(Board):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return s
 
-    def ntp_ms(self, host, timeout_ms):
+    def ntp_ms(self, host, timeout_ms, port=123):
         import time
         return int(time.time() * 1000)  # the host keeps its own clock in sync
 

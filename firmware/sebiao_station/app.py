@@ -199,7 +199,8 @@ class Station:
         if not self.board.wifi_connected():
             return
         self.last_ntp = self.clock.ticks_ms()
-        ms = self.board.ntp_ms(self.cfg["ntp_host"], self.cfg["timing"]["socket_timeout_ms"])
+        host = self.cfg["ntp_host"] or self.cfg["broker"]["host"]  # by default the gateway answers
+        ms = self.board.ntp_ms(host, self.cfg["timing"]["socket_timeout_ms"], self.cfg["ntp_port"])
         if ms:
             self.clock.set_epoch_ms(ms)
 

@@ -13,7 +13,7 @@
     connect_tcp(host, port, timeout_ms)
                                 a connected socket with settimeout, sendall,
                                 recv, close (raises OSError)
-    ntp_ms(host, timeout_ms)    epoch ms from NTP, or 0
+    ntp_ms(host, timeout_ms, port)  epoch ms from (S)NTP, or 0
     watchdog(timeout_ms)        an object with feed()
     reset_cause()               "power_on", "watchdog", "hard", "soft", ...
     free_heap()                 bytes or None
@@ -49,7 +49,7 @@ class Board:
     def rssi(self):
         return None
 
-    def ntp_ms(self, host, timeout_ms):
+    def ntp_ms(self, host, timeout_ms, port=123):
         return 0
 
     def watchdog(self, timeout_ms):

@@ -25,7 +25,8 @@ DEFAULTS = {
         "keepalive_s": 60,
         "client_id": "",  # "" = sebiao-{workshop}-{station}
     },
-    "ntp_host": "pool.ntp.org",
+    "ntp_host": "",  # "" = the broker's host: the gateway is the workshop's time source (by IP)
+    "ntp_port": 123,
     "reader": {
         "type": "mfrc522",  # mfrc522 | pn532
         "spi_id": 2,  # VSPI
@@ -86,6 +87,7 @@ READER_TYPES = ("mfrc522", "pn532")
 # (path, low, high): integer ranges beyond "is an integer"
 RANGES = (
     ("broker.port", 1, 65535),
+    ("ntp_port", 1, 65535),
     ("broker.keepalive_s", 10, 3600),
     ("reader.spi_id", 1, 2),
     ("reader.baudrate", 100000, 10000000),

@@ -74,8 +74,8 @@ class Esp32Board(Board):
             raise
         return s
 
-    def ntp_ms(self, host, timeout_ms):
-        return sntp.query(socket, host, timeout_ms)
+    def ntp_ms(self, host, timeout_ms, port=123):
+        return sntp.query(socket, host, timeout_ms, port)
 
     def watchdog(self, timeout_ms):
         return machine.WDT(timeout=timeout_ms)

@@ -37,8 +37,10 @@ GATEWAY_RULES: dict[str, set[str]] = {
     "web": {"core", "store", "model", "errors"},
     "tooling": {"broker", "model", "errors"},
     "vstation": {"tooling", "model", "errors"},
-    "gateway": {"intake", "core", "store", "sinks", "broker", "web", "model", "config", "errors"},
-    "demo": {"gateway", "vstation", "tooling", "broker", "web", "core", "store", "model", "config", "errors"},
+    "timeserver": {"model", "errors"},
+    "gateway": {"intake", "core", "store", "sinks", "broker", "web", "timeserver", "model", "config", "errors"},
+    "demo": {"gateway", "vstation", "tooling", "broker", "web", "timeserver", "core", "store", "model", "config",
+             "errors"},
 }
 GATEWAY_RULES["commands"] = set(GATEWAY_RULES)  # a subcommand may import any room
 # The pure model reads no clock and does no I/O: these standard modules are not for it.

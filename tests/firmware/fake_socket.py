@@ -31,7 +31,9 @@ class socket:
         if self.kind == SOCK_DGRAM:
             if not NTP_REPLY[0]:
                 raise OSError(116)
-            return NTP_REPLY[0][:n]
+            # a server copies the request's transmit timestamp into its originate timestamp
+            reply = NTP_REPLY[0][:24] + self.sent[0][40:48] + NTP_REPLY[0][32:]
+            return reply[:n]
         return self.inner.recv(n)
 
     def sendto(self, data, addr):

@@ -303,7 +303,8 @@ class TestBoard(Board):
     def wifi_connected(self):
         return self.wifi
 
-    def ntp_ms(self, host, timeout_ms):
+    def ntp_ms(self, host, timeout_ms, port=123):
+        self.ntp_asked = (host, port)
         return self.ntp
 
     def watchdog(self, timeout_ms):

@@ -47,6 +47,59 @@ def test_sntp_parse():
     assert sntp.parse(b"\x1c" + bytes(10)) == 0
 
 
+def _answer(nonce, **change):
+    pkt = bytearray(_ntp_reply(1764142800))
+    pkt[24:32] = nonce
+    for index, value in change.items():
+        pkt[int(index[1:])] = value
+    return bytes(pkt)
+
+
+def test_sntp_uses_only_a_synchronised_answer_to_its_own_request():
+    nonce = bytes(range(1, 9))
+    assert sntp.request(nonce)[40:48] == nonce and sntp.request(nonce)[0] & 7 == 3
+    assert sntp.parse(_answer(nonce), nonce) == 1764142800000
+    assert sntp.parse(_answer(bytes(8)), nonce) == 0  # someone else's answer (or a forged one)
+    assert sntp.parse(_answer(nonce, b0=0xE4), nonce) == 0  # leap indicator 3: the server's clock is not set
+    assert sntp.parse(_answer(nonce, b1=16), nonce) == 0  # stratum 16: unsynchronised
+    assert sntp.parse(_answer(nonce, b0=0x23), nonce) == 0  # mode 3: a client's packet, not an answer
+
+
+def test_sntp_asks_an_ip_without_a_lookup_and_a_name_with_one():
+    calls = []
+
+    class Sock:
+        def __init__(self, *a):
+            pass
+
+        def settimeout(self, t):
+            pass
+
+        def sendto(self, data, addr):
+            calls.append(addr)
+            self.nonce = data[40:48]
+
+        def recv(self, n):
+            return _answer(self.nonce)
+
+        def close(self):
+            pass
+
+    class Mod:
+        AF_INET, SOCK_DGRAM = 2, 2
+        socket = Sock
+
+        @staticmethod
+        def getaddrinfo(host, port):
+            calls.append(("lookup", host))
+            return [(2, 2, 0, "", ("10.9.9.9", port))]
+
+    assert sntp.query(Mod, "192.168.1.10", 1000, 1123) == 1764142800000
+    assert calls == [("192.168.1.10", 1123)]
+    assert sntp.query(Mod, "pool.ntp.org", 1000) == 1764142800000
+    assert calls[1:] == [("lookup", "pool.ntp.org"), ("10.9.9.9", 123)]
+
+
 def test_board_wires_the_default_pins_and_runs_the_station():
     mod = _import_board()
     from sebiao_station.app import Station

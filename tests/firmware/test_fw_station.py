@@ -179,6 +179,20 @@ def test_unsynced_clock_sends_zero_or_backfilled_time():
     assert ev and 1764142800000 - 5000 < ev[0]["ts"] < 1764142800000
 
 
+def test_the_clock_is_asked_of_the_gateway_unless_a_server_is_named():
+    board, st = started()
+    run_for(st, 1000)
+    assert board.ntp_asked == ("broker.local", 123)  # the broker's host: the gateway answers SNTP
+    from sebiao_station import config
+    cfg = station_config()
+    cfg["ntp_host"], cfg["ntp_port"] = "192.168.1.2", 1123
+    board2 = TestBoard("mfrc522")
+    st2 = Station(board2, config.validate(cfg))
+    st2.start()
+    run_for(st2, 1000)
+    assert board2.ntp_asked == ("192.168.1.2", 1123)
+
+
 def _labelled(uid, tool):
     from sebiao_station import label
     card = Card(uid)

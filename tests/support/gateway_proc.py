@@ -39,6 +39,8 @@ def write_config(path: Path, broker: Any = None, base: Path = EXAMPLE, **section
     """The example workshop (or ``base``) with the broker's gateway account and any sections merged in."""
     data = yaml.safe_load(base.read_text("utf-8"))
     data["http"] = {"token": TOKEN}
+    # the SNTP server on a free loopback port, not the machine's port 123 (a test asks for more with time_server=)
+    data["time_server"] = {"listen": "127.0.0.1", "port": 0}
     if broker is not None:
         gw = broker.credentials.gateway
         data["broker"] = {"url": broker.url, "username": gw.username, "password": gw.password}

@@ -34,6 +34,13 @@
         store_failed: "本地存储写入失败", station_flood: "读卡站消息过多" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
       gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, gradeConfirmed: "云端最后核实",
+      clock: "时钟", clockSet: "已校时", clockNotSet: "从未校时",
+      gwSynced: (o) => `网关时钟：已与互联网时间同步${o === null ? "" : `（偏差 ${o.toFixed(1)} 毫秒）`}`,
+      gwUnsynced: "网关时钟：未与互联网时间同步", gwUnknown: "网关时钟：状态未知",
+      serving: (n) => `为读卡站授时（层级 ${n}）`,
+      servingLocal: (n) => `按网关本机时钟为读卡站授时（层级 ${n}，请确认网关时间正确）`,
+      notServing: "读卡站无法从网关校时", serverError: (e) => `授时服务未运行：${e}`,
+      stationsNotSet: (names) => `时钟从未校准的读卡站：${names}`,
     },
     en: {
       title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
@@ -70,6 +77,13 @@
         store_failed: "store writes failing", station_flood: "station flooding" },
       actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
       gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, gradeConfirmed: "last confirmed by the cloud",
+      clock: "Clock", clockSet: "set", clockNotSet: "never set",
+      gwSynced: (o) => `Gateway clock: synchronised with internet time${o === null ? "" : ` (offset ${o.toFixed(1)} ms)`}`,
+      gwUnsynced: "Gateway clock: not synchronised with internet time", gwUnknown: "Gateway clock: state unknown",
+      serving: (n) => `gives the stations their time (stratum ${n})`,
+      servingLocal: (n) => `gives the stations its own clock (stratum ${n}: check the gateway's time is right)`,
+      notServing: "stations cannot set their clocks from the gateway", serverError: (e) => `time server not running: ${e}`,
+      stationsNotSet: (names) => `Stations whose clock was never set: ${names}`,
     },
   };
   const MEDAL = { gold: "金", silver: "银", bronze: "铜", orange: "橙" };
@@ -231,7 +245,8 @@
   }
 
   function renderStations(s) {
-    table("station-table", ["station", "state", "lastSeen", "heap", "rssi", "readerErrors", "buffer", "fw"],
+    renderClock(s);
+    table("station-table", ["station", "state", "lastSeen", "heap", "rssi", "readerErrors", "buffer", "fw", "clock"],
       s.stations.map((x) => el("tr", { "data-station": x.id, "data-online": x.online ? "1" : "0" },
         el("td", {}, stationLabel(x.id, x.name, x.zone, x.kind)),
         el("td", {}, el("span", { class: `state ${x.online ? "ok" : "bad"}` },
@@ -241,7 +256,27 @@
         el("td", { class: "num" }, num(x.rssi, (v) => `${v} dBm`)),
         el("td", { class: "num" }, num(x.reader_errors)),
         el("td", { class: "num" }, num(x.buffer_depth)),
-        el("td", {}, num(x.fw)))));
+        el("td", {}, num(x.fw)),
+        el("td", { "data-clock": String(x.clock_synced) }, x.clock_synced === null
+          ? el("span", { class: "muted", text: t("notReported") })
+          : el("span", { class: `state ${x.clock_synced ? "ok" : "bad"}` },
+            el("span", { "aria-hidden": "true", text: x.clock_synced ? "✓" : "✗" }),
+            t(x.clock_synced ? "clockSet" : "clockNotSet"))))));
+  }
+
+  // One line: the gateway's own clock, whether its answers set the stations' clocks, and who was never set.
+  function renderClock(s) {
+    const c = s.clock;
+    const own = c.synchronised === null ? t("gwUnknown") : c.synchronised ? t("gwSynced", c.offset_ms) : t("gwUnsynced");
+    let serving = t("notServing");
+    if (c.error) serving = t("serverError", c.error);
+    else if (c.serving && c.usable) serving = c.synchronised ? t("serving", c.stratum) : t("servingLocal", c.stratum);
+    const good = c.synchronised === true && c.serving && c.usable;
+    const notSet = s.stations.filter((x) => x.clock_synced === false).map((x) => x.name || x.id);
+    const line = $("clock-line");
+    line.dataset.state = good ? "ok" : "warn";
+    line.replaceChildren(el("span", { "aria-hidden": "true", text: good ? "✓ " : "! " }), `${own} · ${serving}`,
+      notSet.length ? el("strong", { text: ` · ${t("stationsNotSet", notSet.join(en() ? ", " : "、"))}` }) : null);
   }
 
   function renderLabels(s) {
