@@ -146,7 +146,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     secret, secret_value = _secret(root, "session_secret", environ)
     if len(secret_value) < 32:
         raise secret.fail("must have at least 32 characters (e.g. from `python -c 'import secrets; "
-                          "print(secrets.token_urlsafe(32))'`)")
+                          "print(secrets.token_urlsafe(32))'`)", "至少 32 个字符")
     influx = None
     if (node := root.get("influx")) is not None:
         node.mapping(required=("url", "database"),
@@ -164,7 +164,8 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         username = node.child("username").string(USERNAME, USERNAME_HINT)
         pw_node, password = _secret(node, "password", environ)
         if len(password) < MIN_PASSWORD:
-            raise pw_node.fail(f"the password must have at least {MIN_PASSWORD} characters")
+            raise pw_node.fail(f"the password must have at least {MIN_PASSWORD} characters",
+                               f"密码至少 {MIN_PASSWORD} 个字符")
         admin = BootstrapAdmin(username, password)
     limits = Limits()
     if (node := root.get("limits")) is not None:
@@ -182,7 +183,7 @@ def _evidence(node: Node, name: str) -> EvidenceAnchor:
     paths = {key: str((Path(name).parent / node.child(key).string()).resolve())
              for key in ("signing_key", "checkpoints")}
     if paths["signing_key"] == paths["checkpoints"]:
-        raise node.child("checkpoints").fail("must be another file than signing_key")
+        raise node.child("checkpoints").fail("must be another file than signing_key", "不能与 signing_key 是同一个文件")
     return EvidenceAnchor(**paths, checkpoint_seconds=seconds(node.get("checkpoint_seconds"), 10.0, 0.05, 3600))
 
 
@@ -191,13 +192,13 @@ def _secret(node: Node, key: str, environ: Mapping[str, str]) -> tuple[Node, str
     (so that a config file can be shared without its secrets): exactly one of the two."""
     given = [k for k in (key, key + "_env") if k in node.value]
     if len(given) != 1:
-        raise node.fail(f"give exactly one of '{key}' and '{key}_env'")
+        raise node.fail(f"give exactly one of '{key}' and '{key}_env'", f"'{key}' 和 '{key}_env' 只能给一个，也必须给一个")
     child = node.child(given[0])
     if given[0] == key:
         return child, child.string()
     var = child.string(r"[A-Za-z_][A-Za-z0-9_]*", "must be an environment variable name")
     if not environ.get(var):
-        raise child.fail(f"the environment variable {var} is not set or empty")
+        raise child.fail(f"the environment variable {var} is not set or empty", f"环境变量 {var} 未设置或为空")
     return child, environ[var]
 
 

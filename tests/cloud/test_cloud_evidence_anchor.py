@@ -310,4 +310,4 @@ def test_a_wrong_evidence_section_is_named(tmp_path: Path, evidence: dict, words
                                       "evidence": evidence}))
     with pytest.raises(ConfigError) as caught:
         load_cloud_config(config)
-    assert str(caught.value).startswith(f"{config}: ") and words in str(caught.value)
+    assert f"{config}: {words}" in str(caught.value), str(caught.value)

@@ -52,18 +52,21 @@ def parse_influx(node: Node) -> InfluxSettings:
     other = V2_ONLY if api == "v1" else V1_ONLY
     for key in other:
         if node.get(key) is not None:
-            raise node.child(key).fail(f"is for api: {'v2' if api == 'v1' else 'v1'}; this section has api: {api}")
+            raise node.child(key).fail(f"is for api: {'v2' if api == 'v1' else 'v1'}; this section has api: {api}",
+                                       f"只用于 api: {'v2' if api == 'v1' else 'v1'}，本节是 api: {api}")
     values: dict[str, str] = {}
     if api == "v2":
         for key in V2_ONLY:
             child = node.get(key)
             if child is None:
-                raise node.fail(f"missing required key '{key}' (api: v2 needs url, token, org and bucket)")
+                raise node.fail(f"missing required key '{key}' (api: v2 needs url, token, org and bucket)",
+                                f"缺少必填的键 '{key}'（api: v2 需要 url、token、org 和 bucket）")
             values[key] = child.string()
     else:
         database = node.get("database")
         if database is None:
-            raise node.fail("missing required key 'database' (api: v1 needs url and database)")
+            raise node.fail("missing required key 'database' (api: v1 needs url and database)",
+                            "缺少必填的键 'database'（api: v1 需要 url 和 database）")
         values["database"] = database.string()
         for key in ("retention_policy", "username", "password"):
             child = node.get(key)
@@ -71,7 +74,8 @@ def parse_influx(node: Node) -> InfluxSettings:
                 values[key] = child.string()
         if ("username" in values) != ("password" in values):
             missing = "password" if "username" in values else "username"
-            raise node.fail(f"missing required key '{missing}' (username and password go together)")
+            raise node.fail(f"missing required key '{missing}' (username and password go together)",
+                            f"缺少必填的键 '{missing}'（username 和 password 要一起给）")
     timing = parse_timing(node)
     return InfluxSettings(
         url=url, api=api, **values,
@@ -86,7 +90,7 @@ def parse_influx(node: Node) -> InfluxSettings:
 def _url(node: Node) -> str:
     child = node.get("url")
     if child is None:
-        raise node.fail("missing required key 'url'")
+        raise node.fail("missing required key 'url'", "缺少必填的键 'url'")
     return http_url(child, "no query or fragment here; the database or bucket has its own key")
 
 
