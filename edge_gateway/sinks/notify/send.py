@@ -95,7 +95,10 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
             if now < state.wait_until or not self._pace(state, now):
                 blocked.add(row.channel)
                 continue
-            result = post(self.http, state.channel, strict_json.loads(row.notice), now)
+            try:
+                result = post(self.http, state.channel, strict_json.loads(row.notice), now)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a row that cannot be read
+                result = Result(outcome=REJECTED, status=0, reason=f"unreadable notice: {type(exc).__name__}: {exc}")
             if not self._settle(state, row.id, result, self.clock()):
                 blocked.add(row.channel)
         self._depth = self.outbox.depth()
