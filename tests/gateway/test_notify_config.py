@@ -128,3 +128,31 @@ def test_dingtalk_signature_is_the_documented_one():
     secret, ts = "SECabcdef123", 1_700_000_000_000
     expected = base64.b64encode(hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest())
     assert dingtalk_sign(secret, ts) == expected.decode()
+
+
+def test_the_documented_examples_load_and_the_webhook_schema_is_what_is_sent():
+    import json
+    import re
+
+    from gateway_proc import ROOT
+
+    from edge_gateway.model.alarms import Alarm, HistoryEntry
+    from edge_gateway.sinks.notify.notice import Notices
+
+    for doc in ("config.md", "notify.md"):
+        text = (ROOT / "docs" / doc).read_text("utf-8")
+        section = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("notify:")][0]
+        assert len(settings(yaml.safe_load(section)["notify"]).channels) == 2
+    (example,) = re.findall(r"```json\n(.*?)```", (ROOT / "docs" / "notify.md").read_text("utf-8"), re.S)
+    documented = json.loads(example)
+    alarm = Alarm(id=7, type="cross_zone", severity="critical", subject="KN-R-01", tool="KN-R-01",
+                  tag="04A224E2C65E80", station="rack-white-1", ts=1, last_ts=1, raised_at=1, updated_at=1,
+                  text_zh="z", text_en="e")
+    entry = HistoryEntry(alarm_id=7, at=1, action="raised", state="active", acked=False, by="system", comment=None)
+    made = Notices(example_config(), "http://x/console", None).of(alarm, entry, 42)
+
+    def shape(value):
+        return {k: shape(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+    assert shape(made) == shape(documented)
+    assert made["id"] == documented["id"] and made["alarm"]["station"] == documented["alarm"]["station"]
