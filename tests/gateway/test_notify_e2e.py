@@ -66,7 +66,9 @@ def test_an_alarm_reaches_each_channel_once_with_its_words(mosquitto, tmp_path, 
         health = gw.get("/healthz").json()["sinks"]["notify"]
         sent = gw.metric("sebiao_notify_sent_total", 'channel="hook"')
     assert [len(r.received) for r in receivers] == [1, 1, 1]
-    assert health == {"running": True, "depth": 0, "last_error": None} and sent == 1
+    assert (health["running"], health["depth"], health["last_error"], health["sent"], health["failed"]) == (
+        True, 0, None, 3, 0)
+    assert health["channels"]["钉钉群"] == {"sent": 1, "failed": 0, "given_up": 0} and sent == 1
 
     text = wecom.received[0].body["markdown"]["content"]
     assert wecom.received[0].query == {"key": "wecom-key"} and wecom.received[0].body["msgtype"] == "markdown"
@@ -129,7 +131,8 @@ def test_receiver_down_then_up_through_a_restart_nothing_lost_nothing_twice(mosq
                          what="two messages waiting")
         health = gateway.get("/healthz").json()
         assert health["status"] == "degraded" and "hook" in health["sinks"]["notify"]["last_error"]
-        gateway.stop()  # the gateway restarts while the receiver is down
+        gateway.stop()  # the gateway restarts while the receiver is down, and stops cleanly
+        assert "Traceback" not in gateway.log()
         gateway.start()
         hook.start()  # the same port again
         got = hook.wait_for(2, timeout=20)
@@ -199,3 +202,28 @@ def test_notify_test_command_sends_to_each_channel(tmp_path, receivers):
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert run.returncode == 1 and "钉钉群: 失败" in run.stdout and "93000" in run.stdout
     assert json.loads(ding.received[-1].raw)["msgtype"] == "markdown"
+
+
+def test_a_refused_robot_key_is_told_through_the_other_channels(mosquitto, tmp_path):
+    wecom, hook = NotifyReceiver("refused"), NotifyReceiver()
+    channels = [{"name": "老板群", "kind": "wecom", "url": f"{wecom.base}/cgi-bin/webhook/send?key=wrong"},
+                {"name": "hook", "kind": "webhook", "url": f"{hook.base}/sebiao"}]
+    broker = mosquitto()
+    try:
+        with online_workshop(broker, tmp_path, notify=_notify(channels)) as (gw, st):
+            st[UNKNOWN[0]].event(UNKNOWN[1], UNKNOWN[2])
+            told = hook.wait_for(2)
+            alarms = gw.get("/api/alarms").json()
+            wecom.mode = "ok"  # the key fixed
+            wecom.wait_for(1, timeout=20)
+            time.sleep(1.5)
+            health = gw.get("/healthz").json()["sinks"]["notify"]
+    finally:
+        wecom.stop()
+        hook.stop()
+    assert [r.body["alarm"]["type"] for r in told] == ["unknown_tag", "notify_failed"]
+    assert told[1].body["alarm"]["subject"] == "notify:老板群" and "93000" in told[1].body["alarm"]["text"]["zh"]
+    assert "notify_failed" in [a["type"] for a in alarms]
+    assert [r.answered for r in wecom.received].count("ok") == 1  # its own failure is not sent to it
+    assert "未登记标签" in wecom.accepted()[0].body["markdown"]["content"]
+    assert health["depth"] == 0 and health["last_error"] is None

@@ -165,3 +165,34 @@ def test_a_message_that_cannot_be_read_is_set_aside_not_a_crash(tmp_path, hook):
         assert [g[0] for g in gave_up] == [99] and gave_up[0][1]
     finally:
         rig.close()
+
+
+def test_the_worker_starts_and_stops_like_the_other_sinks(tmp_path, hook):
+    rig = Rig(tmp_path, _hook(hook))
+    rig.queue("major", "hook")
+    rig.worker.start()
+    try:
+        hook.wait_for(1)
+        assert rig.worker.alive
+    finally:
+        rig.worker.stop(timeout=5)
+        rig.store.close()
+    assert not rig.worker.alive
+
+
+def test_messages_for_a_channel_taken_out_of_the_config_are_set_aside(tmp_path, hook):
+    rig = Rig(tmp_path, _hook(hook))
+    try:
+        rig.queue("major", "gone")
+        rig.queue("major", "hook")
+        again = NotifyWorker(rig.worker.settings, NotifyOutbox(rig.store.path), rig.alarms.append,
+                             CollectorRegistry(), lambda: rig.now)
+        assert again.depth() == 1
+        again.round()
+        assert [r.body["id"] for r in hook.received] == ["ws:2"] and again.depth() == 0
+        assert again.counts()["sent"] == 1
+        again.outbox.close()
+        aside = rig.store.conn.execute("SELECT channel, last_error FROM notify_outbox WHERE gave_up_at IS NOT NULL")
+        assert [tuple(r) for r in aside] == [("gone", "channel no longer configured")]
+    finally:
+        rig.close()

@@ -61,6 +61,14 @@ class NotifyOutbox(WorkerDb):
         self._write([("UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, gave_up_at = ? "
                       "WHERE id = ?", (reason[:500], give_up_at, row_id))])
 
+    def abandon(self, channels: tuple[str, ...], now: int) -> int:
+        """Set aside the waiting rows of channels not in ``channels`` (removed from the config); how many."""
+        marks = ",".join("?" * len(channels))
+        with self._transaction() as conn:
+            return conn.execute(
+                f"UPDATE notify_outbox SET gave_up_at = ?, last_error = 'channel no longer configured' "
+                f"WHERE {WAITING} AND channel NOT IN ({marks})", (now, *channels)).rowcount
+
     def prune(self, now: int) -> None:
         self._write([("DELETE FROM notify_outbox WHERE sent_at < ? OR gave_up_at < ?",
                       (now - KEEP_SENT_MS, now - KEEP_SENT_MS))])

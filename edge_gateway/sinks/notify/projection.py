@@ -7,7 +7,7 @@ sent again). The row holds the notice as the webhook's JSON, made once (``notice
 from __future__ import annotations
 
 from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, SilencedFact, StatusFact, TickFact
-from edge_gateway.sinks.notify.config import NotifySettings
+from edge_gateway.sinks.notify.config import NOTIFY_FAILED, NotifySettings
 from edge_gateway.sinks.notify.notice import Notices
 from edge_gateway.store.writer import Store
 from sebiao_common import strict_json
@@ -19,7 +19,9 @@ class NotifyProjection:
 
     def alarm(self, fact: AlarmFact) -> None:
         action = fact.entry.action
-        channels = [c.name for c in self.settings.channels if c.wants(fact.alarm.type, action)]
+        # a channel is not told that it is failing itself (it would arrive after the fact): the others are
+        channels = [c.name for c in self.settings.channels if c.wants(fact.alarm.type, action)
+                    and not (fact.alarm.type == NOTIFY_FAILED and fact.alarm.subject == f"notify:{c.name}")]
         if not channels:
             return
         notice = strict_json.dumps(self.notices.of(fact.alarm, fact.entry, fact.history_id))

@@ -15,6 +15,7 @@ import logging
 from collections import deque
 from typing import Callable
 
+import urllib3
 from prometheus_client import Counter, Gauge
 from prometheus_client.registry import CollectorRegistry
 
@@ -48,6 +49,16 @@ class _ChannelState:
         self.recent: deque[int] = deque()  # send times in the last minute (ms)
 
 
+class _Pool:
+    """The worker's HTTP pool as the worker base's sender (closed when the worker stops)."""
+
+    def __init__(self, http: urllib3.PoolManager) -> None:
+        self.http = http
+
+    def close(self) -> None:
+        self.http.clear()
+
+
 class NotifyWorker(SinkWorker[NotifyOutbox]):
     def __init__(self, settings: NotifySettings, outbox: NotifyOutbox, alarm: Callable[[Raise | Clear], None],
                  registry: CollectorRegistry, clock: Clock) -> None:
@@ -55,8 +66,10 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
         self.http = sink_pool(settings.timeout_seconds)
         self.channels = {c.name: _ChannelState(c) for c in settings.channels}
         health = SinkHealth("notify", "notify", alarm, ("", ""), lambda s, r: ("", ""), clock)
-        super().__init__("notify", outbox, self.http, lambda: 0, health)
+        super().__init__("notify", outbox, _Pool(self.http), lambda: 0, health)
+        self._given_up_removed(outbox)
         self._depth = outbox.depth()
+        self._counts = {c.name: {"sent": 0, "failed": 0, "given_up": 0} for c in settings.channels}
         self._next_prune = 0
         self.sent = Counter("sebiao_notify_sent", "Alarm messages a channel accepted", ["channel"], registry=registry)
         self.failed = Counter("sebiao_notify_failures", "Alarm messages not accepted (each try)", ["channel"],
@@ -68,6 +81,19 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
 
     def depth(self) -> int:
         return self._depth
+
+    def counts(self) -> dict[str, object]:
+        """For /healthz: messages sent, failed tries and messages given up since start, in all and by channel."""
+        totals = {key: sum(c[key] for c in self._counts.values()) for key in ("sent", "failed", "given_up")}
+        return {**totals, "channels": {name: dict(c) for name, c in self._counts.items()}}
+
+    def _given_up_removed(self, outbox: NotifyOutbox) -> None:
+        """Rows for channels no longer in the config are set aside (kept, with the reason), not waited for."""
+        names = tuple(self.channels)
+        orphans = outbox.abandon(names, self.clock())
+        if orphans:
+            log.warning("notify: %d message(s) for channels no longer configured set aside in notify_outbox",
+                        orphans)
 
     def quiet(self, now: int) -> bool:
         hours = self.settings.quiet_hours
@@ -85,9 +111,7 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
         blocked: set[str] = set()  # channels that must not send more this round (keeps each channel's order)
         for row in rows:
             state = self.channels.get(row.channel)
-            if state is None:  # a channel since removed from the config: its rows wait for it to come back
-                continue
-            if row.channel in blocked or self._stopping():
+            if state is None or row.channel in blocked or self._stopping():
                 continue
             if quiet and row.severity not in allowed:
                 continue  # waits for the window's end; later rows of higher severity may go
@@ -119,13 +143,16 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
         if result.outcome == OK:
             self.outbox.sent(row_id, now)
             self.sent.labels(name).inc()
+            self._counts[name]["sent"] += 1
             self._recovered(state)
             return True
         self.failed.labels(name).inc()
+        self._counts[name]["failed"] += 1
         self.last_error = f"{name}: {result.reason}"
         if result.outcome == REJECTED:  # this message only: kept with the reason, the channel goes on
             self.outbox.failed(row_id, result.reason, give_up_at=now)
             self.gave_up.labels(name).inc()
+            self._counts[name]["given_up"] += 1
             log.error("notify %s rejected message %d for good: %s", name, row_id, result.reason)
             return True
         self.outbox.failed(row_id, result.reason)
