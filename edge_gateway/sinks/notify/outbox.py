@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS notify_outbox (
     notice TEXT NOT NULL,
     sent_at INTEGER, gave_up_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
     UNIQUE (history_id, channel));
-CREATE INDEX IF NOT EXISTS notify_outbox_waiting ON notify_outbox (id) WHERE sent_at IS NULL AND gave_up_at IS NULL;
+CREATE INDEX IF NOT EXISTS notify_outbox_waiting ON notify_outbox (channel, id)
+    WHERE sent_at IS NULL AND gave_up_at IS NULL;
 """
 WAITING = "sent_at IS NULL AND gave_up_at IS NULL"
 KEEP_SENT_MS = 30 * 24 * 3600 * 1000
@@ -45,10 +46,12 @@ class NotifyOutbox(WorkerDb):
     def __init__(self, path: Path) -> None:
         super().__init__(path, "notify outbox")
 
-    def waiting(self, limit: int = 200) -> list[Row]:
+    def waiting(self, channel: str, severities: tuple[str, ...] | None, limit: int) -> list[Row]:
+        """A channel's oldest waiting rows, in order; ``severities``: only these (quiet hours), None: all."""
+        only = f" AND severity IN ({','.join('?' * len(severities))})" if severities is not None else ""
         return [Row(id=r[0], channel=r[1], severity=r[2], created=r[3], notice=r[4]) for r in self._run(
-            f"SELECT id, channel, severity, created, notice FROM notify_outbox WHERE {WAITING} ORDER BY id LIMIT ?",
-            (limit,))]
+            f"SELECT id, channel, severity, created, notice FROM notify_outbox WHERE channel = ? AND {WAITING}"
+            f"{only} ORDER BY id LIMIT ?", (channel, *(severities or ()), limit))]
 
     def depth(self) -> int:
         return self._run(f"SELECT count(*) FROM notify_outbox WHERE {WAITING}").fetchone()[0]

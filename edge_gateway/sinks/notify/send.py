@@ -25,7 +25,7 @@ from edge_gateway.sinks.health import SinkHealth
 from edge_gateway.sinks.notify.channels import Result, post
 from edge_gateway.sinks.notify.config import NOTIFY_FAILED, Channel, NotifySettings
 from edge_gateway.sinks.notify.notice import local_time
-from edge_gateway.sinks.notify.outbox import NotifyOutbox
+from edge_gateway.sinks.notify.outbox import NotifyOutbox, Row
 from edge_gateway.sinks.worker import SinkWorker
 from edge_gateway.store.writer import Store
 from sebiao_common import strict_json
@@ -104,29 +104,26 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
         if now >= self._next_prune:
             self.outbox.prune(now)
             self._next_prune = now + PRUNE_EVERY_MS
-        rows = self.outbox.waiting()
-        self._depth = len(rows) if len(rows) < 200 else self.outbox.depth()
-        quiet = self.quiet(now)
-        allowed = self.settings.quiet_hours.severities if quiet and self.settings.quiet_hours else ()
-        blocked: set[str] = set()  # channels that must not send more this round (keeps each channel's order)
-        for row in rows:
-            state = self.channels.get(row.channel)
-            if state is None or row.channel in blocked or self._stopping():
+        hours = self.settings.quiet_hours
+        only = hours.severities if hours is not None and self.quiet(now) else None  # None: every severity
+        for state in self.channels.values():  # each channel on its own: one failing holds no other back
+            if only == () or self._stopping() or self.clock() < state.wait_until:
                 continue
-            if quiet and row.severity not in allowed:
-                continue  # waits for the window's end; later rows of higher severity may go
-            now = self.clock()
-            if now < state.wait_until or not self._pace(state, now):
-                blocked.add(row.channel)
-                continue
-            try:
-                result = post(self.http, state.channel, strict_json.loads(row.notice), now)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a row that cannot be read
-                result = Result(outcome=REJECTED, status=0, reason=f"unreadable notice: {type(exc).__name__}: {exc}")
-            if not self._settle(state, row.id, result, self.clock()):
-                blocked.add(row.channel)
+            for row in self.outbox.waiting(state.channel.name, only, PER_MINUTE):
+                now = self.clock()
+                if self._stopping() or not self._pace(state, now):
+                    break
+                if not self._send(state, row, now):
+                    break  # in order: the next waits for this one
         self._depth = self.outbox.depth()
         return POLL_SECONDS
+
+    def _send(self, state: _ChannelState, row: Row, now: int) -> bool:
+        try:
+            result = post(self.http, state.channel, strict_json.loads(row.notice), now)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a row that cannot be read
+            result = Result(outcome=REJECTED, status=0, reason=f"unreadable notice: {type(exc).__name__}: {exc}")
+        return self._settle(state, row.id, result, self.clock())
 
     def _stopping(self) -> bool:
         return self._stop.is_set()
