@@ -218,9 +218,11 @@ def test_a_refused_robot_key_is_told_through_the_other_channels(mosquitto, tmp_p
             wecom.wait_for(1, timeout=20)
             time.sleep(1.5)
             health = gw.get("/healthz").json()["sinks"]["notify"]
+            states = gw.rows("SELECT state FROM alarms WHERE type = 'notify_failed'")
     finally:
         wecom.stop()
         hook.stop()
+    assert states == [("cleared",)]  # the channel took a message again
     assert [r.body["alarm"]["type"] for r in told] == ["unknown_tag", "notify_failed"]
     assert told[1].body["alarm"]["subject"] == "notify:老板群" and "93000" in told[1].body["alarm"]["text"]["zh"]
     assert "notify_failed" in [a["type"] for a in alarms]
