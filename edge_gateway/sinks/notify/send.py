@@ -65,6 +65,7 @@ class NotifyWorker(SinkWorker[NotifyOutbox]):
         self.settings, self.alarm, self.clock = settings, alarm, clock
         self.http = sink_pool(settings.timeout_seconds)
         self.channels = {c.name: _ChannelState(c) for c in settings.channels}
+        # the worker base keeps last_error in a SinkHealth; notify_failed is this worker's own (per channel)
         health = SinkHealth("notify", "notify", alarm, ("", ""), lambda s, r: ("", ""), clock)
         super().__init__("notify", outbox, _Pool(self.http), lambda: 0, health)
         self._given_up_removed(outbox)
