@@ -43,6 +43,11 @@ from edge_gateway.sinks.influx.config import influx_settings
 from edge_gateway.sinks.influx.drain import start_drainer
 from edge_gateway.sinks.influx.lines import InfluxLines
 from edge_gateway.sinks.influx.projection import InfluxProjection
+from edge_gateway.sinks.notify import outbox as notify_outbox
+from edge_gateway.sinks.notify.config import notify_settings
+from edge_gateway.sinks.notify.notice import Notices
+from edge_gateway.sinks.notify.projection import NotifyProjection
+from edge_gateway.sinks.notify.send import start_notifier
 from edge_gateway.store import setup_versions
 from edge_gateway.store.checkpoint import Checkpointer
 from edge_gateway.store.data_dir import open_data_dir
@@ -107,6 +112,7 @@ class Gateway:
                               f"{self.display.grade_max_age_hours} h is less than two grade fetches "
                               f"(cloud.grade_poll_seconds: {self.cloud.grade_poll_seconds:g} s): "
                               "the regulator's grade would go unconfirmed between them")
+        self.notify = notify_settings(config)  # alarms to the owner's phone (docs/notify.md), when configured
         self.metrics = Metrics()
         self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
         self.listener: socket.socket | None = None  # the HTTP API's socket, bound at start
@@ -133,6 +139,8 @@ class Gateway:
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
         clock = self.options.clock
+        if self.notify is not None:
+            notify_outbox.create(self.store.conn)
         self.setup_version = self._record_setup(clock())
         self.engine = Engine(self.config, self.store, clock(), self._projections(influx),
                              setup_version=self.setup_version)
@@ -158,6 +166,9 @@ class Gateway:
                               clock=clock, key=signing_key)
         if pusher is not None:
             self.sinks["cloud"] = pusher
+        notifier = start_notifier(self.notify, self.store, self.pipeline, self.metrics.registry, clock=clock)
+        if notifier is not None:
+            self.sinks["notify"] = notifier
         grade = start_grade_fetcher(self.cloud, self.pipeline, ws, self.metrics.registry)
         if grade is not None:  # the regulator's grade, as the cloud signed it (cloud.public_key)
             self.sinks["grade"] = grade
@@ -213,6 +224,9 @@ class Gateway:
                                                 every_ms=influx.summary_every_seconds * 1000))
         if self.cloud is not None:
             projections.append(CloudProjection(items=CloudItems(self.config.workshop.id), store=self.store))
+        if self.notify is not None:
+            notices = Notices(self.config, self.notify.console_url, self.notify.timezone)
+            projections.append(NotifyProjection(settings=self.notify, notices=notices, store=self.store))
         return tuple(projections)
 
     def _deliver(self, message: Inbound) -> None:

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "broker-config": ("edge_gateway.commands.broker_config",
                       "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
     "influx": ("edge_gateway.commands.influx", "check the InfluxDB connection and outbox / 检查 InfluxDB 连接与待发队列"),
+    "notify": ("edge_gateway.commands.notify", "send a test message to the alarm channels / 测试告警推送通道"),
     "station": ("edge_gateway.commands.station", "run a virtual reader station / 运行虚拟读卡站"),
     "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
     "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),

@@ -36,6 +36,7 @@ class GatewayAlarmType(StrEnum):
     SINK_REFUSED = "sink_refused"
     STORE_FAILED = "store_failed"
     STATION_FLOOD = "station_flood"
+    NOTIFY_FAILED = "notify_failed"
 
 
 class Severity(StrEnum):
@@ -73,6 +74,7 @@ GATEWAY_ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     GatewayAlarmType.SINK_REFUSED: ("接收方拒绝写入", "sink refused writes"),
     GatewayAlarmType.STORE_FAILED: ("本地存储写入失败", "store writes failing"),
     GatewayAlarmType.STATION_FLOOD: ("读卡站消息过多", "station flooding"),
+    GatewayAlarmType.NOTIFY_FAILED: ("告警推送失败", "alarm notifications failing"),
 }
 
 # (zh, en, symbol): the symbol's shape tells the severity without its colour.

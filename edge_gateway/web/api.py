@@ -222,12 +222,18 @@ async def clear(request: Request) -> Response:
     return await _act(request, "clear")
 
 
+def _counts(worker: SinkStatus) -> dict[str, object]:
+    """What a worker that counts its messages since start (the notifier: sent, failed) adds to its entry."""
+    counts = getattr(worker, "counts", None)
+    return counts() if callable(counts) else {}
+
+
 async def healthz(request: Request) -> Response:
     ctx: ApiContext = request.app.state.ctx
     pipeline_ok = ctx.pipeline.alive and ctx.pipeline.failed is None
     broker_ok = ctx.broker_connected()
-    sinks = {name: {"running": worker.alive, "depth": worker.depth(), "last_error": worker.last_error}
-             for name, worker in ctx.workers().items()}
+    sinks = {name: {"running": worker.alive, "depth": worker.depth(), "last_error": worker.last_error,
+                    **_counts(worker)} for name, worker in ctx.workers().items()}
     sinks_ok = all(s["running"] and s["last_error"] is None for s in sinks.values())
     stored = ctx.pipeline.store_health.status
     writer = ctx.pipeline.engine.store
