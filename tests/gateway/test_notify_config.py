@@ -80,7 +80,7 @@ def test_defaults_and_the_console_link():
 def test_errors_name_file_path_and_reason(section, message):
     with pytest.raises(ConfigError) as err:
         settings(section)
-    assert str(err.value).startswith(message), str(err.value)
+    assert message in str(err.value), str(err.value)
 
 
 def test_a_bad_section_stops_the_gateway_before_it_starts(tmp_path):
