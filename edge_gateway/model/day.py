@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from edge_gateway.model.rules import Clear, Decision, Raise
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Tool, WorkshopConfig
+from sebiao_common.alarms import MAX_PERSON_CHARS
 from sebiao_common.clock import known_timezone, zoned_day, zoned_day_bounds
 from sebiao_common.domain import Location, StationKind
 from sebiao_common.yamlfile import Node
@@ -29,6 +30,7 @@ from sebiao_common.yamlfile import Node
 ROLL_CALL = "roll_call"
 HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 DEFAULT_OPENS, DEFAULT_CLOSES, DEFAULT_TIMEZONE = "07:00", "19:00", "Asia/Shanghai"
+DAY_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +38,9 @@ class DaySettings:
     opens: int  # minutes after local midnight
     closes: int
     timezone: str  # an IANA name, e.g. Asia/Shanghai
+
+
+DEFAULT_DAY = DaySettings(opens=7 * 60, closes=19 * 60, timezone=DEFAULT_TIMEZONE)
 
 
 def parse_day(config: WorkshopConfig) -> DaySettings | None:
@@ -207,3 +212,33 @@ def count_washes(config: WorkshopConfig, sink_events: Iterable[tuple[str, str, s
         elif placed.get(tool_id, ("", 0))[0] == station_id:
             washes += ts - placed.pop(tool_id)[1] >= dwell
     return washes
+
+
+MAX_TRAINING_CHARS = 200  # ``topic``; ``who`` and ``by`` take the alarm actions' person limit
+
+
+@dataclass(frozen=True, kw_only=True)
+class Training:
+    """A training record (seed: staff trained on the colour rules): who, when, what, by whom."""
+
+    day: str | None  # YYYY-MM-DD; None: today, filled in by the writer with its clock
+    who: str
+    topic: str
+    by: str
+
+
+def training(*, day: object = None, who: object, topic: object, by: object) -> Training:
+    """A checked training record; ValueError names the field and the reason (Chinese first)."""
+    fields = {}
+    for name, value, limit in (("who", who, MAX_PERSON_CHARS), ("topic", topic, MAX_TRAINING_CHARS),
+                               ("by", by, MAX_PERSON_CHARS)):
+        text = value.strip() if isinstance(value, str) else ""
+        if not text:
+            raise ValueError(f"{name}: 不能为空 / must be a non-empty string")
+        if len(text) > limit:
+            raise ValueError(f"{name}: 至多 {limit} 个字符 / at most {limit} characters, got {len(text)}")
+        fields[name] = text
+    if day is not None and (not isinstance(day, str) or DAY_TEXT.fullmatch(day) is None):
+        raise ValueError(f"day: {day!r} 不是日期 / is not a day YYYY-MM-DD")
+    return Training(day=day, **fields)
+
