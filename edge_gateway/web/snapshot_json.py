@@ -163,6 +163,8 @@ class ConsoleSnapshot(TypedDict):
     labels: LabelHealth
     today: TodayJson
     cycles: list[CycleJson]  # the latest day's, newest first
+    day: dict[str, object] | None  # the newest day's opening check and roll call (core/owner_day.py), or None
+    training: list[dict[str, object]]  # the newest training records: day, who, topic, by
 
 
 # -- the display (public) ---------------------------------------------------------

@@ -21,6 +21,14 @@
       staleNote: (n) => `超过 ${n} 天未读到的标签：请检查标签是否脱落、损坏或器具已不用（规定六(四)：色标不清或缺损应及时更新）。`,
       noStale: "所有标签近期都有读取", tagErrors: "读取出错的标签", noTagErrors: "读卡站未上报标签读取错误",
       errors: "错误次数", done: "已提交",
+      day: "开工与收工", training: "员工培训记录", who: "受训人", topic: "培训内容", trainer: "培训人",
+      missing: "缺少", notHome: "未归位", unwashed: "未清洗", undisinfected: "未消毒", noDay: "尚无开工检查或收工点检",
+      noTraining: "没有培训记录", dayCol: "日期",
+      opening: (d, o) => `${d} 开工检查：` + (o ? (o.ready ? "✓ 全部读卡站在线、时钟正常，器具均已归位"
+        : `✗ 离线或时钟异常的读卡站 ${o.stations.filter((x) => !x.online || !x.clock_ok).length} 个，未归位器具 ${o.not_home.length} 件`) : "未进行"),
+      rollCall: (d, r) => `${d} 收工点检：` + (r ? `${r.missing.length ? `✗ ${r.missing.length} 件器具未通过` : "✓ 全部器具已归位、已清洗"}`
+        + ` · 取用 ${r.counts.uses} 次 · 清洗 ${r.counts.washes} 次 · 消毒周期 ${r.counts.cycles_passed}/${r.counts.cycles} 合格`
+        + ` · 报警 ${r.counts.alarms_raised} 个，已处理 ${r.counts.alarms_handled} 次` : "未进行"),
       hygiene: "清洗与消毒", cycle: "消毒周期", method: "方式", maxTemp: "最高温度", hold: "保持 / 要求",
       verdict: "结果", inCycle: "周期内器具", passed: "✓ 合格", failed: "✗ 未合格", noCycles: "近 24 小时没有消毒周期",
       methods: { cabinet: "消毒柜", boiling: "煮沸/蒸汽", dishwasher: "洗碗机", hot_wash: "热水清洗池" },
@@ -55,6 +63,14 @@
       staleNote: (n) => `Tags not read for more than ${n} days: check the label is on, undamaged, or the tool retired (rule 6(4): renew unclear or damaged labels).`,
       noStale: "Every tag was read recently", tagErrors: "Tags with read errors",
       noTagErrors: "No station reported tag read errors", errors: "Errors", done: "done",
+      day: "Opening and closing", training: "Staff training", who: "Trained", topic: "Topic", trainer: "Trainer",
+      missing: "Missing", notHome: "not home", unwashed: "not washed", undisinfected: "not disinfected",
+      noDay: "No opening check or roll call yet", noTraining: "No training records", dayCol: "Day",
+      opening: (d, o) => `${d} opening check: ` + (o ? (o.ready ? "✓ every station online with its clock set, every tool home"
+        : `✗ ${o.stations.filter((x) => !x.online || !x.clock_ok).length} stations offline or clock wrong, ${o.not_home.length} tools not home`) : "not done"),
+      rollCall: (d, r) => `${d} closing roll call: ` + (r ? `${r.missing.length ? `✗ ${r.missing.length} tools not in order` : "✓ every tool home and washed"}`
+        + ` · ${r.counts.uses} uses · ${r.counts.washes} washes · disinfection cycles ${r.counts.cycles_passed}/${r.counts.cycles} passed`
+        + ` · ${r.counts.alarms_raised} alarms, ${r.counts.alarms_handled} handled` : "not done"),
       hygiene: "Washing and disinfection", cycle: "Cycle", method: "Method", maxTemp: "Max temperature",
       hold: "Held / required", verdict: "Result", inCycle: "Tools in it", passed: "✓ passed", failed: "✗ failed",
       noCycles: "No disinfection cycle in the last 24 hours",
@@ -301,6 +317,26 @@
     line.replaceChildren(...parts);
   }
 
+  // The newest day's opening check and roll call (what is missing in words, not colour alone), and training.
+  function renderDay(s) {
+    const d = s.day;
+    $("opening-note").textContent = d ? t("opening", d.day, d.opening) : t("noDay");
+    $("roll-call-note").textContent = d ? t("rollCall", d.day, d.roll_call) : "";
+    const missing = d && d.roll_call ? d.roll_call.missing : [];
+    table("missing-table", ["tool", "home", "where", "missing"], missing.map((m) => el("tr", { "data-missing": m.tool },
+      el("td", {}, colorTag(m.color, lang.get(), 18), ` ${m.tool}`), el("td", { text: m.home }),
+      el("td", { text: m.where || "—" }),
+      el("td", { text: [m.not_home && t("notHome"), m.unwashed && t("unwashed"), m.undisinfected && t("undisinfected")]
+        .filter(Boolean).join(en() ? ", " : "、") }))));
+    const training = s.training || [];
+    if (!training.length) {
+      $("training-table").replaceChildren(el("caption", { text: t("noTraining") }));
+      return;
+    }
+    table("training-table", ["dayCol", "who", "topic", "trainer"], training.map((r) => el("tr", { "data-training": r.who },
+      el("td", { text: r.day }), el("td", { text: r.who }), el("td", { text: r.topic }), el("td", { text: r.by }))));
+  }
+
   function render() {
     lang.apply();
     showState();
@@ -312,6 +348,7 @@
     renderStations(last);
     renderLabels(last);
     renderHygiene(last);
+    renderDay(last);
   }
 
   function setState(next) {
