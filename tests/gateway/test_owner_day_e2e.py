@@ -49,6 +49,7 @@ def test_roll_call_at_closing_on_the_real_gateway_and_the_console_shows_it(mosqu
         assert gateway.get(f"/api/days/{day}").json()["roll_call"] is None
         assert gateway.post("/api/training", {"who": "张三", "topic": "色标分区与清洗", "by": "李店长"}).status_code == 201
         assert gateway.post("/api/training", {"who": "", "topic": "x", "by": "y"}).status_code == 422
+        assert gateway.post("/api/training", {"who": "x", "topic": "x", "by": "y"}, token=None).status_code == 401
         gateway.stop()
         closes = (local - timedelta(minutes=1)).strftime("%H:%M")  # closing time has just passed
         write_config(config, broker, day={"opens": "00:00", "closes": closes, "timezone": zone})
