@@ -2,7 +2,7 @@
 each once a local day, its result and the day's summary kept in the store (``store/days.py``).
 
 The result JSON (``GET /api/days/{day}``, the console; ``docs/owner-day.md``):
-``opening``: ``{"at", "ready", "stations": [{"id", "online", "clock_ok"}], "not_home": [...]}``;
+``opening``: ``{"at", "ready", "stations": [{"id", "online", "clock_ok"}], "missing": [...]}``;
 ``roll_call``: ``{"at", "missing": [...], "counts": {"uses", "washes", "cycles", "cycles_passed",
 "alarms_raised", "alarms_handled"}}``; a missing tool is ``{"tool", "color", "home", "where", "not_home",
 "unwashed", "undisinfected"}``.
@@ -54,11 +54,12 @@ class OwnerDay:
 
     def _opening(self, day: str, now: int, tools: Mapping[str, ToolState], stations: Mapping[str, StationState],
                  active: frozenset[tuple[str, str]]) -> tuple[Decision, ...]:
-        wrong = (subject for kind, subject in active if kind == "station_clock")
+        # A clock is wrong (its alarm is active) or not set (its newest event came with ts 0).
+        wrong = {subject for kind, subject in active if kind == "station_clock"} | days.unset_clocks(self.store.conn)
         checks, missing, decisions = owner_day.opening_check(
             self.config, tools, {sid: s.online for sid, s in stations.items()}, wrong)
         result = {"at": now, "ready": not missing and all(c.online and c.clock_ok for c in checks),
-                  "stations": [asdict(c) for c in checks], "not_home": [_missing(m) for m in missing]}
+                  "stations": [asdict(c) for c in checks], "missing": [_missing(m) for m in missing]}
         self._save(day, OPENING, now, result)
         return decisions
 

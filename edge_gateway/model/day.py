@@ -170,7 +170,7 @@ def roll_call(config: WorkshopConfig, states: Mapping[str, ToolState], now: int
 class StationCheck:
     id: str
     online: bool
-    clock_ok: bool  # no active station_clock alarm: its events carry a time that can be trusted
+    clock_ok: bool  # set (its newest event had a time) and no active station_clock alarm
 
 
 def opening_check(config: WorkshopConfig, states: Mapping[str, ToolState], online: Mapping[str, bool],

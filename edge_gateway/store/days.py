@@ -95,3 +95,10 @@ def add_training(conn: sqlite3.Connection, *, day: str, who: str, topic: str, tr
     cursor = conn.execute("INSERT INTO training (day, who, topic, trainer, recorded_at) VALUES (?,?,?,?,?)",
                           (day, who, topic, trainer, now))
     return int(cursor.lastrowid or 0)
+
+
+def unset_clocks(conn: sqlite3.Connection) -> set[str]:
+    """Stations whose newest event came with ``ts: 0``: their clock is not set (``docs/protocol.md``)."""
+    return {r[0] for r in conn.execute(
+        "SELECT e.station FROM events e JOIN (SELECT station, max(id) AS id FROM events GROUP BY station) n "
+        "ON e.id = n.id WHERE e.station_ts = 0")}

@@ -126,7 +126,7 @@ def test_engine_runs_the_roll_call_at_closing_once_and_the_opening_check_clears(
         sim.event(tool.home, tool.id, "placed")
     sim.tick()
     opening = checks(sim, "opening")["2025-11-26"]
-    assert opening["ready"] and opening["not_home"] == []
+    assert opening["ready"] and opening["missing"] == []
     sim.use("KN-R-01", "rack-red-1", "sink-red-1", start=EIGHT + HOUR)  # used, washed, home
     sim.use("CB-R-01", "rack-red-2", None, start=EIGHT + 2 * HOUR)  # used, not washed
     sim.at(EIGHT + 3 * HOUR).event("rack-green-1", "KN-G-01", "removed")  # never brought back
@@ -163,8 +163,23 @@ def test_engine_runs_the_roll_call_at_closing_once_and_the_opening_check_clears(
     sim.at(EIGHT + 23 * HOUR + 60).event("rack-green-1", "KN-G-01", "placed")  # returned unwashed: not in order
     sim.tick()
     opening = checks(sim, "opening")["2025-11-27"]
-    assert [m["tool"] for m in opening["not_home"]] == ["KN-G-01"] and not opening["ready"]
+    assert [m["tool"] for m in opening["missing"]] == ["KN-G-01"] and not opening["ready"]
     assert ("roll_call", "CB-R-01") not in sim.engine.active and ("roll_call", "KN-G-01") in sim.engine.active
+
+
+def test_the_opening_check_names_a_station_whose_clock_is_not_set(tmp_path):
+    sim = Sim(tmp_path, CONFIG)
+    sim.at(EIGHT - 60).all_online()
+    for tool in CONFIG.tools:
+        sim.event(tool.home, tool.id, "placed")
+    sim.event("rack-red-1", "KN-R-01", "removed", ts=0)  # its clock not set: ts 0
+    sim.event("rack-red-1", "KN-R-01", "placed", ts=0)
+    sim.at(EIGHT).heartbeat()
+    sim.tick()
+    opening = checks(sim, "opening")["2025-11-26"]
+    assert not opening["ready"] and [m["tool"] for m in opening["missing"]] == ["KN-R-01"]  # home, unwashed
+    assert [s["id"] for s in opening["stations"] if not s["clock_ok"]] == ["rack-red-1"]
+    assert all(s["online"] for s in opening["stations"])
 
 
 def test_no_day_section_no_roll_call(tmp_path):

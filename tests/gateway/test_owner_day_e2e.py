@@ -44,7 +44,7 @@ def test_roll_call_at_closing_on_the_real_gateway_and_the_console_shows_it(mosqu
         stations["rack-red-1"].event("KN-R-01", "removed")  # used, and put back without a wash
         stations["rack-red-1"].event("KN-R-01", "placed")
         stations["rack-green-1"].event("KN-G-01", "removed")  # used and not brought back
-        gateway.wait_for(lambda: gateway.scalar("SELECT location FROM tools WHERE id = 'KN-G-01'") == "out",
+        gateway.wait_for(lambda: gateway.rows("SELECT location FROM tools WHERE id = 'KN-G-01'") == [("out",)],
                          what="the events applied")
         assert gateway.get(f"/api/days/{day}").json()["roll_call"] is None
         assert gateway.post("/api/training", {"who": "张三", "topic": "色标分区与清洗", "by": "李店长"}).status_code == 201

@@ -25,7 +25,7 @@
       missing: "缺少", notHome: "未归位", unwashed: "未清洗", undisinfected: "未消毒", noDay: "尚无开工检查或收工点检",
       noTraining: "没有培训记录", dayCol: "日期",
       opening: (d, o) => `${d} 开工检查：` + (o ? (o.ready ? "✓ 全部读卡站在线、时钟正常，器具均已归位"
-        : `✗ 离线或时钟异常的读卡站 ${o.stations.filter((x) => !x.online || !x.clock_ok).length} 个，未归位器具 ${o.not_home.length} 件`) : "未进行"),
+        : `✗ 离线或时钟异常的读卡站 ${o.stations.filter((x) => !x.online || !x.clock_ok).length} 个，未归位器具 ${o.missing.length} 件`) : "未进行"),
       rollCall: (d, r) => `${d} 收工点检：` + (r ? `${r.missing.length ? `✗ ${r.missing.length} 件器具未通过` : "✓ 全部器具已归位、已清洗"}`
         + ` · 取用 ${r.counts.uses} 次 · 清洗 ${r.counts.washes} 次 · 消毒周期 ${r.counts.cycles_passed}/${r.counts.cycles} 合格`
         + ` · 报警 ${r.counts.alarms_raised} 个，已处理 ${r.counts.alarms_handled} 次` : "未进行"),
@@ -67,7 +67,7 @@
       missing: "Missing", notHome: "not home", unwashed: "not washed", undisinfected: "not disinfected",
       noDay: "No opening check or roll call yet", noTraining: "No training records", dayCol: "Day",
       opening: (d, o) => `${d} opening check: ` + (o ? (o.ready ? "✓ every station online with its clock set, every tool home"
-        : `✗ ${o.stations.filter((x) => !x.online || !x.clock_ok).length} stations offline or clock wrong, ${o.not_home.length} tools not home`) : "not done"),
+        : `✗ ${o.stations.filter((x) => !x.online || !x.clock_ok).length} stations offline or clock wrong, ${o.missing.length} tools not home`) : "not done"),
       rollCall: (d, r) => `${d} closing roll call: ` + (r ? `${r.missing.length ? `✗ ${r.missing.length} tools not in order` : "✓ every tool home and washed"}`
         + ` · ${r.counts.uses} uses · ${r.counts.washes} washes · disinfection cycles ${r.counts.cycles_passed}/${r.counts.cycles} passed`
         + ` · ${r.counts.alarms_raised} alarms, ${r.counts.alarms_handled} handled` : "not done"),
