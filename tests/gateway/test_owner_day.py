@@ -16,6 +16,8 @@ from sebiao_common.errors import ConfigError
 from sebiao_common.yamlfile import load_yaml
 from tests.support.workshop_sim import EXAMPLE, T0, Sim
 
+DISINFECT = EXAMPLE.with_name("workshop-disinfect.yaml")
+
 HOUR = 3600
 EIGHT = -(7 * HOUR + 40 * 60)  # 2025-11-26 08:00 in Beijing, in seconds after T0 (15:40)
 
@@ -180,6 +182,54 @@ def test_the_opening_check_names_a_station_whose_clock_is_not_set(tmp_path):
     assert not opening["ready"] and [m["tool"] for m in opening["missing"]] == ["KN-R-01"]  # home, unwashed
     assert [s["id"] for s in opening["stations"] if not s["clock_ok"]] == ["rack-red-1"]
     assert all(s["online"] for s in opening["stations"])
+
+
+def test_a_wash_replayed_late_from_a_sink_buffer_counts_at_the_roll_call(tmp_path):
+    """The tool went back on its rack while the sink buffered its wash: the late wash is its last use's."""
+    sim = Sim(tmp_path, CONFIG)
+    sim.at(EIGHT).all_online()
+    for tool in CONFIG.tools:
+        sim.event(tool.home, tool.id, "placed")
+    sim.tick()
+    sim.at(EIGHT + 5).status("sink-red-1", online=False)  # the sink lost Wi-Fi; it buffers
+    sim.at(EIGHT + 10).event("rack-red-1", "KN-R-01", "removed")
+    sim.at(EIGHT + 200).event("rack-red-1", "KN-R-01", "placed")  # the wash at +100 is in the sink's buffer
+    sim.at(EIGHT + 300).status("sink-red-1", buffer_depth=2)  # back, replaying
+    sim.at(EIGHT + 301).event("sink-red-1", "KN-R-01", "placed", ts=sim.at(EIGHT + 100).now)
+    sim.at(EIGHT + 302).event("sink-red-1", "KN-R-01", "removed", ts=sim.at(EIGHT + 130).now)
+    sim.at(EIGHT + 303).status("sink-red-1", buffer_depth=0)
+    sim.at(EIGHT + 11 * HOUR).all_online()
+    sim.tick()
+    assert "unwashed_return" not in sim.types() and "roll_call" not in sim.types()
+    assert checks(sim, "roll_call")["2025-11-26"]["missing"] == []
+
+
+def test_a_cycle_reported_after_the_return_counts_at_the_roll_call(tmp_path):
+    """A cabinet's message comes once its cycle is over, often after the tool is back on its rack: the roll
+    call still sees the tool disinfected; a tool never in a cycle is named."""
+    data = load_yaml(DISINFECT)
+    data["day"] = {}
+    sim = Sim(tmp_path, parse_config(data, "workshop-disinfect.yaml")).all_online()
+    for tool in sim.config.tools:
+        sim.event(tool.home, tool.id, "placed")
+    sim.at(0).event("rack-red-1", "KN-R-01", "removed")
+    sim.at(40).event("sink-red-1", "KN-R-01", "placed")
+    sim.at(70).event("sink-red-1", "KN-R-01", "removed")
+    sim.at(100).event("dis-1", "KN-R-01", "placed")
+    sim.at(820).event("dis-1", "KN-R-01", "removed")
+    sim.at(830).event("rack-red-1", "KN-R-01", "placed")
+    sim.at(840).cycle("dis-1", start=200, temps_c=[120] * 11)  # ten minutes at 120 °C, reported after the return
+    other = next(t for t in sim.config.tools if t.id != "KN-R-01" and t.color == "red" and t.tag)
+    sink = next(s.id for s in sim.config.stations if s.kind.value == "sink" and s.zone == "red")
+    sim.at(900).event(other.home, other.id, "removed")  # washed, never disinfected
+    sim.at(940).event(sink, other.id, "placed")
+    sim.at(970).event(sink, other.id, "removed")
+    sim.at(1000).event(other.home, other.id, "placed")
+    sim.at(4 * HOUR).heartbeat()  # 19:40 in Beijing: past closing
+    sim.tick()
+    missing = {m["tool"]: m for m in checks(sim, "roll_call")["2025-11-26"]["missing"]}
+    assert list(missing) == [other.id] and missing[other.id]["undisinfected"] and not missing[other.id]["unwashed"]
+    assert checks(sim, "roll_call")["2025-11-26"]["counts"]["cycles_passed"] == 1
 
 
 def test_no_day_section_no_roll_call(tmp_path):
