@@ -240,3 +240,14 @@ def test_no_day_section_no_roll_call(tmp_path):
     sim.tick()
     assert "roll_call" not in sim.types()
     assert days.last_day(sim.store.conn, "roll_call") is None
+
+
+def test_a_bad_day_section_stops_the_gateway_before_it_starts(tmp_path, capsys):
+    from sebiao import cli
+
+    config = tmp_path / "workshop.yaml"
+    config.write_text(EXAMPLE.read_text(encoding="utf-8") + "\nday:\n  closes: 19:00\n", encoding="utf-8")
+    assert cli.main(["gateway", "--config", str(config), "--data-dir", str(tmp_path / "data"),
+                     "--http", "127.0.0.1:0"]) == 2
+    assert 'day.closes: must be a quoted time HH:MM, e.g. "19:00", got 1140' in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
