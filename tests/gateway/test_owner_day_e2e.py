@@ -73,6 +73,7 @@ def test_roll_call_at_closing_on_the_real_gateway_and_the_console_shows_it(mosqu
             assert "收工点检" in page.text_content("#roll-call-note") and "2 件器具未通过" in page.text_content(
                 "#roll-call-note")
             assert "未归位" in page.text_content('tr[data-missing="KN-G-01"]')
+            assert "开工检查" in page.text_content("#opening-note")
             assert "色标分区与清洗" in page.text_content('tr[data-training="张三"]')
             assert page.errors == []
             page.context.close()
