@@ -28,6 +28,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
     "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
     "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
+    "poster": ("edge_gateway.commands.poster", "print the staff poster (PDF, A4) / 打印员工色标海报"),
+    "training": ("edge_gateway.commands.training", "record and list staff training / 登记、列出员工培训"),
     "cloud": ("cloud_ingest.cli", "run the cloud ingest and review service / 运行云端汇聚与远程审核服务"),
     "dashboards": ("dashboards.generator.command", "build and push the Grafana dashboards / 生成、上传 Grafana 看板"),
 }

@@ -26,6 +26,7 @@ class AlarmType(StrEnum):
     UNKNOWN_TAG = "unknown_tag"
     STATION_OFFLINE = "station_offline"
     STATION_CLOCK = "station_clock"
+    ROLL_CALL = "roll_call"
 
 
 class GatewayAlarmType(StrEnum):
@@ -66,6 +67,7 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     AlarmType.UNKNOWN_TAG: ("未登记标签", "unknown tag"),
     AlarmType.STATION_OFFLINE: ("读卡站离线", "station offline"),
     AlarmType.STATION_CLOCK: ("读卡站时钟错误", "station clock wrong"),
+    AlarmType.ROLL_CALL: ("收工点检未通过", "closing roll call"),
 }
 
 # The gateway's own alarms about itself; they stay local.

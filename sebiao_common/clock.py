@@ -31,3 +31,34 @@ def local_day_start_ms(now: int) -> int:
 
     local = datetime.fromtimestamp(now / 1000).astimezone()
     return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+def zoned_day(now: int, timezone: str) -> tuple[str, int]:
+    """(YYYY-MM-DD, minutes after local midnight) of ``now`` (ms) in a named time zone (pure calendar arithmetic:
+    the workshop's opening and closing times, ``edge_gateway/model/day.py``)."""
+    from datetime import datetime  # noqa: PLC0415
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    moment = datetime.fromtimestamp(now / 1000, ZoneInfo(timezone))
+    return moment.date().isoformat(), moment.hour * 60 + moment.minute
+
+
+def zoned_day_bounds(day: str, timezone: str) -> tuple[int, int]:
+    """[start, end) of a local day YYYY-MM-DD in a named time zone, in ms (a DST day has its real length)."""
+    from datetime import datetime, timedelta  # noqa: PLC0415
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    start = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(timezone))
+    end = (start.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=ZoneInfo(timezone))
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def known_timezone(name: str) -> bool:
+    """Whether the system's time zone database knows ``name`` (e.g. Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from edge_gateway.core.baseline import Baseline
 from edge_gateway.core.coverage import CoverageClock
+from edge_gateway.core.owner_day import OwnerDay
 from edge_gateway.core.projection import (
     AlarmFact,
     CycleFact,
@@ -26,6 +27,7 @@ from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
 from edge_gateway.model import stations as station_rules
 from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
+from edge_gateway.model.day import parse_day
 from edge_gateway.model.disinfection import Cycle, judge_cycle
 from edge_gateway.model.protocol import (
     StationEvent,
@@ -97,6 +99,8 @@ class Engine:
         self.clock_marks: dict[str, int | None] = {}
         self._refs = {s.id: StationRef(id=s.id, kind=s.kind, zone=s.zone) for s in config.stations}
         self.coverage = CoverageClock()  # today's time with every reader online (the display's claim)
+        settings = parse_day(config)  # the opening check and the closing roll call (``day:``), if configured
+        self.owner_day = OwnerDay(config, settings, store) if settings is not None else None
         self.reload()
 
     def reload(self) -> None:
@@ -114,6 +118,8 @@ class Engine:
         self.active: dict[tuple[str, str], Alarm] = self.store.load_active_alarms()
         self.next_id = self.store.next_alarm_id()
         self._current: frozenset[str] | None = None  # cache of stations whose evidence is complete
+        if self.owner_day is not None:
+            self.owner_day.forget()
 
     # -- inputs ---------------------------------------------------------------
 
@@ -242,6 +248,8 @@ class Engine:
                 self.tools[tool.id] = state
                 self.store.save_tool(state)
             self._decide(decisions, now, out)
+        if self.owner_day is not None:
+            self._decide(self.owner_day.tick(now, self.tools, self.stations, frozenset(self.active)), now, out)
         if self.projections:
             fact = TickFact(now=now, stations=tuple((s, self.stations[s.id]) for s in self.config.stations),
                             tools=tuple(self.tools.values()))

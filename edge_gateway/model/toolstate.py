@@ -102,6 +102,9 @@ def _late(before: ToolState, obs: Observation, own_sink: bool, wash_min_ms: int)
         pending = tuple(c for c in before.pending if c.disinfect or not c.taken_at <= wash_at <= c.returned_at)
         if before.location in (Location.OUT, Location.AT_SINK) and (before.taken_at or 0) <= wash_at:
             washed = True
+        elif (before.location is Location.ON_RACK and before.taken_at is not None
+              and before.taken_at <= wash_at <= before.since):
+            washed = True  # the use that ended with its return was washed (the closing roll call reads this)
     after = ToolState(tool=before.tool, color=before.color, location=before.location, station=before.station,
                       since=before.since, taken_at=before.taken_at, washed=washed,
                       last_seen=max(before.last_seen, obs.ts), pending=pending, disinfected=before.disinfected,
@@ -163,9 +166,10 @@ def disinfected(state: ToolState, hold_start: int, hold_end: int) -> tuple[ToolS
     taken = state.taken_at or 0
     pending = tuple(c for c in state.pending
                     if not (c.disinfect and c.taken_at <= hold_end and hold_start <= c.returned_at))
+    last_use = state.location is Location.ON_RACK and taken <= hold_end and hold_start <= state.since
+    # The use that ended with the return was disinfected too (the closing roll call reads this).
     after = ToolState(tool=state.tool, color=state.color, location=state.location, station=state.station,
                       since=state.since, taken_at=state.taken_at, washed=state.washed, last_seen=state.last_seen,
-                      pending=pending, disinfected=state.disinfected or (in_use and taken <= hold_end),
+                      pending=pending, disinfected=state.disinfected or (in_use and taken <= hold_end) or last_use,
                       late_sink=state.late_sink, late_sink_at=state.late_sink_at)
-    last_use = state.location is Location.ON_RACK and taken <= hold_end and hold_start <= state.since
     return after, last_use or len(pending) != len(state.pending)

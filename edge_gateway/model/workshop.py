@@ -34,6 +34,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "unknown_tag": "warning",
     "station_offline": "major",
     "station_clock": "major",
+    "roll_call": "major",
 }
 # Seed 六(三): every tool is cleaned and disinfected after every use, cloths included.
 DEFAULT_WASH_REQUIRED = tuple(TOOL_KINDS)
@@ -199,7 +200,7 @@ class WorkshopConfig:
 
 # Sections parsed elsewhere (added by the parts that own them); kept here so the
 # top-level key check knows them.
-EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display", "intake", "time_server", "notify")
+EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display", "intake", "time_server", "notify", "day")
 
 
 def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:

@@ -27,7 +27,7 @@ from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
-from edge_gateway.store import setup_versions
+from edge_gateway.store import days, setup_versions
 from sebiao_common import strict_json
 from sebiao_common.domain import Location
 
@@ -190,6 +190,7 @@ class Store:
             self.conn.executescript(SCHEMA)
             upgrade(self.conn)
             setup_versions.ensure_schema(self.conn)
+            days.ensure_schema(self.conn)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # The dead letters kept and dropped, as committed; followed in memory (read by /healthz).
             rows, size = self.conn.execute(f"SELECT count(*), COALESCE(SUM({_DEAD_SIZE}), 0) "

@@ -30,6 +30,7 @@ from edge_gateway.errors import AlarmActionError
 from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
+from edge_gateway.web import days_api
 from edge_gateway.web.alarm_actions import MAX_ALARM_ID, ActionRefused, perform_action
 from sebiao_common import strict_json
 
@@ -294,6 +295,7 @@ def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> S
         Route("/api/cycles", cycles),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        *days_api.routes(),
     ] + (extra_routes or [])
     app = Starlette(routes=routes, middleware=[Middleware(TokenAuth, ctx=ctx)])
     app.state.ctx = ctx

@@ -39,6 +39,7 @@ DAY_MS = 24 * 3600 * 1000
 EVIDENCE_EVENTS = 10
 ACTIVE_LIMIT = 200
 CYCLES_LIMIT = 100
+TRAINING_LIMIT = 100  # the newest records; GET /api/training has them all
 
 
 def _flag(value: object) -> bool | None:
@@ -90,6 +91,8 @@ class ConsoleData:
             "labels": self._labels(now, stations),
             **self._disinfection(now),
             "clock": self._clock(),
+            "day": self._day(),
+            "training": self._training(),
         }
 
     def _clock(self) -> GatewayClockJson:
@@ -103,6 +106,21 @@ class ConsoleData:
                 "serving": serving.get("listening") is not None, "usable": serving.get("usable") is True,
                 "stratum": stratum if isinstance(stratum, int) else None,
                 "error": error if isinstance(error, str) else None}
+
+    # -- the owner's day: the newest day's opening check and roll call, the training records ------------------
+
+    def _day(self) -> dict[str, object] | None:
+        rows = self.reads.rows("SELECT day, kind, result FROM day_checks WHERE day = "
+                               "(SELECT max(day) FROM day_checks)")
+        if not rows:
+            return None
+        checks = {r["kind"]: strict_json.loads(r["result"]) for r in rows}
+        return {"day": rows[0]["day"], "opening": checks.get("opening"), "roll_call": checks.get("roll_call")}
+
+    def _training(self) -> list[dict[str, object]]:
+        return [{"day": r["day"], "who": r["who"], "topic": r["topic"], "by": r["trainer"]}
+                for r in self.reads.rows("SELECT day, who, topic, trainer FROM training "
+                                         "ORDER BY day DESC, id DESC LIMIT ?", (TRAINING_LIMIT,))]
 
     # -- what the display claims, and the disinfection cycles ----------------------------
 

@@ -165,6 +165,8 @@ class ConsoleSnapshot(TypedDict):
     today: TodayJson
     cycles: list[CycleJson]  # the latest day's, newest first
     clock: GatewayClockJson
+    day: dict[str, object] | None  # the newest day's opening check and roll call (core/owner_day.py), or None
+    training: list[dict[str, object]]  # the newest training records: day, who, topic, by
 
 
 class GatewayClockJson(TypedDict):

@@ -81,7 +81,8 @@ def test_a_late_tag_passing_the_sink_is_no_wash():
 DISINFECTED = [
     # name, state, hold (start, end) -> disinfected, covers the last return, pending left
     ("in use, cycle after the taking", state(OUT, "dis-1", 500, 10), (100, 400), True, False, 0),
-    ("back on its rack, cycle in that use", state(ON, "rack-red-1", 500, 10), (100, 400), False, True, 0),
+    # The use that ended with the return was disinfected: the closing roll call reads it (as ``washed``).
+    ("back on its rack, cycle in that use", state(ON, "rack-red-1", 500, 10), (100, 400), True, True, 0),
     ("back on its rack, cycle of an older use", state(ON, "rack-red-1", 500, 300), (100, 200), False, False, 0),
     ("a pending check inside the cycle's use",
      state(ON, "rack-red-1", 900, 600, pending=(WashCheck(taken_at=10, returned_at=500, rack="r", disinfect=True),)),

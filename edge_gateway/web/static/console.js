@@ -21,6 +21,14 @@
       staleNote: (n) => `超过 ${n} 天未读到的标签：请检查标签是否脱落、损坏或器具已不用（规定六(四)：色标不清或缺损应及时更新）。`,
       noStale: "所有标签近期都有读取", tagErrors: "读取出错的标签", noTagErrors: "读卡站未上报标签读取错误",
       errors: "错误次数", done: "已提交",
+      day: "开工与收工", training: "员工培训记录", who: "受训人", topic: "培训内容", trainer: "培训人",
+      missing: "缺少", notHome: "未归位", unwashed: "未清洗", undisinfected: "未消毒", noDay: "尚无开工检查或收工点检",
+      noTraining: "没有培训记录", dayCol: "日期",
+      opening: (d, o) => `${d} 开工检查：` + (o ? (o.ready ? "✓ 全部读卡站在线、时钟正常，器具均已归位"
+        : `✗ 离线或时钟异常的读卡站 ${o.stations.filter((x) => !x.online || !x.clock_ok).length} 个，未归位器具 ${o.missing.length} 件`) : "未进行"),
+      rollCall: (d, r) => `${d} 收工点检：` + (r ? `${r.missing.length ? `✗ ${r.missing.length} 件器具未通过` : "✓ 全部器具已归位、已清洗"}`
+        + ` · 取用 ${r.counts.uses} 次 · 清洗 ${r.counts.washes} 次 · 消毒周期 ${r.counts.cycles_passed}/${r.counts.cycles} 合格`
+        + ` · 报警 ${r.counts.alarms_raised} 个，已处理 ${r.counts.alarms_handled} 次` : "未进行"),
       hygiene: "清洗与消毒", cycle: "消毒周期", method: "方式", maxTemp: "最高温度", hold: "保持 / 要求",
       verdict: "结果", inCycle: "周期内器具", passed: "✓ 合格", failed: "✗ 未合格", noCycles: "近 24 小时没有消毒周期",
       methods: { cabinet: "消毒柜", boiling: "煮沸/蒸汽", dishwasher: "洗碗机", hot_wash: "热水清洗池" },
@@ -30,8 +38,8 @@
         + ` · 今日读卡器全部在线 ${(c.covered_ms / 3600000).toFixed(1)} 小时`, sev: { critical: "严重", major: "重要", minor: "次要", warning: "提示" },
       types: { cross_zone: "跨区放置", cross_zone_wash: "跨区清洗", unwashed_return: "未清洗归位", undisinfected_return: "未消毒归位",
         overdue: "超时未归还", misplaced: "未定位存放", unknown_tag: "未登记标签", station_offline: "读卡站离线",
-        station_clock: "读卡站时钟错误", outbox_backlog: "待发队列积压", sink_refused: "接收方拒绝写入",
-        store_failed: "本地存储写入失败", station_flood: "读卡站消息过多",
+        station_clock: "读卡站时钟错误", roll_call: "收工点检未通过", outbox_backlog: "待发队列积压",
+        sink_refused: "接收方拒绝写入", store_failed: "本地存储写入失败", station_flood: "读卡站消息过多",
         notify_failed: "告警推送失败" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
       gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, gradeConfirmed: "云端最后核实",
@@ -63,6 +71,14 @@
       staleNote: (n) => `Tags not read for more than ${n} days: check the label is on, undamaged, or the tool retired (rule 6(4): renew unclear or damaged labels).`,
       noStale: "Every tag was read recently", tagErrors: "Tags with read errors",
       noTagErrors: "No station reported tag read errors", errors: "Errors", done: "done",
+      day: "Opening and closing", training: "Staff training", who: "Trained", topic: "Topic", trainer: "Trainer",
+      missing: "Missing", notHome: "not home", unwashed: "not washed", undisinfected: "not disinfected",
+      noDay: "No opening check or roll call yet", noTraining: "No training records", dayCol: "Day",
+      opening: (d, o) => `${d} opening check: ` + (o ? (o.ready ? "✓ every station online with its clock set, every tool home"
+        : `✗ ${o.stations.filter((x) => !x.online || !x.clock_ok).length} stations offline or clock wrong, ${o.missing.length} tools not home`) : "not done"),
+      rollCall: (d, r) => `${d} closing roll call: ` + (r ? `${r.missing.length ? `✗ ${r.missing.length} tools not in order` : "✓ every tool home and washed"}`
+        + ` · ${r.counts.uses} uses · ${r.counts.washes} washes · disinfection cycles ${r.counts.cycles_passed}/${r.counts.cycles} passed`
+        + ` · ${r.counts.alarms_raised} alarms, ${r.counts.alarms_handled} handled` : "not done"),
       hygiene: "Washing and disinfection", cycle: "Cycle", method: "Method", maxTemp: "Max temperature",
       hold: "Held / required", verdict: "Result", inCycle: "Tools in it", passed: "✓ passed", failed: "✗ failed",
       noCycles: "No disinfection cycle in the last 24 hours",
@@ -74,8 +90,8 @@
       sev: { critical: "critical", major: "major", minor: "minor", warning: "warning" },
       types: { cross_zone: "cross-zone", cross_zone_wash: "cross-zone wash", unwashed_return: "unwashed return", undisinfected_return: "undisinfected return",
         overdue: "overdue", misplaced: "misplaced", unknown_tag: "unknown tag", station_offline: "station offline",
-        station_clock: "station clock wrong", outbox_backlog: "outbox backlog", sink_refused: "sink refused writes",
-        store_failed: "store writes failing", station_flood: "station flooding",
+        station_clock: "station clock wrong", roll_call: "closing roll call", outbox_backlog: "outbox backlog",
+        sink_refused: "sink refused writes", store_failed: "store writes failing", station_flood: "station flooding",
         notify_failed: "alarm notifications failing" },
       actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
       gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, gradeConfirmed: "last confirmed by the cloud",
@@ -338,6 +354,26 @@
     line.replaceChildren(...parts);
   }
 
+  // The newest day's opening check and roll call (what is missing in words, not colour alone), and training.
+  function renderDay(s) {
+    const d = s.day;
+    $("opening-note").textContent = d ? t("opening", d.day, d.opening) : t("noDay");
+    $("roll-call-note").textContent = d ? t("rollCall", d.day, d.roll_call) : "";
+    const missing = d && d.roll_call ? d.roll_call.missing : [];
+    table("missing-table", ["tool", "home", "where", "missing"], missing.map((m) => el("tr", { "data-missing": m.tool },
+      el("td", {}, colorTag(m.color, lang.get(), 18), ` ${m.tool}`), el("td", { text: m.home }),
+      el("td", { text: m.where || "—" }),
+      el("td", { text: [m.not_home && t("notHome"), m.unwashed && t("unwashed"), m.undisinfected && t("undisinfected")]
+        .filter(Boolean).join(en() ? ", " : "、") }))));
+    const training = s.training || [];
+    if (!training.length) {
+      $("training-table").replaceChildren(el("caption", { text: t("noTraining") }));
+      return;
+    }
+    table("training-table", ["dayCol", "who", "topic", "trainer"], training.map((r) => el("tr", { "data-training": r.who },
+      el("td", { text: r.day }), el("td", { text: r.who }), el("td", { text: r.topic }), el("td", { text: r.by }))));
+  }
+
   function render() {
     lang.apply();
     showState();
@@ -349,6 +385,7 @@
     renderStations(last);
     renderLabels(last);
     renderHygiene(last);
+    renderDay(last);
   }
 
   function setState(next) {
