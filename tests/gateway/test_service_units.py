@@ -1,0 +1,149 @@
+"""``sebiao service install``: the systemd units pass ``systemd-analyze verify``, their ExecStart really runs the
+gateway, and that command line killed with SIGKILL and started again loses no event (a power cut)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from gateway_proc import GatewayProcess, write_config
+from servers import ROOT, example_config
+from servers import _die_with_parent as die_with_parent
+from stations_mqtt import STREAM, close_all, ms_ago, online_stations, stream
+
+from edge_gateway.tooling.service_units import GATEWAY_UNIT, MOSQUITTO_UNIT, exec_start
+
+
+def sebiao(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sebiao", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+
+
+def install(tmp: Path, config: Path, *extra: str) -> Path:
+    """Units for ``config`` installed under the staging root ``tmp/root``; that root."""
+    root = tmp / "root"
+    done = sebiao("service", "install", "--config", str(config), "--data", str(tmp / "data"),
+                  "--root", str(root), *extra)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def unit_dir(root: Path) -> Path:
+    return root / "etc/systemd/system"
+
+
+@pytest.fixture
+def mosquitto_files(tmp_path: Path) -> tuple[Path, Path]:
+    """The example's workshop config and the broker files `sebiao broker-config` wrote for it."""
+    config = write_config(tmp_path / "workshop.yaml")
+    done = sebiao("broker-config", "--config", str(config), "--out", str(tmp_path / "broker"),
+                  "--persistence-dir", str(tmp_path / "mosquitto-db"))
+    assert done.returncode == 0, done.stderr
+    return config, tmp_path / "broker"
+
+
+def test_the_units_pass_systemd_analyze_verify(mosquitto_files, tmp_path):
+    if shutil.which("systemd-analyze") is None:  # scripts/test installs Debian's systemd, which has it
+        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+    config, broker_dir = mosquitto_files
+    root = install(tmp_path, config, "--broker-dir", str(broker_dir))
+    units = [unit_dir(root) / GATEWAY_UNIT, unit_dir(root) / MOSQUITTO_UNIT]
+    # verify reads unit files by path and needs no running systemd; it exits 0 on unknown keys and bad
+    # values but names them, so its whole output must be empty.
+    done = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")
+    gateway, mosquitto = (u.read_text("utf-8") for u in units)
+    for text in (gateway, mosquitto):
+        assert "WantedBy=multi-user.target" in text and "Restart=always" in text
+        assert "ProtectSystem=strict" in text and "NoNewPrivileges=yes" in text and "PrivateTmp=yes" in text
+        assert "StartLimitIntervalSec=0" in text
+    assert f"ReadWritePaths={tmp_path / 'data'}\n" in gateway
+    assert f"ReadWritePaths={tmp_path / 'mosquitto-db'}\n" in mosquitto
+    assert "After=network.target sebiao-mosquitto.service\n" in gateway
+    ordering = [line for line in gateway.splitlines() if line.startswith(("After=", "Wants=", "Requires="))]
+    assert not any("time-sync" in line or "network-online" in line for line in ordering)  # offline boots
+    assert "User=sebiao\n" in gateway and "TimeoutStopSec=30" in gateway
+    assert f"ExecStart={shutil.which('mosquitto') or '/usr/sbin/mosquitto'} -c {broker_dir / 'mosquitto.conf'}" \
+        in mosquitto
+    assert "Conflicts=mosquitto.service" in mosquitto
+    data = root / str(tmp_path / "data").lstrip("/")
+    assert data.is_dir() and (data.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_dry_run_prints_the_units_and_writes_nothing(mosquitto_files, tmp_path):
+    config, broker_dir = mosquitto_files
+    done = sebiao("service", "install", "--config", str(config), "--data", str(tmp_path / "data"),
+                  "--broker-dir", str(broker_dir), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "[Service]" in done.stdout and "useradd" not in done.stdout and "create system user" in done.stdout
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_missing_broker_config_is_named_with_what_to_do(tmp_path):
+    config = write_config(tmp_path / "workshop.yaml")
+    done = sebiao("service", "install", "--config", str(config), "--data", str(tmp_path / "data"),
+                  "--broker-dir", str(tmp_path / "nowhere"), "--root", str(tmp_path / "root"))
+    assert done.returncode == 2
+    assert "nowhere/mosquitto.conf" in done.stderr and "sebiao broker-config" in done.stderr
+    assert not (tmp_path / "root").exists()
+
+
+def test_a_path_systemd_would_split_is_refused(tmp_path):
+    config = write_config(tmp_path / "workshop.yaml")
+    done = sebiao("service", "install", "--config", str(config), "--data", str(tmp_path / "my data"),
+                  "--no-mosquitto", "--root", str(tmp_path / "root"))
+    assert done.returncode == 2 and "--data-dir" in done.stderr and "my data" in done.stderr
+
+
+class UnitGateway(GatewayProcess):
+    """The gateway started by its unit's ExecStart command line, as systemd would (without its sandbox)."""
+
+    def __init__(self, argv: list[str], config: Path, data_dir: Path) -> None:
+        super().__init__(config, data_dir)
+        self.argv = argv
+
+    def start(self, timeout: float = 20.0) -> "UnitGateway":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1"), cwd=ROOT,
+                                     preexec_fn=die_with_parent)
+        log.close()
+        self.wait_ready(timeout)  # listening.json from this pid, then /healthz with the broker connected
+        return self
+
+
+@pytest.mark.slow
+def test_the_units_exec_start_serves_and_a_kill_9_loses_nothing(mosquitto, tmp_path):
+    broker = mosquitto()
+    config = write_config(tmp_path / "workshop.yaml", broker)
+    root = install(tmp_path, config, "--no-mosquitto", "--http", "127.0.0.1:0")
+    assert not (unit_dir(root) / MOSQUITTO_UNIT).exists()
+    argv = exec_start((unit_dir(root) / GATEWAY_UNIT).read_text("utf-8"))
+    assert Path(argv[0]).is_absolute() and argv[argv.index("--data-dir") + 1] == str(tmp_path / "data")
+    gateway = UnitGateway(argv, config, tmp_path / "data").start()
+    assert gateway.get("/healthz").json()["status"] in ("ok", "degraded")
+    stations = online_stations(broker, example_config(), reconnect=True)
+    sent: dict = {}
+    per_station = 300
+    publisher = threading.Thread(target=stream, args=(stations, per_station, sent, ms_ago(60)))
+    publisher.start()
+    try:
+        gateway.wait_for(lambda: gateway.count("events") > 100, what="stream under way")
+        gateway.kill9()  # a power cut
+        killed_at = gateway.count("events")
+        gateway.start()  # what Restart=always does: the same command line again
+        publisher.join(120)
+        gateway.wait_for(lambda: gateway.count("events") >= len(sent), timeout=60, what="every event stored")
+        assert set(gateway.rows("SELECT station, boot, seq FROM events")) == set(sent)
+        assert gateway.count("dead_letters") == 0
+        assert 100 < killed_at < len(sent)  # the kill fell in the middle of the stream
+        assert len(sent) == per_station * len(STREAM)
+    finally:
+        close_all(stations)
+        gateway.stop()
