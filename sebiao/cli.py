@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                       "write Mosquitto config, passwords and ACL / 生成 Mosquitto 配置"),
     "service": ("edge_gateway.commands.service",
                 "install the gateway and Mosquitto as systemd services / 安装为系统服务"),
+    "bundle": ("edge_gateway.commands.bundle", "build the offline installation bundle / 生成离线安装包"),
     "influx": ("edge_gateway.commands.influx", "check the InfluxDB connection and outbox / 检查 InfluxDB 连接与待发队列"),
     "station": ("edge_gateway.commands.station", "run a virtual reader station / 运行虚拟读卡站"),
     "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
