@@ -102,11 +102,12 @@ def test_a_path_systemd_would_split_is_refused(tmp_path):
 
 
 class UnitGateway(GatewayProcess):
-    """The gateway started by its unit's ExecStart command line, as systemd would (without its sandbox)."""
+    """The gateway started by its unit's ExecStart command line, as systemd would (without its sandbox unless
+    ``prefix`` gives one)."""
 
-    def __init__(self, argv: list[str], config: Path, data_dir: Path) -> None:
+    def __init__(self, argv: list[str], config: Path, data_dir: Path, prefix: tuple[str, ...] = ()) -> None:
         super().__init__(config, data_dir)
-        self.argv = argv
+        self.argv = [*prefix, *argv]
 
     def start(self, timeout: float = 20.0) -> "UnitGateway":
         log = open(self.log_path, "ab")
@@ -144,6 +145,61 @@ def test_the_units_exec_start_serves_and_a_kill_9_loses_nothing(mosquitto, tmp_p
         assert gateway.count("dead_letters") == 0
         assert 100 < killed_at < len(sent)  # the kill fell in the middle of the stream
         assert len(sent) == per_station * len(STREAM)
+        assert_stops_cleanly(gateway)
+    finally:
+        close_all(stations)
+        gateway.stop()
+
+
+def assert_stops_cleanly(gateway: GatewayProcess) -> None:
+    """systemctl stop: SIGTERM, and the gateway closes its store (SQLite folds its write-ahead log back
+    and deletes it only on a clean close) before it ends by that signal, as uvicorn means it to."""
+    assert gateway.stop() == -15, gateway.log()[-3000:]
+    assert not (gateway.data_dir / "gateway.sqlite3-wal").exists(), "the store was not closed"
+
+
+# The unit's ProtectSystem=strict + ReadWritePaths=, NoNewPrivileges=yes and UMask=0077, as far as they can be
+# had without systemd: a private mount namespace where every file system is read-only but the data dir.
+SANDBOX = r"""
+set -e
+data=$1; shift
+mount --bind "$data" "$data"
+for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
+  case "$m" in /proc*|/sys*|/dev*|"$data") continue ;; esac
+  mount -o remount,bind,ro "$m" 2>/dev/null || true
+done
+touch /sandbox-probe 2>/dev/null && { echo "the root is still writable" >&2; exit 97; }
+umask 0077
+exec setpriv --no-new-privs "$@"
+"""
+
+
+def sandbox_prefix(unit_text: str) -> tuple[str, ...]:
+    (rw,) = [line.removeprefix("ReadWritePaths=") for line in unit_text.splitlines()
+             if line.startswith("ReadWritePaths=")]
+    return ("unshare", "--mount", "--propagation", "private", "sh", "-c", SANDBOX, "sandbox", rw)
+
+
+@pytest.mark.slow
+def test_the_gateway_works_inside_the_units_read_only_sandbox(mosquitto, tmp_path):
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no mount namespaces here (unshare: {probe.stderr.decode().strip()}): the sandbox needs root")
+    broker = mosquitto()
+    config = write_config(tmp_path / "workshop.yaml", broker)
+    (tmp_path / "data").mkdir(mode=0o700)  # as `service install` makes it: a bind mount needs it to exist
+    root = install(tmp_path, config, "--no-mosquitto", "--http", "127.0.0.1:0")
+    unit = (unit_dir(root) / GATEWAY_UNIT).read_text("utf-8")
+    gateway = UnitGateway(exec_start(unit), config, tmp_path / "data", prefix=sandbox_prefix(unit)).start()
+    stations = online_stations(broker, example_config())
+    try:
+        sent: dict = {}
+        stream(stations, 10, sent, ms_ago(30))
+        gateway.wait_for(lambda: gateway.count("events") == len(sent), what="events stored in the sandbox")
+        assert gateway.get("/healthz").json()["status"] == "ok", gateway.log()[-2000:]
+        store = tmp_path / "data" / "gateway.sqlite3"
+        assert store.stat().st_mode & 0o077 == 0  # UMask=0077: the store is the gateway user's alone
+        assert_stops_cleanly(gateway)
     finally:
         close_all(stations)
         gateway.stop()
