@@ -63,6 +63,16 @@ def run(args: argparse.Namespace) -> int:
         print("注意 / note: the config has no broker: section, so the gateway would start its embedded broker on "
               "port 1883 beside Mosquitto; add broker.url (mqtt://127.0.0.1:1883) and the gateway's account "
               "(see docs/broker.md) / 配置中没有 broker，请填写 Mosquitto 地址和网关账号")
+    reached = [("--config", config_path), ("--exec", Path(settings.exec_start[0]).resolve()),
+               ("--data-dir", Path(args.data_dir).absolute())]
+    if not args.program:  # the default program runs this Python, wherever its real file is
+        reached.append(("python", Path(sys.executable).resolve()))
+    for what, path in reached:
+        closed = _closed_parent(path)
+        if closed is not None:
+            print(f"注意 / note: {what} {path} is inside {closed}, which other users cannot enter: the service "
+                  f"user {args.user} cannot reach it; move it (e.g. /etc/sebiao, /opt/sebiao, /var/lib/sebiao) "
+                  f"/ 服务用户无法进入该目录，请移到别处")
     mosquitto_files = () if args.no_mosquitto else tuple(
         Path(args.broker_dir).absolute() / name for name in (PASSWD_FILE, ACL_FILE))
     steps = plan(settings, root, config_path, mosquitto_files)
@@ -82,6 +92,17 @@ def run(args: argparse.Namespace) -> int:
     for cmd in next_commands(settings):
         print(f"  {'' if os.geteuid() == 0 else 'sudo '}{cmd}")
     return 0
+
+
+def _closed_parent(path: Path) -> Path | None:
+    """The first existing folder above ``path`` that other users cannot enter (no o+x), if any."""
+    for parent in reversed(path.parents):
+        try:
+            if not parent.stat().st_mode & 0o001:
+                return parent
+        except OSError:
+            return None  # not there yet (the data dir): install creates it
+    return None
 
 
 def _program(given: str | None) -> tuple[str, ...]:

@@ -85,6 +85,17 @@ def test_a_dry_run_prints_the_units_and_writes_nothing(mosquitto_files, tmp_path
     assert not (tmp_path / "data").exists()
 
 
+def test_a_config_the_service_user_cannot_reach_is_pointed_out(tmp_path):
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    config = write_config(closed / "workshop.yaml")
+    done = sebiao("service", "install", "--config", str(config), "--data", "/var/lib/sebiao", "--no-mosquitto",
+                  "--dry-run")
+    assert done.returncode == 0, done.stderr
+    (note,) = [line for line in done.stdout.splitlines() if line.startswith(f"注意 / note: --config {config}")]
+    assert "cannot enter" in note and "sebiao" in note
+
+
 def test_a_missing_broker_config_is_named_with_what_to_do(tmp_path):
     config = write_config(tmp_path / "workshop.yaml")
     done = sebiao("service", "install", "--config", str(config), "--data", str(tmp_path / "data"),
