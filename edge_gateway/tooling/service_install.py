@@ -46,8 +46,10 @@ def _user_exists(user: str) -> bool:
         return False
 
 
-def plan(settings: ServiceSettings, root: Path, config: Path, mosquitto_files: tuple[Path, ...] = ()) -> list[Step]:
-    """The steps installing ``settings`` under ``root``, in order."""
+def plan(settings: ServiceSettings, root: Path, config: Path, mosquitto_files: tuple[Path, ...] = (),
+         unit_dir: Path | None = None) -> list[Step]:
+    """The steps installing ``settings`` under ``root``, in order; the units into ``unit_dir`` (default
+    ``root/etc/systemd/system``)."""
     steps: list[Step] = []
     user, data = settings.user, _under(root, settings.data_dir)
     if not _user_exists(user):
@@ -71,7 +73,7 @@ def plan(settings: ServiceSettings, root: Path, config: Path, mosquitto_files: t
         for path in mosquitto_files:
             steps.append(Step(say=f"{m.user} 可读 / chgrp {m.user} + chmod 0640 {path}", host_only=True,
                               do=lambda path=path: _share_with_group(path, m.user)))
-    unit_dir = _under(root, UNIT_DIR)
+    unit_dir = unit_dir or _under(root, UNIT_DIR)
     for name, text in render_units(settings).items():
         steps.append(Step(say=f"写入 / write /{UNIT_DIR}/{name}",
                           do=lambda name=name, text=text: _write(unit_dir / name, text)))

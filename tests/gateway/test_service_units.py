@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -214,3 +216,70 @@ def test_the_gateway_works_inside_the_units_read_only_sandbox(mosquitto, tmp_pat
     finally:
         close_all(stations)
         gateway.stop()
+
+
+@pytest.mark.slow
+def test_the_mosquitto_unit_runs_as_mosquitto_with_the_owners_install_set(tmp_path):
+    """The host steps for real (chgrp of passwd and acl, the database dir's owner), then the Mosquitto unit's
+    ExecStart as its User= in the read-only sandbox: stations log in, and a stop writes the database."""
+    import pwd
+
+    from servers import connack_reason, free_port
+
+    from edge_gateway.broker.credentials import load_credentials
+    from edge_gateway.tooling.service_install import apply, plan
+    from edge_gateway.tooling.service_units import MosquittoUnit, ServiceSettings, checked_path, persistence_location
+
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
+    if os.geteuid() != 0 or probe.returncode != 0:
+        pytest.skip("needs root and mount namespaces (chown, the sandbox)")
+    try:
+        mosquitto_user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no user mosquitto (Debian's mosquitto package makes it)")
+    import tempfile
+    # Outside pytest's tmp (0700 root): the mosquitto user must be able to reach the files, as under /etc.
+    base = Path(tempfile.mkdtemp(prefix="sebiao-unit-", dir="/var/tmp"))
+    proc = None
+    try:
+        os.chmod(base, 0o755)
+        config = write_config(base / "workshop.yaml")
+        port = free_port()
+        done = sebiao("broker-config", "--config", str(config), "--out", str(base / "broker"),
+                      "--persistence-dir", str(base / "db"), "--listen", f"127.0.0.1:{port}")
+        assert done.returncode == 0, done.stderr
+        conf = base / "broker" / "mosquitto.conf"
+        unit = MosquittoUnit(program=checked_path(shutil.which("mosquitto") or "/usr/sbin/mosquitto", "mosquitto"),
+                             conf=checked_path(str(conf), "conf"),
+                             persistence_dir=checked_path(persistence_location(conf.read_text()).rstrip("/"), "db"))
+        settings = ServiceSettings(workshop="ws-demo", user="mosquitto", exec_start=("/bin/true",),
+                                   data_dir=checked_path(str(base / "data"), "data"), mosquitto=unit)
+        steps = plan(settings, Path("/"), config, (base / "broker" / "passwd", base / "broker" / "acl"),
+                     unit_dir=tmp_path / "units")  # the host's paths, but not its /etc/systemd
+        apply(steps, staging=False, echo=lambda _: None)
+        assert (base / "db").stat().st_uid == mosquitto_user.pw_uid
+        assert (base / "broker" / "passwd").stat().st_gid == mosquitto_user.pw_gid
+        text = (tmp_path / "units" / MOSQUITTO_UNIT).read_text("utf-8")
+        user = ("setpriv", f"--reuid={mosquitto_user.pw_uid}", f"--regid={mosquitto_user.pw_gid}", "--clear-groups")
+        log = open(tmp_path / "mosquitto.log", "wb")
+        proc = subprocess.Popen([*sandbox_prefix(text), *user, *exec_start(text)], stdout=log,
+                                stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        creds = load_credentials(base / "broker" / "credentials.json")
+        station = creds.station("rack-red-1")
+        deadline = time.monotonic() + 10
+        reason = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                reason = connack_reason("127.0.0.1", port, station.username, station.password)
+                break
+            except OSError:
+                time.sleep(0.1)
+        log_text = (tmp_path / "mosquitto.log").read_text(errors="replace")
+        assert reason is not None and reason.value == 0, log_text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0, log_text
+        assert (base / "db" / "mosquitto.db").exists()  # written at the clean exit, in ReadWritePaths
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
