@@ -84,3 +84,25 @@ def test_a_tampered_bundle_is_refused_before_anything_is_installed(bundle, tmp_p
                           capture_output=True, text=True, env=clean_env(), timeout=120)
     assert done.returncode != 0
     assert "FAILED" in done.stdout + done.stderr and not (tmp_path / "venv").exists()
+
+
+def test_a_bundle_is_rebuilt_from_a_wheelhouse_with_no_index(bundle, tmp_path):
+    """--wheelhouse: the wheels come from a folder only (here the first bundle's), never from an index."""
+    env = dict(clean_env(), PYTHONPATH=str(ROOT), PIP_INDEX_URL="http://127.0.0.1:9/nowhere")
+    done = subprocess.run([sys.executable, "-m", "sebiao", "bundle", "--out", str(tmp_path / "again.tar.gz"),
+                           "--wheelhouse", str(bundle / "wheels"), "--no-debs"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with tarfile.open(tmp_path / "again.tar.gz") as tar:
+        names = {Path(n).name for n in tar.getnames() if n.endswith(".whl")}
+        debs = [n for n in tar.getnames() if n.endswith(".deb")]
+    assert names == {p.name for p in (bundle / "wheels").glob("*.whl")} and debs == []
+
+
+def test_a_wheelhouse_without_sebiao_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run([sys.executable, "-m", "sebiao", "bundle", "--out", str(tmp_path / "b.tar.gz"),
+                           "--wheelhouse", str(tmp_path / "empty"), "--no-debs"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "sebiao bundle: wheels:" in done.stderr and "--wheelhouse" in done.stderr
+    assert not (tmp_path / "b.tar.gz").exists() and list(tmp_path.iterdir()) == [tmp_path / "empty"]
