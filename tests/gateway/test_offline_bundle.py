@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from gateway_proc import write_config
 from servers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -52,10 +53,15 @@ def test_the_bundle_holds_sebiao_its_dependencies_mosquitto_and_the_units(bundle
 
 def test_sebiao_installs_from_the_bundle_with_no_index(bundle, tmp_path):
     prefix = tmp_path / "venv"
+    config = write_config(tmp_path / "workshop.yaml")
+    # the arguments from --config on go to `sebiao service install` (staged under --root here)
     done = subprocess.run([str(bundle / "install.sh"), "--no-debs", "--prefix", str(prefix), "--python",
-                           sys.executable], cwd=tmp_path, env=clean_env(), capture_output=True, text=True,
-                          timeout=600)
+                           sys.executable, "--config", str(config), "--data-dir", str(tmp_path / "data"),
+                           "--no-mosquitto", "--root", str(tmp_path / "root")],
+                          cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
+    unit = (tmp_path / "root/etc/systemd/system/sebiao-gateway.service").read_text("utf-8")
+    assert f"ExecStart={prefix}/bin/sebiao gateway --config {config} " in unit  # the bundle's own sebiao
     for args in (["--help"], ["demo", "--help"], ["service", "install", "--help"]):
         run = subprocess.run([str(prefix / "bin" / "sebiao"), *args], cwd=tmp_path, env=clean_env(),
                              capture_output=True, text=True, timeout=120)
