@@ -95,6 +95,7 @@ def next_commands(settings: ServiceSettings) -> list[str]:
     if settings.mosquitto:
         cmds.append(f"systemctl disable --now {DEBIAN_MOSQUITTO_UNIT}")
     cmds.append(f"systemctl enable --now {' '.join(units)}")
+    cmds.append(f"systemctl restart {' '.join(units)}    # 重新安装后 / after a re-install")
     cmds.append(f"systemctl status {' '.join(units)}")
     cmds.append("journalctl -u sebiao-gateway -f")
     return cmds
