@@ -59,20 +59,8 @@ def run(args: argparse.Namespace) -> int:
         mosquitto=None if args.no_mosquitto else _mosquitto(Path(args.broker_dir).absolute()))
     root = Path(args.root).absolute()
     staging = root != Path("/")
-    if not args.no_mosquitto and config.broker is None:
-        print("注意 / note: the config has no broker: section, so the gateway would start its embedded broker on "
-              "port 1883 beside Mosquitto; add broker.url (mqtt://127.0.0.1:1883) and the gateway's account "
-              "(see docs/broker.md) / 配置中没有 broker，请填写 Mosquitto 地址和网关账号")
-    reached = [("--config", config_path), ("--exec", Path(settings.exec_start[0]).resolve()),
-               ("--data-dir", Path(args.data_dir).absolute())]
-    if not args.program:  # the default program runs this Python, wherever its real file is
-        reached.append(("python", Path(sys.executable).resolve()))
-    for what, path in reached:
-        closed = _closed_parent(path)
-        if closed is not None:
-            print(f"注意 / note: {what} {path} is inside {closed}, which other users cannot enter: the service "
-                  f"user {args.user} cannot reach it; move it (e.g. /etc/sebiao, /opt/sebiao, /var/lib/sebiao) "
-                  f"/ 服务用户无法进入该目录，请移到别处")
+    for note in _notes(args, config.broker is not None, settings, config_path):
+        print(note)
     mosquitto_files = () if args.no_mosquitto else tuple(
         Path(args.broker_dir).absolute() / name for name in (PASSWD_FILE, ACL_FILE))
     steps = plan(settings, root, config_path, mosquitto_files)
@@ -92,6 +80,27 @@ def run(args: argparse.Namespace) -> int:
     for cmd in next_commands(settings):
         print(f"  {'' if os.geteuid() == 0 else 'sudo '}{cmd}")
     return 0
+
+
+def _notes(args: argparse.Namespace, has_broker: bool, settings: ServiceSettings, config_path: Path) -> list[str]:
+    """What would make the installed services fail at start, said before anything is written."""
+    notes = []
+    if not args.no_mosquitto and not has_broker:
+        notes.append("注意：配置中没有 broker，网关会在 1883 端口启动内置 MQTT 服务器，与 Mosquitto 冲突；请填写 "
+                     "broker.url（mqtt://127.0.0.1:1883）和网关账号 / note: the config has no broker: section, so the "
+                     "gateway would start its embedded broker on port 1883 beside Mosquitto; add broker.url and the "
+                     "gateway's account (docs/broker.md)")
+    reached = [("--config", config_path), ("--exec", Path(settings.exec_start[0]).resolve()),
+               ("--data-dir", Path(args.data_dir).absolute())]
+    if not args.program:  # the default program runs this Python, wherever its real file is
+        reached.append(("python", Path(sys.executable).resolve()))
+    for what, path in reached:
+        closed = _closed_parent(path)
+        if closed is not None:
+            notes.append(f"注意：{what} {path} 在 {closed} 内，服务用户 {args.user} 无法进入，请移到别处 / note: "
+                         f"{what} {path} is inside {closed}, which other users cannot enter: the service user "
+                         f"{args.user} cannot reach it; move it (e.g. /etc/sebiao, /opt/sebiao, /var/lib/sebiao)")
+    return notes
 
 
 def _closed_parent(path: Path) -> Path | None:

@@ -94,8 +94,8 @@ def test_a_config_the_service_user_cannot_reach_is_pointed_out(tmp_path):
     done = sebiao("service", "install", "--config", str(config), "--data", "/var/lib/sebiao", "--no-mosquitto",
                   "--dry-run")
     assert done.returncode == 0, done.stderr
-    (note,) = [line for line in done.stdout.splitlines() if line.startswith(f"注意 / note: --config {config}")]
-    assert "cannot enter" in note and "sebiao" in note
+    (note,) = [line for line in done.stdout.splitlines() if line.startswith(f"注意：--config {config}")]
+    assert "无法进入" in note and "cannot enter" in note and "sebiao" in note
 
 
 def test_a_missing_broker_config_is_named_with_what_to_do(tmp_path):
