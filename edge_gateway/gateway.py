@@ -9,8 +9,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,11 +312,26 @@ class Gateway:
         return http_server(self.build_app(), self.listener, self.refusals)
 
     def serve(self) -> None:
-        """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything."""
+        """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything.
+
+        uvicorn shuts down on SIGTERM and then raises the signal again under the handler it found: under
+        the default one the process would die right there, before ``stop()`` closes the broker session and
+        the store. So that handler is ours: it ends ``run``, ``stop()`` runs, and only then is the signal
+        raised again, so the process still ends by SIGTERM (systemd's stop, docs/deploy.md).
+        """
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminated) if main else None
+        terminated = False
         try:
             self.http_server().run(sockets=[self.listener])
+        except _Terminated:
+            terminated = True
         finally:
             self.stop()
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        if terminated:
+            signal.raise_signal(signal.SIGTERM)
 
     def stop(self) -> None:
         if self.listener is not None:
@@ -329,3 +346,11 @@ class Gateway:
         self.store.close()
         if self.embedded is not None:
             self.embedded.stop()
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: ends ``Gateway.serve``'s server so that ``stop()`` runs before the process ends."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
