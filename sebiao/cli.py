@@ -26,6 +26,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
     "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
     "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
+    "enroll": ("edge_gateway.commands.enroll",
+               "add new tags to the workshop config as tools / 登记新标签为器具"),
     "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
     "cloud": ("cloud_ingest.cli", "run the cloud ingest and review service / 运行云端汇聚与远程审核服务"),
     "dashboards": ("dashboards.generator.command", "build and push the Grafana dashboards / 生成、上传 Grafana 看板"),

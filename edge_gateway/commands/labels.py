@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from edge_gateway.config import load_config
+from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.tooling.enrol import pending_labels, pending_path
 from edge_gateway.tooling.labels import render_labels
 from edge_gateway.tooling.labels.layout import SINK_SIZE, TOOL_H, TOOL_W
+from sebiao_common.domain import StationKind
+from sebiao_common.errors import SebiaoError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,9 +22,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "wqy-microhei, wqy-zenhei, DroidSansFallback found / 中文字体文件")
 
 
+def _pending_only(config: WorkshopConfig, path: str) -> WorkshopConfig:
+    """The tools queued by ``sebiao enroll`` that are still in the config, and no sink."""
+    queued = set(pending_labels(path))
+    if not queued:
+        raise SebiaoError(f"{pending_path(path)}: 没有待打印的标签 / no labels are waiting to be printed")
+    return replace(config, tools=tuple(t for t in config.tools if t.id in queued),
+                   stations=tuple(s for s in config.stations if s.kind is not StationKind.SINK))
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.pending:
+        config = _pending_only(config, args.config)
     sheet = render_labels(config, args.out, font_file=args.font)
+    if args.pending:
+        pending_path(args.config).unlink(missing_ok=True)
     print(f"wrote / 已生成: {sheet.path} ({sheet.pages} A4 pages / 页)")
     print(f"  {sheet.tools} tool labels / 器具标签 {TOOL_W:g} × {TOOL_H:g} mm, "
           f"{sheet.sinks} sink stickers / 清洗池色标贴 {SINK_SIZE:g} × {SINK_SIZE:g} mm")

@@ -1,0 +1,106 @@
+"""``sebiao enroll``: new tags become tools in the workshop config (edge_gateway/tooling/enrol.py).
+
+The tags come from ``--tag`` or from the running gateway's unknown-tag alarms (``--from-gateway``:
+a tag put on any station is an ``unknown_tag`` alarm until it is enrolled). Without ``--kind`` each
+tag is asked about, Chinese first, with defaults (the station's zone, its first rack, the next id).
+The gateway reads its config at start: the command says to restart it (docs/device-tooling.md says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.error
+import urllib.request
+
+from edge_gateway.config import load_config
+from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.tooling.enrol import KIND_PREFIX, Request, default_home, enrol, next_id, pending_labels
+from sebiao_common import strict_json
+from sebiao_common.domain import COLORS, TOOL_KINDS
+from sebiao_common.errors import SebiaoError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="FILE", help="workshop YAML / 作坊配置文件")
+    parser.add_argument("--tag", action="append", default=[], metavar="UID",
+                        help="a tag's UID (hex); repeat for more / 标签 UID，可重复")
+    parser.add_argument("--from-gateway", metavar="URL",
+                        help="take the unknown tags the gateway has seen, oldest first, e.g. http://127.0.0.1:8080 "
+                             "/ 从网关读取未登记标签")
+    parser.add_argument("--token", help="the gateway's API token (default: http.token of --config) / 网关 API 令牌")
+    parser.add_argument("--kind", choices=list(TOOL_KINDS), help="tool kind of every tag (no questions) / 器具种类")
+    parser.add_argument("--color", choices=list(COLORS),
+                        help="colour (default: the zone of the station that read the tag) / 色标颜色")
+    parser.add_argument("--home", metavar="RACK", help="home rack (default: the colour's first rack) / 固定存放架")
+    parser.add_argument("--id", dest="tool_id", metavar="ID", help="tool id for a single tag (default: next free, "
+                                                                     "e.g. KN-R-03) / 器具编号")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    found: list[tuple[str, str | None]] = [(tag, None) for tag in args.tag]  # an enrolled one is refused
+    if args.from_gateway:
+        # The gateway keeps the alarms of tags enrolled since: those are skipped.
+        known = {t.tag for t in config.tools}
+        found += [(tag, station) for tag, station in unknown_tags(args.from_gateway, args.token or config.http.token)
+                  if tag.upper() not in known]
+    found = list(dict(reversed(found)).items())[::-1]  # each tag once, where it was first read
+    if not found:
+        print("没有待登记的标签 / no tag to enrol")
+        return 0
+    if args.tool_id and len(found) != 1:
+        raise SebiaoError("--id 只能用于一个标签 / --id names one tag only; leave it out for the next free ids")
+    requests = [_request(config, args, tag, station) for tag, station in found]
+    tools = enrol(args.config, requests)
+    for tool in tools:
+        print(f"已登记 / enrolled: {tool.id} {tool.kind} {tool.color} tag {tool.tag} home {tool.home}")
+    print(f"共 {len(tools)} 件；旧版本保存为 / previous version kept as {args.config}.1")
+    print(f"待打印标签 / labels to print: {len(pending_labels(args.config))} "
+          f"(sebiao labels --config {args.config} --pending --out labels.pdf)")
+    print("请重启网关以开始跟踪新器具 / restart the gateway to track the new tools: "
+          "sudo systemctl restart sebiao-gateway")
+    return 0
+
+
+def unknown_tags(base: str, token: str | None) -> list[tuple[str, str | None]]:
+    """(tag, station) of the gateway's unknown-tag alarms, active or cleared, oldest read first."""
+    url = base.rstrip("/") + "/api/alarms?state=all&limit=5000"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - an http(s) URL given
+            alarms = strict_json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise SebiaoError(f"--from-gateway {base}: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise SebiaoError(f"--from-gateway {base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
+    rows = sorted((a for a in alarms if a.get("type") == "unknown_tag" and a.get("tag")), key=lambda a: a["ts"])
+    return [(a["tag"], a.get("station")) for a in rows]
+
+
+def _request(config: WorkshopConfig, args: argparse.Namespace, tag: str, station_id: str | None) -> Request:
+    station = config.station(station_id) if station_id else None
+    color = args.color or (station.zone if station and station.zone in COLORS else None)
+    if args.kind:
+        if color is None:
+            raise SebiaoError(f"tag {tag}: 请给出 --color / give --color (no station's zone to take it from)")
+        return Request(tag=tag, kind=args.kind, color=color, home=args.home, id=args.tool_id)
+    if not sys.stdin.isatty():
+        raise SebiaoError("没有 --kind 时需要在终端中回答问题 / without --kind the command asks at a terminal: "
+                          "give --kind (and --color) in scripts")
+    where = f"（在 {station_id} 读到 / read at {station_id}）" if station_id else ""
+    print(f"\n标签 / tag {tag}{where}")
+    kind = _ask("种类 / kind", list(KIND_PREFIX), args.kind or "knife")
+    color = _ask("颜色 / colour", list(COLORS), color or "red")
+    home = _ask("固定存放架 / home rack", [s.id for s in config.stations if s.kind.value == "rack"],
+                args.home or default_home(config, color) or "")
+    tool_id = input(f"编号 / id [{next_id(kind, color, {t.id for t in config.tools})}]: ").strip() or None
+    return Request(tag=tag, kind=kind, color=color, home=home, id=tool_id)
+
+
+def _ask(what: str, choices: list[str], default: str) -> str:
+    while True:
+        answer = input(f"{what} ({', '.join(choices)}) [{default}]: ").strip() or default
+        if answer in choices:
+            return answer
+        print(f"  '{answer}' 不在可选项中 / is not one of the choices")
