@@ -1,0 +1,123 @@
+"""``sebiao enroll`` on the workshop file: the gateway's parser accepts the result, the owner's comments and
+order stay, the previous version is kept, a bad request is refused naming it and writes nothing, and
+enrolments at the same time all land."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+from gateway_proc import EXAMPLE
+from servers import ROOT
+
+from edge_gateway.config import load_config
+from edge_gateway.tooling.enrol import Request, enrol, pending_labels
+
+
+def _sebiao(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sebiao.cli", *args], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "workshop.yaml"
+    path.write_text(EXAMPLE.read_text("utf-8"), "utf-8")
+    return path
+
+
+def test_enrolled_tools_are_appended_in_the_files_own_style(config):
+    before = config.read_text("utf-8")
+    proc = _sebiao("enroll", "--config", str(config), "--tag", "04aa000000000a", "--tag", "04AA000000000B",
+                   "--kind", "knife", "--color", "red")
+    assert proc.returncode == 0, proc.stderr
+    assert "KN-R-02" in proc.stdout and "restart" in proc.stdout and "重启网关" in proc.stdout
+    after = config.read_text("utf-8")
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert added == ["  - {id: KN-R-02, kind: knife, color: red, tag: '04AA000000000A', home: rack-red-1}",
+                     "  - {id: KN-R-03, kind: knife, color: red, tag: '04AA000000000B', home: rack-red-1}"]
+    # every line the owner wrote (comments included) is still there, in its order
+    kept = [line for line in after.splitlines() if line not in added]
+    assert kept == before.splitlines()
+    assert after.index("KN-R-03") < after.index("rules:")
+    assert (config.parent / "workshop.yaml.1").read_text("utf-8") == before
+    tools = load_config(config)
+    assert tools.tool("KN-R-03").tag == "04AA000000000B" and tools.tool("KN-R-03").home == "rack-red-1"
+    assert pending_labels(config) == ["KN-R-02", "KN-R-03"]
+
+
+def test_a_second_enrolment_keeps_the_versions_before(config):
+    first = config.read_text("utf-8")
+    enrol(config, [Request(tag="04AA0000000001", kind="cloth", color="green")])
+    second = config.read_text("utf-8")
+    enrol(config, [Request(tag="04AA0000000002", kind="cloth", color="green", home="rack-green-1", id="CL-G-X")])
+    assert (config.parent / "workshop.yaml.1").read_text("utf-8") == second
+    assert (config.parent / "workshop.yaml.2").read_text("utf-8") == first
+    ids = [t.id for t in load_config(config).tools]
+    assert ids[-2:] == ["CL-G-01", "CL-G-X"]
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (("--tag", "04AA0000000001", "--kind", "spoon", "--color", "red"), "invalid choice: 'spoon'"),
+    (("--tag", "04AA0000000001", "--kind", "knife", "--color", "purple"), "invalid choice: 'purple'"),
+    (("--tag", "04a224e2c65e80", "--kind", "knife", "--color", "red"),
+     "enrol[0] (04a224e2c65e80).tag: 标签 04A224E2C65E80 已登记为 KN-R-01 / tag 04A224E2C65E80 is already enrolled"),
+    (("--tag", "04AA0000000001", "--kind", "knife", "--color", "red", "--home", "sink-red-1"),
+     "enrol[0] (04AA0000000001).home: 'sink-red-1' 是清洗池，不是器具架 / is a sink, not a rack"),
+    (("--tag", "04AA0000000001", "--kind", "knife", "--color", "red", "--home", "rack-red-9"),
+     "'rack-red-9' 不是本作坊的读卡站 / is not a station of this workshop"),
+    (("--tag", "04AA0000000001", "--kind", "knife", "--color", "red", "--home", "rack-white-1"),
+     "home: station 'rack-white-1' is a white rack, the tool is red"),
+    (("--tag", "04AA0000000001", "--kind", "knife", "--color", "blue"), "the blue zone has no rack: give --home"),
+    (("--tag", "12345", "--kind", "knife", "--color", "red"), "enrol[0] (12345).tag"),
+    (("--tag", "04AA0000000001", "--tag", "04aa0000000001", "--kind", "knife", "--color", "red"),
+     "tag 04AA0000000001 is given twice"),
+])
+def test_a_bad_request_is_refused_naming_it_and_nothing_is_written(config, args, named):
+    before = config.read_text("utf-8")
+    proc = _sebiao("enroll", "--config", str(config), *args)
+    assert proc.returncode == 2, proc.stdout
+    assert named in proc.stderr
+    assert config.read_text("utf-8") == before
+    assert not (config.parent / "workshop.yaml.1").exists()
+    assert pending_labels(config) == []
+
+
+def test_a_config_in_another_style_is_appended_to_or_refused_never_broken(tmp_path):
+    block = tmp_path / "block.yaml"  # items as block mappings, no indent, as yaml.safe_dump writes them
+    block.write_text(EXAMPLE.read_text("utf-8").replace(
+        "  - {id: CT-W-01, kind: container, color: white, tag: 04E3E3E3E3E380, home: rack-white-1}",
+        "- id: CT-W-01\n  kind: container\n  color: white   # a comment\n  tag: 04E3E3E3E3E380\n  home: rack-white-1"
+    ).replace("\n  - {", "\n- {"), "utf-8")
+    load_config(block)
+    enrol(block, [Request(tag="04AA0000000001", kind="brush", color="white")])
+    assert load_config(block).tool("BR-W-01").home == "rack-white-1"
+    assert "  color: white   # a comment\n  tag: 04E3E3E3E3E380\n  home: rack-white-1\n- {id: BR-W-01" in \
+        block.read_text("utf-8")
+
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("workshop: {id: ws-x, name: x, district: y}\nstations:\n"
+                    "  - {id: rack-red-1, kind: rack, zone: red}\ntools: []\n", "utf-8")
+    with pytest.raises(Exception, match="one line"):
+        enrol(flow, [Request(tag="04AA0000000001", kind="knife", color="red")])
+    assert flow.read_text("utf-8").endswith("tools: []\n")
+
+
+def _enrol_one(path: str, i: int) -> None:
+    enrol(path, [Request(tag=f"04BB00000000{i:02X}", kind="container", color="yellow")])
+
+
+def test_enrolments_at_the_same_time_are_all_kept(config):
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_enrol_one, args=(str(config), i)) for i in range(12)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0] * 12
+    tools = [t for t in load_config(config).tools if t.tag and t.tag.startswith("04BB")]
+    assert sorted(t.tag for t in tools) == sorted(f"04BB00000000{i:02X}" for i in range(12))
+    assert sorted(t.id for t in tools) == [f"CT-Y-{n:02d}" for n in range(2, 14)]
+    assert len(pending_labels(config)) == 12
