@@ -1,0 +1,81 @@
+"""Enrolment end to end: 30 new tags read at stations (scripted stations through real Mosquitto) are
+unknown-tag alarms on the real gateway; ``sebiao enroll --from-gateway`` adds them all in one go; the
+config is valid with the previous version kept; after the restart the command asks for, the gateway
+tracks those tools where they were read."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from gateway_proc import TOKEN, GatewayProcess, write_config
+from servers import ROOT
+from stations_mqtt import close_all, online_stations
+
+from edge_gateway.config import load_config
+
+pytestmark = pytest.mark.slow
+RACKS = ("rack-red-1", "rack-green-1", "rack-yellow-1", "rack-white-1", "rack-red-2")
+
+
+def _unknown(gateway) -> set[str]:
+    return {a["tag"] for a in gateway.get("/api/alarms?state=all", headers={"Authorization": f"Bearer {TOKEN}"}
+                                          ).json() if a["type"] == "unknown_tag"}
+
+
+def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, tmp_path):
+    broker = mosquitto()
+    path = write_config(tmp_path / "workshop.yaml", broker)
+    before = path.read_text("utf-8")
+    gateway = GatewayProcess(path, tmp_path / "data").start()
+    stations = online_stations(broker, load_config(path))
+    try:
+        tags = {f"04CC0000{i:06X}": RACKS[i % len(RACKS)] for i in range(30)}
+        start = int(time.time() * 1000) - 60_000
+        for n, (tag, rack) in enumerate(tags.items()):
+            stations[rack].event(tag, "placed", ts=start + n)
+        gateway.wait_for(lambda: _unknown(gateway) >= set(tags), timeout=20, what="30 unknown-tag alarms")
+
+        began = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "sebiao.cli", "enroll", "--config", str(path),
+                               "--from-gateway", gateway.base, "--kind", "container"],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        assert time.monotonic() - began < 30  # 30 tools in seconds, not an afternoon of typing UIDs
+        assert "共 30 件" in proc.stdout and "restart" in proc.stdout
+
+        config = load_config(path)  # the gateway's own loader accepts it
+        enrolled = {t.tag: t for t in config.tools if t.tag in tags}
+        assert len(enrolled) == 30
+        for tag, rack in tags.items():
+            zone = config.station(rack).zone
+            tool = enrolled[tag]
+            assert tool.kind == "container" and tool.color == zone  # the colour of the zone that read it
+            assert config.station(tool.home).zone == zone
+        # ids in the order the tags were read: the first red one is the next free red container
+        assert enrolled["04CC0000000000"].id == "CT-R-01"
+        assert enrolled["04CC0000000002"].id == "CT-Y-02"  # CT-Y-01 was in the config already
+        assert (tmp_path / "workshop.yaml.1").read_text("utf-8") == before
+
+        again = subprocess.run([sys.executable, "-m", "sebiao.cli", "enroll", "--config", str(path),
+                                "--from-gateway", gateway.base, "--kind", "container"],
+                               capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert again.returncode == 0 and "no tag to enrol" in again.stdout  # enrolled ones are not taken twice
+
+        gateway.stop()
+        gateway.start()
+        for tag, rack in tags.items():
+            stations[rack].event(tag, "removed")
+            stations[rack].event(tag, "placed")
+
+        def tracked():
+            rows = {t["id"]: t for t in gateway.get("/api/tools", headers={"Authorization": f"Bearer {TOKEN}"}
+                                                    ).json()}
+            return all(rows[t.id]["state"] == "on_rack" and rows[t.id]["station"] == tags[t.tag]
+                       for t in enrolled.values())
+        gateway.wait_for(tracked, timeout=20, what="the 30 enrolled tools on their racks")
+    finally:
+        close_all(stations)
+        gateway.stop()
