@@ -3,7 +3,7 @@
 The tags come from ``--tag`` or from the running gateway's unknown-tag alarms (``--from-gateway``:
 a tag put on any station is an ``unknown_tag`` alarm until it is enrolled). Without ``--kind`` each
 tag is asked about, Chinese first, with defaults (the station's zone, its first rack, the next id).
-The gateway reads its config at start: the command says to restart it (docs/device-tooling.md says why).
+The running gateway sees its file change and restarts itself on it (``sebiao gateway --watch-config``).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"共 {len(tools)} 件；旧版本保存为 / previous version kept as {args.config}.1")
     print(f"待打印标签 / labels to print: {len(pending_labels(args.config))} "
           f"(sebiao labels --config {args.config} --pending --out labels.pdf)")
-    print("请重启网关以开始跟踪新器具 / restart the gateway to track the new tools: "
-          "sudo systemctl restart sebiao-gateway")
+    print("运行中的网关将在几秒内自动重启并开始跟踪新器具 / the running gateway restarts itself within seconds "
+          "and tracks the new tools (started with --watch-config 0: restart it yourself)")
     return 0
 
 

@@ -33,7 +33,7 @@ def test_enrolled_tools_are_appended_in_the_files_own_style(config):
     proc = _sebiao("enroll", "--config", str(config), "--tag", "04aa000000000a", "--tag", "04AA000000000B",
                    "--kind", "knife", "--color", "red")
     assert proc.returncode == 0, proc.stderr
-    assert "KN-R-02" in proc.stdout and "restart" in proc.stdout and "重启网关" in proc.stdout
+    assert "KN-R-02" in proc.stdout and "restarts itself" in proc.stdout and "自动重启" in proc.stdout
     after = config.read_text("utf-8")
     added = [line for line in after.splitlines() if line not in before.splitlines()]
     assert added == ["  - {id: KN-R-02, kind: knife, color: red, tag: '04AA000000000A', home: rack-red-1}",

@@ -1,7 +1,7 @@
 """Enrolment end to end: 30 new tags read at stations (scripted stations through real Mosquitto) are
 unknown-tag alarms on the real gateway; ``sebiao enroll --from-gateway`` adds them all in one go; the
-config is valid with the previous version kept; after the restart the command asks for, the gateway
-tracks those tools where they were read."""
+config is valid with the previous version kept; the running gateway restarts itself on the new file and
+tracks those tools where they were read; a file changed into one the parser refuses is not taken up."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 from gateway_proc import TOKEN, GatewayProcess, write_config
 from servers import ROOT
@@ -23,6 +24,13 @@ RACKS = ("rack-red-1", "rack-green-1", "rack-yellow-1", "rack-white-1", "rack-re
 def _unknown(gateway) -> set[str]:
     return {a["tag"] for a in gateway.get("/api/alarms?state=all", headers={"Authorization": f"Bearer {TOKEN}"}
                                           ).json() if a["type"] == "unknown_tag"}
+
+
+def _tool_ids(gateway) -> set[str]:
+    try:
+        return {t["id"] for t in gateway.get("/api/tools", headers={"Authorization": f"Bearer {TOKEN}"}).json()}
+    except (httpx.HTTPError, ValueError):  # between the stop and the new start
+        return set()
 
 
 def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, tmp_path):
@@ -44,7 +52,7 @@ def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, t
                               capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert proc.returncode == 0, proc.stderr
         assert time.monotonic() - began < 30  # 30 tools in seconds, not an afternoon of typing UIDs
-        assert "共 30 件" in proc.stdout and "restart" in proc.stdout
+        assert "共 30 件" in proc.stdout and "restarts itself" in proc.stdout
 
         config = load_config(path)  # the gateway's own loader accepts it
         enrolled = {t.tag: t for t in config.tools if t.tag in tags}
@@ -64,8 +72,10 @@ def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, t
                                capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert again.returncode == 0 and "no tag to enrol" in again.stdout  # enrolled ones are not taken twice
 
-        gateway.stop()
-        gateway.start()
+        # the gateway saw its file change and started again on it, on the same port, no restart asked
+        gateway.wait_for(lambda: _tool_ids(gateway) >= {t.id for t in enrolled.values()}, timeout=30,
+                         what="the gateway on the new config")
+        assert "the config file changed (41 tools): restarting to apply it" in gateway.log()
         for tag, rack in tags.items():
             stations[rack].event(tag, "removed")
             stations[rack].event(tag, "placed")
@@ -78,4 +88,22 @@ def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, t
         gateway.wait_for(tracked, timeout=20, what="the 30 enrolled tools on their racks")
     finally:
         close_all(stations)
+        gateway.stop()
+
+
+def test_a_config_changed_into_a_refused_one_is_not_taken_up(mosquitto, tmp_path):
+    broker = mosquitto()
+    path = write_config(tmp_path / "workshop.yaml", broker)
+    gateway = GatewayProcess(path, tmp_path / "data").start()
+    try:
+        good = path.read_text("utf-8")
+        path.write_text(good.replace("home: rack-red-1", "home: rack-red-9", 1), "utf-8")  # a hand edit gone wrong
+        gateway.wait_for(lambda: "the config file changed but is refused" in gateway.log(), timeout=15,
+                         what="the refusal in the log")
+        assert "station 'rack-red-9' is not defined" in gateway.log()
+        assert gateway.proc.poll() is None and "KN-R-01" in _tool_ids(gateway)  # running on the old config
+        path.write_text(good.replace("tools:\n", "tools:\n- {id: KN-R-09, kind: knife, color: red, "
+                                                  "tag: '04DD000000000A', home: rack-red-1}\n", 1), "utf-8")
+        gateway.wait_for(lambda: "KN-R-09" in _tool_ids(gateway), timeout=30, what="the corrected config")
+    finally:
         gateway.stop()
