@@ -4,16 +4,31 @@ The model and its checks are ``edge_gateway/model/workshop.py``; the contract is
 ``docs/config.md``. Sections owned by other parts (``influx``, ``cloud``,
 ``display``) are parsed by those parts from the loaded config. ``ConfigWatch`` tells
 the running gateway that its file changed (``sebiao enroll``, the console's enrolment).
+
+``enrol`` adds tools to the file (``model/enrolment.py`` makes them). It holds an exclusive lock
+(``<config>.lock``, ``flock``) from reading to the rename, so enrolments at the same time (two
+installers, the command and the console) are applied one after the other and none is lost. The file
+is replaced atomically (temp file, fsync, rename, fsync of the directory); the previous versions are
+kept as ``<config>.1`` .. ``<config>.5``; the new tools' ids are queued in ``<config>.labels-pending``
+for ``sebiao labels --pending``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from edge_gateway.model.workshop import WorkshopConfig, parse_config
-from sebiao_common.errors import SebiaoError
+import yaml
+
+from edge_gateway.model.enrolment import Request, append_tools, complete, tool_dict
+from edge_gateway.model.workshop import Tool, WorkshopConfig, parse_config
+from sebiao_common.errors import ConfigError, SebiaoError
 from sebiao_common.yamlfile import load_yaml
+
+KEEP = 5  # previous versions of the file kept by an enrolment: <config>.1 (the newest) .. <config>.5
 
 
 def load_config(path: str | Path) -> WorkshopConfig:
@@ -48,3 +63,80 @@ class ConfigWatch:
             return load_config(self.path)
         except SebiaoError as exc:
             return exc
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``<config>.lock`` (the config itself is replaced, so it cannot carry the lock)."""
+    with open(path.with_name(path.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def enrol(path: str | Path, requests: list[Request]) -> list[Tool]:
+    """Add the requested tools to the config at ``path``; returns them as written. Nothing is written
+    when any request or the resulting file is refused (ConfigError naming the file, field and reason)."""
+    path = Path(path)
+    with locked(path):
+        data = load_yaml(path)
+        config = parse_config(data, str(path))
+        tools = complete(config, requests)
+        text = path.read_text("utf-8")
+        new_text = append_tools(text, tools, str(path))
+        intended = dict(data, tools=list(data["tools"] or []) + [tool_dict(t) for t in tools])
+        written = yaml.safe_load(new_text)
+        if written != intended:
+            raise ConfigError(str(path), "tools", "无法在保留原格式的情况下追加 / cannot append in the file's own "
+                                                  "style: write tools: as a block list, one '- {...}' per line")
+        parse_config(written, str(path))  # the gateway's parser on the whole file as it will be
+        _replace(path, new_text)
+        _queue_labels(path, tools)
+    return tools
+
+
+def _replace(path: Path, text: str) -> None:
+    """Keep the previous versions, then write ``text`` to a temp file, fsync, rename over ``path``."""
+    for n in range(KEEP - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        if older.exists():
+            os.replace(older, path.with_name(f"{path.name}.{n + 1}"))
+    previous = path.with_name(f"{path.name}.1")
+    _write_synced(previous, path.read_bytes())
+    _write_synced(path, text.encode("utf-8"))
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def pending_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".labels-pending")
+
+
+def _queue_labels(path: Path, tools: list[Tool]) -> None:
+    with open(pending_path(path), "a", encoding="utf-8") as fh:
+        fh.writelines(f"{t.id}\n" for t in tools)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def pending_labels(path: str | Path) -> list[str]:
+    try:
+        lines = pending_path(path).read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return list(dict.fromkeys(line.strip() for line in lines if line.strip()))

@@ -1,4 +1,4 @@
-"""``sebiao enroll``: new tags become tools in the workshop config (edge_gateway/tooling/enrol.py).
+"""``sebiao enroll``: new tags become tools in the workshop config (edge_gateway/model/enrolment.py, edge_gateway/config.py).
 
 The tags come from ``--tag`` or from the running gateway's unknown-tag alarms (``--from-gateway``:
 a tag put on any station is an ``unknown_tag`` alarm until it is enrolled). Without ``--kind`` each
@@ -13,9 +13,9 @@ import sys
 import urllib.error
 import urllib.request
 
-from edge_gateway.config import load_config
+from edge_gateway.config import enrol, load_config, pending_labels
+from edge_gateway.model.enrolment import KIND_PREFIX, Request, default_home, next_id
 from edge_gateway.model.workshop import WorkshopConfig
-from edge_gateway.tooling.enrol import KIND_PREFIX, Request, default_home, enrol, next_id, pending_labels
 from sebiao_common import strict_json
 from sebiao_common.domain import COLORS, TOOL_KINDS
 from sebiao_common.errors import SebiaoError

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from edge_gateway.config import load_config
+from edge_gateway.config import load_config, pending_labels, pending_path
 from edge_gateway.model.workshop import WorkshopConfig
-from edge_gateway.tooling.enrol import pending_labels, pending_path
 from edge_gateway.tooling.labels import render_labels
 from edge_gateway.tooling.labels.layout import SINK_SIZE, TOOL_H, TOOL_W
 from sebiao_common.domain import StationKind

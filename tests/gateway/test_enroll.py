@@ -12,8 +12,8 @@ import pytest
 from gateway_proc import EXAMPLE
 from servers import ROOT
 
-from edge_gateway.config import load_config
-from edge_gateway.tooling.enrol import Request, enrol, pending_labels
+from edge_gateway.config import enrol, load_config, pending_labels
+from edge_gateway.model.enrolment import Request
 
 
 def _sebiao(*args: str) -> subprocess.CompletedProcess:

@@ -1,37 +1,24 @@
-"""Enrolment: a tag read is a tool added to the workshop config (``sebiao enroll``, docs/device-tooling.md).
+"""Enrolment, the pure part: which tools a set of new tags makes, and the config text with them added.
 
-The new tools are checked by the gateway's own parser (``model.workshop.parse_config``) on the whole
-file as it will be, then appended to the ``tools:`` list as text in the file's own style (one flow
-mapping per line, as ``examples/workshop.yaml`` writes them): comments, order and layout of the rest
-stay as the owner wrote them. No YAML round-trip library is a dependency (PyYAML drops comments), and
-the text written is read back and must equal the document intended, else nothing is written.
-
-A write holds an exclusive lock (``<config>.lock``, ``flock``) from reading to the rename, so two
-enrolments at once (two installers, the command and the console) are applied one after the other and
-neither is lost. The file is replaced atomically (temp file, fsync, rename, fsync of the directory);
-the previous versions are kept as ``<config>.1`` (the newest) to ``<config>.5``. The new tools' ids go
-to ``<config>.labels-pending`` for ``sebiao labels --pending``.
+``sebiao enroll`` and the console's "登记此标签 / enrol this tag" both come here; the file is read,
+locked and written by ``edge_gateway.config.enrol``. A request is checked for what an installer gets
+wrong (kind, colour, a tag already enrolled, a home that is no rack) with words naming it; the whole
+file is then checked by ``parse_config`` as the gateway will read it. The new tools are appended to the
+``tools:`` list as text in the file's own style (one flow mapping per line, at the items' indent), so
+the owner's comments, order and layout stay; PyYAML writes no comments and no round-trip YAML library
+is a dependency.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
 
-import yaml
-
-from edge_gateway.model.workshop import Tool, WorkshopConfig, parse_config
+from edge_gateway.model.workshop import Tool, WorkshopConfig
 from sebiao_common.domain import COLORS, TOOL_KINDS, StationKind
 from sebiao_common.errors import ConfigError
 from sebiao_common.ids import normalize_tag
-from sebiao_common.yamlfile import load_yaml
 
-KEEP = 5  # previous versions kept: <config>.1 .. <config>.5
 KIND_PREFIX = {"knife": "KN", "scissors": "SC", "cutting_board": "CB", "cloth": "CL", "brush": "BR",
                "container": "CT"}
 STATION_ZH = {"sink": "清洗池", "disinfect": "消毒设备"}
@@ -141,80 +128,3 @@ def append_tools(text: str, tools: list[Tool], file: str) -> str:
         lines[last] += "\n"
     new = [f"{indent}- {tool_line(t)}\n" for t in tools]
     return "".join(lines[:last + 1] + new + lines[last + 1:])
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``<config>.lock`` (the config itself is replaced, so it cannot carry the lock)."""
-    with open(path.with_name(path.name + ".lock"), "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def enrol(path: str | Path, requests: list[Request]) -> list[Tool]:
-    """Add the requested tools to the config at ``path``; returns them as written. Nothing is written
-    when any request or the resulting file is refused (ConfigError naming the file, field and reason)."""
-    path = Path(path)
-    with locked(path):
-        data = load_yaml(path)
-        config = parse_config(data, str(path))
-        tools = complete(config, requests)
-        text = path.read_text("utf-8")
-        new_text = append_tools(text, tools, str(path))
-        intended = dict(data, tools=list(data["tools"] or []) + [tool_dict(t) for t in tools])
-        written = yaml.safe_load(new_text)
-        if written != intended:
-            raise ConfigError(str(path), "tools", "无法在保留原格式的情况下追加 / cannot append in the file's own "
-                                                  "style: write tools: as a block list, one '- {...}' per line")
-        parse_config(written, str(path))  # the gateway's parser on the whole file as it will be
-        _replace(path, new_text)
-        _queue_labels(path, tools)
-    return tools
-
-
-def _replace(path: Path, text: str) -> None:
-    """Keep the previous versions, then write ``text`` to a temp file, fsync, rename over ``path``."""
-    for n in range(KEEP - 1, 0, -1):
-        older = path.with_name(f"{path.name}.{n}")
-        if older.exists():
-            os.replace(older, path.with_name(f"{path.name}.{n + 1}"))
-    previous = path.with_name(f"{path.name}.1")
-    _write_synced(previous, path.read_bytes())
-    _write_synced(path, text.encode("utf-8"))
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def pending_path(path: str | Path) -> Path:
-    path = Path(path)
-    return path.with_name(path.name + ".labels-pending")
-
-
-def _queue_labels(path: Path, tools: list[Tool]) -> None:
-    with open(pending_path(path), "a", encoding="utf-8") as fh:
-        fh.writelines(f"{t.id}\n" for t in tools)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def pending_labels(path: str | Path) -> list[str]:
-    try:
-        lines = pending_path(path).read_text("utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    return list(dict.fromkeys(line.strip() for line in lines if line.strip()))
