@@ -34,6 +34,9 @@
         store_failed: "本地存储写入失败", station_flood: "读卡站消息过多" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
       gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, gradeConfirmed: "云端最后核实",
+      enrol: "登记此标签 / enrol this tag", enrolKind: "种类", enrolColor: "颜色", enrolHome: "固定存放架",
+      enrolSubmit: "登记", enrolled: (id) => `已登记为 ${id}；网关正在重启以开始跟踪，请稍候`,
+      kinds: { knife: "刀具", scissors: "剪刀", cutting_board: "砧板", cloth: "抹布", brush: "刷子", container: "容器" },
     },
     en: {
       title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
@@ -70,6 +73,10 @@
         store_failed: "store writes failing", station_flood: "station flooding" },
       actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
       gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, gradeConfirmed: "last confirmed by the cloud",
+      enrol: "Enrol this tag / 登记此标签", enrolKind: "Kind", enrolColor: "Colour", enrolHome: "Home rack",
+      enrolSubmit: "Enrol", enrolled: (id) => `Enrolled as ${id}; the gateway restarts to track it, a moment please`,
+      kinds: { knife: "knife", scissors: "scissors", cutting_board: "cutting board", cloth: "cloth", brush: "brush",
+        container: "container" },
     },
   };
   const MEDAL = { gold: "金", silver: "银", bronze: "铜", orange: "橙" };
@@ -127,8 +134,53 @@
     form.addEventListener("submit", (e) => e.preventDefault());
     ack.addEventListener("click", () => act(a.id, "ack", comment, error));
     clear.addEventListener("click", () => act(a.id, "clear", comment, error));
-    card.append(head, details, form);
+    card.append(head, details);
+    if (a.type === "unknown_tag" && a.tag) card.append(enrolForm(a));
+    card.append(form);
     return { card, head, details, ack };
+  }
+
+  /* An unknown tag becomes a tool: kind, colour (the reading station's zone first), home rack (the
+     colour's first). The gateway checks and writes the config as `sebiao enroll` does, then restarts on it. */
+  function enrolForm(a) {
+    const stations = (last && last.stations) || [];
+    const at = stations.find((s) => s.id === a.station);
+    const racks = stations.filter((s) => s.kind === "rack");
+    const field = (label, input) => el("label", {}, `${t(label)} `, input);
+    const kind = el("select", { name: "kind" },
+      ...Object.entries(t("kinds")).map(([k, name]) => el("option", { value: k, text: name })));
+    const color = el("select", { name: "color" }, ...Object.entries(Sebiao.COLORS).map(([k, c]) =>
+      el("option", { value: k, text: en() ? c.en : c.zh })));
+    const home = el("select", { name: "home" }, ...racks.map((r) =>
+      el("option", { value: r.id, text: r.name ? `${r.name} (${r.id})` : r.id })));
+    const pickHome = () => {
+      const first = racks.find((r) => r.zone === color.value);
+      if (first) home.value = first.id;
+    };
+    color.value = at && Sebiao.COLORS[at.zone] ? at.zone : "red";
+    pickHome();
+    color.addEventListener("change", pickHome);
+    const submit = el("button", { type: "submit", text: t("enrolSubmit") });
+    const result = el("p", { class: "error", role: "alert" });
+    const form = el("form", { class: "enrol" }, field("enrolKind", kind), field("enrolColor", color),
+      field("enrolHome", home), submit, result);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const by = $("by").value.trim();
+      result.textContent = "";
+      if (!by) { result.textContent = t("needBy"); $("by").focus(); return; }
+      const response = await fetch("/console/api/enrol", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ tag: a.tag, kind: kind.value, color: color.value, home: home.value, by }),
+      });
+      if (response.status === 401) { location.href = "/console/login"; return; }
+      const body = await response.json();
+      if (!response.ok) { result.textContent = body.error || `HTTP ${response.status}`; return; }
+      submit.disabled = true;
+      result.textContent = t("enrolled", body.id);
+    });
+    return el("details", { class: "enrol" }, el("summary", { text: t("enrol") }), form);
   }
 
   function fillAlarm(parts, a) {
