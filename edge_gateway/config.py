@@ -76,7 +76,7 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def enrol(path: str | Path, requests: list[Request]) -> list[Tool]:
+def enrol(path: str | Path, requests: list[Request], *, dry_run: bool = False) -> list[Tool]:
     """Add the requested tools to the config at ``path``; returns them as written. Nothing is written
     when any request or the resulting file is refused (ConfigError naming the file, field and reason)."""
     path = Path(path)
@@ -92,6 +92,8 @@ def enrol(path: str | Path, requests: list[Request]) -> list[Tool]:
             raise ConfigError(str(path), "tools", "无法在保留原格式的情况下追加 / cannot append in the file's own "
                                                   "style: write tools: as a block list, one '- {...}' per line")
         parse_config(written, str(path))  # the gateway's parser on the whole file as it will be
+        if dry_run:  # every check made, nothing written
+            return tools
         _replace(path, new_text)
         _queue_labels(path, tools)
     return tools

@@ -1,7 +1,8 @@
 """``sebiao enroll``: new tags become tools in the workshop config (edge_gateway/model/enrolment.py, edge_gateway/config.py).
 
-The tags come from ``--tag`` or from the running gateway's unknown-tag alarms (``--from-gateway``:
-a tag put on any station is an ``unknown_tag`` alarm until it is enrolled). Without ``--kind`` each
+The tags come from ``--tag``, from the running gateway's unknown-tag alarms (``--from-gateway``:
+a tag put on any station is an ``unknown_tag`` alarm until it is enrolled), or from a station on USB
+serial (``--port``) that writes each new tag's smart label as ``sebiao label write`` does. Without ``--kind`` each
 tag is asked about, Chinese first, with defaults (the station's zone, its first rack, the next id).
 The running gateway sees its file change and restarts itself on it (``sebiao gateway --watch-config``).
 """
@@ -15,7 +16,8 @@ import urllib.request
 
 from edge_gateway.config import enrol, load_config, pending_labels
 from edge_gateway.model.enrolment import KIND_PREFIX, Request, default_home, next_id
-from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.model.workshop import Tool, WorkshopConfig
+from edge_gateway.tooling.devices.label_serial import PREFIX, Line, write_label
 from sebiao_common import strict_json
 from sebiao_common.domain import COLORS, TOOL_KINDS
 from sebiao_common.errors import SebiaoError
@@ -28,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from-gateway", metavar="URL",
                         help="take the unknown tags the gateway has seen, oldest first, e.g. http://127.0.0.1:8080 "
                              "/ 从网关读取未登记标签")
+    parser.add_argument("--port", metavar="DEV",
+                        help="a station on USB serial (as for sebiao label write): each new tag held to it gets its "
+                             "smart label (the next free id, --kind, --color) and is enrolled / 通过 USB 读卡站写标签并登记")
+    parser.add_argument("--count", type=int, default=1, help="with --port: how many tags, one after the other")
+    parser.add_argument("--baud", type=int, default=115200)
     parser.add_argument("--token", help="the gateway's API token (default: http.token of --config) / 网关 API 令牌")
     parser.add_argument("--kind", choices=list(TOOL_KINDS), help="tool kind of every tag (no questions) / 器具种类")
     parser.add_argument("--color", choices=list(COLORS),
@@ -39,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.port:
+        return _at_reader(args)
     found: list[tuple[str, str | None]] = [(tag, None) for tag in args.tag]  # an enrolled one is refused
     if args.from_gateway:
         # The gateway keeps the alarms of tags enrolled since: those are skipped.
@@ -55,12 +64,58 @@ def run(args: argparse.Namespace) -> int:
     tools = enrol(args.config, requests)
     for tool in tools:
         print(f"已登记 / enrolled: {tool.id} {tool.kind} {tool.color} tag {tool.tag} home {tool.home}")
-    print(f"共 {len(tools)} 件；旧版本保存为 / previous version kept as {args.config}.1")
-    print(f"待打印标签 / labels to print: {len(pending_labels(args.config))} "
-          f"(sebiao labels --config {args.config} --pending --out labels.pdf)")
+    _done(args.config, len(tools))
+    return 0
+
+
+def _done(config: str, count: int) -> None:
+    print(f"共 {count} 件；旧版本保存为 / previous version kept as {config}.1")
+    print(f"待打印标签 / labels to print: {len(pending_labels(config))} "
+          f"(sebiao labels --config {config} --pending --out labels.pdf)")
     print("运行中的网关将在几秒内自动重启并开始跟踪新器具 / the running gateway restarts itself within seconds "
           "and tracks the new tools (started with --watch-config 0: restart it yourself)")
+
+
+def _at_reader(args: argparse.Namespace) -> int:
+    from edge_gateway.tooling.devices.ports import require_port
+
+    if not (args.kind and args.color):
+        raise SebiaoError("--port 需要 --kind 和 --color / --port needs --kind and --color (written on each label)")
+    require_port(args.port)
+    import serial
+
+    try:
+        with serial.Serial(args.port, args.baud, timeout=0.5) as link:
+            tools = enrol_at_reader(args.config, link, args.port, args.kind, args.color, args.home, args.count)
+    except serial.SerialException as exc:
+        raise SebiaoError(f"{args.port}: cannot open the serial port: {exc}") from None
+    _done(args.config, len(tools))
     return 0
+
+
+def enrol_at_reader(config_path: str, link: Line, port: str, kind: str, color: str, home: str | None,
+                    count: int, say=print) -> list[Tool]:
+    """``count`` new tags held to the station on ``link`` one after the other: each gets the smart label of
+    the next free id (``SEBIAO LABEL``, docs/device-tooling.md) and is enrolled at once, so a tag labelled
+    is a tool in the file even when the run is cut short."""
+    out = []
+    for n in range(1, count + 1):
+        config = load_config(config_path)
+        # every check the file gets, before anything is written on a tag (its UID stands in as an unused one)
+        stand_in = next(t for t in ("FFFFFFFF", "FFFFFFFE") if config.tool_by_tag(t) is None)
+        tool_id = enrol(config_path, [Request(tag=stand_in, kind=kind, color=color, home=home)], dry_run=True)[0].id
+        say(f"请在 60 秒内把第 {n} 个新标签放到读卡器上 / hold new tag {n} of {count} to the reader within 60 s "
+            f"({tool_id})")
+        written = write_label(link, f"{PREFIX}LABEL {tool_id} {kind} {color}\n", port)
+        owner = config.tool_by_tag(written.uid)
+        if owner is not None:  # the firmware writes whatever tag is there: put the owner's label back
+            raise SebiaoError(f"标签 {written.uid} 已登记为 {owner.id}，其标签已被写为 {tool_id}：请运行 "
+                              f"sebiao label write --tool {owner.id} 恢复 / tag {written.uid} is already enrolled as "
+                              f"{owner.id} and its label now says {tool_id}: rewrite it with "
+                              f"sebiao label write --tool {owner.id}")
+        out += enrol(config_path, [Request(tag=written.uid, kind=kind, color=color, home=home, id=written.tool)])
+        say(f"已登记 / enrolled: {tool_id} {kind} {color} tag {written.uid}")
+    return out
 
 
 def unknown_tags(base: str, token: str | None) -> list[tuple[str, str | None]]:

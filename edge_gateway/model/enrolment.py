@@ -57,20 +57,25 @@ def check_request(config: WorkshopConfig, req: Request, where: str) -> None:
     if req.color not in COLORS:
         raise ConfigError(config.file, f"{where}.color",
                           f"'{req.color}' 不是色标颜色 / is not a colour of the seed; one of {', '.join(COLORS)}")
-    try:
-        tag = normalize_tag(req.tag)
-    except ValueError as exc:
-        raise ConfigError(config.file, f"{where}.tag", str(exc)) from exc
-    owner = next((t.id for t in config.tools if t.tag == tag), None)
-    if owner is not None:
-        raise ConfigError(config.file, f"{where}.tag", f"标签 {tag} 已登记为 {owner} / tag {tag} is already "
-                                                       f"enrolled as {owner}")
+    if req.tag:  # empty: the tag is not known yet (one to be labelled at a USB reader)
+        _check_tag(config, req.tag, where)
     if req.home is not None:
         station = config.station(req.home)
         if station is None or station.kind is not StationKind.RACK:
             what = ("不是本作坊的读卡站 / is not a station of this workshop" if station is None else
                     f"是{STATION_ZH.get(station.kind.value, '')}，不是器具架 / is a {station.kind.value}, not a rack")
             raise ConfigError(config.file, f"{where}.home", f"'{req.home}' {what}")
+
+
+def _check_tag(config: WorkshopConfig, value: str, where: str) -> None:
+    try:
+        tag = normalize_tag(value)
+    except ValueError as exc:
+        raise ConfigError(config.file, f"{where}.tag", str(exc)) from exc
+    owner = next((t.id for t in config.tools if t.tag == tag), None)
+    if owner is not None:
+        raise ConfigError(config.file, f"{where}.tag", f"标签 {tag} 已登记为 {owner} / tag {tag} is already "
+                                                       f"enrolled as {owner}")
 
 
 def complete(config: WorkshopConfig, requests: list[Request]) -> list[Tool]:
@@ -81,6 +86,7 @@ def complete(config: WorkshopConfig, requests: list[Request]) -> list[Tool]:
     for i, req in enumerate(requests):
         where = f"enrol[{i}] ({req.tag})"
         check_request(config, req, where)
+        _check_tag(config, req.tag, where)  # the tag must be given here
         tag = normalize_tag(req.tag)
         if tag in tags:
             raise ConfigError(config.file, f"{where}.tag", f"标签 {tag} 出现两次 / tag {tag} is given twice")

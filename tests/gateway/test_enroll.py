@@ -121,3 +121,66 @@ def test_enrolments_at_the_same_time_are_all_kept(config):
     assert sorted(t.tag for t in tools) == sorted(f"04BB00000000{i:02X}" for i in range(12))
     assert sorted(t.id for t in tools) == [f"CT-Y-{n:02d}" for n in range(2, 14)]
     assert len(pending_labels(config)) == 12
+
+
+class _SerialLoop:
+    """The host's serial line wired to the firmware's SerialConsole on a virtual station (no USB device)."""
+
+    def __init__(self, vs):
+        from sebiao_station.serial_cmd import SerialConsole
+
+        self.vs = vs
+        self.replies: list[bytes] = []
+        self.console = SerialConsole(vs.station, lambda text: self.replies.append(text.encode()))
+
+    def write(self, data: bytes) -> int:
+        self.console.line(data.decode())
+        return len(data)
+
+    def readline(self) -> bytes:
+        for _ in range(200):
+            if self.replies:
+                return self.replies.pop(0)
+            self.vs.step()
+            self.console.step()
+            self.vs.board.clock.sleep_ms(10)
+        return b""
+
+
+@pytest.fixture
+def usb_station(tmp_path):
+    from edge_gateway.tooling.station_config import load_station_config
+    from edge_gateway.vstation.runner import VirtualStation
+
+    cfg = tmp_path / "station.json"
+    cfg.write_text('{"workshop": "ws-demo", "station": "rack-red-1", "broker": {"host": "127.0.0.1", "port": 1}}')
+    vs = VirtualStation(load_station_config(cfg), tmp_path / "flash")
+    vs.start()
+    return vs
+
+
+def test_tags_held_to_a_usb_station_get_their_label_and_are_enrolled(config, usb_station):
+    from sebiao_station import label as smart_label
+
+    from edge_gateway.commands.enroll import enrol_at_reader
+
+    link = _SerialLoop(usb_station)
+    said: list[str] = []
+    usb_station.board.place("04AB000000000A")  # a blank NTAG213 at the reader: the first one held
+    first = enrol_at_reader(str(config), link, "/dev/ttyUSB0", "scissors", "red", None, 1, say=said.append)
+    usb_station.board.remove("04AB000000000A")
+    usb_station.board.place("04AB000000000B")
+    second = enrol_at_reader(str(config), link, "/dev/ttyUSB0", "scissors", "red", None, 1, say=said.append)
+    assert [t.id for t in first + second] == ["SC-R-01", "SC-R-02"]
+    assert "hold new tag 1 of 1 to the reader" in said[0]
+    card = usb_station.board.cards["04AB000000000B"]
+    assert smart_label.decode(bytes(card.memory[16:16 + 64])) == {"tool": "SC-R-02", "kind": "scissors",
+                                                                  "color": "red"}
+    tool = load_config(config).tool("SC-R-02")
+    assert (tool.tag, tool.home) == ("04AB000000000B", "rack-red-1")
+
+    before = config.read_text("utf-8")  # a home of another colour: refused before the tag is written
+    with pytest.raises(Exception, match="'rack-white-1' is a white rack, the tool is red"):
+        enrol_at_reader(str(config), link, "/dev/ttyUSB0", "scissors", "red", "rack-white-1", 1, say=said.append)
+    assert config.read_text("utf-8") == before
+    assert smart_label.decode(bytes(card.memory[16:16 + 64]))["tool"] == "SC-R-02"
