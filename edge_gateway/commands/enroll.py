@@ -1,4 +1,4 @@
-"""``sebiao enroll``: new tags become tools in the workshop config (edge_gateway/model/enrolment.py, edge_gateway/config.py).
+"""``sebiao enroll``: new tags become tools in the workshop config (model/enrolment.py, config.py).
 
 The tags come from ``--tag``, from the running gateway's unknown-tag alarms (``--from-gateway``:
 a tag put on any station is an ``unknown_tag`` alarm until it is enrolled), or from a station on USB
@@ -31,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="take the unknown tags the gateway has seen, oldest first, e.g. http://127.0.0.1:8080 "
                              "/ 从网关读取未登记标签")
     parser.add_argument("--port", metavar="DEV",
-                        help="a station on USB serial (as for sebiao label write): each new tag held to it gets its "
-                             "smart label (the next free id, --kind, --color) and is enrolled / 通过 USB 读卡站写标签并登记")
+                        help="a station on USB serial (as for sebiao label write): each new tag held to it gets "
+                             "its smart label (the next free id, --kind, --color) and is enrolled / "
+                             "通过 USB 读卡站写标签并登记")
     parser.add_argument("--count", type=int, default=1, help="with --port: how many tags, one after the other")
     parser.add_argument("--baud", type=int, default=115200)
     parser.add_argument("--token", help="the gateway's API token (default: http.token of --config) / 网关 API 令牌")
