@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--font", metavar="FILE",
                         help="a TrueType CJK font to embed (.ttf/.ttc); default: the first of "
                              "wqy-microhei, wqy-zenhei, DroidSansFallback found / 中文字体文件")
+    parser.add_argument("--pending", action="store_true",
+                        help="only the tools enrolled since the last --pending print (sebiao enroll), no sink "
+                             "stickers; the queue is emptied once the PDF is written / 仅打印新登记器具的标签")
 
 
 def _pending_only(config: WorkshopConfig, path: str) -> WorkshopConfig:

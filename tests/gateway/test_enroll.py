@@ -184,3 +184,53 @@ def test_tags_held_to_a_usb_station_get_their_label_and_are_enrolled(config, usb
         enrol_at_reader(str(config), link, "/dev/ttyUSB0", "scissors", "red", "rack-white-1", 1, say=said.append)
     assert config.read_text("utf-8") == before
     assert smart_label.decode(bytes(card.memory[16:16 + 64]))["tool"] == "SC-R-02"
+
+
+def test_labels_pending_prints_just_the_enrolled_then_empties_the_queue(config, tmp_path):
+    import pdfplumber
+
+    from sebiao.cli import main
+
+    enrol(config, [Request(tag="04AA0000000001", kind="knife", color="red"),
+                   Request(tag="04AA0000000002", kind="cloth", color="white")])
+    out = tmp_path / "new.pdf"
+    assert main(["labels", "--config", str(config), "--pending", "--out", str(out)]) == 0
+    with pdfplumber.open(out) as pdf:
+        text = "".join(page.extract_text() or "" for page in pdf.pages)
+    assert "KN-R-02" in text and "CL-W-01" in text
+    assert "KN-R-01" not in text and "CB-G-01" not in text  # the tools printed before
+    assert pending_labels(config) == []
+    assert main(["labels", "--config", str(config), "--pending", "--out", str(out)]) == 2  # nothing waiting
+
+
+def test_without_kind_each_tag_is_asked_at_the_terminal_chinese_first(config):
+    import os
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: sebiao enroll on a terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "sebiao.cli", "enroll", "--config", str(config),
+                                  "--tag", "04AA0000000001"])
+    answers = iter([b"spoon\n", b"brush\n", b"\n", b"\n", b"\n"])  # a wrong kind is asked again; then defaults
+    seen = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 20)
+        assert ready, seen.decode(errors="replace")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if chunk.rstrip().endswith(b":"):
+            os.write(fd, next(answers))
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert text.index("种类 / kind") < text.index("颜色 / colour") < text.index("固定存放架 / home rack")
+    assert "'spoon' 不在可选项中 / is not one of the choices" in text
+    tool = load_config(config).tool_by_tag("04AA0000000001")
+    assert (tool.id, tool.kind, tool.color, tool.home) == ("BR-R-01", "brush", "red", "rack-red-1")
