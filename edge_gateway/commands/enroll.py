@@ -10,9 +10,11 @@ The running gateway sees its file change and restarts itself on it (``sebiao gat
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
 from edge_gateway.config import enrol, load_config, pending_labels
 from edge_gateway.model.enrolment import KIND_PREFIX, Request, default_home, next_id
@@ -21,6 +23,7 @@ from edge_gateway.tooling.devices.label_serial import PREFIX, Line, write_label
 from sebiao_common import strict_json
 from sebiao_common.domain import COLORS, TOOL_KINDS
 from sebiao_common.errors import SebiaoError
+from sebiao_common.ids import TOOL_ID
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,19 +52,17 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.port:
         return _at_reader(args)
-    found: list[tuple[str, str | None]] = [(tag, None) for tag in args.tag]  # an enrolled one is refused
-    if args.from_gateway:
-        # The gateway keeps the alarms of tags enrolled since: those are skipped.
-        known = {t.tag for t in config.tools}
-        found += [(tag, station) for tag, station in unknown_tags(args.from_gateway, args.token or config.http.token)
-                  if tag.upper() not in known]
-    found = list(dict(reversed(found)).items())[::-1]  # each tag once, where it was first read
+    found = [Found(tag=tag) for tag in args.tag]  # given: an enrolled one is refused
+    if args.from_gateway:  # read at the stations: those enrolled since (the gateway runs on) are skipped
+        given = {f.tag.upper() for f in found}
+        found += [f for f in unknown_tags(args.from_gateway, args.token or config.http.token)
+                  if config.tool_by_tag(f.tag.upper()) is None and f.tag.upper() not in given]
     if not found:
         print("没有待登记的标签 / no tag to enrol")
         return 0
     if args.tool_id and len(found) != 1:
         raise SebiaoError("--id 只能用于一个标签 / --id names one tag only; leave it out for the next free ids")
-    requests = [_request(config, args, tag, station) for tag, station in found]
+    requests = [_request(config, args, f) for f in found]
     tools = enrol(args.config, requests)
     for tool in tools:
         print(f"已登记 / enrolled: {tool.id} {tool.kind} {tool.color} tag {tool.tag} home {tool.home}")
@@ -119,38 +120,66 @@ def enrol_at_reader(config_path: str, link: Line, port: str, kind: str, color: s
     return out
 
 
-def unknown_tags(base: str, token: str | None) -> list[tuple[str, str | None]]:
-    """(tag, station) of the gateway's unknown-tag alarms, active or cleared, oldest read first."""
-    url = base.rstrip("/") + "/api/alarms?state=all&limit=5000"
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """A tag to enrol: where it was first read, and its smart label's content if it has one."""
+
+    tag: str
+    station: str | None = None
+    label: dict[str, str | None] | None = None
+
+
+def unknown_tags(base: str, token: str | None) -> list[Found]:
+    """The tags the gateway read that no tool has, in the order first read (``GET /api/unknown-tags``)."""
+    rows = _get(base, "/api/unknown-tags", token)
+    return [Found(tag=r["tag"], station=r.get("station"), label=r.get("label")) for r in rows if r.get("tag")]
+
+
+def _get(base: str, path: str, token: str | None) -> list[dict]:
+    request = urllib.request.Request(base.rstrip("/") + path,
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - an http(s) URL given
-            alarms = strict_json.loads(response.read())
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the installer's URL
+            return strict_json.loads(response.read())
     except urllib.error.HTTPError as exc:
         raise SebiaoError(f"--from-gateway {base}: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise SebiaoError(f"--from-gateway {base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
-    rows = sorted((a for a in alarms if a.get("type") == "unknown_tag" and a.get("tag")), key=lambda a: a["ts"])
-    return [(a["tag"], a.get("station")) for a in rows]
 
 
-def _request(config: WorkshopConfig, args: argparse.Namespace, tag: str, station_id: str | None) -> Request:
+def _from_label(found: Found, config: WorkshopConfig) -> tuple[str | None, str | None, str | None]:
+    """Kind, colour and id as the tag's smart label names them (each None when absent, unknown or taken)."""
+    label = found.label or {}
+    kind = label.get("kind") if label.get("kind") in TOOL_KINDS else None
+    color = label.get("color") if label.get("color") in COLORS else None
+    tool = label.get("tool")
+    free = isinstance(tool, str) and re.fullmatch(TOOL_ID, tool) and config.tool(tool) is None
+    return kind, color, tool if free else None
+
+
+def _request(config: WorkshopConfig, args: argparse.Namespace, found: Found) -> Request:
+    """The label's kind and colour first (they are written on the tool), then the flags, then the zone of the
+    station that read it; asked at the terminal when no kind is known."""
+    tag, station_id = found.tag, found.station
     station = config.station(station_id) if station_id else None
-    color = args.color or (station.zone if station and station.zone in COLORS else None)
-    if args.kind:
+    label_kind, label_color, label_id = _from_label(found, config)
+    color = label_color or args.color or (station.zone if station and station.zone in COLORS else None)
+    kind = label_kind or args.kind
+    tool_id = args.tool_id or label_id
+    if kind:
         if color is None:
             raise SebiaoError(f"tag {tag}: 请给出 --color / give --color (no station's zone to take it from)")
-        return Request(tag=tag, kind=args.kind, color=color, home=args.home, id=args.tool_id)
+        return Request(tag=tag, kind=kind, color=color, home=args.home, id=tool_id)
     if not sys.stdin.isatty():
         raise SebiaoError("没有 --kind 时需要在终端中回答问题 / without --kind the command asks at a terminal: "
                           "give --kind (and --color) in scripts")
     where = f"（在 {station_id} 读到 / read at {station_id}）" if station_id else ""
     print(f"\n标签 / tag {tag}{where}")
-    kind = _ask("种类 / kind", list(KIND_PREFIX), args.kind or "knife")
+    kind = _ask("种类 / kind", list(KIND_PREFIX), "knife")
     color = _ask("颜色 / colour", list(COLORS), color or "red")
     home = _ask("固定存放架 / home rack", [s.id for s in config.stations if s.kind.value == "rack"],
                 args.home or default_home(config, color) or "")
-    tool_id = input(f"编号 / id [{next_id(kind, color, {t.id for t in config.tools})}]: ").strip() or None
+    tool_id = input(f"编号 / id [{tool_id or next_id(kind, color, {t.id for t in config.tools})}]: ").strip() or tool_id
     return Request(tag=tag, kind=kind, color=color, home=home, id=tool_id)
 
 

@@ -16,9 +16,18 @@ from servers import ROOT
 from stations_mqtt import close_all, online_stations
 
 from edge_gateway.config import load_config
+from edge_gateway.model.protocol import Label, StationEvent, encode_event, event_topic
 
 pytestmark = pytest.mark.slow
 RACKS = ("rack-red-1", "rack-green-1", "rack-yellow-1", "rack-white-1", "rack-red-2")
+
+
+def _read(station, tag: str, ts: int, label: Label | None) -> None:
+    """A tag placed at a scripted station, with its smart label's content when it has one."""
+    event = StationEvent(station=station.id, boot=station.boot, seq=station.seq, ts=ts, tag=tag, action="placed",
+                         label=label)
+    station.seq += 1
+    station.client.publish(event_topic(station.ws, station.id), encode_event(event), qos=1)
 
 
 def _unknown(gateway) -> set[str]:
@@ -42,9 +51,16 @@ def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, t
     try:
         tags = {f"04CC0000{i:06X}": RACKS[i % len(RACKS)] for i in range(30)}
         start = int(time.time() * 1000) - 60_000
+        labelled = {"04CC0000000003": Label(tool="BR-W-07", kind="brush", color="white"),  # read at rack-white-1
+                    "04CC0000000005": Label(tool="KN-R-01", kind="knife", color="red")}  # an id already taken
         for n, (tag, rack) in enumerate(tags.items()):
-            stations[rack].event(tag, "placed", ts=start + n)
+            _read(stations[rack], tag, start + n, labelled.get(tag))
         gateway.wait_for(lambda: _unknown(gateway) >= set(tags), timeout=20, what="30 unknown-tag alarms")
+        listed = gateway.get("/api/unknown-tags").json()
+        assert [t["tag"] for t in listed] == list(tags)  # in the order first read
+        assert listed[3]["label"] == {"tool": "BR-W-07", "kind": "brush", "color": "white"}
+        assert listed[0]["label"] is None and listed[0]["station"] == "rack-red-1" and listed[0]["zone"] == "red"
+        assert listed[0]["reads"] == 1
 
         began = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "sebiao.cli", "enroll", "--config", str(path),
@@ -58,10 +74,16 @@ def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, t
         enrolled = {t.tag: t for t in config.tools if t.tag in tags}
         assert len(enrolled) == 30
         for tag, rack in tags.items():
+            if tag in labelled:
+                continue
             zone = config.station(rack).zone
             tool = enrolled[tag]
             assert tool.kind == "container" and tool.color == zone  # the colour of the zone that read it
             assert config.station(tool.home).zone == zone
+        brush = enrolled["04CC0000000003"]  # its smart label names kind, colour and id: taken as written
+        assert (brush.id, brush.kind, brush.color, brush.home) == ("BR-W-07", "brush", "white", "rack-white-1")
+        knife = enrolled["04CC0000000005"]  # kind and colour from the label; its id was taken: the next free one
+        assert (knife.id, knife.kind, knife.color) == ("KN-R-02", "knife", "red")
         # ids in the order the tags were read: the first red one is the next free red container
         assert enrolled["04CC0000000000"].id == "CT-R-01"
         assert enrolled["04CC0000000002"].id == "CT-Y-02"  # CT-Y-01 was in the config already
