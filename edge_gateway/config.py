@@ -16,6 +16,7 @@ for ``sebiao labels --pending``.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,15 +44,24 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)  # an atomic replace is a new inode
 
 
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 class ConfigWatch:
     """Polled by the gateway: has the file changed into a config the gateway's parser accepts?
 
-    A file that changed but is refused (a hand edit half done) is reported once, and the gateway
-    runs on with the config it has; a later good version is taken up."""
+    Cheap when nothing changed (one ``stat``); a file saved again with the same bytes is no change. A file
+    that changed but is refused (a hand edit half done) is reported once, and the gateway runs on with the
+    config it has; a later good version is taken up."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.seen = _signature(self.path)
+        self.digest = _digest(self.path)
 
     def changed(self) -> WorkshopConfig | SebiaoError | None:
         """None: unchanged (or reported already); a config: changed and valid; an error: changed, refused."""
@@ -59,6 +69,10 @@ class ConfigWatch:
         if now is None or now == self.seen:
             return None
         self.seen = now
+        digest = _digest(self.path)
+        if digest is None or digest == self.digest:
+            return None
+        self.digest = digest
         try:
             return load_config(self.path)
         except SebiaoError as exc:

@@ -234,3 +234,26 @@ def test_without_kind_each_tag_is_asked_at_the_terminal_chinese_first(config):
     assert "'spoon' 不在可选项中 / is not one of the choices" in text
     tool = load_config(config).tool_by_tag("04AA0000000001")
     assert (tool.id, tool.kind, tool.color, tool.home) == ("BR-R-01", "brush", "red", "rack-red-1")
+
+
+def test_the_config_watch_sees_real_changes_only(config):
+    import os
+
+    from edge_gateway.config import ConfigWatch
+    from sebiao_common.errors import ConfigError as Refused
+
+    watch = ConfigWatch(config)
+    assert watch.changed() is None
+    text = config.read_text("utf-8")
+    config.write_text(text, "utf-8")  # saved again, same bytes: no change
+    os.utime(config, ns=(1, 1))
+    assert watch.changed() is None
+    config.write_text(text.replace("home: rack-red-1", "home: rack-red-9", 1), "utf-8")
+    refused = watch.changed()
+    assert isinstance(refused, Refused) and "rack-red-9" in str(refused)
+    assert watch.changed() is None  # reported once
+    enrol_text = text.replace("tools:\n", "tools:\n  - {id: KN-R-09, kind: knife, color: red, tag: '04DD0000000001', "
+                                          "home: rack-red-1}\n", 1)
+    config.write_text(enrol_text, "utf-8")
+    taken = watch.changed()
+    assert taken.tool("KN-R-09").tag == "04DD0000000001"
