@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         gateway.stop()
     if restart.is_set():
         logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, "-m", "sebiao.cli", *_command_line(args, bound)])
     return 0
 
