@@ -1,11 +1,11 @@
 """``sebiao enroll``: new tags become tools in the workshop config (model/enrolment.py, config.py).
 
-The tags come from ``--tag``, from the running gateway's unknown-tag alarms (``--from-gateway``:
-a tag put on any station is an ``unknown_tag`` alarm until it is enrolled), or from a station on USB
-serial (``--port``) that writes each new tag's smart label as ``sebiao label write`` does. Without ``--kind`` each
-tag is asked about, Chinese first, with defaults (the station's zone, its first rack, the next id).
-The running gateway sees its file change and restarts itself on it (``sebiao gateway --watch-config``).
-"""
+The tags come from ``--tag``, from the running gateway (``--from-gateway``: the tags its stations read
+that no tool has, ``GET /api/unknown-tags``, with the smart label each carried), or from a station on
+USB serial (``--port``) that writes each new tag's smart label as ``sebiao label write`` does. Without
+``--kind`` (and no label naming it) each tag is asked about, Chinese first, with defaults (the station's
+zone, its first rack, the next id). The running gateway sees its file change and starts again on it
+(``sebiao gateway --watch-config``)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ def _done(config: str, count: int) -> None:
 def _at_reader(args: argparse.Namespace) -> int:
     from edge_gateway.tooling.devices.ports import require_port
 
+    if args.count < 1:
+        raise SebiaoError(f"--count {args.count}: 至少 1 / at least 1")
     if not (args.kind and args.color):
         raise SebiaoError("--port 需要 --kind 和 --color / --port needs --kind and --color (written on each label)")
     require_port(args.port)
