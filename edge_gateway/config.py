@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -120,15 +121,22 @@ def _replace(path: Path, text: str) -> None:
         if older.exists():
             os.replace(older, path.with_name(f"{path.name}.{n + 1}"))
     previous = path.with_name(f"{path.name}.1")
-    _write_synced(previous, path.read_bytes())
-    _write_synced(path, text.encode("utf-8"))
+    st = os.stat(path)  # the copies keep the file's mode and owner: it holds the broker password and API token
+    _write_synced(previous, path.read_bytes(), st)
+    _write_synced(path, text.encode("utf-8"), st)
 
 
-def _write_synced(path: Path, data: bytes) -> None:
+def _write_synced(path: Path, data: bytes, like: os.stat_result) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "wb") as fh:
         fh.write(data)
         fh.flush()
+        os.fchmod(fh.fileno(), stat.S_IMODE(like.st_mode))
+        try:
+            os.fchown(fh.fileno(), like.st_uid, like.st_gid)
+        except PermissionError:  # not root: the file is ours already
+            pass
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)

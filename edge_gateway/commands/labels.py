@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
-from edge_gateway.config import load_config, pending_labels, pending_path
+from edge_gateway.config import load_config, locked, pending_labels, pending_path
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.tooling.labels import render_labels
 from edge_gateway.tooling.labels.layout import SINK_SIZE, TOOL_H, TOOL_W
@@ -34,12 +35,13 @@ def _pending_only(config: WorkshopConfig, path: str) -> WorkshopConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if args.pending:
-        config = _pending_only(config, args.config)
-    sheet = render_labels(config, args.out, font_file=args.font)
-    if args.pending:
-        pending_path(args.config).unlink(missing_ok=True)
+    if args.pending:  # under the enrolments' lock: an id queued while the PDF is made is not emptied away
+        with locked(Path(args.config)):
+            sheet = render_labels(_pending_only(load_config(args.config), args.config), args.out,
+                                  font_file=args.font)
+            pending_path(args.config).unlink(missing_ok=True)
+    else:
+        sheet = render_labels(load_config(args.config), args.out, font_file=args.font)
     print(f"wrote / 已生成: {sheet.path} ({sheet.pages} A4 pages / 页)")
     print(f"  {sheet.tools} tool labels / 器具标签 {TOOL_W:g} × {TOOL_H:g} mm, "
           f"{sheet.sinks} sink stickers / 清洗池色标贴 {SINK_SIZE:g} × {SINK_SIZE:g} mm")

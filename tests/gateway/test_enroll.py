@@ -49,6 +49,7 @@ def test_enrolled_tools_are_appended_in_the_files_own_style(config):
 
 
 def test_a_second_enrolment_keeps_the_versions_before(config):
+    config.chmod(0o640)  # it holds the broker password and the API token: the new file and the copies keep the mode
     first = config.read_text("utf-8")
     enrol(config, [Request(tag="04AA0000000001", kind="cloth", color="green")])
     second = config.read_text("utf-8")
@@ -57,6 +58,8 @@ def test_a_second_enrolment_keeps_the_versions_before(config):
     assert (config.parent / "workshop.yaml.2").read_text("utf-8") == first
     ids = [t.id for t in load_config(config).tools]
     assert ids[-2:] == ["CL-G-01", "CL-G-X"]
+    for path in (config, config.parent / "workshop.yaml.1", config.parent / "workshop.yaml.2"):
+        assert path.stat().st_mode & 0o777 == 0o640, path
 
 
 @pytest.mark.parametrize(("args", "named"), [
