@@ -9,6 +9,7 @@ they are.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import parse_qs
 
@@ -20,7 +21,14 @@ from starlette.routing import Route
 from edge_gateway.errors import AlarmActionError, StoreError
 from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.enrolment import Request as EnrolRequest
-from edge_gateway.web.alarm_actions import VERBS, ActionRefused, action_body, perform_action
+from edge_gateway.web.alarm_actions import (
+    ANSWER_SECONDS,
+    VERBS,
+    ActionRefused,
+    action_body,
+    perform_action,
+    submit_action,
+)
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
 from sebiao_common.errors import BodyTooLarge, ConfigError
@@ -172,8 +180,9 @@ async def alarm_action(request: Request) -> Response:
 
 
 async def enrol_tag(request: Request) -> Response:
-    """``{"tag", "kind", "color", "home", "by"}``: the tag becomes a tool in the config file, checked and written
-    as ``sebiao enroll`` does; the gateway starts again on the new file (``sebiao gateway --watch-config``)."""
+    """``{"tag", "kind", "color", "home", "by", "alarm"}``: the tag becomes a tool in the config file, checked and
+    written as ``sebiao enroll`` does, and its unknown-tag alarm (``alarm``, optional) is cleared saying so; the
+    gateway starts again on the new file (``sebiao gateway --watch-config``)."""
     if (refused := await _refused(request)) is not None:
         return refused
     web = _web(request)
@@ -197,6 +206,15 @@ async def enrol_tag(request: Request) -> Response:
     tool = tools[0]
     log.info("console: %s enrolled tag %s as %s (%s, %s, home %s)", fields["by"].strip(), tool.tag, tool.id,
              tool.kind, tool.color, tool.home)
+    alarm_id = body.get("alarm")
+    if isinstance(alarm_id, int) and not isinstance(alarm_id, bool):
+        # the unknown tag's alarm is answered: cleared with what was done (a cleared one stays so)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(submit_action(
+                web.pipeline, "clear", alarm_id, fields["by"].strip(),
+                f"已登记为 {tool.id} / enrolled as {tool.id}")), timeout=ANSWER_SECONDS)
+        except (AlarmActionError, TimeoutError) as exc:
+            log.warning("console: enrolled %s, its alarm %s not cleared: %s", tool.id, alarm_id, exc)
     return JSONResponse({"id": tool.id, "tag": tool.tag, "kind": tool.kind, "color": tool.color, "home": tool.home},
                         headers={"Cache-Control": "no-store"})
 

@@ -48,13 +48,18 @@ def test_an_unknown_tag_is_enrolled_from_its_alarm_in_the_console(mosquitto, tmp
 
         form.locator("select[name=home]").select_option("rack-green-1")
         form.locator("button[type=submit]").click()
-        page.wait_for_function("() => document.querySelector('form.enrol .error').textContent.includes('BR-G-02')")
-        assert "已登记为 BR-G-02" in form.locator(".error").text_content()
+        note = page.wait_for_selector("#enrol-note", timeout=5000)
+        assert "已登记为 BR-G-02" in note.text_content()
+        card.wait_for(state="detached", timeout=5000)  # its alarm is answered: cleared with the enrolment
         tool = load_config(gateway.config).tool("BR-G-02")
         assert (tool.tag, tool.kind, tool.color, tool.home) == (TAG, "brush", "green", "rack-green-1")
         assert (gateway.config.parent / "workshop.yaml.1").exists()
 
         gateway.wait_for(lambda: "BR-G-02" in _tools(gateway), timeout=30, what="the gateway on the new config")
+        alarm = next(a for a in gateway.get("/api/alarms?state=all").json() if a["tag"] == TAG)
+        assert alarm["state"] == "cleared"  # answered: who enrolled it, as what
+        detail = gateway.get(f"/api/alarms/{alarm['id']}").json()
+        assert detail["history"][-1]["by"] == "李师傅" and "BR-G-02" in detail["history"][-1]["comment"]
         stations["rack-green-1"].event(TAG, "removed")
         stations["rack-green-1"].event(TAG, "placed")
         gateway.wait_for(lambda: _tools(gateway)["BR-G-02"]["state"] == "on_rack", timeout=10, what="BR-G-02 on rack")

@@ -172,13 +172,17 @@
       const response = await fetch("/console/api/enrol", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({ tag: a.tag, kind: kind.value, color: color.value, home: home.value, by }),
+        body: JSON.stringify({ tag: a.tag, kind: kind.value, color: color.value, home: home.value, by, alarm: a.id }),
       });
       if (response.status === 401) { location.href = "/console/login"; return; }
       const body = await response.json();
       if (!response.ok) { result.textContent = body.error || `HTTP ${response.status}`; return; }
       submit.disabled = true;
       result.textContent = t("enrolled", body.id);
+      // the alarm is cleared with the enrolment and its card goes: the answer stays above the list
+      let note = $("enrol-note");
+      if (!note) { note = el("p", { id: "enrol-note", class: "note", role: "status" }); $("alarm-list").before(note); }
+      note.textContent = t("enrolled", body.id);
     });
     return el("details", { class: "enrol" }, el("summary", { text: t("enrol") }), form);
   }
