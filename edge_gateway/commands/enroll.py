@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from sebiao_common import strict_json
 from sebiao_common.domain import COLORS, TOOL_KINDS
 from sebiao_common.errors import SebiaoError
 from sebiao_common.ids import TOOL_ID
+
+RESTART_WAIT = 30.0  # seconds: the gateway starts again on the new file meanwhile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     tools = enrol(args.config, requests)
     for tool in tools:
         print(f"已登记 / enrolled: {tool.id} {tool.kind} {tool.color} tag {tool.tag} home {tool.home}")
+    if args.from_gateway:
+        _answer_alarms(args.from_gateway, args.token or config.http.token, tools)
     _done(args.config, len(tools))
     return 0
 
@@ -133,20 +138,41 @@ class Found:
 
 def unknown_tags(base: str, token: str | None) -> list[Found]:
     """The tags the gateway read that no tool has, in the order first read (``GET /api/unknown-tags``)."""
-    rows = _get(base, "/api/unknown-tags", token)
+    rows = _http(base, "/api/unknown-tags", token)
     return [Found(tag=r["tag"], station=r.get("station"), label=r.get("label")) for r in rows if r.get("tag")]
 
 
-def _get(base: str, path: str, token: str | None) -> list[dict]:
-    request = urllib.request.Request(base.rstrip("/") + path,
-                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+def _answer_alarms(base: str, token: str | None, tools: list[Tool]) -> None:
+    """Clear the enrolled tags' active unknown-tag alarms, saying as what (the gateway's own lifecycle)."""
+    by_tag = {t.tag: t for t in tools}
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the installer's URL
-            return strict_json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise SebiaoError(f"--from-gateway {base}: HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise SebiaoError(f"--from-gateway {base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
+        alarms = [a for a in _http(base, "/api/alarms?state=active&limit=5000", token, wait=RESTART_WAIT)
+                  if a.get("type") == "unknown_tag" and a.get("tag") in by_tag]
+        for alarm in alarms:
+            tool = by_tag[alarm["tag"]]
+            body = strict_json.dumps({"by": "sebiao enroll", "comment": f"已登记为 {tool.id} / enrolled as {tool.id}"})
+            _http(base, f"/api/alarms/{alarm['id']}/clear", token, body.encode(), wait=RESTART_WAIT)
+    except SebiaoError as exc:  # enrolled all the same: the owner clears them in the console
+        print(f"未能清除未登记标签报警 / the unknown-tag alarms were not cleared: {exc}", file=sys.stderr)
+
+
+def _http(base: str, path: str, token: str | None, body: bytes | None = None, wait: float = 0.0):
+    """The gateway's JSON answer to GET ``path`` (or to a POST of ``body``). A connection refused is tried
+    again for ``wait`` seconds: the gateway starts again on the new file from the first write on."""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(base.rstrip("/") + path, data=body, headers=headers,
+                                     method="POST" if body is not None else "GET")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the installer's URL
+                return strict_json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SebiaoError(f"--from-gateway {base}{path}: HTTP {exc.code} {exc.reason}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            if time.monotonic() >= deadline:
+                raise SebiaoError(f"--from-gateway {base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
+            time.sleep(0.5)
 
 
 def _from_label(found: Found, config: WorkshopConfig) -> tuple[str | None, str | None, str | None]:

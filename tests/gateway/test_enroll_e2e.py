@@ -88,6 +88,10 @@ def test_thirty_tags_read_at_stations_are_enrolled_and_then_tracked(mosquitto, t
         assert enrolled["04CC0000000000"].id == "CT-R-01"
         assert enrolled["04CC0000000002"].id == "CT-Y-02"  # CT-Y-01 was in the config already
         assert (tmp_path / "workshop.yaml.1").read_text("utf-8") == before
+        answered = [a for a in gateway.get("/api/alarms?state=all").json() if a["tag"] in tags]
+        assert len(answered) == 30 and all(a["state"] == "cleared" for a in answered)  # cleared, saying as what
+        detail = gateway.get(f"/api/alarms/{answered[0]['id']}").json()
+        assert detail["history"][-1]["by"] == "sebiao enroll" and "enrolled as" in detail["history"][-1]["comment"]
 
         again = subprocess.run([sys.executable, "-m", "sebiao.cli", "enroll", "--config", str(path),
                                 "--from-gateway", gateway.base, "--kind", "container"],
