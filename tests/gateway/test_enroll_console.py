@@ -4,12 +4,15 @@ again on it, then tracks the tool. The enrol door is the console's: a session an
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from gateway_proc import TOKEN, online_workshop
 from web_browser import browser, login
 
 from edge_gateway.config import load_config
+from edge_gateway.model.protocol import Label, StationEvent, encode_event, event_topic
 
 pytestmark = pytest.mark.slow
 TAG = "04EE0000000001"
@@ -63,6 +66,19 @@ def test_an_unknown_tag_is_enrolled_from_its_alarm_in_the_console(mosquitto, tmp
         stations["rack-green-1"].event(TAG, "removed")
         stations["rack-green-1"].event(TAG, "placed")
         gateway.wait_for(lambda: _tools(gateway)["BR-G-02"]["state"] == "on_rack", timeout=10, what="BR-G-02 on rack")
+
+        # a tag with a smart label: its kind and colour come first in the form
+        labelled = Label(tool="CB-Y-09", kind="cutting_board", color="yellow")
+        event = StationEvent(station="rack-red-1", boot=stations["rack-red-1"].boot, seq=99, ts=int(time.time() * 1000),
+                             tag="04EE0000000002", action="placed", label=labelled)
+        stations["rack-red-1"].client.publish(event_topic("ws-demo", "rack-red-1"), encode_event(event), qos=1)
+        card = page.locator("article.alarm", has_text="04EE0000000002")
+        card.wait_for(timeout=15000)
+        card.locator("summary", has_text="登记此标签").click()
+        form = card.locator("form.enrol")
+        assert form.locator("select[name=kind]").input_value() == "cutting_board"
+        assert form.locator("select[name=color]").input_value() == "yellow"
+        assert form.locator("select[name=home]").input_value() == "rack-yellow-1"
         assert [e for e in page.errors if "status of 400" not in e] == []  # the refused home: a failed resource
         page.context.close()
 

@@ -157,7 +157,9 @@
       const first = racks.find((r) => r.zone === color.value);
       if (first) home.value = first.id;
     };
-    color.value = at && Sebiao.COLORS[at.zone] ? at.zone : "red";
+    const label = a.label || {};  // the tag's smart label, when it has one, names its kind and colour
+    if (label.kind && t("kinds")[label.kind]) kind.value = label.kind;
+    color.value = Sebiao.COLORS[label.color] ? label.color : at && Sebiao.COLORS[at.zone] ? at.zone : "red";
     pickHome();
     color.addEventListener("change", pickHome);
     const submit = el("button", { type: "submit", text: t("enrolSubmit") });
