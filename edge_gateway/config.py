@@ -95,6 +95,14 @@ def enrol(path: str | Path, requests: list[Request], *, dry_run: bool = False) -
     """Add the requested tools to the config at ``path``; returns them as written. Nothing is written
     when any request or the resulting file is refused (ConfigError naming the file, field and reason)."""
     path = Path(path)
+    try:
+        return _enrol(path, requests, dry_run)
+    except OSError as exc:  # e.g. a config the gateway's user may read but not write (docs/device-tooling.md)
+        raise ConfigError(str(path), "", f"无法写入配置文件 / cannot write the config file or its copies: "
+                                         f"{exc.strerror or exc} ({exc.filename or path})") from exc
+
+
+def _enrol(path: Path, requests: list[Request], dry_run: bool) -> list[Tool]:
     with locked(path):
         data = load_yaml(path)
         config = parse_config(data, str(path))

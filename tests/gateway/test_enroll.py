@@ -260,3 +260,11 @@ def test_the_config_watch_sees_real_changes_only(config):
     config.write_text(enrol_text, "utf-8")
     taken = watch.changed()
     assert taken.tool("KN-R-09").tag == "04DD0000000001"
+
+
+def test_a_config_that_cannot_be_written_is_a_named_error(tmp_path):
+    from sebiao_common.errors import ConfigError as Refused
+
+    missing = tmp_path / "gone" / "workshop.yaml"  # its directory is not there: nothing can be locked or written
+    with pytest.raises(Refused, match=r"gone/workshop.yaml: 无法写入配置文件 / cannot write the config file"):
+        enrol(missing, [Request(tag="04AA0000000001", kind="knife", color="red")])
