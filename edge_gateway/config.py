@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import stat
 from contextlib import contextmanager
@@ -118,7 +119,11 @@ def _enrol(path: Path, requests: list[Request], dry_run: bool) -> list[Tool]:
         if dry_run:  # every check made, nothing written
             return tools
         _replace(path, new_text)
-        _queue_labels(path, tools)
+        try:
+            _queue_labels(path, tools)
+        except OSError as exc:  # the tools are enrolled: a label queue not written is said, not an enrolment failed
+            logging.getLogger(__name__).warning("%s: the labels to print were not queued (%s): print them with "
+                                                "sebiao labels", pending_path(path), exc.strerror or exc)
     return tools
 
 
