@@ -22,6 +22,7 @@ from prometheus_client import Gauge
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from edge_gateway.config import enrol
 from edge_gateway.core.engine import Engine
 from edge_gateway.core.metrics import CloudMetrics, Metrics
 from edge_gateway.core.pipeline import Inbound, Pipeline
@@ -31,10 +32,11 @@ from edge_gateway.intake.guard import StationGuard
 from edge_gateway.intake.mqtt_link import MqttLink
 from edge_gateway.intake.rates import StationRates
 from edge_gateway.intake.settings import intake_settings
+from edge_gateway.model.enrolment import Request
 from edge_gateway.model.protocol import events_filter, subscriptions
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.model.setup import setup_hash, setup_json, setup_of
-from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
+from edge_gateway.model.workshop import BrokerSettings, Tool, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.cloud.grade import start_grade_fetcher
 from edge_gateway.sinks.cloud.items import CloudItems
@@ -291,6 +293,11 @@ class Gateway:
                           metrics=self.metrics, token=self.config.http.token, open_reads=self.open_reads,
                           broker_connected=self.link.connected.is_set, config=self.config,
                           workers=self._sink_workers, clock_health=self.clock_health)
+
+    def enrol_tools(self, requests: list[Request]) -> list[Tool]:
+        """New tags into the config file as ``sebiao enroll`` writes them (locked, atomic, the previous kept);
+        this gateway runs on its config until it starts again on the new one (``sebiao gateway --watch-config``)."""
+        return enrol(self.config.file, requests)
 
     def _sink_workers(self) -> dict[str, SinkStatus]:
         """The workers shipping the outbox onwards (InfluxDB, the cloud), for /healthz."""

@@ -30,6 +30,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
     "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
     "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
+    "enroll": ("edge_gateway.commands.enroll",
+               "add new tags to the workshop config as tools / 登记新标签为器具"),
     "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
     "poster": ("edge_gateway.commands.poster", "print the staff poster (PDF, A4) / 打印员工色标海报"),
     "training": ("edge_gateway.commands.training", "record and list staff training / 登记、列出员工培训"),

@@ -26,8 +26,9 @@ from starlette.routing import BaseRoute, Route
 from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.core.sink_status import SinkStatus
-from edge_gateway.errors import AlarmActionError
+from edge_gateway.errors import AlarmActionError, PayloadError
 from edge_gateway.model.alarms import LATCHED, alarm_json
+from edge_gateway.model.protocol import decode_event
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
 from edge_gateway.web import days_api
@@ -106,6 +107,43 @@ async def tools(request: Request) -> Response:
             "last_seen": row["last_seen"] if row and row["last_seen"] else None,
         })
     return JSONResponse(out)
+
+
+UNKNOWN_TAGS_MAX = 1000
+
+
+def _unknown_tags(ctx: ApiContext) -> list[dict[str, object]]:
+    """Each tag no tool has that a station read (``placed``), in the order first read: where first, how often,
+    when last, and the smart label its newest read carried (the station sends it when the tag has one)."""
+    conn = connect(ctx.db_path, readonly=True)
+    try:
+        groups = conn.execute(
+            "SELECT tag, min(id) AS first_id, max(id) AS last_id, count(*) AS reads, max(ts) AS last_seen "
+            "FROM events WHERE tool IS NULL AND action = 'placed' GROUP BY tag ORDER BY first_id").fetchall()
+        groups = [g for g in groups if ctx.config.tool_by_tag(g["tag"]) is None][:UNKNOWN_TAGS_MAX]
+        ids = [g["first_id"] for g in groups] + [g["last_id"] for g in groups]
+        rows = {r["id"]: r for chunk in range(0, len(ids), 500) for r in conn.execute(
+            f"SELECT id, station, ts, payload FROM events WHERE id IN ({','.join('?' * len(ids[chunk:chunk + 500]))})",
+            ids[chunk:chunk + 500])}
+    finally:
+        conn.close()
+    out = []
+    for g in groups:
+        first, last = rows[g["first_id"]], rows[g["last_id"]]
+        station = ctx.config.station(first["station"])
+        try:
+            label = decode_event(last["station"], last["payload"]).label
+        except PayloadError:  # stored as received and decoded then: not expected, but never a 500
+            label = None
+        out.append({"tag": g["tag"], "station": first["station"], "zone": station.zone if station else None,
+                    "first_seen": first["ts"], "last_seen": g["last_seen"], "reads": g["reads"],
+                    "label": {k: v for k, v in vars(label).items()} if label else None})
+    return out
+
+
+async def unknown_tags(request: Request) -> Response:
+    ctx: ApiContext = request.app.state.ctx
+    return JSONResponse(await asyncio.to_thread(_unknown_tags, ctx))
 
 
 async def alarms(request: Request) -> Response:
@@ -287,6 +325,7 @@ async def metrics(request: Request) -> Response:
 def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/api/tools", tools),
+        Route("/api/unknown-tags", unknown_tags),
         Route("/api/setup", setup),
         Route("/api/alarms", alarms),
         Route("/api/alarms/{alarm_id:int}", alarm_detail),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from edge_gateway.errors import PayloadError
 from edge_gateway.model.alarms import alarm_json
+from edge_gateway.model.protocol import decode_event
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
@@ -157,8 +159,19 @@ class ConsoleData:
             tool = self.config.tool(alarm.tool) if alarm.tool else None
             out.append({**alarm_json(alarm, self.config.workshop.id), "evidence": evidence,
                         "stations_involved": [self._station_ref(s) for s in sorted(involved)],
-                        "history": history, "tool_info": self._tool_ref(tool) if tool else None})
+                        "history": history, "tool_info": self._tool_ref(tool) if tool else None,
+                        "label": self._label(alarm.tag) if alarm.type == "unknown_tag" and alarm.tag else None})
         return out
+
+    def _label(self, tag: str) -> dict[str, str | None] | None:
+        """The smart label an unknown tag carried when last read: the enrol form's kind and colour."""
+        rows = self.reads.rows("SELECT station, payload FROM events WHERE tag = ? AND tool IS NULL "
+                               "ORDER BY id DESC LIMIT 1", (tag,))
+        try:
+            label = decode_event(rows[0]["station"], rows[0]["payload"]).label if rows else None
+        except PayloadError:  # stored as received and decoded then: not expected
+            return None
+        return dict(vars(label)) if label else None
 
     def _evidence(self, tool: str | None, tag: str | None, until: int) -> list[Evidence]:
         if tool:

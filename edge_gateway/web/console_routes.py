@@ -1,5 +1,6 @@
 """The owner's console: login, the page, its live feed, and alarm actions.
 
+An unknown tag's alarm offers its enrolment (``enrol_tag``), written as ``sebiao enroll`` writes it.
 Acknowledge and clear go through the pipeline (``Pipeline.call``), exactly as
 the HTTP API's do, so the lifecycle rules (a latched cross-zone alarm needs a
 corrective-action comment) are the gateway's own and its answers are shown as
@@ -8,6 +9,8 @@ they are.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -17,14 +20,23 @@ from starlette.routing import Route
 
 from edge_gateway.errors import AlarmActionError, StoreError
 from edge_gateway.model.alarms import alarm_json
-from edge_gateway.web.alarm_actions import VERBS, ActionRefused, perform_action
+from edge_gateway.model.enrolment import Request as EnrolRequest
+from edge_gateway.web.alarm_actions import (
+    ANSWER_SECONDS,
+    VERBS,
+    ActionRefused,
+    action_body,
+    perform_action,
+    submit_action,
+)
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
-from sebiao_common.errors import BodyTooLarge
+from sebiao_common.errors import BodyTooLarge, ConfigError
 from sebiao_common.http_body import read_body
 from sebiao_common.origin import same_origin
 from sebiao_common.proxies import client_address
 
+log = logging.getLogger(__name__)
 MAX_FORM = 4096
 DISABLED = ("控制台未启用：请在配置中设置 display.console_password 或 http.token / "
             "the console is off: set display.console_password or http.token in the config")
@@ -164,6 +176,49 @@ async def alarm_action(request: Request) -> Response:
     return JSONResponse(alarm_json(alarm, web.config.workshop.id), headers={"Cache-Control": "no-store"})
 
 
+# -- enrolling an unknown tag ------------------------------------------------------
+
+
+async def enrol_tag(request: Request) -> Response:
+    """``{"tag", "kind", "color", "home", "by", "alarm"}``: the tag becomes a tool in the config file, checked and
+    written as ``sebiao enroll`` does, and its unknown-tag alarm (``alarm``, optional) is cleared saying so; the
+    gateway starts again on the new file (``sebiao gateway --watch-config``)."""
+    if (refused := await _refused(request)) is not None:
+        return refused
+    web = _web(request)
+    if not same_origin(request) or not web.auth.csrf_ok(request):
+        return _error(403, "CSRF 校验失败，请刷新页面 / the CSRF check failed: reload the page")
+    try:
+        body = await action_body(request)
+    except BodyTooLarge as exc:
+        return _error(413, str(exc))
+    except AlarmActionError as exc:
+        return _error(400, str(exc))
+    fields = {name: body.get(name) for name in ("tag", "kind", "color", "home", "by")}
+    for name, value in fields.items():
+        if not isinstance(value, str) or not value.strip():
+            return _error(400, f"请填写 {name} / '{name}' must be given")
+    req = EnrolRequest(tag=fields["tag"].strip(), kind=fields["kind"], color=fields["color"], home=fields["home"])
+    try:
+        tools = await run_in_threadpool(web.enrol, [req])
+    except ConfigError as exc:
+        return _error(400, exc.reason if exc.path.startswith("enrol[") else str(exc))
+    tool = tools[0]
+    log.info("console: %s enrolled tag %s as %s (%s, %s, home %s)", fields["by"].strip(), tool.tag, tool.id,
+             tool.kind, tool.color, tool.home)
+    alarm_id = body.get("alarm")
+    if isinstance(alarm_id, int) and not isinstance(alarm_id, bool):
+        # the unknown tag's alarm is answered: cleared with what was done (a cleared one stays so)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(submit_action(
+                web.pipeline, "clear", alarm_id, fields["by"].strip(),
+                f"已登记为 {tool.id} / enrolled as {tool.id}")), timeout=ANSWER_SECONDS)
+        except (AlarmActionError, TimeoutError) as exc:
+            log.warning("console: enrolled %s, its alarm %s not cleared: %s", tool.id, alarm_id, exc)
+    return JSONResponse({"id": tool.id, "tag": tool.tag, "kind": tool.kind, "color": tool.color, "home": tool.home},
+                        headers={"Cache-Control": "no-store"})
+
+
 ROUTES = [
     Route("/console", console_page),
     Route("/console/login", login_page, methods=["GET"]),
@@ -173,4 +228,5 @@ ROUTES = [
     Route("/console/api/state", console_state),
     Route("/console/live", console_live),
     Route("/console/api/alarms/{alarm_id:int}/{verb}", alarm_action, methods=["POST"]),
+    Route("/console/api/enrol", enrol_tag, methods=["POST"]),
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from edge_gateway.core.pipeline import Pipeline
-from edge_gateway.model.workshop import WorkshopConfig
+from edge_gateway.model.enrolment import Request
+from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.writer import Store
 from edge_gateway.web.auth import ConsoleAuth
 from edge_gateway.web.live import LiveFeed
@@ -44,6 +45,7 @@ class WebHost(Protocol):
     def refusals(self) -> HttpRefusals: ...  # counts what the web server turns away (/metrics)
 
     def clock_health(self) -> Mapping[str, object]: ...  # the gateway's own clock and its SNTP server (/healthz)
+    def enrol_tools(self, requests: list[Request]) -> list[Tool]: ...  # into the config file, as sebiao enroll
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +56,7 @@ class WebContext:
     auth: ConsoleAuth
     display_feed: LiveFeed
     console_feed: LiveFeed
+    enrol: Callable[[list[Request]], list[Tool]]  # new tags into the config file (WebHost.enrol_tools)
 
     def notify(self, outcome: object = None) -> None:
         """The pipeline's listener: state changed, refresh both live views."""

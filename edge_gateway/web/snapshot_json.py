@@ -68,6 +68,7 @@ class ConsoleAlarm(AlarmJson):
     stations_involved: list[StationRefJson]
     history: list[HistoryJson]
     tool_info: ToolRef | None
+    label: dict[str, str | None] | None  # an unknown tag's smart label (tool, kind, color) as last read, if any
 
 
 class ConsoleTool(ToolRef):

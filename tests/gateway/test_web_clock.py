@@ -42,6 +42,9 @@ class Host:
     options: Options
     refusals: HttpRefusals = field(default_factory=lambda: HttpRefusals(CollectorRegistry()))
 
+    def enrol_tools(self, requests: list) -> list:
+        raise AssertionError("nothing to enrol")
+
 
 class NoBroker:
     def ack(self, mid: int, qos: int, generation: int | None = None) -> None:

@@ -50,6 +50,9 @@
       servingLocal: (n) => `按网关本机时钟为读卡站授时（层级 ${n}，请确认网关时间正确）`,
       notServing: "读卡站无法从网关校时", serverError: (e) => `授时服务未运行：${e}`,
       stationsNotSet: (names) => `时钟从未校准的读卡站：${names}`,
+      enrol: "登记此标签 / enrol this tag", enrolKind: "种类", enrolColor: "颜色", enrolHome: "固定存放架",
+      enrolSubmit: "登记", enrolled: (id) => `已登记为 ${id}；网关正在重启以开始跟踪，请稍候`,
+      kinds: { knife: "刀具", scissors: "剪刀", cutting_board: "砧板", cloth: "抹布", brush: "刷子", container: "容器" },
     },
     en: {
       title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
@@ -102,6 +105,10 @@
       servingLocal: (n) => `gives the stations its own clock (stratum ${n}: check the gateway's time is right)`,
       notServing: "stations cannot set their clocks from the gateway", serverError: (e) => `time server not running: ${e}`,
       stationsNotSet: (names) => `Stations whose clock was never set: ${names}`,
+      enrol: "Enrol this tag / 登记此标签", enrolKind: "Kind", enrolColor: "Colour", enrolHome: "Home rack",
+      enrolSubmit: "Enrol", enrolled: (id) => `Enrolled as ${id}; the gateway restarts to track it, a moment please`,
+      kinds: { knife: "knife", scissors: "scissors", cutting_board: "cutting board", cloth: "cloth", brush: "brush",
+        container: "container" },
     },
   };
   const MEDAL = { gold: "金", silver: "银", bronze: "铜", orange: "橙" };
@@ -159,8 +166,59 @@
     form.addEventListener("submit", (e) => e.preventDefault());
     ack.addEventListener("click", () => act(a.id, "ack", comment, error));
     clear.addEventListener("click", () => act(a.id, "clear", comment, error));
-    card.append(head, details, form);
+    card.append(head, details);
+    if (a.type === "unknown_tag" && a.tag) card.append(enrolForm(a));
+    card.append(form);
     return { card, head, details, ack };
+  }
+
+  /* An unknown tag becomes a tool: kind, colour (the reading station's zone first), home rack (the
+     colour's first). The gateway checks and writes the config as `sebiao enroll` does, then restarts on it. */
+  function enrolForm(a) {
+    const stations = (last && last.stations) || [];
+    const at = stations.find((s) => s.id === a.station);
+    const racks = stations.filter((s) => s.kind === "rack");
+    const field = (label, input) => el("label", {}, `${t(label)} `, input);
+    const kind = el("select", { name: "kind" },
+      ...Object.entries(t("kinds")).map(([k, name]) => el("option", { value: k, text: name })));
+    const color = el("select", { name: "color" }, ...Object.entries(Sebiao.COLORS).map(([k, c]) =>
+      el("option", { value: k, text: en() ? c.en : c.zh })));
+    const home = el("select", { name: "home" }, ...racks.map((r) =>
+      el("option", { value: r.id, text: r.name ? `${r.name} (${r.id})` : r.id })));
+    const pickHome = () => {
+      const first = racks.find((r) => r.zone === color.value);
+      if (first) home.value = first.id;
+    };
+    const label = a.label || {};  // the tag's smart label, when it has one, names its kind and colour
+    if (label.kind && t("kinds")[label.kind]) kind.value = label.kind;
+    color.value = Sebiao.COLORS[label.color] ? label.color : at && Sebiao.COLORS[at.zone] ? at.zone : "red";
+    pickHome();
+    color.addEventListener("change", pickHome);
+    const submit = el("button", { type: "submit", text: t("enrolSubmit") });
+    const result = el("p", { class: "error", role: "alert" });
+    const form = el("form", { class: "enrol" }, field("enrolKind", kind), field("enrolColor", color),
+      field("enrolHome", home), submit, result);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const by = $("by").value.trim();
+      result.textContent = "";
+      if (!by) { result.textContent = t("needBy"); $("by").focus(); return; }
+      const response = await fetch("/console/api/enrol", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ tag: a.tag, kind: kind.value, color: color.value, home: home.value, by, alarm: a.id }),
+      });
+      if (response.status === 401) { location.href = "/console/login"; return; }
+      const body = await response.json();
+      if (!response.ok) { result.textContent = body.error || `HTTP ${response.status}`; return; }
+      submit.disabled = true;
+      result.textContent = t("enrolled", body.id);
+      // the alarm is cleared with the enrolment and its card goes: the answer stays above the list
+      let note = $("enrol-note");
+      if (!note) { note = el("p", { id: "enrol-note", class: "note", role: "status" }); $("alarm-list").before(note); }
+      note.textContent = t("enrolled", body.id);
+    });
+    return el("details", { class: "enrol" }, el("summary", { text: t("enrol") }), form);
   }
 
   function fillAlarm(parts, a) {
