@@ -23,6 +23,11 @@ HOT = [121.0] * 11  # ten minutes at 121 °C: a cabinet's cycle passes
 
 @pytest.fixture(scope="module")
 def rig(mosquitto_module, tmp_path_factory):
+    # The tests build on one working morning replayed into 'today' (the first plays it, the others check what
+    # the display and console then claim): near local midnight 'today' cannot hold it, so none of them runs.
+    now = int(time.time() * 1000)
+    if local_day_start_ms(now - 1_000_000) != local_day_start_ms(now + 300_000):
+        pytest.skip("the morning would straddle local midnight: 'today' on the display would not hold it")
     config = load_config(DISINFECT)
     broker = mosquitto_module(config)
     tmp = tmp_path_factory.mktemp("disinfect")
@@ -65,7 +70,7 @@ def test_cycles_disinfect_the_tools_in_them_and_the_rest_are_alarmed(rig):
 
 def test_a_bad_cycle_is_dead_lettered_and_the_gateway_goes_on(rig):
     gateway, st, config = rig
-    before = gateway.count("dead_letters")
+    before, cycles = gateway.count("dead_letters"), gateway.count("cycles")
     st["dis-1"].client.publish(cycle_topic(config.workshop.id, "dis-1"),
                                b'{"v":1,"boot":"0a0b0c0d","seq":1,"ts":1764143400000,"start":1764142800000,'
                                b'"interval_s":60,"temps_dc":["hot"]}', qos=1)
@@ -73,7 +78,7 @@ def test_a_bad_cycle_is_dead_lettered_and_the_gateway_goes_on(rig):
     reason, topic = gateway.rows("SELECT reason, topic FROM dead_letters ORDER BY id DESC LIMIT 1")[0]
     assert (reason, topic) == ("bad_type", "sebiao/ws-disinfect/dis-1/cycle")
     st["sink-white-1"].cycle(start=int(time.time() * 1000) - 60_000, temps_c=[86.0] * 7, interval_s=10)
-    gateway.wait_for(lambda: gateway.count("cycles") >= 2, what="the next cycle")
+    gateway.wait_for(lambda: gateway.count("cycles") > cycles, what="the next cycle")
 
 
 def test_the_display_says_what_the_readers_saw_and_how_much_they_cover(rig):
