@@ -318,8 +318,9 @@ class Gateway:
         assert self.listener is not None, "start() binds the socket"
         return http_server(self.build_app(), self.listener, self.refusals)
 
-    def serve(self) -> None:
-        """Serve HTTP on the calling thread until SIGINT/SIGTERM, then stop everything.
+    def serve(self, server: "uvicorn.Server | None" = None) -> None:
+        """Serve HTTP on the calling thread (``server``, default ``http_server()``) until SIGINT/SIGTERM or
+        until the server is told to exit, then stop everything.
 
         uvicorn shuts down on SIGTERM and then raises the signal again under the handler it found: under
         the default one the process would die right there, before ``stop()`` closes the broker session and
@@ -330,7 +331,7 @@ class Gateway:
         previous = signal.signal(signal.SIGTERM, _terminated) if main else None
         terminated = False
         try:
-            self.http_server().run(sockets=[self.listener])
+            (server or self.http_server()).run(sockets=[self.listener])
         except _Terminated:
             terminated = True
         finally:

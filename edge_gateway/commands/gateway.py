@@ -67,10 +67,7 @@ def run(args: argparse.Namespace) -> int:
     bound = {"http": f"{where}:{gateway.http_port}"}
     if gateway.embedded is not None:
         bound["embedded_broker"] = f"{gateway.embedded.host}:{gateway.embedded.port}"
-    try:
-        server.run(sockets=[gateway.listener])
-    finally:
-        gateway.stop()
+    gateway.serve(server)  # SIGTERM: everything stopped and committed, then the process ends by it
     if restart.is_set():
         logging.shutdown()
         sys.stdout.flush()
