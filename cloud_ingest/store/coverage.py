@@ -116,14 +116,12 @@ def events_body(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
 
 
 @dataclass(kw_only=True)
-class Findings:
-    """What the check found: lines ``中文 / English``, at most ``MAX_PROBLEMS`` of them, and what it covered."""
+class Problems:
+    """What a check of the evidence found wrong: lines ``中文 / English``, at most ``MAX_PROBLEMS`` of them,
+    and how many more (the checks here, ``cycle_chain`` and ``signed`` each add what they covered)."""
 
     problems: list[str] = field(default_factory=list)
     more: int = 0
-    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERED, 0))
-    legacy: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERED, 0))
-    alarms: int = 0
 
     def add(self, zh: str, en: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -135,6 +133,18 @@ class Findings:
     def ok(self) -> bool:
         return not self.problems
 
+    def problem_lines(self) -> list[str]:
+        return self.problems + ([f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else [])
+
+
+@dataclass(kw_only=True)
+class Findings(Problems):
+    """What the check found and what it covered."""
+
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERED, 0))
+    legacy: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COVERED, 0))
+    alarms: int = 0
+
     def lines(self) -> list[str]:
         if self.ok:
             shown = ", ".join(f"{name} {n}" for name, n in self.rows.items() if n or name not in LATER)
@@ -143,8 +153,7 @@ class Findings:
                     "are all still there") if before else ""
             return [f"页面所示记录与证据链一致 / what the pages show matches the chain: {shown} rows, "
                     f"{self.alarms} alarms{note}"]
-        more = [f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else []
-        return self.problems + more
+        return self.problem_lines()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,19 +21,19 @@ covered row is what its gateway signed. Lines are ``中文 / English``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Boolean, Connection, Float, Integer, func, select
 
 from cloud_ingest.store.canonical import canonical_json
+from cloud_ingest.store.coverage import Problems
 from cloud_ingest.store.schema import cycles, evidence_log
 from sebiao_common import strict_json
 
 KIND = "cycles"
 START = "cycles_start"
 COLUMNS = tuple(c.name for c in cycles.columns)  # "id" first
-MAX_PROBLEMS = 50
 
 
 def typed(row: Sequence[Any]) -> list[Any]:
@@ -67,25 +67,13 @@ def start_body(conn: Connection) -> dict[str, int]:
 
 
 @dataclass(kw_only=True)
-class Findings:
-    problems: list[str] = field(default_factory=list)
-    more: int = 0
+class Findings(Problems):
     rows: int = 0  # covered rows that match their entry
     legacy: int = 0  # rows stored before the coverage start
 
-    def add(self, zh: str, en: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(f"{zh} / {en}")
-        else:
-            self.more += 1
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
     def lines(self) -> list[str]:
         if not self.ok:
-            return self.problems + ([f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else [])
+            return self.problem_lines()
         zh = f"消毒周期记录与证据链一致：{self.rows} 行"
         en = f"the disinfection cycles match the chain: {self.rows} rows"
         if self.legacy:

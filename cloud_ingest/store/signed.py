@@ -31,38 +31,26 @@ from typing import Any, Iterator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
+from cloud_ingest.store.coverage import Problems
 from cloud_ingest.store.schema import api_tokens, cycles, events, evidence_log, signed_batches
 from sebiao_common import batch_signature, strict_json
 
 BATCH_KINDS = ("events", "alarm_transition", "cycles")
 MAX_INFLATED = 64 * 1024 * 1024  # far above any batch the ingest takes: a kept body is never inflated unbounded
-MAX_PROBLEMS = 50
 CACHE = 64  # parsed batches kept while walking (a batch's entries are neighbours in the chain)
 TRANSITION = ("gateway_alarm_id", "seq", "at", "action", "state", "acked", "by", "comment")
 
 
 @dataclass(kw_only=True)
-class Report:
-    problems: list[str] = field(default_factory=list)
-    more: int = 0
+class Report(Problems):
     batches: int = 0  # signed batches whose signature verified
     entries: int = 0  # batch entries checked against them
     unsigned: int = 0  # batch entries from before signing began
     keys: dict[str, str] = field(default_factory=dict)  # key id -> workshop, as the chain registered them
 
-    def add(self, zh: str, en: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(f"{zh} / {en}")
-        else:
-            self.more += 1
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
     def lines(self) -> list[str]:
         if not self.ok:
-            return self.problems + ([f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else [])
+            return self.problem_lines()
         keys = ", ".join(f"{ws} {kid}" for kid, ws in sorted(self.keys.items(), key=lambda k: (k[1], k[0])))
         zh = f"网关签名：{self.batches} 个批次均有效，{self.entries} 条证据与签名内容一致"
         en = f"gateway signatures: {self.batches} batches verify, {self.entries} entries hold what was signed"
