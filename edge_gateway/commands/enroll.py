@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from edge_gateway.config import enrol, load_config, pending_labels
 from edge_gateway.model.enrolment import KIND_PREFIX, Request, default_home, next_id
-from edge_gateway.model.workshop import Tool, WorkshopConfig
+from edge_gateway.model.workshop import Station, Tool, WorkshopConfig
 from edge_gateway.tooling.devices.label_serial import PREFIX, Line, write_label
 from sebiao_common import strict_json
-from sebiao_common.domain import COLORS, TOOL_KINDS
+from sebiao_common.domain import COLORS, TOOL_KINDS, StationKind
 from sebiao_common.errors import SebiaoError
 from sebiao_common.ids import TOOL_ID
 
@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=list(TOOL_KINDS), help="tool kind of every tag (no questions) / 器具种类")
     parser.add_argument("--color", choices=list(COLORS),
                         help="colour (default: the zone of the station that read the tag) / 色标颜色")
-    parser.add_argument("--home", metavar="RACK", help="home rack (default: the colour's first rack) / 固定存放架")
+    parser.add_argument("--home", metavar="RACK", help="home rack (default: the rack that read the tag, if of the "
+                                                       "colour; else the colour's first rack) / 固定存放架")
     parser.add_argument("--id", dest="tool_id", metavar="ID", help="tool id for a single tag (default: next free, "
                                                                      "e.g. KN-R-03) / 器具编号")
 
@@ -197,7 +198,7 @@ def _request(config: WorkshopConfig, args: argparse.Namespace, found: Found) -> 
     if kind:
         if color is None:
             raise SebiaoError(f"tag {tag}: 请给出 --color / give --color (no station's zone to take it from)")
-        return Request(tag=tag, kind=kind, color=color, home=args.home, id=tool_id)
+        return Request(tag=tag, kind=kind, color=color, home=args.home or _read_home(station, color), id=tool_id)
     if not sys.stdin.isatty():
         raise SebiaoError("没有 --kind 时需要在终端中回答问题 / without --kind the command asks at a terminal: "
                           "give --kind (and --color) in scripts")
@@ -206,9 +207,18 @@ def _request(config: WorkshopConfig, args: argparse.Namespace, found: Found) -> 
     kind = _ask("种类 / kind", list(KIND_PREFIX), "knife")
     color = _ask("颜色 / colour", list(COLORS), color or "red")
     home = _ask("固定存放架 / home rack", [s.id for s in config.stations if s.kind.value == "rack"],
-                args.home or default_home(config, color) or "")
+                args.home or _read_home(station, color) or default_home(config, color) or "")
     tool_id = input(f"编号 / id [{tool_id or next_id(kind, color, {t.id for t in config.tools})}]: ").strip() or tool_id
     return Request(tag=tag, kind=kind, color=color, home=home, id=tool_id)
+
+
+def _read_home(station: Station | None, color: str) -> str | None:
+    """The rack that read the tag, when it is a rack of the tool's colour: installers enrol each tool where it
+    will live (a zone with two racks, such as knives and boards, keeps each on its own); else None (the first
+    rack of the colour)."""
+    if station is not None and station.kind is StationKind.RACK and station.zone == color:
+        return station.id
+    return None
 
 
 def _ask(what: str, choices: list[str], default: str) -> str:
