@@ -116,7 +116,10 @@ def append_tools(text: str, tools: list[Tool], file: str) -> str:
                   _TOP_KEY.match(line).group(1) == "tools"), None)
     if start is None:
         raise ConfigError(file, "tools", "没有 tools: 列表 / no top-level tools: list to add to")
-    if lines[start].split(":", 1)[1].split("#", 1)[0].strip():
+    value, hash_, comment = lines[start].split(":", 1)[1].partition("#")
+    if value.strip() == "[]":  # a new workshop's empty list (examples/workshop-new.yaml): becomes a block list
+        lines[start] = "tools:" + (f"  {hash_}{comment.rstrip()}" if hash_ else "") + "\n"
+    elif value.strip():
         raise ConfigError(file, "tools", "tools: 写成了一行 / is written on one line (flow style): write it as a "
                                          "list, one '- {id: ...}' per line, to enrol into it")
     last, indent = start, "  "

@@ -100,12 +100,25 @@ def test_a_config_in_another_style_is_appended_to_or_refused_never_broken(tmp_pa
     assert "  color: white   # a comment\n  tag: 04E3E3E3E3E380\n  home: rack-white-1\n- {id: BR-W-01" in \
         block.read_text("utf-8")
 
+    head = ("workshop: {id: ws-x, name: x, district: y}\nstations:\n  - {id: rack-red-1, kind: rack, zone: red}\n"
+            "  - {id: sink-red-1, kind: sink, zone: red}\n")
     flow = tmp_path / "flow.yaml"
-    flow.write_text("workshop: {id: ws-x, name: x, district: y}\nstations:\n"
-                    "  - {id: rack-red-1, kind: rack, zone: red}\ntools: []\n", "utf-8")
+    flow.write_text(head + "tools: [{id: KN-R-01, kind: knife, color: red, tag: '04AA0000000009', "
+                           "home: rack-red-1}]\n", "utf-8")
+    before = flow.read_text("utf-8")
     with pytest.raises(Exception, match="one line"):
         enrol(flow, [Request(tag="04AA0000000001", kind="knife", color="red")])
-    assert flow.read_text("utf-8").endswith("tools: []\n")
+    assert flow.read_text("utf-8") == before
+
+    empty = tmp_path / "empty.yaml"  # a new workshop's config (examples/workshop-new.yaml): becomes a block list
+    empty.write_text(head + "tools: []   # 安装当天登记 / enrolled on the day\nrules: {}\n", "utf-8")
+    enrol(empty, [Request(tag="04AA0000000001", kind="knife", color="red"),
+                  Request(tag="04AA0000000002", kind="cloth", color="red")])
+    assert empty.read_text("utf-8") == head + (
+        "tools:  # 安装当天登记 / enrolled on the day\n"
+        "  - {id: KN-R-01, kind: knife, color: red, tag: '04AA0000000001', home: rack-red-1}\n"
+        "  - {id: CL-R-01, kind: cloth, color: red, tag: '04AA0000000002', home: rack-red-1}\nrules: {}\n")
+    assert [t.id for t in load_config(empty).tools] == ["KN-R-01", "CL-R-01"]
 
 
 def _enrol_one(path: str, i: int) -> None:
