@@ -20,7 +20,8 @@ BASE = yaml.safe_load((Path(__file__).parents[2] / "examples" / "workshop.yaml")
 def test_every_example_config_loads(path):
     config = load_config(path)
     assert config.workshop.id
-    assert config.tools and config.stations
+    assert config.stations
+    assert config.tools or path.name == "workshop-new.yaml"  # a new workshop: its tools are enrolled on the day
     for tool in config.tools:
         assert config.tool_by_tag(tool.tag) is tool
 
