@@ -54,6 +54,7 @@ from edge_gateway.model.toolstate import Observation, StationRef, ToolState, app
 from edge_gateway.model.workshop import Station, WorkshopConfig, parse_rules
 from edge_gateway.store.writer import Store
 from sebiao_common import strict_json
+from sebiao_common.domain import Location
 from sebiao_common.errors import ConfigError
 
 ACCEPTED_KEY = "accepted_setup"  # meta: the cloud's last accepted rules (core/baseline.py)
@@ -102,6 +103,24 @@ class Engine:
         settings = parse_day(config)  # the opening check and the closing roll call (``day:``), if configured
         self.owner_day = OwnerDay(config, settings, store) if settings is not None else None
         self.reload()
+        self._first_sightings()
+
+    def _first_sightings(self) -> None:
+        """A tool enrolled while its tag lay on a station has no state of its own: the tag's newest read, when it
+        was 'placed' (in that station's field as far as the system saw), is the tool's first observation. Saved,
+        so the console, the roll call and the commissioning check find the tool where it lies without the
+        installer lifting every enrolled tool again; a tag last seen leaving stays 'unknown' (not seen)."""
+        fresh = {t.tag: t.id for t in self.config.tools
+                 if t.tag and self.tools[t.id].location is Location.UNKNOWN and self.tools[t.id].since == 0}
+        reads = self.store.newest_unknown_reads(tuple(fresh)) if fresh else {}
+        seen = [(fresh[tag], self._refs[st], ts) for tag, (st, action, ts) in reads.items()
+                if action == "placed" and st in self._refs]
+        if not seen:
+            return
+        with self.store.transaction():
+            for tool, ref, ts in seen:
+                self.tools[tool] = apply(self.tools[tool], Observation(station=ref, action="placed", ts=ts)).after
+                self.store.save_tool(self.tools[tool])
 
     def reload(self) -> None:
         """Read the whole picture back from the store (start-up, or after a failed commit)."""

@@ -266,6 +266,17 @@ class Store:
             (station, start, end))
         return tuple(row[0] for row in rows)
 
+    def newest_unknown_reads(self, tags: tuple[str, ...]) -> dict[str, tuple[str, str, int]]:
+        """Per tag, the newest event recorded while no tool had it: (station, action, ts)."""
+        out = {}
+        for chunk in range(0, len(tags), 500):
+            part = tags[chunk:chunk + 500]
+            for row in self.conn.execute(  # SQLite: the bare columns come from the row with max(ts)
+                    f"SELECT tag, station, action, max(ts) FROM events WHERE tool IS NULL AND tag IN "
+                    f"({','.join('?' * len(part))}) GROUP BY tag", part):
+                out[row[0]] = (row[1], row[2], row[3])
+        return out
+
     def insert_cycle(self, cycle: Cycle, verdict: Verdict, tools: tuple[str, ...], received_at: int,
                      payload: bytes) -> bool:
         """False when (station, boot, seq) is already stored."""
