@@ -8,6 +8,7 @@ import stat
 import zipfile
 
 import pytest
+from serial_loop import SerialLoop
 from servers import EXAMPLE_CONFIG
 
 from edge_gateway.broker.mosquitto import generate
@@ -114,28 +115,6 @@ def test_deploy_copies_every_bundle_file_and_the_config(bundle, tmp_path):
     assert copied == {":" + f["path"] for f in manifest["files"]} | {":config.json"}
 
 
-class _SerialLoop:
-    """The host's serial line wired to the firmware's SerialConsole on a virtual station."""
-
-    def __init__(self, vs):
-        from sebiao_station.serial_cmd import SerialConsole
-
-        self.vs = vs
-        self.replies: list[bytes] = []
-        self.console = SerialConsole(vs.station, lambda text: self.replies.append(text.encode()))
-
-    def write(self, data: bytes) -> int:
-        self.console.line(data.decode())
-        return len(data)
-
-    def readline(self) -> bytes:
-        for _ in range(200):
-            if self.replies:
-                return self.replies.pop(0)
-            self.vs.step()
-            self.console.step()
-            self.vs.board.clock.sleep_ms(10)
-        return b""
 
 
 def test_label_write_protocol_against_the_firmware(tmp_path):
@@ -143,7 +122,7 @@ def test_label_write_protocol_against_the_firmware(tmp_path):
     vs = VirtualStation(cfg, tmp_path / "flash")
     vs.start()
     vs.board.place("04A224E2C65E80")  # a blank NTAG213 at the reader
-    link = _SerialLoop(vs)
+    link = SerialLoop(vs)
     written = write_label(link, label_command(load_config(EXAMPLE_CONFIG), "KN-R-01"), "/dev/ttyUSB0")
     assert (written.uid, written.tool) == ("04A224E2C65E80", "KN-R-01")
     from sebiao_station import label as smart_label

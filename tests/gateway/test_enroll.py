@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from gateway_proc import EXAMPLE
+from serial_loop import SerialLoop
 from servers import ROOT
 
 from edge_gateway.config import enrol, load_config, pending_labels
@@ -139,28 +140,6 @@ def test_enrolments_at_the_same_time_are_all_kept(config):
     assert len(pending_labels(config)) == 12
 
 
-class _SerialLoop:
-    """The host's serial line wired to the firmware's SerialConsole on a virtual station (no USB device)."""
-
-    def __init__(self, vs):
-        from sebiao_station.serial_cmd import SerialConsole
-
-        self.vs = vs
-        self.replies: list[bytes] = []
-        self.console = SerialConsole(vs.station, lambda text: self.replies.append(text.encode()))
-
-    def write(self, data: bytes) -> int:
-        self.console.line(data.decode())
-        return len(data)
-
-    def readline(self) -> bytes:
-        for _ in range(200):
-            if self.replies:
-                return self.replies.pop(0)
-            self.vs.step()
-            self.console.step()
-            self.vs.board.clock.sleep_ms(10)
-        return b""
 
 
 @pytest.fixture
@@ -180,7 +159,7 @@ def test_tags_held_to_a_usb_station_get_their_label_and_are_enrolled(config, usb
 
     from edge_gateway.commands.enroll import enrol_at_reader
 
-    link = _SerialLoop(usb_station)
+    link = SerialLoop(usb_station)
     said: list[str] = []
     usb_station.board.place("04AB000000000A")  # a blank NTAG213 at the reader: the first one held
     first = enrol_at_reader(str(config), link, "/dev/ttyUSB0", "scissors", "red", None, 1, say=said.append)
