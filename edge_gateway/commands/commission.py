@@ -107,36 +107,43 @@ def _wait(gateway: _Gateway, sent: dict[str, int], seconds: float) -> dict[str, 
         time.sleep(POLL_SECONDS)
 
 
-def _ask(question: str, ask: Callable[[str], str]) -> bool:
+def _answer(question: str, ask: Callable[[str], str], choices: Mapping[str, str]) -> str:
+    """The installer's answer at the terminal, one of ``choices`` (what they may type -> what it means)."""
     while True:
         try:
             answer = ask(question).strip().lower()
         except EOFError:
             raise SebiaoError("终端没有回答；脚本请用 --yes / no answer at the terminal: use --yes in scripts") from None
-        if answer in ("y", "yes", "是", "有", "对"):
-            return True
-        if answer in ("n", "no", "否", "没有", "不"):
-            return False
-        print("请回答 y（是）或 n（否） / answer y or n")
+        if answer in choices:
+            return choices[answer]
+        print("请回答 y（是）、n（否）或 r（再测一次） / answer y, n or r (again)")
+
+
+YES_NO_AGAIN = {"y": "y", "yes": "y", "是": "y", "有": "y", "n": "n", "no": "n", "否": "n", "没有": "n",
+                "r": "r", "again": "r", "再": "r"}
 
 
 def _test_one(gateway: _Gateway, row: Mapping[str, object], args: argparse.Namespace, installer: str | None,
               ask: Callable[[str], str]) -> check.StationResult:
     station = str(row["id"])
     if row.get("online") is not True:
+        print(f"读卡站 {station}（{row.get('name')}）不在线，不测试 / station {station} is offline: not tested")
         return check.station_result(row, check.NOT_SENT, check.NOT_ASKED, None)
-    print(f"测试读卡站 {station}（{row.get('name')}）：请看灯光、听蜂鸣… / testing station {station}: watch and listen…")
-    outcome, seq, detail = _send(gateway, station)
-    if seq is None:
-        return check.station_result(row, outcome, check.NOT_ASKED, None, detail=detail)
-    after = _wait(gateway, {station: seq}, args.answer_seconds).get(station, row)
-    if not check.played(after, seq):
-        print(f"  读卡站 {station} 无应答 / station {station} did not answer")
-        return check.station_result(after, check.NO_ANSWER, check.NOT_ASKED, None)
-    seen = _ask(f"  读卡站 {station}：是否看到红灯、绿灯依次亮起，并听到蜂鸣？(y/n) / did you see red, then green, "
-                "and hear the buzzer? ", ask)
-    return check.station_result(after, check.PLAYED, check.SEEN if seen else check.NOT_SEEN, installer,
-                                offset_ms=_offset(after))
+    ask(f"请走到读卡站 {station}（{row.get('name')}）旁，看灯光、听蜂鸣，准备好后按回车 / go to station {station}, "
+        "press Enter when ready ")
+    while True:
+        outcome, seq, detail = _send(gateway, station)
+        if seq is None:
+            return check.station_result(row, outcome, check.NOT_ASKED, None, detail=detail)
+        after = _wait(gateway, {station: seq}, args.answer_seconds).get(station, row)
+        if not check.played(after, seq):
+            print(f"  读卡站 {station} 无应答 / station {station} did not answer")
+            return check.station_result(after, check.NO_ANSWER, check.NOT_ASKED, None)
+        seen = _answer(f"  读卡站 {station}：是否看到红灯、绿灯依次亮起，并听到蜂鸣？(y/n，r 再测一次) / did you see red, "
+                       "then green, and hear the buzzer? (y/n, r: again) ", ask, YES_NO_AGAIN)
+        if seen != "r":
+            return check.station_result(after, check.PLAYED, check.SEEN if seen == "y" else check.NOT_SEEN,
+                                        installer, offset_ms=_offset(after))
 
 
 def _test_all(gateway: _Gateway, rows: Mapping[str, Mapping[str, object]],

@@ -38,9 +38,9 @@ TEST_INTERVAL_S = 5.0  # one test a station every 5 s: a pattern lasts 2 s, a sc
 class _Refused(SebiaoError):
     """Answered to the caller (the pipeline passes a ``SebiaoError`` on to the future)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 class _Tests:
@@ -57,7 +57,8 @@ class _Tests:
             wait = self.sent.get(station, -math.inf) + TEST_INTERVAL_S - time.monotonic()
             if wait > 0:
                 raise _Refused(429, f"读卡站 {station} 刚测试过，请 {math.ceil(wait)} 秒后再试 / station {station} "
-                                    f"was tested less than {TEST_INTERVAL_S:g} s ago: try again in {math.ceil(wait)} s")
+                                    f"was tested less than {TEST_INTERVAL_S:g} s ago: try again in {math.ceil(wait)} s",
+                               retry_after=math.ceil(wait))
             self.sent[station] = time.monotonic()
 
     def next_seq(self, now: int) -> int:
@@ -138,7 +139,7 @@ def test_route(tests: _Tests):
         try:
             sent = await asyncio.wait_for(asyncio.wrap_future(ctx.pipeline.call(send)), ANSWER_SECONDS)
         except _Refused as refused:
-            headers = {"Retry-After": str(math.ceil(TEST_INTERVAL_S))} if refused.status == 429 else None
+            headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
             return JSONResponse({"error": refused.message}, status_code=refused.status, headers=headers)
         except TimeoutError:
             return JSONResponse({"error": f"网关未在 {ANSWER_SECONDS} 秒内处理 / the gateway did not answer within "

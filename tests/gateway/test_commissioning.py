@@ -20,6 +20,7 @@ from stations_mqtt import ScriptedStation
 
 from edge_gateway.commands import commission
 from edge_gateway.config import load_config
+from edge_gateway.tooling.commissioning import check
 from edge_gateway.tooling.devices.provision import ProvisionOptions, write_station_configs
 from edge_gateway.tooling.station_config import load_station_config
 from edge_gateway.vstation.runner import VirtualStation
@@ -169,7 +170,9 @@ def test_a_station_that_ignores_the_test_is_no_answer(rig):
 
 def test_the_installer_answers_at_the_terminal_chinese_first(rig, capsys):
     questions: list[str] = []
-    answers = iter(["张三"] + ["y"] * 3 + ["n"] + ["y"] * 10)
+    fourth = rig.config.stations[3].id
+    # the name; then at each station: Enter when there, and what they saw ("r" again at the first: tested twice)
+    answers = iter(["张三", "", "r", "y"] + ["", "y"] * 2 + ["", "n"] + ["", "y"] * 5)
 
     def ask(question: str) -> str:
         questions.append(question)
@@ -178,13 +181,14 @@ def test_the_installer_answers_at_the_terminal_chinese_first(rig, capsys):
     args = argparse.Namespace(config=str(rig.config_path), gateway=rig.gateway.base, token=None,
                               out=str(rig.tmp / "asked.pdf"), installer=None, yes=False, answer_seconds=8.0, font=None)
     assert commission.run(args, ask) == 1
-    assert questions[0].startswith("安装人员姓名")
-    assert all(q.strip().startswith("读卡站") and "是否看到红灯" in q for q in questions[1:])
-    fourth = rig.config.stations[3].id  # answered "n"
+    assert questions[0].startswith("安装人员姓名") and questions[1].startswith("请走到读卡站 rack-red-1")
+    seen = [q for q in questions if "是否看到红灯" in q]
+    assert len(seen) == len(rig.config.stations) + 1 and all(q.strip().startswith("读卡站") for q in seen)
     assert f"读卡站 {fourth}（{rig.config.stations[3].name}）：安装人员未看到灯光或未听到蜂鸣" in capsys.readouterr().out
     text = sheet_text(rig.tmp / "asked.pdf")
     assert "张三" in lines_with(text, rig.config.stations[0].id)[0]
     assert "未看到或未听到" in lines_with(text, fourth)[0] and "未通过" in lines_with(text, fourth)[0]
+    assert next(answers, None) is None  # every answer was asked for
 
 
 def test_the_test_endpoint_refuses_what_it_should(rig):
@@ -207,3 +211,53 @@ def test_the_test_endpoint_refuses_what_it_should(rig):
                                       if s["id"] == "sink-red-1")["online"], what="sink-red-1 offline")
     offline = gateway.post("/api/stations/sink-red-1/test")
     assert offline.status_code == 409 and "不在线" in offline.json()["error"]
+
+
+def _station(**changes) -> check.StationResult:
+    base = dict(id="rack-red-1", name="生肉刀具架", zone="red", online=True, clock_synced=True, clock_alarm=False,
+                clock_offset_ms=-40, test=check.PLAYED, seen=check.SEEN, confirmed_by="张三")
+    return check.StationResult(**{**base, **changes})
+
+
+@pytest.mark.parametrize("changes, failure", [
+    ({}, None),
+    ({"clock_offset_ms": 6_000}, "时钟偏差 +6.0 秒"),
+    ({"clock_offset_ms": -5_000}, None),
+    ({"clock_synced": False}, "时钟未设置"),
+    ({"clock_synced": None}, "未报告时钟"),
+    ({"clock_alarm": True}, "时钟报警中"),
+    ({"test": check.NO_ANSWER, "seen": check.NOT_ASKED}, "无应答"),
+    ({"seen": check.NOT_SEEN}, "安装人员未看到灯光或未听到蜂鸣"),
+    ({"seen": check.BY_YES, "confirmed_by": "--yes"}, None),
+])
+def test_a_station_passes_only_online_with_its_clock_set_and_its_test_played_and_seen(changes, failure):
+    station = _station(**changes)
+    result = check.Commissioning(workshop_id="ws-demo", workshop_name="示例", at="", gateway="", gateway_version=None,
+                                 gateway_clock_synchronised=None, stations=(station,), tools=())
+    assert station.passed is (failure is None) and result.passed is (failure is None)
+    if failure:
+        assert result.failures[0][0] == f"读卡站 rack-red-1（生肉刀具架）：{failure}"
+
+
+def test_tools_are_named_by_colour_shape_and_kind_and_judged_by_what_the_readers_saw():
+    rows = [{"id": "KN-R-01", "kind": "knife", "color": "red", "home": "rack-red-1", "tag": "04A2", "state": "on_rack",
+             "station": "rack-red-1"},
+            {"id": "KN-W-01", "kind": "knife", "color": "white", "home": "rack-white-1", "tag": "04E1",
+             "state": "on_rack", "station": "rack-red-1"},
+            {"id": "CT-W-01", "kind": "container", "color": "white", "home": "rack-white-1", "tag": None,
+             "state": "unknown", "station": None},
+            {"id": "SC-Y-01", "kind": "scissors", "color": "yellow", "home": "rack-yellow-1", "tag": "04D0",
+             "state": "unknown", "station": None}]
+    home, elsewhere, untagged, never = check.tool_results(rows)
+    assert home.problem is None and home.name_zh == "红色圆形 刀具 KN-R-01" and home.name_en == "red circle knife"
+    assert elsewhere.problem == ("未在固定位置 rack-white-1 看到（在 rack-red-1）",
+                                 "not seen at home rack-white-1 (on rack-red-1)")
+    assert untagged.problem is None and untagged.where == ("未贴标签，未检查", "no tag, not checked")
+    assert never.problem[0] == "未在固定位置 rack-yellow-1 看到（从未被读到）"
+    result = check.Commissioning(workshop_id="ws-demo", workshop_name="示例", at="", gateway="",
+                                 gateway_version=None, gateway_clock_synchronised=None, stations=(_station(),),
+                                 tools=(home, elsewhere, untagged, never))
+    assert [f[0].split("：")[0] for f in result.failures] == ["器具 白色六边形 刀具 KN-W-01", "器具 黄色方形 剪刀 SC-Y-01"]
+    assert not check.Commissioning(workshop_id="ws-demo", workshop_name="示例", at="", gateway="",
+                                   gateway_version=None, gateway_clock_synchronised=None, stations=(),
+                                   tools=()).passed  # nothing checked is not a pass
