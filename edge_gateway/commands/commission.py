@@ -88,7 +88,9 @@ def _send(gateway: _Gateway, station: str) -> tuple[str, int | None, str | None]
             time.sleep(min(10.0, float(headers.get("Retry-After", "5"))))
             continue
         error = body.get("error") if isinstance(body, dict) else None
-        return (check.NOT_SENT if status == 409 else check.REFUSED), None, f"HTTP {status}: {error}"
+        if status == 409:  # the station went offline since it was listed
+            return check.NOT_SENT, None, None
+        return check.REFUSED, None, f"HTTP {status}: {error}"[:200]
     return check.REFUSED, None, "HTTP 429"
 
 
@@ -207,6 +209,10 @@ def run(args: argparse.Namespace, ask: Callable[[str], str] = input) -> int:
     gateway = _Gateway(args.gateway, args.token or config.http.token)
     health = gateway.get("/healthz")
     health = health if isinstance(health, dict) else {}
+    if health.get("workshop") != config.workshop.id:  # another workshop's gateway, or the wrong config file
+        raise SebiaoError(f"{gateway.base} 是作坊 {health.get('workshop')!r} 的网关，不是 {config.workshop.id!r} / "
+                          f"the gateway at {gateway.base} serves workshop {health.get('workshop')!r}, "
+                          f"not {config.workshop.id!r} of {args.config}")
     rows = gateway.stations()
     installer = args.installer
     if args.yes:

@@ -261,3 +261,17 @@ def test_tools_are_named_by_colour_shape_and_kind_and_judged_by_what_the_readers
     assert not check.Commissioning(workshop_id="ws-demo", workshop_name="示例", at="", gateway="",
                                    gateway_version=None, gateway_clock_synchronised=None, stations=(),
                                    tools=()).passed  # nothing checked is not a pass
+
+
+def test_the_wrong_gateway_or_token_is_a_named_error(rig, tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(rig.config_path.read_text("utf-8").replace("id: ws-demo", "id: ws-other"), "utf-8")
+    run = subprocess.run([sys.executable, "-m", "sebiao.cli", "commission", "--config", str(other), "--gateway",
+                          rig.gateway.base, "--yes", "--out", str(tmp_path / "x.pdf")],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 2 and "ws-demo" in run.stderr and "ws-other" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "sebiao.cli", "commission", "--config", str(rig.config_path),
+                          "--gateway", rig.gateway.base, "--yes", "--token", "wrong-token-0123456789",
+                          "--out", str(tmp_path / "x.pdf")], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 2 and "令牌无效" in run.stderr
+    assert not (tmp_path / "x.pdf").exists()  # no sheet claims anything

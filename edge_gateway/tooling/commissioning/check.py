@@ -53,7 +53,8 @@ class StationResult:
         if not self.clock_ok:
             out.append(clock_problem(self))
         if self.test != PLAYED:
-            out.append(TEST_TEXT[self.test])
+            zh, en = TEST_TEXT[self.test]
+            out.append((f"{zh}（{self.detail}）", f"{en} ({self.detail})") if self.detail else (zh, en))
         elif self.seen == NOT_SEEN:
             out.append(("安装人员未看到灯光或未听到蜂鸣", "the installer did not see the lights or hear the buzzer"))
         return tuple(out)
