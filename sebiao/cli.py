@@ -34,6 +34,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                "add new tags to the workshop config as tools / 登记新标签为器具"),
     "labels": ("edge_gateway.commands.labels", "print tool labels and sink stickers (PDF) / 打印色标标签"),
     "poster": ("edge_gateway.commands.poster", "print the staff poster (PDF, A4) / 打印员工色标海报"),
+    "commission": ("edge_gateway.commands.commission",
+                   "check a newly installed workshop and print its sign-off sheet / 安装验收检查与签字单"),
     "training": ("edge_gateway.commands.training", "record and list staff training / 登记、列出员工培训"),
     "cloud": ("cloud_ingest.cli", "run the cloud ingest and review service / 运行云端汇聚与远程审核服务"),
     "dashboards": ("dashboards.generator.command", "build and push the Grafana dashboards / 生成、上传 Grafana 看板"),

@@ -237,12 +237,34 @@ def decode_status(station: str, payload: bytes) -> StationStatus:
     depth = data.get("buffer_depth")
     if isinstance(depth, int) and not isinstance(depth, bool) and not 0 <= depth <= MAX_BUFFER_DEPTH:
         raise PayloadError("bad_value", f"'buffer_depth' out of range: {depth}"[:200])
+    _played(data.get("played"))
     health = {k: v for k, v in data.items() if k not in ("v", "online")}
     problem = health_problem(health)
     if problem is not None:
         name, _, en = problem
         raise PayloadError("too_large", (f"health field {name!r}: {en}" if name else en)[:200])
     return StationStatus(station=station, online=online, health=health)
+
+
+FEEDBACK_PATTERNS = ("misuse", "clear", "test")  # what a station's LED and buzzer can play (cmd: feedback)
+
+
+def _played(value: object) -> None:
+    """A status' ``played``: ``{"pattern", "seq", "sent_at"}``, the last feedback command with a ``seq`` the
+    station played to its end (the commissioning check waits for it), and the station's clock when it sent
+    the status (0: not set). Absent from stations that never got one."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise PayloadError("bad_type", "'played' must be an object")
+    pattern, seq, sent_at = value.get("pattern"), value.get("seq"), value.get("sent_at", 0)
+    if not isinstance(pattern, str) or pattern not in FEEDBACK_PATTERNS:
+        raise PayloadError("bad_value", f"'played.pattern' must be one of {', '.join(FEEDBACK_PATTERNS)}")
+    for name, number in (("seq", seq), ("sent_at", sent_at)):
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise PayloadError("bad_type", f"'played.{name}' must be an integer")
+        if not 0 <= number <= MAX_SEQ:
+            raise PayloadError("bad_value", f"'played.{name}' out of range: {number}"[:200])
 
 
 def decode_cycle(station: str, payload: bytes) -> Cycle:

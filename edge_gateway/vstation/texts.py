@@ -12,6 +12,7 @@ ACTIONS = {
 PATTERNS = {
     "misuse": ("误用：红灯亮、蜂鸣三声", "misuse: red LED on, three beeps"),
     "clear": ("已解除：绿灯亮", "clear: green LED on"),
+    "test": ("测试：红灯、绿灯、蜂鸣依次，然后恢复", "test: red, green, buzzer in turn, then as before"),
 }
 
 

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from edge_gateway import __version__
 from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.core.sink_status import SinkStatus
@@ -31,7 +32,7 @@ from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.model.protocol import decode_event
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
-from edge_gateway.web import days_api
+from edge_gateway.web import days_api, stations_api
 from edge_gateway.web.alarm_actions import MAX_ALARM_ID, ActionRefused, perform_action
 from sebiao_common import strict_json
 
@@ -281,7 +282,7 @@ async def healthz(request: Request) -> Response:
     body = {"status": "ok" if pipeline_ok and broker_ok and sinks_ok and stored.ok else "degraded",
             "pipeline": "running" if pipeline_ok else "stopped",
             "broker": "connected" if broker_ok else "disconnected",
-            "workshop": ctx.workshop, "latched_types": sorted(LATCHED), "sinks": sinks, "store": store,
+            "workshop": ctx.workshop, "version": __version__, "latched_types": sorted(LATCHED), "sinks": sinks, "store": store,
             "rate_limited": dict(ctx.metrics.rate_limited_by_station),
             "clock": {**ctx.clock_health(), "stations_not_set": await asyncio.to_thread(_stations_not_set, ctx)}}
     return JSONResponse(body, status_code=200 if pipeline_ok else 503)
@@ -335,6 +336,7 @@ def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> S
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         *days_api.routes(),
+        *stations_api.routes(),
     ] + (extra_routes or [])
     app = Starlette(routes=routes, middleware=[Middleware(TokenAuth, ctx=ctx)])
     app.state.ctx = ctx

@@ -51,6 +51,8 @@ class Station:
         self.labels = {}  # uid -> label read when the tag arrived
         self.provision_req = None  # type: Any  # (tool, kind, color, armed tick)
         self.provision_result = None
+        self.feedback_seq = None  # a feedback command's "seq": confirmed in the status once played
+        self.played = None  # {"pattern", "seq"} of the last confirmed command
         self.last_poll = clock.ticks_ms() - self.poll_ms
         self.reader_bad_since = None
         self.last_ntp = None
@@ -78,7 +80,9 @@ class Station:
     def command(self, cmd):
         name = cmd.get("cmd")
         if name == "feedback":
-            self.feedback.play(cmd.get("pattern"))
+            seq = cmd.get("seq")
+            if self.feedback.play(cmd.get("pattern")):
+                self.feedback_seq = seq if type(seq) is int and seq >= 0 else None
         elif name == "provision":
             self.provision(cmd.get("tool") or "", cmd.get("kind") or "", cmd.get("color") or "")
         elif name == "status":
@@ -179,6 +183,8 @@ class Station:
         }
         if self.provision_result is not None:
             h["provision"] = self.provision_result
+        if self.played is not None:  # sent_at: this clock now (0: not set), the gateway's measure of it
+            h["played"] = {"pattern": self.played[0], "seq": self.played[1], "sent_at": self.clock.epoch_ms()}
         if self.probe is not None:
             h.update(self.probe.health())
         return h
@@ -218,6 +224,10 @@ class Station:
         self._ntp()
         self.link.step()
         self.feedback.step()
+        if self.feedback_seq is not None and not self.feedback.busy():
+            self.played = (self.feedback.pattern, self.feedback_seq)  # played to its end: say so now
+            self.feedback_seq = None
+            self.link.status_due = True
         self.passes += 1
         ok = self.healthy()
         if ok and self.wdt is not None:

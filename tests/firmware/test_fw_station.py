@@ -137,6 +137,46 @@ def test_feedback_commands_drive_the_pins():
     assert red.value() == 0 and green.value() == 1
 
 
+def _lights(red, green, buzzer):
+    return (red.value(), green.value(), buzzer.value())
+
+
+def test_the_test_pattern_plays_red_green_buzzer_then_restores_and_is_confirmed():
+    board, st = started()
+    run_for(st, 300)
+    red, green, buzzer = (board.pins[n] for n in (25, 26, 27))
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"misuse"}')  # a latched red before the test
+    run_for(st, 1000)
+    assert _lights(red, green, buzzer) == (1, 0, 0)
+    assert "played" not in json.loads(board.broker.retained[T_STATUS])  # a command without seq: nothing to confirm
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"test","seq":41}', qos=1)
+    seen, early = [], False
+    for i in range(45):  # 2.25 s in 50 ms passes
+        run_for(st, 50)
+        seen.append(_lights(red, green, buzzer))
+        early = early or (i < 38 and "played" in json.loads(board.broker.retained[T_STATUS]))
+    assert (1, 0, 0) in seen[:10] and (0, 1, 0) in seen[12:22] and (0, 0, 1) in seen[25:34]  # in turn
+    assert not early  # confirmed once played to its end, not when it began
+    assert seen[-1] == (1, 0, 0)  # back to the latched red, buzzer off
+    run_for(st, 200)
+    status = json.loads(board.broker.retained[T_STATUS])
+    assert status["played"]["pattern"] == "test" and status["played"]["seq"] == 41
+    assert status["played"]["sent_at"] == 0  # this station's clock is not set
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"clear"}')
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"test","seq":42}')
+    run_for(st, 2500)
+    assert _lights(red, green, buzzer) == (0, 1, 0)  # back to green
+    assert json.loads(board.broker.retained[T_STATUS])["played"]["seq"] == 42
+
+
+def test_an_unknown_pattern_is_not_confirmed():
+    board, st = started()
+    run_for(st, 300)
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"disco","seq":7}')
+    run_for(st, 2500)
+    assert "played" not in json.loads(board.broker.retained[T_STATUS])
+
+
 def test_provisioning_writes_a_label_and_reports_it():
     board, st = started()
     run_for(st, 300)
