@@ -182,7 +182,8 @@ def _offset(row: Mapping[str, object]) -> int | None:
 
 
 def _print(result: check.Commissioning, out: Path) -> None:
-    print(f"\n安装验收 / Commissioning — {result.workshop_name}（{result.workshop_id}） {result.at}")
+    print(f"\n安装验收 / Commissioning — {result.workshop_name}（{result.workshop_id}） {result.at}"
+          f"{f' · 安装人员 / installer: {result.installer}' if result.installer else ''}")
     print("读卡站 / stations")
     for s in result.stations:
         mark = "通过 pass" if s.passed else "未通过 FAIL"
@@ -229,7 +230,7 @@ def run(args: argparse.Namespace, ask: Callable[[str], str] = input) -> int:
         workshop_id=config.workshop.id, workshop_name=config.workshop.name, at=now.strftime("%Y-%m-%d %H:%M:%S %z"),
         gateway=gateway.base, gateway_version=health.get("version") if isinstance(health.get("version"), str) else None,
         gateway_clock_synchronised=synchronised if isinstance(synchronised, bool) else None,
-        stations=tuple(stations), tools=tools)
+        stations=tuple(stations), tools=tools, installer=installer)
     out = Path(args.out or f"commissioning-{config.workshop.id}-{now:%Y%m%d-%H%M}.pdf")
     render_sheet(result, out, args.font)
     _print(result, out)

@@ -139,7 +139,7 @@ class Found:
 
 def unknown_tags(base: str, token: str | None) -> list[Found]:
     """The tags the gateway read that no tool has, in the order first read (``GET /api/unknown-tags``)."""
-    rows = _http(base, "/api/unknown-tags", token)
+    rows = _http(base, "/api/unknown-tags", token, wait=RESTART_WAIT)  # it may be starting on the last enrolment
     return [Found(tag=r["tag"], station=r.get("station"), label=r.get("label")) for r in rows if r.get("tag")]
 
 
@@ -163,7 +163,7 @@ def _http(base: str, path: str, token: str | None, body: bytes | None = None, wa
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     request = urllib.request.Request(base.rstrip("/") + path, data=body, headers=headers,
                                      method="POST" if body is not None else "GET")
-    deadline = time.monotonic() + wait
+    deadline, said = time.monotonic() + wait, False
     while True:
         try:
             with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the installer's URL
@@ -173,6 +173,10 @@ def _http(base: str, path: str, token: str | None, body: bytes | None = None, wa
         except (urllib.error.URLError, OSError) as exc:
             if time.monotonic() >= deadline:
                 raise SebiaoError(f"--from-gateway {base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
+            if not said:
+                said = True
+                print(f"网关无应答，等待它（重新）启动，最多 {wait:.0f} 秒 / the gateway does not answer: waiting up to "
+                      f"{wait:.0f} s for it to (re)start", file=sys.stderr)
             time.sleep(0.5)
 
 

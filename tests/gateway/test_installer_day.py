@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import pdfplumber
 import pytest
 import yaml
 from gateway_proc import GatewayProcess
@@ -169,7 +170,16 @@ def test_a_new_workshop_commissioned_in_a_day_with_the_documented_commands(tmp_p
                                            for r in rows.values())
         gateway.wait_for(all_home, timeout=40, what="the 30 tools on their home racks")
 
-        # 6. at closing time: a knife taken from the raw-meat rack and never brought back
+        # 6. the commissioning check: every station online with its clock, every tool home, every LED and
+        # buzzer played (confirmed here by --yes, which the sheet says), and the sign-off sheet
+        sheet = tmp_path / "验收单.pdf"
+        said = _ok(_sebiao("commission", "--config", str(config), "--gateway", gateway.base, "--yes",
+                           "--installer", "王师傅", "--out", str(sheet), timeout=120))
+        assert sheet.exists() and all(sid in said for sid in ids)
+        text = "\n".join(page.extract_text() or "" for page in pdfplumber.open(sheet).pages)
+        assert "王师傅" in text and "未经人工确认" in text and all(t.id in text for t in enrolled.tools)
+
+        # 7. at closing time: a knife taken from the raw-meat rack and never brought back
         knife = next(t for t in enrolled.tools if t.home == "rack-red-1" and t.kind == "knife")
         stations["rack-red-1"].send(f"remove {knife.tag}")
         gateway.wait_for(lambda: _tools(gateway)[knife.id]["state"] == "out", what="the knife taken")

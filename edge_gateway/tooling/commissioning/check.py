@@ -129,6 +129,7 @@ class Commissioning:
     gateway_clock_synchronised: bool | None
     stations: tuple[StationResult, ...]
     tools: tuple[ToolResult, ...]
+    installer: str | None = None  # who ran the check (--installer, or asked), also with --yes
 
     @property
     def failures(self) -> tuple[tuple[str, str], ...]:

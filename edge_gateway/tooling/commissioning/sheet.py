@@ -120,6 +120,7 @@ def render_sheet(result: Commissioning, out: str | Path, font_file: str | None =
     page.space(1)
     page.line(f"作坊 / workshop：{result.workshop_name}（{result.workshop_id}）")
     page.line(f"检查时间 / checked at：{result.at}")
+    page.line(f"安装人员 / installer：{result.installer or '未填写 / not given'}")
     clock = {True: "已同步 / synchronised", False: "未同步 / not synchronised", None: "未知 / unknown"}[
         result.gateway_clock_synchronised]
     page.line(f"网关 / gateway：{result.gateway}，版本 / version {result.gateway_version or '未知 / unknown'}，"
