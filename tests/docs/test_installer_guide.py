@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import functools
 import io
 import itertools
 import re
@@ -80,7 +81,8 @@ def _guide_configs() -> list[dict]:
     return [blocks[0]] + [_merge(EXAMPLE, b) for b in blocks[1:]]
 
 
-def _known_keys() -> set[str]:
+@functools.cache
+def _known_keys() -> frozenset[str]:
     """Every key path the parsers accept (``notify.channels[].url``), recorded from their own declarations."""
     known: set[str] = set()
     real = Node.mapping
@@ -98,17 +100,19 @@ def _known_keys() -> set[str]:
             _validate(yaml.safe_load(path.read_text("utf-8")), str(path))
     finally:
         Node.mapping = real
-    return known
+    return frozenset(known)
 
 
-KNOWN = _known_keys()
-SECTIONS = {k for k in KNOWN if "." not in k and "[" not in k}
+def _sections() -> set[str]:
+    return {k for k in _known_keys() if "." not in k and "[" not in k}
+
+
 KEY = re.compile(r"`([a-z_]+(?:\[\])?(?:\.[a-z_]+(?:\[\])?)+)(?::[^`]*)?`")
 
 
 def _named_in_prose() -> set[str]:
     names = {m.group(1) for m in KEY.finditer(TEXT)}
-    return {n for n in names if n.split(".")[0].split("[")[0] in SECTIONS and not re.search(r"\.(md|json|svg|yaml)$", n)}
+    return {n for n in names if n.split(".")[0].split("[")[0] in _sections() and not re.search(r"\.(md|json|svg|yaml)$", n)}
 
 
 def _paths(value: object, prefix: str = "") -> set[str]:
@@ -126,8 +130,8 @@ def _paths(value: object, prefix: str = "") -> set[str]:
 
 def test_the_parsers_declare_the_sections_an_installer_touches():
     assert {"workshop", "broker", "http", "stations", "tools", "rules", "day", "notify", "time_server", "influx",
-            "cloud", "display", "intake"} <= SECTIONS
-    assert {"stations[].zone", "notify.channels[].url", "rules.disinfect.cabinet.temp_c"} <= KNOWN
+            "cloud", "display", "intake"} <= _sections()
+    assert {"stations[].zone", "notify.channels[].url", "rules.disinfect.cabinet.temp_c"} <= _known_keys()
 
 
 def test_the_refused_keys_the_guide_names_are_refused():
@@ -137,7 +141,7 @@ def test_the_refused_keys_the_guide_names_are_refused():
         data[section][name] = "金榜"
         with pytest.raises(ConfigError, match=re.escape(key)):
             _validate(data, "workshop.yaml")
-        assert key not in KNOWN
+        assert key not in _known_keys()
 
 
 def test_every_yaml_block_is_a_valid_config_fragment():
@@ -148,13 +152,13 @@ def test_every_yaml_block_is_a_valid_config_fragment():
 
 
 def test_every_config_key_named_in_the_guide_exists():
-    unknown = sorted(_named_in_prose() - KNOWN - REFUSED)
+    unknown = sorted(_named_in_prose() - _known_keys() - REFUSED)
     assert not unknown, f"installer-guide.md names keys no parser accepts: {unknown}"
 
 
 def test_every_key_the_parsers_accept_is_in_the_guide():
     shown = _named_in_prose() | {p for b in _blocks("yaml") for p in _paths(yaml.safe_load(b))}
-    missing = sorted(KNOWN - shown)
+    missing = sorted(_known_keys() - shown)
     assert not missing, f"installer-guide.md does not name these config keys: {missing}"
 
 
@@ -258,7 +262,7 @@ def test_each_section_of_config_md_has_its_counterpart():
     sections += re.findall(r"`([a-z_]+)`", other.group(1))
     for name in sections:
         assert any(f"`{name}`" in h for h in _headings(TEXT, "####")), f"config.md's **{name}** has no '#### `{name}`'"
-    assert set(sections) <= SECTIONS
+    assert set(sections) <= _sections()
 
 
 def test_the_references_point_to_the_guide():
