@@ -167,7 +167,9 @@ def _shell_lines(text: str) -> list[str]:
     for block in _blocks("sh", text):
         for line in block.replace("\\\n", " ").splitlines():
             argv = shlex.split(line, comments=True)
-            if argv[:1] == ["sudo"]:
+            if argv[:2] == ["sudo", "-u"]:
+                argv = argv[3:]
+            elif argv[:1] == ["sudo"]:
                 argv = argv[1:]
             if argv[:1] == ["sebiao"]:
                 lines.append(argv)
@@ -198,7 +200,7 @@ def test_every_command_line_in_a_code_block_parses():
     assert not missing, f"installer-guide.md: no command line for {missing}"
 
 
-INLINE = re.compile(r"`(?:sudo )?(sebiao [^`]+)`")
+INLINE = re.compile(r"`(?:sudo (?:-u \S+ )?)?(sebiao [^`]+)`")
 
 
 def _command(words: list[str]):
