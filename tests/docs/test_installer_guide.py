@@ -144,6 +144,15 @@ def test_the_refused_keys_the_guide_names_are_refused():
         assert key not in _known_keys()
 
 
+def test_the_error_example_is_what_the_gateway_says():
+    (text,) = _blocks("text")
+    data = copy.deepcopy(EXAMPLE)
+    data["tools"][3]["home"] = "rack-red-9"
+    with pytest.raises(ConfigError) as info:
+        _validate(data, "workshop.yaml")
+    assert str(info.value) == text.strip()
+
+
 def test_every_yaml_block_is_a_valid_config_fragment():
     blocks = _blocks("yaml")
     assert len(blocks) >= 6 and yaml.safe_load(blocks[0]).keys() >= {"workshop", "stations", "tools", "rules"}
