@@ -34,6 +34,7 @@ from edge_gateway.sinks.notify.config import notify_settings
 from edge_gateway.timeserver.settings import parse_time_server
 from edge_gateway.web.settings import display_settings
 from sebiao.cli import SUBCOMMANDS, build_parser
+from sebiao_common.domain import COLOR_CLASSES
 from sebiao_common.errors import ConfigError
 from sebiao_common.yamlfile import Node
 
@@ -142,6 +143,11 @@ def test_the_refused_keys_the_guide_names_are_refused():
         with pytest.raises(ConfigError, match=re.escape(key)):
             _validate(data, "workshop.yaml")
         assert key not in _known_keys()
+
+
+def test_every_zone_colour_is_given_with_its_name_and_shape():
+    for c in COLOR_CLASSES:
+        assert f"`{c.key}` {c.zh} {c.symbol} {c.shape_zh}" in TEXT, c.key
 
 
 def test_the_error_example_is_what_the_gateway_says():
