@@ -20,13 +20,14 @@ import io
 import itertools
 import re
 import shlex
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from edge_gateway.config import load_config
 from edge_gateway.intake.settings import intake_settings
-from edge_gateway.model.day import parse_day
 from edge_gateway.model.workshop import parse_config
 from edge_gateway.sinks.cloud.config import cloud_settings
 from edge_gateway.sinks.influx.config import influx_settings
@@ -36,7 +37,7 @@ from edge_gateway.web.settings import display_settings
 from sebiao.cli import SUBCOMMANDS, build_parser
 from sebiao_common.domain import COLOR_CLASSES
 from sebiao_common.errors import ConfigError
-from sebiao_common.yamlfile import Node
+from sebiao_common.yamlfile import Node, load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "installer-guide.md"
@@ -55,15 +56,26 @@ def _blocks(lang: str, text: str = TEXT) -> list[str]:
 
 
 def _validate(data: dict, file: str) -> None:
-    """What the gateway checks at start-up: the config model, then each section's own parser."""
-    config = parse_config(data, file)
-    parse_day(config)
+    """What the gateway checks at start-up, through its own loader: the file (strict YAML), the config model and
+    the day, then each section's own parser."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / file.replace(" ", "-").replace("/", "-")
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+        config = load_config(path)
     display_settings(config)
     intake_settings(config)
     parse_time_server(config.section("time_server"), file)
     cloud_settings(config)
     notify_settings(config)
     influx_settings(config)
+
+
+def _strict(text: str) -> object:
+    """A YAML block read as the gateway reads its file: a key given twice or a .nan is refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "block.yaml"
+        path.write_text(text, "utf-8")
+        return load_yaml(path)
 
 
 def _merge(base: dict, fragment: dict) -> dict:
@@ -78,7 +90,7 @@ def _merge(base: dict, fragment: dict) -> dict:
 
 def _guide_configs() -> list[dict]:
     """The guide's YAML blocks as whole configs: the first stands alone, the rest merge into the example."""
-    blocks = [yaml.safe_load(b) for b in _blocks("yaml")]
+    blocks = [_strict(b) for b in _blocks("yaml")]
     return [blocks[0]] + [_merge(EXAMPLE, b) for b in blocks[1:]]
 
 
@@ -155,7 +167,7 @@ def test_the_error_example_is_what_the_gateway_says():
     data = copy.deepcopy(EXAMPLE)
     data["tools"][3]["home"] = "rack-red-9"
     with pytest.raises(ConfigError) as info:
-        _validate(data, "workshop.yaml")
+        parse_config(data, "workshop.yaml")
     assert str(info.value) == text.strip()
 
 
