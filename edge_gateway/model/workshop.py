@@ -50,6 +50,9 @@ GRADE_REFUSED = ("等级（金/银/铜/橙榜）由监管部门在云端评定�
 # config has no such key: its tools are "pending" until the owner records the work (docs/config.md says why).
 MARKINGS = ("labelled", "replaced", "pending")
 DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Tags a station's reader follows at once (MFRC522: firmware reader.max_tags, default 8; PN532: 2, mounting.md),
+# so the most tools a rack may home. A station without `reader` takes the provisioning's `--reader`.
+READER_MAX_TAGS = {"mfrc522": 8, "pn532": 2}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +94,7 @@ class Station:
     name: str | None = None
     probe: bool = False  # it has a temperature probe and sends cycles (a disinfect station always does)
     method: str | None = None  # cabinet | boiling | dishwasher (disinfect), hot_wash (a probed sink)
+    reader: str | None = None  # mfrc522 | pn532 (READER_MAX_TAGS); None: the provisioning's --reader
 
     @property
     def proves_disinfection(self) -> bool:
@@ -211,6 +215,7 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
     stations = _stations(root.child("stations"))
     by_id = {s.id: s for s in stations}
     tools = _tools(root.child("tools"), by_id)
+    _check_readers(root.child("stations"), stations, tools)
     rules = _rules(root.get("rules"), by_id, {t.id: t for t in tools})
     _check_sinks(root.child("tools"), tools, stations, rules)
     _check_disinfection(root.get("rules"), stations, rules)
@@ -265,13 +270,13 @@ def _stations(node: Node) -> tuple[Station, ...]:
     seen: dict[str, str] = {}
     out = []
     for item in node.items():
-        item.mapping(required=("id", "kind", "zone"), optional=("name", "probe", "method"))
+        item.mapping(required=("id", "kind", "zone"), optional=("name", "probe", "method", "reader"))
         sid = _slug(item.child("id"))
         if sid in seen:
             raise item.child("id").fail(f"duplicate station id '{sid}' (first at {seen[sid]})",
                                         f"读卡站编号 '{sid}' 重复（首次出现在 {seen[sid]}）")
         seen[sid] = item.path
-        name = item.get("name")
+        name, reader = item.get("name"), item.get("reader")
         kind = StationKind(item.child("kind").choice(k.value for k in StationKind))
         probe, method = _probe(item, kind)
         out.append(Station(
@@ -281,6 +286,7 @@ def _stations(node: Node) -> tuple[Station, ...]:
             name=name.string() if name else None,
             probe=probe,
             method=method,
+            reader=reader.choice(READER_MAX_TAGS) if reader is not None else None,
         ))
     if not out:
         raise node.fail("a workshop needs at least one station", "作坊至少要有一个读卡站")
@@ -357,6 +363,25 @@ def _check_home(node: Node, home: str, color: str, stations: dict[str, Station])
     if station.zone != color:
         raise node.fail(f"station '{home}' is a {station.zone} rack, the tool is {color}",
                         f"读卡站 '{home}' 是 {station.zone} 区的器具架，器具是 {color} 色")
+
+
+def _check_readers(node: Node, stations: tuple[Station, ...], tools: tuple[Tool, ...]) -> None:
+    for index, station in enumerate(stations):
+        if station.reader is not None and (problem := reader_overload(station, station.reader, tools)):
+            raise node.child(index).child("reader").fail(*problem)
+
+
+def reader_overload(station: Station, reader: str, tools: tuple[Tool, ...]) -> tuple[str, str] | None:
+    """(English, 中文) when more tools call ``station`` home than ``reader`` can follow; None when they fit."""
+    homed = [t.id for t in tools if t.home == station.id]
+    most = READER_MAX_TAGS[reader]
+    if len(homed) <= most:
+        return None
+    return (f"a {reader} reader follows at most {most} tags, {len(homed)} tools call '{station.id}' home "
+            f"({', '.join(homed)}): give the extra tools a rack of their own"
+            + (", or fit an mfrc522 (up to 8)" if reader == "pn532" else ""),
+            f"{reader.upper()} 读卡器最多同时读 {most} 个标签，但有 {len(homed)} 件器具以 '{station.id}' 为存放架：请为多出的器具"
+            "另设一个器具架" + ("，或改用 MFRC522（最多 8 件）" if reader == "pn532" else ""))
 
 
 def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, ...], rules: Rules) -> None:
