@@ -380,8 +380,8 @@ def reader_overload(station: Station, reader: str, tools: tuple[Tool, ...]) -> t
     return (f"a {reader} reader follows at most {most} tags, {len(homed)} tools call '{station.id}' home "
             f"({', '.join(homed)}): give the extra tools a rack of their own"
             + (", or fit an mfrc522 (up to 8)" if reader == "pn532" else ""),
-            f"{reader.upper()} 读卡器最多同时读 {most} 个标签，但有 {len(homed)} 件器具以 '{station.id}' 为存放架：请为多出的器具"
-            "另设一个器具架" + ("，或改用 MFRC522（最多 8 件）" if reader == "pn532" else ""))
+            f"{reader.upper()} 读卡器最多同时读 {most} 个标签，但有 {len(homed)} 件器具以 '{station.id}' 为存放架："
+            "请为多出的器具另设一个器具架" + ("，或改用 MFRC522（最多 8 件）" if reader == "pn532" else ""))
 
 
 def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, ...], rules: Rules) -> None:

@@ -11,7 +11,8 @@ The received code runs in CPython against the board's flash, a directory: ``os``
 stat, ilistdir, listdir, statvfs…), ``open``, ``time.sleep_ms``, ``machine.unique_id()`` (the MAC) and
 ``machine.reset()``; ``binascii``, ``hashlib``, ``json``, ``sys`` are CPython's. Errors are reported as
 MicroPython does (``OSError: [Errno 2] ENOENT``), which mpremote parses. ``capacity`` bytes of flash:
-writing beyond raises ``OSError: [Errno 28] ENOSPC`` (a board that fails mid-deploy).
+writing beyond raises ``OSError: [Errno 28] ENOSPC`` (a board that fails mid-deploy). A SLIP frame puts
+it in the ESP32's ROM loader for esptool (esp_rom.py).
 
     board = SimBoard(tmp_path / "flash", mac="a4cf12000001")
     board.port            # /dev/pts/N, for mpremote
@@ -25,6 +26,7 @@ import errno
 import io
 import os
 import select
+import shutil
 import struct
 import threading
 import time
@@ -32,8 +34,12 @@ import traceback
 import tty
 from pathlib import Path
 
+from esp_rom import RomLoader
+
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
-FRIENDLY = b"MicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32\r\nType \"help()\" for more information.\r\n>>> "
+FRIENDLY = (b"MicroPython v1.24.1 on 2024-11-29; Generic ESP32 module with ESP32\r\n"
+            b"Type \"help()\" for more information.\r\n>>> ")
+TRACEBACK = 'Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\n'
 WINDOW = 256
 REAL_MODULES = ("binascii", "hashlib", "json", "sys", "gc", "struct", "errno")
 
@@ -44,12 +50,18 @@ class _Reset(BaseException):
 
 class SimBoard:
     def __init__(self, flash: Path, *, mac: str = "a4cf12000001", capacity: int | None = None,
-                 raw_paste: bool = True) -> None:
+                 raw_paste: bool = True, blank: bool = False) -> None:
         self.flash = Path(flash)
         self.flash.mkdir(parents=True, exist_ok=True)
         self.mac = bytes.fromhex(mac)
         self.capacity = capacity
         self.raw_paste = raw_paste
+        self.mute = False  # True: no MicroPython on it, nothing answers
+        self.refuse_loader = False  # True: esptool cannot get it into its ROM loader
+        self.mangle: str | None = None  # this file's last byte flips when written (a bad flash)
+        # in the ROM loader (esptool), else None; a blank chip (blank=True) has nothing else to run
+        self.rom: RomLoader | None = RomLoader(self.mac, self._send) if blank else None
+        self.images: list[RomLoader] = []  # each esptool session that wrote an image, oldest first
         self.resets = 0  # hard resets (machine.reset())
         self.execs = 0
         self.master, self.slave = os.openpty()
@@ -95,6 +107,14 @@ class SimBoard:
 
     # -- the REPL state machine ------------------------------------------------------------------------------
     def _byte(self, b: int) -> None:
+        if self.mute:
+            return
+        if self.rom is not None:
+            return self._rom_byte(b)
+        if b == 0xC0 and not self.refuse_loader:  # esptool's first SLIP frame: the board is in its ROM loader
+            self.rom = RomLoader(self.mac, self._send)
+            self._mode, self._paste, self._buf = "rom", None, bytearray()
+            return self.rom.byte(b)
         if self._paste is not None:
             return self._paste_byte(b)
         if self._mode == "friendly":
@@ -129,6 +149,19 @@ class SimBoard:
         else:
             self._buf.append(b)
 
+    def _rom_byte(self, b: int) -> None:
+        """In the loader; a byte outside a frame once an image is written: the board was reset (a pseudo-
+        terminal has no RTS line for esptool's hard reset, as if the EN button were pressed) and boots
+        MicroPython, on a flash that is empty if it was erased."""
+        if self.rom.written and self.rom._frame is None and b != 0xC0:
+            self.images.append(self.rom)
+            if self.rom.erased:
+                shutil.rmtree(self.flash)
+                self.flash.mkdir()
+            self.rom, self._mode, self._globals = None, "friendly", {}
+            return self._byte(b)
+        self.rom.byte(b)
+
     def _paste_byte(self, b: int) -> None:
         if b == 0x04:
             code, self._paste = bytes(self._paste), None
@@ -154,12 +187,10 @@ class SimBoard:
             self._send(out.getvalue().encode() + b"\r\nets Jun  8 2016 00:22:57\r\n\r\nrst:0xc (SW_CPU_RESET)\r\n"
                        + FRIENDLY)
             return
-        except OSError as exc:
-            name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
-            err = f"Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nOSError: [Errno {exc.errno}] {name}\r\n"
+        except OSError as exc:  # as MicroPython words it: mpremote finds the errno's name
+            err = TRACEBACK + f"OSError: [Errno {exc.errno}] {errno.errorcode.get(exc.errno or 0, exc.errno)}\r\n"
         except Exception as exc:
-            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            err = f"Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\n{last}\r\n"
+            err = TRACEBACK + traceback.format_exception_only(type(exc), exc)[-1].strip() + "\r\n"
         self._send(out.getvalue().replace("\n", "\r\n").encode() + b"\x04" + err.encode() + b"\x04>")
 
     # -- what the code sees ----------------------------------------------------------------------------------
@@ -196,20 +227,27 @@ class SimBoard:
         if not path.parent.is_dir():
             raise OSError(errno.ENOENT, name)
         handle = open(path, mode)
-        return _Quota(handle, self) if ("w" in mode or "a" in mode) and self.capacity is not None else handle
+        return _Written(handle, self, path) if ("w" in mode or "a" in mode) else handle
 
 
-class _Quota:
-    """A file on a flash of limited size."""
+class _Written:
+    """A file being written on the flash: limited by ``capacity``, spoilt on close if it is ``mangle``."""
 
-    def __init__(self, handle, board: SimBoard) -> None:
-        self._handle, self._board = handle, board
+    def __init__(self, handle, board: SimBoard, path: Path) -> None:
+        self._handle, self._board, self._path = handle, board, path
 
     def write(self, data) -> int:
         self._handle.flush()
-        if self._board.used() + len(data) > self._board.capacity:
+        if self._board.capacity is not None and self._board.used() + len(data) > self._board.capacity:
             raise OSError(errno.ENOSPC, "no space")
         return self._handle.write(data)
+
+    def close(self) -> None:
+        self._handle.close()
+        if self._board.mangle and self._path == self._board.path(self._board.mangle):
+            data = bytearray(self._path.read_bytes())
+            data[-1] ^= 0xFF
+            self._path.write_bytes(bytes(data))
 
     def __getattr__(self, name):
         return getattr(self._handle, name)
@@ -218,7 +256,7 @@ class _Quota:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._handle.close()
+        self.close()
 
 
 class _FlashOS:

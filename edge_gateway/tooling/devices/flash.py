@@ -11,8 +11,10 @@ from sebiao_common.errors import ConfigError
 ESP32_ADDRESS = 0x1000  # classic ESP32; ESP32-S3/C3 images start at 0x0
 
 
-def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int = 460800) -> str | None:
-    """Erase and write ``image``; the chip's MAC (aa:bb:…), None if it would not say."""
+def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int = 460800,
+          quiet: bool = False) -> str | None:
+    """Erase and write ``image``; the chip's MAC (aa:bb:…), None if it would not say. ``quiet``: esptool
+    says nothing (``sebiao firmware install`` prints one line per board)."""
     image = Path(image)
     if not image.is_file():
         raise ConfigError("--image", "", f"{image}: no such file (download the ESP32 MicroPython .bin first)")
@@ -25,8 +27,10 @@ def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int 
         run_stub,
         write_flash,
     )
+    from esptool.logger import log
     from esptool.util import FatalError
 
+    log.set_verbosity("silent" if quiet else "auto")
     try:
         with detect_chip(port, baud=115200) as esp:
             esp = run_stub(esp)
@@ -39,6 +43,8 @@ def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int 
             reset_chip(esp, "hard-reset")
     except (FatalError, OSError) as exc:
         raise DeviceError(f"{port}: flashing {image.name} failed: {exc} / 烧录失败") from None
+    finally:
+        log.set_verbosity("auto")
     return mac
 
 

@@ -89,11 +89,15 @@ class Installer:
     def done(self, station: str) -> bool:
         return self.record.is_done(station, self.bundle_sha, file_sha256(self.config_path(station)))
 
-    def run(self) -> list[Attempt]:
+    def prepare(self) -> None:
+        """Provision every station's config.json, and list the stations to do (the record's done ones out)."""
         write_station_configs(self.config, self.creds, self.options.out, self.options.provision)
         for station in self.options.redo:
             self.record.stations.pop(station, None)
         self.todo = [s for s in self.selected if not self.done(s)]
+
+    def run(self) -> list[Attempt]:
+        self.prepare()
         self.say(f"共 {len(self.selected)} 个读卡站，待安装 {len(self.todo)} 个；请逐块插入 ESP32 板卡 / "
                  f"{len(self.selected)} stations, {len(self.todo)} to install: plug the boards in, one after another")
         handled: set[str] = set()  # ports dealt with while they stay plugged in
@@ -158,7 +162,8 @@ class Installer:
                 from edge_gateway.tooling.devices.flash import flash
 
                 line += "烧录… "
-                board_id = flash(port, self.options.image, self.options.address, self.options.baud) or board_id
+                board_id = flash(port, self.options.image, self.options.address, self.options.baud,
+                                 quiet=True) or board_id
             line += "部署… 校验… "
             info = boards.deploy_verified(port, self.options.bundle, self.config_path(station))
             board_id = info.board_id or board_id

@@ -77,7 +77,8 @@ def load_record(path: Path, workshop: str) -> InstallRecord:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("stations"), dict):
         raise ConfigError(str(path), "schema", f"not an install record of schema {SCHEMA}: move it away",
                           "不是安装记录，请移走")
-    if data.get("workshop") != workshop:
-        raise ConfigError(str(path), "workshop", f"this record is workshop '{data.get('workshop')}''s, the config is "
-                          f"'{workshop}'s: use another --out", f"这是作坊 '{data.get('workshop')}' 的安装记录，请换一个 --out")
+    other = data.get("workshop")
+    if other != workshop:
+        raise ConfigError(str(path), "workshop", f"this record is for workshop '{other}', the config is for "
+                          f"'{workshop}': use another --out", f"这是作坊 '{other}' 的安装记录，请换一个 --out")
     return InstallRecord(path=path, workshop=workshop, stations=data["stations"])
