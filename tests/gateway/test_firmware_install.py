@@ -109,20 +109,31 @@ def test_boards_plugged_one_after_another_get_the_stations_in_order(workshop, bu
         "rack-red-1": DONE, "rack-red-2": FAILED, "sink-red-1": DONE}
     assert "password" not in record_path(out).read_text()
 
-    # The second run: the failed board, made roomy, comes back (its chip id says it was rack-red-2); a board
-    # that already is rack-red-1 is skipped; nothing else is redone.
+    # The second run, rack-red-1 to redo: the failed board, made roomy, comes back first; its chip id (in the
+    # record) says it is rack-red-2, though rack-red-1 comes first in the config. Then a board that carries
+    # rack-red-1's config.json.
     boards[1].capacity = None
-    again = SimBoard(tmp_path / "flash1-again", mac="a4cf12000001")
+    again = SimBoard(tmp_path / "flash1-again", mac="a4cf12000009")
     (again.flash / "config.json").write_bytes((out / "rack-red-1" / "config.json").read_bytes())
-    bench2, lines2 = Bench([again, boards[1]]), []
-    second = _installer(config, creds, bundle, out, bench2, lines2, stations=STATIONS)
+    bench2, lines2 = Bench([boards[1], again]), []
+    second = _installer(config, creds, bundle, out, bench2, lines2, stations=STATIONS, redo=("rack-red-1",))
     attempts = second.run()
-    assert [(a.station, a.result) for a in attempts] == [("rack-red-1", SKIPPED), ("rack-red-2", DONE)]
-    assert "已安装 / this board is rack-red-1, already installed" in attempts[0].error
-    assert lines2[0].startswith("共 3 个读卡站，待安装 1 个")
+    assert [(a.station, a.board, a.result) for a in attempts] == [
+        ("rack-red-2", "a4:cf:12:00:00:02", DONE), ("rack-red-1", "a4:cf:12:00:00:09", DONE)]
+    assert lines2[0].startswith("共 3 个读卡站，待安装 2 个") and lines2[1].startswith("[2/2] ")
     _flash_matches(boards[1], bundle, out / "rack-red-2" / "config.json")
-    assert [r.result for r in second.summary()[:3]] == [EARLIER, DONE, EARLIER]
-    for board in boards + [again]:
+    _flash_matches(again, bundle, out / "rack-red-1" / "config.json")
+    assert [r.result for r in second.summary()] == [DONE, DONE, EARLIER]
+
+    # The third run adds a station: a board that already is rack-red-1 is skipped, a new one gets the new station.
+    fresh = SimBoard(tmp_path / "flash-fresh", mac="a4cf1200000a")
+    bench3, lines3 = Bench([again, fresh]), []
+    third = _installer(config, creds, bundle, out, bench3, lines3, stations=STATIONS + ("rack-green-1",))
+    attempts = third.run()
+    assert [(a.station, a.result) for a in attempts] == [("rack-red-1", SKIPPED), ("rack-green-1", DONE)]
+    assert "已安装 / this board is rack-red-1, already installed" in attempts[0].error
+    assert [r.result for r in third.summary()] == [EARLIER] * 3 + [DONE, SKIPPED]
+    for board in boards + [again, fresh]:
         board.unplug()
 
 
