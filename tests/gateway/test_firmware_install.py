@@ -64,13 +64,26 @@ class Bench:
         board.unplug()
 
 
+class Transcript(list):
+    """What the installer sees: whole lines, a board's steps joined onto its line."""
+
+    pending = ""
+
+    def part(self, text: str) -> None:
+        self.pending += text
+
+    def say(self, text: str) -> None:
+        self.append(self.pending + text)
+        self.pending = ""
+
+
 def _installer(config, creds_dir, bundle, out, bench, lines, **kw):
     from edge_gateway.tooling.devices.provision import load_station_credentials
 
     options = InstallOptions(bundle=bundle, out=out, provision=ProvisionOptions(broker_url="mqtt://192.168.1.10:1883"),
                              wait_s=kw.pop("wait_s", 1.0), poll_s=0.02, **kw)
     return Installer(config=config, creds=load_station_credentials(config, creds_dir), options=options,
-                     lister=bench.ports, sleep=bench.sleep, say=lines.append)
+                     lister=bench.ports, sleep=bench.sleep, say=lines.say, part=lines.part)
 
 
 def _flash_matches(board: SimBoard, bundle, config_file) -> None:
@@ -85,7 +98,7 @@ def test_boards_plugged_one_after_another_get_the_stations_in_order(workshop, bu
     boards = [SimBoard(tmp_path / f"flash{i}", mac=f"a4cf1200000{i}") for i in (1, 2, 3)]
     boards[1].capacity = 20_000  # its flash fills up mid-deploy
     bench = Bench(boards, others=[SerialPort(device="/dev/ttyACM9", vid=0x2341, pid=0x0043)])  # an Arduino: ignored
-    out, lines = tmp_path / "stations", []
+    out, lines = tmp_path / "stations", Transcript()
     installer = _installer(config, creds, bundle, out, bench, lines, stations=STATIONS)
     attempts = installer.run()
     assert bench.polls >= 4 and not bench.waiting  # each board appeared while the run was waiting for it
@@ -115,7 +128,7 @@ def test_boards_plugged_one_after_another_get_the_stations_in_order(workshop, bu
     boards[1].capacity = None
     again = SimBoard(tmp_path / "flash1-again", mac="a4cf12000009")
     (again.flash / "config.json").write_bytes((out / "rack-red-1" / "config.json").read_bytes())
-    bench2, lines2 = Bench([boards[1], again]), []
+    bench2, lines2 = Bench([boards[1], again]), Transcript()
     second = _installer(config, creds, bundle, out, bench2, lines2, stations=STATIONS, redo=("rack-red-1",))
     attempts = second.run()
     assert [(a.station, a.board, a.result) for a in attempts] == [
@@ -127,7 +140,7 @@ def test_boards_plugged_one_after_another_get_the_stations_in_order(workshop, bu
 
     # The third run adds a station: a board that already is rack-red-1 is skipped, a new one gets the new station.
     fresh = SimBoard(tmp_path / "flash-fresh", mac="a4cf1200000a")
-    bench3, lines3 = Bench([again, fresh]), []
+    bench3, lines3 = Bench([again, fresh]), Transcript()
     third = _installer(config, creds, bundle, out, bench3, lines3, stations=STATIONS + ("rack-green-1",))
     attempts = third.run()
     assert [(a.station, a.result) for a in attempts] == [("rack-red-1", SKIPPED), ("rack-green-1", DONE)]
@@ -141,7 +154,7 @@ def test_a_board_that_keeps_its_station_when_plugged_in_again(workshop, bundle, 
     """Pulled out mid-deploy and plugged in again: the same station, not the next one."""
     config, creds = workshop
     board = SimBoard(tmp_path / "flash", mac="a4cf120000aa", capacity=30_000)
-    bench, lines = Bench([board]), []
+    bench, lines = Bench([board]), Transcript()
     installer = _installer(config, creds, bundle, tmp_path / "stations", bench, lines,
                            stations=("rack-red-1", "rack-red-2"), wait_s=0.5)
     installer.prepare()
@@ -157,7 +170,7 @@ def test_the_read_back_catches_a_file_that_differs(workshop, bundle, tmp_path):
     config, creds = workshop
     board = SimBoard(tmp_path / "flash", mac="a4cf120000bb")
     board.mangle = "sebiao_station/app.mpy"  # this file's last byte flips on the flash
-    bench, lines = Bench([board]), []
+    bench, lines = Bench([board]), Transcript()
     installer = _installer(config, creds, bundle, tmp_path / "stations", bench, lines, stations=("rack-red-1",))
     (attempt,) = installer.run()
     assert attempt.result == FAILED
@@ -173,7 +186,7 @@ def test_a_board_without_micropython_is_reported_and_the_run_goes_on(workshop, b
     mute = SimBoard(tmp_path / "mute", mac="a4cf120000cc")
     mute.mute = True  # no MicroPython: nothing answers the REPL
     good = SimBoard(tmp_path / "good", mac="a4cf120000dd")
-    bench, lines = Bench([mute, good]), []
+    bench, lines = Bench([mute, good]), Transcript()
     installer = _installer(config, creds, bundle, tmp_path / "stations", bench, lines, stations=("rack-red-1",))
     attempts = installer.run()
     assert [(a.station, a.result) for a in attempts] == [(None, FAILED), ("rack-red-1", DONE)]
@@ -215,7 +228,7 @@ def test_image_is_flashed_with_esptool_then_the_bundle_deployed(workshop, bundle
     blank = SimBoard(tmp_path / "blank", mac="a4cf120000f2", blank=True)
     image = tmp_path / "ESP32_GENERIC-v1.24.1.bin"
     image.write_bytes(b"\xe9\x00\x00\x00" + bytes(range(256)) * 40)  # whole words: esptool pads
-    bench, lines = Bench([used, blank]), []
+    bench, lines = Bench([used, blank]), Transcript()
     out = tmp_path / "stations"
     installer = _installer(config, creds, bundle, out, bench, lines, stations=("rack-red-1", "rack-red-2"),
                            image=image)
@@ -239,7 +252,7 @@ def test_a_failed_flash_is_reported(workshop, bundle, tmp_path):
     board.refuse_loader = True  # the ROM loader never answers: BOOT not held, a bad cable
     image = tmp_path / "micropython.bin"
     image.write_bytes(b"\xe9" + bytes(4095))
-    bench, lines = Bench([board]), []
+    bench, lines = Bench([board]), Transcript()
     installer = _installer(config, creds, bundle, tmp_path / "stations", bench, lines, stations=("rack-red-1",),
                            image=image, wait_s=0.2)
     (attempt,) = installer.run()

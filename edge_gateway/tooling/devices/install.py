@@ -64,7 +64,8 @@ class Installer:
     lister: Callable[[], list[SerialPort]] = system_ports
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    say: Callable[[str], None] = lambda text: print(text, flush=True)
+    say: Callable[[str], None] = lambda text: print(text, flush=True)  # a line, or the end of one
+    part: Callable[[str], None] = lambda text: print(text, end="", flush=True)  # a step, as it starts
     attempts: list[Attempt] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -125,7 +126,8 @@ class Installer:
             info = boards.probe(port)
         except SebiaoError as exc:
             if self.options.image is None:
-                self.say(f"[-] {port}：板卡无应答 / the board did not answer: {exc}")
+                self.say(f"[-] {port}：板卡无应答，没有 MicroPython？加 --image 先烧录 / the board did not answer "
+                         f"(no MicroPython on it? add --image): {exc}")
                 return Attempt(station=None, port=port, board=None, reader=None, result=FAILED, error=str(exc))
             info = boards.BoardInfo(board_id=None)  # a blank board: the image comes first
         station, why = self.choose(info)
@@ -156,25 +158,25 @@ class Installer:
     def install(self, port: str, station: str, board_id: str | None) -> Attempt:
         reader = self.readers[station]
         number = self.todo.index(station) + 1
-        line = f"[{number}/{len(self.todo)}] {port} → {station}（{reader.upper()}）"
+        self.part(f"[{number}/{len(self.todo)}] {port} → {station}（{reader.upper()}）")
         try:
             if self.options.image is not None:
                 from edge_gateway.tooling.devices.flash import flash
 
-                line += "烧录… "
+                self.part("烧录… ")
                 board_id = flash(port, self.options.image, self.options.address, self.options.baud,
                                  quiet=True) or board_id
-            line += "部署… 校验… "
+            self.part("部署… 校验… ")  # one mpremote session: the copies, then the read-back
             info = boards.deploy_verified(port, self.options.bundle, self.config_path(station))
             board_id = info.board_id or board_id
         except (SebiaoError, OSError) as exc:
-            self.say(line + f"失败 / failed: {exc}")
+            self.say(f"失败 / failed: {exc}")
             self.record.note(station, self.entry(port, board_id, reader, FAILED, str(exc), station), self.clock())
             return Attempt(station=station, port=port, board=board_id, reader=reader, result=FAILED, error=str(exc))
         if board_id:
             self.bound[board_id] = station
         self.record.note(station, self.entry(port, board_id, reader, DONE, "", station), self.clock())
-        self.say(line + "完成 / done")
+        self.say("完成 / done")
         return Attempt(station=station, port=port, board=board_id, reader=reader, result=DONE)
 
     def entry(self, port: str, board_id: str | None, reader: str, result: str, error: str, station: str) -> dict:
