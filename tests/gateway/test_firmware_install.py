@@ -15,6 +15,7 @@ from servers import EXAMPLE_CONFIG
 
 from edge_gateway.broker.mosquitto import generate
 from edge_gateway.config import load_config
+from edge_gateway.model.setup import setup_json, setup_of
 from edge_gateway.model.workshop import parse_config
 from edge_gateway.tooling.devices.install import DONE, EARLIER, FAILED, SKIPPED, Installer, InstallOptions
 from edge_gateway.tooling.devices.install_record import record_path
@@ -285,8 +286,10 @@ def _config(reader: str | None, tools_at_rack: int, station_reader_key: bool = T
 
 def test_reader_per_station_in_the_workshop_config():
     config = parse_config(_config("pn532", 2))
-    assert config.station("rack-red-1").reader == "pn532" and config.station("rack-red-2").reader is None
-    assert parse_config(_config("mfrc522", 8)).station("rack-red-1").reader == "mfrc522"
+    assert config.reader("rack-red-1") == "pn532" and config.reader("rack-red-2") is None
+    assert parse_config(_config("mfrc522", 8)).reader("rack-red-1") == "mfrc522"
+    # the chip fitted is no rule: the setup the regulator reviews is the same with or without it
+    assert setup_json(setup_of(config)) == setup_json(setup_of(parse_config(_config(None, 2, False))))
     with pytest.raises(ConfigError) as err:
         parse_config(_config("pn532", 3), "ws.yaml")
     text = str(err.value)
@@ -296,7 +299,7 @@ def test_reader_per_station_in_the_workshop_config():
         parse_config(_config("mfrc522", 9))
     with pytest.raises(ConfigError, match=r"stations\[0\].reader: 'rc522' is not one of: mfrc522, pn532"):
         parse_config(_config("rc522", 1))
-    assert parse_config(_config(None, 9, station_reader_key=False)).station("rack-red-1").reader is None
+    assert parse_config(_config(None, 9, station_reader_key=False)).reader("rack-red-1") is None
 
 
 def test_provision_takes_each_station_s_reader(tmp_path, capsys):

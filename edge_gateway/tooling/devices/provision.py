@@ -68,9 +68,9 @@ def broker_address(config: WorkshopConfig, url: str | None) -> tuple[str, int]:
 def station_reader(config: WorkshopConfig, station_id: str, options: ProvisionOptions) -> str:
     """The station's own ``reader`` from the workshop config, else ``--reader``; ConfigError if its rack homes
     more tools than that reader follows (an MFRC522 8, a PN532 2)."""
-    station = config.station(station_id)
-    if station is None or station.reader is not None:
-        return station.reader if station is not None else options.reader
+    station, own = config.station(station_id), config.reader(station_id)
+    if station is None or own is not None:
+        return own or options.reader
     problem = reader_overload(station, options.reader, config.tools)
     if problem is not None:
         index = config.stations.index(station)
