@@ -1,4 +1,4 @@
-"""``sebiao firmware build|flash|deploy|provision``: put the station firmware on devices
+"""``sebiao firmware build|flash|deploy|provision|install``: put the station firmware on devices
 (see docs/device-tooling.md)."""
 
 from __future__ import annotations
@@ -28,20 +28,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     deploy.add_argument("--config", metavar="FILE", help="the station's config.json (from provision)")
 
     provision = sub.add_parser("provision", help="write DIR/<station>/config.json for every station / 生成读卡站配置")
-    provision.add_argument("--config", required=True, metavar="FILE", help="the workshop config (YAML)")
-    provision.add_argument("--out", required=True, metavar="DIR")
-    provision.add_argument("--credentials", required=True, metavar="DIR",
-                           help="where credentials.json is: `sebiao broker-config --out`, or the gateway's "
-                                "DATA-DIR/broker for the embedded broker")
-    provision.add_argument("--broker", metavar="URL", help="mqtt://HOST:PORT the stations connect to "
-                                                           "(default: the workshop's broker.url, else 127.0.0.1:1883)")
-    provision.add_argument("--reader", choices=("mfrc522", "pn532"), default="mfrc522")
-    provision.add_argument("--wifi-ssid", default="", metavar="SSID")
-    provision.add_argument("--wifi-password", default="", metavar="PASSWORD")
+    _provision_arguments(provision)
+
+    install = sub.add_parser("install", help="provision, then flash and deploy every station as its board is "
+                                             "plugged in / 一次安装全部读卡站")
+    _provision_arguments(install)
+    install.add_argument("--bundle", default="sebiao-firmware", metavar="DIR",
+                         help="from `sebiao firmware build` (default sebiao-firmware)")
+    install.add_argument("--port", action="append", default=[], metavar="PORT",
+                         help="also watch this port (repeatable); boards on CP210x, CH340, CH9102, FTDI and "
+                              "ESP32-S2/S3/C3 USB are found by themselves")
+    install.add_argument("--image", metavar="FILE", help="flash this MicroPython .bin on each board first")
+    install.add_argument("--address", default="0x1000", help="flash offset for --image (0x0 for S3/C3)")
+    install.add_argument("--baud", type=int, default=460800)
+    install.add_argument("--stations", default="", metavar="A,B", help="only these stations (default: all)")
+    install.add_argument("--redo", action="append", default=[], metavar="STATION",
+                         help="install this station again even if done (repeatable)")
+    install.add_argument("--wait", type=float, default=300.0, metavar="SECONDS",
+                         help="stop when no new board comes for this long (default 300)")
+
+
+def _provision_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="FILE", help="the workshop config (YAML)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="DIR/<station>/config.json")
+    parser.add_argument("--credentials", required=True, metavar="DIR",
+                        help="where credentials.json is: `sebiao broker-config --out`, or the gateway's "
+                             "DATA-DIR/broker for the embedded broker")
+    parser.add_argument("--broker", metavar="URL", help="mqtt://HOST:PORT the stations connect to "
+                                                        "(default: the workshop's broker.url, else 127.0.0.1:1883)")
+    parser.add_argument("--reader", choices=("mfrc522", "pn532"), default="mfrc522",
+                        help="for stations whose workshop entry has no `reader` (default mfrc522)")
+    parser.add_argument("--wifi-ssid", default="", metavar="SSID")
+    parser.add_argument("--wifi-password", default="", metavar="PASSWORD")
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"build": _build, "flash": _flash, "deploy": _deploy, "provision": _provision}[args.action](args)
+    return {"build": _build, "flash": _flash, "deploy": _deploy, "provision": _provision,
+            "install": _install}[args.action](args)
+
+
+def _address(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise ConfigError("--address", "", f"{text!r} is not a number (e.g. 0x1000)") from None
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -57,10 +87,7 @@ def _build(args: argparse.Namespace) -> int:
 def _flash(args: argparse.Namespace) -> int:
     from edge_gateway.tooling.devices.flash import flash
 
-    try:
-        address = int(args.address, 0)
-    except ValueError:
-        raise ConfigError("--address", "", f"{args.address!r} is not a number (e.g. 0x1000)") from None
+    address = _address(args.address)
     flash(args.port, args.image, address, args.baud)
     print(f"已烧录 / flashed {args.image} to {args.port} at {address:#x}")
     return 0
@@ -77,17 +104,50 @@ def _deploy(args: argparse.Namespace) -> int:
 def _provision(args: argparse.Namespace) -> int:
     from edge_gateway.config import load_config
     from edge_gateway.tooling.devices.provision import (
-        ProvisionOptions,
         load_station_credentials,
         write_station_configs,
     )
 
     config = load_config(args.config)
     creds = load_station_credentials(config, args.credentials)
-    options = ProvisionOptions(broker_url=args.broker, reader=args.reader, wifi_ssid=args.wifi_ssid,
-                               wifi_password=args.wifi_password)
-    written = write_station_configs(config, creds, Path(args.out), options)
+    written = write_station_configs(config, creds, Path(args.out), _provision_options(args))
     print(f"已生成 {len(written)} 个读卡站配置 / wrote {len(written)} station configs (mode 0600):")
     for path in written:
         print(f"  {path}")
+    return 0
+
+
+def _provision_options(args: argparse.Namespace):
+    from edge_gateway.tooling.devices.provision import ProvisionOptions
+
+    return ProvisionOptions(broker_url=args.broker, reader=args.reader, wifi_ssid=args.wifi_ssid,
+                            wifi_password=args.wifi_password)
+
+
+def _install(args: argparse.Namespace) -> int:
+    from edge_gateway.config import load_config
+    from edge_gateway.tooling.devices.install import DONE, EARLIER, Installer, InstallOptions, summary_table
+    from edge_gateway.tooling.devices.provision import load_station_credentials
+
+    config = load_config(args.config)
+    image = Path(args.image) if args.image else None
+    if image is not None and not image.is_file():
+        raise ConfigError("--image", "", f"{image}: no such file (download the ESP32 MicroPython .bin first)")
+    options = InstallOptions(
+        bundle=Path(args.bundle), out=Path(args.out), provision=_provision_options(args),
+        stations=tuple(s.strip() for s in args.stations.split(",") if s.strip()), redo=tuple(args.redo),
+        ports=tuple(args.port), image=image, address=_address(args.address), baud=args.baud, wait_s=args.wait)
+    installer = Installer(config=config, creds=load_station_credentials(config, args.credentials), options=options)
+    installer.run()
+    rows = installer.summary()
+    print("\n安装结果 / summary:")
+    for line in summary_table(rows):
+        print("  " + line)
+    left = [r.station for r in rows if r.station in installer.selected and r.result not in (DONE, EARLIER)]
+    print(f"记录 / record: {installer.record.path}")
+    if left:
+        print(f"未完成 {len(left)} 个读卡站：再运行同一命令继续 / {len(left)} stations not installed: run the same "
+              f"command again to go on: {', '.join(left)}")
+        return 1
+    print("全部完成 / all stations installed")
     return 0

@@ -50,6 +50,8 @@ GRADE_REFUSED = ("等级（金/银/铜/橙榜）由监管部门在云端评定�
 # config has no such key: its tools are "pending" until the owner records the work (docs/config.md says why).
 MARKINGS = ("labelled", "replaced", "pending")
 DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Tags a reader follows at once (MFRC522: firmware reader.max_tags, default 8; PN532: 2), the most tools a rack homes
+READER_MAX_TAGS = {"mfrc522": 8, "pn532": 2}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +167,9 @@ class WorkshopConfig:
     rules: Rules = Rules()
     http: HttpSettings = HttpSettings()
     extra: tuple[tuple[str, object], ...] = ()  # sections owned by other parts, as read from YAML
+    # (station id, mfrc522 | pn532) for the stations that name their reader. Kept beside the stations, not in
+    # Station: the chip fitted is no rule, and the setup the regulator reviews is Station's every field.
+    readers: tuple[tuple[str, str], ...] = ()
     _stations: dict = field(default_factory=dict, compare=False, repr=False)
     _tags: dict = field(default_factory=dict, compare=False, repr=False)
     _tools: dict = field(default_factory=dict, compare=False, repr=False)
@@ -176,6 +181,9 @@ class WorkshopConfig:
 
     def station(self, station_id: str) -> Station | None:
         return self._stations.get(station_id)
+
+    def reader(self, station_id: str) -> str | None:  # None: the provisioning's --reader
+        return dict(self.readers).get(station_id)
 
     def tool_by_tag(self, tag: str) -> Tool | None:
         return self._tags.get(tag)
@@ -208,9 +216,12 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
         required=("workshop", "stations", "tools"),
         optional=("broker", "rules", "http") + EXTRA_SECTIONS,
     )
-    stations = _stations(root.child("stations"))
+    stations, readers = _stations(root.child("stations"))
     by_id = {s.id: s for s in stations}
     tools = _tools(root.child("tools"), by_id)
+    for index, station in enumerate(stations):  # a station naming its reader homes no more tools than it follows
+        if station.id in readers and (problem := reader_overload(station, readers[station.id], tools)):
+            raise root.child("stations").child(index).child("reader").fail(*problem)
     rules = _rules(root.get("rules"), by_id, {t.id: t for t in tools})
     _check_sinks(root.child("tools"), tools, stations, rules)
     _check_disinfection(root.get("rules"), stations, rules)
@@ -223,6 +234,7 @@ def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
         rules=rules,
         http=_http(root.get("http")),
         extra=tuple((k, root.value[k]) for k in EXTRA_SECTIONS if root.value.get(k) is not None),
+        readers=tuple(readers.items()),
     )
 
 
@@ -261,17 +273,17 @@ def _broker(node: Node | None) -> BrokerSettings | None:
         v, user.string() if user else None, password.string() if password else None))
 
 
-def _stations(node: Node) -> tuple[Station, ...]:
+def _stations(node: Node) -> tuple[tuple[Station, ...], dict[str, str]]:
     seen: dict[str, str] = {}
-    out = []
+    out, readers = [], {}
     for item in node.items():
-        item.mapping(required=("id", "kind", "zone"), optional=("name", "probe", "method"))
+        item.mapping(required=("id", "kind", "zone"), optional=("name", "probe", "method", "reader"))
         sid = _slug(item.child("id"))
         if sid in seen:
             raise item.child("id").fail(f"duplicate station id '{sid}' (first at {seen[sid]})",
                                         f"读卡站编号 '{sid}' 重复（首次出现在 {seen[sid]}）")
         seen[sid] = item.path
-        name = item.get("name")
+        name, reader = item.get("name"), item.get("reader")
         kind = StationKind(item.child("kind").choice(k.value for k in StationKind))
         probe, method = _probe(item, kind)
         out.append(Station(
@@ -282,9 +294,11 @@ def _stations(node: Node) -> tuple[Station, ...]:
             probe=probe,
             method=method,
         ))
+        if reader is not None:
+            readers[sid] = reader.choice(READER_MAX_TAGS)
     if not out:
         raise node.fail("a workshop needs at least one station", "作坊至少要有一个读卡站")
-    return tuple(out)
+    return tuple(out), readers
 
 
 def _probe(item: Node, kind: StationKind) -> tuple[bool, str | None]:
@@ -357,6 +371,19 @@ def _check_home(node: Node, home: str, color: str, stations: dict[str, Station])
     if station.zone != color:
         raise node.fail(f"station '{home}' is a {station.zone} rack, the tool is {color}",
                         f"读卡站 '{home}' 是 {station.zone} 区的器具架，器具是 {color} 色")
+
+
+def reader_overload(station: Station, reader: str, tools: tuple[Tool, ...]) -> tuple[str, str] | None:
+    """(English, 中文) when more tools call ``station`` home than ``reader`` can follow; None when they fit."""
+    homed = [t.id for t in tools if t.home == station.id]
+    most = READER_MAX_TAGS[reader]
+    if len(homed) <= most:
+        return None
+    return (f"a {reader} reader follows at most {most} tags, {len(homed)} tools call '{station.id}' home "
+            f"({', '.join(homed)}): give the extra tools a rack of their own"
+            + (", or fit an mfrc522 (up to 8)" if reader == "pn532" else ""),
+            f"{reader.upper()} 读卡器最多同时读 {most} 个标签，但有 {len(homed)} 件器具以 '{station.id}' 为存放架："
+            "请为多出的器具另设一个器具架" + ("，或改用 MFRC522（最多 8 件）" if reader == "pn532" else ""))
 
 
 def _check_sinks(node: Node, tools: tuple[Tool, ...], stations: tuple[Station, ...], rules: Rules) -> None:

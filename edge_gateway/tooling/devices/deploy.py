@@ -16,8 +16,9 @@ from sebiao_common import strict_json
 TIMEOUT_S = 120
 
 
-def mpremote_args(port: str, bundle: Path, config: Path | None) -> list[str]:
-    """The mpremote command line (one connection, commands chained with '+')."""
+def mpremote_args(port: str, bundle: Path, config: Path | None, verify: str | None = None) -> list[str]:
+    """The mpremote command line (one connection, commands chained with '+'); ``verify``: code run on the
+    board after the copies, before the reset (the read-back of ``sebiao firmware install``)."""
     manifest = load_manifest(bundle)
     args = ["connect", port]
     for folder in sorted({str(Path(f["path"]).parent) for f in manifest["files"]} - {"."}):
@@ -26,6 +27,8 @@ def mpremote_args(port: str, bundle: Path, config: Path | None) -> list[str]:
         args += ["+", "fs", "cp", str(bundle / entry["path"]), ":" + entry["path"]]
     if config is not None:
         args += ["+", "fs", "cp", str(config), ":config.json"]
+    if verify is not None:
+        args += ["+", "exec", verify]
     return args + ["+", "reset"]
 
 

@@ -11,7 +11,10 @@ from sebiao_common.errors import ConfigError
 ESP32_ADDRESS = 0x1000  # classic ESP32; ESP32-S3/C3 images start at 0x0
 
 
-def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int = 460800) -> None:
+def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int = 460800,
+          quiet: bool = False) -> str | None:
+    """Erase and write ``image``; the chip's MAC (aa:bb:…), None if it would not say. ``quiet``: esptool
+    says nothing (``sebiao firmware install`` prints one line per board)."""
     image = Path(image)
     if not image.is_file():
         raise ConfigError("--image", "", f"{image}: no such file (download the ESP32 MicroPython .bin first)")
@@ -24,11 +27,14 @@ def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int 
         run_stub,
         write_flash,
     )
+    from esptool.logger import log
     from esptool.util import FatalError
 
+    log.set_verbosity("silent" if quiet else "auto")
     try:
         with detect_chip(port, baud=115200) as esp:
             esp = run_stub(esp)
+            mac = _mac(esp)
             if baud != 115200:
                 esp.change_baud(baud)
             attach_flash(esp)
@@ -37,3 +43,13 @@ def flash(port: str, image: str | Path, address: int = ESP32_ADDRESS, baud: int 
             reset_chip(esp, "hard-reset")
     except (FatalError, OSError) as exc:
         raise DeviceError(f"{port}: flashing {image.name} failed: {exc} / 烧录失败") from None
+    finally:
+        log.set_verbosity("auto")
+    return mac
+
+
+def _mac(esp) -> str | None:
+    try:
+        return ":".join(f"{b:02x}" for b in esp.read_mac())
+    except Exception:  # a chip or ROM that does not tell its MAC: the id is only for the summary
+        return None

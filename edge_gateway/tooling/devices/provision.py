@@ -18,7 +18,7 @@ from edge_gateway.broker.credentials import (
     Credentials,
     load_credentials,
 )
-from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig
+from edge_gateway.model.workshop import BrokerSettings, WorkshopConfig, reader_overload
 from edge_gateway.tooling.station_config import validate
 from sebiao_common import strict_json
 from sebiao_common.errors import ConfigError
@@ -34,7 +34,7 @@ PROBE_KINDS = ("disinfect",)
 @dataclass(frozen=True, kw_only=True)
 class ProvisionOptions:
     broker_url: str | None = None  # default: the workshop config's broker, else the embedded default
-    reader: str = "mfrc522"
+    reader: str = "mfrc522"  # for the stations whose workshop entry has no `reader`
     wifi_ssid: str = ""
     wifi_password: str = ""
 
@@ -65,17 +65,32 @@ def broker_address(config: WorkshopConfig, url: str | None) -> tuple[str, int]:
     return settings.host, settings.port
 
 
+def station_reader(config: WorkshopConfig, station_id: str, options: ProvisionOptions) -> str:
+    """The station's own ``reader`` from the workshop config, else ``--reader``; ConfigError if its rack homes
+    more tools than that reader follows (an MFRC522 8, a PN532 2)."""
+    station, own = config.station(station_id), config.reader(station_id)
+    if station is None or own is not None:
+        return own or options.reader
+    problem = reader_overload(station, options.reader, config.tools)
+    if problem is not None:
+        index = config.stations.index(station)
+        raise ConfigError(config.file, f"stations[{index}]", f"no 'reader' here, so --reader {options.reader}: "
+                          + problem[0], f"未写 'reader'，按 --reader {options.reader}：" + problem[1])
+    return options.reader
+
+
 def station_config(config: WorkshopConfig, creds: Credentials, station_id: str,
                    options: ProvisionOptions) -> dict[str, Any]:
     host, port = broker_address(config, options.broker_url)
     account = creds.station(station_id)
+    reader = station_reader(config, station_id, options)
     data = {
         "schema": 1,
         "workshop": config.workshop.id,
         "station": station_id,
         "wifi": {"ssid": options.wifi_ssid, "password": options.wifi_password},
         "broker": {"host": host, "port": port, "username": account.username, "password": account.password},
-        "reader": {"type": options.reader},
+        "reader": {"type": reader},
     }
     station = config.station(station_id)
     if station is not None and str(station.kind.value) in PROBE_KINDS:
