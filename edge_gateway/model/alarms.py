@@ -127,7 +127,7 @@ def _refused(message: str) -> AlarmActionError:
 def _person(by: str) -> str:
     """The name as stored and sent to the cloud: trimmed, and within the one limit both sides keep."""
     if not isinstance(by, str) or not by.strip():
-        raise _refused("请填写您的姓名（操作人）/ 'by' must name the person acting")
+        raise _refused("请填写您的姓名（操作人） / 'by' must name the person acting")
     by = by.strip()
     if by == SYSTEM:
         raise _refused(f"“{SYSTEM}”留给系统自动操作，请填写您的姓名 / '{SYSTEM}' is reserved for automatic "

@@ -33,6 +33,7 @@ from edge_gateway.web.snapshot_json import (
     HandledJson,
     HistoryJson,
     LabelHealth,
+    NoteText,
     StaleLabel,
     StationHealth,
     StationRefJson,
@@ -239,22 +240,9 @@ class ConsoleData:
     def _evidence_row(self, r: Mapping[str, object]) -> Evidence:
         note = r["note"] if isinstance(r["note"], str) else None
         return {"ts": r["ts"], "received_at": r["received_at"], "action": r["action"], "late": bool(r["late"]),
-                "note": note, "note_text": self._note_text(note), "trigger": False,
+                "note": note, "note_text": note_words(note, self.config), "trigger": False,
                 **self._station_ref(str(r["station"]))}  # type: ignore[typeddict-item]
 
-    def _note_text(self, note: str | None) -> dict[str, str] | None:
-        """A stored note in the owner's words: the tool state's repair (``missed: placed on rack-red-1``, written
-        in English when a reader missed an event) with the station's name, Chinese first; others as they are."""
-        if not note:
-            return None
-        for prefix, zh, en in MISSED:
-            if note.startswith(prefix):
-                sid = note[len(prefix):]
-                station = self.config.station(sid)
-                name = (station.name or station.id) if station else sid
-                return {"zh": f"{zh} {name}（读卡站漏读了这一步，系统已补记）",
-                        "en": f"{en} {name} (the reader missed this step; filled in by the gateway)"}
-        return {"zh": note, "en": note}
 
     def _station_ref(self, station_id: str) -> StationRefJson:
         station = self.config.station(station_id)
@@ -340,6 +328,21 @@ class ConsoleData:
         return {"stale_days": self.settings.label_stale_days, "stale": stale,
                 "errors": sorted(errors, key=lambda e: -e["count"]),
                 "colors": {k: {"zh": c.zh, "en": c.en} for k, c in COLORS.items()}}
+
+
+def note_words(note: str | None, config: WorkshopConfig) -> NoteText | None:
+    """A stored note in the owner's words, Chinese first: the tool state's repair (``missed: placed on rack-red-1``,
+    written in English when a reader missed a step) with the station's name; any other note as it is."""
+    if not note:
+        return None
+    for prefix, zh, en in MISSED:
+        if note.startswith(prefix):
+            sid = note[len(prefix):]
+            station = config.station(sid)
+            name = (station.name or station.id) if station else sid
+            return {"zh": f"{zh} {name}（读卡站漏读了这一步，网关已补记）",
+                    "en": f"{en} {name} (the reader missed this step; the gateway filled it in)"}
+    return {"zh": note, "en": note}
 
 
 def _mark_trigger(evidence: list[Evidence], station: str | None, last_ts: int, of_station: bool) -> None:

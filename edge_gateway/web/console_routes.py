@@ -157,7 +157,7 @@ async def console_live(request: Request) -> Response:
 def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str) or not by.strip():
-        raise AlarmActionError("请填写您的姓名（操作人）/ 'by' must name the person acting")
+        raise AlarmActionError("请填写您的姓名（操作人） / 'by' must name the person acting")
     if comment is not None and not isinstance(comment, str):
         raise AlarmActionError("备注须为文字 / 'comment' must be a string")
     return by, comment  # trimmed and held to the limits by the lifecycle (model/alarms.py), as the API's

@@ -252,3 +252,51 @@ def test_clear_asks_to_confirm_then_goes_under_handled_today(rig):
     screenshot(page, "console-owner-handled-phone", full_page=False)
     assert page.errors == []
     page.context.close()
+
+
+def test_an_alarm_that_ended_by_itself_is_told_in_the_owners_words(rig):
+    gateway, stations, chrome = rig
+    stations["sink-green-1"].event("04DD0000000009", "placed")  # a tag nobody enrolled, then gone again
+    stations["sink-green-1"].event("04DD0000000009", "removed")
+    gateway.wait_for(lambda: any(a["tag"] == "04DD0000000009" and a["state"] == "cleared"
+                                 for a in gateway.get("/api/alarms?state=all").json()), what="the tag's alarm cleared")
+    page = login(chrome, gateway.base, TOKEN, PHONE)
+    page.wait_rendered()
+    item = page.locator("#handled-list li", has_text="04DD0000000009")
+    item.wait_for(timeout=3000)
+    text = item.inner_text()
+    assert "系统自动关闭" in text and "“标签已离开”" in text and "system" not in text and "/" not in text, text
+    page.click("#lang")
+    assert "closed automatically" in item.inner_text() and "“the tag has left the reader”" in item.inner_text()
+    page.click("#lang")
+    assert page.errors == []
+    page.context.close()
+
+
+def test_station_names_wrap_on_a_phone_with_the_full_id_at_hand(rig):
+    gateway, _, chrome = rig
+    page = login(chrome, gateway.base, TOKEN, PHONE)
+    page.wait_rendered()
+    page.wait_for_selector("#station-table .station-label")
+    labels = page.eval_on_selector_all("#station-table .station-label, #tool-table .station-label", """els => els.map(
+        e => ({ title: e.title, text: e.innerText, clipped: e.scrollWidth > e.clientWidth + 1
+                || e.getBoundingClientRect().right > document.documentElement.clientWidth }))""")
+    assert labels and not [x for x in labels if x["clipped"]], labels
+    assert all("(" in x["title"] or x["title"] == x["text"] for x in labels)
+    assert any("(sink-yellow-1)" in x["title"] for x in labels)  # the full id is there to read
+    _no_sideways_scroll(page)
+    page.context.close()
+
+
+def test_an_enrolment_refusal_names_the_field_in_chinese_first(rig):
+    gateway, _, chrome = rig
+    page = login(chrome, gateway.base, TOKEN, PC)
+    page.wait_rendered()
+    answer = page.evaluate("""async () => {
+        const csrf = (await (await fetch('/console/api/session')).json()).csrf;
+        const r = await fetch('/console/api/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json',
+            'X-CSRF-Token': csrf }, body: JSON.stringify({ tag: '04DD0000000009', color: 'green', home: 'rack-green-1',
+            by: '李师傅' }) });
+        return [r.status, (await r.json()).error]; }""")
+    assert answer[0] == 400 and answer[1].startswith("请填写器具种类 / "), answer
+    page.context.close()
