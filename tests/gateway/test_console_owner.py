@@ -300,3 +300,15 @@ def test_an_enrolment_refusal_names_the_field_in_chinese_first(rig):
         return [r.status, (await r.json()).error]; }""")
     assert answer[0] == 400 and answer[1].startswith("请填写器具种类 / "), answer
     page.context.close()
+
+
+def test_the_login_hint_speaks_to_the_owner_with_config_keys_behind_technical_details(rig):
+    gateway, _, chrome = rig
+    page = chrome.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
+    page.goto(gateway.base + "/console/login")
+    shown = page.locator("main").inner_text()
+    assert "安装" in shown and "console_password" not in shown and "http.token" not in shown, shown
+    assert page.locator("details.tech").evaluate("d => d.open") is False
+    page.click("details.tech summary")
+    assert "display.console_password" in page.locator("details.tech").inner_text()
+    page.close()

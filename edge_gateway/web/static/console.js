@@ -86,7 +86,7 @@
       confirmClear: "Sure it is handled? The alarm closes and goes under handled today.", confirmYes: "Yes, handled",
       confirmNo: "Back",
       ackDone: (by) => `✓ noted: ${by} knows about this alarm`, clearDone: (text) => `✓ handled: ${text}`,
-      summary: (n, u) => `To handle today: ${n}` + (n ? ` (${u} nobody is on yet)` : " (all done)"),
+      summary: (n, u) => `To handle today: ${n}` + (n ? ` (${u} not picked up yet)` : " (all done)"),
       summaryHandled: (k) => `handled today: ${k}`,
       handledToday: "Handled today", noHandled: "No alarm handled yet today",
       handledBy: (by) => `by ${by}`, handledAuto: "the condition ended: closed automatically",
