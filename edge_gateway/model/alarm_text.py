@@ -10,6 +10,8 @@ their words (an alarm's text is written once, when it is raised or repeated).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from edge_gateway.model.workshop import Station, Tool
 from sebiao_common.domain import COLORS, KINDS
 
@@ -71,6 +73,13 @@ def misplaced(tool: Tool, station: Station, home: Station | None = None) -> tupl
     (tz, te), (sz, se), (hz, he) = _tool(tool), _station(station), _home(tool, home)
     return (f"未定位存放：{tz} 放在 {sz}，不是它的固定位置 {hz}",
             f"Misplaced: {te} put on {se}, its home is {he}")
+
+
+def roll_call(tool: Tool, home: Station | None, what: Callable[[tuple[str, str]], tuple[str, str]]
+              ) -> tuple[str, str]:
+    """``what(home_words)``: what is missing, given the home rack in words."""
+    (tz, te), (wz, we) = _tool(tool), what(_home(tool, home))
+    return (f"收工点检：{tz} {wz}", f"Closing roll call: {te} {we}")
 
 
 def unknown_tag(tag: str, station: Station) -> tuple[str, str]:
