@@ -284,6 +284,7 @@ def test_station_names_wrap_on_a_phone_with_the_full_id_at_hand(rig):
     assert labels and not [x for x in labels if x["clipped"]], labels
     assert all("(" in x["title"] or x["title"] == x["text"] for x in labels)
     assert any("(sink-yellow-1)" in x["title"] for x in labels)  # the full id is there to read
+    assert "生肉刀具架" in page.locator('tr[data-tool="KN-R-01"] td:nth-child(5)').inner_text()  # its home, named
     _no_sideways_scroll(page)
     page.context.close()
 

@@ -155,7 +155,13 @@
   let last = null;
   let state = "connecting";
   const cards = new Map();
-  const lang = Sebiao.makeLang(STRINGS, () => { cards.clear(); $("alarm-list").replaceChildren(); render(); });
+  let openCard = null;  // the one alarm whose action form is open (one tap on a card opens it, closes the rest)
+  const lang = Sebiao.makeLang(STRINGS, () => {
+    cards.clear();
+    openCard = null;
+    $("alarm-list").replaceChildren();
+    render();
+  });
   const $ = (id) => document.getElementById(id);
   const t = (...a) => lang.t(...a);
   const en = () => lang.get() === "en";
@@ -180,6 +186,12 @@
       showId && name ? el("span", { class: "muted id", text: id }) : null);
   }
 
+  /* A station named from the snapshot's station list (the installer's id beside it, wrapping). */
+  function stationById(id) {
+    const s = ((last && last.stations) || []).find((x) => x.id === id);
+    return s ? stationLabel(s.id, s.name, s.zone, null) : el("span", { text: id || "—" });
+  }
+
   function toolLabel(info, id) {
     if (!info) return el("span", { text: id || "—" });
     return el("span", { class: "state" }, colorTag(info.color, lang.get(), 18),
@@ -193,7 +205,6 @@
   // -- alarms -----------------------------------------------------------------
 
   const SEV_RANK = { critical: 0, major: 1, minor: 2, warning: 3 };
-  let openCard = null;  // the one alarm whose action form is open (one tap on a card opens it, closes the rest)
 
   /* Most urgent first: severity, then the ones nobody has acknowledged, then the longest waiting. */
   function urgency(a, b) {
@@ -548,7 +559,7 @@
       el("td", {}, el("span", { class: `state ${x.state === "unknown" ? "warn" : ""}`, text: t(x.state) }),
         x.away_from_home ? el("span", { class: "badge", text: t("awayFromHome") }) : null),
       el("td", {}, x.station ? stationLabel(x.station, x.station_name, x.station_zone) : "—"),
-      el("td", {}, when(x.since)), el("td", { text: x.home }), el("td", {}, when(x.last_seen)))));
+      el("td", {}, when(x.since)), el("td", {}, stationById(x.home)), el("td", {}, when(x.last_seen)))));
   }
 
   function num(value, format) {
@@ -656,8 +667,8 @@
     $("roll-call-note").textContent = d ? t("rollCall", d.day, d.roll_call) : "";
     const missing = d && d.roll_call ? d.roll_call.missing : [];
     table("missing-table", ["tool", "home", "where", "missing"], missing.map((m) => el("tr", { "data-missing": m.tool },
-      el("td", {}, colorTag(m.color, lang.get(), 18), ` ${m.tool}`), el("td", { text: m.home }),
-      el("td", { text: m.where || "—" }),
+      el("td", {}, colorTag(m.color, lang.get(), 18), ` ${m.tool}`), el("td", {}, stationById(m.home)),
+      el("td", {}, m.where ? stationById(m.where) : "—"),
       el("td", { text: [m.not_home && t("notHome"), m.unwashed && t("unwashed"), m.undisinfected && t("undisinfected")]
         .filter(Boolean).join(en() ? ", " : "、") }))));
     const training = s.training || [];
