@@ -56,7 +56,9 @@ HANDLED_LIMIT = 100  # today's cleared alarms shown under 今日已处理
 STATION_SCAN = 20_000
 # alarms about a station itself: their evidence is the station's last messages, not a tool's history
 STATION_ALARMS = frozenset({"station_offline", "station_clock", "station_flood"})
-MISSED = (("missed: placed on ", "漏读：放上", "missed: put on"), ("missed: placed at ", "漏读：放入", "missed: put in"),
+# a tool state's repair notes (model/toolstate.py, stored in English): their prefix, in Chinese and in English
+MISSED = (("missed: placed on ", "漏读：放上", "missed: put on"),
+          ("missed: placed at ", "漏读：放入", "missed: put in"),
           ("missed: removed from ", "漏读：取自", "missed: taken from"))
 
 
