@@ -272,10 +272,10 @@
     parts.open.textContent = show ? t("close") : t("handle");
     if (!show) parts.panel.cancelConfirm();
     openCard = show ? parts : openCard === parts ? null : openCard;
-    if (show) {
-      const { input, comment } = parts.panel;
+    if (show) {  // the name is asked first; a known name opens no keyboard (我知道了 needs no typing)
+      const { input } = parts.panel;
       input.value = input.value || savedName();
-      (input.value ? comment : input).focus({ preventScroll: true });
+      if (!input.value) input.focus({ preventScroll: true });
     }
   }
 
