@@ -31,6 +31,7 @@ from edge_gateway.web.alarm_actions import (
 )
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
+from sebiao_common.domain import COLORS, StationKind
 from sebiao_common.errors import BodyTooLarge, ConfigError
 from sebiao_common.http_body import read_body
 from sebiao_common.origin import same_origin
@@ -202,6 +203,8 @@ async def enrol_tag(request: Request) -> Response:
         if not isinstance(value, str) or not value.strip():
             zh, en = ENROL_FIELDS[name]
             return _error(400, f"请填写{zh} / give the {en} ('{name}')")
+    if (refusal := _other_colours_rack(web, fields["home"], fields["color"])) is not None:
+        return _error(400, refusal)
     req = EnrolRequest(tag=fields["tag"].strip(), kind=fields["kind"], color=fields["color"], home=fields["home"])
     try:
         tools = await run_in_threadpool(web.enrol, [req])
@@ -221,6 +224,18 @@ async def enrol_tag(request: Request) -> Response:
             log.warning("console: enrolled %s, its alarm %s not cleared: %s", tool.id, alarm_id, exc)
     return JSONResponse({"id": tool.id, "tag": tool.tag, "kind": tool.kind, "color": tool.color, "home": tool.home},
                         headers={"Cache-Control": "no-store"})
+
+
+def _other_colours_rack(web: WebContext, home: str, color: str) -> str | None:
+    """The config's parser refuses a home rack of another colour in English with the file's path; the owner
+    reads it first in Chinese, the rack by its name."""
+    station = web.config.station(home)
+    if station is None or station.kind is not StationKind.RACK or station.zone == color or color not in COLORS:
+        return None
+    rack, tool = COLORS[station.zone], COLORS[color]
+    name = station.name or station.id
+    return (f"{name}是{rack.zh}区的器具架，不能作为{tool.zh}器具的固定存放架，请选{tool.zh}区的架子 / "
+            f"{name} ({station.id}) is a {rack.en} rack, the tool is {tool.en}: choose a {tool.en} rack")
 
 
 ROUTES = [

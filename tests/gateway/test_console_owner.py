@@ -293,13 +293,17 @@ def test_an_enrolment_refusal_names_the_field_in_chinese_first(rig):
     gateway, _, chrome = rig
     page = login(chrome, gateway.base, TOKEN, PC)
     page.wait_rendered()
-    answer = page.evaluate("""async () => {
+    enrol = """async (body) => {
         const csrf = (await (await fetch('/console/api/session')).json()).csrf;
         const r = await fetch('/console/api/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json',
-            'X-CSRF-Token': csrf }, body: JSON.stringify({ tag: '04DD0000000009', color: 'green', home: 'rack-green-1',
-            by: '李师傅' }) });
-        return [r.status, (await r.json()).error]; }""")
+            'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
+        return [r.status, (await r.json()).error]; }"""
+    body = {"tag": "04DD0000000009", "color": "green", "home": "rack-green-1", "by": "李师傅"}
+    answer = page.evaluate(enrol, body)
     assert answer[0] == 400 and answer[1].startswith("请填写器具种类 / "), answer
+    answer = page.evaluate(enrol, {**body, "kind": "brush", "home": "rack-red-1"})  # a red rack for a green brush
+    assert answer[0] == 400 and answer[1].startswith("生肉刀具架是红色区的器具架"), answer
+    assert "rack-red-1" in answer[1] and "workshop.yaml" not in answer[1]  # no file path, the id after the name
     page.context.close()
 
 
