@@ -7,6 +7,7 @@ names of who acknowledged or cleared. Its shape: ``snapshot_json.ConsoleSnapshot
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 
 from edge_gateway.errors import PayloadError
@@ -239,11 +240,11 @@ class ConsoleData:
                                (station, STATION_SCAN, EVIDENCE_EVENTS))
         return [self._evidence_row(r) for r in reversed(rows)]
 
-    def _evidence_row(self, r: Mapping[str, object]) -> Evidence:
+    def _evidence_row(self, r: sqlite3.Row) -> Evidence:
         note = r["note"] if isinstance(r["note"], str) else None
         return {"ts": r["ts"], "received_at": r["received_at"], "action": r["action"], "late": bool(r["late"]),
                 "note": note, "note_text": note_words(note, self.config), "trigger": False,
-                **self._station_ref(str(r["station"]))}  # type: ignore[typeddict-item]
+                **self._station_ref(r["station"])}
 
 
     def _station_ref(self, station_id: str) -> StationRefJson:
