@@ -285,6 +285,15 @@ def test_station_names_wrap_on_a_phone_with_the_full_id_at_hand(rig):
     assert all("(" in x["title"] or x["title"] == x["text"] for x in labels)
     assert any("(sink-yellow-1)" in x["title"] for x in labels)  # the full id is there to read
     assert "生肉刀具架" in page.locator('tr[data-tool="KN-R-01"] td:nth-child(5)').inner_text()  # its home, named
+    row = page.locator('tr[data-station="sink-yellow-1"]')
+    assert "半成品清洗池" in row.inner_text() and "sink-yellow-1" not in row.inner_text()  # ids: the installer's
+    page.check("#show-tech")  # 显示技术详情: the ids come, wrapping, and stay asked for on this device
+    assert "sink-yellow-1" in row.inner_text()
+    _no_sideways_scroll(page)
+    page.reload()
+    page.wait_rendered()
+    assert page.is_checked("#show-tech") and "sink-yellow-1" in row.inner_text()
+    page.uncheck("#show-tech")
     _no_sideways_scroll(page)
     page.context.close()
 

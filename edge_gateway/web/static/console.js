@@ -24,7 +24,7 @@
       lastHeard: (w) => `最后一次收到它的消息：${w}`, neverHeard: "从未收到它的消息",
       offlineHint: "请检查这个读卡站的电源和网络（Wi-Fi）。",
       triggerLine: "触发：", noEvidence: "没有相关的读卡记录",
-      tech: "技术详情 / Technical details", techAlarm: "报警编号", techType: "类型代码", techTool: "器具编号",
+      tech: "技术详情 / Technical details", showTech: "显示技术详情（编号）", techAlarm: "报警编号", techType: "类型代码", techTool: "器具编号",
       techTag: "标签 UID", techStation: "读卡站编号", techStations: "涉及读卡站编号", techApi: "接口",
       techNote: "原始备注",
       history: "处理记录", involved: "涉及读卡站", raised: "首次", lastAt: "最近", late: "迟到上报",
@@ -95,7 +95,7 @@
       lastHeard: (w) => `Last heard from: ${w}`, neverHeard: "Never heard from",
       offlineHint: "Check the station's power and network (Wi-Fi).",
       triggerLine: "Raised by: ", noEvidence: "No reader records for it",
-      tech: "Technical details / 技术详情", techAlarm: "Alarm id", techType: "Type code", techTool: "Tool id",
+      tech: "Technical details / 技术详情", showTech: "Show technical details (ids)", techAlarm: "Alarm id", techType: "Type code", techTool: "Tool id",
       techTag: "Tag UID", techStation: "Station id", techStations: "Station ids involved", techApi: "API",
       techNote: "Raw note",
       sevShape: { critical: "▲", major: "◆", minor: "●", warning: "○" },
@@ -702,6 +702,19 @@
     if (window.ResizeObserver) new ResizeObserver(set).observe(bar);
   }
 
+  /* The installer's ids in the tables: hidden for the owner (each name's title still holds its id), shown on
+     this device once asked for. */
+  function techToggle() {
+    const box = $("show-tech");
+    const apply = () => document.body.classList.toggle("show-tech", box.checked);
+    try { box.checked = localStorage.getItem("sebiao-tech") === "1"; } catch (e) { /* not kept: hidden */ }
+    apply();
+    box.addEventListener("change", () => {
+      apply();
+      try { localStorage.setItem("sebiao-tech", box.checked ? "1" : "0"); } catch (e) { /* not kept: fine */ }
+    });
+  }
+
   function setState(next) {
     if (state !== next) { state = next; showState(); }
   }
@@ -716,6 +729,7 @@
   document.addEventListener("DOMContentLoaded", async () => {
     $("lang").addEventListener("click", () => lang.set(en() ? "zh" : "en"));
     watchBar();
+    techToggle();
     $("logout").addEventListener("click", async () => {
       await fetch("/console/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
       location.href = "/console/login";
