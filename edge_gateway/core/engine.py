@@ -326,7 +326,7 @@ class Engine:
                 return alarm
         alarm = self.store.load_alarm(alarm_id)
         if alarm is None:
-            raise AlarmNotFound(f"alarm {alarm_id} does not exist")
+            raise AlarmNotFound(f"没有编号为 {alarm_id} 的报警 / alarm {alarm_id} does not exist")
         return alarm
 
     def _context(self, now: int) -> RuleContext:

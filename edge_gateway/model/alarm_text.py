@@ -1,9 +1,16 @@
 """Alarm texts in Simplified Chinese first and English second.
 
 Every colour is named in words with its shape symbol, never by colour alone.
+They speak to the owner: a tool by its colour, kind and number ("红色刀具
+KN-R-01"), a station by the name the workshop gave it (its id only when it has
+none), a span of time in hours and minutes. Ids, topics and tags as such are the
+installer's: the console keeps them under 技术详情. Texts already stored keep
+their words (an alarm's text is written once, when it is raised or repeated).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from edge_gateway.model.workshop import Station, Tool
 from sebiao_common.domain import COLORS, KINDS
@@ -15,10 +22,23 @@ def _tool(tool: Tool) -> tuple[str, str]:
 
 
 def _station(station: Station) -> tuple[str, str]:
+    """The zone's colour and the station's name; its kind too when the name does not already say it."""
     color = COLORS[station.zone]
-    zh_kind = station.kind.zh
-    en = f"{color.symbol} {color.en} {station.kind.value} {station.id}"
-    return (f"{color.symbol}{color.zh}{zh_kind} {station.name or station.id}", en)
+    name = station.name or station.id
+    zh_kind = "" if station.kind.zh[-1:] in name else station.kind.zh  # 生肉刀具架 says it is a rack
+    return (f"{color.symbol}{color.zh}{zh_kind} {name}", f"{color.symbol} {color.en} {station.kind.value} {name}")
+
+
+def _home(tool: Tool, home: Station | None) -> tuple[str, str]:
+    return _station(home) if home is not None else (tool.home, tool.home)
+
+
+def duration(minutes: int) -> tuple[str, str]:
+    """A span in the owner's words: "4 小时" / "4 h", "1 小时 30 分钟" / "1 h 30 min", "45 分钟" / "45 min"."""
+    hours, rest = divmod(max(0, minutes), 60)
+    zh = " ".join(p for p in (f"{hours} 小时" if hours else "", f"{rest} 分钟" if rest or not hours else "") if p)
+    en = " ".join(p for p in (f"{hours} h" if hours else "", f"{rest} min" if rest or not hours else "") if p)
+    return zh, en
 
 
 def cross_zone(tool: Tool, station: Station) -> tuple[str, str]:
@@ -44,14 +64,22 @@ def undisinfected_return(tool: Tool, station: Station) -> tuple[str, str]:
 
 
 def overdue(tool: Tool, minutes: int) -> tuple[str, str]:
-    tz, te = _tool(tool)
-    return (f"超时未归还：{tz} 已取出超过 {minutes} 分钟", f"Overdue: {te} has been out for more than {minutes} min")
+    (tz, te), (dz, de) = _tool(tool), duration(minutes)
+    return (f"超时未归还：{tz} 已取出超过 {dz}", f"Overdue: {te} has been out for more than {de}")
 
 
-def misplaced(tool: Tool, station: Station) -> tuple[str, str]:
-    (tz, te), (sz, se) = _tool(tool), _station(station)
-    return (f"未定位存放：{tz} 放在 {sz}，不是它的固定位置 {tool.home}",
-            f"Misplaced: {te} put on {se}, its home is {tool.home}")
+def misplaced(tool: Tool, station: Station, home: Station | None = None) -> tuple[str, str]:
+    """``home``: the tool's home station, named by its name (its id when not given)."""
+    (tz, te), (sz, se), (hz, he) = _tool(tool), _station(station), _home(tool, home)
+    return (f"未定位存放：{tz} 放在 {sz}，不是它的固定位置 {hz}",
+            f"Misplaced: {te} put on {se}, its home is {he}")
+
+
+def roll_call(tool: Tool, home: Station | None, what: Callable[[tuple[str, str]], tuple[str, str]]
+              ) -> tuple[str, str]:
+    """``what(home_words)``: what is missing, given the home rack in words."""
+    (tz, te), (wz, we) = _tool(tool), what(_home(tool, home))
+    return (f"收工点检：{tz} {wz}", f"Closing roll call: {te} {we}")
 
 
 def unknown_tag(tag: str, station: Station) -> tuple[str, str]:

@@ -90,7 +90,8 @@ def _worse(a: str, b: str) -> str:
 def acknowledge(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[Alarm, HistoryEntry]:
     by, comment = _person(by), _comment(comment)
     if alarm.acked:
-        raise AlarmActionError(f"alarm {alarm.id} is already acknowledged")
+        raise AlarmActionError(f"这条报警已有人确认过：{alarm.text_zh} / "
+                               f"this alarm is already acknowledged: {alarm.text_en} (alarm {alarm.id})")
     after = replace(alarm, acked=True, updated_at=now)
     return after, _entry(after, now, "acknowledged", by, comment)
 
@@ -99,12 +100,12 @@ def clear(alarm: Alarm, by: str, comment: str | None, now: int) -> tuple[Alarm, 
     """A person clears an alarm; a latched one needs a corrective-action comment."""
     by, comment = _person(by), _comment(comment)
     if alarm.state != "active":
-        raise AlarmActionError(f"alarm {alarm.id} is already cleared")
+        raise AlarmActionError(f"这条报警已处理过：{alarm.text_zh} / "
+                               f"this alarm is already cleared: {alarm.text_en} (alarm {alarm.id})")
     if alarm.latched and comment is None:
-        error = AlarmActionError(
-            f"alarm {alarm.id} ({alarm.type}) needs a corrective-action comment to clear / 跨区告警须填写整改措施")
-        error.status = 422
-        raise error
+        raise _refused(f"跨区报警须先写下整改措施（做了什么）才能标为已处理：{alarm.text_zh} / "
+                       f"a cross-zone alarm needs a corrective-action comment to clear: {alarm.text_en} "
+                       f"(alarm {alarm.id}, {alarm.type})")
     after = replace(alarm, state="cleared", updated_at=now)
     return after, _entry(after, now, "cleared", by, comment)
 
@@ -126,10 +127,11 @@ def _refused(message: str) -> AlarmActionError:
 def _person(by: str) -> str:
     """The name as stored and sent to the cloud: trimmed, and within the one limit both sides keep."""
     if not isinstance(by, str) or not by.strip():
-        raise _refused("'by' must name the person / 须填写操作人")
+        raise _refused("请填写您的姓名（操作人） / 'by' must name the person acting")
     by = by.strip()
     if by == SYSTEM:
-        raise _refused(f"'{SYSTEM}' is reserved for automatic transitions / '{SYSTEM}' 保留给自动操作")
+        raise _refused(f"“{SYSTEM}”留给系统自动操作，请填写您的姓名 / '{SYSTEM}' is reserved for automatic "
+                       "transitions: give your own name")
     if len(by) > MAX_PERSON_CHARS:
         raise _refused(f"操作人姓名至多 {MAX_PERSON_CHARS} 个字符（现为 {len(by)} 个）/ "
                        f"'by' has {len(by)} characters, at most {MAX_PERSON_CHARS}")

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from edge_gateway.model import alarm_text
 from edge_gateway.model.rules import Clear, Decision, Raise
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Tool, WorkshopConfig
@@ -119,11 +120,13 @@ class Missing:
     unwashed: bool
     undisinfected: bool
 
-    def words(self) -> tuple[str, str]:
+    def words(self, home: tuple[str, str] | None = None) -> tuple[str, str]:
+        """What is missing, Chinese and English; ``home``: the home rack in words (default: its id)."""
+        home_zh, home_en = home or (self.home, self.home)
         zh, en = [], []
         if self.not_home:
-            zh.append(f"未见放回固定位置 {self.home}")
-            en.append(f"not seen back on its home rack {self.home}")
+            zh.append(f"未见放回固定位置 {home_zh}")
+            en.append(f"not seen back on its home rack {home_en}")
         if self.unwashed:
             zh.append("上次使用后未见清洗")
             en.append("not seen washed after its last use")
@@ -157,12 +160,10 @@ def roll_call(config: WorkshopConfig, states: Mapping[str, ToolState], now: int
         if found is None:
             continue
         missing.append(found)
-        what_zh, what_en = found.words()
+        text_zh, text_en = alarm_text.roll_call(tool, config.station(tool.home), found.words)
         decisions.append(Raise(
             type=ROLL_CALL, severity=config.rules.severity_of(ROLL_CALL), subject=tool.id, tool=tool.id,
-            tag=tool.tag, station=found.where, ts=now,
-            text_zh=f"收工点检：{tool.id}（{tool.kind}）{what_zh}",
-            text_en=f"closing roll call: {tool.id} ({tool.kind}) {what_en}"))
+            tag=tool.tag, station=found.where, ts=now, text_zh=text_zh, text_en=text_en))
     return tuple(missing), tuple(decisions)
 
 

@@ -103,7 +103,7 @@ def judge_step(tool: Tool, station: Station, step: Step, ctx: RuleContext
                 decisions.append(Clear(type="misplaced", subject=tool.id, reason_zh="已放回固定位置",
                                        reason_en="back at its home rack"))
             else:
-                decisions.append(_misplaced(tool, station, ts, fresh, ctx.rules))
+                decisions.append(_misplaced(tool, station, ts, fresh, ctx.rules, ctx.config.station(tool.home)))
             # Washing is judged on returns to a rack of the tool's colour; a return
             # to another colour's rack is already the graver cross-zone alarm.
             state, more = _judge_return(tool, station, step, ctx)
@@ -137,8 +137,9 @@ def _cross_zone(tool: Tool, station: Station, ts: int, fresh: bool, late: bool, 
                  ts=ts, text_zh=zh, text_en=en, feedback=fresh, late=late)
 
 
-def _misplaced(tool: Tool, station: Station, ts: int, fresh: bool, rules: Rules) -> Raise:
-    zh, en = alarm_text.misplaced(tool, station)
+def _misplaced(tool: Tool, station: Station, ts: int, fresh: bool, rules: Rules, home: Station | None = None
+               ) -> Raise:
+    zh, en = alarm_text.misplaced(tool, station, home)
     return Raise(type="misplaced", severity=rules.severity_of("misplaced"), subject=tool.id, tool=tool.id,
                  tag=tool.tag, station=station.id, ts=ts, text_zh=zh, text_en=en, feedback=fresh)
 

@@ -69,7 +69,8 @@ async def action_body(request: Request) -> dict[str, object]:
     except strict_json.JsonError as exc:
         raise AlarmActionError(f"请求体不是有效的 JSON / the body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
-        raise AlarmActionError("the body must be a JSON object with 'by' and 'comment'")
+        raise AlarmActionError("请求体须为含 by 与 comment 的 JSON 对象 / the body must be a JSON object with 'by' "
+                               "and 'comment'")
     return body
 
 
@@ -77,7 +78,7 @@ def submit_action(pipeline: Pipeline, verb: str, alarm_id: int, by: str, comment
     """Acknowledge (``ack``) or clear the alarm on the pipeline thread; the future holds the alarm after."""
     if not 0 < alarm_id <= MAX_ALARM_ID:
         refused: Future[Alarm] = Future()
-        refused.set_exception(AlarmNotFound(f"alarm {alarm_id} does not exist"))
+        refused.set_exception(AlarmNotFound(f"没有编号为 {alarm_id} 的报警 / alarm {alarm_id} does not exist"))
         return refused
 
     def act(engine: Engine, now: int, out: Outcome) -> Alarm:

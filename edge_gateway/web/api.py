@@ -239,9 +239,9 @@ def _cycle_json(row: sqlite3.Row) -> dict[str, object]:
 def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str):
-        raise AlarmActionError("'by' must be a string naming the person / 须填写操作人")
+        raise AlarmActionError("请填写操作人的姓名 / 'by' must be a string naming the person")
     if comment is not None and not isinstance(comment, str):
-        raise AlarmActionError("'comment' must be a string")
+        raise AlarmActionError("备注须为文字 / 'comment' must be a string")
     return by, comment
 
 

@@ -7,6 +7,7 @@ names of who acknowledged or cleared. Its shape: ``snapshot_json.ConsoleSnapshot
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 
 from edge_gateway.errors import PayloadError
@@ -15,7 +16,13 @@ from edge_gateway.model.protocol import decode_event
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
-from edge_gateway.web.display_data import EventTally, coverage_today, disinfection_today, published_grade
+from edge_gateway.web.display_data import (
+    EventTally,
+    coverage_today,
+    day_start_ms,
+    disinfection_today,
+    published_grade,
+)
 from edge_gateway.web.settings import DisplaySettings
 from edge_gateway.web.snapshot_json import (
     ConsoleAlarm,
@@ -24,8 +31,10 @@ from edge_gateway.web.snapshot_json import (
     CycleJson,
     Evidence,
     GatewayClockJson,
+    HandledJson,
     HistoryJson,
     LabelHealth,
+    NoteText,
     StaleLabel,
     StationHealth,
     StationRefJson,
@@ -42,6 +51,16 @@ EVIDENCE_EVENTS = 10
 ACTIVE_LIMIT = 200
 CYCLES_LIMIT = 100
 TRAINING_LIMIT = 100  # the newest records; GET /api/training has them all
+HANDLED_LIMIT = 100  # today's cleared alarms shown under 今日已处理
+# a station's own last events are looked for among this many newest events only (events has no station index:
+# an offline station's alarm shows when it was last heard from the stations table either way)
+STATION_SCAN = 20_000
+# alarms about a station itself: their evidence is the station's last messages, not a tool's history
+STATION_ALARMS = frozenset({"station_offline", "station_clock", "station_flood"})
+# a tool state's repair notes (model/toolstate.py, stored in English): their prefix, in Chinese and in English
+MISSED = (("missed: placed on ", "漏读：放上", "missed: put on"),
+          ("missed: placed at ", "漏读：放入", "missed: put in"),
+          ("missed: removed from ", "漏读：取自", "missed: taken from"))
 
 
 def _flag(value: object) -> bool | None:
@@ -87,7 +106,9 @@ class ConsoleData:
             "workshop": {"id": self.config.workshop.id, "name": self.config.workshop.name,
                          "district": self.config.workshop.district},
             "grade": published_grade(self.reads, self.config.workshop.id, now, self.settings.grade_max_age_hours),
-            "alarms": self._alarms(),
+            "alarms": self._alarms(stations),
+            "handled_today": self._handled(day_start_ms(now)),
+            "day_start": day_start_ms(now),
             "tools": self._tools(),
             "stations": stations,
             "labels": self._labels(now, stations),
@@ -143,24 +164,51 @@ class ConsoleData:
 
     # -- alarms -------------------------------------------------------------------
 
-    def _alarms(self) -> list[ConsoleAlarm]:
+    def _alarms(self, stations: list[StationHealth]) -> list[ConsoleAlarm]:
+        heard = {s["id"]: s["last_seen"] for s in stations}
         rows = self.reads.rows(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state = 'active' "
                                "ORDER BY id DESC LIMIT ?", (ACTIVE_LIMIT,))
         out: list[ConsoleAlarm] = []
         for row in rows:
             alarm = alarm_from_row(row)
-            evidence = self._evidence(alarm.tool, alarm.tag, alarm.last_ts)
+            of_station = alarm.type in STATION_ALARMS and alarm.station is not None and not alarm.tool
+            evidence = (self._station_evidence(alarm.station or "") if of_station
+                        else self._evidence(alarm.tool, alarm.tag, alarm.last_ts))
+            _mark_trigger(evidence, alarm.station, alarm.last_ts, of_station)
             involved = {e["station"] for e in evidence} | ({alarm.station} if alarm.station else set())
-            history: list[HistoryJson] = [
-                {"at": r["at"], "action": r["action"], "state": r["state"], "acked": bool(r["acked"]),
-                 "by": r["by"], "comment": r["comment"]}
-                for r in self.reads.rows("SELECT at, action, state, acked, by, comment FROM alarm_history "
-                                         "WHERE alarm_id = ? ORDER BY id", (alarm.id,))]
             tool = self.config.tool(alarm.tool) if alarm.tool else None
             out.append({**alarm_json(alarm, self.config.workshop.id), "evidence": evidence,
+                        "evidence_of": ("station" if of_station else "tool" if alarm.tool
+                                        else "tag" if alarm.tag else "none"),
+                        "station_info": self._station_ref(alarm.station) if alarm.station else None,
+                        "last_heard": heard.get(alarm.station) if alarm.station else None,
                         "stations_involved": [self._station_ref(s) for s in sorted(involved)],
-                        "history": history, "tool_info": self._tool_ref(tool) if tool else None,
+                        "history": self._history(alarm.id), "tool_info": self._tool_ref(tool) if tool else None,
                         "label": self._label(alarm.tag) if alarm.type == "unknown_tag" and alarm.tag else None})
+        return out
+
+    def _history(self, alarm_id: int) -> list[HistoryJson]:
+        return [{"at": r["at"], "action": r["action"], "state": r["state"], "acked": bool(r["acked"]),
+                 "by": r["by"], "comment": r["comment"]}
+                for r in self.reads.rows("SELECT at, action, state, acked, by, comment FROM alarm_history "
+                                         "WHERE alarm_id = ? ORDER BY id", (alarm_id,))]
+
+    def _handled(self, day_start: int) -> list[HandledJson]:
+        """Today's cleared alarms, newest first, each with who cleared it (``system``: it ended by itself) and
+        the comment: the console's 今日已处理."""
+        out: list[HandledJson] = []
+        for row in self.reads.rows(f"SELECT {','.join(ALARM_COLUMNS)} FROM alarms WHERE state = 'cleared' "
+                                   "AND updated_at >= ? ORDER BY updated_at DESC LIMIT ?",
+                                   (day_start, HANDLED_LIMIT)):
+            alarm = alarm_from_row(row)
+            history = self._history(alarm.id)
+            cleared = next((h for h in reversed(history) if h["action"] == "cleared"), None)
+            acked = next((h for h in reversed(history) if h["action"] == "acknowledged"), None)
+            out.append({**alarm_json(alarm, self.config.workshop.id),
+                        "cleared_at": cleared["at"] if cleared else alarm.updated_at,
+                        "cleared_by": cleared["by"] if cleared else None,
+                        "comment": cleared["comment"] if cleared else None,
+                        "acked_by": acked["by"] if acked else None})
         return out
 
     def _label(self, tag: str) -> dict[str, str | None] | None:
@@ -183,8 +231,21 @@ class ConsoleData:
                                    "WHERE tag = ? ORDER BY id DESC LIMIT ?", (tag, EVIDENCE_EVENTS))
         else:
             return []
-        return [{"ts": r["ts"], "received_at": r["received_at"], "action": r["action"], "late": bool(r["late"]),
-                 "note": r["note"], **self._station_ref(r["station"])} for r in reversed(rows)]
+        return [self._evidence_row(r) for r in reversed(rows)]
+
+    def _station_evidence(self, station: str) -> list[Evidence]:
+        """The station's own last events (what it was last heard saying), among the newest ``STATION_SCAN``."""
+        rows = self.reads.rows("SELECT ts, received_at, station, action, late, note FROM events WHERE station = ? "
+                               "AND id > (SELECT coalesce(max(id), 0) FROM events) - ? ORDER BY id DESC LIMIT ?",
+                               (station, STATION_SCAN, EVIDENCE_EVENTS))
+        return [self._evidence_row(r) for r in reversed(rows)]
+
+    def _evidence_row(self, r: sqlite3.Row) -> Evidence:
+        note = r["note"] if isinstance(r["note"], str) else None
+        return {"ts": r["ts"], "received_at": r["received_at"], "action": r["action"], "late": bool(r["late"]),
+                "note": note, "note_text": note_words(note, self.config), "trigger": False,
+                **self._station_ref(r["station"])}
+
 
     def _station_ref(self, station_id: str) -> StationRefJson:
         station = self.config.station(station_id)
@@ -270,6 +331,32 @@ class ConsoleData:
         return {"stale_days": self.settings.label_stale_days, "stale": stale,
                 "errors": sorted(errors, key=lambda e: -e["count"]),
                 "colors": {k: {"zh": c.zh, "en": c.en} for k, c in COLORS.items()}}
+
+
+def note_words(note: str | None, config: WorkshopConfig) -> NoteText | None:
+    """A stored note in the owner's words, Chinese first: the tool state's repair (``missed: placed on rack-red-1``,
+    written in English when a reader missed a step) with the station's name; any other note as it is."""
+    if not note:
+        return None
+    for prefix, zh, en in MISSED:
+        if note.startswith(prefix):
+            sid = note[len(prefix):]
+            station = config.station(sid)
+            name = (station.name or station.id) if station else sid
+            return {"zh": f"{zh} {name}（读卡站漏读了这一步，网关已补记）",
+                    "en": f"{en} {name} (the reader missed this step; the gateway filled it in)"}
+    return {"zh": note, "en": note}
+
+
+def _mark_trigger(evidence: list[Evidence], station: str | None, last_ts: int, of_station: bool) -> None:
+    """Marks the event that raised the alarm (its latest occurrence): the newest one at the alarm's station up to
+    its time. A station's own alarm has none: its silence or its clock raised it."""
+    if of_station or station is None:
+        return
+    for entry in reversed(evidence):
+        if entry["station"] == station and entry["ts"] <= last_ts:
+            entry["trigger"] = True
+            return
 
 
 def _health(text: str) -> Mapping[str, object]:

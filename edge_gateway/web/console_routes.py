@@ -31,6 +31,7 @@ from edge_gateway.web.alarm_actions import (
 )
 from edge_gateway.web.context import WebContext
 from edge_gateway.web.pages import page
+from sebiao_common.domain import COLORS, StationKind
 from sebiao_common.errors import BodyTooLarge, ConfigError
 from sebiao_common.http_body import read_body
 from sebiao_common.origin import same_origin
@@ -38,6 +39,9 @@ from sebiao_common.proxies import client_address
 
 log = logging.getLogger(__name__)
 MAX_FORM = 4096
+# the enrol form's fields as the owner sees them: a refusal names the field in these words
+ENROL_FIELDS = {"tag": ("标签", "tag"), "kind": ("器具种类", "kind of tool"), "color": ("颜色", "colour"),
+                "home": ("固定存放架", "home rack"), "by": ("您的姓名（操作人）", "your name")}
 DISABLED = ("控制台未启用：请在配置中设置 display.console_password 或 http.token / "
             "the console is off: set display.console_password or http.token in the config")
 
@@ -154,9 +158,9 @@ async def console_live(request: Request) -> Response:
 def _who(body: dict[str, object]) -> tuple[str, str | None]:
     by, comment = body.get("by"), body.get("comment")
     if not isinstance(by, str) or not by.strip():
-        raise AlarmActionError("请填写操作人 / 'by' must name the person acting")
+        raise AlarmActionError("请填写您的姓名（操作人） / 'by' must name the person acting")
     if comment is not None and not isinstance(comment, str):
-        raise AlarmActionError("'comment' must be a string")
+        raise AlarmActionError("备注须为文字 / 'comment' must be a string")
     return by, comment  # trimmed and held to the limits by the lifecycle (model/alarms.py), as the API's
 
 
@@ -168,7 +172,7 @@ async def alarm_action(request: Request) -> Response:
         return _error(403, "CSRF 校验失败，请刷新页面 / the CSRF check failed: reload the page")
     verb = request.path_params["verb"]
     if verb not in VERBS:
-        return _error(404, f"no such action: {request.path_params['verb']!r} (ack or clear)")
+        return _error(404, f"没有这个操作 / no such action: {request.path_params['verb']!r} (ack or clear)")
     try:
         alarm = await perform_action(request, web.pipeline, verb, _who)
     except ActionRefused as refused:
@@ -194,10 +198,13 @@ async def enrol_tag(request: Request) -> Response:
         return _error(413, str(exc))
     except AlarmActionError as exc:
         return _error(400, str(exc))
-    fields = {name: body.get(name) for name in ("tag", "kind", "color", "home", "by")}
+    fields = {name: body.get(name) for name in ENROL_FIELDS}
     for name, value in fields.items():
         if not isinstance(value, str) or not value.strip():
-            return _error(400, f"请填写 {name} / '{name}' must be given")
+            zh, en = ENROL_FIELDS[name]
+            return _error(400, f"请填写{zh} / give the {en} ('{name}')")
+    if (refusal := _other_colours_rack(web, fields["home"], fields["color"])) is not None:
+        return _error(400, refusal)
     req = EnrolRequest(tag=fields["tag"].strip(), kind=fields["kind"], color=fields["color"], home=fields["home"])
     try:
         tools = await run_in_threadpool(web.enrol, [req])
@@ -217,6 +224,18 @@ async def enrol_tag(request: Request) -> Response:
             log.warning("console: enrolled %s, its alarm %s not cleared: %s", tool.id, alarm_id, exc)
     return JSONResponse({"id": tool.id, "tag": tool.tag, "kind": tool.kind, "color": tool.color, "home": tool.home},
                         headers={"Cache-Control": "no-store"})
+
+
+def _other_colours_rack(web: WebContext, home: str, color: str) -> str | None:
+    """The config's parser refuses a home rack of another colour in English with the file's path; the owner
+    reads it first in Chinese, the rack by its name."""
+    station = web.config.station(home)
+    if station is None or station.kind is not StationKind.RACK or station.zone == color or color not in COLORS:
+        return None
+    rack, tool = COLORS[station.zone], COLORS[color]
+    name = station.name or station.id
+    return (f"{name}是{rack.zh}区的器具架，不能作为{tool.zh}器具的固定存放架，请选{tool.zh}区的架子 / "
+            f"{name} ({station.id}) is a {rack.en} rack, the tool is {tool.en}: choose a {tool.en} rack")
 
 
 ROUTES = [

@@ -36,12 +36,19 @@ class StationRefJson(TypedDict):
     zone: str | None
 
 
+class NoteText(TypedDict):
+    zh: str
+    en: str
+
+
 class Evidence(StationRefJson):
     ts: int
     received_at: int
     action: str
     late: bool
-    note: str | None
+    note: str | None  # as stored
+    note_text: NoteText | None  # the note in the owner's words (a reader's missed step with the station's name)
+    trigger: bool  # the event that raised the alarm (its latest occurrence)
 
 
 class HistoryJson(TypedDict):
@@ -64,11 +71,23 @@ class ToolRef(TypedDict):
 
 
 class ConsoleAlarm(AlarmJson):
-    evidence: list[Evidence]
+    evidence: list[Evidence]  # the tool's (or tag's) latest events; a station's own alarm: the station's
+    evidence_of: str  # tool | tag | station | none: whose events ``evidence`` holds
+    station_info: StationRefJson | None  # the alarm's station, named
+    last_heard: int | None  # when the alarm's station was last heard from (any message), ms
     stations_involved: list[StationRefJson]
     history: list[HistoryJson]
     tool_info: ToolRef | None
     label: dict[str, str | None] | None  # an unknown tag's smart label (tool, kind, color) as last read, if any
+
+
+class HandledJson(AlarmJson):
+    """A cleared alarm under 今日已处理: who cleared it (``system``: it ended by itself), when, and why."""
+
+    cleared_at: int
+    cleared_by: str | None
+    comment: str | None
+    acked_by: str | None
 
 
 class ConsoleTool(ToolRef):
@@ -160,6 +179,8 @@ class ConsoleSnapshot(TypedDict):
     workshop: WorkshopJson
     grade: "DisplayGrade"  # the regulator's grade as the display shows it, with when the cloud last confirmed it
     alarms: list[ConsoleAlarm]
+    handled_today: list[HandledJson]  # alarms cleared since local midnight, newest first
+    day_start: int  # local midnight of the gateway's clock, ms
     tools: list[ConsoleTool]
     stations: list[StationHealth]
     labels: LabelHealth

@@ -38,11 +38,11 @@ def test_an_unknown_tag_is_enrolled_from_its_alarm_in_the_console(mosquitto, tmp
         assert form.locator("select[name=home]").input_value() == "rack-green-1"
         form.locator("select[name=kind]").select_option("brush")
 
-        form.locator("button[type=submit]").click()  # no name at the top yet: the page asks for it
+        form.locator("button[type=submit]").click()  # no name given yet: the form asks for it
         page.wait_for_function("() => document.querySelector('form.enrol .error').textContent.length > 0")
         assert "操作人" in form.locator(".error").text_content()
 
-        page.fill("#by", "李师傅")
+        form.locator("input.by").fill("李师傅")  # the name is asked in the form
         form.locator("select[name=home]").select_option("rack-red-1")  # not a green rack: the gateway says so
         form.locator("button[type=submit]").click()
         page.wait_for_function("() => document.querySelector('form.enrol .error').textContent.includes('red')")

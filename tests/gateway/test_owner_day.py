@@ -86,7 +86,9 @@ def test_roll_call_raises_one_alarm_per_tool_naming_what_is_missing():
     assert [m.tool for m in missing] == ["CB-R-01"]
     (alarm,) = decisions
     assert isinstance(alarm, Raise) and alarm.type == "roll_call" and alarm.severity == "major"
-    assert "rack-red-2" in alarm.text_zh and "未见清洗" in alarm.text_zh and "not seen washed" in alarm.text_en
+    assert alarm.text_zh == "收工点检：●红色砧板 CB-R-01 未见放回固定位置 ●红色 生肉砧板架；上次使用后未见清洗"
+    assert alarm.text_en == ("Closing roll call: ● red cutting board CB-R-01 not seen back on its home rack ● red rack "
+                             "生肉砧板架; not seen washed after its last use")
 
 
 def test_opening_check_reports_and_clears_but_raises_nothing():

@@ -63,7 +63,8 @@ def test_roll_call_at_closing_on_the_real_gateway_and_the_console_shows_it(mosqu
         assert summary["opening"]["stations"] and gateway.get("/api/days").json() == [day]
         alarms = {a["tool"]: a for a in gateway.get("/api/alarms").json() if a["type"] == "roll_call"}
         assert set(alarms) == {"KN-R-01", "KN-G-01"}
-        assert "未见清洗" in alarms["KN-R-01"]["text"]["zh"] and "rack-green-1" in alarms["KN-G-01"]["text"]["zh"]
+        assert "未见清洗" in alarms["KN-R-01"]["text"]["zh"]
+        assert "蔬菜刀具架" in alarms["KN-G-01"]["text"]["zh"]  # its home rack, by name
         assert [r["who"] for r in gateway.get("/api/training").json()] == ["张三"]
         assert gateway.get("/api/days/2026-13-40").status_code == 400
         with browser() as chrome:

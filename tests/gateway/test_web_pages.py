@@ -96,16 +96,18 @@ def test_a_misuse_shows_on_the_console_and_is_acknowledged_and_cleared_there(rig
     alarm_id = int(first.get_attribute("data-alarm"))
     card = page.locator(f'article.alarm[data-alarm="{alarm_id}"]')
     assert "KN-R-01" in card.text_content() and "跨区" in card.text_content()
-    card.locator("summary").click()
+    card.locator("details.evidence-box > summary").click()
     evidence = card.locator(".evidence").text_content()
-    assert "rack-red-1" in evidence and "rack-white-1" in evidence  # the tool's last events, both stations
+    assert "生肉刀具架" in evidence and "熟食器具架" in evidence  # the tool's last events, both stations by name
 
-    page.fill("#by", "张师傅")
+    card.locator("button[data-act=open]").click()  # one tap on the card: its form, the name asked there
+    card.locator("input.by").fill("张师傅")
     card.locator("button[data-act=ack]").click()
     page.wait_for_selector(f'article.alarm[data-alarm="{alarm_id}"][data-acked="1"]', timeout=2000)
     assert gateway.get(f"/api/alarms/{alarm_id}").json()["acked"] is True
 
     card.locator("button[data-act=clear]").click()  # no corrective action: the gateway refuses, the page says why
+    card.locator("button[data-act=confirm-clear]").click()  # 已处理 asks once more
     page.wait_for_function(f"""() => document.querySelector('article.alarm[data-alarm="{alarm_id}"] .error')
                                .textContent.length > 0""", timeout=2000)
     refusal = card.locator(".error").text_content()
@@ -114,6 +116,7 @@ def test_a_misuse_shows_on_the_console_and_is_acknowledged_and_cleared_there(rig
 
     card.locator("textarea").fill(COMMENT)
     card.locator("button[data-act=clear]").click()
+    card.locator("button[data-act=confirm-clear]").click()
     page.wait_for_selector(f'article.alarm[data-alarm="{alarm_id}"]', state="detached", timeout=2000)
     detail = gateway.get(f"/api/alarms/{alarm_id}").json()
     assert detail["state"] == "cleared" and detail["acked"] is True

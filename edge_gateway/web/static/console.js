@@ -6,12 +6,29 @@
   const STRINGS = {
     zh: {
       title: "作坊控制台", switch: "切换语言 Switch language", langButton: "English", logout: "退出登录",
-      live: "实时", reconnecting: "重新连接中…", connecting: "连接中…", by: "操作人", byHint: "姓名",
+      live: "实时", reconnecting: "重新连接中…", connecting: "连接中…", by: "您的姓名（操作人）", byHint: "例如 张师傅",
+      byKept: "本机会记住您的姓名",
       alarms: "当前报警", tools: "器具位置", stations: "读卡站状态", labels: "标签健康",
-      noAlarms: "没有未处理的报警", ack: "确认", clear: "清除", comment: "整改措施（跨区报警必填）",
-      commentRequired: "跨区报警须填写整改措施后才能清除", needBy: "请先在页面顶部填写操作人",
-      acked: "已确认", unacked: "未确认", count: (n) => `发生 ${n} 次`, evidence: "证据：该器具最近的记录",
+      noAlarms: "没有待处理的报警", ack: "我知道了", clear: "已处理", comment: "做了什么（整改措施，跨区报警必填）",
+      commentRequired: "跨区报警：请先写下做了什么（整改措施），再点“已处理”", needBy: "请填写您的姓名（操作人）",
+      acked: "✓ 已有人知道", unacked: "● 还没人处理", count: (n) => `发生 ${n} 次`, evidence: "证据：该器具最近的记录",
+      evidenceStation: "证据：该读卡站最后发来的记录", evidenceTag: "证据：该标签最近的记录",
+      handle: "处理这条报警", close: "收起",
+      confirmClear: "确定已处理完？报警将关闭，并记入今日已处理。", confirmYes: "确定已处理", confirmNo: "返回",
+      ackDone: (by) => `✓ 已记下：${by} 已知道这条报警`, clearDone: (text) => `✓ 已处理：${text}`,
+      summary: (n, u) => `今日待处理 ${n} 条` + (n ? `（其中 ${u} 条还没人处理）` : "（全部处理完了）"),
+      summaryHandled: (k) => `今日已处理 ${k} 条`,
+      handledToday: "今日已处理", noHandled: "今天还没有处理过的报警",
+      handledBy: (by) => `处理人 ${by}`, handledAuto: "情况已恢复，系统自动关闭", ackedBy: (by) => `${by} 先确认`,
+      system: "系统自动", trigger: "▶ 触发报警的这一步",
+      lastHeard: (w) => `最后一次收到它的消息：${w}`, neverHeard: "从未收到它的消息",
+      offlineHint: "请检查这个读卡站的电源和网络（Wi-Fi）。",
+      triggerLine: "触发：", noEvidence: "没有相关的读卡记录",
+      tech: "技术详情 / Technical details", showTech: "显示技术详情（编号）", techAlarm: "报警编号", techType: "类型代码", techTool: "器具编号",
+      techTag: "标签 UID", techStation: "读卡站编号", techStations: "涉及读卡站编号", techApi: "接口",
+      techNote: "原始备注",
       history: "处理记录", involved: "涉及读卡站", raised: "首次", lastAt: "最近", late: "迟到上报",
+      sevShape: { critical: "▲", major: "◆", minor: "●", warning: "○" },
       tool: "器具", state: "状态", where: "位置", since: "自", home: "归属架", lastSeen: "最近读到",
       station: "读卡站", online: "在线", offline: "离线", heap: "剩余内存", rssi: "信号", readerErrors: "读卡错误",
       buffer: "待发缓存", fw: "固件", never: "从未", notReported: "未上报", kb: (n) => `${n} KB`,
@@ -41,7 +58,7 @@
         station_clock: "读卡站时钟错误", roll_call: "收工点检未通过", outbox_backlog: "待发队列积压",
         sink_refused: "接收方拒绝写入", store_failed: "本地存储写入失败", station_flood: "读卡站消息过多",
         notify_failed: "告警推送失败" },
-      actions: { raised: "发生", repeated: "再次发生", acknowledged: "确认", cleared: "清除" },
+      actions: { raised: "发生", repeated: "再次发生", acknowledged: "我知道了", cleared: "已处理" },
       gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, gradeConfirmed: "云端最后核实",
       clock: "时钟", clockSet: "已校时", clockNotSet: "从未校时",
       gwSynced: (o) => `网关时钟：已与互联网时间同步${o === null ? "" : `（偏差 ${o.toFixed(1)} 毫秒）`}`,
@@ -56,13 +73,32 @@
     },
     en: {
       title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
-      live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…", by: "Your name", byHint: "name",
+      live: "Live", reconnecting: "Reconnecting…", connecting: "Connecting…", by: "Your name", byHint: "e.g. Zhang",
+      byKept: "this device remembers your name",
       alarms: "Active alarms", tools: "Tools", stations: "Reader stations", labels: "Label health",
-      noAlarms: "No alarms to handle", ack: "Acknowledge", clear: "Clear",
-      comment: "Corrective action (required for cross-zone alarms)",
-      commentRequired: "A cross-zone alarm needs a corrective action before it is cleared",
-      needBy: "Fill in your name at the top of the page first", acked: "acknowledged", unacked: "unacknowledged",
+      noAlarms: "No alarms to handle", ack: "Got it", clear: "Handled",
+      comment: "What was done (corrective action; required for cross-zone alarms)",
+      commentRequired: "Cross-zone alarm: write what was done (the corrective action) first, then press Handled",
+      needBy: "Fill in your name", acked: "✓ someone knows", unacked: "● nobody on it yet",
       count: (n) => `${n}×`, evidence: "Evidence: the tool's latest records", history: "History",
+      evidenceStation: "Evidence: the station's last messages", evidenceTag: "Evidence: the tag's latest records",
+      handle: "Handle this alarm", close: "Close",
+      confirmClear: "Sure it is handled? The alarm closes and goes under handled today.", confirmYes: "Yes, handled",
+      confirmNo: "Back",
+      ackDone: (by) => `✓ noted: ${by} knows about this alarm`, clearDone: (text) => `✓ handled: ${text}`,
+      summary: (n, u) => `To handle today: ${n}` + (n ? ` (${u} not picked up yet)` : " (all done)"),
+      summaryHandled: (k) => `handled today: ${k}`,
+      handledToday: "Handled today", noHandled: "No alarm handled yet today",
+      handledBy: (by) => `by ${by}`, handledAuto: "the condition ended: closed automatically",
+      ackedBy: (by) => `${by} acknowledged first`,
+      system: "automatic", trigger: "▶ the step that raised it",
+      lastHeard: (w) => `Last heard from: ${w}`, neverHeard: "Never heard from",
+      offlineHint: "Check the station's power and network (Wi-Fi).",
+      triggerLine: "Raised by: ", noEvidence: "No reader records for it",
+      tech: "Technical details / 技术详情", showTech: "Show technical details (ids)", techAlarm: "Alarm id", techType: "Type code", techTool: "Tool id",
+      techTag: "Tag UID", techStation: "Station id", techStations: "Station ids involved", techApi: "API",
+      techNote: "Raw note",
+      sevShape: { critical: "▲", major: "◆", minor: "●", warning: "○" },
       involved: "Stations involved", raised: "first", lastAt: "latest", late: "sent late",
       tool: "Tool", state: "State", where: "Where", since: "Since", home: "Home rack", lastSeen: "Last read",
       station: "Station", online: "online", offline: "offline", heap: "Free heap", rssi: "RSSI",
@@ -96,7 +132,7 @@
         station_clock: "station clock wrong", roll_call: "closing roll call", outbox_backlog: "outbox backlog",
         sink_refused: "sink refused writes", store_failed: "store writes failing", station_flood: "station flooding",
         notify_failed: "alarm notifications failing" },
-      actions: { raised: "raised", repeated: "repeated", acknowledged: "acknowledged", cleared: "cleared" },
+      actions: { raised: "raised", repeated: "repeated", acknowledged: "got it", cleared: "handled" },
       gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, gradeConfirmed: "last confirmed by the cloud",
       clock: "Clock", clockSet: "set", clockNotSet: "never set",
       gwSynced: (o) => `Gateway clock: synchronised with internet time${o === null ? "" : ` (offset ${o.toFixed(1)} ms)`}`,
@@ -119,7 +155,13 @@
   let last = null;
   let state = "connecting";
   const cards = new Map();
-  const lang = Sebiao.makeLang(STRINGS, () => { cards.clear(); $("alarm-list").replaceChildren(); render(); });
+  let openCard = null;  // the one alarm whose action form is open (one tap on a card opens it, closes the rest)
+  const lang = Sebiao.makeLang(STRINGS, () => {
+    cards.clear();
+    openCard = null;
+    $("alarm-list").replaceChildren();
+    render();
+  });
   const $ = (id) => document.getElementById(id);
   const t = (...a) => lang.t(...a);
   const en = () => lang.get() === "en";
@@ -136,9 +178,18 @@
       el("span", { class: "muted", text: `(${Sebiao.ago(ms, Date.now(), lang.get())})` }));
   }
 
-  function stationLabel(id, name, zone, kind) {
-    return el("span", { class: "state" }, zone ? colorTag(zone, lang.get(), 18) : "",
-      kind ? t(kind) : "", el("span", { text: name || id }), el("span", { class: "muted", text: id }));
+  /* A station by its name (its id when it has none); the id stays in the title and, in the installer's tables,
+     beside it in small type that wraps on a phone instead of being cut. */
+  function stationLabel(id, name, zone, kind, showId = true) {
+    return el("span", { class: "state station-label", title: name ? `${name} (${id})` : id },
+      zone ? colorTag(zone, lang.get(), 18) : "", kind ? t(kind) : "", el("span", { text: name || id }),
+      showId && name ? el("span", { class: "muted id", text: id }) : null);
+  }
+
+  /* A station named from the snapshot's station list (the installer's id beside it, wrapping). */
+  function stationById(id) {
+    const s = ((last && last.stations) || []).find((x) => x.id === id);
+    return s ? stationLabel(s.id, s.name, s.zone, null) : el("span", { text: id || "—" });
   }
 
   function toolLabel(info, id) {
@@ -153,23 +204,109 @@
 
   // -- alarms -----------------------------------------------------------------
 
+  const SEV_RANK = { critical: 0, major: 1, minor: 2, warning: 3 };
+
+  /* Most urgent first: severity, then the ones nobody has acknowledged, then the longest waiting. */
+  function urgency(a, b) {
+    return (SEV_RANK[a.severity] ?? 9) - (SEV_RANK[b.severity] ?? 9) || Number(a.acked) - Number(b.acked)
+      || a.ts - b.ts || a.id - b.id;
+  }
+
+  function savedName() {
+    try { return localStorage.getItem("sebiao-by") || ""; } catch (e) { return ""; }
+  }
+
+  /* The person's name, asked where they act and remembered on this device for every form. */
+  function nameField() {
+    const input = el("input", { class: "by", name: "by", type: "text", maxlength: "40", autocomplete: "name",
+      placeholder: t("byHint") });
+    input.value = savedName();
+    input.addEventListener("change", () => {
+      const by = input.value.trim();
+      try { localStorage.setItem("sebiao-by", by); } catch (e) { /* not kept: fine */ }
+      document.querySelectorAll("input.by").forEach((other) => { if (other !== input) other.value = by; });
+    });
+    return { input, label: el("label", { class: "by-field" }, el("span", { text: t("by") }), input,
+      el("span", { class: "muted small", text: t("byKept") })) };
+  }
+
+  function askName(input, message) {
+    const by = input.value.trim();
+    if (!by) { message.error(t("needBy")); input.focus(); return null; }
+    try { localStorage.setItem("sebiao-by", by); } catch (e) { /* not kept: fine */ }
+    return by;
+  }
+
+  /* Two lines under a form: a refusal (p.error, role alert) and a success (p.ok, role status), never the same. */
+  function messages() {
+    const error = el("p", { class: "error", role: "alert" });
+    const ok = el("p", { class: "ok", role: "status" });
+    return { error, ok, nodes: [error, ok],
+      error: (text) => { ok.textContent = ""; error.textContent = text; },
+      ok: (text) => { error.textContent = ""; ok.textContent = text; },
+      reset: () => { error.textContent = ""; ok.textContent = ""; } };
+  }
+
   function alarmCard(a) {
-    const card = el("article", { class: "alarm", "data-alarm": a.id });
+    const card = el("article", { class: "alarm", "data-alarm": a.id, tabindex: "-1" });
     const head = el("div", { class: "alarm-head" });
-    const details = el("details", {});
+    const facts = el("div", { class: "facts" });
+    const details = el("details", { class: "evidence-box" });
+    const tech = el("details", { class: "tech" });
+    const open = el("button", { type: "button", class: "open", "data-act": "open", "aria-expanded": "false" });
+    const panel = actionPanel(a);
+    head.addEventListener("click", () => toggle(parts));  // the card's head is the one tap too
+    open.addEventListener("click", () => toggle(parts));
+    card.append(head, facts, open, panel.form, details);
+    if (a.type === "unknown_tag" && a.tag) card.append(enrolForm(a));
+    card.append(tech);
+    const parts = { card, head, facts, details, tech, open, panel, ack: panel.ack };
+    return parts;
+  }
+
+  function toggle(parts, force) {
+    const show = force ?? parts.panel.form.hidden;
+    if (show && openCard && openCard !== parts) toggle(openCard, false);
+    parts.panel.form.hidden = !show;
+    parts.open.setAttribute("aria-expanded", String(show));
+    parts.open.textContent = show ? t("close") : t("handle");
+    if (!show) parts.panel.cancelConfirm();
+    openCard = show ? parts : openCard === parts ? null : openCard;
+    if (show) {  // the name is asked first; a known name opens no keyboard (我知道了 needs no typing)
+      const { input } = parts.panel;
+      input.value = input.value || savedName();
+      if (!input.value) input.focus({ preventScroll: true });
+    }
+  }
+
+  /* Behind one tap: the name, what was done, 我知道了 (acknowledge) and 已处理 (clear), which asks once more
+     (a clear is final: it goes to the record and to the inspector). */
+  function actionPanel(a) {
+    const { input, label } = nameField();
     const comment = el("textarea", { name: "comment", rows: "2", "aria-label": t("comment"), placeholder: t("comment") });
     const ack = el("button", { type: "button", "data-act": "ack", text: t("ack") });
-    const clear = el("button", { type: "button", "data-act": "clear", text: t("clear") });
-    const error = el("p", { class: "error", role: "alert" });
-    const form = el("form", {}, comment, ack, clear, error);
-    if (LATCHED.has(a.type)) form.prepend(el("p", { class: "required", text: t("commentRequired") }));
+    const clear = el("button", { type: "button", class: "primary", "data-act": "clear", text: t("clear") });
+    const yes = el("button", { type: "button", class: "primary", "data-act": "confirm-clear", text: t("confirmYes") });
+    const no = el("button", { type: "button", "data-act": "cancel-clear", text: t("confirmNo") });
+    const confirm = el("div", { class: "confirm", role: "group", hidden: true },
+      el("p", { text: t("confirmClear") }), yes, no);
+    const message = messages();
+    const buttons = el("div", { class: "buttons" }, ack, clear);
+    const form = el("form", { class: "act", hidden: true }, label, comment, buttons, confirm, ...message.nodes);
+    if (LATCHED.has(a.type)) form.insertBefore(el("p", { class: "required", text: t("commentRequired") }), comment);
     form.addEventListener("submit", (e) => e.preventDefault());
-    ack.addEventListener("click", () => act(a.id, "ack", comment, error));
-    clear.addEventListener("click", () => act(a.id, "clear", comment, error));
-    card.append(head, details);
-    if (a.type === "unknown_tag" && a.tag) card.append(enrolForm(a));
-    card.append(form);
-    return { card, head, details, ack };
+    const cancelConfirm = () => { confirm.hidden = true; buttons.hidden = false; };
+    ack.addEventListener("click", () => act(a, "ack", input, comment, message));
+    clear.addEventListener("click", () => {
+      message.reset();
+      if (!askName(input, message)) return;
+      buttons.hidden = true;
+      confirm.hidden = false;
+      yes.focus();
+    });
+    no.addEventListener("click", () => { cancelConfirm(); clear.focus(); });
+    yes.addEventListener("click", async () => { cancelConfirm(); await act(a, "clear", input, comment, message); });
+    return { form, input, comment, ack, cancelConfirm, message };
   }
 
   /* An unknown tag becomes a tool: kind, colour (the reading station's zone first), home rack (the
@@ -184,7 +321,7 @@
     const color = el("select", { name: "color" }, ...Object.entries(Sebiao.COLORS).map(([k, c]) =>
       el("option", { value: k, text: en() ? c.en : c.zh })));
     const home = el("select", { name: "home" }, ...racks.map((r) =>
-      el("option", { value: r.id, text: r.name ? `${r.name} (${r.id})` : r.id })));
+      el("option", { value: r.id, text: r.name || r.id })));
     const pickHome = () => {
       const first = racks.find((r) => r.zone === color.value);
       if (first) home.value = first.id;
@@ -194,15 +331,16 @@
     color.value = Sebiao.COLORS[label.color] ? label.color : at && Sebiao.COLORS[at.zone] ? at.zone : "red";
     pickHome();
     color.addEventListener("change", pickHome);
-    const submit = el("button", { type: "submit", text: t("enrolSubmit") });
-    const result = el("p", { class: "error", role: "alert" });
+    const name = nameField();
+    const submit = el("button", { type: "submit", class: "primary", text: t("enrolSubmit") });
+    const message = messages();
     const form = el("form", { class: "enrol" }, field("enrolKind", kind), field("enrolColor", color),
-      field("enrolHome", home), submit, result);
+      field("enrolHome", home), name.label, submit, ...message.nodes);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const by = $("by").value.trim();
-      result.textContent = "";
-      if (!by) { result.textContent = t("needBy"); $("by").focus(); return; }
+      message.reset();
+      const by = askName(name.input, message);
+      if (!by) return;
       const response = await fetch("/console/api/enrol", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
@@ -210,52 +348,135 @@
       });
       if (response.status === 401) { location.href = "/console/login"; return; }
       const body = await response.json();
-      if (!response.ok) { result.textContent = body.error || `HTTP ${response.status}`; return; }
+      if (!response.ok) { message.error(body.error || `HTTP ${response.status}`); return; }
       submit.disabled = true;
-      result.textContent = t("enrolled", body.id);
+      message.ok(t("enrolled", body.id));
       // the alarm is cleared with the enrolment and its card goes: the answer stays above the list
-      let note = $("enrol-note");
-      if (!note) { note = el("p", { id: "enrol-note", class: "note", role: "status" }); $("alarm-list").before(note); }
-      note.textContent = t("enrolled", body.id);
+      note(t("enrolled", body.id), "enrol-note");
     });
     return el("details", { class: "enrol" }, el("summary", { text: t("enrol") }), form);
   }
 
+  /* A line above the alarm list that stays when a card goes (an enrolment, a clear). */
+  function note(text, id) {
+    let line = $(id);
+    if (!line) { line = el("p", { id, class: "note ok", role: "status" }); $("alarm-list").before(line); }
+    line.textContent = text;
+  }
+
+  function sevBadge(severity) {
+    return el("span", { class: "sev" }, el("span", { "aria-hidden": "true", text: `${t("sevShape")[severity] || "?"} ` }),
+      t("sev")[severity] || severity);
+  }
+
+  function evidenceTitle(a) {
+    return { station: t("evidenceStation"), tag: t("evidenceTag") }[a.evidence_of] || t("evidence");
+  }
+
+  function noteText(e) {
+    const words = e.note_text ? (en() ? e.note_text.en : e.note_text.zh) : e.note;
+    return [e.late ? t("late") : "", words || ""].filter(Boolean).join(" · ");
+  }
+
+  /* What the owner needs to see without opening anything: for a station that went quiet, when it was last
+     heard; for a tool, the tool and the step that raised the alarm. */
+  function factsOf(a) {
+    const out = [];
+    if (a.evidence_of === "station") {
+      out.push(el("p", { class: "heard" }, a.last_heard ? t("lastHeard", "") : t("neverHeard"),
+        a.last_heard ? when(a.last_heard) : null));
+      if (a.type === "station_offline") out.push(el("p", { class: "muted", text: t("offlineHint") }));
+      return out;
+    }
+    if (a.tool_info) out.push(el("p", {}, toolLabel(a.tool_info)));
+    const trigger = a.evidence.find((e) => e.trigger);
+    if (trigger) {
+      out.push(el("p", { class: "trigger-line" }, el("span", { class: "muted", text: t("triggerLine") }),
+        `${Sebiao.clockSec(trigger.ts)} ${actionText(trigger.action, trigger.station_kind)} `,
+        stationLabel(trigger.station, trigger.station_name, trigger.zone, null, false)));
+    }
+    return out;
+  }
+
+  /* The gateway's own comments are "中文 / English" (an automatic clear's reason): the page's language only. */
+  function commentText(by, comment) {
+    if (!comment) return "";
+    const parts = comment.split(" / ");
+    const words = by === "system" && parts.length === 2 ? parts[en() ? 1 : 0] : comment;
+    return ` · “${words}”`;
+  }
+
+  function historyLine(h) {
+    const who = h.by === "system" ? t("system") : h.by;
+    return el("li", {}, `${Sebiao.dateTime(h.at)} · ${t("actions")[h.action] || h.action} · ${who}`,
+      commentText(h.by, h.comment));
+  }
+
+  /* Ids, codes and raw notes: the installer's, one tap away and closed by default. */
+  function techRows(a) {
+    const ids = [...new Set(a.stations_involved.map((s) => s.station))];
+    const rows = [["techAlarm", `#${a.id}`], ["techType", a.type], ["techTool", a.tool], ["techTag", a.tag],
+      ["techStation", a.station], ["techStations", ids.join(", ")], ["techApi", `/api/alarms/${a.id}`],
+      ["techNote", a.evidence.map((e) => e.note).filter(Boolean).join(" | ")]];
+    return el("dl", {}, ...rows.filter(([, v]) => v).flatMap(([k, v]) => [el("dt", { text: t(k) }),
+      el("dd", { class: "code", text: v })]));
+  }
+
   function fillAlarm(parts, a) {
-    const { card, head, details, ack } = parts;
+    const { card, head, facts, details, tech, open, panel } = parts;
     card.dataset.severity = a.severity;
     card.dataset.acked = a.acked ? "1" : "0";
-    ack.hidden = a.acked;
+    card.dataset.type = a.type;
+    panel.ack.hidden = a.acked;
+    if (panel.form.hidden) open.textContent = t("handle");
     head.replaceChildren(...[
-      el("span", { class: "sev", text: `${t("sev")[a.severity]}` }),
+      sevBadge(a.severity),
       el("span", { class: "badge", text: t("types")[a.type] || a.type }),
-      el("span", { class: "badge", text: a.acked ? t("acked") : t("unacked") }),
+      el("span", { class: "badge ack-state", text: a.acked ? t("acked") : t("unacked") }),
       a.count > 1 ? el("span", { class: "badge", text: t("count", a.count) }) : null,
       el("span", { class: "muted" }, `${t("raised")} `, when(a.ts)),
       a.count > 1 ? el("span", { class: "muted" }, `${t("lastAt")} `, when(a.last_ts)) : null,
       a.late ? el("span", { class: "badge", text: t("late") }) : null,
       el("span", { class: "text", text: en() ? a.text.en : a.text.zh })].filter(Boolean));
-    const open = details.open;
-    const evidence = el("div", { class: "scroll evidence" }, gridTable(["time", "station", "action", "note"],
-      a.evidence.map((e) => el("tr", {}, el("td", { text: Sebiao.dateTime(e.ts) }),
-        el("td", {}, stationLabel(e.station, e.station_name, e.zone, e.station_kind)),
+    facts.replaceChildren(...factsOf(a));
+    const wasOpen = details.open;
+    const evidence = a.evidence.length ? el("div", { class: "scroll evidence" },
+      gridTable(["time", "station", "action", "note"], a.evidence.map((e) => el("tr",
+        { class: e.trigger ? "trigger" : null, "data-trigger": e.trigger ? "1" : null },
+        el("td", { text: Sebiao.dateTime(e.ts) }),
+        el("td", {}, stationLabel(e.station, e.station_name, e.zone, e.station_kind, false)),
         el("td", { text: actionText(e.action, e.station_kind) }),
-        el("td", { text: [e.late ? t("late") : "", e.note || ""].filter(Boolean).join(" · ") || "—" })))));
+        el("td", {}, e.trigger ? el("strong", { class: "trigger-mark", text: t("trigger") }) : null,
+          e.trigger && noteText(e) ? " · " : "", noteText(e) || (e.trigger ? "" : "—"))))))
+      : el("p", { class: "muted evidence", text: t("noEvidence") });
     const involved = el("p", {}, `${t("involved")}: `,
-      ...a.stations_involved.map((s) => stationLabel(s.station, s.station_name, s.zone, s.station_kind)));
-    const history = el("ul", { class: "history" }, ...a.history.map((h) => el("li", {},
-      `${Sebiao.dateTime(h.at)} · ${t("actions")[h.action] || h.action} · ${h.by}`, h.comment ? ` · “${h.comment}”` : "")));
-    details.replaceChildren(el("summary", { text: `${t("evidence")} (${a.evidence.length})` }),
-      a.tool_info ? el("p", {}, toolLabel(a.tool_info)) : null, evidence, involved,
-      el("p", { text: t("history") }), history);
-    details.open = open;
+      ...a.stations_involved.map((s) => stationLabel(s.station, s.station_name, s.zone, s.station_kind, false)));
+    const history = el("ul", { class: "history" }, ...a.history.map(historyLine));
+    details.replaceChildren(el("summary", { text: `${evidenceTitle(a)} (${a.evidence.length})` }),
+      evidence, involved, el("p", { text: t("history") }), history);
+    details.open = wasOpen;
+    const techOpen = tech.open;
+    tech.replaceChildren(el("summary", { text: t("tech") }), techRows(a));
+    tech.open = techOpen;
+  }
+
+  function renderSummary(s) {
+    const waiting = s.alarms.filter((a) => !a.acked).length;
+    const handled = (s.handled_today || []).length;
+    const line = $("summary");
+    line.dataset.todo = String(s.alarms.length);
+    line.dataset.state = s.alarms.length ? "todo" : "done";
+    line.replaceChildren(el("span", { "aria-hidden": "true", text: s.alarms.length ? "! " : "✓ " }),
+      el("strong", { id: "todo", text: t("summary", s.alarms.length, waiting) }), " · ",
+      el("a", { href: "#handled", text: t("summaryHandled", handled) }));
   }
 
   function renderAlarms(s) {
+    renderSummary(s);
     $("alarm-count").textContent = s.alarms.length;
     const list = $("alarm-list");
     const seen = new Set();
-    s.alarms.forEach((a, index) => {
+    [...s.alarms].sort(urgency).forEach((a, index) => {
       seen.add(a.id);
       let parts = cards.get(a.id);
       if (!parts) { parts = alarmCard(a); cards.set(a.id, parts); }
@@ -263,28 +484,54 @@
       if (list.children[index] !== parts.card) list.insertBefore(parts.card, list.children[index] || null);
     });
     for (const [id, parts] of cards) {
-      if (!seen.has(id)) { parts.card.remove(); cards.delete(id); }
+      if (!seen.has(id)) {
+        parts.card.remove();
+        cards.delete(id);
+        if (openCard === parts) openCard = null;
+      }
     }
     const empty = list.querySelector(".empty");
     if (!s.alarms.length && !empty) list.append(el("p", { class: "empty", text: t("noAlarms") }));
     if (s.alarms.length && empty) empty.remove();
+    renderHandled(s.handled_today || []);
   }
 
-  async function act(id, verb, comment, error) {
-    const by = $("by").value.trim();
-    error.textContent = "";
-    if (!by) { error.textContent = t("needBy"); $("by").focus(); return; }
-    try { localStorage.setItem("sebiao-by", by); } catch (e) { /* not kept: fine */ }
-    const response = await fetch(`/console/api/alarms/${id}/${verb}`, {
+  /* 今日已处理: today's cleared alarms, newest first, with who handled them and what they did. */
+  function renderHandled(handled) {
+    $("handled-count").textContent = handled.length;
+    const list = $("handled-list");
+    if (!handled.length) {
+      list.replaceChildren(el("li", { class: "empty", text: t("noHandled") }));
+      return;
+    }
+    list.replaceChildren(...handled.map((h) => el("li", { "data-alarm": h.id, "data-by": h.cleared_by || "" },
+      el("span", { class: "done-mark", "aria-hidden": "true", text: "✓" }),
+      el("span", { class: "when", text: Sebiao.clock(h.cleared_at) }), sevBadge(h.severity),
+      el("span", { class: "badge", text: t("types")[h.type] || h.type }),
+      el("span", { class: "text", text: en() ? h.text.en : h.text.zh }),
+      el("span", { class: "who" }, !h.cleared_by || h.cleared_by === "system" ? t("handledAuto")
+        : t("handledBy", h.cleared_by), h.acked_by && h.acked_by !== h.cleared_by ? ` · ${t("ackedBy", h.acked_by)}` : "",
+      commentText(h.cleared_by, h.comment)))));
+  }
+
+  async function act(a, verb, input, comment, message) {
+    message.reset();
+    const by = askName(input, message);
+    if (!by) return;
+    const response = await fetch(`/console/api/alarms/${a.id}/${verb}`, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ by, comment: comment.value.trim() || null }),
     });
     if (response.status === 401) { location.href = "/console/login"; return; }
     const body = await response.json();
-    if (!response.ok) { error.textContent = body.error || `HTTP ${response.status}`; return; }
-    error.textContent = t("done");
-    if (verb === "clear") comment.value = "";
+    if (!response.ok) { message.error(body.error || `HTTP ${response.status}`); return; }
+    if (verb === "clear") {
+      comment.value = "";
+      note(t("clearDone", en() ? body.text.en : body.text.zh), "action-note");  // the card goes: said above the list
+    } else {
+      message.ok(t("ackDone", by));
+    }
   }
 
   // -- tables ---------------------------------------------------------------------
@@ -312,7 +559,7 @@
       el("td", {}, el("span", { class: `state ${x.state === "unknown" ? "warn" : ""}`, text: t(x.state) }),
         x.away_from_home ? el("span", { class: "badge", text: t("awayFromHome") }) : null),
       el("td", {}, x.station ? stationLabel(x.station, x.station_name, x.station_zone) : "—"),
-      el("td", {}, when(x.since)), el("td", { text: x.home }), el("td", {}, when(x.last_seen)))));
+      el("td", {}, when(x.since)), el("td", {}, stationById(x.home)), el("td", {}, when(x.last_seen)))));
   }
 
   function num(value, format) {
@@ -351,8 +598,9 @@
     const notSet = s.stations.filter((x) => x.clock_synced === false).map((x) => x.name || x.id);
     const line = $("clock-line");
     line.dataset.state = good ? "ok" : "warn";
-    line.replaceChildren(el("span", { "aria-hidden": "true", text: good ? "✓ " : "! " }), `${own} · ${serving}`,
-      notSet.length ? el("strong", { text: ` · ${t("stationsNotSet", notSet.join(en() ? ", " : "、"))}` }) : null);
+    line.replaceChildren(...[el("span", { "aria-hidden": "true", text: good ? "✓ " : "! " }), `${own} · ${serving}`,
+      notSet.length ? el("strong", { text: ` · ${t("stationsNotSet", notSet.join(en() ? ", " : "、"))}` }) : null]
+      .filter(Boolean));  // replaceChildren would write a null as the word "null"
   }
 
   function renderLabels(s) {
@@ -419,8 +667,8 @@
     $("roll-call-note").textContent = d ? t("rollCall", d.day, d.roll_call) : "";
     const missing = d && d.roll_call ? d.roll_call.missing : [];
     table("missing-table", ["tool", "home", "where", "missing"], missing.map((m) => el("tr", { "data-missing": m.tool },
-      el("td", {}, colorTag(m.color, lang.get(), 18), ` ${m.tool}`), el("td", { text: m.home }),
-      el("td", { text: m.where || "—" }),
+      el("td", {}, colorTag(m.color, lang.get(), 18), ` ${m.tool}`), el("td", {}, stationById(m.home)),
+      el("td", {}, m.where ? stationById(m.where) : "—"),
       el("td", { text: [m.not_home && t("notHome"), m.unwashed && t("unwashed"), m.undisinfected && t("undisinfected")]
         .filter(Boolean).join(en() ? ", " : "、") }))));
     const training = s.training || [];
@@ -446,6 +694,27 @@
     renderDay(last);
   }
 
+  /* The sticky header's height, for the sections' scroll-margin: a tab's heading lands below it, not under it. */
+  function watchBar() {
+    const bar = document.querySelector(".bar");
+    const set = () => document.documentElement.style.setProperty("--bar-h", `${bar.offsetHeight}px`);
+    set();
+    if (window.ResizeObserver) new ResizeObserver(set).observe(bar);
+  }
+
+  /* The installer's ids in the tables: hidden for the owner (each name's title still holds its id), shown on
+     this device once asked for. */
+  function techToggle() {
+    const box = $("show-tech");
+    const apply = () => document.body.classList.toggle("show-tech", box.checked);
+    try { box.checked = localStorage.getItem("sebiao-tech") === "1"; } catch (e) { /* not kept: hidden */ }
+    apply();
+    box.addEventListener("change", () => {
+      apply();
+      try { localStorage.setItem("sebiao-tech", box.checked ? "1" : "0"); } catch (e) { /* not kept: fine */ }
+    });
+  }
+
   function setState(next) {
     if (state !== next) { state = next; showState(); }
   }
@@ -459,7 +728,8 @@
 
   document.addEventListener("DOMContentLoaded", async () => {
     $("lang").addEventListener("click", () => lang.set(en() ? "zh" : "en"));
-    try { $("by").value = localStorage.getItem("sebiao-by") || ""; } catch (e) { /* nothing saved */ }
+    watchBar();
+    techToggle();
     $("logout").addEventListener("click", async () => {
       await fetch("/console/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
       location.href = "/console/login";
