@@ -136,7 +136,8 @@ def _workshop_table(group: list[dict]) -> Html:
         ("", "作坊", "Workshop"), ("num", "在线读卡站", "Stations online"), ("", "未消除告警", "Active alarms"),
         ("num", "30 天误用", "Misuse, 30 days"), ("num", "30 天消毒周期", "Disinfection cycles, 30 days"))])
     body = [el("tr", {"data-workshop": r["id"]},
-               el("td", None, r["name"], " ", el("span", {"class": "muted"}, r["id"]), " ",
+               el("td", None, el("a", {"href": f"/workshops/{r['id']}", "class": "record-link"}, r["name"]), " ",
+                  el("span", {"class": "muted"}, r["id"]), " ",
                   el("a", {"href": f"/workshops/{r['id']}/grade", "class": "grade-link"}, bi("等级", "grade"))),
                el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"}, _stations(r.get("stations"))),
                el("td", {"data-label": "未消除告警 / Active alarms"},
