@@ -68,7 +68,8 @@ def record_form(doc: dict, inspectors: list[dict], csrf: str) -> Html:
     chosen = doc["inspector"]["id"] if doc["inspector"] else None
     people = [el("option", {"value": ""}, "— 未指定 / none —")] + [
         el("option", {"value": str(p["id"]), "selected": p["id"] == chosen}, p["username"]) for p in inspectors]
-    return el("form", {"class": "card note-form", "method": "post", "action": f"/workshops/{doc['workshop']}/record",
+    return el("form", {"class": "card note-form record-form", "method": "post",
+                       "action": f"/workshops/{doc['workshop']}/record",
                        "id": "form-record"},
               csrf_input(csrf),
               _input("registration", doc["registration"], maxlength=40, autocomplete="off"),
