@@ -49,6 +49,9 @@ def test_trainings_are_stored_once_summarised_and_chained(served_cloud: Served) 
     assert [(r["id"], r["who"], r["by"]) for r in doc["records"]][:2] == [(4, "王五", "李店长"), (3, "张三", "李店长")]
     assert doc["records"][1]["topic"] == "生熟分开：白色砧板只切熟食"
     assert _training(served_cloud, "admin").status_code == 200
+    listed = {w["id"]: w["last_training_day"] for w in process.get(served_cloud.tokens["insp1"],
+                                                                     "/api/v1/workshops").json()}
+    assert listed == {"ws-a": "2025-11-20", "ws-b": None}  # the day in the list, the names on the page only
     empty = _training(served_cloud, "insp1", "ws-b").json()
     assert (empty["total"], empty["last_day"], empty["last_people"], empty["records"]) == (0, None, [], [])
 

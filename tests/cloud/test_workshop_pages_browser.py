@@ -44,6 +44,8 @@ def test_the_workshop_page_in_chromium(cloud: Cloud, tmp_path: Path) -> None:
     with PageServer(cloud.client.app) as server, browser() as chrome:
         base = server.base
         insp = _login(chrome, base, "insp1", "/workshops", TV)
+        assert insp.text_content("tr[data-workshop='ws-a'] .last-training") == "2025-11-20"
+        assert "未上报" in insp.text_content("tr[data-workshop='ws-b'] .last-training")
         with insp.expect_navigation():
             insp.click("tr[data-workshop='ws-a'] a.record-link")
         assert urlsplit(insp.url).path == PAGE
