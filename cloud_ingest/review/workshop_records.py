@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, and_, func, insert, or_, select, text
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
@@ -109,14 +109,18 @@ def _text(body: Mapping[str, Any], key: str, longest: int) -> str | None:
     return value
 
 
-def _inspector(conn: Connection, value: Any, district: str) -> int | None:
-    """An inspector account (not disabled) that serves the workshop's district."""
+def _inspector(conn: Connection, value: Any, district: str, current: int | None) -> int | None:
+    """An inspector account (not disabled) that serves the workshop's district; the one assigned already is kept
+    as it is (a save of the other fields does not fail, or drop it, because that account has since been
+    disabled or moved to another district)."""
     if value is None or value == "":
         return None
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
         value = int(value)  # from the form
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 10**9:
         raise BadRequest("inspector", "必须是检查员的用户编号或 null", "must be an inspector's user id or null")
+    if value == current:
+        return value
     found = conn.execute(select(users.c.id).join(user_districts, user_districts.c.user_id == users.c.id).where(
         users.c.id == value, users.c.role == "inspector", users.c.disabled_at.is_(None),
         user_districts.c.district_id == district)).first()
@@ -155,7 +159,7 @@ def _checked(conn: Connection, body: Mapping[str, Any], before: dict[str, Any], 
                              "must be an 11-digit mobile number or a landline with its area code (0472-1234567)")
         out["phone"] = phone
     if "inspector" in body:
-        out["inspector"] = _inspector(conn, body["inspector"], district)
+        out["inspector"] = _inspector(conn, body["inspector"], district, before["inspector"])
     if out["category"] != "other":
         if "category_other" in body and out["category_other"] is not None:
             raise BadRequest("category_other", "只有类别为“其他”时才填写", "only for the category 'other'")
@@ -232,11 +236,13 @@ def record(conn: Connection, who: Principal, workshop_id: str, history: int = 50
             "inspector": _person(conn, now["inspector"]), "history": saves}
 
 
-def district_inspectors(conn: Connection, district: str) -> list[dict]:
-    """The inspectors (not disabled) who serve the district: the form's choices."""
+def district_inspectors(conn: Connection, district: str, current: int | None = None) -> list[dict]:
+    """The inspectors (not disabled) who serve the district, and the one assigned now whatever became of it:
+    the form's choices."""
+    serving = and_(users.c.role == "inspector", users.c.disabled_at.is_(None), users.c.id.in_(
+        select(user_districts.c.user_id).where(user_districts.c.district_id == district)))
     return [{"id": r.id, "username": r.username} for r in conn.execute(
-        select(users.c.id, users.c.username).join(user_districts, user_districts.c.user_id == users.c.id)
-        .where(users.c.role == "inspector", users.c.disabled_at.is_(None), user_districts.c.district_id == district)
+        select(users.c.id, users.c.username).where(or_(serving, users.c.id == current) if current else serving)
         .order_by(users.c.username))]
 
 

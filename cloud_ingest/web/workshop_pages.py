@@ -140,8 +140,9 @@ class WorkshopPages:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             doc = workshop_records.record(conn, who, workshop_id)
             editor = who.role in ("inspector", "admin")
-            form = record_form(doc, workshop_records.district_inspectors(conn, doc["district"]), s.csrf) if editor \
-                else ""
+            assigned = doc["inspector"]["id"] if doc["inspector"] else None
+            form = (record_form(doc, workshop_records.district_inspectors(conn, doc["district"], assigned), s.csrf)
+                    if editor else "")
             training = training_section(trainings.workshop_trainings(conn, who, workshop_id)) if editor else ""
             links = el("p", {"class": "links"},
                        el("a", {"href": f"/workshops/{workshop_id}/grade"}, bi("等级", "Grade")), " · ",

@@ -138,6 +138,15 @@ def test_bad_fields_are_refused_naming_them(served_cloud: Served) -> None:
     assert _save(served_cloud, "insp1", "ws-a", []).status_code == 400
     assert _read(served_cloud, "insp1", "ws-a").json()["history"] == []  # nothing was stored
 
+    # the inspector assigned, disabled since: the record keeps it through saves of other fields (the form sends
+    # it back as it is), but it cannot be assigned anew
+    off = _user_id(cloud, "insp-off")
+    assert _save(served_cloud, "insp1", "ws-a", {"inspector": off}).status_code == 200
+    cloud.as_admin(admin.disable_user, off, cloud.now)
+    kept = _save(served_cloud, "insp1", "ws-a", {"inspector": str(off), "phone": "13904721234"})
+    assert kept.status_code == 200 and kept.json()["changed"] == ["phone"], kept.text
+    assert _save(served_cloud, "insp1", "ws-b", {"inspector": off}).json()["path"] == "inspector"
+
 
 def test_workshops_from_before_come_through_with_empty_records(cloud_url: str) -> None:
     engine = create_engine(cloud_url)
