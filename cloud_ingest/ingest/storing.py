@@ -162,7 +162,7 @@ def _store_items(conn: Connection, batch: Batch, now: int,
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now, signed)
     batch_events = [evidence.Entry("events", ws, None, {**coverage.events_body(stored), "signed": signed})
                     ] if stored else []
-    setup_entries = _store_setups(conn, ws, batch.items, now) + _store_trainings(conn, ws, batch.items, now)
+    setup_entries = _store_setups(conn, ws, batch.items, now) + _store_trainings(conn, ws, batch.items, now, signed)
     batch_cycles = [evidence.Entry(cycle_chain.KIND, ws, None, {**cycle_chain.body(new_cycles), "signed": signed})
                     ] if new_cycles else []
     return (accepted + len(transitions) + len(setup_entries),
@@ -195,9 +195,11 @@ def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) 
     return entries
 
 
-def _store_trainings(conn: Connection, ws: str, items: Sequence[object], now: int) -> list[evidence.Entry]:
-    """The new training records, each with its evidence entry; one already stored under the same gateway id with
-    other content is refused naming the item, as a setup version is (the gateway's store was replaced)."""
+def _store_trainings(conn: Connection, ws: str, items: Sequence[object], now: int,
+                     signed: dict[str, Any]) -> list[evidence.Entry]:
+    """The new training records, each with its evidence entry carrying the batch's signature; one already stored
+    under the same gateway id with other content is refused naming the item, as a setup version is (the gateway's
+    store was replaced)."""
     given = {i.id: (n, i) for n, i in enumerate(items) if isinstance(i, TrainingItem)}
     if not given:
         return []
@@ -213,7 +215,8 @@ def _store_trainings(conn: Connection, ws: str, items: Sequence[object], now: in
              "recorded_at": i.recorded_at, "received_at": now} for _, (_, i) in sorted(given.items())]
     columns = tuple(c.name for c in trainings.columns)
     stored = _insert_ignore(conn, trainings, rows, ("workshop_id", "gateway_id"), returning=columns)
-    return [evidence.Entry("training", ws, None, {"row": coverage.fact(trainings, dict(zip(columns, r)))})
+    return [evidence.Entry("training", ws, None, {"row": coverage.fact(trainings, dict(zip(columns, r))),
+                                                  "signed": signed})
             for r in sorted(stored, key=lambda r: r[0])]
 
 

@@ -101,8 +101,8 @@ def history_table(saves: list[dict]) -> Html:
 
 def training_section(doc: dict) -> Html:
     title = el("h2", None, bi("培训记录（六(五)：定期进行色标化管理制度培训）", "Staff training (the seed's 6(5))"))
-    privacy = el("p", {"class": "note"}, bi("员工姓名仅向本辖区检查员显示，不公开。",
-                                            "Staff names are shown to the district's inspectors only, never published."))
+    privacy = el("p", {"class": "note"}, bi(
+        "员工姓名仅向本辖区检查员显示，不公开。", "Staff names are shown to the district's inspectors only, never published."))
     if not doc["records"]:
         return el("section", {"id": "training"}, title, privacy,
                   el("p", {"class": "empty", "id": "training-none"},

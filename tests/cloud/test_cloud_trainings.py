@@ -17,6 +17,7 @@ from cloud_server import Served
 from sqlalchemy import func, select
 
 from cloud_ingest.store import coverage, db, evidence
+from cloud_ingest.store import signed as signatures
 from cloud_ingest.store.schema import evidence_log, trainings
 
 pytestmark = pytest.mark.slow
@@ -59,8 +60,18 @@ def test_trainings_are_stored_once_summarised_and_chained(served_cloud: Served) 
     with db.read(cloud.engine) as conn:
         entries = [json.loads(r.body) for r in conn.execute(select(evidence_log).where(
             evidence_log.c.kind == "training").order_by(evidence_log.c.seq))]
-        assert evidence.verify(conn).ok and coverage.check(conn).ok
+        assert evidence.verify(conn).ok and coverage.check(conn).ok and signatures.check(conn).ok
     assert [e["row"]["gateway_id"] for e in entries] == [1, 2, 3, 4]
+    with db.write(cloud.engine) as conn:  # a record forged with its entry, under a signature copied from a real one
+        row = conn.execute(trainings.insert().values(
+            workshop_id="ws-a", gateway_id=9, day="2025-11-25", who="从未培训的人", topic="色标", trainer="李店长",
+            recorded_at=T0 + 9, received_at=T0 + 9).returning(*trainings.c)).one()
+        evidence.append(conn, T0 + 9, "training", "ws-a", None,
+                        {"row": coverage.fact(trainings, row._mapping), "signed": entries[0]["signed"]})
+    with db.read(cloud.engine) as conn:
+        assert evidence.verify(conn).ok and coverage.check(conn).ok  # the chain and the table agree ...
+        forged = signatures.check(conn)  # ... but the gateway never signed it
+    assert not forged.ok and "the training record is not what the gateway signed" in forged.lines()[0]
     with db.write(cloud.engine) as conn:  # a name changed afterwards is named by verify
         conn.execute(trainings.update().where(trainings.c.gateway_id == 2).values(who="赵六"))
     with db.read(cloud.engine) as conn:
