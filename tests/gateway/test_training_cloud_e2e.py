@@ -88,12 +88,15 @@ def _cloud_world(cloud: CloudServer, workshop: str, data_dir: Path) -> str:
     return token
 
 
-def _cli_training(data_dir: Path, who: str) -> None:
-    """``sebiao training add`` as the owner runs it, in its own process beside the running gateway."""
+def _cli(data_dir: Path, *args: str) -> str:
+    """``sebiao training …`` as the owner runs it, in its own process beside the running gateway."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "sebiao", "training", "add", "--data-dir", str(data_dir), "--who", who,
-                    "--topic", "色标化管理制度", "--by", "李店长", "--day", "2025-11-21"],
-                   check=True, env=env, cwd=ROOT, capture_output=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "sebiao", "training", *args, "--data-dir", str(data_dir)],
+                          check=True, env=env, cwd=ROOT, capture_output=True, timeout=60, text=True).stdout
+
+
+def _cli_training(data_dir: Path, who: str) -> None:
+    _cli(data_dir, "add", "--who", who, "--topic", "色标化管理制度", "--by", "李店长", "--day", "2025-11-21")
 
 
 @pytest.mark.slow
@@ -125,6 +128,12 @@ def test_training_records_reach_the_cloud_once_through_an_outage(mosquitto, tmp_
         gateway.wait_for(lambda: query("SELECT COUNT(*) FROM trainings")[0][0] >= 3
                          and gateway.count("cloud_outbox") == 0, timeout=60, what="the cloud catching up")
         time.sleep(2.5)  # more ticks: nothing is queued a second time
+        assert gateway.scalar("SELECT value FROM meta WHERE key = 'cloud_training_queued'") == "3"
+        duplicates = query("SELECT SUM(items) - SUM(accepted) FROM ingest_batches")[0][0]
+        assert "3 条培训记录" in _cli(data, "resend")  # all once more, on purpose (a cloud restored from a backup)
+        gateway.wait_for(lambda: gateway.rows("SELECT value FROM meta WHERE key = 'cloud_training_queued'")
+                         == [("3",)] and gateway.count("cloud_outbox") == 0, timeout=30, what="the records sent again")
+        assert query("SELECT SUM(items) - SUM(accepted) FROM ingest_batches")[0][0] >= duplicates + 3  # kept once
         stored = query("SELECT gateway_id, day, who, trainer FROM trainings ORDER BY gateway_id")
         queued = gateway.scalar("SELECT value FROM meta WHERE key = 'cloud_training_queued'")
         dead = gateway.count("cloud_outbox_dead")
