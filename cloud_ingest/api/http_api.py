@@ -2,7 +2,7 @@
 
 ``Api.routes`` gives every route of ``/api/v1`` and ``/healthz``: ingest,
 the alarm queue, admin and login here, with those of ``rectification``,
-``grades``, ``reports`` and ``setups``. The steps every route shares are ``base.ApiBase``'s: database
+``grades``, ``reports``, ``setups`` and ``workshops``. The steps every route shares are ``base.ApiBase``'s: database
 work runs in the thread pool (SQLAlchemy is synchronous here); a
 ``CloudError`` becomes its status and ``{"error": "中文 / English"}``;
 nothing else is caught, so a defect is a 500 with a traceback in the log.
@@ -25,6 +25,7 @@ from cloud_ingest.api import grades as http_grades
 from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
 from cloud_ingest.api import setups as http_setups
+from cloud_ingest.api import workshops as http_workshops
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
@@ -76,6 +77,7 @@ class Api(ApiBase):
             *http_grades.routes(self, self.signer),
             *http_reports.routes(self),
             *http_setups.routes(self),
+            *http_workshops.routes(self),
             Route("/healthz", self.health, methods=["GET"]),
         ]
 

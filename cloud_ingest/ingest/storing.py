@@ -65,8 +65,18 @@ from cloud_ingest.store.schema import (
     silenced_alarms,
     station_status,
     stations,
+    trainings,
 )
-from cloud_ingest.wire.batch import AlarmItem, Batch, CycleItem, EventItem, SetupItem, SilencedItem, StatusItem
+from cloud_ingest.wire.batch import (
+    AlarmItem,
+    Batch,
+    CycleItem,
+    EventItem,
+    SetupItem,
+    SilencedItem,
+    StatusItem,
+    TrainingItem,
+)
 from sebiao_common import strict_json
 
 EVENT_KEY = ("workshop_id", "station", "boot", "seq")
@@ -152,7 +162,7 @@ def _store_items(conn: Connection, batch: Batch, now: int,
     transitions = _store_alarms(conn, ws, [i for i in batch.items if isinstance(i, AlarmItem)], now, signed)
     batch_events = [evidence.Entry("events", ws, None, {**coverage.events_body(stored), "signed": signed})
                     ] if stored else []
-    setup_entries = _store_setups(conn, ws, batch.items, now)
+    setup_entries = _store_setups(conn, ws, batch.items, now) + _store_trainings(conn, ws, batch.items, now, signed)
     batch_cycles = [evidence.Entry(cycle_chain.KIND, ws, None, {**cycle_chain.body(new_cycles), "signed": signed})
                     ] if new_cycles else []
     return (accepted + len(transitions) + len(setup_entries),
@@ -183,6 +193,31 @@ def _store_setups(conn: Connection, ws: str, items: Sequence[object], now: int) 
             entries.append(evidence.Entry(kind, ws, None, {"row": row}))
     entries.sort(key=lambda e: (e.kind != "setup", e.body["row"]["id"]))
     return entries
+
+
+def _store_trainings(conn: Connection, ws: str, items: Sequence[object], now: int,
+                     signed: dict[str, Any]) -> list[evidence.Entry]:
+    """The new training records, each with its evidence entry carrying the batch's signature; one already stored
+    under the same gateway id with other content is refused naming the item, as a setup version is (the gateway's
+    store was replaced)."""
+    given = {i.id: (n, i) for n, i in enumerate(items) if isinstance(i, TrainingItem)}
+    if not given:
+        return []
+    for row in conn.execute(select(trainings).where(trainings.c.workshop_id == ws,
+                                                    trainings.c.gateway_id.in_(sorted(given)))):
+        index, item = given[row.gateway_id]
+        if (row.day, row.who, row.topic, row.trainer, row.recorded_at) != (
+                item.day, item.who, item.topic, item.by, item.recorded_at):
+            raise BatchError(f"items[{index}].id", f"培训记录 {item.id} 已存有另一份内容：网关的数据目录被替换了吗？"
+                             "请恢复原数据目录", f"training record {item.id} is already stored with other content: "
+                             "was the gateway's data dir replaced? Restore it (docs/cloud-ingest.md)")
+    rows = [{"workshop_id": ws, "gateway_id": i.id, "day": i.day, "who": i.who, "topic": i.topic, "trainer": i.by,
+             "recorded_at": i.recorded_at, "received_at": now} for _, (_, i) in sorted(given.items())]
+    columns = tuple(c.name for c in trainings.columns)
+    stored = _insert_ignore(conn, trainings, rows, ("workshop_id", "gateway_id"), returning=columns)
+    return [evidence.Entry("training", ws, None, {"row": coverage.fact(trainings, dict(zip(columns, r))),
+                                                  "signed": signed})
+            for r in sorted(stored, key=lambda r: r[0])]
 
 
 def _refuse_other_setups(conn: Connection, ws: str, items: Sequence[object]) -> None:

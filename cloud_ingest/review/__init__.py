@@ -1,7 +1,8 @@
 """Remote review: the alarm queue with acknowledge and clear (``review``), remote rectification
 (整改, ``rectification``: its state machine, steps and scope), the regulator's grades (分级定榜,
 ``grades``: setting one, its public history and district list, the statement the gateway fetches), and the
-acceptance (备案) of a setup version's relaxations (``setup_accept``).
+acceptance (备案) of a setup version's relaxations (``setup_accept``); the regulator's desk: a workshop's
+record (登记信息, ``workshop_records``) and its staff training records (``trainings``).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

@@ -25,6 +25,7 @@ from cloud_ingest.store.schema import (
     alarms,
     events,
     inspector_notes,
+    trainings,
     users,
     workshops,
 )
@@ -80,10 +81,16 @@ def list_workshops(conn: Connection, who: Principal, now: int | None = None) -> 
     """Scoped; given ``now`` (the end of their 30-day window), with each workshop's ``compliance`` figures."""
     open_alarms = (select(alarms.c.workshop_id, func.count().label("n")).where(alarms.c.state == "active")
                    .group_by(alarms.c.workshop_id).subquery())
-    rows = conn.execute(select(workshops, func.coalesce(open_alarms.c.n, 0).label("active_alarms"))
+    # the day of the newest staff training its gateway reported (六(五)); the names stay on the workshop's page
+    trained = (select(trainings.c.workshop_id, func.max(trainings.c.day).label("day"))
+               .group_by(trainings.c.workshop_id).subquery())
+    rows = conn.execute(select(workshops, func.coalesce(open_alarms.c.n, 0).label("active_alarms"),
+                               trained.c.day.label("last_training_day"))
                         .outerjoin(open_alarms, open_alarms.c.workshop_id == workshops.c.id)
+                        .outerjoin(trained, trained.c.workshop_id == workshops.c.id)
                         .where(workshop_clause(who)).order_by(workshops.c.district_id, workshops.c.id)).all()
-    base = [{"id": r.id, "name": r.name, "district": r.district_id, "active_alarms": r.active_alarms} for r in rows]
+    base = [{"id": r.id, "name": r.name, "district": r.district_id, "active_alarms": r.active_alarms,
+             "last_training_day": r.last_training_day} for r in rows]
     if now is None:
         return base
     figures = compliance.workshop_figures(conn, who, now)

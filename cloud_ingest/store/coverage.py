@@ -25,7 +25,11 @@ show with what was chained when it was stored:
   state, request note and deadline are its steps' entries;
 - ``workshop_grades``: each ``grade_set`` entry adds ``"row"``, the grading's
   fact (the public grade pages show these rows). The table came after the
-  coverage start of 0006: every one of its rows is covered.
+  coverage start of 0006: every one of its rows is covered;
+- ``workshop_records``, ``trainings`` (migration 0012): one entry per row
+  (``workshop_record``: a record as an inspector saved it; ``training``: a
+  training record its gateway pushed), body ``{"row": fact}`` and, for a
+  record, the fields it changed.
 
 A row's fact (``fact``) is every column of the row by name, integers as
 integers, booleans as booleans, text as text: canonical JSON then gives one
@@ -59,21 +63,24 @@ from cloud_ingest.store.schema import (
     setup_acceptances,
     setups,
     silenced_alarms,
+    trainings,
     workshop_grades,
+    workshop_records,
 )
 from sebiao_common import strict_json
 
 COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps,
-                                                  workshop_grades, setups, setup_acceptances, silenced_alarms)}
+                                                  workshop_grades, setups, setup_acceptances, silenced_alarms,
+                                                  workshop_records, trainings)}
 # Tables made after the coverage start of migration 0006: its entry does not name them, and none of their rows
 # was stored before it.
-LATER = ("workshop_grades", "setups", "setup_acceptances", "silenced_alarms")
+LATER = ("workshop_grades", "setups", "setup_acceptances", "silenced_alarms", "workshop_records", "trainings")
 ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced": "silenced_alarms",
              "alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
              "inspector_clear": "inspector_notes", "inspector_comment": "inspector_notes",
              "rectification_request": "rectification_steps", "rectification_answer": "rectification_steps",
              "rectification_accept": "rectification_steps", "rectification_return": "rectification_steps",
-             "grade_set": "workshop_grades"}
+             "grade_set": "workshop_grades", "workshop_record": "workshop_records", "training": "trainings"}
 PICTURE = ("type", "severity", "state", "acked", "latched", "count", "tool", "tag", "station", "ts", "last_ts",
            "raised_at", "updated_at", "late", "text_zh", "text_en", "history_seq")
 MAX_PROBLEMS = 50

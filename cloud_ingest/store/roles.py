@@ -49,6 +49,8 @@ PRIVILEGES: dict[str, str] = {
     "setups": "SELECT, INSERT",  # every version kept
     "setup_acceptances": "SELECT, INSERT",  # an inspector's 备案, never changed
     "silenced_alarms": "SELECT, INSERT",  # stored once (insert or ignore)
+    "workshop_records": "SELECT, INSERT",  # append-only: a changed record is a new row
+    "trainings": "SELECT, INSERT",  # stored once (insert or ignore)
 }
 
 

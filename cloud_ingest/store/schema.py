@@ -371,3 +371,39 @@ silenced_alarms = Table(  # alarms a recorded exception stopped at the gateway; 
     Column("received_at", BigInteger, nullable=False),
     UniqueConstraint("workshop_id", "type", "subject", "ts", name="uq_silenced_alarms_key"),
 )
+
+# The regulator's desk (migration 0012): a workshop's registration record, and its gateway's training records.
+WORKSHOP_CATEGORIES = ("raw_animal", "aquatic", "plant", "liangpi", "liangao", "youmian", "other")
+
+workshop_records = Table(  # every version of a workshop's record (登记信息), append-only: the newest is current
+    "workshop_records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False, index=True),
+    Column("registration", String(40), nullable=True),  # 登记证号; NULL: not given (未填写)
+    Column("category", String(16), nullable=True),  # WORKSHOP_CATEGORIES
+    Column("category_other", Text, nullable=True),  # what an "other" workshop makes
+    Column("address", Text, nullable=True),
+    Column("responsible", Text, nullable=True),  # 负责人
+    Column("phone", String(20), nullable=True),
+    Column("inspector_id", Integer, ForeignKey("users.id"), nullable=True),  # an inspector of the district
+    Column("set_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+    CheckConstraint("category IS NULL OR category IN ('raw_animal', 'aquatic', 'plant', 'liangpi', 'liangao', "
+                    "'youmian', 'other')", name="category"),
+    CheckConstraint("(category_other IS NULL) = (category IS NULL OR category <> 'other')", name="category_other"),
+)
+
+trainings = Table(  # the workshop's staff training records, as its gateway recorded them (六(五))
+    "trainings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False),
+    Column("gateway_id", BigInteger, nullable=False),  # the gateway's training id
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD, the workshop's day
+    Column("who", Text, nullable=False),  # who was trained: a person's name, shown to inspectors only
+    Column("topic", Text, nullable=False),
+    Column("trainer", Text, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),  # gateway clock
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("workshop_id", "gateway_id", name="uq_trainings_key"),
+    Index("ix_trainings_workshop_day", "workshop_id", "day"),
+)

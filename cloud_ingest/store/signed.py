@@ -4,7 +4,7 @@ The chain and its signed checkpoints show that nothing was changed after it
 was chained; they cannot show that what was chained came from a gateway.
 Whoever holds the database could insert a batch's rows together with chain
 entries (and recompute the chain past the last checkpoint). So every batch
-entry (``events``, ``alarm_transition``, ``cycles``) carries ``"signed": {"batch",
+entry (``events``, ``alarm_transition``, ``cycles``, ``training``) carries ``"signed": {"batch",
 "digest", "key", "sig"}``, the ingest keeps the body as received in
 ``signed_batches``, and this check, for each such entry:
 
@@ -13,8 +13,8 @@ entry (``events``, ``alarm_transition``, ``cycles``) carries ``"signed": {"batch
   table's keys must be the chain's, each set once;
 - the kept body inflates to the signed digest, and the signature verifies
   with that key over workshop, batch id and digest (``batch_signature``);
-- each event row of the entry, each cycle row, and each transition (its row
-  and the alarm picture it set), is an item of that signed body.
+- each event row of the entry, each cycle row, each transition (its row
+  and the alarm picture it set), and each training record, is an item of that signed body.
 
 Entries written before signing began (before the ``signing`` entry of
 migration 0008) carry no signature and are counted, not checked; every batch
@@ -35,7 +35,7 @@ from cloud_ingest.store.coverage import Problems
 from cloud_ingest.store.schema import api_tokens, cycles, events, evidence_log, signed_batches
 from sebiao_common import batch_signature, strict_json
 
-BATCH_KINDS = ("events", "alarm_transition", "cycles")
+BATCH_KINDS = ("events", "alarm_transition", "cycles", "training")
 MAX_INFLATED = 64 * 1024 * 1024  # far above any batch the ingest takes: a kept body is never inflated unbounded
 CACHE = 64  # parsed batches kept while walking (a batch's entries are neighbours in the chain)
 TRANSITION = ("gateway_alarm_id", "seq", "at", "action", "state", "acked", "by", "comment")
@@ -161,6 +161,7 @@ class _Batch:
     events: dict[tuple[str, str, int], dict]  # (station, boot, seq) -> item
     transitions: dict[tuple[int, int], dict]  # (alarm id, transition seq) -> item
     cycles: dict[tuple[str, str, int], dict] = field(default_factory=dict)  # (station, boot, seq) -> item
+    trainings: dict[int, dict] = field(default_factory=dict)  # the gateway's training id -> item
 
 
 def _check_entry(conn: Connection, report: Report, keys: dict[tuple[str, str], _Key],
@@ -184,6 +185,8 @@ def _check_entry(conn: Connection, report: Report, keys: dict[tuple[str, str], _
         _check_events(conn, report, batch, seq, workshop, signed["batch"], body)
     elif kind == "cycles":
         _check_cycles(conn, report, batch, seq, workshop, signed["batch"], body)
+    elif kind == "training":
+        _check_training(report, batch, seq, signed["batch"], body)
     else:
         _check_transition(report, batch, seq, signed["batch"], body)
 
@@ -243,6 +246,7 @@ def _index(items: list) -> _Batch:
     evs: dict[tuple[str, str, int], dict] = {}
     moves: dict[tuple[int, int], dict] = {}
     held: dict[tuple[str, str, int], dict] = {}
+    trained: dict[int, dict] = {}
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -253,9 +257,11 @@ def _index(items: list) -> _Batch:
                 moves.setdefault((item["alarm"]["id"], item["transition"]["seq"]), item)
             elif item.get("kind") == "cycle":
                 held.setdefault((item["station"], item["boot"], item["seq"]), item)
+            elif item.get("kind") == "training":
+                trained.setdefault(item["id"], item)
         except (KeyError, TypeError):
             continue  # the ingest took only well-formed items: an ill-formed one matches no row
-    return _Batch(events=evs, transitions=moves, cycles=held)
+    return _Batch(events=evs, transitions=moves, cycles=held, trainings=trained)
 
 
 def _check_events(conn: Connection, report: Report, batch: _Batch, seq: int, workshop: str, b: str,
@@ -302,6 +308,17 @@ def _tools(text: str) -> Any:
         return strict_json.loads(text)
     except ValueError:
         return None
+
+
+def _check_training(report: Report, batch: _Batch, seq: int, b: str, body: dict) -> None:
+    """The training record of the entry (its row, which ``coverage`` holds the table to) is an item of the
+    signed batch: day, who, topic, trainer and when it was recorded."""
+    row = body.get("row")
+    item = batch.trainings.get(row.get("gateway_id")) if isinstance(row, dict) else None
+    if item is None or tuple(row.get(k) for k in ("day", "who", "topic", "trainer", "recorded_at")) != tuple(
+            item.get(k) for k in ("day", "who", "topic", "by", "recorded_at")):
+        report.add(f"证据第 {seq} 条的培训记录不是网关在批次 {b} 中签名的内容",
+                   f"evidence entry {seq}: the training record is not what the gateway signed in batch {b}")
 
 
 def _check_transition(report: Report, batch: _Batch, seq: int, b: str, body: dict) -> None:

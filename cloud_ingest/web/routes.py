@@ -39,6 +39,7 @@ from cloud_ingest.web.report_pages import ReportPages
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.setup_pages import SetupPages
 from cloud_ingest.web.views import Shown, error_shown
+from cloud_ingest.web.workshop_pages import WorkshopPages
 from sebiao_common.origin import same_origin
 from sebiao_common.proxies import client_address
 
@@ -61,6 +62,7 @@ class Pages(Frame):
         self.reports = ReportPages(self)
         self.grades = GradePages(self)
         self.setups = SetupPages(self)
+        self.workshop_pages = WorkshopPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -77,6 +79,7 @@ class Pages(Frame):
             *self.reports.routes(),
             *self.grades.routes(),
             *self.setups.routes(),
+            *self.workshop_pages.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

@@ -19,6 +19,7 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cloud_ingest.config import Limits
@@ -34,6 +35,8 @@ BOOT = re.compile(r"[0-9a-f]{8}")
 TAG = re.compile(r"[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20}")
 TOOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 HASH = re.compile(r"[0-9a-f]{64}")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_TRAINING_CHARS = 200  # a training's topic, as the gateway holds it (edge_gateway/model/day.py)
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 EARLIEST_TS = 1_577_836_800_000  # 2020-01-01, as on the gateway
 MAX_INT = (1 << 63) - 1  # BIGINT
@@ -147,7 +150,19 @@ class SilencedItem:
     setup_version: int | None
 
 
-Item = EventItem | AlarmItem | StatusItem | CycleItem | SetupItem | SilencedItem
+@dataclass(frozen=True, slots=True)
+class TrainingItem:
+    """A staff training record the gateway keeps (``sebiao training``, ``/api/training``): ``id`` is its id there."""
+
+    id: int
+    day: str  # YYYY-MM-DD
+    who: str
+    topic: str
+    by: str
+    recorded_at: int
+
+
+Item = EventItem | AlarmItem | StatusItem | CycleItem | SetupItem | SilencedItem | TrainingItem
 
 
 @dataclass(frozen=True)
@@ -282,6 +297,16 @@ def _item(path: str, value: Any, workshop: str) -> Item:
         return _cycle(path, value)
     if kind == "setup":
         return _setup(path, value)
+    if kind == "training":
+        o = _Obj(path, value, ("kind", "id", "day", "who", "topic", "by", "recorded_at"))
+        day = o.str("day", DAY, "YYYY-MM-DD", "YYYY-MM-DD", 10)
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise BatchError(f"{path}.day", "不是有效日期", "is not a valid date") from None
+        return TrainingItem(o.int("id", 1), day, o.str("who", longest=MAX_PERSON_CHARS),
+                            o.str("topic", longest=MAX_TRAINING_CHARS), o.str("by", longest=MAX_PERSON_CHARS),
+                            o.ts("recorded_at"))
     if kind == "silenced":
         o = _Obj(path, value, ("kind", "type", "severity", "subject", "ts", "text"),
                  ("tool", "tag", "station", "late", "setup_version", "exception", "relaxed"))
@@ -293,8 +318,8 @@ def _item(path: str, value: Any, workshop: str) -> Item:
                             o.opt_slug("station"), o.ts("ts"), o.bool("late") if "late" in o.value else False,
                             txt.str("zh"), txt.str("en"), why,
                             None if version is None else o.int("setup_version", 1))
-    raise BatchError(f"{path}.kind", "必须是 event、alarm、status、cycle、setup 或 silenced 之一",
-                     "must be one of event, alarm, status, cycle, setup, silenced")
+    raise BatchError(f"{path}.kind", "必须是 event、alarm、status、cycle、setup、silenced 或 training 之一",
+                     "must be one of event, alarm, status, cycle, setup, silenced, training")
 
 
 def _cycle(path: str, value: dict) -> CycleItem:

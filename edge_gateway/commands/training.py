@@ -3,7 +3,10 @@ gateway's store beside the rest of its record (``docs/owner-day.md``).
 
 ``add`` writes one record in its own short transaction: SQLite serialises it with
 the running gateway's writer (WAL, busy timeout), so the gateway need not stop.
-``list`` prints them, or ``--json`` as ``GET /api/training`` gives them.
+``list`` prints them, or ``--json`` as ``GET /api/training`` gives them. ``resend`` has every record
+queued for the cloud again (the cursor of ``sinks/cloud/training.py`` reset, also while the gateway runs): for a
+cloud that set them aside (one older than its gateway) or lost them (restored from an old backup); the cloud
+keeps each record once, so those it holds already change nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from edge_gateway.config import load_config
 from edge_gateway.errors import StoreError
 from edge_gateway.model.day import DEFAULT_DAY, local_day, parse_day, training
+from edge_gateway.sinks.cloud.training import CURSOR
 from edge_gateway.store import days
 from edge_gateway.store.writer import connect
 from sebiao_common import strict_json
@@ -34,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--config", metavar="FILE", help="workshop YAML: today in its day.timezone / 作坊配置文件")
     listing = sub.add_parser("list", help="list the training records / 列出培训记录")
     listing.add_argument("--json", action="store_true", help="as JSON / 以 JSON 输出")
-    for p in (add, listing):
+    resend = sub.add_parser("resend", help="queue every record for the cloud again / 全部培训记录重新上传云端")
+    for p in (add, listing, resend):
         p.add_argument("--data-dir", default="sebiao-data", help="the gateway's data dir / 网关数据目录")
 
 
@@ -43,7 +48,27 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise StoreError(f"{path}: 没有网关数据，请先启动一次网关 / no gateway store here: start the gateway once "
                          "with this --data-dir")
+    if args.action == "resend":
+        return _resend(path)
     return _add(args, path) if args.action == "add" else _list(args, path)
+
+
+def _resend(path: Path) -> int:
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        queued = conn.execute("SELECT value FROM meta WHERE key = ?", (CURSOR,)).fetchone()
+        conn.execute("DELETE FROM meta WHERE key = ?", (CURSOR,))
+        count = conn.execute("SELECT COUNT(*) FROM training").fetchone()[0]
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: {exc}") from exc
+    finally:
+        conn.close()
+    print(f"{count} 条培训记录将在网关运行且配置了 cloud: 时重新上传（此前已排到第 {queued[0] if queued else 0} 条）/ "
+          f"{count} training records will be queued for the cloud again while the gateway runs with a cloud: "
+          "section; the cloud keeps each once")
+    return 0
 
 
 def _add(args: argparse.Namespace, path: Path) -> int:

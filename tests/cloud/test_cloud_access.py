@@ -43,6 +43,12 @@ TABLE = {
     **dict.fromkeys([("POST", "/api/v1/admin/districts"), ("POST", "/api/v1/admin/workshops"),
                      ("POST", "/api/v1/admin/users"), ("POST", "/api/v1/admin/tokens")], ADMIN_CREATES),
     ("POST", "/api/v1/admin/tokens/{t}/revoke"): (401, 200, 403, 403, 403, 403, 403),
+    # the workshop's record: read in scope, saved by the district's inspectors and admins; its staff training
+    # records: names are personal data, read by the district's inspectors and admins only
+    ("GET", "/api/v1/workshops/ws-a/record"): SCOPED_READ,
+    # (the scope before the role: another workshop's owner learns nothing, 404)
+    ("POST", "/api/v1/workshops/ws-a/record"): (401, 200, 200, 404, 403, 404, 403),
+    ("GET", "/api/v1/workshops/ws-a/training"): (401, 200, 200, 404, 403, 404, 403),
     **dict.fromkeys([("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/tokens")], ADMIN_READS),
 }
 
@@ -56,6 +62,7 @@ BODIES = {
     "/api/v1/alarms/{a}/rectifications": {"note": "请说明整改措施"},
     "/api/v1/rectifications/{r}/answer": {"action": "刀具已消毒放回红色架"},
     "/api/v1/rectifications/{r}/return": {"note": "请附消毒记录"},
+    "/api/v1/workshops/ws-a/record": {"address": "包头市昆都仑区钢铁大街 21 号"},
 }
 
 

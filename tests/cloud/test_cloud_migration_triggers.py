@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from cloud_ingest.store import migrate
 
-TABLES = ("evidence_log", "evidence_checkpoints", "workshop_grades", "signed_batches")
+TABLES = ("evidence_log", "evidence_checkpoints", "workshop_grades", "signed_batches", "workshop_records")
 KEY_ONCE = "a gateway token''s public key is set once"
 
 SQLITE_HEAD = {
@@ -39,6 +39,10 @@ SQLITE_HEAD = {
                                  "SELECT RAISE(ABORT, 'workshop_grades is append-only'); END",
     "workshop_grades_no_update": "CREATE TRIGGER workshop_grades_no_update BEFORE UPDATE ON workshop_grades BEGIN "
                                  "SELECT RAISE(ABORT, 'workshop_grades is append-only'); END",
+    "workshop_records_no_delete": "CREATE TRIGGER workshop_records_no_delete BEFORE DELETE ON workshop_records "
+                                  "BEGIN SELECT RAISE(ABORT, 'workshop_records is append-only'); END",
+    "workshop_records_no_update": "CREATE TRIGGER workshop_records_no_update BEFORE UPDATE ON workshop_records "
+                                  "BEGIN SELECT RAISE(ABORT, 'workshop_records is append-only'); END",
 }
 PG_HEAD = {
     "api_tokens_key_once": "CREATE TRIGGER api_tokens_key_once BEFORE UPDATE ON public.api_tokens FOR EACH ROW "

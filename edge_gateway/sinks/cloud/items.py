@@ -107,3 +107,9 @@ def setup_item(*, version: int, at: int, digest: str, setup: str) -> str:
     """A ``setup`` item: one version of the workshop's setup (``model/setup.py``); ``setup`` is its canonical
     JSON, ``hash`` that text's SHA-256, which the cloud recomputes."""
     return _dump({"kind": "setup", "version": version, "at": at, "hash": digest, "setup": strict_json.loads(setup)})
+
+
+def training_item(*, record_id: int, day: str, who: str, topic: str, by: str, recorded_at: int) -> str:
+    """A ``training`` item: one staff training record (``sebiao training``), ``id`` its id in this store."""
+    return _dump({"kind": "training", "id": record_id, "day": day, "who": who, "topic": topic, "by": by,
+                  "recorded_at": recorded_at})

@@ -2,13 +2,15 @@
 
 Items are serialised once, when the fact is committed (``items.py``), so a batch
 sent again carries byte-identical items. The cloud takes status messages and
-silences, not the periodic samples, and only the workshop's alarm types.
+silences, not the periodic samples, and only the workshop's alarm types; at each tick the staff training
+records not queued yet (``training.py``).
 """
 
 from __future__ import annotations
 
 from edge_gateway.core.projection import AlarmFact, CycleFact, EventFact, SilencedFact, StatusFact, TickFact
 from edge_gateway.sinks.cloud.items import CloudItems
+from edge_gateway.sinks.cloud.training import queue_trainings
 from edge_gateway.store.writer import Store
 
 
@@ -37,4 +39,6 @@ class CloudProjection:
         self.store.cloud_add(fact.received_at, self.items.cycle(fact.station, fact.cycle, fact.verdict, fact.tools))
 
     def tick(self, fact: TickFact) -> None:
-        """The cloud keeps no samples: its figures come from the events and status items."""
+        """The cloud keeps no samples (its figures come from the events and status items); the training records
+        written since the last tick are queued (``training.py``)."""
+        queue_trainings(self.store, fact.now)
