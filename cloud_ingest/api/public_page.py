@@ -7,8 +7,9 @@
 - ``GET /api/v1/admin/workshops/{id}/public-page`` (an admin reaching the
   workshop): the same, with ``created_at``;
 - ``POST /api/v1/admin/workshops/{id}/public-page/rotate`` (the same admins):
-  a new slug; the old address is a 404 from then on (within the pages'
-  ``cache_seconds``). Outside the admin's reach: 404.
+  a new slug; the old address is a 404 from then on (at once in the worker
+  that rotated it, which drops its cached pages; within the pages'
+  ``cache_seconds`` in other workers). Outside the admin's reach: 404.
 
 ``url`` is ``public_pages.base_url`` + ``/p/{slug}``, or, without that key,
 the scheme and host the request itself came to.
@@ -16,7 +17,7 @@ the scheme and host the request itself came to.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,7 +29,8 @@ from cloud_ingest.api.base import ApiBase
 from cloud_ingest.store import db
 
 
-def routes(api: ApiBase, base_url: str | None) -> list[Route]:
+def routes(api: ApiBase, base_url: str | None, rotated: Callable[[], None] = lambda: None) -> list[Route]:
+    """``rotated``: called after a rotation (the public pages' cache of this process forgets its pages)."""
     def url(request: Request, slug: str) -> str:
         base = base_url or str(request.base_url).rstrip("/")
         return f"{base}/p/{slug}"
@@ -52,7 +54,10 @@ def routes(api: ApiBase, base_url: str | None) -> list[Route]:
         def work(conn: Any, body: Any) -> dict[str, Any]:
             found = public_slugs.rotate(conn, api.who(request, conn), request.path_params["id"], api.clock())
             return {**found, "url": url(request, found["slug"])}
-        return await api.write(request, work)
+        answer = await api.write(request, work)
+        if answer.status_code == 200:
+            rotated()
+        return answer
 
     return [Route("/api/v1/gateway/public-page", gateway, methods=["GET"]),
             Route("/api/v1/admin/workshops/{id:slug}/public-page", current, methods=["GET"]),

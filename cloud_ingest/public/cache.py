@@ -67,9 +67,10 @@ class PageCache:
                 self._building.pop(key, None)
             return page
 
-    def forget(self, key: str) -> None:
+    def clear(self) -> None:
+        """Every page is built anew at its next request (a slug was rotated: its old page must go)."""
         with self._lock:
-            self._pages.pop(key, None)
+            self._pages.clear()
 
     def __len__(self) -> int:
         return len(self._pages)

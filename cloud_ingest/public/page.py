@@ -38,7 +38,7 @@ STYLE = (
     ".state{font-weight:700}.silent{border:3px solid #b42318;background:#fff1f0}"
     "dl{display:grid;grid-template-columns:1fr auto;gap:6px 12px;margin:0}dt{margin:0}"
     "dd{margin:0;font-weight:700;text-align:right;font-size:1.1rem}"
-    "ul{margin:0;padding-left:1.2em}li{margin:0 0 6px}"
+    "p{margin:.3em 0}ul{margin:0;padding-left:1.2em}li{margin:0 0 6px}"
     ".note{font-size:14px;color:#57606a;margin:.6em 0 0}footer{font-size:14px;color:#57606a;padding:0 4px 24px}"
 )
 STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()

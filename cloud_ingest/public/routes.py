@@ -108,5 +108,3 @@ def _not_modified(request: Request, found: Page) -> bool:
         return False
 
 
-def public_page_routes(engine: Engine, settings: PublicPages, clock: Callable[[], int]) -> list[Route]:
-    return PublicPageRoutes(engine, settings, clock).routes()
