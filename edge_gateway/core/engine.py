@@ -58,6 +58,7 @@ from sebiao_common.domain import Location
 from sebiao_common.errors import ConfigError
 
 ACCEPTED_KEY = "accepted_setup"  # meta: the cloud's last accepted rules (core/baseline.py)
+PUBLIC_PAGE_KEY = "cloud_public_page"  # meta: the workshop's public page on the cloud (the display's QR code)
 
 
 @dataclass(frozen=True, kw_only=True)
