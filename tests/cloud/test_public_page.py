@@ -6,8 +6,10 @@ Districts d1 (ws-a, ws-b) and d2 (ws-c) (``Cloud.tenants``); the cloud's clock i
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
@@ -19,13 +21,14 @@ from starlette.testclient import TestClient
 from cloud_ingest.access import admin, public_slugs
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.app import build_app
-from cloud_ingest.config import PublicPages
+from cloud_ingest.config import PublicPages, load_cloud_config
 from cloud_ingest.public import page
 from cloud_ingest.public.cache import ClientBrake, PageCache
 from cloud_ingest.public.summary import all_online
 from cloud_ingest.review import grades
 from cloud_ingest.store import db, migrate
 from cloud_ingest.store.schema import workshops
+from sebiao_common.errors import ConfigError
 
 STAFF = "王师傅"  # in the world's transitions (``by``) and corrective action, and in the rectification below
 H = 3_600_000
@@ -274,3 +277,24 @@ def test_the_migration_gives_existing_workshops_their_address_and_new_ones_get_t
         engine.dispose()
     assert sorted(r[0] for r in rows) == ["new-1", "old-1", "old-2"]
     assert all(public_slugs.is_slug(r[1]) and r[2] == T0 for r in rows) and len({r[1] for r in rows}) == 3
+
+
+# -- the config section ---------------------------------------------------------------------------------------------
+
+def _load(tmp_path, section: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "cloud.yaml"
+    path.write_text(f"database:\n  url: sqlite:///c.db\nsession_secret: {'s' * 40}\n{section}", encoding="utf-8")
+    return load_cloud_config(path)
+
+
+def test_the_documented_section_loads_and_a_bad_value_is_refused_naming_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    doc = (Path(__file__).parents[2] / "docs" / "public-page.md").read_text("utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    pages = _load(tmp_path, block).public_pages
+    assert pages == PublicPages(base_url="https://sebiao.example.gov.cn")  # the rest are the defaults
+    assert _load(tmp_path, "").public_pages == PublicPages()
+    for bad, field in (("per_minute: 5", "public_pages.per_minute"), ("base_url: ftp://x", "public_pages.base_url"),
+                       ("cache_seconds: 0", "public_pages.cache_seconds"), ("colour: red", "colour")):
+        with pytest.raises(ConfigError) as info:
+            _load(tmp_path, f"public_pages:\n  {bad}\n")
+        assert field in str(info.value) and "cloud.yaml" in str(info.value), str(info.value)
