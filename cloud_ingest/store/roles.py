@@ -49,6 +49,7 @@ PRIVILEGES: dict[str, str] = {
     "setups": "SELECT, INSERT",  # every version kept
     "setup_acceptances": "SELECT, INSERT",  # an inspector's 备案, never changed
     "silenced_alarms": "SELECT, INSERT",  # stored once (insert or ignore)
+    "public_pages": "SELECT, INSERT, DELETE",  # a workshop's public address; a rotation replaces the row
 }
 
 
