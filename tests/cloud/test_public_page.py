@@ -298,3 +298,13 @@ def test_the_documented_section_loads_and_a_bad_value_is_refused_naming_it(tmp_p
         with pytest.raises(ConfigError) as info:
             _load(tmp_path, f"public_pages:\n  {bad}\n")
         assert field in str(info.value) and "cloud.yaml" in str(info.value), str(info.value)
+
+
+def test_the_workshops_people_find_its_public_page_on_its_grade_page(cloud: Cloud) -> None:
+    from test_cloud_grades import PageUser
+    tokens = _world(cloud)
+    slug = _slug(cloud, tokens["gw-ws-a"])
+    for user in ("owner-a", "insp1"):
+        page = PageUser(cloud, user).client.get("/workshops/ws-a/grade")
+        assert page.status_code == 200 and f'<a href="/p/{slug}" id="workshop-page">' in page.text, user
+    assert PageUser(cloud, "insp2").client.get("/workshops/ws-a/grade").status_code == 404
