@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from edge_gateway.core.engine import PUBLIC_PAGE_KEY
+from edge_gateway.core.engine import public_page_key
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
@@ -226,7 +226,7 @@ class DisplayData:
         gateway learnt it (a phone on mobile data opens it); else ``display.public_url``; else (``lan``) the
         address the screen used, which only a phone on the shop's network can open."""
         if self.config.section("cloud") is not None:
-            url = self.reads.value("SELECT value FROM meta WHERE key = ?", (PUBLIC_PAGE_KEY,))
+            url = self.reads.value("SELECT value FROM meta WHERE key = ?", (public_page_key(self.config.workshop.id),))
             if url:
                 return {"source": "cloud", "url": url}
         if self.settings.public_url:

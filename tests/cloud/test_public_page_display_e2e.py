@@ -80,6 +80,8 @@ def test_the_display_qr_leads_to_the_cloud_page(cloud_url: str, mosquitto, tmp_p
         assert _qr(gateway)[:2] == ("cloud", url)
         data = gateway.get("/display/data.json").json()
         assert data["qr"] == {"source": "cloud", "url": url}
+        assert gateway.rows("SELECT key, value FROM meta WHERE key LIKE 'cloud_public_page%'") == [
+            (f"cloud_public_page:{ws}", url)]  # this workshop's: another's in a reused data dir is not shown
     finally:
         gateway.stop()
         server.stop()

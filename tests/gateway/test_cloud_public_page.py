@@ -7,10 +7,17 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import yaml
 from scripted_http import TOKEN, send_json
+from servers import EXAMPLE_CONFIG
 
+from edge_gateway.model.workshop import parse_config
 from edge_gateway.sinks.cloud.client import CloudClient
 from edge_gateway.sinks.cloud.config import CloudSettings
+from edge_gateway.store.reads import StoreReader
+from edge_gateway.store.writer import Store
+from edge_gateway.web.display_data import DisplayData
+from edge_gateway.web.settings import display_settings
 
 
 class PageCloud:
@@ -85,3 +92,27 @@ def test_no_cloud_answer_is_none() -> None:
         assert client.public_page() is None
     finally:
         client.close()
+
+
+def _display(tmp_path, cloud: bool, meta: dict[str, str]):  # type: ignore[no-untyped-def]
+    raw = yaml.safe_load(EXAMPLE_CONFIG.read_text("utf-8"))
+    raw.pop("cloud", None)
+    if cloud:
+        raw["cloud"] = {"url": "https://cloud.example", "token": TOKEN}
+    config = parse_config(raw, "workshop.yaml")
+    store = Store(tmp_path / "gateway.db")
+    with store.transaction():
+        for key, value in meta.items():
+            store.set_meta(key, value)
+    store.close()
+    return DisplayData(StoreReader(tmp_path / "gateway.db"), config, display_settings(config), clock=lambda: 0), \
+        config.workshop.id
+
+
+def test_the_display_shows_only_its_own_workshops_cloud_page(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    display, ws = _display(tmp_path, True, {"cloud_public_page:another-ws": GOOD})
+    assert display.qr() == {"source": "lan", "url": None}  # a data dir reused: the other workshop's is not shown
+    display, ws = _display(tmp_path / "b", True, {f"cloud_public_page:{ws}": GOOD})
+    assert display.qr() == {"source": "cloud", "url": GOOD}
+    display, ws = _display(tmp_path / "c", False, {f"cloud_public_page:{ws}": GOOD})
+    assert display.qr() == {"source": "lan", "url": None}  # the cloud: section removed: its page no more

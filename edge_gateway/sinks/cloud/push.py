@@ -31,7 +31,7 @@ recognised by the cloud as a replay) and acts on the answer
 
 Beside the batches it asks the cloud, with the gateway's token, for the last
 accepted setup's rules and for the address of the workshop's public page
-(``GET /api/v1/gateway/public-page``), kept in ``meta.cloud_public_page``: the
+(``GET /api/v1/gateway/public-page``), kept in ``meta.cloud_public_page:<workshop>``: the
 display's QR code carries it (docs/display.md).
 
 The outbox is bounded (``cloud.max_rows``): past it the oldest *status* rows
@@ -50,7 +50,7 @@ from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge_gateway.core.engine import PUBLIC_PAGE_KEY
+from edge_gateway.core.engine import public_page_key
 from edge_gateway.core.metrics import CloudMetrics
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient, PushResult, batch_body
@@ -250,8 +250,9 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
 
     def public_page(url: str) -> None:
         def keep(engine, now, out) -> None:  # type: ignore[no-untyped-def]
-            if engine.store.meta(PUBLIC_PAGE_KEY) != url:
-                engine.store.set_meta(PUBLIC_PAGE_KEY, url)
+            key = public_page_key(workshop)
+            if engine.store.meta(key) != url:
+                engine.store.set_meta(key, url)
                 out.changed = True  # the display shows the new address
                 log.info("cloud: the workshop's public page is %s (the display's QR code carries it)", url)
         pipeline.call(keep)
