@@ -14,6 +14,8 @@ package        what lives there                                             may 
 app/asgi/cli   the app, the worker factory, ``sebiao cloud``                all of the below
 api/           the JSON API: ``base.ApiBase`` and its route modules         ingest, wire, influx, review,
                                                                             reports, access, store
+public/        the workshops' public pages ``/p/{slug}``: summary, cache,   web, access, store
+               brake
 web/           the pages: ``frame.Frame`` and the page modules              review, reports, access, store
 ingest/        a batch's signature checked, the batch stored (``storing``)  wire, influx, access, store
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store

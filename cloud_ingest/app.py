@@ -15,10 +15,12 @@ from starlette.applications import Starlette
 
 from cloud_ingest.access import admin
 from cloud_ingest.access.login import Logins
+from cloud_ingest.api import public_page as http_public_page
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
+from cloud_ingest.public.routes import PublicPageRoutes
 from cloud_ingest.store import anchor, db, migrate
 from cloud_ingest.web.routes import page_routes
 from sebiao_common.clock import now_ms
@@ -44,7 +46,9 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     checkpointer = anchor.Checkpointer(engine, config, clock) if config.evidence is not None else None
     api = Api(engine, config.limits, clock, logins=logins, status=checkpointer.health if checkpointer else None,
               signer=checkpointer.signer if checkpointer else None)  # one key: checkpoints and grade statements
-    app = Starlette(routes=api.routes() + page_routes(engine, config, clock, logins),
+    pages = PublicPageRoutes(engine, config.public_pages, clock)  # the workshops' public pages (docs/public-page.md)
+    public = http_public_page.routes(api, config.public_pages.base_url, rotated=pages.cache.clear) + pages.routes()
+    app = Starlette(routes=api.routes() + public + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
     app.router.lifespan_context = _lifespan(engine, config, checkpointer)
     app.state.config = config

@@ -28,6 +28,13 @@ Every error names the file, the field path and the reason
       signing_key: /etc/sebiao/evidence.key       # Ed25519, mode 0600, made by `sebiao cloud keygen`
       checkpoints: /var/lib/sebiao/evidence-checkpoints.jsonl   # appended to, never rewritten
       checkpoint_seconds: 10                      # how often a moved head is signed (0.05 .. 3600)
+    public_pages:                                 # optional: the workshops' public pages /p/{slug} (defaults below)
+      base_url: https://sebiao.example.gov.cn     # the address phones open (default: the one the gateway used)
+      cache_seconds: 30                           # a page is built at most once per this (1 .. 600)
+      silent_minutes: 15                          # no data for longer: the page says 数据中断 (1 .. 1440)
+      per_minute: 120                             # requests per client address and minute (10 .. 100000)
+      cache_entries: 2000                         # pages kept in memory (LRU; 10 .. 1000000)
+      clients: 20000                              # client addresses counted at once (LRU; 100 .. 10000000)
 """
 
 from __future__ import annotations
@@ -96,6 +103,18 @@ class EvidenceAnchor:
     checkpoint_seconds: float = 10.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class PublicPages:
+    """The workshops' public pages (``cloud_ingest/public``, docs/public-page.md)."""
+
+    base_url: str | None = None  # None: the scheme and host the gateway's own request used
+    cache_seconds: float = 30.0
+    silent_minutes: int = 15
+    per_minute: int = 120  # a crowd behind one carrier-grade NAT shares an address: generous
+    cache_entries: int = 2000
+    clients: int = 20000
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     file: str
@@ -108,6 +127,7 @@ class CloudConfig:
     limits: Limits = Limits()
     trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
     evidence: EvidenceAnchor | None = None
+    public_pages: PublicPages = PublicPages()
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -130,7 +150,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
         optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
-                  "trusted_proxies", "evidence"))
+                  "trusted_proxies", "evidence", "public_pages"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -173,9 +193,24 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
         limits = node.convert(lambda _: Limits(**values))
     evidence = _evidence(node, name) if (node := root.get("evidence")) is not None else None
+    pages = _public_pages(node) if (node := root.get("public_pages")) is not None else PublicPages()
     return CloudConfig(file=name, database_url=database_url, host=host, port=port, session_secret=secret_value,
                        influx=influx, bootstrap_admin=admin, limits=limits,
-                       trusted_proxies=parse_trusted_proxies(root.get("trusted_proxies")), evidence=evidence)
+                       trusted_proxies=parse_trusted_proxies(root.get("trusted_proxies")), evidence=evidence,
+                       public_pages=pages)
+
+
+def _public_pages(node: Node) -> PublicPages:
+    node.mapping(optional=("base_url", "cache_seconds", "silent_minutes", "per_minute", "cache_entries", "clients"))
+
+    def whole(key: str, low: int, high: int, default: int) -> int:
+        return node.child(key).integer(low, high) if node.get(key) is not None else default
+    base = node.get("base_url")
+    return PublicPages(
+        base_url=http_url(base, "the public base URL phones open, without query or fragment") if base else None,
+        cache_seconds=seconds(node.get("cache_seconds"), 30.0, 1, 600),
+        silent_minutes=whole("silent_minutes", 1, 1440, 15), per_minute=whole("per_minute", 10, 100_000, 120),
+        cache_entries=whole("cache_entries", 10, 1_000_000, 2000), clients=whole("clients", 100, 10_000_000, 20000))
 
 
 def _evidence(node: Node, name: str) -> EvidenceAnchor:

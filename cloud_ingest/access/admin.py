@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, delete, select, update
 
+from cloud_ingest.access import public_slugs
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.login import WRONG
 from cloud_ingest.access.passwords import hash_password
@@ -69,6 +70,7 @@ def create_workshop(conn: Connection, who: Principal, body: Any, now: int) -> di
     row = {"id": _field(body, "id", SLUG), "name": _field(body, "name"), "district_id": _field(body, "district", SLUG)}
     _refers(conn, districts, row["district_id"], "district", _reach(who, districts))
     _insert_new(conn, workshops, {**row, "created_at": now}, f"workshop {row['id']!r}")
+    public_slugs.ensure(conn, row["id"], now)  # its public page's random address (docs/public-page.md)
     return {"id": row["id"], "name": row["name"], "district": row["district_id"]}
 
 

@@ -51,6 +51,7 @@ PRIVILEGES: dict[str, str] = {
     "silenced_alarms": "SELECT, INSERT",  # stored once (insert or ignore)
     "workshop_records": "SELECT, INSERT",  # append-only: a changed record is a new row
     "trainings": "SELECT, INSERT",  # stored once (insert or ignore)
+    "public_pages": "SELECT, INSERT, DELETE",  # a workshop's public address; a rotation replaces the row
 }
 
 

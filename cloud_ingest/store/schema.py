@@ -407,3 +407,12 @@ trainings = Table(  # the workshop's staff training records, as its gateway reco
     UniqueConstraint("workshop_id", "gateway_id", name="uq_trainings_key"),
     Index("ix_trainings_workshop_day", "workshop_id", "day"),
 )
+
+public_pages = Table(  # each workshop's public page (透明作坊 on the cloud): its random address (migration 0014)
+    "public_pages", metadata,
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), primary_key=True),
+    Column("slug", String(32), nullable=False, unique=True),  # random (access/public_slugs.py): not guessable
+    Column("created_at", BigInteger, nullable=False),  # when this slug was made (a rotation makes a new one)
+)
+# the public page's "last data received" (max per workshop) is an index lookup, not a scan of its batches
+Index("ix_ingest_batches_workshop_received", ingest_batches.c.workshop_id, ingest_batches.c.received_at)

@@ -29,7 +29,7 @@ from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import CloudError, NotFound
 from cloud_ingest.review import grades
 from cloud_ingest.store import db
-from cloud_ingest.store.schema import GRADES, workshops
+from cloud_ingest.store.schema import GRADES, public_pages, workshops
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.session import Session
@@ -167,6 +167,11 @@ class GradePages:
                     if who.role in ("inspector", "admin") else "")
             public = el("p", None, el("a", {"href": f"/public/workshops/{workshop_id}"},
                                       bi("公开页面", "Public page")))
+            slug = conn.execute(select(public_pages.c.slug).where(public_pages.c.workshop_id == workshop_id)).scalar()
+            if slug is not None:  # the workshop's page on the cloud, the display's QR code (docs/public-page.md)
+                public = join(public, el("p", None, el("a", {"href": f"/p/{slug}", "id": "workshop-page"},
+                                                       bi("作坊云端公开页（扫码页面）", "The workshop's public page "
+                                                                                  "(the QR code's)"))))
             return Shown((f"等级 · {shop.name}", f"Grade · {shop.id}"), join(error_box(error), body, form, public),
                          "/workshops")
         return build

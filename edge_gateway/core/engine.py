@@ -58,6 +58,12 @@ from sebiao_common.domain import Location
 from sebiao_common.errors import ConfigError
 
 ACCEPTED_KEY = "accepted_setup"  # meta: the cloud's last accepted rules (core/baseline.py)
+PUBLIC_PAGE_KEY = "cloud_public_page"  # meta, + ":<workshop id>": its public page on the cloud (the display's QR)
+
+
+def public_page_key(workshop: str) -> str:
+    """The meta key of ``workshop``'s public page: a data dir reused for another workshop shows none of the first's."""
+    return f"{PUBLIC_PAGE_KEY}:{workshop}"
 
 
 @dataclass(frozen=True, kw_only=True)

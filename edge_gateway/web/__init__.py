@@ -48,7 +48,7 @@ def attach_web(gateway: WebHost, api_app: ASGIApp) -> ASGIApp:
                          sessions=ConsoleSessions(gateway.store.path)),
         display_feed=LiveFeed("display", display.snapshot, DISPLAY_REFRESH, clock=clock, refusals=gateway.refusals),
         console_feed=LiveFeed("console", console.snapshot, CONSOLE_REFRESH, clock=clock, refusals=gateway.refusals),
-        enrol=gateway.enrol_tools,
+        enrol=gateway.enrol_tools, qr=display.qr,
     )
     gateway.pipeline.listeners.append(web.notify)
     return Dispatch(api_app, build_web_app(web, key))

@@ -57,6 +57,7 @@ class WebContext:
     display_feed: LiveFeed
     console_feed: LiveFeed
     enrol: Callable[[list[Request]], list[Tool]]  # new tags into the config file (WebHost.enrol_tools)
+    qr: Callable[[], Mapping[str, object]] = lambda: {"source": "lan", "url": None}  # DisplayData.qr
 
     def notify(self, outcome: object = None) -> None:
         """The pipeline's listener: state changed, refresh both live views."""

@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from edge_gateway.core.engine import public_page_key
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.web.settings import DisplaySettings
@@ -33,6 +34,7 @@ from edge_gateway.web.snapshot_json import (
     Coverage,
     Disinfection,
     DisplayGrade,
+    DisplayQr,
     DisplaySnapshot,
     DisplayWorkshop,
     Incident,
@@ -215,8 +217,21 @@ class DisplayData:
             "coverage": coverage_today(self.reads, self.config, self.tally.day_start, now),
             "activity": list(self.tally.activity)[-self.settings.activity_items:][::-1]
             if self.settings.activity_items else [],
+            "qr": self.qr(),
         }
         return body
+
+    def qr(self) -> DisplayQr:
+        """What the QR code carries: with a ``cloud:`` section, the workshop's public page on the cloud once the
+        gateway learnt it (a phone on mobile data opens it); else ``display.public_url``; else (``lan``) the
+        address the screen used, which only a phone on the shop's network can open."""
+        if self.config.section("cloud") is not None:
+            url = self.reads.value("SELECT value FROM meta WHERE key = ?", (public_page_key(self.config.workshop.id),))
+            if url:
+                return {"source": "cloud", "url": url}
+        if self.settings.public_url:
+            return {"source": "configured", "url": self.settings.public_url}
+        return {"source": "lan", "url": None}
 
     def _workshop(self) -> DisplayWorkshop:
         info = self.config.workshop

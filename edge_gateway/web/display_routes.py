@@ -7,6 +7,8 @@ through the API's token check and serve only the reduced public snapshot of
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -49,9 +51,16 @@ def display_url(request: Request, configured: str | None) -> str:
 
 
 async def display_qr(request: Request) -> Response:
-    url = display_url(request, _web(request).settings.public_url)
+    """The QR code of the workshop's public page on the cloud when the gateway has learnt it (``X-Display-Url-
+    Source: cloud``), else of ``display.public_url`` (``configured``) or the address the TV used (``lan``)."""
+    try:
+        target = await asyncio.to_thread(_web(request).qr)
+    except StoreError:
+        target = {"source": "lan", "url": None}
+    source = str(target["source"])
+    url = str(target["url"]) if target["url"] else display_url(request, None)
     return Response(qr_svg(url), media_type="image/svg+xml",
-                    headers={"Cache-Control": "no-cache", "X-Display-Url": url})
+                    headers={"Cache-Control": "no-cache", "X-Display-Url": url, "X-Display-Url-Source": source})
 
 
 ROUTES = [

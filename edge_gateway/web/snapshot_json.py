@@ -288,6 +288,11 @@ class Activity(TypedDict):
     action: str
 
 
+class DisplayQr(TypedDict):
+    source: str  # cloud (the workshop's public page on the cloud) | configured (display.public_url) | lan
+    url: str | None  # the address the QR code carries; None with lan: the address the screen itself used
+
+
 class DisplaySnapshot(TypedDict):
     v: int
     generated_at: int
@@ -301,3 +306,4 @@ class DisplaySnapshot(TypedDict):
     disinfection: Disinfection
     coverage: Coverage
     activity: list[Activity]
+    qr: DisplayQr

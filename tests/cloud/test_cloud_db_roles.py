@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import yaml
@@ -88,6 +89,9 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
         assert graded.status_code == 201, graded.text  # the grading's lock and rows, as the workers' role
         assert server.get(tokens["gw-ws-a"], "/api/v1/grade").json()["grade"] == "silver"
         assert server.get(None, "/api/v1/public/workshops/ws-a/grades").status_code == 200
+        rotated = server.post(tokens["admin"], "/api/v1/admin/workshops/ws-a/public-page/rotate")
+        assert rotated.status_code == 200, rotated.text  # the public address replaced, as the workers' role
+        assert httpx.get(rotated.json()["url"]).status_code == 200
         report = server.get(tokens["insp1"], "/api/v1/workshops/ws-a/report?from=2025-11-20&to=2025-11-30")
         assert report.status_code == 200, report.text
         engine = db.make_engine(app_url)

@@ -75,6 +75,8 @@ def test_the_qr_code_carries_the_configured_public_address(rig):
     answer = httpx.get(gateway.base + "/display/qr.svg")
     assert answer.headers["content-type"] == "image/svg+xml"
     assert answer.headers["x-display-url"] == PUBLIC_URL
+    assert answer.headers["x-display-url-source"] == "configured"  # no cloud: display.public_url
+    assert httpx.get(gateway.base + "/display/data.json").json()["qr"] == {"source": "configured", "url": PUBLIC_URL}
     assert answer.text.startswith("<svg") and f"<title>{PUBLIC_URL}</title>" in answer.text
 
 

@@ -24,6 +24,8 @@ from sebiao_common import batch_signature, strict_json
 from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
 
 _ITEM = re.compile(r"items\[(\d+)\]")
+PAGE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")  # an address for a QR code: no space, query or fragment
+MAX_PAGE_URL = 500
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +59,7 @@ class CloudClient:
         self.key = key
         self.url = settings.ingest_url
         self.accepted_url = f"{settings.url}/api/v1/gateway/accepted-setup"
+        self.public_page_url = f"{settings.url}/api/v1/gateway/public-page"
         self.headers = {"Authorization": f"Bearer {settings.token}", "Content-Type": "application/json",
                         "Content-Encoding": "gzip"}
         self.http = sink_pool(settings.timeout_seconds)
@@ -90,6 +93,26 @@ class CloudClient:
         except ValueError:
             return None
         return doc if isinstance(doc, dict) and "rules" in doc else None
+
+    def public_page(self) -> str | None:
+        """``GET {url}/api/v1/gateway/public-page``: the address of the workshop's public page on the cloud (the
+        display's QR code carries it); None when the cloud does not answer it (down, refused, an older cloud) or
+        answers something that is not an http(s) address."""
+        try:
+            response = self.http.request("GET", self.public_page_url, headers={"Authorization": self.headers[
+                "Authorization"]})
+        except urllib3.exceptions.HTTPError:
+            return None
+        if response.status != 200:
+            return None
+        try:
+            doc = strict_json.loads(response.data)
+        except ValueError:
+            return None
+        url = doc.get("url") if isinstance(doc, dict) else None
+        if not isinstance(url, str) or len(url) > MAX_PAGE_URL or not PAGE_URL.fullmatch(url):
+            return None
+        return url
 
     def close(self) -> None:
         self.http.clear()

@@ -29,6 +29,11 @@ recognised by the cloud as a replay) and acts on the answer
 - 429, 5xx, no answer: rows kept, exponential back-off with jitter, at least
   the cloud's Retry-After.
 
+Beside the batches it asks the cloud, with the gateway's token, for the last
+accepted setup's rules and for the address of the workshop's public page
+(``GET /api/v1/gateway/public-page``), kept in ``meta.cloud_public_page:<workshop>``: the
+display's QR code carries it (docs/display.md).
+
 The outbox is bounded (``cloud.max_rows``): past it the oldest *status* rows
 are dropped and counted; events and alarm transitions are the inspectors'
 evidence and are never dropped. The ``outbox_backlog`` gateway alarm (subject
@@ -45,6 +50,7 @@ from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge_gateway.core.engine import public_page_key
 from edge_gateway.core.metrics import CloudMetrics
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.cloud.client import CloudClient, PushResult, batch_body
@@ -60,6 +66,7 @@ log = logging.getLogger(__name__)
 SUBJECT = "cloud"
 IDLE_POLL = 0.2
 ACCEPTED_EVERY_MS = 300_000  # how often the last accepted setup's rules are asked for (core/baseline.py)
+PAGE_RETRY_MS = 10_000  # how often the public page's address is asked for while the cloud has not answered it
 
 
 class CloudPusher(SinkWorker[CloudOutbox]):
@@ -68,12 +75,14 @@ class CloudPusher(SinkWorker[CloudOutbox]):
     def __init__(self, path: Path, client: CloudClient, settings: CloudSettings, workshop: str,
                  alarm: Callable[[Raise | Clear], None], metrics: CloudMetrics,
                  added: Callable[[], int], *, alarm_added: Callable[[], int] = lambda: 0,
-                 clock: Clock, accepted: Callable[[dict], None] = lambda doc: None) -> None:
+                 clock: Clock, accepted: Callable[[dict], None] = lambda doc: None,
+                 public_page: Callable[[str], None] = lambda url: None) -> None:
         """``added``: cloud outbox rows committed by the writer so far (``Store.cloud_added``);
         ``alarm_added``: the id of its newest committed alarm row (``Store.cloud_alarm_id``);
         ``clock``: the gateway's clock (ms), which the rows' ``created`` was taken from;
         ``accepted``: takes the cloud's last accepted rules, asked for at start and every
-        ``ACCEPTED_EVERY_MS``."""
+        ``ACCEPTED_EVERY_MS``; ``public_page``: takes the address of the workshop's public page on the cloud,
+        asked for as often (the display's QR code carries it)."""
         self.settings, self.client, self.workshop, self.alarm = settings, client, workshop, alarm
         self.metrics, self._alarm_added, self.clock = metrics, alarm_added, clock
         super().__init__("cloud", CloudOutbox(path), client, added,
@@ -82,6 +91,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
         self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
         self._backlog = False
         self._accepted, self._accepted_at = accepted, None
+        self._public_page, self._page_at, self._page_known = public_page, None, False
         self.sent = 0
         self.dead = 0
         self.dropped = 0
@@ -91,6 +101,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
         """One batch: how long to wait before the next (0 = go on at once)."""
         self._bound()
         self._ask_accepted()
+        self._ask_public_page()
         if self.settings.linger_seconds:
             wait = self.linger()
             if wait:
@@ -110,6 +121,19 @@ class CloudPusher(SinkWorker[CloudOutbox]):
         doc = self.client.accepted_setup()
         if doc is not None:
             self._accepted(doc)
+
+    def _ask_public_page(self) -> None:
+        """The public page's address: every ``ACCEPTED_EVERY_MS`` once known (a rotated slug reaches the QR code
+        within that), every ``PAGE_RETRY_MS`` until the cloud first answers it."""
+        now = self.clock()
+        every = ACCEPTED_EVERY_MS if self._page_known else PAGE_RETRY_MS
+        if self._page_at is not None and now - self._page_at < every:
+            return
+        self._page_at = now
+        page = self.client.public_page()
+        if page is not None:
+            self._page_known = True
+            self._public_page(page)
 
     def linger(self) -> float:
         """0 when a batch should go now, else how long to wait before looking again."""
@@ -224,8 +248,17 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
                             "relaxed requirement silences are not looked for", doc.get("version"))
         pipeline.call(lambda engine, now, out: engine.accepted_setup(doc, now, out)).add_done_callback(said)
 
+    def public_page(url: str) -> None:
+        def keep(engine, now, out) -> None:  # type: ignore[no-untyped-def]
+            key = public_page_key(workshop)
+            if engine.store.meta(key) != url:
+                engine.store.set_meta(key, url)
+                out.changed = True  # the display shows the new address
+                log.info("cloud: the workshop's public page is %s (the display's QR code carries it)", url)
+        pipeline.call(keep)
+
     pusher = CloudPusher(store.path, CloudClient(settings, key=key), settings, workshop, alarm, metrics,
                          lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock,
-                         accepted=accepted)
+                         accepted=accepted, public_page=public_page)
     pusher.start()
     return pusher

@@ -16,7 +16,9 @@
       misuseNote: (today, handled) => `今日 ${today} 次 · 本周已整改 ${handled} 次`,
       daysLabel: "天读卡器未发现跨区放置", daysNone: "暂无记录", sinceRecords: (d) => `自 ${d} 开始记录以来`,
       lastIncident: (d) => `上次：${d}`,
-      scan: "手机扫码，随时查看本作坊的色标管理", onRack: "在架", out: "使用中", atSink: "清洗中",
+      scan: "手机扫码，随时查看本作坊的色标管理",
+      scanCloud: "手机扫码，任何网络都能打开本作坊的云端公开页",
+      scanLan: "仅限本店网络：手机连上本店 Wi-Fi 后扫码查看", onRack: "在架", out: "使用中", atSink: "清洗中",
       unknown: "未确认", untagged: "未装标签（无法跟踪）", washes: "今日清洗", unused: "本作坊未设此区", noActivity: "今天还没有动态",
       taken: "取用", returned: "放回", washing: "清洗中", washed: "洗好取走",
       disinfecting: "放入消毒", disinfected: "消毒后取出",
@@ -35,7 +37,9 @@
       misuseNote: (today, handled) => `${today} today · ${handled} corrected this week`,
       daysLabel: "days the readers saw no cross-zone placement", daysNone: "no records yet",
       sinceRecords: (d) => `since records began on ${d}`, lastIncident: (d) => `last: ${d}`,
-      scan: "Scan to follow this workshop's colour-coded tools on your phone", onRack: "on rack", out: "in use",
+      scan: "Scan to follow this workshop's colour-coded tools on your phone",
+      scanCloud: "Scan: this workshop's public page on the cloud opens on any network",
+      scanLan: "Shop network only: join the shop's Wi-Fi, then scan", onRack: "on rack", out: "in use",
       atSink: "at sink", unknown: "not yet seen", untagged: "without a tag (not tracked)", washes: "washes today", unused: "not used in this workshop",
       noActivity: "no activity yet today", taken: "taken", returned: "put back", washing: "being washed",
       washed: "washed", disinfecting: "into disinfection", disinfected: "out of disinfection", legend: "Every zone has its own shape as well as its colour: ● red circle · ◆ blue diamond · "
@@ -172,7 +176,18 @@
       el("span", { text: lang.t(a.action) }))));
   }
 
+  // What the QR code carries, said under it: the workshop's public page on the cloud (any network), or an
+  // address on the shop's own network only (no cloud, or the gateway has not learnt the page's address yet).
+  function renderQr(s) {
+    const qr = s.qr || { source: "configured", url: null };
+    $("qr-fig").dataset.source = qr.source;
+    $("qr-caption").dataset.t = qr.source === "cloud" ? "scanCloud" : qr.source === "lan" ? "scanLan" : "scan";
+    const src = "/display/qr.svg" + (qr.url ? "?u=" + encodeURIComponent(qr.url) : "");
+    if ($("qr").getAttribute("src") !== src) $("qr").setAttribute("src", src);
+  }
+
   function render() {
+    if (last) renderQr(last);
     lang.apply();
     showState();
     if (!last) return;
