@@ -49,6 +49,11 @@ PRIVILEGES: dict[str, str] = {
     "setups": "SELECT, INSERT",  # every version kept
     "setup_acceptances": "SELECT, INSERT",  # an inspector's 备案, never changed
     "silenced_alarms": "SELECT, INSERT",  # stored once (insert or ignore)
+    "ledger_items": "SELECT, INSERT, UPDATE",  # an item moves on (answered, closed, sent back)
+    "ledger_steps": "SELECT, INSERT",
+    "ledger_photos": "SELECT, INSERT",  # a photo is never changed
+    "improvement_plans": "SELECT, INSERT, UPDATE",  # the plan's summary is edited
+    "plan_goals": "SELECT, INSERT, UPDATE",  # a goal is edited, met
 }
 
 
