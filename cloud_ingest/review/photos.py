@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from cloud_ingest.errors import BadRequest, PayloadTooLarge, Unprocessable
 
-MAX_PHOTO = 1_000_000  # bytes of one photo, decoded (a phone's photo, scaled down by the page)
+MAX_PHOTO = 3_000_000  # bytes of one photo, decoded: a phone camera's JPEG
 MAX_PHOTOS = 3  # per answer
 MAX_PIXELS = 40_000_000  # a small file that unpacks into a huge image is refused before it is decoded
 # the answer's JSON body: the photos as base64 (4/3) and the text
