@@ -3,7 +3,8 @@
 ``base`` (the public ``ApiBase``: engine, limits, clock, and ``who``,
 ``read_json``, ``call`` that every route uses), ``http_api`` (``Api``: ingest,
 the alarm queue, admin, login, health; it gathers the routes of the
-others), ``rectification``, ``grades``, ``reports`` and ``setups`` (their routes, over
+others), ``rectification``, ``grades``, ``reports``, ``setups`` and ``ledger`` (the issue ledger and the
+improvement plans) (their routes, over
 ``ApiBase`` only: no route module imports ``http_api``).
 
 api/ may import ``ingest``, ``wire``, ``influx``, ``review``, ``reports``,
