@@ -164,11 +164,10 @@ def update_goal(conn: Connection, who: Principal, goal_id: int, body: Any, now: 
     if not isinstance(body, dict):
         raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
     fields = _goal_fields(conn, found.workshop_id, body, partial=True)
-    if "met" in body:
-        fields.update({"met_at": now, "met_by": who.user_id} if body["met"] else {"met_at": None, "met_by": None})
-        if body["met"] and found.met_at is not None:
-            fields.update({"met_at": found.met_at})
-            fields.pop("met_by")
+    if "met" in body and not body["met"]:
+        fields.update({"met_at": None, "met_by": None})
+    elif body.get("met") and found.met_at is None:  # met again: its first time and person are kept
+        fields.update({"met_at": now, "met_by": who.user_id})
     row = conn.execute(update(plan_goals).where(plan_goals.c.id == goal_id)
                        .values(updated_by=who.user_id, updated_at=now, **fields).returning(*plan_goals.c)).one()
     _chain(conn, who, found.workshop_id, now, "goal", plan_goals, row)

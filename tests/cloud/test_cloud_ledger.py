@@ -15,7 +15,7 @@ import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import alarm, batch
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cloud_ingest.errors import Conflict, Forbidden
 from cloud_ingest.review.ledger import next_state
@@ -257,3 +257,31 @@ def test_attacks_are_refused_and_leave_no_trace(world) -> None:  # type: ignore[
     r = cloud.post(tokens["owner-a"], f"/api/v1/ledger/items/{iid}/answer",
                    {"text": "好了", "photos": [photo(jpeg.getvalue(), None)]})
     assert r.status_code == 200 and r.json()["photos"][0]["type"] == "image/jpeg", r.text
+
+
+def test_a_changed_ledger_or_plan_is_found_by_the_audit(world) -> None:  # type: ignore[no-untyped-def]
+    """What the ledger and plan pages show is what was chained: rows changed behind the app's back are named."""
+    cloud, tokens, _ = world
+    iid = _open(cloud, tokens)["id"]
+    answered = _open(cloud, tokens, text="抹布混用")["id"]
+    assert cloud.post(tokens["owner-a"], f"/api/v1/ledger/items/{answered}/answer", {"text": "已分开"}).status_code == 200
+    assert cloud.post(tokens["insp1"], "/api/v1/workshops/ws-a/plan/goals",
+                      {"text": "色标化完成", "target": "2026-11-30", "items": [iid]}).status_code == 201
+    assert "the issue ledger matches the chain: 2 items, 2 plan rows" in _audit_ok(cloud)
+    tampering = [
+        ("UPDATE ledger_items SET state = 'closed', closed_by = 2, closed_at = 1 WHERE id = :a",
+         "its state or closing differs"),
+        ("UPDATE ledger_items SET due_at = due_at + 86400000 WHERE id = :a", "(due_at)"),
+        ("UPDATE ledger_items SET responsible = '别人' WHERE id = :b", "(responsible)"),
+        ("UPDATE ledger_steps SET text = '早已整改' WHERE item_id = :b AND action = 'answer'", "ledger_steps row"),
+        ("UPDATE plan_goals SET met_at = 1, met_by = 2", "plan_goals row 1 differs"),
+        ("DELETE FROM plan_goals", "plan_goals rows 1 of the evidence chain are missing"),
+    ]
+    for sql, words in tampering:
+        with db.write(cloud.engine) as conn:
+            saved = conn.begin_nested()
+            conn.execute(text(sql), {"a": iid, "b": answered})
+            report = audit.audit(conn, keys={}, files=[])
+            saved.rollback()
+        assert not report.ok and words in report.text(), (sql, report.text())
+    _audit_ok(cloud)  # every change above was rolled back
