@@ -38,6 +38,7 @@ from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     LEDGER_CATEGORIES,
     LEDGER_SOURCES,
+    alarms,
     districts,
     ledger_items,
     ledger_photos,
@@ -311,6 +312,12 @@ def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:
 def open_item(conn: Connection, who: Principal, new: NewItem, now: int) -> dict:
     state = next_state(None, "open", who.role)
     if new.source == "alarm":  # the alarm's rectification is the item
+        alarm_ws = conn.execute(select(alarms.c.workshop_id).join(workshops, workshops.c.id == alarms.c.workshop_id)
+                                .where(workshop_clause(who), alarms.c.id == int(new.source_ref or 0))
+                                ).scalar_one_or_none()  # outside the scope: the request's 404 below
+        if new.workshop is not None and alarm_ws is not None and new.workshop != alarm_ws:
+            raise BadRequest("workshop", f"告警不属于作坊 {new.workshop}",
+                             f"the alarm is not of workshop {new.workshop}")
         rect = rectification.request(conn, who, int(new.source_ref or 0), new.text, new.due_at, now, item={
             "category": new.category, "severity": new.severity, "responsible": new.responsible})
         item_id = conn.execute(select(ledger_items.c.id).where(ledger_items.c.rectification_id == rect["id"])

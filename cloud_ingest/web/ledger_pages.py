@@ -206,7 +206,8 @@ def read_multipart(raw: bytes, content_type: str) -> dict[str, Any]:
     out: dict[str, Any] = {"photo": []}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         if name == "photo":
             if data:  # an empty file input sends an empty part
                 out["photo"].append(data)

@@ -49,9 +49,12 @@ def _goals(plan: dict, who: Principal, csrf: str) -> Html:
                        bi("撤销达成", "Not met") if g["met"] else bi("标记达成", "Mark met"))) \
             if who.role in EDITORS else ""
         links = join(*[join(el("a", {"href": f"/ledger/{i}"}, f"#{i}"), " ") for i in g["items"]]) or "—"
+        late = el("span", {"class": "badge ledger-overdue", "data-overdue": "1"},
+                  el("span", {"class": "sym", "aria-hidden": "true"}, "⚠"), bi("逾期", "overdue")) \
+            if g["overdue"] else ""
         rows.append(el("tr", {"data-goal": g["id"]},
                        el("td", {"data-label": "目标 / Goal"}, g["text"]),
-                       el("td", {"data-label": "目标日期 / Target"}, g["target"]),
+                       el("td", {"data-label": "目标日期 / Target"}, g["target"], " ", late),
                        el("td", {"data-label": "相关问题 / Items"}, links),
                        el("td", {"data-label": "达成 / Met"},
                           el("span", {"class": f"badge goal-{'met' if g['met'] else 'open'}"},

@@ -172,6 +172,10 @@ def test_an_alarm_rectification_is_a_ledger_item(world) -> None:  # type: ignore
     assert r.status_code == 201 and r.json()["category"] == "process", r.text
     rects = cloud.get(tokens["owner-a"], f"/api/v1/alarms/{alarm_id}").json()["rectifications"]
     assert [x["state"] for x in rects] == ["accepted", "requested"]
+    # an alarm of one workshop is no item of another
+    r = cloud.post(tokens["insp1"], "/api/v1/ledger/items", {"source": "alarm", "ref": str(alarm_id),
+                                                             "workshop": "ws-b", "text": "x"})
+    assert r.status_code == 400 and "ws-b" in r.json()["error"], r.text
     # a second open one for the same alarm is refused, as before
     r = cloud.post(tokens["insp1"], "/api/v1/ledger/items", {"source": "alarm", "ref": str(alarm_id), "text": "x"})
     assert r.status_code == 409, r.text
