@@ -216,6 +216,9 @@ def test_attacks_are_refused_and_leave_no_trace(world) -> None:  # type: ignore[
         # an inspector of another district: the workshop and the item do not exist for it
         ("insp2", "/api/v1/ledger/items", {"workshop": "ws-a", "text": "x"}, 404),
         ("insp2", f"/api/v1/ledger/items/{iid}/return", {"note": "x"}, 404),
+        ("insp2", "/api/v1/ledger/items", {"source": "alarm", "ref": str(alarm_id), "text": "x"}, 404),
+        ("insp2", "/api/v1/ledger/items", {"source": "alarm", "ref": str(alarm_id), "workshop": "ws-c",
+                                           "text": "x"}, 404),
         # the owner of another workshop answering this one's item
         ("owner-c", f"/api/v1/ledger/items/{iid}/answer", {"text": "别家的", "photos": [photo(png())]}, 404),
         # an owner opening or closing
