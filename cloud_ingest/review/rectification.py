@@ -140,8 +140,9 @@ _closer = users.alias("closer")
 
 def _query(who: Principal):  # type: ignore[no-untyped-def]
     return (select(rectifications, workshops.c.district_id, _requester.c.username.label("requested_by_name"),
-                   _closer.c.username.label("closed_by_name"))
+                   _closer.c.username.label("closed_by_name"), ledger_items.c.id.label("item_id"))
             .join(workshops, workshops.c.id == rectifications.c.workshop_id)
+            .outerjoin(ledger_items, ledger_items.c.rectification_id == rectifications.c.id)
             .join(_requester, _requester.c.id == rectifications.c.requested_by)
             .outerjoin(_closer, _closer.c.id == rectifications.c.closed_by)
             .where(workshop_clause(who)))
@@ -150,7 +151,8 @@ def _query(who: Principal):  # type: ignore[no-untyped-def]
 def _json(r) -> dict:  # type: ignore[no-untyped-def]
     return {"id": r.id, "alarm": r.alarm_id, "workshop": r.workshop_id, "district": r.district_id,
             "state": r.state, "note": r.note, "requested_by": r.requested_by_name, "requested_at": r.requested_at,
-            "due": r.due_at, "updated_at": r.updated_at, "closed_by": r.closed_by_name, "closed_at": r.closed_at}
+            "due": r.due_at, "updated_at": r.updated_at, "closed_by": r.closed_by_name, "closed_at": r.closed_at,
+            "item": r.item_id}
 
 
 def _steps(conn: Connection, rect_ids: list[int]) -> dict[int, list[dict]]:

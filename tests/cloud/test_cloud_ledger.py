@@ -159,7 +159,7 @@ def test_an_alarm_rectification_is_a_ledger_item(world) -> None:  # type: ignore
     assert r.status_code == 200 and r.json()["state"] == "answered", r.text
     # the old contract sees the same step
     old = cloud.get(tokens["insp1"], f"/api/v1/rectifications/{rid}").json()
-    assert (old["state"], old["steps"][-1]["text"]) == ("answered", "刀具已消毒")
+    assert (old["state"], old["steps"][-1]["text"], old["item"]) == ("answered", "刀具已消毒", iid)
     r = cloud.post(tokens["insp1"], f"/api/v1/rectifications/{rid}/accept", {})
     assert r.status_code == 200, r.text
     item = cloud.get(tokens["insp1"], f"/api/v1/ledger/items/{iid}").json()

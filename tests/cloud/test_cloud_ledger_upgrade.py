@@ -86,7 +86,7 @@ def test_rectifications_become_ledger_items(cloud_url: str) -> None:
         assert migrate.upgrade(engine, "0007", clock=lambda: T0) == "0007"  # before signed batches: none here
         with db.write(engine) as conn:
             alarm_id, done, waiting = _as_before(conn)
-            old = [rectification.get(conn, INSPECTOR, r) for r in (done, waiting)]
+            old = [dict(r._mapping) for r in conn.execute(select(rectifications).order_by(rectifications.c.id))]
         assert migrate.upgrade(engine, clock=lambda: T0 + 5000) == migrate.head()
         assert migrate.upgrade(engine, clock=lambda: T0 + 6000) == migrate.head()  # nothing made twice
         now = T0 + 7000
@@ -101,8 +101,9 @@ def test_rectifications_become_ledger_items(cloud_url: str) -> None:
             assert [(e.at, e.alarm_id, json.loads(e.body)["rectification"], json.loads(e.body)["from"])
                     for e in entries] == [(T0 + 5000, alarm_id, done, "rectification"),
                                           (T0 + 5000, alarm_id, waiting, "rectification")]
-            # the old contract answers as before; the ledger shows the same history in its words
-            assert [rectification.get(conn, INSPECTOR, r) for r in (done, waiting)] == old
+            # the rectifications are untouched, and name their items; the ledger shows the same history
+            assert [dict(r._mapping) for r in conn.execute(select(rectifications).order_by(rectifications.c.id))] == old
+            assert [rectification.get(conn, INSPECTOR, r)["item"] for r in (done, waiting)] == [rows[0].id, rows[1].id]
             items = ledger.list_items(conn, OWNER, ledger.ItemFilter(), now)
             assert [(i["rectification"], i["state"], i["text"], i["due"], i["closed_by"]) for i in items] == [
                 (waiting, "answered", "复查", None, None), (done, "closed", "请整改", T0 + 1000, "insp1")]
