@@ -19,7 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from cloud_ingest.reports.pdf import _printable
+from cloud_ingest.reports.pdf import printable
 from sebiao_common.fonts import load_font
 
 CST = timezone(timedelta(hours=8), "CST")
@@ -41,7 +41,7 @@ def plan_pdf(plan: dict[str, Any], now: int) -> bytes:
     sub = ParagraphStyle("sub", parent=body, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
 
     def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(_printable(text, font)), style)
+        return Paragraph(escape(printable(text, font)), style)
 
     prog = plan["progress"]
     story: list[Any] = [
