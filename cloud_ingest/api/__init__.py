@@ -4,8 +4,8 @@
 ``read_json``, ``call`` that every route uses), ``http_api`` (``Api``: ingest,
 the alarm queue, admin, login, health; it gathers the routes of the
 others), ``rectification``, ``grades``, ``reports``, ``setups``, ``workshops`` (the workshop's
-record and training records) and ``public_page`` (the public pages' addresses for gateways and admins)
-(their routes, over
+record and training records), ``public_page`` (the public pages' addresses for gateways and admins) and
+``ledger`` (the issue ledger and the improvement plans) (their routes, over
 ``ApiBase`` only: no route module imports ``http_api``).
 
 api/ may import ``ingest``, ``wire``, ``influx``, ``review``, ``reports``,

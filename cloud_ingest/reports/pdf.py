@@ -40,6 +40,9 @@ def _printable(text: str, font: LabelFont) -> str:
     return "".join(ch for ch in text if ch.isspace() or ord(ch) in glyphs)
 
 
+printable = _printable  # the other PDFs of the cloud (plan_pdf) drop what the font cannot draw the same way
+
+
 def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
     font = font or load_font()
     body = ParagraphStyle("body", fontName=font.name, fontSize=8.5, leading=11)

@@ -2,12 +2,14 @@
 (整改, ``rectification``: its state machine, steps and scope), the regulator's grades (分级定榜,
 ``grades``: setting one, its public history and district list, the statement the gateway fetches), and the
 acceptance (备案) of a setup version's relaxations (``setup_accept``); the regulator's desk: a workshop's
-record (登记信息, ``workshop_records``) and its staff training records (``trainings``).
+record (登记信息, ``workshop_records``) and its staff training records (``trainings``), the issue ledger (挂账销号,
+``ledger``: every finding of a workshop, an alarm's being its rectification; ``photos``: the answers'
+photos checked by their bytes) and the improvement plans (一坊一策, ``plans``).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.
 
-review/ imports ``reports`` (the workshop figures of the list), ``access``,
+review/ imports ``reports`` (the workshop figures of the list), ``access``, Pillow (``photos``),
 ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``; never ingest,
 influx, api or web.
 """

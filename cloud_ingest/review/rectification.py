@@ -18,6 +18,11 @@ has at most one open rectification (the database's unique ``open_alarm_id``
 holds it even against two inspectors at once). Every step is a row of
 ``rectification_steps`` and an entry of the evidence log, in the same
 transaction.
+
+A rectification is also its alarm's item of the issue ledger (``ledger``):
+the request makes the ``ledger_items`` row (source ``alarm``) with its own
+evidence entry (``ledger_item``); the item's text, deadline, state and steps
+are the rectification's.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from cloud_ingest.store.schema import (
     RECTIFICATION_ACTIONS,
     RECTIFICATION_STATES,
     alarms,
+    ledger_items,
     rectification_steps,
     rectifications,
     users,
@@ -134,8 +140,9 @@ _closer = users.alias("closer")
 
 def _query(who: Principal):  # type: ignore[no-untyped-def]
     return (select(rectifications, workshops.c.district_id, _requester.c.username.label("requested_by_name"),
-                   _closer.c.username.label("closed_by_name"))
+                   _closer.c.username.label("closed_by_name"), ledger_items.c.id.label("item_id"))
             .join(workshops, workshops.c.id == rectifications.c.workshop_id)
+            .outerjoin(ledger_items, ledger_items.c.rectification_id == rectifications.c.id)
             .join(_requester, _requester.c.id == rectifications.c.requested_by)
             .outerjoin(_closer, _closer.c.id == rectifications.c.closed_by)
             .where(workshop_clause(who)))
@@ -144,7 +151,8 @@ def _query(who: Principal):  # type: ignore[no-untyped-def]
 def _json(r) -> dict:  # type: ignore[no-untyped-def]
     return {"id": r.id, "alarm": r.alarm_id, "workshop": r.workshop_id, "district": r.district_id,
             "state": r.state, "note": r.note, "requested_by": r.requested_by_name, "requested_at": r.requested_at,
-            "due": r.due_at, "updated_at": r.updated_at, "closed_by": r.closed_by_name, "closed_at": r.closed_at}
+            "due": r.due_at, "updated_at": r.updated_at, "closed_by": r.closed_by_name, "closed_at": r.closed_at,
+            "item": r.item_id}
 
 
 def _steps(conn: Connection, rect_ids: list[int]) -> dict[int, list[dict]]:
@@ -209,7 +217,9 @@ def for_alarm(conn: Connection, who: Principal, alarm_id: int) -> list[dict]:
 # -- steps ----------------------------------------------------------------------------
 
 def request(conn: Connection, who: Principal, alarm_id: int, note: str | None, due_at: int | None,
-            now: int) -> dict:
+            now: int, item: Mapping[str, object] | None = None) -> dict:
+    """``item``: the ledger item's own fields (``category``, ``responsible``, ``severity``, checked by the
+    caller); by default none, and the alarm's severity."""
     state = next_state(None, "request", who.role)
     text = StepText("note", note).value
     if due_at is not None and (isinstance(due_at, bool) or not isinstance(due_at, int)):
@@ -224,12 +234,29 @@ def request(conn: Connection, who: Principal, alarm_id: int, note: str | None, d
         requested_at=now, due_at=due_at, updated_at=now, open_alarm_id=alarm_id)
         .returning(rectifications.c.id)).scalar_one()
     _record(conn, who, rect_id, alarm_id, alarm.workshop_id, "request", state, text, now, due=due_at)
+    _ledger_item(conn, rect_id, alarm_id, alarm.workshop_id, who, now, item or {})
     return get(conn, who, rect_id)
 
 
-def answer(conn: Connection, who: Principal, rect_id: int, action: str | None, now: int) -> dict:
-    """The owner's corrective action (``action`` is its text: 整改措施)."""
-    return _step(conn, who, rect_id, "answer", StepText("action", action).value, now)
+def _ledger_item(conn: Connection, rect_id: int, alarm_id: int, workshop: str, who: Principal, now: int,
+                 item: Mapping[str, object]) -> None:
+    severity = item.get("severity") or conn.execute(select(alarms.c.severity).where(alarms.c.id == alarm_id)
+                                                    ).scalar_one()
+    row = conn.execute(ledger_items.insert().values(
+        workshop_id=workshop, source="alarm", source_ref=str(alarm_id), rectification_id=rect_id,
+        category=item.get("category"), severity=severity, responsible=item.get("responsible"),
+        created_by=who.user_id, created_at=now, updated_at=now).returning(*ledger_items.c)).one()
+    evidence.append(conn, now, "ledger_item", workshop, alarm_id, {
+        "item": row.id, "rectification": rect_id, "by": who.username, "role": who.role,
+        "row": coverage.fact(ledger_items, row._mapping)})
+
+
+def answer(conn: Connection, who: Principal, rect_id: int, action: str | None, now: int,
+           photos: Sequence[Mapping[str, object]] = ()) -> dict:
+    """The owner's corrective action (``action`` is its text: 整改措施); ``photos``: what the ledger stored with
+    it (id, type, size, SHA-256), named in the step's evidence entry."""
+    extra = {"photos": list(photos)} if photos else {}
+    return _step(conn, who, rect_id, "answer", StepText("action", action).value, now, **extra)
 
 
 def accept(conn: Connection, who: Principal, rect_id: int, note: str | None, now: int) -> dict:
@@ -240,7 +267,8 @@ def send_back(conn: Connection, who: Principal, rect_id: int, note: str | None, 
     return _step(conn, who, rect_id, "return", StepText("note", note).value, now)
 
 
-def _step(conn: Connection, who: Principal, rect_id: int, action: str, text: str | None, now: int) -> dict:
+def _step(conn: Connection, who: Principal, rect_id: int, action: str, text: str | None, now: int,
+          **extra: object) -> dict:
     check_role(action, who.role)  # the role first: a refusal that says nothing about the object
     row = _visible(conn, who, rect_id)
     state = next_state(row.state, action, who.role)
@@ -250,7 +278,8 @@ def _step(conn: Connection, who: Principal, rect_id: int, action: str, text: str
                         .values(state=state, updated_at=now, **closing))
     if done.rowcount != 1:  # someone else took a step in between
         raise Conflict("整改刚被他人处理", f"rectification {rect_id} was just changed by someone else")
-    _record(conn, who, rect_id, row.alarm_id, row.workshop_id, action, state, text, now)
+    _record(conn, who, rect_id, row.alarm_id, row.workshop_id, action, state, text, now, **extra)
+    conn.execute(update(ledger_items).where(ledger_items.c.rectification_id == rect_id).values(updated_at=now))
     return get(conn, who, rect_id)
 
 

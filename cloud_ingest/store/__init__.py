@@ -6,6 +6,7 @@ from code; ``migrations/append_only.py`` is the append-only guard they share), `
 (the canonical JSON both the log and the batch digests hash), ``coverage``
 (which facts the log holds, and the check of the tables against it),
 ``cycle_chain`` (the disinfection cycles in the log, and their check),
+``ledger_chain`` (the issue ledger's items and the plans against the log),
 ``anchor`` (the chain's head signed outside the database), ``signed`` (the
 check of the batches against their gateways' signatures), ``audit``
 (``sebiao cloud verify``) and ``roles`` (PostgreSQL grants of the workers'

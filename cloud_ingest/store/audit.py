@@ -9,8 +9,8 @@ and a verdict:
    public keys, and each checkpoint's entry must still be there with the hash
    it signed. A checkpoint past the chain's end shows a cut chain; a hash that
    differs, a recomputed one;
-3. the covered tables (``coverage``, ``cycle_chain``): what the pages show is what the chain
-   holds;
+3. the covered tables (``coverage``, ``cycle_chain``, ``ledger_chain``): what the pages show is what
+   the chain holds;
 4. the gateways' signatures (``signed``): every batch entry's rows are what
    its gateway signed, with a key the chain registered for its workshop.
 
@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
-from cloud_ingest.store import anchor, coverage, cycle_chain, evidence
+from cloud_ingest.store import anchor, coverage, cycle_chain, evidence, ledger_chain
 from cloud_ingest.store import signed as signatures
 from cloud_ingest.store.schema import evidence_checkpoints, evidence_log
 
@@ -60,6 +60,9 @@ def audit(conn: Connection, *, keys: dict[str, Ed25519PublicKey], files: Iterabl
         held = cycle_chain.check(conn)
         out.lines += held.lines()
         out.ok &= held.ok
+        ledger = ledger_chain.check(conn)
+        out.lines += ledger.lines()
+        out.ok &= ledger.ok
         batches = signatures.check(conn)
         out.lines += batches.lines()
         out.ok &= batches.ok

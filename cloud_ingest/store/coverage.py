@@ -23,6 +23,8 @@ show with what was chained when it was stored:
 - ``alarms``: a transition's entry adds ``"alarm"``, the picture it set; the
   alarm's inspector review is its newest inspector entry; a rectification's
   state, request note and deadline are its steps' entries;
+- ``ledger_steps`` (migration 0013): each ``ledger_*`` step entry adds
+  ``"row"``, the step's fact (an alarm's item steps as its rectification);
 - ``workshop_grades``: each ``grade_set`` entry adds ``"row"``, the grading's
   fact (the public grade pages show these rows). The table came after the
   coverage start of 0006: every one of its rows is covered;
@@ -58,6 +60,7 @@ from cloud_ingest.store.schema import (
     events,
     evidence_log,
     inspector_notes,
+    ledger_steps,
     rectification_steps,
     rectifications,
     setup_acceptances,
@@ -71,16 +74,19 @@ from sebiao_common import strict_json
 
 COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps,
                                                   workshop_grades, setups, setup_acceptances, silenced_alarms,
-                                                  workshop_records, trainings)}
+                                                  workshop_records, trainings, ledger_steps)}
 # Tables made after the coverage start of migration 0006: its entry does not name them, and none of their rows
 # was stored before it.
-LATER = ("workshop_grades", "setups", "setup_acceptances", "silenced_alarms", "workshop_records", "trainings")
+LATER = ("workshop_grades", "setups", "setup_acceptances", "silenced_alarms", "workshop_records", "trainings",
+         "ledger_steps")
 ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced": "silenced_alarms",
              "alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
              "inspector_clear": "inspector_notes", "inspector_comment": "inspector_notes",
              "rectification_request": "rectification_steps", "rectification_answer": "rectification_steps",
              "rectification_accept": "rectification_steps", "rectification_return": "rectification_steps",
-             "grade_set": "workshop_grades", "workshop_record": "workshop_records", "training": "trainings"}
+             "grade_set": "workshop_grades", "workshop_record": "workshop_records", "training": "trainings",
+             "ledger_open": "ledger_steps", "ledger_answer": "ledger_steps", "ledger_close": "ledger_steps",
+             "ledger_return": "ledger_steps"}
 PICTURE = ("type", "severity", "state", "acked", "latched", "count", "tool", "tag", "station", "ts", "last_ts",
            "raised_at", "updated_at", "late", "text_zh", "text_en", "history_seq")
 MAX_PROBLEMS = 50

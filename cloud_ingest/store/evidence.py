@@ -36,7 +36,8 @@ _LOCK_KEY = 0x5EB1A0  # pg_advisory_xact_lock key of the evidence log
 KINDS = ("alarm_transition", "inspector_ack", "inspector_clear", "inspector_comment",
          "rectification_request", "rectification_answer", "rectification_accept", "rectification_return",
          "events", "coverage", "grade_set", "gateway_key", "signing", "setup", "silenced", "setup_accept",
-         "cycles", "cycles_start", "workshop_record", "training")
+         "cycles", "cycles_start", "workshop_record", "training", "ledger_item", "ledger_open", "ledger_answer",
+         "ledger_close", "ledger_return", "plan")
 
 
 def entry_hash(seq: int, at: int, kind: str, workshop: str, alarm_id: int | None, body: str, prev: str) -> str:

@@ -52,6 +52,11 @@ PRIVILEGES: dict[str, str] = {
     "workshop_records": "SELECT, INSERT",  # append-only: a changed record is a new row
     "trainings": "SELECT, INSERT",  # stored once (insert or ignore)
     "public_pages": "SELECT, INSERT, DELETE",  # a workshop's public address; a rotation replaces the row
+    "ledger_items": "SELECT, INSERT, UPDATE",  # an item moves on (answered, closed, sent back)
+    "ledger_steps": "SELECT, INSERT",
+    "ledger_photos": "SELECT, INSERT",  # a photo is never changed
+    "improvement_plans": "SELECT, INSERT, UPDATE",  # the plan's summary is edited
+    "plan_goals": "SELECT, INSERT, UPDATE",  # a goal is edited, met
 }
 
 

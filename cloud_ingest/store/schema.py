@@ -416,3 +416,80 @@ public_pages = Table(  # each workshop's public page (透明作坊 on the cloud)
 )
 # the public page's "last data received" (max per workshop) is an index lookup, not a scan of its batches
 Index("ix_ingest_batches_workshop_received", ingest_batches.c.workshop_id, ingest_batches.c.received_at)
+
+# The issue ledger (挂账销号) and the per-workshop improvement plan (一坊一策), migration 0013
+# (cloud_ingest/review/ledger.py, plans.py; docs/cloud-ingest.md, "The issue ledger").
+LEDGER_SOURCES = ("alarm", "inspection", "report", "manual")
+LEDGER_STATES = ("open", "answered", "returned", "closed")
+LEDGER_ACTIONS = ("open", "answer", "close", "return")
+LEDGER_CATEGORIES = ("colour_coding", "facilities", "process", "hygiene", "workwear", "records")
+
+ledger_items = Table(  # one finding of a workshop; an alarm's item is its rectification (state, text, due, steps)
+    "ledger_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False, index=True),
+    Column("source", String(16), nullable=False),  # alarm | inspection | report | manual
+    Column("source_ref", String(64), nullable=True),  # the alarm's id, the inspection's or report's reference
+    Column("rectification_id", Integer, ForeignKey("rectifications.id"), nullable=True, unique=True),
+    Column("category", String(24), nullable=True),  # LEDGER_CATEGORIES; NULL: none of them applies
+    Column("severity", String(16), nullable=False),  # the alarms' severities
+    Column("responsible", String(64), nullable=True),  # the workshop's person answerable for it
+    Column("text", Text, nullable=True),  # NULL for an alarm's item: the rectification's note
+    Column("due_at", BigInteger, nullable=True),  # NULL for an alarm's item: the rectification's deadline
+    Column("state", String(16), nullable=True),  # NULL for an alarm's item: the rectification's state
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("closed_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("closed_at", BigInteger, nullable=True),
+    CheckConstraint("source IN ('alarm', 'inspection', 'report', 'manual')", name="source"),
+    CheckConstraint("(source = 'alarm') = (rectification_id IS NOT NULL)", name="alarm_source"),
+    CheckConstraint("(rectification_id IS NULL) = (state IS NOT NULL AND text IS NOT NULL)", name="own_state"),
+    CheckConstraint("state IS NULL OR state IN ('open', 'answered', 'returned', 'closed')", name="state"),
+)
+
+ledger_steps = Table(  # every step of an item that is not an alarm's (those are rectification_steps)
+    "ledger_steps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("ledger_items.id"), nullable=False, index=True),
+    Column("at", BigInteger, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("action", String(16), nullable=False),  # open | answer | close | return
+    Column("state", String(16), nullable=False),  # the item's state after this step
+    Column("text", Text, nullable=True),
+    CheckConstraint("action IN ('open', 'answer', 'close', 'return')", name="action"),
+)
+
+ledger_photos = Table(  # the photos of an owner's answer: checked images, served only within the item's scope
+    "ledger_photos", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("ledger_items.id"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),  # the answer's time
+    Column("content_type", String(16), nullable=False),  # image/jpeg | image/png | image/webp, by magic bytes
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),  # also in the answer's evidence entry
+    Column("data", LargeBinary, nullable=False),
+)
+
+improvement_plans = Table(  # 一坊一策: one plan per workshop, made of its ledger items and goals
+    "improvement_plans", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id"), nullable=False, unique=True),
+    Column("summary", Text, nullable=False),
+    Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+plan_goals = Table(  # a goal of a plan: what, by when, the ledger items it rests on, met or not
+    "plan_goals", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("improvement_plans.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("target", String(10), nullable=False),  # YYYY-MM-DD, China Standard Time
+    Column("items", Text, nullable=False),  # canonical JSON list of ledger item ids of the same workshop
+    Column("met_at", BigInteger, nullable=True),
+    Column("met_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

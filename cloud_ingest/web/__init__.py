@@ -6,8 +6,10 @@ alarm with its evidence timeline and review forms (``routes``),
 rectification (``rectification_pages``), reports (``report_pages``) and the
 regulator's grades (``grade_pages``: the public district and workshop pages,
 served without a login, and the inspector's form), and the setups with their
-acceptance and the deadline's progress (``setup_pages``), and the workshop's own page: its record
-(登记信息) with the form that edits it, and its staff training records (``workshop_pages``).
+acceptance and the deadline's progress (``setup_pages``), the workshop's own page: its record
+(登记信息) with the form that edits it, and its staff training records (``workshop_pages``), the issue ledger
+(``ledger_pages``: 挂账销号, the owner's answer with photos) and the improvement
+plans (``plan_pages``: 一坊一策 and its PDF).
 Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session

@@ -11,7 +11,7 @@ on each other's private helpers.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Awaitable, Callable
 from urllib.parse import parse_qs, quote
 
 from sqlalchemy import Connection, Engine
@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.errors import CloudError, Forbidden, NotFound, PayloadTooLarge
+from cloud_ingest.review import ledger
 from cloud_ingest.store import db
 from cloud_ingest.web import views
 from cloud_ingest.web.session import COOKIE, Session, Sessions
@@ -46,8 +47,10 @@ class Frame:
         self.engine, self.clock = engine, clock
         self.sessions = Sessions(config.session_secret)
 
-    def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None) -> Response:
-        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active)
+    def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None,
+                overdue: int = 0) -> Response:
+        """``overdue``: the ledger's overdue items in the user's scope, counted in the navigation."""
+        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active, overdue)
         response = HTMLResponse(doc, status_code=shown.status, headers=HEADERS)
         if session is not None:  # re-signed on every page: the idle expiry starts again
             self.sessions.write(response, session, secure(request))
@@ -68,31 +71,34 @@ class Frame:
         if session is None:
             return self.to_login(request)
 
-        def work() -> tuple[Principal, Shown] | None:
+        def work() -> tuple[Principal, Shown, int] | None:
             with db.read(self.engine) as conn:
                 who = self.sessions.principal(conn, session)
                 if who is None:
                     return None
+                overdue = ledger.overdue_count(conn, who, self.clock())
                 try:
-                    return who, build(conn, who, session)
+                    return who, build(conn, who, session), overdue
                 except CloudError as exc:
-                    return who, error_shown(exc)
+                    return who, error_shown(exc), overdue
         try:
             done = await run_in_threadpool(work)
         except CloudError as exc:  # the database itself failed
             return self.respond(request, error_shown(exc), None, None)
         if done is None:
             return self.to_login(request)
-        return self.respond(request, done[1], done[0], session)
+        return self.respond(request, done[1], done[0], session, done[2])
 
-    async def change(self, request: Request, step: Step, again: Callable[[str], Build]) -> Response:
+    async def change(self, request: Request, step: Step, again: Callable[[str], Build],
+                     reader: Callable[[Request], Awaitable[dict]] | None = None) -> Response:
         """A POST form: session, CSRF and origin checks, then ``step`` in one write transaction.
-        ``step`` answers where to go next; when it is refused, ``again(message)`` builds its page anew."""
+        ``step`` answers where to go next; when it is refused, ``again(message)`` builds its page anew.
+        ``reader``: how the form is read (default ``read_form``, urlencoded; a multipart one for photos)."""
         session = self.sessions.read(request)
         if session is None:
             return self.to_login(request)
         try:
-            form = await read_form(request)
+            form = await (reader or read_form)(request)
         except CloudError as exc:
             return self.respond(request, error_shown(exc), None, session)
         if not same_origin(request) or not session.csrf_ok(form.get("csrf")):

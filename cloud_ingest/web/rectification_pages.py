@@ -92,7 +92,9 @@ def _one(r: dict, who: Principal, csrf: str) -> Html:
                           "data-state": r["state"]},
               el("p", None, el("strong", None, f"整改 #{r['id']} / Rectification #{r['id']}"), " ",
                  rect_badge(r["state"]),
-                 " ", bi("期限", "due"), " ", when(r["due"]) if r["due"] else "—"),
+                 " ", bi("期限", "due"), " ", when(r["due"]) if r["due"] else "—",
+                 join(" · ", el("a", {"href": f"/ledger/{r['item']}", "class": "ledger-link"},
+                                bi(f"问题台账 #{r['item']}", f"ledger item #{r['item']}"))) if r.get("item") else ""),
               steps, el("div", {"class": "forms-row"}, forms) if forms else "")
 
 

@@ -34,6 +34,8 @@ from cloud_ingest.web import data, rectification_pages, views
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.labels import day_start_ms
+from cloud_ingest.web.ledger_pages import LedgerPages
+from cloud_ingest.web.plan_pages import PlanPages
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
 from cloud_ingest.web.session import Session
@@ -63,6 +65,7 @@ class Pages(Frame):
         self.grades = GradePages(self)
         self.setups = SetupPages(self)
         self.workshop_pages = WorkshopPages(self)
+        self.ledger, self.plans = LedgerPages(self), PlanPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -80,6 +83,8 @@ class Pages(Frame):
             *self.grades.routes(),
             *self.setups.routes(),
             *self.workshop_pages.routes(),
+            *self.ledger.routes(),
+            *self.plans.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

@@ -30,7 +30,7 @@ from cloud_ingest.web.labels import (
 
 NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Alarm queue"),
        ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"),
-       ("/setups", "配置与进度", "Setups"))
+       ("/setups", "配置与进度", "Setups"), ("/ledger", "问题台账", "Ledger"))
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ def error_shown(exc: CloudError) -> Shown:
     return Shown(title, error_page(str(exc)), status=exc.status)
 
 
-def layout(title: tuple[str, str], who: Principal | None, csrf: str, body: Html, active: str = "") -> Html:
+def layout(title: tuple[str, str], who: Principal | None, csrf: str, body: Html, active: str = "",
+           overdue: int = 0) -> Html:
     head = el("head", None,
               Html('<meta charset="utf-8">'),
               Html('<meta name="viewport" content="width=device-width, initial-scale=1">'),
@@ -56,15 +57,18 @@ def layout(title: tuple[str, str], who: Principal | None, csrf: str, body: Html,
               el("link", {"rel": "stylesheet", "href": "/assets/cloud.css"}))
     bar = el("header", {"class": "bar"},
              el("p", {"class": "brand"}, bi("色标云 · 远程审核", "sebiao cloud review")),
-             _nav(active) if who else None,
+             _nav(active, overdue) if who else None,
              _user(who, csrf) if who else None)
     main = el("main", {"id": "main"}, el("h1", None, bi(*title)), body)
     return Html("<!doctype html>" + el("html", {"lang": "zh-CN"}, head, el("body", None, bar, main)))
 
 
-def _nav(active: str) -> Html:
+def _nav(active: str, overdue: int = 0) -> Html:
+    late = el("span", {"class": "nav-count", "id": "nav-overdue", "data-count": overdue},
+              el("span", {"class": "sym", "aria-hidden": "true"}, "⚠"), f"{overdue} ", bi("逾期", "overdue"))
     return el("nav", {"aria-label": "主导航 / main"},
-              [el("a", {"href": href, "aria-current": "page" if href == active else None}, bi(zh, en))
+              [el("a", {"href": href, "aria-current": "page" if href == active else None}, bi(zh, en),
+                  late if href == "/ledger" and overdue else None)
                for href, zh, en in NAV])
 
 

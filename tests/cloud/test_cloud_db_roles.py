@@ -9,6 +9,8 @@ evidence guard off, or to change or remove evidence, are refused by PostgreSQL.
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, Cloud, world_batches
 from cloud_server import CloudServer
 from gateway_keys import gateway_token
+from PIL import Image
 from servers import ROOT
 
 from cloud_ingest.store import db, evidence, roles
@@ -94,6 +97,7 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
         assert httpx.get(rotated.json()["url"]).status_code == 200
         report = server.get(tokens["insp1"], "/api/v1/workshops/ws-a/report?from=2025-11-20&to=2025-11-30")
         assert report.status_code == 200, report.text
+        _ledger_and_plan(server, tokens)  # their rows, photos and steps, as the workers' role
         engine = db.make_engine(app_url)
         try:
             def signed() -> bool:
@@ -125,6 +129,9 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
         ("DELETE FROM alarm_transitions", "permission denied for table alarm_transitions"),
         ("UPDATE inspector_notes SET note = '无异常'", "permission denied for table inspector_notes"),
         ("UPDATE rectification_steps SET text = '无'", "permission denied for table rectification_steps"),
+        ("UPDATE ledger_steps SET text = '无'", "permission denied for table ledger_steps"),
+        ("UPDATE ledger_photos SET data = ''", "permission denied for table ledger_photos"),
+        ("DELETE FROM ledger_items", "permission denied for table ledger_items"),
         ("UPDATE workshop_grades SET grade = 'gold'", "permission denied for table workshop_grades"),
         ("DELETE FROM workshop_grades", "permission denied for table workshop_grades"),
         ("CREATE TABLE shadow (x int)", "permission denied for schema public"),
@@ -135,3 +142,23 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
             with pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
                 conn.execute(sql)
             assert words in str(caught.value), (sql, str(caught.value))
+
+
+def _ledger_and_plan(server, tokens: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(png, "PNG")
+    r = server.post(tokens["insp1"], "/api/v1/ledger/items", {"workshop": "ws-a", "text": "抹布未分色"})
+    assert r.status_code == 201, r.text
+    item = r.json()["id"]
+    r = server.post(tokens["owner-a"], f"/api/v1/ledger/items/{item}/answer",
+                    {"text": "已更换", "photos": [{"type": "image/png", "data": base64.b64encode(png.getvalue()).decode()}]})
+    assert r.status_code == 200, r.text
+    assert server.post(tokens["insp1"], f"/api/v1/ledger/items/{item}/close", {}).status_code == 200
+    assert server.post(tokens["insp1"], "/api/v1/workshops/ws-a/plan", {"summary": "升铜榜"}).status_code == 200
+    r = server.post(tokens["insp1"], "/api/v1/workshops/ws-a/plan/goals",
+                    {"text": "色标化", "target": "2026-11-30", "items": [item]})
+    assert r.status_code == 201, r.text
+    goal = r.json()["goals"][0]["id"]
+    assert server.post(tokens["insp1"], f"/api/v1/plan-goals/{goal}", {"met": True}).status_code == 200
+    progress = server.get(tokens["owner-a"], "/api/v1/workshops/ws-a/plan").json()["progress"]
+    assert (progress["items_closed"], progress["goals_met"]) == (2, 1)  # this item and the accepted rectification

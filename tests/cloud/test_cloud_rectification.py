@@ -124,14 +124,17 @@ def test_whole_workflow(world) -> None:  # type: ignore[no-untyped-def]
         assert cloud.get(token, f"/api/v1/rectifications/{rid}").json() == done
 
     # every step is in the evidence chain, in order, and the chain verifies
+    # (the request also made the alarm's item of the issue ledger, with its own entry)
     entries = _evidence(cloud)[before:]
+    assert [(k, b["rectification"]) for k, _, _, b in entries if k == "ledger_item"] == [("ledger_item", rid)]
+    entries = [e for e in entries if e[0] != "ledger_item"]
     assert [(k, ws, a, b["rectification"], b["by"], b["state"], b["text"]) for k, ws, a, b in entries] == [
         ("rectification_" + action, "ws-a", alarm_id, rid, by, state, text) for action, state, by, text in
         _steps(done)]
     assert entries[0][3]["due"] == T0 + 86_400_000 and entries[1][3]["role"] == "owner"
     with db.read(cloud.engine) as conn:
         report = evidence.verify(conn)
-    assert report.ok and report.checked == before + 5
+    assert report.ok and report.checked == before + 6
 
     # closed, so the alarm may be given a new rectification
     r = cloud.post(tokens["admin"], f"/api/v1/alarms/{alarm_id}/rectifications", {"note": "复查：请再次说明"})

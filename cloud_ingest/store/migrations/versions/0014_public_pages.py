@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

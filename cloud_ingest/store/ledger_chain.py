@@ -1,0 +1,131 @@
+"""The issue ledger and the improvement plans against the evidence chain: what their pages show is what was
+chained (``sebiao cloud verify``, after ``coverage``, whose generic check covers ``ledger_steps``).
+
+- ``ledger_items``: every row has its ``ledger_item`` entry, the row's fact when it was made; the columns
+  that never change afterwards (all but ``state``, ``updated_at``, ``closed_by``, ``closed_at``) must still
+  be those. An item that is not an alarm's has the state of its newest step entry (``ledger_*``), and
+  ``closed_by``/``closed_at`` of that step when it closed it (an alarm's item's state is its rectification's,
+  which ``coverage`` checks with the alarm). A row without an entry (written behind the app's back) and an
+  entry whose row is gone (deleted) are named;
+- ``improvement_plans``, ``plan_goals``: every row is the row of its newest ``plan`` entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Table, select
+
+from cloud_ingest.store.coverage import Problems, fact
+from cloud_ingest.store.schema import evidence_log, improvement_plans, ledger_items, plan_goals
+from sebiao_common import strict_json
+
+STEPS = ("ledger_open", "ledger_answer", "ledger_close", "ledger_return")
+KINDS = ("ledger_item", "plan", *STEPS)
+FIXED = tuple(c.name for c in ledger_items.columns if c.name not in ("state", "updated_at", "closed_by", "closed_at"))
+PLAN_TABLES: dict[str, Table] = {"summary": improvement_plans, "goal": plan_goals}
+
+
+@dataclass(kw_only=True)
+class Findings(Problems):
+    items: int = 0
+    plan_rows: int = 0
+
+    def lines(self) -> list[str]:
+        if not self.ok:
+            return self.problem_lines()
+        return [f"问题台账与证据链一致：{self.items} 项问题，{self.plan_rows} 行计划 / the issue ledger matches the "
+                f"chain: {self.items} items, {self.plan_rows} plan rows"]
+
+
+def _entries(conn: Connection, chunk: int) -> Iterator[tuple[int, str, dict]]:
+    after = 0
+    while True:
+        rows = conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body)
+                            .where(evidence_log.c.seq > after, evidence_log.c.kind.in_(KINDS))
+                            .order_by(evidence_log.c.seq).limit(chunk)).all()
+        if not rows:
+            return
+        after = rows[-1].seq
+        for r in rows:
+            try:
+                body = strict_json.loads(r.body)
+            except ValueError:
+                body = None
+            yield r.seq, r.kind, body if isinstance(body, dict) else {}
+
+
+def check(conn: Connection, chunk: int = 2000) -> Findings:
+    found = Findings()
+    made: dict[int, tuple[int, dict]] = {}
+    newest: dict[int, tuple[int, dict]] = {}  # item id -> its newest step entry's row
+    plans: dict[tuple[str, int], tuple[int, dict]] = {}
+    for seq, kind, body in _entries(conn, chunk):
+        try:
+            row = dict(body["row"])
+            if kind == "ledger_item":
+                made[int(row["id"])] = (seq, row)
+            elif kind == "plan":
+                plans[(PLAN_TABLES[body["what"]].name, int(row["id"]))] = (seq, row)
+            else:
+                newest[int(row["item_id"])] = (seq, row)
+        except (KeyError, TypeError, ValueError):
+            found.add(f"第 {seq} 条的内容无法读取", f"entry {seq}: its body is not of its kind's form")
+    _items(conn, found, made, newest)
+    for table in PLAN_TABLES.values():
+        _plan_rows(conn, found, table, plans)
+    return found
+
+
+def _items(conn: Connection, found: Findings, made: dict[int, tuple[int, dict]],
+           newest: dict[int, tuple[int, dict]]) -> None:
+    seen: set[int] = set()
+    for row in conn.execute(select(ledger_items).order_by(ledger_items.c.id)):
+        seen.add(row.id)
+        held = made.get(row.id)
+        if held is None:
+            found.add(f"问题 {row.id} 在证据链中没有记录", f"ledger item {row.id} has no entry in the evidence chain")
+            continue
+        now = fact(ledger_items, row._mapping)
+        changed = sorted(k for k in FIXED if now[k] != held[1].get(k))
+        if changed:
+            found.add(f"问题 {row.id} 的 {', '.join(changed)} 与证据第 {held[0]} 条不符",
+                      f"ledger item {row.id} differs from evidence entry {held[0]} ({', '.join(changed)}): changed "
+                      "after it was stored")
+            continue
+        if row.rectification_id is None:
+            step = newest.get(row.id)
+            state = step[1].get("state") if step else None
+            closed = (step[1].get("user_id"), step[1].get("at")) if step and state == "closed" else (None, None)
+            if (row.state, row.closed_by, row.closed_at) != (state, *closed):
+                found.add(f"问题 {row.id} 的状态与证据不符", f"ledger item {row.id}: its state or closing differs "
+                          f"from its newest step entry {step[0] if step else '(none)'}")
+                continue
+        found.items += 1
+    gone = sorted(set(made) - seen)
+    if gone:
+        found.add(f"问题 {', '.join(map(str, gone[:5]))} 已被删除",
+                  f"ledger items {', '.join(map(str, gone[:5]))} of the evidence chain are missing (deleted)")
+
+
+def _plan_rows(conn: Connection, found: Findings, table: Table, plans: dict[tuple[str, int], tuple[int, dict]]) -> None:
+    seen: set[int] = set()
+    for row in conn.execute(select(table).order_by(table.c.id)):
+        seen.add(row.id)
+        held = plans.get((table.name, row.id))
+        if held is None:
+            found.add(f"{table.name} 第 {row.id} 行在证据链中没有记录",
+                      f"{table.name} row {row.id} has no entry in the evidence chain")
+        elif fact(table, row._mapping) != held[1]:
+            now: dict[str, Any] = fact(table, row._mapping)
+            changed = ", ".join(sorted(k for k in now if now[k] != held[1].get(k)))
+            found.add(f"{table.name} 第 {row.id} 行与证据第 {held[0]} 条不符（{changed}）",
+                      f"{table.name} row {row.id} differs from evidence entry {held[0]} ({changed}): changed after "
+                      "it was stored")
+        else:
+            found.plan_rows += 1
+    gone = sorted(i for t, i in plans if t == table.name and i not in seen)
+    if gone:
+        found.add(f"{table.name} 第 {', '.join(map(str, gone[:5]))} 行已被删除",
+                  f"{table.name} rows {', '.join(map(str, gone[:5]))} of the evidence chain are missing (deleted)")
