@@ -117,7 +117,7 @@ def append_tools(text: str, tools: list[Tool], file: str) -> str:
     if start is None:
         raise ConfigError(file, "tools", "没有 tools: 列表 / no top-level tools: list to add to")
     value, hash_, comment = lines[start].split(":", 1)[1].partition("#")
-    if value.strip() == "[]":  # a new workshop's empty list (examples/workshop-new.yaml): becomes a block list
+    if value.replace(" ", "").strip() == "[]":  # a new workshop's empty list (examples/workshop-new.yaml): becomes a block list
         lines[start] = "tools:" + (f"  {hash_}{comment.rstrip()}" if hash_ else "") + "\n"
     elif value.strip():
         raise ConfigError(file, "tools", "tools: 写成了一行 / is written on one line (flow style): write it as a "

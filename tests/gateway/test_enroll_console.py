@@ -79,7 +79,10 @@ def test_an_unknown_tag_is_enrolled_from_its_alarm_in_the_console(mosquitto, tmp
         assert form.locator("select[name=kind]").input_value() == "cutting_board"
         assert form.locator("select[name=color]").input_value() == "yellow"
         assert form.locator("select[name=home]").input_value() == "rack-yellow-1"
-        assert [e for e in page.errors if "status of 400" not in e] == []  # the refused home: a failed resource
+        # the refused home is a failed resource (400); the live stream is cut while the gateway starts again on
+        # its new config, and the browser says so before it reconnects
+        assert [e for e in page.errors if "status of 400" not in e and not (
+            "ERR_CONNECTION_REFUSED" in e and e.endswith("/console/live)"))] == []
         page.context.close()
 
 

@@ -59,7 +59,6 @@ def test_append_keeps_every_line_and_the_items_indent(text, expected):
 
 @pytest.mark.parametrize(("text", "reason"), [
     ("stations: []\n", "no top-level tools: list"),
-    ("tools: []\n", "one line"),
     ("tools: [{id: A}]  # flow\n", "one line"),
 ])
 def test_append_refuses_what_it_cannot_extend(text, reason):
