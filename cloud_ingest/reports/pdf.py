@@ -79,7 +79,7 @@ class ZoneLegend(Flowable):
             c.drawCentredString(cx, 1.5 * mm, _printable(f"{zone.shape_zh} {zone.shape}", self.font))
 
 
-def _numbered_canvas(font: LabelFont) -> type[Canvas]:
+def numbered_canvas(font: LabelFont, size: tuple[float, float] = A4) -> type[Canvas]:
     """A canvas that holds its pages back until the end, so that each can say how many there are."""
 
     class Numbered(Canvas):
@@ -97,7 +97,7 @@ def _numbered_canvas(font: LabelFont) -> type[Canvas]:
                 self.setFont(font.name, BODY_PT)
                 self.setFillColor(colors.black)
                 n, m = self._pageNumber, len(self._held)
-                self.drawCentredString(A4[0] / 2, 9 * mm, f"第 {n} 页 / 共 {m} 页 (page {n} of {m})")
+                self.drawCentredString(size[0] / 2, 9 * mm, f"第 {n} 页 / 共 {m} 页 (page {n} of {m})")
                 super().showPage()
             super().save()
 
@@ -139,7 +139,7 @@ def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                       bottomMargin=18 * mm, title=f"{r.workshop_name} {r.from_date}—{r.to_date}",
-                      author="sebiao").build(story, canvasmaker=_numbered_canvas(font))
+                      author="sebiao").build(story, canvasmaker=numbered_canvas(font))
     return out.getvalue()
 
 

@@ -48,6 +48,7 @@ from cloud_ingest.reports.text import (
     NO_CYCLES,
     TOOL_COLOUR_NOTE,
     alarm_type_text,
+    neutral,
     percent,
     seconds,
     station_text,
@@ -436,7 +437,7 @@ def report_csv(r: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(report_rows(r))
+    writer.writerows([neutral(c) for c in row] for row in report_rows(r))  # names are the users' text
     return out.getvalue().encode("utf-8-sig")
 
 
