@@ -25,9 +25,11 @@ from cloud_ingest.reports.reports import (
     report_csv,
     report_rows,
 )
+from cloud_ingest.reports.summary import workshop_summary
 from cloud_ingest.reports.text import CYCLES_TEXT
 from cloud_ingest.review import review
 from cloud_ingest.store import db
+from cloud_ingest.web.district_pages import summary_view
 from cloud_ingest.web.frame import Frame
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_text
@@ -88,10 +90,15 @@ class ReportPages:
             title = ("报告", "Reports")
             workshops = review.list_workshops(conn, who)
             body = [report_form(workshops, chosen)]
+            if who.role in ("admin", "inspector"):
+                body.append(el("p", None, el("a", {"href": "/reports/district", "id": "to-district"},
+                                             bi("区报告：全区作坊排名", "District report: every workshop ranked"))))
             status = 200
             if asked:
                 try:
                     start, end, tz, _ = report_query({"from": chosen["from"], "to": chosen["to"]})
+                    body.append(summary_view(workshop_summary(conn, who, chosen["workshop"], start, end,
+                                                              now=self.frame.clock(), tz=tz)))
                     body.append(report_view(build_report(conn, who, chosen["workshop"], start, end,
                                                          now=self.frame.clock(), tz=tz), chosen))
                 except BadRequest as exc:
