@@ -21,7 +21,8 @@ from sebiao_common.fonts import load_font
 
 TITLE = "区色标化管理报告 / District colour-coding report"
 NOTE = ("排名：先按分级（金榜、银榜、铜榜、橙榜，未分级最后），再按每百次使用误用、逾期问题、读卡站在线率。"
-        "清洗合规率 = 计为清洗的停留 / 清洗池的全部停留；消毒合格率 = 合格周期 / 全部周期；整改已销号 = 期间告警的整改中已销号的占比。"
+        "清洗合规率 = 计为清洗的停留 / 清洗池的全部停留；消毒合格率 = 合格周期 / 全部周期；"
+        "整改已销号 = 期间告警的整改中已销号的占比。"
         " Ranked by grade (gold, silver, bronze, orange, not graded last), then misuse per 100 uses, overdue items "
         "and station uptime. Wash compliance = stays at a sink counted as washes / all stays at sinks; "
         "disinfection = cycles passed / all; rectifications closed = the share of the period's alarms' "

@@ -48,9 +48,9 @@ def summary_view(s: dict) -> Html:
               el("th", None, bi(f"全区（{s['district']['name']}）中位数与四分位", "District median and quartiles")))
     rows = []
     for f in s["figures"]:
-        d = f["district"]
-        district = "—" if d is None else (f"{figure_text(f['figure'], d['median'])}（{figure_text(f['figure'], d['q1'])}"
-                                          f" – {figure_text(f['figure'], d['q3'])}，n = {d['n']}）")
+        d, key = f["district"], f["figure"]
+        district = "—" if d is None else (f"{figure_text(key, d['median'])}（{figure_text(key, d['q1'])}"
+                                          f" – {figure_text(key, d['q3'])}，n = {d['n']}）")
         rows.append(el("tr", {"data-figure": f["figure"], "data-trend": f["trend"] or "none",
                               "data-better": "" if f["better"] is None else str(f["better"]).lower()},
                        el("td", None, el("strong", None, bi(f["zh"], f["en"]))),
