@@ -36,9 +36,11 @@ def routes(api: ApiBase) -> list[Route]:
                 who = api.who(request, conn).require("admin", "inspector", "owner")
                 start, end, tz, fmt = report_query(request.query_params)
                 r = build_report(conn, who, request.path_params["id"], start, end, now=api.clock(), tz=tz)
+                summary = workshop_summary(conn, who, r.workshop_id, start, end, now=api.clock(), tz=tz) \
+                    if fmt == "pdf" else None
             if fmt == "json":
                 return JSONResponse(report_json(r))
-            body = report_csv(r) if fmt == "csv" else report_pdf(r)
+            body = report_csv(r) if fmt == "csv" else report_pdf(r, summary=summary)
             return Response(body, media_type=FORMATS[fmt],
                             headers={"Content-Disposition": f'attachment; filename="{filename(r, fmt)}"'})
         try:

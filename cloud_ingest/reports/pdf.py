@@ -104,7 +104,8 @@ def numbered_canvas(font: LabelFont, size: tuple[float, float] = A4) -> type[Can
     return Numbered
 
 
-def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
+def report_pdf(r: Report, font: LabelFont | None = None, summary: dict | None = None) -> bytes:
+    """``summary``: ``summary.workshop_summary``'s answer for the same period, printed before the figures."""
     font = font or load_font()
     body = ParagraphStyle("body", fontName=font.name, fontSize=BODY_PT, leading=13)
     head = ParagraphStyle("head", parent=body, fontSize=16, leading=22, spaceAfter=4)
@@ -127,6 +128,8 @@ def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
     for _, note, which, _ in (row for row in rows if row[0] == NOTE_FIGURE):
         # kinds, zones and colours guessed from the ids: said above the figures that rest on them
         story.append(p(f"{NOTE_FIGURE}：{note}：{which}"))
+    if summary is not None:
+        story += _summary(summary, p, sub)
     story += [p("色区 / Zones（颜色、名称与形状 / colour, name and shape）", sub), ZoneLegend(font, 180 * mm),
               p("指标 / Figures", sub)]
     rows = [[p(h) for h in CSV_HEADER]] + [[p(c) for c in row] for row in rows[3:] if row[0] != NOTE_FIGURE]
@@ -141,6 +144,18 @@ def report_pdf(r: Report, font: LabelFont | None = None) -> bytes:
                       bottomMargin=18 * mm, title=f"{r.workshop_name} {r.from_date}—{r.to_date}",
                       author="sebiao").build(story, canvasmaker=numbered_canvas(font))
     return out.getvalue()
+
+
+def _summary(s: dict, p: Any, sub: ParagraphStyle) -> list[Any]:
+    """This period beside the previous one, the trend in words and arrows, the district's median (quartiles)."""
+    rows = [[p("指标 / figure"), p(f"本期 / this period {s['period']['from']} — {s['period']['to']}"),
+             p(f"上期 / previous {s['previous']['from']} — {s['previous']['to']}"), p("趋势 / trend"),
+             p(f"全区中位数（四分位）/ district median (quartiles)，{s['district']['name']}")]]
+    for f in s["figures"]:
+        d = f["district"]
+        rows.append([p(f"{f['zh']} / {f['en']}"), p(f["text"]), p(f["previous_text"]), p(f["trend_text"]),
+                     p("—" if d is None else f"{d['median_text']}（{d['q1_text']} – {d['q3_text']}，n = {d['n']}）")])
+    return [p("概要 / Summary", sub), _table(rows, [44 * mm, 30 * mm, 30 * mm, 38 * mm, 38 * mm], numbers=1)]
 
 
 def _alarms(r: Report, p: Any, sub: ParagraphStyle) -> list[Any]:

@@ -51,11 +51,13 @@ def trend_text(direction: str | None, better: bool | None) -> str:
     return f"{arrow} {zh}，{'变好' if better else '变差'} / {en}, {'better' if better else 'worse'}"
 
 
-def quartiles(values: list[float]) -> dict[str, Any] | None:
+def quartiles(key: str, values: list[float]) -> dict[str, Any] | None:
+    """n, q1, median, q3 of ``values`` and each as people read it (``district.figure_text``)."""
     if not values:
         return None
     q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
-    return {"n": len(values), "q1": q1, "median": median, "q3": q3}
+    return {"n": len(values), "q1": q1, "median": median, "q3": q3, "q1_text": figure_text(key, q1),
+            "median_text": figure_text(key, median), "q3_text": figure_text(key, q3)}
 
 
 def workshop_summary(conn: Connection, who: Principal, workshop_id: str, start: int, end: int, *, now: int,
@@ -74,7 +76,7 @@ def workshop_summary(conn: Connection, who: Principal, workshop_id: str, start: 
                         "value": mine[key], "previous": previous[key], "trend": direction, "better": better,
                         "trend_text": trend_text(direction, better), "text": figure_text(key, mine[key]),
                         "previous_text": figure_text(key, previous[key]),
-                        "district": quartiles(values) if shown else None})
+                        "district": quartiles(key, values) if shown else None})
     return {"workshop": {"id": r.workshop_id, "name": r.workshop_name},
             "district": {"id": r.district_id, "name": r.district_name, "workshops": len(peers)},
             "period": {"from": r.from_date, "to": r.to_date, "tz": tz, "start_ms": start, "end_ms": end},

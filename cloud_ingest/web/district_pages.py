@@ -23,7 +23,6 @@ from cloud_ingest.reports.district import (
     district_filename,
     district_report,
     district_rows,
-    figure_text,
 )
 from cloud_ingest.reports.district_pdf import district_pdf
 from cloud_ingest.reports.query import FORMATS, report_query
@@ -48,9 +47,8 @@ def summary_view(s: dict) -> Html:
               el("th", None, bi(f"全区（{s['district']['name']}）中位数与四分位", "District median and quartiles")))
     rows = []
     for f in s["figures"]:
-        d, key = f["district"], f["figure"]
-        district = "—" if d is None else (f"{figure_text(key, d['median'])}（{figure_text(key, d['q1'])}"
-                                          f" – {figure_text(key, d['q3'])}，n = {d['n']}）")
+        d = f["district"]
+        district = "—" if d is None else f"{d['median_text']}（{d['q1_text']} – {d['q3_text']}，n = {d['n']}）"
         rows.append(el("tr", {"data-figure": f["figure"], "data-trend": f["trend"] or "none",
                               "data-better": "" if f["better"] is None else str(f["better"]).lower()},
                        el("td", None, el("strong", None, bi(f["zh"], f["en"]))),

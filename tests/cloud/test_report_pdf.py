@@ -109,3 +109,15 @@ def test_the_pdf_lists_the_alarms_with_their_ledger_state(day) -> None:  # type:
             for a in doc["listed"]] == [("cross_zone", "active", "open", True),
                                         ("unwashed_return", "cleared", "answered", False),
                                         ("station_offline", "active", None, None), ("misplaced", "active", None, None)]
+
+
+def test_the_pdf_begins_with_the_summary(day) -> None:  # type: ignore[no-untyped-def]
+    """This day beside the day before, the trend in words (not colour alone), the district's median."""
+    cloud, tokens = day
+    with _pdf(cloud, tokens) as pdf:
+        cells = [[re.sub(r"\s+", " ", c or "").strip() for c in row] for page in pdf.pages
+                 for t in page.extract_tables() for row in t]
+    rows = {row[0]: row[1:] for row in cells if len(row) == 5}
+    assert rows["每百次使用误用 / misuse per 100 uses"] == ["66.67", "100.00", "↓ 下降，变好 / down, better",
+                                                     "33.34（16.67 – 50.00，n = 2）"]  # ws-a 66.67, ws-b 0
+    assert rows["期间告警 / alarms raised"][:3] == ["4", "1", "↑ 上升，变差 / up, worse"]
