@@ -37,6 +37,9 @@ def district(day):  # type: ignore[no-untyped-def]
                    {"grade": "gold", "effective": DAY, "reason": "色标管理规范"})
     assert r.status_code in (200, 201), r.text
     _rectify(cloud, tokens)
+    cloud.as_admin(admin.create_user, {"username": "admin-d2", "password": "pw-admin-d2-123456", "role": "admin",
+                                       "districts": ["d2"]}, cloud.now)  # a district admin of d2 only
+    tokens["admin-d2"] = cloud.login("admin-d2", "pw-admin-d2-123456")
     return cloud, tokens
 
 
@@ -64,7 +67,7 @@ def test_the_district_report_ranks_its_workshops_with_their_figures(district) ->
 
 @pytest.mark.parametrize("who, where, expected", [
     ("admin", "d1", 200), ("insp1", "d1", 200), ("insp2", "d1", 404), ("insp1", "d2", 404), ("admin", "zz", 404),
-    ("owner-a", "d1", 403), ("owner-c", "d2", 403), ("gw-ws-a", "d1", 403), (None, "d1", 401),
+    ("admin-d2", "d2", 200), ("admin-d2", "d1", 404), ("owner-a", "d1", 403), ("owner-c", "d2", 403), ("gw-ws-a", "d1", 403), (None, "d1", 401),
 ])
 @pytest.mark.parametrize("fmt", ["json", "csv", "pdf"])
 def test_the_district_reports_tenancy(district, who: str | None, where: str, expected: int, fmt: str) -> None:  # type: ignore[no-untyped-def]
