@@ -3,7 +3,7 @@ and each workshop's open and overdue items.
 
 An alarm's ledger item is its rectification (``review.ledger``): the item's state is the rectification's,
 named by the ledger's words (requested → open, accepted → closed) and its deadline the rectification's.
-The SQL below reads them the same way ``review.ledger`` does (reports may not import review).
+``review.ledger`` reads states, deadlines and overdue items by the SQL below too (one definition).
 """
 
 from __future__ import annotations
