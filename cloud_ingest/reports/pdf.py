@@ -22,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from cloud_ingest.reports.ledger_view import LEDGER_STATE_TEXT, MAX_LINES
 from cloud_ingest.reports.reports import CSV_HEADER, Report, report_rows
@@ -35,6 +35,7 @@ from sebiao_common.shapes import draw_shape
 
 TITLE = "色标化管理报告 / Colour-coding compliance report"
 BODY_PT = 10  # the smallest text of the report (a printed A4 read at arm's length)
+HEADING_ROOM = 40 * mm  # less room than this left on the page: a heading goes to the next
 NOTE = ("使用：器具架上已登记器具的取出；误用：跨区放置、跨区清洗、未清洗归位、"
         "未定位存放告警的发生次数（含重复）；用时取最近秩中位数与 P90；在线率 = 在线时间 / 已知状态时间。 "
         "Use: a registered tool taken from a rack; misuse: occurrences "
@@ -109,11 +110,12 @@ def report_pdf(r: Report, font: LabelFont | None = None, summary: dict | None = 
     font = font or load_font()
     body = ParagraphStyle("body", fontName=font.name, fontSize=BODY_PT, leading=13)
     head = ParagraphStyle("head", parent=body, fontSize=16, leading=22, spaceAfter=4)
-    sub = ParagraphStyle("sub", parent=body, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4,
-                         keepWithNext=1)
+    sub = ParagraphStyle("sub", parent=body, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
     small = ParagraphStyle("small", parent=body, textColor=colors.HexColor("#333333"))
 
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
+    def p(text: str, style: ParagraphStyle = body) -> Any:
+        if style is sub:  # a heading starts a new page rather than end one alone
+            return [CondPageBreak(HEADING_ROOM), Paragraph(escape(_printable(text, font)), style)]
         return Paragraph(escape(_printable(text, font)), style)
 
     made = datetime.fromtimestamp(r.generated_at / 1000, ZoneInfo(r.tz)).strftime("%Y-%m-%d %H:%M")
@@ -130,8 +132,8 @@ def report_pdf(r: Report, font: LabelFont | None = None, summary: dict | None = 
         story.append(p(f"{NOTE_FIGURE}：{note}：{which}"))
     if summary is not None:
         story += _summary(summary, p, sub)
-    story += [p("色区 / Zones（颜色、名称与形状 / colour, name and shape）", sub), ZoneLegend(font, 180 * mm),
-              p("指标 / Figures", sub)]
+    story += [*p("色区 / Zones（颜色、名称与形状 / colour, name and shape）", sub), ZoneLegend(font, 180 * mm),
+              *p("指标 / Figures", sub)]
     rows = [[p(h) for h in CSV_HEADER]] + [[p(c) for c in row] for row in rows[3:] if row[0] != NOTE_FIGURE]
     story += [_table(rows, [50 * mm, 72 * mm, 22 * mm, 36 * mm], numbers=2), Spacer(1, 3 * mm),
               p(CYCLES_TEXT, small), p(NOTE, small)]
@@ -155,12 +157,12 @@ def _summary(s: dict, p: Any, sub: ParagraphStyle) -> list[Any]:
         d = f["district"]
         rows.append([p(f"{f['zh']} / {f['en']}"), p(f["text"]), p(f["previous_text"]), p(f["trend_text"]),
                      p("—" if d is None else f"{d['median_text']}（{d['q1_text']} – {d['q3_text']}，n = {d['n']}）")])
-    return [p("概要 / Summary", sub), _table(rows, [44 * mm, 30 * mm, 30 * mm, 38 * mm, 38 * mm], numbers=1)]
+    return [*p("概要 / Summary", sub), _table(rows, [44 * mm, 30 * mm, 30 * mm, 38 * mm, 38 * mm], numbers=1)]
 
 
 def _alarms(r: Report, p: Any, sub: ParagraphStyle) -> list[Any]:
     """The alarms raised in the period, each with its rectification as a ledger item (挂账销号) and its state."""
-    out: list[Any] = [p(f"期间告警及整改 / Alarms and their rectifications（{r.alarms_total}）", sub)]
+    out: list[Any] = [*p(f"期间告警及整改 / Alarms and their rectifications（{r.alarms_total}）", sub)]
     if not r.alarm_lines:
         return out + [p("本期间无告警 / no alarm was raised in the period")]
     rows = [[p("告警 / alarm"), p("时间 / raised"), p("类型 / type"), p("级别 / severity"), p("站点 / station"),
