@@ -12,8 +12,9 @@ and back-off (``http_answers``), the InfluxDB line format, settings and writer
 origin check (``origin``), the brake on password guessing (``login_brake``),
 the reverse proxies trusted to name the client (``proxies``), path ids that fit
 a row id or a slug (``row_ids``), a gateway's signature on a pushed batch
-(``batch_signature``), the CJK font for PDFs (``fonts``) and the grade
-statement the cloud signs and the gateway verifies (``grade_statement``).
+(``batch_signature``), the CJK font for PDFs (``fonts``), the grade
+statement the cloud signs and the gateway verifies (``grade_statement``)
+and the zone shapes drawn in PDFs (``shapes``).
 
 It may import the standard library and third-party libraries only: never
 ``edge_gateway``, ``cloud_ingest``, ``dashboards`` or ``sebiao``

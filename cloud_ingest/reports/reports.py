@@ -39,6 +39,7 @@ from cloud_ingest.reports.figures import (
     spread,
     uptime,
 )
+from cloud_ingest.reports.ledger_view import AlarmLine, alarm_lines
 from cloud_ingest.reports.setup_rules import STATE_TEXT, Progress
 from cloud_ingest.reports.setups import WorkshopSetup, counted_silenced, progress_json, workshop_setup
 from cloud_ingest.reports.text import (
@@ -47,6 +48,7 @@ from cloud_ingest.reports.text import (
     NO_CYCLES,
     TOOL_COLOUR_NOTE,
     alarm_type_text,
+    neutral,
     percent,
     seconds,
     station_text,
@@ -116,6 +118,8 @@ class Report:
     setup_version: int | None = None  # the newest setup the cloud holds
     pending_versions: tuple[int, ...] = ()  # setup versions whose relaxations wait for an acceptance
     progress: Progress | None = None  # the seed deadline's, from the newest setup
+    alarm_lines: tuple[AlarmLine, ...] = ()  # the alarms raised, with their rectification's ledger item
+    alarms_total: int = 0  # alarms raised in the period (``alarm_lines`` lists at most ledger_view.MAX_LINES)
 
     def __post_init__(self) -> None:
         if self.end_ms <= self.start_ms:
@@ -203,12 +207,14 @@ def build_report(conn: Connection, who: Principal, workshop_id: str, start_ms: i
     silenced = counted_silenced(conn, workshop_id, start_ms, end_ms)  # they count until accepted
     found = {t: found.get(t, 0) + silenced.get(t, 0) for t in MISUSE_TYPES}
     misuse = tuple(MisuseLine(t, found.get(t, 0), per_100(found.get(t, 0), uses)) for t in MISUSE_TYPES)
+    listed, raised = alarm_lines(conn, workshop_id, start_ms, end_ms, end_ms if now is None else now)
     return Report(ws.id, ws.name, ws.district_id, ws.district_name, start_ms, end_ms, tz,
                   end_ms if now is None else now, zones, misuse, _acks(conn, workshop_id, start_ms, end_ms),
                   stations, overall, tuple(info[s] for s in sorted(info)), washed, lines, dwell_ms,
                   silenced=sum(silenced.get(t, 0) for t in MISUSE_TYPES),
                   setup_version=setup.current.version if setup.current else None,
-                  pending_versions=tuple(v.version for v in setup.pending), progress=setup.progress)
+                  pending_versions=tuple(v.version for v in setup.pending), progress=setup.progress,
+                  alarm_lines=listed, alarms_total=raised)
 
 
 def _wash_terms(setup: WorkshopSetup) -> tuple[dict[str, str], int]:
@@ -321,6 +327,7 @@ def report_json(r: Report) -> dict:
         "progress": progress_json(r.progress),
         "notes": [{"note": INFERRED_NOTE, "stations": list(r.inferred)}] if r.inferred else [],
         "wash_rule": _wash_json(r), "disinfection": _cycles_json(r),
+        "alarms": {"total": r.alarms_total, "listed": [a.json() for a in r.alarm_lines]},
     }
 
 
@@ -430,7 +437,7 @@ def report_csv(r: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(report_rows(r))
+    writer.writerows([neutral(c) for c in row] for row in report_rows(r))  # names are the users' text
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -58,3 +58,12 @@ def seconds(ms: int | None) -> str:
 
 def percent(fraction: float | None) -> str:
     return "—" if fraction is None else f"{100 * fraction:.2f}"
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(cell: str) -> str:
+    """A CSV cell a spreadsheet will not run: one that starts like a formula (``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return; OWASP's list) gets a leading ``'``, which Excel and LibreOffice show as text."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

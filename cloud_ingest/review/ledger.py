@@ -26,12 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, and_, case, func, literal, select, update
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Connection, func, select, update
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from cloud_ingest.reports.ledger_view import FROM_RECT_STATE, item_due, item_state, overdue_clause
 from cloud_ingest.review import photos as photo_check
 from cloud_ingest.review import rectification
 from cloud_ingest.store import coverage, evidence
@@ -63,8 +63,7 @@ ROLES: dict[str, tuple[str, ...]] = {"open": ("admin", "inspector"), "answer": (
                                      "close": ("admin", "inspector"), "return": ("admin", "inspector")}
 _ACTION_ZH = {"open": "登记问题", "answer": "答复", "close": "销号", "return": "退回"}
 _STATE_ZH = {"open": "待答复", "answered": "待审核", "returned": "已退回", "closed": "已销号"}
-# the rectification's words → the ledger's
-FROM_RECT_STATE = {"requested": "open", "answered": "answered", "returned": "returned", "accepted": "closed"}
+# the rectification's words → the ledger's: FROM_RECT_STATE (reports.ledger_view, which the reports read by)
 FROM_RECT_ACTION = {"request": "open", "answer": "answer", "accept": "close", "return": "return"}
 CATEGORY_ZH = {"colour_coding": ("色标化管理", "colour coding"), "facilities": ("设施设备", "facilities"),
                "process": ("加工行为", "processing practice"), "hygiene": ("环境卫生", "hygiene"),
@@ -156,13 +155,7 @@ class NewItem:
 
 _creator = users.alias("creator")
 _closer = users.alias("ledger_closer")
-_state = func.coalesce(ledger_items.c.state, case(*((rectifications.c.state == k, literal(v))
-                                                    for k, v in FROM_RECT_STATE.items())))
-_due = func.coalesce(ledger_items.c.due_at, rectifications.c.due_at)
-
-
-def overdue_clause(now: int) -> ColumnElement[bool]:
-    return and_(_due.is_not(None), _due < now, _state != "closed")
+_state, _due = item_state, item_due  # an item's own, else its rectification's (reports.ledger_view)
 
 
 def _query(who: Principal):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ CSV and PDF downloads served through the page session by the same functions as t
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -25,9 +26,11 @@ from cloud_ingest.reports.reports import (
     report_csv,
     report_rows,
 )
+from cloud_ingest.reports.summary import workshop_summary
 from cloud_ingest.reports.text import CYCLES_TEXT
 from cloud_ingest.review import review
 from cloud_ingest.store import db
+from cloud_ingest.web.district_pages import summary_view
 from cloud_ingest.web.frame import Frame
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_text
@@ -88,10 +91,15 @@ class ReportPages:
             title = ("报告", "Reports")
             workshops = review.list_workshops(conn, who)
             body = [report_form(workshops, chosen)]
+            if who.role in ("admin", "inspector"):
+                body.append(el("p", None, el("a", {"href": "/reports/district", "id": "to-district"},
+                                             bi("区报告：全区作坊排名", "District report: every workshop ranked"))))
             status = 200
             if asked:
                 try:
                     start, end, tz, _ = report_query({"from": chosen["from"], "to": chosen["to"]})
+                    body.append(summary_view(workshop_summary(conn, who, chosen["workshop"], start, end,
+                                                              now=self.frame.clock(), tz=tz)))
                     body.append(report_view(build_report(conn, who, chosen["workshop"], start, end,
                                                          now=self.frame.clock(), tz=tz), chosen))
                 except BadRequest as exc:
@@ -108,7 +116,7 @@ class ReportPages:
         query = {k: v for k, v in request.query_params.items() if k != "workshop"}
         workshop = request.query_params.get("workshop", "")
 
-        def work() -> tuple[Principal, Report, str] | None:
+        def work() -> tuple[Principal, Report, str, dict | None] | None:
             with db.read(self.frame.engine) as conn:
                 who = self.frame.sessions.principal(conn, session)
                 if who is None:
@@ -116,7 +124,10 @@ class ReportPages:
                 start, end, tz, fmt = report_query(query)
                 if fmt not in DOWNLOADS:
                     raise BadRequest("format", "必须是 csv 或 pdf", "must be csv or pdf")
-                return who, build_report(conn, who, workshop, start, end, now=self.frame.clock(), tz=tz), fmt
+                r = build_report(conn, who, workshop, start, end, now=self.frame.clock(), tz=tz)
+                summary = workshop_summary(conn, who, workshop, start, end, now=self.frame.clock(), tz=tz) \
+                    if fmt == "pdf" else None
+                return who, r, fmt, summary
         try:
             done = await run_in_threadpool(work)
         except CloudError as exc:
@@ -124,8 +135,8 @@ class ReportPages:
             return await self.frame.show(request, lambda conn, who, s: shown)
         if done is None:
             return self.frame.to_login(request)
-        _, report, fmt = done
-        render: Callable[[Report], bytes] = report_csv if fmt == "csv" else report_pdf
+        _, report, fmt, summary = done
+        render: Callable[[Report], bytes] = report_csv if fmt == "csv" else partial(report_pdf, summary=summary)
         body = await run_in_threadpool(render, report)
         return Response(body, media_type=FORMATS[fmt], headers={
             "Content-Disposition": f'attachment; filename="{filename(report, fmt)}"', "Cache-Control": "no-store",

@@ -31,6 +31,7 @@ from cloud_ingest.reports import compliance
 from cloud_ingest.review import rectification, review
 from cloud_ingest.store import db
 from cloud_ingest.web import data, rectification_pages, views
+from cloud_ingest.web.district_pages import DistrictPages
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.labels import day_start_ms
@@ -66,6 +67,7 @@ class Pages(Frame):
         self.setups = SetupPages(self)
         self.workshop_pages = WorkshopPages(self)
         self.ledger, self.plans = LedgerPages(self), PlanPages(self)
+        self.districts = DistrictPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -85,6 +87,7 @@ class Pages(Frame):
             *self.workshop_pages.routes(),
             *self.ledger.routes(),
             *self.plans.routes(),
+            *self.districts.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

@@ -20,10 +20,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.tooling.labels.contrast import OUTLINE
-from edge_gateway.tooling.labels.shapes import draw_shape
 from sebiao_common.domain import COLOR_CLASSES, KINDS, StationKind
 from sebiao_common.errors import SebiaoError
 from sebiao_common.fonts import LabelFont, load_font
+from sebiao_common.shapes import draw_shape
 
 MM = 72 / 25.4
 MARGIN = 14 * MM

@@ -3,7 +3,7 @@
     layout.py    sizes (mm) and where each label goes on the page, pure
     contrast.py  the text colour for each zone's background (WCAG contrast)
     fonts.py     the CJK font: an installed TrueType font embedded, or reportlab's STSong-Light
-    shapes.py    the zone shapes (colour is never the only signal)
+    (the zone shapes are sebiao_common.shapes: the cloud's PDFs draw them too)
     qr.py        the QR matrix of a tool id (segno) drawn as vector squares
     band.py      the 90 × 12 mm band wrapped round a knife's, scissors' or brush's handle
     sheet.py     the PDF itself (reportlab)

@@ -20,9 +20,9 @@ from reportlab.pdfgen.canvas import Canvas
 from edge_gateway.model.workshop import Tool
 from edge_gateway.tooling.labels import layout as L
 from edge_gateway.tooling.labels.contrast import OUTLINE, text_colour
-from edge_gateway.tooling.labels.shapes import draw_shape
 from sebiao_common.domain import COLORS, KINDS
 from sebiao_common.fonts import LATIN_BOLD
+from sebiao_common.shapes import draw_shape
 
 MM = L.MM
 OUTLINE_WIDTH = 0.6  # points

@@ -30,10 +30,10 @@ from edge_gateway.tooling.labels import layout as L
 from edge_gateway.tooling.labels.band import draw_band, on_handle
 from edge_gateway.tooling.labels.contrast import OUTLINE, text_colour
 from edge_gateway.tooling.labels.qr import draw_qr
-from edge_gateway.tooling.labels.shapes import draw_shape
 from sebiao_common.domain import COLOR_CLASSES, COLORS, KINDS, StationKind
 from sebiao_common.errors import SebiaoError
 from sebiao_common.fonts import LATIN_BOLD, LabelFont, load_font
+from sebiao_common.shapes import draw_shape
 
 MM = L.MM
 OUTLINE_WIDTH = 0.6  # points

@@ -2,6 +2,7 @@
 
 A label names its zone in words and shows its shape, so a colour-blind worker
 or a faded print still tells the zones apart (colour is never the only signal).
+The gateway's labels and posters and the cloud's report PDFs draw them from here.
 """
 
 from __future__ import annotations
