@@ -38,7 +38,9 @@ def test_an_inspection_on_a_phone_and_a_spot_check(cloud_url: str, tmp_path: Pat
     fake.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>")
     with PageServer(cloud.client.app) as server, browser() as chrome:
         base = server.base
-        insp = _login(chrome, base, "insp1", "/workshops/ws-a/inspections", PHONE)
+        insp = _login(chrome, base, "insp1", "/workshops/ws-a", PHONE)
+        with insp.expect_navigation():
+            insp.click("#to-inspections")
         assert insp.locator("#no-visits").count() == 1
         with insp.expect_navigation():
             insp.click("#new-visit")
