@@ -101,6 +101,13 @@ def test_an_inspection_on_a_phone_and_a_spot_check(cloud_url: str, tmp_path: Pat
 
         desk = _login(chrome, base, "insp1", "/inspections")
         assert desk.locator(f"tr[data-visit='{vid}']").count() == 1
+        # on a desktop the form's three choices of an item stand in one row
+        desk.goto(f"{base}/workshops/ws-a/inspections/new")
+        _narrow_ok(desk)
+        tops = desk.locator("fieldset[data-item=zones] .choice").evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+        assert len(tops) == 3 and len(set(tops)) == 1, tops
+        screenshot(desk, "cloud-inspection-form-desktop")
         # a spot check of 2025-Q4, once the quarter is over
         cloud.now = _ms("2026-01-05")
         desk.goto(base + "/spot-checks")
