@@ -227,9 +227,8 @@ def get(conn: Connection, who: Principal, visit_id: int, now: int) -> dict:
         raise NotFound("检查记录不存在", f"inspection visit {visit_id} does not exist")
     out = _summary(row)
     found = {r.item: r for r in conn.execute(select(inspection_items).where(inspection_items.c.visit_id == visit_id))}
-    states = {i["id"]: i for i in ledger.list_items(conn, who, ledger.ItemFilter(workshop=row.workshop_id,
-                                                                                 limit=1000), now)
-              if i["source"] == "inspection" and i["ref"] == str(visit_id)}
+    states = {r.ledger_item_id: ledger.get(conn, who, r.ledger_item_id, now) for r in found.values()
+              if r.ledger_item_id is not None}  # at most one per checklist item
     items = []
     for said in checklist.items(row.checklist):
         r = found.get(said.key)
