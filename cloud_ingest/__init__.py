@@ -21,7 +21,8 @@ ingest/        a batch's signature checked, the batch stored (``storing``)  wire
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store
 review/        the alarm queue (ack, clear), remote rectification,          reports, access, store
                the regulator's grades (分级定榜), the issue ledger (挂账销号),
-               the improvement plans (一坊一策)
+               the improvement plans (一坊一策), on-site inspections
+               and spot checks (现场检查, 抽查)
 reports/       reports, figures, district compliance, PDF, report query     access, store
 access/        tokens, principals, scope, passwords, login, admin           store
 wire/          the pushed batch format: inflate, parse, item types          store

@@ -5,7 +5,8 @@
 the alarm queue, admin, login, health; it gathers the routes of the
 others), ``rectification``, ``grades``, ``reports``, ``setups``, ``workshops`` (the workshop's
 record and training records), ``public_page`` (the public pages' addresses for gateways and admins) and
-``ledger`` (the issue ledger and the improvement plans) (their routes, over
+``ledger`` (the issue ledger and the improvement plans), ``inspections`` (on-site inspections and the
+spot checks) (their routes, over
 ``ApiBase`` only: no route module imports ``http_api``).
 
 api/ may import ``ingest``, ``wire``, ``influx``, ``review``, ``reports``,

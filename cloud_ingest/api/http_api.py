@@ -22,6 +22,7 @@ from cloud_ingest.access import admin
 from cloud_ingest.access.auth import GatewayGate, bearer
 from cloud_ingest.access.login import Logins
 from cloud_ingest.api import grades as http_grades
+from cloud_ingest.api import inspections as http_inspections
 from cloud_ingest.api import ledger as http_ledger
 from cloud_ingest.api import rectification as http_rectification
 from cloud_ingest.api import reports as http_reports
@@ -80,6 +81,7 @@ class Api(ApiBase):
             *http_setups.routes(self),
             *http_workshops.routes(self),
             *http_ledger.routes(self),
+            *http_inspections.routes(self),
             Route("/healthz", self.health, methods=["GET"]),
         ]
 

@@ -16,7 +16,8 @@ item, each workshop's open and overdue items: the ledger as reports read it),
 ``district`` (a district's workshops ranked by grade and figures: JSON, CSV;
 the six figures a summary compares), ``district_pdf`` (that report printed),
 ``summary`` (a workshop's figures beside the previous period's, the trend in
-words, the district's quartiles).
+words, the district's quartiles), ``inspection_pdf`` (an on-site inspection visit printed, from the
+visit's dict).
 
 reports/ imports ``access``, ``store``, ``cloud_ingest.config`` and
 ``cloud_ingest.errors`` (and ``sebiao_common``); never ingest, influx,

@@ -5,6 +5,8 @@ acceptance (备案) of a setup version's relaxations (``setup_accept``); the reg
 record (登记信息, ``workshop_records``) and its staff training records (``trainings``), the issue ledger (挂账销号,
 ``ledger``: every finding of a workshop, an alarm's being its rectification; ``photos``: the answers'
 photos checked by their bytes) and the improvement plans (一坊一策, ``plans``).
+On-site inspections (现场检查, ``inspections``: a signed visit over a versioned ``checklist``, its 不符合 opened
+on the ledger) and the 5% spot checks of newly registered workshops (抽查, ``spot_checks``).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

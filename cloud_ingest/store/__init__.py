@@ -10,7 +10,9 @@ from code; ``migrations/append_only.py`` is the append-only guard they share), `
 ``anchor`` (the chain's head signed outside the database), ``signed`` (the
 check of the batches against their gateways' signatures), ``audit``
 (``sebiao cloud verify``) and ``roles`` (PostgreSQL grants of the workers'
-role).
+role);
+``inspection_tables`` (migration 0015's tables, defined on ``schema.metadata`` by ``schema``) and
+``inspection_chain`` (the inspection visits and the spot checks' draws against the log).
 
 store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 ``sebiao_common`` and the standard and third-party libraries: it is the

@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
-from cloud_ingest.store import anchor, coverage, cycle_chain, evidence, ledger_chain
+from cloud_ingest.store import anchor, coverage, cycle_chain, evidence, inspection_chain, ledger_chain
 from cloud_ingest.store import signed as signatures
 from cloud_ingest.store.schema import evidence_checkpoints, evidence_log
 
@@ -63,6 +63,9 @@ def audit(conn: Connection, *, keys: dict[str, Ed25519PublicKey], files: Iterabl
         ledger = ledger_chain.check(conn)
         out.lines += ledger.lines()
         out.ok &= ledger.ok
+        visits = inspection_chain.check(conn)
+        out.lines += visits.lines()
+        out.ok &= visits.ok
         batches = signatures.check(conn)
         out.lines += batches.lines()
         out.ok &= batches.ok

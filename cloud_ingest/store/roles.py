@@ -57,6 +57,10 @@ PRIVILEGES: dict[str, str] = {
     "ledger_photos": "SELECT, INSERT",  # a photo is never changed
     "improvement_plans": "SELECT, INSERT, UPDATE",  # the plan's summary is edited
     "plan_goals": "SELECT, INSERT, UPDATE",  # a goal is edited, met
+    "inspection_visits": "SELECT, INSERT",  # append-only: signed when stored, never changed
+    "inspection_items": "SELECT, INSERT",
+    "inspection_photos": "SELECT, INSERT",
+    "spot_draws": "SELECT, INSERT",  # a district's draw of a period, once
 }
 
 

@@ -493,3 +493,7 @@ plan_goals = Table(  # a goal of a plan: what, by when, the ledger items it rest
     Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
+
+from cloud_ingest.store.inspection_tables import define as _inspection_tables  # noqa: E402 - migration 0015
+
+inspection_visits, inspection_items, inspection_photos, spot_draws = _inspection_tables(metadata)

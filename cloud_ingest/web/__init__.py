@@ -11,6 +11,8 @@ acceptance and the deadline's progress (``setup_pages``), the workshop's own pag
 (``ledger_pages``: 挂账销号, the owner's answer with photos) and the improvement
 plans (``plan_pages``: 一坊一策 and its PDF), the district report and the summary shown above a
 workshop's report (``district_pages``).
+On-site inspections (``inspection_pages``: the phone form, the visit, its PDF) and the spot checks
+(``spot_check_pages``: the draw and its tracking).
 Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session

@@ -34,6 +34,7 @@ from cloud_ingest.web import data, rectification_pages, views
 from cloud_ingest.web.district_pages import DistrictPages
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
+from cloud_ingest.web.inspection_pages import InspectionPages
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.ledger_pages import LedgerPages
 from cloud_ingest.web.plan_pages import PlanPages
@@ -41,6 +42,7 @@ from cloud_ingest.web.rectification_pages import RectificationPages, timeline_st
 from cloud_ingest.web.report_pages import ReportPages
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.setup_pages import SetupPages
+from cloud_ingest.web.spot_check_pages import SpotCheckPages
 from cloud_ingest.web.views import Shown, error_shown
 from cloud_ingest.web.workshop_pages import WorkshopPages
 from sebiao_common.origin import same_origin
@@ -68,6 +70,7 @@ class Pages(Frame):
         self.workshop_pages = WorkshopPages(self)
         self.ledger, self.plans = LedgerPages(self), PlanPages(self)
         self.districts = DistrictPages(self)
+        self.inspections, self.spot_checks = InspectionPages(self), SpotCheckPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -88,6 +91,8 @@ class Pages(Frame):
             *self.ledger.routes(),
             *self.plans.routes(),
             *self.districts.routes(),
+            *self.inspections.routes(),
+            *self.spot_checks.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

@@ -31,6 +31,7 @@ from cloud_ingest.web.labels import (
 NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Alarm queue"),
        ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"),
        ("/setups", "配置与进度", "Setups"), ("/ledger", "问题台账", "Ledger"))
+NAV += (("/inspections", "现场检查", "Inspections"),)  # on-site inspections and the spot checks
 
 
 @dataclass(frozen=True)

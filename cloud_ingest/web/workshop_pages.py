@@ -147,7 +147,9 @@ class WorkshopPages:
             links = el("p", {"class": "links"},
                        el("a", {"href": f"/workshops/{workshop_id}/grade"}, bi("等级", "Grade")), " · ",
                        el("a", {"href": f"/setups/{workshop_id}"}, bi("配置与进度", "Setup")), " · ",
-                       el("a", {"href": f"/reports?workshop={workshop_id}"}, bi("报告", "Report")))
+                       el("a", {"href": f"/reports?workshop={workshop_id}"}, bi("报告", "Report")),
+                       " · ", el("a", {"href": f"/workshops/{workshop_id}/inspections", "id": "to-inspections"},
+                                 bi("现场检查", "On-site inspections")))
             body = join(el("p", {"class": "note"}, doc["district_name"], " · ", el("span", {"class": "muted"},
                                                                                     doc["workshop"])),
                         error_box(error), el("h2", None, bi("登记信息", "Registration record")), record_facts(doc),

@@ -44,6 +44,13 @@ SQLITE_HEAD = {
     "workshop_records_no_update": "CREATE TRIGGER workshop_records_no_update BEFORE UPDATE ON workshop_records "
                                   "BEGIN SELECT RAISE(ABORT, 'workshop_records is append-only'); END",
 }
+# migration 0015: the on-site inspections and the spot checks' draws, append-only
+INSPECTION_TABLES = ("inspection_visits", "inspection_items", "inspection_photos", "spot_draws")
+TABLES += INSPECTION_TABLES
+for _t in INSPECTION_TABLES:
+    for _verb in ("update", "delete"):
+        SQLITE_HEAD[f"{_t}_no_{_verb}"] = (f"CREATE TRIGGER {_t}_no_{_verb} BEFORE {_verb.upper()} ON {_t} BEGIN "
+                                           f"SELECT RAISE(ABORT, '{_t} is append-only'); END")
 PG_HEAD = {
     "api_tokens_key_once": "CREATE TRIGGER api_tokens_key_once BEFORE UPDATE ON public.api_tokens FOR EACH ROW "
                            "EXECUTE FUNCTION api_tokens_key_once()",
