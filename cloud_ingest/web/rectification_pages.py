@@ -18,7 +18,7 @@ from starlette.routing import Route
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.review import rectification
+from cloud_ingest.review import rectification, review
 from cloud_ingest.web import data
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
@@ -63,7 +63,7 @@ def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
     if not rects:
         parts.append(el("p", {"class": "empty"}, bi("尚未要求整改。", "No rectification asked for yet.")))
     for r in rects:
-        parts.append(_one(r, who, csrf))
+        parts.append(_one(r, who, csrf, a["review"]["state"]))
     if who.role in ("inspector", "admin") and not any(r["state"] in rectification.OPEN_STATES for r in rects):
         due = el("label", {"for": "request-due"}, bi("整改期限（可选）", "Due (optional)"),
                  el("input", {"type": "date", "id": "request-due", "name": "due"}))
@@ -74,7 +74,7 @@ def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
     return el("section", {"id": "rectification"}, parts)
 
 
-def _one(r: dict, who: Principal, csrf: str) -> Html:
+def _one(r: dict, who: Principal, csrf: str, review_state: str = "cleared") -> Html:
     steps = el("ol", {"class": "steps"}, [
         el("li", {"data-step": s["action"]}, when(s["at"]), " ", bi(*RECT_ACTION.get(s["action"], (s["action"],) * 2)),
            " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "")
@@ -84,8 +84,12 @@ def _one(r: dict, who: Principal, csrf: str) -> Html:
         forms.append(note_form("answer", f"/rectifications/{r['id']}/answer", csrf, ("提交整改措施", "Send the answer"),
                                ("整改措施（必填）", "Corrective action (required)"), required=True))
     if who.role in ("inspector", "admin") and r["state"] == "answered":
+        close = el("label", {"class": "check", "for": "accept-close"},
+                   el("input", {"type": "checkbox", "id": "accept-close", "name": "close_review", "value": "1",
+                                "checked": True}), " ", bi("同时审结本告警", "Also close this alarm's review"))
         forms.append(note_form("accept", f"/rectifications/{r['id']}/accept", csrf, ("通过", "Accept"),
-                               ("审核意见（可选）", "Note (optional)"), required=False))
+                               ("审核意见（可选）", "Note (optional)"), required=False,
+                               extra=close if review_state != "cleared" else Html("")))
         forms.append(note_form("return", f"/rectifications/{r['id']}/return", csrf, ("退回", "Send back"),
                                ("退回理由（必填）", "Why it goes back (required)"), required=True))
     return el("article", {"class": "card rect", "id": f"rect-{r['id']}", "data-rect": r["id"],
@@ -130,6 +134,17 @@ def _table(rows: list[dict], name: str) -> Html:
             for r in rows]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": f"rects-{name}"},
                                               el("thead", None, head), el("tbody", None, body)))
+
+
+def accept_and_close(conn: Connection, who: Principal, rect_id: int, note: str | None, now: int,
+                     close_review: bool = False) -> dict:
+    """Accepts the answer; with ``close_review``, closes the inspector's review of its alarm in the same
+    transaction (the accept's note, or words saying the rectification was accepted, as the review's note)."""
+    done = rectification.accept(conn, who, rect_id, note, now)
+    if close_review and review.get_alarm(conn, who, done["alarm"])["review"]["state"] != "cleared":
+        review.clear(conn, who, done["alarm"], (note or "").strip() or f"整改 #{rect_id} 已通过 / rectification "
+                     f"#{rect_id} accepted", now)
+    return done
 
 
 def due_ms(text: str) -> int | None:
@@ -179,7 +194,7 @@ class RectificationPages:
         return await self._step(request, rectification.answer)
 
     async def accept(self, request: Request) -> Response:
-        return await self._step(request, rectification.accept)
+        return await self._step(request, accept_and_close)
 
     async def send_back(self, request: Request) -> Response:
         return await self._step(request, rectification.send_back)
@@ -189,7 +204,11 @@ class RectificationPages:
 
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
             rectification.get(conn, who, rect_id)  # 404 outside the scope, before the role is judged
-            done = fn(conn, who, rect_id, form.get("note"), self.frame.clock())
+            if fn is accept_and_close:
+                done = accept_and_close(conn, who, rect_id, form.get("note"), self.frame.clock(),
+                                        form.get("close_review") == "1")
+            else:
+                done = fn(conn, who, rect_id, form.get("note"), self.frame.clock())
             return f"/alarms/{done['alarm']}#rect-{rect_id}"
 
         def again(message: str) -> Callable:
