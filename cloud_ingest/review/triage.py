@@ -4,9 +4,9 @@
 (``TriageFilter``), most severe first and, within a severity, oldest first:
 what has waited longest gets looked at first. ``TriageFilter.needs_me`` is the
 default an inspector lands on: critical and major alarms nobody has reviewed
-yet. Each row is ``review.alarm_json`` plus the added fields ``workshop_name``,
-``number`` (the gateway's alarm id with its workshop: the number the owner
-sees on the console, made unique across workshops), ``tool_name`` and
+yet. Each row is ``review.alarm_json`` (with its ``number``: the gateway's alarm
+id with its workshop, the number the owner sees on the console, made unique
+across workshops) plus the added fields ``workshop_name``, ``tool_name`` and
 ``station_name`` (from the workshop's newest setup: colour name, shape and
 kind, never the colour alone) and ``rectification`` (the newest one with its
 ledger item, or None).
@@ -116,7 +116,7 @@ def named(conn: Connection, rows: Iterable[Any]) -> list[dict]:
     out = []
     for r in rows:
         tools, stations = books.get(r.workshop_id, ({}, {}))
-        out.append({**review.alarm_json(r), "workshop_name": r.workshop_name, "number": alarm_number(r),
+        out.append({**review.alarm_json(r), "workshop_name": r.workshop_name,
                     "tool_name": tools.get(r.tool) or tool_name(r.tool, None),
                     "station_name": stations.get(r.station) or station_name(r.station, None),
                     "rectification": rects.get(r.id)})
@@ -128,15 +128,10 @@ def describe(conn: Connection, a: dict) -> dict:
     (id → name) of its workshop's setup, for the tools and stations of its evidence."""
     name = conn.execute(select(workshops.c.name).where(workshops.c.id == a["workshop"])).scalar_one()
     tools, stations = setup_names(conn, {a["workshop"]}).get(a["workshop"], ({}, {}))
-    return {"workshop_name": name, "number": f"{a['workshop']} #{a['gateway_id']}",
+    return {"workshop_name": name,
             "tool_name": tools.get(a["tool"]) or tool_name(a["tool"], None),
             "station_name": stations.get(a["station"]) or station_name(a["station"], None),
             "tool_names": tools, "station_names": stations}
-
-
-def alarm_number(r: Any) -> str:
-    """The number the owner sees on the gateway's console, with its workshop: ``ws-a #12``."""
-    return f"{r.workshop_id} #{r.gateway_id}"
 
 
 # -- names from the setup ------------------------------------------------------------------

@@ -66,6 +66,12 @@ def words(key: str, table: Mapping[str, tuple[str, ...]]) -> Html:
     return bi(zh, en)
 
 
+def cell_label(zh: str, en: str) -> dict[str, str]:
+    """A table cell's label on a phone (the cell shows it before its value, cloud.css), in the reader's
+    language: ``data-label`` with both, as the pages had it, and one of each for the stylesheet to choose."""
+    return {"data-label": f"{zh} / {en}", "data-label-zh": zh, "data-label-en": en}
+
+
 def name_of(found: Mapping[str, str] | None, raw: str | None) -> Html:
     """A tool's or station's name ``{"zh", "en"}`` (``review.triage``: colour name, shape, kind and id), or its
     bare id, or "—"."""
@@ -105,4 +111,4 @@ def option_names(table: Mapping[str, tuple[str, ...]], lang: str) -> list[tuple[
 
 __all__ = ["CST", "SEVERITY", "ALARM_TYPE", "WORKSHOP_STATE", "REVIEW", "TRANSITION", "NOTE_ACTION",
            "EVENT_ACTION", "ROLE", "badge", "words", "when", "day_start_ms", "day_text", "option_words",
-           "LANG_COOKIE", "LANGS", "LANG_NAMES", "lang_of", "pick", "option_names", "name_of"]
+           "LANG_COOKIE", "LANGS", "LANG_NAMES", "lang_of", "pick", "option_names", "name_of", "cell_label"]

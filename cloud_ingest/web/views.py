@@ -25,6 +25,7 @@ from cloud_ingest.web.labels import (
     TRANSITION,
     WORKSHOP_STATE,
     badge,
+    cell_label,
     name_of,
     pick,
     when,
@@ -294,7 +295,7 @@ def _timeline(a: dict) -> Html:
               [el("th", {"class": f"lane-{key}"}, el("span", {"aria-hidden": "true"}, sym), " ", bi(zh, en))
                for key, zh, en, sym in LANES])
     rows = [el("tr", {"data-lane": lane}, el("td", None, when(at)),
-               [el("td", {"class": f"lane-{key}", "data-label": f"{zh} / {en}"}, content if key == lane else "")
+               [el("td", {"class": f"lane-{key}", **cell_label(zh, en)}, content if key == lane else "")
                 for key, zh, en, _ in LANES])
             for at, lane, content in timeline_entries(a)]
     return el("section", {"id": "timeline"}, el("h2", None, bi("证据时间线", "Evidence timeline")),

@@ -51,7 +51,9 @@ def _world(cloud: Cloud) -> tuple[dict[str, str], dict[str, int]]:
               _alarm(21, "major", T0 - 3 * HOUR), _alarm(22, "major", T0 - HOUR), _alarm(23, "minor", T0 - 2 * HOUR)]
     assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "a-2", more_a)).status_code == 200
     assert cloud.push(tokens["gw-ws-b"], batch("ws-b", "b-2", [_alarm(30, "major", T0 - 4 * HOUR)])).status_code == 200
-    ids = {f"{a['workshop']} #{a['gateway_id']}": a["id"] for a in cloud.get(tokens["admin"], "/api/v1/alarms").json()}
+    listed = cloud.get(tokens["admin"], "/api/v1/alarms").json()
+    assert all(a["number"] == f"{a['workshop']} #{a['gateway_id']}" for a in listed)  # the API carries it too
+    ids = {a["number"]: a["id"] for a in listed}
     return tokens, ids
 
 
@@ -202,8 +204,11 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         phone.goto(base + "/rectifications")
         _narrow_ok(phone)
 
-        # accepting the answer closes the review in the same step
+        # accepting the answer closes the review in the same step (the actions' bar on a desktop too)
         desk.goto(f"{base}/alarms/{ids['ws-a #12']}")
+        box = desk.locator("#action-bar").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= TV[1] + 1 and box["y"] > TV[1] / 2, box
+        assert desk.locator("#action-bar a[data-action=accept]").count() == 1
         assert desk.is_checked("#accept-close")
         _submit(desk, "accept", "整改到位")
         assert desk.get_attribute("article.rect", "data-state") == "accepted"
@@ -226,6 +231,16 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
             desk.click("#lang")
         assert desk.get_attribute("html", "class") == "lang-zh" and urlsplit(desk.url).path == "/workshops"
         assert phone.evaluate("document.documentElement.className") == "lang-zh"  # another browser: its own
+        phone.goto(base + "/alarms?view=all")
+        before = "td.number", "e => getComputedStyle(e, '::before').content"
+        assert phone.locator(before[0]).first.evaluate(before[1]) == '"编号："'
+        with phone.expect_navigation():
+            phone.click("#lang")
+        assert phone.get_attribute("html", "lang") == "en" and urlsplit(phone.url).query == "view=all"
+        assert phone.locator(before[0]).first.evaluate(before[1]) == '"No.: "'  # a cell's label too
+        assert phone.is_visible("#view-all .en") and not phone.is_visible("#view-all .zh")
+        _narrow_ok(phone)
+        screenshot(phone, "cloud-triage-phone-en")
 
         for page in (desk, phone, owner):  # but the refused batch's 404 (and its page's favicon), as expected
             unexpected = [e for e in page.errors if not e.endswith(("/alarms/bulk)", "/favicon.ico)"))]
