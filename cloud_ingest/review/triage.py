@@ -25,7 +25,7 @@ from sqlalchemy import Connection, case, func, or_, select
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
-from cloud_ingest.review import rectification, review
+from cloud_ingest.review import ledger, rectification, review
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import alarms, inspector_notes, ledger_items, rectifications, setups, workshops
 from sebiao_common import strict_json
@@ -205,15 +205,25 @@ def newest_rectifications(conn: Connection, alarm_ids: list[int]) -> dict[int, d
 # -- the counts of the navigation --------------------------------------------------------------
 
 
-def nav_counts(conn: Connection, who: Principal) -> dict[str, int]:
+OWNER_WAITING = ("open", "returned")  # the ledger's states that wait for the workshop's answer
+
+
+def owner_items_waiting(conn: Connection, who: Principal, now: int) -> list[dict]:
+    """The ledger items (not an alarm's: those are its rectifications) waiting for the workshop's answer."""
+    return [i for state in OWNER_WAITING
+            for i in ledger.list_items(conn, who, ledger.ItemFilter(state=state, limit=1000), now)
+            if i["rectification"] is None]
+
+
+def nav_counts(conn: Connection, who: Principal, now: int) -> dict[str, int]:
     """What waits for this user: an inspector's (or admin's) alarms of ``needs_me``; an owner's
-    rectifications waiting for its answer."""
+    rectifications and ledger items waiting for its answer ("待您答复", on ``/rectifications``)."""
     if who.role in ("inspector", "admin"):
         return {"/alarms": count(conn, who, TriageFilter.needs_me())}
     if who.role == "owner":
         waiting = [r for r in rectification.list_rectifications(conn, who, limit=1000)
                    if r["state"] in ("requested", "returned")]
-        return {"/rectifications": len(waiting)}
+        return {"/rectifications": len(waiting) + len(owner_items_waiting(conn, who, now))}
     return {}
 
 

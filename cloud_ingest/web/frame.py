@@ -81,7 +81,7 @@ class Frame:
                 if who is None:
                     return None
                 overdue = ledger.overdue_count(conn, who, self.clock())
-                counts = triage.nav_counts(conn, who)
+                counts = triage.nav_counts(conn, who, self.clock())
                 try:
                     return who, build(conn, who, session), overdue, counts
                 except CloudError as exc:

@@ -18,11 +18,12 @@ from starlette.routing import Route
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.review import rectification, review
+from cloud_ingest.review import rectification, review, triage
 from cloud_ingest.web import data
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import day_start_ms, when
+from cloud_ingest.web.ledger_pages import items_table
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, note_form
 
@@ -102,7 +103,9 @@ def _one(r: dict, who: Principal, csrf: str, review_state: str = "cleared") -> H
               steps, el("div", {"class": "forms-row"}, forms) if forms else "")
 
 
-def list_page(rows: list[dict], who: Principal, state: str, error: str | None) -> Html:
+def list_page(rows: list[dict], who: Principal, state: str, error: str | None, items: list[dict] | None = None) -> Html:
+    """``items``: an owner's ledger items waiting for its answer (``triage.owner_items_waiting``), shown with its
+    rectifications under "待您答复", where an owner lands after logging in."""
     waiting = ("requested", "returned") if who.role == "owner" else ("answered",)
     mine = [r for r in rows if r["state"] in waiting]
     title = (("待您答复的整改", "Requests waiting for your answer") if who.role == "owner"
@@ -113,7 +116,9 @@ def list_page(rows: list[dict], who: Principal, state: str, error: str | None) -
                     [el("option", {"value": k, "selected": k == state}, f"{v[0]} / {v[1]}")
                      for k, v in RECT_STATE.items()])),
               el("button", {"type": "submit"}, bi("筛选", "Filter")))
-    return join(error_box(error), el("h2", None, bi(*title)), _table(mine, "waiting"),
+    owner_items = join(el("h2", None, bi("待您答复的问题（问题台账）", "Ledger items waiting for your answer")),
+                       items_table(items or [], "waiting")) if who.role == "owner" else ""
+    return join(error_box(error), el("h2", None, bi(*title)), _table(mine, "waiting"), owner_items,
                 el("h2", None, bi("全部整改", "All rectifications")), form, _table(rows, "all"))
 
 
@@ -177,7 +182,9 @@ class RectificationPages:
                 rows = rectification.list_rectifications(conn, who, state or None)
             except BadRequest as exc:
                 return Shown(title, list_page([], who, state, str(exc)), "/rectifications", exc.status)
-            return Shown(title, list_page(rows, who, state, None), "/rectifications")
+            items = triage.owner_items_waiting(conn, who, self.frame.clock()) if who.role == "owner" else None
+            title = ("待您答复", "Waiting for your answer") if who.role == "owner" else title
+            return Shown(title, list_page(rows, who, state, None, items), "/rectifications")
         return await self.frame.show(request, build)
 
     async def request(self, request: Request) -> Response:

@@ -90,6 +90,10 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
     r = cloud.post(tokens["insp1"], f"/api/v1/alarms/{ids['ws-a #12']}/rectifications", {"note": "请说明整改措施"})
     assert r.status_code == 201, r.text
     rect = r.json()["id"]
+    r = cloud.post(tokens["insp1"], "/api/v1/ledger/items", {"workshop": "ws-a", "text": "抹布未分色",
+                                                            "due": T0 + 72 * HOUR})
+    assert r.status_code == 201, r.text
+    item = r.json()["id"]
     with PageServer(cloud.client.app) as server, browser() as chrome:
         base = server.base
         desk = _login(chrome, base, "insp1", "/alarms", TV)
@@ -196,7 +200,11 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         with owner.expect_navigation(url=f"{base}/rectifications"):
             owner.click("button[type=submit]")
         assert owner.locator(f"#rects-waiting tr[data-rect='{rect}']").count() == 1
-        assert owner.get_attribute("#nav-count-rectifications", "data-count") == "1"
+        assert owner.locator("#items-waiting tr[data-item]").evaluate_all("els => els.map(e => e.dataset.item)") == [
+            str(item)]  # the ledger's own items waiting for an answer, not the alarm's again
+        assert owner.get_attribute("#nav-count-rectifications", "data-count") == "2"
+        assert "待您答复" in owner.text_content("h1")
+        screenshot(owner, "cloud-owner-waiting-phone")
         _narrow_ok(owner)
         owner.goto(f"{base}/alarms/{ids['ws-a #12']}")
         assert owner.locator("#action-bar a[data-action=answer]").count() == 1
