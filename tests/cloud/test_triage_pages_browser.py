@@ -19,6 +19,7 @@ from cloud_fixtures import PASSWORD, T0, Cloud, alarm, batch, world_batches
 from test_cloud_pages_browser import PageServer, _login, _submit
 from web_browser import PHONE, TV, WatchedPage, browser, screenshot
 
+from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.canonical import canonical_json
 
 HOUR = 3_600_000
@@ -249,6 +250,9 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         assert phone.is_visible("#view-all .en") and not phone.is_visible("#view-all .zh")
         _narrow_ok(phone)
         screenshot(phone, "cloud-triage-phone-en")
+
+        with db.read(cloud.engine) as conn:  # the bulk steps were chained as evidence, each note with its row
+            assert evidence.verify(conn).ok and coverage.check(conn).ok
 
         for page in (desk, phone, owner):  # but the refused batch's 404 (and its page's favicon), as expected
             unexpected = [e for e in page.errors if not e.endswith(("/alarms/bulk)", "/favicon.ico)"))]

@@ -1,0 +1,85 @@
+"""The triage queue's forms and files over HTTP (the real app, SQLite and PostgreSQL): the bulk form's CSRF,
+origin and tenancy checks, the language switch's own redirect check, and the CSV's cells (the browser's view of
+the same is test_triage_pages_browser.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from cloud_fixtures import *  # noqa: F401,F403 - fixtures
+from test_cloud_pages import Browserless, seed
+
+from cloud_ingest.web.queue_pages import neutral
+
+
+def _review(cloud, tokens, alarm_id: int) -> tuple[str, list]:  # type: ignore[no-untyped-def]
+    a = cloud.get(tokens["admin"], f"/api/v1/alarms/{alarm_id}").json()
+    return a["review"]["state"], a["inspector_notes"]
+
+
+@pytest.mark.parametrize("cell, shown", [("=1+1", "'=1+1"), ("+86 138", "'+86 138"), ("-2", "'-2"),
+                                         ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("跨区放置", "跨区放置"),
+                                         ("a=b", "a=b"), (None, ""), (12, "12")])
+def test_a_cell_a_spreadsheet_would_run_is_neutralised(cell, shown) -> None:  # type: ignore[no-untyped-def]
+    assert neutral(cell) == shown
+
+
+def test_the_bulk_form_checks_csrf_origin_role_and_every_alarm(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens, ids = seed(cloud)
+    insp, owner = Browserless(cloud, "insp1"), Browserless(cloud, "owner-a")
+    a, b, c = ids["ws-a"], ids["ws-b"], ids["ws-c"]
+    before = [_review(cloud, tokens, i) for i in (a, b, c)]
+    form = {"alarm": [str(a), str(b)], "action": "ack", "note": "批量"}
+    assert insp.client.post("/alarms/bulk", data=form).status_code == 403  # no token
+    assert insp.client.post("/alarms/bulk", data={**form, "csrf": "forged"}).status_code == 403
+    assert insp.client.post("/alarms/bulk", data={**form, "csrf": insp.csrf},
+                            headers={"Origin": "http://evil.example"}).status_code == 403
+    r = insp.client.post("/alarms/bulk", data={**form, "alarm": [str(a), str(c)], "csrf": insp.csrf})
+    assert r.status_code == 404  # ws-c is another district's: the whole batch is refused
+    r = insp.client.post("/alarms/bulk", data={**form, "alarm": [str(a), "999999"], "csrf": insp.csrf})
+    assert r.status_code == 404
+    assert owner.client.post("/alarms/bulk", data={**form, "alarm": [str(a)], "csrf": owner.csrf}).status_code == 403
+    assert [_review(cloud, tokens, i) for i in (a, b, c)] == before  # nothing changed
+    assert insp.client.post("/alarms/bulk", data={**form, "alarm": [], "csrf": insp.csrf}).status_code == 400
+    assert insp.client.post("/alarms/bulk", data={**form, "action": "clear", "csrf": insp.csrf}).status_code == 400
+    r = insp.client.post("/alarms/bulk", data={**form, "action": "comment", "note": "", "csrf": insp.csrf})
+    assert r.status_code == 400 and [_review(cloud, tokens, i) for i in (a, b, c)] == before
+    r = insp.client.post("/alarms/bulk", data={**form, "csrf": insp.csrf, "back": "https://evil.example/"})
+    assert (r.status_code, r.headers["location"]) == (303, "/alarms")  # never back to another site
+    assert [_review(cloud, tokens, i)[0] for i in (a, b)] == ["acknowledged", "acknowledged"]
+    r = insp.client.post("/alarms/bulk", data={**form, "csrf": insp.csrf, "back": "/alarms?view=all&page=1"})
+    assert (r.status_code, r.headers["location"]) == (303, "/alarms?view=all&page=1")  # already done: no change
+    assert [len(_review(cloud, tokens, i)[1]) for i in (a, b)] == [1, 1]
+
+
+def test_the_language_switch_goes_back_only_to_this_site(cloud) -> None:  # type: ignore[no-untyped-def]
+    seed(cloud)
+    page = Browserless(cloud, "insp1")
+    assert 'class="lang-zh"' in page.get("/alarms").text
+    for target, expected in (("/alarms?view=all", "/alarms?view=all"), ("//evil.example/x", "/"),
+                             ("https://evil.example/", "/"), ("/\\evil.example", "/")):
+        r = page.get("/lang", params={"to": "en", "next": target})
+        assert (r.status_code, r.headers["location"]) == (303, expected), target
+    assert "sebiao_lang=en" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    text = page.get("/alarms").text
+    assert 'class="lang-en"' in text and '<html lang="en"' in text
+    page.get("/lang", params={"to": "klingon", "next": "/alarms"})  # not a language: the choice stays
+    assert 'class="lang-en"' in page.get("/alarms").text
+    page.get("/lang", params={"to": "zh", "next": "/alarms"})
+    assert 'class="lang-zh"' in page.get("/alarms").text
+
+
+def test_the_csv_is_the_view_and_only_the_scope(cloud) -> None:  # type: ignore[no-untyped-def]
+    _, ids = seed(cloud)
+    page = Browserless(cloud, "insp1")
+    assert page.get("/alarms.csv").status_code == 200
+    r = page.get("/alarms.csv", params={"view": "all"})
+    assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert sorted(row[0] for row in table[1:]) == ["ws-a #12", "ws-b #7"]  # not ws-c's: another district
+    triage = list(csv.reader(io.StringIO(page.get("/alarms.csv").content.decode("utf-8-sig"))))
+    assert [row[0] for row in triage[1:]] == ["ws-a #12"]  # the default view: ws-b's is minor
+    assert Browserless(cloud).get("/alarms.csv").status_code == 303  # no session: to the login
+    assert ids
