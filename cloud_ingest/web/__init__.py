@@ -9,7 +9,8 @@ served without a login, and the inspector's form), and the setups with their
 acceptance and the deadline's progress (``setup_pages``), the workshop's own page: its record
 (登记信息) with the form that edits it, and its staff training records (``workshop_pages``), the issue ledger
 (``ledger_pages``: 挂账销号, the owner's answer with photos) and the improvement
-plans (``plan_pages``: 一坊一策 and its PDF).
+plans (``plan_pages``: 一坊一策 and its PDF), and the alarm queue as the inspector's triage with its bulk
+actions, CSV export and the reader's language switch (``queue_pages``).
 Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session
