@@ -34,6 +34,7 @@ from sebiao_common.domain import COLORS, KINDS, StationKind
 
 NEEDS_ME = ("critical", "major")  # what an inspector must look at; minor and warning wait for the workshop
 MAX_SEARCH = 100
+MAX_PAGE = 100_000
 SEVERITY_RANK = {s: i for i, s in enumerate(("critical", "major", "minor", "warning"))}
 
 
@@ -58,8 +59,8 @@ class TriageFilter:
                                  f"must be one of: {', '.join(SEVERITIES)}")
         # type, state, review and the limits are judged as the JSON API judges them
         review.AlarmFilter(type=self.type, state=self.state, review=self.review, limit=self.per_page)
-        if self.page < 1:
-            raise BadRequest("page", "必须是正整数", "must be a whole number ≥ 1")
+        if not 1 <= self.page <= MAX_PAGE:  # a page past the database's offsets is an error, not a 500
+            raise BadRequest("page", f"必须在 1 到 {MAX_PAGE} 之间", f"must be between 1 and {MAX_PAGE}")
         if self.search is not None and len(self.search) > MAX_SEARCH:
             raise BadRequest("q", f"至多 {MAX_SEARCH} 字符", f"at most {MAX_SEARCH} characters")
 

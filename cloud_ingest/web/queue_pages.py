@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import datetime
 from typing import Mapping
 from urllib.parse import parse_qs, urlencode
@@ -92,7 +93,7 @@ def queue_filter(query: Mapping[str, str], triage_view: bool) -> TriageFilter:
 
 def _whole(query: Mapping[str, str], key: str, default: int) -> int:
     value = query.get(key) or str(default)
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 9:
         raise BadRequest(key, "必须是整数", "must be a whole number")
     return int(value)
 
@@ -302,7 +303,7 @@ class QueuePages:
                     rows.extend(found.rows)
                     if found.page >= found.pages:
                         break
-                    f = TriageFilter(**{**f.__dict__, "page": f.page + 1})
+                    f = replace(f, page=f.page + 1)
                 return alarms_csv(rows[:MAX_CSV])
         try:
             body = await run_in_threadpool(work)

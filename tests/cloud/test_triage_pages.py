@@ -83,3 +83,13 @@ def test_the_csv_is_the_view_and_only_the_scope(cloud) -> None:  # type: ignore[
     assert [row[0] for row in triage[1:]] == ["ws-a #12"]  # the default view: ws-b's is minor
     assert Browserless(cloud).get("/alarms.csv").status_code == 303  # no session: to the login
     assert ids
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=99999999999999999999", "page=x", "limit=0", "limit=5000",
+                                   "severity=huge", "review=maybe", "q=" + "长" * 101])
+def test_a_bad_queue_query_is_400_naming_its_field(cloud, query: str) -> None:  # type: ignore[no-untyped-def]
+    seed(cloud)
+    page = Browserless(cloud, "insp1")
+    r = page.get("/alarms?view=all&" + query)
+    assert r.status_code == 400, query
+    assert query.split("=")[0] + ":" in r.text, r.text[-400:]
