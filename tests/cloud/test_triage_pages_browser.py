@@ -17,7 +17,7 @@ import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import PASSWORD, T0, Cloud, alarm, batch, world_batches
 from test_cloud_pages_browser import PageServer, _login, _submit
-from web_browser import PHONE, TV, WatchedPage, browser, screenshot
+from web_browser import PHONE, TV, WatchedPage, browser, contrast_failures, screenshot
 
 from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.canonical import canonical_json
@@ -102,6 +102,8 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         for page, small in ((desk, False), (phone, True)):
             _triage(page, base, small)
         screenshot(desk, "cloud-triage")
+        measured, low = contrast_failures(desk)
+        assert measured > 40 and low == [], low
         screenshot(phone, "cloud-triage-phone")
 
         # the rectification and its ledger item, in the queue
@@ -249,6 +251,8 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         assert phone.locator(before[0]).first.evaluate(before[1]) == '"No.: "'  # a cell's label too
         assert phone.is_visible("#view-all .en") and not phone.is_visible("#view-all .zh")
         _narrow_ok(phone)
+        measured, low = contrast_failures(phone)
+        assert measured > 40 and low == [], low  # the English, now the text itself, read as well
         screenshot(phone, "cloud-triage-phone-en")
 
         with db.read(cloud.engine) as conn:  # the bulk steps were chained as evidence, each note with its row
