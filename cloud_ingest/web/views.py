@@ -151,9 +151,9 @@ def _district_totals(d: dict | None) -> Html:
     if d is None or "stations" not in d:
         return Html("")
     return el("p", {"class": "totals", "data-totals": d["id"]},
-              f"{d['workshops']} 个作坊 / workshops · 读卡站在线 {d['stations']['online']}/{d['stations']['total']} "
-              f"stations online · 未消除告警 {d['open_alarms']['total']} active alarms · ",
-              _misuse(d.get("misuse_30d")))
+              f"{d['workshops']} ", bi("个作坊", "workshops"), " · ",
+              bi("读卡站在线", "stations online"), f" {d['stations']['online']}/{d['stations']['total']} · ",
+              bi("未消除告警", "active alarms"), f" {d['open_alarms']['total']} · ", _misuse(d.get("misuse_30d")))
 
 
 def _workshop_table(group: list[dict]) -> Html:
@@ -193,13 +193,12 @@ def _stations(s: dict | None) -> Html:
 def _cycles(c: dict | None) -> Html:
     """Passed of all, with a symbol and words (never colour alone); none: the gateway reported no cycle."""
     if not c or not c["total"]:
-        return el("span", {"class": "muted", "data-cycles": 0}, "— 无消毒周期 / no cycles reported")
+        return el("span", {"class": "muted", "data-cycles": 0}, "— ", bi("无消毒周期", "no cycles reported"))
     ok = c["passed"] == c["total"]
     return el("span", {"class": f"state {'ok' if ok else 'bad'}", "data-cycles": c["total"],
                        "data-passed": c["passed"]},
               el("span", {"aria-hidden": "true"}, "✓" if ok else "✕"),
-              f" 合格 {c['passed']}/{c['total']} ",
-              el("span", {"class": "en"}, f"(passed {c['passed']} of {c['total']})"))
+              " ", bi(f"合格 {c['passed']}/{c['total']}", f"passed {c['passed']} of {c['total']}"))
 
 
 def _open_alarms(r: dict) -> Html:
@@ -207,7 +206,7 @@ def _open_alarms(r: dict) -> Html:
     if not by:  # the figures are absent: the plain count
         return join("● " if r["active_alarms"] else "✓ ", str(r["active_alarms"]))
     parts = [el("span", {"class": f"count sev-{sev}", "title": f"{SEVERITY[sev][0]} / {SEVERITY[sev][1]}"},
-                f"{SEVERITY[sev][2]} {by[sev]} {SEVERITY[sev][0]}")
+                f"{SEVERITY[sev][2]} {by[sev]} ", bi(SEVERITY[sev][0], SEVERITY[sev][1]))
              for sev in SEVERITY if by.get(sev)]
     return join(el("strong", {"data-open": by["total"]}, str(by["total"])), " ", parts) if parts else \
         el("span", {"class": "state ok", "data-open": 0}, "✓ 0")
@@ -217,8 +216,8 @@ def _misuse(m: dict | None) -> Html:
     if not m:
         return Html("—")
     rate = "—" if m["per_100_uses"] is None else f"{m['per_100_uses']:.2f}"
-    return el("span", {"data-misuse": m["misuse"]}, f"{m['misuse']} 次 / {m['uses']} 次使用 · {rate} 次/百次使用 ",
-              el("span", {"class": "en"}, f"({m['misuse']} in {m['uses']} uses · {rate} per 100)"))
+    return el("span", {"data-misuse": m["misuse"]}, bi(f"{m['misuse']} 次 / {m['uses']} 次使用 · {rate} 次/百次使用",
+                                                       f"{m['misuse']} in {m['uses']} uses · {rate} per 100"))
 
 
 # -- one alarm -------------------------------------------------------------------------
