@@ -110,8 +110,9 @@ class Pages(Frame):
 
     async def login_form(self, request: Request) -> Response:
         session = self.sessions.read(request)
-        if session is not None:
-            return RedirectResponse(_next(request.query_params.get("next")), status_code=303, headers=HEADERS)
+        if session is not None:  # already logged in: where it asked to go, else its start (``home``)
+            target = _next(request.query_params.get("next")) if request.query_params.get("next") else "/"
+            return RedirectResponse(target, status_code=303, headers=HEADERS)
         return self._login_page(request, None, "", 200)
 
     def _login_page(self, request: Request, error: str | None, username: str, status: int) -> Response:

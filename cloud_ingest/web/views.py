@@ -165,14 +165,14 @@ def _workshop_table(group: list[dict]) -> Html:
                el("td", None, el("a", {"href": f"/workshops/{r['id']}", "class": "record-link"}, r["name"]), " ",
                   el("span", {"class": "muted"}, r["id"]), " ",
                   el("a", {"href": f"/workshops/{r['id']}/grade", "class": "grade-link"}, bi("等级", "grade"))),
-               el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"}, _stations(r.get("stations"))),
-               el("td", {"data-label": "未消除告警 / Active alarms"},
+               el("td", {"class": "num", **cell_label("在线读卡站", "Stations online")}, _stations(r.get("stations"))),
+               el("td", {**cell_label("未消除告警", "Active alarms")},
                   el("a", {"href": f"/alarms?workshop={r['id']}&state=active", "class": "alarms-link"},
                      _open_alarms(r))),
-               el("td", {"class": "num", "data-label": "30 天误用 / Misuse, 30 days"}, _misuse(r.get("misuse_30d"))),
-               el("td", {"class": "num", "data-label": "30 天消毒周期 / Disinfection cycles, 30 days"},
+               el("td", {"class": "num", **cell_label("30 天误用", "Misuse, 30 days")}, _misuse(r.get("misuse_30d"))),
+               el("td", {"class": "num", **cell_label("30 天消毒周期", "Disinfection cycles, 30 days")},
                   _cycles(r.get("disinfection_30d"))),
-               el("td", {"data-label": "最近培训 / Last training", "class": "last-training"},
+               el("td", {**cell_label("最近培训", "Last training"), "class": "last-training"},
                   r.get("last_training_day") or bi("未上报", "none reported")))
             for r in group]
     return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, body))

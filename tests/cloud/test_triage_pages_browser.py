@@ -203,6 +203,7 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         with owner.expect_navigation(url=f"{base}/rectifications"):
             owner.click("button[type=submit]")
         assert owner.locator(f"#rects-waiting tr[data-rect='{rect}']").count() == 1
+        assert "作坊 ws-a" in owner.text_content(f"#rects-waiting tr[data-rect='{rect}']")  # its name, not its id
         assert owner.locator("#items-waiting tr[data-item]").evaluate_all("els => els.map(e => e.dataset.item)") == [
             str(item)]  # the ledger's own items waiting for an answer, not the alarm's again
         assert owner.get_attribute("#nav-count-rectifications", "data-count") == "2"
