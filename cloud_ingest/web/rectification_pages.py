@@ -53,7 +53,7 @@ def timeline_steps(rects: list[dict]) -> list[tuple[int, str, Html]]:
         for s in r["steps"]:
             zh, en = RECT_ACTION.get(s["action"], (s["action"], s["action"]))
             out.append((s["at"], STEP_LANE.get(s["action"], "inspector"),
-                        join(el("strong", None, f"整改 #{r['id']} "), bi(zh, en), " · ", s["by"],
+                        join(el("strong", None, bi(f"整改 #{r['id']}", f"Rectification #{r['id']}")), " ", bi(zh, en), " · ", s["by"],
                              el("q", {"class": "comment"}, s["text"]) if s["text"] else "")))
     return out
 

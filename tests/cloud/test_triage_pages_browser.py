@@ -236,6 +236,9 @@ def test_the_triage_queue_in_chromium(cloud_url: str, tmp_path: Path) -> None:
         assert desk.get_attribute("html", "lang") == "en"
         assert desk.is_visible("#view-triage .en") and not desk.is_visible("#view-triage .zh")
         assert desk.text_content("#f-severity option[value=critical]") == "critical"
+        desk.goto(f"{base}/alarms/{ids['ws-a #12']}")
+        assert desk.is_visible("#tool-name .en") and "red knife KN-R-01" in desk.text_content("#tool-name .en")
+        screenshot(desk, "cloud-alarm-en")
         desk.goto(base + "/workshops")
         assert desk.get_attribute("html", "class") == "lang-en"
         screenshot(desk, "cloud-workshops-en")
