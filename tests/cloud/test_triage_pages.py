@@ -93,3 +93,30 @@ def test_a_bad_queue_query_is_400_naming_its_field(cloud, query: str) -> None:  
     r = page.get("/alarms?view=all&" + query)
     assert r.status_code == 400, query
     assert query.split("=")[0] + ":" in r.text, r.text[-400:]
+
+
+def test_accepting_a_rectification_closes_the_review_only_when_asked(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens, ids = seed(cloud)
+    insp = Browserless(cloud, "insp1")
+    rects = {}
+    for ws in ("ws-a", "ws-b"):
+        r = cloud.post(tokens["insp1"], f"/api/v1/alarms/{ids[ws]}/rectifications", {"note": "请整改"})
+        rects[ws] = r.json()["id"]
+    assert cloud.post(tokens["owner-a"], f"/api/v1/rectifications/{rects['ws-a']}/answer",
+                      {"action": "已整改"}).status_code == 200
+    assert 'id="accept-close"' not in insp.get(f"/alarms/{ids['ws-b']}").text  # not answered: nothing to accept
+    assert 'id="accept-close"' in insp.get(f"/alarms/{ids['ws-a']}").text
+    assert insp.post(f"/rectifications/{rects['ws-a']}/accept", close_review="1").status_code == 303
+    state, notes = _review(cloud, tokens, ids["ws-a"])
+    assert state == "cleared" and [(n["action"], n["note"]) for n in notes] == [
+        ("clear", f"整改 #{rects['ws-a']} 已通过 / rectification #{rects['ws-a']} accepted")]
+    assert cloud.get(tokens["admin"], f"/api/v1/rectifications/{rects['ws-a']}").json()["state"] == "accepted"
+
+
+def test_accepting_without_the_tick_leaves_the_review_open(cloud) -> None:  # type: ignore[no-untyped-def]
+    tokens, ids = seed(cloud)
+    insp = Browserless(cloud, "insp1")
+    rect = cloud.post(tokens["insp1"], f"/api/v1/alarms/{ids['ws-a']}/rectifications", {"note": "请整改"}).json()["id"]
+    cloud.post(tokens["owner-a"], f"/api/v1/rectifications/{rect}/answer", {"action": "已整改"})
+    assert insp.post(f"/rectifications/{rect}/accept", note="通过").status_code == 303
+    assert _review(cloud, tokens, ids["ws-a"]) == ("open", [])
