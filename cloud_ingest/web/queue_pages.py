@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Mapping
 from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -35,6 +35,7 @@ from cloud_ingest.errors import BadRequest, CloudError, PayloadTooLarge
 from cloud_ingest.review import review, triage
 from cloud_ingest.review.triage import TriageFilter
 from cloud_ingest.store import db
+from cloud_ingest.store.schema import alarms
 from cloud_ingest.web import data
 from cloud_ingest.web.frame import HEADERS, MAX_FORM, Build, Frame, fixed, secure
 from cloud_ingest.web.html import Html, bi, el, join
@@ -333,8 +334,8 @@ class QueuePages:
             for alarm_id in ids:
                 if action == "comment":
                     triage.comment(conn, who, alarm_id, note, now)
-                elif review.get_alarm(conn, who, alarm_id)["review"]["state"] == "open":  # reviewed: nothing to do
-                    review.acknowledge(conn, who, alarm_id, note, now)
+                elif conn.execute(select(alarms.c.review).where(alarms.c.id == alarm_id)).scalar_one() == "open":
+                    review.acknowledge(conn, who, alarm_id, note, now)  # one already reviewed is left as it is
             back = form.get("back", "")
             return back if back.startswith("/alarms") and not back.startswith("/alarms/") else "/alarms"
 
