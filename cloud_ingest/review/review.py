@@ -121,7 +121,8 @@ def alarm_json(r) -> dict:  # type: ignore[no-untyped-def]
             "count": r.count, "tool": r.tool, "tag": r.tag, "station": r.station, "ts": r.ts, "last_ts": r.last_ts,
             "raised_at": r.raised_at, "updated_at": r.updated_at, "late": r.late,
             "text": {"zh": r.text_zh, "en": r.text_en},
-            "review": {"state": r.review, "at": r.reviewed_at}}
+            "review": {"state": r.review, "at": r.reviewed_at},
+            "number": f"{r.workshop_id} #{r.gateway_id}"}  # the number the owner sees on the console, made unique
 
 
 def _visible_alarm(conn: Connection, who: Principal, alarm_id: int):  # type: ignore[no-untyped-def]

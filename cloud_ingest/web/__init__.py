@@ -10,7 +10,8 @@ acceptance and the deadline's progress (``setup_pages``), the workshop's own pag
 (登记信息) with the form that edits it, and its staff training records (``workshop_pages``), the issue ledger
 (``ledger_pages``: 挂账销号, the owner's answer with photos) and the improvement
 plans (``plan_pages``: 一坊一策 and its PDF), the district report and the summary shown above a
-workshop's report (``district_pages``).
+workshop's report (``district_pages``), and the alarm queue as the inspector's triage with its bulk
+actions, CSV export and the reader's language switch (``queue_pages``).
 On-site inspections (``inspection_pages``: the phone form, the visit, its PDF) and the spot checks
 (``spot_check_pages``: the draw and its tracking).
 Each page module builds on the public ``frame.Frame`` (session, layout,

@@ -11,7 +11,7 @@ on each other's private helpers.
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
 from urllib.parse import parse_qs, quote
 
 from sqlalchemy import Connection, Engine
@@ -22,9 +22,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.errors import CloudError, Forbidden, NotFound, PayloadTooLarge
-from cloud_ingest.review import ledger
+from cloud_ingest.review import ledger, triage
 from cloud_ingest.store import db
 from cloud_ingest.web import views
+from cloud_ingest.web.labels import lang_of
 from cloud_ingest.web.session import COOKIE, Session, Sessions
 from cloud_ingest.web.views import Shown, error_shown
 from sebiao_common.errors import BodyTooLarge
@@ -48,9 +49,12 @@ class Frame:
         self.sessions = Sessions(config.session_secret)
 
     def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None,
-                overdue: int = 0) -> Response:
-        """``overdue``: the ledger's overdue items in the user's scope, counted in the navigation."""
-        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active, overdue)
+                overdue: int = 0, counts: Mapping[str, int] | None = None) -> Response:
+        """``overdue``: the ledger's overdue items in the user's scope, counted in the navigation;
+        ``counts``: what waits for the user, by navigation entry (``triage.nav_counts``)."""
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        doc = views.layout(shown.title, who, session.csrf if session else "", shown.body, shown.active, overdue,
+                           lang_of(request.cookies), here if request.method == "GET" else "/", counts)
         response = HTMLResponse(doc, status_code=shown.status, headers=HEADERS)
         if session is not None:  # re-signed on every page: the idle expiry starts again
             self.sessions.write(response, session, secure(request))
@@ -71,23 +75,24 @@ class Frame:
         if session is None:
             return self.to_login(request)
 
-        def work() -> tuple[Principal, Shown, int] | None:
+        def work() -> tuple[Principal, Shown, int, dict[str, int]] | None:
             with db.read(self.engine) as conn:
                 who = self.sessions.principal(conn, session)
                 if who is None:
                     return None
                 overdue = ledger.overdue_count(conn, who, self.clock())
+                counts = triage.nav_counts(conn, who, self.clock())
                 try:
-                    return who, build(conn, who, session), overdue
+                    return who, build(conn, who, session), overdue, counts
                 except CloudError as exc:
-                    return who, error_shown(exc), overdue
+                    return who, error_shown(exc), overdue, counts
         try:
             done = await run_in_threadpool(work)
         except CloudError as exc:  # the database itself failed
             return self.respond(request, error_shown(exc), None, None)
         if done is None:
             return self.to_login(request)
-        return self.respond(request, done[1], done[0], session, done[2])
+        return self.respond(request, done[1], done[0], session, done[2], done[3])
 
     async def change(self, request: Request, step: Step, again: Callable[[str], Build],
                      reader: Callable[[Request], Awaitable[dict]] | None = None) -> Response:

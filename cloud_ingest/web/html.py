@@ -48,5 +48,7 @@ def el(tag: str, attrs: dict[str, object] | None = None, *children: Child) -> Ht
 
 
 def bi(zh: str, en: str) -> Html:
-    """Chinese first, English second, the English in a quieter span."""
-    return join(zh, " ", el("span", {"class": "en"}, en))
+    """Chinese first, English second, the English in a quieter span; each marked with its language, so the
+    page shows only the reader's (``labels.LANG_COOKIE``: Chinese unless English was chosen; cloud.css hides
+    the other). Text that is not built by ``bi`` shows in both, as before."""
+    return join(el("span", {"class": "zh", "lang": "zh-CN"}, zh), " ", el("span", {"class": "en", "lang": "en"}, en))

@@ -1,5 +1,11 @@
 """Words and signs of the pages: every state has a Chinese name, an English name and a symbol,
 so colour is never the only signal; times are shown and entered in China Standard Time.
+
+The reader's language: Chinese by default, English once chosen with the switch in the header (``/lang``),
+remembered in the ``LANG_COOKIE`` cookie of that browser. ``html.bi`` writes both, each marked, and the
+stylesheet shows the reader's; ``pick`` chooses one where markup cannot carry both (an ``<option>``, a
+title, a CSV heading). Pages that still write "中文 / English" by hand keep showing both until they move
+to ``bi`` and ``pick``.
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Mapping
 
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.web.html import Html, bi, el
+from cloud_ingest.web.html import Html, bi, el, esc
 from sebiao_common.alarms import ALARM_TYPE_NAMES, SEVERITY_NAMES
 
 CST = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
@@ -33,6 +39,21 @@ EVENT_ACTION = {"removed": ("取下", "removed"), "placed": ("放上", "placed")
 ROLE = {"admin": ("管理员", "admin"), "inspector": ("检查员", "inspector"), "owner": ("作坊主", "owner")}
 
 
+LANG_COOKIE = "sebiao_lang"
+LANGS = ("zh", "en")
+LANG_NAMES = {"zh": "中文", "en": "English"}
+
+
+def lang_of(cookies: Mapping[str, str]) -> str:
+    """The reader's language from its cookie; anything else is Chinese."""
+    value = cookies.get(LANG_COOKIE, "")
+    return value if value in LANGS else "zh"
+
+
+def pick(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
 def badge(kind: str, key: str, table: Mapping[str, tuple[str, ...]]) -> Html:
     """A badge carrying a class for its colour, a symbol for its shape and its name in both languages."""
     zh, en, *symbol = table.get(key, (key, key))
@@ -43,6 +64,20 @@ def badge(kind: str, key: str, table: Mapping[str, tuple[str, ...]]) -> Html:
 def words(key: str, table: Mapping[str, tuple[str, ...]]) -> Html:
     zh, en = table.get(key, (key, key))[:2]
     return bi(zh, en)
+
+
+def cell_label(zh: str, en: str) -> dict[str, str]:
+    """A table cell's label on a phone (the cell shows it before its value, cloud.css), in the reader's
+    language: ``data-label`` with both, as the pages had it, and one of each for the stylesheet to choose."""
+    return {"data-label": f"{zh} / {en}", "data-label-zh": zh, "data-label-en": en}
+
+
+def name_of(found: Mapping[str, str] | None, raw: str | None) -> Html:
+    """A tool's or station's name ``{"zh", "en"}`` (``review.triage``: colour name, shape, kind and id), or its
+    bare id, or "—"."""
+    if not found:
+        return esc(raw or "—")
+    return bi(found["zh"], found["en"]) if found["zh"] != found["en"] else el("span", None, found["zh"])
 
 
 def when(ms: int | None) -> Html:
@@ -69,5 +104,11 @@ def option_words(table: Mapping[str, tuple[str, ...]]) -> list[tuple[str, str]]:
     return [(key, f"{value[0]} / {value[1]}") for key, value in table.items()]
 
 
+def option_names(table: Mapping[str, tuple[str, ...]], lang: str) -> list[tuple[str, str]]:
+    """``option_words`` in the reader's language only (an ``<option>`` cannot hold ``bi``'s two spans)."""
+    return [(key, pick(lang, value[0], value[1])) for key, value in table.items()]
+
+
 __all__ = ["CST", "SEVERITY", "ALARM_TYPE", "WORKSHOP_STATE", "REVIEW", "TRANSITION", "NOTE_ACTION",
-           "EVENT_ACTION", "ROLE", "badge", "words", "when", "day_start_ms", "day_text", "option_words"]
+           "EVENT_ACTION", "ROLE", "badge", "words", "when", "day_start_ms", "day_text", "option_words",
+           "LANG_COOKIE", "LANGS", "LANG_NAMES", "lang_of", "pick", "option_names", "name_of", "cell_label"]

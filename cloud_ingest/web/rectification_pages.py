@@ -8,7 +8,7 @@ session user's ``Principal``; the roles, states and scope are that module's.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import Connection
 from starlette.requests import Request
@@ -18,11 +18,12 @@ from starlette.routing import Route
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.review import rectification
+from cloud_ingest.review import rectification, review, triage
 from cloud_ingest.web import data
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import day_start_ms, when
+from cloud_ingest.web.labels import cell_label, day_start_ms, lang_of, pick, when
+from cloud_ingest.web.ledger_pages import items_table
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, note_form
 
@@ -52,7 +53,7 @@ def timeline_steps(rects: list[dict]) -> list[tuple[int, str, Html]]:
         for s in r["steps"]:
             zh, en = RECT_ACTION.get(s["action"], (s["action"], s["action"]))
             out.append((s["at"], STEP_LANE.get(s["action"], "inspector"),
-                        join(el("strong", None, f"整改 #{r['id']} "), bi(zh, en), " · ", s["by"],
+                        join(el("strong", None, bi(f"整改 #{r['id']}", f"Rectification #{r['id']}")), " ", bi(zh, en), " · ", s["by"],
                              el("q", {"class": "comment"}, s["text"]) if s["text"] else "")))
     return out
 
@@ -63,7 +64,7 @@ def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
     if not rects:
         parts.append(el("p", {"class": "empty"}, bi("尚未要求整改。", "No rectification asked for yet.")))
     for r in rects:
-        parts.append(_one(r, who, csrf))
+        parts.append(_one(r, who, csrf, a["review"]["state"]))
     if who.role in ("inspector", "admin") and not any(r["state"] in rectification.OPEN_STATES for r in rects):
         due = el("label", {"for": "request-due"}, bi("整改期限（可选）", "Due (optional)"),
                  el("input", {"type": "date", "id": "request-due", "name": "due"}))
@@ -74,7 +75,7 @@ def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
     return el("section", {"id": "rectification"}, parts)
 
 
-def _one(r: dict, who: Principal, csrf: str) -> Html:
+def _one(r: dict, who: Principal, csrf: str, review_state: str = "cleared") -> Html:
     steps = el("ol", {"class": "steps"}, [
         el("li", {"data-step": s["action"]}, when(s["at"]), " ", bi(*RECT_ACTION.get(s["action"], (s["action"],) * 2)),
            " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "")
@@ -84,13 +85,17 @@ def _one(r: dict, who: Principal, csrf: str) -> Html:
         forms.append(note_form("answer", f"/rectifications/{r['id']}/answer", csrf, ("提交整改措施", "Send the answer"),
                                ("整改措施（必填）", "Corrective action (required)"), required=True))
     if who.role in ("inspector", "admin") and r["state"] == "answered":
+        close = el("label", {"class": "check", "for": "accept-close"},
+                   el("input", {"type": "checkbox", "id": "accept-close", "name": "close_review", "value": "1",
+                                "checked": True}), " ", bi("同时审结本告警", "Also close this alarm's review"))
         forms.append(note_form("accept", f"/rectifications/{r['id']}/accept", csrf, ("通过", "Accept"),
-                               ("审核意见（可选）", "Note (optional)"), required=False))
+                               ("审核意见（可选）", "Note (optional)"), required=False,
+                               extra=close if review_state != "cleared" else Html("")))
         forms.append(note_form("return", f"/rectifications/{r['id']}/return", csrf, ("退回", "Send back"),
                                ("退回理由（必填）", "Why it goes back (required)"), required=True))
     return el("article", {"class": "card rect", "id": f"rect-{r['id']}", "data-rect": r["id"],
                           "data-state": r["state"]},
-              el("p", None, el("strong", None, f"整改 #{r['id']} / Rectification #{r['id']}"), " ",
+              el("p", None, el("strong", None, bi(f"整改 #{r['id']}", f"Rectification #{r['id']}")), " ",
                  rect_badge(r["state"]),
                  " ", bi("期限", "due"), " ", when(r["due"]) if r["due"] else "—",
                  join(" · ", el("a", {"href": f"/ledger/{r['item']}", "class": "ledger-link"},
@@ -98,38 +103,56 @@ def _one(r: dict, who: Principal, csrf: str) -> Html:
               steps, el("div", {"class": "forms-row"}, forms) if forms else "")
 
 
-def list_page(rows: list[dict], who: Principal, state: str, error: str | None) -> Html:
+def list_page(rows: list[dict], who: Principal, state: str, error: str | None, items: list[dict] | None = None,
+              names: Mapping[str, str] | None = None, lang: str = "zh") -> Html:
+    """``items``: an owner's ledger items waiting for its answer (``triage.owner_items_waiting``), shown with its
+    rectifications under "待您答复", where an owner lands after logging in; ``names``: the workshops' names."""
     waiting = ("requested", "returned") if who.role == "owner" else ("answered",)
     mine = [r for r in rows if r["state"] in waiting]
     title = (("待您答复的整改", "Requests waiting for your answer") if who.role == "owner"
              else ("待您审核的答复", "Answers waiting for your review"))
     form = el("form", {"class": "filters card", "method": "get", "action": "/rectifications"},
               el("label", None, bi("状态", "State"),
-                 el("select", {"name": "state", "id": "f-state"}, el("option", {"value": ""}, "全部 / all"),
-                    [el("option", {"value": k, "selected": k == state}, f"{v[0]} / {v[1]}")
+                 el("select", {"name": "state", "id": "f-state"}, el("option", {"value": ""}, pick(lang, "全部", "all")),
+                    [el("option", {"value": k, "selected": k == state}, pick(lang, v[0], v[1]))
                      for k, v in RECT_STATE.items()])),
               el("button", {"type": "submit"}, bi("筛选", "Filter")))
-    return join(error_box(error), el("h2", None, bi(*title)), _table(mine, "waiting"),
-                el("h2", None, bi("全部整改", "All rectifications")), form, _table(rows, "all"))
+    owner_items = join(el("h2", None, bi("待您答复的问题（问题台账）", "Ledger items waiting for your answer")),
+                       items_table(items or [], "waiting")) if who.role == "owner" else ""
+    return join(error_box(error), el("h2", None, bi(*title)), _table(mine, "waiting", names), owner_items,
+                el("h2", None, bi("全部整改", "All rectifications")), form, _table(rows, "all", names))
 
 
-def _table(rows: list[dict], name: str) -> Html:
+def _table(rows: list[dict], name: str, names: Mapping[str, str] | None = None) -> Html:
     if not rows:
         return el("p", {"class": "empty", "id": f"rects-{name}"}, bi("没有", "None"))
     head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("整改", "Rectification"), ("作坊", "Workshop"), ("状态", "State"), ("要求", "Request"),
         ("发起", "Requested"), ("期限", "Due"), ("", ""))])
     body = [el("tr", {"data-rect": r["id"]},
-               el("td", None, f"#{r['id']}"), el("td", {"data-label": "作坊 / Workshop"}, r["workshop"]),
-               el("td", {"data-label": "状态 / State"}, rect_badge(r["state"])),
-               el("td", {"data-label": "要求 / Request"}, r["note"]),
-               el("td", {"data-label": "发起 / Requested"}, when(r["requested_at"]), " · ", r["requested_by"]),
-               el("td", {"data-label": "期限 / Due"}, when(r["due"]) if r["due"] else "—"),
+               el("td", None, f"#{r['id']}"), el("td", {**cell_label("作坊", "Workshop")},
+                                      (names or {}).get(r["workshop"], r["workshop"]), " ",
+                                      el("span", {"class": "muted"}, r["workshop"])),
+               el("td", {**cell_label("状态", "State")}, rect_badge(r["state"])),
+               el("td", {**cell_label("要求", "Request")}, r["note"]),
+               el("td", {**cell_label("发起", "Requested")}, when(r["requested_at"]), " · ", r["requested_by"]),
+               el("td", {**cell_label("期限", "Due")}, when(r["due"]) if r["due"] else "—"),
                el("td", None, el("a", {"href": f"/alarms/{r['alarm']}#rect-{r['id']}", "class": "open"},
                                  bi("打开告警", "Open the alarm"))))
             for r in rows]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": f"rects-{name}"},
                                               el("thead", None, head), el("tbody", None, body)))
+
+
+def accept_and_close(conn: Connection, who: Principal, rect_id: int, note: str | None, now: int,
+                     close_review: bool = False) -> dict:
+    """Accepts the answer; with ``close_review``, closes the inspector's review of its alarm in the same
+    transaction (the accept's note, or words saying the rectification was accepted, as the review's note)."""
+    done = rectification.accept(conn, who, rect_id, note, now)
+    if close_review and review.get_alarm(conn, who, done["alarm"])["review"]["state"] != "cleared":
+        review.clear(conn, who, done["alarm"], (note or "").strip() or f"整改 #{rect_id} 已通过 / rectification "
+                     f"#{rect_id} accepted", now)
+    return done
 
 
 def due_ms(text: str) -> int | None:
@@ -155,14 +178,18 @@ class RectificationPages:
 
     async def listing(self, request: Request) -> Response:
         state = request.query_params.get("state", "")
+        lang = lang_of(request.cookies)
 
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             title = ("整改", "Rectification")
             try:
                 rows = rectification.list_rectifications(conn, who, state or None)
             except BadRequest as exc:
-                return Shown(title, list_page([], who, state, str(exc)), "/rectifications", exc.status)
-            return Shown(title, list_page(rows, who, state, None), "/rectifications")
+                return Shown(title, list_page([], who, state, str(exc), lang=lang), "/rectifications", exc.status)
+            items = triage.owner_items_waiting(conn, who, self.frame.clock()) if who.role == "owner" else None
+            title = ("待您答复", "Waiting for your answer") if who.role == "owner" else title
+            names = {w["id"]: w["name"] for w in review.list_workshops(conn, who)}
+            return Shown(title, list_page(rows, who, state, None, items, names, lang), "/rectifications")
         return await self.frame.show(request, build)
 
     async def request(self, request: Request) -> Response:
@@ -179,7 +206,7 @@ class RectificationPages:
         return await self._step(request, rectification.answer)
 
     async def accept(self, request: Request) -> Response:
-        return await self._step(request, rectification.accept)
+        return await self._step(request, accept_and_close)
 
     async def send_back(self, request: Request) -> Response:
         return await self._step(request, rectification.send_back)
@@ -189,7 +216,11 @@ class RectificationPages:
 
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
             rectification.get(conn, who, rect_id)  # 404 outside the scope, before the role is judged
-            done = fn(conn, who, rect_id, form.get("note"), self.frame.clock())
+            if fn is accept_and_close:
+                done = accept_and_close(conn, who, rect_id, form.get("note"), self.frame.clock(),
+                                        form.get("close_review") == "1")
+            else:
+                done = fn(conn, who, rect_id, form.get("note"), self.frame.clock())
             return f"/alarms/{done['alarm']}#rect-{rect_id}"
 
         def again(message: str) -> Callable:

@@ -26,18 +26,18 @@ import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the rou
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.login import Checked, Logins
 from cloud_ingest.config import CloudConfig
-from cloud_ingest.errors import BadRequest, CloudError, Forbidden
+from cloud_ingest.errors import CloudError, Forbidden
 from cloud_ingest.reports import compliance
-from cloud_ingest.review import rectification, review
+from cloud_ingest.review import rectification, review, triage
 from cloud_ingest.store import db
 from cloud_ingest.web import data, rectification_pages, views
 from cloud_ingest.web.district_pages import DistrictPages
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.inspection_pages import InspectionPages
-from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.ledger_pages import LedgerPages
 from cloud_ingest.web.plan_pages import PlanPages
+from cloud_ingest.web.queue_pages import QueuePages
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
 from cloud_ingest.web.session import Session
@@ -71,6 +71,7 @@ class Pages(Frame):
         self.ledger, self.plans = LedgerPages(self), PlanPages(self)
         self.districts = DistrictPages(self)
         self.inspections, self.spot_checks = InspectionPages(self), SpotCheckPages(self)
+        self.queue = QueuePages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -79,7 +80,7 @@ class Pages(Frame):
             Route("/login", self.login, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/workshops", self.workshops, methods=["GET"]),
-            Route("/alarms", self.alarms, methods=["GET"]),
+            *self.queue.routes(),
             Route("/alarms/{id:rowid}", self.alarm, methods=["GET"]),
             Route("/alarms/{id:rowid}/ack", self.ack, methods=["POST"]),
             Route("/alarms/{id:rowid}/clear", self.clear, methods=["POST"]),
@@ -99,16 +100,32 @@ class Pages(Frame):
     # -- log in and out -----------------------------------------------------------------
 
     async def home(self, request: Request) -> Response:
-        return RedirectResponse("/workshops", status_code=303, headers=HEADERS)
+        """Where a user starts: an owner on "待您答复" (its rectifications waiting for its answer), everyone
+        else on the workshops."""
+        session = self.sessions.read(request)
+        target = "/workshops"
+        if session is not None:
+            def role() -> str | None:
+                with db.read(self.engine) as conn:
+                    who = self.sessions.principal(conn, session)
+                    return who.role if who else None
+            try:
+                if await run_in_threadpool(role) == "owner":
+                    target = "/rectifications"
+            except CloudError:
+                pass  # the workshops page answers the database's failure itself
+        return RedirectResponse(target, status_code=303, headers=HEADERS)
 
     async def login_form(self, request: Request) -> Response:
         session = self.sessions.read(request)
-        if session is not None:
-            return RedirectResponse(_next(request.query_params.get("next")), status_code=303, headers=HEADERS)
+        if session is not None:  # already logged in: where it asked to go, else its start (``home``)
+            target = _next(request.query_params.get("next")) if request.query_params.get("next") else "/"
+            return RedirectResponse(target, status_code=303, headers=HEADERS)
         return self._login_page(request, None, "", 200)
 
     def _login_page(self, request: Request, error: str | None, username: str, status: int) -> Response:
-        target = _next(request.query_params.get("next"))
+        # no page asked for: "/" (``home``), which knows the user's role once logged in
+        target = _next(request.query_params.get("next")) if request.query_params.get("next") else "/"
         body = views.login_page(error, username, target)
         return self.respond(request, Shown(("登录", "Log in"), body, status=status), None, None)
 
@@ -177,26 +194,14 @@ class Pages(Frame):
             return Shown(("工作坊", "Workshops"), body, "/workshops")
         return await self.show(request, build)
 
-    async def alarms(self, request: Request) -> Response:
-        query = {k: v for k, v in request.query_params.items() if v != ""}
-
-        def build(conn: Connection, who: Principal, s: Session) -> Shown:
-            names = data.district_names(conn, who)
-            try:
-                rows = review.list_alarms(conn, who, queue_filter(query))
-            except BadRequest as exc:
-                return Shown(("告警队列", "Alarm queue"), views.alarms_page(query, [], names, str(exc)), "/alarms",
-                             exc.status)
-            return Shown(("告警队列", "Alarm queue"), views.alarms_page(query, rows, names, None), "/alarms")
-        return await self.show(request, build)
-
     def alarm_shown(self, alarm_id: int, error: str | None = None) -> Build:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             a = review.get_alarm(conn, who, alarm_id)
+            a.update(triage.describe(conn, a))  # names, not ids: the workshop's, the tool's, the station's
             rects = a["rectifications"] if "rectifications" in a else rectification.for_alarm(conn, who, alarm_id)
             a["rectification_steps"] = timeline_steps(rects)
             extra = rectification_pages.section(a, rects, who, s.csrf)
-            return Shown((f"告警 #{alarm_id}", f"Alarm #{alarm_id}"), views.alarm_page(a, who, s.csrf, error, extra),
+            return Shown((f"告警 {a['number']}", f"Alarm {a['number']}"), views.alarm_page(a, who, s.csrf, error, extra),
                          "/alarms")
         return build
 
@@ -220,18 +225,6 @@ class Pages(Frame):
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def queue_filter(query: dict[str, str]) -> review.AlarmFilter:
-    """The queue form's fields (dates, China Standard Time, ``to`` inclusive) → ``review.AlarmFilter``."""
-    since = day_start_ms(query["from"], "from") if "from" in query else None
-    until = day_start_ms(query["to"], "to") + DAY_MS if "to" in query else None
-    limit = query.get("limit", "100")
-    if not limit.isdigit():
-        raise BadRequest("limit", "必须是整数", "must be a whole number")
-    return review.AlarmFilter(severity=query.get("severity"), type=query.get("type"), state=query.get("state"),
-                              review=query.get("review"), district=query.get("district"), since=since, until=until,
-                              limit=int(limit))
 
 
 def _next(target: Any) -> str:

@@ -8,7 +8,8 @@ database or the request is escaped by ``html.el``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Mapping
+from urllib.parse import quote
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import CloudError, NotFound
@@ -16,6 +17,7 @@ from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import (
     ALARM_TYPE,
     EVENT_ACTION,
+    LANG_NAMES,
     NOTE_ACTION,
     REVIEW,
     ROLE,
@@ -23,7 +25,9 @@ from cloud_ingest.web.labels import (
     TRANSITION,
     WORKSHOP_STATE,
     badge,
-    option_words,
+    cell_label,
+    name_of,
+    pick,
     when,
     words,
 )
@@ -50,26 +54,43 @@ def error_shown(exc: CloudError) -> Shown:
 
 
 def layout(title: tuple[str, str], who: Principal | None, csrf: str, body: Html, active: str = "",
-           overdue: int = 0) -> Html:
+           overdue: int = 0, lang: str = "zh", here: str = "/", counts: Mapping[str, int] | None = None) -> Html:
+    """``lang``: the reader's (``labels.lang_of``); ``here``: this page's path and query, where the language
+    switch comes back to; ``counts``: what waits for the user, by navigation entry (``triage.nav_counts``)."""
     head = el("head", None,
               Html('<meta charset="utf-8">'),
               Html('<meta name="viewport" content="width=device-width, initial-scale=1">'),
-              el("title", None, f"{title[0]} · {title[1]} — 色标云 sebiao cloud"),
+              el("title", None, f"{pick(lang, *title)} — {pick(lang, '色标云', 'sebiao cloud')}"),
               el("link", {"rel": "stylesheet", "href": "/assets/cloud.css"}))
     bar = el("header", {"class": "bar"},
              el("p", {"class": "brand"}, bi("色标云 · 远程审核", "sebiao cloud review")),
-             _nav(active, overdue) if who else None,
+             _nav(active, overdue, counts or {}) if who else None,
+             _switch(lang, here),
              _user(who, csrf) if who else None)
     main = el("main", {"id": "main"}, el("h1", None, bi(*title)), body)
-    return Html("<!doctype html>" + el("html", {"lang": "zh-CN"}, head, el("body", None, bar, main)))
+    return Html("<!doctype html>" + el("html", {"lang": "en" if lang == "en" else "zh-CN", "class": f"lang-{lang}"},
+                                       head, el("body", None, bar, main)))
 
 
-def _nav(active: str, overdue: int = 0) -> Html:
+def _switch(lang: str, here: str) -> Html:
+    """The language switch: a link, so it works before a login and without script (the page has none)."""
+    other = "zh" if lang == "en" else "en"
+    return el("a", {"class": "lang-switch", "id": "lang", "lang": "zh-CN" if other == "zh" else "en",
+                    "href": f"/lang?to={other}&next={quote(here, safe='')}", "data-lang": lang},
+              LANG_NAMES[other])
+
+
+def _nav(active: str, overdue: int = 0, counts: Mapping[str, int] | None = None) -> Html:
     late = el("span", {"class": "nav-count", "id": "nav-overdue", "data-count": overdue},
               el("span", {"class": "sym", "aria-hidden": "true"}, "⚠"), f"{overdue} ", bi("逾期", "overdue"))
+
+    def waiting(href: str) -> Html | None:  # what waits for this user there: a number and its word
+        n = (counts or {}).get(href, 0)
+        return el("span", {"class": "nav-count", "id": f"nav-count{href.replace('/', '-')}", "data-count": n},
+                  f"{n} ", bi("待处理", "to do")) if n else None
     return el("nav", {"aria-label": "主导航 / main"},
               [el("a", {"href": href, "aria-current": "page" if href == active else None}, bi(zh, en),
-                  late if href == "/ledger" and overdue else None)
+                  late if href == "/ledger" and overdue else None, waiting(href))
                for href, zh, en in NAV])
 
 
@@ -131,9 +152,9 @@ def _district_totals(d: dict | None) -> Html:
     if d is None or "stations" not in d:
         return Html("")
     return el("p", {"class": "totals", "data-totals": d["id"]},
-              f"{d['workshops']} 个作坊 / workshops · 读卡站在线 {d['stations']['online']}/{d['stations']['total']} "
-              f"stations online · 未消除告警 {d['open_alarms']['total']} active alarms · ",
-              _misuse(d.get("misuse_30d")))
+              f"{d['workshops']} ", bi("个作坊", "workshops"), " · ",
+              bi("读卡站在线", "stations online"), f" {d['stations']['online']}/{d['stations']['total']} · ",
+              bi("未消除告警", "active alarms"), f" {d['open_alarms']['total']} · ", _misuse(d.get("misuse_30d")))
 
 
 def _workshop_table(group: list[dict]) -> Html:
@@ -145,13 +166,14 @@ def _workshop_table(group: list[dict]) -> Html:
                el("td", None, el("a", {"href": f"/workshops/{r['id']}", "class": "record-link"}, r["name"]), " ",
                   el("span", {"class": "muted"}, r["id"]), " ",
                   el("a", {"href": f"/workshops/{r['id']}/grade", "class": "grade-link"}, bi("等级", "grade"))),
-               el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"}, _stations(r.get("stations"))),
-               el("td", {"data-label": "未消除告警 / Active alarms"},
-                  el("a", {"href": f"/alarms?district={r['district']}&state=active"}, _open_alarms(r))),
-               el("td", {"class": "num", "data-label": "30 天误用 / Misuse, 30 days"}, _misuse(r.get("misuse_30d"))),
-               el("td", {"class": "num", "data-label": "30 天消毒周期 / Disinfection cycles, 30 days"},
+               el("td", {"class": "num", **cell_label("在线读卡站", "Stations online")}, _stations(r.get("stations"))),
+               el("td", {**cell_label("未消除告警", "Active alarms")},
+                  el("a", {"href": f"/alarms?workshop={r['id']}&state=active", "class": "alarms-link"},
+                     _open_alarms(r))),
+               el("td", {"class": "num", **cell_label("30 天误用", "Misuse, 30 days")}, _misuse(r.get("misuse_30d"))),
+               el("td", {"class": "num", **cell_label("30 天消毒周期", "Disinfection cycles, 30 days")},
                   _cycles(r.get("disinfection_30d"))),
-               el("td", {"data-label": "最近培训 / Last training", "class": "last-training"},
+               el("td", {**cell_label("最近培训", "Last training"), "class": "last-training"},
                   r.get("last_training_day") or bi("未上报", "none reported")))
             for r in group]
     return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, body))
@@ -172,13 +194,12 @@ def _stations(s: dict | None) -> Html:
 def _cycles(c: dict | None) -> Html:
     """Passed of all, with a symbol and words (never colour alone); none: the gateway reported no cycle."""
     if not c or not c["total"]:
-        return el("span", {"class": "muted", "data-cycles": 0}, "— 无消毒周期 / no cycles reported")
+        return el("span", {"class": "muted", "data-cycles": 0}, "— ", bi("无消毒周期", "no cycles reported"))
     ok = c["passed"] == c["total"]
     return el("span", {"class": f"state {'ok' if ok else 'bad'}", "data-cycles": c["total"],
                        "data-passed": c["passed"]},
               el("span", {"aria-hidden": "true"}, "✓" if ok else "✕"),
-              f" 合格 {c['passed']}/{c['total']} ",
-              el("span", {"class": "en"}, f"(passed {c['passed']} of {c['total']})"))
+              " ", bi(f"合格 {c['passed']}/{c['total']}", f"passed {c['passed']} of {c['total']}"))
 
 
 def _open_alarms(r: dict) -> Html:
@@ -186,7 +207,7 @@ def _open_alarms(r: dict) -> Html:
     if not by:  # the figures are absent: the plain count
         return join("● " if r["active_alarms"] else "✓ ", str(r["active_alarms"]))
     parts = [el("span", {"class": f"count sev-{sev}", "title": f"{SEVERITY[sev][0]} / {SEVERITY[sev][1]}"},
-                f"{SEVERITY[sev][2]} {by[sev]} {SEVERITY[sev][0]}")
+                f"{SEVERITY[sev][2]} {by[sev]} ", bi(SEVERITY[sev][0], SEVERITY[sev][1]))
              for sev in SEVERITY if by.get(sev)]
     return join(el("strong", {"data-open": by["total"]}, str(by["total"])), " ", parts) if parts else \
         el("span", {"class": "state ok", "data-open": 0}, "✓ 0")
@@ -196,83 +217,54 @@ def _misuse(m: dict | None) -> Html:
     if not m:
         return Html("—")
     rate = "—" if m["per_100_uses"] is None else f"{m['per_100_uses']:.2f}"
-    return el("span", {"data-misuse": m["misuse"]}, f"{m['misuse']} 次 / {m['uses']} 次使用 · {rate} 次/百次使用 ",
-              el("span", {"class": "en"}, f"({m['misuse']} in {m['uses']} uses · {rate} per 100)"))
-
-
-# -- the alarm queue ---------------------------------------------------------------------
-
-
-def alarms_page(query: Mapping[str, str], alarms: list[dict], districts: Mapping[str, str],
-                error: str | None) -> Html:
-    return join(_filter_form(query, districts), error_box(error),
-                el("p", {"class": "note", "id": "count"}, f"{len(alarms)} 条告警，最新在前 / ",
-                   f"{len(alarms)} alarms, newest first"),
-                el("div", {"class": "scroll"}, _alarm_table(alarms)) if alarms else
-                el("p", {"class": "empty"}, bi("没有符合条件的告警", "No alarm matches")))
-
-
-def _select(name: str, label: tuple[str, str], options: Iterable[tuple[str, str]], chosen: str) -> Html:
-    return el("label", None, bi(*label),
-              el("select", {"name": name, "id": f"f-{name}"},
-                 el("option", {"value": ""}, "全部 / all"),
-                 [el("option", {"value": key, "selected": key == chosen}, text) for key, text in options]))
-
-
-def _filter_form(q: Mapping[str, str], districts: Mapping[str, str]) -> Html:
-    return el("form", {"class": "filters card", "method": "get", "action": "/alarms", "id": "filters"},
-              _select("severity", ("严重程度", "Severity"), option_words(SEVERITY), q.get("severity", "")),
-              _select("type", ("类型", "Type"), option_words(ALARM_TYPE), q.get("type", "")),
-              _select("state", ("作坊状态", "Workshop state"), option_words(WORKSHOP_STATE), q.get("state", "")),
-              _select("review", ("审核", "Review"), option_words(REVIEW), q.get("review", "")),
-              _select("district", ("辖区", "District"), sorted(districts.items()), q.get("district", "")),
-              el("label", None, bi("从", "From"), el("input", {"type": "date", "name": "from", "id": "f-from",
-                                                               "value": q.get("from", "")})),
-              el("label", None, bi("到（含）", "To (incl.)"), el("input", {"type": "date", "name": "to", "id": "f-to",
-                                                                        "value": q.get("to", "")})),
-              _select("limit", ("条数", "Show"), [(n, n) for n in ("50", "100", "200", "500")],
-                      q.get("limit", "100")),
-              el("button", {"type": "submit"}, bi("筛选", "Filter")),
-              el("a", {"href": "/alarms"}, bi("清除筛选", "Reset")))
-
-
-def _alarm_table(alarms: list[dict]) -> Html:
-    head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
-        ("严重程度", "Severity"), ("类型", "Type"), ("作坊", "Workshop"), ("时间", "Time"),
-        ("器具 / 读卡站", "Tool / station"), ("作坊状态", "Workshop state"), ("审核", "Review"), ("", ""))])
-    rows = [el("tr", {"data-alarm": a["id"], "class": f"sev-row sev-{a['severity']}"},
-               el("td", None, badge("sev", a["severity"], SEVERITY)),
-               el("td", {"data-label": "类型 / Type"}, words(a["type"], ALARM_TYPE)),
-               el("td", {"data-label": "作坊 / Workshop"}, a["workshop"], " ",
-                  el("span", {"class": "muted"}, a["district"])),
-               el("td", {"data-label": "时间 / Time"}, when(a["ts"])),
-               el("td", {"data-label": "器具 / Tool"}, a["tool"] or "—", " @ ", a["station"] or "—"),
-               el("td", {"data-label": "作坊状态 / State"}, badge("state", a["state"], WORKSHOP_STATE)),
-               el("td", {"data-label": "审核 / Review"}, badge("review", a["review"]["state"], REVIEW)),
-               el("td", None, el("a", {"href": f"/alarms/{a['id']}", "class": "open"}, bi("详情", "Open"))))
-            for a in alarms]
-    return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, rows))
+    return el("span", {"data-misuse": m["misuse"]}, bi(f"{m['misuse']} 次 / {m['uses']} 次使用 · {rate} 次/百次使用",
+                                                       f"{m['misuse']} in {m['uses']} uses · {rate} per 100"))
 
 
 # -- one alarm -------------------------------------------------------------------------
 
 
 def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Html = Html("")) -> Html:
-    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra)
+    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra, _action_bar(a, who))
+
+
+def _action_bar(a: dict, who: Principal) -> Html:
+    """The actions of this page in one bar that stays at the bottom of the screen (a phone's thumb reach):
+    links to the forms below, so it needs no script."""
+    links: list[tuple[str, str, str, str]] = [("/alarms", "back", "← 队列", "← Queue")]
+    state, rects = a["review"]["state"], a.get("rectifications") or []
+    if who.role in ("inspector", "admin"):
+        if state == "open":
+            links.append(("#form-ack", "ack", "确认", "Acknowledge"))
+        if state != "cleared":
+            links.append(("#form-clear", "clear", "审结", "Clear"))
+        if any(r["state"] == "answered" for r in rects):
+            links.append(("#form-accept", "accept", "审核答复", "Review the answer"))
+        elif not any(r["state"] in ("requested", "answered", "returned") for r in rects):
+            links.append(("#form-request", "request", "要求整改", "Rectification"))
+    elif who.role == "owner" and any(r["state"] in ("requested", "returned") for r in rects):
+        links.append(("#form-answer", "answer", "答复整改", "Answer"))
+    return el("nav", {"class": "action-bar", "id": "action-bar", "aria-label": "操作 / actions"},
+              [el("a", {"href": href, "data-action": key}, bi(zh, en)) for href, key, zh, en in links])
 
 
 def _summary(a: dict) -> Html:
-    facts = ((("作坊", "Workshop"), join(a["workshop"], " · ", a["district"])),
+    workshop = join(a.get("workshop_name") or a["workshop"], " ", el("span", {"class": "muted"}, a["workshop"]),
+                    " · ", a["district"])
+    facts = ((("编号", "No."), el("span", {"id": "alarm-number"}, a.get("number") or a["id"])),
+             (("作坊", "Workshop"), workshop),
              (("类型", "Type"), words(a["type"], ALARM_TYPE)),
-             (("器具", "Tool"), a["tool"] or "—"), (("标签", "Tag"), a["tag"] or "—"),
-             (("读卡站", "Station"), a["station"] or "—"), (("发生时间", "Time"), when(a["ts"])),
+             (("器具", "Tool"), el("span", {"id": "tool-name"}, name_of(a.get("tool_name"), a["tool"]))),
+             (("标签", "Tag"), a["tag"] or "—"),
+             (("读卡站", "Station"), el("span", {"id": "station-name"}, name_of(a.get("station_name"), a["station"]))),
+             (("发生时间", "Time"), when(a["ts"])),
              (("最近", "Latest"), when(a["last_ts"])), (("次数", "Count"), str(a["count"])),
              (("作坊状态", "Workshop state"), badge("state", a["state"], WORKSHOP_STATE)),
              (("检查员审核", "Inspector's review"), join(badge("review", a["review"]["state"], REVIEW), " ",
                                                       when(a["review"]["at"]) if a["review"]["at"] else "")))
     return el("section", {"class": f"card alarm sev-{a['severity']}", "id": "summary", "data-alarm": a["id"]},
               el("p", {"class": "headline"}, badge("sev", a["severity"], SEVERITY), " ",
-                 el("span", {"class": "text"}, a["text"]["zh"]), " ", el("span", {"class": "en"}, a["text"]["en"])),
+                 el("span", {"class": "text"}, bi(a["text"]["zh"], a["text"]["en"]))),
               el("dl", {"class": "facts"}, [join(el("dt", None, bi(*k)), el("dd", None, v)) for k, v in facts]))
 
 
@@ -284,8 +276,9 @@ def timeline_entries(a: dict) -> list[tuple[int, str, Html]]:
     """(time, lane, content), oldest first; each source stays in its own lane."""
     out: list[tuple[int, str, Html]] = []
     for e in a["evidence"]:
-        out.append((e["ts"], "tool", join(words(e["action"], EVENT_ACTION), " ", e["tool"] or e["tag"], " @ ",
-                                          e["station"],
+        tool = name_of(a.get("tool_names", {}).get(e["tool"]), e["tool"] or e["tag"])
+        station = name_of(a.get("station_names", {}).get(e["station"]), e["station"])
+        out.append((e["ts"], "tool", join(words(e["action"], EVENT_ACTION), " ", tool, " @ ", station,
                                           el("span", {"class": "muted"}, f" — {e['note']}") if e["note"] else "")))
     for t in a["workshop_actions"]:
         out.append((t["at"], "workshop", join(words(t["action"], TRANSITION), " · ", t["by"],
@@ -302,7 +295,7 @@ def _timeline(a: dict) -> Html:
               [el("th", {"class": f"lane-{key}"}, el("span", {"aria-hidden": "true"}, sym), " ", bi(zh, en))
                for key, zh, en, sym in LANES])
     rows = [el("tr", {"data-lane": lane}, el("td", None, when(at)),
-               [el("td", {"class": f"lane-{key}", "data-label": f"{zh} / {en}"}, content if key == lane else "")
+               [el("td", {"class": f"lane-{key}", **cell_label(zh, en)}, content if key == lane else "")
                 for key, zh, en, _ in LANES])
             for at, lane, content in timeline_entries(a)]
     return el("section", {"id": "timeline"}, el("h2", None, bi("证据时间线", "Evidence timeline")),

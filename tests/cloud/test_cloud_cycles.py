@@ -83,9 +83,9 @@ def test_the_workshops_page_and_figures_show_the_cycles(cloud) -> None:  # type:
     page = Browserless(cloud, "insp1").get("/workshops").text
     row = page[page.index('data-workshop="ws-a"'):]
     row = row[:row.index("</tr>")]
-    assert 'data-cycles="3"' in row and "合格 2/3" in row and "(passed 2 of 3)" in row and "✕" in row
+    assert 'data-cycles="3"' in row and "合格 2/3" in row and "passed 2 of 3" in row and "✕" in row
     other = page[page.index('data-workshop="ws-b"'):]
-    assert "无消毒周期 / no cycles reported" in other[:other.index("</tr>")]
+    assert "无消毒周期" in other[:other.index("</tr>")] and "no cycles reported" in other[:other.index("</tr>")]
 
 
 def test_the_central_influxdb_gets_the_gateways_cycle_point() -> None:
