@@ -57,6 +57,7 @@ PRIVILEGES: dict[str, str] = {
     "ledger_photos": "SELECT, INSERT",  # a photo is never changed
     "improvement_plans": "SELECT, INSERT, UPDATE",  # the plan's summary is edited
     "plan_goals": "SELECT, INSERT, UPDATE",  # a goal is edited, met
+    "notify_outbox": "SELECT, INSERT, UPDATE, DELETE",  # claimed FOR UPDATE SKIP LOCKED, marked sent; pruned
 }
 
 
