@@ -16,7 +16,8 @@ api/           the JSON API: ``base.ApiBase`` and its route modules         inge
                                                                             review, reports, access, store
 public/        the workshops' public pages ``/p/{slug}``: summary, cache,   web, access, store
                brake
-web/           the pages: ``frame.Frame`` and the page modules              review, reports, access, store
+web/           the pages: ``frame.Frame`` and the page modules              review, reports, notify, access,
+                                                                            store
 ingest/        a batch's signature checked, the batch stored (``storing``)  wire, influx, notify, access,
                                                                             store
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store

@@ -9,14 +9,15 @@ served without a login, and the inspector's form), and the setups with their
 acceptance and the deadline's progress (``setup_pages``), the workshop's own page: its record
 (登记信息) with the form that edits it, and its staff training records (``workshop_pages``), the issue ledger
 (``ledger_pages``: 挂账销号, the owner's answer with photos) and the improvement
-plans (``plan_pages``: 一坊一策 and its PDF).
+plans (``plan_pages``: 一坊一策 and its PDF), and for admins the district alarm channels' state on the
+workshops page (``notify_section``).
 Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session
 user's ``Principal``. ``views``, ``html`` and ``labels`` render; ``data``
 holds the pages' own small queries; ``static/`` the stylesheet.
 
-web/ may import ``review``, ``reports``, ``access``, ``store``,
+web/ may import ``review``, ``reports``, ``notify``, ``access``, ``store``,
 ``cloud_ingest.config`` and ``cloud_ingest.errors``; never ``api``, ``ingest``,
 ``wire`` or ``influx``.
 """

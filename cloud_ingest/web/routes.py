@@ -30,9 +30,10 @@ from cloud_ingest.errors import BadRequest, CloudError, Forbidden
 from cloud_ingest.reports import compliance
 from cloud_ingest.review import rectification, review
 from cloud_ingest.store import db
-from cloud_ingest.web import data, rectification_pages, views
+from cloud_ingest.web import data, notify_section, rectification_pages, views
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
+from cloud_ingest.web.html import Html
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.ledger_pages import LedgerPages
 from cloud_ingest.web.plan_pages import PlanPages
@@ -166,6 +167,7 @@ class Pages(Frame):
             now = self.clock()
             body = views.workshops_page(review.list_workshops(conn, who, now),
                                         compliance.list_districts(conn, who, now))
+            body = Html(body + notify_section.section(conn, who, now))  # admins: the district channels' state
             return Shown(("工作坊", "Workshops"), body, "/workshops")
         return await self.show(request, build)
 

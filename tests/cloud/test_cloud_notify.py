@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import re
 import threading
 import time
 from datetime import time as clock_time
@@ -277,3 +278,28 @@ def test_the_cloud_process_delivers_once_across_an_outage_and_a_restart(cloud_ur
         assert receivers["other"].received == []
         server.wait_for(lambda: server.health()["notify"]["channels"][0]["waiting"] == 0, 10, "nothing waiting")
     cloud.engine.dispose()
+
+
+def test_the_admin_sees_each_channel_state_on_the_workshops_page(world, receivers):  # type: ignore[no-untyped-def]
+    from cloud_fixtures import ADMIN_PASSWORD, PASSWORD
+    cloud, tokens, app, make = world
+    client, notify = app()
+    receivers["hook"].mode = "error"
+    push(client, tokens["gw-ws-a"], batch("ws-a", "b-1", [alarm(alarm_id=12, seq=1)]))
+    make(notify).round()
+
+    def page(username: str, password: str) -> str:
+        session = TestClient(client.app, follow_redirects=False)
+        assert session.post("/login", data={"username": username, "password": password}).status_code == 303
+        r = session.get("/workshops")
+        assert r.status_code == 200
+        return r.text
+
+    text = page("admin", ADMIN_PASSWORD)
+    assert "监管推送通道" in text and "District alarm channels" in text
+    wecom = re.search(r'<tr data-channel="d1/局群" data-state="ok">(.*?)</tr>', text).group(1)
+    assert "● 正常" in wecom and "<td>1</td>" in wecom  # sent one
+    hook = re.search(r'<tr data-channel="d1/平台" data-state="retrying">(.*?)</tr>', text).group(1)
+    assert "◆ 重试中" in hook and "boom" in hook
+    assert 'data-channel="d2/青山" data-state="ok"' in text  # configured, nothing sent yet
+    assert "监管推送通道" not in page("insp1", PASSWORD["insp1"])  # admins only
