@@ -31,6 +31,7 @@ from cloud_ingest.notify import outbox
 from cloud_ingest.notify.notices import digest_notice, digest_window
 from cloud_ingest.store import db
 from cloud_ingest.store.notify_table import notify_outbox as table
+from cloud_ingest.store.schema import districts
 from sebiao_common import strict_json
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, backoff, sink_pool
 from sebiao_common.notify.channels import Channel
@@ -59,8 +60,22 @@ class NotifyWorker:
         self._thread = threading.Thread(target=self._run, name="sebiao-cloud-notify", daemon=True)
 
     def start(self) -> "NotifyWorker":
+        self._warn_unknown()
         self._thread.start()
         return self
+
+    def _warn_unknown(self) -> None:
+        """A district in the config that the cloud does not have yet is not an error (an admin may create it
+        later), but it is said at start: a typo would otherwise stay silent."""
+        try:
+            with db.read(self.engine) as conn:
+                known = set(conn.execute(select(districts.c.id)).scalars())
+        except StorageError:
+            return
+        for place in self.settings.districts:
+            if place.district not in known:
+                log.warning("notify.districts.%s: no such district in the cloud (yet); its channels get nothing "
+                            "until it is created", place.district)
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
