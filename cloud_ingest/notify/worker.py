@@ -94,6 +94,10 @@ class NotifyWorker:
                 self.last_error = str(exc)
                 log.error("notify outbox: %s", exc)
                 delay = 1.0
+            except Exception as exc:  # noqa: BLE001 - a defect must not end the district's alarms for good
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("notify worker round failed; trying again")
+                delay = 5.0
             if delay:
                 self._stop.wait(delay)
 
