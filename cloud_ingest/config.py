@@ -264,8 +264,18 @@ def _notify(node: Node, public_base: str | None) -> Notify:
         base_url=http_url(base, "the cloud's address people open, without query or fragment") if base else public_base,
         timeout_seconds=seconds(node.get("timeout_seconds"), 10.0, 0.1, 120),
         retry_max_seconds=seconds(node.get("retry_max_seconds"), 300.0, 0.1, 3600),
-        give_up_hours=seconds(node.get("give_up_hours"), 24.0, 1, 168),
-        silent_hours=seconds(node.get("silent_hours"), 24.0, 1, 720))
+        give_up_hours=_hours(node.get("give_up_hours"), 24.0, 1, 168),
+        silent_hours=_hours(node.get("silent_hours"), 24.0, 1, 720))
+
+
+def _hours(node: Node | None, default: float, low: float, high: float) -> float:
+    if node is None:
+        return default
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise node.fail(f"must be a number of hours from {low} to {high}, got {value!r}",
+                        f"必须是 {low} 到 {high} 之间的小时数，实际是 {value!r}")
+    return float(value)
 
 
 def _district(districts: Node, key: object) -> DistrictNotify:

@@ -30,7 +30,7 @@ from cloud_ingest.notify.worker import NotifyWorker
 from cloud_ingest.store import db
 from cloud_ingest.store.notify_table import notify_outbox
 from sebiao_common.errors import ConfigError
-from sebiao_common.notify.channels import Channel
+from sebiao_common.notify.channels import Channel, QuietHours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOOK_SECRET = "hook-secret-123"
@@ -303,3 +303,19 @@ def test_the_admin_sees_each_channel_state_on_the_workshops_page(world, receiver
     assert "◆ 重试中" in hook and "boom" in hook
     assert 'data-channel="d2/青山" data-state="ok"' in text  # configured, nothing sent yet
     assert "监管推送通道" not in page("insp1", PASSWORD["insp1"])  # admins only
+
+
+def test_quiet_hours_hold_what_they_do_not_list(world, receivers):  # type: ignore[no-untyped-def]
+    cloud, tokens, app, make = world
+    client, _ = app()
+    quiet = QuietHours(start=clock_time(15, 0), end=clock_time(16, 0), severities=())  # T0 is 15:40 in Shanghai
+    base = settings(receivers)
+    notify = dataclasses.replace(base, districts=(dataclasses.replace(base.districts[0], quiet_hours=quiet),
+                                                  base.districts[1]))
+    push(client, tokens["gw-ws-a"], batch("ws-a", "b-1", [alarm(alarm_id=12, seq=1)]))
+    worker = make(notify)
+    drain(worker, cloud)
+    assert receivers["wecom"].received == [] and rows(cloud, sent_at=None) == 2  # held, not lost
+    cloud.now = T0 + 21 * 60_000  # 16:01
+    drain(worker, cloud)
+    assert [r.body["id"] for r in receivers["hook"].accepted()] == ["ws-a:12:1"]
