@@ -45,8 +45,10 @@ def section(conn: Connection, who: Principal, now: int) -> Html:
                            el("td", None, str(s["waiting"])), el("td", None, when(s["last_sent"])),
                            el("td", {"class": "error-text"}, s["last_error"] or "—")))
     head = el("tr", None, *(el("th", None, bi(zh, en)) for zh, en in (
-        ("区", "district"), ("通道", "channel"), ("类型", "kind"), ("状态", "state"), ("已发送 24 小时", "sent 24 h"),
-        ("失败 24 小时", "failed 24 h"), ("等待", "waiting"), ("最近发送", "last sent"), ("最近错误", "last error"))))
+        ("区", "district"), ("通道", "channel"), ("类型", "kind"), ("状态", "state"), ("已发送", "sent"),
+        ("失败", "failed"), ("等待", "waiting"), ("最近发送", "last sent"), ("最近错误", "last error"))))
     return el("section", {"class": "notify-channels", "id": "notify-channels"},
               el("h2", None, bi("监管推送通道", "District alarm channels")),
+              el("p", {"class": "note"}, bi("已发送、失败（已放弃）为最近 24 小时；等待为当前待发",
+                                            "sent and failed (given up): the last 24 hours; waiting: now")),
               el("div", {"class": "scroll"}, el("table", None, el("thead", None, head), el("tbody", None, rows))))
