@@ -10,7 +10,8 @@ round:
    waits (exponential back-off with jitter, at least the receiver's Retry-After, at most ``retry_max_seconds``)
    and its other rows wait with it, the other channels go on. A message refused as malformed (400/413/422) is
    given up at once; one not accepted within ``give_up_hours`` is given up with its last error (shown in
-   /healthz and on the admin's page). In quiet hours only the listed severities go; the rest wait.
+   /healthz and on the admin's page). In quiet hours only the listed severities go; the rest wait. At most
+   ``PER_MINUTE`` messages a minute go to one robot channel (they take 20); a burst waits its turn.
 
 A row is marked sent right after the receiver's answer; only a crash between the two repeats one, and the
 notice's ``id`` lets a receiver drop it.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from datetime import datetime
 from typing import Callable
 
@@ -43,6 +45,8 @@ IDLE_POLL = 0.5
 BATCH = 50
 QUIET_RECHECK_MS = 60_000
 PRUNE_EVERY_MS = 3600_000
+PER_MINUTE = 18  # per robot channel, as the gateway's notify worker
+ROBOTS = ("wecom", "dingtalk")  # a webhook has no such limit
 
 
 class NotifyWorker:
@@ -54,6 +58,7 @@ class NotifyWorker:
             (d.district, c.name): c for d in settings.districts for c in d.channels}
         self.failures: dict[tuple[str, str], int] = {}
         self.wait_until: dict[tuple[str, str], int] = {}
+        self.recent: dict[tuple[str, str], deque[int]] = {}  # each channel's send times in the last minute (ms)
         self.last_error: str | None = None
         self._next_prune = 0
         self._stop = threading.Event()
@@ -151,6 +156,14 @@ class NotifyWorker:
             until = self.wait_until[key]
             marks.run(lambda c: outbox.hold(c, [row.id], until))
             return
+        recent = self.recent.setdefault(key, deque())
+        while recent and recent[0] <= now - 60_000:
+            recent.popleft()
+        if channel.kind in ROBOTS and len(recent) >= PER_MINUTE:  # under the robots' 20 a minute: a burst waits
+            until = recent[0] + 60_000
+            marks.run(lambda c: outbox.hold(c, [row.id], until))
+            return
+        recent.append(now)
         quiet = self.places[row.district_id].quiet_hours
         if quiet is not None and quiet.quiet_at(local_time(now, self.places[row.district_id].timezone).time()) \
                 and row.severity not in quiet.severities:

@@ -229,7 +229,9 @@ def test_two_workers_on_postgresql_never_send_the_same_row(world, receivers, clo
         t.join(120)
     ids = [r.body["id"] for r in receivers["hook"].received]
     assert len(ids) == 120 and len(set(ids)) == 120  # each message once
-    assert rows(cloud, sent_at=None) == 0
+    assert rows(cloud, channel="平台", sent_at=None) == 0
+    wecom = [r.body["markdown"]["content"] for r in receivers["wecom"].received]
+    assert len(wecom) == len(set(wecom)) > 0  # the robot, paced, never got one twice either
 
 
 def test_bad_notify_config_is_refused_naming_the_field(tmp_path):  # type: ignore[no-untyped-def]
@@ -319,3 +321,17 @@ def test_quiet_hours_hold_what_they_do_not_list(world, receivers):  # type: igno
     cloud.now = T0 + 21 * 60_000  # 16:01
     drain(worker, cloud)
     assert [r.body["id"] for r in receivers["hook"].accepted()] == ["ws-a:12:1"]
+
+
+def test_a_robot_channel_gets_at_most_18_a_minute_and_the_rest_later(world, receivers):  # type: ignore[no-untyped-def]
+    cloud, tokens, app, make = world
+    client, notify = app()
+    push(client, tokens["gw-ws-a"], batch("ws-a", "b-1", [alarm(alarm_id=100 + n, seq=n + 1) for n in range(25)]))
+    worker = make(notify)
+    drain(worker, cloud)
+    assert len(receivers["wecom"].received) == 18 and len(receivers["hook"].received) == 25  # a webhook: no limit
+    cloud.now += 60_000
+    drain(worker, cloud)
+    ids = [int(re.search(r"\(https://cloud.example.cn/alarms/(\d+)\)", r.body["markdown"]["content"]).group(1))
+           for r in receivers["wecom"].received]
+    assert len(ids) == 25 and ids == sorted(ids)  # the rest a minute later, in order, none twice
