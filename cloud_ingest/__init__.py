@@ -12,13 +12,16 @@ cycle: each row imports only rows below it.
 package        what lives there                                             may import
 =============  ===========================================================  ===============================
 app/asgi/cli   the app, the worker factory, ``sebiao cloud``                all of the below
-api/           the JSON API: ``base.ApiBase`` and its route modules         ingest, wire, influx, review,
-                                                                            reports, access, store
+api/           the JSON API: ``base.ApiBase`` and its route modules         ingest, wire, influx, notify,
+                                                                            review, reports, access, store
 public/        the workshops' public pages ``/p/{slug}``: summary, cache,   web, access, store
                brake
-web/           the pages: ``frame.Frame`` and the page modules              review, reports, access, store
-ingest/        a batch's signature checked, the batch stored (``storing``)  wire, influx, access, store
+web/           the pages: ``frame.Frame`` and the page modules              review, reports, notify, access,
+                                                                            store
+ingest/        a batch's signature checked, the batch stored (``storing``)  wire, influx, notify, access,
+                                                                            store
 influx/        the central InfluxDB: points, outbox, drain worker           wire, store
+notify/        critical alarms and a daily digest to the district offices   store
 review/        the alarm queue (ack, clear), remote rectification,          reports, access, store
                the regulator's grades (分级定榜), the issue ledger (挂账销号),
                the improvement plans (一坊一策), on-site inspections

@@ -20,6 +20,8 @@ from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
+from cloud_ingest.notify import outbox as notify_outbox
+from cloud_ingest.notify.worker import start_worker as start_notify
 from cloud_ingest.public.routes import PublicPageRoutes
 from cloud_ingest.store import anchor, db, migrate
 from cloud_ingest.web.routes import page_routes
@@ -42,6 +44,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     ``config.session_secret`` signs the pages' sessions; only ``config.trusted_proxies`` may name the
     client in ``X-Forwarded-For`` (the login brake counts clients by address)."""
     engine = influx_outbox.enabled_engine(engine) if config.influx is not None else engine
+    engine = notify_outbox.enabled_engine(engine, config.notify) if config.notify is not None else engine
     logins = Logins()  # one brake for the JSON login and the pages' login
     checkpointer = anchor.Checkpointer(engine, config, clock) if config.evidence is not None else None
     api = Api(engine, config.limits, clock, logins=logins, status=checkpointer.health if checkpointer else None,
@@ -50,17 +53,21 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     public = http_public_page.routes(api, config.public_pages.base_url, rotated=pages.cache.clear) + pages.routes()
     app = Starlette(routes=api.routes() + public + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
-    app.router.lifespan_context = _lifespan(engine, config, checkpointer)
+    app.router.lifespan_context = _lifespan(engine, config, checkpointer, clock)
+    app.state.notify_worker = None
     app.state.config = config
     app.state.engine = engine
     return app
 
 
-def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpointer | None):  # type: ignore[no-untyped-def]
+def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpointer | None,  # type: ignore[no-untyped-def]
+              clock: Callable[[], int]):
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         drain = start_drain(engine, config.influx)
         app.state.influx_drain = drain
+        notifier = start_notify(engine, config.notify, clock)  # the district offices' messages (docs/notify.md)
+        app.state.notify_worker = notifier
         if checkpointer is not None:
             checkpointer.start()
         try:
@@ -68,6 +75,8 @@ def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpoi
         finally:
             if drain is not None:
                 drain.stop()
+            if notifier is not None:
+                notifier.stop()
             if checkpointer is not None:
                 checkpointer.stop()
     return lifespan

@@ -35,17 +35,41 @@ Every error names the file, the field path and the reason
       per_minute: 120                             # requests per client address and minute (10 .. 100000)
       cache_entries: 2000                         # pages kept in memory (LRU; 10 .. 1000000)
       clients: 20000                              # client addresses counted at once (LRU; 100 .. 10000000)
+    notify:                                       # optional: critical alarms to each district's office (docs/notify.md)
+      base_url: https://sebiao.example.gov.cn     # links to the alarm's page (default: public_pages.base_url)
+      timeout_seconds: 10                         # one HTTP request (0.1 .. 120)
+      retry_max_seconds: 300                      # longest back-off while a channel fails (0.1 .. 3600)
+      give_up_hours: 24                           # a message not accepted for this long is given up (1 .. 168)
+      silent_hours: 24                            # the digest lists workshops with no data for longer (1 .. 720)
+      districts:
+        d-east:                                   # a district id
+          timezone: Asia/Shanghai                 # quiet hours and the digest's time (default: the machine's)
+          digest_at: "18:00"                      # optional: the daily digest's local time
+          quiet_hours: {start: "22:00", end: "07:00", severities: [critical]}   # optional
+          channels: [...]                         # as the gateway's notify.channels (wecom | dingtalk | webhook)
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from datetime import time as clock_time
+from datetime import tzinfo
 from pathlib import Path
 from typing import Mapping
 
+from sebiao_common.alarms import ALARM_TYPES
 from sebiao_common.errors import ConfigError
 from sebiao_common.net import parse_listen
+from sebiao_common.notify.channels import (
+    Channel,
+    QuietHours,
+    parse_channels,
+    parse_quiet,
+    parse_timezone,
+    time_of_day,
+)
 from sebiao_common.proxies import parse_trusted_proxies
 from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing, seconds
 from sebiao_common.yamlfile import Node, load_yaml
@@ -53,6 +77,8 @@ from sebiao_common.yamlfile import Node, load_yaml
 USERNAME = r"[a-z0-9][a-z0-9_.-]{1,31}"
 USERNAME_HINT = "use lowercase letters, digits, '_', '.', '-' (2 to 32 characters)"
 MIN_PASSWORD = 12
+DISTRICT_ID = r"[a-z0-9]+(?:-[a-z0-9]+){0,15}"  # access/admin.py's SLUG
+DISTRICT_HINT = "lowercase letters and digits, words joined by '-'"
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,28 @@ class PublicPages:
     clients: int = 20000
 
 
+@dataclass(frozen=True, kw_only=True)
+class DistrictNotify:
+    """One district's channels (``cloud_ingest/notify``): its critical alarms as they arrive, the rest in a
+    daily digest at ``digest_at`` (local time in ``timezone``)."""
+
+    district: str
+    channels: tuple[Channel, ...]
+    timezone: tzinfo | None = None  # None: the machine's
+    digest_at: clock_time | None = None  # None: no digest
+    quiet_hours: QuietHours | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notify:
+    districts: tuple[DistrictNotify, ...]
+    base_url: str | None = None  # None: public_pages.base_url; both None: messages carry no link
+    timeout_seconds: float = 10.0
+    retry_max_seconds: float = 300.0
+    give_up_hours: float = 24.0
+    silent_hours: float = 24.0
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     file: str
@@ -128,6 +176,7 @@ class CloudConfig:
     trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
     evidence: EvidenceAnchor | None = None
     public_pages: PublicPages = PublicPages()
+    notify: Notify | None = None
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -150,7 +199,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
         optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
-                  "trusted_proxies", "evidence", "public_pages"))
+                  "trusted_proxies", "evidence", "public_pages", "notify"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -194,10 +243,51 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         limits = node.convert(lambda _: Limits(**values))
     evidence = _evidence(node, name) if (node := root.get("evidence")) is not None else None
     pages = _public_pages(node) if (node := root.get("public_pages")) is not None else PublicPages()
+    notify = _notify(node, pages.base_url) if (node := root.get("notify")) is not None else None
     return CloudConfig(file=name, database_url=database_url, host=host, port=port, session_secret=secret_value,
                        influx=influx, bootstrap_admin=admin, limits=limits,
                        trusted_proxies=parse_trusted_proxies(root.get("trusted_proxies")), evidence=evidence,
-                       public_pages=pages)
+                       public_pages=pages, notify=notify)
+
+
+def _notify(node: Node, public_base: str | None) -> Notify:
+    node.mapping(required=("districts",), optional=("base_url", "timeout_seconds", "retry_max_seconds",
+                                                      "give_up_hours", "silent_hours"))
+    districts = node.child("districts")
+    if not isinstance(districts.value, dict):
+        raise districts.fail("must be a mapping of district ids to their channels", "必须是“区编号: 通道设置”的键值表")
+    if not districts.value:
+        raise districts.fail("至少需要一个区 / needs at least one district")
+    base = node.get("base_url")
+    return Notify(
+        districts=tuple(_district(districts, key) for key in districts.value),
+        base_url=http_url(base, "the cloud's address people open, without query or fragment") if base else public_base,
+        timeout_seconds=seconds(node.get("timeout_seconds"), 10.0, 0.1, 120),
+        retry_max_seconds=seconds(node.get("retry_max_seconds"), 300.0, 0.1, 3600),
+        give_up_hours=_hours(node.get("give_up_hours"), 24.0, 1, 168),
+        silent_hours=_hours(node.get("silent_hours"), 24.0, 1, 720))
+
+
+def _hours(node: Node | None, default: float, low: float, high: float) -> float:
+    if node is None:
+        return default
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise node.fail(f"must be a number of hours from {low} to {high}, got {value!r}",
+                        f"必须是 {low} 到 {high} 之间的小时数，实际是 {value!r}")
+    return float(value)
+
+
+def _district(districts: Node, key: object) -> DistrictNotify:
+    node = districts.child(key)  # type: ignore[arg-type]
+    if not isinstance(key, str) or not re.fullmatch(DISTRICT_ID, key):
+        raise node.fail(f"{key!r} is not a district id ({DISTRICT_HINT})", "不是有效的区编号")
+    node.mapping(required=("channels",), optional=("timezone", "digest_at", "quiet_hours"))
+    digest = node.get("digest_at")
+    return DistrictNotify(district=key, channels=parse_channels(node.child("channels"), ALARM_TYPES, ALARM_TYPES),
+                          timezone=parse_timezone(node.get("timezone")),
+                          digest_at=time_of_day(digest) if digest is not None else None,
+                          quiet_hours=parse_quiet(node.get("quiet_hours")))
 
 
 def _public_pages(node: Node) -> PublicPages:

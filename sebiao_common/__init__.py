@@ -13,8 +13,10 @@ origin check (``origin``), the brake on password guessing (``login_brake``),
 the reverse proxies trusted to name the client (``proxies``), path ids that fit
 a row id or a slug (``row_ids``), a gateway's signature on a pushed batch
 (``batch_signature``), the CJK font for PDFs (``fonts``), the grade
-statement the cloud signs and the gateway verifies (``grade_statement``)
-and the zone shapes drawn in PDFs (``shapes``).
+statement the cloud signs and the gateway verifies (``grade_statement``),
+the zone shapes drawn in PDFs (``shapes``), and the alarm messages to WeCom
+and DingTalk robots and webhooks that the gateway and the cloud both send:
+channel settings, markdown, signing, the HTTP send and its answers (``notify/``).
 
 It may import the standard library and third-party libraries only: never
 ``edge_gateway``, ``cloud_ingest``, ``dashboards`` or ``sebiao``

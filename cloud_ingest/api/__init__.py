@@ -9,7 +9,7 @@ record and training records), ``public_page`` (the public pages' addresses for g
 spot checks) (their routes, over
 ``ApiBase`` only: no route module imports ``http_api``).
 
-api/ may import ``ingest``, ``wire``, ``influx``, ``review``, ``reports``,
+api/ may import ``ingest``, ``wire``, ``influx``, ``notify``, ``review``, ``reports``,
 ``access``, ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``;
 never ``web``.
 """

@@ -33,6 +33,7 @@ from cloud_ingest.config import Limits
 from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import Signed, store_batch
+from cloud_ingest.notify.worker import health as notify_health
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.store.anchor import Signer
@@ -210,5 +211,7 @@ class Api(ApiBase):
         return await self.call(work, 201)
 
     async def health(self, request: Request) -> JSONResponse:
+        worker = getattr(request.app.state, "notify_worker", None)
         return await self.call(lambda: {"ok": True, **influx_health(self.engine, self.clock()),
+                                        **notify_health(self.engine, worker, self.clock()),
                                         **(self.status() if self.status else {})})

@@ -54,6 +54,7 @@ from cloud_ingest.errors import BatchError, Conflict, Forbidden
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.ingest import signature
 from cloud_ingest.ingest.signature import Signed
+from cloud_ingest.notify import outbox as notify_outbox
 from cloud_ingest.store import coverage, cycle_chain, db, evidence
 from cloud_ingest.store.schema import (
     alarm_transitions,
@@ -127,6 +128,9 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Sig
         signature.keep(conn, batch, signed, checked, now)
         accepted, entries = _store_items(conn, batch, now, checked.evidence(batch))
         influx_outbox.add(conn, batch.workshop, batch, now)  # the central InfluxDB's points, same transaction
+        # the district office's critical alarms, same transaction: queued exactly when stored, never twice
+        notify_outbox.add_alarms(conn, batch.workshop, [(e.alarm_id, e.body) for e in entries
+                                                        if e.kind == "alarm_transition"], now)
         conn.execute(update(ingest_batches).where(ingest_batches.c.id == claimed[0][0]).values(accepted=accepted))
         # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
         evidence.append_many(conn, now, entries)

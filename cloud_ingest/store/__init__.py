@@ -7,6 +7,7 @@ from code; ``migrations/append_only.py`` is the append-only guard they share), `
 (which facts the log holds, and the check of the tables against it),
 ``cycle_chain`` (the disinfection cycles in the log, and their check),
 ``ledger_chain`` (the issue ledger's items and the plans against the log),
+``notify_table`` (the district offices' notify outbox, on ``schema``'s metadata),
 ``anchor`` (the chain's head signed outside the database), ``signed`` (the
 check of the batches against their gateways' signatures), ``audit``
 (``sebiao cloud verify``) and ``roles`` (PostgreSQL grants of the workers'
@@ -18,3 +19,5 @@ store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 ``sebiao_common`` and the standard and third-party libraries: it is the
 bottom of ``cloud_ingest``.
 """
+
+from cloud_ingest.store import notify_table  # noqa: F401,E402 - its table joins schema.metadata

@@ -61,6 +61,7 @@ PRIVILEGES: dict[str, str] = {
     "inspection_items": "SELECT, INSERT",
     "inspection_photos": "SELECT, INSERT",
     "spot_draws": "SELECT, INSERT",  # a district's draw of a period, once
+    "notify_outbox": "SELECT, INSERT, UPDATE, DELETE",  # claimed FOR UPDATE SKIP LOCKED, marked sent; pruned
 }
 
 

@@ -14,13 +14,14 @@ workshop's report (``district_pages``), and the alarm queue as the inspector's t
 actions, CSV export and the reader's language switch (``queue_pages``).
 On-site inspections (``inspection_pages``: the phone form, the visit, its PDF) and the spot checks
 (``spot_check_pages``: the draw and its tracking).
+For admins, the district alarm channels' state on the workshops page (``notify_section``).
 Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session
 user's ``Principal``. ``views``, ``html`` and ``labels`` render; ``data``
 holds the pages' own small queries; ``static/`` the stylesheet.
 
-web/ may import ``review``, ``reports``, ``access``, ``store``,
+web/ may import ``review``, ``reports``, ``notify``, ``access``, ``store``,
 ``cloud_ingest.config`` and ``cloud_ingest.errors``; never ``api``, ``ingest``,
 ``wire`` or ``influx``.
 """

@@ -30,10 +30,11 @@ from cloud_ingest.errors import CloudError, Forbidden
 from cloud_ingest.reports import compliance
 from cloud_ingest.review import rectification, review, triage
 from cloud_ingest.store import db
-from cloud_ingest.web import data, rectification_pages, views
+from cloud_ingest.web import data, notify_section, rectification_pages, views
 from cloud_ingest.web.district_pages import DistrictPages
 from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
+from cloud_ingest.web.html import Html
 from cloud_ingest.web.inspection_pages import InspectionPages
 from cloud_ingest.web.ledger_pages import LedgerPages
 from cloud_ingest.web.plan_pages import PlanPages
@@ -191,6 +192,7 @@ class Pages(Frame):
             now = self.clock()
             body = views.workshops_page(review.list_workshops(conn, who, now),
                                         compliance.list_districts(conn, who, now))
+            body = Html(body + notify_section.section(conn, who, now))  # admins: the district channels' state
             return Shown(("工作坊", "Workshops"), body, "/workshops")
         return await self.show(request, build)
 

@@ -25,6 +25,7 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import SECRET, Cloud, world_batches
 from cloud_server import CloudServer
 from gateway_keys import gateway_token
+from notify_receiver import NotifyReceiver
 from PIL import Image
 from servers import ROOT
 
@@ -65,8 +66,11 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
     cloud.client.close()
     cloud.engine.dispose()
     vm = victoria_metrics()
+    office = NotifyReceiver()  # the district office's webhook: notify_outbox written, claimed, marked
     server = CloudServer(
         tmp_path, app_url, influx={"url": vm.url, "database": "sebiao", "retry_max_seconds": 1},
+        notify={"districts": {"d1": {"digest_at": "00:00", "channels": [
+            {"name": "office", "kind": "webhook", "url": f"{office.base}/in"}]}}},
         evidence={"signing_key": str(tmp_path / "evidence.key"),
                   "checkpoints": str(tmp_path / "checkpoints.jsonl"), "checkpoint_seconds": 0.2})
     assert main(["cloud", "keygen", "--config", str(server.config_path)]) == 0
@@ -109,8 +113,11 @@ def test_the_workers_role_runs_the_cloud_and_cannot_touch_the_evidence(pg_roles,
             server.wait_for(signed, 30, "the outbox drained and the head signed, as the workers' role")
         finally:
             engine.dispose()
+        office.wait_for(2)  # ws-a's critical alarm and d1's digest, sent as the workers' role
         server.stop()
     assert vm.export("tool_event_seq")  # the drain's FOR UPDATE and DELETE were allowed
+    assert sorted(r.body["id"].split(":")[0] for r in office.accepted()) == ["digest", "ws-a"]
+    office.stop()
     assert main(["cloud", "verify", "--config", str(server.config_path)]) == 0
     assert "verdict: evidence chain intact" in capsys.readouterr().out
 

@@ -16,10 +16,10 @@ from servers import example_config
 from edge_gateway.config import load_config
 from edge_gateway.gateway import Gateway, GatewayOptions
 from edge_gateway.model.workshop import parse_config
-from edge_gateway.sinks.notify.channels import dingtalk_sign, judge
 from edge_gateway.sinks.notify.config import DEFAULT_TYPES, QuietHours, notify_settings
 from sebiao_common.errors import ConfigError
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY
+from sebiao_common.notify.send import dingtalk_sign, judge
 
 WECOM = {"name": "老板群", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}
 

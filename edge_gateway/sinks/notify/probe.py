@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from edge_gateway.model.workshop import WorkshopConfig
-from edge_gateway.sinks.notify.channels import Result, post
 from edge_gateway.sinks.notify.config import NotifySettings
 from edge_gateway.sinks.notify.notice import Notices
 from sebiao_common.clock import Clock
 from sebiao_common.http_answers import sink_pool
+from sebiao_common.notify.send import Result, post
 
 
 def send_tests(config: WorkshopConfig, settings: NotifySettings, *, clock: Clock,

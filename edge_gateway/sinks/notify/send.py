@@ -22,9 +22,7 @@ from prometheus_client.registry import CollectorRegistry
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.health import SinkHealth
-from edge_gateway.sinks.notify.channels import Result, post
 from edge_gateway.sinks.notify.config import NOTIFY_FAILED, Channel, NotifySettings
-from edge_gateway.sinks.notify.notice import local_time
 from edge_gateway.sinks.notify.outbox import NotifyOutbox, Row
 from edge_gateway.sinks.worker import SinkWorker
 from edge_gateway.store.writer import Store
@@ -32,6 +30,8 @@ from sebiao_common import strict_json
 from sebiao_common.alarms import Severity
 from sebiao_common.clock import Clock
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, backoff, sink_pool
+from sebiao_common.notify.message import local_time
+from sebiao_common.notify.send import Result, post
 
 log = logging.getLogger(__name__)
 PER_MINUTE = 18  # under the robots' 20 a minute, so a burst never meets their limit

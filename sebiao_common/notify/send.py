@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 import urllib3
 
-from edge_gateway.sinks.notify.config import Channel
-from edge_gateway.sinks.notify.notice import markdown, title
 from sebiao_common import strict_json
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, RETRY, TOO_LARGE, classify, parse_retry_after
+from sebiao_common.notify.channels import Channel
+from sebiao_common.notify.message import markdown, title
 
 RETRY_ERRCODES = {"wecom": {45009, -1}, "dingtalk": {130101, 130102, -1}}
 MAX_MARKDOWN = 4000  # WeCom takes 4096 bytes of markdown; a long comment is cut, never the head
