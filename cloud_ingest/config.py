@@ -35,6 +35,9 @@ Every error names the file, the field path and the reason
       per_minute: 120                             # requests per client address and minute (10 .. 100000)
       cache_entries: 2000                         # pages kept in memory (LRU; 10 .. 1000000)
       clients: 20000                              # client addresses counted at once (LRU; 100 .. 10000000)
+    freshness:                                    # optional: 最后上报 / 数据中断 on the inspectors' pages
+      silent_after_minutes: 60                    # no batch for longer: 数据中断, and a ledger item (1 .. 10080)
+      check_seconds: 60                           # how often each worker looks for silences (5 .. 3600)
 """
 
 from __future__ import annotations
@@ -115,6 +118,18 @@ class PublicPages:
     clients: int = 20000
 
 
+@dataclass(frozen=True, kw_only=True)
+class Freshness:
+    """When a workshop's data counts as interrupted (``reports/freshness.py``, ``review/silence.py``)."""
+
+    silent_after_minutes: int = 60
+    check_seconds: float = 60.0
+
+    @property
+    def silent_ms(self) -> int:
+        return self.silent_after_minutes * 60_000
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     file: str
@@ -128,6 +143,7 @@ class CloudConfig:
     trusted_proxies: tuple[str, ...] = ()  # addresses and CIDR networks (sebiao_common.proxies)
     evidence: EvidenceAnchor | None = None
     public_pages: PublicPages = PublicPages()
+    freshness: Freshness = Freshness()
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -150,7 +166,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
         optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
-                  "trusted_proxies", "evidence", "public_pages"))
+                  "trusted_proxies", "evidence", "public_pages", "freshness"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -197,7 +213,16 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     return CloudConfig(file=name, database_url=database_url, host=host, port=port, session_secret=secret_value,
                        influx=influx, bootstrap_admin=admin, limits=limits,
                        trusted_proxies=parse_trusted_proxies(root.get("trusted_proxies")), evidence=evidence,
-                       public_pages=pages)
+                       public_pages=pages, freshness=_freshness(root.get("freshness")))
+
+
+def _freshness(node: Node | None) -> Freshness:
+    if node is None:
+        return Freshness()
+    node.mapping(optional=("silent_after_minutes", "check_seconds"))
+    minutes = node.get("silent_after_minutes")
+    return Freshness(silent_after_minutes=minutes.integer(1, 10080) if minutes is not None else 60,
+                     check_seconds=seconds(node.get("check_seconds"), 60.0, 5, 3600))
 
 
 def _public_pages(node: Node) -> PublicPages:

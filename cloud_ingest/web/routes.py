@@ -164,8 +164,11 @@ class Pages(Frame):
     async def workshops(self, request: Request) -> Response:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             now = self.clock()
-            body = views.workshops_page(review.list_workshops(conn, who, now),
-                                        compliance.list_districts(conn, who, now))
+            fresh = self.freshness(conn, who)
+            rows = [{**r, "freshness": fresh[r["id"]]} for r in review.list_workshops(conn, who, now)]
+            body = views.workshops_page(rows, [{**d, "silent": sum(1 for r in rows if r["district"] == d["id"]
+                                                                    and r["freshness"]["state"] == "silent")}
+                                               for d in compliance.list_districts(conn, who, now)])
             return Shown(("工作坊", "Workshops"), body, "/workshops")
         return await self.show(request, build)
 
@@ -179,7 +182,8 @@ class Pages(Frame):
             except BadRequest as exc:
                 return Shown(("告警队列", "Alarm queue"), views.alarms_page(query, [], names, str(exc)), "/alarms",
                              exc.status)
-            return Shown(("告警队列", "Alarm queue"), views.alarms_page(query, rows, names, None), "/alarms")
+            return Shown(("告警队列", "Alarm queue"),
+                         views.alarms_page(query, rows, names, None, self.freshness(conn, who)), "/alarms")
         return await self.show(request, build)
 
     def alarm_shown(self, alarm_id: int, error: str | None = None) -> Build:

@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import CloudError, NotFound
+from cloud_ingest.web.freshness_views import freshness_badge, stations_cell
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import (
     ALARM_TYPE,
@@ -132,19 +133,25 @@ def _district_totals(d: dict | None) -> Html:
     return el("p", {"class": "totals", "data-totals": d["id"]},
               f"{d['workshops']} 个作坊 / workshops · 读卡站在线 {d['stations']['online']}/{d['stations']['total']} "
               f"stations online · 未消除告警 {d['open_alarms']['total']} active alarms · ",
-              _misuse(d.get("misuse_30d")))
+              _misuse(d.get("misuse_30d")),
+              el("strong", {"class": "state bad", "data-silent": d["silent"]},
+                 f" · ⚠ {d['silent']} 个作坊数据中断 / data interrupted") if d.get("silent") else "")
 
 
 def _workshop_table(group: list[dict]) -> Html:
     head = el("tr", None, [el("th", {"class": cls}, bi(zh, en)) for cls, zh, en in (
-        ("", "作坊", "Workshop"), ("num", "在线读卡站", "Stations online"), ("", "未消除告警", "Active alarms"),
+        ("", "作坊", "Workshop"), ("", "最后上报", "Last data"), ("num", "在线读卡站", "Stations online"),
+        ("", "未消除告警", "Active alarms"),
         ("num", "30 天误用", "Misuse, 30 days"), ("num", "30 天消毒周期", "Disinfection cycles, 30 days"),
         ("", "最近培训", "Last training"))])
     body = [el("tr", {"data-workshop": r["id"]},
                el("td", None, el("a", {"href": f"/workshops/{r['id']}", "class": "record-link"}, r["name"]), " ",
                   el("span", {"class": "muted"}, r["id"]), " ",
                   el("a", {"href": f"/workshops/{r['id']}/grade", "class": "grade-link"}, bi("等级", "grade"))),
-               el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"}, _stations(r.get("stations"))),
+               el("td", {"data-label": "最后上报 / Last data", "class": "last-data"},
+                  freshness_badge(r.get("freshness"))),
+               el("td", {"class": "num", "data-label": "在线读卡站 / Stations online"},
+                  stations_cell(r.get("stations"), r.get("freshness"))),
                el("td", {"data-label": "未消除告警 / Active alarms"},
                   el("a", {"href": f"/alarms?district={r['district']}&state=active"}, _open_alarms(r))),
                el("td", {"class": "num", "data-label": "30 天误用 / Misuse, 30 days"}, _misuse(r.get("misuse_30d"))),
@@ -154,18 +161,6 @@ def _workshop_table(group: list[dict]) -> Html:
                   r.get("last_training_day") or bi("未上报", "none reported")))
             for r in group]
     return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, body))
-
-
-def _stations(s: dict | None) -> Html:
-    if not s:
-        return Html("—")
-    up, total = s["online"], s["total"]
-    cls, sym, zh, en = (("muted", "—", "未上报", "none reported") if not total else
-                        ("ok", "✓", "全部在线", "all online") if up == total else
-                        ("bad", "✕", "有离线", "some offline"))
-    return el("span", {"class": f"state {cls}", "data-online": up, "data-total": total},
-              el("span", {"aria-hidden": "true"}, sym), f" {up}/{total} ",
-              el("span", {"class": "sr-only"}, f"{zh} / {en}"))
 
 
 def _cycles(c: dict | None) -> Html:
@@ -203,11 +198,12 @@ def _misuse(m: dict | None) -> Html:
 
 
 def alarms_page(query: Mapping[str, str], alarms: list[dict], districts: Mapping[str, str],
-                error: str | None) -> Html:
+                error: str | None, fresh: Mapping[str, dict] | None = None) -> Html:
+    """``fresh``: each workshop's freshness (``reports.freshness``), shown in the workshop column."""
     return join(_filter_form(query, districts), error_box(error),
                 el("p", {"class": "note", "id": "count"}, f"{len(alarms)} 条告警，最新在前 / ",
                    f"{len(alarms)} alarms, newest first"),
-                el("div", {"class": "scroll"}, _alarm_table(alarms)) if alarms else
+                el("div", {"class": "scroll"}, _alarm_table(alarms, fresh or {})) if alarms else
                 el("p", {"class": "empty"}, bi("没有符合条件的告警", "No alarm matches")))
 
 
@@ -235,7 +231,7 @@ def _filter_form(q: Mapping[str, str], districts: Mapping[str, str]) -> Html:
               el("a", {"href": "/alarms"}, bi("清除筛选", "Reset")))
 
 
-def _alarm_table(alarms: list[dict]) -> Html:
+def _alarm_table(alarms: list[dict], fresh: Mapping[str, dict]) -> Html:
     head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("严重程度", "Severity"), ("类型", "Type"), ("作坊", "Workshop"), ("时间", "Time"),
         ("器具 / 读卡站", "Tool / station"), ("作坊状态", "Workshop state"), ("审核", "Review"), ("", ""))])
@@ -243,7 +239,7 @@ def _alarm_table(alarms: list[dict]) -> Html:
                el("td", None, badge("sev", a["severity"], SEVERITY)),
                el("td", {"data-label": "类型 / Type"}, words(a["type"], ALARM_TYPE)),
                el("td", {"data-label": "作坊 / Workshop"}, a["workshop"], " ",
-                  el("span", {"class": "muted"}, a["district"])),
+                  el("span", {"class": "muted"}, a["district"]), " ", freshness_badge(fresh.get(a["workshop"]))),
                el("td", {"data-label": "时间 / Time"}, when(a["ts"])),
                el("td", {"data-label": "器具 / Tool"}, a["tool"] or "—", " @ ", a["station"] or "—"),
                el("td", {"data-label": "作坊状态 / State"}, badge("state", a["state"], WORKSHOP_STATE)),
