@@ -6,7 +6,8 @@ the alarm queue, admin, login, health; it gathers the routes of the
 others), ``rectification``, ``grades``, ``reports``, ``setups``, ``workshops`` (the workshop's
 record and training records), ``public_page`` (the public pages' addresses for gateways and admins) and
 ``ledger`` (the issue ledger and the improvement plans) (their routes, over
-``ApiBase`` only: no route module imports ``http_api``).
+``ApiBase`` only: no route module imports ``http_api``), ``freshness`` (最后上报 / 数据中断 and the
+outages; served by ``build_app`` with the config's ``freshness``).
 
 api/ may import ``ingest``, ``wire``, ``influx``, ``review``, ``reports``,
 ``access``, ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``;

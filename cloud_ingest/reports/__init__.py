@@ -10,7 +10,8 @@ as a PDF), ``query`` (a report's request: from, to, format, tz; shared by
 the JSON API and the pages), ``setup_rules`` (a setup read as the
 regulator reads it: changes, relaxations, the deadline's progress; pure),
 ``setups`` (each workshop's setup versions, acceptances, silenced alarms
-counted, progress), ``plan_pdf`` (一坊一策 printed, from the plan's dict).
+counted, progress), ``plan_pdf`` (一坊一策 printed, from the plan's dict),
+``freshness`` (最后上报 / 数据中断: each workshop's last data received and its state).
 
 reports/ imports ``access``, ``store``, ``cloud_ingest.config`` and
 ``cloud_ingest.errors`` (and ``sebiao_common``); never ingest, influx,

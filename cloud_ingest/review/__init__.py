@@ -4,7 +4,8 @@
 acceptance (备案) of a setup version's relaxations (``setup_accept``); the regulator's desk: a workshop's
 record (登记信息, ``workshop_records``) and its staff training records (``trainings``), the issue ledger (挂账销号,
 ``ledger``: every finding of a workshop, an alarm's being its rectification; ``photos``: the answers'
-photos checked by their bytes) and the improvement plans (一坊一策, ``plans``).
+photos checked by their bytes) and the improvement plans (一坊一策, ``plans``); 数据中断 as a finding
+(``silence``: the periodic job that opens a ledger item once per outage of a silent gateway and notes its end).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

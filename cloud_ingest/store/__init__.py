@@ -10,7 +10,8 @@ from code; ``migrations/append_only.py`` is the append-only guard they share), `
 ``anchor`` (the chain's head signed outside the database), ``signed`` (the
 check of the batches against their gateways' signatures), ``audit``
 (``sebiao cloud verify``) and ``roles`` (PostgreSQL grants of the workers'
-role).
+role). ``outage_tables`` holds the outages of silent gateways (``data_outages``, ``data_outage_ends``), in
+``schema``'s metadata.
 
 store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 ``sebiao_common`` and the standard and third-party libraries: it is the

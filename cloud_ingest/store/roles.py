@@ -19,7 +19,10 @@ import re
 
 from sqlalchemy import Engine, text
 
-from cloud_ingest.store import db
+from cloud_ingest.store import (
+    db,
+    outage_tables,  # noqa: F401 - its tables in the metadata, granted below
+)
 from cloud_ingest.store.schema import metadata
 
 ROLE = r"[a-z_][a-z0-9_]{0,62}"
@@ -57,6 +60,8 @@ PRIVILEGES: dict[str, str] = {
     "ledger_photos": "SELECT, INSERT",  # a photo is never changed
     "improvement_plans": "SELECT, INSERT, UPDATE",  # the plan's summary is edited
     "plan_goals": "SELECT, INSERT, UPDATE",  # a goal is edited, met
+    "data_outages": "SELECT, INSERT",  # append-only: one row per outage, stored once (insert or ignore)
+    "data_outage_ends": "SELECT, INSERT",  # append-only: the outage's end, stored once
 }
 
 
