@@ -59,12 +59,14 @@ def stations_cell(s: dict | None, f: dict | None) -> Html:
               el("span", {"class": "claim"} if not fresh else {"class": "sr-only"}, f"{zh} / {en}"), at_last)
 
 
-def stations_table(f: dict, rows: list[dict]) -> Html:
-    """The workshop page's stations: each one's state named with the time of its last status."""
+def stations_table(f: dict, rows: list[dict], outages: list[dict] | None = None) -> Html:
+    """The workshop page's stations: each one's state named with the time of its last status; then the
+    outages (数据中断记录) with their ledger items."""
     head = el("h2", None, bi("数据上报", "Data received"))
     summary = el("p", {"class": "card", "id": "freshness", "data-fresh": f["state"]}, freshness_badge(f))
     if not rows:
-        return join(head, summary, el("p", {"class": "empty"}, bi("尚无读卡站", "No station yet")))
+        return join(head, summary, el("p", {"class": "empty"}, bi("尚无读卡站", "No station yet")),
+                    outages_table(outages))
     header = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("读卡站", "Station"), ("类型", "Kind"), ("色区", "Zone"), ("最后状态", "Last status"))])
     body = [el("tr", {"data-station": r["station"]},
@@ -77,7 +79,26 @@ def stations_table(f: dict, rows: list[dict]) -> Html:
     note = el("p", {"class": "note"}, bi("读卡站的在线状态只是其最后一次上报时的状态。",
                                         "A station's online state is only what its last report said."))
     return join(head, summary, note, el("div", {"class": "scroll"}, el(
-        "table", {"class": "grid", "id": "stations"}, el("thead", None, header), el("tbody", None, body))))
+        "table", {"class": "grid", "id": "stations"}, el("thead", None, header), el("tbody", None, body))),
+        outages_table(outages))
+
+
+def outages_table(outages: list[dict] | None) -> Html:
+    """数据中断记录: when each silence began, when data came back (or still silent), its ledger item."""
+    if not outages:
+        return Html("")
+    header = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
+        ("中断起点（最后上报）", "Silent since (last data)"), ("恢复上报", "Data back"), ("问题台账", "Ledger item"))])
+    body = [el("tr", {"data-outage": o["id"], "data-ended": "yes" if o["ended_at"] else "no"},
+               el("td", {"data-label": "中断起点 / Silent since"}, when(o["started_at"])),
+               el("td", {"data-label": "恢复上报 / Data back"},
+                  when(o["ended_at"]) if o["ended_at"] else el("strong", {"class": "state bad"},
+                                                               "⚠ ", bi("仍中断", "still silent"))),
+               el("td", {"data-label": "问题台账 / Ledger item"},
+                  el("a", {"href": f"/ledger/{o['item']}"}, f"#{o['item']}") if o["item"] else "—"))
+            for o in outages]
+    return join(el("h3", None, bi("数据中断记录", "Data interruptions")), el("div", {"class": "scroll"}, el(
+        "table", {"class": "grid", "id": "outages"}, el("thead", None, header), el("tbody", None, body))))
 
 
 def _online(online: bool | None) -> str:

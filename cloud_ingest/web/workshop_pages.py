@@ -21,7 +21,7 @@ from starlette.routing import Route
 import sebiao_common.row_ids  # noqa: F401 - registers {id:slug}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.reports import freshness
-from cloud_ingest.review import trainings, workshop_records
+from cloud_ingest.review import silence, trainings, workshop_records
 from cloud_ingest.review.workshop_records import CATEGORIES, EMPTY
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.freshness_views import stations_table
@@ -151,7 +151,8 @@ class WorkshopPages:
                        el("a", {"href": f"/setups/{workshop_id}"}, bi("配置与进度", "Setup")), " · ",
                        el("a", {"href": f"/reports?workshop={workshop_id}"}, bi("报告", "Report")))
             fresh = stations_table(self.frame.freshness(conn, who, workshop_id)[workshop_id],
-                                   freshness.stations_at_last_report(conn, workshop_id))  # scope: record() above
+                                   freshness.stations_at_last_report(conn, workshop_id),  # scope: record() above
+                                   silence.outages(conn, who, workshop_id))
             body = join(el("p", {"class": "note"}, doc["district_name"], " · ", el("span", {"class": "muted"},
                                                                                     doc["workshop"])),
                         error_box(error), fresh,

@@ -19,6 +19,7 @@ from web_browser import PHONE, TV, browser, screenshot
 from cloud_ingest.app import build_app
 from cloud_ingest.config import Freshness, load_cloud_config
 from cloud_ingest.reports import freshness
+from cloud_ingest.review import silence
 from cloud_ingest.web.freshness_views import silence_words
 from sebiao_common.errors import ConfigError
 
@@ -85,6 +86,8 @@ def configured_app(cloud: Cloud):  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 def test_a_silent_workshop_reads_data_interrupted_everywhere(cloud: Cloud) -> None:
     silent_world(cloud)
+    opened = silence.sweep(cloud.engine, cloud.now, Freshness(silent_after_minutes=SILENT_AFTER)).opened
+    assert len(opened) == 2  # ws-a and ws-c
     with PageServer(configured_app(cloud)) as server, browser() as chrome:
         for size, name in ((TV, "desktop"), (PHONE, "phone")):
             page = _login(chrome, server.base, "insp1", "/workshops", size)
@@ -106,8 +109,14 @@ def test_a_silent_workshop_reads_data_interrupted_everywhere(cloud: Cloud) -> No
             cells = page.locator("#stations tr[data-station] td[data-online]")
             assert cells.count() == 2 and all("上报于" in t for t in cells.all_text_contents())
             assert "全部在线" not in page.text_content("main")
+            outage = page.locator("#outages tr[data-outage]")
+            assert outage.count() == 1 and outage.get_attribute("data-ended") == "no" and "仍中断" in outage.text_content()
+            item = outage.locator("a").get_attribute("href")
             assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
             screenshot(page, f"cloud-freshness-workshop-{name}")
+
+            page.goto(server.base + item)  # the finding, in the ledger like any other
+            assert "数据中断" in page.text_content("main") and "@system" in page.text_content("main")
 
             page.goto(server.base + "/alarms")
             row = page.locator("tr[data-alarm]")
