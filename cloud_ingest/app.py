@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from cloud_ingest.access import admin
 from cloud_ingest.access.login import Logins
 from cloud_ingest.api import freshness as http_freshness
+from cloud_ingest.api import overview as http_overview
 from cloud_ingest.api import public_page as http_public_page
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
@@ -51,6 +52,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     pages = PublicPageRoutes(engine, config.public_pages, clock)  # the workshops' public pages (docs/public-page.md)
     public = http_public_page.routes(api, config.public_pages.base_url, rotated=pages.cache.clear) + pages.routes()
     public += http_freshness.routes(api, config.freshness)  # 最后上报 / 数据中断 (docs/cloud-ingest.md)
+    public += http_overview.routes(api, config.freshness)  # 辖区总览
     app = Starlette(routes=api.routes() + public + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
     app.router.lifespan_context = _lifespan(engine, config, checkpointer, Watcher(engine, config.freshness, clock))

@@ -5,7 +5,8 @@ acceptance (备案) of a setup version's relaxations (``setup_accept``); the reg
 record (登记信息, ``workshop_records``) and its staff training records (``trainings``), the issue ledger (挂账销号,
 ``ledger``: every finding of a workshop, an alarm's being its rectification; ``photos``: the answers'
 photos checked by their bytes) and the improvement plans (一坊一策, ``plans``); 数据中断 as a finding
-(``silence``: the periodic job that opens a ledger item once per outage of a silent gateway and notes its end).
+(``silence``: the periodic job that opens a ledger item once per outage of a silent gateway and notes its end);
+the district overview (辖区总览, ``overview``: per workshop grade, progress, ledger, alarm rates, freshness).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

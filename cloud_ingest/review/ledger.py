@@ -296,6 +296,17 @@ def overdue_count(conn: Connection, who: Principal, now: int) -> int:
                         .where(workshop_clause(who), overdue_clause(now))).scalar_one()
 
 
+def counts(conn: Connection, who: Principal, now: int) -> dict[str, dict[str, int]]:
+    """Per workshop in scope with items: ``open`` (not closed, whatever step it waits for) and ``overdue``."""
+    rows = conn.execute(select(ledger_items.c.workshop_id,
+                               func.sum(case((_state != "closed", 1), else_=0)).label("open"),
+                               func.sum(case((overdue_clause(now), 1), else_=0)).label("overdue"))
+                        .select_from(ledger_items).join(workshops, workshops.c.id == ledger_items.c.workshop_id)
+                        .outerjoin(rectifications, rectifications.c.id == ledger_items.c.rectification_id)
+                        .where(workshop_clause(who)).group_by(ledger_items.c.workshop_id))
+    return {r.workshop_id: {"open": int(r.open or 0), "overdue": int(r.overdue or 0)} for r in rows}
+
+
 def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:
     """A photo's type and bytes, only within the caller's scope (404 outside it)."""
     row = conn.execute(select(ledger_photos.c.content_type, ledger_photos.c.data)

@@ -35,6 +35,7 @@ from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.labels import day_start_ms
 from cloud_ingest.web.ledger_pages import LedgerPages
+from cloud_ingest.web.overview_pages import OverviewPages
 from cloud_ingest.web.plan_pages import PlanPages
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
 from cloud_ingest.web.report_pages import ReportPages
@@ -66,6 +67,7 @@ class Pages(Frame):
         self.setups = SetupPages(self)
         self.workshop_pages = WorkshopPages(self)
         self.ledger, self.plans = LedgerPages(self), PlanPages(self)
+        self.overview = OverviewPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -85,6 +87,7 @@ class Pages(Frame):
             *self.workshop_pages.routes(),
             *self.ledger.routes(),
             *self.plans.routes(),
+            *self.overview.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

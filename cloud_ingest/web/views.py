@@ -32,6 +32,7 @@ from cloud_ingest.web.labels import (
 NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Alarm queue"),
        ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"),
        ("/setups", "配置与进度", "Setups"), ("/ledger", "问题台账", "Ledger"))
+NAV += (("/overview", "辖区总览", "Overview"),)
 
 
 @dataclass(frozen=True)
