@@ -20,6 +20,7 @@ from cloud_ingest.api import overview as http_overview
 from cloud_ingest.api import public_page as http_public_page
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
+from cloud_ingest.gauges import queue_overview
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
 from cloud_ingest.public.routes import PublicPageRoutes
@@ -55,7 +56,9 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
     public += http_overview.routes(api, config.freshness)  # 辖区总览
     app = Starlette(routes=api.routes() + public + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
-    app.router.lifespan_context = _lifespan(engine, config, checkpointer, Watcher(engine, config.freshness, clock))
+    gauges = (lambda now: queue_overview(engine, now, config.freshness)) if config.influx is not None else None
+    app.router.lifespan_context = _lifespan(engine, config, checkpointer,
+                                            Watcher(engine, config.freshness, clock, gauges))
     app.state.config = config
     app.state.engine = engine
     return app

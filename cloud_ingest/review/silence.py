@@ -173,8 +173,10 @@ class Watcher:
     """Sweeps every ``config.check_seconds`` in a daemon thread until stopped; a failed sweep is logged and
     the next one tries again (a database away for a while must not end the job)."""
 
-    def __init__(self, engine: Engine, config: Freshness, clock: Callable[[], int]) -> None:
-        self.engine, self.config, self.clock = engine, config, clock
+    def __init__(self, engine: Engine, config: Freshness, clock: Callable[[], int],
+                 after: Callable[[int], object] | None = None) -> None:
+        """``after(now)``: run after each sweep (the app's gauges for the central InfluxDB)."""
+        self.engine, self.config, self.clock, self.after = engine, config, clock, after
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -191,7 +193,10 @@ class Watcher:
     def _run(self) -> None:
         while not self._stop.wait(self.config.check_seconds):
             try:
-                sweep(self.engine, self.clock(), self.config)
+                now = self.clock()
+                sweep(self.engine, now, self.config)
+                if self.after is not None:
+                    self.after(now)
             except (CloudError, OSError) as exc:
                 log.warning("silence sweep failed, next in %ss: %s", self.config.check_seconds, exc)
             except Exception:  # noqa: BLE001 - the job must outlive one bad pass; the trace says what happened

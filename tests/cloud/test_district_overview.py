@@ -8,11 +8,17 @@ from __future__ import annotations
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, Cloud, alarm, batch
+from sqlalchemy import select
 from test_cloud_pages_browser import PageServer, _login
 from test_cloud_setups import BOARD, SETUP, setup_item
 from web_browser import PHONE, TV, browser, screenshot
 
+from cloud_ingest import gauges
+from cloud_ingest.config import Freshness
+from cloud_ingest.influx import outbox
 from cloud_ingest.review import overview
+from cloud_ingest.store import db
+from cloud_ingest.store.schema import influx_outbox
 
 DAY, MINUTE = 86_400_000, 60_000
 REASON = "现场检查与远程数据均符合色标化要求，特此定级"
@@ -136,3 +142,23 @@ def test_the_overview_page_in_chromium(cloud: Cloud) -> None:
             assert ids == ["ws-a", "ws-b"]
             assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
             screenshot(page, f"cloud-overview-{name}")
+
+
+def test_the_overview_gauges_for_the_district_dashboard(cloud: Cloud) -> None:
+    """The same figures as points for the central InfluxDB (``workshop_overview``), queued in the outbox; two
+    workers in the same sweep queue the same series and time (the second overwrites the first)."""
+    seeded(cloud)
+    engine = outbox.enabled_engine(cloud.engine)
+    config = Freshness(check_seconds=60)
+    assert gauges.queue_overview(cloud.engine, cloud.now, config) == 0  # no influx: nothing queued
+    assert gauges.queue_overview(engine, cloud.now, config) == 3
+    assert gauges.queue_overview(engine, cloud.now + 1000, config) == 3  # another worker, the same minute
+    with db.read(cloud.engine) as conn:
+        lines = [r.line for r in conn.execute(select(influx_outbox.c.line).order_by(influx_outbox.c.id))]
+    assert lines[:3] == lines[3:]
+    a = next(line for line in lines if line.startswith("workshop_overview,district=d1,workshop=ws-a "))
+    fields = dict(f.split("=") for f in a.split(" ")[1].split(","))
+    assert fields == {"silent": "1i", "never": "0i", "last_data_age_s": "7320.0", "ledger_open": "2i",
+                      "ledger_overdue": "2i", "grade_rank": "1i", "marked_pct": "50.0",
+                      "alarms_7d_per_day": "0.14", "alarms_30d_per_day": "0.07"}
+    assert a.split(" ")[2] == str((cloud.now - cloud.now % 60_000) * 1_000_000)
