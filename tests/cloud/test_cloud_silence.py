@@ -6,12 +6,18 @@ row is named by the audit. The API answers within the caller's scope only."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
+import time
 
+import httpx
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import T0, Cloud, batch, status, unguard
+from gateway_keys import signature_headers
 from sqlalchemy import func, select, text
+from test_cloud_workers import UvicornWorkers
 
 from cloud_ingest.config import Freshness
 from cloud_ingest.review import silence
@@ -146,3 +152,48 @@ def test_two_workers_never_open_one_outage_twice(cloud: Cloud) -> None:
     assert per == [] and len(_items(cloud)) == 24
     report = _audit(cloud)
     assert report.ok, report.text()
+
+
+def test_two_worker_processes_open_each_outage_once(postgres_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The real job: ``uvicorn --workers 2`` over PostgreSQL, each worker sweeping every 5 s with a one-minute
+    limit. Two workshops silent for 5 minutes get one outage and one item each, however many sweeps ran;
+    data coming back through the real ingest notes the end once."""
+    name = postgres_server.create_database()
+    try:
+        url = postgres_server.url(name)
+        now = int(time.time() * 1000)
+        cloud = Cloud(url, now=now)
+        tokens = cloud.tenants()
+        for ws in ("ws-a", "ws-c"):
+            _push(cloud, tokens, ws, now - 5 * MINUTE, f"{ws}-old")  # received 5 minutes ago (the app's clock)
+        with UvicornWorkers(tmp_path, url, freshness={"silent_after_minutes": 1, "check_seconds": 5}) as server:
+            def counts() -> tuple[int, int, int]:
+                with db.read(cloud.engine) as conn:
+                    return tuple(conn.execute(select(func.count()).select_from(t)).scalar_one()  # type: ignore
+                                 for t in (data_outages, data_outage_ends, ledger_items))
+            deadline = time.monotonic() + 30
+            while counts()[0] < 2:
+                assert time.monotonic() < deadline, "no outage was found"
+                time.sleep(0.5)
+            time.sleep(12)  # two more sweeps of each worker
+            assert counts() == (2, 0, 2)
+            doc = batch("ws-a", "a-new", [status("rack-red-1", int(time.time() * 1000))])
+            raw = json.dumps(doc).encode()
+            r = httpx.post(server.base + "/api/v1/ingest", content=gzip.compress(raw), timeout=30, headers={
+                "Authorization": f"Bearer {tokens['gw-ws-a']}", "Content-Encoding": "gzip",
+                **signature_headers(raw)})
+            assert r.status_code == 200, r.text
+            deadline = time.monotonic() + 30
+            while counts()[1] < 1:
+                assert time.monotonic() < deadline, "the outage's end was not noted"
+                time.sleep(0.5)
+            time.sleep(6)
+            assert counts() == (2, 1, 2)
+        refs = sorted(r.source_ref for r in _items(cloud))
+        assert refs == ["silence/1", "silence/2"] and {r.username for r in _items(cloud)} == {"@system"}
+        report = _audit(cloud)
+        assert report.ok, report.text()
+        cloud.client.close()
+        cloud.engine.dispose()
+    finally:
+        postgres_server.drop_database(name)
