@@ -194,6 +194,7 @@ class Pages(Frame):
             a = review.get_alarm(conn, who, alarm_id)
             rects = a["rectifications"] if "rectifications" in a else rectification.for_alarm(conn, who, alarm_id)
             a["rectification_steps"] = timeline_steps(rects)
+            a["freshness"] = self.freshness(conn, who, a["workshop"]).get(a["workshop"])  # 最后上报 / 数据中断
             extra = rectification_pages.section(a, rects, who, s.csrf)
             return Shown((f"告警 #{alarm_id}", f"Alarm #{alarm_id}"), views.alarm_page(a, who, s.csrf, error, extra),
                          "/alarms")

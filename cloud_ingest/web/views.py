@@ -132,8 +132,8 @@ def _district_totals(d: dict | None) -> Html:
     if d is None or "stations" not in d:
         return Html("")
     return el("p", {"class": "totals", "data-totals": d["id"]},
-              f"{d['workshops']} 个作坊 / workshops · 读卡站在线 {d['stations']['online']}/{d['stations']['total']} "
-              f"stations online · 未消除告警 {d['open_alarms']['total']} active alarms · ",
+              f"{d['workshops']} 个作坊 / workshops · 读卡站在线（按最后上报）{d['stations']['online']}/"
+              f"{d['stations']['total']} stations online at last report · 未消除告警 {d['open_alarms']['total']} active alarms · ",
               _misuse(d.get("misuse_30d")),
               el("strong", {"class": "state bad", "data-silent": d["silent"]},
                  f" · ⚠ {d['silent']} 个作坊数据中断 / data interrupted") if d.get("silent") else "")
@@ -258,7 +258,8 @@ def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Htm
 
 
 def _summary(a: dict) -> Html:
-    facts = ((("作坊", "Workshop"), join(a["workshop"], " · ", a["district"])),
+    facts = ((("作坊", "Workshop"), join(a["workshop"], " · ", a["district"], " ",
+                                         freshness_badge(a.get("freshness")))),
              (("类型", "Type"), words(a["type"], ALARM_TYPE)),
              (("器具", "Tool"), a["tool"] or "—"), (("标签", "Tag"), a["tag"] or "—"),
              (("读卡站", "Station"), a["station"] or "—"), (("发生时间", "Time"), when(a["ts"])),

@@ -123,6 +123,9 @@ def test_a_silent_workshop_reads_data_interrupted_everywhere(cloud: Cloud) -> No
             row = page.locator("tr[data-alarm]")
             assert row.count() == 1 and row.locator("[data-fresh]").get_attribute("data-fresh") == "silent"
             assert "数据中断" in row.text_content()
+            with page.expect_navigation():
+                row.locator("a.open").click()
+            assert page.get_attribute("#summary [data-fresh]", "data-fresh") == "silent"
             page.goto(server.base + "/workshops/ws-c")
             assert "未找到" in page.text_content("h1")
 
