@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from cloud_ingest.store import migrate
 
 TABLES = ("evidence_log", "evidence_checkpoints", "workshop_grades", "signed_batches", "workshop_records")
+TABLES += ("data_outages", "data_outage_ends")  # 0017: the outages of silent gateways
 KEY_ONCE = "a gateway token''s public key is set once"
 
 SQLITE_HEAD = {
@@ -44,6 +45,10 @@ SQLITE_HEAD = {
     "workshop_records_no_update": "CREATE TRIGGER workshop_records_no_update BEFORE UPDATE ON workshop_records "
                                   "BEGIN SELECT RAISE(ABORT, 'workshop_records is append-only'); END",
 }
+for _t in ("data_outages", "data_outage_ends"):
+    for _verb in ("delete", "update"):
+        SQLITE_HEAD[f"{_t}_no_{_verb}"] = (f"CREATE TRIGGER {_t}_no_{_verb} BEFORE {_verb.upper()} ON {_t} BEGIN "
+                                           f"SELECT RAISE(ABORT, '{_t} is append-only'); END")
 PG_HEAD = {
     "api_tokens_key_once": "CREATE TRIGGER api_tokens_key_once BEFORE UPDATE ON public.api_tokens FOR EACH ROW "
                            "EXECUTE FUNCTION api_tokens_key_once()",
