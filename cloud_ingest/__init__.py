@@ -1,7 +1,8 @@
 """sebiao cloud ingest: many workshops, inspectors' remote review.
 
 The package is grouped by concern. At the top level: ``app`` (the ASGI app),
-``asgi`` (the worker factory), ``cli`` (``sebiao cloud``), ``config`` and
+``asgi`` (the worker factory), ``cli`` (``sebiao cloud``), ``gauges`` (the
+district overview's figures queued for the central InfluxDB), ``config`` and
 ``errors``. Below them, one subpackage per concern; each may import only the
 ones its row names (and ``sebiao_common``, the standard and third-party
 libraries; never ``edge_gateway``). ``config`` and ``errors`` import nothing
@@ -11,7 +12,7 @@ cycle: each row imports only rows below it.
 =============  ===========================================================  ===============================
 package        what lives there                                             may import
 =============  ===========================================================  ===============================
-app/asgi/cli   the app, the worker factory, ``sebiao cloud``                all of the below
+app/asgi/cli   the app, the worker factory, ``sebiao cloud``, the gauges     all of the below
 api/           the JSON API: ``base.ApiBase`` and its route modules         ingest, wire, influx, notify,
                                                                             review, reports, access, store
 public/        the workshops' public pages ``/p/{slug}``: summary, cache,   web, access, store

@@ -15,14 +15,18 @@ from starlette.applications import Starlette
 
 from cloud_ingest.access import admin
 from cloud_ingest.access.login import Logins
+from cloud_ingest.api import freshness as http_freshness
+from cloud_ingest.api import overview as http_overview
 from cloud_ingest.api import public_page as http_public_page
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
+from cloud_ingest.gauges import queue_overview
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
 from cloud_ingest.notify import outbox as notify_outbox
 from cloud_ingest.notify.worker import start_worker as start_notify
 from cloud_ingest.public.routes import PublicPageRoutes
+from cloud_ingest.review.silence import Watcher
 from cloud_ingest.store import anchor, db, migrate
 from cloud_ingest.web.routes import page_routes
 from sebiao_common.clock import now_ms
@@ -51,9 +55,13 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
               signer=checkpointer.signer if checkpointer else None)  # one key: checkpoints and grade statements
     pages = PublicPageRoutes(engine, config.public_pages, clock)  # the workshops' public pages (docs/public-page.md)
     public = http_public_page.routes(api, config.public_pages.base_url, rotated=pages.cache.clear) + pages.routes()
+    public += http_freshness.routes(api, config.freshness)  # 最后上报 / 数据中断 (docs/cloud-ingest.md)
+    public += http_overview.routes(api, config.freshness)  # 辖区总览
     app = Starlette(routes=api.routes() + public + page_routes(engine, config, clock, logins),
                     middleware=proxy_middleware(config.trusted_proxies))
-    app.router.lifespan_context = _lifespan(engine, config, checkpointer, clock)
+    gauges = (lambda now: queue_overview(engine, now, config.freshness)) if config.influx is not None else None
+    app.router.lifespan_context = _lifespan(engine, config, checkpointer, clock,
+                                            Watcher(engine, config.freshness, clock, gauges))
     app.state.notify_worker = None
     app.state.config = config
     app.state.engine = engine
@@ -61,7 +69,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
 
 
 def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpointer | None,  # type: ignore[no-untyped-def]
-              clock: Callable[[], int]):
+              clock: Callable[[], int], silence: Watcher):
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         drain = start_drain(engine, config.influx)
@@ -70,9 +78,11 @@ def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpoi
         app.state.notify_worker = notifier
         if checkpointer is not None:
             checkpointer.start()
+        silence.start()  # 数据中断: every worker sweeps; the outages' unique key opens each once
         try:
             yield
         finally:
+            silence.stop()
             if drain is not None:
                 drain.stop()
             if notifier is not None:

@@ -47,6 +47,9 @@ Every error names the file, the field path and the reason
           digest_at: "18:00"                      # optional: the daily digest's local time
           quiet_hours: {start: "22:00", end: "07:00", severities: [critical]}   # optional
           channels: [...]                         # as the gateway's notify.channels (wecom | dingtalk | webhook)
+    freshness:                                    # optional: 最后上报 / 数据中断 on the inspectors' pages
+      silent_after_minutes: 60                    # no batch for longer: 数据中断, and a ledger item (1 .. 10080)
+      check_seconds: 60                           # how often each worker looks for silences (5 .. 3600)
 """
 
 from __future__ import annotations
@@ -163,6 +166,18 @@ class Notify:
     silent_hours: float = 24.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class Freshness:
+    """When a workshop's data counts as interrupted (``reports/freshness.py``, ``review/silence.py``)."""
+
+    silent_after_minutes: int = 60
+    check_seconds: float = 60.0
+
+    @property
+    def silent_ms(self) -> int:
+        return self.silent_after_minutes * 60_000
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     file: str
@@ -177,6 +192,7 @@ class CloudConfig:
     evidence: EvidenceAnchor | None = None
     public_pages: PublicPages = PublicPages()
     notify: Notify | None = None
+    freshness: Freshness = Freshness()
 
     def __post_init__(self) -> None:
         check_database_url(self.database_url)
@@ -199,7 +215,7 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     root = Node(name, "", load_yaml(path)).mapping(
         required=("database",),
         optional=("session_secret", "session_secret_env", "listen", "influx", "bootstrap_admin", "limits",
-                  "trusted_proxies", "evidence", "public_pages", "notify"))
+                  "trusted_proxies", "evidence", "public_pages", "notify", "freshness"))
     db = root.child("database").mapping(required=("url",))
     url_node = db.child("url")
     database_url = url_node.string()
@@ -247,7 +263,8 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
     return CloudConfig(file=name, database_url=database_url, host=host, port=port, session_secret=secret_value,
                        influx=influx, bootstrap_admin=admin, limits=limits,
                        trusted_proxies=parse_trusted_proxies(root.get("trusted_proxies")), evidence=evidence,
-                       public_pages=pages, notify=notify)
+                       public_pages=pages, notify=notify,
+                       freshness=_freshness(root.get("freshness")))
 
 
 def _notify(node: Node, public_base: str | None) -> Notify:
@@ -288,6 +305,15 @@ def _district(districts: Node, key: object) -> DistrictNotify:
                           timezone=parse_timezone(node.get("timezone")),
                           digest_at=time_of_day(digest) if digest is not None else None,
                           quiet_hours=parse_quiet(node.get("quiet_hours")))
+
+
+def _freshness(node: Node | None) -> Freshness:
+    if node is None:
+        return Freshness()
+    node.mapping(optional=("silent_after_minutes", "check_seconds"))
+    minutes = node.get("silent_after_minutes")
+    return Freshness(silent_after_minutes=minutes.integer(1, 10080) if minutes is not None else 60,
+                     check_seconds=seconds(node.get("check_seconds"), 60.0, 5, 3600))
 
 
 def _public_pages(node: Node) -> PublicPages:

@@ -7,7 +7,8 @@ others), ``rectification``, ``grades``, ``reports``, ``setups``, ``workshops`` (
 record and training records), ``public_page`` (the public pages' addresses for gateways and admins) and
 ``ledger`` (the issue ledger and the improvement plans), ``inspections`` (on-site inspections and the
 spot checks) (their routes, over
-``ApiBase`` only: no route module imports ``http_api``).
+``ApiBase`` only: no route module imports ``http_api``), ``freshness`` (最后上报 / 数据中断 and the
+outages) and ``overview`` (辖区总览); both served by ``build_app`` with the config's ``freshness``.
 
 api/ may import ``ingest``, ``wire``, ``influx``, ``notify``, ``review``, ``reports``,
 ``access``, ``store``, ``cloud_ingest.config`` and ``cloud_ingest.errors``;

@@ -52,6 +52,14 @@ def add(conn: Connection, workshop_id: str, batch: Batch, now: int) -> int:
     return len(rows)
 
 
+def queue(conn: Connection, lines: list[tuple[str, str]], now: int) -> int:
+    """Queue the cloud's own points, ``(workshop, line)`` each (``gauges``); nothing unless enabled."""
+    if not is_enabled(conn) or not lines:
+        return 0
+    conn.execute(insert(influx_outbox), [{"workshop_id": ws, "created": now, "line": line} for ws, line in lines])
+    return len(lines)
+
+
 @dataclass(frozen=True)
 class Claim:
     ids: list[int]

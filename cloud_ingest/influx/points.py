@@ -88,3 +88,29 @@ def batch_lines(batch: Batch, district: str, received_at: int) -> list[str]:
             lines.append(status_line(base, item))
         # setup versions and silenced alarms are the inspectors' evidence, not time series: no point
     return lines
+
+
+GRADE_RANK = {"gold": 1, "silver": 2, "bronze": 3, "orange": 4}  # 金榜 best
+
+
+def overview_line(workshop: str, district: str, row: dict, ts: int) -> str:
+    """The cloud's own gauge ``workshop_overview`` (``cloud_ingest/gauges.py``), one per workshop and sweep:
+    ``silent`` (1: 数据中断), ``never`` (1: never reported), ``last_data_age_s`` (absent when never),
+    ``ledger_open``, ``ledger_overdue``, ``grade_rank`` (1 gold … 4 orange, absent when not graded),
+    ``marked_pct`` (the seed deadline's tools marked, absent without a setup), ``alarms_7d_per_day``,
+    ``alarms_30d_per_day``. ``row`` is a workshop of ``review.overview``; ``ts`` in ms (the sweep's bucket:
+    two workers' points of one sweep share it and overwrite each other)."""
+    f = row["freshness"]
+    fields = [f"silent={int(f['state'] == 'silent')}i", f"never={int(f['state'] == 'never')}i"]
+    if f["last_received"] is not None:
+        fields.append(f"last_data_age_s={max(0, ts - f['last_received']) / 1000!r}")
+    fields += [f"ledger_open={row['ledger']['open']}i", f"ledger_overdue={row['ledger']['overdue']}i"]
+    if row["grade"]:
+        fields.append(f"grade_rank={GRADE_RANK[row['grade']['grade']]}i")
+    p = row["progress"]
+    if p and p["tools"]:
+        fields.append(f"marked_pct={100 * p['marked'] / p['tools']!r}")
+    fields += [f"alarms_7d_per_day={float(row['alarms']['7d']['per_day'])!r}",
+               f"alarms_30d_per_day={float(row['alarms']['30d']['per_day'])!r}"]
+    return (head("workshop_overview", [f"workshop={tag(workshop)}", f"district={tag(district)}"]) + ",".join(fields)
+            + f" {ts * NS_PER_MS}")

@@ -17,7 +17,8 @@ item, each workshop's open and overdue items: the ledger as reports read it),
 the six figures a summary compares), ``district_pdf`` (that report printed),
 ``summary`` (a workshop's figures beside the previous period's, the trend in
 words, the district's quartiles), ``inspection_pdf`` (an on-site inspection visit printed, from the
-visit's dict).
+visit's dict),
+``freshness`` (最后上报 / 数据中断: each workshop's last data received and its state).
 
 reports/ imports ``access``, ``store``, ``cloud_ingest.config`` and
 ``cloud_ingest.errors`` (and ``sebiao_common``); never ingest, influx,

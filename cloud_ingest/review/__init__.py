@@ -8,6 +8,9 @@ photos checked by their bytes) and the improvement plans (一坊一策, ``plans`
 queue with tools and stations by name, the navigation's counts and the bulk comment (``triage``).
 On-site inspections (现场检查, ``inspections``: a signed visit over a versioned ``checklist``, its 不符合 opened
 on the ledger) and the 5% spot checks of newly registered workshops (抽查, ``spot_checks``).
+数据中断 as a finding (``silence``: the periodic job that opens a ledger item once per outage of a silent
+gateway and notes its end); the district overview (辖区总览, ``overview``: per workshop grade, progress,
+ledger, alarm rates, freshness).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
@@ -287,6 +287,17 @@ def overdue_count(conn: Connection, who: Principal, now: int) -> int:
                         .join(workshops, workshops.c.id == ledger_items.c.workshop_id)
                         .outerjoin(rectifications, rectifications.c.id == ledger_items.c.rectification_id)
                         .where(workshop_clause(who), overdue_clause(now))).scalar_one()
+
+
+def counts(conn: Connection, who: Principal, now: int) -> dict[str, dict[str, int]]:
+    """Per workshop in scope with items: ``open`` (not closed, whatever step it waits for) and ``overdue``."""
+    rows = conn.execute(select(ledger_items.c.workshop_id,
+                               func.sum(case((_state != "closed", 1), else_=0)).label("open"),
+                               func.sum(case((overdue_clause(now), 1), else_=0)).label("overdue"))
+                        .select_from(ledger_items).join(workshops, workshops.c.id == ledger_items.c.workshop_id)
+                        .outerjoin(rectifications, rectifications.c.id == ledger_items.c.rectification_id)
+                        .where(workshop_clause(who)).group_by(ledger_items.c.workshop_id))
+    return {r.workshop_id: {"open": int(r.open or 0), "overdue": int(r.overdue or 0)} for r in rows}
 
 
 def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:

@@ -14,6 +14,8 @@ check of the batches against their gateways' signatures), ``audit``
 role);
 ``inspection_tables`` (migration 0015's tables, defined on ``schema.metadata`` by ``schema``) and
 ``inspection_chain`` (the inspection visits and the spot checks' draws against the log).
+``outage_tables`` holds the outages of silent gateways (``data_outages``, ``data_outage_ends``), in
+``schema``'s metadata.
 
 store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 ``sebiao_common`` and the standard and third-party libraries: it is the

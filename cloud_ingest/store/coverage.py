@@ -31,7 +31,10 @@ show with what was chained when it was stored:
 - ``workshop_records``, ``trainings`` (migration 0012): one entry per row
   (``workshop_record``: a record as an inspector saved it; ``training``: a
   training record its gateway pushed), body ``{"row": fact}`` and, for a
-  record, the fields it changed.
+  record, the fields it changed;
+- ``data_outages``, ``data_outage_ends`` (migration 0017): one entry per row
+  (``outage_start``, ``outage_end``), body ``{"row": fact}`` and the outage's
+  ledger item.
 
 A row's fact (``fact``) is every column of the row by name, integers as
 integers, booleans as booleans, text as text: canonical JSON then gives one
@@ -54,6 +57,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from sqlalchemy import BigInteger, Boolean, Connection, Integer, Table, func, select
 
 from cloud_ingest.store.canonical import canonical_json
+from cloud_ingest.store.outage_tables import data_outage_ends, data_outages
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -74,11 +78,12 @@ from sebiao_common import strict_json
 
 COVERED: dict[str, Table] = {t.name: t for t in (events, alarm_transitions, inspector_notes, rectification_steps,
                                                   workshop_grades, setups, setup_acceptances, silenced_alarms,
-                                                  workshop_records, trainings, ledger_steps)}
+                                                  workshop_records, trainings, ledger_steps, data_outages,
+                                                  data_outage_ends)}
 # Tables made after the coverage start of migration 0006: its entry does not name them, and none of their rows
 # was stored before it.
 LATER = ("workshop_grades", "setups", "setup_acceptances", "silenced_alarms", "workshop_records", "trainings",
-         "ledger_steps")
+         "ledger_steps", "data_outages", "data_outage_ends")
 ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced": "silenced_alarms",
              "alarm_transition": "alarm_transitions", "inspector_ack": "inspector_notes",
              "inspector_clear": "inspector_notes", "inspector_comment": "inspector_notes",
@@ -86,7 +91,7 @@ ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced":
              "rectification_accept": "rectification_steps", "rectification_return": "rectification_steps",
              "grade_set": "workshop_grades", "workshop_record": "workshop_records", "training": "trainings",
              "ledger_open": "ledger_steps", "ledger_answer": "ledger_steps", "ledger_close": "ledger_steps",
-             "ledger_return": "ledger_steps"}
+             "ledger_return": "ledger_steps", "outage_start": "data_outages", "outage_end": "data_outage_ends"}
 PICTURE = ("type", "severity", "state", "acked", "latched", "count", "tool", "tag", "station", "ts", "last_ts",
            "raised_at", "updated_at", "late", "text_zh", "text_en", "history_seq")
 MAX_PROBLEMS = 50

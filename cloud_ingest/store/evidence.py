@@ -39,6 +39,7 @@ KINDS = ("alarm_transition", "inspector_ack", "inspector_clear", "inspector_comm
          "cycles", "cycles_start", "workshop_record", "training", "ledger_item", "ledger_open", "ledger_answer",
          "ledger_close", "ledger_return", "plan")
 KINDS += ("inspection_visit", "spot_draw")  # on-site inspections and the spot checks' draws (migration 0015)
+KINDS += ("outage_start", "outage_end")  # 数据中断 (review/silence.py, migration 0017)
 
 
 def entry_hash(seq: int, at: int, kind: str, workshop: str, alarm_id: int | None, body: str, prev: str) -> str:

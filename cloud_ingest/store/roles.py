@@ -19,7 +19,10 @@ import re
 
 from sqlalchemy import Engine, text
 
-from cloud_ingest.store import db
+from cloud_ingest.store import (
+    db,
+    outage_tables,  # noqa: F401 - its tables in the metadata, granted below
+)
 from cloud_ingest.store.schema import metadata
 
 ROLE = r"[a-z_][a-z0-9_]{0,62}"
@@ -62,6 +65,8 @@ PRIVILEGES: dict[str, str] = {
     "inspection_photos": "SELECT, INSERT",
     "spot_draws": "SELECT, INSERT",  # a district's draw of a period, once
     "notify_outbox": "SELECT, INSERT, UPDATE, DELETE",  # claimed FOR UPDATE SKIP LOCKED, marked sent; pruned
+    "data_outages": "SELECT, INSERT",  # append-only: one row per outage, stored once (insert or ignore)
+    "data_outage_ends": "SELECT, INSERT",  # append-only: the outage's end, stored once
 }
 
 

@@ -19,7 +19,9 @@ Each page module builds on the public ``frame.Frame`` (session, layout,
 read-only page, POST form), never on ``routes``. Sessions are signed cookies
 (``session``); the pages call the same functions as the API with the session
 user's ``Principal``. ``views``, ``html`` and ``labels`` render; ``data``
-holds the pages' own small queries; ``static/`` the stylesheet.
+holds the pages' own small queries; ``static/`` the stylesheet; ``freshness_views`` renders 最后上报 /
+数据中断 (freshness first on the workshop list, the workshop's page and the alarm queue); ``overview_pages``
+the district overview (辖区总览, ``/overview``).
 
 web/ may import ``review``, ``reports``, ``notify``, ``access``, ``store``,
 ``cloud_ingest.config`` and ``cloud_ingest.errors``; never ``api``, ``ingest``,

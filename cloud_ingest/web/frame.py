@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.config import CloudConfig
 from cloud_ingest.errors import CloudError, Forbidden, NotFound, PayloadTooLarge
+from cloud_ingest.reports import freshness
 from cloud_ingest.review import ledger, triage
 from cloud_ingest.store import db
 from cloud_ingest.web import views
@@ -47,6 +48,12 @@ class Frame:
     def __init__(self, engine: Engine, config: CloudConfig, clock: Callable[[], int]) -> None:
         self.engine, self.clock = engine, clock
         self.sessions = Sessions(config.session_secret)
+        self.silent_ms = config.freshness.silent_ms
+
+    def freshness(self, conn: Connection, who: Principal, workshop: str | None = None) -> dict[str, dict]:
+        """最后上报 / 数据中断 of the workshops in scope (or one), by id, as ``reports.freshness`` says."""
+        found = freshness.workshops_freshness(conn, who, self.clock(), self.silent_ms, workshop)
+        return {ws: f.json() for ws, f in found.items()}
 
     def respond(self, request: Request, shown: Shown, who: Principal | None, session: Session | None,
                 overdue: int = 0, counts: Mapping[str, int] | None = None) -> Response:

@@ -37,6 +37,7 @@ from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.html import Html
 from cloud_ingest.web.inspection_pages import InspectionPages
 from cloud_ingest.web.ledger_pages import LedgerPages
+from cloud_ingest.web.overview_pages import OverviewPages
 from cloud_ingest.web.plan_pages import PlanPages
 from cloud_ingest.web.queue_pages import QueuePages
 from cloud_ingest.web.rectification_pages import RectificationPages, timeline_steps
@@ -73,6 +74,7 @@ class Pages(Frame):
         self.districts = DistrictPages(self)
         self.inspections, self.spot_checks = InspectionPages(self), SpotCheckPages(self)
         self.queue = QueuePages(self)
+        self.overview = OverviewPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -95,6 +97,7 @@ class Pages(Frame):
             *self.districts.routes(),
             *self.inspections.routes(),
             *self.spot_checks.routes(),
+            *self.overview.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 
@@ -190,8 +193,11 @@ class Pages(Frame):
     async def workshops(self, request: Request) -> Response:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             now = self.clock()
-            body = views.workshops_page(review.list_workshops(conn, who, now),
-                                        compliance.list_districts(conn, who, now))
+            fresh = self.freshness(conn, who)
+            rows = [{**r, "freshness": fresh[r["id"]]} for r in review.list_workshops(conn, who, now)]
+            body = views.workshops_page(rows, [{**d, "silent": sum(1 for r in rows if r["district"] == d["id"]
+                                                                    and r["freshness"]["state"] == "silent")}
+                                               for d in compliance.list_districts(conn, who, now)])
             body = Html(body + notify_section.section(conn, who, now))  # admins: the district channels' state
             return Shown(("工作坊", "Workshops"), body, "/workshops")
         return await self.show(request, build)
@@ -202,6 +208,7 @@ class Pages(Frame):
             a.update(triage.describe(conn, a))  # names, not ids: the workshop's, the tool's, the station's
             rects = a["rectifications"] if "rectifications" in a else rectification.for_alarm(conn, who, alarm_id)
             a["rectification_steps"] = timeline_steps(rects)
+            a["freshness"] = self.freshness(conn, who, a["workshop"]).get(a["workshop"])  # 最后上报 / 数据中断
             extra = rectification_pages.section(a, rects, who, s.csrf)
             return Shown((f"告警 {a['number']}", f"Alarm {a['number']}"), views.alarm_page(a, who, s.csrf, error, extra),
                          "/alarms")

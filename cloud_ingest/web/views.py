@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import CloudError, NotFound
+from cloud_ingest.web.freshness_views import freshness_badge, stations_cell
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import (
     ALARM_TYPE,
@@ -36,6 +37,7 @@ NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Al
        ("/rectifications", "整改", "Rectification"), ("/reports", "报告", "Reports"),
        ("/setups", "配置与进度", "Setups"), ("/ledger", "问题台账", "Ledger"))
 NAV += (("/inspections", "现场检查", "Inspections"),)  # on-site inspections and the spot checks
+NAV += (("/overview", "辖区总览", "Overview"),)
 
 
 @dataclass(frozen=True)
@@ -153,20 +155,28 @@ def _district_totals(d: dict | None) -> Html:
         return Html("")
     return el("p", {"class": "totals", "data-totals": d["id"]},
               f"{d['workshops']} ", bi("个作坊", "workshops"), " · ",
-              bi("读卡站在线", "stations online"), f" {d['stations']['online']}/{d['stations']['total']} · ",
-              bi("未消除告警", "active alarms"), f" {d['open_alarms']['total']} · ", _misuse(d.get("misuse_30d")))
+              bi("读卡站在线（按最后上报）", "stations online at last report"),
+              f" {d['stations']['online']}/{d['stations']['total']} · ",
+              bi("未消除告警", "active alarms"), f" {d['open_alarms']['total']} · ", _misuse(d.get("misuse_30d")),
+              el("strong", {"class": "state bad", "data-silent": d["silent"]},
+                 " · ⚠ ", bi(f"{d['silent']} 个作坊数据中断", f"{d['silent']} workshop(s): data interrupted"))
+              if d.get("silent") else "")
 
 
 def _workshop_table(group: list[dict]) -> Html:
     head = el("tr", None, [el("th", {"class": cls}, bi(zh, en)) for cls, zh, en in (
-        ("", "作坊", "Workshop"), ("num", "在线读卡站", "Stations online"), ("", "未消除告警", "Active alarms"),
+        ("", "作坊", "Workshop"), ("", "最后上报", "Last data"), ("num", "在线读卡站", "Stations online"),
+        ("", "未消除告警", "Active alarms"),
         ("num", "30 天误用", "Misuse, 30 days"), ("num", "30 天消毒周期", "Disinfection cycles, 30 days"),
         ("", "最近培训", "Last training"))])
     body = [el("tr", {"data-workshop": r["id"]},
                el("td", None, el("a", {"href": f"/workshops/{r['id']}", "class": "record-link"}, r["name"]), " ",
                   el("span", {"class": "muted"}, r["id"]), " ",
                   el("a", {"href": f"/workshops/{r['id']}/grade", "class": "grade-link"}, bi("等级", "grade"))),
-               el("td", {"class": "num", **cell_label("在线读卡站", "Stations online")}, _stations(r.get("stations"))),
+               el("td", {"class": "last-data", **cell_label("最后上报", "Last data")},
+                  freshness_badge(r.get("freshness"))),
+               el("td", {"class": "num", **cell_label("在线读卡站", "Stations online")},
+                  stations_cell(r.get("stations"), r.get("freshness"))),
                el("td", {**cell_label("未消除告警", "Active alarms")},
                   el("a", {"href": f"/alarms?workshop={r['id']}&state=active", "class": "alarms-link"},
                      _open_alarms(r))),
@@ -177,18 +187,6 @@ def _workshop_table(group: list[dict]) -> Html:
                   r.get("last_training_day") or bi("未上报", "none reported")))
             for r in group]
     return el("table", {"class": "grid"}, el("thead", None, head), el("tbody", None, body))
-
-
-def _stations(s: dict | None) -> Html:
-    if not s:
-        return Html("—")
-    up, total = s["online"], s["total"]
-    cls, sym, zh, en = (("muted", "—", "未上报", "none reported") if not total else
-                        ("ok", "✓", "全部在线", "all online") if up == total else
-                        ("bad", "✕", "有离线", "some offline"))
-    return el("span", {"class": f"state {cls}", "data-online": up, "data-total": total},
-              el("span", {"aria-hidden": "true"}, sym), f" {up}/{total} ",
-              el("span", {"class": "sr-only"}, f"{zh} / {en}"))
 
 
 def _cycles(c: dict | None) -> Html:
@@ -250,7 +248,7 @@ def _action_bar(a: dict, who: Principal) -> Html:
 
 def _summary(a: dict) -> Html:
     workshop = join(a.get("workshop_name") or a["workshop"], " ", el("span", {"class": "muted"}, a["workshop"]),
-                    " · ", a["district"])
+                    " · ", a["district"], " ", freshness_badge(a.get("freshness")))
     facts = ((("编号", "No."), el("span", {"id": "alarm-number"}, a.get("number") or a["id"])),
              (("作坊", "Workshop"), workshop),
              (("类型", "Type"), words(a["type"], ALARM_TYPE)),

@@ -20,9 +20,11 @@ from starlette.routing import Route
 
 import sebiao_common.row_ids  # noqa: F401 - registers {id:slug}, which the routes below name
 from cloud_ingest.access.auth import Principal
-from cloud_ingest.review import trainings, workshop_records
+from cloud_ingest.reports import freshness
+from cloud_ingest.review import silence, trainings, workshop_records
 from cloud_ingest.review.workshop_records import CATEGORIES, EMPTY
 from cloud_ingest.web.frame import Build, Frame
+from cloud_ingest.web.freshness_views import stations_table
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import when
 from cloud_ingest.web.session import Session
@@ -150,9 +152,13 @@ class WorkshopPages:
                        el("a", {"href": f"/reports?workshop={workshop_id}"}, bi("报告", "Report")),
                        " · ", el("a", {"href": f"/workshops/{workshop_id}/inspections", "id": "to-inspections"},
                                  bi("现场检查", "On-site inspections")))
+            fresh = stations_table(self.frame.freshness(conn, who, workshop_id)[workshop_id],
+                                   freshness.stations_at_last_report(conn, workshop_id),  # scope: record() above
+                                   silence.outages(conn, who, workshop_id))
             body = join(el("p", {"class": "note"}, doc["district_name"], " · ", el("span", {"class": "muted"},
                                                                                     doc["workshop"])),
-                        error_box(error), el("h2", None, bi("登记信息", "Registration record")), record_facts(doc),
+                        error_box(error), fresh,
+                        el("h2", None, bi("登记信息", "Registration record")), record_facts(doc),
                         form, el("h2", None, bi("修改记录", "Changes")), history_table(doc["history"]),
                         training, links)
             return Shown((f"作坊档案 · {doc['name']}", f"Workshop · {doc['workshop']}"), body, "/workshops")

@@ -36,4 +36,21 @@ def build() -> db.Dashboard:
                 "tool in the cooked-food zone, with the evidence",
                 'SELECT "workshop", "type", "transition", "zone", "station", "tool", "text_zh", "text_en" '
                 f"FROM \"alarm\" WHERE \"severity\" = 'critical' AND {IN_RANGE} ORDER BY time DESC LIMIT 200",
-                width=24)))
+                width=24))
+            # the cloud's own gauges (cloud_ingest/gauges.py): the figures of the cloud's /overview page
+            .with_panel(table_panel(
+                "数据新鲜度、问题台账与等级 Freshness, ledger and grade",
+                "云端每次检查写入的最新值；数据中断=1 表示超过设定时间未收到数据 / the cloud's newest gauges; "
+                "interrupted = 1: no data for longer than the configured time",
+                f"SELECT last(\"last_data_age_s\") / 60 AS \"距最后上报（分钟） minutes since last data\", "
+                f"last(\"silent\") AS \"数据中断 interrupted\", last(\"ledger_open\") AS \"未销号 open items\", "
+                f"last(\"ledger_overdue\") AS \"逾期 overdue items\", "
+                f"last(\"grade_rank\") AS \"等级 1金…4橙 grade\", last(\"marked_pct\") AS \"色标进度 % marked\", "
+                f"last(\"alarms_7d_per_day\") AS \"7 天日均告警 alarms/day 7d\", "
+                f"last(\"alarms_30d_per_day\") AS \"30 天日均告警 alarms/day 30d\" "
+                f"FROM \"workshop_overview\" WHERE {IN_RANGE} GROUP BY \"workshop\"", width=24))
+            .with_panel(timeseries_panel(
+                "数据中断与逾期问题 Interrupted data and overdue items", "按作坊 / by workshop",
+                "SELECT max(\"silent\") AS \"数据中断 silent\", max(\"ledger_overdue\") AS \"逾期 overdue\" "
+                f"FROM \"workshop_overview\" WHERE {IN_RANGE} "
+                f"GROUP BY time($__interval), \"workshop\" fill(none)", alias="$tag_workshop $col")))

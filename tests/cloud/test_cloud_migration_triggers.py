@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from cloud_ingest.store import migrate
 
 TABLES = ("evidence_log", "evidence_checkpoints", "workshop_grades", "signed_batches", "workshop_records")
+TABLES += ("data_outages", "data_outage_ends")  # 0017: the outages of silent gateways
 KEY_ONCE = "a gateway token''s public key is set once"
 
 SQLITE_HEAD = {
@@ -49,6 +50,10 @@ INSPECTION_TABLES = ("inspection_visits", "inspection_items", "inspection_photos
 TABLES += INSPECTION_TABLES
 for _t in INSPECTION_TABLES:
     for _verb in ("update", "delete"):
+        SQLITE_HEAD[f"{_t}_no_{_verb}"] = (f"CREATE TRIGGER {_t}_no_{_verb} BEFORE {_verb.upper()} ON {_t} BEGIN "
+                                           f"SELECT RAISE(ABORT, '{_t} is append-only'); END")
+for _t in ("data_outages", "data_outage_ends"):
+    for _verb in ("delete", "update"):
         SQLITE_HEAD[f"{_t}_no_{_verb}"] = (f"CREATE TRIGGER {_t}_no_{_verb} BEFORE {_verb.upper()} ON {_t} BEGIN "
                                            f"SELECT RAISE(ABORT, '{_t} is append-only'); END")
 PG_HEAD = {

@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 import time
 
+import httpx
 import pytest
 import yaml
 from gateway_proc import GatewayProcess, write_config
 from servers import EXAMPLE_CONFIG, example_config
 from stations_mqtt import ScriptedStation
 
+from cloud_ingest.influx.points import overview_line
 from dashboards.generator.catalog import DASHBOARDS
 from dashboards.generator.render import dashboard_json
 from edge_gateway.demo.day import (
@@ -61,6 +63,17 @@ def _play_day(broker, config) -> int:
         time.sleep(0.02)  # the stations are separate connections: keep the day's order at the gateway
     stations["dis-1"].cycle(start=at(END) - 11 * 60_000, temps_c=[121.0] * 11)  # the closing cycle
     return sent
+
+
+def _cloud_gauge(influx, workshop: str, district: str) -> None:  # type: ignore[no-untyped-def]
+    """The cloud's ``workshop_overview`` gauge of the workshop (``cloud_ingest/gauges.py``), as its drain would
+    write it: the district dashboard's freshness and ledger panels read it."""
+    row = {"freshness": {"state": "silent", "last_received": int(time.time() * 1000) - 7_200_000},
+           "ledger": {"open": 3, "overdue": 2}, "grade": {"grade": "bronze"},
+           "progress": {"tools": 12, "marked": 9}, "alarms": {"7d": {"per_day": 0.57}, "30d": {"per_day": 0.4}}}
+    line = overview_line(workshop, district, row, int(time.time() * 1000))
+    r = httpx.post(f"{influx.url}/write", params={"db": DB}, content=line, auth=influx.ADMIN if influx.auth else None)
+    assert r.status_code == 204, r.text
 
 
 def _substitute(query: str, district: str, workshop: str) -> str:
@@ -110,6 +123,7 @@ def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_pa
                                                DB) >= 18, 20, "two rounds of station snapshots")
         offline.close()
     assert influx.scalar("SELECT count(seq) FROM tool_event", DB) == sent  # once each, nothing more
+    _cloud_gauge(influx, config.workshop.id, config.workshop.district)
 
     targets = _targets()
     assert len(targets) >= 25, len(targets)
@@ -134,3 +148,6 @@ def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_pa
     assert influx.scalar(washes, DB) == sum(1 for s in timeline() if s.station.startswith("sink") and s.action == "place")
     critical = influx.rows("SELECT \"type\", tool FROM alarm WHERE severity = 'critical' AND transition = 'raised'", DB)
     assert [(r["type"], r["tool"]) for r in critical] == [("cross_zone", "KN-R-01")]
+    gauge = influx.rows('SELECT last("silent") AS "silent", last("ledger_overdue") AS "overdue", '
+                        'last("grade_rank") AS "grade", last("marked_pct") AS "marked" FROM "workshop_overview"', DB)
+    assert [(g["silent"], g["overdue"], g["grade"], g["marked"]) for g in gauge] == [(1, 2, 3, 75.0)]

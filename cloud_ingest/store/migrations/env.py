@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from cloud_ingest.store import outage_tables  # noqa: F401 - its tables in the metadata
 from cloud_ingest.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
