@@ -38,6 +38,7 @@ from cloud_ingest.store import db
 from cloud_ingest.store.schema import alarms
 from cloud_ingest.web import data
 from cloud_ingest.web.frame import HEADERS, MAX_FORM, Build, Frame, fixed, secure
+from cloud_ingest.web.freshness_views import freshness_badge
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import (
     ALARM_TYPE,
@@ -110,8 +111,9 @@ def neutral(cell: object) -> str:
 
 def queue_page(query: Mapping[str, str], found: triage.Page | None, triage_view: bool, who: Principal,
                workshops: list[dict], districts: Mapping[str, str], csrf: str, lang: str, now: int,
-               error: str | None) -> Html:
-    rows = found.rows if found else []
+               error: str | None, fresh: Mapping[str, dict] | None = None) -> Html:
+    """``fresh``: each workshop's 最后上报 / 数据中断 (``reports.freshness``), shown beside its name."""
+    rows = [{**a, "freshness": (fresh or {}).get(a["workshop"])} for a in (found.rows if found else [])]
     total = found.total if found else 0
     mine = who.role in ("inspector", "admin")
     tabs = el("p", {"class": "tabs", "id": "views"},
@@ -229,7 +231,7 @@ def _table(rows: list[dict], mine: bool, lang: str, now: int) -> Html:
                   bi(a["text"]["zh"], a["text"]["en"]), el("br", None),
                   el("span", {"class": "muted type"}, words(a["type"], ALARM_TYPE))),
                el("td", {**cell_label("作坊", "Workshop"), "class": "workshop-name",
-                         "data-workshop": a["workshop"]}, a["workshop_name"]),
+                         "data-workshop": a["workshop"]}, a["workshop_name"], " ", freshness_badge(a["freshness"])),
                el("td", {**cell_label("器具 / 读卡站", "Tool / station")},
                   el("span", {"class": "tool-name"}, name_of(a["tool_name"], a["tool"])), " @ ",
                   el("span", {"class": "station-name"}, name_of(a["station_name"], a["station"]))),
@@ -283,7 +285,7 @@ class QueuePages:
                 return Shown(title, queue_page(query, None, triage_view, who, shops, names, s.csrf, lang,
                                                self.frame.clock(), str(exc)), "/alarms", exc.status)
             return Shown(title, queue_page(query, found, triage_view, who, shops, names, s.csrf, lang,
-                                           self.frame.clock(), None), "/alarms")
+                                           self.frame.clock(), None, self.frame.freshness(conn, who)), "/alarms")
         return await self.frame.show(request, build)
 
     async def export(self, request: Request) -> Response:

@@ -78,7 +78,8 @@ def _triage(page: WatchedPage, base: str, phone: bool) -> None:
     row = page.locator("tr[data-alarm]", has=page.locator("td.number", has_text="ws-a #12"))
     assert "● 红色刀具 KN-R-01" in row.locator(".tool-name").text_content()  # shape, colour name, kind, id
     assert "⬢ 成品架 rack-white-1" in row.locator(".station-name").text_content()
-    assert row.locator(".workshop-name").text_content() == "作坊 ws-a"
+    assert row.locator(".workshop-name").text_content().startswith("作坊 ws-a ")  # then its 最后上报 badge
+    assert row.locator(".workshop-name [data-fresh]").count() == 1
     assert "跨区放置" in row.locator(".alarm-text").text_content()
     if phone:
         _narrow_ok(page)
