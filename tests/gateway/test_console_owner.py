@@ -115,7 +115,10 @@ def test_technical_details_are_closed_by_default_and_hold_the_ids(rig, size):
     gateway, _, chrome = rig
     page = login(chrome, gateway.base, TOKEN, SIZES[size])
     page.wait_rendered()
-    card = _card(page, _alarms(gateway)[("cross_zone", "KN-R-01")])
+    alarm = _alarms(gateway)[("cross_zone", "KN-R-01")]
+    card = _card(page, alarm)
+    # the one id in sight: the alarm's number, the same the inspectors see in the cloud ("ws-demo #N")
+    assert card.locator(".alarm-head .number").inner_text() == f"#{alarm['id']}"
     tech = card.locator("details.tech")
     assert tech.evaluate("d => d.open") is False
     assert not tech.locator("dl").is_visible()

@@ -24,7 +24,7 @@
       lastHeard: (w) => `最后一次收到它的消息：${w}`, neverHeard: "从未收到它的消息",
       offlineHint: "请检查这个读卡站的电源和网络（Wi-Fi）。",
       triggerLine: "触发：", noEvidence: "没有相关的读卡记录",
-      tech: "技术详情 / Technical details", showTech: "显示技术详情（编号）", techAlarm: "报警编号", techType: "类型代码", techTool: "器具编号",
+      tech: "技术详情 / Technical details", showTech: "显示技术详情（编号）", techAlarm: "报警编号", numberHint: "报警编号：监管部门在云端看到的是同一个编号", techType: "类型代码", techTool: "器具编号",
       techTag: "标签 UID", techStation: "读卡站编号", techStations: "涉及读卡站编号", techApi: "接口",
       techNote: "原始备注",
       history: "处理记录", involved: "涉及读卡站", raised: "首次", lastAt: "最近", late: "迟到上报",
@@ -95,7 +95,7 @@
       lastHeard: (w) => `Last heard from: ${w}`, neverHeard: "Never heard from",
       offlineHint: "Check the station's power and network (Wi-Fi).",
       triggerLine: "Raised by: ", noEvidence: "No reader records for it",
-      tech: "Technical details / 技术详情", showTech: "Show technical details (ids)", techAlarm: "Alarm id", techType: "Type code", techTool: "Tool id",
+      tech: "Technical details / 技术详情", showTech: "Show technical details (ids)", techAlarm: "Alarm id", numberHint: "Alarm number: the inspectors see the same number in the cloud", techType: "Type code", techTool: "Tool id",
       techTag: "Tag UID", techStation: "Station id", techStations: "Station ids involved", techApi: "API",
       techNote: "Raw note",
       sevShape: { critical: "▲", major: "◆", minor: "●", warning: "○" },
@@ -431,6 +431,8 @@
     if (panel.form.hidden) open.textContent = t("handle");
     head.replaceChildren(...[
       sevBadge(a.severity),
+      // the number the owner and the inspector both say ("#12"): the cloud shows it as "<workshop> #12"
+      el("span", { class: "badge number", "data-number": a.id, title: t("numberHint"), text: `#${a.id}` }),
       el("span", { class: "badge", text: t("types")[a.type] || a.type }),
       el("span", { class: "badge ack-state", text: a.acked ? t("acked") : t("unacked") }),
       a.count > 1 ? el("span", { class: "badge", text: t("count", a.count) }) : null,
