@@ -3,7 +3,8 @@
 Per workshop: the regulator's newest grade (分级定榜), the seed deadline's progress (the setup's tools marked
 and tagged, ``reports.setups``), the ledger's open and overdue items (挂账销号), the alarm rate (alarms raised
 per day over the last 7 and 30 days, by the transitions' times) and the data's freshness (最后上报 /
-数据中断). Per district the same figures added up. ``sort_rows`` (pure, table-tested) orders a district's
+数据中断) and the newest on-site inspection (现场检查). Per district the same figures added up, and its spot
+checks' drawn workshops visited, not yet, overdue (抽查). ``sort_rows`` (pure, table-tested) orders a district's
 workshops by one of ``SORT_KEYS``.
 """
 
@@ -17,13 +18,20 @@ from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.reports import freshness, setups
-from cloud_ingest.review import ledger
-from cloud_ingest.store.schema import GRADES, alarm_transitions, districts, workshop_grades, workshops
+from cloud_ingest.review import ledger, spot_checks
+from cloud_ingest.store.schema import (
+    GRADES,
+    alarm_transitions,
+    districts,
+    inspection_visits,
+    workshop_grades,
+    workshops,
+)
 
 DAY_MS = 86_400_000
 WINDOWS = (7, 30)
 PROGRESS_ORDER = ("done", "late", "in_progress", "behind")  # best first; unknown (no setup) last
-SORT_KEYS = ("name", "grade", "progress", "open", "overdue", "alarms_7d", "alarms_30d", "last_data")
+SORT_KEYS = ("name", "grade", "progress", "open", "overdue", "alarms_7d", "alarms_30d", "last_data", "last_visit")
 
 
 def _grades(conn: Connection, who: Principal) -> dict[str, dict]:
@@ -45,6 +53,28 @@ def _raised(conn: Connection, who: Principal, since: int, until: int) -> dict[st
     return {r.workshop_id: r.n for r in rows}
 
 
+def _last_visits(conn: Connection, who: Principal) -> dict[str, str]:
+    """Each workshop's newest on-site inspection (its day, YYYY-MM-DD)."""
+    rows = conn.execute(select(inspection_visits.c.workshop_id, func.max(inspection_visits.c.day).label("day"))
+                        .join(workshops, workshops.c.id == inspection_visits.c.workshop_id)
+                        .where(workshop_clause(who)).group_by(inspection_visits.c.workshop_id))
+    return {r.workshop_id: r.day for r in rows}
+
+
+def _spot_checks(conn: Connection, who: Principal, now: int) -> dict[str, dict[str, int]]:
+    """Per district, its spot checks' drawn workshops: visited, not yet, overdue (inspectors and admins only:
+    the draws are theirs)."""
+    if who.role not in ("admin", "inspector"):
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for d in spot_checks.list_draws(conn, who):
+        counts = spot_checks.get(conn, who, d["id"], now)["counts"]
+        total = out.setdefault(d["district"], {k: 0 for k in counts})
+        for k, n in counts.items():
+            total[k] += n
+    return out
+
+
 def rate(raised: int, days: int) -> dict[str, Any]:
     return {"days": days, "raised": raised, "per_day": round(raised / days, 2)}
 
@@ -55,6 +85,7 @@ def overview(conn: Connection, who: Principal, now: int, silent_ms: int) -> dict
     progress = {s.workshop_id: setups.progress_json(s.progress) for s in setups.all_setups(conn, who, now)}
     grades, items = _grades(conn, who), ledger.counts(conn, who, now)
     raised = {days: _raised(conn, who, now - days * DAY_MS, now) for days in WINDOWS}
+    visits, spot = _last_visits(conn, who), _spot_checks(conn, who, now)
     rows = conn.execute(select(workshops.c.id, workshops.c.name, workshops.c.district_id,
                                districts.c.name.label("district_name"))
                         .join(districts, districts.c.id == workshops.c.district_id)
@@ -66,9 +97,10 @@ def overview(conn: Connection, who: Principal, now: int, silent_ms: int) -> dict
             "id": r.id, "name": r.name, "grade": grades.get(r.id), "progress": progress.get(r.id),
             "ledger": items.get(r.id, {"open": 0, "overdue": 0}),
             "alarms": {f"{days}d": rate(raised[days].get(r.id, 0), days) for days in WINDOWS},
-            "freshness": fresh[r.id].json()})
+            "freshness": fresh[r.id].json(), "last_visit": visits.get(r.id)})
     for d in out.values():
         d["totals"] = totals(d["workshops"])
+        d["totals"]["spot_checks"] = spot.get(d["id"])  # None: no draw, or not the caller's to see
     return {"generated_at": now, "silent_after_minutes": silent_ms // 60_000, "windows": list(WINDOWS),
             "districts": list(out.values())}
 
@@ -113,6 +145,8 @@ def _value(row: dict, key: str) -> tuple:
         return (0, row["ledger"][key])
     if key in ("alarms_7d", "alarms_30d"):
         return (0, row["alarms"][key.split("_")[1]]["raised"])
+    if key == "last_visit":
+        return (1,) if row.get("last_visit") is None else (0, row["last_visit"])
     last = row["freshness"]["last_received"]
     return (1,) if last is None else (0, last)
 

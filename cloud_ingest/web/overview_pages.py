@@ -27,7 +27,7 @@ from sebiao_common.grade_statement import GRADE_WORDS
 COLUMNS = (("name", "作坊", "Workshop"), ("last_data", "最后上报", "Last data"), ("grade", "等级", "Grade"),
            ("progress", "色标进度", "Deadline progress"), ("open", "未销号问题", "Open items"),
            ("overdue", "逾期问题", "Overdue items"), ("alarms_7d", "7 天告警", "Alarms, 7 days"),
-           ("alarms_30d", "30 天告警", "Alarms, 30 days"))
+           ("alarms_30d", "30 天告警", "Alarms, 30 days"), ("last_visit", "最近现场检查", "Last visit"))
 
 
 def _sort_link(key: str, zh: str, en: str, sort: str, desc: bool) -> Html:
@@ -83,7 +83,19 @@ def _row(r: dict) -> Html:
                  _count(r["ledger"]["overdue"], True)),
               el("td", {"data-label": "7 天告警 / Alarms, 7 days", "class": "alarms-7d"}, _alarms(r["alarms"]["7d"])),
               el("td", {"data-label": "30 天告警 / Alarms, 30 days", "class": "alarms-30d"},
-                 _alarms(r["alarms"]["30d"])))
+                 _alarms(r["alarms"]["30d"])),
+              el("td", {"data-label": "最近现场检查 / Last visit", "class": "last-visit",
+                        "data-last-visit": r.get("last_visit") or ""},
+                 el("a", {"href": f"/workshops/{r['id']}/inspections"}, r["last_visit"]) if r.get("last_visit")
+                 else el("span", {"class": "muted"}, bi("未检查", "none"))))
+
+
+def _spot(c: dict) -> Html:
+    """The district's spot-checked workshops: visited, not yet, overdue (⚠ and its word, not colour alone)."""
+    return el("span", {"data-spot-overdue": c["overdue"]},
+              f"已检查 {c['visited']} · 待检查 {c['not_yet']} · ", "⚠ " if c["overdue"] else "",
+              f"逾期 {c['overdue']} ", el("span", {"class": "en"},
+                                         f"(visited {c['visited']}, not yet {c['not_yet']}, overdue {c['overdue']})"))
 
 
 def _totals(d: dict) -> Html:
@@ -96,7 +108,8 @@ def _totals(d: dict) -> Html:
              (("按期完成色标", "Deadline met"), f"{t['deadline_done']}/{t['workshops']}"),
              (("未销号 / 逾期问题", "Open / overdue items"), f"{t['ledger_open']} / {t['ledger_overdue']}"),
              (("每坊每天告警", "Alarms per workshop per day"), rate),
-             (("数据中断", "Data interrupted"), f"{t['silent']}（从未上报 {t['never']}）"))
+             (("数据中断", "Data interrupted"), f"{t['silent']}（从未上报 {t['never']}）"),
+             *((((("抽查", "Spot checks"), _spot(t["spot_checks"])),) if t.get("spot_checks") else ())))
     return el("dl", {"class": "facts card totals", "data-district-totals": d["id"], "data-silent": t["silent"],
                      "data-overdue": t["ledger_overdue"]},
               [join(el("dt", None, bi(*k)), el("dd", None, v)) for k, v in facts])

@@ -84,7 +84,7 @@ def test_the_overview_of_a_seeded_district(cloud: Cloud) -> None:
         "ledger_open": 3, "ledger_overdue": 2,
         "alarms": {"7d": {"raised": 2, "per_workshop_per_day": 0.14},
                    "30d": {"raised": 3, "per_workshop_per_day": 0.05}},
-        "silent": 1, "never": 0}
+        "silent": 1, "never": 0, "spot_checks": None}
     order = [w["id"] for w in cloud.get(tokens["insp1"], "/api/v1/overview?sort=-overdue").json()["districts"][0][
         "workshops"]]
     assert order == ["ws-a", "ws-b"]
@@ -92,6 +92,30 @@ def test_the_overview_of_a_seeded_district(cloud: Cloud) -> None:
         "workshops"]] == ["ws-a", "ws-b"]
     bad = cloud.get(tokens["insp1"], "/api/v1/overview?sort=size")
     assert bad.status_code == 400 and "sort" in bad.text
+
+
+def test_the_overview_shows_the_last_visit_and_the_spot_checks(cloud: Cloud) -> None:
+    from test_cloud_inspections import _register, at, visit_body
+
+    tokens = cloud.tenants()
+    made = _register(cloud, tokens, 3)  # registered in 2025-Q4: 5% of 3 draws one
+    tokens = at(cloud, "2026-01-05")
+    assert cloud.post(tokens["insp1"], "/api/v1/inspections", visit_body(cloud, "ws-a")).status_code == 201
+    r = cloud.post(tokens["insp1"], "/api/v1/spot-checks", {"district": "d1", "period": "2025-Q4",
+                                                             "seed_input": "7"})
+    assert r.status_code == 201, r.text
+    (drawn,) = r.json()["sample"]
+    assert drawn in made
+    (d1,) = cloud.get(tokens["insp1"], "/api/v1/overview?sort=-last_visit").json()["districts"]
+    rows = {w["id"]: w for w in d1["workshops"]}
+    assert rows["ws-a"]["last_visit"] == "2026-01-05" and rows[drawn]["last_visit"] is None
+    assert d1["workshops"][0]["id"] == "ws-a"  # sorted by the last visit, newest first; none last
+    assert d1["totals"]["spot_checks"] == {"visited": 0, "not_yet": 1, "overdue": 0}
+    assert cloud.post(tokens["insp1"], "/api/v1/inspections", visit_body(cloud, drawn)).status_code == 201
+    (d1,) = cloud.get(tokens["insp1"], "/api/v1/overview").json()["districts"]
+    assert d1["totals"]["spot_checks"] == {"visited": 1, "not_yet": 0, "overdue": 0}
+    owner = cloud.get(tokens["owner-a"], "/api/v1/overview").json()["districts"]
+    assert all(d["totals"]["spot_checks"] is None for d in owner)  # the draws are the inspectors'
 
 
 def test_the_overview_keeps_to_the_callers_scope(cloud: Cloud) -> None:
