@@ -223,15 +223,24 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
     return found
 
 
-def _chunks(conn: Connection, chunk: int) -> Iterator[list[tuple[int, str, dict]]]:
+def _chunks(conn: Connection, chunk: int, kinds: Sequence[str] = ()) -> Iterator[list[tuple[int, str, dict]]]:
+    """The chain's entries in order (only those of ``kinds`` when given), ``chunk`` at a time."""
     after = 0
     while True:
-        rows = conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body)
-                            .where(evidence_log.c.seq > after).order_by(evidence_log.c.seq).limit(chunk)).all()
+        q = select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body).where(evidence_log.c.seq > after)
+        rows = conn.execute((q.where(evidence_log.c.kind.in_(kinds)) if kinds else q)
+                            .order_by(evidence_log.c.seq).limit(chunk)).all()
         if not rows:
             return
         after = rows[-1].seq
         yield [(r.seq, r.kind, _body(r.body)) for r in rows]
+
+
+def kind_entries(conn: Connection, kinds: Sequence[str], chunk: int) -> Iterator[tuple[int, str, dict]]:
+    """Each entry of ``kinds`` as (seq, kind, body), in the chain's order; a body that is not a JSON object
+    reads as {} (the kind's own check names what is missing). The chain checks of the other records use it."""
+    for rows in _chunks(conn, chunk, kinds):
+        yield from rows
 
 
 def _body(text: str) -> dict:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Boolean, Connection, Float, Integer, func, select
 
 from cloud_ingest.store.canonical import canonical_json
-from cloud_ingest.store.coverage import Problems
-from cloud_ingest.store.schema import cycles, evidence_log
-from sebiao_common import strict_json
+from cloud_ingest.store.coverage import Problems, kind_entries
+from cloud_ingest.store.schema import cycles
 
 KIND = "cycles"
 START = "cycles_start"
@@ -86,7 +85,7 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
     """Compares ``cycles`` with the chain's ``cycles`` entries (the chain was found intact)."""
     found = Findings()
     top, before_rows, covered, seen = 0, 0, set(), False
-    for seq, kind, held in _entries(conn, chunk):
+    for seq, kind, held in kind_entries(conn, (KIND, START), chunk):
         try:
             if kind == START:
                 if seen:
@@ -106,21 +105,6 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
     return found
 
 
-def _entries(conn: Connection, chunk: int) -> Iterator[tuple[int, str, dict]]:
-    after = 0
-    while True:
-        rows = conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body)
-                            .where(evidence_log.c.seq > after, evidence_log.c.kind.in_((KIND, START)))
-                            .order_by(evidence_log.c.seq).limit(chunk)).all()
-        if not rows:
-            return
-        after = rows[-1].seq
-        for r in rows:
-            try:
-                value = strict_json.loads(r.body)
-            except ValueError:
-                value = {}
-            yield r.seq, r.kind, value if isinstance(value, dict) else {}
 
 
 def _compare(conn: Connection, found: Findings, seq: int, ids: list[int], held: str) -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from cloud_ingest.store.canonical import canonical_json
-from cloud_ingest.store.coverage import Problems, fact
-from cloud_ingest.store.schema import evidence_log, inspection_items, inspection_photos, inspection_visits, spot_draws
+from cloud_ingest.store.coverage import Problems, fact, kind_entries
+from cloud_ingest.store.schema import inspection_items, inspection_photos, inspection_visits, spot_draws
 from sebiao_common import strict_json
 
 KINDS = ("inspection_visit", "spot_draw")
@@ -39,21 +39,6 @@ class Findings(Problems):
                 f"checks match the chain: {self.visits} visits, {self.draws} draws"]
 
 
-def _entries(conn: Connection, chunk: int) -> Iterator[tuple[int, str, dict]]:
-    after = 0
-    while True:
-        rows = conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body)
-                            .where(evidence_log.c.seq > after, evidence_log.c.kind.in_(KINDS))
-                            .order_by(evidence_log.c.seq).limit(chunk)).all()
-        if not rows:
-            return
-        after = rows[-1].seq
-        for r in rows:
-            try:
-                body = strict_json.loads(r.body)
-            except ValueError:
-                body = None
-            yield r.seq, r.kind, body if isinstance(body, dict) else {}
 
 
 def _sample(seed_input: str, district: str, period: str, population: list[str]) -> list[str]:
@@ -66,7 +51,7 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
     found = Findings()
     visits: dict[int, tuple[int, dict]] = {}
     draws: dict[int, tuple[int, dict]] = {}
-    for seq, kind, body in _entries(conn, chunk):
+    for seq, kind, body in kind_entries(conn, KINDS, chunk):
         try:
             row = dict(body["row"])
             (visits if kind == "inspection_visit" else draws)[int(row["id"])] = (seq, body)

@@ -13,13 +13,12 @@ chained (``sebiao cloud verify``, after ``coverage``, whose generic check covers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from cloud_ingest.store.coverage import Problems, fact
-from cloud_ingest.store.schema import evidence_log, improvement_plans, ledger_items, plan_goals
-from sebiao_common import strict_json
+from cloud_ingest.store.coverage import Problems, fact, kind_entries
+from cloud_ingest.store.schema import improvement_plans, ledger_items, plan_goals
 
 STEPS = ("ledger_open", "ledger_answer", "ledger_close", "ledger_return")
 KINDS = ("ledger_item", "plan", *STEPS)
@@ -39,21 +38,6 @@ class Findings(Problems):
                 f"chain: {self.items} items, {self.plan_rows} plan rows"]
 
 
-def _entries(conn: Connection, chunk: int) -> Iterator[tuple[int, str, dict]]:
-    after = 0
-    while True:
-        rows = conn.execute(select(evidence_log.c.seq, evidence_log.c.kind, evidence_log.c.body)
-                            .where(evidence_log.c.seq > after, evidence_log.c.kind.in_(KINDS))
-                            .order_by(evidence_log.c.seq).limit(chunk)).all()
-        if not rows:
-            return
-        after = rows[-1].seq
-        for r in rows:
-            try:
-                body = strict_json.loads(r.body)
-            except ValueError:
-                body = None
-            yield r.seq, r.kind, body if isinstance(body, dict) else {}
 
 
 def check(conn: Connection, chunk: int = 2000) -> Findings:
@@ -61,7 +45,7 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
     made: dict[int, tuple[int, dict]] = {}
     newest: dict[int, tuple[int, dict]] = {}  # item id -> its newest step entry's row
     plans: dict[tuple[str, int], tuple[int, dict]] = {}
-    for seq, kind, body in _entries(conn, chunk):
+    for seq, kind, body in kind_entries(conn, KINDS, chunk):
         try:
             row = dict(body["row"])
             if kind == "ledger_item":
