@@ -10,7 +10,8 @@ as a PDF), ``query`` (a report's request: from, to, format, tz; shared by
 the JSON API and the pages), ``setup_rules`` (a setup read as the
 regulator reads it: changes, relaxations, the deadline's progress; pure),
 ``setups`` (each workshop's setup versions, acceptances, silenced alarms
-counted, progress), ``plan_pdf`` (一坊一策 printed, from the plan's dict),
+counted, progress), ``plan_pdf`` (一坊一策 printed, from the plan's dict), ``document`` (what the printed records share: styles,
+grid, signature lines, numbered pages),
 ``ledger_view`` (the alarms of a period with their rectification's ledger
 item, each workshop's open and overdue items: the ledger as reports read it),
 ``district`` (a district's workshops ranked by grade and figures: JSON, CSV;

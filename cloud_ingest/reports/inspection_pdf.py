@@ -1,30 +1,23 @@
 """An on-site inspection visit as a PDF (A4) to print and file: the visit, its checklist with each item's
 result and note, the findings, and the signature lines of the inspectors and the workshop's representative.
 
-Chinese first, then English; body text 10 pt at least; every page numbered ("第 n 页 / page n"). The CJK
+Chinese first, then English; body text 10 pt at least; every page numbered ("第 N 页 / 共 M 页"). The CJK
 font is the reports' (``sebiao_common.fonts``), as in ``plan_pdf``.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer
 
-from cloud_ingest.reports.pdf import printable
-from sebiao_common.fonts import load_font
+from cloud_ingest.reports.document import build, grid, signatures, styles
 
 CST = timezone(timedelta(hours=8), "CST")
 TITLE = "食品小作坊现场检查记录 / On-site inspection record"
 RESULT = {"pass": "符合 / complies", "fail": "不符合 / does not comply", "na": "不适用 / n/a"}
-BODY_PT = 10
 
 
 def _time(ms: int) -> str:
@@ -33,13 +26,8 @@ def _time(ms: int) -> str:
 
 def inspection_pdf(visit: dict[str, Any], now: int) -> bytes:
     """``visit``: ``review.inspections.get``'s answer."""
-    font = load_font()
-    body = ParagraphStyle("body", fontName=font.name, fontSize=BODY_PT, leading=14)
-    head = ParagraphStyle("head", parent=body, fontSize=16, leading=22, spaceAfter=6)
-    sub = ParagraphStyle("sub", parent=body, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
-
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(printable(text, font)), style)
+    s = styles()
+    p, head, sub = s.p, s.head, s.sub
 
     c = visit["counts"]
     story: list[Any] = [
@@ -57,27 +45,11 @@ def inspection_pdf(visit: dict[str, Any], now: int) -> bytes:
         if i["ledger_item"]:
             result += f"（问题 / item #{i['ledger_item']}）"
         rows.append([p(i["section"]), p(f"{i['zh']} / {i['en']}"), p(result), p(i["note"] or "")])
-    table = Table(rows, colWidths=[22 * mm, 82 * mm, 36 * mm, 40 * mm], repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]))
-    story += [table, p("检查结论 / Findings", sub), p(visit["findings"] or "（无 / none）"),
+    story += [grid(rows, [22 * mm, 82 * mm, 36 * mm, 40 * mm]), p("检查结论 / Findings", sub), p(visit["findings"] or "（无 / none）"),
               p(f"照片 / photos：{len(visit['photos'])}（SHA-256 见系统 / hashes in the system）"),
               p(f"检查员签署 / signed by the inspector：{visit['signed_by']}，{_time(visit['signed_at'])}"),
               p(f"作坊代表 / workshop representative：{visit['representative']}"),
               p(f"打印时间 / printed：{_time(now)}"), Spacer(1, 10 * mm)]
-    signature = [[p("检查员签字 / inspectors' signatures：________________"), p("日期 / date：____________")],
-                 [p(f"作坊代表签字 / representative（{visit['representative']}）：________________"),
-                  p("日期 / date：____________")]]
-    story.append(Table(signature, colWidths=[115 * mm, 65 * mm], rowHeights=[14 * mm, 14 * mm]))
-
-    def number(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font.name, BODY_PT)
-        canvas.drawCentredString(A4[0] / 2, 9 * mm, f"第 {doc.page} 页 / page {doc.page}")
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                      bottomMargin=18 * mm, title=f"现场检查 {visit['id']}", author="sebiao").build(
-        story, onFirstPage=number, onLaterPages=number)
-    return out.getvalue()
+    story.append(signatures(s, ["检查员签字 / inspectors' signatures",
+                                f"作坊代表签字 / representative（{visit['representative']}）"]))
+    return build(story, f"现场检查 {visit['id']}", s)

@@ -1,32 +1,25 @@
 """一坊一策 as a PDF (A4) to print and sign: the plan's summary, its progress, goals and ledger items.
 
 Chinese first, then English; body text 10 pt at least; every page numbered
-("第 n 页 / page n"); the end holds the lines the workshop's owner and the
+("第 N 页 / 共 M 页"); the end holds the lines the workshop's owner and the
 inspector sign and date. The CJK font is the reports' (``sebiao_common.fonts``);
 characters it cannot draw are left out, as in ``pdf``.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer
 
-from cloud_ingest.reports.pdf import printable
-from sebiao_common.fonts import load_font
+from cloud_ingest.reports.document import build, grid, signatures, styles
 
 CST = timezone(timedelta(hours=8), "CST")
 TITLE = "食品小作坊“一坊一策”提升计划 / Improvement plan (一坊一策)"
 STATE = {"open": "待答复 / open", "answered": "待审核 / answered", "returned": "已退回 / sent back",
          "closed": "已销号 / closed"}
-BODY_PT = 10
 
 
 def _day(ms: int | None) -> str:
@@ -35,13 +28,8 @@ def _day(ms: int | None) -> str:
 
 def plan_pdf(plan: dict[str, Any], now: int) -> bytes:
     """``plan``: ``review.plans.get_plan``'s answer."""
-    font = load_font()
-    body = ParagraphStyle("body", fontName=font.name, fontSize=BODY_PT, leading=14)
-    head = ParagraphStyle("head", parent=body, fontSize=16, leading=22, spaceAfter=6)
-    sub = ParagraphStyle("sub", parent=body, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4)
-
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(printable(text, font)), style)
+    s = styles()
+    p, head, sub = s.p, s.head, s.sub
 
     prog = plan["progress"]
     story: list[Any] = [
@@ -56,34 +44,14 @@ def plan_pdf(plan: dict[str, Any], now: int) -> bytes:
     rows = [[p("目标 / goal"), p("目标日期 / target"), p("相关问题 / items"), p("达成 / met")]]
     rows += [[p(g["text"]), p(g["target"]), p(", ".join(f"#{i}" for i in g["items"]) or "—"),
               p(f"已达成 / met {_day(g['met_at'])}" if g["met"] else "未达成 / not yet")] for g in plan["goals"]]
-    story += [_table(rows, [80 * mm, 28 * mm, 34 * mm, 38 * mm]) if plan["goals"] else p("无 / none"),
+    story += [grid(rows, [80 * mm, 28 * mm, 34 * mm, 38 * mm]) if plan["goals"] else p("无 / none"),
               p("问题台账（挂账销号）/ Issue ledger", sub)]
     rows = [[p("编号 / no."), p("问题 / finding"), p("期限 / due"), p("责任人 / responsible"), p("状态 / state")]]
     rows += [[p(f"#{i['id']}"), p(i["text"] or ""), p(_day(i["due"])), p(i["responsible"] or "—"),
               p(STATE.get(i["state"], i["state"]) + ("（逾期 / overdue）" if i["overdue"] else ""))]
              for i in plan["items"]]
-    story += [_table(rows, [16 * mm, 78 * mm, 24 * mm, 28 * mm, 34 * mm]) if plan["items"] else p("无 / none"),
+    story += [grid(rows, [16 * mm, 78 * mm, 24 * mm, 28 * mm, 34 * mm]) if plan["items"] else p("无 / none"),
               Spacer(1, 12 * mm)]
-    signature = [[p("作坊负责人签字 / owner's signature：________________"), p("日期 / date：____________")],
-                 [p("检查员签字 / inspector's signature：________________"), p("日期 / date：____________")]]
-    story.append(Table(signature, colWidths=[115 * mm, 65 * mm], rowHeights=[14 * mm, 14 * mm]))
+    story.append(signatures(s, ["作坊负责人签字 / owner's signature", "检查员签字 / inspector's signature"]))
+    return build(story, f"一坊一策 {plan['name']}", s)
 
-    def number(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font.name, BODY_PT)
-        canvas.drawCentredString(A4[0] / 2, 9 * mm, f"第 {doc.page} 页 / page {doc.page}")
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                      bottomMargin=18 * mm, title=f"一坊一策 {plan['name']}", author="sebiao").build(
-        story, onFirstPage=number, onLaterPages=number)
-    return out.getvalue()
-
-
-def _table(rows: list[list[Any]], widths: list[float]) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E0E0E0")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table

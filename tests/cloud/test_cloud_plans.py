@@ -80,7 +80,7 @@ def test_the_plan_of_a_workshop(cloud) -> None:  # type: ignore[no-untyped-def]
         pages = len(pdf.pages)
     assert text.index("一坊一策") < text.index("Improvement plan")
     for words in ("三个月内完成色标化改造", "全部砧板、抹布按色标更换", "砧板未分色", "李师傅", "已销号",
-                  "作坊负责人签字", "检查员签字", "日期 / date", "第 1 页 / page 1", "1 / 2 items closed"):
+                  "作坊负责人签字", "检查员签字", "日期 / date", "第 1 页 / 共", "1 / 2 items closed"):
         assert words in text, words
     assert all(f"第 {n} 页" in text for n in range(1, pages + 1))
     assert min(sizes) >= 10, sizes
