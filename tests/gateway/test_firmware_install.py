@@ -29,9 +29,29 @@ STATIONS = ("rack-red-1", "rack-red-2", "sink-red-1")
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
+def full_bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("fw") / "bundle"
     assert main(["firmware", "build", "--out", str(out)]) == 0
+    return out
+
+
+SLIM = ("main.py", "sebiao_station/readers/mfrc522.mpy", "sebiao_station/config.mpy", "sebiao_station/buffer.mpy",
+        "sebiao_station/app.mpy", "sebiao_station/readers/pn532.mpy", "sebiao_station/mqtt.mpy")
+
+
+@pytest.fixture(scope="module")
+def bundle(full_bundle, tmp_path_factory):
+    """The built bundle cut to 7 of its files (23 KB: more than a small board's 20 KB, a folder too), so that the
+    many boards of these tests copy in seconds over the pseudo-terminals (mpremote waits ~20 ms a command);
+    the whole bundle goes through once, in the command-line test."""
+    out = tmp_path_factory.mktemp("fw") / "slim"
+    manifest = json.loads((full_bundle / "manifest.json").read_text())
+    manifest["files"] = [f for f in manifest["files"] if f["path"] in SLIM]
+    assert len(manifest["files"]) == len(SLIM)
+    for f in manifest["files"]:
+        (out / f["path"]).parent.mkdir(parents=True, exist_ok=True)
+        (out / f["path"]).write_bytes((full_bundle / f["path"]).read_bytes())
+    (out / "manifest.json").write_text(json.dumps(manifest))
     return out
 
 
@@ -154,7 +174,7 @@ def test_boards_plugged_one_after_another_get_the_stations_in_order(workshop, bu
 def test_a_board_that_keeps_its_station_when_plugged_in_again(workshop, bundle, tmp_path):
     """Pulled out mid-deploy and plugged in again: the same station, not the next one."""
     config, creds = workshop
-    board = SimBoard(tmp_path / "flash", mac="a4cf120000aa", capacity=30_000)
+    board = SimBoard(tmp_path / "flash", mac="a4cf120000aa", capacity=15_000)
     bench, lines = Bench([board]), Transcript()
     installer = _installer(config, creds, bundle, tmp_path / "stations", bench, lines,
                            stations=("rack-red-1", "rack-red-2"), wait_s=0.5)
@@ -196,7 +216,8 @@ def test_a_board_without_micropython_is_reported_and_the_run_goes_on(workshop, b
     good.unplug()
 
 
-def test_cli_with_a_port_named_and_redo(workshop, bundle, tmp_path, capsys):
+def test_cli_with_a_port_named_and_redo(workshop, full_bundle, tmp_path, capsys):
+    bundle = full_bundle  # every file of the real build
     config, creds = workshop
     board = SimBoard(tmp_path / "flash", mac="a4cf120000ee", raw_paste=False)  # mpremote's plain raw REPL
     out = tmp_path / "stations"
@@ -207,6 +228,7 @@ def test_cli_with_a_port_named_and_redo(workshop, bundle, tmp_path, capsys):
     assert "rack-white-1（MFRC522）部署… 校验… 完成 / done" in text
     assert "读卡站 / station" in text and "结果 / result" in text and "全部完成 / all stations installed" in text
     assert "a4:cf:12:00:00:ee" in text
+    _flash_matches(board, bundle, out / "rack-white-1" / "config.json")  # all 24 files of the build
     assert main(argv) == 0  # done: nothing to do, no board touched
     assert "待安装 0 个" in capsys.readouterr().out
     (board.flash / "main.py").unlink()
