@@ -9,7 +9,7 @@ words besides the colour.
 from __future__ import annotations
 
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import when
+from cloud_ingest.web.labels import cell_label, when
 
 STATE = {"fresh": ("数据正常", "data arriving", "●"), "silent": ("数据中断", "data interrupted", "⚠"),
          "never": ("未上报", "never reported", "—")}
@@ -70,10 +70,10 @@ def stations_table(f: dict, rows: list[dict], outages: list[dict] | None = None)
     header = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("读卡站", "Station"), ("类型", "Kind"), ("色区", "Zone"), ("最后状态", "Last status"))])
     body = [el("tr", {"data-station": r["station"]},
-               el("td", {"data-label": "读卡站 / Station"}, r["station"]),
-               el("td", {"data-label": "类型 / Kind"}, r["kind"] or "—"),
-               el("td", {"data-label": "色区 / Zone"}, r["zone"] or "—"),
-               el("td", {"data-label": "最后状态 / Last status", "data-online": _online(r["online"])},
+               el("td", cell_label("读卡站", "Station"), r["station"]),
+               el("td", cell_label("类型", "Kind"), r["kind"] or "—"),
+               el("td", cell_label("色区", "Zone"), r["zone"] or "—"),
+               el("td", {**cell_label("最后状态", "Last status"), "data-online": _online(r["online"])},
                   _station_state(r)))
             for r in rows]
     note = el("p", {"class": "note"}, bi("读卡站的在线状态只是其最后一次上报时的状态。",
@@ -90,11 +90,11 @@ def outages_table(outages: list[dict] | None) -> Html:
     header = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("中断起点（最后上报）", "Silent since (last data)"), ("恢复上报", "Data back"), ("问题台账", "Ledger item"))])
     body = [el("tr", {"data-outage": o["id"], "data-ended": "yes" if o["ended_at"] else "no"},
-               el("td", {"data-label": "中断起点 / Silent since"}, when(o["started_at"])),
-               el("td", {"data-label": "恢复上报 / Data back"},
+               el("td", cell_label("中断起点", "Silent since"), when(o["started_at"])),
+               el("td", cell_label("恢复上报", "Data back"),
                   when(o["ended_at"]) if o["ended_at"] else el("strong", {"class": "state bad"},
                                                                "⚠ ", bi("仍中断", "still silent"))),
-               el("td", {"data-label": "问题台账 / Ledger item"},
+               el("td", cell_label("问题台账", "Ledger item"),
                   el("a", {"href": f"/ledger/{o['item']}"}, f"#{o['item']}") if o["item"] else "—"))
             for o in outages]
     return join(el("h3", None, bi("数据中断记录", "Data interruptions")), el("div", {"class": "scroll"}, el(

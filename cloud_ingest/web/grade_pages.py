@@ -32,6 +32,7 @@ from cloud_ingest.store import db
 from cloud_ingest.store.schema import GRADES, public_pages, workshops
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.labels import cell_label
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box, error_shown
 from sebiao_common.grade_statement import GRADE_WORDS
@@ -50,13 +51,13 @@ def history_table(history: list[dict]) -> Html:
     head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("生效日期", "Effective"), ("等级", "Grade"), ("变动", "Change"), ("理由", "Reason"))])
     body = [el("tr", {"data-grading": h["id"], "data-direction": h["direction"]},
-               el("td", {"data-label": "生效日期 / Effective"}, h["effective"]),
-               el("td", {"data-label": "等级 / Grade"}, grade_badge(h["grade"])),
-               el("td", {"data-label": "变动 / Change", "class": "direction"},
+               el("td", cell_label("生效日期", "Effective"), h["effective"]),
+               el("td", cell_label("等级", "Grade"), grade_badge(h["grade"])),
+               el("td", {**cell_label("变动", "Change"), "class": "direction"},
                   el("span", {"aria-hidden": "true"}, ARROW[h["direction"]]), " ",
                   bi(h["direction_zh"], h["direction_en"]),
                   join(" ← ", grade_badge(h["previous"])) if h["previous"] else ""),
-               el("td", {"data-label": "理由 / Reason"}, h["reason"]))
+               el("td", cell_label("理由", "Reason"), h["reason"]))
             for h in history]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "grade-history"},
                                               el("thead", None, head), el("tbody", None, body)))
@@ -94,9 +95,9 @@ def district_body(doc: dict) -> Html:
         ("作坊", "Workshop"), ("等级", "Grade"), ("生效日期", "Effective"), ("最近变动", "Last change"))])
     body = [el("tr", {"data-workshop": w["workshop"]},
                el("td", None, el("a", {"href": f"/public/workshops/{w['workshop']}"}, w["name"])),
-               el("td", {"data-label": "等级 / Grade"}, grade_badge(w["grade"])),
-               el("td", {"data-label": "生效日期 / Effective"}, w["effective"]),
-               el("td", {"data-label": "最近变动 / Last change"}, ARROW[w["direction"]], " ",
+               el("td", cell_label("等级", "Grade"), grade_badge(w["grade"])),
+               el("td", cell_label("生效日期", "Effective"), w["effective"]),
+               el("td", cell_label("最近变动", "Last change"), ARROW[w["direction"]], " ",
                   bi(w["direction_zh"], w["direction_en"])))
             for w in doc["workshops"]]
     return join(el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "district-grades"},

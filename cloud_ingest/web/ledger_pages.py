@@ -32,7 +32,7 @@ from cloud_ingest.store import db
 from cloud_ingest.store.schema import workshops
 from cloud_ingest.web.frame import HEADERS, Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import SEVERITY, badge, day_start_ms, when
+from cloud_ingest.web.labels import SEVERITY, badge, cell_label, day_start_ms, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box, error_shown
 from sebiao_common.errors import BodyTooLarge
@@ -71,13 +71,13 @@ def items_table(items: list[dict], name: str) -> Html:
     body = [el("tr", {"data-item": i["id"], "class": f"sev-row sev-{i['severity']}"},
                el("td", None, el("a", {"href": f"/ledger/{i['id']}"}, f"#{i['id']}"), " ",
                   badge("sev", i["severity"], SEVERITY)),
-               el("td", {"data-label": "作坊 / Workshop"}, i["workshop_name"]),
-               el("td", {"data-label": "来源 / Source"}, _source(i)),
-               el("td", {"data-label": "类别 / Category"}, _category(i["category"])),
-               el("td", {"data-label": "问题 / Finding"}, i["text"]),
-               el("td", {"data-label": "期限 / Due"}, when(i["due"]) if i["due"] else "—"),
-               el("td", {"data-label": "责任人 / Responsible"}, i["responsible"] or "—"),
-               el("td", {"data-label": "状态 / State"}, _state(i)))
+               el("td", cell_label("作坊", "Workshop"), i["workshop_name"]),
+               el("td", cell_label("来源", "Source"), _source(i)),
+               el("td", cell_label("类别", "Category"), _category(i["category"])),
+               el("td", cell_label("问题", "Finding"), i["text"]),
+               el("td", cell_label("期限", "Due"), when(i["due"]) if i["due"] else "—"),
+               el("td", cell_label("责任人", "Responsible"), i["responsible"] or "—"),
+               el("td", cell_label("状态", "State"), _state(i)))
             for i in items]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": f"items-{name}"},
                                               el("thead", None, head), el("tbody", None, body)))
