@@ -17,13 +17,18 @@ STATE = {"fresh": ("数据正常", "data arriving", "●"), "silent": ("数据�
 
 def silence_words(ms: int) -> str:
     """``ms`` of silence as 3 天 4 小时 / 3 d 4 h, 2 小时 5 分 / 2 h 5 min, 12 分 / 12 min."""
+    return " / ".join(silence_parts(ms))
+
+
+def silence_parts(ms: int) -> tuple[str, str]:
+    """``silence_words`` as its Chinese and its English, for ``bi``."""
     minutes = ms // 60_000
     days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
     if days:
-        return f"{days} 天 {hours} 小时 / {days} d {hours} h"
+        return f"{days} 天 {hours} 小时", f"{days} d {hours} h"
     if hours:
-        return f"{hours} 小时 {mins} 分 / {hours} h {mins} min"
-    return f"{mins} 分 / {mins} min"
+        return f"{hours} 小时 {mins} 分", f"{hours} h {mins} min"
+    return f"{mins} 分", f"{mins} min"
 
 
 def freshness_badge(f: dict | None) -> Html:
@@ -35,7 +40,8 @@ def freshness_badge(f: dict | None) -> Html:
                el("span", {"class": "sym", "aria-hidden": "true"}, sym), bi(zh, en))
     if f["last_received"] is None:
         return el("span", {"class": "freshness"}, badge)
-    since = (el("span", {"class": "silent-for"}, "（已中断 ", silence_words(f["silent_ms"]), "）")
+    zh_for, en_for = silence_parts(f["silent_ms"])
+    since = (el("span", {"class": "silent-for"}, bi(f"（已中断 {zh_for}）", f"(silent for {en_for})"))
              if f["state"] == "silent" else "")
     return el("span", {"class": "freshness"}, badge, " ",
               el("span", {"class": "last-received", "data-last-received": f["last_received"]},
@@ -52,11 +58,11 @@ def stations_cell(s: dict | None, f: dict | None) -> Html:
                         ("bad", "⚠", "数据中断", "data interrupted") if not fresh else
                         ("ok", "✓", "全部在线", "all online") if up == total else
                         ("bad", "✕", "有离线", "some offline"))
-    at_last = el("span", {"class": "muted at-last"}, "（最后上报时 / at last report）") if f and not fresh else ""
+    at_last = el("span", {"class": "muted at-last"}, bi("（最后上报时）", "(at last report)")) if f and not fresh else ""
     return el("span", {"class": f"state {cls}", "data-online": up, "data-total": total,
                        "data-claim": "all-online" if cls == "ok" else cls},
               el("span", {"aria-hidden": "true"}, sym), f" {up}/{total} ",
-              el("span", {"class": "claim"} if not fresh else {"class": "sr-only"}, f"{zh} / {en}"), at_last)
+              el("span", {"class": "claim"} if not fresh else {"class": "sr-only"}, bi(zh, en)), at_last)
 
 
 def stations_table(f: dict, rows: list[dict], outages: list[dict] | None = None) -> Html:

@@ -119,8 +119,8 @@ def overview_page(doc: dict, sort: str, desc: bool, error: str | None = None) ->
     if not doc["districts"]:
         return el("p", {"class": "empty"}, bi("没有可查看的作坊", "No workshop in your scope"))
     note = el("p", {"class": "note"}, bi("截至", "As of"), " ", when(doc["generated_at"]), " · ",
-              f"超过 {doc['silent_after_minutes']} 分钟未收到数据即为数据中断 / data interrupted after "
-              f"{doc['silent_after_minutes']} min without data · ",
+              bi(f"超过 {doc['silent_after_minutes']} 分钟未收到数据即为数据中断",
+                 f"data interrupted after {doc['silent_after_minutes']} min without data"), " · ",
               bi("点击排序链接或表头排序", "sort by a link or a column's header"))
     return join(error_box(error), note, sort_bar(sort, desc), [
         el("section", {"class": "district", "data-district": d["id"]},
