@@ -47,7 +47,8 @@ def _head(sort: str, desc: bool) -> Html:
 
 def sort_bar(sort: str, desc: bool) -> Html:
     """The same links above the tables: a phone shows each row as a card, without the table's header."""
-    return el("nav", {"class": "sort-bar", "aria-label": "排序 / sort"}, bi("排序", "Sort by"), "：",
+    return el("nav", {"class": "sort-bar", "aria-labelledby": "sort-by"},  # named by its shown words only
+              el("span", {"id": "sort-by"}, bi("排序", "Sort by")), "：",
               join(*[join(" · " if i else "", _sort_link(key, zh, en, sort, desc))
                      for i, (key, zh, en) in enumerate(COLUMNS)]))
 

@@ -1,8 +1,9 @@
 """One language at a time on the cloud's pages, in headless Chromium at a 390 px phone and a desktop: every
 page an inspector or an owner reads shows Chinese only by default and English only after the switch
 (``/lang``), never "中文 / English" written side by side. The scan reads what the reader sees: the visible
-text, the choices of every drop-down and, on a phone, each table cell's label (a ``::before``). The report
-page's figures table is the report itself, in both languages as its PDF and CSV: only its summary is read."""
+text, the choices of every drop-down, the names given to screen readers and, on a phone, each table
+cell's label (a ``::before``). The report page's figures table is the report itself, in both languages as
+its PDF and CSV: only its summary is read."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ SEEN = """(scope) => {
     const root = document.querySelector(scope);
     const out = root.innerText.split('\\n');
     for (const o of root.querySelectorAll('select option')) out.push(o.textContent);
+    for (const e of document.querySelectorAll('[aria-label]')) out.push(e.getAttribute('aria-label'));
     for (const td of root.querySelectorAll('td')) {
         const c = getComputedStyle(td, '::before').content;
         if (c && c !== 'none' && c !== 'normal') out.push(c);
@@ -31,7 +33,8 @@ CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 INSPECTOR_PAGES = ["/ledger", "/ledger/{item}", "/workshops/ws-a", "/overview", "/workshops/ws-a/inspections",
                    "/workshops/ws-a/inspections/new", "/inspections", "/spot-checks", "/spot-checks/{draw}",
-                   "/workshops/ws-a/grade", "/public/workshops/ws-a", f"/reports?workshop=ws-a&from={DAY}&to={DAY}#summary",
+                   "/workshops/ws-a/grade", "/public/workshops/ws-a",
+                   f"/reports?workshop=ws-a&from={DAY}&to={DAY}#summary",
                    f"/reports/district?district=d1&from={DAY}&to={DAY}", "/workshops/ws-a/plan", "/setups",
                    "/setups/ws-a", "/workshops"]
 OWNER_PAGES = ["/ledger", "/ledger/{item}", "/workshops/ws-a", "/workshops/ws-a/grade", "/workshops/ws-a/plan",
@@ -48,7 +51,8 @@ def _switch(page, to: str) -> None:  # type: ignore[no-untyped-def]
     assert page.get_attribute("html", "class") == f"lang-{to}"
 
 
-def _visit_all(page, base: str, paths: list[str], ids: dict[str, str], phone: bool) -> None:  # type: ignore[no-untyped-def]
+def _visit_all(page, base: str, paths: list[str], ids: dict[str, str],  # type: ignore[no-untyped-def]
+               phone: bool) -> None:
     for lang in ("zh", "en"):
         for path in paths:
             page.goto(base + path.format(**ids))
