@@ -28,7 +28,7 @@ from cloud_ingest.review import checklist, inspections, photos
 from cloud_ingest.store import db
 from cloud_ingest.web.frame import HEADERS, Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import cell_label, when
+from cloud_ingest.web.labels import cell_label, lang_of, pick, when
 from cloud_ingest.web.ledger_pages import STATE as LEDGER_STATE
 from cloud_ingest.web.ledger_pages import due_ms, read_answer
 from cloud_ingest.web.session import Session
@@ -113,7 +113,7 @@ def form_page(workshop: str, name: str, who: Principal, csrf: str, today: str, v
         el("button", {"type": "submit", "id": "inspection-submit"}, bi("签署并保存", "Sign and save"))))
 
 
-def visit_page(v: dict) -> Html:
+def visit_page(v: dict, lang: str = "zh") -> Html:
     facts = [(("作坊", "Workshop"), join(v["workshop_name"], f"（{v['workshop']}）")), (("检查日期", "Day"), v["day"]),
              (("检查人员", "Inspectors"), "、".join(v["inspectors"])), (("检查表", "Checklist"), v["checklist"]),
              (("检查员签署", "Signed by"), join(v["signed_by"], " · ", when(v["signed_at"]))),
@@ -132,7 +132,8 @@ def visit_page(v: dict) -> Html:
                                                              ("说明", "Note"))])
     pics = el("div", {"class": "photos"}, [
         el("figure", {"data-photo": p["id"]}, el("img", {"src": f"/inspections/photos/{p['id']}",
-                                                         "alt": f"检查照片 #{p['id']} / photo #{p['id']}"}))
+                                                         "alt": pick(lang, f"检查照片 #{p['id']}",
+                                                                        f"photo #{p['id']}")}))
         for p in v["photos"]]) if v["photos"] else ""
     return join(el("article", {"class": "card visit", "data-visit": v["id"]},
                    el("dl", {"class": "facts"}, [join(el("dt", None, bi(*k)), el("dd", None, x)) for k, x in facts])),
@@ -230,7 +231,8 @@ class InspectionPages:
 
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             v = inspections.get(conn, who, vid, self.frame.clock())
-            return Shown((f"现场检查 #{vid} · {v['workshop_name']}", f"On-site inspection #{vid}"), visit_page(v),
+            return Shown((f"现场检查 #{vid} · {v['workshop_name']}", f"On-site inspection #{vid}"),
+                         visit_page(v, lang_of(request.cookies)),
                          "/inspections")
         return await self.frame.show(request, build)
 

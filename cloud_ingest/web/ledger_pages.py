@@ -146,7 +146,7 @@ def list_page(items: list[dict], o: dict, who: Principal, csrf: str, query: dict
                 open_form(shops, csrf, lang) if who.role in EDITORS and shops else "")
 
 
-def item_page(i: dict, who: Principal, csrf: str, error: str | None) -> Html:
+def item_page(i: dict, who: Principal, csrf: str, error: str | None, lang: str = "zh") -> Html:
     facts = [(("作坊", "Workshop"), join(i["workshop_name"], " · ",
                                          el("a", {"href": f"/workshops/{i['workshop']}/plan"}, bi("一坊一策", "plan")))),
              (("来源", "Source"), _source(i)), (("类别", "Category"), _category(i["category"])),
@@ -158,7 +158,7 @@ def item_page(i: dict, who: Principal, csrf: str, error: str | None) -> Html:
            " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "") for s in i["steps"]])
     pics = el("div", {"class": "photos"}, [
         el("figure", {"data-photo": p["id"]},
-           el("img", {"src": f"/ledger/photos/{p['id']}", "alt": f"整改照片 #{p['id']} / photo #{p['id']}",
+           el("img", {"src": f"/ledger/photos/{p['id']}", "alt": pick(lang, f"整改照片 #{p['id']}", f"photo #{p['id']}"),
                       "loading": "lazy"}),
            el("figcaption", None, when(p["at"]), " · ", p["by"])) for p in i["photos"]]) if i["photos"] else ""
     forms: list[Html] = []
@@ -278,14 +278,15 @@ class LedgerPages:
         lang = lang_of(request.cookies)
         return await self.frame.change(request, step, lambda message: self.listing_shown({}, lang, message))
 
-    def item_shown(self, item_id: int, error: str | None = None) -> Callable:
+    def item_shown(self, item_id: int, lang: str, error: str | None = None) -> Callable:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             i = ledger.get(conn, who, item_id, self.frame.clock())
-            return Shown((f"问题 #{item_id}", f"Ledger item #{item_id}"), item_page(i, who, s.csrf, error), "/ledger")
+            return Shown((f"问题 #{item_id}", f"Ledger item #{item_id}"), item_page(i, who, s.csrf, error, lang),
+                         "/ledger")
         return build
 
     async def item(self, request: Request) -> Response:
-        return await self.frame.show(request, self.item_shown(request.path_params["id"]))
+        return await self.frame.show(request, self.item_shown(request.path_params["id"], lang_of(request.cookies)))
 
     async def answer(self, request: Request) -> Response:
         item_id = request.path_params["id"]
@@ -297,7 +298,9 @@ class LedgerPages:
                 raise BadRequest("photo", f"至多 {photos.MAX_PHOTOS} 张", f"at most {photos.MAX_PHOTOS} photos")
             ledger.answer(conn, who, item_id, form.get("text"), pics, self.frame.clock())
             return f"/ledger/{item_id}"
-        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, message), read_answer)
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, lang, message),
+                                       read_answer)
 
     async def close(self, request: Request) -> Response:
         return await self._step(request, ledger.close)
@@ -312,7 +315,8 @@ class LedgerPages:
             ledger.get(conn, who, item_id, self.frame.clock())  # 404 outside the scope, before the role is judged
             fn(conn, who, item_id, form.get("note"), self.frame.clock())
             return f"/ledger/{item_id}"
-        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, message))
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, lang, message))
 
     async def photo(self, request: Request) -> Response:
         """The photo for the session's user only (404 outside its scope), as the image its bytes showed."""

@@ -1,17 +1,19 @@
 """One language at a time on the cloud's pages, in headless Chromium at a 390 px phone and a desktop: every
 page an inspector or an owner reads shows Chinese only by default and English only after the switch
 (``/lang``), never "中文 / English" written side by side. The scan reads what the reader sees: the visible
-text, the choices of every drop-down, the names given to screen readers and, on a phone, each table
+text, the choices of every drop-down, the names given to screen readers (aria-label, alt) and, on a phone, each table
 cell's label (a ``::before``). The report page's figures table is the report itself, in both languages as
 its PDF and CSV: only its summary is read."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import DAY, Cloud, world_batches
+from PIL import Image
 from test_cloud_pages_browser import PageServer, _login
 from web_browser import PHONE, TV, browser
 
@@ -22,6 +24,7 @@ SEEN = """(scope) => {
     const out = root.innerText.split('\\n');
     for (const o of root.querySelectorAll('select option')) out.push(o.textContent);
     for (const e of document.querySelectorAll('[aria-label]')) out.push(e.getAttribute('aria-label'));
+    for (const e of document.querySelectorAll('img[alt]')) out.push(e.getAttribute('alt'));
     for (const td of root.querySelectorAll('td')) {
         const c = getComputedStyle(td, '::before').content;
         if (c && c !== 'none' && c !== 'normal') out.push(c);
@@ -71,7 +74,7 @@ def _visit_all(page, base: str, paths: list[str], ids: dict[str, str],  # type: 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [PHONE, TV], ids=["phone", "desktop"])
-def test_each_page_speaks_the_readers_language_only(cloud_url: str, size: tuple[int, int]) -> None:
+def test_each_page_speaks_the_readers_language_only(cloud_url: str, size: tuple[int, int], tmp_path: Path) -> None:
     cloud = Cloud(cloud_url)
     tokens = cloud.tenants()
     for gateway, _, doc in world_batches():  # stations, alarms and freshness for the pages to show
@@ -102,6 +105,14 @@ def test_each_page_speaks_the_readers_language_only(cloud_url: str, size: tuple[
         _visit_all(insp, base, INSPECTOR_PAGES, ids, size == PHONE)
         assert [e for e in insp.errors if "favicon" not in e] == []
         owner = _login(chrome, base, "owner-a", "/ledger", size)
+        owner.goto(f"{base}/ledger/{item}")  # answered with a photo: its alt text is read too
+        photo = tmp_path / "rack.png"
+        Image.new("RGB", (64, 48), (20, 120, 40)).save(photo, "PNG")
+        owner.fill("#answer-text", "容器已移回成品区")
+        owner.set_input_files("#answer-photos", str(photo))
+        with owner.expect_navigation():
+            owner.click("#answer-submit")
+        assert owner.locator(".photos img").count() == 1
         _visit_all(owner, base, OWNER_PAGES, ids, size == PHONE)
         assert [e for e in owner.errors if "favicon" not in e] == []
 
