@@ -43,12 +43,18 @@ def trend(now: float | None, before: float | None, lower_is_better: bool) -> tup
 
 def trend_text(direction: str | None, better: bool | None) -> str:
     """``↑ 上升，变好 / up, better``; ``— 无可比 / no comparison`` without one of the values."""
+    arrow, zh, en = trend_parts(direction, better)
+    return f"{arrow} {zh} / {en}"
+
+
+def trend_parts(direction: str | None, better: bool | None) -> tuple[str, str, str]:
+    """``trend_text`` as its arrow, its Chinese and its English (a page shows the reader's language)."""
     if direction is None:
-        return "— 无可比 / no comparison"
+        return "—", "无可比", "no comparison"
     arrow, zh, en = TREND_WORDS[direction]
     if better is None:
-        return f"{arrow} {zh} / {en}"
-    return f"{arrow} {zh}，{'变好' if better else '变差'} / {en}, {'better' if better else 'worse'}"
+        return arrow, zh, en
+    return arrow, f"{zh}，{'变好' if better else '变差'}", f"{en}, {'better' if better else 'worse'}"
 
 
 def quartiles(key: str, values: list[float]) -> dict[str, Any] | None:

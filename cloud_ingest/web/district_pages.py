@@ -26,16 +26,28 @@ from cloud_ingest.reports.district import (
 )
 from cloud_ingest.reports.district_pdf import district_pdf
 from cloud_ingest.reports.query import FORMATS, report_query
+from cloud_ingest.reports.summary import trend_parts
 from cloud_ingest.store import db
 from cloud_ingest.store.schema import districts
 from cloud_ingest.web.frame import Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import day_text
+from cloud_ingest.web.labels import cell_label, day_text
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, error_shown
+from sebiao_common.grade_statement import GRADE_WORDS
 
 DAY_MS = 86_400_000
 DOWNLOADS = ("csv", "pdf")
+
+
+def _grade(grade: str | None) -> Html:
+    """The district table's grade in the reader's language (its CSV and PDF keep ``GRADE_TEXT``'s both)."""
+    return bi(*GRADE_WORDS[grade]) if grade in GRADE_WORDS else bi("未分级", "not graded")
+
+
+def _trend(figure: dict) -> Html:
+    arrow, zh, en = trend_parts(figure["trend"], figure["better"])
+    return join(arrow, " ", bi(zh, en))
 
 
 def summary_view(s: dict) -> Html:
@@ -52,10 +64,10 @@ def summary_view(s: dict) -> Html:
         rows.append(el("tr", {"data-figure": f["figure"], "data-trend": f["trend"] or "none",
                               "data-better": "" if f["better"] is None else str(f["better"]).lower()},
                        el("td", None, el("strong", None, bi(f["zh"], f["en"]))),
-                       el("td", {"class": "num", "data-label": "本期 / This period"}, f["text"]),
-                       el("td", {"class": "num", "data-label": "上期 / Previous"}, f["previous_text"]),
-                       el("td", {"class": "trend", "data-label": "趋势 / Trend"}, f["trend_text"]),
-                       el("td", {"data-label": "全区中位数（四分位）/ District median (quartiles)"}, district)))
+                       el("td", {"class": "num", **cell_label("本期", "This period")}, f["text"]),
+                       el("td", {"class": "num", **cell_label("上期", "Previous")}, f["previous_text"]),
+                       el("td", {"class": "trend", **cell_label("趋势", "Trend")}, _trend(f)),
+                       el("td", cell_label("全区中位数（四分位）", "District median (quartiles)"), district)))
     return el("section", {"class": "card", "id": "summary"},
               el("h2", None, bi("概要", "Summary")),
               el("div", {"class": "scroll"}, el("table", {"class": "grid"}, el("thead", None, head),
@@ -84,12 +96,12 @@ def district_view(d: DistrictReport, chosen: dict[str, str]) -> Html:
               el("th", None, bi("分级", "Grade")),
               [el("th", None, bi(*FIGURE_TEXT[k])) for k in FIGURES],
               el("th", None, bi("未销号", "Open items")), el("th", None, bi("逾期", "Overdue")))
-    labels = [" / ".join(FIGURE_TEXT[k]) for k in FIGURES] + ["未销号 / Open items", "逾期 / Overdue"]
-    rows = [el("tr", {"data-workshop": row[1]}, el("td", {"class": "num", "data-label": "名次 / Rank"}, row[0]),
+    labels = [FIGURE_TEXT[k] for k in FIGURES] + [("未销号", "Open items"), ("逾期", "Overdue")]
+    rows = [el("tr", {"data-workshop": row[1]}, el("td", {"class": "num", **cell_label("名次", "Rank")}, row[0]),
                el("td", None, el("strong", None, f"{row[2]} ({row[1]})")),
-               el("td", {"data-label": "分级 / Grade"}, row[3]),
-               [el("td", {"class": "num", "data-label": label}, c) for label, c in zip(labels, row[4:])])
-            for row in district_rows(d)]
+               el("td", cell_label("分级", "Grade"), _grade(line.grade)),
+               [el("td", {"class": "num", **cell_label(*label)}, c) for label, c in zip(labels, row[4:])])
+            for row, line in zip(district_rows(d), d.lines)]
     return join(el("p", {"class": "downloads"}, links[0], " · ", links[1]),
                 el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "district-report"},
                                                    el("thead", None, head), el("tbody", None, rows))),

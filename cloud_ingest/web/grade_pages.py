@@ -32,6 +32,7 @@ from cloud_ingest.store import db
 from cloud_ingest.store.schema import GRADES, public_pages, workshops
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.labels import cell_label, lang_of, pick
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box, error_shown
 from sebiao_common.grade_statement import GRADE_WORDS
@@ -50,13 +51,13 @@ def history_table(history: list[dict]) -> Html:
     head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
         ("生效日期", "Effective"), ("等级", "Grade"), ("变动", "Change"), ("理由", "Reason"))])
     body = [el("tr", {"data-grading": h["id"], "data-direction": h["direction"]},
-               el("td", {"data-label": "生效日期 / Effective"}, h["effective"]),
-               el("td", {"data-label": "等级 / Grade"}, grade_badge(h["grade"])),
-               el("td", {"data-label": "变动 / Change", "class": "direction"},
+               el("td", cell_label("生效日期", "Effective"), h["effective"]),
+               el("td", cell_label("等级", "Grade"), grade_badge(h["grade"])),
+               el("td", {**cell_label("变动", "Change"), "class": "direction"},
                   el("span", {"aria-hidden": "true"}, ARROW[h["direction"]]), " ",
                   bi(h["direction_zh"], h["direction_en"]),
                   join(" ← ", grade_badge(h["previous"])) if h["previous"] else ""),
-               el("td", {"data-label": "理由 / Reason"}, h["reason"]))
+               el("td", cell_label("理由", "Reason"), h["reason"]))
             for h in history]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "grade-history"},
                                               el("thead", None, head), el("tbody", None, body)))
@@ -94,9 +95,9 @@ def district_body(doc: dict) -> Html:
         ("作坊", "Workshop"), ("等级", "Grade"), ("生效日期", "Effective"), ("最近变动", "Last change"))])
     body = [el("tr", {"data-workshop": w["workshop"]},
                el("td", None, el("a", {"href": f"/public/workshops/{w['workshop']}"}, w["name"])),
-               el("td", {"data-label": "等级 / Grade"}, grade_badge(w["grade"])),
-               el("td", {"data-label": "生效日期 / Effective"}, w["effective"]),
-               el("td", {"data-label": "最近变动 / Last change"}, ARROW[w["direction"]], " ",
+               el("td", cell_label("等级", "Grade"), grade_badge(w["grade"])),
+               el("td", cell_label("生效日期", "Effective"), w["effective"]),
+               el("td", cell_label("最近变动", "Last change"), ARROW[w["direction"]], " ",
                   bi(w["direction_zh"], w["direction_en"])))
             for w in doc["workshops"]]
     return join(el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "district-grades"},
@@ -104,8 +105,8 @@ def district_body(doc: dict) -> Html:
                 pager(f"/public/districts/{doc['district']}", doc))
 
 
-def grade_form(workshop: str, csrf: str, today: str) -> Html:
-    options = [el("option", {"value": g}, f"{MEDAL[g]} {GRADE_WORDS[g][0]} / {GRADE_WORDS[g][1]}") for g in GRADES]
+def grade_form(workshop: str, csrf: str, today: str, lang: str) -> Html:
+    options = [el("option", {"value": g}, f"{MEDAL[g]} {pick(lang, *GRADE_WORDS[g][:2])}") for g in GRADES]
     return el("form", {"class": "card note-form", "method": "post", "action": f"/workshops/{workshop}/grade",
                        "id": "form-grade"},
               csrf_input(csrf),
@@ -153,7 +154,7 @@ class GradePages:
         return await self._public(request, ("作坊等级", "Workshop grade"), lambda conn: workshop_body(
             grades.public_history(conn, request.path_params["id"], grades.page_number(request.query_params, strict=False))))
 
-    def shown(self, workshop_id: str, error: str | None = None) -> Build:
+    def shown(self, workshop_id: str, lang: str, error: str | None = None) -> Build:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             shop = conn.execute(select_workshop(who, workshop_id)).first()
             if shop is None:
@@ -163,7 +164,7 @@ class GradePages:
             except NotFound:
                 body = el("p", {"class": "empty", "id": "grade-none"},
                           bi("监管部门尚未发布本作坊的等级", "No grade published for this workshop yet"))
-            form = (grade_form(workshop_id, s.csrf, grades.today(self.frame.clock()))
+            form = (grade_form(workshop_id, s.csrf, grades.today(self.frame.clock()), lang)
                     if who.role in ("inspector", "admin") else "")
             public = el("p", None, el("a", {"href": f"/public/workshops/{workshop_id}"},
                                       bi("公开页面", "Public page")))
@@ -177,7 +178,7 @@ class GradePages:
         return build
 
     async def page(self, request: Request) -> Response:
-        return await self.frame.show(request, self.shown(request.path_params["id"]))
+        return await self.frame.show(request, self.shown(request.path_params["id"], lang_of(request.cookies)))
 
     async def set_grade(self, request: Request) -> Response:
         workshop_id = request.path_params["id"]
@@ -186,7 +187,8 @@ class GradePages:
             grades.set_grade(conn, who, workshop_id, {"grade": form.get("grade"), "effective": form.get("effective"),
                                                       "reason": form.get("reason")}, self.frame.clock())
             return f"/workshops/{workshop_id}/grade"
-        return await self.frame.change(request, step, lambda message: self.shown(workshop_id, message))
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.shown(workshop_id, lang, message))
 
 
 def select_workshop(who: Principal, workshop_id: str) -> Select:

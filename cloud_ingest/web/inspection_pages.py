@@ -28,7 +28,7 @@ from cloud_ingest.review import checklist, inspections, photos
 from cloud_ingest.store import db
 from cloud_ingest.web.frame import HEADERS, Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import when
+from cloud_ingest.web.labels import cell_label, lang_of, pick, when
 from cloud_ingest.web.ledger_pages import STATE as LEDGER_STATE
 from cloud_ingest.web.ledger_pages import due_ms, read_answer
 from cloud_ingest.web.session import Session
@@ -51,10 +51,10 @@ def visits_table(visits: list[dict]) -> Html:
     if not visits:
         return el("p", {"class": "empty", "id": "no-visits"}, bi("暂无检查记录", "No visits yet"))
     rows = [el("tr", {"data-visit": v["id"]},
-               el("td", {"data-label": "日期 / day"}, el("a", {"href": f"/inspections/{v['id']}"}, v["day"])),
-               el("td", {"data-label": "作坊 / workshop"}, v["workshop_name"]),
-               el("td", {"data-label": "检查人员 / inspectors"}, "、".join(v["inspectors"])),
-               el("td", {"data-label": "结果 / results"},
+               el("td", cell_label("日期", "day"), el("a", {"href": f"/inspections/{v['id']}"}, v["day"])),
+               el("td", cell_label("作坊", "workshop"), v["workshop_name"]),
+               el("td", cell_label("检查人员", "inspectors"), "、".join(v["inspectors"])),
+               el("td", cell_label("结果", "results"),
                   [join(result_badge(k), f" {v['counts'][k]} ") for k in ("fail", "pass", "na")]))
             for v in visits]
     head = el("tr", None, [el("th", None, bi(*w)) for w in (("日期", "Day"), ("作坊", "Workshop"),
@@ -113,7 +113,7 @@ def form_page(workshop: str, name: str, who: Principal, csrf: str, today: str, v
         el("button", {"type": "submit", "id": "inspection-submit"}, bi("签署并保存", "Sign and save"))))
 
 
-def visit_page(v: dict) -> Html:
+def visit_page(v: dict, lang: str = "zh") -> Html:
     facts = [(("作坊", "Workshop"), join(v["workshop_name"], f"（{v['workshop']}）")), (("检查日期", "Day"), v["day"]),
              (("检查人员", "Inspectors"), "、".join(v["inspectors"])), (("检查表", "Checklist"), v["checklist"]),
              (("检查员签署", "Signed by"), join(v["signed_by"], " · ", when(v["signed_at"]))),
@@ -124,15 +124,16 @@ def visit_page(v: dict) -> Html:
                    " ", bi(*LEDGER_STATE[i["ledger_state"]][:2]) if i["ledger_state"] else "") \
             if i["ledger_item"] else ""
         rows.append(el("tr", {"data-item": i["item"]},
-                       el("td", {"data-label": "依据 / section"}, i["section"]),
-                       el("td", {"data-label": "项目 / item"}, bi(i["zh"], i["en"])),
-                       el("td", {"data-label": "结果 / result"}, result_badge(i["result"]), led),
-                       el("td", {"data-label": "说明 / note"}, i["note"] or "")))
+                       el("td", cell_label("依据", "section"), i["section"]),
+                       el("td", cell_label("项目", "item"), bi(i["zh"], i["en"])),
+                       el("td", cell_label("结果", "result"), result_badge(i["result"]), led),
+                       el("td", cell_label("说明", "note"), i["note"] or "")))
     head = el("tr", None, [el("th", None, bi(*w)) for w in (("依据", "Section"), ("项目", "Item"), ("结果", "Result"),
                                                              ("说明", "Note"))])
     pics = el("div", {"class": "photos"}, [
         el("figure", {"data-photo": p["id"]}, el("img", {"src": f"/inspections/photos/{p['id']}",
-                                                         "alt": f"检查照片 #{p['id']} / photo #{p['id']}"}))
+                                                         "alt": pick(lang, f"检查照片 #{p['id']}",
+                                                                        f"photo #{p['id']}")}))
         for p in v["photos"]]) if v["photos"] else ""
     return join(el("article", {"class": "card visit", "data-visit": v["id"]},
                    el("dl", {"class": "facts"}, [join(el("dt", None, bi(*k)), el("dd", None, x)) for k, x in facts])),
@@ -230,7 +231,8 @@ class InspectionPages:
 
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             v = inspections.get(conn, who, vid, self.frame.clock())
-            return Shown((f"现场检查 #{vid} · {v['workshop_name']}", f"On-site inspection #{vid}"), visit_page(v),
+            return Shown((f"现场检查 #{vid} · {v['workshop_name']}", f"On-site inspection #{vid}"),
+                         visit_page(v, lang_of(request.cookies)),
                          "/inspections")
         return await self.frame.show(request, build)
 

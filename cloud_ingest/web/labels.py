@@ -4,8 +4,8 @@ so colour is never the only signal; times are shown and entered in China Standar
 The reader's language: Chinese by default, English once chosen with the switch in the header (``/lang``),
 remembered in the ``LANG_COOKIE`` cookie of that browser. ``html.bi`` writes both, each marked, and the
 stylesheet shows the reader's; ``pick`` chooses one where markup cannot carry both (an ``<option>``, a
-title, a CSV heading). Pages that still write "中文 / English" by hand keep showing both until they move
-to ``bi`` and ``pick``.
+title, a CSV heading). Every signed-in page speaks one language at a time; what keeps both by design is
+the report's figures table (the report itself, as its PDF and CSV), error messages and the public page.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from cloud_ingest.store import db
 from cloud_ingest.store.schema import workshops
 from cloud_ingest.web.frame import HEADERS, Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import SEVERITY, badge, day_start_ms, when
+from cloud_ingest.web.labels import SEVERITY, badge, cell_label, day_start_ms, lang_of, option_names, pick, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box, error_shown
 from sebiao_common.errors import BodyTooLarge
@@ -71,13 +71,13 @@ def items_table(items: list[dict], name: str) -> Html:
     body = [el("tr", {"data-item": i["id"], "class": f"sev-row sev-{i['severity']}"},
                el("td", None, el("a", {"href": f"/ledger/{i['id']}"}, f"#{i['id']}"), " ",
                   badge("sev", i["severity"], SEVERITY)),
-               el("td", {"data-label": "作坊 / Workshop"}, i["workshop_name"]),
-               el("td", {"data-label": "来源 / Source"}, _source(i)),
-               el("td", {"data-label": "类别 / Category"}, _category(i["category"])),
-               el("td", {"data-label": "问题 / Finding"}, i["text"]),
-               el("td", {"data-label": "期限 / Due"}, when(i["due"]) if i["due"] else "—"),
-               el("td", {"data-label": "责任人 / Responsible"}, i["responsible"] or "—"),
-               el("td", {"data-label": "状态 / State"}, _state(i)))
+               el("td", cell_label("作坊", "Workshop"), i["workshop_name"]),
+               el("td", cell_label("来源", "Source"), _source(i)),
+               el("td", cell_label("类别", "Category"), _category(i["category"])),
+               el("td", cell_label("问题", "Finding"), i["text"]),
+               el("td", cell_label("期限", "Due"), when(i["due"]) if i["due"] else "—"),
+               el("td", cell_label("责任人", "Responsible"), i["responsible"] or "—"),
+               el("td", cell_label("状态", "State"), _state(i)))
             for i in items]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": f"items-{name}"},
                                               el("thead", None, head), el("tbody", None, body)))
@@ -105,23 +105,24 @@ def _field(label: tuple[str, str], control: Html) -> Html:
     return el("label", None, bi(*label), control)
 
 
-def open_form(shops: list[tuple[str, str]], csrf: str) -> Html:
+def open_form(shops: list[tuple[str, str]], csrf: str, lang: str = "zh") -> Html:
     return el("form", {"class": "card note-form", "method": "post", "action": "/ledger", "id": "form-open"},
               csrf_input(csrf), el("h2", None, bi("登记问题（挂账）", "Enter a finding")),
               _field(("作坊", "Workshop"), el("select", {"name": "workshop", "id": "open-workshop", "required": True},
                                              _options(shops))),
               _field(("来源", "Source"), el("select", {"name": "source", "id": "open-source"}, _options(
-                  [(k, f"{zh} / {en}") for k, (zh, en) in ledger.SOURCE_ZH.items() if k != "alarm"], "inspection"))),
+                  [(k, pick(lang, zh, en)) for k, (zh, en) in ledger.SOURCE_ZH.items() if k != "alarm"],
+                  "inspection"))),
               _field(("检查或报告编号", "Inspection or report reference"),
                      el("input", {"name": "ref", "id": "open-ref", "maxlength": ledger.MAX_REF})),
               _field(("问题描述（必填）", "Finding (required)"),
                      el("textarea", {"name": "text", "id": "open-text", "required": True, "maxlength": 2000,
                                      "rows": 3})),
               _field(("类别", "Category"), el("select", {"name": "category", "id": "open-category"},
-                                             _options([("", "— / none")] + [(k, f"{zh} / {en}") for k, (zh, en)
-                                                                            in ledger.CATEGORY_ZH.items()]))),
+                                             _options([("", pick(lang, "—", "— none"))] + [
+                                                 (k, pick(lang, zh, en)) for k, (zh, en) in ledger.CATEGORY_ZH.items()]))),
               _field(("严重程度", "Severity"), el("select", {"name": "severity", "id": "open-severity"}, _options(
-                  [(k, f"{v[0]} / {v[1]}") for k, v in SEVERITY.items()], "major"))),
+                  option_names(SEVERITY, lang), "major"))),
               _field(("责任人", "Responsible person"),
                      el("input", {"name": "responsible", "id": "open-responsible", "maxlength": ledger.MAX_PERSON})),
               _field(("整改期限", "Due"), el("input", {"type": "date", "name": "due", "id": "open-due"})),
@@ -129,12 +130,11 @@ def open_form(shops: list[tuple[str, str]], csrf: str) -> Html:
 
 
 def list_page(items: list[dict], o: dict, who: Principal, csrf: str, query: dict[str, str],
-              shops: list[tuple[str, str]], error: str | None) -> Html:
+              shops: list[tuple[str, str]], error: str | None, lang: str = "zh") -> Html:
     form = el("form", {"class": "filters card", "method": "get", "action": "/ledger"},
               el("label", None, bi("状态", "State"), el("select", {"name": "state", "id": "f-state"},
-                                                        _options([("", "全部 / all")] + [
-                                                            (k, f"{v[0]} / {v[1]}") for k, v in STATE.items()],
-                                                            query.get("state", "")))),
+                                                        _options([("", pick(lang, "全部", "all"))]
+                                                                 + option_names(STATE, lang), query.get("state", "")))),
               el("label", None, bi("仅逾期", "Overdue only"),
                  el("input", {"type": "checkbox", "name": "overdue", "value": "1", "id": "f-overdue",
                               "checked": query.get("overdue") == "1"})),
@@ -143,10 +143,10 @@ def list_page(items: list[dict], o: dict, who: Principal, csrf: str, query: dict
               el("button", {"type": "submit"}, bi("筛选", "Filter")))
     return join(error_box(error), el("h2", None, bi("逾期未销号", "Overdue")), _overdue(o),
                 el("h2", None, bi("问题台账", "Ledger items")), form, items_table(items, "all"),
-                open_form(shops, csrf) if who.role in EDITORS and shops else "")
+                open_form(shops, csrf, lang) if who.role in EDITORS and shops else "")
 
 
-def item_page(i: dict, who: Principal, csrf: str, error: str | None) -> Html:
+def item_page(i: dict, who: Principal, csrf: str, error: str | None, lang: str = "zh") -> Html:
     facts = [(("作坊", "Workshop"), join(i["workshop_name"], " · ",
                                          el("a", {"href": f"/workshops/{i['workshop']}/plan"}, bi("一坊一策", "plan")))),
              (("来源", "Source"), _source(i)), (("类别", "Category"), _category(i["category"])),
@@ -158,7 +158,7 @@ def item_page(i: dict, who: Principal, csrf: str, error: str | None) -> Html:
            " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "") for s in i["steps"]])
     pics = el("div", {"class": "photos"}, [
         el("figure", {"data-photo": p["id"]},
-           el("img", {"src": f"/ledger/photos/{p['id']}", "alt": f"整改照片 #{p['id']} / photo #{p['id']}",
+           el("img", {"src": f"/ledger/photos/{p['id']}", "alt": pick(lang, f"整改照片 #{p['id']}", f"photo #{p['id']}"),
                       "loading": "lazy"}),
            el("figcaption", None, when(p["at"]), " · ", p["by"])) for p in i["photos"]]) if i["photos"] else ""
     forms: list[Html] = []
@@ -246,21 +246,22 @@ class LedgerPages:
             Route("/ledger/photos/{id:rowid}", self.photo, methods=["GET"]),
         ]
 
-    def listing_shown(self, query: dict[str, str], error: str | None = None) -> Callable:
+    def listing_shown(self, query: dict[str, str], lang: str, error: str | None = None) -> Callable:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             now, title = self.frame.clock(), ("问题台账 · 挂账销号", "Issue ledger")
             o, shops = ledger.overdue(conn, who, now), shops_in_scope(conn, who)
             try:
                 f = ledger.ItemFilter.from_query(query)
             except BadRequest as exc:
-                return Shown(title, list_page([], o, who, s.csrf, query, shops, str(exc)), "/ledger", exc.status)
-            return Shown(title, list_page(ledger.list_items(conn, who, f, now), o, who, s.csrf, query, shops, error),
+                return Shown(title, list_page([], o, who, s.csrf, query, shops, str(exc), lang), "/ledger", exc.status)
+            return Shown(title, list_page(ledger.list_items(conn, who, f, now), o, who, s.csrf, query, shops, error,
+                                         lang),
                          "/ledger", 200)
         return build
 
     async def listing(self, request: Request) -> Response:
         query = {k: v for k, v in request.query_params.items() if v != ""}
-        return await self.frame.show(request, self.listing_shown(query))
+        return await self.frame.show(request, self.listing_shown(query, lang_of(request.cookies)))
 
     async def open(self, request: Request) -> Response:
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
@@ -274,16 +275,18 @@ class LedgerPages:
             body.setdefault("text", "")
             done = ledger.open_item(conn, who, ledger.NewItem.from_body(body, now), now)
             return f"/ledger/{done['id']}"
-        return await self.frame.change(request, step, lambda message: self.listing_shown({}, message))
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.listing_shown({}, lang, message))
 
-    def item_shown(self, item_id: int, error: str | None = None) -> Callable:
+    def item_shown(self, item_id: int, lang: str, error: str | None = None) -> Callable:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             i = ledger.get(conn, who, item_id, self.frame.clock())
-            return Shown((f"问题 #{item_id}", f"Ledger item #{item_id}"), item_page(i, who, s.csrf, error), "/ledger")
+            return Shown((f"问题 #{item_id}", f"Ledger item #{item_id}"), item_page(i, who, s.csrf, error, lang),
+                         "/ledger")
         return build
 
     async def item(self, request: Request) -> Response:
-        return await self.frame.show(request, self.item_shown(request.path_params["id"]))
+        return await self.frame.show(request, self.item_shown(request.path_params["id"], lang_of(request.cookies)))
 
     async def answer(self, request: Request) -> Response:
         item_id = request.path_params["id"]
@@ -295,7 +298,9 @@ class LedgerPages:
                 raise BadRequest("photo", f"至多 {photos.MAX_PHOTOS} 张", f"at most {photos.MAX_PHOTOS} photos")
             ledger.answer(conn, who, item_id, form.get("text"), pics, self.frame.clock())
             return f"/ledger/{item_id}"
-        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, message), read_answer)
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, lang, message),
+                                       read_answer)
 
     async def close(self, request: Request) -> Response:
         return await self._step(request, ledger.close)
@@ -310,7 +315,8 @@ class LedgerPages:
             ledger.get(conn, who, item_id, self.frame.clock())  # 404 outside the scope, before the role is judged
             fn(conn, who, item_id, form.get("note"), self.frame.clock())
             return f"/ledger/{item_id}"
-        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, message))
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.item_shown(item_id, lang, message))
 
     async def photo(self, request: Request) -> Response:
         """The photo for the session's user only (404 outside its scope), as the image its bytes showed."""

@@ -15,7 +15,7 @@ from cloud_ingest.web.html import Html, bi, el
 from cloud_ingest.web.labels import when
 
 DAY_MS = 86_400_000
-KIND_WORDS = {"wecom": "企业微信 / WeCom", "dingtalk": "钉钉 / DingTalk", "webhook": "Webhook"}
+KIND_WORDS = {"wecom": ("企业微信", "WeCom"), "dingtalk": ("钉钉", "DingTalk"), "webhook": ("Webhook", "Webhook")}
 
 
 def state_words(state: dict) -> tuple[str, Html]:
@@ -40,7 +40,7 @@ def section(conn: Connection, who: Principal, now: int) -> Html:
             key, words = state_words(s)
             rows.append(el("tr", {"data-channel": f"{place.district}/{channel.name}", "data-state": key},
                            el("td", None, place.district), el("td", None, channel.name),
-                           el("td", None, KIND_WORDS[channel.kind]), el("td", {"class": f"state-{key}"}, words),
+                           el("td", None, bi(*KIND_WORDS[channel.kind])), el("td", {"class": f"state-{key}"}, words),
                            el("td", None, str(s["sent"])), el("td", None, str(s["failed"])),
                            el("td", None, str(s["waiting"])), el("td", None, when(s["last_sent"])),
                            el("td", {"class": "error-text"}, s["last_error"] or "—")))

@@ -18,7 +18,7 @@ from cloud_ingest.web.frame import Frame
 from cloud_ingest.web.freshness_views import freshness_badge
 from cloud_ingest.web.grade_pages import grade_badge
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import badge, when
+from cloud_ingest.web.labels import badge, cell_label, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.setup_pages import PROGRESS
 from cloud_ingest.web.views import Shown, error_box
@@ -47,7 +47,8 @@ def _head(sort: str, desc: bool) -> Html:
 
 def sort_bar(sort: str, desc: bool) -> Html:
     """The same links above the tables: a phone shows each row as a card, without the table's header."""
-    return el("nav", {"class": "sort-bar", "aria-label": "排序 / sort"}, bi("排序", "Sort by"), "：",
+    return el("nav", {"class": "sort-bar", "aria-labelledby": "sort-by"},  # named by its shown words only
+              el("span", {"id": "sort-by"}, bi("排序", "Sort by")), "：",
               join(*[join(" · " if i else "", _sort_link(key, zh, en, sort, desc))
                      for i, (key, zh, en) in enumerate(COLUMNS)]))
 
@@ -70,21 +71,21 @@ def _count(n: int, bad: bool) -> Html:
 
 def _row(r: dict) -> Html:
     return el("tr", {"data-workshop": r["id"], "data-fresh": r["freshness"]["state"]},
-              el("td", {"data-label": "作坊 / Workshop"},
+              el("td", cell_label("作坊", "Workshop"),
                  el("a", {"href": f"/workshops/{r['id']}"}, r["name"]), " ", el("span", {"class": "muted"}, r["id"])),
-              el("td", {"data-label": "最后上报 / Last data", "class": "last-data"}, freshness_badge(r["freshness"])),
-              el("td", {"data-label": "等级 / Grade", "class": "grade"},
+              el("td", {**cell_label("最后上报", "Last data"), "class": "last-data"}, freshness_badge(r["freshness"])),
+              el("td", {**cell_label("等级", "Grade"), "class": "grade"},
                  grade_badge(r["grade"]["grade"]) if r["grade"] else el("span", {"class": "muted"},
                                                                         bi("未定级", "not graded"))),
-              el("td", {"data-label": "色标进度 / Deadline progress", "class": "progress"}, _progress(r["progress"])),
-              el("td", {"data-label": "未销号问题 / Open items", "class": "open"},
+              el("td", {**cell_label("色标进度", "Deadline progress"), "class": "progress"}, _progress(r["progress"])),
+              el("td", {**cell_label("未销号问题", "Open items"), "class": "open"},
                  el("a", {"href": f"/ledger?workshop={r['id']}"}, _count(r["ledger"]["open"], False))),
-              el("td", {"data-label": "逾期问题 / Overdue items", "class": "overdue"},
+              el("td", {**cell_label("逾期问题", "Overdue items"), "class": "overdue"},
                  _count(r["ledger"]["overdue"], True)),
-              el("td", {"data-label": "7 天告警 / Alarms, 7 days", "class": "alarms-7d"}, _alarms(r["alarms"]["7d"])),
-              el("td", {"data-label": "30 天告警 / Alarms, 30 days", "class": "alarms-30d"},
+              el("td", {**cell_label("7 天告警", "Alarms, 7 days"), "class": "alarms-7d"}, _alarms(r["alarms"]["7d"])),
+              el("td", {**cell_label("30 天告警", "Alarms, 30 days"), "class": "alarms-30d"},
                  _alarms(r["alarms"]["30d"])),
-              el("td", {"data-label": "最近现场检查 / Last visit", "class": "last-visit",
+              el("td", {**cell_label("最近现场检查", "Last visit"), "class": "last-visit",
                         "data-last-visit": r.get("last_visit") or ""},
                  el("a", {"href": f"/workshops/{r['id']}/inspections"}, r["last_visit"]) if r.get("last_visit")
                  else el("span", {"class": "muted"}, bi("未检查", "none"))))
@@ -119,8 +120,8 @@ def overview_page(doc: dict, sort: str, desc: bool, error: str | None = None) ->
     if not doc["districts"]:
         return el("p", {"class": "empty"}, bi("没有可查看的作坊", "No workshop in your scope"))
     note = el("p", {"class": "note"}, bi("截至", "As of"), " ", when(doc["generated_at"]), " · ",
-              f"超过 {doc['silent_after_minutes']} 分钟未收到数据即为数据中断 / data interrupted after "
-              f"{doc['silent_after_minutes']} min without data · ",
+              bi(f"超过 {doc['silent_after_minutes']} 分钟未收到数据即为数据中断",
+                 f"data interrupted after {doc['silent_after_minutes']} min without data"), " · ",
               bi("点击排序链接或表头排序", "sort by a link or a column's header"))
     return join(error_box(error), note, sort_bar(sort, desc), [
         el("section", {"class": "district", "data-district": d["id"]},

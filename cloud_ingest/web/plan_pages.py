@@ -20,6 +20,7 @@ from cloud_ingest.review import plans
 from cloud_ingest.store import db
 from cloud_ingest.web.frame import HEADERS, MAX_FORM, Frame
 from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.labels import cell_label
 from cloud_ingest.web.ledger_pages import EDITORS, items_table
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box, error_shown
@@ -31,10 +32,10 @@ MET = {True: ("已达成", "met", "✓"), False: ("未达成", "not yet", "○")
 
 def _progress(p: dict) -> Html:
     return el("p", {"class": "card progress", "id": "progress"},
-              bi("问题已销号", "items closed"), el("strong", None, f" {p['items_closed']} / {p['items_total']}"),
+              el("span", {"id": "progress-closed"}, bi("问题已销号", "items closed")), el("strong", None, f" {p['items_closed']} / {p['items_total']}"),
               " · ", bi("目标已达成", "goals met"), el("strong", None, f" {p['goals_met']} / {p['goals_total']}"),
               el("progress", {"max": max(p["items_total"], 1), "value": p["items_closed"],
-                              "aria-label": "销号进度 / items closed"}))
+                              "aria-labelledby": "progress-closed"}))  # its name: the shown half only
 
 
 def _goals(plan: dict, who: Principal, csrf: str) -> Html:
@@ -53,10 +54,10 @@ def _goals(plan: dict, who: Principal, csrf: str) -> Html:
                   el("span", {"class": "sym", "aria-hidden": "true"}, "⚠"), bi("逾期", "overdue")) \
             if g["overdue"] else ""
         rows.append(el("tr", {"data-goal": g["id"]},
-                       el("td", {"data-label": "目标 / Goal"}, g["text"]),
-                       el("td", {"data-label": "目标日期 / Target"}, g["target"], " ", late),
-                       el("td", {"data-label": "相关问题 / Items"}, links),
-                       el("td", {"data-label": "达成 / Met"},
+                       el("td", cell_label("目标", "Goal"), g["text"]),
+                       el("td", cell_label("目标日期", "Target"), g["target"], " ", late),
+                       el("td", cell_label("相关问题", "Items"), links),
+                       el("td", cell_label("达成", "Met"),
                           el("span", {"class": f"badge goal-{'met' if g['met'] else 'open'}"},
                              el("span", {"class": "sym", "aria-hidden": "true"}, sym), bi(zh, en)), " ", toggle)))
     head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (

@@ -61,8 +61,11 @@ def overview_page(rows: list[setups.WorkshopSetup]) -> Html:
                        el("td", {"class": "silenced"}, s.silenced), *_progress_cells(s.progress)))
     districts = setups.district_progress(rows)
     summary = [el("li", {"data-district": d["district"]["id"]},
-                  f"{d['district']['name']}：{d['done']}/{d['workshops']} 个作坊按期完成 / workshops done; "
-                  f"器具 / tools {d['marked']}/{d['tools']} 已标识 / marked, {d['tagged']}/{d['tools']} 已装标签 / tagged",
+                  f"{d['district']['name']}：",
+                  bi(f"{d['done']}/{d['workshops']} 个作坊按期完成；器具 {d['marked']}/{d['tools']} 已标识，"
+                     f"{d['tagged']}/{d['tools']} 已装标签",
+                     f"{d['done']}/{d['workshops']} workshops done; tools {d['marked']}/{d['tools']} marked, "
+                     f"{d['tagged']}/{d['tools']} tagged"),
                   el("br"), bi("落后的作坊", "Workshops behind"), "：",
                   ", ".join(b["workshop"] for b in d["behind"]) or "—") for d in districts]
     return join(el("h2", None, bi("各区进度", "Progress per district")),
@@ -101,7 +104,7 @@ def _version(v: setups.Version, s: setups.WorkshopSetup, who: Principal, csrf: s
     state = "pending" if v.pending else "accepted" if v.accepted else "none"
     parts: list[Html] = [
         el("h3", None, bi(f"版本 {v.version}", f"version {v.version}"), " ", badge("acceptance", state, PENDING)),
-        el("p", {"class": "muted"}, "网关启用 / in force from ", when(v.at), " · SHA-256 ", el("code", None, v.hash)),
+        el("p", {"class": "muted"}, bi("网关启用", "in force from"), " ", when(v.at), " · SHA-256 ", el("code", None, v.hash)),
         el("ul", {"class": "changes"}, changes)]
     if relaxed:
         parts.append(join(el("p", None, bi("放宽（使告警更少发生）", "Relaxations (make an alarm less likely)")),

@@ -20,7 +20,7 @@ from cloud_ingest.review import spot_checks
 from cloud_ingest.store.schema import districts
 from cloud_ingest.web.frame import Frame
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import when
+from cloud_ingest.web.labels import cell_label, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box
 
@@ -43,10 +43,10 @@ def _districts(conn: Connection, who: Principal) -> list[tuple[str, str]]:
 
 def list_page(draws: list[dict], options: list[tuple[str, str]], csrf: str, error: str | None) -> Html:
     rows = [el("tr", {"data-draw": d["id"]},
-               el("td", {"data-label": "期间 / period"}, el("a", {"href": f"/spot-checks/{d['id']}"}, d["period"])),
-               el("td", {"data-label": "辖区 / district"}, d["district_name"]),
-               el("td", {"data-label": "抽取 / drawn"}, f"{len(d['sample'])} / {len(d['population'])}"),
-               el("td", {"data-label": "抽取人 / by"}, d["drawn_by"], " · ", when(d["drawn_at"]))) for d in draws]
+               el("td", cell_label("期间", "period"), el("a", {"href": f"/spot-checks/{d['id']}"}, d["period"])),
+               el("td", cell_label("辖区", "district"), d["district_name"]),
+               el("td", cell_label("抽取", "drawn"), f"{len(d['sample'])} / {len(d['population'])}"),
+               el("td", cell_label("抽取人", "by"), d["drawn_by"], " · ", when(d["drawn_at"]))) for d in draws]
     head = el("tr", None, [el("th", None, bi(*w)) for w in (("期间", "Period"), ("辖区", "District"),
                                                              ("抽取 / 总数", "Drawn / new"), ("抽取人", "Drawn by"))])
     table = el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "draws"}, el("thead", None, head),
@@ -79,9 +79,9 @@ def draw_page(d: dict) -> Html:
              (("抽取人", "Drawn by"), join(d["drawn_by"], " · ", when(d["drawn_at"]))),
              (("复算", "Re-run"), bi("一致", "reproduces") if d["reproduces"] else bi("不一致", "does NOT reproduce"))]
     rows = [el("tr", {"data-workshop": s["workshop"]},
-               el("td", {"data-label": "作坊 / workshop"}, f"{s['name'] or ''}（{s['workshop']}）"),
-               el("td", {"data-label": "状态 / status"}, status_badge(s["status"])),
-               el("td", {"data-label": "检查 / visit"},
+               el("td", cell_label("作坊", "workshop"), f"{s['name'] or ''}（{s['workshop']}）"),
+               el("td", cell_label("状态", "status"), status_badge(s["status"])),
+               el("td", cell_label("检查", "visit"),
                   el("a", {"href": f"/inspections/{s['visit']}"}, s["day"]) if s.get("visit") else
                   el("a", {"href": f"/workshops/{s['workshop']}/inspections/new"}, bi("去检查", "Inspect"))))
             for s in d["sampled"]]

@@ -66,7 +66,7 @@ def layout(title: tuple[str, str], who: Principal | None, csrf: str, body: Html,
               el("link", {"rel": "stylesheet", "href": "/assets/cloud.css"}))
     bar = el("header", {"class": "bar"},
              el("p", {"class": "brand"}, bi("色标云 · 远程审核", "sebiao cloud review")),
-             _nav(active, overdue, counts or {}) if who else None,
+             _nav(active, overdue, counts or {}, lang) if who else None,
              _switch(lang, here),
              _user(who, csrf) if who else None)
     main = el("main", {"id": "main"}, el("h1", None, bi(*title)), body)
@@ -82,7 +82,7 @@ def _switch(lang: str, here: str) -> Html:
               LANG_NAMES[other])
 
 
-def _nav(active: str, overdue: int = 0, counts: Mapping[str, int] | None = None) -> Html:
+def _nav(active: str, overdue: int = 0, counts: Mapping[str, int] | None = None, lang: str = "zh") -> Html:
     late = el("span", {"class": "nav-count", "id": "nav-overdue", "data-count": overdue},
               el("span", {"class": "sym", "aria-hidden": "true"}, "⚠"), f"{overdue} ", bi("逾期", "overdue"))
 
@@ -90,7 +90,7 @@ def _nav(active: str, overdue: int = 0, counts: Mapping[str, int] | None = None)
         n = (counts or {}).get(href, 0)
         return el("span", {"class": "nav-count", "id": f"nav-count{href.replace('/', '-')}", "data-count": n},
                   f"{n} ", bi("待处理", "to do")) if n else None
-    return el("nav", {"aria-label": "主导航 / main"},
+    return el("nav", {"aria-label": pick(lang, "主导航", "main")},
               [el("a", {"href": href, "aria-current": "page" if href == active else None}, bi(zh, en),
                   late if href == "/ledger" and overdue else None, waiting(href))
                for href, zh, en in NAV])

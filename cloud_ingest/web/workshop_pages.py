@@ -26,7 +26,7 @@ from cloud_ingest.review.workshop_records import CATEGORIES, EMPTY
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.freshness_views import stations_table
 from cloud_ingest.web.html import Html, bi, el, join
-from cloud_ingest.web.labels import when
+from cloud_ingest.web.labels import cell_label, lang_of, pick, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box
 
@@ -63,12 +63,12 @@ def _input(name: str, value: str | None, **attrs: object) -> Html:
               el("input", {"id": f"record-{name}", "name": name, "value": value or "", **attrs}))
 
 
-def record_form(doc: dict, inspectors: list[dict], csrf: str) -> Html:
-    categories = [el("option", {"value": ""}, "— 未填写 / not filled in —")] + [
-        el("option", {"value": code, "selected": code == doc["category"]}, f"{zh} / {en}")
+def record_form(doc: dict, inspectors: list[dict], csrf: str, lang: str) -> Html:
+    categories = [el("option", {"value": ""}, pick(lang, "— 未填写 —", "— not filled in —"))] + [
+        el("option", {"value": code, "selected": code == doc["category"]}, pick(lang, zh, en))
         for code, (zh, en) in CATEGORIES.items()]
     chosen = doc["inspector"]["id"] if doc["inspector"] else None
-    people = [el("option", {"value": ""}, "— 未指定 / none —")] + [
+    people = [el("option", {"value": ""}, pick(lang, "— 未指定 —", "— none —"))] + [
         el("option", {"value": str(p["id"]), "selected": p["id"] == chosen}, p["username"]) for p in inspectors]
     return el("form", {"class": "card note-form record-form", "method": "post",
                        "action": f"/workshops/{doc['workshop']}/record",
@@ -92,9 +92,9 @@ def history_table(saves: list[dict]) -> Html:
     head = el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (("时间", "Time"), ("修改人", "By"),
                                                                       ("修改的字段", "Fields changed"))])
     body = [el("tr", {"data-save": s["id"]},
-               el("td", {"data-label": "时间 / Time"}, when(s["at"])),
-               el("td", {"data-label": "修改人 / By"}, s["by"]),
-               el("td", {"data-label": "修改的字段 / Fields changed"},
+               el("td", cell_label("时间", "Time"), when(s["at"])),
+               el("td", cell_label("修改人", "By"), s["by"]),
+               el("td", cell_label("修改的字段", "Fields changed"),
                   join(*[join(bi(*FIELD_WORDS[f]), "；") for f in s["changed"]])))
             for s in saves]
     return el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "record-history"},
@@ -115,16 +115,16 @@ def training_section(doc: dict) -> Html:
     people = el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "training-people"}, el(
         "thead", None, el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
             ("受训人", "Person"), ("最近培训", "Last trained"), ("次数", "Trainings"))])), el("tbody", None, [
-                el("tr", {"data-person": p["who"]}, el("td", {"data-label": "受训人 / Person"}, p["who"]),
-                   el("td", {"data-label": "最近培训 / Last trained"}, p["last_day"]),
-                   el("td", {"data-label": "次数 / Trainings"}, str(p["trainings"]))) for p in doc["people"]])))
+                el("tr", {"data-person": p["who"]}, el("td", cell_label("受训人", "Person"), p["who"]),
+                   el("td", cell_label("最近培训", "Last trained"), p["last_day"]),
+                   el("td", cell_label("次数", "Trainings"), str(p["trainings"]))) for p in doc["people"]])))
     records = el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "training-records"}, el(
         "thead", None, el("tr", None, [el("th", None, bi(zh, en)) for zh, en in (
             ("日期", "Day"), ("受训人", "Person"), ("内容", "Topic"), ("培训人", "Trainer"))])), el("tbody", None, [
-                el("tr", {"data-training": r["id"]}, el("td", {"data-label": "日期 / Day"}, r["day"]),
-                   el("td", {"data-label": "受训人 / Person"}, r["who"]),
-                   el("td", {"data-label": "内容 / Topic"}, r["topic"]),
-                   el("td", {"data-label": "培训人 / Trainer"}, r["by"])) for r in doc["records"]])))
+                el("tr", {"data-training": r["id"]}, el("td", cell_label("日期", "Day"), r["day"]),
+                   el("td", cell_label("受训人", "Person"), r["who"]),
+                   el("td", cell_label("内容", "Topic"), r["topic"]),
+                   el("td", cell_label("培训人", "Trainer"), r["by"])) for r in doc["records"]])))
     return el("section", {"id": "training"}, title, privacy, last,
               el("h3", None, bi("每人最近培训", "Each person's last training")), people,
               el("h3", None, bi("全部记录（最新在前）", "All records, newest first")), records)
@@ -138,12 +138,13 @@ class WorkshopPages:
         return [Route("/workshops/{id:slug}", self.page, methods=["GET"]),
                 Route("/workshops/{id:slug}/record", self.save, methods=["POST"])]
 
-    def shown(self, workshop_id: str, error: str | None = None) -> Build:
+    def shown(self, workshop_id: str, lang: str, error: str | None = None) -> Build:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             doc = workshop_records.record(conn, who, workshop_id)
             editor = who.role in ("inspector", "admin")
             assigned = doc["inspector"]["id"] if doc["inspector"] else None
-            form = (record_form(doc, workshop_records.district_inspectors(conn, doc["district"], assigned), s.csrf)
+            form = (record_form(doc, workshop_records.district_inspectors(conn, doc["district"], assigned), s.csrf,
+                                 lang)
                     if editor else "")
             training = training_section(trainings.workshop_trainings(conn, who, workshop_id)) if editor else ""
             links = el("p", {"class": "links"},
@@ -165,7 +166,7 @@ class WorkshopPages:
         return build
 
     async def page(self, request: Request) -> Response:
-        return await self.frame.show(request, self.shown(request.path_params["id"]))
+        return await self.frame.show(request, self.shown(request.path_params["id"], lang_of(request.cookies)))
 
     async def save(self, request: Request) -> Response:
         workshop_id = request.path_params["id"]
@@ -176,4 +177,5 @@ class WorkshopPages:
                 body["category_other"] = ""  # the form keeps its text box: only an "other" workshop's counts
             workshop_records.save_record(conn, who, workshop_id, body, self.frame.clock())
             return f"/workshops/{workshop_id}"
-        return await self.frame.change(request, step, lambda message: self.shown(workshop_id, message))
+        lang = lang_of(request.cookies)
+        return await self.frame.change(request, step, lambda message: self.shown(workshop_id, lang, message))
