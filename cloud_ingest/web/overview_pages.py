@@ -93,10 +93,10 @@ def _row(r: dict) -> Html:
 
 def _spot(c: dict) -> Html:
     """The district's spot-checked workshops: visited, not yet, overdue (⚠ and its word, not colour alone)."""
+    warn = "⚠ " if c["overdue"] else ""
     return el("span", {"data-spot-overdue": c["overdue"]},
-              f"已检查 {c['visited']} · 待检查 {c['not_yet']} · ", "⚠ " if c["overdue"] else "",
-              f"逾期 {c['overdue']} ", el("span", {"class": "en"},
-                                         f"(visited {c['visited']}, not yet {c['not_yet']}, overdue {c['overdue']})"))
+              bi(f"已检查 {c['visited']} · 待检查 {c['not_yet']} · {warn}逾期 {c['overdue']}",
+                 f"visited {c['visited']} · not yet {c['not_yet']} · {warn}overdue {c['overdue']}"))
 
 
 def _totals(d: dict) -> Html:
