@@ -57,10 +57,10 @@ class ApiBase:
         except BodyTooLarge as exc:
             raise PayloadTooLarge("请求体过大", f"the body is over {exc.limit} bytes") from exc
 
-    async def read_json(self, request: Request) -> Any:
-        """The request's JSON body (empty: ``{}``); PayloadTooLarge over ``MAX_JSON_BODY``, BadRequest when it is
-        not strict JSON."""
-        raw = await self.read_raw(request, MAX_JSON_BODY)
+    async def read_json(self, request: Request, limit: int = MAX_JSON_BODY) -> Any:
+        """The request's JSON body (empty: ``{}``); PayloadTooLarge over ``limit`` (``MAX_JSON_BODY`` but where
+        photos ride in it), BadRequest when it is not strict JSON."""
+        raw = await self.read_raw(request, limit)
         try:
             return strict_json.loads(raw or b"{}")
         except strict_json.JsonError as exc:

@@ -23,7 +23,6 @@ from cloud_ingest.errors import BadRequest, CloudError, Conflict
 from cloud_ingest.reports.inspection_pdf import inspection_pdf
 from cloud_ingest.review import checklist, inspections, photos, spot_checks
 from cloud_ingest.store import db
-from sebiao_common import strict_json
 
 
 def routes(api: ApiBase) -> list[Route]:
@@ -40,12 +39,7 @@ def routes(api: ApiBase) -> list[Route]:
     def write(fn: Callable[..., Any], status: int = 200, limit: int | None = None) -> Callable:
         async def handler(request: Request) -> JSONResponse:
             try:
-                raw = await api.read_raw(request, limit or 64 * 1024)
-                try:
-                    body = strict_json.loads(raw or b"{}")
-                except strict_json.JsonError as exc:
-                    raise BadRequest(strict_json.json_path(exc.path), f"不是有效的 JSON：{exc.zh}",
-                                     f"not valid JSON: {exc.en}") from exc
+                body = await (api.read_json(request, limit) if limit else api.read_json(request))
             except CloudError as exc:
                 return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 

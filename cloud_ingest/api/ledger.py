@@ -23,7 +23,6 @@ from cloud_ingest.errors import BadRequest, CloudError
 from cloud_ingest.reports.plan_pdf import plan_pdf
 from cloud_ingest.review import ledger, photos, plans
 from cloud_ingest.store import db
-from sebiao_common import strict_json
 
 PHOTO_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
                  "Cache-Control": "private, no-store", "Content-Disposition": "inline"}
@@ -51,12 +50,7 @@ def routes(api: ApiBase) -> list[Route]:
     async def answer(request: Request) -> JSONResponse:
         """Read within the photos' bound, then one transaction: the text, the photos, the evidence entry."""
         try:
-            raw = await api.read_raw(request, photos.MAX_BODY)
-            try:
-                body = strict_json.loads(raw or b"{}")
-            except strict_json.JsonError as exc:
-                raise BadRequest(strict_json.json_path(exc.path), f"不是有效的 JSON：{exc.zh}",
-                                 f"not valid JSON: {exc.en}") from exc
+            body = await api.read_json(request, photos.MAX_BODY)
         except CloudError as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 
