@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Mapping
 
@@ -28,7 +29,7 @@ FIELDS = ("latitude", "longitude")
 LIMIT = {"latitude": 90, "longitude": 180}
 WORDS = {"latitude": ("纬度", "latitude"), "longitude": ("经度", "longitude")}
 SCALE = 1_000_000
-DECIMAL = re.compile(r"[+-]?(\d{1,3}(\.\d*)?|\.\d+)")  # what a person types: 40.6571, -109.8, +0.5
+DECIMAL = re.compile(r"[+-]?([0-9]{1,3}(\.[0-9]*)?|\.[0-9]+)")  # what a person types: 40.6571, -109.8, +0.5
 
 
 def _number(key: str, value: Any) -> Decimal:
@@ -51,7 +52,8 @@ def parse(key: str, value: Any) -> int | None:
     """One coordinate in millionths of a degree; None or "" (an emptied field) is None."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    number = _number(key, value.strip() if isinstance(value, str) else value)
+    # a Chinese keyboard's full-width digits and point (４０．６) read as the ASCII ones
+    number = _number(key, unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value)
     limit = LIMIT[key]
     if not -limit <= number <= limit:
         zh, en = WORDS[key]

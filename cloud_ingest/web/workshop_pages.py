@@ -49,7 +49,7 @@ def _value(text: str | None) -> Html:
 def geo_link(doc: dict) -> Html:
     """The ``geo:`` link a phone hands to its map app; "未标注位置" without coordinates."""
     if not doc["geo_uri"]:
-        return el("span", {"class": "muted empty-field", "id": "no-location"}, bi("未标注位置", "no location"))
+        return el("span", {"class": "muted no-location", "id": "no-location"}, bi("未标注位置", "no location"))
     return el("a", {"href": doc["geo_uri"], "class": "geo-link", "id": "geo-link"},
               bi("在地图应用中打开", "open in a map app"))
 
