@@ -391,12 +391,7 @@ workshop_records = Table(  # every version of a workshop's record (登记信息)
     CheckConstraint("category IS NULL OR category IN ('raw_animal', 'aquatic', 'plant', 'liangpi', 'liangao', "
                     "'youmian', 'other')", name="category"),
     CheckConstraint("(category_other IS NULL) = (category IS NULL OR category <> 'other')", name="category_other"),
-    # migration 0018: where the workshop is, WGS-84, in millionths of a degree (review.locations); both or neither
-    Column("latitude_e6", Integer, nullable=True),
-    Column("longitude_e6", Integer, nullable=True),
-    CheckConstraint("latitude_e6 IS NULL OR latitude_e6 BETWEEN -90000000 AND 90000000", name="latitude"),
-    CheckConstraint("longitude_e6 IS NULL OR longitude_e6 BETWEEN -180000000 AND 180000000", name="longitude"),
-    CheckConstraint("(latitude_e6 IS NULL) = (longitude_e6 IS NULL)", name="location"),
+    Column("latitude_e6", Integer), Column("longitude_e6", Integer),  # WGS-84 in 1e-6°, both or neither: 0018's CHECKs
 )
 
 trainings = Table(  # the workshop's staff training records, as its gateway recorded them (六(五))
