@@ -10,7 +10,9 @@ On-site inspections (现场检查, ``inspections``: a signed visit over a versio
 on the ledger) and the 5% spot checks of newly registered workshops (抽查, ``spot_checks``).
 数据中断 as a finding (``silence``: the periodic job that opens a ledger item once per outage of a silent
 gateway and notes its end); the district overview (辖区总览, ``overview``: per workshop grade, progress,
-ledger, alarm rates, freshness).
+ledger, alarm rates, freshness). Where a workshop is (``locations``: its record's latitude and longitude,
+WGS-84) and the map of the workshops in scope (作坊地图, ``workshop_map``: the overview's figures placed by
+location).
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

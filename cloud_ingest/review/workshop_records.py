@@ -25,6 +25,10 @@ makes. The seed gives no format for the registration number (登记证号: each
 region issues its own), so it is held to letters, digits, CJK characters,
 ``-``, ``/`` and brackets, at most 40, and no two workshops may hold the
 same one.
+
+Where the workshop is (migration 0018): ``latitude`` and ``longitude``, WGS-84
+decimal degrees, both or neither (``review.locations``: the datum, the checks,
+the ``geo:`` link); empty on every record saved before.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, text
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
+from cloud_ingest.review import locations
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     WORKSHOP_CATEGORIES,
@@ -59,6 +64,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 assert tuple(CATEGORIES) == WORKSHOP_CATEGORIES
 FIELDS = ("registration", "category", "category_other", "address", "responsible", "phone", "inspector")
+FIELDS += locations.FIELDS  # migration 0018: stored as millionths of a degree
 EMPTY = ("未填写", "not filled in")
 REGISTRATION = re.compile(r"[0-9A-Za-z\u3400-\u9fff\-/()（）〔〕\[\]]{1,40}")
 # a mainland mobile (11 digits, 1[3-9]…) or a landline with its area code (0472-1234567, 047212345678)
@@ -90,7 +96,7 @@ def current_values(row: Any) -> dict[str, Any]:
         return dict.fromkeys(FIELDS)
     return {"registration": row.registration, "category": row.category, "category_other": row.category_other,
             "address": row.address, "responsible": row.responsible, "phone": row.phone,
-            "inspector": row.inspector_id}
+            "inspector": row.inspector_id, "latitude": row.latitude_e6, "longitude": row.longitude_e6}
 
 
 def _text(body: Mapping[str, Any], key: str, longest: int) -> str | None:
@@ -160,6 +166,7 @@ def _checked(conn: Connection, body: Mapping[str, Any], before: dict[str, Any], 
         out["phone"] = phone
     if "inspector" in body:
         out["inspector"] = _inspector(conn, body["inspector"], district, before["inspector"])
+    out.update(locations.checked(body, before))
     if out["category"] != "other":
         if "category_other" in body and out["category_other"] is not None:
             raise BadRequest("category_other", "只有类别为“其他”时才填写", "only for the category 'other'")
@@ -186,7 +193,8 @@ def save_record(conn: Connection, who: Principal, workshop_id: str, body: Mappin
     values = {"workshop_id": workshop_id, "registration": after["registration"], "category": after["category"],
               "category_other": after["category_other"], "address": after["address"],
               "responsible": after["responsible"], "phone": after["phone"], "inspector_id": after["inspector"],
-              "set_by": who.user_id, "set_at": now}
+              "latitude_e6": after["latitude"], "longitude_e6": after["longitude"], "set_by": who.user_id,
+              "set_at": now}
     row = conn.execute(insert(workshop_records).values(**values).returning(*workshop_records.c)).one()
     evidence.append(conn, now, "workshop_record", workshop_id, None,
                     {"by": who.username, "changed": changed, "row": coverage.fact(workshop_records, row._mapping)})
@@ -233,7 +241,15 @@ def record(conn: Connection, who: Principal, workshop_id: str, history: int = 50
             "category_en": CATEGORIES[category][1] if category else None,
             "category_other": now["category_other"], "address": now["address"],
             "responsible": now["responsible"], "phone": now["phone"],
-            "inspector": _person(conn, now["inspector"]), "history": saves}
+            "inspector": _person(conn, now["inspector"]), "history": saves, **location(now)}
+
+
+def location(values: dict[str, Any]) -> dict[str, Any]:
+    """The record's location as the API and the pages give it: decimal degrees, the datum, the ``geo:`` link."""
+    lat, lon = values["latitude"], values["longitude"]
+    placed = lat is not None and lon is not None
+    return {"latitude": locations.degrees(lat), "longitude": locations.degrees(lon), "datum": locations.DATUM,
+            "geo_uri": locations.geo_uri(lat, lon) if placed else None}
 
 
 def district_inspectors(conn: Connection, district: str, current: int | None = None) -> list[dict]:
@@ -246,4 +262,4 @@ def district_inspectors(conn: Connection, district: str, current: int | None = N
         .order_by(users.c.username))]
 
 
-__all__ = ["CATEGORIES", "EMPTY", "FIELDS", "district_inspectors", "record", "save_record"]
+__all__ = ["CATEGORIES", "EMPTY", "FIELDS", "district_inspectors", "location", "record", "save_record"]

@@ -34,7 +34,9 @@ show with what was chained when it was stored:
   record, the fields it changed;
 - ``data_outages``, ``data_outage_ends`` (migration 0017): one entry per row
   (``outage_start``, ``outage_end``), body ``{"row": fact}`` and the outage's
-  ledger item.
+  ledger item;
+- ``workshop_records`` gained ``latitude_e6`` and ``longitude_e6`` (migration 0018): the entries of the
+  rows stored before do not name them, and those rows must hold NULL there (``ADDED``).
 
 A row's fact (``fact``) is every column of the row by name, integers as
 integers, booleans as booleans, text as text: canonical JSON then gives one
@@ -92,6 +94,9 @@ ROW_TABLE = {"setup": "setups", "setup_accept": "setup_acceptances", "silenced":
              "grade_set": "workshop_grades", "workshop_record": "workshop_records", "training": "trainings",
              "ledger_open": "ledger_steps", "ledger_answer": "ledger_steps", "ledger_close": "ledger_steps",
              "ledger_return": "ledger_steps", "outage_start": "data_outages", "outage_end": "data_outage_ends"}
+# Columns added to a covered table after its first rows: an entry written before holds no such key, and the
+# row must hold NULL there (a value set afterwards is a change the check names).
+ADDED = {"workshop_records": ("latitude_e6", "longitude_e6")}  # migration 0018
 PICTURE = ("type", "severity", "state", "acked", "latched", "count", "tool", "tag", "station", "ts", "last_ts",
            "raised_at", "updated_at", "late", "text_zh", "text_en", "history_seq")
 MAX_PROBLEMS = 50
@@ -278,6 +283,8 @@ def _compare_rows(conn: Connection, found: Findings, table: Table, held: list[tu
     stored = _by_id(conn, table, [int(row["id"]) for _, row in held])
     for seq, row in held:
         now = stored.get(int(row["id"]))
+        if now is not None:
+            now = _as_held(table.name, now, row)
         if now is None:
             found.add(f"{table.name} 第 {row['id']} 行（证据第 {seq} 条）已被删除",
                       f"{table.name} row {row['id']} of evidence entry {seq} is missing (deleted)")
@@ -288,6 +295,12 @@ def _compare_rows(conn: Connection, found: Findings, table: Table, held: list[tu
                       "changed after it was stored")
         else:
             found.rows[table.name] += 1
+
+
+def _as_held(table: str, now: dict[str, Any], held: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored row as an entry written before ``ADDED``'s columns holds it: without those it lacks, when
+    they are NULL (a value there stays, so the comparison names it)."""
+    return {k: v for k, v in now.items() if k in held or k not in ADDED.get(table, ()) or v is not None}
 
 
 def _compare_batches(conn: Connection, found: Findings, batches: list[tuple[int, dict]]) -> None:

@@ -391,6 +391,7 @@ workshop_records = Table(  # every version of a workshop's record (登记信息)
     CheckConstraint("category IS NULL OR category IN ('raw_animal', 'aquatic', 'plant', 'liangpi', 'liangao', "
                     "'youmian', 'other')", name="category"),
     CheckConstraint("(category_other IS NULL) = (category IS NULL OR category <> 'other')", name="category_other"),
+    Column("latitude_e6", Integer), Column("longitude_e6", Integer),  # WGS-84 in 1e-6°, both or neither: 0018's CHECKs
 )
 
 trainings = Table(  # the workshop's staff training records, as its gateway recorded them (六(五))

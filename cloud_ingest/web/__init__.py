@@ -21,7 +21,8 @@ read-only page, POST form), never on ``routes``. Sessions are signed cookies
 user's ``Principal``. ``views``, ``html`` and ``labels`` render; ``data``
 holds the pages' own small queries; ``static/`` the stylesheet; ``freshness_views`` renders 最后上报 /
 数据中断 (freshness first on the workshop list, the workshop's page and the alarm queue); ``overview_pages``
-the district overview (辖区总览, ``/overview``).
+the district overview (辖区总览, ``/overview``); ``map_pages`` the map of the workshops (作坊地图, ``/map``:
+an inline SVG, no tiles, no script).
 
 web/ may import ``review``, ``reports``, ``notify``, ``access``, ``store``,
 ``cloud_ingest.config`` and ``cloud_ingest.errors``; never ``api``, ``ingest``,

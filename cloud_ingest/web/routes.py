@@ -37,6 +37,7 @@ from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.html import Html
 from cloud_ingest.web.inspection_pages import InspectionPages
 from cloud_ingest.web.ledger_pages import LedgerPages
+from cloud_ingest.web.map_pages import MapPages
 from cloud_ingest.web.overview_pages import OverviewPages
 from cloud_ingest.web.plan_pages import PlanPages
 from cloud_ingest.web.queue_pages import QueuePages
@@ -75,6 +76,7 @@ class Pages(Frame):
         self.inspections, self.spot_checks = InspectionPages(self), SpotCheckPages(self)
         self.queue = QueuePages(self)
         self.overview = OverviewPages(self)
+        self.map = MapPages(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -98,6 +100,7 @@ class Pages(Frame):
             *self.inspections.routes(),
             *self.spot_checks.routes(),
             *self.overview.routes(),
+            *self.map.routes(),
             Mount("/assets", StaticFiles(directory=STATIC), name="cloud-assets"),
         ]
 

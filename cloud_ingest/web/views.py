@@ -38,6 +38,7 @@ NAV = (("/workshops", "工作坊", "Workshops"), ("/alarms", "告警队列", "Al
        ("/setups", "配置与进度", "Setups"), ("/ledger", "问题台账", "Ledger"))
 NAV += (("/inspections", "现场检查", "Inspections"),)  # on-site inspections and the spot checks
 NAV += (("/overview", "辖区总览", "Overview"),)
+NAV += (("/map", "作坊地图", "Map"),)  # the workshops' locations (map_pages)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 import sebiao_common.row_ids  # noqa: F401 - registers {id:slug}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.reports import freshness
-from cloud_ingest.review import silence, trainings, workshop_records
+from cloud_ingest.review import locations, silence, trainings, workshop_records
 from cloud_ingest.review.workshop_records import CATEGORIES, EMPTY
 from cloud_ingest.web.frame import Build, Frame
 from cloud_ingest.web.freshness_views import stations_table
@@ -34,6 +34,8 @@ FIELD_WORDS = {"registration": ("登记证号", "Registration no."), "category":
                "category_other": ("其他类别说明", "Other category"), "address": ("地址", "Address"),
                "responsible": ("负责人", "Responsible person"), "phone": ("联系电话", "Phone"),
                "inspector": ("责任检查员", "Inspector assigned")}
+FIELD_WORDS |= {"latitude": ("纬度（WGS-84，十进制度）", "Latitude (WGS-84, decimal degrees)"),
+                "longitude": ("经度（WGS-84，十进制度）", "Longitude (WGS-84, decimal degrees)")}  # migration 0018
 
 
 def _empty() -> Html:
@@ -44,17 +46,39 @@ def _value(text: str | None) -> Html:
     return el("span", None, text) if text else _empty()
 
 
+def geo_link(doc: dict) -> Html:
+    """The ``geo:`` link a phone hands to its map app; "未标注位置" without coordinates."""
+    if not doc["geo_uri"]:
+        return el("span", {"class": "muted no-location", "id": "no-location"}, bi("未标注位置", "no location"))
+    return el("a", {"href": doc["geo_uri"], "class": "geo-link", "id": "geo-link"},
+              bi("在地图应用中打开", "open in a map app"))
+
+
+def _coord(degrees: float | None) -> str:
+    """Decimal degrees as the record holds them (six digits at most), for showing and for the form."""
+    return "" if degrees is None else locations.text(round(degrees * locations.SCALE))
+
+
+def location_fact(doc: dict) -> Html:
+    if doc["latitude"] is None:
+        return geo_link(doc)
+    return join(el("span", {"class": "coords", "data-lat": doc["latitude"], "data-lon": doc["longitude"]},
+                   f"{_coord(doc['latitude'])}, {_coord(doc['longitude'])} (WGS-84)"), " · ", geo_link(doc), " · ",
+                el("a", {"href": "/map"}, bi("作坊地图", "map")))
+
+
 def record_facts(doc: dict) -> Html:
     category = (join(bi(doc["category_zh"], doc["category_en"]),
                      f"：{doc['category_other']}" if doc["category_other"] else "") if doc["category"] else _empty())
     inspector = doc["inspector"]["username"] if doc["inspector"] else None
     facts = ((FIELD_WORDS["registration"], _value(doc["registration"])), (FIELD_WORDS["category"], category),
              (FIELD_WORDS["address"], _value(doc["address"])), (FIELD_WORDS["responsible"], _value(doc["responsible"])),
-             (FIELD_WORDS["phone"], _value(doc["phone"])), (FIELD_WORDS["inspector"], _value(inspector)))
+             (FIELD_WORDS["phone"], _value(doc["phone"])), (FIELD_WORDS["inspector"], _value(inspector)),
+             (("位置", "Location"), location_fact(doc)))
     return el("dl", {"class": "facts card", "id": "record"},
               [join(el("dt", None, bi(*k)), el("dd", {"data-field": name}, v))
-               for name, (k, v) in zip(("registration", "category", "address", "responsible", "phone", "inspector"),
-                                       facts)])
+               for name, (k, v) in zip(("registration", "category", "address", "responsible", "phone", "inspector",
+                                        "location"), facts)])
 
 
 def _input(name: str, value: str | None, **attrs: object) -> Html:
@@ -83,6 +107,15 @@ def record_form(doc: dict, inspectors: list[dict], csrf: str, lang: str) -> Html
               _input("phone", doc["phone"], maxlength=20, type="tel", inputmode="tel"),
               el("label", {"for": "record-inspector"}, bi(*FIELD_WORDS["inspector"]),
                  el("select", {"id": "record-inspector", "name": "inspector"}, people)),
+              *[_input(key, _coord(doc[key]),
+                       inputmode="decimal", autocomplete="off", maxlength=14,
+                       placeholder="40.657123" if key == "latitude" else "109.840347")
+                for key in locations.FIELDS],
+              el("p", {"class": "note"}, bi(
+                  "纬度、经度须同时填写或同时留空。高德、腾讯地图显示的是 GCJ-02 坐标（偏移数百米），"
+                  "请用手机定位（GPS）读数。",
+                  "Give both or neither. Gaode and Tencent maps show GCJ-02 (a few hundred metres off): take the "
+                  "phone's GPS reading.")),
               el("button", {"type": "submit", "id": "record-submit"}, bi("保存登记信息", "Save the record")))
 
 

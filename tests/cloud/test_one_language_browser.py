@@ -40,8 +40,10 @@ INSPECTOR_PAGES = ["/ledger", "/ledger/{item}", "/workshops/ws-a", "/overview", 
                    f"/reports?workshop=ws-a&from={DAY}&to={DAY}#summary",
                    f"/reports/district?district=d1&from={DAY}&to={DAY}", "/workshops/ws-a/plan", "/setups",
                    "/setups/ws-a", "/workshops"]
+INSPECTOR_PAGES += ["/map", "/map?district=d1"]  # 作坊地图: the points' labels are the SVG's words
 OWNER_PAGES = ["/ledger", "/ledger/{item}", "/workshops/ws-a", "/workshops/ws-a/grade", "/workshops/ws-a/plan",
                "/setups/ws-a", "/workshops/ws-a/inspections"]
+OWNER_PAGES += ["/map"]
 
 
 def _twins(page, scope: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -69,6 +71,9 @@ def _visit_all(page, base: str, paths: list[str], ids: dict[str, str],  # type: 
             other = "zh" if lang == "en" else "en"  # bi's other half is hidden, its own half shown
             assert page.evaluate(SHOWN, f"span.{other}") == 0, f"{path} ({lang}): {other} shown"
             assert page.evaluate(SHOWN, f"span.{lang}") > 0, f"{path} ({lang}): nothing in {lang}"
+            assert page.evaluate(SHOWN, f"tspan.{other}") == 0, f"{path} ({lang}): {other} shown in a drawing"
+            if path.startswith("/map"):  # the map's labels in the reader's language
+                assert page.evaluate(SHOWN, f"text.map-label tspan.{lang}") > 0, f"{path} ({lang}): no label"
         _switch(page, "en" if lang == "zh" else "zh")
 
 
@@ -79,6 +84,9 @@ def test_each_page_speaks_the_readers_language_only(cloud_url: str, size: tuple[
     tokens = cloud.tenants()
     for gateway, _, doc in world_batches():  # stations, alarms and freshness for the pages to show
         assert cloud.push(tokens[gateway], doc).status_code == 200
+    for ws, lat in (("ws-a", 40.65), ("ws-b", 40.7)):  # the map draws its points and their labels
+        assert cloud.post(tokens["insp1"], f"/api/v1/workshops/{ws}/record",
+                          {"latitude": lat, "longitude": 109.84}).status_code == 200
     with PageServer(cloud.client.app) as server, browser() as chrome:
         base = server.base
         insp = _login(chrome, base, "insp1", "/ledger", size)
