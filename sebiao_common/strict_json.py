@@ -62,7 +62,7 @@ def loads(data: bytes | str, *, max_depth: int | None = MAX_DEPTH) -> Any:
         except UnicodeDecodeError as exc:
             raise JsonError((), "不是 UTF-8 文本", f"not UTF-8 text: {exc}") from exc
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except _NotFinite as exc:
         raise JsonError(_locate_non_finite(text), "数值不能是 NaN 或无穷大",
                         f"{exc} is not a JSON number (NaN and infinities are refused)") from None
@@ -74,7 +74,10 @@ def loads(data: bytes | str, *, max_depth: int | None = MAX_DEPTH) -> Any:
     except ValueError as exc:  # an integer of more than 4300 digits
         raise JsonError((), "不是有效的 JSON", f"not valid JSON: {exc}"[:300]) from None
     surrogates = _SURROGATE_ESCAPE.search(text) is not None
-    if max_depth is not None or surrogates:
+    # Fewer opening brackets than max_depth cannot nest that deep (a bracket inside a string only overcounts):
+    # the common small message skips the walk.
+    deep = max_depth is not None and text.count("{") + text.count("[") >= max_depth
+    if deep or surrogates:
         _check(value, max_depth, surrogates)
     return value
 
@@ -103,6 +106,9 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):  # 1e400
         raise _NotFinite(text[:40])
     return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)  # made once, not per call
 
 
 def _check(value: Any, max_depth: int | None, surrogates: bool) -> None:

@@ -87,6 +87,7 @@ class _Poison(Exception):
 
 class Transport(Protocol):
     def ack(self, mid: int, qos: int, generation: int | None = None) -> None: ...
+    def ack_all(self, mids: list[int], generation: int) -> None: ...  # QoS 1, one write for them all
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None: ...
 
 
@@ -328,11 +329,16 @@ class Pipeline:
 
     def _after_commit(self, batch: list[Inbound | Command], out: Outcome, results: list[Settle]) -> None:
         inbound = [m for m in batch if isinstance(m, Inbound)]
+        acks: dict[int, list[int]] = {}  # QoS 1 message ids by the connection they came on
         for msg in inbound:
             if msg.settle is not None:
                 msg.settle()
-            elif msg.qos > 0:
+            elif msg.qos == 1:
+                acks.setdefault(msg.generation, []).append(msg.mid)
+            elif msg.qos > 1:
                 self.transport.ack(msg.mid, msg.qos, msg.generation)
+        for generation, mids in acks.items():
+            self.transport.ack_all(mids, generation)
         if inbound:
             self.metrics.batch_size.observe(len(inbound))
         for kind in out.alarms_raised:

@@ -9,16 +9,25 @@ has in one ``recv`` and serves paho's small reads from that buffer, and
 ``loop_read`` goes on while buffered bytes remain, so no packet waits for a
 ``select`` that would not wake for data already read.
 
-It overrides paho's private ``_sock_recv``; ``pyproject.toml`` pins paho-mqtt
-below 3, and ``tests/gateway/test_mqtt_buffered.py`` checks the behaviour.
+``ack_all`` sends many PUBACKs as one queued write: paho's ``ack`` queues each
+PUBACK alone, wakes the network thread for it and sends it with its own
+``send``, which at thousands of messages a second costs as much as reading them.
+
+It overrides paho's private ``_sock_recv`` and queues with its private
+``_packet_queue`` (a PUBACK needs no bookkeeping after it is written);
+``pyproject.toml`` pins paho-mqtt below 3, and
+``tests/gateway/test_mqtt_buffered.py`` checks the behaviour.
 """
 
 from __future__ import annotations
+
+import struct
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
 
 CHUNK = 65536
+_PUBACK = struct.Struct("!BBH")  # fixed header 0x40, remaining length 2, the message id
 
 
 class BufferedClient(mqtt.Client):
@@ -49,3 +58,10 @@ class BufferedClient(mqtt.Client):
         while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self.buffered and self._sock is not None:
             rc = super().loop_read(max_packets)
         return rc
+
+    def ack_all(self, mids: list[int]) -> MQTTErrorCode:
+        """PUBACK each QoS 1 message id (``manual_ack``), all in one write, in order."""
+        if not mids:
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        packet = b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids])
+        return self._packet_queue(mqtt.PUBACK, packet, 0, 0)

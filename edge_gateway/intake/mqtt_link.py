@@ -92,6 +92,13 @@ class MqttLink:
                 return  # that connection is gone; the broker will redeliver
             self.client.ack(mid, qos)
 
+    def ack_all(self, mids: list[int], generation: int) -> None:
+        """A committed batch's QoS 1 acknowledgements, in one write (paho would wake its thread and write
+        once per PUBACK: a third of the intake's cost at thousands a second)."""
+        with self._lock:
+            if generation == self._generation:
+                self.client.ack_all(mids)
+
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain)
 

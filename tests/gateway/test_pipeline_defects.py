@@ -31,6 +31,9 @@ class RecordingLink:
     def ack(self, mid: int, qos: int, generation: int | None = None) -> None:
         pass
 
+    def ack_all(self, mids: list[int], generation: int) -> None:
+        pass
+
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self.published.append(topic)
 

@@ -53,6 +53,9 @@ class NoBroker:
     def ack(self, mid: int, qos: int, generation: int | None = None) -> None:
         raise AssertionError("nothing to acknowledge")
 
+    def ack_all(self, mids: list[int], generation: int) -> None:
+        raise AssertionError("nothing to acknowledge")
+
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         raise AssertionError("nothing to publish")
 
