@@ -28,7 +28,7 @@ from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Inbound
 from edge_gateway.errors import BrokerError
 from edge_gateway.intake.guard import DROPPED, StationGuard
-from edge_gateway.intake.mqtt_buffered import BufferedClient
+from edge_gateway.intake.mqtt_buffered import BufferedClient, Publish
 from edge_gateway.model.workshop import BrokerSettings
 from sebiao_common.clock import Clock
 
@@ -65,6 +65,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_publishes = self._on_publishes  # the PUBLISH packets read in one pass (mqtt_buffered.py)
         self.client = client
 
     def start(self, wait: float | None = 10.0) -> None:
@@ -138,8 +139,12 @@ class MqttLink:
             log.warning("lost the broker %s: %s; reconnecting", self.settings.url, reason_code)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        limited = None if self.guard is None else self.guard.check(message.topic, message.mid, message.qos)
-        if limited == DROPPED:
-            return
-        self.deliver(Inbound(topic=message.topic, payload=message.payload, mid=message.mid, qos=message.qos,
-                             received_at=self.clock(), generation=self._generation, limited=limited))
+        self._on_publishes([Publish(message.topic, message.payload, message.mid, message.qos)])
+
+    def _on_publishes(self, batch: list[Publish]) -> None:
+        now, generation, guard = self.clock(), self._generation, self.guard
+        for topic, payload, mid, qos in batch:
+            limited = None if guard is None else guard.check(topic, mid, qos)
+            if limited != DROPPED:
+                self.deliver(Inbound(topic=topic, payload=payload, mid=mid, qos=qos, received_at=now,
+                                     generation=generation, limited=limited))
