@@ -222,11 +222,13 @@ def _misuse(m: dict | None) -> Html:
 # -- one alarm -------------------------------------------------------------------------
 
 
-def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Html = Html("")) -> Html:
-    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra, _action_bar(a, who))
+def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Html = Html(""),
+               lang: str = "zh") -> Html:
+    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra,
+                _action_bar(a, who, lang))
 
 
-def _action_bar(a: dict, who: Principal) -> Html:
+def _action_bar(a: dict, who: Principal, lang: str = "zh") -> Html:
     """The actions of this page in one bar that stays at the bottom of the screen (a phone's thumb reach):
     links to the forms below, so it needs no script."""
     links: list[tuple[str, str, str, str]] = [("/alarms", "back", "← 队列", "← Queue")]
@@ -242,7 +244,7 @@ def _action_bar(a: dict, who: Principal) -> Html:
             links.append(("#form-request", "request", "要求整改", "Rectification"))
     elif who.role == "owner" and any(r["state"] in ("requested", "returned") for r in rects):
         links.append(("#form-answer", "answer", "答复整改", "Answer"))
-    return el("nav", {"class": "action-bar", "id": "action-bar", "aria-label": "操作 / actions"},
+    return el("nav", {"class": "action-bar", "id": "action-bar", "aria-label": pick(lang, "操作", "actions")},
               [el("a", {"href": href, "data-action": key}, bi(zh, en)) for href, key, zh, en in links])
 
 
