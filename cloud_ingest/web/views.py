@@ -204,7 +204,7 @@ def _open_alarms(r: dict) -> Html:
     by = r.get("open_alarms")
     if not by:  # the figures are absent: the plain count
         return join("● " if r["active_alarms"] else "✓ ", str(r["active_alarms"]))
-    parts = [el("span", {"class": f"count sev-{sev}", "title": f"{SEVERITY[sev][0]} / {SEVERITY[sev][1]}"},
+    parts = [el("span", {"class": f"count sev-{sev}"},  # its name is shown: no tooltip in both languages
                 f"{SEVERITY[sev][2]} {by[sev]} ", bi(SEVERITY[sev][0], SEVERITY[sev][1]))
              for sev in SEVERITY if by.get(sev)]
     return join(el("strong", {"data-open": by["total"]}, str(by["total"])), " ", parts) if parts else \
