@@ -2,7 +2,9 @@
 
 The inspector asks on the alarm's page and accepts or returns there; the
 owner sees its open requests on ``/rectifications`` and answers on the alarm's
-page. Each form calls one function of ``cloud_ingest.review.rectification`` with the
+page, with photos: the answer is its ledger item's (``ledger_pages.answer_form``
+and ``answer_step``: the same checks, storage and evidence), and each
+rectification shows its item's photos. Each form calls one function of ``cloud_ingest.review.rectification`` with the
 session user's ``Principal``; the roles, states and scope are that module's.
 """
 
