@@ -5,7 +5,10 @@ connection, ``ApiBase.read_json`` reads a strict JSON body (at most
 ``MAX_JSON_BODY``; ``read_raw`` any body within a bound, refused as soon as
 it is over, before any token is read), ``ApiBase.call`` runs the database
 work in the thread pool (SQLAlchemy is synchronous here) and answers JSON;
-``ApiBase.write`` is the three together for a request that changes something. A ``CloudError`` becomes
+``ApiBase.write`` is the three together for a request that changes something. Route modules build
+their handlers with ``reader`` (``fn(conn, who, request)`` in a read transaction), ``writer`` (the
+caller authenticated before its JSON object is judged, then ``fn(conn, who, request, body)`` in one write
+transaction) and ``binary`` (a file: a photo, a PDF). A ``CloudError`` becomes
 its status and ``{"error": "中文 / English"}``; nothing else is caught, so a
 defect is a 500 with a traceback in the log.
 
@@ -20,7 +23,7 @@ from typing import Any, Callable
 from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from cloud_ingest.access.auth import Principal, authenticate, bearer
 from cloud_ingest.config import Limits
@@ -78,3 +81,44 @@ class ApiBase:
             with db.write(self.engine) as conn:
                 return fn(conn, body)
         return await self.call(work, status)
+
+    def reader(self, fn: Callable[[Connection, Principal, Request], Any]) -> Callable[[Request], Any]:
+        """A GET handler: ``fn(conn, who, request)`` in a read transaction, its result as JSON."""
+        async def handler(request: Request) -> JSONResponse:
+            def work() -> Any:
+                with db.read(self.engine) as conn:
+                    return fn(conn, self.who(request, conn), request)
+            return await self.call(work)
+        return handler
+
+    def writer(self, fn: Callable[[Connection, Principal, Request, dict], Any], status: int = 200,
+               limit: int = MAX_JSON_BODY) -> Callable[[Request], Any]:
+        """A handler that changes something: the JSON body read within ``limit``, then in one write transaction
+        the caller authenticated (before its body is judged: an anonymous caller learns nothing), the body
+        required to be an object, and ``fn(conn, who, request, body)``."""
+        async def handler(request: Request) -> JSONResponse:
+            try:
+                body = await self.read_json(request, limit)
+            except CloudError as exc:
+                return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
+
+            def work() -> Any:
+                with db.write(self.engine) as conn:
+                    who = self.who(request, conn)
+                    if not isinstance(body, dict):
+                        raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
+                    return fn(conn, who, request, body)
+            return await self.call(work, status)
+        return handler
+
+    async def binary(self, request: Request,
+                     fn: Callable[[Connection, Principal], tuple[str, bytes, dict[str, str]]]) -> Response:
+        """A file for the caller: ``fn(conn, who)`` gives its type, bytes and headers (a refusal as JSON)."""
+        def work() -> tuple[str, bytes, dict[str, str]]:
+            with db.read(self.engine) as conn:
+                return fn(conn, self.who(request, conn))
+        try:
+            kind, data, headers = await run_in_threadpool(work)
+        except CloudError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
+        return Response(data, media_type=kind, headers=headers)

@@ -8,49 +8,23 @@ it). Photos are served as the ledger's are (``ledger.PHOTO_HEADERS``), only with
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.api.ledger import PHOTO_HEADERS
-from cloud_ingest.errors import BadRequest, CloudError, Conflict
+from cloud_ingest.errors import BadRequest, Conflict
 from cloud_ingest.reports.inspection_pdf import inspection_pdf
 from cloud_ingest.review import checklist, inspections, photos, spot_checks
-from cloud_ingest.store import db
 
 
 def routes(api: ApiBase) -> list[Route]:
-    clock = api.clock
-
-    def read(fn: Callable[..., Any]) -> Callable:
-        async def handler(request: Request) -> JSONResponse:
-            def work() -> Any:
-                with db.read(api.engine) as conn:
-                    return fn(conn, api.who(request, conn), request)
-            return await api.call(work)
-        return handler
-
-    def write(fn: Callable[..., Any], status: int = 200, limit: int | None = None) -> Callable:
-        async def handler(request: Request) -> JSONResponse:
-            try:
-                body = await (api.read_json(request, limit) if limit else api.read_json(request))
-            except CloudError as exc:
-                return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
-
-            def work() -> Any:
-                with db.write(api.engine) as conn:
-                    who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
-                    if not isinstance(body, dict):
-                        raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
-                    return fn(conn, who, request, body)
-            return await api.call(work, status)
-        return handler
+    clock, read, write = api.clock, api.reader, api.writer  # the handlers every route module builds (ApiBase)
 
     def immutable(conn: Connection, who: Any, request: Request) -> Any:
         inspections.get(conn, who, request.path_params["id"], clock())  # 404 outside the scope
@@ -66,23 +40,13 @@ def routes(api: ApiBase) -> list[Route]:
                 raise BadRequest(key, "未知参数", "unknown parameter (known: workshop)")
         return inspections.list_visits(conn, who, request.query_params.get("workshop") or None)
 
-    async def binary(request: Request, fn: Callable[[Connection, Any], tuple[str, bytes, dict]]) -> Response:
-        def work() -> tuple[str, bytes, dict]:
-            with db.read(api.engine) as conn:
-                return fn(conn, api.who(request, conn))
-        try:
-            kind, data, headers = await run_in_threadpool(work)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
-        return Response(data, media_type=kind, headers=headers)
-
     async def photo(request: Request) -> Response:
-        return await binary(request, lambda conn, who: (
+        return await api.binary(request, lambda conn, who: (
             *inspections.photo(conn, who, request.path_params["id"]), PHOTO_HEADERS))
 
     async def pdf(request: Request) -> Response:
         name = f"inspection-{request.path_params['id']}.pdf"
-        return await binary(request, lambda conn, who: (
+        return await api.binary(request, lambda conn, who: (
             "application/pdf", inspection_pdf(inspections.get(conn, who, request.path_params["id"], clock()),
                                               clock()),
             {"Content-Disposition": f'attachment; filename="{name}"'}))
@@ -90,7 +54,7 @@ def routes(api: ApiBase) -> list[Route]:
     return [
         Route("/api/v1/inspections/checklist", read(lambda conn, who, r: checklist.as_json()), methods=["GET"]),
         Route("/api/v1/inspections", read(visits), methods=["GET"]),
-        Route("/api/v1/inspections", write(record, 201, photos.MAX_BODY), methods=["POST"]),
+        Route("/api/v1/inspections", write(record, 201, limit=photos.MAX_BODY), methods=["POST"]),
         Route("/api/v1/inspections/{id:rowid}", read(lambda conn, who, r: inspections.get(
             conn, who, r.path_params["id"], clock())), methods=["GET"]),
         Route("/api/v1/inspections/{id:rowid}", read(immutable), methods=["PUT", "PATCH", "DELETE"]),

@@ -9,87 +9,43 @@ and only to a caller who may see its item (404 otherwise).
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid} and {id:slug}, which the routes below name
+from cloud_ingest.access.auth import Principal
 from cloud_ingest.api.base import ApiBase
-from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.errors import BadRequest
 from cloud_ingest.reports.plan_pdf import plan_pdf
 from cloud_ingest.review import ledger, photos, plans
-from cloud_ingest.store import db
 
 PHOTO_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
                  "Cache-Control": "private, no-store", "Content-Disposition": "inline"}
 
 
 def routes(api: ApiBase) -> list[Route]:
-    def read(fn: Callable[..., Any]) -> Callable:
-        async def handler(request: Request) -> JSONResponse:
-            def work() -> Any:
-                with db.read(api.engine) as conn:
-                    return fn(conn, api.who(request, conn), request)
-            return await api.call(work)
-        return handler
+    clock, read, write = api.clock, api.reader, api.writer  # the handlers every route module builds (ApiBase)
 
-    def write(fn: Callable[..., Any], status: int = 200) -> Callable:
-        async def handler(request: Request) -> JSONResponse:
-            def work(conn: Connection, body: Any) -> Any:
-                who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
-                if not isinstance(body, dict):
-                    raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
-                return fn(conn, who, request, body)
-            return await api.write(request, work, status)
-        return handler
-
-    async def answer(request: Request) -> JSONResponse:
+    def answer(conn: Connection, who: Principal, request: Request, body: dict) -> dict:
         """Read within the photos' bound, then one transaction: the text, the photos, the evidence entry."""
-        try:
-            body = await api.read_json(request, photos.MAX_BODY)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
-
-        def work() -> Any:
-            with db.write(api.engine) as conn:
-                who = api.who(request, conn)
-                if not isinstance(body, dict):
-                    raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
-                for key in body:
-                    if key not in ("text", "photos"):
-                        raise BadRequest(key, "未知字段", "unknown field (known: photos, text)")
-                return ledger.answer(conn, who, request.path_params["id"], body.get("text"),
-                                     photos.from_json(body.get("photos")), api.clock())
-        return await api.call(work)
+        for key in body:
+            if key not in ("text", "photos"):
+                raise BadRequest(key, "未知字段", "unknown field (known: photos, text)")
+        return ledger.answer(conn, who, request.path_params["id"], body.get("text"),
+                             photos.from_json(body.get("photos")), clock())
 
     async def photo(request: Request) -> Response:
-        def work() -> tuple[str, bytes]:
-            with db.read(api.engine) as conn:
-                return ledger.photo(conn, api.who(request, conn), request.path_params["id"])
-        try:
-            kind, data = await run_in_threadpool(work)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
-        return Response(data, media_type=kind, headers=PHOTO_HEADERS)
+        return await api.binary(request, lambda conn, who: (
+            *ledger.photo(conn, who, request.path_params["id"]), PHOTO_HEADERS))
 
     async def pdf(request: Request) -> Response:
-        def work() -> bytes:
-            with db.read(api.engine) as conn:
-                who = api.who(request, conn)
-                return plan_pdf(plans.get_plan(conn, who, request.path_params["id"], api.clock()), api.clock())
-        try:
-            body = await run_in_threadpool(work)
-        except CloudError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
         name = f"plan-{request.path_params['id']}.pdf"
-        return Response(body, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return await api.binary(request, lambda conn, who: (
+            "application/pdf", plan_pdf(plans.get_plan(conn, who, request.path_params["id"], clock()), clock()),
+            {"Content-Disposition": f'attachment; filename="{name}"'}))
 
-    clock = api.clock
     return [
         Route("/api/v1/ledger/items", read(lambda conn, who, r: ledger.list_items(
             conn, who, ledger.ItemFilter.from_query(r.query_params), clock())), methods=["GET"]),
@@ -97,7 +53,7 @@ def routes(api: ApiBase) -> list[Route]:
             conn, who, ledger.NewItem.from_body(body, clock()), clock()), 201), methods=["POST"]),
         Route("/api/v1/ledger/items/{id:rowid}", read(lambda conn, who, r: ledger.get(
             conn, who, r.path_params["id"], clock())), methods=["GET"]),
-        Route("/api/v1/ledger/items/{id:rowid}/answer", answer, methods=["POST"]),
+        Route("/api/v1/ledger/items/{id:rowid}/answer", write(answer, limit=photos.MAX_BODY), methods=["POST"]),
         Route("/api/v1/ledger/items/{id:rowid}/close", write(lambda conn, who, r, body: ledger.close(
             conn, who, r.path_params["id"], body.get("note"), clock())), methods=["POST"]),
         Route("/api/v1/ledger/items/{id:rowid}/return", write(lambda conn, who, r, body: ledger.send_back(

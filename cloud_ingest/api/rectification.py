@@ -8,16 +8,14 @@ the API (every call authenticates; a ``CloudError`` is its status and
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.api.base import ApiBase
-from cloud_ingest.errors import BadRequest
 from cloud_ingest.review import rectification
 from cloud_ingest.store import db
 
@@ -64,10 +62,6 @@ def routes(api: ApiBase) -> list[Route]:
 
 
 async def _step(api: ApiBase, request: Request, fn: Callable[..., dict], status: int = 200) -> JSONResponse:
-    """One write: authenticate, then ``fn(conn, who, body)`` in one transaction with its evidence entry."""
-    def work(conn: Connection, body: Any) -> Any:
-        who = api.who(request, conn)  # before the body is judged: an anonymous caller learns nothing
-        if not isinstance(body, dict):
-            raise BadRequest("", "请求体必须是 JSON 对象", "the body must be a JSON object")
-        return fn(conn, who, body)
-    return await api.write(request, work, status)
+    """One write (``ApiBase.writer``: authenticated, then ``fn(conn, who, body)`` in one transaction with its
+    evidence entry)."""
+    return await api.writer(lambda conn, who, r, body: fn(conn, who, body), status)(request)

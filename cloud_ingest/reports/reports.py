@@ -24,7 +24,7 @@ from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
 from cloud_ingest.reports import disinfection
-from cloud_ingest.reports.disinfection import WASH_DWELL_MS, CycleLine, Washes, method_text
+from cloud_ingest.reports.disinfection import METHOD_WORDS, WASH_DWELL_MS, CycleLine, Washes, method_text
 from cloud_ingest.reports.figures import (
     MISUSE_TYPES,
     OCCURRENCES,
@@ -40,7 +40,7 @@ from cloud_ingest.reports.figures import (
     uptime,
 )
 from cloud_ingest.reports.ledger_view import AlarmLine, alarm_lines
-from cloud_ingest.reports.setup_rules import STATE_TEXT, Progress
+from cloud_ingest.reports.setup_rules import STATE_WORDS, Progress
 from cloud_ingest.reports.setups import WorkshopSetup, counted_silenced, progress_json, workshop_setup
 from cloud_ingest.reports.text import (
     CYCLES_TEXT,
@@ -48,6 +48,7 @@ from cloud_ingest.reports.text import (
     NO_CYCLES,
     TOOL_COLOUR_NOTE,
     alarm_type_text,
+    joined,
     neutral,
     percent,
     seconds,
@@ -55,6 +56,7 @@ from cloud_ingest.reports.text import (
     wash_rule_text,
     zone_text,
 )
+from cloud_ingest.reports.text import Words as W
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -359,69 +361,74 @@ def _uptime_json(u: Uptime) -> dict:
     return {"online_ms": u.online_ms, "known_ms": u.known_ms, "fraction": u.fraction}
 
 
-CSV_HEADER = ("指标 / figure", "对象 / subject", "数值 / value", "单位 / unit")
-TIMES, SECONDS, PERCENT = "次 / times", "秒 / s", "% / percent"
-PER_100 = "次/百次使用 / per 100 uses"
-TOTAL = "合计 / total"
-NOTE = "说明 / note"
+CSV_HEADER = (W("指标", "figure"), W("对象", "subject"), W("数值", "value"), W("单位", "unit"))
+TIMES, SECONDS, PERCENT = W("次", "times"), W("秒", "s"), W("%", "percent")
+PER_100 = W("次/百次使用", "per 100 uses")
+TOTAL = W("合计", "total")
+NOTE = W("说明", "note")
 
 
 def report_rows(r: Report) -> list[tuple[str, str, str, str]]:
-    """The report as (figure, subject, value, unit) rows: the CSV's body and the PDF's tables."""
-    rows = [("作坊 / workshop", r.workshop_id, r.workshop_name, ""),
-            ("区 / district", r.district_id, r.district_name, ""),
-            ("期间 / period", f"{r.from_date} — {r.to_date}", r.tz, "含首尾日期 / both days included")]
+    """The report as (figure, subject, value, unit) rows: the CSV's body and the PDF's tables. The words are
+    ``text.Words`` (both languages as text; the page shows one), the names and numbers plain."""
+    uses, washes, misuse, per_100 = W("使用次数", "uses"), W("清洗次数", "washes"), W("误用告警", "misuse alarms"), \
+        W("每百次使用误用", "misuse per 100 uses")
+    uptime = W("读卡站在线率", "station uptime")
+    rows = [(W("作坊", "workshop"), r.workshop_id, r.workshop_name, ""),
+            (W("区", "district"), r.district_id, r.district_name, ""),
+            (W("期间", "period"), f"{r.from_date} — {r.to_date}", r.tz, W("含首尾日期", "both days included"))]
     for z in r.zones:
-        rows.append(("使用次数 / uses", zone_text(z.zone), str(z.uses), TIMES))
-    rows.append(("使用次数 / uses", TOTAL, str(r.uses), TIMES))
+        rows.append((uses, zone_text(z.zone), str(z.uses), TIMES))
+    rows.append((uses, TOTAL, str(r.uses), TIMES))
     for z in r.zones:
-        rows.append(("清洗次数 / washes", zone_text(z.zone), str(z.washes), TIMES))
-    rows.append(("清洗次数 / washes", TOTAL, str(r.washes), TIMES))
+        rows.append((washes, zone_text(z.zone), str(z.washes), TIMES))
+    rows.append((washes, TOTAL, str(r.washes), TIMES))
     rows.append((WASH_RULE, wash_rule_text(r.wash_dwell_ms), str(r.wash_dwell_ms // 1000), SECONDS))
     for m in r.misuse:
-        rows.append(("误用告警 / misuse alarms", alarm_type_text(m.type), str(m.count), TIMES))
-        rows.append(("每百次使用误用 / misuse per 100 uses", alarm_type_text(m.type), _num(m.per_100_uses),
-                     PER_100))
-    rows.append(("误用告警 / misuse alarms", TOTAL, str(r.misuse_total), TIMES))
-    rows.append(("每百次使用误用 / misuse per 100 uses", TOTAL, _num(r.misuse_per_100), PER_100))
-    rows.append(("期间告警 / alarms raised", TOTAL, str(r.acks.raised), TIMES))
-    for who, s in (("作坊确认 / workshop ack", r.acks.workshop), ("检查员审核 / inspector review", r.acks.inspector)):
-        rows.append((f"{who}", "已确认告警 / alarms acknowledged", str(s.count), TIMES))
-        rows.append((f"{who}", "用时中位数 / median time", seconds(s.median_ms), SECONDS))
-        rows.append((f"{who}", "用时 P90 / 90th percentile time", seconds(s.p90_ms), SECONDS))
+        rows.append((misuse, alarm_type_text(m.type), str(m.count), TIMES))
+        rows.append((per_100, alarm_type_text(m.type), _num(m.per_100_uses), PER_100))
+    rows.append((misuse, TOTAL, str(r.misuse_total), TIMES))
+    rows.append((per_100, TOTAL, _num(r.misuse_per_100), PER_100))
+    rows.append((W("期间告警", "alarms raised"), TOTAL, str(r.acks.raised), TIMES))
+    for who, s in ((W("作坊确认", "workshop ack"), r.acks.workshop), (W("检查员审核", "inspector review"), r.acks.inspector)):
+        rows.append((who, W("已确认告警", "alarms acknowledged"), str(s.count), TIMES))
+        rows.append((who, W("用时中位数", "median time"), seconds(s.median_ms), SECONDS))
+        rows.append((who, W("用时 P90", "90th percentile time"), seconds(s.p90_ms), SECONDS))
     for u in r.stations:
-        rows.append(("读卡站在线率 / station uptime", station_text(r.info(u.station)), percent(u.fraction), PERCENT))
-    rows.append(("读卡站在线率 / station uptime", TOTAL, percent(r.overall.fraction), PERCENT))
+        rows.append((uptime, station_text(r.info(u.station)), percent(u.fraction), PERCENT))
+    rows.append((uptime, TOTAL, percent(r.overall.fraction), PERCENT))
     # alarms an exception silenced at the gateway, counted in misuse above until an inspector accepts it
-    rows.append(("例外压下未备案 / silenced", "已计入误用 / in misuse", str(r.silenced), TIMES))
-    rows.append(("配置版本 / setup version", "待备案 / to accept: " + (", ".join(str(v) for v in r.pending_versions)
-                                                               or "—"), str(r.setup_version or "—"), ""))
+    rows.append((W("例外压下未备案", "silenced"), W("已计入误用", "in misuse"), str(r.silenced), TIMES))
+    pending = ", ".join(str(v) for v in r.pending_versions) or "—"
+    rows.append((W("配置版本", "setup version"), W(f"待备案：{pending}", f"to accept: {pending}",
+                                                "待备案 / to accept: " + pending), str(r.setup_version or "—"), ""))
     if r.progress is not None:  # the seed's deadline, 2026-11-30
-        p = r.progress
-        rows.append(("色标进度 / marking", STATE_TEXT[p.state], f"{p.marked}/{p.tools}", "已标识或更换 / marked"))
-        rows.append(("色标进度 / marking", "已装 NFC 标签 / tagged", f"{p.tagged}/{p.tools}", ""))
+        p, marking = r.progress, W("色标进度", "marking")
+        rows.append((marking, W(*STATE_WORDS[p.state]), f"{p.marked}/{p.tools}", W("已标识或更换", "marked")))
+        rows.append((marking, W("已装 NFC 标签", "tagged"), f"{p.tagged}/{p.tools}", ""))
     rows += _disinfection_rows(r)
     if r.inferred:
         rows.append((NOTE, INFERRED_NOTE, ", ".join(r.inferred), ""))
     return rows
 
 
-WASH_RULE = "清洗的计数规则 / what counts as a wash"
-NOT_WASHED = "未计为清洗的停留 / stays at a sink not counted as washes"
-CYCLES = "消毒周期 合格/全部 / disinfection cycles passed/all"
-PASSED_OF = "合格/全部 / passed/all"
+WASH_RULE = W("清洗的计数规则", "what counts as a wash")
+NOT_WASHED = W("未计为清洗的停留", "stays at a sink not counted as washes")
+CYCLES = W("消毒周期 合格/全部", "disinfection cycles passed/all")
+PASSED_OF = W("合格/全部", "passed/all")
 
 
 def _disinfection_rows(r: Report) -> list[tuple[str, str, str, str]]:
     """The stays at sinks the wash rule left out, and the cycles per station and method."""
     w, dwell = r.wash_check, r.wash_dwell_ms // 1000
-    rows = [(NOT_WASHED, f"停留不足 {dwell} 秒 / shorter than {dwell} s", str(w.short), TIMES),
-            (NOT_WASHED, "在他色清洗池 / at a sink of another colour", str(w.other_colour), TIMES),
-            (NOT_WASHED, "器具颜色未知 / the tool's colour is unknown", str(w.unknown_colour), TIMES)]
+    rows = [(NOT_WASHED, W(f"停留不足 {dwell} 秒", f"shorter than {dwell} s"), str(w.short), TIMES),
+            (NOT_WASHED, W("在他色清洗池", "at a sink of another colour"), str(w.other_colour), TIMES),
+            (NOT_WASHED, W("器具颜色未知", "the tool's colour is unknown"), str(w.unknown_colour), TIMES)]
     if w.unknown_tools:
         rows.append((NOTE, TOOL_COLOUR_NOTE, ", ".join(w.unknown_tools), ""))
     for c in r.cycles:
-        rows.append((CYCLES, f"{station_text(r.info(c.station))} · {method_text(c.method)}", f"{c.passed}/{c.total}",
+        method = W(*METHOD_WORDS[c.method], method_text(c.method))
+        rows.append((CYCLES, joined(" · ", station_text(r.info(c.station)), method), f"{c.passed}/{c.total}",
                      PASSED_OF))
     passed, total = sum(c.passed for c in r.cycles), sum(c.total for c in r.cycles)
     rows.append((CYCLES, TOTAL if r.cycles else NO_CYCLES, f"{passed}/{total}", PASSED_OF))

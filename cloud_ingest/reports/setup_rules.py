@@ -171,8 +171,9 @@ class Progress:
         return "behind" if self.today > DEADLINE else "in_progress"
 
 
-STATE_TEXT = {"done": "2026-11-30 前完成 / done by 2026-11-30", "late": "逾期完成 / done after 2026-11-30",
-              "behind": "逾期未完成 / behind: not done by 2026-11-30", "in_progress": "进行中 / in progress"}
+STATE_WORDS = {"done": ("2026-11-30 前完成", "done by 2026-11-30"), "late": ("逾期完成", "done after 2026-11-30"),
+               "behind": ("逾期未完成", "behind: not done by 2026-11-30"), "in_progress": ("进行中", "in progress")}
+STATE_TEXT = {k: f"{zh} / {en}" for k, (zh, en) in STATE_WORDS.items()}
 
 
 def progress(setup: dict[str, Any], today: date) -> Progress:

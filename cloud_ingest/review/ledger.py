@@ -209,14 +209,20 @@ def get(conn: Connection, who: Principal, item_id: int, now: int) -> dict:
              .where(ledger_steps.c.item_id == item_id).order_by(ledger_steps.c.id))
         steps = [{"at": s.at, "action": s.action, "state": s.state, "text": s.text, "by": s.username,
                   "role": s.role} for s in conn.execute(q)]
+    out["steps"] = steps
+    out["photos"] = item_photos(conn, item_id)
+    return out
+
+
+def item_photos(conn: Connection, item_id: int) -> list[dict]:
+    """The descriptions of an item's photos, oldest first (the caller has seen the item: ``get``,
+    ``rectification.get``)."""
     pics = conn.execute(select(ledger_photos.c.id, ledger_photos.c.at, ledger_photos.c.content_type,
                                ledger_photos.c.size, ledger_photos.c.sha256, users.c.username)
                         .join(users, users.c.id == ledger_photos.c.user_id)
                         .where(ledger_photos.c.item_id == item_id).order_by(ledger_photos.c.id)).all()
-    out["steps"] = steps
-    out["photos"] = [{"id": p.id, "at": p.at, "type": p.content_type, "size": p.size, "sha256": p.sha256,
-                      "by": p.username, "url": f"/api/v1/ledger/photos/{p.id}"} for p in pics]
-    return out
+    return [{"id": p.id, "at": p.at, "type": p.content_type, "size": p.size, "sha256": p.sha256,
+             "by": p.username, "url": f"/api/v1/ledger/photos/{p.id}"} for p in pics]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -70,10 +70,11 @@ def pager(path: str, doc: dict) -> Html:
     page = doc["page"]
     links = [el("a", {"href": f"{path}?page={page - 1}", "rel": "prev", "id": "page-prev"},
                 bi("上一页", "Previous")) if page > 1 else "",
-             el("span", None, bi(f"第 {page} / {doc['pages']} 页", f"page {page} of {doc['pages']}")),
+             el("span", {"id": "page-of"}, bi(f"第 {page} / {doc['pages']} 页", f"page {page} of {doc['pages']}")),
              el("a", {"href": f"{path}?page={page + 1}", "rel": "next", "id": "page-next"},
                 bi("下一页", "Next")) if page < doc["pages"] else ""]
-    return el("nav", {"class": "pager", "aria-label": "pages"}, join(*[join(x, " ") for x in links if x]))
+    return el("nav", {"class": "pager", "aria-labelledby": "page-of"},  # named by its shown words only
+              join(*[join(x, " ") for x in links if x]))
 
 
 def workshop_body(doc: dict) -> Html:

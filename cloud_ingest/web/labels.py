@@ -4,8 +4,9 @@ so colour is never the only signal; times are shown and entered in China Standar
 The reader's language: Chinese by default, English once chosen with the switch in the header (``/lang``),
 remembered in the ``LANG_COOKIE`` cookie of that browser. ``html.bi`` writes both, each marked, and the
 stylesheet shows the reader's; ``pick`` chooses one where markup cannot carry both (an ``<option>``, a
-title, a CSV heading). Every signed-in page speaks one language at a time; what keeps both by design is
-the report's figures table (the report itself, as its PDF and CSV), error messages and the public page.
+title, a CSV heading). Every signed-in page speaks one language at a time, the report's figures table too
+(its ``reports.text.Words``); what keeps both by design is the report's PDF and CSV, error messages and the
+public page.
 """
 
 from __future__ import annotations

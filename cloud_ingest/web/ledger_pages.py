@@ -146,6 +146,43 @@ def list_page(items: list[dict], o: dict, who: Principal, csrf: str, query: dict
                 open_form(shops, csrf, lang) if who.role in EDITORS and shops else "")
 
 
+def photo_strip(pics: list[dict], lang: str = "zh") -> Html:
+    """An answer's photos (``ledger.item_photos``) as thumbnails, each served by ``/ledger/photos/{id}``."""
+    if not pics:
+        return Html("")
+    return el("div", {"class": "photos"}, [
+        el("figure", {"data-photo": p["id"]},
+           el("img", {"src": f"/ledger/photos/{p['id']}", "alt": pick(lang, f"整改照片 #{p['id']}", f"photo #{p['id']}"),
+                      "loading": "lazy"}),
+           el("figcaption", None, when(p["at"]), " · ", p["by"])) for p in pics])
+
+
+def answer_form(action: str, csrf: str) -> Html:
+    """The owner's answer: its text and up to ``photos.MAX_PHOTOS`` photos, a multipart form that ``read_answer``
+    reads and ``answer_step`` takes (the ledger item's page and its alarm's page post the same form)."""
+    return el("form", {"class": "card note-form", "method": "post", "action": action,
+                       "enctype": "multipart/form-data", "id": "form-answer"},
+              csrf_input(csrf),
+              _field(("整改措施（必填）", "What was done (required)"),
+                     el("textarea", {"name": "text", "id": "answer-text", "required": True, "maxlength": 2000,
+                                     "rows": 3})),
+              _field((f"照片（至多 {photos.MAX_PHOTOS} 张，JPEG/PNG/WebP）",
+                      f"Photos (up to {photos.MAX_PHOTOS}, JPEG/PNG/WebP)"),
+                     el("input", {"type": "file", "name": "photo", "id": "answer-photos", "multiple": True,
+                                  "accept": ",".join(photos.TYPES)})),
+              el("button", {"type": "submit", "id": "answer-submit"}, bi("提交答复", "Send the answer")))
+
+
+def answer_step(conn: Connection, who: Principal, item_id: int, form: dict[str, Any], now: int) -> dict:
+    """The owner's answer from ``answer_form``: the item in scope (404 outside it, before the photos are looked
+    at), each photo checked by its bytes, then ``ledger.answer`` stores them with the step's evidence entry."""
+    ledger.get(conn, who, item_id, now)
+    pics = [photos.check(data, None, f"照片 {n + 1} / photo {n + 1}") for n, data in enumerate(form.get("photo", []))]
+    if len(pics) > photos.MAX_PHOTOS:
+        raise BadRequest("photo", f"至多 {photos.MAX_PHOTOS} 张", f"at most {photos.MAX_PHOTOS} photos")
+    return ledger.answer(conn, who, item_id, form.get("text"), pics, now)
+
+
 def item_page(i: dict, who: Principal, csrf: str, error: str | None, lang: str = "zh") -> Html:
     facts = [(("作坊", "Workshop"), join(i["workshop_name"], " · ",
                                          el("a", {"href": f"/workshops/{i['workshop']}/plan"}, bi("一坊一策", "plan")))),
@@ -156,24 +193,10 @@ def item_page(i: dict, who: Principal, csrf: str, error: str | None, lang: str =
     steps = el("ol", {"class": "steps"}, [
         el("li", {"data-step": s["action"]}, when(s["at"]), " ", bi(*ACTION.get(s["action"], (s["action"],) * 2)),
            " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "") for s in i["steps"]])
-    pics = el("div", {"class": "photos"}, [
-        el("figure", {"data-photo": p["id"]},
-           el("img", {"src": f"/ledger/photos/{p['id']}", "alt": pick(lang, f"整改照片 #{p['id']}", f"photo #{p['id']}"),
-                      "loading": "lazy"}),
-           el("figcaption", None, when(p["at"]), " · ", p["by"])) for p in i["photos"]]) if i["photos"] else ""
+    pics = photo_strip(i["photos"], lang)
     forms: list[Html] = []
     if who.role == "owner" and i["state"] in ("open", "returned"):
-        forms.append(el("form", {"class": "card note-form", "method": "post", "action": f"/ledger/{i['id']}/answer",
-                                 "enctype": "multipart/form-data", "id": "form-answer"},
-                        csrf_input(csrf),
-                        _field(("整改措施（必填）", "What was done (required)"),
-                               el("textarea", {"name": "text", "id": "answer-text", "required": True,
-                                               "maxlength": 2000, "rows": 3})),
-                        _field((f"照片（至多 {photos.MAX_PHOTOS} 张，JPEG/PNG/WebP）",
-                                f"Photos (up to {photos.MAX_PHOTOS}, JPEG/PNG/WebP)"),
-                               el("input", {"type": "file", "name": "photo", "id": "answer-photos", "multiple": True,
-                                            "accept": ",".join(photos.TYPES)})),
-                        el("button", {"type": "submit", "id": "answer-submit"}, bi("提交答复", "Send the answer"))))
+        forms.append(answer_form(f"/ledger/{i['id']}/answer", csrf))
     if who.role in EDITORS and i["state"] == "answered":
         for name, button, label, required in (("close", ("销号", "Close"), ("审核意见（可选）", "Note (optional)"), False),
                                               ("return", ("退回", "Send back"), ("退回理由（必填）", "Why (required)"),
@@ -292,11 +315,7 @@ class LedgerPages:
         item_id = request.path_params["id"]
 
         def step(conn: Connection, who: Principal, form: dict[str, Any]) -> str:
-            ledger.get(conn, who, item_id, self.frame.clock())  # 404 outside the scope, before the photos
-            pics = [photos.check(data, None, f"照片 {n + 1} / photo {n + 1}") for n, data in enumerate(form["photo"])]
-            if len(pics) > photos.MAX_PHOTOS:
-                raise BadRequest("photo", f"至多 {photos.MAX_PHOTOS} 张", f"at most {photos.MAX_PHOTOS} photos")
-            ledger.answer(conn, who, item_id, form.get("text"), pics, self.frame.clock())
+            answer_step(conn, who, item_id, form, self.frame.clock())
             return f"/ledger/{item_id}"
         lang = lang_of(request.cookies)
         return await self.frame.change(request, step, lambda message: self.item_shown(item_id, lang, message),

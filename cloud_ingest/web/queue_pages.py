@@ -134,7 +134,7 @@ def queue_page(query: Mapping[str, str], found: triage.Page | None, triage_view:
     csv_link = el("a", {"href": "/alarms.csv" + _query(query, {}), "id": "download-csv", "download": True},
                   bi("导出 CSV", "Export CSV"))
     return join(tabs, _filter_box(query, workshops, districts, lang, triage_view), error_box(error), summary,
-                listing, _pager(query, found) if found else "", el("p", {"class": "downloads"}, csv_link))
+                listing, _pager(query, found, lang) if found else "", el("p", {"class": "downloads"}, csv_link))
 
 
 def _back(query: Mapping[str, str]) -> str:
@@ -245,7 +245,7 @@ def _table(rows: list[dict], mine: bool, lang: str, now: int) -> Html:
     return el("table", {"class": "grid queue"}, el("thead", None, head), el("tbody", None, body))
 
 
-def _pager(query: Mapping[str, str], found: triage.Page) -> Html:
+def _pager(query: Mapping[str, str], found: triage.Page, lang: str = "zh") -> Html:
     if found.pages <= 1:
         return Html("")
     prev = el("a", {"href": "/alarms" + _query(query, {"page": str(found.page - 1)}), "rel": "prev",
@@ -253,7 +253,7 @@ def _pager(query: Mapping[str, str], found: triage.Page) -> Html:
     nxt = el("a", {"href": "/alarms" + _query(query, {"page": str(found.page + 1)}), "rel": "next",
                    "id": "page-next"}, bi("下一页", "Next")) if found.page < found.pages else ""
     return el("nav", {"class": "pager", "id": "pages", "data-page": found.page, "data-pages": found.pages,
-                      "aria-label": "分页 / pages"},
+                      "aria-label": pick(lang, "分页", "pages")},
               prev, " ", bi(f"第 {found.page} / {found.pages} 页", f"page {found.page} of {found.pages}"), " ", nxt)
 
 

@@ -2,13 +2,15 @@
 
 The inspector asks on the alarm's page and accepts or returns there; the
 owner sees its open requests on ``/rectifications`` and answers on the alarm's
-page. Each form calls one function of ``cloud_ingest.review.rectification`` with the
+page, with photos: the answer is its ledger item's (``ledger_pages.answer_form``
+and ``answer_step``: the same checks, storage and evidence), and each
+rectification shows its item's photos. Each form calls one function of ``cloud_ingest.review.rectification`` with the
 session user's ``Principal``; the roles, states and scope are that module's.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection
 from starlette.requests import Request
@@ -18,12 +20,12 @@ from starlette.routing import Route
 import sebiao_common.row_ids  # noqa: F401 - registers {id:rowid}, which the routes below name
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest
-from cloud_ingest.review import rectification, review, triage
+from cloud_ingest.review import ledger, rectification, review, triage
 from cloud_ingest.web import data
-from cloud_ingest.web.frame import Build, Frame
+from cloud_ingest.web.frame import Build, Frame, read_form
 from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import cell_label, day_start_ms, lang_of, pick, when
-from cloud_ingest.web.ledger_pages import items_table
+from cloud_ingest.web.ledger_pages import answer_form, answer_step, items_table, photo_strip, read_answer
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, note_form
 
@@ -58,13 +60,19 @@ def timeline_steps(rects: list[dict]) -> list[tuple[int, str, Html]]:
     return out
 
 
-def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
-    """The alarm page's rectification section: each rectification with its steps, and the forms this user may use."""
+def with_photos(conn: Connection, rects: list[dict]) -> list[dict]:
+    """The rectifications (seen in the caller's scope), each with its answers' photos: those of its ledger item."""
+    return [{**r, "photos": ledger.item_photos(conn, r["item"]) if r.get("item") else []} for r in rects]
+
+
+def section(a: dict, rects: list[dict], who: Principal, csrf: str, lang: str = "zh") -> Html:
+    """The alarm page's rectification section: each rectification with its steps and photos (``with_photos``),
+    and the forms this user may use."""
     parts: list[Html] = [el("h2", None, bi("整改", "Rectification"))]
     if not rects:
         parts.append(el("p", {"class": "empty"}, bi("尚未要求整改。", "No rectification asked for yet.")))
     for r in rects:
-        parts.append(_one(r, who, csrf, a["review"]["state"]))
+        parts.append(_one(r, who, csrf, a["review"]["state"], lang))
     if who.role in ("inspector", "admin") and not any(r["state"] in rectification.OPEN_STATES for r in rects):
         due = el("label", {"for": "request-due"}, bi("整改期限（可选）", "Due (optional)"),
                  el("input", {"type": "date", "id": "request-due", "name": "due"}))
@@ -75,15 +83,14 @@ def section(a: dict, rects: list[dict], who: Principal, csrf: str) -> Html:
     return el("section", {"id": "rectification"}, parts)
 
 
-def _one(r: dict, who: Principal, csrf: str, review_state: str = "cleared") -> Html:
+def _one(r: dict, who: Principal, csrf: str, review_state: str = "cleared", lang: str = "zh") -> Html:
     steps = el("ol", {"class": "steps"}, [
         el("li", {"data-step": s["action"]}, when(s["at"]), " ", bi(*RECT_ACTION.get(s["action"], (s["action"],) * 2)),
            " · ", s["by"], el("q", {"class": "comment"}, s["text"]) if s["text"] else "")
         for s in r["steps"]])
     forms: list[Html] = []
-    if who.role == "owner" and r["state"] in ("requested", "returned"):
-        forms.append(note_form("answer", f"/rectifications/{r['id']}/answer", csrf, ("提交整改措施", "Send the answer"),
-                               ("整改措施（必填）", "Corrective action (required)"), required=True))
+    if who.role == "owner" and r["state"] in ("requested", "returned"):  # the ledger item's form, photos too
+        forms.append(answer_form(f"/rectifications/{r['id']}/answer", csrf))
     if who.role in ("inspector", "admin") and r["state"] == "answered":
         close = el("label", {"class": "check", "for": "accept-close"},
                    el("input", {"type": "checkbox", "id": "accept-close", "name": "close_review", "value": "1",
@@ -100,7 +107,7 @@ def _one(r: dict, who: Principal, csrf: str, review_state: str = "cleared") -> H
                  " ", bi("期限", "due"), " ", when(r["due"]) if r["due"] else "—",
                  join(" · ", el("a", {"href": f"/ledger/{r['item']}", "class": "ledger-link"},
                                 bi(f"问题台账 #{r['item']}", f"ledger item #{r['item']}"))) if r.get("item") else ""),
-              steps, el("div", {"class": "forms-row"}, forms) if forms else "")
+              steps, photo_strip(r.get("photos") or [], lang), el("div", {"class": "forms-row"}, forms) if forms else "")
 
 
 def list_page(rows: list[dict], who: Principal, state: str, error: str | None, items: list[dict] | None = None,
@@ -161,10 +168,10 @@ def due_ms(text: str) -> int | None:
 
 
 class RectificationPages:
-    """The rectification routes, over ``frame``; ``alarm_shown(alarm_id, error)`` builds the alarm's page
+    """The rectification routes, over ``frame``; ``alarm_shown(alarm_id, error, lang)`` builds the alarm's page
     (``routes.Pages.alarm_shown``), shown again when a step on it is refused."""
 
-    def __init__(self, frame: Frame, alarm_shown: Callable[[int, str | None], Build]) -> None:
+    def __init__(self, frame: Frame, alarm_shown: Callable[[int, str | None, str], Build]) -> None:
         self.frame, self.alarm_shown = frame, alarm_shown
 
     def routes(self) -> list[Route]:
@@ -193,17 +200,28 @@ class RectificationPages:
         return await self.frame.show(request, build)
 
     async def request(self, request: Request) -> Response:
-        alarm_id = request.path_params["id"]
+        alarm_id, lang = request.path_params["id"], lang_of(request.cookies)
 
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
             data.require_alarm(conn, who, alarm_id)
             rectification.request(conn, who, alarm_id, form.get("note"), due_ms(form.get("due", "")),
                                   self.frame.clock())
             return f"/alarms/{alarm_id}#rectification"
-        return await self.frame.change(request, step, lambda message: self.alarm_shown(alarm_id, message))
+        return await self.frame.change(request, step, lambda message: self.alarm_shown(alarm_id, message, lang))
 
     async def answer(self, request: Request) -> Response:
-        return await self._step(request, rectification.answer)
+        """The owner's answer from the alarm's page: the ledger item's answer (``ledger_pages.answer_step``: the
+        same photo checks, storage and evidence), back to the alarm's page; an urlencoded ``note`` (the form
+        before photos) is still taken as the text."""
+        rect_id = request.path_params["id"]
+
+        def step(conn: Connection, who: Principal, form: dict[str, Any]) -> str:
+            r = rectification.get(conn, who, rect_id)  # 404 outside the scope, before the photos
+            answer_step(conn, who, r["item"], {**form, "text": form["text"] if "text" in form else form.get("note")},
+                        self.frame.clock())
+            return f"/alarms/{r['alarm']}#rect-{rect_id}"
+        return await self.frame.change(request, step, self._again(rect_id, lang_of(request.cookies)),
+                                       read_answer_form)
 
     async def accept(self, request: Request) -> Response:
         return await self._step(request, accept_and_close)
@@ -222,12 +240,20 @@ class RectificationPages:
             else:
                 done = fn(conn, who, rect_id, form.get("note"), self.frame.clock())
             return f"/alarms/{done['alarm']}#rect-{rect_id}"
+        return await self.frame.change(request, step, self._again(rect_id, lang_of(request.cookies)))
 
-        def again(message: str) -> Callable:
+    def _again(self, rect_id: int, lang: str) -> Callable[[str], Build]:
+        """The rectification's alarm page again, with why the step was refused."""
+        def again(message: str) -> Build:
             def build(conn: Connection, who: Principal, s: Session) -> Shown:
                 alarm_id = rectification.get(conn, who, rect_id)["alarm"]
-                return self.alarm_shown(alarm_id, message)(conn, who, s)
+                return self.alarm_shown(alarm_id, message, lang)(conn, who, s)
             return build
-        return await self.frame.change(request, step, again)
+        return again
 
 
+async def read_answer_form(request: Request) -> dict[str, Any]:
+    """The answer's form: multipart with its photos (``ledger_pages.answer_form``), else urlencoded."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await read_answer(request)
+    return await read_form(request)

@@ -1,6 +1,6 @@
-"""Reports (报告) on the pages: a form (workshop, from, to), the report's figures as a table, and the
-CSV and PDF downloads served through the page session by the same functions as the JSON API's
-``GET /api/v1/workshops/{id}/report``."""
+"""Reports (报告) on the pages: a form (workshop, from, to), the report's figures as a table in the reader's
+language, and the CSV and PDF downloads (both languages, as the report is filed) served through the page
+session by the same functions as the JSON API's ``GET /api/v1/workshops/{id}/report``."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ from cloud_ingest.reports.reports import (
     report_rows,
 )
 from cloud_ingest.reports.summary import workshop_summary
-from cloud_ingest.reports.text import CYCLES_TEXT
+from cloud_ingest.reports.text import CYCLES_TEXT, Words
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.web.district_pages import summary_view
 from cloud_ingest.web.frame import Frame
-from cloud_ingest.web.html import Html, bi, el, join
+from cloud_ingest.web.html import Html, bi, el, esc, join
 from cloud_ingest.web.labels import day_text
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, error_shown
@@ -59,12 +59,18 @@ def report_view(r: Report, chosen: dict[str, str]) -> Html:
     links = [el("a", {"href": "/reports/download?" + urlencode({**chosen, "format": fmt}), "class": "download",
                       "id": f"download-{fmt}", "download": True}, bi(f"下载 {fmt.upper()}", f"Download {fmt.upper()}"))
              for fmt in DOWNLOADS]
-    head = el("tr", None, [el("th", None, h) for h in CSV_HEADER])
-    rows = [el("tr", None, [el("td", None, cell) for cell in row]) for row in report_rows(r)]
+    head = el("tr", None, [el("th", None, shown(h)) for h in CSV_HEADER])
+    rows = [el("tr", None, [el("td", None, shown(cell)) for cell in row]) for row in report_rows(r)]
     return join(el("p", {"class": "downloads"}, links[0], " · ", links[1]),
                 el("div", {"class": "scroll"}, el("table", {"class": "grid", "id": "report"}, el("thead", None, head),
                                                    el("tbody", None, rows))),
-                el("p", {"class": "note", "id": "report-counts"}, CYCLES_TEXT))
+                el("p", {"class": "note", "id": "report-counts"}, shown(CYCLES_TEXT)))
+
+
+def shown(cell: str) -> Html:
+    """A cell of the report in the reader's language: its ``Words`` as ``bi`` (the CSV and the PDF print both);
+    names and numbers as they are."""
+    return bi(cell.zh, cell.en) if isinstance(cell, Words) else esc(cell)
 
 
 class ReportPages:

@@ -36,6 +36,7 @@ from cloud_ingest.web.frame import HEADERS, Build, Frame, read_form, secure
 from cloud_ingest.web.grade_pages import GradePages
 from cloud_ingest.web.html import Html
 from cloud_ingest.web.inspection_pages import InspectionPages
+from cloud_ingest.web.labels import lang_of
 from cloud_ingest.web.ledger_pages import LedgerPages
 from cloud_ingest.web.map_pages import MapPages
 from cloud_ingest.web.overview_pages import OverviewPages
@@ -205,20 +206,20 @@ class Pages(Frame):
             return Shown(("工作坊", "Workshops"), body, "/workshops")
         return await self.show(request, build)
 
-    def alarm_shown(self, alarm_id: int, error: str | None = None) -> Build:
+    def alarm_shown(self, alarm_id: int, error: str | None = None, lang: str = "zh") -> Build:
         def build(conn: Connection, who: Principal, s: Session) -> Shown:
             a = review.get_alarm(conn, who, alarm_id)
             a.update(triage.describe(conn, a))  # names, not ids: the workshop's, the tool's, the station's
             rects = a["rectifications"] if "rectifications" in a else rectification.for_alarm(conn, who, alarm_id)
             a["rectification_steps"] = timeline_steps(rects)
             a["freshness"] = self.freshness(conn, who, a["workshop"]).get(a["workshop"])  # 最后上报 / 数据中断
-            extra = rectification_pages.section(a, rects, who, s.csrf)
-            return Shown((f"告警 {a['number']}", f"Alarm {a['number']}"), views.alarm_page(a, who, s.csrf, error, extra),
-                         "/alarms")
+            extra = rectification_pages.section(a, rectification_pages.with_photos(conn, rects), who, s.csrf, lang)
+            return Shown((f"告警 {a['number']}", f"Alarm {a['number']}"),
+                         views.alarm_page(a, who, s.csrf, error, extra, lang), "/alarms")
         return build
 
     async def alarm(self, request: Request) -> Response:
-        return await self.show(request, self.alarm_shown(request.path_params["id"]))
+        return await self.show(request, self.alarm_shown(request.path_params["id"], None, lang_of(request.cookies)))
 
     async def ack(self, request: Request) -> Response:
         return await self._review(request, review.acknowledge)
@@ -227,13 +228,13 @@ class Pages(Frame):
         return await self._review(request, review.clear)
 
     async def _review(self, request: Request, fn: Callable[..., dict]) -> Response:
-        alarm_id = request.path_params["id"]
+        alarm_id, lang = request.path_params["id"], lang_of(request.cookies)
 
         def step(conn: Connection, who: Principal, form: dict[str, str]) -> str:
             data.require_alarm(conn, who, alarm_id)
             fn(conn, who, alarm_id, form.get("note", "").strip() or None, self.clock())
             return f"/alarms/{alarm_id}"
-        return await self.change(request, step, lambda message: self.alarm_shown(alarm_id, message))
+        return await self.change(request, step, lambda message: self.alarm_shown(alarm_id, message, lang))
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.reports import setups
-from cloud_ingest.reports.setup_rules import STATE_TEXT, Progress
+from cloud_ingest.reports.setup_rules import STATE_WORDS, Progress
 from cloud_ingest.review.setup_accept import accept
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.web.frame import Build, Frame
@@ -124,7 +124,7 @@ def workshop_page(s: setups.WorkshopSetup, silenced: list[dict], who: Principal,
     p = s.progress
     progress = (el("p", {"id": "progress"}, bi("色标进度", "Marking progress"), "：", f"{p.marked}/{p.tools} ",
                    bi("已标识或更换", "marked or replaced"), f" · {p.tagged}/{p.tools} ", bi("已装 NFC 标签", "tagged"),
-                   " · ", STATE_TEXT[p.state]) if p else el("p", {"id": "progress"}, bi("未上报配置", "no setup yet")))
+                   " · ", bi(*STATE_WORDS[p.state])) if p else el("p", {"id": "progress"}, bi("未上报配置", "no setup yet")))
     quiet = [el("tr", {"class": "counted" if x["counted"] else "accepted"},
                 el("td", None, when(x["ts"])), el("td", None, words(x["type"], ALARM_TYPE)),
                 el("td", None, x["tool"] or "—"), el("td", None, x["station"] or "—"),

@@ -205,7 +205,7 @@ def _open_alarms(r: dict) -> Html:
     by = r.get("open_alarms")
     if not by:  # the figures are absent: the plain count
         return join("● " if r["active_alarms"] else "✓ ", str(r["active_alarms"]))
-    parts = [el("span", {"class": f"count sev-{sev}", "title": f"{SEVERITY[sev][0]} / {SEVERITY[sev][1]}"},
+    parts = [el("span", {"class": f"count sev-{sev}"},  # its name is shown: no tooltip in both languages
                 f"{SEVERITY[sev][2]} {by[sev]} ", bi(SEVERITY[sev][0], SEVERITY[sev][1]))
              for sev in SEVERITY if by.get(sev)]
     return join(el("strong", {"data-open": by["total"]}, str(by["total"])), " ", parts) if parts else \
@@ -223,11 +223,13 @@ def _misuse(m: dict | None) -> Html:
 # -- one alarm -------------------------------------------------------------------------
 
 
-def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Html = Html("")) -> Html:
-    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra, _action_bar(a, who))
+def alarm_page(a: dict, who: Principal, csrf: str, error: str | None, extra: Html = Html(""),
+               lang: str = "zh") -> Html:
+    return join(error_box(error), _summary(a), _timeline(a), _review_forms(a, who, csrf), extra,
+                _action_bar(a, who, lang))
 
 
-def _action_bar(a: dict, who: Principal) -> Html:
+def _action_bar(a: dict, who: Principal, lang: str = "zh") -> Html:
     """The actions of this page in one bar that stays at the bottom of the screen (a phone's thumb reach):
     links to the forms below, so it needs no script."""
     links: list[tuple[str, str, str, str]] = [("/alarms", "back", "← 队列", "← Queue")]
@@ -243,7 +245,7 @@ def _action_bar(a: dict, who: Principal) -> Html:
             links.append(("#form-request", "request", "要求整改", "Rectification"))
     elif who.role == "owner" and any(r["state"] in ("requested", "returned") for r in rects):
         links.append(("#form-answer", "answer", "答复整改", "Answer"))
-    return el("nav", {"class": "action-bar", "id": "action-bar", "aria-label": "操作 / actions"},
+    return el("nav", {"class": "action-bar", "id": "action-bar", "aria-label": pick(lang, "操作", "actions")},
               [el("a", {"href": href, "data-action": key}, bi(zh, en)) for href, key, zh, en in links])
 
 

@@ -58,8 +58,8 @@ def _login(chrome, base: str, username: str, landing: str = "/workshops",  # typ
 
 
 def _submit(page: WatchedPage, form: str, note: str | None = None) -> None:
-    if note is not None:
-        page.fill(f"#{form}-note", note)
+    if note is not None:  # the answer's form is the ledger item's (its text and photos)
+        page.fill("#answer-text" if form == "answer" else f"#{form}-note", note)
     with page.expect_navigation():
         page.click(f"#{form}-submit")
 

@@ -131,7 +131,9 @@ def test_the_report_counts_washes_by_dwell_and_lists_the_cycles(cloud) -> None: 
         assert expected in text, expected
 
     page = Browserless(cloud, "insp1").get(f"/reports?workshop=ws-a&from={DAY}&to={DAY}").text
-    assert "消毒柜 disinfection cabinet" in page and "3/4" in page and 'id="report-counts"' in page
+    assert "消毒柜" in page and "disinfection cabinet" in page and "3/4" in page and 'id="report-counts"' in page
+    # each language in its own span: the page shows the reader's (the CSV and the PDF keep both, as above)
+    assert '<span class="zh" lang="zh-CN">⬢ 白色消毒设备 dis-1 · 消毒柜</span>' in page
     assert "by their end; passed as the gateway judged" in page and "停留不足 15 秒" in page
 
 

@@ -1,9 +1,10 @@
 """One language at a time on the cloud's pages, in headless Chromium at a 390 px phone and a desktop: every
 page an inspector or an owner reads shows Chinese only by default and English only after the switch
 (``/lang``), never "中文 / English" written side by side. The scan reads what the reader sees: the visible
-text, the choices of every drop-down, the names given to screen readers (aria-label, alt) and, on a phone, each table
-cell's label (a ``::before``). The report page's figures table is the report itself, in both languages as
-its PDF and CSV: only its summary is read."""
+text, the choices of every drop-down, the names given to screen readers (aria-label, alt, title), which must
+also be in the reader's language, and, on a phone, each table cell's label (a ``::before``). The alarm page
+(its action bar, a rectification answered with a photo) and the report page's figures table (its PDF and CSV
+keep both languages) are read whole."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ SEEN = """(scope) => {
     for (const o of root.querySelectorAll('select option')) out.push(o.textContent);
     for (const e of document.querySelectorAll('[aria-label]')) out.push(e.getAttribute('aria-label'));
     for (const e of document.querySelectorAll('img[alt]')) out.push(e.getAttribute('alt'));
+    for (const e of document.querySelectorAll('[title]')) out.push(e.getAttribute('title'));
     for (const td of root.querySelectorAll('td')) {
         const c = getComputedStyle(td, '::before').content;
         if (c && c !== 'none' && c !== 'normal') out.push(c);
@@ -32,17 +34,22 @@ SEEN = """(scope) => {
     return out;
 }"""
 SHOWN = "(sel) => [...document.querySelectorAll(sel)].filter(e => e.getClientRects().length).length"
+# the names screen readers are given, where the page has no words to show in the reader's language instead
+NAMES = """() => [...document.querySelectorAll('[aria-label], img[alt], [title]')]
+    .map(e => e.getAttribute('aria-label') ?? e.getAttribute('alt') ?? e.getAttribute('title'))"""
+LATIN = re.compile(r"[A-Za-z]{2}")
 CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 INSPECTOR_PAGES = ["/ledger", "/ledger/{item}", "/workshops/ws-a", "/overview", "/workshops/ws-a/inspections",
                    "/workshops/ws-a/inspections/new", "/inspections", "/spot-checks", "/spot-checks/{draw}",
                    "/workshops/ws-a/grade", "/public/workshops/ws-a",
-                   f"/reports?workshop=ws-a&from={DAY}&to={DAY}#summary",
+                   f"/reports?workshop=ws-a&from={DAY}&to={DAY}", "/alarms", "/alarms/{alarm}", "/rectifications",
                    f"/reports/district?district=d1&from={DAY}&to={DAY}", "/workshops/ws-a/plan", "/setups",
                    "/setups/ws-a", "/workshops"]
 INSPECTOR_PAGES += ["/map", "/map?district=d1"]  # 作坊地图: the points' labels are the SVG's words
 OWNER_PAGES = ["/ledger", "/ledger/{item}", "/workshops/ws-a", "/workshops/ws-a/grade", "/workshops/ws-a/plan",
-               "/setups/ws-a", "/workshops/ws-a/inspections"]
+               "/setups/ws-a", "/workshops/ws-a/inspections", "/alarms", "/alarms/{alarm}", "/rectifications",
+               f"/reports?workshop=ws-a&from={DAY}&to={DAY}"]
 OWNER_PAGES += ["/map"]
 
 
@@ -64,6 +71,10 @@ def _visit_all(page, base: str, paths: list[str], ids: dict[str, str],  # type: 
             assert page.get_attribute("html", "class") == f"lang-{lang}"
             assert _twins(page, "#" + path.split("#")[1] if "#" in path else "body") == [], \
                 f"{path} ({lang}) shows both languages"
+            names = page.evaluate(NAMES)
+            wrong = ([n for n in names if LATIN.search(n) and not CHINESE.search(n)] if lang == "zh"
+                     else [n for n in names if CHINESE.search(n)])
+            assert wrong == [], f"{path} ({lang}): screen-reader names in the other language: {wrong}"
             if phone and page.locator(".scroll .grid td[data-label-zh]").count():
                 label = page.evaluate("getComputedStyle(document.querySelector("
                                       "'.scroll .grid td[data-label-zh]'), '::before').content")
@@ -109,7 +120,10 @@ def test_each_page_speaks_the_readers_language_only(cloud_url: str, size: tuple[
         with insp.expect_navigation():
             insp.click("#form-draw button[type=submit]")
         draw = insp.url.rsplit("/", 1)[1]
-        ids = {"item": item, "draw": draw}
+        alarm = {a["workshop"]: a["id"] for a in cloud.get(tokens["admin"], "/api/v1/alarms").json()}["ws-a"]
+        r = cloud.post(tokens["insp1"], f"/api/v1/alarms/{alarm}/rectifications", {"note": "请拍照说明"})
+        assert r.status_code == 201, r.text
+        ids = {"item": item, "draw": draw, "alarm": alarm}
         _visit_all(insp, base, INSPECTOR_PAGES, ids, size == PHONE)
         assert [e for e in insp.errors if "favicon" not in e] == []
         owner = _login(chrome, base, "owner-a", "/ledger", size)
@@ -121,6 +135,12 @@ def test_each_page_speaks_the_readers_language_only(cloud_url: str, size: tuple[
         with owner.expect_navigation():
             owner.click("#answer-submit")
         assert owner.locator(".photos img").count() == 1
+        owner.goto(f"{base}/alarms/{alarm}")  # and the alarm's rectification, answered there with a photo
+        owner.fill("#answer-text", "刀具已放回红色架")
+        owner.set_input_files("#answer-photos", str(photo))
+        with owner.expect_navigation():
+            owner.click("#answer-submit")
+        assert owner.locator("article.rect .photos img").count() == 1
         _visit_all(owner, base, OWNER_PAGES, ids, size == PHONE)
         assert [e for e in owner.errors if "favicon" not in e] == []
 
