@@ -5,7 +5,7 @@
 Real Mosquitto and the real gateway process (``sebiao gateway``), and three
 virtual stations: the real firmware ``Station`` on a ``HostBoard`` with the
 simulated MFRC522 / PN532 at register level, each in its own process, running
-the firmware's own main loop (``step()`` then ``sleep_ms(app.LOOP_MS)``, as
+the firmware's own main loop (``step()`` then ``idle(app.LOOP_MS)``, as
 ``esp32_board.main`` does) with the firmware's default timing (poll, debounce,
 replay rate, backoff: checked against ``sebiao_station.config.DEFAULTS``).
 
@@ -125,7 +125,6 @@ class Rack:
     def loop(self) -> None:
         from sebiao_station.app import LOOP_MS
 
-        clock = self.vs.board.clock
         self.vs.start()
         was_up = False
         while not self.stop.is_set():
@@ -135,7 +134,7 @@ class Rack:
             if up and not was_up:
                 self.connected_at = time.time()
             was_up = up
-            clock.sleep_ms(LOOP_MS)
+            self.vs.station.idle(LOOP_MS)  # the ESP32's loop: the pause waits on the broker's socket
 
     def wait(self, what: str, condition, timeout: float = 30.0) -> None:
         end = time.monotonic() + timeout
