@@ -22,12 +22,14 @@ Phases of each trial (wall clock; every process on this machine):
   send      recorded -> the gateway received it (``events.received_at``)
   gateway   received -> the feedback command reaches a subscriber on the broker
             (the gateway's rules, SQLite commit, publish)
-  station   command at the broker -> red pin on (the command waits in the station's
-            socket for its next pass of the main loop)
+  station   command at the broker -> red pin on (the station's pause between two passes
+            waits on its socket, ``Station.idle``: it reads the command as it comes)
 
 The buffered path: the broker is stopped, each rack sees a misuse while it is
 down (the station records it on its flash and lights nothing: it does not know
-colours, the gateway judges), the broker starts again after ``--outage-seconds``.
+colours, the gateway judges), the broker starts again after 0.5 to 1.5 times
+``--outage-seconds`` (outages of different lengths meet the station's reconnect
+backoff at different steps).
 Timed from the broker's restart: the station reconnected, its buffered event
 received by the gateway, the red LED on (the alarm is fresh, under a minute
 old, so the gateway still asks for the feedback); and the gateway's own
@@ -303,17 +305,19 @@ class Bench:
         return out
 
     def outage(self, seconds: float, monitor: Monitor) -> list[dict]:
+        """The broker down for ``seconds`` (from its stop to its start again), a misuse on each rack meanwhile."""
+        stopped = time.time()
         self.broker.stop()
         self.tell("offline")
         offline = [self.answer("offline", 120) for _ in RACKS]
-        time.sleep(max(0.0, seconds - 2.0))
+        time.sleep(max(0.0, stopped + seconds - time.time()))
         restarted = time.time()
         self.broker.start()
         gateway_back = _until(lambda: self.gateway.get("/healthz").json().get("broker") == "connected", 180)
         self.tell("after")
         out = [self.answer("after", 240) for _ in RACKS]
         for o in out:
-            o["restarted"], o["gateway_back"] = restarted, gateway_back
+            o["stopped"], o["restarted"], o["gateway_back"] = stopped, restarted, gateway_back
             o["received"] = self.received_at(o["station"], o["boot"], o["seq"])
             o["lit_offline"] = any(x["lit"] for x in offline if x["station"] == o["station"])
         return out
@@ -373,8 +377,9 @@ def report_round(i: int, trials: list[dict], load: str) -> float:
 def report_outages(outs: list[dict]) -> None:
     if not outs:
         return
-    print(f"buffered path: {len(outs)} misuses while the broker was down "
-          f"(LED lit while offline: {sum(o['lit_offline'] for o in outs)})")
+    lengths = sorted({round(o["restarted"] - o["stopped"], 1) for o in outs})
+    print(f"buffered path: {len(outs)} misuses while the broker was down ({', '.join(map(str, lengths))} s; "
+          f"red LED lit while offline: {sum(o['lit_offline'] for o in outs)})")
     print(line("broker up -> gateway up", [o["gateway_back"] - o["restarted"] for o in outs]))
     print(line("broker up -> station up", [o["connected"] - o["restarted"] for o in outs]))
     print(line("broker up -> gateway has it", [o["received"] - o["restarted"] for o in outs]))
@@ -391,7 +396,8 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=200, help="misuses per round (default 200)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, for the spread (default 3)")
     parser.add_argument("--outages", type=int, default=3, help="broker outages, after the rounds (default 3)")
-    parser.add_argument("--outage-seconds", type=float, default=8.0, help="how long the broker is down (default 8)")
+    parser.add_argument("--outage-seconds", type=float, default=8.0,
+                        help="how long the broker is down, on average (default 8; each outage 0.5 to 1.5 times it)")
     args = parser.parse_args()
     data = workshop()
     with tempfile.TemporaryDirectory(prefix="sebiao-rack-bench-") as name:
@@ -417,8 +423,8 @@ def main() -> int:
                     all_trials += trials
                     rounds.append(report_round(i, trials, load_avg()))
                 outs = []
-                for _ in range(args.outages):
-                    outs += bench.outage(args.outage_seconds, monitor)
+                for _ in range(args.outages):  # outages of different lengths meet the backoff at different steps
+                    outs += bench.outage(random.uniform(0.5, 1.5) * args.outage_seconds, monitor)
             finally:
                 bench.close()
                 monitor.close()
