@@ -1,6 +1,6 @@
 """At the rack: a misuse to the red LED of the station that saw it, end to end.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/rack_latency.py [--trials 200] [--rounds 3] [--outages 3]
+    .venv/bin/python benchmarks/rack_latency.py [--trials 200] [--rounds 3] [--outages 3] [--sleep-loop]
 
 Real Mosquitto and the real gateway process (``sebiao gateway``), and three
 virtual stations: the real firmware ``Station`` on a ``HostBoard`` with the
@@ -95,10 +95,11 @@ def workshop() -> dict:
 class Rack:
     """A virtual station run by the firmware's loop on a thread, and the person placing tags on it."""
 
-    def __init__(self, cfg: dict, flash: Path, base_url: str) -> None:
+    def __init__(self, cfg: dict, flash: Path, base_url: str, sleep_loop: bool = False) -> None:
         from edge_gateway.vstation.runner import VirtualStation
 
         self.vs = VirtualStation(cfg, flash)
+        self.sleep_loop = sleep_loop
         self.base_url = base_url
         self.lock = threading.Lock()  # the field is changed between two passes of the loop, never inside one
         self.stop = threading.Event()
@@ -136,7 +137,10 @@ class Rack:
             if up and not was_up:
                 self.connected_at = time.time()
             was_up = up
-            self.vs.station.idle(LOOP_MS)  # the ESP32's loop: the pause waits on the broker's socket
+            if self.sleep_loop:  # the loop before Station.idle, for comparison
+                self.vs.board.clock.sleep_ms(LOOP_MS)
+            else:
+                self.vs.station.idle(LOOP_MS)  # the ESP32's loop: the pause waits on the broker's socket
 
     def wait(self, what: str, condition, timeout: float = 30.0) -> None:
         end = time.monotonic() + timeout
@@ -165,7 +169,8 @@ class Rack:
         self.marks.pop("green", None)
         answer = httpx.post(f"{self.base_url}/api/alarms/{self.alarm_id}/clear", timeout=10,
                             headers={"Authorization": f"Bearer {TOKEN}"},
-                            json={"by": "基准测试 / benchmark", "comment": "刀具放回红色刀具架 / knife back on the red rack"})
+                            json={"by": "基准测试 / benchmark",
+                                  "comment": "刀具放回红色刀具架 / knife back on the red rack"})
         answer.raise_for_status()
         self.wait("the green LED", lambda: "green" in self.marks)
         before = len(self.recorded)
@@ -184,9 +189,9 @@ class Rack:
         return out
 
 
-def rack_worker(cfg: dict, flash: str, uid: str, base_url: str, orders, results) -> None:
+def rack_worker(cfg: dict, flash: str, uid: str, base_url: str, sleep_loop: bool, orders, results) -> None:
     """A rack's process: takes orders ("trials", n) / ("offline",) / ("after",) / ("stop",), answers each."""
-    rack = Rack(cfg, Path(flash), base_url)
+    rack = Rack(cfg, Path(flash), base_url, sleep_loop)
     runner = threading.Thread(target=rack.loop, daemon=True)
     runner.start()
     rack.wait("the first connection", lambda: rack.vs.connected and "green" in rack.marks)
@@ -259,7 +264,7 @@ class Bench:
         self.orders: dict[str, object] = {}
         self.procs: list = []
 
-    def start_racks(self, configs: Path) -> None:
+    def start_racks(self, configs: Path, sleep_loop: bool) -> None:
         from sebiao_station.config import DEFAULTS
 
         for station, reader, _tool, uid in RACKS:
@@ -268,7 +273,7 @@ class Bench:
                 raise SystemExit(f"{station}: not the firmware's default timing or not a {reader}")
             orders = self.ctx.Queue()
             proc = self.ctx.Process(target=rack_worker, args=(cfg, str(self.tmp / "flash" / station), uid,
-                                                              self.gateway.base, orders, self.results))
+                                                              self.gateway.base, sleep_loop, orders, self.results))
             proc.start()
             self.orders[station], self.procs = orders, [*self.procs, proc]
         for _ in RACKS:
@@ -398,6 +403,9 @@ def main() -> int:
     parser.add_argument("--outages", type=int, default=3, help="broker outages, after the rounds (default 3)")
     parser.add_argument("--outage-seconds", type=float, default=8.0,
                         help="how long the broker is down, on average (default 8; each outage 0.5 to 1.5 times it)")
+    parser.add_argument("--sleep-loop", action="store_true",
+                        help="pause the stations' loop with a plain sleep_ms(50), as the firmware did before "
+                             "Station.idle (for comparison)")
     args = parser.parse_args()
     data = workshop()
     with tempfile.TemporaryDirectory(prefix="sebiao-rack-bench-") as name:
@@ -414,9 +422,9 @@ def main() -> int:
             gateway = GatewayProcess(config_path, tmp / "data").start()
             bench, monitor = Bench(tmp, broker, gateway), Monitor(broker)
             try:
-                bench.start_racks(tmp / "stations")
+                bench.start_racks(tmp / "stations", args.sleep_loop)
                 print(f"sebiao at the rack: misuse -> red LED ({len(RACKS)} virtual stations, firmware timing, "
-                      f"real Mosquitto and gateway)")
+                      f"real Mosquitto and gateway{'; the loop pauses with a plain sleep' if args.sleep_loop else ''})")
                 rounds, all_trials = [], []
                 for i in range(1, args.rounds + 1):
                     trials = bench.trials(args.trials, monitor)
