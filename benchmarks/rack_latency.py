@@ -324,7 +324,8 @@ class Bench:
         for o in out:
             o["stopped"], o["restarted"], o["gateway_back"] = stopped, restarted, gateway_back
             o["received"] = self.received_at(o["station"], o["boot"], o["seq"])
-            o["lit_offline"] = any(x["lit"] for x in offline if x["station"] == o["station"])
+            mine = next(x for x in offline if x["station"] == o["station"])
+            o["lit_offline"], o["placed"] = mine["lit"], mine["t0"]
         return out
 
     def close(self) -> None:
@@ -385,6 +386,7 @@ def report_outages(outs: list[dict]) -> None:
     lengths = sorted({round(o["restarted"] - o["stopped"], 1) for o in outs})
     print(f"buffered path: {len(outs)} misuses while the broker was down ({', '.join(map(str, lengths))} s; "
           f"red LED lit while offline: {sum(o['lit_offline'] for o in outs)})")
+    print(line("broker down -> misuse placed", [o["placed"] - o["stopped"] for o in outs]))
     print(line("broker up -> gateway up", [o["gateway_back"] - o["restarted"] for o in outs]))
     print(line("broker up -> station up", [o["connected"] - o["restarted"] for o in outs]))
     print(line("broker up -> gateway has it", [o["received"] - o["restarted"] for o in outs]))
