@@ -6,6 +6,8 @@
 - Manual acknowledgement: a PUBACK goes out only after the pipeline committed the
   message. Acks are tied to the connection they arrived on; after a reconnect the
   broker redelivers whatever was not acknowledged, and the pipeline recognises it.
+- After losing the broker it tries again after 1 s, then every 2 s (a doubling
+  delay kept it away for seconds after the broker was back).
 - TCP_NODELAY on the socket, so small PUBACKs and alarms are not held back by
   Nagle's algorithm (a 40 ms stall with delayed ACKs).
 - A rate per station (``guard.py``, ``rates.py``): what a station sends beyond
@@ -58,7 +60,10 @@ class MqttLink:
             client.username_pw_set(settings.username, settings.password)
         if settings.tls:
             client.tls_set()
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # One client to the workshop's broker: trying again every 2 s at most costs nothing, while a
+        # doubling delay up to 30 s left it away for seconds after the broker was back, and the stations'
+        # buffered misuses (already sent, queued for its session) waited for it, their feedback too
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
         client.max_queued_messages_set(0)  # outgoing alarms wait in memory while the broker is away
         client.max_inflight_messages_set(100)
         client.on_socket_open = self._on_socket_open

@@ -234,9 +234,20 @@ class Station:
             self.wdt.feed()
         return ok
 
+    def idle(self, ms=LOOP_MS):
+        """The pause after a pass: up to `ms`, cut short when the broker sends something, so a
+        feedback command lights the LED as it arrives (it answers the event this pass sent, a few
+        ms later), not after the pause. Offline it is a plain sleep. It ends when the next reader poll
+        is due, so the reader is polled every poll_ms, not at the first pass after it."""
+        due = self.poll_ms - self.clock.since(self.last_poll)
+        if due < ms:
+            ms = due if due > 0 else 0
+        if not self.link.wait(ms):
+            self.clock.sleep_ms(ms)
+
     def run(self, passes=None):
         while passes is None or passes > 0:
             self.step()
-            self.clock.sleep_ms(LOOP_MS)
+            self.idle(LOOP_MS)
             if passes is not None:
                 passes -= 1

@@ -115,7 +115,7 @@ def main(path="config.json"):
     while True:
         station.step()
         serial()
-        board.clock.sleep_ms(50)
+        station.idle()  # up to LOOP_MS (50 ms), less when a command comes in
 
 
 def _serial_console(station):

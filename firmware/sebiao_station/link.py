@@ -128,6 +128,18 @@ class Link:
         except MQTTError as exc:
             self._down(str(exc))
 
+    def wait(self, ms):
+        """The pause between two passes, spent waiting on the broker's socket: what arrives (a
+        feedback command) is handled at once, and the wait ends there. False when not connected
+        (nothing was waited: the caller sleeps)."""
+        if not self.client.connected:
+            return False
+        try:
+            self.client.check_msg(ms)
+        except MQTTError as exc:
+            self._down(str(exc))
+        return True
+
     def _publish_next(self):
         rec = self.buffer.peek()
         if rec is None:

@@ -137,6 +137,37 @@ def test_feedback_commands_drive_the_pins():
     assert red.value() == 0 and green.value() == 1
 
 
+def test_a_command_lights_the_led_as_it_arrives_not_after_the_pause():
+    board, st = started()
+    run_for(st, 300)
+    red = board.pins[25]
+    st.last_poll = start = st.clock.ticks_ms()  # the reader was just polled: the next poll is 200 ms away
+    st.idle(50)  # nothing comes: the whole pause, spent waiting on the socket
+    assert st.clock.since(start) == 50 and red.value() == 0
+    board.broker.send(T_CMD, b'{"v":1,"cmd":"feedback","pattern":"misuse","alarm":"a-1"}', qos=1)
+    start = st.clock.ticks_ms()
+    st.idle(50)
+    assert red.value() == 1 and st.clock.since(start) < 50  # lit when it came, the pause cut short
+    board.broker.sever()
+    st.step()  # the connection is gone: the pause is a plain sleep
+    st.last_poll = start = st.clock.ticks_ms()
+    st.idle(50)
+    assert not st.link.up and st.clock.since(start) == 50
+
+
+def test_the_pause_ends_when_the_next_reader_poll_is_due():
+    board, st = started()  # poll_ms 200
+    run_for(st, 300)
+    st.last_poll = st.clock.ticks_ms() - 180
+    start = st.clock.ticks_ms()
+    st.idle(50)
+    assert st.clock.since(start) == 20  # polled every 200 ms, not at the first pass after that
+    st.last_poll = st.clock.ticks_ms() - 260  # a slow pass: no pause at all
+    start = st.clock.ticks_ms()
+    st.idle(50)
+    assert st.clock.since(start) == 0
+
+
 def _lights(red, green, buzzer):
     return (red.value(), green.value(), buzzer.value())
 

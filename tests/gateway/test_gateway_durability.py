@@ -61,6 +61,23 @@ def test_broker_outage_delays_events_and_drops_none(mosquitto, tmp_path):
     gateway.stop()
 
 
+def test_the_gateway_is_back_within_seconds_of_the_broker(mosquitto, tmp_path):
+    """It tries again every 2 s at most: with a doubling delay (1, 2, 4, 8 s...) its tries after a 7.5 s
+    outage were at 1, 3 and 7 s, the next at 15 s, while the stations' buffered events waited for it."""
+    broker = mosquitto()
+    gateway = start_gateway(tmp_path, broker)
+    try:
+        broker.stop()
+        time.sleep(7.5)
+        broker.start()
+        back = time.monotonic()
+        gateway.wait_for(lambda: gateway.get("/healthz").json()["broker"] == "connected", timeout=30,
+                         what="the gateway connected again")
+        assert time.monotonic() - back < 4.0
+    finally:
+        gateway.stop()
+
+
 def test_a_clean_working_day_raises_no_alarm_over_mqtt(mosquitto, tmp_path):
     broker = mosquitto()
     gateway = start_gateway(tmp_path, broker)
