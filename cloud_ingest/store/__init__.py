@@ -16,6 +16,8 @@ role);
 ``inspection_chain`` (the inspection visits and the spot checks' draws against the log).
 ``outage_tables`` holds the outages of silent gateways (``data_outages``, ``data_outage_ends``), in
 ``schema``'s metadata.
+``worker_loop`` is the loop of the background worker threads (the influx drain, the notify worker): rounds until
+stopped, the database's absence reported and tried again.
 
 store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 ``sebiao_common`` and the standard and third-party libraries: it is the
