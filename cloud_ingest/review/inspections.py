@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound, Unprocessable
-from cloud_ingest.review import checklist, ledger
+from cloud_ingest.review import checklist, ledger, steps
 from cloud_ingest.review import photos as photo_check
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.canonical import canonical_json
@@ -56,14 +56,7 @@ def today(now: int) -> str:
 
 
 def _name(value: Any, where: str, required: bool = True, limit: int = MAX_NAME) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise BadRequest(where, "必须是字符串", "must be a string")
-    text = (value or "").strip()
-    if required and not text:
-        raise Unprocessable(f"{where}: 必须填写", f"{where}: is required and may not be blank")
-    if len(text) > limit:
-        raise BadRequest(where, f"至多 {limit} 字符", f"at most {limit} characters")
-    return text or None
+    return steps.text(value, where, limit, required)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,7 +33,7 @@ from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from cloud_ingest.reports.ledger_view import FROM_RECT_STATE, item_due, item_state, overdue_clause
 from cloud_ingest.review import photos as photo_check
-from cloud_ingest.review import rectification
+from cloud_ingest.review import rectification, steps
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     LEDGER_CATEGORIES,
@@ -92,18 +92,6 @@ def check_role(action: str, role: str) -> None:
                                                    f"(needs {' or '.join(ROLES[action])})")
 
 
-def _text(body: Mapping[str, Any], field: str, limit: int, required: bool = False) -> str | None:
-    value = body.get(field)
-    if value is not None and not isinstance(value, str):
-        raise BadRequest(field, "必须是字符串", "must be a string")
-    text = (value or "").strip()
-    if required and not text:
-        raise Unprocessable(f"{field}: 必须填写", f"{field}: is required and may not be blank")
-    if len(text) > limit:
-        raise BadRequest(field, f"至多 {limit} 字符", f"at most {limit} characters")
-    return text or None
-
-
 @dataclass(frozen=True, kw_only=True)
 class NewItem:
     """An item to open, from the API's body or the page's form (checked here, whole)."""
@@ -127,7 +115,7 @@ class NewItem:
         if source not in LEDGER_SOURCES:
             raise BadRequest("source", f"必须是以下之一：{', '.join(LEDGER_SOURCES)}",
                              f"must be one of: {', '.join(LEDGER_SOURCES)}")
-        ref = _text(body, "ref", MAX_REF, required=source in ("alarm", "inspection", "report"))
+        ref = steps.text(body.get("ref"), "ref", MAX_REF, required=source in ("alarm", "inspection", "report"))
         if source == "alarm" and not (ref or "").isdigit():
             raise BadRequest("ref", "告警来源须给出告警编号", "an alarm's item needs the alarm's id")
         category, severity = body.get("category"), body.get("severity")
@@ -146,9 +134,9 @@ class NewItem:
         if source != "alarm" and not isinstance(workshop, str):
             raise BadRequest("workshop", "必须填写作坊编号", "the workshop's id is required")
         return cls(workshop=workshop, source=source, source_ref=ref,
-                   text=_text(body, "text", rectification.MAX_TEXT, required=True) or "",
-                   category=category, severity=severity,
-                   responsible=_text(body, "responsible", MAX_PERSON), due_at=due)
+                   text=steps.text(body.get("text"), "text", rectification.MAX_TEXT) or "",
+                   category=category, severity=severity, due_at=due,
+                   responsible=steps.text(body.get("responsible"), "responsible", MAX_PERSON, required=False))
 
 
 # -- reads ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sqlalchemy import Connection, select, update
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from cloud_ingest.review import steps
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     RECTIFICATION_ACTIONS,
@@ -97,14 +98,7 @@ class StepText:
     required: bool = True
 
     def __post_init__(self) -> None:
-        if self.value is not None and not isinstance(self.value, str):
-            raise BadRequest(self.field, "必须是字符串", "must be a string")
-        text = (self.value or "").strip()
-        if self.required and not text:
-            raise Unprocessable(f"{self.field}: 必须填写", f"{self.field}: is required and may not be blank")
-        if len(text) > MAX_TEXT:
-            raise BadRequest(self.field, f"至多 {MAX_TEXT} 字符", f"at most {MAX_TEXT} characters")
-        object.__setattr__(self, "value", text or None)
+        object.__setattr__(self, "value", steps.text(self.value, self.field, MAX_TEXT, self.required))
 
 
 @dataclass(frozen=True)
