@@ -13,8 +13,8 @@ gateway and notes its end); the district overview (辖区总览, ``overview``: p
 ledger, alarm rates, freshness). Where a workshop is (``locations``: its record's latitude and longitude,
 WGS-84) and the map of the workshops in scope (作坊地图, ``workshop_map``: the overview's figures placed by
 location).
-What the records with steps share (``steps``): a text field of a body checked (the ledger's, rectification's,
-the inspections').
+What the records with steps share (``steps``): the machine of states, steps and roles (rectification's, the
+ledger's), and a text field of a body checked.
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, case, func, select, update
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
-from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
 from cloud_ingest.reports.ledger_view import FROM_RECT_STATE, item_due, item_state, overdue_clause
 from cloud_ingest.review import photos as photo_check
 from cloud_ingest.review import rectification, steps
@@ -72,24 +72,11 @@ SOURCE_ZH = {"alarm": ("告警", "alarm"), "inspection": ("现场检查", "on-si
              "report": ("报告", "report"), "manual": ("检查员录入", "entered by an inspector")}
 
 
-def next_state(state: str | None, action: str, role: str) -> str:
-    """The state after ``action`` by ``role``; ``Forbidden`` for the wrong role, ``Conflict`` for the wrong state."""
-    check_role(action, role)
-    after = TRANSITIONS.get((state, action))
-    if after is None:
-        if state is None:
-            raise Conflict("问题尚未登记", f"there is no item to {action}")
-        raise Conflict(f"问题当前{_STATE_ZH[state]}，不能{_ACTION_ZH[action]}",
-                       f"an item that is {state} cannot be given the step {action}")
-    return after
-
-
-def check_role(action: str, role: str) -> None:
-    if action not in ROLES:
-        raise ValueError(f"unknown ledger action {action!r}")
-    if role not in ROLES[action]:
-        raise Forbidden(f"无权{_ACTION_ZH[action]}", f"the role {role} may not {action} a ledger item "
-                                                   f"(needs {' or '.join(ROLES[action])})")
+STEPS = steps.StepMachine(kind="ledger", transitions=TRANSITIONS, roles=ROLES, action_zh=_ACTION_ZH,
+                          state_zh=_STATE_ZH, record_zh="问题", none_zh="问题尚未登记", record_en="item",
+                          a_record_en="an item", object_en="a ledger item")
+next_state = STEPS.next_state
+check_role = STEPS.check_role
 
 
 @dataclass(frozen=True, kw_only=True)

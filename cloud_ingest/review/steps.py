@@ -1,14 +1,52 @@
-"""What the review's records with steps share: a text field checked.
+"""What the review's records with steps share: the machine of states, steps and roles, and a text field checked.
 
-``text`` checks one text of a body (a note, a name, an item's text): a string, trimmed,
+``StepMachine`` is a record's states and the steps between them, with the roles that may take each step
+(remote rectification's and the issue ledger's: ``rectification``, ``ledger``); its refusals name the record
+in its own words. ``text`` checks one text of a body (a note, a name, an item's text): a string, trimmed,
 required or not, bounded; the error names the field.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Mapping
 
-from cloud_ingest.errors import BadRequest, Unprocessable
+from cloud_ingest.errors import BadRequest, Conflict, Forbidden, Unprocessable
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepMachine:
+    """The states and steps of one kind of record, as a pure function (``next_state``) with its refusals."""
+
+    kind: str  # in the error of an unknown step ("ledger", "rectification")
+    transitions: Mapping[tuple[str | None, str], str]  # (state, step) -> state after; None: not made yet
+    roles: Mapping[str, tuple[str, ...]]  # step -> the roles that may take it
+    action_zh: Mapping[str, str]
+    state_zh: Mapping[str, str]
+    record_zh: str  # the record in the refusals' Chinese ("问题")
+    none_zh: str  # there is no such record yet ("问题尚未登记")
+    record_en: str  # "item", after "there is no"
+    a_record_en: str  # "an item", before "that is {state}"
+    object_en: str  # "a ledger item", after "may not {step}"
+
+    def next_state(self, state: str | None, action: str, role: str) -> str:
+        """The state after ``action`` by ``role``; ``Forbidden`` for the wrong role, ``Conflict`` for the wrong
+        state."""
+        self.check_role(action, role)
+        after = self.transitions.get((state, action))
+        if after is None:
+            if state is None:
+                raise Conflict(self.none_zh, f"there is no {self.record_en} to {action}")
+            raise Conflict(f"{self.record_zh}当前{self.state_zh[state]}，不能{self.action_zh[action]}",
+                           f"{self.a_record_en} that is {state} cannot be given the step {action}")
+        return after
+
+    def check_role(self, action: str, role: str) -> None:
+        if action not in self.roles:
+            raise ValueError(f"unknown {self.kind} action {action!r}")
+        if role not in self.roles[action]:
+            raise Forbidden(f"无权{self.action_zh[action]}", f"the role {role} may not {action} {self.object_en} "
+                                                             f"(needs {' or '.join(self.roles[action])})")
 
 
 def text(value: Any, field: str, limit: int, required: bool = True) -> str | None:
