@@ -14,6 +14,8 @@ check of the batches against their gateways' signatures), ``audit``
 role);
 ``inspection_tables`` (migration 0015's tables, defined on ``schema.metadata`` by ``schema``) and
 ``inspection_chain`` (the inspection visits and the spot checks' draws against the log).
+``row_entries`` is the walk those two and ``ledger_chain`` share: a table's rows against the entries that hold
+them, one a row.
 ``outage_tables`` holds the outages of silent gateways (``data_outages``, ``data_outage_ends``), in
 ``schema``'s metadata.
 ``worker_loop`` is the loop of the background worker threads (the influx drain, the notify worker): rounds until
