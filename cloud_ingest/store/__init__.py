@@ -18,6 +18,8 @@ role);
 them, one a row.
 ``outage_tables`` holds the outages of silent gateways (``data_outages``, ``data_outage_ends``), in
 ``schema``'s metadata.
+``station_statuses`` reads what a workshop's stations said over a span (for the reports' uptime and the public
+page's coverage).
 ``worker_loop`` is the loop of the background worker threads (the influx drain, the notify worker): rounds until
 stopped, the database's absence reported and tried again.
 
