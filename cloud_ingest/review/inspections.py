@@ -264,13 +264,8 @@ def workshop_name(conn: Connection, who: Principal, workshop: str) -> str:
 
 
 def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:
-    row = conn.execute(select(inspection_photos.c.content_type, inspection_photos.c.data)
-                       .join(inspection_visits, inspection_visits.c.id == inspection_photos.c.visit_id)
-                       .join(workshops, workshops.c.id == inspection_visits.c.workshop_id)
-                       .where(workshop_clause(who), inspection_photos.c.id == photo_id)).first()
-    if row is None:
-        raise NotFound("照片不存在", f"photo {photo_id} does not exist")
-    return row.content_type, bytes(row.data)
+    """A photo's type and bytes, only within the caller's scope (404 outside it)."""
+    return photo_check.stored(conn, who, inspection_photos.c.visit_id, inspection_visits, photo_id)
 
 
 def visited(conn: Connection, workshop_ids: list[str], since_day: str, until_day: str) -> dict[str, dict]:

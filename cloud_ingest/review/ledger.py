@@ -277,13 +277,7 @@ def counts(conn: Connection, who: Principal, now: int) -> dict[str, dict[str, in
 
 def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:
     """A photo's type and bytes, only within the caller's scope (404 outside it)."""
-    row = conn.execute(select(ledger_photos.c.content_type, ledger_photos.c.data)
-                       .join(ledger_items, ledger_items.c.id == ledger_photos.c.item_id)
-                       .join(workshops, workshops.c.id == ledger_items.c.workshop_id)
-                       .where(workshop_clause(who), ledger_photos.c.id == photo_id)).first()
-    if row is None:
-        raise NotFound("照片不存在", f"photo {photo_id} does not exist")
-    return row.content_type, bytes(row.data)
+    return photo_check.stored(conn, who, ledger_photos.c.item_id, ledger_items, photo_id)
 
 
 # -- steps ----------------------------------------------------------------------------
