@@ -14,7 +14,7 @@ ledger, alarm rates, freshness). Where a workshop is (``locations``: its record'
 WGS-84) and the map of the workshops in scope (作坊地图, ``workshop_map``: the overview's figures placed by
 location).
 What the records with steps share (``steps``): the machine of states, steps and roles (rectification's, the
-ledger's), and a text field of a body checked.
+ledger's), a text field of a body checked, and the refusal of a field a body may not have.
 
 Both take the caller's ``access.auth.Principal`` and write each step with its
 evidence entry in the caller's transaction.

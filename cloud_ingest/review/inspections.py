@@ -83,10 +83,8 @@ class NewVisit:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], now: int) -> "NewVisit":
-        known = {"workshop", "checklist", "day", "inspectors", "items", "findings", "representative", "photos"}
-        for key in body:
-            if key not in known:
-                raise BadRequest(key, "未知字段", f"unknown field (known: {', '.join(sorted(known))})")
+        steps.only_known(body, {"workshop", "checklist", "day", "inspectors", "items", "findings", "representative",
+                                "photos"})
         workshop = _name(body.get("workshop"), "workshop")
         version = body.get("checklist", checklist.CURRENT)
         if version not in checklist.CHECKLISTS:

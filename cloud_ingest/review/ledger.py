@@ -94,10 +94,7 @@ class NewItem:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], now: int) -> "NewItem":
-        known = {"workshop", "source", "ref", "text", "category", "severity", "responsible", "due"}
-        for key in body:
-            if key not in known:
-                raise BadRequest(key, "未知字段", f"unknown field (known: {', '.join(sorted(known))})")
+        steps.only_known(body, {"workshop", "source", "ref", "text", "category", "severity", "responsible", "due"})
         source = body.get("source", "manual")
         if source not in LEDGER_SOURCES:
             raise BadRequest("source", f"必须是以下之一：{', '.join(LEDGER_SOURCES)}",

@@ -3,13 +3,14 @@
 ``StepMachine`` is a record's states and the steps between them, with the roles that may take each step
 (remote rectification's and the issue ledger's: ``rectification``, ``ledger``); its refusals name the record
 in its own words. ``text`` checks one text of a body (a note, a name, an item's text): a string, trimmed,
-required or not, bounded; the error names the field.
+required or not, bounded; the error names the field. ``only_known`` refuses a body with a field it does not
+know, naming the field and those it knows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, Unprocessable
 
@@ -61,3 +62,10 @@ def text(value: Any, field: str, limit: int, required: bool = True) -> str | Non
         raise BadRequest(field, f"至多 {limit} 字符", f"at most {limit} characters")
     return trimmed or None
 
+
+
+def only_known(body: Mapping[str, Any], known: Collection[str]) -> None:
+    """``BadRequest`` naming the first field of ``body`` that is not one of ``known``."""
+    for key in body:
+        if key not in known:
+            raise BadRequest(key, "未知字段", f"unknown field (known: {', '.join(sorted(known))})")
