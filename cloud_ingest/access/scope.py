@@ -2,7 +2,7 @@
 
 Every read and change of workshop data goes through ``visible_workshops``; an
 object outside the caller's scope is answered as not found (404), so its
-existence does not leak. An admin of every district manages everything; a
+existence does not leak (``workshop_in_scope``: one workshop's row, or that 404). An admin of every district manages everything; a
 district admin (an admin with districts) the workshops of its districts, the
 gateway tokens of those workshops, and the inspectors and owners who work only
 there, with their tokens: never an admin, never an inspector who also serves
@@ -11,10 +11,12 @@ another district (``managed_users``, ``managed_tokens``).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, not_, or_, select, true
 
 from cloud_ingest.access.auth import Principal
-from cloud_ingest.errors import Forbidden
+from cloud_ingest.errors import Forbidden, NotFound
 from cloud_ingest.store.schema import api_tokens, user_districts, users, workshops
 
 
@@ -31,6 +33,16 @@ def workshop_clause(principal: Principal) -> ColumnElement[bool]:
 
 def visible_workshops(principal: Principal) -> Select:
     return select(workshops.c.id).where(workshop_clause(principal))
+
+
+def workshop_in_scope(conn: Connection, who: Principal, workshop_id: str, query: Select | None = None) -> Any:
+    """The workshop's row as ``query`` reads it (on ``workshops``; all its columns without one); 404 outside the
+    caller's scope, before any role is judged, so its existence does not leak."""
+    row = conn.execute((select(workshops) if query is None else query)
+                       .where(workshops.c.id == workshop_id, workshop_clause(who))).first()
+    if row is None:
+        raise NotFound("没有这个作坊", f"no workshop {workshop_id!r}")
+    return row
 
 
 def managed_users(admin: Principal) -> ColumnElement[bool]:

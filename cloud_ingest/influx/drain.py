@@ -22,16 +22,15 @@ overwrites itself: same series, same timestamp.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
 from cloud_ingest.config import InfluxHook
-from cloud_ingest.errors import StorageError
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.store import db
 from cloud_ingest.store.schema import influx_outbox as table
+from cloud_ingest.store.worker_loop import RoundWorker
 from sebiao_common.http_answers import OK, REFUSED, RETRY, backoff
 from sebiao_common.influx.settings import InfluxSettings
 from sebiao_common.influx.writer import Sink, make_sink
@@ -63,39 +62,23 @@ class Backoff:
         return delay
 
 
-class InfluxDrain:
+class InfluxDrain(RoundWorker):
+    THREAD = "sebiao-cloud-influx"
+    SUBJECT = "central InfluxDB outbox"
+
     def __init__(self, engine: Engine, hook: InfluxHook, sink: Sink | None = None) -> None:
+        super().__init__()
         self.engine, self.hook = engine, hook
         self.sink = sink or sink_for(hook)
         self.backoff = Backoff(hook.retry_max_seconds)
         self.written = 0
         self.dropped = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sebiao-cloud-influx", daemon=True)
 
-    def start(self) -> "InfluxDrain":
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+    def close(self) -> None:
         self.sink.close()
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                delay = self.round()
-            except StorageError as exc:  # the database is away: reported, tried again
-                self.backoff.last_error = str(exc)
-                log.error("central InfluxDB outbox: %s", exc)
-                delay = 1.0
-            if delay:
-                self._stop.wait(delay)
+    def failed(self, error: str) -> None:
+        self.backoff.last_error = error
 
     def round(self) -> float:
         """One batch: how long to wait before the next (0 = go on at once)."""

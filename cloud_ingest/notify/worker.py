@@ -20,10 +20,9 @@ notice's ``id`` lets a receiver drop it.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Self
 
 from sqlalchemy import Connection, Engine, select
 
@@ -34,6 +33,7 @@ from cloud_ingest.notify.notices import digest_notice, digest_window
 from cloud_ingest.store import db
 from cloud_ingest.store.notify_table import notify_outbox as table
 from cloud_ingest.store.schema import districts
+from cloud_ingest.store.worker_loop import RoundWorker
 from sebiao_common import strict_json
 from sebiao_common.http_answers import OK, REFUSED, REJECTED, backoff, sink_pool
 from sebiao_common.notify.channels import Channel
@@ -49,8 +49,14 @@ PER_MINUTE = 18  # per robot channel, as the gateway's notify worker
 ROBOTS = ("wecom", "dingtalk")  # a webhook has no such limit
 
 
-class NotifyWorker:
+class NotifyWorker(RoundWorker):
+    THREAD = "sebiao-cloud-notify"
+    SUBJECT = "notify outbox"
+    NAME = "notify worker"
+    SURVIVES_DEFECTS = True  # a defect must not end the district's alarms for good
+
     def __init__(self, engine: Engine, settings: Notify, clock: Callable[[], int]) -> None:
+        super().__init__()
         self.engine, self.settings, self.clock = engine, settings, clock
         self.http = sink_pool(settings.timeout_seconds)
         self.places = {d.district: d for d in settings.districts}
@@ -61,13 +67,10 @@ class NotifyWorker:
         self.recent: dict[tuple[str, str], deque[int]] = {}  # each channel's send times in the last minute (ms)
         self.last_error: str | None = None
         self._next_prune = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sebiao-cloud-notify", daemon=True)
 
-    def start(self) -> "NotifyWorker":
+    def start(self) -> Self:
         self._warn_unknown()
-        self._thread.start()
-        return self
+        return super().start()
 
     def _warn_unknown(self) -> None:
         """A district in the config that the cloud does not have yet is not an error (an admin may create it
@@ -82,29 +85,11 @@ class NotifyWorker:
                 log.warning("notify.districts.%s: no such district in the cloud (yet); its channels get nothing "
                             "until it is created", place.district)
 
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+    def close(self) -> None:
         self.http.clear()
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                delay = self.round()
-            except StorageError as exc:  # the database is away: reported, tried again
-                self.last_error = str(exc)
-                log.error("notify outbox: %s", exc)
-                delay = 1.0
-            except Exception as exc:  # noqa: BLE001 - a defect must not end the district's alarms for good
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.exception("notify worker round failed; trying again")
-                delay = 5.0
-            if delay:
-                self._stop.wait(delay)
+    def failed(self, error: str) -> None:
+        self.last_error = error
 
     def round(self) -> float:
         now = self.clock()

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 
+from cloud_ingest.store import station_statuses
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -36,7 +37,6 @@ from cloud_ingest.store.schema import (
     events,
     ingest_batches,
     rectifications,
-    station_status,
     stations,
     workshop_grades,
     workshops,
@@ -144,14 +144,4 @@ def _status_rows(conn: Connection, ws: str, start: int, end: int) -> list[tuple[
     """Every status in [start, end) and each station's newest before ``start`` (its state at the start)."""
     if end <= start:
         return []
-    inside = conn.execute(select(station_status.c.station, station_status.c.ts, station_status.c.online)
-                          .where(station_status.c.workshop_id == ws, station_status.c.ts >= start,
-                                 station_status.c.ts < end))
-    newest = (select(station_status.c.station, func.max(station_status.c.ts).label("ts"))
-              .where(station_status.c.workshop_id == ws, station_status.c.ts < start)
-              .group_by(station_status.c.station).subquery())
-    before = conn.execute(select(station_status.c.station, station_status.c.ts, station_status.c.online)
-                          .join(newest, and_(newest.c.station == station_status.c.station,
-                                             newest.c.ts == station_status.c.ts))
-                          .where(station_status.c.workshop_id == ws))
-    return [(r.station, r.ts, bool(r.online)) for r in (*before, *inside)]
+    return station_statuses.span_rows(conn, ws, start, end)

@@ -57,13 +57,13 @@ from cloud_ingest.reports.text import (
     zone_text,
 )
 from cloud_ingest.reports.text import Words as W
+from cloud_ingest.store import station_statuses
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
     districts,
     events,
     inspector_notes,
-    station_status,
     stations,
     workshops,
 )
@@ -292,17 +292,7 @@ def _acks(conn: Connection, ws: str, start: int, end: int) -> AckFigures:
 
 def _status_rows(conn: Connection, ws: str, start: int, end: int) -> list[StatusRow]:
     """Every status in [start, end) and each station's newest before ``start`` (its state at the start)."""
-    inside = conn.execute(select(station_status.c.station, station_status.c.ts, station_status.c.online)
-                          .where(station_status.c.workshop_id == ws, station_status.c.ts >= start,
-                                 station_status.c.ts < end))
-    newest = (select(station_status.c.station, func.max(station_status.c.ts).label("ts"))
-              .where(station_status.c.workshop_id == ws, station_status.c.ts < start)
-              .group_by(station_status.c.station).subquery())
-    before = conn.execute(select(station_status.c.station, station_status.c.ts, station_status.c.online)
-                          .join(newest, and_(newest.c.station == station_status.c.station,
-                                             newest.c.ts == station_status.c.ts))
-                          .where(station_status.c.workshop_id == ws))
-    return [StatusRow(r.station, r.ts, bool(r.online)) for r in (*before, *inside)]
+    return [StatusRow(*r) for r in station_statuses.span_rows(conn, ws, start, end)]
 
 
 # -- rendering ---------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from typing import Any, Mapping
 from sqlalchemy import Connection, case, func, insert, select, text
 
 from cloud_ingest.access.auth import Principal
-from cloud_ingest.access.scope import workshop_clause
+from cloud_ingest.access.scope import workshop_in_scope
 from cloud_ingest.errors import BadRequest, NotFound, StorageError, Unprocessable
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.anchor import Signer
@@ -89,15 +89,6 @@ def _fields(body: Mapping[str, Any], now: int) -> tuple[str, date, str]:
     return grade, day, reason.strip()
 
 
-def _workshop(conn: Connection, who: Principal, workshop_id: str) -> Any:
-    """The workshop's row; 404 outside the caller's scope, before the role is judged, so its existence does
-    not leak."""
-    row = conn.execute(select(workshops).where(workshops.c.id == workshop_id, workshop_clause(who))).first()
-    if row is None:
-        raise NotFound("没有这个作坊", f"no workshop {workshop_id!r}")
-    return row
-
-
 def newest(conn: Connection, workshop_id: str) -> Any:
     """The workshop's newest grading (its grade), or None."""
     return conn.execute(select(workshop_grades).where(workshop_grades.c.workshop_id == workshop_id)
@@ -106,7 +97,7 @@ def newest(conn: Connection, workshop_id: str) -> Any:
 
 def set_grade(conn: Connection, who: Principal, workshop_id: str, body: Mapping[str, Any], now: int) -> dict:
     """A new grading, in the caller's write transaction, with its evidence entry; returns it as published."""
-    _workshop(conn, who, workshop_id)
+    workshop_in_scope(conn, who, workshop_id)  # 404 outside the scope, before the role is judged
     who.require("admin", "inspector")
     grade, day, reason = _fields(body, now)
     if conn.dialect.name == "postgresql":  # two graders at once take turns (SQLite: its single writer does);

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound, Unprocessable
-from cloud_ingest.review import checklist, ledger
+from cloud_ingest.review import checklist, ledger, steps
 from cloud_ingest.review import photos as photo_check
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.canonical import canonical_json
@@ -56,14 +56,7 @@ def today(now: int) -> str:
 
 
 def _name(value: Any, where: str, required: bool = True, limit: int = MAX_NAME) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise BadRequest(where, "必须是字符串", "must be a string")
-    text = (value or "").strip()
-    if required and not text:
-        raise Unprocessable(f"{where}: 必须填写", f"{where}: is required and may not be blank")
-    if len(text) > limit:
-        raise BadRequest(where, f"至多 {limit} 字符", f"at most {limit} characters")
-    return text or None
+    return steps.text(value, where, limit, required)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,10 +83,8 @@ class NewVisit:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], now: int) -> "NewVisit":
-        known = {"workshop", "checklist", "day", "inspectors", "items", "findings", "representative", "photos"}
-        for key in body:
-            if key not in known:
-                raise BadRequest(key, "未知字段", f"unknown field (known: {', '.join(sorted(known))})")
+        steps.only_known(body, {"workshop", "checklist", "day", "inspectors", "items", "findings", "representative",
+                                "photos"})
         workshop = _name(body.get("workshop"), "workshop")
         version = body.get("checklist", checklist.CURRENT)
         if version not in checklist.CHECKLISTS:
@@ -271,13 +262,8 @@ def workshop_name(conn: Connection, who: Principal, workshop: str) -> str:
 
 
 def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:
-    row = conn.execute(select(inspection_photos.c.content_type, inspection_photos.c.data)
-                       .join(inspection_visits, inspection_visits.c.id == inspection_photos.c.visit_id)
-                       .join(workshops, workshops.c.id == inspection_visits.c.workshop_id)
-                       .where(workshop_clause(who), inspection_photos.c.id == photo_id)).first()
-    if row is None:
-        raise NotFound("照片不存在", f"photo {photo_id} does not exist")
-    return row.content_type, bytes(row.data)
+    """A photo's type and bytes, only within the caller's scope (404 outside it)."""
+    return photo_check.stored(conn, who, inspection_photos.c.visit_id, inspection_visits, photo_id)
 
 
 def visited(conn: Connection, workshop_ids: list[str], since_day: str, until_day: str) -> dict[str, dict]:

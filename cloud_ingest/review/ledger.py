@@ -30,10 +30,10 @@ from sqlalchemy import Connection, case, func, select, update
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
-from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
 from cloud_ingest.reports.ledger_view import FROM_RECT_STATE, item_due, item_state, overdue_clause
 from cloud_ingest.review import photos as photo_check
-from cloud_ingest.review import rectification
+from cloud_ingest.review import rectification, steps
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
     LEDGER_CATEGORIES,
@@ -72,36 +72,11 @@ SOURCE_ZH = {"alarm": ("告警", "alarm"), "inspection": ("现场检查", "on-si
              "report": ("报告", "report"), "manual": ("检查员录入", "entered by an inspector")}
 
 
-def next_state(state: str | None, action: str, role: str) -> str:
-    """The state after ``action`` by ``role``; ``Forbidden`` for the wrong role, ``Conflict`` for the wrong state."""
-    check_role(action, role)
-    after = TRANSITIONS.get((state, action))
-    if after is None:
-        if state is None:
-            raise Conflict("问题尚未登记", f"there is no item to {action}")
-        raise Conflict(f"问题当前{_STATE_ZH[state]}，不能{_ACTION_ZH[action]}",
-                       f"an item that is {state} cannot be given the step {action}")
-    return after
-
-
-def check_role(action: str, role: str) -> None:
-    if action not in ROLES:
-        raise ValueError(f"unknown ledger action {action!r}")
-    if role not in ROLES[action]:
-        raise Forbidden(f"无权{_ACTION_ZH[action]}", f"the role {role} may not {action} a ledger item "
-                                                   f"(needs {' or '.join(ROLES[action])})")
-
-
-def _text(body: Mapping[str, Any], field: str, limit: int, required: bool = False) -> str | None:
-    value = body.get(field)
-    if value is not None and not isinstance(value, str):
-        raise BadRequest(field, "必须是字符串", "must be a string")
-    text = (value or "").strip()
-    if required and not text:
-        raise Unprocessable(f"{field}: 必须填写", f"{field}: is required and may not be blank")
-    if len(text) > limit:
-        raise BadRequest(field, f"至多 {limit} 字符", f"at most {limit} characters")
-    return text or None
+STEPS = steps.StepMachine(kind="ledger", transitions=TRANSITIONS, roles=ROLES, action_zh=_ACTION_ZH,
+                          state_zh=_STATE_ZH, record_zh="问题", none_zh="问题尚未登记", record_en="item",
+                          a_record_en="an item", object_en="a ledger item")
+next_state = STEPS.next_state
+check_role = STEPS.check_role
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,15 +94,12 @@ class NewItem:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], now: int) -> "NewItem":
-        known = {"workshop", "source", "ref", "text", "category", "severity", "responsible", "due"}
-        for key in body:
-            if key not in known:
-                raise BadRequest(key, "未知字段", f"unknown field (known: {', '.join(sorted(known))})")
+        steps.only_known(body, {"workshop", "source", "ref", "text", "category", "severity", "responsible", "due"})
         source = body.get("source", "manual")
         if source not in LEDGER_SOURCES:
             raise BadRequest("source", f"必须是以下之一：{', '.join(LEDGER_SOURCES)}",
                              f"must be one of: {', '.join(LEDGER_SOURCES)}")
-        ref = _text(body, "ref", MAX_REF, required=source in ("alarm", "inspection", "report"))
+        ref = steps.text(body.get("ref"), "ref", MAX_REF, required=source in ("alarm", "inspection", "report"))
         if source == "alarm" and not (ref or "").isdigit():
             raise BadRequest("ref", "告警来源须给出告警编号", "an alarm's item needs the alarm's id")
         category, severity = body.get("category"), body.get("severity")
@@ -146,9 +118,9 @@ class NewItem:
         if source != "alarm" and not isinstance(workshop, str):
             raise BadRequest("workshop", "必须填写作坊编号", "the workshop's id is required")
         return cls(workshop=workshop, source=source, source_ref=ref,
-                   text=_text(body, "text", rectification.MAX_TEXT, required=True) or "",
-                   category=category, severity=severity,
-                   responsible=_text(body, "responsible", MAX_PERSON), due_at=due)
+                   text=steps.text(body.get("text"), "text", rectification.MAX_TEXT) or "",
+                   category=category, severity=severity, due_at=due,
+                   responsible=steps.text(body.get("responsible"), "responsible", MAX_PERSON, required=False))
 
 
 # -- reads ----------------------------------------------------------------------------
@@ -308,13 +280,7 @@ def counts(conn: Connection, who: Principal, now: int) -> dict[str, dict[str, in
 
 def photo(conn: Connection, who: Principal, photo_id: int) -> tuple[str, bytes]:
     """A photo's type and bytes, only within the caller's scope (404 outside it)."""
-    row = conn.execute(select(ledger_photos.c.content_type, ledger_photos.c.data)
-                       .join(ledger_items, ledger_items.c.id == ledger_photos.c.item_id)
-                       .join(workshops, workshops.c.id == ledger_items.c.workshop_id)
-                       .where(workshop_clause(who), ledger_photos.c.id == photo_id)).first()
-    if row is None:
-        raise NotFound("照片不存在", f"photo {photo_id} does not exist")
-    return row.content_type, bytes(row.data)
+    return photo_check.stored(conn, who, ledger_photos.c.item_id, ledger_items, photo_id)
 
 
 # -- steps ----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ type it claims is that one, and Pillow can read the whole image (a file that
 only starts like an image, or an image with a script glued behind it, is
 refused too: Pillow's ``verify`` reads every chunk). What is stored is the
 bytes as sent, with the type the bytes showed: the pages serve it with that
-type, ``nosniff`` and a sandboxing CSP, only to those who may see the item.
+type, ``nosniff`` and a sandboxing CSP, only to those who may see the item
+(``stored``: a photo of the ledger or of a visit, read within the caller's scope).
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import Column, Connection, Table, select
 
-from cloud_ingest.errors import BadRequest, PayloadTooLarge, Unprocessable
+from cloud_ingest.access.auth import Principal
+from cloud_ingest.access.scope import workshop_clause
+from cloud_ingest.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
+from cloud_ingest.store.schema import workshops
 
 MAX_PHOTO = 3_000_000  # bytes of one photo, decoded: a phone camera's JPEG
 MAX_PHOTOS = 3  # per answer
@@ -107,3 +112,16 @@ def from_json(value: Any) -> list[Photo]:
 def meta(rows: Sequence[Any]) -> list[dict]:
     """What the evidence entry and the API say of stored photos (never their bytes)."""
     return [{"id": r.id, "type": r.content_type, "size": r.size, "sha256": r.sha256} for r in rows]
+
+
+def stored(conn: Connection, who: Principal, link: Column, record: Table, photo_id: int) -> tuple[str, bytes]:
+    """A stored photo's type and bytes, only within the caller's scope (404 outside it): ``link`` is the photo
+    table's column naming its ``record`` (an item, a visit), whose ``workshop_id`` says whose it is."""
+    photos = link.table
+    row = conn.execute(select(photos.c.content_type, photos.c.data)
+                       .join(record, record.c.id == link)
+                       .join(workshops, workshops.c.id == record.c.workshop_id)
+                       .where(workshop_clause(who), photos.c.id == photo_id)).first()
+    if row is None:
+        raise NotFound("照片不存在", f"photo {photo_id} does not exist")
+    return row.content_type, bytes(row.data)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select, update
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
 from cloud_ingest.errors import BadRequest, NotFound
-from cloud_ingest.review import ledger
+from cloud_ingest.review import ledger, steps
 from cloud_ingest.review.rectification import StepText
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.canonical import canonical_json
@@ -99,10 +99,7 @@ def set_summary(conn: Connection, who: Principal, workshop: str, summary: Any, n
 
 
 def _goal_fields(conn: Connection, workshop: str, body: Mapping[str, Any], partial: bool) -> dict:
-    known = {"text", "target", "items", "met"}
-    for key in body:
-        if key not in known:
-            raise BadRequest(key, "未知字段", f"unknown field (known: {', '.join(sorted(known))})")
+    steps.only_known(body, {"text", "target", "items", "met"})
     out: dict[str, Any] = {}
     if "text" in body or not partial:
         out["text"] = StepText("text", body.get("text")).value  # required, at most MAX_TEXT

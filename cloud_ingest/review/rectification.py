@@ -34,10 +34,10 @@ from sqlalchemy import Connection, select, update
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.scope import workshop_clause
-from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
+from cloud_ingest.review import steps
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
-    RECTIFICATION_ACTIONS,
     RECTIFICATION_STATES,
     alarms,
     ledger_items,
@@ -68,24 +68,11 @@ _ACTION_ZH = {"request": "发起整改", "answer": "答复整改", "accept": "�
 _STATE_ZH = {"requested": "待答复", "answered": "待审核", "returned": "已退回", "accepted": "已通过"}
 
 
-def next_state(state: str | None, action: str, role: str) -> str:
-    """The state after ``action`` by ``role``; ``Forbidden`` for the wrong role, ``Conflict`` for the wrong state."""
-    check_role(action, role)
-    after = TRANSITIONS.get((state, action))
-    if after is None:
-        if state is None:
-            raise Conflict("整改尚未发起", f"there is no rectification to {action}")
-        raise Conflict(f"整改当前{_STATE_ZH[state]}，不能{_ACTION_ZH[action]}",
-                       f"a rectification that is {state} cannot be given the step {action}")
-    return after
-
-
-def check_role(action: str, role: str) -> None:
-    if action not in RECTIFICATION_ACTIONS:
-        raise ValueError(f"unknown rectification action {action!r}")
-    if role not in ROLES[action]:
-        raise Forbidden(f"无权{_ACTION_ZH[action]}", f"the role {role} may not {action} a rectification "
-                                                   f"(needs {' or '.join(ROLES[action])})")
+STEPS = steps.StepMachine(kind="rectification", transitions=TRANSITIONS, roles=ROLES, action_zh=_ACTION_ZH,
+                          state_zh=_STATE_ZH, record_zh="整改", none_zh="整改尚未发起", record_en="rectification",
+                          a_record_en="a rectification", object_en="a rectification")
+next_state = STEPS.next_state
+check_role = STEPS.check_role
 
 
 @dataclass(frozen=True)
@@ -97,14 +84,7 @@ class StepText:
     required: bool = True
 
     def __post_init__(self) -> None:
-        if self.value is not None and not isinstance(self.value, str):
-            raise BadRequest(self.field, "必须是字符串", "must be a string")
-        text = (self.value or "").strip()
-        if self.required and not text:
-            raise Unprocessable(f"{self.field}: 必须填写", f"{self.field}: is required and may not be blank")
-        if len(text) > MAX_TEXT:
-            raise BadRequest(self.field, f"至多 {MAX_TEXT} 字符", f"at most {MAX_TEXT} characters")
-        object.__setattr__(self, "value", text or None)
+        object.__setattr__(self, "value", steps.text(self.value, self.field, MAX_TEXT, self.required))
 
 
 @dataclass(frozen=True)

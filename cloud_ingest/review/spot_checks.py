@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cloud_ingest.access.auth import Principal
 from cloud_ingest.errors import BadRequest, Conflict, NotFound, Unprocessable
-from cloud_ingest.review import inspections
+from cloud_ingest.review import inspections, steps
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.schema import districts, spot_draws, users, workshop_records, workshops
@@ -115,9 +115,7 @@ def population(conn: Connection, district: str, p: Period) -> list[str]:
 
 
 def draw(conn: Connection, who: Principal, body: Mapping[str, Any], now: int) -> dict:
-    for key in body:
-        if key not in ("district", "period", "seed_input"):
-            raise BadRequest(key, "未知字段", "unknown field (known: district, period, seed_input)")
+    steps.only_known(body, ("district", "period", "seed_input"))
     d = _district(conn, who, body.get("district"))
     p = period(body.get("period"))
     seed_input = body.get("seed_input")

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cloud_ingest.access.auth import Principal
-from cloud_ingest.access.scope import workshop_clause
-from cloud_ingest.errors import BadRequest, NotFound
+from cloud_ingest.access.scope import workshop_in_scope
+from cloud_ingest.errors import BadRequest
 from cloud_ingest.store.schema import trainings, workshops
 
 LIMIT = 200  # records listed by default
@@ -37,10 +37,7 @@ def limit_of(query: Any) -> int:
 
 def workshop_trainings(conn: Connection, who: Principal, workshop_id: str, limit: int = LIMIT) -> dict:
     """The workshop's training summary and its newest ``limit`` records."""
-    shop = conn.execute(select(workshops.c.id, workshops.c.district_id)
-                        .where(workshops.c.id == workshop_id, workshop_clause(who))).first()
-    if shop is None:
-        raise NotFound("没有这个作坊", f"no workshop {workshop_id!r}")
+    shop = workshop_in_scope(conn, who, workshop_id, select(workshops.c.id, workshops.c.district_id))
     who.require("admin", "inspector")
     mine = trainings.c.workshop_id == workshop_id
     total = conn.execute(select(func.count()).select_from(trainings).where(mine)).scalar_one()

@@ -39,8 +39,8 @@ from typing import Any, Mapping
 from sqlalchemy import Connection, and_, func, insert, or_, select, text
 
 from cloud_ingest.access.auth import Principal
-from cloud_ingest.access.scope import workshop_clause
-from cloud_ingest.errors import BadRequest, NotFound
+from cloud_ingest.access.scope import workshop_in_scope
+from cloud_ingest.errors import BadRequest
 from cloud_ingest.review import locations
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.schema import (
@@ -76,13 +76,9 @@ _LOCK_KEY = 0x5EB1A3  # pg_advisory_xact_lock key of record saves (grades use 0x
 
 def _workshop(conn: Connection, who: Principal, workshop_id: str) -> Any:
     """The workshop with its district; 404 outside the caller's scope, before any role is judged."""
-    row = conn.execute(select(workshops.c.id, workshops.c.name, workshops.c.district_id,
-                              districts.c.name.label("district_name"))
-                       .join(districts, districts.c.id == workshops.c.district_id)
-                       .where(workshops.c.id == workshop_id, workshop_clause(who))).first()
-    if row is None:
-        raise NotFound("没有这个作坊", f"no workshop {workshop_id!r}")
-    return row
+    return workshop_in_scope(conn, who, workshop_id, select(
+        workshops.c.id, workshops.c.name, workshops.c.district_id, districts.c.name.label("district_name"))
+        .join(districts, districts.c.id == workshops.c.district_id))
 
 
 def newest(conn: Connection, workshop_id: str) -> Any:

@@ -14,8 +14,14 @@ check of the batches against their gateways' signatures), ``audit``
 role);
 ``inspection_tables`` (migration 0015's tables, defined on ``schema.metadata`` by ``schema``) and
 ``inspection_chain`` (the inspection visits and the spot checks' draws against the log).
+``row_entries`` is the walk those two and ``ledger_chain`` share: a table's rows against the entries that hold
+them, one a row.
 ``outage_tables`` holds the outages of silent gateways (``data_outages``, ``data_outage_ends``), in
 ``schema``'s metadata.
+``station_statuses`` reads what a workshop's stations said over a span (for the reports' uptime and the public
+page's coverage).
+``worker_loop`` is the loop of the background worker threads (the influx drain, the notify worker): rounds until
+stopped, the database's absence reported and tried again.
 
 store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 ``sebiao_common`` and the standard and third-party libraries: it is the

@@ -1,6 +1,6 @@
 """``sebiao cloud verify``: the chain links up, its head is the signed one, the tables say what it holds.
 
-Three checks, each a few lines of the report (Chinese first, then English),
+Four checks, each a few lines of the report (Chinese first, then English),
 and a verdict:
 
 1. the chain (``evidence.verify``): every entry's hash and link, no gap;
@@ -9,8 +9,8 @@ and a verdict:
    public keys, and each checkpoint's entry must still be there with the hash
    it signed. A checkpoint past the chain's end shows a cut chain; a hash that
    differs, a recomputed one;
-3. the covered tables (``coverage``, ``cycle_chain``, ``ledger_chain``): what the pages show is what
-   the chain holds;
+3. the covered tables (``coverage``, ``cycle_chain``, ``ledger_chain``, ``inspection_chain``): what the
+   pages show is what the chain holds;
 4. the gateways' signatures (``signed``): every batch entry's rows are what
    its gateway signed, with a key the chain registered for its workshop.
 
@@ -42,6 +42,11 @@ class Audit:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    def add(self, found: coverage.Problems | _Signed) -> None:
+        """One check's lines; the audit is ok only while every check is."""
+        self.lines += found.lines()
+        self.ok &= found.ok
+
 
 def audit(conn: Connection, *, keys: dict[str, Ed25519PublicKey], files: Iterable[str]) -> Audit:
     out = Audit()
@@ -51,24 +56,11 @@ def audit(conn: Connection, *, keys: dict[str, Ed25519PublicKey], files: Iterabl
     out.ok = chain.ok
     signed = _checkpoints(conn, keys, list(files)) if keys else None
     if signed is not None:
-        out.lines += signed.lines()
-        out.ok &= signed.ok
+        out.add(signed)
     if chain.ok:
-        found = coverage.check(conn)
-        out.lines += found.lines()
-        out.ok &= found.ok
-        held = cycle_chain.check(conn)
-        out.lines += held.lines()
-        out.ok &= held.ok
-        ledger = ledger_chain.check(conn)
-        out.lines += ledger.lines()
-        out.ok &= ledger.ok
-        visits = inspection_chain.check(conn)
-        out.lines += visits.lines()
-        out.ok &= visits.ok
-        batches = signatures.check(conn)
-        out.lines += batches.lines()
-        out.ok &= batches.ok
+        for check in (coverage.check, cycle_chain.check, ledger_chain.check, inspection_chain.check,
+                      signatures.check):
+            out.add(check(conn))
     else:
         out.lines.append("链已断开，未与页面记录核对 / the chain is broken: the tables were not compared with it")
     if not out.ok:

@@ -159,6 +159,13 @@ class Problems:
     def problem_lines(self) -> list[str]:
         return self.problems + ([f"……另有 {self.more} 处 / … and {self.more} more"] if self.more else [])
 
+    def lines(self) -> list[str]:
+        """The problems, or else the line of what the check covered."""
+        return self.problem_lines() if not self.ok else [self.covered()]
+
+    def covered(self) -> str:
+        raise NotImplementedError
+
 
 @dataclass(kw_only=True)
 class Findings(Problems):

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.coverage import Problems, fact, kind_entries
+from cloud_ingest.store.row_entries import Subject, changed, differs, rows_held
 from cloud_ingest.store.schema import inspection_items, inspection_photos, inspection_visits, spot_draws
 from sebiao_common import strict_json
 
@@ -32,13 +33,13 @@ class Findings(Problems):
     visits: int = 0
     draws: int = 0
 
-    def lines(self) -> list[str]:
-        if not self.ok:
-            return self.problem_lines()
-        return [f"现场检查与抽查与证据链一致：{self.visits} 次检查，{self.draws} 次抽查 / the inspections and spot "
-                f"checks match the chain: {self.visits} visits, {self.draws} draws"]
+    def covered(self) -> str:
+        return (f"现场检查与抽查与证据链一致：{self.visits} 次检查，{self.draws} 次抽查 / the inspections and spot "
+                f"checks match the chain: {self.visits} visits, {self.draws} draws")
 
 
+VISIT = Subject(zh="现场检查 {} ", en="inspection visit {}", en_many="inspection visits {}")
+DRAW = Subject(zh="抽查 {} ", en="spot check draw {}", en_many="spot check draws {}")
 
 
 def _sample(seed_input: str, district: str, period: str, population: list[str]) -> list[str]:
@@ -70,19 +71,10 @@ def _visits(conn: Connection, found: Findings, held: dict[int, tuple[int, dict]]
     for p in conn.execute(select(inspection_photos).order_by(inspection_photos.c.id)):
         photos.setdefault(p.visit_id, []).append({"id": p.id, "type": p.content_type, "size": len(p.data),
                                                   "sha256": hashlib.sha256(bytes(p.data)).hexdigest()})
-    seen: set[int] = set()
-    for row in conn.execute(select(inspection_visits).order_by(inspection_visits.c.id)):
-        seen.add(row.id)
-        entry = held.get(row.id)
-        if entry is None:
-            found.add(f"现场检查 {row.id} 在证据链中没有记录", f"inspection visit {row.id} has no entry in the "
-                      "evidence chain")
-            continue
-        seq, body = entry
-        wrong = _differs(fact(inspection_visits, row._mapping), body.get("row"))
+    for row, (seq, body) in rows_held(conn, found, inspection_visits, held, VISIT):
+        wrong = changed(fact(inspection_visits, row._mapping), body.get("row"))
         if wrong:
-            found.add(f"现场检查 {row.id} 的 {wrong} 与证据第 {seq} 条不符", f"inspection visit {row.id} differs "
-                      f"from evidence entry {seq} ({wrong}): changed after it was signed")
+            differs(found, VISIT, row.id, seq, wrong, "signed")
             continue
         if items.get(row.id, []) != body.get("items"):
             found.add(f"现场检查 {row.id} 的检查项目与证据第 {seq} 条不符", f"inspection visit {row.id}: its items "
@@ -93,15 +85,6 @@ def _visits(conn: Connection, found: Findings, held: dict[int, tuple[int, dict]]
                       f"differ from evidence entry {seq} (changed, added or removed)")
             continue
         found.visits += 1
-    gone = sorted(set(held) - seen)
-    if gone:
-        found.add(f"现场检查 {', '.join(map(str, gone[:5]))} 已被删除",
-                  f"inspection visits {', '.join(map(str, gone[:5]))} of the evidence chain are missing (deleted)")
-
-
-def _differs(now: dict, then: Any) -> str:
-    then = then if isinstance(then, dict) else {}
-    return ", ".join(sorted(k for k in now if now[k] != then.get(k)))
 
 
 def _item_diff(now: list[dict], then: Any) -> str:
@@ -112,17 +95,10 @@ def _item_diff(now: list[dict], then: Any) -> str:
 
 
 def _draws(conn: Connection, found: Findings, held: dict[int, tuple[int, dict]]) -> None:
-    seen: set[int] = set()
-    for row in conn.execute(select(spot_draws).order_by(spot_draws.c.id)):
-        seen.add(row.id)
-        entry = held.get(row.id)
-        if entry is None:
-            found.add(f"抽查 {row.id} 在证据链中没有记录", f"spot check draw {row.id} has no entry in the evidence chain")
-            continue
-        wrong = _differs(fact(spot_draws, row._mapping), entry[1].get("row"))
+    for row, (seq, body) in rows_held(conn, found, spot_draws, held, DRAW):
+        wrong = changed(fact(spot_draws, row._mapping), body.get("row"))
         if wrong:
-            found.add(f"抽查 {row.id} 的 {wrong} 与证据第 {entry[0]} 条不符", f"spot check draw {row.id} differs "
-                      f"from evidence entry {entry[0]} ({wrong}): changed after it was drawn")
+            differs(found, DRAW, row.id, seq, wrong, "drawn")
             continue
         try:
             again = _sample(row.seed_input, row.district_id, row.period, strict_json.loads(row.population))
@@ -134,7 +110,3 @@ def _draws(conn: Connection, found: Findings, held: dict[int, tuple[int, dict]])
                       "what its seed and population give")
             continue
         found.draws += 1
-    gone = sorted(set(held) - seen)
-    if gone:
-        found.add(f"抽查 {', '.join(map(str, gone[:5]))} 已被删除",
-                  f"spot check draws {', '.join(map(str, gone[:5]))} of the evidence chain are missing (deleted)")

@@ -13,11 +13,11 @@ chained (``sebiao cloud verify``, after ``coverage``, whose generic check covers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 
 from cloud_ingest.store.coverage import Problems, fact, kind_entries
+from cloud_ingest.store.row_entries import Subject, changed, differs, rows_held
 from cloud_ingest.store.schema import improvement_plans, ledger_items, plan_goals
 
 STEPS = ("ledger_open", "ledger_answer", "ledger_close", "ledger_return")
@@ -31,13 +31,12 @@ class Findings(Problems):
     items: int = 0
     plan_rows: int = 0
 
-    def lines(self) -> list[str]:
-        if not self.ok:
-            return self.problem_lines()
-        return [f"问题台账与证据链一致：{self.items} 项问题，{self.plan_rows} 行计划 / the issue ledger matches the "
-                f"chain: {self.items} items, {self.plan_rows} plan rows"]
+    def covered(self) -> str:
+        return (f"问题台账与证据链一致：{self.items} 项问题，{self.plan_rows} 行计划 / the issue ledger matches the "
+                f"chain: {self.items} items, {self.plan_rows} plan rows")
 
 
+ITEM = Subject(zh="问题 {} ", en="ledger item {}", en_many="ledger items {}")
 
 
 def check(conn: Connection, chunk: int = 2000) -> Findings:
@@ -64,19 +63,10 @@ def check(conn: Connection, chunk: int = 2000) -> Findings:
 
 def _items(conn: Connection, found: Findings, made: dict[int, tuple[int, dict]],
            newest: dict[int, tuple[int, dict]]) -> None:
-    seen: set[int] = set()
-    for row in conn.execute(select(ledger_items).order_by(ledger_items.c.id)):
-        seen.add(row.id)
-        held = made.get(row.id)
-        if held is None:
-            found.add(f"问题 {row.id} 在证据链中没有记录", f"ledger item {row.id} has no entry in the evidence chain")
-            continue
-        now = fact(ledger_items, row._mapping)
-        changed = sorted(k for k in FIXED if now[k] != held[1].get(k))
-        if changed:
-            found.add(f"问题 {row.id} 的 {', '.join(changed)} 与证据第 {held[0]} 条不符",
-                      f"ledger item {row.id} differs from evidence entry {held[0]} ({', '.join(changed)}): changed "
-                      "after it was stored")
+    for row, (seq, then) in rows_held(conn, found, ledger_items, made, ITEM):
+        wrong = changed(fact(ledger_items, row._mapping), then, FIXED)
+        if wrong:
+            differs(found, ITEM, row.id, seq, wrong, "stored")
             continue
         if row.rectification_id is None:
             step = newest.get(row.id)
@@ -87,29 +77,16 @@ def _items(conn: Connection, found: Findings, made: dict[int, tuple[int, dict]],
                           f"from its newest step entry {step[0] if step else '(none)'}")
                 continue
         found.items += 1
-    gone = sorted(set(made) - seen)
-    if gone:
-        found.add(f"问题 {', '.join(map(str, gone[:5]))} 已被删除",
-                  f"ledger items {', '.join(map(str, gone[:5]))} of the evidence chain are missing (deleted)")
 
 
 def _plan_rows(conn: Connection, found: Findings, table: Table, plans: dict[tuple[str, int], tuple[int, dict]]) -> None:
-    seen: set[int] = set()
-    for row in conn.execute(select(table).order_by(table.c.id)):
-        seen.add(row.id)
-        held = plans.get((table.name, row.id))
-        if held is None:
-            found.add(f"{table.name} 第 {row.id} 行在证据链中没有记录",
-                      f"{table.name} row {row.id} has no entry in the evidence chain")
-        elif fact(table, row._mapping) != held[1]:
-            now: dict[str, Any] = fact(table, row._mapping)
-            changed = ", ".join(sorted(k for k in now if now[k] != held[1].get(k)))
-            found.add(f"{table.name} 第 {row.id} 行与证据第 {held[0]} 条不符（{changed}）",
-                      f"{table.name} row {row.id} differs from evidence entry {held[0]} ({changed}): changed after "
-                      "it was stored")
+    held = {i: entry for (name, i), entry in plans.items() if name == table.name}
+    subject = Subject(zh=f"{table.name} 第 {{}} 行", en=f"{table.name} row {{}}", en_many=f"{table.name} rows {{}}")
+    for row, (seq, then) in rows_held(conn, found, table, held, subject):
+        now = fact(table, row._mapping)
+        if now != then:
+            found.add(f"{table.name} 第 {row.id} 行与证据第 {seq} 条不符（{changed(now, then)}）",
+                      f"{table.name} row {row.id} differs from evidence entry {seq} ({changed(now, then)}): changed "
+                      "after it was stored")
         else:
             found.plan_rows += 1
-    gone = sorted(i for t, i in plans if t == table.name and i not in seen)
-    if gone:
-        found.add(f"{table.name} 第 {', '.join(map(str, gone[:5]))} 行已被删除",
-                  f"{table.name} rows {', '.join(map(str, gone[:5]))} of the evidence chain are missing (deleted)")

@@ -26,10 +26,10 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, Table, select
 
 from cloud_ingest.store.coverage import Problems
 from cloud_ingest.store.schema import api_tokens, cycles, events, evidence_log, signed_batches
@@ -182,9 +182,9 @@ def _check_entry(conn: Connection, report: Report, keys: dict[tuple[str, str], _
         return  # its problem is already named
     report.entries += 1
     if kind == "events":
-        _check_events(conn, report, batch, seq, workshop, signed["batch"], body)
+        _check_rows(conn, report, events, batch.events, _same_event, seq, workshop, signed["batch"], body)
     elif kind == "cycles":
-        _check_cycles(conn, report, batch, seq, workshop, signed["batch"], body)
+        _check_rows(conn, report, cycles, batch.cycles, _same_cycle, seq, workshop, signed["batch"], body)
     elif kind == "training":
         _check_training(report, batch, seq, signed["batch"], body)
     else:
@@ -264,43 +264,35 @@ def _index(items: list) -> _Batch:
     return _Batch(events=evs, transitions=moves, cycles=held, trainings=trained)
 
 
-def _check_events(conn: Connection, report: Report, batch: _Batch, seq: int, workshop: str, b: str,
-                  body: dict) -> None:
+def _check_rows(conn: Connection, report: Report, table: Table, signed: dict[tuple[str, str, int], dict],
+                same: Callable[[Row, dict], bool], seq: int, workshop: str, b: str, body: dict) -> None:
+    """Each row of the entry's ``ids`` is an item of the signed batch (by station, boot and seq), of the
+    entry's workshop, and ``same`` as it; the others are named (the first five, and how many)."""
     ids = [int(i) for i in body.get("ids", [])]
     wrong: list[int] = []
     for i in range(0, len(ids), 1000):
-        for row in conn.execute(select(events).where(events.c.id.in_(ids[i:i + 1000]))):
-            item = batch.events.get((row.station, row.boot, row.seq))
-            if (item is None or row.workshop_id != workshop
-                    or (row.ts, row.tag, row.action, row.tool, row.note)
-                    != (item.get("ts"), item.get("tag"), item.get("action"), item.get("tool"), item.get("note"))):
+        for row in conn.execute(select(table).where(table.c.id.in_(ids[i:i + 1000]))):
+            item = signed.get((row.station, row.boot, row.seq))
+            if item is None or row.workshop_id != workshop or not same(row, item):
                 wrong.append(row.id)
     if wrong:
         shown = ", ".join(str(i) for i in sorted(wrong)[:5]) + (f" … ({len(wrong)})" if len(wrong) > 5 else "")
-        report.add(f"events 第 {shown} 行（证据第 {seq} 条）不是网关在批次 {b} 中签名的内容",
-                   f"events rows {shown} (evidence entry {seq}) are not what the gateway signed in batch {b}")
+        report.add(f"{table.name} 第 {shown} 行（证据第 {seq} 条）不是网关在批次 {b} 中签名的内容",
+                   f"{table.name} rows {shown} (evidence entry {seq}) are not what the gateway signed in batch {b}")
+
+
+def _same_event(row: Row, item: dict) -> bool:
+    return (row.ts, row.tag, row.action, row.tool, row.note) == (
+        item.get("ts"), item.get("tag"), item.get("action"), item.get("tool"), item.get("note"))
 
 
 CYCLE = ("start", "ts", "method", "temp_c", "hold_required_s", "max_temp_dc", "hold_s", "passed")
 
 
-def _check_cycles(conn: Connection, report: Report, batch: _Batch, seq: int, workshop: str, b: str,
-                  body: dict) -> None:
-    """Each cycle row of the entry is a cycle item of the signed batch: its times, method, threshold, readings,
-    verdict and tools."""
-    ids = [int(i) for i in body.get("ids", [])]
-    wrong: list[int] = []
-    for i in range(0, len(ids), 1000):
-        for row in conn.execute(select(cycles).where(cycles.c.id.in_(ids[i:i + 1000]))):
-            item = batch.cycles.get((row.station, row.boot, row.seq))
-            if (item is None or row.workshop_id != workshop
-                    or tuple(getattr(row, k) for k in CYCLE) != tuple(item.get(k) for k in CYCLE)
-                    or _tools(row.tools) != item.get("tools")):
-                wrong.append(row.id)
-    if wrong:
-        shown = ", ".join(str(i) for i in sorted(wrong)[:5]) + (f" … ({len(wrong)})" if len(wrong) > 5 else "")
-        report.add(f"cycles 第 {shown} 行（证据第 {seq} 条）不是网关在批次 {b} 中签名的内容",
-                   f"cycles rows {shown} (evidence entry {seq}) are not what the gateway signed in batch {b}")
+def _same_cycle(row: Row, item: dict) -> bool:
+    """Its times, method, threshold, readings, verdict and tools."""
+    return tuple(getattr(row, k) for k in CYCLE) == tuple(item.get(k) for k in CYCLE) and \
+        _tools(row.tools) == item.get("tools")
 
 
 def _tools(text: str) -> Any:
