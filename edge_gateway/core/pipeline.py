@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, NamedTuple, Protocol, TypeVar
@@ -106,6 +108,7 @@ class Pipeline:
         self._thread = threading.Thread(target=self._run, name="sebiao-pipeline", daemon=True)
         self._next_tick = 0.0
         self.failed: BaseException | None = None
+        self._stopping = False
         self._topics: dict[str, Topic] = {}
         self.store_health = StoreHealth()
         metrics.queue_depth.set_function(self.inbox.qsize)
@@ -119,6 +122,7 @@ class Pipeline:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
         self.inbox.put(None)
         self._thread.join(timeout)
 
@@ -146,6 +150,29 @@ class Pipeline:
 
         self.inbox.put(Command(run=run, fail=fail))
         return future
+
+    def write(self, statements: list[tuple[str, tuple]], timeout: float = 30.0) -> None:
+        """A sink worker's statements (deletes of shipped rows, dead letters) in the next batch: one writer,
+        so the intake never waits on another thread's lock (``store/worker_db.py``); returns once committed."""
+        if self._stopping or self.failed is not None:  # before start() it waits in the inbox for the thread
+            raise StoreError(f"{self.engine.store.path}: the pipeline has stopped; nothing is written")
+
+        def run(engine: Engine, now: int, out: Outcome) -> None:
+            conn = engine.store.conn
+            conn.execute("SAVEPOINT sink_write")  # all of the statements or none; the batch's own writes go on
+            try:
+                for sql, args in statements:
+                    conn.execute(sql, args)
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK TO sink_write")
+                raise StoreError(f"{engine.store.path}: {exc}") from exc
+            finally:
+                conn.execute("RELEASE sink_write")
+
+        try:
+            self.call(run).result(timeout)
+        except FutureTimeout as exc:
+            raise StoreError(f"{self.engine.store.path}: the pipeline did not commit within {timeout:.0f} s") from exc
 
     # -- the thread -----------------------------------------------------------
 

@@ -260,5 +260,6 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
     pusher = CloudPusher(store.path, CloudClient(settings, key=key), settings, workshop, alarm, metrics,
                          lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock,
                          accepted=accepted, public_page=public_page)
+    pusher.outbox.writer = pipeline.write  # its writes in the single writer's batches (store/worker_db.py)
     pusher.start()
     return pusher

@@ -209,5 +209,6 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
 
     drainer = InfluxDrainer(store.path, make_sink(settings), settings, InfluxOutboxMetrics(registry), alarm,
                             lambda: store.outbox_added, clock=clock)
+    drainer.outbox.writer = pipeline.write  # its writes in the single writer's batches (store/worker_db.py)
     drainer.start()
     return drainer

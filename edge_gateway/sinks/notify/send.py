@@ -193,5 +193,6 @@ def start_notifier(settings: NotifySettings | None, store: Store, pipeline: Pipe
         pipeline.call(lambda engine, now, out: engine.gateway_alarm(decision, now, out))
 
     worker = NotifyWorker(settings, NotifyOutbox(store.path), alarm, registry, clock)
+    worker.outbox.writer = pipeline.write  # its writes in the single writer's batches (store/worker_db.py)
     worker.start()
     return worker

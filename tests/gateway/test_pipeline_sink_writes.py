@@ -1,0 +1,88 @@
+"""A sink worker's writes run in the pipeline's batches (``Pipeline.write``, ``store/worker_db.py``).
+
+A worker that held SQLite's write lock itself stalled the intake whenever the
+worker was preempted with the lock in hand (the pipeline's busy wait then
+sleeps 1, 2, 5, 10… ms). Now the pipeline is the only writer. Real store
+(SQLite), real pipeline thread, real outbox connection; the MQTT link only
+records.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from servers import example_config
+
+from edge_gateway.core.engine import Engine
+from edge_gateway.core.metrics import Metrics
+from edge_gateway.core.pipeline import Pipeline
+from edge_gateway.errors import StoreError
+from edge_gateway.sinks.influx.outbox import InfluxOutbox
+from edge_gateway.store.writer import Store
+
+NOW = 1_900_000_000_000
+
+
+class Link:
+    def ack(self, mid: int, qos: int, generation: int | None = None) -> None:
+        pass
+
+    def ack_all(self, mids: list[int], generation: int) -> None:
+        pass
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        pass
+
+
+@pytest.fixture
+def rig(tmp_path: Path):
+    store = Store(tmp_path / "gateway.sqlite3")
+    pipeline = Pipeline(Engine(example_config(), store, NOW), Link(), Metrics(), "ws-demo", clock=lambda: NOW)
+    with store.transaction():
+        for n in range(10):
+            store.conn.execute("INSERT INTO outbox (created, keep, line) VALUES (?, 0, ?)", (NOW, f"m v={n}i"))
+    outbox = InfluxOutbox(store.path)
+    outbox.writer = pipeline.write
+    yield store, pipeline, outbox
+    pipeline.stop()
+    outbox.close()
+
+
+def _ids(store: Store, table: str) -> list[int]:
+    return [r[0] for r in store.conn.execute(f"SELECT id FROM {table} ORDER BY id")]
+
+
+def test_the_workers_writes_wait_for_the_pipeline_and_never_take_the_lock(rig) -> None:
+    store, pipeline, outbox = rig
+    done = threading.Event()
+    threading.Thread(target=lambda: (outbox.delete(1, 4), done.set()), daemon=True).start()
+    # The pipeline is not running yet: the delete waits in its inbox, and meanwhile the worker holds no
+    # lock: the writer's own transaction goes through at once.
+    assert not done.wait(0.3)
+    with store.transaction():
+        store.conn.execute("INSERT INTO outbox (created, keep, line) VALUES (?, 1, 'alarm v=1i')", (NOW,))
+    pipeline.start()
+    assert done.wait(10)
+    assert _ids(store, "outbox") == [5, 6, 7, 8, 9, 10, 11]
+
+
+def test_a_failing_write_is_all_undone_and_answered_and_the_pipeline_goes_on(rig) -> None:
+    store, pipeline, outbox = rig
+    pipeline.start()
+    with pytest.raises(StoreError, match="no such table"):
+        outbox._write([("DELETE FROM outbox WHERE id = 1", ()), ("DELETE FROM no_such_table", ())])
+    assert _ids(store, "outbox")[0] == 1  # the first statement was undone with the second
+    outbox.dead_letter([2, 3], 400, "unable to parse", at=NOW)
+    assert _ids(store, "outbox_dead") and 2 not in _ids(store, "outbox")
+    assert pipeline.call(lambda engine, now, out: "alive").result(timeout=10) == "alive"
+
+
+def test_after_the_pipeline_stopped_a_write_is_refused_at_once(rig) -> None:
+    store, pipeline, outbox = rig
+    pipeline.start()
+    pipeline.stop()
+    with pytest.raises(StoreError, match="stopped"):
+        outbox.delete(1, 2)
+    assert len(_ids(store, "outbox")) == 10
