@@ -12,9 +12,11 @@ Prints, from one run:
    (``--latency-runs N``: N runs, each printed, and the worst);
 3. the gateway process' peak RSS (VmHWM).
 
-With ``--sinks`` (or ``--sinks influx``, ``--sinks cloud``) the gateway also writes to a real InfluxDB 1.x and pushes to a
-real cloud (``sebiao cloud`` on SQLite) all along, so the figures include the
-InfluxDB drain and the cloud push running beside the intake.
+With ``--sinks`` (or only one: ``--sinks influx``, ``--sinks cloud``) the
+gateway also writes to a real InfluxDB 1.x and pushes to a real cloud
+(``sebiao cloud`` on SQLite) all along, so the figures include the InfluxDB
+drain and the cloud push running beside the intake. The latency runs start
+once the burst has been shipped and the servers have had 5 s to settle.
 
 Publishers and the bare subscriber run in their own processes so that their
 Python does not share a GIL with the measurement.
@@ -26,6 +28,7 @@ import argparse
 import gc
 import json
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import sys
@@ -167,9 +170,32 @@ def throughput(broker, gateway, config, total: int) -> dict:
     bare_proc.join(30)
     before = gateway.count("events")
     gateway.start()
+    cpu = cpu_seconds(gateway.proc.pid)
     stamps = _follow(gateway, len(events))
+    cpu = cpu_seconds(gateway.proc.pid) - cpu
     stored = gateway.count("events") - before
-    return {"events": len(events), "stored": stored, "gateway_rate": window_rate(stamps), "bare_rate": bare_rate}
+    return {"events": len(events), "stored": stored, "gateway_rate": window_rate(stamps), "bare_rate": bare_rate,
+            "cpu_us": 1e6 * cpu / len(events)}
+
+
+def settle(gateway, quiet: float = 5.0) -> float:
+    """Waits until both outboxes are empty (the burst shipped), then ``quiet`` seconds for the servers
+    behind them to finish their own work (InfluxDB compacts what it took): the latency runs then measure the
+    steady state, both sinks still shipping every alarm. Returns the seconds it waited for the outboxes."""
+    start = time.monotonic()
+    while time.monotonic() - start < 600:
+        if gateway.metric("sebiao_outbox_rows") == 0 and gateway.metric("sebiao_cloud_outbox_rows") == 0:
+            break
+        time.sleep(0.5)
+    waited = time.monotonic() - start
+    time.sleep(quiet)
+    return waited
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used: unlike a rate, it hardly moves with the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _follow(gateway, expected: int) -> list[float]:
@@ -274,6 +300,7 @@ def main() -> int:
                     with MqttClient.connect(broker.host, broker.port, *broker.account(s.id)) as c:
                         c.publish(status_topic(WS, s.id), encode_status(True, buffer_depth=0), retain=True)
                 t = throughput(broker, gateway, config, args.events)
+                drained = settle(gateway) if sinks else None
                 runs = [sorted(latency(broker, gateway, config, args.latency_seconds, run=n))
                         for n in range(args.latency_runs)]
                 points = sinks.influx_points() if sinks else None
@@ -284,10 +311,12 @@ def main() -> int:
     print(f"  events published        {t['events']}")
     print(f"  events stored           {t['stored']}  (lost: {t['events'] - t['stored']})")
     print(f"  gateway sustained rate  {t['gateway_rate']:8.0f} events/s")
+    print(f"  gateway CPU per event   {t['cpu_us']:8.1f} µs (user + system, all its threads)")
     print(f"  bare subscriber rate    {t['bare_rate']:8.0f} events/s  "
           f"(gateway at {100 * t['gateway_rate'] / t['bare_rate']:.0f} %)")
     if sinks:
-        print(f"  with sinks {args.sinks}: {points} tool_event points in InfluxDB")
+        print(f"  with sinks {args.sinks}: {points} tool_event points in InfluxDB; the burst shipped "
+              f"{drained:.0f} s after it was taken in")
     for lat in runs:
         q = statistics.quantiles(lat, n=100)
         print(f"  alarm latency @200 ev/s p50 {q[49] * 1000:.2f} ms  p99 {q[98] * 1000:.2f} ms  "
