@@ -8,7 +8,8 @@ Prints, from one run:
    stream at the same time (the limit of broker and machine);
 2. p50 / p99 / max latency from publish to the alarm received, at a steady
    200 events/s (each event raises or clears an alarm);
-3. the gateway process' peak RSS (VmHWM).
+3. the gateway process' memory: its RSS once started (before any event), the peak
+   (VmHWM) of the restarted process once it has drained the burst, and at the end.
 
 Publishers and the bare subscriber run in their own processes so that their
 Python does not share a GIL with the measurement.
@@ -161,7 +162,8 @@ def throughput(broker, gateway, config, total: int) -> dict:
     gateway.start()
     stamps = _follow(gateway, len(events))
     stored = gateway.count("events") - before
-    return {"events": len(events), "stored": stored, "gateway_rate": window_rate(stamps), "bare_rate": bare_rate}
+    return {"events": len(events), "stored": stored, "gateway_rate": window_rate(stamps), "bare_rate": bare_rate,
+            "rss_burst": rss_mb(gateway.proc.pid)}
 
 
 def _follow(gateway, expected: int) -> list[float]:
@@ -234,9 +236,10 @@ def latency(broker, gateway, config, seconds: float, rate: int = 200) -> list[fl
     return [arrived - sent.pop((tag, action)) for arrived, tag, action in got if (tag, action) in sent]
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process' resident memory (``VmRSS``) or its peak so far (``VmHWM``), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -259,9 +262,10 @@ def main() -> int:
                 for s in config.stations:  # every station online, so the rules judge at once
                     with MqttClient.connect(broker.host, broker.port, *broker.account(s.id)) as c:
                         c.publish(status_topic(WS, s.id), encode_status(True, buffer_depth=0), retain=True)
+                rss_start = rss_mb(gateway.proc.pid, "VmRSS")  # started, every station online, no event yet
                 t = throughput(broker, gateway, config, args.events)
                 lat = sorted(latency(broker, gateway, config, args.latency_seconds))
-                rss = peak_rss_mb(gateway.proc.pid)
+                rss = rss_mb(gateway.proc.pid)
             finally:
                 gateway.stop()
     print("sebiao gateway benchmark (real Mosquitto, real gateway process, QoS 1)")
@@ -274,6 +278,7 @@ def main() -> int:
         q = statistics.quantiles(lat, n=100)
         print(f"  alarm latency @200 ev/s p50 {q[49] * 1000:.2f} ms  p99 {q[98] * 1000:.2f} ms  "
               f"max {lat[-1] * 1000:.2f} ms  ({len(lat)} alarms)")
+    print(f"  gateway RSS at start    {rss_start:.1f} MB  (peak after the burst {t['rss_burst']:.1f} MB)")
     print(f"  gateway peak RSS        {rss:.1f} MB")
     return 0 if t["stored"] == t["events"] else 1
 
