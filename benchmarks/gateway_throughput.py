@@ -10,7 +10,8 @@ Prints, from one run:
 2. p50 / p99 / max latency from publish to the alarm received, at a steady
    200 events/s (each event raises or clears an alarm);
    (``--latency-runs N``: N runs, each printed, and the worst);
-3. the gateway process' peak RSS (VmHWM).
+3. the gateway process' memory: its RSS once started (before any event), the peak
+   (VmHWM) of the restarted process once it has drained the burst, and at the end.
 
 With ``--sinks`` (or only one: ``--sinks influx``, ``--sinks cloud``) the
 gateway also writes to a real InfluxDB 1.x and pushes to a real cloud
@@ -175,7 +176,7 @@ def throughput(broker, gateway, config, total: int) -> dict:
     cpu = cpu_seconds(gateway.proc.pid) - cpu
     stored = gateway.count("events") - before
     return {"events": len(events), "stored": stored, "gateway_rate": window_rate(stamps), "bare_rate": bare_rate,
-            "cpu_us": 1e6 * cpu / len(events)}
+            "cpu_us": 1e6 * cpu / len(events), "rss_burst": rss_mb(gateway.proc.pid)}
 
 
 def settle(gateway, quiet: float = 5.0) -> float:
@@ -269,9 +270,10 @@ def latency(broker, gateway, config, seconds: float, rate: int = 200, run: int =
     return [arrived - sent.pop((tag, action)) for arrived, tag, action in got if (tag, action) in sent]
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process' resident memory (``VmRSS``) or its peak so far (``VmHWM``), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -299,12 +301,13 @@ def main() -> int:
                 for s in config.stations:  # every station online, so the rules judge at once
                     with MqttClient.connect(broker.host, broker.port, *broker.account(s.id)) as c:
                         c.publish(status_topic(WS, s.id), encode_status(True, buffer_depth=0), retain=True)
+                rss_start = rss_mb(gateway.proc.pid, "VmRSS")  # started, every station online, no event yet
                 t = throughput(broker, gateway, config, args.events)
                 drained = settle(gateway) if sinks else None
                 runs = [sorted(latency(broker, gateway, config, args.latency_seconds, run=n))
                         for n in range(args.latency_runs)]
                 points = sinks.influx_points() if sinks else None
-                rss = peak_rss_mb(gateway.proc.pid)
+                rss = rss_mb(gateway.proc.pid)
             finally:
                 gateway.stop()
     print("sebiao gateway benchmark (real Mosquitto, real gateway process, QoS 1)")
@@ -325,6 +328,7 @@ def main() -> int:
         p99s = [statistics.quantiles(lat, n=100)[98] * 1000 for lat in runs]
         print(f"  over {len(runs)} runs: p99 {min(p99s):.2f}–{max(p99s):.2f} ms, "
               f"max {max(lat[-1] for lat in runs) * 1000:.2f} ms")
+    print(f"  gateway RSS at start    {rss_start:.1f} MB  (peak after the burst {t['rss_burst']:.1f} MB)")
     print(f"  gateway peak RSS        {rss:.1f} MB")
     return 0 if t["stored"] == t["events"] else 1
 

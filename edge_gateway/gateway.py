@@ -1,5 +1,9 @@
 """Wiring of one workshop gateway: store, engine, pipeline, MQTT link, HTTP API.
 
+A sink's workers and projections (InfluxDB, the cloud push and grade, notify) are imported only when
+the config has their section: their HTTP clients and formats cost memory a workshop without them
+should not pay (docs/performance.md, "Memory"; ``tests/gateway/test_gateway_imports.py``).
+
 Threads: paho's network thread receives; the pipeline thread commits, acks and
 publishes; the caller's thread serves HTTP (uvicorn) and handles signals.
 """
@@ -38,20 +42,8 @@ from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.model.setup import setup_hash, setup_json, setup_of
 from edge_gateway.model.workshop import BrokerSettings, Tool, WorkshopConfig
 from edge_gateway.sinks.cloud.config import cloud_settings
-from edge_gateway.sinks.cloud.grade import start_grade_fetcher
-from edge_gateway.sinks.cloud.items import CloudItems
-from edge_gateway.sinks.cloud.projection import CloudProjection
-from edge_gateway.sinks.cloud.push import start_pusher
-from edge_gateway.sinks.cloud.setups import queue_setups
 from edge_gateway.sinks.influx.config import influx_settings
-from edge_gateway.sinks.influx.drain import start_drainer
-from edge_gateway.sinks.influx.lines import InfluxLines
-from edge_gateway.sinks.influx.projection import InfluxProjection
-from edge_gateway.sinks.notify import outbox as notify_outbox
 from edge_gateway.sinks.notify.config import notify_settings
-from edge_gateway.sinks.notify.notice import Notices
-from edge_gateway.sinks.notify.projection import NotifyProjection
-from edge_gateway.sinks.notify.send import start_notifier
 from edge_gateway.store import setup_versions
 from edge_gateway.store.checkpoint import Checkpointer
 from edge_gateway.store.data_dir import open_data_dir
@@ -73,6 +65,7 @@ from sebiao_common.net import is_loopback
 
 if TYPE_CHECKING:
     import uvicorn
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from edge_gateway.broker.embedded import EmbeddedBroker
 
@@ -144,6 +137,8 @@ class Gateway:
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
         clock = self.options.clock
         if self.notify is not None:
+            from edge_gateway.sinks.notify import outbox as notify_outbox
+
             notify_outbox.create(self.store.conn)
         self.setup_version = self._record_setup(clock())
         self.engine = Engine(self.config, self.store, clock(), self._projections(influx),
@@ -163,19 +158,7 @@ class Gateway:
         if self.embedded is not None:
             self.embedded.attach(self._take_event)
         self.started = True
-        drainer = start_drainer(influx, self.store, self.pipeline, self.metrics.registry, clock=clock)
-        if drainer is not None:
-            self.sinks["outbox"] = drainer
-        pusher = start_pusher(self.cloud, self.store, self.pipeline, ws, CloudMetrics(self.metrics.registry),
-                              clock=clock, key=signing_key)
-        if pusher is not None:
-            self.sinks["cloud"] = pusher
-        notifier = start_notifier(self.notify, self.store, self.pipeline, self.metrics.registry, clock=clock)
-        if notifier is not None:
-            self.sinks["notify"] = notifier
-        grade = start_grade_fetcher(self.cloud, self.pipeline, ws, self.metrics.registry)
-        if grade is not None:  # the regulator's grade, as the cloud signed it (cloud.public_key)
-            self.sinks["grade"] = grade
+        self._start_sinks(influx, signing_key)
         self.pipeline.start()
         self.link.start()
         self._start_time_server()
@@ -189,6 +172,29 @@ class Gateway:
             # Seed 六(三) asks for disinfection after every use: say plainly that nothing here proves it.
             log.warning("disinfection is not monitored: no disinfect station and no sink with a probe in %s "
                         "(消毒未监测：没有带温度探头的消毒设备或清洗池)", self.config.file)
+
+    def _start_sinks(self, influx: InfluxSettings | None, signing_key: Ed25519PrivateKey) -> None:
+        """The workers of the configured sinks, each imported only when its section is there."""
+        clock, ws, registry = self.options.clock, self.config.workshop.id, self.metrics.registry
+        if influx is not None:
+            from edge_gateway.sinks.influx.drain import start_drainer
+
+            self.sinks["outbox"] = start_drainer(influx, self.store, self.pipeline, registry, clock=clock)
+        if self.cloud is not None:
+            from edge_gateway.sinks.cloud.push import start_pusher
+
+            self.sinks["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws, CloudMetrics(registry),
+                                               clock=clock, key=signing_key)
+        if self.notify is not None:
+            from edge_gateway.sinks.notify.send import start_notifier
+
+            self.sinks["notify"] = start_notifier(self.notify, self.store, self.pipeline, registry, clock=clock)
+        if self.cloud is not None and self.cloud.public_key is not None:
+            from edge_gateway.sinks.cloud.grade import start_grade_fetcher
+
+            # the regulator's grade, as the cloud signed it (cloud.public_key)
+            self.sinks["grade"] = start_grade_fetcher(self.cloud, self.pipeline, ws, registry)
+        self.sinks = {name: sink for name, sink in self.sinks.items() if sink is not None}
 
     def _start_time_server(self) -> None:
         """The workshop's time source (docs/config.md, time_server); a port it cannot bind is reported, not fatal:
@@ -215,6 +221,8 @@ class Gateway:
         with self.store.transaction():
             version, new = setup_versions.record(self.store.conn, setup=text, digest=setup_hash(text), now=now)
             if self.cloud is not None:
+                from edge_gateway.sinks.cloud.setups import queue_setups
+
                 queue_setups(self.store)
         if new:
             log.info("workshop setup version %d (sha256 %s)", version.version, version.hash)
@@ -224,11 +232,20 @@ class Gateway:
         """Each configured sink's view of the engine's facts (its outbox rows)."""
         projections: list[Projection] = []
         if influx is not None:
+            from edge_gateway.sinks.influx.lines import InfluxLines
+            from edge_gateway.sinks.influx.projection import InfluxProjection
+
             projections.append(InfluxProjection(lines=InfluxLines(self.config), store=self.store,
                                                 every_ms=influx.summary_every_seconds * 1000))
         if self.cloud is not None:
+            from edge_gateway.sinks.cloud.items import CloudItems
+            from edge_gateway.sinks.cloud.projection import CloudProjection
+
             projections.append(CloudProjection(items=CloudItems(self.config.workshop.id), store=self.store))
         if self.notify is not None:
+            from edge_gateway.sinks.notify.notice import Notices
+            from edge_gateway.sinks.notify.projection import NotifyProjection
+
             notices = Notices(self.config, self.notify.console_url, self.notify.timezone)
             projections.append(NotifyProjection(settings=self.notify, notices=notices, store=self.store))
         return tuple(projections)

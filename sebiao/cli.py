@@ -3,7 +3,10 @@
 Each subcommand lives in the package that owns it (``edge_gateway/commands/<name>.py``,
 ``cloud_ingest/cli.py``, ``dashboards/generator/command.py``) and exposes ``add_arguments(parser)`` and ``run(args) -> int``.
 Modules are imported only when their subcommand runs, so ``sebiao --help``
-stays fast and a missing optional dependency hurts only its own command.
+stays fast and a missing optional dependency hurts only its own command. That
+holds for the parser too: ``sebiao gateway …`` builds the options of ``gateway``
+alone, so the long-running gateway never holds the PDF, label, firmware and cloud
+code its neighbours import (docs/performance.md, "Memory").
 """
 
 from __future__ import annotations
@@ -42,14 +45,24 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand with its options; with ``only`` (a subcommand's name, or "" for none) the others
+    are listed by name and help text but their modules are not imported (``main``: the one that runs)."""
     parser = argparse.ArgumentParser(prog="sebiao", description="色标 sebiao — colour-coded tool tracking")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         sub_parser.set_defaults(_module=module)
-        _load(module).add_arguments(sub_parser)
+        if only is None or name == only:
+            _load(module).add_arguments(sub_parser)
     return parser
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The subcommand named on the command line: its first word that is not an option (the top-level
+    parser has no option taking a value), when it names one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in SUBCOMMANDS else None
 
 
 def _load(module: str):
@@ -57,7 +70,10 @@ def _load(module: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    chosen = _chosen(words)
+    # none named (``--help``, a typo): argparse stops at the command's name, so no module is needed
+    args = build_parser(chosen or "").parse_args(words)
     try:
         return int(_load(args._module).run(args) or 0)
     except SebiaoError as exc:

@@ -155,7 +155,10 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA cache_size=-16000")  # 16 MB: the indexes of a day stay in memory
+            # 4 MB of pages in the process: the index pages a workshop's day touches (about 12,000 events) stay
+            # here; older pages come from the kernel's file cache, which is shared and reclaimable. 16 MB
+            # filled up in a burst and was a quarter of the gateway's memory (docs/performance.md, "Memory").
+            conn.execute("PRAGMA cache_size=-4000")
             # Checkpoints copy the WAL into the database with fsyncs: the
             # Checkpointer does them beside the writer, not inside its commits.
             conn.execute("PRAGMA wal_autocheckpoint=0")
