@@ -1,7 +1,7 @@
 """sebiao against the flow someone would wire by hand in Node-RED, on the same stream, broker and InfluxDB.
 
     nice .venv/bin/python benchmarks/peer_nodered.py [--rounds 3] [--events 30000] [--latency-seconds 20]
-        [--cache ~/.cache/sebiao-bench/nodered] [--write-docs]
+        [--cache ~/.cache/sebiao-bench/nodered] [--systems sebiao one_write batched] [--keep] [--write-docs]
 
 Not part of the test suite. Node-RED (with node-red-contrib-influxdb, on Node 22 from the ``node@22`` npm
 package) is installed into ``--cache`` on the first run and reused after. The flows are in
@@ -44,6 +44,7 @@ import argparse
 import multiprocessing as mp
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -147,11 +148,11 @@ def prime(bench: Bench, consumer, db: str) -> float:
     with MqttClient.connect(bench.broker.host, bench.broker.port, *bench.broker.account(tool.home)) as station:
         deadline = time.monotonic() + 60
         seq = 0
-        while consumer.taken() < 1 or bench.points(db) < consumer.taken():
+        while (taken := taken_now(consumer)) < 1 or bench.points(db) < taken:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{consumer.name}: the probe event did not reach InfluxDB "
                                    f"(taken {consumer.taken()}):\n{consumer.log()[-3000:]}")
-            if consumer.taken() < 1:
+            if taken < 1:
                 event = StationEvent(station=tool.home, boot=boot, seq=seq, ts=int(time.time() * 1000),
                                      tag=tool.tag, action="placed")
                 station.publish(event_topic(WS, tool.home), encode_event(event), qos=1)
@@ -163,16 +164,21 @@ def prime(bench: Bench, consumer, db: str) -> float:
     return startup_cpu
 
 
-def follow(taken, expected: int, idle: float = 15.0) -> list[float]:
-    """Time at which each event was taken, from ``taken()`` polled every 20 ms; stops when all are
+def taken_now(consumer, otherwise: int = 0) -> int:
+    """``consumer.taken()``, or ``otherwise`` when it is too busy to answer in time."""
+    try:
+        return consumer.taken()
+    except (httpx.HTTPError, ValueError):
+        return otherwise
+
+
+def follow(consumer, expected: int, idle: float = 15.0) -> list[float]:
+    """Time at which each event was taken, from ``consumer.taken()`` polled every 20 ms; stops when all are
     taken or the count has not moved for ``idle`` seconds."""
     stamps: list[float] = []
     moved, before = time.time(), 0
     while len(stamps) < expected:
-        try:
-            done = taken()
-        except (httpx.HTTPError, ValueError):
-            done = before  # a consumer too busy to answer in time: read again
+        done = taken_now(consumer, before)
         now = time.time()
         if done > before:
             moved, before = now, done
@@ -249,7 +255,7 @@ def stream_run(bench: Bench, system: str, latency_seconds: float, with_bare: boo
         queue_events(bench.broker, events, 300)
     consumer.start()
     try:
-        stamps = follow(consumer.taken, len(events))
+        stamps = follow(consumer, len(events))
         points, last = settle(bench, system, len(events))
         figures["cpu"] = cpu_seconds(consumer.pid) - startup_cpu
         if len(stamps) == len(events):  # else the consumer stopped taking events: no rate
@@ -276,7 +282,7 @@ def kill_run(bench: Bench, system: str) -> int:
     queue_events(bench.broker, events, 300)
     consumer.start()
     try:
-        while consumer.taken() < len(events) // 2:
+        while taken_now(consumer) < len(events) // 2:
             time.sleep(0.02)
         consumer.kill9()
         consumer.start()
@@ -333,6 +339,29 @@ def write_docs(text: str) -> None:
     path.write_text(doc, "utf-8")
 
 
+def run(args, tmp: Path) -> tuple[dict[str, list[dict]], str]:
+    """Every round of every system on one Mosquitto and one InfluxDB; the figures and InfluxDB's version."""
+    data = workshop()
+    data["time_server"] = {"listen": "127.0.0.1", "port": 0}  # not the machine's port 123
+    results: dict[str, list[dict]] = {s: [] for s, _ in SYSTEMS}
+    with MosquittoServer(parse_config(data, "bench.yaml"), tmp / "mosquitto") as broker, \
+            InfluxServer(tmp / "influxd") as influx:
+        gw = broker.credentials.gateway
+        data["broker"] = {"url": broker.url, "username": gw.username, "password": gw.password}
+        bench = Bench(tmp, data, broker, influx, args.cache.expanduser(), args.events)
+        stations_online(bench)
+        for r in range(args.rounds):
+            for system, label in SYSTEMS:
+                if system not in args.systems:
+                    continue
+                figures = stream_run(bench, system, args.latency_seconds, with_bare=system == "sebiao")
+                figures["killed"] = kill_run(bench, system)
+                results[system].append(figures)
+                print(f"round {r + 1} {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()),
+                      flush=True)
+        return results, influx.version
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -340,30 +369,18 @@ def main() -> int:
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where Node-RED is installed")
     parser.add_argument("--systems", nargs="+", default=[s for s, _ in SYSTEMS], help="a subset, for trials")
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs, data) and say where")
     parser.add_argument("--write-docs", action="store_true", help="write the table into docs/performance.md")
     args = parser.parse_args()
     versions = install(args.cache.expanduser())
-    data = workshop()
-    data["time_server"] = {"listen": "127.0.0.1", "port": 0}  # not the machine's port 123
-    results: dict[str, list[dict]] = {s: [] for s, _ in SYSTEMS}
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        config = parse_config(data, "bench.yaml")
-        with MosquittoServer(config, tmp / "mosquitto") as broker, InfluxServer(tmp / "influxd") as influx:
-            gw = broker.credentials.gateway
-            data["broker"] = {"url": broker.url, "username": gw.username, "password": gw.password}
-            bench = Bench(tmp, data, broker, influx, args.cache.expanduser(), args.events)
-            stations_online(bench)
-            for r in range(args.rounds):
-                for system, label in SYSTEMS:
-                    if system not in args.systems:
-                        continue
-                    figures = stream_run(bench, system, args.latency_seconds, with_bare=system == "sebiao")
-                    figures["killed"] = kill_run(bench, system)
-                    results[system].append(figures)
-                    print(f"round {r + 1} {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()),
-                          flush=True)
-            influx_version = influx.version
+    tmp = Path(tempfile.mkdtemp(prefix="sebiao-peer-nodered-"))
+    try:
+        results, influx_version = run(args, tmp)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     loads = [f["load"] for rs in results.values() for f in rs]
     text = table(results, args.events)
     note = (f"{args.rounds} round(s), {args.events:,} events from 15 stations; Mosquitto {broker_version()}, "
