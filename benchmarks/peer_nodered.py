@@ -31,8 +31,9 @@ starts and drains it alone. Figures, median (min-max) over the rounds:
 - peak RSS MB: VmHWM of the gateway process / the node process at the end;
 - CPU s: user + system seconds of that process from its start to settled, less what the same consumer
   used to start when it was primed (its start-up);
-- kill -9 missing: a second stream, the consumer killed with SIGKILL when half of it is in InfluxDB,
-  started again, settled: events published minus points in InfluxDB;
+- kill -9 missing: a second stream, the consumer killed with SIGKILL half-way through its drain (half
+  its end to end time after its first point is in InfluxDB), started again, settled: events published
+  minus points in InfluxDB;
 - bare mosquitto_sub: the C client (QoS 1, persistent session, each message stamped on arrival) draining
   sebiao's stream alone, middle 80 %: what the broker and machine give a consumer that does nothing.
 
@@ -259,6 +260,7 @@ def stream_run(bench: Bench, system: str, latency_seconds: float, with_bare: boo
             stamps = taken_stamps(consumer, stamps)
             figures["intake"] = intake_rate(stamps)
             figures["e2e"] = points / (last - stamps[0])
+            figures["drain_s"] = last - stamps[0]
         else:
             figures["intake"] = figures["e2e"] = float("nan")
         figures["lost"] = len(events) - points
@@ -271,9 +273,10 @@ def stream_run(bench: Bench, system: str, latency_seconds: float, with_bare: boo
     return figures
 
 
-def kill_run(bench: Bench, system: str) -> int:
-    """Events missing from InfluxDB after a SIGKILL of the consumer half-way through a stream: when half of
-    it is in InfluxDB (the same moment for every consumer; a flow's own count answers late in a flood)."""
+def kill_run(bench: Bench, system: str, drain_seconds: float) -> int:
+    """Events missing from InfluxDB after a SIGKILL of the consumer half-way through its drain of a stream:
+    ``drain_seconds`` / 2 after its first point is in InfluxDB (``drain_seconds``: first taken to last point
+    in its stream run; a flow's own count answers too late in a flood to be the trigger)."""
     consumer = bench.consumer(system)
     prime(bench, consumer, system)
     events = bench.events()
@@ -281,8 +284,9 @@ def kill_run(bench: Bench, system: str) -> int:
     consumer.start()
     try:
         deadline = time.monotonic() + 300
-        while bench.points(system) < len(events) // 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        while bench.points(system) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(drain_seconds / 2)
         consumer.kill9()
         consumer.start()
         points, _ = settle(bench, system, len(events))
@@ -356,7 +360,7 @@ def run(args, tmp: Path) -> tuple[dict[str, list[dict]], str]:
                 if system not in args.systems:
                     continue
                 figures = stream_run(bench, system, args.latency_seconds, with_bare=system == "sebiao")
-                figures["killed"] = kill_run(bench, system)
+                figures["killed"] = kill_run(bench, system, figures.get("drain_s", 10.0))
                 results[system].append(figures)
                 print(f"round {r + 1} {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()),
                       flush=True)
