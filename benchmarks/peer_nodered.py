@@ -23,7 +23,7 @@ starts and drains it alone. Figures, median (min-max) over the rounds:
   SQLite store and outbox), the flow's counter in the function node (an event judged; read over an
   http in node the flows carry for this);
 - end to end events/s: points in InfluxDB / (last point in InfluxDB - first event taken: the flow's first
-  stamp, the gateway's first receipt), InfluxDB polled every 0.2 s until all points are in or the count
+  stamp, the gateway's first receipt), InfluxDB polled every 0.05 s until all points are in or the count
   has not moved for 15 s;
 - events lost: 30,000 minus the ``tool_event`` points in InfluxDB once settled;
 - alarm latency at 200 ev/s, p50/p99/max ms: publish -> alarm message received (``gateway_throughput.
