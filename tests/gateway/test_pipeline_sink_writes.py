@@ -1,4 +1,5 @@
-"""A sink worker's writes run in the pipeline's batches (``Pipeline.write``, ``store/worker_db.py``).
+"""A sink worker's writes run in the pipeline's batches (``Pipeline.write``, ``store/worker_db.py``), and a
+reader that outpaces the pipeline waits for it instead of filling memory (``Pipeline.submit``).
 
 A worker that held SQLite's write lock itself stalled the intake whenever the
 worker was preempted with the lock in hand (the pipeline's busy wait then
@@ -86,3 +87,39 @@ def test_after_the_pipeline_stopped_a_write_is_refused_at_once(rig) -> None:
     with pytest.raises(StoreError, match="stopped"):
         outbox.delete(1, 2)
     assert len(_ids(store, "outbox")) == 10
+
+
+def test_past_max_waiting_the_reader_waits_for_the_pipeline_and_nothing_is_dropped(tmp_path: Path) -> None:
+    """The reader (here a thread standing in for the MQTT thread) is held once the inbox holds
+    ``max_waiting`` messages, and goes on when the pipeline has taken half of them."""
+    from edge_gateway.core.pipeline import Inbound
+    from edge_gateway.model.protocol import StationEvent, encode_event, event_topic
+
+    store = Store(tmp_path / "gateway.sqlite3")
+    config = example_config()
+    pipeline = Pipeline(Engine(config, store, NOW), Link(), Metrics(), config.workshop.id, clock=lambda: NOW,
+                        max_waiting=50)
+    station = config.stations[0].id
+    sent: list[int] = []
+
+    def reader() -> None:
+        for seq in range(200):
+            payload = encode_event(StationEvent(station=station, boot="0badcafe", seq=seq, ts=NOW - 1000,
+                                                tag=f"05{seq:012X}", action="placed"))
+            pipeline.submit(Inbound(topic=event_topic(config.workshop.id, station), payload=payload, mid=seq + 1,
+                                    qos=1, received_at=NOW))
+            sent.append(seq)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive() and len(sent) == 50 and pipeline.inbox.qsize() == 51  # held: not started yet
+    pipeline.start()
+    try:
+        thread.join(30)
+        assert not thread.is_alive() and len(sent) == 200
+        done = pipeline.call(lambda engine, now, out: None)
+        done.result(timeout=30)
+        assert store.conn.execute("SELECT count(*) FROM events").fetchone()[0] == 200
+    finally:
+        pipeline.stop()
