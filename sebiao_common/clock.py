@@ -8,7 +8,13 @@ so tests and the demo can run a day in minutes and the model stays pure.
 from __future__ import annotations
 
 import time
+from datetime import timedelta, timezone
 from typing import Protocol
+
+# China Standard Time: one time zone for the whole country and no daylight saving, so the seed's days, the
+# inspectors' deadlines and the reports' dates are counted in it wherever the machine stands
+CST = timezone(timedelta(hours=8), "CST")
+DAY_MS = 86_400_000
 
 
 class Clock(Protocol):

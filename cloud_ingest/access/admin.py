@@ -26,7 +26,7 @@ from cloud_ingest.access.auth import Principal
 from cloud_ingest.access.login import WRONG
 from cloud_ingest.access.passwords import hash_password
 from cloud_ingest.access.scope import managed_tokens, managed_users, visible_workshops
-from cloud_ingest.access.tokens import DAY_MS, LIFETIME_DAYS, MAX_LIFETIME_DAYS, new_token
+from cloud_ingest.access.tokens import LIFETIME_DAYS, MAX_LIFETIME_DAYS, new_token
 from cloud_ingest.config import MIN_PASSWORD, USERNAME, BootstrapAdmin
 from cloud_ingest.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from cloud_ingest.store import evidence
@@ -39,6 +39,7 @@ from cloud_ingest.store.schema import (
     workshops,
 )
 from sebiao_common import batch_signature
+from sebiao_common.clock import DAY_MS
 
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+){0,15}"
 

@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 
 PREFIX = {"gateway": "sbg_", "api": "sba_"}
-DAY_MS = 86_400_000
 # How long a token lasts unless the admin says otherwise (``expires_in_days``); None: until revoked. A gateway
 # token does not expire by default: a workshop's gateway must not fall silent on a date nobody remembers.
 LIFETIME_DAYS: dict[str, int | None] = {"gateway": None, "api": 90, "login": 7}  # login: POST /api/v1/login

@@ -15,9 +15,10 @@ import base64
 import hashlib
 from datetime import datetime
 
-from cloud_ingest.public.summary import CST, Summary
+from cloud_ingest.public.summary import Summary
 from cloud_ingest.web.html import Html, el, join
 from sebiao_common.alarms import ALARM_TYPE_NAMES
+from sebiao_common.clock import CST
 from sebiao_common.grade_statement import GRADE_WORDS
 
 BUDGET = 30 * 1024  # bytes of the whole page, the budget of a phone on a slow mobile connection

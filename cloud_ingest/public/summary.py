@@ -24,7 +24,7 @@ figures (China Standard Time, from local midnight to now):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import Connection, func, select
@@ -41,10 +41,9 @@ from cloud_ingest.store.schema import (
     workshop_grades,
     workshops,
 )
+from sebiao_common.clock import CST, DAY_MS
 
-CST = timezone(timedelta(hours=8), "CST")
 RECENT_RECTIFICATIONS = 5
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,15 +7,15 @@ font is the reports' (``sebiao_common.fonts``), as in ``plan_pdf``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from cloud_ingest.reports.document import build, grid, signatures, styles
+from sebiao_common.clock import CST
 
-CST = timezone(timedelta(hours=8), "CST")
 TITLE = "食品小作坊现场检查记录 / On-site inspection record"
 RESULT = {"pass": "符合 / complies", "fail": "不符合 / does not comply", "na": "不适用 / n/a"}
 

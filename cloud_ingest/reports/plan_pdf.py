@@ -8,15 +8,15 @@ characters it cannot draw are left out, as in ``pdf``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from cloud_ingest.reports.document import build, grid, signatures, styles
+from sebiao_common.clock import CST
 
-CST = timezone(timedelta(hours=8), "CST")
 TITLE = "食品小作坊“一坊一策”提升计划 / Improvement plan (一坊一策)"
 STATE = {"open": "待答复 / open", "answered": "待审核 / answered", "returned": "已退回 / sent back",
          "closed": "已销号 / closed"}

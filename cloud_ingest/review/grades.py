@@ -26,7 +26,7 @@ id, which only grows.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from sqlalchemy import Connection, case, func, insert, select, text
@@ -37,9 +37,9 @@ from cloud_ingest.errors import BadRequest, NotFound, StorageError, Unprocessabl
 from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.anchor import Signer
 from cloud_ingest.store.schema import GRADES, districts, workshop_grades, workshops
+from sebiao_common.clock import CST
 from sebiao_common.grade_statement import DATE, GRADE_WORDS, GradeStatement
 
-CST = timezone(timedelta(hours=8), "CST")
 MAX_REASON = 2000
 PAGE = 100  # gradings, or graded workshops, on one page of a public list
 MAX_PAGE = 100_000

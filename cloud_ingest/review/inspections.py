@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from sqlalchemy import Connection, func, select
@@ -39,9 +39,8 @@ from cloud_ingest.store.schema import (
     workshops,
 )
 from sebiao_common import strict_json
+from sebiao_common.clock import CST, DAY_MS
 
-CST = timezone(timedelta(hours=8), "CST")
-DAY_MS = 86_400_000
 MAX_NAME = 32
 MAX_INSPECTORS = 6
 MAX_NOTE = 500

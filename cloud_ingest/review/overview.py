@@ -27,8 +27,8 @@ from cloud_ingest.store.schema import (
     workshop_grades,
     workshops,
 )
+from sebiao_common.clock import DAY_MS
 
-DAY_MS = 86_400_000
 WINDOWS = (7, 30)
 PROGRESS_ORDER = ("done", "late", "in_progress", "behind")  # best first; unknown (no setup) last
 SORT_KEYS = ("name", "grade", "progress", "open", "overdue", "alarms_7d", "alarms_30d", "last_data", "last_visit")

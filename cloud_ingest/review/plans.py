@@ -10,7 +10,7 @@ entry (kind ``plan``) holding the changed row.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from sqlalchemy import Connection, select, update
@@ -24,8 +24,8 @@ from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.schema import districts, improvement_plans, ledger_items, plan_goals, users, workshops
 from sebiao_common import strict_json
+from sebiao_common.clock import CST
 
-CST = timezone(timedelta(hours=8), "CST")
 MAX_GOALS = 50
 MAX_LINKS = 100
 EDITORS = ("admin", "inspector")

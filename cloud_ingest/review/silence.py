@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import Connection, Engine, String, cast, func, literal, select, tuple_
@@ -42,11 +42,11 @@ from cloud_ingest.review import ledger
 from cloud_ingest.store import coverage, db, evidence
 from cloud_ingest.store.outage_tables import data_outage_ends, data_outages
 from cloud_ingest.store.schema import ingest_batches, ledger_items, users, workshops
+from sebiao_common.clock import CST
 
 SYSTEM_USER = "@system"
 REF = "silence/{}"
 log = logging.getLogger("sebiao.cloud.silence")
-CST = timezone(timedelta(hours=8), "CST")  # the items' text names China Standard Time
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,6 +43,7 @@ from cloud_ingest.store import coverage, evidence
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.schema import districts, spot_draws, users, workshop_records, workshops
 from sebiao_common import strict_json
+from sebiao_common.clock import CST
 
 RATE_PERCENT = 5
 MAX_SEED_INPUT = 200
@@ -59,8 +60,8 @@ class Period:
 
     def ms(self) -> tuple[int, int]:
         """[start, end) in ms, China Standard Time."""
-        start = datetime(self.first.year, self.first.month, self.first.day, tzinfo=inspections.CST)
-        end = datetime(self.last.year, self.last.month, self.last.day, tzinfo=inspections.CST) + timedelta(days=1)
+        start = datetime(self.first.year, self.first.month, self.first.day, tzinfo=CST)
+        end = datetime(self.last.year, self.last.month, self.last.day, tzinfo=CST) + timedelta(days=1)
         return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 

@@ -34,9 +34,9 @@ from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import cell_label, day_text
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, error_shown
+from sebiao_common.clock import DAY_MS
 from sebiao_common.grade_statement import GRADE_WORDS
 
-DAY_MS = 86_400_000
 DOWNLOADS = ("csv", "pdf")
 
 

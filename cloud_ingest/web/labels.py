@@ -11,14 +11,13 @@ public page.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Mapping
 
 from cloud_ingest.errors import BadRequest
 from cloud_ingest.web.html import Html, bi, el, esc
 from sebiao_common.alarms import ALARM_TYPE_NAMES, SEVERITY_NAMES
-
-CST = timezone(timedelta(hours=8), "CST")  # China has one time zone and no daylight saving
+from sebiao_common.clock import CST
 
 SEVERITY = SEVERITY_NAMES  # (zh, en, symbol): each severity also has its own shape, not only its colour
 ALARM_TYPE = ALARM_TYPE_NAMES

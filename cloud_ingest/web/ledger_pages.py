@@ -35,10 +35,10 @@ from cloud_ingest.web.html import Html, bi, el, join
 from cloud_ingest.web.labels import SEVERITY, badge, cell_label, day_start_ms, lang_of, option_names, pick, when
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, csrf_input, error_box, error_shown
+from sebiao_common.clock import DAY_MS
 from sebiao_common.errors import BodyTooLarge
 from sebiao_common.http_body import read_body
 
-DAY_MS = 86_400_000
 STATE = {"open": ("待作坊答复", "waiting for the workshop", "○"), "answered": ("待检查员审核", "waiting for review", "◐"),
          "returned": ("已退回", "sent back", "↺"), "closed": ("已销号", "closed", "✓")}
 ACTION = {"open": ("登记", "entered"), "answer": ("作坊答复", "answered"), "close": ("销号", "closed"),

@@ -13,8 +13,8 @@ from cloud_ingest.access.auth import Principal
 from cloud_ingest.notify import outbox
 from cloud_ingest.web.html import Html, bi, el
 from cloud_ingest.web.labels import when
+from sebiao_common.clock import DAY_MS
 
-DAY_MS = 86_400_000
 KIND_WORDS = {"wecom": ("企业微信", "WeCom"), "dingtalk": ("钉钉", "DingTalk"), "webhook": ("Webhook", "Webhook")}
 
 

@@ -62,10 +62,10 @@ from cloud_ingest.web.labels import (
 from cloud_ingest.web.rectification_pages import rect_badge
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, error_page, error_shown
+from sebiao_common.clock import DAY_MS
 from sebiao_common.errors import BodyTooLarge
 from sebiao_common.http_body import read_body
 
-DAY_MS = 86_400_000
 FILTER_KEYS = ("severity", "type", "state", "review", "district", "workshop", "q", "from", "to")
 MAX_CSV = 10_000
 MAX_BULK = 200

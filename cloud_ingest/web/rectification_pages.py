@@ -28,8 +28,8 @@ from cloud_ingest.web.labels import cell_label, day_start_ms, lang_of, pick, whe
 from cloud_ingest.web.ledger_pages import answer_form, answer_step, items_table, photo_strip, read_answer
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, note_form
+from sebiao_common.clock import DAY_MS
 
-DAY_MS = 86_400_000
 RECT_STATE = {
     "requested": ("待作坊答复", "waiting for the workshop", "○"),
     "answered": ("待检查员审核", "waiting for the inspector", "◐"),

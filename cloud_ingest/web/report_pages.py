@@ -36,8 +36,8 @@ from cloud_ingest.web.html import Html, bi, el, esc, join
 from cloud_ingest.web.labels import day_text
 from cloud_ingest.web.session import Session
 from cloud_ingest.web.views import Shown, error_box, error_shown
+from sebiao_common.clock import DAY_MS
 
-DAY_MS = 86_400_000
 DOWNLOADS = ("csv", "pdf")
 
 

@@ -53,7 +53,6 @@ from sebiao_common.origin import same_origin
 from sebiao_common.proxies import client_address
 
 STATIC = Path(__file__).parent / "static"
-DAY_MS = 86_400_000
 
 
 
