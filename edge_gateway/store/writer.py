@@ -189,6 +189,13 @@ class Store:
         # (0: none since opening): the push worker sends at once while one waits.
         self.cloud_alarm_id = 0
         self._cloud_alarm_in_tx = 0
+        # Rows the open transaction writes in one go before its commit (``_flush``): a tool's newest state once
+        # a batch instead of once an event, and the outboxes' lines as one executemany each. Nothing in the
+        # transaction reads them back; a rollback forgets them.
+        self._tools_tx: dict[str, tuple[object, ...]] = {}
+        self._outbox_tx: list[tuple[bool, int, str]] = []
+        self._cloud_tx: list[tuple[int, str]] = []
+        self._cloud_alarm_at = -1  # index in _cloud_tx of the newest alarm transition
         try:
             self.conn.executescript(SCHEMA)
             upgrade(self.conn)
@@ -212,10 +219,13 @@ class Store:
         try:
             self._outbox_in_tx = self._cloud_in_tx = self._cloud_alarm_in_tx = 0
             self._dead_tx = (0, 0, 0)
+            self._forget_pending()
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._flush()
             except BaseException:
+                self._forget_pending()
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
@@ -229,6 +239,28 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise StoreError(f"{self.path}: {exc}") from exc
+
+    def _forget_pending(self) -> None:
+        self._tools_tx.clear()
+        self._outbox_tx.clear()
+        self._cloud_tx.clear()
+        self._cloud_alarm_at = -1
+
+    def _flush(self) -> None:
+        """Writes the rows the transaction kept back, just before its commit."""
+        if self._tools_tx:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO tools (id, location, station, since, taken_at, washed, last_seen, pending, "
+                "disinfected, late_sink, late_sink_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._tools_tx.values())
+        if self._outbox_tx:
+            self.conn.executemany("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", self._outbox_tx)
+        if self._cloud_tx:
+            self.conn.executemany("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", self._cloud_tx)
+            if self._cloud_alarm_at >= 0:
+                # One executemany on one connection in a write transaction: its rows take consecutive ids.
+                last = self.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+                self._cloud_alarm_in_tx = last - (len(self._cloud_tx) - 1 - self._cloud_alarm_at)
+        self._forget_pending()
 
     # -- events -------------------------------------------------------------
 
@@ -358,12 +390,10 @@ class Store:
     # -- tools and stations ---------------------------------------------------
 
     def save_tool(self, s: ToolState) -> None:
+        """Written once per transaction, with the tool's newest state, at its commit."""
         pending = strict_json.dumps([asdict(c) for c in s.pending]) if s.pending else "[]"
-        self.conn.execute(
-            "INSERT OR REPLACE INTO tools (id, location, station, since, taken_at, washed, last_seen, pending, "
-            "disinfected, late_sink, late_sink_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed), s.last_seen, pending,
-             int(s.disinfected), s.late_sink, s.late_sink_at))
+        self._tools_tx[s.tool] = (s.tool, s.location.value, s.station, s.since, s.taken_at, int(s.washed),
+                                  s.last_seen, pending, int(s.disinfected), s.late_sink, s.late_sink_at)
 
     def load_tools(self, colors: dict[str, str]) -> dict[str, ToolState]:
         out = {}
@@ -406,15 +436,17 @@ class Store:
     # -- outbox ---------------------------------------------------------------------
 
     def outbox_add(self, keep: bool, created: int, line: str) -> None:
-        self.conn.execute("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", (keep, created, line))
+        """Written, in order, at the transaction's commit."""
+        self._outbox_tx.append((keep, created, line))
         self._outbox_in_tx += 1
 
     def cloud_add(self, created: int, item: str, alarm: bool = False) -> None:
-        """``alarm``: the item is an alarm transition (the push worker sends it without lingering)."""
-        cur = self.conn.execute("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", (created, item))
-        self._cloud_in_tx += 1
+        """``alarm``: the item is an alarm transition (the push worker sends it without lingering).
+        Written, in order, at the transaction's commit."""
         if alarm:
-            self._cloud_alarm_in_tx = cur.lastrowid
+            self._cloud_alarm_at = len(self._cloud_tx)
+        self._cloud_tx.append((created, item))
+        self._cloud_in_tx += 1
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
