@@ -85,9 +85,20 @@ class BufferedClient(mqtt.Client):
                 self._take_publishes()
                 if not self.buffered:
                     return MQTTErrorCode.MQTT_ERR_SUCCESS
-            rc = super().loop_read(max_packets)
+            rc = self._read_one() if fast else super().loop_read(max_packets)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not self.buffered or self._sock is None:
                 return rc
+
+    def _read_one(self) -> MQTTErrorCode:
+        """One packet through paho, as its ``loop_read`` reads each. paho's reads as many packets as it has
+        messages in flight (the gateway's own alarms at QoS 1 waiting for their PUBACK: hundreds in a burst),
+        and every one of them would miss the fast path."""
+        if self._sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        rc = self._packet_read()
+        if rc > 0:
+            return self._loop_rc_handle(rc)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS  # read, or MQTT_ERR_AGAIN: the packet's rest is not here yet
 
     def _prefetch(self) -> bool | None:
         """One read into the buffer: True with bytes, None when there are none yet, False at the

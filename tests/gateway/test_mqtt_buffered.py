@@ -197,3 +197,22 @@ def test_the_fast_path_and_paho_deliver_a_mixed_stream_in_order(mosquitto):
     finally:
         c.disconnect()
         c.loop_stop()
+
+
+def test_a_packet_cut_across_reads_sends_only_itself_through_paho_while_messages_are_in_flight():
+    """paho's ``loop_read`` reads one packet per message it has in flight; with the gateway's own alarms
+    waiting for their PUBACK that was hundreds of packets past the fast path after every cut packet."""
+    first = _publish(b"a/b", b"cut", mid=1)
+    rest = [_publish(b"a/b", str(n).encode(), mid=n) for n in range(2, 202)]
+    sock = FakeSock([first[:4], first[4:] + b"".join(rest)])
+    c = _client(sock)
+    for mid in range(1, 301):  # 300 of its own QoS 1 messages not yet acknowledged by the broker
+        c._out_messages[mid] = None
+    fast, slow = [], []
+    c.on_publishes = lambda batch: fast.extend(p.payload for p in batch)
+    c.on_message = lambda _c, _u, msg: slow.append(msg.payload)
+    c._manual_ack = True  # nothing to write back on this socket
+    for _ in range(3):
+        assert c.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert slow == [b"cut"]
+    assert fast == [str(n).encode() for n in range(2, 202)]
