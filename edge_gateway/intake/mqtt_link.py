@@ -21,6 +21,7 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
 from typing import Callable
 
 import paho.mqtt.client as mqtt
@@ -35,6 +36,11 @@ from edge_gateway.model.workshop import BrokerSettings
 from sebiao_common.clock import Clock
 
 log = logging.getLogger(__name__)
+
+# QoS 1 messages handed to paho at once. paho keeps each message it holds as a message object with a
+# Condition and a queued packet (about 2 KB); a burst with many misuses queued thousands of alarms and
+# feedback commands there, a fifth of the gateway's memory. The rest wait here as (topic, payload, retain).
+WINDOW = 200
 
 
 class MqttLink:
@@ -54,6 +60,10 @@ class MqttLink:
         self._generation = 0
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self._out_lock = threading.Lock()
+        self._waiting: deque[tuple[str, bytes, bool]] = deque()
+        self._in_paho = 0  # our QoS 1 messages paho holds (sent or queued, not yet acknowledged)
+        self._feeding = False
         client = BufferedClient(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                              protocol=MQTTProtocolVersion.MQTTv311, manual_ack=True)
         if settings.username:
@@ -71,6 +81,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publishes = self._on_publishes  # the PUBLISH packets read in one pass (mqtt_buffered.py)
+        client.on_publish = self._on_published
         self.client = client
 
     def start(self, wait: float | None = 10.0) -> None:
@@ -106,7 +117,41 @@ class MqttLink:
                 self.client.ack_all(mids)
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
-        self.client.publish(topic, payload, qos=1, retain=retain)
+        """At QoS 1, in order; at most ``WINDOW`` are in paho's hands at once."""
+        with self._out_lock:
+            self._waiting.append((topic, payload, retain))
+        self._feed()
+
+    @property
+    def waiting(self) -> int:
+        """Messages not yet handed to paho."""
+        return len(self._waiting)
+
+    def _feed(self) -> None:
+        # One thread feeds at a time, so the order holds; paho's lock is never taken while ours is held
+        # (paho calls on_publish holding its own: the other order would deadlock).
+        with self._out_lock:
+            if self._feeding:
+                return  # the feeding thread sees what was just added before it stops
+            self._feeding = True
+        try:
+            while True:
+                with self._out_lock:
+                    if not self._waiting or self._in_paho >= WINDOW:
+                        self._feeding = False
+                        return
+                    topic, payload, retain = self._waiting.popleft()
+                    self._in_paho += 1
+                self.client.publish(topic, payload, qos=1, retain=retain)
+        except BaseException:
+            with self._out_lock:
+                self._feeding = False
+            raise
+
+    def _on_published(self, client, userdata, mid, reason_code, properties) -> None:
+        with self._out_lock:
+            self._in_paho = max(0, self._in_paho - 1)
+        self._feed()
 
     @property
     def generation(self) -> int:
