@@ -47,7 +47,7 @@ from edge_gateway.sinks.notify.config import notify_settings
 from edge_gateway.store import setup_versions
 from edge_gateway.store.checkpoint import Checkpointer
 from edge_gateway.store.data_dir import open_data_dir
-from edge_gateway.store.signing_key import key_path, load_or_create
+from edge_gateway.store.signing_key import key_path, load_or_create_apart
 from edge_gateway.store.writer import DeadLetterBound, Store
 from edge_gateway.timeserver.own_clock import read_own_clock
 from edge_gateway.timeserver.server import TimeMetrics, TimeServer, clock_health
@@ -57,7 +57,6 @@ from edge_gateway.web.hosts import HostCheck, allowed_hosts
 from edge_gateway.web.server import HttpRefusals, bound_port, http_server, listen
 from edge_gateway.web.settings import display_settings
 from sebiao_common import strict_json
-from sebiao_common.batch_signature import public_text
 from sebiao_common.clock import Clock, now_ms
 from sebiao_common.errors import ConfigError
 from sebiao_common.influx.settings import InfluxSettings
@@ -128,10 +127,18 @@ class Gateway:
         self.store = Store(data / "gateway.sqlite3", DeadLetterBound(
             max_rows=self.intake.dead_letters_max_rows, max_bytes=self.intake.dead_letters_max_bytes))
         # the key every cloud batch is signed with; after the port and the store, whose refusals come first
-        signing_key, made = load_or_create(data)
+        signing_key = None
+        if self.cloud is not None:
+            from edge_gateway.store.signing_key import load_or_create
+            from sebiao_common.batch_signature import public_text
+
+            signing_key, made = load_or_create(data)
+            public = public_text(signing_key.public_key()) if made else ""
+        else:  # made and checked all the same, outside this process: see load_or_create_apart
+            public, made = load_or_create_apart(data)
         if made:
             log.info("made the gateway's signing key %s; its public key (register it with the cloud): %s",
-                     key_path(data), public_text(signing_key.public_key()))
+                     key_path(data), public)
         self.checkpointer = Checkpointer(self.store.path)
         self.checkpointer.start()
         influx = influx_settings(self.config)  # the InfluxDB outbox (docs/influxdb.md), when configured
@@ -173,7 +180,7 @@ class Gateway:
             log.warning("disinfection is not monitored: no disinfect station and no sink with a probe in %s "
                         "(消毒未监测：没有带温度探头的消毒设备或清洗池)", self.config.file)
 
-    def _start_sinks(self, influx: InfluxSettings | None, signing_key: Ed25519PrivateKey) -> None:
+    def _start_sinks(self, influx: InfluxSettings | None, signing_key: Ed25519PrivateKey | None) -> None:
         """The workers of the configured sinks, each imported only when its section is there."""
         clock, ws, registry = self.options.clock, self.config.workshop.id, self.metrics.registry
         if influx is not None:
@@ -184,7 +191,7 @@ class Gateway:
             from edge_gateway.sinks.cloud.push import start_pusher
 
             self.sinks["cloud"] = start_pusher(self.cloud, self.store, self.pipeline, ws, CloudMetrics(registry),
-                                               clock=clock, key=signing_key)
+                                               clock=clock, key=signing_key)  # made above with a cloud
         if self.notify is not None:
             from edge_gateway.sinks.notify.send import start_notifier
 

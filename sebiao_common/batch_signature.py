@@ -21,10 +21,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if TYPE_CHECKING:  # cryptography (11 MB resident) is imported where a key is used, so a gateway without a
+    # cloud never loads it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 HEADER = "X-Sebiao-Signature"
 SCHEME = "ed25519="
@@ -66,6 +67,8 @@ def parse_header(value: str | None) -> bytes:
 
 
 def verifies(public: Ed25519PublicKey, signature: bytes, workshop: str, batch: str, digest: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public.verify(signature, message(workshop, batch, digest))
     except InvalidSignature:
@@ -74,6 +77,8 @@ def verifies(public: Ed25519PublicKey, signature: bytes, workshop: str, batch: s
 
 
 def raw_public(public: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -83,6 +88,8 @@ def public_text(public: Ed25519PublicKey) -> str:
 
 def parse_public(text: object) -> Ed25519PublicKey:
     """A pasted public key; ValueError saying what is wrong."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     if not isinstance(text, str) or not text.strip().startswith(KEY_PREFIX) or len(text) > 100:
         raise ValueError(f"must be {KEY_PREFIX}<base64 of 32 bytes>, as `sebiao gateway-key` prints it")
     try:

@@ -25,13 +25,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from sebiao_common.ids import SLUG
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ORIGIN = "sebiao grade statement"
 # Best first: an up-grade (升榜) moves to a lower index, a down-grade (降榜) to a higher one.
@@ -79,12 +78,19 @@ class GradeStatement:
 
 
 def key_id(public: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization  # here, not at the top: see parse_public_key
+
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def parse_public_key(text: str) -> Ed25519PublicKey:
     """An Ed25519 public key from PEM text; ValueError saying why not."""
+    # cryptography (11 MB resident) is imported where a key is used: a gateway without a cloud never loads it
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = serialization.load_pem_public_key(text.encode())
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
@@ -112,6 +118,8 @@ def load_public_key(value: str, base: Path) -> Ed25519PublicKey:
 def verify(doc: Any, key: Ed25519PublicKey, workshop: str) -> GradeStatement:
     """The statement in ``doc`` (the wire object), when it is well formed, signed by ``key`` and about
     ``workshop``; StatementRefused otherwise. Freshness (never an older one) is the holder's to judge."""
+    from cryptography.exceptions import InvalidSignature
+
     # fields a later cloud adds are not signed and not read: an older gateway still takes the statement
     if not isinstance(doc, dict) or not set(FIELDS) <= set(doc) or doc.get("v") != 1 or doc.get("origin") != ORIGIN:
         raise StatementRefused("malformed", f"not a grade statement (fields: {', '.join(FIELDS)})")

@@ -95,7 +95,7 @@ class Transport(Protocol):
 
 class Pipeline:
     def __init__(self, engine: Engine, transport: Transport, metrics: Metrics, workshop: str,
-                 max_batch: int = 500, tick_seconds: float = 1.0, *, clock: Clock, max_waiting: int = 5000) -> None:
+                 max_batch: int = 500, tick_seconds: float = 1.0, *, clock: Clock, max_waiting: int = 1500) -> None:
         """``max_waiting``: received messages the inbox holds before ``submit`` makes the reader wait."""
         self.engine = engine
         self.max_waiting = max_waiting

@@ -1,5 +1,5 @@
 """The gateway's SQLite store: the single writer's connection (``writer.py``:
-WAL, ``synchronous=FULL``, the schema), its WAL checkpointer (``checkpoint.py``), the read-only
+WAL, ``synchronous=FULL``) and its tables (``schema.py``), its WAL checkpointer (``checkpoint.py``), the read-only
 connections of the web pages (``reads.py``), the sink workers' own
 connection (``worker_db.py``), the owner console's logins (``console_sessions.py``),
 the gateway's signing key for its cloud batches (``signing_key.py``),

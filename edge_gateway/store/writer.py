@@ -28,10 +28,15 @@ from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
 from edge_gateway.store import days, setup_versions
+from edge_gateway.store.schema import SCHEMA, upgrade
 from sebiao_common import strict_json
 from sebiao_common.domain import Location
 
 SCHEMA_VERSION = 1
+# The writer's page cache: the index pages a workshop's day touches (about 12,000 events) stay in the process;
+# older pages come from the kernel's file cache, which is shared and reclaimable. 16 MB filled up in a burst
+# and was a quarter of the gateway's memory (docs/performance.md, "Memory").
+WRITER_CACHE_KB = 4000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,101 +51,6 @@ class DeadLetterBound:
 # A dead letter's size as the bound counts it: what it holds, in bytes.
 _DEAD_SIZE = "length(CAST(topic AS BLOB)) + length(payload) + length(CAST(detail AS BLOB))"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    station TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
-    ts INTEGER NOT NULL,            -- effective event time, ms
-    station_ts INTEGER NOT NULL,    -- as sent; 0 = the station's clock was not set
-    received_at INTEGER NOT NULL,
-    tag TEXT NOT NULL, action TEXT NOT NULL, tool TEXT,
-    late INTEGER NOT NULL DEFAULT 0,
-    note TEXT,                      -- state repair or rule exception, in words
-    payload BLOB NOT NULL,
-    UNIQUE (station, boot, seq)
-);
-CREATE INDEX IF NOT EXISTS events_tool_ts ON events (tool, ts);
-CREATE TABLE IF NOT EXISTS tools (
-    id TEXT PRIMARY KEY, location TEXT NOT NULL, station TEXT, since INTEGER NOT NULL,
-    taken_at INTEGER, washed INTEGER NOT NULL, last_seen INTEGER NOT NULL, pending TEXT NOT NULL,
-    disinfected INTEGER NOT NULL DEFAULT 0, late_sink TEXT, late_sink_at INTEGER NOT NULL DEFAULT 0
-);
--- A probed station's disinfection cycles, each kept once, with the gateway's verdict and its tools.
-CREATE TABLE IF NOT EXISTS cycles (
-    id INTEGER PRIMARY KEY,
-    station TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
-    ts INTEGER NOT NULL, start INTEGER NOT NULL, interval_s INTEGER NOT NULL, received_at INTEGER NOT NULL,
-    method TEXT NOT NULL, temp_c REAL NOT NULL, hold_required INTEGER NOT NULL,  -- the threshold judged by
-    max_temp_dc INTEGER NOT NULL, hold_seconds INTEGER NOT NULL, hold_start INTEGER, hold_end INTEGER,
-    passed INTEGER NOT NULL, tools TEXT NOT NULL,  -- JSON list of tool ids
-    payload BLOB NOT NULL,
-    UNIQUE (station, boot, seq)
-);
-CREATE INDEX IF NOT EXISTS cycles_ts ON cycles (ts);
--- Per local day, how long every station was online (edge_gateway/core/coverage.py).
-CREATE TABLE IF NOT EXISTS coverage_days (
-    day_start INTEGER PRIMARY KEY, covered_ms INTEGER NOT NULL, updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stations (
-    id TEXT PRIMARY KEY, online INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-    buffer_depth INTEGER NOT NULL, health TEXT NOT NULL, alarmed INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alarms (
-    id INTEGER PRIMARY KEY, type TEXT NOT NULL, severity TEXT NOT NULL, subject TEXT NOT NULL,
-    tool TEXT, tag TEXT, station TEXT, ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
-    raised_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, text_zh TEXT NOT NULL,
-    text_en TEXT NOT NULL, state TEXT NOT NULL, acked INTEGER NOT NULL, count INTEGER NOT NULL,
-    late INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS alarms_one_active ON alarms (type, subject) WHERE state = 'active';
-CREATE TABLE IF NOT EXISTS alarm_history (
-    id INTEGER PRIMARY KEY, alarm_id INTEGER NOT NULL REFERENCES alarms (id), at INTEGER NOT NULL,
-    action TEXT NOT NULL, state TEXT NOT NULL, acked INTEGER NOT NULL, by TEXT NOT NULL, comment TEXT
-);
-CREATE INDEX IF NOT EXISTS alarm_history_alarm ON alarm_history (alarm_id);
-CREATE TRIGGER IF NOT EXISTS alarm_history_no_update BEFORE UPDATE ON alarm_history
-BEGIN SELECT RAISE(ABORT, 'alarm_history is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS alarm_history_no_delete BEFORE DELETE ON alarm_history
-BEGIN SELECT RAISE(ABORT, 'alarm_history is append-only'); END;
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, topic TEXT NOT NULL,
-    payload BLOB NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL
-);
--- The InfluxDB outbox (edge_gateway/sinks/influx/outbox.py): one line-protocol row per event,
--- alarm transition or status, written in the transaction of what it describes,
--- deleted by the drain worker once the server accepted it. keep=1: never dropped
--- (alarm transitions); keep=0: telemetry, dropped oldest-first past the bound.
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY, keep INTEGER NOT NULL, created INTEGER NOT NULL, line TEXT NOT NULL
-);
--- The cloud outbox (edge_gateway/sinks/cloud/outbox.py): one JSON item of the cloud's
--- batch format per event, alarm transition or status, written in the transaction
--- of what it describes (only when a cloud: section is configured), deleted by the
--- push worker once the cloud accepted it. AUTOINCREMENT: ids are never reused,
--- so a batch id built from them names one body for good.
-CREATE TABLE IF NOT EXISTS cloud_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL, item TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cloud_outbox_dead (
-    id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, created INTEGER NOT NULL,
-    item TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
-);
--- The grade statements the cloud signed (edge_gateway/sinks/cloud/grade.py): only verified ones, each with a
--- higher seq than the last; the display shows the newest about its workshop while the cloud confirmed it lately
--- (issued_at: the newest copy the cloud signed). The grade is the regulator's, never the config's.
-CREATE TABLE IF NOT EXISTS grade_statements (
-    seq INTEGER PRIMARY KEY, workshop TEXT NOT NULL, grade TEXT NOT NULL, effective TEXT NOT NULL,
-    issued_at INTEGER NOT NULL, received_at INTEGER NOT NULL, statement TEXT NOT NULL
-);
--- The owner console's logins (edge_gateway/store/console_sessions.py): a session cookie counts
--- only while its row is here, so a logout ends it for good, across restarts.
-CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, started INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox_dead (
-    id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
-    created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
-);
-"""
 
 ALARM_COLUMNS = ("id", "type", "severity", "subject", "tool", "tag", "station", "ts", "last_ts",
                  "raised_at", "updated_at", "text_zh", "text_en", "state", "acked", "count", "late")
@@ -152,7 +62,10 @@ _SAVE_ALARM = (f"INSERT INTO alarms ({','.join(ALARM_COLUMNS)}) VALUES ({','.joi
                f"ON CONFLICT (id) DO UPDATE SET {','.join(f'{c} = excluded.{c}' for c in ALARM_COLUMNS[1:])}")
 
 
-def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path, readonly: bool = False, cache_kb: int = 512) -> sqlite3.Connection:
+    """``cache_kb``: this connection's page cache. The writer's is larger (``WRITER_CACHE_KB``); every other
+    connection (the sinks' workers, the checkpointer, the web's reads) reads few pages, or the same pages once,
+    and SQLite's default of 2 MB each, 4 MB before, filled up in a burst: 16 MB of the gateway's peak."""
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
@@ -161,13 +74,10 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            # 4 MB of pages in the process: the index pages a workshop's day touches (about 12,000 events) stay
-            # here; older pages come from the kernel's file cache, which is shared and reclaimable. 16 MB
-            # filled up in a burst and was a quarter of the gateway's memory (docs/performance.md, "Memory").
-            conn.execute("PRAGMA cache_size=-4000")
             # Checkpoints copy the WAL into the database with fsyncs: the
             # Checkpointer does them beside the writer, not inside its commits.
             conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"PRAGMA cache_size=-{int(cache_kb)}")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
@@ -184,7 +94,7 @@ class Store:
         self.dead_bound = dead_letters
         path.parent.mkdir(parents=True, exist_ok=True)
         check_intact(path)
-        self.conn = connect(path)
+        self.conn = connect(path, cache_kb=WRITER_CACHE_KB)
         # Outbox rows committed by this writer since it opened (the drain worker
         # derives the outbox depth from it without counting rows).
         self.outbox_added = 0
@@ -472,20 +382,6 @@ class Store:
 
 
 CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-
-
-# Columns added after a table was first made: a store from an older gateway gets them, with their defaults.
-ADDED_COLUMNS = (
-    ("tools", "disinfected", "INTEGER NOT NULL DEFAULT 0"),
-    ("tools", "late_sink", "TEXT"),
-    ("tools", "late_sink_at", "INTEGER NOT NULL DEFAULT 0"),
-)
-
-
-def upgrade(conn: sqlite3.Connection) -> None:
-    for table, column, decl in ADDED_COLUMNS:
-        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
 
 def check_intact(path: Path) -> None:

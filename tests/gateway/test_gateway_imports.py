@@ -1,7 +1,7 @@
 """The gateway imports only what its config uses (docs/performance.md, "Memory"): ``sebiao gateway``'s
 start-up path, run in a fresh interpreter on a config with an external broker and no ``influx:``,
 ``cloud:`` or ``notify:``, leaves out the other commands' modules (PDF, labels, firmware, the cloud
-service), the sinks' workers and HTTP clients, the embedded broker, SQLAlchemy and the QR code."""
+service), the sinks' workers and HTTP clients, the embedded broker, SQLAlchemy, the QR code and cryptography."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ NOT_NEEDED = (
     "influxdb_client", "edge_gateway.tooling", "edge_gateway.broker.embedded", "edge_gateway.commands.labels",
     "edge_gateway.commands.firmware", "edge_gateway.sinks.cloud.push", "edge_gateway.sinks.cloud.grade",
     "edge_gateway.sinks.cloud.client", "edge_gateway.sinks.influx.drain", "edge_gateway.sinks.notify.send",
-    "sebiao_common.influx.writer", "sebiao_common.fonts",
+    "sebiao_common.influx.writer", "sebiao_common.fonts", "cryptography",
 )
 
 

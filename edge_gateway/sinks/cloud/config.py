@@ -23,13 +23,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from edge_gateway.model.workshop import WorkshopConfig
 from sebiao_common.grade_statement import load_public_key
 from sebiao_common.sink_settings import TIMING_KEYS, http_url, parse_timing, seconds
 from sebiao_common.yamlfile import Node
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 KEYS = ("url", "token", "batch_items", "linger_seconds", *TIMING_KEYS, "max_rows", "warn_percent", "public_key",
         "grade_poll_seconds")
