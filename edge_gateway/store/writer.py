@@ -36,7 +36,7 @@ SCHEMA_VERSION = 1
 # The writer's page cache: the index pages a workshop's day touches (about 12,000 events) stay in the process;
 # older pages come from the kernel's file cache, which is shared and reclaimable. 16 MB filled up in a burst
 # and was a quarter of the gateway's memory (docs/performance.md, "Memory").
-WRITER_CACHE_KB = 4000
+WRITER_CACHE_KB = 2000
 
 
 @dataclass(frozen=True, kw_only=True)
