@@ -8,6 +8,7 @@ no clock: ``now`` comes from the caller.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -80,6 +81,7 @@ class Outcome:
     messages: list[Outgoing] = field(default_factory=list)
     alarms_raised: list[str] = field(default_factory=list)  # alarm types, for metrics
     rejected: list[str] = field(default_factory=list)  # reasons of the messages kept as dead letters, for metrics
+    taken: Counter[str] = field(default_factory=Counter)  # messages applied, by kind ("event", "duplicate", …)
     changed: bool = False  # tool or alarm state changed (for live views)
 
 

@@ -19,6 +19,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -343,25 +344,33 @@ class Pipeline:
         if topic.channel == "event":
             self.engine.station(topic.station)
             event = decode_event(topic.station, msg.payload)
-            if self.engine.on_event(event, msg.payload, msg.received_at, out):
-                self.metrics.events_in.inc()
-            else:
-                self.metrics.duplicates.inc()
+            new = self.engine.on_event(event, msg.payload, msg.received_at, out)
+            out.taken["event" if new else "duplicate"] += 1
         elif topic.channel == "status":
             self.engine.station(topic.station)
             status = decode_status(topic.station, msg.payload)
             self.engine.on_status(status, msg.payload.decode("utf-8"), msg.received_at, out)
-            self.metrics.status_in.inc()
+            out.taken["status"] += 1
         elif topic.channel == "cycle":
             self.engine.station(topic.station)
             cycle = decode_cycle(topic.station, msg.payload)
             passed = self.engine.on_cycle(cycle, msg.payload, msg.received_at, out)
-            if passed is None:
-                self.metrics.duplicates.inc()
-            else:
-                self.metrics.cycles_in.labels(str(passed).lower()).inc()
+            out.taken["duplicate" if passed is None else f"cycle_{str(passed).lower()}"] += 1
         else:
             raise PayloadError("bad_topic", f"the gateway does not take '{topic.channel}' messages")
+
+    def _count(self, taken: Counter[str]) -> None:
+        # once a batch, once it is committed (a batch tried again is not counted twice), not once a message
+        metrics = self.metrics
+        for kind, n in taken.items():
+            if kind == "event":
+                metrics.events_in.inc(n)
+            elif kind == "duplicate":
+                metrics.duplicates.inc(n)
+            elif kind == "status":
+                metrics.status_in.inc(n)
+            else:
+                metrics.cycles_in.labels(kind.removeprefix("cycle_")).inc(n)
 
     def _after_commit(self, batch: list[Inbound | Command], out: Outcome, results: list[Settle]) -> None:
         inbound = [m for m in batch if isinstance(m, Inbound)]
@@ -381,6 +390,7 @@ class Pipeline:
             self.metrics.alarms.labels(kind).inc()
         for reason in out.rejected:
             self.metrics.rejected.labels(reason).inc()
+        self._count(out.taken)
         self.metrics.active_alarms.set(len(self.engine.active))
         for message in out.messages:
             self.transport.publish(message.topic, message.payload, message.retain)
