@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Callable, NamedTuple, Protocol, TypeVar
 
 from edge_gateway.core.engine import Engine, Outcome
 from edge_gateway.core.metrics import Metrics
@@ -43,6 +43,9 @@ from edge_gateway.model.protocol import (
 from sebiao_common import strict_json
 from sebiao_common.clock import Clock
 from sebiao_common.errors import SebiaoError
+
+if TYPE_CHECKING:
+    from edge_gateway.store.writer import Store
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,8 @@ class Pipeline:
         """``max_waiting``: received messages the inbox holds before ``submit`` makes the reader wait."""
         self.engine = engine
         self.max_waiting = max_waiting
+        self._soon: list[list[tuple[str, tuple]]] = []  # write_soon's statements, for the next batch
+        self._soon_lock = threading.Lock()
         self.transport = transport
         self.metrics = metrics
         self.workshop = workshop
@@ -161,6 +166,18 @@ class Pipeline:
         self.inbox.put(Command(run=run, fail=fail))
         return future
 
+    def write_soon(self, statements: list[tuple[str, tuple]]) -> None:
+        """A sink worker's deletes of rows it shipped, run at the start of the next batch the pipeline commits
+        for its own reasons (messages, or the tick within ``tick_seconds``): neither a batch nor a commit of
+        their own, and the worker does not wait. Lost in a crash, they only mean those rows are sent again."""
+        with self._soon_lock:
+            self._soon.append(statements)
+
+    def _take_soon(self) -> list[list[tuple[str, tuple]]]:
+        with self._soon_lock:
+            soon, self._soon = self._soon, []
+        return soon
+
     def write(self, statements: list[tuple[str, tuple]], timeout: float = 30.0) -> None:
         """A sink worker's statements (deletes of shipped rows, dead letters) in the next batch: one writer,
         so the intake never waits on another thread's lock (``store/worker_db.py``); returns once committed."""
@@ -168,16 +185,7 @@ class Pipeline:
             raise StoreError(f"{self.engine.store.path}: the pipeline has stopped; nothing is written")
 
         def run(engine: Engine, now: int, out: Outcome) -> None:
-            conn = engine.store.conn
-            conn.execute("SAVEPOINT sink_write")  # all of the statements or none; the batch's own writes go on
-            try:
-                for sql, args in statements:
-                    conn.execute(sql, args)
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK TO sink_write")
-                raise StoreError(f"{engine.store.path}: {exc}") from exc
-            finally:
-                conn.execute("RELEASE sink_write")
+            _sink_statements(engine.store, statements)
 
         try:
             self.call(run).result(timeout)
@@ -191,6 +199,8 @@ class Pipeline:
             while True:
                 batch = self._take()
                 if batch is None:
+                    if self._soon:
+                        self._process([])  # the workers' last deletes, before the store closes
                     return
                 self._process(batch)
         except BaseException as exc:  # the thread must not die silently: /healthz reports it
@@ -220,12 +230,14 @@ class Pipeline:
 
     def _process(self, batch: list[Inbound | Command]) -> None:
         poisoned: dict[int, str] = {}  # batch index -> the defect it met
+        soon = self._take_soon()  # kept for the batch's second try, as the batch itself
         while True:
             out = Outcome()
             results: list[Settle] = []
             started = time.perf_counter()
             try:
                 with self.engine.store.transaction():
+                    self._soon_writes(soon)
                     self._apply(batch, out, results, poisoned)
             except StoreError as exc:
                 # Nothing of this batch is acknowledged; the engine re-reads the
@@ -251,6 +263,13 @@ class Pipeline:
         if not self.store_health.ok:
             self.store_health.alarm = "stored"  # by _apply, in the batch just committed
             self._store_recovered()
+
+    def _soon_writes(self, soon: list[list[tuple[str, tuple]]]) -> None:
+        for statements in soon:
+            try:
+                _sink_statements(self.engine.store, statements)
+            except StoreError as exc:  # not this batch's failure: those rows are only sent again after a restart
+                log.error("a sink worker's delete of shipped rows failed: %s", exc)
 
     def _store_alarm(self) -> None:
         """Raise ``store_failed`` in a write of its own; if not even that fits, publish it from memory."""
@@ -399,3 +418,17 @@ class Pipeline:
         if out.changed:
             for listener in self.listeners:
                 listener(out)
+
+
+def _sink_statements(store: Store, statements: list[tuple[str, tuple]]) -> None:
+    """A sink worker's statements inside the open batch: all of them or none; the batch's own writes go on."""
+    conn = store.conn
+    conn.execute("SAVEPOINT sink_write")
+    try:
+        for sql, args in statements:
+            conn.execute(sql, args)
+    except sqlite3.Error as exc:
+        conn.execute("ROLLBACK TO sink_write")
+        raise StoreError(f"{store.path}: {exc}") from exc
+    finally:
+        conn.execute("RELEASE sink_write")

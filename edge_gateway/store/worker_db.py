@@ -10,6 +10,14 @@ pipeline's next batch (``Pipeline.write``), so the intake never waits on a lock
 a worker holds. A worker preempted while holding SQLite's write lock stalled
 the pipeline, whose busy wait then sleeps 1, 2, 5, 10, 15… ms however soon the
 lock is free: alarms took up to a quarter of a second while the cloud push ran.
+
+The deletes of shipped rows need not wait even for that batch: with
+``writer_soon`` set they join whatever batch the pipeline commits next (its
+next messages', or its tick's within a second), and ``shipped`` remembers the
+last row shipped, so the worker's reads skip what waits to be deleted. Each of
+them cost a commit of its own before, with its fsync, between two events' commits:
+at 200 alarms a second the cloud push asked for about a hundred a second. Lost in
+a crash, such a delete only means the rows are sent again (see above).
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ class WorkerDb:
     def __init__(self, path: Path, what: str, readonly: bool = False) -> None:
         self.path, self.what = path, what
         self.writer: Callable[[Statements], None] | None = None  # runs _write's statements in the writer's batch
+        self.writer_soon: Callable[[Statements], None] | None = None  # the same, in its next batch, not waiting
+        self.shipped = 0  # the newest row id shipped (rows up to it are deleted, or will be soon)
         self.conn = connect(path, readonly=readonly)
         if not readonly:
             self._run("PRAGMA synchronous=NORMAL")
@@ -59,6 +69,15 @@ class WorkerDb:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise self._error(exc) from exc
+
+    def _delete_shipped(self, table: str, first: int, last: int) -> None:
+        """Rows ``first..last`` of ``table`` were shipped: deleted now, or in the writer's next batch."""
+        self.shipped = max(self.shipped, last)
+        statements = [(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (first, last))]
+        if self.writer_soon is not None:
+            self.writer_soon(statements)
+        else:
+            self._write(statements)
 
     def _write(self, statements: Statements) -> None:
         if self.writer is not None:

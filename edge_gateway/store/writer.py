@@ -112,12 +112,14 @@ class Store:
         self._outbox_tx: list[tuple[bool, int, str]] = []
         self._cloud_tx: list[tuple[int, str]] = []
         self._cloud_alarm_at = -1  # index in _cloud_tx of the newest alarm transition
+        self._outbox_next = self._outbox_next_tx = 1  # the next InfluxDB outbox id (committed, in the transaction)
         try:
             self.conn.executescript(SCHEMA)
             upgrade(self.conn)
             setup_versions.ensure_schema(self.conn)
             days.ensure_schema(self.conn)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._outbox_next = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox").fetchone()[0]
             # The dead letters kept and dropped, as committed; followed in memory (read by /healthz).
             rows, size = self.conn.execute(f"SELECT count(*), COALESCE(SUM({_DEAD_SIZE}), 0) "
                                            "FROM dead_letters").fetchone()
@@ -149,6 +151,7 @@ class Store:
             self.dead_rows, self.dead_bytes, self.dead_dropped = (self.dead_rows + rows, self.dead_bytes + size,
                                                                   self.dead_dropped + dropped)
             self.outbox_added += self._outbox_in_tx
+            self._outbox_next = max(self._outbox_next, self._outbox_next_tx)
             self.cloud_added += self._cloud_in_tx
             self.cloud_alarm_id = max(self.cloud_alarm_id, self._cloud_alarm_in_tx)
         except sqlite3.Error as exc:
@@ -169,7 +172,14 @@ class Store:
                 "INSERT OR REPLACE INTO tools (id, location, station, since, taken_at, washed, last_seen, pending, "
                 "disinfected, late_sink, late_sink_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._tools_tx.values())
         if self._outbox_tx:
-            self.conn.executemany("INSERT INTO outbox (keep, created, line) VALUES (?,?,?)", self._outbox_tx)
+            # Ids given here, one past the newest ever given: SQLite's own (max(id) + 1) start again at 1 once the
+            # drain has emptied the table, and the drain skips ids up to the last it shipped until their
+            # delete has run (``WorkerDb.shipped``).
+            first = max(self._outbox_next, self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox")
+                        .fetchone()[0])
+            self.conn.executemany("INSERT INTO outbox (id, keep, created, line) VALUES (?,?,?,?)",
+                                  [(first + n, *row) for n, row in enumerate(self._outbox_tx)])
+            self._outbox_next_tx = first + len(self._outbox_tx)
         if self._cloud_tx:
             self.conn.executemany("INSERT INTO cloud_outbox (created, item) VALUES (?,?)", self._cloud_tx)
             if self._cloud_alarm_at >= 0:

@@ -11,6 +11,7 @@ records.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def rig(tmp_path: Path):
     pipeline = Pipeline(Engine(example_config(), store, NOW), Link(), Metrics(), "ws-demo", clock=lambda: NOW)
     with store.transaction():
         for n in range(10):
-            store.conn.execute("INSERT INTO outbox (created, keep, line) VALUES (?, 0, ?)", (NOW, f"m v={n}i"))
+            store.outbox_add(False, NOW, f"m v={n}i")
     outbox = InfluxOutbox(store.path)
     outbox.writer = pipeline.write
     yield store, pipeline, outbox
@@ -123,3 +124,45 @@ def test_past_max_waiting_the_reader_waits_for_the_pipeline_and_nothing_is_dropp
         assert store.conn.execute("SELECT count(*) FROM events").fetchone()[0] == 200
     finally:
         pipeline.stop()
+
+
+def test_shipped_rows_are_deleted_in_a_later_batch_without_the_worker_waiting_or_taking_them_again(rig) -> None:
+    """``write_soon``: the drain's delete of what it shipped joins the pipeline's next batch (here the tick's,
+    as no message comes): no commit of its own between two events' commits, and the drain goes on at once."""
+    store, pipeline, outbox = rig
+    outbox.writer_soon = pipeline.write_soon
+    first = outbox.take(4)
+    assert (first.first, first.last) == (1, 4)
+    outbox.delete(first.first, first.last)  # the pipeline is not even running: it returns at once
+    second = outbox.take(4)
+    assert (second.first, second.last) == (5, 8)  # what waits to be deleted is not sent again
+    assert _ids(store, "outbox") == list(range(1, 11))
+    pipeline.start()
+    deadline = time.monotonic() + 5
+    while _ids(store, "outbox")[0] != 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ids(store, "outbox") == list(range(5, 11))
+
+
+def test_an_emptied_outbox_never_gives_an_id_again_while_the_drain_skips_what_it_shipped(rig) -> None:
+    store, pipeline, outbox = rig
+    outbox.writer_soon = pipeline.write_soon
+    pipeline.start()
+    batch = outbox.take(100)
+    outbox.delete(batch.first, batch.last)
+    # in the pipeline's own batch, which runs the delete of 1..10 first
+    pipeline.call(lambda engine, now, out: engine.store.outbox_add(False, NOW, "m v=11i")).result(timeout=10)
+    deadline = time.monotonic() + 5
+    while len(_ids(store, "outbox")) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ids(store, "outbox") == [11]  # SQLite alone would have started again at 1, below what was shipped
+    assert outbox.take(100).body == "m v=11i"
+
+
+def test_the_workers_last_deletes_run_before_the_pipeline_stops(rig) -> None:
+    store, pipeline, outbox = rig
+    outbox.writer_soon = pipeline.write_soon
+    pipeline.start()
+    outbox.delete(1, 3)
+    pipeline.stop()
+    assert _ids(store, "outbox") == list(range(4, 11))

@@ -75,14 +75,16 @@ class CloudOutbox(WorkerDb):
 
     def take(self, limit: int) -> list[Row]:
         return [(r[0], r[1], r[2]) for r in
-                self._run("SELECT id, created, item FROM cloud_outbox ORDER BY id LIMIT ?", (limit,))]
+                self._run("SELECT id, created, item FROM cloud_outbox WHERE id > ? ORDER BY id LIMIT ?",
+                          (self.shipped, limit))]
 
     def depth(self) -> int:
         return self._run("SELECT count(*) FROM cloud_outbox").fetchone()[0]
 
     def head(self) -> tuple[int, int] | None:
         """The oldest waiting row's id and creation time (ms), by the primary key: cheap per poll."""
-        row = self._run("SELECT id, created FROM cloud_outbox ORDER BY id LIMIT 1").fetchone()
+        row = self._run("SELECT id, created FROM cloud_outbox WHERE id > ? ORDER BY id LIMIT 1",
+                        (self.shipped,)).fetchone()
         return (row[0], row[1]) if row else None
 
     def last_alarm_id(self) -> int:
@@ -93,7 +95,8 @@ class CloudOutbox(WorkerDb):
 
     def oldest_created(self) -> int | None:
         """When the oldest waiting row was written (ms, gateway clock)."""
-        row = self._run("SELECT created FROM cloud_outbox ORDER BY id LIMIT 1").fetchone()
+        row = self._run("SELECT created FROM cloud_outbox WHERE id > ? ORDER BY id LIMIT 1",
+                        (self.shipped,)).fetchone()
         return row[0] if row else None
 
     def dropped(self) -> int:
@@ -104,7 +107,7 @@ class CloudOutbox(WorkerDb):
         return self._run("SELECT count(*) FROM cloud_outbox_dead").fetchone()[0]
 
     def delete(self, first: int, last: int) -> None:
-        self._write([("DELETE FROM cloud_outbox WHERE id BETWEEN ? AND ?", (first, last))])
+        self._delete_shipped("cloud_outbox", first, last)
 
     def dead_letter(self, ids: list[int], status: int, reason: str, *, at: int) -> None:
         """Move rows to ``cloud_outbox_dead`` with the cloud's status and reason."""
@@ -121,8 +124,8 @@ class CloudOutbox(WorkerDb):
         """Delete the ``count`` oldest status rows (events and alarm transitions never); how many went."""
         with self._transaction() as conn:
             dropped = conn.execute(
-                "DELETE FROM cloud_outbox WHERE id IN (SELECT id FROM cloud_outbox "
-                "WHERE json_extract(item, '$.kind') = 'status' ORDER BY id LIMIT ?)", (count,)).rowcount
+                "DELETE FROM cloud_outbox WHERE id IN (SELECT id FROM cloud_outbox WHERE id > ? "
+                "AND json_extract(item, '$.kind') = 'status' ORDER BY id LIMIT ?)", (self.shipped, count)).rowcount
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('cloud_dropped', ?) ON CONFLICT (key) "
                 "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (dropped,))

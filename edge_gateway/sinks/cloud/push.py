@@ -261,5 +261,6 @@ def start_pusher(settings: CloudSettings | None, store, pipeline, workshop: str,
                          lambda: store.cloud_added, alarm_added=lambda: store.cloud_alarm_id, clock=clock,
                          accepted=accepted, public_page=public_page)
     pusher.outbox.writer = pipeline.write  # its writes in the single writer's batches (store/worker_db.py)
+    pusher.outbox.writer_soon = pipeline.write_soon  # its deletes of shipped rows in the next one
     pusher.start()
     return pusher

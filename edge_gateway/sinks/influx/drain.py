@@ -175,7 +175,8 @@ class InfluxDrainer(SinkWorker[InfluxOutbox]):
                              reason_en="the outbox backlog has drained"))
 
     def _age(self) -> None:
-        row = self.outbox.conn.execute("SELECT created FROM outbox ORDER BY id LIMIT 1").fetchone()
+        row = self.outbox.conn.execute("SELECT created FROM outbox WHERE id > ? ORDER BY id LIMIT 1",
+                                       (self.outbox.shipped,)).fetchone()
         if row:
             self.metrics.oldest_age.set(max(0.0, (self.clock() - row[0]) / 1000))
 
@@ -210,5 +211,6 @@ def start_drainer(settings: InfluxSettings | None, store, pipeline, registry: Co
     drainer = InfluxDrainer(store.path, make_sink(settings), settings, InfluxOutboxMetrics(registry), alarm,
                             lambda: store.outbox_added, clock=clock)
     drainer.outbox.writer = pipeline.write  # its writes in the single writer's batches (store/worker_db.py)
+    drainer.outbox.writer_soon = pipeline.write_soon  # its deletes of shipped rows in the next one
     drainer.start()
     return drainer

@@ -21,7 +21,7 @@ from edge_gateway.errors import StoreError
 from edge_gateway.store.worker_db import WorkerDb
 
 _TAKE = ("SELECT count(*), min(id), max(id), group_concat(line, char(10)) FROM "
-         "(SELECT id, line FROM outbox ORDER BY id LIMIT ?)")
+         "(SELECT id, line FROM outbox WHERE id > ? ORDER BY id LIMIT ?)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +50,7 @@ class InfluxOutbox(WorkerDb):
     # -- reading ---------------------------------------------------------------------
 
     def take(self, limit: int) -> Batch | None:
-        count, first, last, body = self._run(_TAKE, (limit,)).fetchone()
+        count, first, last, body = self._run(_TAKE, (self.shipped, limit)).fetchone()
         return Batch(count=count, first=first, last=last, body=body) if count else None
 
     def rows(self, first: int, last: int) -> list[tuple[int, str]]:
@@ -71,7 +71,7 @@ class InfluxOutbox(WorkerDb):
     # -- writing -----------------------------------------------------------------------
 
     def delete(self, first: int, last: int) -> None:
-        self._write([("DELETE FROM outbox WHERE id BETWEEN ? AND ?", (first, last))])
+        self._delete_shipped("outbox", first, last)
 
     def dead_letter(self, ids: list[int], status: int, reason: str, *, at: int) -> None:
         """Move rows to ``outbox_dead`` with the server's status and reason."""
@@ -88,8 +88,8 @@ class InfluxOutbox(WorkerDb):
         """Delete the ``count`` oldest telemetry rows (alarm rows are never dropped); how many went."""
         with self._transaction() as conn:
             dropped = conn.execute(
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE keep=0 ORDER BY id LIMIT ?)",
-                (count,)).rowcount
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE keep=0 AND id > ? ORDER BY id "
+                "LIMIT ?)", (self.shipped, count)).rowcount
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('outbox_dropped', ?) ON CONFLICT (key) "
                 "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value", (dropped,))
