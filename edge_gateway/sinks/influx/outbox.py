@@ -2,10 +2,11 @@
 
 The engine writes rows (``Store.outbox_add``) in the transaction of the event,
 alarm transition or status they describe. This class reads and deletes them
-from the drain worker's own connection. Ids only grow while rows exist (SQLite
-gives a new row max(id) + 1), and only this worker deletes, so a batch read as
-"the first N rows by id" holds every row from its first to its last id: a
-batch is deleted with one range.
+from the drain worker's own connection. Ids only grow (the writer gives them,
+never one it gave before while it runs, ``Store._flush``), and only this worker
+deletes, so a batch read as "the first N rows by id" holds every row from its
+first to its last id: a batch is deleted with one range, in the pipeline's next
+batch (``WorkerDb.shipped``: until then the reads skip it).
 
 Deletes run with ``synchronous=NORMAL`` (``worker_db.py``): a delete lost in a power cut only
 means those lines are sent again, and a line sent twice overwrites itself in
