@@ -11,13 +11,17 @@ a worker holds. A worker preempted while holding SQLite's write lock stalled
 the pipeline, whose busy wait then sleeps 1, 2, 5, 10, 15… ms however soon the
 lock is free: alarms took up to a quarter of a second while the cloud push ran.
 
-The deletes of shipped rows need not wait even for that batch: with
+The deletes of a few shipped rows need not wait even for that batch: with
 ``writer_soon`` set they join whatever batch the pipeline commits next (its
 next messages', or its tick's within a second), and ``shipped`` remembers the
 last row shipped, so the worker's reads skip what waits to be deleted. Each of
 them cost a commit of its own before, with its fsync, between two events' commits:
 at 200 alarms a second the cloud push asked for about a hundred a second. Lost in
-a crash, such a delete only means the rows are sent again (see above).
+a crash, such a delete only means the rows are sent again (see above). A large
+batch (a backlog after an outage, ``SOON_MAX_ROWS`` rows or more) is deleted as
+before, the worker waiting for the commit: a worker that need not wait drained
+a backlog as fast as it could read it and took the intake down from 70 % to
+41 % of its rate (``benchmarks/outbox_drain.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from edge_gateway.errors import StoreError
 from edge_gateway.store.writer import connect
 
 Statements = list[tuple[str, tuple]]
+SOON_MAX_ROWS = 500  # shipped rows deleted without waiting (write_soon); a larger batch waits for its commit
 
 
 class WorkerDb:
@@ -74,7 +79,7 @@ class WorkerDb:
         """Rows ``first..last`` of ``table`` were shipped: deleted now, or in the writer's next batch."""
         self.shipped = max(self.shipped, last)
         statements = [(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (first, last))]
-        if self.writer_soon is not None:
+        if self.writer_soon is not None and last - first < SOON_MAX_ROWS:
             self.writer_soon(statements)
         else:
             self._write(statements)

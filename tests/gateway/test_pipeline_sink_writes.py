@@ -22,6 +22,7 @@ from edge_gateway.core.metrics import Metrics
 from edge_gateway.core.pipeline import Pipeline
 from edge_gateway.errors import StoreError
 from edge_gateway.sinks.influx.outbox import InfluxOutbox
+from edge_gateway.store.worker_db import SOON_MAX_ROWS
 from edge_gateway.store.writer import Store
 
 NOW = 1_900_000_000_000
@@ -166,3 +167,16 @@ def test_the_workers_last_deletes_run_before_the_pipeline_stops(rig) -> None:
     outbox.delete(1, 3)
     pipeline.stop()
     assert _ids(store, "outbox") == list(range(4, 11))
+
+
+def test_a_backlog_sized_delete_still_waits_for_its_commit(rig) -> None:
+    """Past ``SOON_MAX_ROWS`` (a backlog after an outage) the worker waits, so it drains at the pipeline's
+    pace instead of taking the intake's CPU (benchmarks/outbox_drain.py)."""
+    store, pipeline, outbox = rig
+    outbox.writer_soon = pipeline.write_soon
+    done = threading.Event()
+    threading.Thread(target=lambda: (outbox.delete(1, 1 + SOON_MAX_ROWS), done.set()), daemon=True).start()
+    assert not done.wait(0.3)  # the pipeline is not running: the delete waits in its inbox
+    pipeline.start()
+    assert done.wait(10)
+    assert _ids(store, "outbox") == []
