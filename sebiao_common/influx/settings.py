@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class OutboxSettings:
     max_rows: int = 1_000_000
     warn_percent: int = 80
-    batch_lines: int = 5000
+    batch_lines: int = 1000
 
 
 @dataclass(frozen=True)

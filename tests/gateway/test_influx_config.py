@@ -32,7 +32,7 @@ V2 = {"url": "http://127.0.0.1:8086", "token": "t", "org": "o", "bucket": "b"}
 def test_defaults_and_both_apis():
     s = settings(V2)
     assert (s.api, s.bucket, s.outbox.max_rows, s.outbox.batch_lines, s.outbox.warn_percent) == ("v2", "b", 1_000_000,
-                                                                                                  5000, 80)
+                                                                                                  1000, 80)
     v1 = settings({"api": "v1", "url": "https://influx:8086/", "database": "sebiao", "retention_policy": "autogen",
                    "username": "u", "password": "p", "outbox": {"max_rows": 500}})
     assert (v1.url, v1.database, v1.query_db, v1.outbox.max_rows) == ("https://influx:8086", "sebiao", "sebiao", 500)

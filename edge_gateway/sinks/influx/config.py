@@ -19,7 +19,7 @@ config (``workshop.yaml: influx.bucket: missing ...``)::
       outbox:
         max_rows: 1000000        # past this, the oldest telemetry rows are dropped
         warn_percent: 80         # the outbox_backlog alarm is raised at this fill
-        batch_lines: 5000        # lines per write request
+        batch_lines: 1000        # lines per write request
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _outbox(node: Node | None) -> OutboxSettings:
     node.mapping(optional=("max_rows", "warn_percent", "batch_lines"))
     max_rows = node.get("max_rows").integer(100, 100_000_000) if node.get("max_rows") else 1_000_000
     warn = node.get("warn_percent").integer(1, 99) if node.get("warn_percent") else 80
-    batch = node.get("batch_lines").integer(1, 5000) if node.get("batch_lines") else 5000
+    batch = node.get("batch_lines").integer(1, 5000) if node.get("batch_lines") else OutboxSettings.batch_lines
     return OutboxSettings(max_rows=max_rows, warn_percent=warn, batch_lines=batch)
 
 
