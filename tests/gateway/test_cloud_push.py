@@ -4,6 +4,7 @@ one round at a time against a scripted HTTP server, with the cloud outbox in a r
 from __future__ import annotations
 
 import json
+import time
 from typing import Callable
 
 import pytest
@@ -14,6 +15,7 @@ from cloud_ingest.config import Limits
 from cloud_ingest.wire.batch import parse_batch
 from edge_gateway.core.metrics import CloudMetrics
 from edge_gateway.model.rules import Clear, Raise
+from edge_gateway.sinks.cloud import push
 from edge_gateway.sinks.cloud.client import CloudClient, classify
 from edge_gateway.sinks.cloud.config import CloudSettings, parse_cloud
 from edge_gateway.sinks.cloud.push import SUBJECT, CloudPusher
@@ -364,6 +366,19 @@ def test_a_waiting_alarm_transition_sends_the_waiting_rows_at_once(lingering):
     # the alarm went: the next events linger again
     add(store, (event(2), False), at=NOW + 1000)
     assert pusher.round() > 0 and len(fake.batches) == 1
+
+
+def test_alarms_right_after_a_batch_wait_for_the_gap_and_go_together(lingering):
+    """At most one alarm batch per ``ALARM_GAP``: a burst of alarm transitions goes several to a request."""
+    fake, store, pusher, clock = lingering(10)
+    add(store, (alarm_item(1), True))
+    assert pusher.round() == 0.0 and kinds(fake) == [["alarm"]]  # the first goes at once
+    add(store, (alarm_item(2), True), (alarm_item(3), True))
+    wait = pusher.round()
+    assert 0 < wait <= push.ALARM_GAP and len(fake.batches) == 1  # the next waits for the gap, not the linger
+    time.sleep(wait)
+    assert pusher.round() == 0.0
+    assert kinds(fake) == [["alarm"], ["alarm", "alarm"]]
 
 
 def test_an_alarm_row_left_by_an_earlier_run_is_found_at_start(lingering):
