@@ -14,6 +14,7 @@ from servers import free_port
 
 from edge_gateway.model.rules import Clear, Raise
 from edge_gateway.sinks.health import OUTBOX_BACKLOG, SINK_REFUSED
+from edge_gateway.sinks.influx import drain
 from edge_gateway.sinks.influx.drain import InfluxDrainer, InfluxOutboxMetrics, _named
 from edge_gateway.sinks.influx.outbox import InfluxOutbox
 from edge_gateway.store.writer import Store
@@ -114,11 +115,18 @@ def test_named_lines_from_v1_and_v2_messages():
 
 def test_2xx_deletes_the_batch_gzipped(world):
     fake, store, drainer, _ = world(lambda lines: (204, {}, b""))
-    assert drainer.round() == 0.0
+    # a batch short of batch_lines: sent, then the drain waits for more rather than sending every few lines
+    assert drainer.round() == drain.IDLE_POLL
     assert rows(store) == []
     assert fake.delivered() == [f"m,station=s{i % 3} seq={i}i {i}" for i in range(10)]
     assert drainer.depth() == 0
     assert drainer.round() > 0  # nothing left: it idles
+
+
+def test_a_full_batch_goes_on_at_once(world):
+    fake, store, drainer, _ = world(lambda lines: (204, {}, b""), batch_lines=4)
+    assert drainer.round() == 0.0  # 4 of the 10 lines: a backlog, the next batch at once
+    assert len(fake.delivered()) == 4
 
 
 def test_400_naming_lines_dead_letters_them_and_sends_the_rest_again(world):
