@@ -30,6 +30,9 @@ _UNSAFE = re.compile(r"[\s\"'\\%$;]")
 
 # Hardening both services share. Each line still lets the service work: the gateway needs only its
 # data dir writable, its config readable and IP sockets; Mosquitto the same for its database.
+# The gateway and its broker carry every alarm from the rack to the red LED: ahead of the box's other work.
+ALARM_PATH_NICE = -5
+
 HARDENING = (
     "NoNewPrivileges=yes",
     "ProtectSystem=strict",
@@ -125,6 +128,8 @@ KillSignal=SIGTERM
 KillMode=mixed
 TimeoutStopSec={GATEWAY_STOP_SECONDS}
 Environment=PYTHONUNBUFFERED=1
+# The alarm path first: on a box that also runs a kiosk browser, InfluxDB or Grafana (docs/deploy.md).
+Nice={ALARM_PATH_NICE}
 StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=sebiao-gateway
@@ -162,6 +167,7 @@ Restart=always
 RestartSec={RESTART_SECONDS}
 # Mosquitto writes its database (the stations' queued events) on a clean exit.
 TimeoutStopSec={MOSQUITTO_STOP_SECONDS}
+Nice={ALARM_PATH_NICE}
 StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=sebiao-mosquitto
