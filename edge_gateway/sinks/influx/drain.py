@@ -101,9 +101,10 @@ class InfluxDrainer(SinkWorker[InfluxOutbox]):
             return IDLE_POLL
         self._age()
         if self._send(batch.body, batch.first, batch.last, batch.count, rows=None):
-            # a full batch: a backlog, go on; else wait for more, rather than a request for every few lines,
-            # whose work would take the interpreter from the intake beside it (dashboards read every few seconds)
-            return 0.0 if batch.count >= self.settings.outbox.batch_lines else IDLE_POLL
+            # a tenth of a batch or more: a backlog or a burst, go on; a trickle waits for more rather than a
+            # request for every few lines, whose work would take the interpreter from the intake beside it
+            # (dashboards read every few seconds)
+            return 0.0 if batch.count * 10 >= self.settings.outbox.batch_lines else IDLE_POLL
         return self._backoff()
 
     def _send(self, body: str, first: int, last: int, count: int, rows: list[tuple[int, str]] | None) -> bool:
