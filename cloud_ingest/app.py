@@ -12,6 +12,7 @@ from typing import AsyncIterator, Callable
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 
 from cloud_ingest.access import admin
 from cloud_ingest.access.login import Logins
@@ -20,6 +21,7 @@ from cloud_ingest.api import overview as http_overview
 from cloud_ingest.api import public_page as http_public_page
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
+from cloud_ingest.errors import StorageError
 from cloud_ingest.gauges import queue_overview
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
@@ -27,7 +29,7 @@ from cloud_ingest.notify import outbox as notify_outbox
 from cloud_ingest.notify.worker import start_worker as start_notify
 from cloud_ingest.public.routes import PublicPageRoutes
 from cloud_ingest.review.silence import Watcher
-from cloud_ingest.store import anchor, db, migrate
+from cloud_ingest.store import anchor, db, migrate, sequencer
 from cloud_ingest.web.routes import page_routes
 from sebiao_common.clock import now_ms
 from sebiao_common.proxies import proxy_middleware
@@ -72,6 +74,10 @@ def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpoi
               clock: Callable[[], int], silence: Watcher):
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:  # entries a stopped worker staged and left unchained (store/sequencer.py); else the next batch's step
+            await run_in_threadpool(sequencer.chain, engine)
+        except StorageError:
+            pass
         drain = start_drain(engine, config.influx)
         app.state.influx_drain = drain
         notifier = start_notify(engine, config.notify, clock)  # the district offices' messages (docs/notify.md)

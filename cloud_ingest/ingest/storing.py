@@ -22,6 +22,10 @@ never moves a station back; kind and zone are only overwritten when given.
 The batch's gateway signature is checked with the token's key before anything
 is written, and the batch kept as signed (``signature``).
 
+The batch's evidence entries are chained after its commit, many batches' at
+once, on PostgreSQL (``store.sequencer``): the chain's lock, shared by all
+workshops, is then not held through every batch's commit.
+
 The gateway token is checked again inside the write transaction and its row
 held (``FOR SHARE`` on PostgreSQL; SQLite has one writer at a time): a
 revocation either commits first, and the batch is refused, or waits until the
@@ -55,7 +59,7 @@ from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.ingest import signature
 from cloud_ingest.ingest.signature import Signed
 from cloud_ingest.notify import outbox as notify_outbox
-from cloud_ingest.store import coverage, cycle_chain, db, evidence
+from cloud_ingest.store import coverage, cycle_chain, db, evidence, sequencer
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -132,8 +136,12 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Sig
         notify_outbox.add_alarms(conn, batch.workshop, [(e.alarm_id, e.body) for e in entries
                                                         if e.kind == "alarm_transition"], now)
         conn.execute(update(ingest_batches).where(ingest_batches.c.id == claimed[0][0]).values(accepted=accepted))
-        # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
-        evidence.append_many(conn, now, entries)
+        staged: list[int] = []
+        if sequencer.staged(conn):  # chained after the commit, with other batches' (store/sequencer.py)
+            staged = sequencer.stage(conn, now, entries)
+        else:  # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
+            evidence.append_many(conn, now, entries)
+    sequencer.chain(engine, staged)  # answered only once its entries are in the chain
     return IngestResult(len(batch.items), accepted, len(batch.items) - accepted)
 
 
