@@ -80,21 +80,29 @@ def test_concurrent_batches_are_chained_once_each_and_answered_chained(cloud) ->
         assert found.ok and found.rows["events"] == 3 * 8 * 20, found.lines()
 
 
-def test_entries_a_stopped_worker_left_are_chained_by_the_next_batch(cloud) -> None:  # type: ignore[no-untyped-def]
+def _stranded(cloud, monkeypatch, token: str, ws: str, batch_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A batch stored and answered by a worker that stops between its commit and its chain step."""
+    with monkeypatch.context() as m:
+        m.setattr(sequencer, "chain", lambda engine, ids=(): 0)
+        assert cloud.push(token, batch(ws, batch_id, [event(seq=5), alarm(alarm_id=3, seq=3)])).status_code == 200
+    assert _count(cloud, evidence_pending) == 2  # the events' entry and the transition's
+
+
+def test_entries_a_stopped_worker_left_are_chained_by_the_next_batch(cloud, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     tokens = cloud.tenants()
-    _stage(cloud, "ws-b", 7)
+    _stranded(cloud, monkeypatch, tokens["gw-ws-b"], "ws-b", "b-1")
     assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", [event()])).status_code == 200
     assert _count(cloud, evidence_pending) == 0
     with db.read(cloud.engine) as conn:
-        kinds = [r.kind for r in conn.execute(select(evidence_log).order_by(evidence_log.c.seq.desc()).limit(3))]
-        assert kinds == ["events", "coverage", "coverage"]  # the stranded ones first, in their order
-        assert evidence.verify(conn).ok
+        kinds = [(r.workshop_id, r.kind) for r in conn.execute(select(evidence_log).order_by(evidence_log.c.seq))]
+        assert kinds[-3:] == [("ws-b", "events"), ("ws-b", "alarm_transition"), ("ws-a", "events")]
+        assert evidence.verify(conn).ok and coverage.check(conn).ok
 
 
-def test_verify_chains_what_a_stopped_worker_left(cloud, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_verify_chains_what_a_stopped_worker_left(cloud, monkeypatch, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     tokens = cloud.tenants()
     assert cloud.push(tokens["gw-ws-a"], batch("ws-a", "b-1", [event()])).status_code == 200
-    _stage(cloud, "ws-a", 1)
+    _stranded(cloud, monkeypatch, tokens["gw-ws-a"], "ws-a", "b-2")
     config = tmp_path / "cloud.yaml"
     config.write_text(f"database:\n  url: {cloud.url}\nsession_secret: {SECRET}\n")
     assert main(["cloud", "verify", "--config", str(config)]) == 0, capsys.readouterr().out
