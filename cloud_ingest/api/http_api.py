@@ -30,7 +30,7 @@ from cloud_ingest.api import setups as http_setups
 from cloud_ingest.api import workshops as http_workshops
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
-from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.errors import BadRequest, CloudError, Unauthorized
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import Signed, store_batch
 from cloud_ingest.notify.worker import health as notify_health
@@ -103,7 +103,11 @@ class Api(ApiBase):
             self.gate.check(self.engine, secret, self.clock())
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
             signed = Signed(header=signature, body=raw)
-            return store_batch(self.engine, batch, secret, self.clock(), signed).json()
+            try:
+                return store_batch(self.engine, batch, secret, self.clock(), signed).json()
+            except Unauthorized:
+                self.gate.forget(secret)  # revoked or expired meanwhile: not parsed again on the gate's word
+                raise
         return await self.call(work)
 
     # -- review ---------------------------------------------------------------------
