@@ -63,7 +63,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
                     middleware=proxy_middleware(config.trusted_proxies))
     gauges = (lambda now: queue_overview(engine, now, config.freshness)) if config.influx is not None else None
     app.router.lifespan_context = _lifespan(engine, config, checkpointer, clock,
-                                            Watcher(engine, config.freshness, clock, gauges))
+                                            Watcher(engine, config.freshness, clock, gauges), api.sequencer)
     app.state.notify_worker = None
     app.state.config = config
     app.state.engine = engine
@@ -71,7 +71,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
 
 
 def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpointer | None,  # type: ignore[no-untyped-def]
-              clock: Callable[[], int], silence: Watcher):
+              clock: Callable[[], int], silence: Watcher, chains: sequencer.Sequencer):
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:  # entries a stopped worker staged and left unchained (store/sequencer.py); else the next batch's step
@@ -88,6 +88,7 @@ def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpoi
         try:
             yield
         finally:
+            chains.stop()
             silence.stop()
             if drain is not None:
                 drain.stop()

@@ -37,6 +37,7 @@ from cloud_ingest.notify.worker import health as notify_health
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.store.anchor import Signer
+from cloud_ingest.store.sequencer import Sequencer
 from cloud_ingest.wire.batch import inflate, parse_batch
 from sebiao_common import batch_signature
 from sebiao_common.clock import now_ms
@@ -53,6 +54,7 @@ class Api(ApiBase):
         super().__init__(engine, limits, clock)
         self.signer = signer
         self.gate = GatewayGate()
+        self.sequencer = Sequencer(engine)  # this worker's evidence chain steps, one round for many batches
         self.logins = logins or Logins()
         self.status = status
 
@@ -104,7 +106,7 @@ class Api(ApiBase):
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
             signed = Signed(header=signature, body=raw)
             try:
-                return store_batch(self.engine, batch, secret, self.clock(), signed).json()
+                return store_batch(self.engine, batch, secret, self.clock(), signed, self.sequencer.chained).json()
             except Unauthorized:
                 self.gate.forget(secret)  # revoked or expired meanwhile: not parsed again on the gate's word
                 raise

@@ -34,7 +34,7 @@ batch is committed. A revoked token can never write after its revocation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -111,9 +111,11 @@ class IngestResult:
                 "replayed_batch": self.replayed_batch}
 
 
-def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Signed) -> IngestResult:
+def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Signed,
+                chained: Callable[[Sequence[int]], None] | None = None) -> IngestResult:
     """Stores the batch for the gateway token ``secret``, checked in the same transaction, and its signature
-    with the token's key (``signature.check``) before anything is written."""
+    with the token's key (``signature.check``) before anything is written. ``chained``: waits until the staged
+    entries are in the chain (a worker's ``sequencer.Sequencer``); else this call chains them itself."""
     with db.write(engine) as conn:
         who = authenticate(conn, secret, now=now, lock=True).require("gateway")
         if batch.workshop != who.workshop:
@@ -141,7 +143,10 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Sig
             staged = sequencer.stage(conn, now, entries)
         else:  # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
             evidence.append_many(conn, now, entries)
-    sequencer.chain(engine, staged)  # answered only once its entries are in the chain
+    if chained is not None:  # answered only once its entries are in the chain
+        chained(staged)
+    else:
+        sequencer.chain(engine, staged)
     return IngestResult(len(batch.items), accepted, len(batch.items) - accepted)
 
 

@@ -38,7 +38,11 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Connections kept open: the default (5 kept, 10 more opened and closed again on demand) made a busy
+    # worker open and close a PostgreSQL connection (a new server process) for most requests. 16 are kept;
+    # up to 40 at once, as many as the threads that run the requests (anyio's 40). Size PostgreSQL's
+    # max_connections for 40 per worker (docs/deploy.md).
+    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=24)
 
 
 @contextmanager

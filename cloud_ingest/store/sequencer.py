@@ -35,10 +35,12 @@ appends in its transaction as before (``evidence.append_many``).
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, String, Table, Text, delete, func, select, text
 
+from cloud_ingest.errors import StorageError
 from cloud_ingest.store import db, evidence
 from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.schema import evidence_log, metadata
@@ -107,3 +109,68 @@ def stranded(conn: Connection) -> int:
 def _waiting(conn: Connection, ids: Sequence[int]) -> bool:
     return conn.execute(select(evidence_pending.c.id).where(evidence_pending.c.id.in_(list(ids))).limit(1)
                         ).first() is not None
+
+
+class Sequencer:
+    """A worker process's chain steps in one thread: a batch committed waits for the next round, and each
+    round chains every entry waiting then (``chain``), whoever staged it; one chain transaction per round.
+
+    A request's own chain step (``chain(engine, ids)``) makes it take the lock in turn behind every other
+    request's; here the requests of a process wait on a condition, and only the rounds (one thread per
+    worker) meet at the lock. A round that fails is reported to the requests waiting on it (their batches
+    are stored; their entries wait for the next round, which any later batch starts)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cond = threading.Condition()
+        self._wanted = False
+        self._started = 0  # rounds begun
+        self._finished = 0  # rounds ended
+        self._error: BaseException | None = None  # the newest ended round's failure
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def chained(self, ids: Sequence[int]) -> None:
+        """Returns once a round that began after this call has ended: the entries ``ids``, committed before
+        the call, are then in the chain. Nothing to wait for on SQLite (appended in the batch's transaction)."""
+        if not ids or self.engine.dialect.name != "postgresql":
+            return
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="evidence-sequencer", daemon=True)
+                self._thread.start()
+            target = self._started + 1
+            self._wanted = True
+            self._cond.notify_all()
+            while self._finished < target:
+                self._cond.wait()
+            if self._error is not None:
+                raise StorageError("证据链暂时无法写入，请稍后重试",
+                                   f"the evidence chain could not be appended to: {self._error}")
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._wanted and not self._stopping:
+                    self._cond.wait()
+                if self._stopping and not self._wanted:
+                    return
+                self._wanted = False
+                self._started += 1
+                round_ = self._started
+            error: BaseException | None = None
+            try:
+                chain(self.engine)
+            except Exception as exc:  # reported to the waiting requests (503); the next round tries again
+                error = exc
+            with self._cond:
+                self._finished, self._error = round_, error
+                self._cond.notify_all()

@@ -52,8 +52,10 @@ def test_one_chain_step_chains_every_batch_waiting_then(cloud) -> None:  # type:
         assert evidence.verify(conn).ok
 
 
-def test_concurrent_batches_are_chained_once_each_and_answered_chained(cloud) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("rounds", ["per request", "a worker's sequencer thread"])
+def test_concurrent_batches_are_chained_once_each_and_answered_chained(cloud, rounds: str) -> None:  # type: ignore[no-untyped-def]
     cloud.tenants()
+    steps = sequencer.Sequencer(cloud.engine) if rounds != "per request" else None
     secrets = {ws: cloud.as_admin(admin.issue_token, gateway_token(ws), cloud.now)["token"]
                for ws in ("ws-a", "ws-b", "ws-c")}
 
@@ -62,7 +64,8 @@ def test_concurrent_batches_are_chained_once_each_and_answered_chained(cloud) ->
             items = [event(seq=b * 20 + i, ts=T0 + i) for i in range(20)] + [alarm(alarm_id=b + 1, seq=b + 1)]
             doc = {"v": 1, "workshop": ws, "batch": f"{ws}-{b}", "items": items}
             parsed = parse_batch(json.dumps(doc).encode(), Limits())
-            assert store_batch(cloud.engine, parsed, secrets[ws], T0, signed(json.dumps(doc).encode())).accepted == 21
+            assert store_batch(cloud.engine, parsed, secrets[ws], T0, signed(json.dumps(doc).encode()),
+                               steps.chained if steps else None).accepted == 21
             with db.read(cloud.engine) as conn:  # answered only once its entries are in the chain
                 mine = conn.execute(select(func.count()).select_from(evidence_log).where(
                     evidence_log.c.workshop_id == ws, evidence_log.c.kind == "events")).scalar_one()
@@ -71,6 +74,8 @@ def test_concurrent_batches_are_chained_once_each_and_answered_chained(cloud) ->
     with ThreadPoolExecutor(len(secrets)) as pool:
         for done in [pool.submit(gateway, ws) for ws in secrets]:
             done.result(timeout=120)
+    if steps:
+        steps.stop()
     assert _count(cloud, evidence_pending) == 0
     with db.read(cloud.engine) as conn:
         kinds = dict(conn.execute(select(evidence_log.c.kind, func.count()).group_by(evidence_log.c.kind)).all())
@@ -78,6 +83,23 @@ def test_concurrent_batches_are_chained_once_each_and_answered_chained(cloud) ->
         assert evidence.verify(conn).ok
         found = coverage.check(conn)
         assert found.ok and found.rows["events"] == 3 * 8 * 20, found.lines()
+
+
+def test_a_round_chains_the_batches_of_every_waiting_request(cloud) -> None:  # type: ignore[no-untyped-def]
+    cloud.tenants()
+    staged = [_stage(cloud, "ws-a", n) for n in range(6)]
+    steps = sequencer.Sequencer(cloud.engine)
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(steps.chained, staged, timeout=60))
+        assert _count(cloud, evidence_pending) == 0
+        assert steps._started <= 6  # one round per request at most, usually fewer
+        steps.chained(_stage(cloud, "ws-a", 9))  # a later batch starts a new round
+        assert _count(cloud, evidence_pending) == 0
+    finally:
+        steps.stop()
+    with db.read(cloud.engine) as conn:
+        assert evidence.verify(conn).ok
 
 
 def _stranded(cloud, monkeypatch, token: str, ws: str, batch_id: str) -> None:  # type: ignore[no-untyped-def]
