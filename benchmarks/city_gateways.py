@@ -109,6 +109,7 @@ class Gateway:
     pushed_ids: int = 0
     counts: dict[str, int] = field(default_factory=lambda: {"event": 0, "status": 0, "alarm": 0, "raised": 0})
     key: Ed25519PrivateKey | None = None
+    asked_linger: float = 0.0  # the cloud's "linger_seconds" in its last answer (back-pressure)
 
     def __post_init__(self) -> None:
         self.stations = [f"{kind}-{COLORS[n % 5]}-{n // 5 + 1}" for n, kind in
@@ -239,7 +240,8 @@ def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, 
     queued_at: dict[tuple[str, int], float] = {}
     answer_times: list[float] = []
     late: list[float] = []  # how late each wake-up came after its planned time: the clients' own lag
-    totals = {"requests": 0, "items": 0, "accepted": 0, "duplicates": 0, "in_flight": 0, "most_in_flight": 0}
+    totals = {"requests": 0, "items": 0, "accepted": 0, "duplicates": 0, "in_flight": 0, "most_in_flight": 0,
+              "asked": 0}
     sim_start = gateways[0].sim_start if gateways else time.time()
     speed = gateways[0].speed if gateways else 1.0
 
@@ -258,8 +260,9 @@ def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, 
             done = sim_now(now) >= day_end
             g.generate(min(sim_now(now), day_end - 1))
             # The push worker's linger (edge_gateway/sinks/cloud/push.py); at the day's end the rest goes at once.
+            lingers = max(linger, g.asked_linger) if linger else 0.0  # the push worker honours the cloud's ask
             if g.queue and (len(g.queue) >= BATCH_ITEMS or g.alarms_waiting or done
-                            or g.queue[0][2] + linger <= now):
+                            or g.queue[0][2] + lingers <= now):
                 taken, g.queue = g.queue[:BATCH_ITEMS], g.queue[BATCH_ITEMS:]
                 g.alarms_waiting -= sum(alarm for *_, alarm in taken)
                 body, headers = g.signed_request([item for item, *_ in taken])
@@ -275,6 +278,8 @@ def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, 
                 totals["requests"] += 1
                 for k in ("items", "accepted", "duplicates"):
                     totals[k] += answer[k]
+                g.asked_linger = min(float(answer.get("linger_seconds") or 0), 600.0)
+                totals["asked"] += bool(g.asked_linger)
                 wake = time.time()
                 continue
             if done and not g.queue:
@@ -282,7 +287,7 @@ def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, 
             # asleep until the next fact is due or the oldest queued item has lingered, on the poll grid
             due = min(g.wall(g.next_due()), g.wall(day_end))
             if g.queue:
-                due = min(due, g.queue[0][2] + linger)
+                due = min(due, g.queue[0][2] + lingers)
             wake = phase + math.ceil(max(0.0, due - phase) / IDLE_POLL) * IDLE_POLL
 
     async def run() -> None:

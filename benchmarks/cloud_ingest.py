@@ -167,7 +167,7 @@ def city(args: argparse.Namespace, database_url: str, servers: CloudServers, pg:
     pushed_at = {k: v for p in parts for k, v in p["pushed_at"].items()}
     queued_at = {k: v for p in parts for k, v in p["queued_at"].items()}
     answer_times = [t for p in parts for t in p["answer_times"]]
-    totals = {k: sum(p["totals"][k] for p in parts) for k in ("requests", "items", "accepted", "duplicates")}
+    totals = {k: sum(p["totals"][k] for p in parts) for k in ("requests", "items", "accepted", "duplicates", "asked")}
     in_flight = sum(p["totals"]["most_in_flight"] for p in parts)
     sent = {k: sum(p["counts"][k] for p in parts) for k in ("event", "status", "alarm", "raised")}
     client_cpu = sum(p["cpu"] for p in parts)
@@ -188,7 +188,8 @@ def city(args: argparse.Namespace, database_url: str, servers: CloudServers, pg:
     if answer_times:
         print(f"  gateways linger {args.linger:g} s: a request's answer took p50 "
               f"{statistics.median(answer_times) * 1000:.0f} ms, p99 {_percentile(answer_times, 99) * 1000:.0f} ms, "
-              f"max {max(answer_times) * 1000:.0f} ms; at most {in_flight} requests in flight (one per gateway)")
+              f"max {max(answer_times) * 1000:.0f} ms; at most {in_flight} requests in flight (one per gateway); "
+              f"{totals['asked']:,} answers asked the gateway to linger longer (the cloud busy)")
     if latencies:
         print(f"  push to visible in GET /api/v1/alarms ({len(latencies)} alarms, inspector polling every 0.25 s, "
               f"{polls} polls, each answered p50 {statistics.median(inspector_took) * 1000:.0f} ms): "

@@ -10,6 +10,7 @@ nothing else is caught, so a defect is a 500 with a traceback in the log.
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine
@@ -91,6 +92,7 @@ class Api(ApiBase):
     # -- ingest ---------------------------------------------------------------------
 
     async def ingest(self, request: Request) -> JSONResponse:
+        arrived = monotonic()
         try:  # before the token is checked: refused as soon as it is over max_body_bytes, never kept whole
             raw = await self.read_raw(request, self.limits.max_body_bytes)
         except CloudError as exc:
@@ -99,6 +101,7 @@ class Api(ApiBase):
         signature = request.headers.get(batch_signature.HEADER)  # checked in the storing transaction
 
         def work() -> dict:
+            busy = self._busy(arrived)  # how long it waited for a free thread: the requests queued ahead of it
             # a cheap first check so that nobody unknown makes us inflate and parse (GatewayGate); the one
             # that decides, the token held, is in the transaction that stores: a revocation in between wins
             secret = bearer(request.headers.get("authorization"))
@@ -106,11 +109,18 @@ class Api(ApiBase):
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
             signed = Signed(header=signature, body=raw)
             try:
-                return store_batch(self.engine, batch, secret, self.clock(), signed, self.sequencer.chained).json()
+                answer = store_batch(self.engine, batch, secret, self.clock(), signed, self.sequencer.chained).json()
             except Unauthorized:
                 self.gate.forget(secret)  # revoked or expired meanwhile: not parsed again on the gate's word
                 raise
+            return {**answer, **busy}
         return await self.call(work)
+
+    def _busy(self, arrived: float) -> dict:
+        """Back-pressure: a batch that waited behind others for a thread asks its gateway to send less often (the
+        push worker lingers ``linger_seconds``; alarms still go at once). Absent when the cloud keeps up."""
+        late = (monotonic() - arrived) * 1000 > self.limits.busy_wait_ms
+        return {"linger_seconds": self.limits.busy_linger_seconds} if late and self.limits.busy_linger_seconds else {}
 
     # -- review ---------------------------------------------------------------------
 
