@@ -39,10 +39,11 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # Connections kept open: the default (5 kept, 10 more opened and closed again on demand) made a busy
-    # worker open and close a PostgreSQL connection (a new server process) for most requests. 16 are kept;
-    # up to 40 at once, as many as the threads that run the requests (anyio's 40). Size PostgreSQL's
-    # max_connections for 40 per worker (docs/deploy.md).
-    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=24)
+    # worker open and close a PostgreSQL connection (a new server process) for most requests. As many are kept
+    # as the threads that run the requests (anyio's 40), and 8 more for the background threads (the evidence
+    # sequencer, the drains, the watchers). They are opened when first needed. Size PostgreSQL's
+    # max_connections for 48 per worker (docs/deploy.md).
+    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=8)
 
 
 @contextmanager
