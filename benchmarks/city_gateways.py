@@ -10,11 +10,12 @@ itself:
   the real worker would notice it; a province of 20,000 gateways wakes a few
   thousand times a second instead of 100,000;
 - the gateways run in ``--clients`` processes (``fork``), each an asyncio loop;
-- each process reaches every cloud worker through a small pool of keep-alive
-  connections (``--upstream`` per worker), as a load balancer in front of the
+- each process reaches every cloud worker as a load balancer in front of the
   workers does (nginx ``upstream { keepalive N; }``): the gateways' own
-  connections end at the load balancer, and the workers see a few busy
-  connections, not 20,000 short ones;
+  connections end at the load balancer, which keeps up to ``--upstream`` idle
+  keep-alive connections per worker and opens more while more requests are
+  in flight (it never holds a request back), so the workers see few new
+  connections, not one per request;
 - a batch is gzipped at level 1 and signed with the gateway's Ed25519 key
   (made once per gateway) as the push worker does, when it is sent.
 
@@ -199,23 +200,30 @@ class Gateway:
 
 
 class Upstream:
-    """A load balancer's keep-alive connections to one cloud worker: at most ``size``, each one request at once."""
+    """A load balancer's connections to one cloud worker, as nginx's ``upstream { keepalive N; }``: a request takes
+    an idle connection or opens a new one (never waits for one), and at most ``size`` idle ones are kept."""
 
     def __init__(self, port: int, size: int) -> None:
-        self.idle: asyncio.Queue[Http] = asyncio.Queue()
-        for _ in range(size):
-            self.idle.put_nowait(Http(port))  # connects on first use
+        self.port, self.size = port, size
+        self.idle: list[Http] = []
+        self.busy = self.most = 0  # connections in use now, and at most
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
-        http = await self.idle.get()
+        http = self.idle.pop() if self.idle else Http(self.port)
+        self.busy += 1
+        self.most = max(self.most, self.busy)
         try:
             return await http.request(method, path, headers, body)
         finally:
-            self.idle.put_nowait(http)
+            self.busy -= 1
+            if len(self.idle) < self.size:
+                self.idle.append(http)
+            else:
+                http.close()
 
     def close(self) -> None:
-        while not self.idle.empty():
-            self.idle.get_nowait().close()
+        for http in self.idle:
+            http.close()
 
 
 async def _push(upstream: Upstream, body: bytes, headers: dict[str, str]) -> dict:
@@ -295,6 +303,7 @@ def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, 
         await asyncio.gather(*(gateway_loop(g, upstreams[g.port]) for g in gateways))
         for u in upstreams.values():
             u.close()
+        totals["connections"] = sum(u.most for u in upstreams.values())
 
     cpu = cpu_seconds()
     asyncio.run(run())

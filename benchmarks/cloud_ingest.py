@@ -141,8 +141,8 @@ def city(args: argparse.Namespace, database_url: str, servers: CloudServers, pg:
     clients = max(1, min(args.clients, args.workshops))
     print(f"city: {args.workshops} workshops x {args.stations} stations, {args.hours} h of the day from 08:00 "
           f"at {args.speed}x ({args.hours * 3600 / args.speed:.0f} s), {len(ports)} cloud worker(s); "
-          f"{clients} client process(es), each with {args.upstream} keep-alive connections per worker "
-          f"(a load balancer's); tenants made in {made:.0f} s")
+          f"{clients} client process(es), each a load balancer keeping {args.upstream} idle keep-alive connections "
+          f"per worker; tenants made in {made:.0f} s")
     print("  " + traffic.describe(args.workshops))
 
     ctx = mp.get_context("fork")
@@ -169,6 +169,7 @@ def city(args: argparse.Namespace, database_url: str, servers: CloudServers, pg:
     answer_times = [t for p in parts for t in p["answer_times"]]
     totals = {k: sum(p["totals"][k] for p in parts) for k in ("requests", "items", "accepted", "duplicates", "asked")}
     in_flight = sum(p["totals"]["most_in_flight"] for p in parts)
+    connections = sum(p["totals"].get("connections", 0) for p in parts)
     sent = {k: sum(p["counts"][k] for p in parts) for k in ("event", "status", "alarm", "raised")}
     client_cpu = sum(p["cpu"] for p in parts)
     stored = table_counts(database_url, "ws-")
@@ -188,7 +189,8 @@ def city(args: argparse.Namespace, database_url: str, servers: CloudServers, pg:
     if answer_times:
         print(f"  gateways linger {args.linger:g} s: a request's answer took p50 "
               f"{statistics.median(answer_times) * 1000:.0f} ms, p99 {_percentile(answer_times, 99) * 1000:.0f} ms, "
-              f"max {max(answer_times) * 1000:.0f} ms; at most {in_flight} requests in flight (one per gateway); "
+              f"max {max(answer_times) * 1000:.0f} ms; at most {in_flight} requests in flight (one per gateway), "
+              f"{connections:,} connections to the workers at once; "
               f"{totals['asked']:,} answers asked the gateway to linger longer (the cloud busy)")
     if latencies:
         print(f"  push to visible in GET /api/v1/alarms ({len(latencies)} alarms, inspector polling every 0.25 s, "
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="city: the gateways' cloud.linger_seconds (default 30, as the push worker's; 0 = none)")
     parser.add_argument("--clients", type=int, default=1, help="city: processes simulating the gateways")
     parser.add_argument("--upstream", type=int, default=32,
-                        help="city: keep-alive connections per client process and cloud worker (a load balancer's)")
+                        help="city: idle keep-alive connections kept per client process and cloud worker (nginx's keepalive)")
     parser.add_argument("--province", action="store_true",
                         help="the province: --only city --workshops 20000 --speed 1 --hours 0.1 --clients 2")
     parser.add_argument("--pg-statements", action="store_true",
