@@ -75,7 +75,8 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def bulk(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
+def bulk(args: argparse.Namespace, database_url: str, servers: CloudServers, pg: Postgres) -> bool:
+    ports = servers.ports
     workshops = [f"bulk-{n}" for n in range(args.pushers)]
     tokens = make_tenants(database_url, workshops, 1)
     bodies: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
@@ -109,7 +110,10 @@ def bulk(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
         accepted = sum(await asyncio.gather(*(pusher(n, ws) for n, ws in enumerate(workshops))))
         return time.perf_counter() - start, accepted
 
+    cpu0, pg0, counters0, load0 = servers.cpu(), pg.cpu(), pg_counters(database_url), os.getloadavg()
     elapsed, accepted = asyncio.run(run())
+    cloud_cpu, pg_cpu, load1 = servers.cpu() - cpu0, pg.cpu() - pg0, os.getloadavg()
+    commits = pg_counters(database_url)["commits"] - counters0["commits"]
     sent = args.pushers * args.batches * args.batch_items
     stored = table_counts(database_url, "bulk-")["events"]
     ok = accepted == sent == stored
@@ -117,6 +121,10 @@ def bulk(args: argparse.Namespace, database_url: str, ports: list[int]) -> bool:
           f"{len(ports)} cloud worker(s)")
     print(f"  {sent} events in {elapsed:.2f} s = {sent / elapsed:,.0f} events/s stored in PostgreSQL "
           f"({sent / args.batch_items / elapsed:.1f} batches/s)")
+    requests = args.pushers * args.batches
+    print(f"  CPU (load average {load0[0]:.1f} at the start, {load1[0]:.1f} at the end): cloud workers {cloud_cpu:.1f} s "
+          f"({cloud_cpu / sent * 1e6:.0f} us an event, {cloud_cpu / requests * 1000:.1f} ms a batch), PostgreSQL "
+          f"{pg_cpu:.1f} s ({pg_cpu / sent * 1e6:.0f} us an event); {commits:,} commits ({commits / elapsed:,.0f}/s)")
     print(f"  verified: sent {sent}, accepted {accepted}, rows in PostgreSQL {stored}, "
           f"lost {sent - stored}, duplicates {stored - min(stored, sent)} -> {'OK' if ok else 'FAILED'}")
     return ok
@@ -274,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         servers = CloudServers(pg.url, args.workers, workdir)
         if args.only in (None, "bulk"):
-            ok = bulk(args, pg.url, servers.ports) and ok
+            ok = bulk(args, pg.url, servers, pg) and ok
         if args.only in (None, "city"):
             ok = city(args, pg.url, servers, pg) and ok
         if args.pg_statements:
