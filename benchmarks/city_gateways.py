@@ -41,6 +41,7 @@ from cloud_servers import T0, Http
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sebiao_common import batch_signature
+from sebiao_common.http_answers import ALARM_HEADER
 
 COLORS = ("red", "blue", "green", "yellow", "white")
 IDLE_POLL = 0.2  # the push worker's poll when its outbox is empty (edge_gateway/sinks/cloud/push.py)
@@ -185,8 +186,9 @@ class Gateway:
         if raised:
             self.counts["raised"] += 1
 
-    def signed_request(self, items: list[str]) -> tuple[bytes, dict[str, str]]:
-        """The batch of these items as the push worker sends it: gzip level 1, signed by the gateway's key."""
+    def signed_request(self, items: list[str], alarm: bool = False) -> tuple[bytes, dict[str, str]]:
+        """The batch of these items as the push worker sends it: gzip level 1, signed by the gateway's key, marked
+        when it carries an alarm transition."""
         if self.key is None:  # the same key as tests/support/gateway_keys.key(ws), which the tenants registered
             self.key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"sebiao test gateway " +
                                                                            self.ws.encode()).digest())
@@ -196,7 +198,8 @@ class Gateway:
         body = batch_body(self.ws, batch_id, items)
         return gzip.compress(body, 1), {
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json", "Content-Encoding": "gzip",
-            batch_signature.HEADER: batch_signature.sign(self.key, self.ws, batch_id, body)}
+            batch_signature.HEADER: batch_signature.sign(self.key, self.ws, batch_id, body),
+            **({ALARM_HEADER: "1"} if alarm else {})}
 
 
 class Upstream:
@@ -273,7 +276,7 @@ def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, 
                             or g.queue[0][2] + lingers <= now):
                 taken, g.queue = g.queue[:BATCH_ITEMS], g.queue[BATCH_ITEMS:]
                 g.alarms_waiting -= sum(alarm for *_, alarm in taken)
-                body, headers = g.signed_request([item for item, *_ in taken])
+                body, headers = g.signed_request([item for item, *_ in taken], any(a for *_, a in taken))
                 start = time.time()
                 for _, raised, queued, _ in taken:
                     if raised:

@@ -65,3 +65,27 @@ def test_the_back_pressure_keys_default_and_range(tmp_path: Path) -> None:
         load_cloud_config(_config(tmp_path, "  busy_linger_seconds: 3601\n"))
     with pytest.raises(ConfigError, match="busy_wait_ms"):
         load_cloud_config(_config(tmp_path, "  busy_wait_ms: 0\n"))
+
+
+@pytest.mark.parametrize("cloud_url", ["sqlite"], indirect=True)
+def test_a_batch_marked_as_carrying_an_alarm_is_served_by_its_own_lane(cloud, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    tokens = cloud.tenants()
+    lanes: list[object] = []
+    real = http_api.Api.call
+
+    async def call(self, fn, status=200, limiter=None):  # type: ignore[no-untyped-def]
+        lanes.append(limiter)
+        return await real(self, fn, status, limiter)
+
+    monkeypatch.setattr(http_api.Api, "call", call)
+    from cloud_fixtures import alarm, gz
+    from gateway_keys import signature_headers
+    body = gz(batch("ws-a", "b-1", [alarm(seq=1)]))
+    r = cloud.client.post("/api/v1/ingest", content=body, headers={
+        "Authorization": f"Bearer {tokens['gw-ws-a']}", "Content-Encoding": "gzip", "X-Sebiao-Alarm": "1",
+        **signature_headers(body)})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert _push(cloud.client, tokens["gw-ws-a"], batch("ws-a", "b-2", [event(seq=1)])).status_code == 200
+    assert lanes[0] is not None and lanes[0].total_tokens == http_api.ALARM_LANE_THREADS  # its own threads
+    assert lanes[1] is None  # the others: the common thread pool
+    assert cloud.get(tokens["insp1"], "/api/v1/alarms").json()[0]["gateway_id"] == 12  # stored as any batch

@@ -408,12 +408,14 @@ def test_a_busy_cloud_makes_the_worker_linger_as_asked_and_alarms_still_go_at_on
     assert 0 < pusher.round() <= 0.2 and len(fake.batches) == 1
     add(store, (alarm_item(2), True), at=NOW + 30_000)
     assert pusher.round() == 0.0 and kinds(fake)[1] == ["event", "alarm"]  # an alarm still goes at once
+    assert fake.alarm_marks == ["1", "1"]  # marked: the cloud serves batches with an alarm first
     asked[0] = None  # the cloud keeps up again: its next answer asks nothing
     add(store, (event(1), False), at=NOW + 30_000)
     clock[0] += 59.9
     assert pusher.round() > 0 and len(fake.batches) == 2
     clock[0] += 0.1
     assert pusher.round() == 0.0 and len(fake.batches) == 3  # the cloud's 60 s
+    assert fake.alarm_marks[2] is None  # no alarm in it: not marked
     add(store, (event(2), False), at=int(clock[0] * 1000))
     clock[0] += 10
     assert pusher.round() == 0.0 and len(fake.batches) == 4  # its own 10 s again

@@ -21,7 +21,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings
 from sebiao_common import batch_signature, strict_json
 
 # The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
-from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
+from sebiao_common.http_answers import ALARM_HEADER, classify, parse_retry_after, sink_pool
 
 _ITEM = re.compile(r"items\[(\d+)\]")
 PAGE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")  # an address for a QR code: no space, query or fragment
@@ -65,10 +65,13 @@ class CloudClient:
                         "Content-Encoding": "gzip"}
         self.http = sink_pool(settings.timeout_seconds)
 
-    def push(self, body: bytes, *, workshop: str, batch: str) -> PushResult:
+    def push(self, body: bytes, *, workshop: str, batch: str, alarm: bool = False) -> PushResult:
+        """``alarm``: the batch carries an alarm transition (``ALARM_HEADER``: the cloud serves it first)."""
         data = gzip.compress(body, compresslevel=1)
         headers = self.headers if self.key is None else {
             **self.headers, batch_signature.HEADER: batch_signature.sign(self.key, workshop, batch, body)}
+        if alarm:
+            headers = {**headers, ALARM_HEADER: "1"}
         try:
             response = self.http.request("POST", self.url, body=data, headers=headers)
         except urllib3.exceptions.HTTPError as exc:

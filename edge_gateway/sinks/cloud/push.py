@@ -22,7 +22,9 @@ recognised by the cloud as a replay) and acts on the answer
 - 2xx: the rows are deleted; an answer with ``"linger_seconds": N`` (the cloud
   is busy: back-pressure) makes the worker linger N seconds (at most 600)
   instead of ``linger_seconds`` until an answer without it, when its own
-  ``linger_seconds`` is not 0; alarm transitions still go at once;
+  ``linger_seconds`` is not 0; alarm transitions still go at once, and a batch
+  holding the newest alarm transition is marked ``X-Sebiao-Alarm: 1`` (the
+  cloud serves it ahead of the others);
 - 400/422 naming ``items[N]``: that row goes to ``cloud_outbox_dead`` with the
   cloud's reason and the rest is sent again (a new id: another body); naming no
   item, the batch is bisected down to the bad rows;
@@ -164,8 +166,10 @@ class CloudPusher(SinkWorker[CloudOutbox]):
     def _send(self, rows: list[Row]) -> bool:
         """Send these rows; False when the rest must wait (back-off)."""
         batch_id = self.batch_id(rows)
+        newest_alarm = max(self._alarm_before, self._alarm_added())
         result = self.client.push(batch_body(self.workshop, batch_id, [r[2] for r in rows]),
-                                  workshop=self.workshop, batch=batch_id)
+                                  workshop=self.workshop, batch=batch_id,
+                                  alarm=rows[0][0] <= newest_alarm <= rows[-1][0])  # served first by the cloud
         outcome = result.outcome
         self.metrics.batches.labels(outcome).inc()
         if outcome == OK:
