@@ -23,7 +23,7 @@ Every error names the file, the field path and the reason
       max_inflated_bytes: 16777216
       max_items: 5000
       busy_wait_ms: 250                           # a batch that waited this long for a free thread …
-      busy_linger_seconds: 120                    # … asks its gateway to linger this long (0: never ask)
+      busy_linger_seconds: 300                    # … asks its gateway to linger this long (0: never ask)
     trusted_proxies: [10.0.1.5, 10.0.2.0/24]      # optional: the reverse proxies whose X-Forwarded-For and
                                                   # X-Forwarded-Proto are believed (default: none)
     evidence:                                     # optional: signed checkpoints of the evidence chain
@@ -94,7 +94,7 @@ class Limits:
     # back-pressure: a batch that waited longer than busy_wait_ms for a free thread (others queued ahead of it) is
     # answered with "linger_seconds": busy_linger_seconds, which the gateway's push worker honours
     busy_wait_ms: int = 250
-    busy_linger_seconds: int = 120
+    busy_linger_seconds: int = 300
 
     def __post_init__(self) -> None:
         if not (0 < self.max_body_bytes <= self.max_inflated_bytes) or self.max_items < 1:

@@ -46,7 +46,11 @@ from sebiao_common.clock import now_ms
 from sebiao_common.http_answers import ALARM_HEADER
 from sebiao_common.proxies import client_address
 
-ALARM_LANE_THREADS = 8  # batches that carry an alarm: a few a second in a province, never behind the queue
+# The ingest's threads. Few: a batch's Python work holds the GIL, and with 40 threads at it (anyio's default) a
+# batch that carries an alarm waited its turn behind all of them even in a lane of its own. The batches wait for
+# a thread as coroutines instead (the wait that back-pressure measures); the other routes keep anyio's pool.
+INGEST_THREADS = 8
+ALARM_LANE_THREADS = 4  # batches that carry an alarm: a few a second in a province, never behind the queue
 
 
 class Api(ApiBase):
@@ -60,7 +64,7 @@ class Api(ApiBase):
         self.signer = signer
         self.gate = GatewayGate()
         self.sequencer = Sequencer(engine)  # this worker's evidence chain steps, one round for many batches
-        self._alarm_lane: anyio.CapacityLimiter | None = None  # the threads of batches that carry an alarm
+        self._lanes: tuple[anyio.CapacityLimiter, anyio.CapacityLimiter] | None = None  # (batches, with an alarm)
         self.logins = logins or Logins()
         self.status = status
 
@@ -119,11 +123,10 @@ class Api(ApiBase):
                 self.gate.forget(secret)  # revoked or expired meanwhile: not parsed again on the gate's word
                 raise
             return {**answer, **busy}
-        if request.headers.get(ALARM_HEADER) == "1":  # it carries an alarm: its own threads, ahead of the queue
-            if self._alarm_lane is None:  # made in the event loop, on first use
-                self._alarm_lane = anyio.CapacityLimiter(ALARM_LANE_THREADS)
-            return await self.call(work, limiter=self._alarm_lane)
-        return await self.call(work)
+        if self._lanes is None:  # made in the event loop, on first use
+            self._lanes = (anyio.CapacityLimiter(INGEST_THREADS), anyio.CapacityLimiter(ALARM_LANE_THREADS))
+        # a batch that carries an alarm: its own threads, ahead of the queue of the others
+        return await self.call(work, limiter=self._lanes[request.headers.get(ALARM_HEADER) == "1"])
 
     def _busy(self, arrived: float) -> dict:
         """Back-pressure: a batch that waited behind others for a thread asks its gateway to send less often (the

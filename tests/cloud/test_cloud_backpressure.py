@@ -58,7 +58,7 @@ def _config(tmp_path: Path, limits: str) -> Path:
 
 
 def test_the_back_pressure_keys_default_and_range(tmp_path: Path) -> None:
-    assert (Limits().busy_wait_ms, Limits().busy_linger_seconds) == (250, 120)
+    assert (Limits().busy_wait_ms, Limits().busy_linger_seconds) == (250, 300)
     config = load_cloud_config(_config(tmp_path, "  busy_wait_ms: 100\n  busy_linger_seconds: 0\n"))
     assert (config.limits.busy_wait_ms, config.limits.busy_linger_seconds) == (100, 0)
     with pytest.raises(ConfigError, match="busy_linger_seconds"):
@@ -87,5 +87,5 @@ def test_a_batch_marked_as_carrying_an_alarm_is_served_by_its_own_lane(cloud, mo
     assert r.status_code == 200 and r.json()["accepted"] == 1
     assert _push(cloud.client, tokens["gw-ws-a"], batch("ws-a", "b-2", [event(seq=1)])).status_code == 200
     assert lanes[0] is not None and lanes[0].total_tokens == http_api.ALARM_LANE_THREADS  # its own threads
-    assert lanes[1] is None  # the others: the common thread pool
+    assert lanes[1] is not None and lanes[1].total_tokens == http_api.INGEST_THREADS  # the others: theirs
     assert cloud.get(tokens["insp1"], "/api/v1/alarms").json()[0]["gateway_id"] == 12  # stored as any batch
