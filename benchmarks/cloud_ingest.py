@@ -1,7 +1,8 @@
-"""Cloud ingest into PostgreSQL: bulk events/s, and a simulated city's working day with push-to-visible latency.
+"""Cloud ingest into PostgreSQL: bulk events/s, and a simulated city's (or province's) day with push-to-visible latency.
 
     .venv/bin/python benchmarks/cloud_ingest.py [--workers 2] [--pushers 8] [--batches 60] [--batch-items 500]
-        [--workshops 2000] [--stations 20] [--hours 1] [--speed 10] [--linger 30] [--quick] [--only bulk|city]
+        [--workshops 2000] [--stations 20] [--hours 1] [--speed 10] [--linger 30] [--clients 1] [--upstream 32]
+        [--province] [--pg-statements] [--quick] [--only bulk|city]
 
 Starts its own servers: a temporary PostgreSQL 15 cluster (durable settings:
 fsync and synchronous_commit on) and the real cloud app, ``sebiao cloud``
@@ -11,24 +12,33 @@ their connections over them as a load balancer would. Then:
 1. bulk: ``--pushers`` gateways of their own workshops push ``--batches``
    gzip batches of ``--batch-items`` events each, all at once, one request in
    flight per gateway; prints the events/s stored (first request to last
-   answer) and checks PostgreSQL holds every event exactly once.
+   answer), the CPU of the workers and of PostgreSQL per event and per batch,
+   and checks PostgreSQL holds every event exactly once.
 2. city: ``--workshops`` workshops of ``--stations`` stations replay
    ``--hours`` of a working day from 08:00, ``--speed`` times faster than real
-   time. Each gateway behaves like the push worker (``edge_gateway/
-   cloud_push.py``): it takes up to 500 queued items and sends them when 500
+   time. Each gateway behaves like the push worker (``edge_gateway/sinks/
+   cloud/push.py``): it takes up to 500 queued items and sends them when 500
    wait, when an alarm transition waits, or when the oldest waiting item is
    ``--linger`` seconds old (``cloud.linger_seconds``, default 30; wall-clock
    seconds as the worker's, so each gateway makes about as many requests per
    second as a real one while its batches carry ``--speed`` times the items),
-   polling every 0.2 s; one request in flight per gateway. An inspector,
-   in its own process, polls ``GET /api/v1/alarms`` and notes when each
-   alarm first appears. Prints the ingest rate, requests/s and their answer
-   times, p50/p99/max from the push that carried an alarm's raise to the
-   inspector seeing it (and from the raise entering the outbox), and the totals
-   checked against PostgreSQL (each fact exactly once, evidence chain whole).
+   honouring the cloud's back-pressure (``linger_seconds`` in an answer) and
+   marking batches that carry an alarm; one request in flight per gateway.
+   The gateways run in ``--clients`` processes (``city_gateways.py``: how they
+   stay cheap). An inspector, in its own process, polls ``GET /api/v1/alarms``
+   and notes when each alarm first appears. Prints the ingest rate offered
+   and stored, requests/s and their answer times, p50/p99/max from the push
+   that carried an alarm's raise to the inspector seeing it (and from the
+   raise entering the outbox), the CPU of the workers, of PostgreSQL and of
+   the clients, PostgreSQL's commits/s, the bytes on disk per item, and the
+   totals checked against PostgreSQL (each fact exactly once, evidence chain
+   whole). ``--province``: 20,000 workshops in real time for 6 minutes (``--only
+   city --workshops 20000 --speed 1 --hours 0.1 --clients 2``).
 
-The traffic assumptions are printed with the figures. Bodies are gzipped by
-the clients (the gateways' own CPU in reality, the same two cores here).
+``--pg-statements`` loads pg_stat_statements and prints the costliest
+statements at the end. The traffic assumptions are printed with the figures.
+Bodies are gzipped and signed by the clients (the gateways' own CPU in
+reality, the same two cores here: their CPU is printed apart).
 """
 
 from __future__ import annotations
