@@ -136,15 +136,15 @@ class Sequencer:
         if not ids or self.engine.dialect.name != "postgresql":
             return
         with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping = False
-                self._thread = threading.Thread(target=self._run, name="evidence-sequencer", daemon=True)
-                self._thread.start()
             target = self._started + 1
             self._wanted = True
             self._cond.notify_all()
             while self._finished < target:
-                self._cond.wait()
+                if self._thread is None or not self._thread.is_alive():  # first use, or it died: (re)started
+                    self._stopping = False
+                    self._thread = threading.Thread(target=self._run, name="evidence-sequencer", daemon=True)
+                    self._thread.start()
+                self._cond.wait(1.0)
             if self._error is not None:
                 raise StorageError("证据链暂时无法写入，请稍后重试",
                                    f"the evidence chain could not be appended to: {self._error}")
