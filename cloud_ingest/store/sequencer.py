@@ -25,7 +25,7 @@ What stays true:
 - a worker that dies between the batch's commit and its chain step leaves its
   entries waiting: the next chain step of any batch chains them, and so does
   ``chain(engine)`` with no ids, which a worker runs when it starts and
-  ``sebiao cloud verify`` before it checks (``stranded``);
+  ``sebiao cloud verify`` before it checks;
 - the facts are visible (an alarm to the inspectors) as soon as the batch
   commits; the chain follows within the same request.
 
@@ -38,7 +38,7 @@ from __future__ import annotations
 import threading
 from typing import Sequence
 
-from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, String, Table, Text, delete, func, select, text
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, String, Table, Text, delete, select, text
 
 from cloud_ingest.errors import StorageError
 from cloud_ingest.store import db, evidence
@@ -99,11 +99,6 @@ def chain(engine: Engine, ids: Sequence[int] = ()) -> int:
         conn.execute(evidence_log.insert(), out)
         conn.execute(delete(evidence_pending).where(evidence_pending.c.id.in_([r.id for r in rows])))
         return len(out)
-
-
-def stranded(conn: Connection) -> int:
-    """Entries staged and not chained (a worker stopped between a batch's commit and its chain step)."""
-    return conn.execute(select(func.count()).select_from(evidence_pending)).scalar_one()
 
 
 def _waiting(conn: Connection, ids: Sequence[int]) -> bool:
