@@ -17,7 +17,7 @@ import bench_paths  # noqa: F401 - puts the project and tests/support on sys.pat
 from cloud_fixtures import PG_BIN, PostgresServer, _as_postgres, _free_port
 from cloud_server import CloudServer
 from gateway_keys import gateway_token, signature_headers
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cloud_ingest.access import admin
 from cloud_ingest.access.auth import Principal
@@ -42,7 +42,8 @@ SYSTEM = Principal("admin", None, "benchmark")
 class Postgres:
     """A temporary cluster with the server's durable defaults, on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, statements: bool = False) -> None:
+        """``statements``: with pg_stat_statements loaded (``top_statements``)."""
         self.base = Path(tempfile.mkdtemp(prefix="sebiao-bench-pg-"))
         self.data = self.base / "data"
         if os.geteuid() == 0:
@@ -53,15 +54,36 @@ class Postgres:
         (self.data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
         subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"),
                                      "-w", "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
-                                     f"-c max_connections=200 -c shared_buffers=256MB", "start"]),
+                                     f"-c max_connections=200 -c shared_buffers=256MB"
+                                     + (" -c shared_preload_libraries=pg_stat_statements" if statements else ""),
+                                     "start"]),
                        check=True, capture_output=True)
         self.server = PostgresServer(self.port, self.base)
         self.url = self.server.url(self.server.create_database())
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the cluster so far: the postmaster, its children now, and those ended."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        total = proc_cpu(postmaster, children_ended=True)
+        for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+            total += proc_cpu(int(child))
+        return total
 
     def stop(self) -> None:
         subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
                        capture_output=True, check=False)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def proc_cpu(pid: int, children_ended: bool = False) -> float:
+    """CPU seconds (user + system) of a process so far (0 when it has ended), with ``children_ended`` those of its
+    children it has waited for too."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children_ended else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class CloudServers:
@@ -80,6 +102,10 @@ class CloudServers:
         except BaseException:
             self.stop()
             raise
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the worker processes so far."""
+        return sum(proc_cpu(server.pid) for server in self.servers)
 
     @property
     def ports(self) -> list[int]:
@@ -211,6 +237,44 @@ def table_counts(database_url: str, prefix: str) -> dict[str, int]:
                 evidence_log.c.workshop_id.startswith(prefix), evidence_log.c.kind == "alarm_transition")).scalar_one()
             out["chain_ok"] = int(evidence.verify(conn).ok)
             return out
+    finally:
+        engine.dispose()
+
+
+def pg_counters(database_url: str) -> dict[str, int]:
+    """This database's commits and rollbacks so far (pg_stat_database)."""
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT xact_commit, xact_rollback FROM pg_stat_database "
+                                    "WHERE datname = current_database()")).one()
+            return {"commits": row[0], "rollbacks": row[1]}
+    finally:
+        engine.dispose()
+
+
+def pg_sizes(database_url: str) -> dict[str, int]:
+    """Bytes on disk of each table of the cloud's schema, its indexes and TOAST included, largest first."""
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                                     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+                                     "AND n.nspname = 'public' ORDER BY 2 DESC")).all()
+            return {name: size for name, size in rows}
+    finally:
+        engine.dispose()
+
+
+def top_statements(database_url: str, n: int = 12) -> list[tuple[float, int, float, str]]:
+    """pg_stat_statements' ``n`` costliest statements: (total ms, calls, ms per call, the text's start)."""
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT total_exec_time, calls, mean_exec_time, "
+                                     "regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
+                                     "ORDER BY total_exec_time DESC LIMIT :n"), {"n": n}).all()
+            return [(r[0], r[1], r[2], r[3][:150]) for r in rows]
     finally:
         engine.dispose()
 

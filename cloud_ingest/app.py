@@ -12,6 +12,7 @@ from typing import AsyncIterator, Callable
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 
 from cloud_ingest.access import admin
 from cloud_ingest.access.login import Logins
@@ -20,6 +21,7 @@ from cloud_ingest.api import overview as http_overview
 from cloud_ingest.api import public_page as http_public_page
 from cloud_ingest.api.http_api import Api
 from cloud_ingest.config import CloudConfig
+from cloud_ingest.errors import StorageError
 from cloud_ingest.gauges import queue_overview
 from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.influx.drain import start_drain
@@ -27,7 +29,7 @@ from cloud_ingest.notify import outbox as notify_outbox
 from cloud_ingest.notify.worker import start_worker as start_notify
 from cloud_ingest.public.routes import PublicPageRoutes
 from cloud_ingest.review.silence import Watcher
-from cloud_ingest.store import anchor, db, migrate
+from cloud_ingest.store import anchor, db, migrate, sequencer
 from cloud_ingest.web.routes import page_routes
 from sebiao_common.clock import now_ms
 from sebiao_common.proxies import proxy_middleware
@@ -61,7 +63,7 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
                     middleware=proxy_middleware(config.trusted_proxies))
     gauges = (lambda now: queue_overview(engine, now, config.freshness)) if config.influx is not None else None
     app.router.lifespan_context = _lifespan(engine, config, checkpointer, clock,
-                                            Watcher(engine, config.freshness, clock, gauges))
+                                            Watcher(engine, config.freshness, clock, gauges), api.sequencer)
     app.state.notify_worker = None
     app.state.config = config
     app.state.engine = engine
@@ -69,9 +71,13 @@ def build_app(engine: Engine, config: CloudConfig, clock: Callable[[], int] = no
 
 
 def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpointer | None,  # type: ignore[no-untyped-def]
-              clock: Callable[[], int], silence: Watcher):
+              clock: Callable[[], int], silence: Watcher, chains: sequencer.Sequencer):
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:  # entries a stopped worker staged and left unchained (store/sequencer.py); else the next batch's step
+            await run_in_threadpool(sequencer.chain, engine)
+        except StorageError:
+            pass
         drain = start_drain(engine, config.influx)
         app.state.influx_drain = drain
         notifier = start_notify(engine, config.notify, clock)  # the district offices' messages (docs/notify.md)
@@ -82,6 +88,7 @@ def _lifespan(engine: Engine, config: CloudConfig, checkpointer: anchor.Checkpoi
         try:
             yield
         finally:
+            chains.stop()
             silence.stop()
             if drain is not None:
                 drain.stop()

@@ -48,7 +48,7 @@ def _role(value: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from cloud_ingest.app import build_app, prepare
     from cloud_ingest.config import load_cloud_config
-    from cloud_ingest.store import anchor, audit, db, migrate, roles
+    from cloud_ingest.store import anchor, audit, db, migrate, roles, sequencer
     from sebiao_common.clock import now_ms
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "verify":
         keys, files = _verify_inputs(config, args)
+        sequencer.chain(engine)  # entries a stopped worker staged and left unchained: chained first, as it would
         with db.read(engine) as conn:
             report = audit.audit(conn, keys=keys, files=files)
         print(report.text())

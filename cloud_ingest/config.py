@@ -22,6 +22,8 @@ Every error names the file, the field path and the reason
       max_body_bytes: 1048576
       max_inflated_bytes: 16777216
       max_items: 5000
+      busy_wait_ms: 250                           # a batch that waited this long for a free thread …
+      busy_linger_seconds: 300                    # … asks its gateway to linger this long (0: never ask)
     trusted_proxies: [10.0.1.5, 10.0.2.0/24]      # optional: the reverse proxies whose X-Forwarded-For and
                                                   # X-Forwarded-Proto are believed (default: none)
     evidence:                                     # optional: signed checkpoints of the evidence chain
@@ -89,6 +91,10 @@ class Limits:
     max_body_bytes: int = 1 << 20       # compressed, as received
     max_inflated_bytes: int = 16 << 20  # after gunzip
     max_items: int = 5000
+    # back-pressure: a batch that waited longer than busy_wait_ms for a free thread (others queued ahead of it) is
+    # answered with "linger_seconds": busy_linger_seconds, which the gateway's push worker honours
+    busy_wait_ms: int = 250
+    busy_linger_seconds: int = 300
 
     def __post_init__(self) -> None:
         if not (0 < self.max_body_bytes <= self.max_inflated_bytes) or self.max_items < 1:
@@ -254,8 +260,11 @@ def load_cloud_config(path: str | Path, environ: dict[str, str] | None = None) -
         admin = BootstrapAdmin(username, password)
     limits = Limits()
     if (node := root.get("limits")) is not None:
-        node.mapping(optional=("max_body_bytes", "max_inflated_bytes", "max_items"))
-        values = {key: node.child(key).integer(1, 1 << 30) for key in node.value if node.value[key] is not None}
+        node.mapping(optional=("max_body_bytes", "max_inflated_bytes", "max_items", "busy_wait_ms",
+                               "busy_linger_seconds"))
+        values = {key: node.child(key).integer(0 if key == "busy_linger_seconds" else 1,
+                                               3600 if key == "busy_linger_seconds" else 1 << 30)
+                  for key in node.value if node.value[key] is not None}
         limits = node.convert(lambda _: Limits(**values))
     evidence = _evidence(node, name) if (node := root.get("evidence")) is not None else None
     pages = _public_pages(node) if (node := root.get("public_pages")) is not None else PublicPages()

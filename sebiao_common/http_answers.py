@@ -15,6 +15,9 @@ import time
 import urllib3
 
 OK, REJECTED, TOO_LARGE, REFUSED, RETRY = "ok", "rejected", "too_large", "refused", "retry"
+# A cloud batch that carries an alarm transition says so (the push worker sets it): the cloud serves such
+# batches in a lane of their own, ahead of the queue of the others (docs/cloud-ingest.md, "Back-pressure")
+ALARM_HEADER = "X-Sebiao-Alarm"
 FIRST_DELAY = 0.25  # seconds after the first failure; doubled per failure up to the cap
 LONGEST_RETRY_AFTER = 3600.0  # a server's Retry-After is honoured up to an hour
 

@@ -94,7 +94,9 @@ class GatewayGate:
     made meanwhile, so a token revoked within the ``ttl`` is refused there (401), after the parse.
     """
 
-    ttl: float = 5.0
+    # A gateway pushes every ``linger_seconds`` (30 by default): a memory shorter than that would ask the
+    # database on nearly every batch. Five minutes: a revoked token is still refused by the storing check.
+    ttl: float = 300.0
     most: int = 100_000  # remembered secrets; the memory is emptied when full
     clock: Callable[[], float] = time.monotonic
     _valid_until: dict[str, float] = field(default_factory=dict)
@@ -109,3 +111,7 @@ class GatewayGate:
         if len(self._valid_until) >= self.most:
             self._valid_until.clear()
         self._valid_until[digest] = self.clock() + self.ttl
+
+    def forget(self, secret: str) -> None:
+        """The storing check refused this token (revoked, expired): the next batch is checked here again."""
+        self._valid_until.pop(token_digest(secret), None)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -41,10 +43,13 @@ class ApiBase:
     def __init__(self, engine: Engine, limits: Limits, clock: Callable[[], int] = now_ms) -> None:
         self.engine, self.limits, self.clock = engine, limits, clock
 
-    async def call(self, fn: Callable[[], Any], status: int = 200) -> JSONResponse:
-        """``fn()`` in the thread pool, its result as JSON; a ``CloudError`` as its status and body."""
+    async def call(self, fn: Callable[[], Any], status: int = 200,
+                   limiter: anyio.CapacityLimiter | None = None) -> JSONResponse:
+        """``fn()`` in the thread pool (or in ``limiter``'s own threads), its result as JSON; a ``CloudError`` as
+        its status and body."""
         try:
-            return JSONResponse(await run_in_threadpool(fn), status_code=status)
+            result = await (anyio.to_thread.run_sync(fn, limiter=limiter) if limiter else run_in_threadpool(fn))
+            return JSONResponse(result, status_code=status)
         except CloudError as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
 

@@ -10,8 +10,10 @@ nothing else is caught, so a defect is a 500 with a traceback in the log.
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any, Callable
 
+import anyio
 from sqlalchemy import Connection, Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -30,17 +32,25 @@ from cloud_ingest.api import setups as http_setups
 from cloud_ingest.api import workshops as http_workshops
 from cloud_ingest.api.base import ApiBase
 from cloud_ingest.config import Limits
-from cloud_ingest.errors import BadRequest, CloudError
+from cloud_ingest.errors import BadRequest, CloudError, Unauthorized
 from cloud_ingest.influx.outbox import health as influx_health
 from cloud_ingest.ingest.storing import Signed, store_batch
 from cloud_ingest.notify.worker import health as notify_health
 from cloud_ingest.review import review
 from cloud_ingest.store import db
 from cloud_ingest.store.anchor import Signer
+from cloud_ingest.store.sequencer import Sequencer
 from cloud_ingest.wire.batch import inflate, parse_batch
 from sebiao_common import batch_signature
 from sebiao_common.clock import now_ms
+from sebiao_common.http_answers import ALARM_HEADER
 from sebiao_common.proxies import client_address
+
+# The ingest's threads. Few: a batch's Python work holds the GIL, and with 40 threads at it (anyio's default) a
+# batch that carries an alarm waited its turn behind all of them even in a lane of its own. The batches wait for
+# a thread as coroutines instead (the wait that back-pressure measures); the other routes keep anyio's pool.
+INGEST_THREADS = 8
+ALARM_LANE_THREADS = 4  # batches that carry an alarm: a few a second in a province, never behind the queue
 
 
 class Api(ApiBase):
@@ -53,6 +63,8 @@ class Api(ApiBase):
         super().__init__(engine, limits, clock)
         self.signer = signer
         self.gate = GatewayGate()
+        self.sequencer = Sequencer(engine)  # this worker's evidence chain steps, one round for many batches
+        self._lanes: tuple[anyio.CapacityLimiter, anyio.CapacityLimiter] | None = None  # (batches, with an alarm)
         self.logins = logins or Logins()
         self.status = status
 
@@ -89,6 +101,7 @@ class Api(ApiBase):
     # -- ingest ---------------------------------------------------------------------
 
     async def ingest(self, request: Request) -> JSONResponse:
+        arrived = monotonic()
         try:  # before the token is checked: refused as soon as it is over max_body_bytes, never kept whole
             raw = await self.read_raw(request, self.limits.max_body_bytes)
         except CloudError as exc:
@@ -97,14 +110,29 @@ class Api(ApiBase):
         signature = request.headers.get(batch_signature.HEADER)  # checked in the storing transaction
 
         def work() -> dict:
+            busy = self._busy(arrived)  # how long it waited for a free thread: the requests queued ahead of it
             # a cheap first check so that nobody unknown makes us inflate and parse (GatewayGate); the one
             # that decides, the token held, is in the transaction that stores: a revocation in between wins
             secret = bearer(request.headers.get("authorization"))
             self.gate.check(self.engine, secret, self.clock())
             batch = parse_batch(inflate(raw, encoding, self.limits), self.limits)
             signed = Signed(header=signature, body=raw)
-            return store_batch(self.engine, batch, secret, self.clock(), signed).json()
-        return await self.call(work)
+            try:
+                answer = store_batch(self.engine, batch, secret, self.clock(), signed, self.sequencer.chained).json()
+            except Unauthorized:
+                self.gate.forget(secret)  # revoked or expired meanwhile: not parsed again on the gate's word
+                raise
+            return {**answer, **busy}
+        if self._lanes is None:  # made in the event loop, on first use
+            self._lanes = (anyio.CapacityLimiter(INGEST_THREADS), anyio.CapacityLimiter(ALARM_LANE_THREADS))
+        # a batch that carries an alarm: its own threads, ahead of the queue of the others
+        return await self.call(work, limiter=self._lanes[request.headers.get(ALARM_HEADER) == "1"])
+
+    def _busy(self, arrived: float) -> dict:
+        """Back-pressure: a batch that waited behind others for a thread asks its gateway to send less often (the
+        push worker lingers ``linger_seconds``; alarms still go at once). Absent when the cloud keeps up."""
+        late = (monotonic() - arrived) * 1000 > self.limits.busy_wait_ms
+        return {"linger_seconds": self.limits.busy_linger_seconds} if late and self.limits.busy_linger_seconds else {}
 
     # -- review ---------------------------------------------------------------------
 

@@ -22,6 +22,10 @@ never moves a station back; kind and zone are only overwritten when given.
 The batch's gateway signature is checked with the token's key before anything
 is written, and the batch kept as signed (``signature``).
 
+The batch's evidence entries are chained after its commit, many batches' at
+once, on PostgreSQL (``store.sequencer``): the chain's lock, shared by all
+workshops, is then not held through every batch's commit.
+
 The gateway token is checked again inside the write transaction and its row
 held (``FOR SHARE`` on PostgreSQL; SQLite has one writer at a time): a
 revocation either commits first, and the batch is refused, or waits until the
@@ -30,7 +34,7 @@ batch is committed. A revoked token can never write after its revocation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,7 +59,7 @@ from cloud_ingest.influx import outbox as influx_outbox
 from cloud_ingest.ingest import signature
 from cloud_ingest.ingest.signature import Signed
 from cloud_ingest.notify import outbox as notify_outbox
-from cloud_ingest.store import coverage, cycle_chain, db, evidence
+from cloud_ingest.store import coverage, cycle_chain, db, evidence, sequencer
 from cloud_ingest.store.schema import (
     alarm_transitions,
     alarms,
@@ -107,9 +111,11 @@ class IngestResult:
                 "replayed_batch": self.replayed_batch}
 
 
-def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Signed) -> IngestResult:
+def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Signed,
+                chained: Callable[[Sequence[int]], None] | None = None) -> IngestResult:
     """Stores the batch for the gateway token ``secret``, checked in the same transaction, and its signature
-    with the token's key (``signature.check``) before anything is written."""
+    with the token's key (``signature.check``) before anything is written. ``chained``: waits until the staged
+    entries are in the chain (a worker's ``sequencer.Sequencer``); else this call chains them itself."""
     with db.write(engine) as conn:
         who = authenticate(conn, secret, now=now, lock=True).require("gateway")
         if batch.workshop != who.workshop:
@@ -132,8 +138,15 @@ def store_batch(engine: Engine, batch: Batch, secret: str, now: int, signed: Sig
         notify_outbox.add_alarms(conn, batch.workshop, [(e.alarm_id, e.body) for e in entries
                                                         if e.kind == "alarm_transition"], now)
         conn.execute(update(ingest_batches).where(ingest_batches.c.id == claimed[0][0]).values(accepted=accepted))
-        # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
-        evidence.append_many(conn, now, entries)
+        staged: list[int] = []
+        if sequencer.staged(conn):  # chained after the commit, with other batches' (store/sequencer.py)
+            staged = sequencer.stage(conn, now, entries)
+        else:  # last, so that the chain's lock (one for all workshops) is held only until the commit that follows
+            evidence.append_many(conn, now, entries)
+    if chained is not None:  # answered only once its entries are in the chain
+        chained(staged)
+    else:
+        sequencer.chain(engine, staged)
     return IngestResult(len(batch.items), accepted, len(batch.items) - accepted)
 
 

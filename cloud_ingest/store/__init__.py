@@ -20,6 +20,8 @@ them, one a row.
 ``schema``'s metadata.
 ``station_statuses`` reads what a workshop's stations said over a span (for the reports' uptime and the public
 page's coverage).
+``sequencer`` stages the ingest's evidence entries (``evidence_pending``, in ``schema``'s metadata) and
+chains many batches' at once under one lock.
 ``worker_loop`` is the loop of the background worker threads (the influx drain, the notify worker): rounds until
 stopped, the database's absence reported and tried again.
 
@@ -28,4 +30,4 @@ store/ imports only ``cloud_ingest.config``, ``cloud_ingest.errors``,
 bottom of ``cloud_ingest``.
 """
 
-from cloud_ingest.store import notify_table  # noqa: F401,E402 - its table joins schema.metadata
+from cloud_ingest.store import notify_table, sequencer  # noqa: F401,E402 - their tables join schema.metadata

@@ -38,7 +38,12 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Connections kept open: the default (5 kept, 10 more opened and closed again on demand) made a busy
+    # worker open and close a PostgreSQL connection (a new server process) for most requests. As many are kept
+    # as the threads that run the requests (anyio's 40), and 16 more for the ingest's 12 threads
+    # (api/http_api.py) and the background threads (the evidence sequencer, the drains, the watchers). They are
+    # opened when first needed. Size PostgreSQL's max_connections for 56 per worker (docs/deploy.md).
+    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=16)
 
 
 @contextmanager

@@ -32,7 +32,7 @@ from cloud_ingest.store.canonical import canonical_json
 from cloud_ingest.store.schema import evidence_log
 
 GENESIS = "0" * 64
-_LOCK_KEY = 0x5EB1A0  # pg_advisory_xact_lock key of the evidence log
+LOCK_KEY = 0x5EB1A0  # pg_advisory_xact_lock key of the evidence log (also the sequencer's)
 KINDS = ("alarm_transition", "inspector_ack", "inspector_clear", "inspector_comment",
          "rectification_request", "rectification_answer", "rectification_accept", "rectification_return",
          "events", "coverage", "grade_set", "gateway_key", "signing", "setup", "silenced", "setup_accept",
@@ -71,7 +71,7 @@ def append_many(conn: Connection, at: int, entries: Sequence[Entry]) -> list[int
     if not entries:
         return []
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     seq, prev = head(conn) or (0, GENESIS)
     rows = []
     for e in entries:

@@ -46,6 +46,7 @@ PRIVILEGES: dict[str, str] = {
     "page_sessions": "SELECT, INSERT, DELETE",  # a login's session, gone at logout or when its user is disabled
     "workshop_grades": "SELECT, INSERT",  # append-only: a new grading is a new row
     "evidence_log": "SELECT, INSERT",
+    "evidence_pending": "SELECT, INSERT, DELETE",  # staged by a batch, deleted when chained (store/sequencer.py)
     "evidence_checkpoints": "SELECT, INSERT",
     "signed_batches": "SELECT, INSERT",  # append-only like the chain
     "cycles": "SELECT, INSERT",  # a cycle is stored once (insert or ignore), never changed

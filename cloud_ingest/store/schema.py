@@ -139,7 +139,7 @@ alarms = Table(  # the newest picture of each gateway alarm
     Column("tool", String(32), nullable=True),
     Column("tag", String(20), nullable=True),
     Column("station", String(32), nullable=True),
-    Column("ts", BigInteger, nullable=False),
+    Column("ts", BigInteger, nullable=False, index=True),  # the alarm queue, newest first (migration 0019)
     Column("last_ts", BigInteger, nullable=False),
     Column("raised_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),

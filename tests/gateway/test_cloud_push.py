@@ -313,8 +313,9 @@ def lingering(tmp_path):
     """A pusher with ``linger_seconds`` and a clock the test moves (``clock[0]``, seconds)."""
     made = []
 
-    def make(linger: float, batch_items: int = 500, writer_alarms: bool = True):
-        fake = FakeCloud(ok)
+    def make(linger: float, batch_items: int = 500, writer_alarms: bool = True,
+             script: Callable[[dict], Answer] = ok):
+        fake = FakeCloud(script)
         store = Store(tmp_path / f"gw{len(made)}.sqlite3")
         settings = CloudSettings(url=fake.url, token=TOKEN, batch_items=batch_items, linger_seconds=linger)
         clock = [NOW / 1000]
@@ -405,6 +406,49 @@ def test_a_full_batch_goes_at_once_and_the_rest_lingers(lingering):
     assert pusher.round() == 0.0
     assert [len(b["items"]) for b in fake.batches] == [3, 1]
     assert fake.batches[1]["batch"] == f"{pusher.outbox.epoch}-4-4-1"
+
+
+def test_a_busy_cloud_makes_the_worker_linger_as_asked_and_alarms_still_go_at_once(lingering):
+    asked: list[object] = [60]
+
+    def busy(batch: dict) -> Answer:  # the cloud's back-pressure: "linger_seconds" in an accepted batch's answer
+        doc = {"items": len(batch["items"]), **({"linger_seconds": asked[0]} if asked[0] is not None else {})}
+        return 200, {}, json.dumps(doc).encode()
+
+    fake, store, pusher, clock = lingering(10, script=busy)
+    add(store, (alarm_item(1), True))
+    assert pusher.round() == 0.0 and len(fake.batches) == 1  # the answer asks for 60 s
+    add(store, (event(0), False))
+    clock[0] += 30  # past its own 10 s, within the cloud's 60
+    assert 0 < pusher.round() <= 0.2 and len(fake.batches) == 1
+    add(store, (alarm_item(2), True), at=NOW + 30_000)
+    assert pusher.round() == 0.0 and kinds(fake)[1] == ["event", "alarm"]  # an alarm still goes at once
+    assert fake.alarm_marks == ["1", "1"]  # marked: the cloud serves batches with an alarm first
+    asked[0] = None  # the cloud keeps up again: its next answer asks nothing
+    add(store, (event(1), False), at=NOW + 30_000)
+    clock[0] += 59.9
+    assert pusher.round() > 0 and len(fake.batches) == 2
+    clock[0] += 0.1
+    assert pusher.round() == 0.0 and len(fake.batches) == 3  # the cloud's 60 s
+    assert fake.alarm_marks[2] is None  # no alarm in it: not marked
+    add(store, (event(2), False), at=int(clock[0] * 1000))
+    clock[0] += 10
+    assert pusher.round() == 0.0 and len(fake.batches) == 4  # its own 10 s again
+    for wrong in ("60", True, -5, 0):  # not a positive number: ignored
+        asked[0] = wrong
+        add(store, (alarm_item(9), True), at=int(clock[0] * 1000))
+        assert pusher.round() == 0.0
+        add(store, (event(3), False), at=int(clock[0] * 1000))
+        clock[0] += 10
+        assert pusher.round() == 0.0, wrong
+    asked[0] = 86_400  # held to ten minutes
+    add(store, (alarm_item(10), True), at=int(clock[0] * 1000))
+    assert pusher.round() == 0.0
+    add(store, (event(4), False), at=int(clock[0] * 1000))
+    clock[0] += 599.9
+    assert pusher.round() > 0
+    clock[0] += 0.1
+    assert pusher.round() == 0.0
 
 
 def test_linger_zero_sends_whatever_waits_at_once(lingering):

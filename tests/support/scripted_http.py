@@ -71,6 +71,7 @@ class FakeCloud(ScriptedServer):
         self.script = script
         self.batches: list[dict] = []
         self.raw: list[bytes] = []
+        self.alarm_marks: list[str | None] = []  # each batch's X-Sebiao-Alarm header
         super().__init__()
 
     def answer(self, request: BaseHTTPRequestHandler, body: bytes) -> Answer:
@@ -79,6 +80,7 @@ class FakeCloud(ScriptedServer):
         assert request.headers["Content-Encoding"] == "gzip"
         raw = gzip.decompress(body)
         self.raw.append(raw)
+        self.alarm_marks.append(request.headers.get("X-Sebiao-Alarm"))
         self.batches.append(json.loads(raw))
         return self.script(self.batches[-1])
 

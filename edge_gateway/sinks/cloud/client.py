@@ -21,7 +21,7 @@ from edge_gateway.sinks.cloud.config import CloudSettings
 from sebiao_common import batch_signature, strict_json
 
 # The same HTTP answers mean the same for the cloud as for InfluxDB: one classification.
-from sebiao_common.http_answers import classify, parse_retry_after, sink_pool
+from sebiao_common.http_answers import ALARM_HEADER, classify, parse_retry_after, sink_pool
 
 _ITEM = re.compile(r"items\[(\d+)\]")
 PAGE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")  # an address for a QR code: no space, query or fragment
@@ -34,6 +34,7 @@ class PushResult:
     reason: str = ""
     path: str = ""  # the field a 400 names (``items[12].seq``)
     retry_after: float | None = None
+    linger_seconds: float | None = None  # a 2xx's "linger_seconds": the cloud is busy, asks for fewer requests
 
     @property
     def outcome(self) -> str:
@@ -64,16 +65,19 @@ class CloudClient:
                         "Content-Encoding": "gzip"}
         self.http = sink_pool(settings.timeout_seconds)
 
-    def push(self, body: bytes, *, workshop: str, batch: str) -> PushResult:
+    def push(self, body: bytes, *, workshop: str, batch: str, alarm: bool = False) -> PushResult:
+        """``alarm``: the batch carries an alarm transition (``ALARM_HEADER``: the cloud serves it first)."""
         data = gzip.compress(body, compresslevel=1)
         headers = self.headers if self.key is None else {
             **self.headers, batch_signature.HEADER: batch_signature.sign(self.key, workshop, batch, body)}
+        if alarm:
+            headers = {**headers, ALARM_HEADER: "1"}
         try:
             response = self.http.request("POST", self.url, body=data, headers=headers)
         except urllib3.exceptions.HTTPError as exc:
             return PushResult(status=0, reason=f"{type(exc).__name__}: {exc}"[:500])
         if 200 <= response.status < 300:
-            return PushResult(status=response.status)
+            return PushResult(status=response.status, linger_seconds=_asked_linger(response.data))
         reason, path = _error(response.data)
         return PushResult(status=response.status, reason=reason, path=path,
                           retry_after=parse_retry_after(response.headers.get("Retry-After")))
@@ -116,6 +120,22 @@ class CloudClient:
 
     def close(self) -> None:
         self.http.clear()
+
+
+MAX_ASKED_LINGER = 600.0  # a cloud asking for more is held to ten minutes
+
+
+def _asked_linger(body: bytes) -> float | None:
+    """The cloud's ``"linger_seconds"`` in an accepted batch's answer (back-pressure, docs/cloud-ingest.md), at
+    most ``MAX_ASKED_LINGER``; None when absent or not a positive number (an older cloud never sends it)."""
+    try:
+        doc = strict_json.loads(body)
+    except ValueError:
+        return None
+    value = doc.get("linger_seconds") if isinstance(doc, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return None
+    return min(float(value), MAX_ASKED_LINGER)
 
 
 def _error(body: bytes) -> tuple[str, str]:

@@ -19,7 +19,12 @@ the same bytes, so a batch retried after a lost answer or a kill -9 is
 recognised by the cloud as a replay) and acts on the answer
 (:func:`cloud_client.classify`):
 
-- 2xx: the rows are deleted;
+- 2xx: the rows are deleted; an answer with ``"linger_seconds": N`` (the cloud
+  is busy: back-pressure) makes the worker linger N seconds (at most 600)
+  instead of ``linger_seconds`` until an answer without it, when its own
+  ``linger_seconds`` is not 0; alarm transitions still go at once, and a batch
+  holding the newest alarm transition is marked ``X-Sebiao-Alarm: 1`` (the
+  cloud serves it ahead of the others);
 - 400/422 naming ``items[N]``: that row goes to ``cloud_outbox_dead`` with the
   cloud's reason and the rest is sent again (a new id: another body); naming no
   item, the batch is bisected down to the bad rows;
@@ -96,6 +101,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
         self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
         self._backlog = False
         self._sent_at = -ALARM_GAP  # monotonic time of the last batch sent
+        self._asked_linger = 0.0  # the cloud's "linger_seconds" in its last answer: it is busy (back-pressure)
         self._accepted, self._accepted_at = accepted, None
         self._public_page, self._page_at, self._page_known = public_page, None, False
         self.sent = 0
@@ -155,7 +161,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
             return 0.0
         if self.alarm_waiting(first):
             return max(0.0, ALARM_GAP - (time.monotonic() - self._sent_at))
-        left = self.settings.linger_seconds - age
+        left = max(self.settings.linger_seconds, self._asked_linger) - age
         # Look again at the poll interval: an alarm or a full batch may come meanwhile.
         return min(left, IDLE_POLL) if left > 0 else 0.0
 
@@ -169,11 +175,15 @@ class CloudPusher(SinkWorker[CloudOutbox]):
     def _send(self, rows: list[Row]) -> bool:
         """Send these rows; False when the rest must wait (back-off)."""
         batch_id = self.batch_id(rows)
+        newest_alarm = max(self._alarm_before, self._alarm_added())
         result = self.client.push(batch_body(self.workshop, batch_id, [r[2] for r in rows]),
-                                  workshop=self.workshop, batch=batch_id)
+                                  workshop=self.workshop, batch=batch_id,
+                                  alarm=rows[0][0] <= newest_alarm <= rows[-1][0])  # served first by the cloud
         outcome = result.outcome
         self.metrics.batches.labels(outcome).inc()
         if outcome == OK:
+            # back-pressure: the cloud asks for fewer requests while busy, each answer anew (alarms still go at once)
+            self._asked_linger = result.linger_seconds or 0.0
             self.outbox.delete(rows[0][0], rows[-1][0])
             self.removed += len(rows)
             self.sent += len(rows)
