@@ -50,7 +50,6 @@ write lock for one short delete.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -100,7 +99,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
                                     _refused_text, clock))
         self._alarm_before = self.outbox.last_alarm_id() if settings.linger_seconds else 0
         self._backlog = False
-        self._sent_at = -ALARM_GAP  # monotonic time of the last batch sent
+        self._sent_at: int | None = None  # when the last batch was sent (ms, the gateway's clock)
         self._asked_linger = 0.0  # the cloud's "linger_seconds" in its last answer: it is busy (back-pressure)
         self._accepted, self._accepted_at = accepted, None
         self._public_page, self._page_at, self._page_known = public_page, None, False
@@ -123,7 +122,7 @@ class CloudPusher(SinkWorker[CloudOutbox]):
             self.metrics.oldest_age.set(0)
             return IDLE_POLL
         self.metrics.oldest_age.set(max(0.0, (self.clock() - rows[0][1]) / 1000))
-        self._sent_at = time.monotonic()
+        self._sent_at = self.clock()
         return 0.0 if self._send(rows) else self._backoff()
 
     def _ask_accepted(self) -> None:
@@ -160,10 +159,16 @@ class CloudPusher(SinkWorker[CloudOutbox]):
         if self.depth() >= self.settings.batch_items:
             return 0.0
         if self.alarm_waiting(first):
-            return max(0.0, ALARM_GAP - (time.monotonic() - self._sent_at))
+            return self._alarm_gap()
         left = max(self.settings.linger_seconds, self._asked_linger) - age
         # Look again at the poll interval: an alarm or a full batch may come meanwhile.
         return min(left, IDLE_POLL) if left > 0 else 0.0
+
+    def _alarm_gap(self) -> float:
+        """How long an alarm batch still waits for ``ALARM_GAP`` after the last batch (0: go now; a clock that
+        went back counts as the gap passed)."""
+        elapsed = (self.clock() - self._sent_at) / 1000 if self._sent_at is not None else ALARM_GAP
+        return ALARM_GAP - elapsed if 0 <= elapsed < ALARM_GAP else 0.0
 
     def alarm_waiting(self, first: int) -> bool:
         """Whether an alarm-transition row waits, ``first`` being the oldest waiting row's id."""
