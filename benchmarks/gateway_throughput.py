@@ -21,6 +21,11 @@ once the burst has been shipped and the servers have had 5 s to settle.
 
 Publishers and the bare subscriber run in their own processes so that their
 Python does not share a GIL with the measurement.
+
+The gateway and Mosquitto run at the nice value their systemd units give them
+(``Nice=-5``, ``edge_gateway/tooling/service_units.py``: the alarm path ahead of
+the box's other work, here InfluxDB and the cloud) when the benchmark may set it
+(as root); ``--nice 0`` runs them as any process.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from edge_gateway.model.protocol import (
     status_topic,
 )
 from edge_gateway.model.workshop import parse_config
+from edge_gateway.tooling.service_units import ALARM_PATH_NICE
 
 COLORS = ("red", "blue", "green", "yellow", "white")
 WS = "ws-bench"
@@ -285,18 +291,24 @@ def main() -> int:
     parser.add_argument("--latency-runs", type=int, default=1)
     parser.add_argument("--sinks", nargs="?", const="influx,cloud", default="",
                         help="with a real InfluxDB and a real cloud (or only one: --sinks influx)")
+    parser.add_argument("--nice", type=int, default=ALARM_PATH_NICE if os.geteuid() == 0 else 0,
+                        help="the gateway's and Mosquitto's nice value (default: their units', when root)")
     args = parser.parse_args()
     data = workshop()
     config = parse_config(data, "bench.yaml")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         with MosquittoServer(config, tmp / "mosquitto") as broker, ExitStack() as stack:
+            if args.nice:
+                os.setpriority(os.PRIO_PROCESS, broker._proc.pid, args.nice)  # one thread: the process
             gw = broker.credentials.gateway
             data["broker"] = {"url": broker.url, "username": gw.username, "password": gw.password}
             sinks = stack.enter_context(GatewaySinks(tmp, WS, tmp / "data")) if args.sinks else None
             data.update({k: v for k, v in (sinks.sections if sinks else {}).items() if k in args.sinks.split(",")})
             (tmp / "bench.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-            gateway = GatewayProcess(tmp / "bench.yaml", tmp / "data").start()
+            # under nice(1), so that every thread the gateway starts has it (setpriority is per thread)
+            gateway = GatewayProcess(tmp / "bench.yaml", tmp / "data",
+                                     prefix=("nice", "-n", str(args.nice)) if args.nice else ()).start()
             try:
                 for s in config.stations:  # every station online, so the rules judge at once
                     with MqttClient.connect(broker.host, broker.port, *broker.account(s.id)) as c:
@@ -310,7 +322,8 @@ def main() -> int:
                 rss = rss_mb(gateway.proc.pid)
             finally:
                 gateway.stop()
-    print("sebiao gateway benchmark (real Mosquitto, real gateway process, QoS 1)")
+    print("sebiao gateway benchmark (real Mosquitto, real gateway process, QoS 1; "
+          f"gateway and Mosquitto at nice {args.nice})")
     print(f"  events published        {t['events']}")
     print(f"  events stored           {t['stored']}  (lost: {t['events'] - t['stored']})")
     print(f"  gateway sustained rate  {t['gateway_rate']:8.0f} events/s")
