@@ -37,7 +37,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
-from cloud_servers import T0, Http
+from cloud_servers import T0, Http, post_batch
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sebiao_common import batch_signature
@@ -231,17 +231,7 @@ class Upstream:
 
 async def _push(upstream: Upstream, body: bytes, headers: dict[str, str]) -> dict:
     """Sent again after a 5xx, a 429 or no answer, as the push worker does; 200's answer."""
-    for _ in range(20):
-        try:
-            status, answer = await upstream.request("POST", "/api/v1/ingest", headers, body)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            status, answer = 0, b""
-        if status == 200:
-            return json.loads(answer)
-        if status and status < 500 and status != 429:
-            raise SystemExit(f"the cloud refused a batch: {status} {answer[:300]!r}")
-        await asyncio.sleep(0.5)
-    raise SystemExit("the cloud did not take a batch after 20 attempts")
+    return await post_batch(upstream, headers, body)
 
 
 def run_gateways(gateways: list[Gateway], ports: list[int], upstream_size: int, linger: float, day_end: int,

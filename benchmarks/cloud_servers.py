@@ -175,6 +175,12 @@ async def push(http: Http, token: str, body: bytes, level: int = 6) -> dict:
     raw = gzip.compress(body, level)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Content-Encoding": "gzip",
                **signature_headers(body)}
+    return await post_batch(http, headers, raw)
+
+
+async def post_batch(http, headers: dict[str, str], raw: bytes) -> dict:
+    """``raw`` (gzipped, signed in ``headers``) to the ingest, sent again after a 5xx, a 429 or no answer, as
+    the push worker does; 200's answer. ``http``: anything with ``request(method, path, headers, body)``."""
     for _ in range(20):
         try:
             status, answer = await http.request("POST", "/api/v1/ingest", headers, raw)
