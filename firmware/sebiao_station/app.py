@@ -66,6 +66,9 @@ class Station:
             from .probe import Probe  # only a station with a probe pays the RAM for its code
             self.probe = Probe(board.probe_bus(pc["pin"]), clock, pc)
         self.on_cycle = None  # f(start_tick, end_tick, interval_s, temps_dc), for the host's display
+        self.update = None  # the status's "update" (docs/fleet.md): the last update's outcome or progress
+        self.updater = None  # a running update (update.py) or this boot's trial (trial.py): stepped each pass
+        self.clean = False  # the last reader inventory was clean (a trial confirms after one)
 
     # start-up
 
@@ -74,6 +77,12 @@ class Station:
             self.reader.recover()
         self.feedback.play("clear")
         self.wdt = self.board.watchdog(self.cfg["timing"]["watchdog_ms"])
+        import sebiao_boot  # at the flash root; main.py has it loaded already
+        fw = sebiao_boot.path(self.board.fs_root, "fw/")
+        self.update = sebiao_boot.read_json(fw + "result")  # the last update's outcome, in every status
+        if sebiao_boot.exists(fw + "trial"):  # this boot tries a new version: confirm it or reset
+            from .trial import Trial
+            self.updater = Trial(self)
 
     # commands from the gateway
 
@@ -87,6 +96,9 @@ class Station:
             self.provision(cmd.get("tool") or "", cmd.get("kind") or "", cmd.get("color") or "")
         elif name == "status":
             self.link.status_due = True
+        elif name == "update":
+            from .update import begin  # loaded only when asked: the station's heap stays as it was
+            begin(self, cmd)
 
     def provision(self, tool, kind="", color=""):
         """Arm provisioning: the next tag seen within a minute gets this label."""
@@ -111,6 +123,7 @@ class Station:
         """One inventory cycle: every tag in the field, one event per UID."""
         now = self.clock.ticks_ms()
         uids, clean = self.reader.inventory(self._visit, self.max_tags)
+        self.clean = clean
         if self.provision_req is not None and self.clock.since(self.provision_req[3]) > PROVISION_WINDOW_MS:
             self.provision_req = None
             self.provision_result = {"ok": False, "error": "no tag"}
@@ -187,6 +200,8 @@ class Station:
             h["played"] = {"pattern": self.played[0], "seq": self.played[1], "sent_at": self.clock.epoch_ms()}
         if self.probe is not None:
             h.update(self.probe.health())
+        if self.update is not None:
+            h["update"] = self.update
         return h
 
     def healthy(self):
@@ -228,6 +243,8 @@ class Station:
             self.played = (self.feedback.pattern, self.feedback_seq)  # played to its end: say so now
             self.feedback_seq = None
             self.link.status_due = True
+        if self.updater is not None:
+            self.updater.step()  # bounded (update.STEP_MS), so the watchdog below is fed as usual
         self.passes += 1
         ok = self.healthy()
         if ok and self.wdt is not None:
