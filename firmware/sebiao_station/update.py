@@ -20,6 +20,11 @@ import sebiao_boot as boot
 
 from . import VERSION
 
+try:
+    from typing import Any  # noqa: F401  (type comments only; MicroPython has no typing)
+except ImportError:
+    pass
+
 MAX_MANIFEST = 8192
 SIG_BYTES = 256  # RSA-2048
 MAX_FILES = 64
@@ -93,7 +98,7 @@ def check_manifest(data, version):
     seen = set()
     total = 0
     for f in files:
-        p = f.get("path") if isinstance(f, dict) else None
+        p = f.get("path") if isinstance(f, dict) else None  # type: Any
         if not good_path(p) or p in seen:
             raise Failed("manifest path")
         seen.add(p)
@@ -194,7 +199,7 @@ class Update:
         self.root = st.board.fs_root
         self.fw = boot.path(self.root, "fw/")
         self.cp = st.board.checkpoint
-        self.sock = None
+        self.sock = None  # type: Any
         self.started = self.last_progress = self.clock.ticks_ms()
         self.progress = st.update = {"version": version, "state": "downloading", "done": 0, "of": 0}
         self.run = self._run()
@@ -259,6 +264,7 @@ class Update:
         self.progress["of"] = len(files)
         st.update = self.progress  # (a refused command meanwhile said "busy" there)
         st.link.status_due = True
+        yield True  # the status says "0 of n" before the first file
         for i in range(len(files)):
             p, size, digest = files[i]
             dest = slot_dir + "/" + p
