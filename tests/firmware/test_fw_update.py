@@ -6,8 +6,7 @@ import json
 
 from fwrelease import PREFIX, PowerCut, UpdateBoard, install_key, routes, station_config, unhex, update_cmd, vectors
 from fwsupport import MICROPYTHON, exists, read_json, run_for, tempdir
-
-import sebiao_boot  # noqa: I001  (at the flash root: on the path once fwsupport is imported)
+from sebiao_boot import read_text, select, write_atomic
 from sebiao_station import VERSION, update
 from sebiao_station.app import Station
 
@@ -24,7 +23,7 @@ def flash(vec=V):
 
 
 def boot_station(root, cut=None, http=None, broker_up=True):
-    """What a reset does: a new board and station on the same flash (sebiao_boot.select ran first)."""
+    """What a reset does: a new board and station on the same flash (select ran first)."""
     board = UpdateBoard(fs_root=root, routes=http if http is not None else routes(V), cut=cut)
     board.broker.up = broker_up
     st = Station(board, station_config())
@@ -214,7 +213,7 @@ def test_refused_during_a_probe_cycle_and_while_busy():
 
 def test_download_switch_trial_confirm():
     root, board, st = downloaded()
-    assert sebiao_boot.read_json(root + "/fw/trial") == {"slot": "a", "version": "0.2.0", "boots": 0}
+    assert read_json(root + "/fw/trial") == {"slot": "a", "version": "0.2.0", "boots": 0}
     assert slot_ok(root, "a")
     seen = updates(board)
     assert {"version": "0.2.0", "state": "downloading", "done": 0, "of": 3} in seen, seen
@@ -223,16 +222,16 @@ def test_download_switch_trial_confirm():
                                        for n in ("manifest.json", "manifest.sig", "files/sebiao_station/__init__.py")]
     assert board.fed > 3  # every pass of the download fed the watchdog
     # the reset: the boot picks the new slot, once
-    assert sebiao_boot.select(root) == root + "/fw_a"
+    assert select(root) == root + "/fw_a"
     assert read_json(root + "/fw/trial")["boots"] == 1
     board, st = boot_station(root)
     assert st.updater is not None and st.health()["update"] == {"version": "0.2.0", "state": "trial"}
     run_for(st, 2000)
     assert st.updater is None
-    assert sebiao_boot.read_text(root + "/fw/current") == "a" and not exists(root + "/fw/trial")
+    assert read_text(root + "/fw/current") == "a" and not exists(root + "/fw/trial")
     assert read_json(root + "/fw/result") == {"version": "0.2.0", "state": "confirmed"}
     assert updates(board)[-1] == {"version": "0.2.0", "state": "confirmed"}
-    assert sebiao_boot.select(root) == root + "/fw_a"  # and from now on
+    assert select(root) == root + "/fw_a"  # and from now on
     # the next update goes into the other slot; the confirmed one is left alone
     board, st = boot_station(root, http=routes(V))
     run_for(st, 500)
@@ -264,7 +263,7 @@ def failed_with(http_fault, expected, vec=V):
     assert st.update == {"version": "0.2.0", "state": "failed", "error": expected}, (st.update, expected)
     assert updates(board)[-1] == st.update
     assert read_json(root + "/fw/result") == st.update
-    assert not exists(root + "/fw/trial") and sebiao_boot.select(root) == ""
+    assert not exists(root + "/fw/trial") and select(root) == ""
     assert st.updater is None
     return board, st
 
@@ -313,7 +312,7 @@ def test_no_release_key_no_update():
     run_for(st, 500)
     send(board, update_cmd("0.2.0"))
     run_for(st, 3000)
-    assert st.update["error"] == "no release key" and sebiao_boot.select(root) == ""
+    assert st.update["error"] == "no release key" and select(root) == ""
 
 
 def test_a_failed_attempt_leaves_a_slot_that_never_boots_and_the_next_empties_it():
@@ -326,7 +325,7 @@ def test_a_failed_attempt_leaves_a_slot_that_never_boots_and_the_next_empties_it
     send(board, update_cmd("0.2.0"))
     run_for(st, 5000)
     assert st.update["state"] == "failed" and exists(root + "/fw_a/sebiao_station/__init__.py")
-    assert sebiao_boot.select(root) == ""  # no fw/trial, no fw/current: the factory version
+    assert select(root) == ""  # no fw/trial, no fw/current: the factory version
     with open(root + "/fw_a/sebiao_station/stale.py", "w") as f:
         f.write("x")
     downloaded(root)
@@ -337,13 +336,13 @@ def test_a_failed_attempt_leaves_a_slot_that_never_boots_and_the_next_empties_it
 
 def test_no_broker_after_the_switch_resets_at_120_s_and_rolls_back():
     root, board, st = downloaded()
-    assert sebiao_boot.select(root) == root + "/fw_a"
+    assert select(root) == root + "/fw_a"
     board, st = boot_station(root, broker_up=False)
     t0 = st.clock.ticks_ms()
     assert run_until_reset(st, 130000)
     assert 120000 <= st.clock.ticks_diff(st.clock.ticks_ms(), t0) < 121000
     assert read_json(root + "/fw/trial")["error"] == "not confirmed in 120 s: no broker"
-    assert sebiao_boot.select(root) == ""  # rolled back to the version before (the factory one)
+    assert select(root) == ""  # rolled back to the version before (the factory one)
     assert read_json(root + "/fw/result") == {"version": "0.2.0", "state": "rolled_back",
                                               "error": "not confirmed in 120 s: no broker"}
     assert not exists(root + "/fw/trial")
@@ -354,22 +353,22 @@ def test_no_broker_after_the_switch_resets_at_120_s_and_rolls_back():
 
 def test_a_trial_that_resets_before_confirming_is_rolled_back():
     root, board, st = downloaded()
-    sebiao_boot.select(root)  # boots 1
-    assert sebiao_boot.select(root) == ""  # it reset (crash, watchdog, power) before confirming
+    select(root)  # boots 1
+    assert select(root) == ""  # it reset (crash, watchdog, power) before confirming
     assert read_json(root + "/fw/result")["state"] == "rolled_back"
 
 
 def test_select_boots_the_factory_version_when_a_slot_is_incomplete():
     root = tempdir()
-    assert sebiao_boot.select(root) == ""
-    sebiao_boot.write_atomic(root + "/fw/current", "b")
-    assert sebiao_boot.select(root) == ""  # fw_b has no sebiao_station/__init__
-    sebiao_boot.write_atomic(root + "/fw/trial", {"slot": "a", "version": "0.2.0", "boots": 0})
-    assert sebiao_boot.select(root) == ""
+    assert select(root) == ""
+    write_atomic(root + "/fw/current", "b")
+    assert select(root) == ""  # fw_b has no sebiao_station/__init__
+    write_atomic(root + "/fw/trial", {"slot": "a", "version": "0.2.0", "boots": 0})
+    assert select(root) == ""
     assert read_json(root + "/fw/result") == {"version": "0.2.0", "state": "rolled_back", "error": "slot incomplete"}
     with open(root + "/fw/trial", "w") as f:
         f.write("{half")
-    assert sebiao_boot.select(root) == "" and not exists(root + "/fw/trial")
+    assert select(root) == "" and not exists(root + "/fw/trial")
 
 
 # ---- a power cut at every checkpoint
@@ -378,7 +377,7 @@ def checkpoints():
     """Every (name, nth) the update and the confirmation pass through, in a run without cuts."""
     root, board, st = downloaded()
     names = [(n, board.passed[n]) for n in board.order]
-    sebiao_boot.select(root)
+    select(root)
     board, st = boot_station(root)
     run_for(st, 2000)
     return names, [(n, board.passed[n]) for n in board.order]
@@ -386,7 +385,7 @@ def checkpoints():
 
 def boots_a_working_version(root):
     """After the cut: the next boot picks the old version or a complete new one, never a half."""
-    chosen = sebiao_boot.select(root)
+    chosen = select(root)
     if chosen:
         assert chosen == root + "/fw_a" and slot_ok(root, "a"), chosen
     return chosen
@@ -423,7 +422,7 @@ def test_power_cut_at_every_step_of_the_confirmation():
                                      "confirm done"], names
     for name, _ in names:
         root, board, st = downloaded()
-        sebiao_boot.select(root)
+        select(root)
         board, st = boot_station(root, cut=name)
         try:
             run_for(st, 2000)
@@ -444,14 +443,14 @@ def test_power_cut_while_booting_and_at_the_trial_timeout():
     for cut, expect_new in (("tmp trial", True), ("boot trial", False)):
         root, board, st = downloaded()
         try:
-            sebiao_boot.select(root, UpdateBoard(fs_root=root, cut=cut).checkpoint)
+            select(root, UpdateBoard(fs_root=root, cut=cut).checkpoint)
         except PowerCut:
             pass
         # "tmp trial": boots stayed 0, the trial runs; "boot trial": it was counted, so it rolls back
         assert (boots_a_working_version(root) == root + "/fw_a") == expect_new, cut
     for cut in ("tmp trial", "trial timeout"):
         root, board, st = downloaded()
-        sebiao_boot.select(root)
+        select(root)
         board, st = boot_station(root, cut=cut, broker_up=False)
         try:
             run_for(st, 130000)
@@ -464,14 +463,14 @@ def test_power_cut_while_booting_and_at_the_trial_timeout():
 def test_write_atomic_leaves_old_or_new():
     root = tempdir()
     p = root + "/fw/current"
-    sebiao_boot.write_atomic(p, "a")
+    write_atomic(p, "a")
 
     def cut(name):
         raise PowerCut(name)
     try:
-        sebiao_boot.write_atomic(p, "b", cut)
+        write_atomic(p, "b", cut)
     except PowerCut:
         pass
-    assert sebiao_boot.read_text(p) == "a"
-    sebiao_boot.write_atomic(p, "b")
-    assert sebiao_boot.read_text(p) == "b" and not exists(p + ".tmp")
+    assert read_text(p) == "a"
+    write_atomic(p, "b")
+    assert read_text(p) == "b" and not exists(p + ".tmp")
