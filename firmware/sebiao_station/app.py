@@ -10,6 +10,9 @@ Every pass is bounded: the reader poll by the chip timer, the network by the
 socket timeouts (config: timing.socket_timeout_ms < watchdog_ms / 3).
 """
 
+import json
+import os
+
 from . import VERSION, protocol, ntag
 from .buffer import Buffer
 from .feedback import Feedback
@@ -77,12 +80,23 @@ class Station:
             self.reader.recover()
         self.feedback.play("clear")
         self.wdt = self.board.watchdog(self.cfg["timing"]["watchdog_ms"])
-        import sebiao_boot  # at the flash root; main.py has it loaded already
-        fw = sebiao_boot.path(self.board.fs_root, "fw/")
-        self.update = sebiao_boot.read_json(fw + "result")  # the last update's outcome, in every status
-        if sebiao_boot.exists(fw + "trial"):  # this boot tries a new version: confirm it or reset
-            from .trial import Trial
-            self.updater = Trial(self)
+        self._fw_state()
+
+    def _fw_state(self):
+        """The last update's outcome (fw/result, docs/fleet.md) goes in every status; while this boot tries
+        a new version (fw/trial), trial.py confirms it or resets. (No sebiao_boot here: main.py drops it.)"""
+        fw = self.board.fs_root.rstrip("/") + "/fw/" if self.board.fs_root else "fw/"
+        try:
+            with open(fw + "result") as f:
+                self.update = json.load(f)
+        except (OSError, ValueError):
+            pass
+        try:
+            os.stat(fw + "trial")
+        except OSError:
+            return
+        from .trial import Trial
+        self.updater = Trial(self)
 
     # commands from the gateway
 
