@@ -68,6 +68,21 @@ def remove(p):
         pass
 
 
+def unload(*names):
+    """Give back the heap of modules done with (the update code after an update, the trial code after
+    the confirmation): out of sys.modules and off their package, so the next import loads them again."""
+    import sys
+    for name in names:
+        sys.modules.pop(name, None)
+        i = name.rfind(".")
+        parent = sys.modules.get(name[:i]) if i > 0 else None
+        if parent is not None:
+            try:
+                delattr(parent, name[i + 1:])
+            except (AttributeError, TypeError):
+                pass
+
+
 def slot_dir(root, slot):
     return path(root, "fw_" + slot)
 

@@ -33,6 +33,7 @@ class Trial:
             cp("confirm done")
             st.updater = None
             st.link.status_due = True
+            boot.unload("sebiao_station.trial", "sebiao_boot")
         elif st.clock.since(st.started) >= CONFIRM_MS:
             why = "no clean inventory" if st.link.up else "no broker"
             t = boot.read_json(self.fw + "trial") or {"slot": self.slot, "version": self.version, "boots": 1}

@@ -234,6 +234,7 @@ class Update:
             boot.write_atomic(self.fw + "result", st.update)
         except OSError:
             pass  # a full flash: the status says it anyway
+        boot.unload("sebiao_station.update", "sebiao_boot")  # this object lives on until the loop drops it
 
     def _close(self):
         if self.sock is not None:

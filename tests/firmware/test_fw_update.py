@@ -232,6 +232,8 @@ def test_download_switch_trial_confirm():
     assert read_json(root + "/fw/result") == {"version": "0.2.0", "state": "confirmed"}
     assert updates(board)[-1] == {"version": "0.2.0", "state": "confirmed"}
     assert select(root) == root + "/fw_a"  # and from now on
+    import sys
+    assert "sebiao_station.trial" not in sys.modules  # its heap is back
     # the next update goes into the other slot; the confirmed one is left alone
     board, st = boot_station(root, http=routes(V))
     run_for(st, 500)
@@ -265,6 +267,8 @@ def failed_with(http_fault, expected, vec=V):
     assert read_json(root + "/fw/result") == st.update
     assert not exists(root + "/fw/trial") and select(root) == ""
     assert st.updater is None
+    import sys
+    assert "sebiao_station.update" not in sys.modules  # its heap is back
     return board, st
 
 
