@@ -292,8 +292,7 @@ class Update:
 
     def _open(self, name):
         """Send the request, read the head (bounded); returns (Content-Length, body bytes already read)."""
-        if self.clock.since(self.started) > DEADLINE_MS:
-            raise Failed("timeout")
+        self._in_time()
         s = self.sock = self.st.board.connect_tcp(self.host, self.port, self.timeout_ms)
         s.settimeout(self.timeout_ms / 1000)
         s.sendall(("GET %s%s HTTP/1.0\r\nHost: %s:%d\r\n\r\n" % (self.path, name, self.host, self.port)).encode())
@@ -308,6 +307,7 @@ class Update:
             if not got:
                 raise Failed("http header")
             head += got
+            self._in_time()
             yield False
         lines = head[:end].decode().split("\r\n")
         status = lines[0].split(" ")
@@ -327,6 +327,11 @@ class Update:
             raise Failed("http length")
         return length, head[end + 4:]
 
+    def _in_time(self):
+        """A server that trickles bytes just inside the socket timeout still ends within DEADLINE_MS."""
+        if self.clock.since(self.started) > DEADLINE_MS:
+            raise Failed("timeout")
+
     def _get_small(self, name, limit, exact):
         length, body = yield from self._open(name)
         if length > limit or (exact and length != limit):
@@ -337,6 +342,7 @@ class Update:
             if not got:
                 break
             buf.extend(got)
+            self._in_time()
             yield False
         self._close()
         if len(buf) != length:
@@ -363,6 +369,7 @@ class Update:
                 body = self.sock.recv(CHUNK)
                 if not body:
                     raise Failed("size " + p)  # the server closed early
+                self._in_time()
                 yield False
         self._close()
         if binascii.hexlify(h.digest()).decode() != digest:

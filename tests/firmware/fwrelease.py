@@ -49,7 +49,9 @@ class HttpSocket:
         if path in self.server.stall:  # the server stops answering: the socket times out
             self.server.clock.advance(int((self.timeout or 3) * 1000))
             raise OSError(110)
-        n = min(n, self.server.chunk)
+        slow = path in self.server.slow
+        self.server.clock.advance(self.server.slow.get(path, 0))  # a slow server, inside the socket timeout
+        n = 1 if slow else min(n, self.server.chunk)
         got = bytes(self.out[:n]) if self.out else b""
         if self.out:
             self.out = self.out[n:]
@@ -60,7 +62,8 @@ class HttpSocket:
 
 
 class HttpServer:
-    """path -> bytes; faults per path: status, no_length, length (a lie), truncate (bytes left out), stall."""
+    """path -> bytes; faults per path: status, no_length, length (a lie), truncate (bytes left out), stall,
+    slow (a trickle)."""
 
     def __init__(self, clock, routes):
         self.clock = clock
@@ -73,6 +76,7 @@ class HttpServer:
         self.stall = set()
         self.head_junk = 0  # bytes of extra header (a server that never ends its head)
         self.chunk = 700
+        self.slow = {}  # path -> fake ms each recv of it takes (1 byte each time)
         self.up = True
         self.last_path = None
 
