@@ -88,7 +88,8 @@ class Station:
         fw = self.board.fs_root.rstrip("/") + "/fw/" if self.board.fs_root else "fw/"
         try:
             with open(fw + "result") as f:
-                self.update = json.load(f)
+                got = json.load(f)
+            self.update = got if isinstance(got, dict) else None
         except (OSError, ValueError):
             pass
         try:
