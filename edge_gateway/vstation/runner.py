@@ -56,12 +56,16 @@ def install_release_key(flash_dir: Path, key_file: Path) -> None:
     except (OSError, ValueError) as exc:
         raise SebiaoError(f"{key_file}: cannot read the release key ({exc}) / 无法读取固件签名公钥") from exc
     n = key.get("n") if isinstance(key, dict) else None
-    if not isinstance(n, str) or len(n) != 512 or key.get("e") != 65537 or not all(c in "0123456789abcdef" for c in n):
-        raise SebiaoError(f'{key_file}: not a release key: want {{"e":65537,"n":"<512 lowercase hex digits>"}} '
+    try:
+        modulus = int(n, 16) if isinstance(n, str) and n.isascii() and n.isalnum() else 0
+    except ValueError:
+        modulus = 0
+    if modulus.bit_length() != 2048 or key.get("e") != 65537:
+        raise SebiaoError(f'{key_file}: not a release key: want {{"e":65537,"n":"<hex of a 2048-bit modulus>"}} '
                           "(RSA-2048, docs/fleet.md) / 不是固件签名公钥")
     Path(flash_dir).mkdir(parents=True, exist_ok=True)
     tmp = Path(flash_dir) / (RELEASE_KEY + ".tmp")
-    tmp.write_text(strict_json.dumps({"e": 65537, "n": n}))
+    tmp.write_text(strict_json.dumps({"e": 65537, "n": "%0512x" % modulus}))
     tmp.replace(Path(flash_dir) / RELEASE_KEY)
 
 

@@ -237,3 +237,18 @@ def test_a_power_cut_during_the_update_leaves_a_station_that_boots(station_confi
     finally:
         st.kill()
     assert sebiao_boot.current(str(tmp_path / "flash")) == "a"
+
+
+def test_release_key_goes_onto_the_flash_and_a_wrong_one_is_named(key, tmp_path):
+    from edge_gateway.vstation.runner import install_release_key
+    from sebiao_common.errors import SebiaoError
+
+    good = tmp_path / "key.json"
+    good.write_text(public_json(key).upper().replace('"E"', '"e"').replace('"N"', '"n"'))  # upper-case hex too
+    install_release_key(tmp_path / "flash", good)
+    assert json.loads((tmp_path / "flash" / "release_key.json").read_text()) == json.loads(public_json(key))
+    for text in ('{"e":3,"n":"%s"}' % json.loads(public_json(key))["n"], '{"e":65537,"n":"abc"}', "[]", "{"):
+        bad = tmp_path / "bad.json"
+        bad.write_text(text)
+        with pytest.raises(SebiaoError, match="bad.json"):
+            install_release_key(tmp_path / "flash2", bad)
