@@ -487,3 +487,18 @@ def test_write_atomic_leaves_old_or_new():
     assert read_text(p) == "a"
     write_atomic(p, "b")
     assert read_text(p) == "b" and not exists(p + ".tmp")
+
+
+def test_a_failed_trial_rolls_back_to_the_confirmed_slot_not_the_factory_one():
+    root, board, st = downloaded()
+    select(root)
+    board, st = boot_station(root)
+    run_for(st, 2000)
+    assert read_text(root + "/fw/current") == "a"
+    root, board, st = downloaded(root)  # the next release goes into b
+    assert read_json(root + "/fw/trial")["slot"] == "b"
+    assert select(root) == root + "/fw_b"
+    board, st = boot_station(root, broker_up=False)
+    assert run_until_reset(st, 130000)
+    assert select(root) == root + "/fw_a" and slot_ok(root, "a")
+    assert read_json(root + "/fw/result")["state"] == "rolled_back"
