@@ -7,7 +7,8 @@ update's checkpoints and cuts the power (raises PowerCut) at the one asked for."
 
 import json
 
-from fwsupport import REPO, TestBoard, station_config  # noqa: F401
+from fwsupport import REPO, TestBoard, run_for, station_config, tempdir
+from sebiao_station.app import Station
 
 VECTORS = REPO + "/tests/vectors/release_v1.json"
 HTTP_PORT = 8080
@@ -17,6 +18,9 @@ PREFIX = "/fw/3f2a9c0d1e6b4a7f8c9d0e1f2a3b4c5d/"
 def vectors():
     with open(VECTORS) as f:
         return json.load(f)
+
+
+V = vectors()
 
 
 def unhex(s):
@@ -159,3 +163,70 @@ def update_cmd(version, port=HTTP_PORT, path=PREFIX, **more):
     for k in more:
         cmd[k] = more[k]
     return cmd
+
+
+# ---- a station on a flash, told to update
+
+T_CMD = "sebiao/ws-demo/rack-red-1/cmd"
+T_STATUS = "sebiao/ws-demo/rack-red-1/status"
+APP = "sebiao_station/app.py"
+
+
+def flash(vec=None):
+    vec = vec or V
+    root = tempdir()
+    install_key(root, vec["key"])
+    return root
+
+
+def boot_station(root, cut=None, http=None, broker_up=True):
+    """What a reset does: a new board and station on the same flash (select ran first)."""
+    board = UpdateBoard(fs_root=root, routes=http if http is not None else routes(V), cut=cut)
+    board.broker.up = broker_up
+    st = Station(board, station_config())
+    st.start()
+    return board, st
+
+
+def send(board, cmd):
+    board.broker.send(T_CMD, json.dumps(cmd).encode(), 1)
+
+
+def run_until_reset(st, ms=30000):
+    try:
+        run_for(st, ms)
+    except SystemExit:
+        return True
+    return False
+
+
+def statuses(board):
+    return [json.loads(p["payload"]) for p in board.broker.published if p["topic"] == T_STATUS]
+
+
+def updates(board):
+    return [s["update"] for s in statuses(board) if "update" in s]
+
+
+def slot_ok(root, slot, vec=None):
+    """Every file of the release is in the slot with its manifest's SHA-256."""
+    vec = vec or V
+    for p in vec["files"]:
+        try:
+            with open(root + "/fw_" + slot + "/" + p, "rb") as f:
+                data = f.read()
+        except OSError:
+            return False
+        if data != vec["files"][p].encode():
+            return False
+    return True
+
+
+def downloaded(root=None, http=None):
+    """A station told to update, run until it resets into the new version."""
+    root = root or flash()
+    board, st = boot_station(root, http=http)
+    run_for(st, 500)
+    send(board, update_cmd("0.2.0"))
+    assert run_until_reset(st), updates(board)
+    return root, board, st

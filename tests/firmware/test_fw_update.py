@@ -1,78 +1,30 @@
 """Updates over Wi-Fi on the station (docs/fleet.md): signature, manifest checks, download into the
-slot, switch, trial, confirmation, rollback, and a power cut at every step. Runs under CPython and
-MicroPython (the signed vectors come from tests/vectors/release_v1.json)."""
+slot, switch, trial, confirmation, rollback (power cuts: test_fw_update_power.py). Runs under CPython
+and MicroPython (the signed vectors come from tests/vectors/release_v1.json)."""
 
 import json
 
-from fwrelease import PREFIX, PowerCut, UpdateBoard, install_key, routes, station_config, unhex, update_cmd, vectors
+from fwrelease import (
+    APP,
+    PREFIX,
+    UpdateBoard,
+    V,
+    boot_station,
+    downloaded,
+    flash,
+    routes,
+    run_until_reset,
+    send,
+    slot_ok,
+    station_config,
+    unhex,
+    update_cmd,
+    updates,
+)
 from fwsupport import MICROPYTHON, exists, read_json, run_for, tempdir
 from sebiao_boot import read_text, select, write_atomic
 from sebiao_station import VERSION, update
 from sebiao_station.app import Station
-
-T_CMD = "sebiao/ws-demo/rack-red-1/cmd"
-T_STATUS = "sebiao/ws-demo/rack-red-1/status"
-V = vectors()
-APP = "sebiao_station/app.py"
-
-
-def flash(vec=V):
-    root = tempdir()
-    install_key(root, vec["key"])
-    return root
-
-
-def boot_station(root, cut=None, http=None, broker_up=True):
-    """What a reset does: a new board and station on the same flash (select ran first)."""
-    board = UpdateBoard(fs_root=root, routes=http if http is not None else routes(V), cut=cut)
-    board.broker.up = broker_up
-    st = Station(board, station_config())
-    st.start()
-    return board, st
-
-
-def send(board, cmd):
-    board.broker.send(T_CMD, json.dumps(cmd).encode(), 1)
-
-
-def run_until_reset(st, ms=30000):
-    try:
-        run_for(st, ms)
-    except SystemExit:
-        return True
-    return False
-
-
-def statuses(board):
-    return [json.loads(p["payload"]) for p in board.broker.published if p["topic"] == T_STATUS]
-
-
-def updates(board):
-    return [s["update"] for s in statuses(board) if "update" in s]
-
-
-def slot_ok(root, slot, vec=V):
-    """Every file of the release is in the slot with its manifest's SHA-256."""
-    for p in vec["files"]:
-        try:
-            with open(root + "/fw_" + slot + "/" + p, "rb") as f:
-                data = f.read()
-        except OSError:
-            return False
-        if data != vec["files"][p].encode():
-            return False
-    return True
-
-
-def downloaded(root=None, http=None):
-    """A station told to update, run until it resets into the new version."""
-    root = root or flash()
-    board, st = boot_station(root, http=http)
-    run_for(st, 500)
-    send(board, update_cmd("0.2.0"))
-    assert run_until_reset(st), updates(board)
-    return root, board, st
-
 
 # ---- the signature (RFC 8017 §8.2.2)
 
@@ -382,111 +334,6 @@ def test_select_boots_the_factory_version_when_a_slot_is_incomplete():
     with open(root + "/fw/trial", "w") as f:
         f.write("{half")
     assert select(root) == "" and not exists(root + "/fw/trial")
-
-
-# ---- a power cut at every checkpoint
-
-def checkpoints():
-    """Every (name, nth) the update and the confirmation pass through, in a run without cuts."""
-    root, board, st = downloaded()
-    names = [(n, board.passed[n]) for n in board.order]
-    select(root)
-    board, st = boot_station(root)
-    run_for(st, 2000)
-    return names, [(n, board.passed[n]) for n in board.order]
-
-
-def boots_a_working_version(root):
-    """After the cut: the next boot picks the old version or a complete new one, never a half."""
-    chosen = select(root)
-    if chosen:
-        assert chosen == root + "/fw_a" and slot_ok(root, "a"), chosen
-    return chosen
-
-
-def test_power_cut_at_every_step_of_the_download_and_switch():
-    names, _ = checkpoints()
-    assert [n for n, _ in names] == ["update emptied", "update chunk", "update file", "tmp trial", "update trial"]
-    for name, count in names:
-        for nth in range(1, count + 1):
-            cut = "%s#%d" % (name, nth)
-            root = flash()
-            board, st = boot_station(root, cut=cut)
-            run_for(st, 500)
-            send(board, update_cmd("0.2.0"))
-            try:
-                run_for(st, 20000)
-            except PowerCut:
-                pass
-            else:
-                raise AssertionError("no cut at " + cut)
-            chosen = boots_a_working_version(root)
-            if name == "update trial":
-                assert chosen == root + "/fw_a", cut  # the switch is done: the new version tries once
-            else:
-                assert chosen == "" and not exists(root + "/fw/trial"), cut
-                downloaded(root)  # and the next attempt works
-                assert slot_ok(root, "a"), cut
-
-
-def test_power_cut_at_every_step_of_the_confirmation():
-    _, names = checkpoints()
-    assert [n for n, _ in names] == ["tmp current", "confirm current", "tmp result", "confirm result",
-                                     "confirm done"], names
-    for name, _ in names:
-        root, board, st = downloaded()
-        select(root)
-        board, st = boot_station(root, cut=name)
-        try:
-            run_for(st, 2000)
-        except PowerCut:
-            pass
-        else:
-            raise AssertionError("no cut at " + name)
-        chosen = boots_a_working_version(root)
-        result = read_json(root + "/fw/result")
-        if name == "tmp current":  # cut before the confirmation took: counted as a failed try
-            assert chosen == "" and result["state"] == "rolled_back", (name, result)
-        else:
-            assert chosen == root + "/fw_a" and result == {"version": "0.2.0", "state": "confirmed"}, (name, result)
-        assert not exists(root + "/fw/trial")
-
-
-def test_power_cut_while_booting_and_at_the_trial_timeout():
-    for cut, expect_new in (("tmp trial", True), ("boot trial", False)):
-        root, board, st = downloaded()
-        try:
-            select(root, UpdateBoard(fs_root=root, cut=cut).checkpoint)
-        except PowerCut:
-            pass
-        # "tmp trial": boots stayed 0, the trial runs; "boot trial": it was counted, so it rolls back
-        assert (boots_a_working_version(root) == root + "/fw_a") == expect_new, cut
-    for cut in ("tmp trial", "trial timeout"):
-        root, board, st = downloaded()
-        select(root)
-        board, st = boot_station(root, cut=cut, broker_up=False)
-        try:
-            run_for(st, 130000)
-        except PowerCut:
-            pass
-        assert boots_a_working_version(root) == ""
-        assert read_json(root + "/fw/result")["state"] == "rolled_back"
-
-
-def test_write_atomic_leaves_old_or_new():
-    root = tempdir()
-    p = root + "/fw/current"
-    write_atomic(p, "a")
-
-    def cut(name):
-        raise PowerCut(name)
-    try:
-        write_atomic(p, "b", cut)
-    except PowerCut:
-        pass
-    assert read_text(p) == "a"
-    write_atomic(p, "b")
-    assert read_text(p) == "b" and not exists(p + ".tmp")
 
 
 def test_a_failed_trial_rolls_back_to_the_confirmed_slot_not_the_factory_one():
