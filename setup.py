@@ -13,7 +13,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 FIRMWARE = ROOT / "firmware"
-SHIPPED = ("main.py", "defaults.json", "README.md", "sebiao_station", "sebiao_sim")
+SHIPPED = ("main.py", "sebiao_boot.py", "defaults.json", "README.md", "sebiao_station", "sebiao_sim")
 
 
 class BuildWithFirmware(build_py):

@@ -25,7 +25,7 @@ from sebiao_common.errors import SebiaoError
 _PACKAGE = Path(__file__).resolve().parents[1]  # edge_gateway/
 PACKAGE_COPY = _PACKAGE / "_firmware"
 CHECKOUT = _PACKAGE.parent / "firmware"
-FLASHED = ("main.py", "sebiao_station")  # what goes onto the device (sebiao_sim is host-only)
+FLASHED = ("main.py", "sebiao_boot.py", "sebiao_station")  # what goes onto the device (sebiao_sim is host-only)
 
 
 class FirmwareNotFound(SebiaoError):

@@ -17,14 +17,56 @@ station's clock, ``ProbeFault`` makes it fail as a real probe can.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from edge_gateway.tooling.firmware_files import use_firmware
 from edge_gateway.vstation.script import Command, Place, ProbeFault, Remove, Temp, Wait
+from sebiao_common import strict_json
+from sebiao_common.errors import SebiaoError
 
 READERS = ("mfrc522", "pn532")
+RELEASE_KEY = "release_key.json"
+
+
+def boot_slot(flash_dir: Path) -> str:
+    """What the board's ``main.py`` does before the station starts: ``sebiao_boot.select`` on the flash
+    (trial, rollback, confirmed slot), then the chosen slot's ``sebiao_station`` first on ``sys.path``.
+    Only for a process that runs this one station (``sebiao station``): the firmware modules loaded
+    before (the config check) are dropped so the slot's own are imported. Returns the slot's directory
+    ("" = the firmware folder, the factory version)."""
+    use_firmware()
+    import sebiao_boot
+
+    Path(flash_dir).mkdir(parents=True, exist_ok=True)
+    slot = sebiao_boot.select(str(flash_dir))
+    if slot:
+        sys.path.insert(0, slot)
+        for name in [n for n in sys.modules if n == "sebiao_station" or n.startswith("sebiao_station.")]:
+            del sys.modules[name]
+    return slot
+
+
+def install_release_key(flash_dir: Path, key_file: Path) -> None:
+    """Put the release key's public half on the station's flash (as provisioning over USB does)."""
+    try:
+        key = strict_json.loads(Path(key_file).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SebiaoError(f"{key_file}: cannot read the release key ({exc}) / 无法读取固件签名公钥") from exc
+    n = key.get("n") if isinstance(key, dict) else None
+    try:
+        modulus = int(n, 16) if isinstance(n, str) and n.isascii() and n.isalnum() else 0
+    except ValueError:
+        modulus = 0
+    if modulus.bit_length() != 2048 or key.get("e") != 65537:
+        raise SebiaoError(f'{key_file}: not a release key: want {{"e":65537,"n":"<hex of a 2048-bit modulus>"}} '
+                          "(RSA-2048, docs/fleet.md) / 不是固件签名公钥")
+    Path(flash_dir).mkdir(parents=True, exist_ok=True)
+    tmp = Path(flash_dir) / (RELEASE_KEY + ".tmp")
+    tmp.write_text(strict_json.dumps({"e": 65537, "n": "%0512x" % modulus}))
+    tmp.replace(Path(flash_dir) / RELEASE_KEY)
 
 
 class VirtualStation:
@@ -32,6 +74,7 @@ class VirtualStation:
                  clock: object = None) -> None:
         """``clock``: a firmware ``Clock`` for the board (None: the host's), passed on as it is."""
         use_firmware()
+        import sebiao_station
         from sebiao_sim.host import HostBoard
         from sebiao_station.app import Station
 
@@ -44,6 +87,7 @@ class VirtualStation:
                     hooks.on_command(cmd)
 
         self.cfg = cfg
+        self.firmware_version: str = sebiao_station.VERSION  # of the slot boot_slot() chose, if it ran
         self.id: str = cfg["station"]
         self.flash_dir = Path(flash_dir)
         self.flash_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -66,4 +66,14 @@ def command_line(station: str, cmd: dict) -> str:
         return f"[{station}] 网关反馈 / gateway feedback: {zh} / {en}"
     if name == "provision":
         return f"[{station}] 写标签待命 / provisioning armed: {cmd.get('tool')} (60 s)"
+    if name == "update":
+        return f"[{station}] 固件更新 / firmware update: {cmd.get('version')}"
     return f"[{station}] 命令 / command: {name}"
+
+
+def update_line(station: str, update: dict) -> str:
+    """The station's update state (docs/fleet.md "Status") as it changes."""
+    state = update.get("state")
+    more = f" {update['done']}/{update['of']}" if state == "downloading" else ""
+    more += f" ({update['error']})" if update.get("error") else ""
+    return f"[{station}] 固件更新 / update {update.get('version')}: {state}{more}"

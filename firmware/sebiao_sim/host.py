@@ -10,6 +10,13 @@ drives (place/remove tags), and a simulated DS18B20 probe on a 1-Wire line
     board.place("04A224E2C65E80")
     while True:
         station.step(); board.clock.sleep_ms(50)
+
+A power cut in the middle of an update: `HostBoard(..., power_cut="update chunk#3")`
+(or the environment variable SEBIAO_POWER_CUT, read when the argument is None)
+ends the process at once (os._exit(POWER_CUT_EXIT), nothing flushed, no MQTT
+DISCONNECT) the 3rd time the firmware reaches checkpoint "update chunk"
+("#N" left out: the first time). The names are in update.py, trial.py and
+sebiao_boot.py.
 """
 
 from sebiao_station.board import Board
@@ -19,9 +26,14 @@ from .ds18b20_sim import DS18B20Sim, OneWireLine, SimOneWire
 from .iso14443 import Card
 
 
+POWER_CUT_EXIT = 86
+
+
 class HostBoard(Board):
-    def __init__(self, fs_root, reader="mfrc522", clock=None):
+    def __init__(self, fs_root, reader="mfrc522", clock=None, power_cut=None):
         import os
+        self.power_cut = power_cut if power_cut is not None else os.environ.get("SEBIAO_POWER_CUT") or None
+        self.passed = {}  # checkpoint name -> times reached
         self.clock = clock or system_clock()
         self.fs_root = fs_root
         try:
@@ -88,3 +100,12 @@ class HostBoard(Board):
     def random32(self):
         import random
         return random.SystemRandom().getrandbits(32)
+
+    def checkpoint(self, name):
+        self.passed[name] = self.passed.get(name, 0) + 1
+        if self.power_cut is None:
+            return
+        want, _, nth = self.power_cut.partition("#")
+        if name == want and self.passed[name] == int(nth or 1):
+            import os
+            os._exit(POWER_CUT_EXIT)

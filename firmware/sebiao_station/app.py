@@ -10,6 +10,9 @@ Every pass is bounded: the reader poll by the chip timer, the network by the
 socket timeouts (config: timing.socket_timeout_ms < watchdog_ms / 3).
 """
 
+import json
+import os
+
 from . import VERSION, protocol, ntag
 from .buffer import Buffer
 from .feedback import Feedback
@@ -66,6 +69,9 @@ class Station:
             from .probe import Probe  # only a station with a probe pays the RAM for its code
             self.probe = Probe(board.probe_bus(pc["pin"]), clock, pc)
         self.on_cycle = None  # f(start_tick, end_tick, interval_s, temps_dc), for the host's display
+        self.update = None  # the status's "update" (docs/fleet.md): the last update's outcome or progress
+        self.updater = None  # a running update (update.py) or this boot's trial (trial.py): stepped each pass
+        self.clean = False  # the last reader inventory was clean (a trial confirms after one)
 
     # start-up
 
@@ -74,6 +80,24 @@ class Station:
             self.reader.recover()
         self.feedback.play("clear")
         self.wdt = self.board.watchdog(self.cfg["timing"]["watchdog_ms"])
+        self._fw_state()
+
+    def _fw_state(self):
+        """The last update's outcome (fw/result, docs/fleet.md) goes in every status; while this boot tries
+        a new version (fw/trial), trial.py confirms it or resets. (No sebiao_boot here: main.py drops it.)"""
+        fw = self.board.fs_root.rstrip("/") + "/fw/" if self.board.fs_root else "fw/"
+        try:
+            with open(fw + "result") as f:
+                got = json.load(f)
+            self.update = got if isinstance(got, dict) else None
+        except (OSError, ValueError):
+            pass
+        try:
+            os.stat(fw + "trial")
+        except OSError:
+            return
+        from .trial import Trial
+        self.updater = Trial(self)
 
     # commands from the gateway
 
@@ -87,6 +111,9 @@ class Station:
             self.provision(cmd.get("tool") or "", cmd.get("kind") or "", cmd.get("color") or "")
         elif name == "status":
             self.link.status_due = True
+        elif name == "update":
+            from .update import begin  # loaded only when asked: the station's heap stays as it was
+            begin(self, cmd)
 
     def provision(self, tool, kind="", color=""):
         """Arm provisioning: the next tag seen within a minute gets this label."""
@@ -111,6 +138,7 @@ class Station:
         """One inventory cycle: every tag in the field, one event per UID."""
         now = self.clock.ticks_ms()
         uids, clean = self.reader.inventory(self._visit, self.max_tags)
+        self.clean = clean
         if self.provision_req is not None and self.clock.since(self.provision_req[3]) > PROVISION_WINDOW_MS:
             self.provision_req = None
             self.provision_result = {"ok": False, "error": "no tag"}
@@ -187,6 +215,8 @@ class Station:
             h["played"] = {"pattern": self.played[0], "seq": self.played[1], "sent_at": self.clock.epoch_ms()}
         if self.probe is not None:
             h.update(self.probe.health())
+        if self.update is not None:
+            h["update"] = self.update
         return h
 
     def healthy(self):
@@ -228,6 +258,8 @@ class Station:
             self.played = (self.feedback.pattern, self.feedback_seq)  # played to its end: say so now
             self.feedback_seq = None
             self.link.status_due = True
+        if self.updater is not None:
+            self.updater.step()  # bounded (update.STEP_MS), so the watchdog below is fed as usual
         self.passes += 1
         ok = self.healthy()
         if ok and self.wdt is not None:

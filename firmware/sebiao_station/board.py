@@ -19,6 +19,7 @@
     free_heap()                 bytes or None
     random32()                  a random 32-bit int (the boot id)
     reset()                     restart the device
+    checkpoint(name)            a step of an update was done (power-cut tests; a no-op on a device)
 """
 
 
@@ -71,3 +72,6 @@ class Board:
 
     def reset(self):
         raise SystemExit("reset")
+
+    def checkpoint(self, name):
+        pass

@@ -33,7 +33,7 @@ def test_firmware_type_checks_against_micropython_esp32_stubs():
     env = dict(os.environ, MYPYPATH=str(stubs))
     run = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini",
                           "--custom-typeshed-dir", str(stubs), "--cache-dir", str(stubs.parent / "mypy-cache"),
-                          "-p", "sebiao_station", "-p", "sebiao_sim"],
+                          "-p", "sebiao_station", "-p", "sebiao_sim", "-m", "sebiao_boot", "-m", "main"],
                          cwd=ROOT / "firmware", env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "Success" in run.stdout

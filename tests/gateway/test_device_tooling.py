@@ -32,8 +32,8 @@ def bundle(tmp_path_factory):
 
 
 def test_build_compiles_every_station_module(bundle):
-    sources = sorted(p.relative_to(firmware_dir()).as_posix()
-                     for p in (firmware_dir() / "sebiao_station").rglob("*.py"))
+    sources = sorted(["sebiao_boot.py"] + [p.relative_to(firmware_dir()).as_posix()
+                                           for p in (firmware_dir() / "sebiao_station").rglob("*.py")])
     manifest = json.loads((bundle / "manifest.json").read_text())
     compiled = {f["source"]: f for f in manifest["files"] if f["path"].endswith(".mpy")}
     assert sorted(compiled) == sources and len(sources) >= 20

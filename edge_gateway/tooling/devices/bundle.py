@@ -1,7 +1,7 @@
 """``sebiao firmware build``: the station firmware compiled for the ESP32.
 
-Every ``sebiao_station`` module becomes ``.mpy`` (``mpy-cross -march=xtensawin``);
-``main.py`` stays source (MicroPython runs ``main.py`` at boot). The bundle is
+Every ``sebiao_station`` module and ``sebiao_boot`` (which version boots, docs/fleet.md) become
+``.mpy`` (``mpy-cross -march=xtensawin``); ``main.py`` stays source (MicroPython runs ``main.py`` at boot). The bundle is
 a directory laid out as the flash root, a ``manifest.json`` listing every file
 with its size and SHA-256, and the same as a zip beside it.
 """
@@ -52,7 +52,7 @@ def build(out: str | Path) -> Bundle:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     files = [_copy(source / "main.py", out / "main.py", "main.py")]
-    for module in sorted((source / "sebiao_station").rglob("*.py")):
+    for module in [source / "sebiao_boot.py", *sorted((source / "sebiao_station").rglob("*.py"))]:
         rel = module.relative_to(source)
         target = out / rel.with_suffix(".mpy")
         target.parent.mkdir(parents=True, exist_ok=True)
