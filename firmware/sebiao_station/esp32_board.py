@@ -50,6 +50,8 @@ class Esp32Board(Board):
 
     def wifi_connect(self, ssid, password):
         try:
+            if self.wlan.isconnected():
+                self.wlan.disconnect()  # joining another network (secrets.py): leave this one first
             self.wlan.connect(ssid, password)  # returns at once; isconnected() tells
         except OSError:
             pass
