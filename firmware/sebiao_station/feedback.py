@@ -9,20 +9,25 @@ The timings are config "feedback" (config.py bounds them; settings.py may change
 """
 
 CLEAR = ((0, "red", 0), (0, "buzzer", 0), (0, "green", 1))
+NAMES = ("misuse", "clear", "test")
 
 
-def patterns(fb):
-    """{name: ((ms from start, pin, value), ...)} and the test's end, from config "feedback"."""
+def pattern(name, fb):
+    """((ms from start, pin, value), ...) of pattern `name` with config "feedback" `fb`, made when it is
+    played (nothing is kept in RAM between two), and the test's end."""
     beep, gap, step = fb["misuse_beep_ms"], fb["misuse_gap_ms"], fb["test_step_ms"]
-    misuse = [(0, "green", 0), (0, "red", 1)]
-    t = 0
-    for _ in range(fb["misuse_beeps"]):
-        misuse.append((t, "buzzer", 1))
-        misuse.append((t + beep, "buzzer", 0))
-        t += beep + gap
-    test = ((0, "green", 0), (0, "buzzer", 0), (0, "red", 1), (step, "red", 0), (step, "green", 1),
-            (2 * step, "green", 0), (2 * step, "buzzer", 1), (3 * step, "buzzer", 0))
-    return {"misuse": tuple(misuse), "clear": CLEAR, "test": test}, 3 * step + 200
+    if name == "misuse":
+        steps = [(0, "green", 0), (0, "red", 1)]
+        t = 0
+        for _ in range(fb["misuse_beeps"]):
+            steps.append((t, "buzzer", 1))
+            steps.append((t + beep, "buzzer", 0))
+            t += beep + gap
+        return tuple(steps), 0
+    if name == "test":
+        return ((0, "green", 0), (0, "buzzer", 0), (0, "red", 1), (step, "red", 0), (step, "green", 1),
+                (2 * step, "green", 0), (2 * step, "buzzer", 1), (3 * step, "buzzer", 0)), 3 * step + 200
+    return CLEAR, 0
 
 
 class Feedback:
@@ -34,21 +39,16 @@ class Feedback:
         self.i = 0
         self.start = 0
         self.pattern = None
-        self.configure(fb)
+        self.fb = fb  # config "feedback"; settings.py may replace it (a pattern playing finishes as it began)
         for p in self.pins.values():
             p.value(0)
 
-    def configure(self, fb):
-        """New timings (config "feedback"); a pattern playing now finishes as it began."""
-        self.patterns, self.test_ms = patterns(fb)
-
     def play(self, name):
-        if name not in self.patterns:
+        if name not in NAMES:
             return False
         self.pattern = name
-        self.steps = self.patterns[name]
+        self.steps, end = pattern(name, self.fb)
         if name == "test":  # then back to the station's state (a latched red stays red)
-            end = self.test_ms
             self.steps = self.steps + ((end, "red", self.lit["red"]), (end, "green", self.lit["green"]))
         self.i = 0
         self.start = self.clock.ticks_ms()

@@ -97,7 +97,7 @@ def apply(station, cfg):
         station.reader.set_gain(cfg["reader"]["gain"])
     except Exception:  # a reader failing now: its next re-init (readers/) writes self.gain
         station.reader.gain = cfg["reader"]["gain"]
-    station.feedback.configure(cfg["feedback"])
+    station.feedback.fb = cfg["feedback"]
     link = station.link
     link.cfg = cfg
     link.puback_ms = t["puback_timeout_ms"]

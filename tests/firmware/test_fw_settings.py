@@ -31,7 +31,9 @@ def send(board, st, cmd):
 
 
 def test_the_default_feedback_is_the_patterns_stations_always_played():
-    pats, test_ms = feedback.patterns(config.DEFAULTS["feedback"])
+    fb = config.DEFAULTS["feedback"]
+    pats = {name: feedback.pattern(name, fb)[0] for name in feedback.NAMES}
+    test_ms = feedback.pattern("test", fb)[1]
     assert pats["misuse"] == ((0, "green", 0), (0, "red", 1), (0, "buzzer", 1), (150, "buzzer", 0),
                               (300, "buzzer", 1), (450, "buzzer", 0), (600, "buzzer", 1), (750, "buzzer", 0))
     assert pats["test"] == ((0, "green", 0), (0, "buzzer", 0), (0, "red", 1), (600, "red", 0), (600, "green", 1),
@@ -46,8 +48,11 @@ def test_status_reports_the_settings_version_empty_as_provisioned():
 
 
 def test_the_settings_code_loads_only_when_a_settings_command_arrives():
-    for name in ("sebiao_station.settings", "sebiao_station.secrets"):
-        sys.modules.pop(name, None)
+    import sebiao_station
+    for name in ("settings", "secrets"):  # as after a reset: neither imported
+        sys.modules.pop("sebiao_station." + name, None)
+        if name in sebiao_station.__dict__:
+            delattr(sebiao_station, name)
     board, st = started()
     assert "sebiao_station.settings" not in sys.modules and "sebiao_station.secrets" not in sys.modules
     send(board, st, {"cmd": "settings", "version": "a1", "settings": {"timing": {"heartbeat_s": 30}}})
