@@ -82,25 +82,38 @@ def parse_station_settings(config: WorkshopConfig) -> StationSettings | None:
     defaults = node.get("defaults")
     if defaults is not None:
         _overlay(base, defaults)
-    own: dict[str, Node] = {}
-    stations = node.get("stations")
-    if stations is not None:
-        stations.mapping(optional=tuple(s.id for s in config.stations))  # an unknown station is named
-        own = {sid: stations.child(sid) for sid in stations.value if stations.value[sid] is not None}
+    own = _own(node.get("stations"), {s.id for s in config.stations})
     docs = []
     for station in config.stations:
         doc = {s: dict(base[s]) for s in SECTIONS}
         where = defaults or node
         if station.id in own:
-            _overlay(doc, own[station.id])
+            _overlay(doc, own[station.id], ("id",))
             where = own[station.id]
         _cross_check(doc, where)
         docs.append((station.id, doc))
     return StationSettings(documents=tuple(docs))
 
 
-def _overlay(doc: dict, node: Node) -> None:
-    node.mapping(optional=SECTIONS)
+def _own(node: Node | None, stations: set[str]) -> dict[str, Node]:
+    """``stations``: a list of ``{id, timing, reader, feedback}``, each id a station of the config, once."""
+    if node is None:
+        return {}
+    out: dict[str, Node] = {}
+    for item in node.items():
+        item.mapping(required=("id",), optional=SECTIONS)
+        sid = item.child("id").string()
+        if sid not in stations:
+            raise item.child("id").fail(f"station '{sid}' is not defined", f"没有定义读卡站 '{sid}'")
+        if sid in out:
+            raise item.child("id").fail(f"station '{sid}' is given twice (first at {out[sid].path})",
+                                        f"读卡站 '{sid}' 重复（首次出现在 {out[sid].path}）")
+        out[sid] = item
+    return out
+
+
+def _overlay(doc: dict, node: Node, required: tuple[str, ...] = ()) -> None:
+    node.mapping(required=required, optional=SECTIONS)
     for section in SECTIONS:
         part = node.get(section)
         if part is None:

@@ -2,6 +2,7 @@
 when to send it; the table held to the firmware's config.py, the station's truth."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,8 @@ def test_without_the_section_no_station_is_managed():
 def test_each_station_gets_every_key_defaults_then_its_own():
     settings = parse_station_settings(_config({
         "defaults": {"timing": {"heartbeat_s": 30}, "feedback": {"misuse_beeps": 2}},
-        "stations": {"sink-red-1": {"reader": {"gain": 6}, "timing": {"heartbeat_s": 20}}, "rack-red-2": None},
+        "stations": [{"id": "sink-red-1", "reader": {"gain": 6}, "timing": {"heartbeat_s": 20}},
+                     {"id": "rack-red-2"}],
     }))
     rack = settings.document("rack-red-1")
     sink = settings.document("sink-red-1")
@@ -84,8 +86,12 @@ def test_the_version_is_a_short_hash_of_the_canonical_json():
     ({"defaults": {"reader": {"gain": "high"}}}, "station_settings.defaults.reader.gain", "whole number"),
     ({"defaults": {"feedback": {"misuse_beeps": 0}}}, "station_settings.defaults.feedback.misuse_beeps",
      "at least 1"),
-    ({"stations": {"rack-red-9": {}}}, "station_settings.stations.rack-red-9", "unknown key"),
-    ({"stations": {"rack-red-1": {"timing": {"backoff_max_ms": 500}}}}, "station_settings.stations.rack-red-1",
+    ({"stations": [{"id": "rack-red-9"}]}, "station_settings.stations[0].id", "station 'rack-red-9' is not defined"),
+    ({"stations": [{"id": "rack-red-1"}, {"id": "rack-red-1"}]}, "station_settings.stations[1].id",
+     "given twice (first at station_settings.stations[0])"),
+    ({"stations": [{"reader": {"gain": 5}}]}, "station_settings.stations[0]", "missing required key 'id'"),
+    ({"stations": {"rack-red-1": {}}}, "station_settings.stations", "must be a list"),
+    ({"stations": [{"id": "rack-red-1", "timing": {"backoff_max_ms": 500}}]}, "station_settings.stations[0]",
      "timing.backoff_max_ms (500) is smaller than timing.backoff_min_ms (1000)"),
     ({"defaults": {"timing": {"backoff_min_ms": 90000}}}, "station_settings.defaults",
      "smaller than timing.backoff_min_ms"),
@@ -151,3 +157,14 @@ def test_when_a_station_is_sent_its_settings(kw, send):
             "now": 1_000_000}
     args.update(kw)
     assert due(**args) is send
+
+
+def test_the_docs_show_what_the_gateway_sends_and_their_config_example_loads():
+    docs = Path(__file__).parents[2] / "docs"
+    fleet = (docs / "fleet.md").read_text("utf-8")
+    assert settings_command(firmware_defaults()).decode() in fleet
+    blocks = re.findall(r"```yaml\n(.*?)```", (docs / "config.md").read_text("utf-8"), re.S)
+    (example,) = [b for b in blocks if b.startswith("station_settings:")]
+    settings = parse_station_settings(_config(yaml.safe_load(example)["station_settings"]))
+    assert settings.document("sink-red-1")["reader"]["gain"] == 5
+    assert settings.document("rack-red-1")["timing"]["heartbeat_s"] == 30

@@ -20,7 +20,7 @@ from sebiao_common import strict_json
 pytestmark = pytest.mark.slow
 STATION = "rack-green-1"
 SETTINGS = {"defaults": {"timing": {"heartbeat_s": 30}},
-            "stations": {STATION: {"reader": {"gain": 6}, "feedback": {"misuse_beeps": 2}}}}
+            "stations": [{"id": STATION, "reader": {"gain": 6}, "feedback": {"misuse_beeps": 2}}]}
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_the_configs_settings_reach_the_station_and_a_change_reaches_it_after_an
         vs.power_off()  # the station is off while the owner changes the config
 
         data = yaml.safe_load(config_path.read_text("utf-8"))
-        data["station_settings"]["stations"][STATION]["reader"]["gain"] = 5
+        data["station_settings"]["stations"][0]["reader"]["gain"] = 5
         config_path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         changed = _wanted(config_path)
         assert changed != wanted
