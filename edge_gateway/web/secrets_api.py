@@ -23,7 +23,7 @@ from edge_gateway.model.protocol import cmd_topic
 from edge_gateway.model.station_secrets import SecretsRefused, parse_request, secrets_command
 from edge_gateway.web.alarm_actions import ANSWER_SECONDS
 from sebiao_common import strict_json
-from sebiao_common.errors import SebiaoError
+from sebiao_common.errors import BodyTooLarge, SebiaoError
 from sebiao_common.http_body import read_body
 
 MAX_BODY = 1024
@@ -43,6 +43,8 @@ async def station_secrets(request: Request) -> Response:
     try:
         body = strict_json.loads(await read_body(request, MAX_BODY) or b"{}")
         req = parse_request(body)
+    except BodyTooLarge as exc:
+        return JSONResponse({"error": str(exc)}, status_code=413)
     except (strict_json.JsonError, SecretsRefused) as exc:
         return JSONResponse({"error": f"请求不对 / bad request: {exc}"}, status_code=400)
     version = secrets.token_hex(6)

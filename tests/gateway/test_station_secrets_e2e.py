@@ -16,8 +16,8 @@ from gateway_proc import TOKEN, GatewayProcess, write_config
 
 from edge_gateway.broker.credentials import load_credentials
 from edge_gateway.config import load_config
-from edge_gateway.tooling.firmware_files import use_firmware
 from edge_gateway.tooling.devices.provision import ProvisionOptions, write_station_configs
+from edge_gateway.tooling.firmware_files import use_firmware
 from edge_gateway.tooling.station_config import load_station_config
 from edge_gateway.vstation.runner import VirtualStation
 from sebiao_common import strict_json
@@ -197,3 +197,33 @@ def test_a_power_cut_with_a_set_pending_leaves_both_and_the_trial_goes_on(rig, t
         assert back.board.joined == NEW[0] and _flash(tmp_path)["wifi"]["ssid"] == NEW[0]
     finally:
         back.power_off()
+
+
+def test_the_endpoint_takes_only_a_good_request_with_the_token_for_an_online_station(rig, tmp_path):
+    _broker, gateway, configs = rig
+    good = {"wifi": {"ssid": NEW[0], "password": NEW[1]}}
+    assert gateway.post(f"/api/stations/{STATION}/secrets", good, token=None).status_code == 401
+    assert gateway.post(f"/api/stations/{STATION}/secrets", good, token="wrong-token-0123456789").status_code == 401
+    assert gateway.post("/api/stations/rack-red-9/secrets", good).status_code == 404
+    assert gateway.post(f"/api/stations/{STATION}/secrets", good).status_code == 409  # not online: nothing sent
+    vs = _station(_config(configs), tmp_path / "flash", None)
+    commands = []
+    vs.on_command = commands.append
+    try:
+        _until(vs, lambda: any(s["id"] == STATION and s["online"] for s in gateway.get("/api/stations").json()),
+               what="online")
+        for body, field in (({"wifi": {"ssid": NEW[0], "password": "short"}}, "wifi.password"),
+                            ({"wifi": {"ssid": NEW[0]}}, "wifi"),
+                            ({"broker": {"password": ""}}, "broker.password"),
+                            ({"broker": {"password": "x"}, "pins": {}}, "pins: unknown key"),
+                            ({}, "give at least one"),
+                            ([1], "JSON object")):
+            answer = gateway.post(f"/api/stations/{STATION}/secrets", body)
+            assert answer.status_code == 400 and field in answer.json()["error"], (body, answer.text)
+        big = {"wifi": {"ssid": "x" * 2000, "password": NEW[1]}}
+        assert gateway.post(f"/api/stations/{STATION}/secrets", big).status_code == 413
+        vs.run_for(1.0)
+        assert [c for c in commands if c.get("cmd") == "secrets"] == []  # nothing refused reached the station
+    finally:
+        vs.power_off()
+    assert NEW[1] not in gateway.log()  # the values are not logged
