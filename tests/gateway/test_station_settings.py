@@ -168,3 +168,21 @@ def test_the_docs_show_what_the_gateway_sends_and_their_config_example_loads():
     settings = parse_station_settings(_config(yaml.safe_load(example)["station_settings"]))
     assert settings.document("sink-red-1")["reader"]["gain"] == 5
     assert settings.document("rack-red-1")["timing"]["heartbeat_s"] == 30
+
+
+def test_the_engine_sends_a_stations_settings_on_its_status_at_most_once_a_minute(tmp_path):
+    from workshop_sim import Sim
+
+    config = _config({"defaults": {"timing": {"heartbeat_s": 30}}})
+    sim = Sim(tmp_path, config)
+    wanted = parse_station_settings(config).version("rack-red-1")
+    sent = lambda out: [m for m in out.messages if m.topic == "sebiao/ws-demo/rack-red-1/cmd"]  # noqa: E731
+    assert sent(sim.at(0).status("rack-red-1", fw="0.1.0")) == []  # firmware without remote settings
+    (first,) = sent(sim.at(1).status("rack-red-1", settings=""))
+    assert decode_json(first.payload)["version"] == wanted
+    assert sent(sim.at(30).status("rack-red-1", settings="")) == []  # sent 29 s ago
+    assert len(sent(sim.at(61).status("rack-red-1", settings=""))) == 1  # still not running it: again
+    assert sent(sim.at(200).status("rack-red-1", settings=wanted)) == []  # converged
+    assert sent(sim.at(300).status("rack-red-1", online=False)) == []
+    refused = {"version": wanted, "error": "timing.watchdog_ms: must be at least 3 x timing.socket_timeout_ms"}
+    assert sent(sim.at(400).status("rack-red-1", settings="", settings_error=refused)) == []
