@@ -110,3 +110,12 @@ def test_the_wifi_password_comes_from_a_file_not_the_command_line(tmp_path):
     assert body == {"wifi": {"ssid": "shop-5g", "password": "new-pass-2"}}
     broker = command._request(_args(new_broker_password=True, broker_dir=str(tmp_path)))
     assert len(broker["broker"]["password"]) == 24  # 144 random bits, made here
+
+
+def test_a_virtual_station_prints_the_command_without_its_values():
+    from edge_gateway.vstation.texts import command_line
+
+    line = command_line("rack-red-1", {"v": 1, "cmd": "secrets", "version": "ab12",
+                                       "wifi": {"ssid": "shop-5g", "password": "new-pass-2"}})
+    assert "ab12" in line and "new-pass-2" not in line and "shop-5g" not in line
+    assert "d05516785b28" in command_line("rack-red-1", {"v": 1, "cmd": "settings", "version": "d05516785b28"})
