@@ -8,8 +8,9 @@ secrets.json (temp file + rename: a power cut leaves the old set in config.json
 and the new one in secrets.json, never half of either). The station then
 reports it "pending" over the connection it has, stays there RETRY_MS (the
 gateway switches the broker's password for the station meanwhile), and from then
-on every connection try goes to one set: TRIES_PER_TURN tries with the new set,
-then as many with the old, and so on. Whichever connects decides:
+on the two sets take turns, the new one first: a turn is at least TRIES_PER_TURN
+connection tries and TURN_MS (the link's backoff starts again with each turn).
+Whichever connects decides:
 
 - the new set connects: it goes into config.json, secrets.json is removed,
   status "secrets": {"version", "state": "applied"};
@@ -27,7 +28,8 @@ from .settings import check_version, flash_path
 
 FILE = "secrets.json"
 DROP_AFTER = 3  # failed turns of the new set while the old one connected, then the new set is dropped
-TRIES_PER_TURN = 2  # connection tries a set gets before the other's turn (Wi-Fi needs time to join)
+TRIES_PER_TURN = 2  # connection tries a set gets at least before the other's turn ...
+TURN_MS = 15000  # ... and time: joining a Wi-Fi network (association, DHCP) takes seconds
 RETRY_MS = 30000  # on the old set with the new one pending: the gateway's time to switch the broker password
 
 
@@ -121,6 +123,8 @@ class Trial:
         self.on_new = on_new  # the set the link tries now
         self.new_tried = on_new  # the new set had a turn since the old one last connected
         self.tries = 0
+        self.was_up = False  # the Wi-Fi was up at the last try
+        self.turn_ends = station.clock.ticks_ms() + TURN_MS  # with TRIES_PER_TURN tries: the other set's turn
         self.leave_at = None  # tick: leave the old set's connection, the new one's turn
 
     def report(self, state="pending"):
@@ -136,12 +140,19 @@ class Trial:
             link.board.wifi_connect(wifi[0], wifi[1])  # join the other network (the board leaves this one)
 
     def pick(self, link):
-        """Before each connection try: the other set's turn after TRIES_PER_TURN tries."""
-        if self.tries >= TRIES_PER_TURN:
+        """Before each connection try: the other set's turn after TRIES_PER_TURN tries and TURN_MS, but not
+        just as this set's Wi-Fi came up (its MQTT CONNECT gets its try first)."""
+        up = link.board.wifi_connected()
+        fresh = up and not self.was_up
+        self.was_up = up
+        if self.tries >= TRIES_PER_TURN and link.clock.since(self.turn_ends) >= 0 and not fresh:
+            self.was_up = False
             self.tries = 0
+            self.turn_ends = link.clock.ticks_ms() + TURN_MS
             self.on_new = not self.on_new
             if self.on_new:
                 self.new_tried = True
+            link.backoff = 0  # another set: prompt tries again, not the last one's backoff
             self.use(link)
         self.tries += 1
 
@@ -154,6 +165,8 @@ class Trial:
             return False
         self.leave_at = None
         self.tries = TRIES_PER_TURN  # the next try is the new set's
+        self.turn_ends = link.clock.ticks_ms()
+        self.was_up = True  # it was: connected
         link.client.disconnect()  # a clean goodbye: no last will, no offline alarm
         link._down("trying the new Wi-Fi/broker password")
         return True

@@ -34,13 +34,20 @@ class WifiBoard(TestBoard):
         self.networks = {OLD_WIFI[0]: OLD_WIFI[1]}
         self.joined = None
         self.joins = []
+        self.join_ms = {}  # network -> how long joining it takes (association, DHCP)
+        self.join_at = 0
 
     def wifi_connect(self, ssid, password):
         self.joins.append(ssid)
+        if self.joined == ssid:
+            return  # asked again while joining it: the join goes on (as on the ESP32)
         self.joined = ssid if self.networks.get(ssid) == password else None
+        self.join_at = self.clock.ticks_ms()
 
     def wifi_connected(self):
-        return self.joined is not None
+        if self.joined is None:
+            return False
+        return self.clock.since(self.join_at) >= self.join_ms.get(self.joined, 0)
 
     def connect_tcp(self, host, port, timeout_ms):
         if self.joined is None:
@@ -83,7 +90,7 @@ def test_a_new_wifi_that_connects_is_kept():
     send(board, st, wifi_cmd())
     assert status(board)["secrets"] == {"version": "s1", "state": "pending", "fails": 0}
     assert read_json(board.fs_root + "/secrets.json")["wifi"]["ssid"] == "new-ap"
-    run_for(st, secrets.RETRY_MS + 20000)
+    run_for(st, secrets.RETRY_MS + secrets.TURN_MS)
     assert board.joined == "new-ap" and st.link.up
     assert status(board)["secrets"] == {"version": "s1", "state": "applied", "fails": 0}
     saved = read_json(board.fs_root + "/config.json")
@@ -92,10 +99,20 @@ def test_a_new_wifi_that_connects_is_kept():
     assert "new-pass-2" not in board.broker.retained[T_STATUS].decode()  # the values never go back out
 
 
+def test_a_new_wifi_slow_to_join_gets_its_time():
+    board, st = started()
+    board.networks[NEW_WIFI[0]] = NEW_WIFI[1]
+    board.join_ms[NEW_WIFI[0]] = 9000  # a far access point: 9 s to join
+    send(board, st, wifi_cmd())
+    run_for(st, secrets.RETRY_MS + secrets.TURN_MS + 5000)
+    assert status(board)["secrets"] == {"version": "s1", "state": "applied", "fails": 0}
+    assert board.joined == "new-ap" and st.link.up
+
+
 def test_a_new_wifi_that_never_connects_is_dropped_and_the_old_one_stays():
     board, st = started()
     send(board, st, wifi_cmd())
-    run_for(st, (secrets.RETRY_MS + 20000) * secrets.DROP_AFTER)
+    run_for(st, (secrets.RETRY_MS + secrets.TURN_MS + 30000) * secrets.DROP_AFTER)
     assert board.joined == "old-ap" and st.link.up
     assert "new-ap" in board.joins
     assert status(board)["secrets"] == {"version": "s1", "state": "dropped", "fails": secrets.DROP_AFTER}
@@ -108,7 +125,7 @@ def test_a_new_broker_password_is_kept_once_the_broker_takes_it():
     send(board, st, {"cmd": "secrets", "version": "p1", "broker": {"password": "new-pw"}})
     assert status(board)["secrets"]["state"] == "pending"
     board.broker.passwords = ["new-pw"]  # the gateway switched the station's password in the broker
-    run_for(st, secrets.RETRY_MS + 20000)
+    run_for(st, secrets.RETRY_MS + secrets.TURN_MS)
     assert st.link.up and board.broker.connects[-1]["password"] == "new-pw"
     assert status(board)["secrets"] == {"version": "p1", "state": "applied", "fails": 0}
     assert read_json(board.fs_root + "/config.json")["broker"]["password"] == "new-pw"
@@ -125,7 +142,7 @@ def test_a_power_cut_with_a_pending_set_keeps_both_and_the_trial_goes_on():
     st2 = Station(board2, cfg())
     assert st2.link.trial is not None and st2.link.wifi == NEW_WIFI  # the new set first
     st2.start()
-    run_for(st2, 10000)
+    run_for(st2, secrets.TURN_MS + 10000)
     assert board2.joined == "new-ap" and st2.link.up
     assert json.loads(board2.broker.retained[T_STATUS])["secrets"]["state"] == "applied"
     assert not exists(board.fs_root + "/secrets.json")
@@ -137,7 +154,7 @@ def test_a_power_cut_with_a_new_set_that_does_not_work_falls_back():
     board2 = WifiBoard(fs_root=board.fs_root, clock=board.clock)
     st2 = Station(board2, cfg())
     st2.start()
-    run_for(st2, 10000)
+    run_for(st2, secrets.TURN_MS + 10000)
     assert st2.link.up and board2.broker.connects[-1]["password"] == "old-pw"
     assert json.loads(board2.broker.retained[T_STATUS])["secrets"] == {"version": "p2", "state": "pending",
                                                                        "fails": 1}
