@@ -91,6 +91,7 @@ def parse_station_settings(config: WorkshopConfig) -> StationSettings | None:
             _overlay(doc, own[station.id], ("id",))
             where = own[station.id]
         _cross_check(doc, where)
+        _check_tags(doc, where, station.id, [t.id for t in config.tools if t.home == station.id])
         docs.append((station.id, doc))
     return StationSettings(documents=tuple(docs))
 
@@ -133,6 +134,16 @@ def _cross_check(doc: dict, node: Node) -> None:
                         f"({t['backoff_min_ms']})",
                         f"timing.backoff_max_ms（{t['backoff_max_ms']}）小于 timing.backoff_min_ms"
                         f"（{t['backoff_min_ms']}）")
+
+
+def _check_tags(doc: dict, node: Node, station_id: str, homed: list[str]) -> None:
+    """A reader that reads fewer tags a cycle than its rack homes tools would never see the others."""
+    most = doc["reader"]["max_tags"]
+    if len(homed) > most:
+        raise node.fail(f"reader.max_tags {most} for '{station_id}' is fewer than the {len(homed)} tools that call it "
+                        f"home ({', '.join(homed)}): the reader would never see some of them",
+                        f"'{station_id}' 的 reader.max_tags 为 {most}，少于以它为存放架的 {len(homed)} 件器具，"
+                        "有的器具将永远读不到")
 
 
 def settings_command(doc: dict) -> bytes:

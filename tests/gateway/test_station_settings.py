@@ -96,6 +96,8 @@ def test_the_version_is_a_short_hash_of_the_canonical_json():
     ({"defaults": {"timing": {"backoff_min_ms": 90000}}}, "station_settings.defaults",
      "smaller than timing.backoff_min_ms"),
     ({"default": {}}, "station_settings.default", "unknown key"),
+    ({"stations": [{"id": "rack-red-1", "reader": {"max_tags": 1}}]}, "station_settings.stations[0]",
+     "reader.max_tags 1 for 'rack-red-1' is fewer than the 2 tools that call it home (KN-R-01, CL-R-01)"),
     ("fast", "station_settings", "must be a mapping"),
 ])
 def test_every_mistake_names_file_field_and_reason(section, field, reason):
