@@ -90,7 +90,7 @@ def parse_station_settings(config: WorkshopConfig) -> StationSettings | None:
         if station.id in own:
             _overlay(doc, own[station.id], ("id",))
             where = own[station.id]
-        _cross_check(doc, where)
+        _cross_check(doc, where, config.rules.station_offline_after_seconds)
         _check_tags(doc, where, station.id, [t.id for t in config.tools if t.home == station.id])
         docs.append((station.id, doc))
     return StationSettings(documents=tuple(docs))
@@ -126,9 +126,16 @@ def _overlay(doc: dict, node: Node, required: tuple[str, ...] = ()) -> None:
                 doc[section][key] = part.child(key).integer(low, high)
 
 
-def _cross_check(doc: dict, node: Node) -> None:
-    """The firmware's checks between keys (config.py validate); the station checks them again."""
+def _cross_check(doc: dict, node: Node, offline_after_s: int) -> None:
+    """The firmware's checks between keys (config.py validate), which the station makes again; and the
+    heartbeat against the gateway's silence limit (a quiet station would be called offline between two)."""
     t = doc["timing"]
+    if t["heartbeat_s"] >= offline_after_s:
+        raise node.fail(f"timing.heartbeat_s ({t['heartbeat_s']}) must be less than "
+                        f"rules.station_offline_after_seconds ({offline_after_s}): a quiet station would be "
+                        "called offline between two statuses",
+                        f"timing.heartbeat_s（{t['heartbeat_s']}）必须小于 rules.station_offline_after_seconds"
+                        f"（{offline_after_s}），否则没有事件的读卡站会在两次状态之间被判为离线")
     if t["backoff_max_ms"] < t["backoff_min_ms"]:
         raise node.fail(f"timing.backoff_max_ms ({t['backoff_max_ms']}) is smaller than timing.backoff_min_ms "
                         f"({t['backoff_min_ms']})",

@@ -96,6 +96,8 @@ def test_the_version_is_a_short_hash_of_the_canonical_json():
     ({"defaults": {"timing": {"backoff_min_ms": 90000}}}, "station_settings.defaults",
      "smaller than timing.backoff_min_ms"),
     ({"default": {}}, "station_settings.default", "unknown key"),
+    ({"defaults": {"timing": {"heartbeat_s": 90}}}, "station_settings.defaults",
+     "timing.heartbeat_s (90) must be less than rules.station_offline_after_seconds (90)"),
     ({"stations": [{"id": "rack-red-1", "reader": {"max_tags": 1}}]}, "station_settings.stations[0]",
      "reader.max_tags 1 for 'rack-red-1' is fewer than the 2 tools that call it home (KN-R-01, CL-R-01)"),
     ("fast", "station_settings", "must be a mapping"),
