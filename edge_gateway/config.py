@@ -28,6 +28,7 @@ import yaml
 
 from edge_gateway.model.day import parse_day
 from edge_gateway.model.enrolment import Request, append_tools, complete, tool_dict
+from edge_gateway.model.station_settings import parse_station_settings
 from edge_gateway.model.workshop import Tool, WorkshopConfig, parse_config
 from sebiao_common.errors import ConfigError, SebiaoError
 from sebiao_common.yamlfile import load_yaml
@@ -38,6 +39,7 @@ KEEP = 5  # previous versions of the file kept by an enrolment: <config>.1 (the 
 def load_config(path: str | Path) -> WorkshopConfig:
     config = parse_config(load_yaml(path), str(path))
     parse_day(config)  # the day: section is checked with the file, before anything starts (the engine keeps it)
+    parse_station_settings(config)  # station_settings: likewise (model/station_settings.py)
     return config
 
 

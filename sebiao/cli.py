@@ -30,6 +30,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "influx": ("edge_gateway.commands.influx", "check the InfluxDB connection and outbox / 检查 InfluxDB 连接与待发队列"),
     "notify": ("edge_gateway.commands.notify", "send a test message to the alarm channels / 测试告警推送通道"),
     "station": ("edge_gateway.commands.station", "run a virtual reader station / 运行虚拟读卡站"),
+    "station-secrets": ("edge_gateway.commands.station_secrets",
+                        "give a station a new Wi-Fi or broker password, safely / 安全更换读卡站 Wi-Fi 或代理密码"),
     "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
     "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
     "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),

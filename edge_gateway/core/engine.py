@@ -50,6 +50,7 @@ from edge_gateway.model.rules import (
     judge_unknown_tag,
 )
 from edge_gateway.model.station_clock import CLOCK_TOLERANCE_MS, STATION_CLOCK, read_clock
+from edge_gateway.model.station_settings import due, parse_station_settings, reported, settings_command, version_of
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
 from edge_gateway.model.workshop import Station, WorkshopConfig, parse_rules
@@ -110,6 +111,8 @@ class Engine:
         self.coverage = CoverageClock()  # today's time with every reader online (the display's claim)
         settings = parse_day(config)  # the opening check and the closing roll call (``day:``), if configured
         self.owner_day = OwnerDay(config, settings, store) if settings is not None else None
+        self.remote = parse_station_settings(config)  # each station's remote settings (station_settings:)
+        self.remote_sent: dict[str, int] = {}  # station -> when its settings were last sent (gateway clock)
         self.reload()
         self._first_sightings()
 
@@ -214,6 +217,20 @@ class Engine:
         self._set_station(state)
         self._status_point(state, "status", now, status.health)
         self._decide(decisions, now, out)
+        self._settings(station.id, state.online, status.health, now, out)
+
+    def _settings(self, station_id: str, online: bool, health: Mapping[str, object], now: int, out: Outcome) -> None:
+        """A station reporting another settings version than the config's gets its document (published after
+        the batch commits, at most once a minute: model/station_settings.py)."""
+        doc = self.remote.document(station_id) if self.remote is not None else None
+        if doc is None:
+            return
+        running, refused = reported(dict(health))
+        if not due(desired=version_of(doc), running=running, refused=refused, online=online,
+                   last_sent=self.remote_sent.get(station_id), now=now):
+            return
+        self.remote_sent[station_id] = now
+        out.messages.append(Outgoing(topic=cmd_topic(self.ws, station_id), payload=settings_command(doc)))
 
     def on_cycle(self, cycle: Cycle, payload: bytes, now: int, out: Outcome) -> bool | None:
         """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.

@@ -86,6 +86,7 @@ class VirtualStation:
                 if hooks.on_command is not None:
                     hooks.on_command(cmd)
 
+        cfg = _with_flash(cfg, Path(flash_dir))
         self.cfg = cfg
         self.firmware_version: str = sebiao_station.VERSION  # of the slot boot_slot() chose, if it ran
         self.id: str = cfg["station"]
@@ -178,3 +179,31 @@ class VirtualStation:
     def power_off(self) -> None:
         """Drop the connection as a power cut would (the broker publishes the last will)."""
         self.station.link.client.close()
+
+
+def _with_flash(cfg: dict[str, Any], flash_dir: Path) -> dict[str, Any]:
+    """What came over the network and sits in the flash's config.json (remote settings, Wi-Fi, broker
+    password: docs/fleet.md) over the config given: a virtual station comes back as a real one does.
+    A flash config of another station, or one that cannot be read, is left alone."""
+    from sebiao_station import config as fw_config
+    from sebiao_station.settings import REMOTE
+
+    path = flash_dir / "config.json"
+    if not path.is_file():
+        return cfg
+    try:
+        kept = fw_config.load(str(path))
+    except fw_config.ConfigError:
+        return cfg
+    if (kept["workshop"], kept["station"]) != (cfg["workshop"], cfg["station"]):
+        return cfg
+    out = fw_config._copy(cfg)
+    for name in REMOTE:
+        section, key = name.split(".")
+        out[section][key] = kept[section][key]
+    out["settings_version"], out["wifi"] = kept["settings_version"], kept["wifi"]
+    out["broker"]["password"] = kept["broker"]["password"]
+    try:
+        return fw_config.validate(out)
+    except fw_config.ConfigError:
+        return cfg

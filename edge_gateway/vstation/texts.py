@@ -68,6 +68,11 @@ def command_line(station: str, cmd: dict) -> str:
         return f"[{station}] 写标签待命 / provisioning armed: {cmd.get('tool')} (60 s)"
     if name == "update":
         return f"[{station}] 固件更新 / firmware update: {cmd.get('version')}"
+    if name == "settings":
+        return f"[{station}] 远程参数 / remote settings, version {cmd.get('version')}"
+    if name == "secrets":  # the values never go on the screen
+        return f"[{station}] 新的 Wi-Fi 或代理密码，试用中 / a new Wi-Fi or broker password on trial, version " \
+               f"{cmd.get('version')}"
     return f"[{station}] 命令 / command: {name}"
 
 

@@ -5,7 +5,8 @@ registers them as a pipeline listener and returns an ASGI app serving the web
 pages beside the unchanged HTTP API. Contract in ``docs/display.md``.
 
 Modules: ``api`` (the HTTP API), ``days_api`` (the owner's day and training records in it), ``stations_api`` (the stations and
-their LED and buzzer test, for the commissioning check), ``alarm_actions`` (acknowledge and clear, for
+their LED and buzzer test, for the commissioning check), ``secrets_api`` (a station's new Wi-Fi or broker
+password), ``alarm_actions`` (acknowledge and clear, for
 the API and the console), ``settings`` (the ``display:`` section), ``live``
 (the SSE feeds), ``display_data``/``console_data`` and ``snapshot_json`` (the
 snapshots and their JSON), ``auth`` (the console login), ``display_routes``/

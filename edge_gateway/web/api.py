@@ -32,7 +32,7 @@ from edge_gateway.model.alarms import LATCHED, alarm_json
 from edge_gateway.model.protocol import decode_event
 from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row, connect
-from edge_gateway.web import days_api, stations_api
+from edge_gateway.web import days_api, secrets_api, stations_api
 from edge_gateway.web.alarm_actions import MAX_ALARM_ID, ActionRefused, perform_action
 from sebiao_common import strict_json
 
@@ -337,6 +337,7 @@ def build_app(ctx: ApiContext, extra_routes: list[BaseRoute] | None = None) -> S
         Route("/metrics", metrics),
         *days_api.routes(),
         *stations_api.routes(),
+        *secrets_api.routes(),
     ] + (extra_routes or [])
     app = Starlette(routes=routes, middleware=[Middleware(TokenAuth, ctx=ctx)])
     app.state.ctx = ctx

@@ -107,6 +107,8 @@ def _stations(ctx) -> list[dict[str, object]]:
             # the station's clock when it sent its newest status, less the gateway's receive time of that status
             # (its last_seen): within the message's way over the network, when no event came after it
             "clock_offset_ms": sent_at - last_seen if isinstance(sent_at, int) and sent_at > 0 and last_seen else None,
+            # remote settings and secrets as the station reports them (docs/fleet.md)
+            **{k: health.get(k) for k in ("settings", "settings_error", "secrets")},
         })
     return out
 

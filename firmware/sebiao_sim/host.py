@@ -52,6 +52,17 @@ class HostBoard(Board):
         self.probe = DS18B20Sim(clock=self.clock)
         self.probe_line = OneWireLine()
         self.probe_line.attach(self.probe)
+        self.networks = None  # {ssid: password}: the Wi-Fi networks in reach; None: always joined
+        self.joined = None  # the network joined, with networks
+
+    # Wi-Fi (simulated only with `networks`: a new Wi-Fi set that does not connect, docs/fleet.md)
+
+    def wifi_connect(self, ssid, password):
+        if self.networks is not None:
+            self.joined = ssid if self.networks.get(ssid) == password else None
+
+    def wifi_connected(self):
+        return self.networks is None or self.joined is not None
 
     # the simulated reader's field
 
@@ -89,6 +100,8 @@ class HostBoard(Board):
 
     def connect_tcp(self, host, port, timeout_ms):
         import socket
+        if not self.wifi_connected():
+            raise OSError(113)  # EHOSTUNREACH: no network
         s = socket.create_connection((host, port), timeout=timeout_ms / 1000)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return s

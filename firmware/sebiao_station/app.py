@@ -49,8 +49,12 @@ class Station:
                              cfg["buffer"]["max_bytes"], cfg["buffer"]["segment_bytes"])
         p = cfg["pins"]
         self.feedback = Feedback(board.pin(p["led_red"]), board.pin(p["led_green"]),
-                                 board.pin(p["buzzer"]), clock)
+                                 board.pin(p["buzzer"]), clock, cfg["feedback"])
         self.link = Link(cfg, board, self.buffer, self.boot, self.command, self.health)
+        self.remote = {}  # what settings.py / secrets.py report in the status (settings_error, secrets)
+        if _pending_secrets(board):
+            from . import secrets  # a new Wi-Fi/broker password was on trial at the last reset
+            secrets.resume(self)
         self.labels = {}  # uid -> label read when the tag arrived
         self.provision_req = None  # type: Any  # (tool, kind, color, armed tick)
         self.provision_result = None
@@ -114,6 +118,12 @@ class Station:
         elif name == "update":
             from .update import begin  # loaded only when asked: the station's heap stays as it was
             begin(self, cmd)
+        elif name == "settings":
+            from . import settings  # loaded only when the gateway sends settings
+            settings.command(self, cmd)
+        elif name == "secrets":
+            from . import secrets
+            secrets.command(self, cmd)
 
     def provision(self, tool, kind="", color=""):
         """Arm provisioning: the next tag seen within a minute gets this label."""
@@ -208,7 +218,9 @@ class Station:
             "buffer_dropped": self.buffer.drops,
             "reset_cause": self.reset_cause,
             "clock_synced": self.clock.synced,
+            "settings": self.cfg["settings_version"],
         }
+        h.update(self.remote)
         if self.provision_result is not None:
             h["provision"] = self.provision_result
         if self.played is not None:  # sent_at: this clock now (0: not set), the gateway's measure of it
@@ -283,3 +295,12 @@ class Station:
             self.idle(LOOP_MS)
             if passes is not None:
                 passes -= 1
+
+
+def _pending_secrets(board):
+    import os
+    try:
+        os.stat((board.fs_root.rstrip("/") + "/" if board.fs_root.rstrip("/") else "") + "secrets.json")
+        return True
+    except OSError:
+        return False

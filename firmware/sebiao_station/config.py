@@ -63,6 +63,14 @@ DEFAULTS = {
         "max_bytes": 102400,
         "segment_bytes": 8192,
     },
+    # LED and buzzer (feedback.py): misuse = red latched + beeps; test = red, green, buzzer a step each
+    "feedback": {
+        "misuse_beeps": 3,
+        "misuse_beep_ms": 150,
+        "misuse_gap_ms": 150,
+        "test_step_ms": 600,
+    },
+    "settings_version": "",  # the remote settings in force (settings.py); "" = as provisioned
 }
 
 # "probe" (a DS18B20 on 1-Wire) is optional: absent = no probe. When given,
@@ -107,6 +115,10 @@ RANGES = (
     ("timing.ntp_every_s", 60, 86400),
     ("buffer.max_bytes", 4096, 4 * 1024 * 1024),
     ("buffer.segment_bytes", 512, 65536),
+    ("feedback.misuse_beeps", 1, 10),
+    ("feedback.misuse_beep_ms", 20, 2000),
+    ("feedback.misuse_gap_ms", 20, 2000),
+    ("feedback.test_step_ms", 100, 5000),
 )
 
 

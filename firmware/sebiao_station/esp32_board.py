@@ -30,6 +30,7 @@ class Esp32Board(Board):
         self.clock = system_clock()
         self.wlan = network.WLAN(network.STA_IF)
         self.wlan.active(True)
+        self.joining = None  # the (ssid, password) last asked for
 
     def reader_bus(self, cfg):
         p = cfg["pins"]
@@ -49,6 +50,12 @@ class Esp32Board(Board):
         return onewire.OneWire(machine.Pin(number))
 
     def wifi_connect(self, ssid, password):
+        if self.joining is not None and self.joining != (ssid, password):
+            try:  # another network (secrets.py): leave the one joined, or being joined, first
+                self.wlan.disconnect()
+            except OSError:
+                pass
+        self.joining = (ssid, password)
         try:
             self.wlan.connect(ssid, password)  # returns at once; isconnected() tells
         except OSError:

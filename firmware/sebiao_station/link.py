@@ -48,6 +48,8 @@ class Link:
         self.status_depth = None  # buffer depth in the last status sent
         self.stats = {"connects": 0, "disconnects": 0, "published": 0, "resent": 0}
         self.last_error = ""
+        self.wifi = (cfg["wifi"]["ssid"], cfg["wifi"]["password"])
+        self.trial = None  # a new Wi-Fi/broker password on trial (secrets.py): picks the set of each try
 
     @property
     def up(self):
@@ -80,9 +82,11 @@ class Link:
     def _connect(self):
         if self.clock.ticks_diff(self.clock.ticks_ms(), self.next_try) < 0:
             return
+        if self.trial is not None:
+            self.trial.pick(self)
         if not self.board.wifi_connected():
             # (re)start joining, then give it a backoff period before asking again
-            self.board.wifi_connect(self.cfg["wifi"]["ssid"], self.cfg["wifi"]["password"])
+            self.board.wifi_connect(self.wifi[0], self.wifi[1])
             self.wifi_started = True
             self._schedule_retry()
             return
@@ -92,6 +96,8 @@ class Link:
             self.stats["connects"] += 1
             self.backoff = 0
             self.status_due = True
+            if self.trial is not None:
+                self.trial.connected(self)
         except MQTTError as exc:
             self._down(str(exc))
 
@@ -108,6 +114,8 @@ class Link:
             self._connect()
             if not self.client.connected:
                 return
+        if self.trial is not None and self.trial.step(self):
+            return  # left the old set's connection: the new set's turn
         try:
             self.client.check_msg(0)
             if self.client.keepalive_due():

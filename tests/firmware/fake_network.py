@@ -14,6 +14,9 @@ class WLAN:
     def connect(self, ssid, password):
         STATE["joins"].append(ssid)
 
+    def disconnect(self):
+        STATE["joins"].append(None)  # None: left the network
+
     def isconnected(self):
         return STATE["connected"]
 

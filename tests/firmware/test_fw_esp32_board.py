@@ -131,3 +131,14 @@ def test_board_wires_the_default_pins_and_runs_the_station():
     assert '"rssi":-61' in broker.retained["sebiao/ws-demo/rack-red-1/status"].decode()
     assert st.wdt.fed > 10
     fwsupport.rmtree(board.fs_root)
+
+
+def test_joining_another_network_leaves_the_one_being_joined_first():
+    mod = _import_board()
+    board = mod.Esp32Board()
+    fake_network.STATE["joins"] = []
+    board.wifi_connect("shop", "old-pass-1")
+    board.wifi_connect("shop", "old-pass-1")  # asked again while joining: no leave, the join goes on
+    board.wifi_connect("shop-5g", "new-pass-2")  # a new Wi-Fi on trial (secrets.py)
+    assert fake_network.STATE["joins"] == ["shop", "shop", None, "shop-5g"]
+
