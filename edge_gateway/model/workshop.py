@@ -208,7 +208,7 @@ class WorkshopConfig:
 
 # Sections parsed elsewhere (added by the parts that own them); kept here so the
 # top-level key check knows them.
-EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display", "intake", "time_server", "notify", "day")
+EXTRA_SECTIONS: tuple[str, ...] = ("influx", "cloud", "display", "intake", "time_server", "notify", "day", "fleet")
 
 
 def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:
