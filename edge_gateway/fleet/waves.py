@@ -174,6 +174,8 @@ def step(job: Job, seen: Mapping[str, Seen], now: int, new_token: Callable[[], s
                 starts.append(started)
             if job.state != RUNNING:
                 break
+    if job.state == RUNNING and not starts:  # a wave of stations on the version already: on to the next
+        job = _next_wave(job, now)
     return _maybe_end(job, now), tuple(starts)
 
 

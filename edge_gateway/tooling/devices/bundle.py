@@ -1,6 +1,7 @@
 """``sebiao firmware build``: the station firmware compiled for the ESP32.
 
-Every ``sebiao_station`` module becomes ``.mpy`` (``mpy-cross -march=xtensawin``);
+Every ``sebiao_station`` module becomes ``.mpy`` (``mpy-cross -march=xtensawin``), and so does
+``sebiao_boot.py`` when the firmware has it (the boot's choice of slot, ``docs/fleet.md``: written over USB only);
 ``main.py`` stays source (MicroPython runs ``main.py`` at boot). The bundle is
 a directory laid out as the flash root, a ``manifest.json`` listing every file
 with its size and SHA-256, and the same as a zip beside it.
@@ -21,6 +22,7 @@ from sebiao_common.errors import SebiaoError
 
 MARCH = "xtensawin"
 MANIFEST = "manifest.json"
+BOOT = "sebiao_boot.py"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +54,8 @@ def build(out: str | Path) -> Bundle:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     files = [_copy(source / "main.py", out / "main.py", "main.py")]
-    for module in sorted((source / "sebiao_station").rglob("*.py")):
+    boot = [source / BOOT] if (source / BOOT).is_file() else []
+    for module in boot + sorted((source / "sebiao_station").rglob("*.py")):
         rel = module.relative_to(source)
         target = out / rel.with_suffix(".mpy")
         target.parent.mkdir(parents=True, exist_ok=True)
