@@ -223,6 +223,8 @@ def test_a_job_of_three_stations_in_waves_finishes(rig):
     done = r.fleet("update", "--release", str(r.release), "--stations", f"{A},{B},{C}", "--wave-size", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "全部完成" in done.stdout and "done: the stations run version 0.2.0" in done.stdout
+    for s in (A, B, C):  # not a terminal: plain lines, each station's progress to its end
+        assert re.search(rf"wave \d  {s}\s+完成 / done  confirmed$", done.stdout, re.M), done.stdout
     assert all(s.outcome == "confirmed" and len(s.commands) == 1 for s in stations)
     first, second, third = (s.commands[0] for s in stations)
     assert first["version"] == NEW and first["port"] == r.gateway.http_port and "host" not in first
@@ -363,3 +365,15 @@ def test_the_api_needs_its_token_and_checks_what_it_takes(rig, made):
     stopped = r.fleet("stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert r.job()["state"] == "stopping"  # A updating still: followed to its end; B never starts
+
+
+def test_without_a_fleet_section_there_is_nothing(mosquitto, tmp_path):
+    gateway = GatewayProcess(write_config(tmp_path / "workshop.yaml", mosquitto()), tmp_path / "data").start()
+    try:
+        assert gateway.get("/api/fleet/stations").status_code == 404
+        assert _raw_get(gateway.http_port, f"/fw/{'0' * 32}/manifest.json")[0] == 404
+        listed = subprocess.run([sys.executable, "-m", "sebiao.cli", "fleet", "list", "--gateway", gateway.base],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 2 and "the gateway has no fleet: section" in listed.stderr
+    finally:
+        gateway.stop()
