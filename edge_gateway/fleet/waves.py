@@ -7,7 +7,8 @@ its wave's start, or does not end within ``timeout_ms`` of being started, has fa
 the job: no station is started after it; the stations updating already are followed to their end (their
 download tokens stay valid until then), then the job ends ``failed``. ``stop`` does the same for the user.
 
-A station's outcome comes from its status (``update``: version, state, error; ``fw``). Its ``update`` field is
+A refusal for a reason that passes (unsent events, a probe cycle, busy) sends the station back to wait: it is
+asked again after ``RETRY_MS`` with a new token, while its wave's time lasts. A station's outcome comes from its status (``update``: version, state, error; ``fw``). Its ``update`` field is
 retained from its last attempt, so a report the same as the one it held when it was started, before any sign
 of the new attempt (``downloading``, ``switching``, ``trial``), is the old one and not judged.
 """
@@ -25,6 +26,10 @@ WAITING, UPDATING, DONE, FAILED, NOT_STARTED = "waiting", "updating", "done", "f
 RUNNING, STOPPING, FINISHED, JOB_FAILED, STOPPED = "running", "stopping", "done", "failed", "stopped"
 ENDED = (FINISHED, JOB_FAILED, STOPPED)
 IN_PROGRESS = ("downloading", "switching", "trial")  # a station's update.state while it works on it
+# A refusal that passes (docs/fleet.md, ``refused``): the station is asked again, not before RETRY_MS, while its
+# wave's time lasts; "same version" is an end, any other reason a failure.
+PASSING = ("unsent events", "probe cycle", "busy")
+RETRY_MS = 30_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +61,7 @@ class Target:
     progressed: bool = False  # a sign of this attempt came (downloading, switching, trial)
     progress: str = ""  # the station's last reported state, e.g. "downloading 3/21"
     error: str | None = None
+    not_before: int = 0  # refused for a passing reason: not asked again before this
 
     def to_json(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items()}
@@ -142,12 +148,16 @@ def on_status(job: Job, station: str, seen: Seen, now: int) -> Job:
         progress = f"{state} {done}/{of}" if state == "downloading" and isinstance(done, int) \
             and isinstance(of, int) else str(state)
         return _with(job, replace(target, progressed=True, progress=progress))
+    # a refusal answers a command (a stale one at worst sends the station back to wait: see above)
+    if state == "refused" and error == "same version":
+        return _with(job, replace(target, state=DONE, progress="same version", ended_at=now, token=None))
+    if state == "refused" and error in PASSING:
+        return _with(job, replace(target, state=WAITING, progress=f"refused ({error})", token=None,
+                                  not_before=now + RETRY_MS))
     if not target.progressed and _key(update) == target.before:
         return job  # the last attempt's outcome, still retained: not this attempt's
     if state == "confirmed" and seen.fw == job.version:
         return _with(job, replace(target, state=DONE, progress="confirmed", ended_at=now, token=None))
-    if state == "refused" and error == "same version":
-        return _with(job, replace(target, state=DONE, progress="same version", ended_at=now, token=None))
     if state in ("failed", "rolled_back", "refused"):
         return _fail(job, replace(target, progress=str(state)), f"{state}" + (f" ({error})" if error else ""), now)
     return job
@@ -191,13 +201,14 @@ def _try_start(job: Job, target: Target, seen: Seen, now: int,
                new_token: Callable[[], str]) -> tuple[Job, Target | None]:
     if seen.fw == job.version:  # it runs the version already: nothing to send
         return _with(job, replace(target, state=DONE, progress="same version", ended_at=now)), None
-    if seen.online and seen.buffer_depth == 0:
+    if now - job.wave_started_at > job.timeout_ms:  # its wave's time is up, refusals asked again included
+        why = "offline" if not seen.online else f"unsent events (buffer_depth {seen.buffer_depth})" \
+            if seen.buffer_depth else target.progress
+        return _fail(job, target, f"not started within {job.timeout_ms // 1000} s: {why}", now), None
+    if seen.online and seen.buffer_depth == 0 and now >= target.not_before:
         started = replace(target, state=UPDATING, attempt=target.attempt + 1, token=new_token(), started_at=now,
                           before=_key(seen.update), progressed=False, progress="sent")
         return _with(job, started), started
-    if now - job.wave_started_at > job.timeout_ms:
-        why = "offline" if not seen.online else f"unsent events (buffer_depth {seen.buffer_depth})"
-        return _fail(job, target, f"not started within {job.timeout_ms // 1000} s: {why}", now), None
     return job, None
 
 

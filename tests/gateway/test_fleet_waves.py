@@ -92,7 +92,7 @@ def test_only_the_first_wave_starts_then_the_next_once_it_is_done():
 @pytest.mark.parametrize("state, error, outcome, reason", [
     ("failed", "hash sebiao_station/app.py", "failed", "failed (hash sebiao_station/app.py)"),
     ("rolled_back", "no confirmation", "failed", "rolled_back (no confirmation)"),
-    ("refused", "unsent events", "failed", "refused (unsent events)"),
+    ("refused", "no space", "failed", "refused (no space)"),
     ("refused", "same version", "done", None),
     ("switching", None, "updating", None),
     ("trial", None, "updating", None),
@@ -200,3 +200,22 @@ def test_the_wave_model_is_pure():
     names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not names & {"time", "datetime", "os", "random", "secrets", "socket", "sqlite3", "threading"}
+
+
+@pytest.mark.parametrize("why", ["unsent events", "probe cycle", "busy"])
+def test_a_passing_refusal_is_asked_again_later_within_the_waves_time(why):
+    job, first = waves.step(_job(("a",)), {"a": READY}, 0, _tokens())
+    job = waves.on_status(job, "a", _update("refused", error=why), 1000)
+    target = job.target("a")
+    assert target.state == "waiting" and target.progress == f"refused ({why})" and job.tokens() == {}
+    job, started = waves.step(job, {"a": READY}, 1000 + waves.RETRY_MS - 1, _tokens())
+    assert started == ()
+    held = Seen(online=True, buffer_depth=0, fw="0.1.0", update={"version": V, "state": "refused", "error": why})
+    job, started = waves.step(job, {"a": held}, 1000 + waves.RETRY_MS, _tokens())
+    assert [t.attempt for t in started] == [2] and started[0].before is not None
+    # its status says the same refusal still: the same words again are this attempt's answer
+    job = waves.on_status(job, "a", held, 40_000)
+    assert job.target("a").state == "waiting"
+    job, started = waves.step(job, {"a": held}, 40_000 + waves.RETRY_MS, _tokens())
+    assert started == () and job.state == "failed"  # its wave's minute is over: not asked a third time
+    assert job.state == "failed" and job.target("a").error == f"not started within 60 s: refused ({why})", job
