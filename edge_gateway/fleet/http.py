@@ -118,9 +118,9 @@ def routes(fleet: Fleet) -> list[BaseRoute]:
                                                             f"workshop {config.workshop.id}"[:300])
         if wave is not None and (isinstance(wave, bool) or not isinstance(wave, int) or not 1 <= wave <= 50):
             raise Refused(400, "wave_size 须为 1..50", "wave_size must be 1 .. 50")
-        release = await asyncio.to_thread(fleet.load_release, release_id)
+        served = await asyncio.to_thread(fleet.prepared, release_id)
         job = await _on_pipeline(request, lambda engine, now, out: fleet.start(
-            release, tuple(stations or ()), wave, engine, now, out))
+            served, tuple(stations or ()), wave, engine, now, out))
         return JSONResponse(public_job(job), status_code=201)
 
     async def current(request: Request) -> Response:

@@ -32,7 +32,9 @@ from edge_gateway.fleet.release import (
     SIGNATURE,
     Release,
     ReleaseError,
+    check_file,
     load_public_key,
+    parse_manifest,
     read_release,
     verify_parts,
     write_release,
@@ -76,7 +78,7 @@ class Fleet:
     def _resume(self, job: waves.Job) -> None:
         """A job the gateway was running when it stopped: on with it, or ended when its release is gone."""
         try:
-            self._serve(self.load_release(job.release))
+            self.served = self.prepared(job.release)
             log.info("update job %d (%s) goes on after the restart", job.id, job.version)
         except (ReleaseError, Refused) as exc:
             with self.store.transaction():
@@ -108,11 +110,20 @@ class Fleet:
                 log.info("release %s (%s, %d files) taken", release.id, release.version, len(release.files))
         return release
 
-    def _serve(self, release: Release) -> None:
+    def prepared(self, release_id: str) -> tuple[str, dict[str, bytes]]:
+        """A release verified and read into memory as it will be served (off the pipeline thread): the bytes
+        served are the bytes checked."""
+        release = self.load_release(release_id)
         names = {MANIFEST: release.manifest, SIGNATURE: release.signature}
         for entry in release.files:
-            names[f"{FILES}/{entry.path}"] = (release.directory / FILES / entry.path).read_bytes()
-        self.served = (release.id, names)
+            path = release.directory / FILES / entry.path
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ReleaseError(str(path), "无法读取", exc.strerror or str(exc)) from None
+            check_file(entry, data, str(path))
+            names[f"{FILES}/{entry.path}"] = data
+        return release.id, names
 
     def download(self, token: str, name: str) -> tuple[bytes, str] | None:
         """What ``/fw/{token}/{name}`` serves: the bytes and their type, or None (404) for anything but a
@@ -133,17 +144,18 @@ class Fleet:
 
     # -- the job, on the pipeline thread ---------------------------------------------------------------------
 
-    def start(self, release: Release, stations: tuple[str, ...], wave_size: int | None,
+    def start(self, served: tuple[str, dict[str, bytes]], stations: tuple[str, ...], wave_size: int | None,
               engine: Engine, now: int, out: Outcome) -> waves.Job:
         if self.job is not None and not self.job.ended:
             raise Refused(409, f"更新任务 {self.job.id} 正在进行", f"update job {self.job.id} is running: wait for "
                                                               "it to end, or stop it")
         try:
-            job = waves.plan(jobs.next_id(self.store.conn), release.id, release.version, stations or self.stations,
+            version = parse_manifest(served[1][MANIFEST], MANIFEST)[0]
+            job = waves.plan(jobs.next_id(self.store.conn), served[0], version, stations or self.stations,
                              wave_size or self.settings.wave_size, self.settings.station_timeout_seconds * 1000, now)
         except ValueError as exc:
             raise Refused(400, "任务无效", str(exc)) from None
-        self._serve(release)
+        self.served = served
         self._save(job)
         log.info("update job %d: %s to %d stations, waves of %d", job.id, job.version, len(job.targets),
                  job.wave_size)
