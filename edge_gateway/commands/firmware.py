@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="also watch this port (repeatable); boards on CP210x, CH340, CH9102, FTDI and "
                               "ESP32-S2/S3/C3 USB are found by themselves")
     install.add_argument("--image", metavar="FILE", help="flash this MicroPython .bin on each board first")
+    install.add_argument("--release-key", metavar="FILE",
+                         help="release_key.json (from release-key) onto every board: for updates over Wi-Fi")
     install.add_argument("--address", default="0x1000", help="flash offset for --image (0x0 for S3/C3)")
     install.add_argument("--baud", type=int, default=460800)
     install.add_argument("--stations", default="", metavar="A,B", help="only these stations (default: all)")
@@ -177,10 +179,15 @@ def _install(args: argparse.Namespace) -> int:
     image = Path(args.image) if args.image else None
     if image is not None and not image.is_file():
         raise ConfigError("--image", "", f"{image}: no such file (download the ESP32 MicroPython .bin first)")
+    if args.release_key:  # checked before the first board
+        from edge_gateway.fleet.release import load_public_key
+
+        load_public_key(Path(args.release_key))
     options = InstallOptions(
         bundle=Path(args.bundle), out=Path(args.out), provision=_provision_options(args),
         stations=tuple(s.strip() for s in args.stations.split(",") if s.strip()), redo=tuple(args.redo),
-        ports=tuple(args.port), image=image, address=_address(args.address), baud=args.baud, wait_s=args.wait)
+        ports=tuple(args.port), image=image, address=_address(args.address), baud=args.baud, wait_s=args.wait,
+        release_key=Path(args.release_key) if args.release_key else None)
     installer = Installer(config=config, creds=load_station_credentials(config, args.credentials), options=options)
     installer.run()
     rows = installer.summary()
