@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
@@ -74,7 +75,8 @@ class _Gateway:
         except ValueError as exc:
             raise SebiaoError(f"{self.base}{path}: the answer is not JSON: {exc}") from exc
 
-    def ok(self, path: str, body: object = None, post: bool = False) -> object:
+    def ok(self, path: str, body: object = None, post: bool = False) -> Any:
+        """The answer's JSON (a 200 or 201), or SebiaoError naming the path, the status and the gateway's words."""
         status, answer = self.call(path, body, post)
         if status == 404 and path.startswith("/api/fleet/") and not (isinstance(answer, dict) and "error" in answer):
             raise SebiaoError(f"{self.base}: 网关未配置固件更新（workshop.yaml 的 fleet: 部分） / the gateway has no "
@@ -98,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 def _list(gateway: _Gateway, args: argparse.Namespace) -> int:
     stations = gateway.ok("/api/fleet/stations")
     print(f"{'读卡站 / station':<20} {'固件 / fw':<10} {'在线 / online':<14} {'待发 / buffer':<14} 更新 / update")
-    for s in stations:  # type: ignore[union-attr]
+    for s in stations:
         update = s.get("update") or {}
         words = " ".join(str(update[k]) for k in ("version", "state", "error") if update.get(k))
         online = "在线 / yes" if s.get("online") else "离线 / no"
@@ -129,9 +131,9 @@ def _read_release(directory: Path) -> dict[str, object]:
 
 def _update(gateway: _Gateway, args: argparse.Namespace) -> int:
     taken = gateway.ok("/api/fleet/releases", _read_release(Path(args.release)), post=True)
-    print(f"网关已接收并验证发布包 / the gateway verified the release: {taken['release']} "  # type: ignore[index]
-          f"(版本 / version {taken['version']})")  # type: ignore[index]
-    body: dict[str, object] = {"release": taken["release"]}  # type: ignore[index]
+    print(f"网关已接收并验证发布包 / the gateway verified the release: {taken['release']} "
+          f"(版本 / version {taken['version']})")
+    body: dict[str, object] = {"release": taken["release"]}
     stations = [s.strip() for s in args.stations.split(",") if s.strip()]
     if stations:
         body["stations"] = stations
@@ -139,7 +141,7 @@ def _update(gateway: _Gateway, args: argparse.Namespace) -> int:
         body["wave_size"] = args.wave_size
     job = gateway.ok("/api/fleet/jobs", body, post=True)
     try:
-        job = _follow(gateway, job)  # type: ignore[arg-type]
+        job = _follow(gateway, job)
     except KeyboardInterrupt:
         print("\n任务仍在网关上进行；停止请用 sebiao fleet stop / the job goes on at the gateway: "
               "sebiao fleet stop stops it")
@@ -147,7 +149,7 @@ def _update(gateway: _Gateway, args: argparse.Namespace) -> int:
     return _verdict(job)
 
 
-def _follow(gateway: _Gateway, job: Mapping[str, object]) -> Mapping[str, object]:
+def _follow(gateway: _Gateway, job: Mapping[str, Any]) -> Mapping[str, Any]:
     tty = sys.stdout.isatty()
     shown: list[str] = []
     while True:
@@ -165,13 +167,13 @@ def _follow(gateway: _Gateway, job: Mapping[str, object]) -> Mapping[str, object
         if job.get("state") in ("done", "failed", "stopped"):
             return job
         time.sleep(POLL_SECONDS)
-        job = gateway.ok(f"/api/fleet/jobs/{job['id']}")  # type: ignore[assignment]
+        job = gateway.ok(f"/api/fleet/jobs/{job['id']}")
 
 
-def _lines(job: Mapping[str, object]) -> list[str]:
+def _lines(job: Mapping[str, Any]) -> list[str]:
     state = str(job.get("state"))
     lines = [f"任务 / job {job.get('id')}: 版本 / version {job.get('version')}, {JOB_WORDS.get(state, state)}"]
-    for t in job.get("targets", []):  # type: ignore[union-attr]
+    for t in job.get("targets", []):
         word = STATION_WORDS.get(t["state"], t["state"])
         detail = t.get("error") or t.get("progress") or ""
         lines.append(f"  第 {t['wave'] + 1} 批 / wave {t['wave'] + 1}  {t['station']:<20} {word}"
@@ -179,15 +181,15 @@ def _lines(job: Mapping[str, object]) -> list[str]:
     return lines
 
 
-def _verdict(job: Mapping[str, object]) -> int:
+def _verdict(job: Mapping[str, Any]) -> int:
     state = job.get("state")
     if state == "done":
         print(f"全部完成：读卡站已运行版本 {job.get('version')} / done: the stations run version {job.get('version')}")
         return 0
-    failed = [t for t in job.get("targets", []) if t["state"] == "failed"]  # type: ignore[union-attr]
+    failed = [t for t in job.get("targets", []) if t["state"] == "failed"]
     for t in failed:
         print(f"读卡站 {t['station']} 更新失败 / station {t['station']} failed: {t.get('error')}", file=sys.stderr)
-    left = [t["station"] for t in job.get("targets", []) if t["state"] == "not_started"]  # type: ignore[union-attr]
+    left = [t["station"] for t in job.get("targets", []) if t["state"] == "not_started"]
     if left:
         print(f"未开始，仍为原版本 / not started, still on their version: {', '.join(left)}", file=sys.stderr)
     if state == "stopped" and not failed:
@@ -196,7 +198,7 @@ def _verdict(job: Mapping[str, object]) -> int:
 
 
 def _status(gateway: _Gateway, args: argparse.Namespace) -> int:
-    job = gateway.ok("/api/fleet/jobs/current").get("job")  # type: ignore[union-attr]
+    job = gateway.ok("/api/fleet/jobs/current").get("job")
     if job is None:
         print("还没有更新任务 / no update job yet")
         return 0
@@ -210,5 +212,5 @@ def _status(gateway: _Gateway, args: argparse.Namespace) -> int:
 def _stop(gateway: _Gateway, args: argparse.Namespace) -> int:
     job = gateway.ok("/api/fleet/jobs/current/stop", post=True)
     print(f"已停止，不再开始新的读卡站；正在更新的读卡站将完成 / stopped: no more stations start; those updating "
-          f"finish: job {job['id']} {JOB_WORDS.get(job['state'], job['state'])}")  # type: ignore[index]
+          f"finish: job {job['id']} {JOB_WORDS.get(job['state'], job['state'])}")
     return 0

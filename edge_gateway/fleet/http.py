@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from edge_gateway.fleet import jobs
 from edge_gateway.fleet.release import ReleaseError
 from edge_gateway.fleet.service import Fleet, Refused, public_job
+from edge_gateway.fleet.waves import Job
 from edge_gateway.store.writer import connect
 from sebiao_common import strict_json
 from sebiao_common.errors import BodyTooLarge
@@ -132,7 +133,7 @@ def routes(fleet: Fleet) -> list[BaseRoute]:
         if job_id > 2**63 - 1:
             raise Refused(404, f"没有任务 {job_id}", f"no job {job_id}")
 
-        def read() -> object:
+        def read() -> Job | None:
             conn = connect(request.app.state.ctx.db_path, readonly=True)
             try:
                 return jobs.by_id(conn, job_id)
@@ -165,8 +166,8 @@ def routes(fleet: Fleet) -> list[BaseRoute]:
                         "buffer_depth": row["buffer_depth"] if row else None,
                         "fw": health.get("fw") if isinstance(health.get("fw"), str) else None,
                         "update": health.get("update") if isinstance(health.get("update"), dict) else None,
-                        "job": None if target is None else {"id": job.id, "state": target.state,  # type: ignore
-                                                            "progress": target.progress, "error": target.error}})
+                        "job": None if target is None or job is None else {
+                            "id": job.id, "state": target.state, "progress": target.progress, "error": target.error}})
         return JSONResponse(out)
 
     return [

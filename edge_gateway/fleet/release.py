@@ -194,7 +194,7 @@ def _entry(entry: object, where: str) -> ReleaseFile:
         raise ReleaseError(where, "须为对象", "must be an object")
     path, size, digest = entry.get("path"), entry.get("size"), entry.get("sha256")
     problem = path_problem(path)
-    if problem is not None:
+    if problem is not None or not isinstance(path, str):
         raise ReleaseError(f"{where}.path", "路径不允许", f"{path!r}: {problem}"[:200])
     if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_BYTES:
         raise ReleaseError(f"{where}.size", f"须为 0..{MAX_FILE_BYTES}", f"must be 0 .. {MAX_FILE_BYTES}")
@@ -312,14 +312,14 @@ def build(source: Path, out: Path, key_path: Path, *, mpy: bool = False) -> Rele
         rel = module.relative_to(source).as_posix()
         data = _compile(module, rel) if mpy else module.read_bytes()
         files[rel[:-3] + ".mpy" if mpy else rel] = data
-    entries = [{"path": p, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for p, d in files.items()]
-    for entry in entries:
-        problem = path_problem(entry["path"])
+    for path, data in files.items():
+        problem = path_problem(path)
         if problem is not None:
-            raise ReleaseError(str(source / entry["path"]), "文件名不允许", problem)
-        if entry["size"] > MAX_FILE_BYTES:
-            raise ReleaseError(str(source / entry["path"]), f"超过 {MAX_FILE_BYTES} 字节",
-                               f"{entry['size']} bytes, at most {MAX_FILE_BYTES} (try --mpy)")
+            raise ReleaseError(str(source / path), "文件名不允许", problem)
+        if len(data) > MAX_FILE_BYTES:
+            raise ReleaseError(str(source / path), f"超过 {MAX_FILE_BYTES} 字节",
+                               f"{len(data)} bytes, at most {MAX_FILE_BYTES} (try --mpy)")
+    entries = [{"path": p, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for p, d in files.items()]
     manifest = strict_json.dumps({"v": 1, "version": version, "files": entries}, separators=(",", ":")).encode()
     parse_manifest(manifest, str(out / MANIFEST))  # the count and total bounds, as the station checks them
     from cryptography.hazmat.primitives import hashes

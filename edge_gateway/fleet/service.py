@@ -245,7 +245,5 @@ class Fleet:
 
 def public_job(job: waves.Job) -> dict[str, object]:
     """A job as the API shows it: the download tokens left out (they are the stations' capabilities)."""
-    doc = job.to_json()
-    doc["targets"] = [{k: v for k, v in t.items() if k not in ("token", "before")}  # type: ignore[union-attr]
-                      for t in doc["targets"]]  # type: ignore[union-attr]
-    return doc
+    return {**{k: v for k, v in vars(job).items() if k != "targets"},
+            "targets": [{k: v for k, v in vars(t).items() if k not in ("token", "before")} for t in job.targets]}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sebiao_common import strict_json
 
@@ -98,9 +99,9 @@ class Job:
                 "targets": [t.to_json() for t in self.targets]}
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, object]) -> Job:
-        targets = tuple(Target(**t) for t in doc["targets"])  # type: ignore[arg-type, union-attr]
-        return cls(**{**doc, "targets": targets})  # type: ignore[arg-type]
+    def from_json(cls, doc: Mapping[str, Any]) -> Job:
+        """A job as ``to_json`` wrote it (the store's row); fields added later take their defaults."""
+        return cls(**{**doc, "targets": tuple(Target(**t) for t in doc["targets"])})
 
 
 def plan(job_id: int, release: str, version: str, stations: tuple[str, ...], wave_size: int, timeout_ms: int,
