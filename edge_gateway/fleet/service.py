@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 import secrets
+import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -49,6 +50,7 @@ from sebiao_common.errors import SebiaoError
 log = logging.getLogger(__name__)
 
 TOKEN_MAX_MS = 15 * 60 * 1000
+KEEP_RELEASES = 5  # the newest uploads kept in the data dir (and always the running job's): at most 512 KiB each
 RELEASE_ID = re.compile(r"[0-9a-f]{16}")
 
 
@@ -108,7 +110,21 @@ class Fleet:
                 release.directory.parent.mkdir(parents=True, exist_ok=True)
                 write_release(release.directory, manifest, signature, files)
                 log.info("release %s (%s, %d files) taken", release.id, release.version, len(release.files))
+            release.directory.touch()  # the newest upload, even when it was there already
+            self._prune(keep=release.id)
         return release
+
+    def _prune(self, keep: str) -> None:
+        """The releases past the newest ``KEEP_RELEASES`` removed, never the one just taken or the running
+        job's: a gateway's storage is small, and an old release can be uploaded again."""
+        job = self.job
+        busy = {keep} | ({job.release} if job is not None and not job.ended else set())
+        found = sorted((d for d in self.releases.iterdir() if d.is_dir() and RELEASE_ID.fullmatch(d.name)),
+                       key=lambda d: d.stat().st_mtime_ns, reverse=True)
+        for old in found[KEEP_RELEASES:]:
+            if old.name not in busy:
+                shutil.rmtree(old, ignore_errors=True)
+                log.info("release %s removed (only the newest %d are kept)", old.name, KEEP_RELEASES)
 
     def prepared(self, release_id: str) -> tuple[str, dict[str, bytes]]:
         """A release verified and read into memory as it will be served (off the pipeline thread): the bytes

@@ -377,3 +377,22 @@ def test_without_a_fleet_section_there_is_nothing(mosquitto, tmp_path):
         assert listed.returncode == 2 and "the gateway has no fleet: section" in listed.stderr
     finally:
         gateway.stop()
+
+
+def test_only_the_newest_releases_are_kept(rig, made, tmp_path):
+    r = rig()
+    keys, release = made
+    ids = []
+    for n in range(7):
+        tree = tmp_path / f"fw{n}"
+        shutil.copytree(release.parent / "fw", tree)
+        init = tree / "sebiao_station" / "__init__.py"
+        init.write_text(re.sub(r'VERSION = "[^"]+"', f'VERSION = "0.3.{n}"', init.read_text("utf-8")), "utf-8")
+        build(tree, tmp_path / f"release{n}", keys / PRIVATE_KEY)
+        answer = r.gateway.post("/api/fleet/releases", _body(tmp_path / f"release{n}"))
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["release"])
+        time.sleep(0.01)
+    kept = {d.name for d in (r.gateway.data_dir / "fleet" / "releases").iterdir()}
+    assert kept == set(ids[2:])
+    assert r.gateway.post("/api/fleet/jobs", {"release": ids[0]}).status_code == 404
