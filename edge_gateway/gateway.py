@@ -67,6 +67,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from edge_gateway.broker.embedded import EmbeddedBroker
+    from edge_gateway.fleet.service import Fleet
+    from edge_gateway.fleet.settings import FleetSettings
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ class Gateway:
                               "the regulator's grade would go unconfirmed between them")
         self.notify = notify_settings(config)  # alarms to the owner's phone (docs/notify.md), when configured
         self.fleet_settings = _fleet_settings(config)  # firmware updates over Wi-Fi (docs/fleet.md), when configured
-        self.fleet = None
+        self.fleet: Fleet | None = None
         self.metrics = Metrics()
         self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
         self.listener: socket.socket | None = None  # the HTTP API's socket, bound at start
@@ -269,6 +271,10 @@ class Gateway:
 
         self.fleet = Fleet(settings=self.fleet_settings, store=self.store, data_dir=self.options.data_dir,
                            stations=tuple(s.id for s in self.config.stations), clock=self.options.clock)
+        if self.open_reads and self.fleet_settings.port is None:
+            log.warning("fleet: the HTTP server is bound to %s, which the stations cannot reach: updates will fail "
+                        "(bind it to the workshop network, e.g. --http 0.0.0.0:8080, or set fleet.port/fleet.host; "
+                        "读卡站无法从本机回环地址下载固件)", self.options.http_host)
         return (self.fleet,)
 
     def _deliver(self, message: Inbound) -> None:
@@ -401,7 +407,7 @@ class Gateway:
             self.embedded.stop()
 
 
-def _fleet_settings(config: WorkshopConfig):
+def _fleet_settings(config: WorkshopConfig) -> FleetSettings | None:
     if config.section("fleet") is None:
         return None
     from edge_gateway.fleet.settings import fleet_settings
