@@ -206,10 +206,11 @@ def _body(release: Path, files: dict[str, bytes] | None = None) -> dict:
             "files": {p: base64.b64encode(d).decode() for p, d in data.items()}}
 
 
-def _raw_get(port: int, path: str) -> tuple[int, bytes]:
+def _raw_get(port: int, path: str, host: str | None = "127.0.0.1") -> tuple[int, bytes]:
     """A GET sent as written (no client normalises ``..`` away), HTTP/1.0 as the station's client."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode("latin-1"))
+        head = f"Host: {host}\r\n" if host else ""
+        sock.sendall(f"GET {path} HTTP/1.0\r\n{head}\r\n".encode("latin-1"))
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -296,6 +297,11 @@ def test_the_download_urls_give_nothing_but_the_release_to_a_valid_token(rig):
     token = path.split("/")[2]
     status, body = _raw_get(port, path + "manifest.json")
     assert status == 200 and body == (r.release / "manifest.json").read_bytes()
+    # a station's minimal HTTP/1.0 request: no Host, or its broker's address as the Host (not a name the
+    # gateway's Host check knows)
+    assert _raw_get(port, path + "manifest.sig", host=None) == (200, (r.release / "manifest.sig").read_bytes())
+    assert _raw_get(port, path + "manifest.sig", host="192.168.1.2:1883")[0] == 200
+    assert _raw_get(port, "/api/fleet/stations", host="192.168.1.2:1883")[0] != 200  # the rest keeps the check
     head = httpx.head(r.gateway.base + path + "files/sebiao_station/app.py")
     assert head.status_code == 200 and int(head.headers["content-length"]) == \
         (r.release / "files" / "sebiao_station" / "app.py").stat().st_size
