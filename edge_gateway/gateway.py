@@ -67,6 +67,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from edge_gateway.broker.embedded import EmbeddedBroker
+    from edge_gateway.fleet.service import Fleet
+    from edge_gateway.fleet.settings import FleetSettings
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,8 @@ class Gateway:
                               f"(cloud.grade_poll_seconds: {self.cloud.grade_poll_seconds:g} s): "
                               "the regulator's grade would go unconfirmed between them")
         self.notify = notify_settings(config)  # alarms to the owner's phone (docs/notify.md), when configured
+        self.fleet_settings = _fleet_settings(config)  # firmware updates over Wi-Fi (docs/fleet.md), when configured
+        self.fleet: Fleet | None = None
         self.metrics = Metrics()
         self.refusals = HttpRefusals(self.metrics.registry)  # what the web server turns away, in /metrics
         self.listener: socket.socket | None = None  # the HTTP API's socket, bound at start
@@ -148,7 +152,7 @@ class Gateway:
 
             notify_outbox.create(self.store.conn)
         self.setup_version = self._record_setup(clock())
-        self.engine = Engine(self.config, self.store, clock(), self._projections(influx),
+        self.engine = Engine(self.config, self.store, clock(), self._projections(influx) + self._fleet(),
                              setup_version=self.setup_version)
         settings = self._broker_settings()
         ws = self.config.workshop.id
@@ -162,6 +166,8 @@ class Gateway:
         self.link = MqttLink(settings, f"sebiao-gateway-{ws}", topics, self._deliver, self.metrics,
                              clock=clock, guard=guard, away_seconds=self._away_seconds(clock()))
         self.pipeline = Pipeline(self.engine, self.link, self.metrics, ws, clock=clock)
+        if self.fleet is not None:
+            self.fleet.attach(self.pipeline, self.http_port)
         if self.embedded is not None:
             self.embedded.attach(self._take_event)
         self.started = True
@@ -257,6 +263,20 @@ class Gateway:
             projections.append(NotifyProjection(settings=self.notify, notices=notices, store=self.store))
         return tuple(projections)
 
+    def _fleet(self) -> tuple[Projection, ...]:
+        """The update job (docs/fleet.md) follows the stations' statuses as a projection, when configured."""
+        if self.fleet_settings is None:
+            return ()
+        from edge_gateway.fleet.service import Fleet
+
+        self.fleet = Fleet(settings=self.fleet_settings, store=self.store, data_dir=self.options.data_dir,
+                           stations=tuple(s.id for s in self.config.stations), clock=self.options.clock)
+        if self.open_reads and self.fleet_settings.port is None:
+            log.warning("fleet: the HTTP server is bound to %s, which the stations cannot reach: updates will fail "
+                        "(bind it to the workshop network, e.g. --http 0.0.0.0:8080, or set fleet.port/fleet.host; "
+                        "读卡站无法从本机回环地址下载固件)", self.options.http_host)
+        return (self.fleet,)
+
     def _deliver(self, message: Inbound) -> None:
         self.pipeline.submit(message)
 
@@ -332,9 +352,16 @@ class Gateway:
         only to the gateway's own host names (``web/hosts.py``)."""
         from edge_gateway.web import attach_web
 
-        app = attach_web(self, build_app(self.api_context(), self.options.extra_routes))
+        extra = list(self.options.extra_routes)
+        if self.fleet is not None:
+            from edge_gateway.fleet import http as fleet_http
+
+            extra += fleet_http.routes(self.fleet)
+        app = attach_web(self, build_app(self.api_context(), extra))
         hosts = allowed_hosts(listen_host=self.options.http_host, public_url=self.display.public_url,
                               extra=self.config.http.allowed_hosts)
+        if self.fleet is not None:  # the stations' downloads: a capability URL, before the Host check
+            return fleet_http.Downloads(HostCheck(app, hosts, self.refusals), self.fleet)
         return HostCheck(app, hosts, self.refusals)
 
     def http_server(self) -> "uvicorn.Server":
@@ -378,6 +405,14 @@ class Gateway:
         self.store.close()
         if self.embedded is not None:
             self.embedded.stop()
+
+
+def _fleet_settings(config: WorkshopConfig) -> FleetSettings | None:
+    if config.section("fleet") is None:
+        return None
+    from edge_gateway.fleet.settings import fleet_settings
+
+    return fleet_settings(config.section("fleet"), config.file)
 
 
 class _Terminated(Exception):

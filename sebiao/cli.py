@@ -34,6 +34,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                         "give a station a new Wi-Fi or broker password, safely / 安全更换读卡站 Wi-Fi 或代理密码"),
     "demo": ("edge_gateway.commands.demo", "play a workshop's working day on this computer / 演示：模拟作坊一天"),
     "firmware": ("edge_gateway.commands.firmware", "build, flash, deploy, provision stations / 读卡站固件工具"),
+    "fleet": ("edge_gateway.commands.fleet", "the stations' firmware and updates over Wi-Fi / 读卡站固件版本与无线更新"),
     "label": ("edge_gateway.commands.label", "write a smart label through a station / 写入智能标签"),
     "enroll": ("edge_gateway.commands.enroll",
                "add new tags to the workshop config as tools / 登记新标签为器具"),

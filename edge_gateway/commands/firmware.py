@@ -1,5 +1,5 @@
 """``sebiao firmware build|flash|deploy|provision|install``: put the station firmware on devices
-(see docs/device-tooling.md)."""
+(see docs/device-tooling.md); ``release-key|release``: sign a release for updates over Wi-Fi (docs/fleet.md)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     deploy.add_argument("--bundle", default="sebiao-firmware", metavar="DIR",
                         help="from `sebiao firmware build` (default sebiao-firmware)")
     deploy.add_argument("--config", metavar="FILE", help="the station's config.json (from provision)")
+    deploy.add_argument("--release-key", metavar="FILE",
+                        help="release_key.json (from release-key): the key the station verifies updates with")
 
     provision = sub.add_parser("provision", help="write DIR/<station>/config.json for every station / 生成读卡站配置")
     _provision_arguments(provision)
+
+    _release_arguments(sub)
 
     install = sub.add_parser("install", help="provision, then flash and deploy every station as its board is "
                                              "plugged in / 一次安装全部读卡站")
@@ -39,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="also watch this port (repeatable); boards on CP210x, CH340, CH9102, FTDI and "
                               "ESP32-S2/S3/C3 USB are found by themselves")
     install.add_argument("--image", metavar="FILE", help="flash this MicroPython .bin on each board first")
+    install.add_argument("--release-key", metavar="FILE",
+                         help="release_key.json (from release-key) onto every board: for updates over Wi-Fi")
     install.add_argument("--address", default="0x1000", help="flash offset for --image (0x0 for S3/C3)")
     install.add_argument("--baud", type=int, default=460800)
     install.add_argument("--stations", default="", metavar="A,B", help="only these stations (default: all)")
@@ -46,6 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="install this station again even if done (repeatable)")
     install.add_argument("--wait", type=float, default=300.0, metavar="SECONDS",
                          help="stop when no new board comes for this long (default 300)")
+
+
+def _release_arguments(sub) -> None:
+    key = sub.add_parser("release-key", help="make the release key pair (RSA-2048) / 生成固件发布密钥")
+    key.add_argument("--out", required=True, metavar="DIR",
+                     help="writes DIR/release_key.pem (private, mode 0600: keep it off the gateway) and "
+                          "DIR/release_key.json (for the stations and fleet.release_key)")
+    release = sub.add_parser("release", help="build and sign a release for updates over Wi-Fi / 生成签名的固件发布包")
+    release.add_argument("--key", required=True, metavar="KEY", help="the private key (release_key.pem)")
+    release.add_argument("--out", required=True, metavar="DIR", help="the release directory (made or replaced)")
+    release.add_argument("--mpy", action="store_true", help="compile the modules with mpy-cross (smaller, "
+                                                             "faster to load) / 编译为 .mpy")
+    release.add_argument("--firmware", metavar="DIR", help="the firmware tree (default: the installed one)")
 
 
 def _provision_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +83,7 @@ def _provision_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return {"build": _build, "flash": _flash, "deploy": _deploy, "provision": _provision,
-            "install": _install}[args.action](args)
+            "install": _install, "release-key": _release_key, "release": _release}[args.action](args)
 
 
 def _address(text: str) -> int:
@@ -96,8 +115,35 @@ def _flash(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from edge_gateway.tooling.devices.deploy import deploy
 
-    deploy(args.port, args.bundle, args.config)
-    print(f"已部署 / deployed {args.bundle}" + (f" and {args.config}" if args.config else "") + f" to {args.port}")
+    if args.release_key:  # the stations trust what it verifies: checked before it goes on the flash
+        from edge_gateway.fleet.release import load_public_key
+
+        load_public_key(Path(args.release_key))
+    deploy(args.port, args.bundle, args.config, args.release_key)
+    extra = [f for f in (args.config, args.release_key) if f]
+    print(f"已部署 / deployed {args.bundle}" + "".join(f" and {f}" for f in extra) + f" to {args.port}")
+    return 0
+
+
+def _release_key(args: argparse.Namespace) -> int:
+    from edge_gateway.fleet.release import make_key
+
+    private, public = make_key(Path(args.out))
+    print(f"私钥 / private key: {private} (0600)：妥善保管，不要放在网关上 / keep it safe, not on the gateway")
+    print(f"公钥 / public key:  {public}：写入读卡站（sebiao firmware deploy --release-key）并在网关配置 "
+          "fleet.release_key / put it on the stations and in the gateway's fleet.release_key")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from edge_gateway.fleet.release import build
+    from edge_gateway.tooling.firmware_files import firmware_dir
+
+    source = Path(args.firmware) if args.firmware else firmware_dir()
+    release = build(source, Path(args.out), Path(args.key), mpy=args.mpy)
+    size = sum(f.size for f in release.files)
+    print(f"已生成发布包 / release built: {release.directory}: 版本 / version {release.version}, "
+          f"{len(release.files)} 个文件 / files, {size} bytes, 已签名 / signed")
     return 0
 
 
@@ -133,10 +179,15 @@ def _install(args: argparse.Namespace) -> int:
     image = Path(args.image) if args.image else None
     if image is not None and not image.is_file():
         raise ConfigError("--image", "", f"{image}: no such file (download the ESP32 MicroPython .bin first)")
+    if args.release_key:  # checked before the first board
+        from edge_gateway.fleet.release import load_public_key
+
+        load_public_key(Path(args.release_key))
     options = InstallOptions(
         bundle=Path(args.bundle), out=Path(args.out), provision=_provision_options(args),
         stations=tuple(s.strip() for s in args.stations.split(",") if s.strip()), redo=tuple(args.redo),
-        ports=tuple(args.port), image=image, address=_address(args.address), baud=args.baud, wait_s=args.wait)
+        ports=tuple(args.port), image=image, address=_address(args.address), baud=args.baud, wait_s=args.wait,
+        release_key=Path(args.release_key) if args.release_key else None)
     installer = Installer(config=config, creds=load_station_credentials(config, args.credentials), options=options)
     installer.run()
     rows = installer.summary()

@@ -208,7 +208,7 @@ class WorkshopConfig:
 
 # Sections parsed elsewhere (added by the parts that own them); kept here so the
 # top-level key check knows them.
-EXTRA_SECTIONS = ("influx", "cloud", "display", "intake", "time_server", "notify", "day", "station_settings")
+EXTRA_SECTIONS = ("influx", "cloud", "display", "intake", "time_server", "notify", "day", "station_settings", "fleet")
 
 
 def parse_config(data: object, file: str = "workshop.yaml") -> WorkshopConfig:

@@ -99,6 +99,13 @@ CREATE TABLE IF NOT EXISTS outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
     created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL
 );
+-- Firmware update jobs (edge_gateway/fleet/jobs.py, docs/fleet.md): one row a job, its stations and waves as
+-- JSON (download tokens included), written in the pipeline's transaction at each change, so a restarted
+-- gateway goes on with the job it was running.
+CREATE TABLE IF NOT EXISTS fleet_jobs (
+    id INTEGER PRIMARY KEY, release TEXT NOT NULL, version TEXT NOT NULL, state TEXT NOT NULL,
+    created_at INTEGER NOT NULL, ended_at INTEGER NOT NULL, job TEXT NOT NULL
+);
 """
 
 

@@ -38,9 +38,11 @@ GATEWAY_RULES: dict[str, set[str]] = {
     "tooling": {"broker", "model", "errors"},
     "vstation": {"tooling", "model", "errors"},
     "timeserver": {"model", "errors"},
-    "gateway": {"intake", "core", "store", "sinks", "broker", "web", "timeserver", "model", "config", "errors"},
-    "demo": {"gateway", "vstation", "tooling", "broker", "web", "timeserver", "core", "store", "model", "config",
-             "errors"},
+    "fleet": {"core", "store", "model", "errors"},
+    "gateway": {"intake", "core", "store", "sinks", "broker", "web", "timeserver", "fleet", "model", "config",
+                "errors"},
+    "demo": {"gateway", "vstation", "tooling", "broker", "web", "timeserver", "fleet", "core", "store", "model",
+             "config", "errors"},
 }
 GATEWAY_RULES["commands"] = set(GATEWAY_RULES)  # a subcommand may import any room
 # The pure model reads no clock and does no I/O: these standard modules are not for it.

@@ -4,6 +4,7 @@ serial label protocol (host side against the firmware's side), and the errors.""
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import zipfile
 
@@ -115,6 +116,29 @@ def test_deploy_copies_every_bundle_file_and_the_config(bundle, tmp_path):
     assert copied == {":" + f["path"] for f in manifest["files"]} | {":config.json"}
 
 
+
+
+def test_deploy_copies_the_release_key_when_given(bundle, tmp_path, capsys):
+    args = mpremote_args("/dev/ttyUSB0", bundle, None, release_key=tmp_path / "release_key.json")
+    copied = {args[i + 2]: args[i + 1] for i, a in enumerate(args) if a == "cp"}
+    assert copied[":release_key.json"] == str(tmp_path / "release_key.json")
+    (tmp_path / "release_key.json").write_text('{"e":3,"n":"ff"}')  # not a release key: refused before the port
+    assert main(["firmware", "deploy", "--port", NO_PORT, "--bundle", str(bundle), "--release-key",
+                 str(tmp_path / "release_key.json")]) == 2
+    assert "release_key.json" in capsys.readouterr().err
+
+
+def test_the_bundle_carries_the_boot_when_the_firmware_has_it(tmp_path, monkeypatch):
+    tree = tmp_path / "fw"
+    shutil.copytree(firmware_dir(), tree, ignore=shutil.ignore_patterns("__pycache__", "sebiao_boot.py"))
+    (tree / "sebiao_boot.py").write_text("def select():\n    return None\n")
+    monkeypatch.setenv("SEBIAO_FIRMWARE", str(tree))
+    assert main(["firmware", "build", "--out", str(tmp_path / "bundle")]) == 0
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    boot = [f for f in manifest["files"] if f["source"] == "sebiao_boot.py"]
+    assert [f["path"] for f in boot] == ["sebiao_boot.mpy"]
+    args = mpremote_args("/dev/ttyUSB0", tmp_path / "bundle", None)
+    assert ":sebiao_boot.mpy" in args
 
 
 def test_label_write_protocol_against_the_firmware(tmp_path):

@@ -199,6 +199,25 @@ def test_the_read_back_catches_a_file_that_differs(workshop, bundle, tmp_path):
     board.unplug()
 
 
+def test_the_release_key_goes_onto_the_board_and_is_read_back(workshop, bundle, tmp_path):
+    from edge_gateway.fleet.release import PUBLIC_KEY, make_key
+
+    config, creds = workshop
+    make_key(tmp_path / "keys")
+    board = SimBoard(tmp_path / "flash", mac="a4cf120000cc")
+    board.mangle = "release_key.json"  # flipped on the flash: the read-back says so
+    bench, lines = Bench([board]), Transcript()
+    installer = _installer(config, creds, bundle, tmp_path / "stations", bench, lines, stations=("rack-red-1",),
+                           release_key=tmp_path / "keys" / PUBLIC_KEY)
+    (attempt,) = installer.run()
+    assert attempt.result == FAILED and "release_key.json on the board differs after the copy" in attempt.error
+    board.mangle = None
+    again = installer.board(board.port)
+    assert again.result == DONE
+    assert (board.flash / "release_key.json").read_bytes() == (tmp_path / "keys" / PUBLIC_KEY).read_bytes()
+    board.unplug()
+
+
 def test_a_board_without_micropython_is_reported_and_the_run_goes_on(workshop, bundle, tmp_path, monkeypatch):
     from edge_gateway.tooling.devices import board as boards
 

@@ -32,6 +32,7 @@ NOT_NEEDED = (
     "edge_gateway.commands.firmware", "edge_gateway.sinks.cloud.push", "edge_gateway.sinks.cloud.grade",
     "edge_gateway.sinks.cloud.client", "edge_gateway.sinks.influx.drain", "edge_gateway.sinks.notify.send",
     "sebiao_common.influx.writer", "sebiao_common.fonts", "cryptography",
+    "edge_gateway.fleet",  # firmware updates: only with a fleet: section
 )
 
 

@@ -84,13 +84,15 @@ def probe(port: str) -> BoardInfo:
                       f"{out.strip()[-200:]}")
 
 
-def deploy_verified(port: str, bundle: Path, config: Path) -> BoardInfo:
+def deploy_verified(port: str, bundle: Path, config: Path, release_key: Path | None = None) -> BoardInfo:
     """Copy the bundle and ``config`` (one mpremote session), read back every file's SHA-256 and the chip id,
     then reset. DeviceError naming the first file whose copy differs."""
     manifest = load_manifest(bundle)
     expected = {f["path"]: f["sha256"] for f in manifest["files"]}
     expected["config.json"] = hashlib.sha256(config.read_bytes()).hexdigest()
-    args = mpremote_args(port, bundle, config, verify=VERIFY % (sorted(expected),) + PROBE)
+    if release_key is not None:
+        expected["release_key.json"] = hashlib.sha256(release_key.read_bytes()).hexdigest()
+    args = mpremote_args(port, bundle, config, verify=VERIFY % (sorted(expected),) + PROBE, release_key=release_key)
     out = run_mpremote(args, port)
     seen = {w[1]: w[2] for w in (line.split() for line in out.splitlines()) if len(w) == 3 and w[0] == "SEBIAO-HASH"}
     for path, digest in sorted(expected.items()):

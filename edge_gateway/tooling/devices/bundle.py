@@ -21,6 +21,7 @@ from sebiao_common.errors import SebiaoError
 
 MARCH = "xtensawin"
 MANIFEST = "manifest.json"
+BOOT = "sebiao_boot.py"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +53,8 @@ def build(out: str | Path) -> Bundle:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     files = [_copy(source / "main.py", out / "main.py", "main.py")]
-    for module in [source / "sebiao_boot.py", *sorted((source / "sebiao_station").rglob("*.py"))]:
+    boot = [source / BOOT] if (source / BOOT).is_file() else []
+    for module in boot + sorted((source / "sebiao_station").rglob("*.py")):
         rel = module.relative_to(source)
         target = out / rel.with_suffix(".mpy")
         target.parent.mkdir(parents=True, exist_ok=True)

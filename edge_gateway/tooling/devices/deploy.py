@@ -1,5 +1,5 @@
-"""``sebiao firmware deploy``: copy the bundle (and a station's config.json) to the
-station's flash with mpremote, then reset it."""
+"""``sebiao firmware deploy``: copy the bundle (and a station's config.json, and the release key's public half
+``release_key.json`` for updates over Wi-Fi, docs/fleet.md) to the station's flash with mpremote, then reset it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from sebiao_common import strict_json
 TIMEOUT_S = 120
 
 
-def mpremote_args(port: str, bundle: Path, config: Path | None, verify: str | None = None) -> list[str]:
+def mpremote_args(port: str, bundle: Path, config: Path | None, verify: str | None = None,
+                  release_key: Path | None = None) -> list[str]:
     """The mpremote command line (one connection, commands chained with '+'); ``verify``: code run on the
     board after the copies, before the reset (the read-back of ``sebiao firmware install``)."""
     manifest = load_manifest(bundle)
@@ -27,12 +28,15 @@ def mpremote_args(port: str, bundle: Path, config: Path | None, verify: str | No
         args += ["+", "fs", "cp", str(bundle / entry["path"]), ":" + entry["path"]]
     if config is not None:
         args += ["+", "fs", "cp", str(config), ":config.json"]
+    if release_key is not None:
+        args += ["+", "fs", "cp", str(release_key), ":release_key.json"]
     if verify is not None:
         args += ["+", "exec", verify]
     return args + ["+", "reset"]
 
 
-def deploy(port: str, bundle: str | Path, config: str | Path | None = None) -> list[str]:
+def deploy(port: str, bundle: str | Path, config: str | Path | None = None,
+           release_key: str | Path | None = None) -> list[str]:
     bundle = Path(bundle)
     load_manifest(bundle)  # a bundle, before touching the device
     checked = None
@@ -41,7 +45,7 @@ def deploy(port: str, bundle: str | Path, config: str | Path | None = None) -> l
         checked = Path(tempfile.mkdtemp(prefix="sebiao-deploy-")) / "config.json"
         checked.write_text(strict_json.dumps(cfg), "utf-8")
     require_port(port)
-    args = mpremote_args(port, bundle, checked)
+    args = mpremote_args(port, bundle, checked, release_key=Path(release_key) if release_key else None)
     run = subprocess.run([sys.executable, "-m", "mpremote", *args], capture_output=True, text=True,
                          timeout=TIMEOUT_S)
     if run.returncode != 0:

@@ -40,6 +40,7 @@ class InstallOptions:
     redo: tuple[str, ...] = ()  # install these again even if the record says done
     ports: tuple[str, ...] = ()  # watched besides the USB bridges found by VID:PID
     image: Path | None = None  # flash this MicroPython image first
+    release_key: Path | None = None  # release_key.json for updates over Wi-Fi (docs/fleet.md), onto every board
     address: int = ESP32_ADDRESS
     baud: int = 460800
     wait_s: float = 300.0  # stop when no new board has come for this long
@@ -167,7 +168,8 @@ class Installer:
                 board_id = flash(port, self.options.image, self.options.address, self.options.baud,
                                  quiet=True) or board_id
             self.part("部署… 校验… ")  # one mpremote session: the copies, then the read-back
-            info = boards.deploy_verified(port, self.options.bundle, self.config_path(station))
+            info = boards.deploy_verified(port, self.options.bundle, self.config_path(station),
+                                          release_key=self.options.release_key)
             board_id = info.board_id or board_id
         except (SebiaoError, OSError) as exc:
             self.say(f"失败 / failed: {exc}")
