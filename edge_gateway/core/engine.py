@@ -26,6 +26,7 @@ from edge_gateway.core.projection import (
 )
 from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
+from edge_gateway.model import station_health
 from edge_gateway.model import stations as station_rules
 from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
 from edge_gateway.model.day import parse_day
@@ -50,6 +51,7 @@ from edge_gateway.model.rules import (
     judge_unknown_tag,
 )
 from edge_gateway.model.station_clock import CLOCK_TOLERANCE_MS, STATION_CLOCK, read_clock
+from edge_gateway.model.station_health import READER_FAULT, STATION_RESETS, ResetWatch
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
 from edge_gateway.model.workshop import Station, WorkshopConfig, parse_rules
@@ -59,6 +61,8 @@ from sebiao_common.domain import Location
 from sebiao_common.errors import ConfigError
 
 ACCEPTED_KEY = "accepted_setup"  # meta: the cloud's last accepted rules (core/baseline.py)
+BOOTS_LOADED_MS = 24 * 3600 * 1000  # the longest rules.station_health.resets_within_minutes
+BOOTS_KEPT_MS = 30 * 24 * 3600 * 1000  # a station's boots the store keeps (the console shows the last 24 h)
 PUBLIC_PAGE_KEY = "cloud_public_page"  # meta, + ":<workshop id>": its public page on the cloud (the display's QR)
 
 
@@ -143,6 +147,8 @@ class Engine:
                           last_seen=max(known[s.id].last_seen if s.id in known else 0, self.started_at))
             for s in self.config.stations}
         self.active: dict[tuple[str, str], Alarm] = self.store.load_active_alarms()
+        # Each station's recent boots (model/station_health.py): a day back covers the longest window allowed.
+        self.resets = self.store.load_boots(self.started_at - BOOTS_LOADED_MS)
         self.next_id = self.store.next_alarm_id()
         self._current: frozenset[str] | None = None  # cache of stations whose evidence is complete
         if self.owner_day is not None:
@@ -214,6 +220,7 @@ class Engine:
         self._set_station(state)
         self._status_point(state, "status", now, status.health)
         self._decide(decisions, now, out)
+        self._station_health(station, status.health, now, out)
 
     def on_cycle(self, cycle: Cycle, payload: bytes, now: int, out: Outcome) -> bool | None:
         """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.
@@ -262,6 +269,10 @@ class Engine:
                 self._set_station(state)
                 if state.online != before.online:
                     self._status_point(state, "silence", now)
+            self._decide(decisions, now, out)
+            watch, decisions = station_health.on_tick(self.resets.get(station.id, ResetWatch()), station, now,
+                                                      self.config.rules, (STATION_RESETS, station.id) in self.active)
+            self.resets[station.id] = watch
             self._decide(decisions, now, out)
         self.coverage.tick(now, all(s.online for s in self.stations.values()), self.store)
         ctx = self._context(now)
@@ -356,6 +367,17 @@ class Engine:
             state, decisions = station_rules.on_message(state, station, now)
             self._set_station(state)
             self._decide(decisions, now, out)
+
+    def _station_health(self, station: Station, health: Mapping[str, object], now: int, out: Outcome) -> None:
+        """A status' boot (a new one is recorded, and may raise ``station_resets``) and its ``reader_ok``."""
+        rules = self.config.rules
+        watch, boot, decisions = station_health.on_status(self.resets.get(station.id, ResetWatch()), health,
+                                                          station, now, rules)
+        self.resets[station.id] = watch
+        if boot is not None:
+            self.store.record_boot(station.id, boot, BOOTS_KEPT_MS)
+        self._decide(decisions + station_health.judge_reader(
+            health, station, now, rules, (READER_FAULT, station.id) in self.active), now, out)
 
     def _set_station(self, state: StationState) -> None:
         self.stations[state.id] = state
