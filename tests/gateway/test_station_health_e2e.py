@@ -1,0 +1,100 @@
+"""Station health end to end: scripted stations publish their statuses over real Mosquitto to the real gateway,
+which raises and clears ``station_resets`` and ``reader_fault``, keeps the boots by cause, and shows every
+station's figures on the owner's console (headless Chromium, a phone's width, both languages)."""
+
+from __future__ import annotations
+
+import pytest
+from gateway_proc import TOKEN, online_workshop
+from web_browser import PHONE, browser, login, screenshot
+
+pytestmark = pytest.mark.slow
+
+HEALTH = {"fw": "0.2.0", "uptime_s": 93_780, "heap_free": 81_234, "rssi": -67, "reader_ok": True,
+          "reader": {"type": "mfrc522", "ok": True, "rf_errors": 2, "chip_faults": 1}, "buffer_depth": 0,
+          "buffer_dropped": 0, "clock_synced": True}
+
+
+def _active(gateway, alarm_type: str) -> list[dict]:
+    return [a for a in gateway.get("/api/alarms?state=active").json() if a["type"] == alarm_type]
+
+
+def _all(gateway, alarm_type: str) -> list[dict]:
+    return [a for a in gateway.get("/api/alarms?state=all").json() if a["type"] == alarm_type]
+
+
+def _boot(station, boot: str, cause: str, **more) -> None:
+    station.status(True, **{**HEALTH, "boot": boot, "reset_cause": cause, **more})
+
+
+def test_a_station_that_keeps_resetting_and_a_failing_reader_raise_their_alarms(mosquitto, tmp_path):
+    with online_workshop(mosquitto(), tmp_path) as (gateway, stations):
+        red = stations["rack-red-1"]
+        _boot(red, "0000000a", "power_on")
+        _boot(red, "0000000a", "power_on")  # a heartbeat of the same boot
+        _boot(red, "0000000b", "watchdog")
+        gateway.wait_for(lambda: len(gateway.rows("SELECT * FROM station_boots")) == 2, what="two boots kept")
+        assert _active(gateway, "station_resets") == []
+        _boot(red, "0000000c", "watchdog")
+        (alarm,) = gateway.wait_for(lambda: _active(gateway, "station_resets"), what="the station_resets alarm")
+        assert (alarm["station"], alarm["severity"]) == ("rack-red-1", "major")
+        assert "重启了 3 次（看门狗 2 次、上电 1 次）" in alarm["text"]["zh"]
+        assert "reset 3 times within 1 h (watchdog 2, power on 1)" in alarm["text"]["en"]
+
+        sink = stations["sink-red-1"]
+        sink.status(True, **{**HEALTH, "boot": "000000ee", "reset_cause": "power_on", "reader_ok": False})
+        (fault,) = gateway.wait_for(lambda: _active(gateway, "reader_fault"), what="the reader_fault alarm")
+        assert fault["station"] == "sink-red-1" and fault["text"]["zh"].startswith("读卡器故障：")
+        sink.status(True, **{**HEALTH, "boot": "000000ee", "reset_cause": "power_on", "reader_ok": True})
+        gateway.wait_for(lambda: not _active(gateway, "reader_fault"), what="reader_fault cleared")
+        assert [a["state"] for a in _all(gateway, "reader_fault")] == ["cleared"]
+
+
+def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path):
+    with online_workshop(mosquitto(), tmp_path) as (gateway, stations), browser() as chrome:
+        red = stations["rack-red-1"]
+        for boot, cause in (("0000000a", "power_on"), ("0000000b", "watchdog"), ("0000000c", "watchdog")):
+            _boot(red, boot, cause, settings="s-7f3a", update={"version": "0.2.0", "state": "confirmed"})
+        gateway.wait_for(lambda: _active(gateway, "station_resets"), what="the station_resets alarm")
+        white = stations["rack-white-1"]
+        _boot(white, "000000f1", "power_on", reader_ok=False, settings="s-7f3a", settings_error="schema",
+              update={"version": "0.3.0", "state": "rolled_back", "error": "hash sebiao_station/app.py"})
+        gateway.wait_for(lambda: _active(gateway, "reader_fault"), what="the reader_fault alarm")
+
+        page = login(chrome, gateway.base, TOKEN, PHONE)
+        page.wait_rendered()
+        page.wait_for_function("""() => {
+            const r = document.querySelector('tr[data-station="rack-white-1"] td[data-update]');
+            return r && r.dataset.update === 'rolled_back'; }""")
+        row = page.locator('tr[data-station="rack-red-1"]')
+        text = row.inner_text()
+        for words in ("0.2.0", "-67 dBm", "79 KB", "1 天 2 小时", "s-7f3a", "✓", "已确认", "▲", "反复重启",
+                      "3 次（看门狗 2 次、上电 1 次）", "已校时"):
+            assert words in text, (words, text)
+        assert row.locator("td[data-resets]").get_attribute("data-resets") == "3"
+        assert row.locator("td:nth-child(6)").inner_text().endswith("3")  # reader errors: rf_errors + chip_faults
+        white_row = page.locator('tr[data-station="rack-white-1"]')
+        text = white_row.inner_text()
+        for words in ("✗", "读卡器故障", "0.3.0", "已回退", "hash sebiao_station/app.py", "未采用：schema"):
+            assert words in text, (words, text)
+        assert white_row.locator("td[data-reader]").get_attribute("data-reader") == "fault"
+        never = page.locator('tr[data-station="sink-white-1"]').inner_text()
+        assert "未更新过" in never and "未上报" in never  # no update attempted, no settings version reported
+        # a phone: each row a card, every cell labelled, nothing wider than the screen
+        label = row.locator("td[data-resets]").evaluate("td => getComputedStyle(td, '::before').content")
+        assert "24 小时内重启" in label
+        width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width <= client, f"the page is {width} px wide in a {client} px window"
+        row.scroll_into_view_if_needed()
+        assert screenshot(page, "console-station-health-phone", full_page=False).stat().st_size > 10_000
+        cards = page.eval_on_selector_all("article.alarm", "els => els.map(e => e.innerText)")
+        assert any("读卡站反复重启" in c for c in cards) and any("读卡器故障" in c for c in cards)
+
+        page.click("#lang")
+        text = row.inner_text()
+        for words in ("1 d 2 h", "keeps resetting", "3 (watchdog 2, power on 1)", "confirmed"):
+            assert words in text, (words, text)
+        text = white_row.inner_text()
+        assert "reader fault" in text and "rolled back" in text and "not taken: schema" in text
+        assert page.errors == []
+        page.context.close()
