@@ -218,9 +218,9 @@ class Engine:
         state, decisions = station_rules.on_status(self.stations[station.id], status, health_json, station,
                                                    now, self.config.rules)
         self._set_station(state)
-        self._status_point(state, "status", now, status.health)
         self._decide(decisions, now, out)
-        self._station_health(station, status.health, now, out)
+        boot = self._station_health(station, status.health, now, out)
+        self._status_point(state, "status", now, status.health, boot)
 
     def on_cycle(self, cycle: Cycle, payload: bytes, now: int, out: Outcome) -> bool | None:
         """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.
@@ -368,8 +368,10 @@ class Engine:
             self._set_station(state)
             self._decide(decisions, now, out)
 
-    def _station_health(self, station: Station, health: Mapping[str, object], now: int, out: Outcome) -> None:
-        """A status' boot (a new one is recorded, and may raise ``station_resets``) and its ``reader_ok``."""
+    def _station_health(self, station: Station, health: Mapping[str, object], now: int, out: Outcome
+                        ) -> station_health.Boot | None:
+        """A status' boot (a new one is recorded, and may raise ``station_resets``) and its ``reader_ok``; the new
+        boot it showed, if any."""
         rules = self.config.rules
         watch, boot, decisions = station_health.on_status(self.resets.get(station.id, ResetWatch()), health,
                                                           station, now, rules)
@@ -378,6 +380,7 @@ class Engine:
             self.store.record_boot(station.id, boot, BOOTS_KEPT_MS)
         self._decide(decisions + station_health.judge_reader(
             health, station, now, rules, (READER_FAULT, station.id) in self.active), now, out)
+        return boot
 
     def _set_station(self, state: StationState) -> None:
         self.stations[state.id] = state
@@ -420,8 +423,9 @@ class Engine:
             projection.event(fact)
 
     def _status_point(self, state: StationState, report: str, now: int,
-                      health: Mapping[str, object] | None = None) -> None:
-        fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health)
+                      health: Mapping[str, object] | None = None, boot: station_health.Boot | None = None) -> None:
+        fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health,
+                          boot=boot)
         for projection in self.projections:
             projection.status(fact)
 

@@ -105,6 +105,16 @@ def judge_reader(health: Mapping[str, object], station: Station, now: int, rules
     return ()
 
 
+def reader_errors(health: Mapping[str, object]) -> int | None:
+    """RF errors and chip faults the reader reported (firmware ``reader`` health), if any."""
+    reader = health.get("reader")
+    if not isinstance(reader, dict):
+        return None
+    counts = [reader.get(k) for k in ("rf_errors", "chip_faults")]
+    numbers = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
+    return sum(numbers) if numbers else None
+
+
 def watch_from(boots: list[Boot], last: str | None) -> ResetWatch:
     """The watch as the store keeps it: the station's recent boots (oldest first) and its newest boot id."""
     return ResetWatch(last=last, last_at=boots[-1].at if boots else None, boots=tuple(boots))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from edge_gateway.errors import PayloadError
 from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.protocol import decode_event
+from edge_gateway.model.station_health import reader_errors
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
@@ -67,16 +68,6 @@ MISSED = (("missed: placed on ", "漏读：放上", "missed: put on"),
 def _flag(value: object) -> bool | None:
     """A reported true/false, or None when absent or not a boolean."""
     return value if isinstance(value, bool) else None
-
-
-def reader_errors(health: Mapping[str, object]) -> int | None:
-    """RF errors and chip faults the reader reported (firmware ``reader`` health), if any."""
-    reader = health.get("reader")
-    if not isinstance(reader, dict):
-        return None
-    counts = [reader.get(k) for k in ("rf_errors", "chip_faults")]
-    numbers = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
-    return sum(numbers) if numbers else None
 
 
 def update_of(health: Mapping[str, object]) -> StationUpdate | None:
