@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from edge_gateway.model.workshop import Station, Tool
 from sebiao_common.domain import COLORS, KINDS
+from sebiao_common.station_health import RESET_CAUSE_NAMES
 
 
 def _tool(tool: Tool) -> tuple[str, str]:
@@ -112,17 +113,10 @@ def station_clock_back(station: Station, span: tuple[str, str], earlier_events: 
             "count at the gateway's receive time")
 
 
-# A station's reset causes (firmware ``reset_cause``), in the owner's words.
-RESET_CAUSES: dict[str, tuple[str, str]] = {
-    "power_on": ("上电", "power on"), "hard": ("硬件复位", "hard reset"), "watchdog": ("看门狗", "watchdog"),
-    "deepsleep": ("休眠唤醒", "deep-sleep wake"), "soft": ("软件复位", "soft reset"), "unknown": ("原因未知", "unknown"),
-}
-
-
 def reset_causes(causes: dict[str, int]) -> tuple[str, str]:
     """``{"watchdog": 2, "power_on": 1}`` as "看门狗 2 次、上电 1 次" / "watchdog 2, power on 1", most first."""
     ordered = sorted(causes.items(), key=lambda kv: (-kv[1], kv[0]))
-    words = [(RESET_CAUSES.get(c, (c, c)), n) for c, n in ordered]
+    words = [(RESET_CAUSE_NAMES.get(c, (c, c)), n) for c, n in ordered]
     return "、".join(f"{zh} {n} 次" for (zh, _), n in words), ", ".join(f"{en} {n}" for (_, en), n in words)
 
 

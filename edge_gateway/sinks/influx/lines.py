@@ -60,6 +60,10 @@ def _integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
 
 
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _health_fields(health: Mapping[str, object]) -> list[str]:
     """The status' texts, flags and counts, each with one type for good (``docs/influxdb.md``)."""
     fields = [f"{k}={string_field(health[k][:MAX_TEXT])}" for k in _STATUS_TEXTS if isinstance(health.get(k), str)]
@@ -68,9 +72,8 @@ def _health_fields(health: Mapping[str, object]) -> list[str]:
     if errors is not None:
         fields.append(f"reader_errors={errors}i")
     update = health.get("update")
-    if isinstance(update, dict):
-        fields += [f"update_{k}={string_field(update[k][:MAX_TEXT])}" for k in _UPDATE_TEXTS
-                   if isinstance(update.get(k), str)]
+    if isinstance(update, dict):  # every text, "" when absent: last() of each then comes from one status
+        fields += [f"update_{k}={string_field(_str(update.get(k))[:MAX_TEXT])}" for k in _UPDATE_TEXTS]
         fields += [f"update_{k}={update[k]}i" for k in _UPDATE_COUNTS if _integer(update.get(k))]
     return fields
 

@@ -606,7 +606,7 @@
   function updateCell(u) {
     if (!u) return el("td", { "data-update": "" }, el("span", { class: "muted", text: t("noUpdate") }));
     const bad = u.state === "failed" || u.state === "rolled_back";
-    const kind = u.state === "confirmed" ? ["ok", "✓"] : bad ? ["bad", "✗"] : ["warn", "…"];
+    const kind = u.state === "confirmed" ? ["ok", "✓"] : bad ? ["bad", "✗"] : ["warn", u.state === "refused" ? "!" : "…"];
     const progress = u.state === "downloading" && u.done !== null && u.of !== null ? ` ${t("updateProgress", u.done, u.of)}` : "";
     return el("td", { "data-update": u.state || "" }, el("span", {}, `${u.version || "?"} `,
       mark(kind[0], kind[1], `${t("updateStates")[u.state] || u.state || "?"}${progress}`),
