@@ -5,8 +5,12 @@ station's figures on the owner's console (headless Chromium, a phone's width, bo
 from __future__ import annotations
 
 import pytest
-from gateway_proc import TOKEN, online_workshop
+from gateway_proc import TOKEN, GatewayProcess, online_workshop, write_config
+from station_proc import StationProcess
 from web_browser import PHONE, browser, login, screenshot
+
+from edge_gateway.config import load_config
+from edge_gateway.tooling.devices.provision import ProvisionOptions, write_station_configs
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +102,27 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
         assert "reader fault" in text and "rolled back" in text and "not taken: schema" in text
         assert page.errors == []
         page.context.close()
+
+
+def test_the_real_firmware_restarted_three_times_raises_station_resets(mosquitto, tmp_path):
+    """The station's own code (``sebiao station``, the firmware on the host) started three times on one flash: each
+    start sends a new boot id with its reset cause and a healthy reader, and the third raises the alarm."""
+    broker = mosquitto()
+    config_path = write_config(tmp_path / "workshop.yaml", broker)
+    write_station_configs(load_config(config_path), broker.credentials, tmp_path / "stations",
+                          ProvisionOptions(broker_url=broker.url))
+    with GatewayProcess(config_path, tmp_path / "data") as gateway:
+        for start in range(3):
+            station = StationProcess(tmp_path / "stations" / "rack-red-1" / "config.json", tmp_path / "flash")
+            try:
+                station.expect("connected to the broker")
+                gateway.wait_for(lambda: len(gateway.rows("SELECT boot FROM station_boots")) == start + 1,
+                                 what=f"boot {start + 1} seen")
+                assert station.finish() == (0, "")
+            finally:
+                station.kill()
+        (alarm,) = gateway.wait_for(lambda: _active(gateway, "station_resets"), what="the station_resets alarm")
+        assert alarm["station"] == "rack-red-1" and "重启了 3 次" in alarm["text"]["zh"]
+        causes = {cause for (cause,) in gateway.rows("SELECT reset_cause FROM station_boots")}
+        assert causes and "unknown" not in causes  # the firmware names its reset cause
+        assert _active(gateway, "reader_fault") == []  # its simulated reader answers from the first status on
