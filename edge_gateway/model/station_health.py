@@ -115,6 +115,18 @@ def reader_errors(health: Mapping[str, object]) -> int | None:
     return sum(numbers) if numbers else None
 
 
+def settings_error(health: Mapping[str, object]) -> str | None:
+    """Why the station refused its last settings (``docs/fleet.md``: ``{"version","error"}``), in one line:
+    ``<version>: <error>``; a plain string as it is."""
+    raw = health.get("settings_error")
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, dict) and isinstance(raw.get("error"), str):
+        version = raw.get("version")
+        return f"{version}: {raw['error']}" if isinstance(version, str) and version else raw["error"]
+    return None
+
+
 def watch_from(boots: list[Boot], last: str | None) -> ResetWatch:
     """The watch as the store keeps it: the station's recent boots (oldest first) and its newest boot id."""
     return ResetWatch(last=last, last_at=boots[-1].at if boots else None, boots=tuple(boots))

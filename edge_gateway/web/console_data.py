@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from edge_gateway.errors import PayloadError
 from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.protocol import decode_event
-from edge_gateway.model.station_health import reader_errors
+from edge_gateway.model.station_health import reader_errors, settings_error
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
@@ -318,7 +318,7 @@ class ConsoleData:
                 "clock_synced": _flag(health.get("clock_synced")),
                 "boot": _text(health.get("boot")),
                 "settings": _text(health.get("settings")),
-                "settings_error": _text(health.get("settings_error")),
+                "settings_error": settings_error(health),
                 "update": update_of(health),
                 "resets_24h": resets.get(station.id, {}),
             })

@@ -122,7 +122,7 @@ class StationHealth(TypedDict):
     clock_synced: bool | None  # the station's clock was set (by SNTP) this boot; None: not reported
     boot: str | None  # the boot id of its newest status
     settings: str | None  # the version of its remote settings it reports (docs/fleet.md)
-    settings_error: str | None  # why it refused the last settings, when it did
+    settings_error: str | None  # why it refused the last settings, when it did: "<version>: <error>"
     update: StationUpdate | None  # its last update attempt (docs/fleet.md, status ``update``); None: none
     resets_24h: dict[str, int]  # boots the gateway saw in the last 24 h, by reset cause
 

@@ -197,3 +197,16 @@ def test_the_engine_raises_and_clears_reader_fault(tmp_path):
     assert (READER_FAULT, "sink-red-1") in sim.engine.active
     _status(sim.at(91), "sink-red-1", "0000000a")
     assert (READER_FAULT, "sink-red-1") not in sim.engine.active
+
+
+@pytest.mark.parametrize("given, expected", [
+    ({"version": "d05516785b28", "error": "timing.poll_ms: 10 is outside 20..5000"},
+     "d05516785b28: timing.poll_ms: 10 is outside 20..5000"),  # docs/fleet.md's shape
+    ({"error": "pins.led_red: not a remote setting"}, "pins.led_red: not a remote setting"),
+    ("schema", "schema"),
+    ({"version": "x"}, None),  # no reason: nothing to show
+    (7, None),
+])
+def test_a_refused_settings_set_in_one_line(given, expected):
+    assert health.settings_error({"settings_error": given}) == expected
+    assert health.settings_error({}) is None

@@ -61,9 +61,11 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
             _boot(red, boot, cause, settings="s-7f3a", update={"version": "0.2.0", "state": "confirmed"})
         gateway.wait_for(lambda: _active(gateway, "station_resets"), what="the station_resets alarm")
         white = stations["rack-white-1"]
-        _boot(white, "000000f1", "power_on", reader_ok=False, settings="s-7f3a", settings_error="schema",
+        _boot(white, "000000f1", "power_on", reader_ok=False, settings="s-7f3a",
+              settings_error={"version": "d05516785b28", "error": "timing.poll_ms: 10 is outside 20..5000"},
               update={"version": "0.3.0", "state": "rolled_back", "error": "hash sebiao_station/app.py"})
         gateway.wait_for(lambda: _active(gateway, "reader_fault"), what="the reader_fault alarm")
+        stations["sink-red-1"].status(True, **HEALTH, settings="")
 
         page = login(chrome, gateway.base, TOKEN, PHONE)
         page.wait_rendered()
@@ -79,11 +81,13 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
         assert row.locator("td:nth-child(6)").inner_text().endswith("3")  # reader errors: rf_errors + chip_faults
         white_row = page.locator('tr[data-station="rack-white-1"]')
         text = white_row.inner_text()
-        for words in ("✗", "读卡器故障", "0.3.0", "已回退", "hash sebiao_station/app.py", "未采用：schema"):
+        for words in ("✗", "读卡器故障", "0.3.0", "已回退", "hash sebiao_station/app.py",
+                      "未采用：d05516785b28: timing.poll_ms: 10 is outside 20..5000"):
             assert words in text, (words, text)
         assert white_row.locator("td[data-reader]").get_attribute("data-reader") == "fault"
         never = page.locator('tr[data-station="sink-white-1"]').inner_text()
         assert "未更新过" in never and "未上报" in never  # no update attempted, no settings version reported
+        assert "出厂参数" in page.locator('tr[data-station="sink-red-1"]').inner_text()  # settings "": as provisioned
         # a phone: each row a card, every cell labelled, nothing wider than the screen
         label = row.locator("td[data-resets]").evaluate("td => getComputedStyle(td, '::before').content")
         assert "24 小时内重启" in label
@@ -99,7 +103,7 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
         for words in ("1 d 2 h", "keeps resetting", "3 (watchdog 2, power on 1)", "confirmed"):
             assert words in text, (words, text)
         text = white_row.inner_text()
-        assert "reader fault" in text and "rolled back" in text and "not taken: schema" in text
+        assert "reader fault" in text and "rolled back" in text and "not taken: d05516785b28: timing.poll_ms" in text
         assert page.errors == []
         page.context.close()
 

@@ -15,6 +15,7 @@ DB = "sebiao"
 HEALTH = {"fw": "0.2.0", "uptime_s": 3600, "heap_free": 81_234, "rssi": -67, "reader_ok": False,
           "reader": {"type": "mfrc522", "ok": False, "rf_errors": 5, "chip_faults": 2}, "buffer_depth": 0,
           "buffer_dropped": 0, "clock_synced": True, "settings": "s-7f3a",
+          "settings_error": {"version": "d05516785b28", "error": "timing.poll_ms: 10 is outside 20..5000"},
           "update": {"version": "0.3.0", "state": "failed", "error": 'hash sebiao_station/app.py "x"'}}
 
 
@@ -38,21 +39,24 @@ def test_station_health_figures_reach_influxdb_with_one_type_each(tmp_path, mosq
                 "SELECT last(fw) AS fw, last(settings) AS settings, last(boot) AS boot, "
                 "last(reset_cause) AS cause, last(update_version) AS uv, last(update_state) AS us, "
                 "last(update_error) AS ue, last(reader_ok) AS reader_ok, last(reader_errors) AS errors, "
-                "last(clock_synced) AS synced, last(heap_free) AS heap, last(uptime_s) AS uptime "
+                "last(clock_synced) AS synced, last(heap_free) AS heap, last(uptime_s) AS uptime, "
+                "last(settings_error) AS refused "
                 "FROM station_status WHERE station = 'rack-red-1' AND report = 'status'", DB)
             assert {k: v for k, v in last.items() if k != "time"} == {
                 "fw": "0.2.0", "settings": "s-7f3a", "boot": "0000000c", "cause": "watchdog", "uv": "0.3.0",
                 "us": "failed", "ue": 'hash sebiao_station/app.py "x"', "reader_ok": 0, "errors": 7, "synced": 1,
-                "heap": 81234.0, "uptime": 3600.0}
+                "heap": 81234.0, "uptime": 3600.0,
+                "refused": "d05516785b28: timing.poll_ms: 10 is outside 20..5000"}
             by_cause = {r["reset_cause"]: r["sum"] for r in influx.rows(
                 "SELECT sum(resets) FROM station_boot WHERE station = 'rack-red-1' GROUP BY reset_cause", DB)}
             assert by_cause == {"power_on": 1, "watchdog": 2}
             types = {r["fieldKey"]: r["fieldType"] for r in influx.rows("SHOW FIELD KEYS FROM station_status", DB)}
             assert {k: types[k] for k in ("online", "buffer_depth", "rssi", "heap_free", "fw", "settings",
-                                          "reset_cause", "update_state", "update_error", "reader_ok",
+                                          "reset_cause", "settings_error", "update_state", "update_error", "reader_ok",
                                           "reader_errors", "clock_synced")} == {
                 "online": "integer", "buffer_depth": "integer", "rssi": "float", "heap_free": "float",
-                "fw": "string", "settings": "string", "reset_cause": "string", "update_state": "string",
+                "fw": "string", "settings": "string", "reset_cause": "string", "settings_error": "string",
+                "update_state": "string",
                 "update_error": "string", "reader_ok": "integer", "reader_errors": "integer",
                 "clock_synced": "integer"}
             # an older firmware's status (no boot, no update, no settings) keeps writing beside them

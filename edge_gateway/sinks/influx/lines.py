@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 
 from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
-from edge_gateway.model.station_health import Boot, reader_errors
+from edge_gateway.model.station_health import Boot, reader_errors, settings_error
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Station, Tool, WorkshopConfig
@@ -46,13 +46,14 @@ from sebiao_common.influx.lines import (
 _SAFE_HEALTH_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 # Health fields written with their own type (strings; 1/0 integers; integers), named as in the status;
 # ``update`` (docs/fleet.md) becomes ``update_<key>``.
-_STATUS_TEXTS = ("fw", "boot", "reset_cause", "settings", "settings_error")
+_STATUS_TEXTS = ("fw", "boot", "reset_cause", "settings")
 _STATUS_FLAGS = ("reader_ok", "clock_synced")
 _UPDATE_TEXTS, _UPDATE_COUNTS = ("version", "state", "error"), ("done", "of")
 MAX_TEXT = 200
 # Field names the schema uses itself, and the tags of station_status: health keys never take them.
 _STATUS_RESERVED = frozenset({"online", "buffer_depth", "workshop", "district", "station", "station_kind",
-                              "zone", "report", "time", "reader_errors", *_STATUS_TEXTS, *_STATUS_FLAGS,
+                              "zone", "report", "time", "reader_errors", "settings_error", *_STATUS_TEXTS,
+                              *_STATUS_FLAGS,
                               *(f"update_{k}" for k in _UPDATE_TEXTS + _UPDATE_COUNTS)})
 
 
@@ -68,6 +69,9 @@ def _health_fields(health: Mapping[str, object]) -> list[str]:
     """The status' texts, flags and counts, each with one type for good (``docs/influxdb.md``)."""
     fields = [f"{k}={string_field(health[k][:MAX_TEXT])}" for k in _STATUS_TEXTS if isinstance(health.get(k), str)]
     fields += [f"{k}={int(health[k])}i" for k in _STATUS_FLAGS if isinstance(health.get(k), bool)]
+    refused = settings_error(health)
+    if refused is not None:
+        fields.append(f"settings_error={string_field(refused[:MAX_TEXT])}")
     errors = reader_errors(health)
     if errors is not None:
         fields.append(f"reader_errors={errors}i")

@@ -71,7 +71,7 @@
       enrolSubmit: "登记", enrolled: (id) => `已登记为 ${id}；网关正在重启以开始跟踪，请稍候`,
       kinds: { knife: "刀具", scissors: "剪刀", cutting_board: "砧板", cloth: "抹布", brush: "刷子", container: "容器" },
       uptime: "运行时长", resets: "24 小时内重启", settings: "参数版本", update: "最近一次更新", readerFault: "读卡器故障",
-      keepsResetting: "反复重启", noUpdate: "未更新过", settingsRefused: (e) => `未采用：${e}`,
+      keepsResetting: "反复重启", noUpdate: "未更新过", asProvisioned: "出厂参数", settingsRefused: (e) => `未采用：${e}`,
       span: (d, h, m) => (d ? `${d} 天 ${h} 小时` : h ? `${h} 小时 ${m} 分钟` : `${m} 分钟`), listSep: "、",
       resetCount: (n, w) => `${n} 次（${w}）`, causeCount: (c, n) => `${c} ${n} 次`, updateProgress: (d, o) => `${d}/${o} 个文件`,
       causes: { power_on: "上电", hard: "硬件复位", watchdog: "看门狗", deepsleep: "休眠唤醒", soft: "软件复位", unknown: "原因未知" },
@@ -153,7 +153,7 @@
       kinds: { knife: "knife", scissors: "scissors", cutting_board: "cutting board", cloth: "cloth", brush: "brush",
         container: "container" },
       uptime: "Uptime", resets: "Resets (24 h)", settings: "Settings", update: "Last update", readerFault: "reader fault",
-      keepsResetting: "keeps resetting", noUpdate: "none yet", settingsRefused: (e) => `not taken: ${e}`,
+      keepsResetting: "keeps resetting", noUpdate: "none yet", asProvisioned: "as provisioned", settingsRefused: (e) => `not taken: ${e}`,
       span: (d, h, m) => (d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`), listSep: ", ",
       resetCount: (n, w) => `${n} (${w})`, causeCount: (c, n) => `${c} ${n}`, updateProgress: (d, o) => `${d}/${o} files`,
       causes: { power_on: "power on", hard: "hard reset", watchdog: "watchdog", deepsleep: "deep-sleep wake",
@@ -636,7 +636,7 @@
             t(x.clock_synced ? "clockSet" : "clockNotSet"))),
         el("td", { class: "num" }, num(x.uptime_s, span)),
         resetsCell(x, alarmed.has(`station_resets:${x.id}`)),
-        el("td", {}, el("span", {}, num(x.settings), x.settings_error ? " " : null,
+        el("td", {}, el("span", {}, x.settings === "" ? t("asProvisioned") : num(x.settings), x.settings_error ? " " : null,
           x.settings_error ? mark("bad", "✗", t("settingsRefused", x.settings_error)) : null)),
         updateCell(x.update))));
   }
