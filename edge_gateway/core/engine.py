@@ -51,7 +51,6 @@ from edge_gateway.model.rules import (
     judge_unknown_tag,
 )
 from edge_gateway.model.station_clock import CLOCK_TOLERANCE_MS, STATION_CLOCK, read_clock
-from edge_gateway.model.station_health import READER_FAULT, STATION_RESETS, ResetWatch
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import Observation, StationRef, ToolState, apply
 from edge_gateway.model.workshop import Station, WorkshopConfig, parse_rules
@@ -218,9 +217,8 @@ class Engine:
         state, decisions = station_rules.on_status(self.stations[station.id], status, health_json, station,
                                                    now, self.config.rules)
         self._set_station(state)
+        self._status_point(state, "status", now, status.health, self._station_health(station, status.health, now, out))
         self._decide(decisions, now, out)
-        boot = self._station_health(station, status.health, now, out)
-        self._status_point(state, "status", now, status.health, boot)
 
     def on_cycle(self, cycle: Cycle, payload: bytes, now: int, out: Outcome) -> bool | None:
         """Judge and keep one cycle of a probed station; whether it passed, None for a redelivery.
@@ -270,8 +268,9 @@ class Engine:
                 if state.online != before.online:
                     self._status_point(state, "silence", now)
             self._decide(decisions, now, out)
-            watch, decisions = station_health.on_tick(self.resets.get(station.id, ResetWatch()), station, now,
-                                                      self.config.rules, (STATION_RESETS, station.id) in self.active)
+            watch, decisions = station_health.on_tick(self.resets.get(station.id, station_health.ResetWatch()), station,
+                                                      now, self.config.rules,
+                                                      (station_health.STATION_RESETS, station.id) in self.active)
             self.resets[station.id] = watch
             self._decide(decisions, now, out)
         self.coverage.tick(now, all(s.online for s in self.stations.values()), self.store)
@@ -373,13 +372,13 @@ class Engine:
         """A status' boot (a new one is recorded, and may raise ``station_resets``) and its ``reader_ok``; the new
         boot it showed, if any."""
         rules = self.config.rules
-        watch, boot, decisions = station_health.on_status(self.resets.get(station.id, ResetWatch()), health,
-                                                          station, now, rules)
+        watch, boot, decisions = station_health.on_status(self.resets.get(station.id, station_health.ResetWatch()),
+                                                          health, station, now, rules)
         self.resets[station.id] = watch
         if boot is not None:
             self.store.record_boot(station.id, boot, BOOTS_KEPT_MS)
         self._decide(decisions + station_health.judge_reader(
-            health, station, now, rules, (READER_FAULT, station.id) in self.active), now, out)
+            health, station, now, rules, (station_health.READER_FAULT, station.id) in self.active), now, out)
         return boot
 
     def _set_station(self, state: StationState) -> None:

@@ -1,10 +1,12 @@
 """The pure model: the workshop config, the MQTT protocol's messages, each tool's
 state machine, the rules, disinfection cycles, the setup as evidence (``setup.py``),
-station liveness, station health (``station_health.py``: a station that keeps resetting, a reader that fails;
-its bounds in ``health_rules.py``), the alarm lifecycle and its texts, the owner's day (``day.py``: opening check, roll call),
+station liveness, the alarm lifecycle and its texts, the owner's day (``day.py``: opening check, roll call),
 and enrolment (``enrolment.py``: the tools new tags make, the config text with them added).
 
 No I/O, no clock, no threads: every function takes ``now`` from its caller and
 returns frozen values, so the rules are table-tested. It may import
 ``edge_gateway.errors`` and ``sebiao_common`` only.
+
+Station health (``station_health.py``: a station that keeps resetting, a reader that fails; its bounds,
+``rules.station_health``, in ``health_rules.py``).
 """
