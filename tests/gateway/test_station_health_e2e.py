@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from gateway_proc import TOKEN, GatewayProcess, online_workshop, write_config
 from station_proc import StationProcess
-from web_browser import PHONE, browser, login, screenshot
+from web_browser import PHONE, browser, contrast_failures, login, screenshot
 
 from edge_gateway.config import load_config
 from edge_gateway.tooling.devices.provision import ProvisionOptions, write_station_configs
@@ -95,6 +95,8 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
         assert width <= client, f"the page is {width} px wide in a {client} px window"
         row.scroll_into_view_if_needed()
         assert screenshot(page, "console-station-health-phone", full_page=False).stat().st_size > 10_000
+        measured, failures = contrast_failures(page)  # the new marks and words too: WCAG AA
+        assert measured > 100 and failures == [], failures
         cards = page.eval_on_selector_all("article.alarm", "els => els.map(e => e.innerText)")
         assert any("读卡站反复重启" in c for c in cards) and any("读卡器故障" in c for c in cards)
 
