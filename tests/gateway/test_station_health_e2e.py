@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from gateway_proc import TOKEN, GatewayProcess, online_workshop, write_config
 from station_proc import StationProcess
+from stations_mqtt import close_all, online_stations
 from web_browser import PHONE, browser, contrast_failures, login, screenshot
 
 from edge_gateway.config import load_config
@@ -132,3 +133,32 @@ def test_the_real_firmware_restarted_three_times_raises_station_resets(mosquitto
         causes = {cause for (cause,) in gateway.rows("SELECT reset_cause FROM station_boots")}
         assert causes and "unknown" not in causes  # the firmware names its reset cause
         assert _active(gateway, "reader_fault") == []  # its simulated reader answers from the first status on
+
+
+def test_both_alarms_reach_the_cloud(mosquitto, tmp_path):
+    """The real cloud takes the new types from the real gateway: raised, and reader_fault cleared."""
+    from functools import partial
+
+    from cloud_server import CloudServer
+    from test_cloud_push_e2e import _gateway_token, _rows
+
+    cloud = CloudServer(tmp_path)
+    query = partial(_rows, tmp_path / "cloud.db")
+    token = _gateway_token(cloud, "ws-demo", tmp_path / "data")
+    cloud.start()
+    broker = mosquitto()
+    config = write_config(tmp_path / "w.yaml", broker, cloud={"url": cloud.url, "token": token, "linger_seconds": 0})
+    try:
+        with GatewayProcess(config, tmp_path / "data") as gateway:
+            stations = online_stations(broker, load_config(config))
+            try:
+                for boot in ("0000000a", "0000000b", "0000000c"):
+                    _boot(stations["rack-red-1"], boot, "watchdog", reader_ok=boot != "0000000c")
+                _boot(stations["rack-red-1"], "0000000c", "watchdog")
+                gateway.wait_for(lambda: sorted(query("SELECT type, state FROM alarms")) == [
+                    ("reader_fault", "cleared"), ("station_resets", "active")], timeout=30, what="both in the cloud")
+                assert gateway.count("cloud_outbox_dead") == 0
+            finally:
+                close_all(stations)
+    finally:
+        cloud.stop()
