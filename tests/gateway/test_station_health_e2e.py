@@ -15,6 +15,7 @@ from edge_gateway.tooling.devices.provision import ProvisionOptions, write_stati
 
 pytestmark = pytest.mark.slow
 
+PC = (1280, 900)
 HEALTH = {"fw": "0.2.0", "uptime_s": 93_780, "heap_free": 81_234, "rssi": -67, "reader_ok": True,
           "reader": {"type": "mfrc522", "ok": True, "rf_errors": 2, "chip_faults": 1}, "buffer_depth": 0,
           "buffer_dropped": 0, "clock_synced": True}
@@ -55,7 +56,8 @@ def test_a_station_that_keeps_resetting_and_a_failing_reader_raise_their_alarms(
         assert [a["state"] for a in _all(gateway, "reader_fault")] == ["cleared"]
 
 
-def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path):
+@pytest.mark.parametrize("size", ["phone", "pc"])
+def test_the_console_shows_every_stations_health_on_a_phone_and_a_pc(mosquitto, tmp_path, size):
     with online_workshop(mosquitto(), tmp_path) as (gateway, stations), browser() as chrome:
         red = stations["rack-red-1"]
         for boot, cause in (("0000000a", "power_on"), ("0000000b", "watchdog"), ("0000000c", "watchdog")):
@@ -68,7 +70,7 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
         gateway.wait_for(lambda: _active(gateway, "reader_fault"), what="the reader_fault alarm")
         stations["sink-red-1"].status(True, **HEALTH, settings="")
 
-        page = login(chrome, gateway.base, TOKEN, PHONE)
+        page = login(chrome, gateway.base, TOKEN, PHONE if size == "phone" else PC)
         page.wait_rendered()
         page.wait_for_function("""() => {
             const r = document.querySelector('tr[data-station="rack-white-1"] td[data-update]');
@@ -89,13 +91,19 @@ def test_the_console_shows_every_stations_health_on_a_phone(mosquitto, tmp_path)
         never = page.locator('tr[data-station="sink-white-1"]').inner_text()
         assert "未更新过" in never and "未上报" in never  # no update attempted, no settings version reported
         assert "出厂参数" in page.locator('tr[data-station="sink-red-1"]').inner_text()  # settings "": as provisioned
-        # a phone: each row a card, every cell labelled, nothing wider than the screen
-        label = row.locator("td[data-resets]").evaluate("td => getComputedStyle(td, '::before').content")
-        assert "24 小时内重启" in label
+        if size == "phone":  # each row a card, every cell labelled
+            label = row.locator("td[data-resets]").evaluate("td => getComputedStyle(td, '::before').content")
+            assert "24 小时内重启" in label
+        else:  # thirteen columns: a figure keeps on one line (the table scrolls in its box instead)
+            for column in (3, 4, 5, 8, 10):
+                lines = row.locator(f"td:nth-child({column})").evaluate(
+                    "td => { const r = document.createRange(); r.selectNodeContents(td); "
+                    "return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size; }")
+                assert lines == 1, (column, row.locator(f"td:nth-child({column})").inner_text())
         width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert width <= client, f"the page is {width} px wide in a {client} px window"
         row.scroll_into_view_if_needed()
-        assert screenshot(page, "console-station-health-phone", full_page=False).stat().st_size > 10_000
+        assert screenshot(page, f"console-station-health-{size}", full_page=False).stat().st_size > 10_000
         measured, failures = contrast_failures(page)  # the new marks and words too: WCAG AA
         assert measured > 100 and failures == [], failures
         cards = page.eval_on_selector_all("article.alarm", "els => els.map(e => e.innerText)")
