@@ -67,8 +67,8 @@ def _str(value: object) -> str:
 
 def _health_fields(health: Mapping[str, object]) -> list[str]:
     """The status' texts, flags and counts, each with one type for good (``docs/influxdb.md``)."""
-    fields = [f"{k}={string_field(health[k][:MAX_TEXT])}" for k in _STATUS_TEXTS if isinstance(health.get(k), str)]
-    fields += [f"{k}={int(health[k])}i" for k in _STATUS_FLAGS if isinstance(health.get(k), bool)]
+    fields = [f"{k}={string_field(v[:MAX_TEXT])}" for k in _STATUS_TEXTS if isinstance(v := health.get(k), str)]
+    fields += [f"{k}={int(v)}i" for k in _STATUS_FLAGS if isinstance(v := health.get(k), bool)]
     refused = settings_error(health)
     if refused is not None:
         fields.append(f"settings_error={string_field(refused[:MAX_TEXT])}")
