@@ -27,6 +27,8 @@ class AlarmType(StrEnum):
     STATION_OFFLINE = "station_offline"
     STATION_CLOCK = "station_clock"
     ROLL_CALL = "roll_call"
+    STATION_RESETS = "station_resets"
+    READER_FAULT = "reader_fault"
 
 
 class GatewayAlarmType(StrEnum):
@@ -68,6 +70,8 @@ ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {
     AlarmType.STATION_OFFLINE: ("读卡站离线", "station offline"),
     AlarmType.STATION_CLOCK: ("读卡站时钟错误", "station clock wrong"),
     AlarmType.ROLL_CALL: ("收工点检未通过", "closing roll call"),
+    AlarmType.STATION_RESETS: ("读卡站反复重启", "station keeps resetting"),
+    AlarmType.READER_FAULT: ("读卡器故障", "reader fault"),
 }
 
 # The gateway's own alarms about itself; they stay local.

@@ -68,3 +68,18 @@ def _deeper_than(value: object, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return False
+
+
+# A station's reset causes (its status' ``reset_cause``, firmware ``board.reset_cause()``): (zh, en). The console's
+# JavaScript keeps a copy (``tests/common/test_vocabulary.py`` checks it says the same).
+RESET_CAUSE_NAMES: dict[str, tuple[str, str]] = {
+    "power_on": ("上电", "power on"), "hard": ("硬件复位", "hard reset"), "watchdog": ("看门狗", "watchdog"),
+    "deepsleep": ("休眠唤醒", "deep-sleep wake"), "soft": ("软件复位", "soft reset"), "unknown": ("原因未知", "unknown"),
+}
+# The last update's ``state`` (docs/fleet.md): (zh, en, symbol); the symbol tells the outcome without a colour.
+UPDATE_STATE_NAMES: dict[str, tuple[str, str, str]] = {
+    "refused": ("未开始", "refused", "!"), "downloading": ("下载中", "downloading", "…"),
+    "switching": ("切换中", "switching", "…"), "trial": ("试运行", "on trial", "…"),
+    "confirmed": ("已确认", "confirmed", "✓"), "rolled_back": ("已回退", "rolled back", "✗"),
+    "failed": ("失败", "failed", "✗"),
+}

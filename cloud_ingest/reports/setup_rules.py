@@ -13,7 +13,8 @@ field of the gateway's parsed config. Three readings:
   (``wash_required``, ``disinfect_required``) or a ``*_required`` switch
   turned off; a longer ``overdue_after_minutes`` or
   ``station_offline_after_seconds``; a shorter ``*_min_seconds``
-  (``wash_min_seconds``); a lower severity; a tool or station removed, or a
+  (``wash_min_seconds``); in ``station_health`` more ``resets``, a shorter
+  ``resets_within_minutes`` or ``resets_quiet_minutes``; a lower severity; a tool or station removed, or a
   tool's tag removed (what is not read cannot raise);
 - ``progress``: the seed's deadline (2026-11-30): tools marked (``marking``
   labelled or replaced) and tagged, out of all.
@@ -38,6 +39,8 @@ SEED_RULES: dict[str, Any] = {
     "exceptions": [],
 }
 LONGER_RELAXES = ("overdue_after_minutes", "station_offline_after_seconds")  # a later alarm is a rarer one
+# rules.station_health: more resets before the alarm, a shorter window for them, a shorter quiet before it clears
+HEALTH_RELAXES = (("resets", True), ("resets_within_minutes", False), ("resets_quiet_minutes", False))
 REPLACE_KINDS = ("cutting_board", "cloth", "container")  # seed: a partial label first, then a new item
 MARKED = ("labelled", "replaced")
 
@@ -123,6 +126,11 @@ def _rule(name: str, before: Any, after: Any) -> list[Relaxation]:
                                en=f"{name}: {before} → {after}")]
         if after is None and "_min_" in name:
             return [Relaxation(path=path, before=before, after=None, zh=f"{name} 已删除", en=f"{name} removed")]
+    if name == "station_health" and isinstance(before, dict) and isinstance(after, dict):
+        return [Relaxation(path=f"{path}.{k}", before=before[k], after=after[k],
+                           zh=f"{name}.{k}：{before[k]} → {after[k]}", en=f"{name}.{k}: {before[k]} → {after[k]}")
+                for k, more in HEALTH_RELAXES if isinstance(before.get(k), int) and isinstance(after.get(k), int)
+                and (after[k] > before[k] if more else after[k] < before[k])]
     if name == "severity" and isinstance(before, dict) and isinstance(after, dict):
         rank = {s: i for i, s in enumerate(SEVERITIES)}  # most severe first
         lower = sorted(k for k in before if k in after and rank.get(after[k], 0) > rank.get(before[k], 0))

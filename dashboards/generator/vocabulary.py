@@ -9,6 +9,7 @@ from grafana_foundation_sdk.models import dashboard
 
 from sebiao_common import alarms as vocabulary
 from sebiao_common.domain import COLOR_CLASSES, KINDS, ColorClass
+from sebiao_common.station_health import RESET_CAUSE_NAMES, UPDATE_STATE_NAMES
 
 ALARM_TYPE_NAMES: dict[str, tuple[str, str]] = {**vocabulary.ALARM_TYPE_NAMES, **vocabulary.GATEWAY_ALARM_TYPE_NAMES}
 SEVERITY_COLOURS = {"critical": "dark-red", "major": "orange", "minor": "yellow", "warning": "blue"}
@@ -66,6 +67,15 @@ def passed_mapping() -> dashboard.ValueMap:
 def method_mapping() -> dashboard.ValueMap:
     return dashboard.ValueMap({k: _result(f"{zh} {en}", "text", i)
                                for i, (k, (zh, en)) in enumerate(METHOD_NAMES.items())})
+
+
+def station_health_mappings() -> list[dashboard.ValueMapping]:
+    """A station's reset causes and its last update's result, in words (the result with its symbol)."""
+    colours = {"✓": "green", "✗": "red", "!": "orange", "…": "text"}
+    return [dashboard.ValueMap({k: _result(f"{zh} {en}", "text", i)
+                                for i, (k, (zh, en)) in enumerate(RESET_CAUSE_NAMES.items())}),
+            dashboard.ValueMap({k: _result(f"{symbol} {zh} {en}", colours[symbol], i)
+                                for i, (k, (zh, en, symbol)) in enumerate(UPDATE_STATE_NAMES.items())})]
 
 
 def all_mappings() -> list[dashboard.ValueMapping]:

@@ -26,6 +26,7 @@ from edge_gateway.core.projection import (
 )
 from edge_gateway.errors import AlarmNotFound, PayloadError
 from edge_gateway.model import alarms as lifecycle
+from edge_gateway.model import station_health
 from edge_gateway.model import stations as station_rules
 from edge_gateway.model.alarms import Alarm, HistoryEntry, alarm_json
 from edge_gateway.model.day import parse_day
@@ -60,6 +61,8 @@ from sebiao_common.domain import Location
 from sebiao_common.errors import ConfigError
 
 ACCEPTED_KEY = "accepted_setup"  # meta: the cloud's last accepted rules (core/baseline.py)
+BOOTS_LOADED_MS = 24 * 3600 * 1000  # the longest rules.station_health.resets_within_minutes
+BOOTS_KEPT_MS = 30 * 24 * 3600 * 1000  # a station's boots the store keeps (the console shows the last 24 h)
 PUBLIC_PAGE_KEY = "cloud_public_page"  # meta, + ":<workshop id>": its public page on the cloud (the display's QR)
 
 
@@ -146,6 +149,8 @@ class Engine:
                           last_seen=max(known[s.id].last_seen if s.id in known else 0, self.started_at))
             for s in self.config.stations}
         self.active: dict[tuple[str, str], Alarm] = self.store.load_active_alarms()
+        # Each station's recent boots (model/station_health.py): a day back covers the longest window allowed.
+        self.resets = self.store.load_boots(self.started_at - BOOTS_LOADED_MS)
         self.next_id = self.store.next_alarm_id()
         self._current: frozenset[str] | None = None  # cache of stations whose evidence is complete
         if self.owner_day is not None:
@@ -215,7 +220,7 @@ class Engine:
         state, decisions = station_rules.on_status(self.stations[station.id], status, health_json, station,
                                                    now, self.config.rules)
         self._set_station(state)
-        self._status_point(state, "status", now, status.health)
+        self._status_point(state, "status", now, status.health, self._station_health(station, status.health, now, out))
         self._decide(decisions, now, out)
         self._settings(station.id, state.online, status.health, now, out)
 
@@ -279,6 +284,11 @@ class Engine:
                 self._set_station(state)
                 if state.online != before.online:
                     self._status_point(state, "silence", now)
+            self._decide(decisions, now, out)
+            watch, decisions = station_health.on_tick(self.resets.get(station.id, station_health.ResetWatch()), station,
+                                                      now, self.config.rules,
+                                                      (station_health.STATION_RESETS, station.id) in self.active)
+            self.resets[station.id] = watch
             self._decide(decisions, now, out)
         self.coverage.tick(now, all(s.online for s in self.stations.values()), self.store)
         ctx = self._context(now)
@@ -374,6 +384,20 @@ class Engine:
             self._set_station(state)
             self._decide(decisions, now, out)
 
+    def _station_health(self, station: Station, health: Mapping[str, object], now: int, out: Outcome
+                        ) -> station_health.Boot | None:
+        """A status' boot (a new one is recorded, and may raise ``station_resets``) and its ``reader_ok``; the new
+        boot it showed, if any."""
+        rules = self.config.rules
+        watch, boot, decisions = station_health.on_status(self.resets.get(station.id, station_health.ResetWatch()),
+                                                          health, station, now, rules)
+        self.resets[station.id] = watch
+        if boot is not None:
+            self.store.record_boot(station.id, boot, BOOTS_KEPT_MS)
+        self._decide(decisions + station_health.judge_reader(
+            health, station, now, rules, (station_health.READER_FAULT, station.id) in self.active), now, out)
+        return boot
+
     def _set_station(self, state: StationState) -> None:
         self.stations[state.id] = state
         self._current = None
@@ -415,8 +439,9 @@ class Engine:
             projection.event(fact)
 
     def _status_point(self, state: StationState, report: str, now: int,
-                      health: Mapping[str, object] | None = None) -> None:
-        fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health)
+                      health: Mapping[str, object] | None = None, boot: station_health.Boot | None = None) -> None:
+        fact = StatusFact(station=self.station(state.id), state=state, report=report, now=now, health=health,
+                          boot=boot)
         for projection in self.projections:
             projection.status(fact)
 

@@ -18,6 +18,7 @@ from typing import Protocol
 from edge_gateway.model.alarms import Alarm, AlarmJson, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
 from edge_gateway.model.rules import Raise
+from edge_gateway.model.station_health import Boot
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import RuleException, Station, Tool
@@ -73,6 +74,7 @@ class StatusFact:
     report: str
     now: int
     health: Mapping[str, object] | None = None  # the status message's health fields
+    boot: Boot | None = None  # the new boot this status showed (model/station_health.py), if it did
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,4 +8,7 @@ the stations' remote settings (``station_settings.py``) and a station's new Wi-F
 No I/O, no clock, no threads: every function takes ``now`` from its caller and
 returns frozen values, so the rules are table-tested. It may import
 ``edge_gateway.errors`` and ``sebiao_common`` only.
+
+Station health (``station_health.py``: a station that keeps resetting, a reader that fails; its bounds,
+``rules.station_health``, in ``health_rules.py``).
 """

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from edge_gateway.model.workshop import Station, Tool
 from sebiao_common.domain import COLORS, KINDS
+from sebiao_common.station_health import RESET_CAUSE_NAMES
 
 
 def _tool(tool: Tool) -> tuple[str, str]:
@@ -110,3 +111,25 @@ def station_clock_back(station: Station, span: tuple[str, str], earlier_events: 
     return (f"读卡站时钟错误：{sz} 的时间比网关早 {span[0]}，超出缓存可能保留的时长，其事件按网关接收时间记录",
             f"Station clock wrong: {se} is {span[1]} behind the gateway, more than a buffer keeps; its events "
             "count at the gateway's receive time")
+
+
+def reset_causes(causes: dict[str, int]) -> tuple[str, str]:
+    """``{"watchdog": 2, "power_on": 1}`` as "看门狗 2 次、上电 1 次" / "watchdog 2, power on 1", most first."""
+    ordered = sorted(causes.items(), key=lambda kv: (-kv[1], kv[0]))
+    words = [(RESET_CAUSE_NAMES.get(c, (c, c)), n) for c, n in ordered]
+    return "、".join(f"{zh} {n} 次" for (zh, _), n in words), ", ".join(f"{en} {n}" for (_, en), n in words)
+
+
+def station_resets(station: Station, count: int, minutes: int, causes: dict[str, int]) -> tuple[str, str]:
+    sz, se = _station(station)
+    (dz, de), (cz, ce) = duration(minutes), reset_causes(causes)
+    return (f"读卡站反复重启：{sz} 在 {dz} 内重启了 {count} 次（{cz}），重启期间的取放可能没有记录",
+            f"Station keeps resetting: {se} reset {count} times within {de} ({ce}); takes and returns while it "
+            "restarts may go unrecorded")
+
+
+def reader_fault(station: Station) -> tuple[str, str]:
+    sz, se = _station(station)
+    return (f"读卡器故障：{sz} 的读卡器不响应，读不到标签，这里的取放没有记录。请检查读卡器的连线或更换读卡器",
+            f"Reader fault: {se}'s reader does not answer; no tag is read, so takes and returns there go "
+            "unrecorded. Check the reader's wiring or replace it")

@@ -1,10 +1,9 @@
 """The workshop config model: stations, tools, rules, validated once at start-up (pure: data in, values out).
 
-The contract is in ``docs/config.md``. Every error names the file, the field
-path and the reason, e.g. ``workshop.yaml: tools[3].home: station 'rack-red-9'
-is not defined``. Later sections (``influx``, ``cloud``, ``display``, ``intake``) are parsed
-by the parts that own them; this module keeps the whole file's key list so an
-unknown key is still an error.
+The contract is in ``docs/config.md``. Every error names the file, the field path and the reason, e.g.
+``workshop.yaml: tools[3].home: station 'rack-red-9' is not defined``. Later sections (``influx``, ``cloud``,
+``display``, ``intake``) are parsed by the parts that own them; this module keeps the whole file's key list so
+an unknown key is still an error.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from edge_gateway.model.disinfection import DEFAULT_HOT_WASH, Threshold, parse_disinfect, parse_threshold
+from edge_gateway.model.health_rules import HealthRules, parse_health_rules
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
 from sebiao_common.domain import COLORS, DISINFECT_METHODS, HOT_WASH, TOOL_KINDS, StationKind
 from sebiao_common.ids import SLUG, SLUG_HINT, TOOL_ID, TOOL_ID_HINT, normalize_tag
@@ -35,6 +35,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "station_offline": "major",
     "station_clock": "major",
     "roll_call": "major",
+    "station_resets": "major", "reader_fault": "major",  # a station's evidence has gaps (docs/alarms.md)
 }
 # Seed 六(三): every tool is cleaned and disinfected after every use, cloths included.
 DEFAULT_WASH_REQUIRED = tuple(TOOL_KINDS)
@@ -138,6 +139,7 @@ class Rules:
     disinfect: tuple[tuple[str, Threshold], ...] = parse_disinfect(None)
     hot_wash: Threshold = DEFAULT_HOT_WASH
     station_offline_after_seconds: int = 90
+    station_health: HealthRules = HealthRules()
     severity: tuple[tuple[str, str], ...] = tuple(DEFAULT_SEVERITY.items())
     exceptions: tuple[RuleException, ...] = ()
 
@@ -248,11 +250,8 @@ def _workshop(node: Node) -> WorkshopInfo:
     if isinstance(node.value, dict) and "grade" in node.value:
         raise node.child("grade").fail(GRADE_REFUSED)
     node.mapping(required=("id", "name", "district"))
-    return WorkshopInfo(
-        id=_slug(node.child("id")),
-        name=node.child("name").string(),
-        district=node.child("district").string(),
-    )
+    return WorkshopInfo(id=_slug(node.child("id")), name=node.child("name").string(),
+                        district=node.child("district").string())
 
 
 def _slug(node: Node) -> str:
@@ -417,7 +416,8 @@ def _rules(node: Node | None, stations: dict[str, Station], tools: dict[str, Too
     if node is None:
         return Rules(disinfect_required=default_disinfect)
     node.mapping(optional=("overdue_after_minutes", "wash_required", "wash_min_seconds", "disinfect_required",
-                           "disinfect", "hot_wash", "station_offline_after_seconds", "severity", "exceptions"))
+                           "disinfect", "hot_wash", "station_offline_after_seconds", "severity", "exceptions",
+                           "station_health"))
     defaults = Rules()
     overdue, wash, offline = (node.get(k) for k in
                               ("overdue_after_minutes", "wash_required", "station_offline_after_seconds"))
@@ -432,9 +432,8 @@ def _rules(node: Node | None, stations: dict[str, Station], tools: dict[str, Too
         hot_wash=parse_threshold(hot, defaults.hot_wash) if hot is not None else defaults.hot_wash,
         station_offline_after_seconds=(offline.integer(10, 86400) if offline
                                        else defaults.station_offline_after_seconds),
-        severity=_severity(node.get("severity")),
-        exceptions=_exceptions(node.get("exceptions"), stations, tools),
-    )
+        station_health=parse_health_rules(node.get("station_health")), severity=_severity(node.get("severity")),
+        exceptions=_exceptions(node.get("exceptions"), stations, tools))
 
 
 def _severity(node: Node | None) -> tuple[tuple[str, str], ...]:

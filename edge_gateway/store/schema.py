@@ -95,6 +95,13 @@ CREATE TABLE IF NOT EXISTS grade_statements (
 -- The owner console's logins (edge_gateway/store/console_sessions.py): a session cookie counts
 -- only while its row is here, so a logout ends it for good, across restarts.
 CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, started INTEGER NOT NULL);
+-- Each station's boots as the gateway saw them (model/station_health.py): a new boot id in a status, its reset
+-- cause and firmware; rows older than 30 days are pruned at the station's next boot.
+CREATE TABLE IF NOT EXISTS station_boots (
+    station TEXT NOT NULL, boot TEXT NOT NULL, seen_at INTEGER NOT NULL, reset_cause TEXT NOT NULL, fw TEXT,
+    PRIMARY KEY (station, boot)
+);
+CREATE INDEX IF NOT EXISTS station_boots_seen ON station_boots (seen_at);
 CREATE TABLE IF NOT EXISTS outbox_dead (
     id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, keep INTEGER NOT NULL,
     created INTEGER NOT NULL, line TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL

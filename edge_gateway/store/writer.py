@@ -25,6 +25,7 @@ from typing import Iterator
 from edge_gateway.errors import StoreError
 from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
+from edge_gateway.model.station_health import Boot, ResetWatch, watch_from
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState, WashCheck
 from edge_gateway.store import days, setup_versions
@@ -343,6 +344,23 @@ class Store:
                                         buffer_depth=row["buffer_depth"], health_json=row["health"],
                                         alarmed=bool(row["alarmed"]))
                 for row in self.conn.execute("SELECT * FROM stations")}
+
+    def record_boot(self, station: str, boot: Boot, keep_ms: int) -> None:
+        """A station's new boot; its boots older than ``keep_ms`` go (the newest always stays)."""
+        self.conn.execute("DELETE FROM station_boots WHERE station = ? AND seen_at < ?", (station, boot.at - keep_ms))
+        self.conn.execute("INSERT OR REPLACE INTO station_boots VALUES (?,?,?,?,?)",
+                          (station, boot.boot, boot.at, boot.cause, boot.fw))
+
+    def load_boots(self, since: int) -> dict[str, ResetWatch]:
+        """Per station: its boots seen since ``since`` and its newest boot id (model/station_health.py)."""
+        out: dict[str, list[Boot]] = {}
+        last: dict[str, str] = {}
+        for row in self.conn.execute("SELECT station, boot, seen_at, reset_cause, fw FROM station_boots "
+                                     "ORDER BY seen_at, rowid"):
+            last[row[0]] = row[1]
+            if row[2] >= since:
+                out.setdefault(row[0], []).append(Boot(boot=row[1], at=row[2], cause=row[3], fw=row[4]))
+        return {sid: watch_from(out.get(sid, []), boot) for sid, boot in last.items()}
 
     # -- alarms -----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from edge_gateway.errors import PayloadError
 from edge_gateway.model.alarms import alarm_json
 from edge_gateway.model.protocol import decode_event
+from edge_gateway.model.station_health import reader_errors, settings_error
 from edge_gateway.model.workshop import Tool, WorkshopConfig
 from edge_gateway.store.reads import StoreReader
 from edge_gateway.store.writer import ALARM_COLUMNS, alarm_from_row
@@ -38,6 +39,7 @@ from edge_gateway.web.snapshot_json import (
     StaleLabel,
     StationHealth,
     StationRefJson,
+    StationUpdate,
     TagErrors,
     TodayJson,
     ToolRef,
@@ -56,7 +58,7 @@ HANDLED_LIMIT = 100  # today's cleared alarms shown under 今日已处理
 # an offline station's alarm shows when it was last heard from the stations table either way)
 STATION_SCAN = 20_000
 # alarms about a station itself: their evidence is the station's last messages, not a tool's history
-STATION_ALARMS = frozenset({"station_offline", "station_clock", "station_flood"})
+STATION_ALARMS = frozenset({"station_offline", "station_clock", "station_flood", "station_resets", "reader_fault"})
 # a tool state's repair notes (model/toolstate.py, stored in English): their prefix, in Chinese and in English
 MISSED = (("missed: placed on ", "漏读：放上", "missed: put on"),
           ("missed: placed at ", "漏读：放入", "missed: put in"),
@@ -68,14 +70,20 @@ def _flag(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def reader_errors(health: Mapping[str, object]) -> int | None:
-    """RF errors and chip faults the reader reported (firmware ``reader`` health), if any."""
-    reader = health.get("reader")
-    if not isinstance(reader, dict):
+def update_of(health: Mapping[str, object]) -> StationUpdate | None:
+    """The station's last update attempt (``docs/fleet.md``, status ``update``), its fields checked one by one."""
+    raw = health.get("update")
+    if not isinstance(raw, dict):
         return None
-    counts = [reader.get(k) for k in ("rf_errors", "chip_faults")]
-    numbers = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
-    return sum(numbers) if numbers else None
+    texts = {k: raw.get(k) if isinstance(raw.get(k), str) else None for k in ("version", "state", "error")}
+    counts = {k: raw.get(k) if isinstance(raw.get(k), int) and not isinstance(raw.get(k), bool) else None
+              for k in ("done", "of")}
+    return {"version": texts["version"], "state": texts["state"], "error": texts["error"], "done": counts["done"],
+            "of": counts["of"]}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def tag_errors(health: Mapping[str, object]) -> dict[str, int]:
@@ -283,6 +291,10 @@ class ConsoleData:
 
     def _stations(self) -> list[StationHealth]:
         rows = {r["id"]: r for r in self.reads.rows("SELECT * FROM stations")}
+        resets: dict[str, dict[str, int]] = {}
+        for r in self.reads.rows("SELECT station, reset_cause, count(*) AS n FROM station_boots WHERE seen_at >= ? "
+                                 "GROUP BY station, reset_cause ORDER BY station, n DESC", (self.clock() - DAY_MS,)):
+            resets.setdefault(r["station"], {})[r["reset_cause"]] = r["n"]
         out: list[StationHealth] = []
         for station in self.config.stations:
             row = rows.get(station.id)
@@ -304,6 +316,11 @@ class ConsoleData:
                 "tag_errors": tag_errors(health),
                 "reported": bool(health),
                 "clock_synced": _flag(health.get("clock_synced")),
+                "boot": _text(health.get("boot")),
+                "settings": _text(health.get("settings")),
+                "settings_error": settings_error(health),
+                "update": update_of(health),
+                "resets_24h": resets.get(station.id, {}),
             })
         return out
 

@@ -120,6 +120,19 @@ class StationHealth(TypedDict):
     tag_errors: dict[str, int]
     reported: bool
     clock_synced: bool | None  # the station's clock was set (by SNTP) this boot; None: not reported
+    boot: str | None  # the boot id of its newest status
+    settings: str | None  # the version of its remote settings it reports (docs/fleet.md)
+    settings_error: str | None  # why it refused the last settings, when it did: "<version>: <error>"
+    update: StationUpdate | None  # its last update attempt (docs/fleet.md, status ``update``); None: none
+    resets_24h: dict[str, int]  # boots the gateway saw in the last 24 h, by reset cause
+
+
+class StationUpdate(TypedDict):
+    version: str | None
+    state: str | None  # refused | downloading | switching | trial | confirmed | rolled_back | failed
+    error: str | None
+    done: int | None
+    of: int | None
 
 
 class StaleLabel(TypedDict):

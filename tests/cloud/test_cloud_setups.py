@@ -168,6 +168,21 @@ def test_relaxations_against_the_seed_rules_and_an_accepted_setup() -> None:
     assert "brush, cloth, container, cutting_board, scissors" in found["rules.wash_required"].en
 
 
+def test_a_looser_station_health_bound_is_a_relaxation() -> None:
+    """More resets before ``station_resets``, a shorter window for them, a shorter quiet before it clears."""
+    accepted = copy.deepcopy(SETUP)
+    accepted["rules"]["station_health"] = {"resets": 3, "resets_within_minutes": 60, "resets_quiet_minutes": 60}
+    stricter = copy.deepcopy(accepted)
+    stricter["rules"]["station_health"] = {"resets": 2, "resets_within_minutes": 120, "resets_quiet_minutes": 90}
+    assert relaxations(accepted, stricter) == []
+    looser = copy.deepcopy(accepted)
+    looser["rules"]["station_health"] = {"resets": 5, "resets_within_minutes": 30, "resets_quiet_minutes": 10}
+    found = {r.path: (r.before, r.after) for r in relaxations(accepted, looser)}
+    assert found == {"rules.station_health.resets": (3, 5), "rules.station_health.resets_within_minutes": (60, 30),
+                     "rules.station_health.resets_quiet_minutes": (60, 10)}
+    assert relaxations(SETUP, looser) == []  # an accepted setup from before these bounds: nothing to compare
+
+
 # -- the pages, in Chromium ----------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sebiao_common import alarms as vocabulary
 from sebiao_common.alarms import ALARM_TYPES, SEVERITIES
+from sebiao_common.station_health import RESET_CAUSE_NAMES, UPDATE_STATE_NAMES
 
 CONSOLE_JS = Path(__file__).resolve().parents[2] / "edge_gateway" / "web" / "static" / "console.js"
 
@@ -45,3 +46,9 @@ def test_the_console_script_says_the_same_words():
 def test_an_unknown_type_is_shown_as_its_id():
     assert vocabulary.alarm_type_words("sink_refused") == ("接收方拒绝写入", "sink refused writes")
     assert vocabulary.alarm_type_words("new_type") == ("new_type", "new_type")
+
+
+def test_the_console_names_reset_causes_and_update_states_as_the_common_table_does():
+    for i, language in enumerate(("zh", "en")):
+        assert _js_table(language, "causes") == {k: words[i] for k, words in RESET_CAUSE_NAMES.items()}
+        assert _js_table(language, "updateStates") == {k: words[i] for k, words in UPDATE_STATE_NAMES.items()}

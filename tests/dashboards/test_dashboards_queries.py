@@ -43,8 +43,11 @@ DB = "sebiao"
 def _play_day(broker, config) -> int:
     """Publish the demo day so that it ends a minute ago; returns the number of events sent."""
     stations = {s.id: ScriptedStation(broker, config, s.id) for s in config.stations}
-    for i, station in enumerate(stations.values()):
-        station.status(True, buffer_depth=0, rssi=-50.0 - i)
+    for i, station in enumerate(stations.values()):  # the station-health panels' figures; one reader failing
+        station.status(True, buffer_depth=0, rssi=-50.0 - i, fw="0.2.0", settings="s-1", boot=station.boot,
+                       reset_cause="power_on", heap_free=80_000 - i, reader_ok=station.id != "rack-green-1",
+                       reader={"type": "mfrc522", "ok": True, "rf_errors": i, "chip_faults": 0},
+                       update={"version": "0.2.0", "state": "confirmed"})
     end = int(time.time() * 1000) - 60_000
     start = end - (minutes(END) - minutes(START)) * 60_000
 
@@ -117,6 +120,8 @@ def test_every_panel_query_returns_data_from_a_day_written_by_the_gateway(tmp_pa
         gateway.wait_for(lambda: influx.scalar("SELECT count(hold_s) FROM disinfection_cycle", DB), 20, "the cycle")
         gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE \"type\" = 'station_offline'",
                                                DB), 20, "the station_offline alarm")
+        gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE \"type\" = 'reader_fault'",
+                                               DB), 20, "the reader_fault alarm")
         gateway.wait_for(lambda: influx.scalar("SELECT count(alarm_id) FROM alarm WHERE transition = 'acknowledged'",
                                                DB), 20, "the acknowledgement")
         gateway.wait_for(lambda: influx.scalar("SELECT count(online) FROM station_status WHERE report = 'snapshot'",

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 
 from edge_gateway.model.alarms import Alarm, HistoryEntry
 from edge_gateway.model.disinfection import Cycle, Verdict
+from edge_gateway.model.station_health import Boot, reader_errors, settings_error
 from edge_gateway.model.stations import StationState
 from edge_gateway.model.toolstate import ToolState
 from edge_gateway.model.workshop import Station, Tool, WorkshopConfig
@@ -43,9 +44,42 @@ from sebiao_common.influx.lines import (
 )
 
 _SAFE_HEALTH_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# Health fields written with their own type (strings; 1/0 integers; integers), named as in the status;
+# ``update`` (docs/fleet.md) becomes ``update_<key>``.
+_STATUS_TEXTS = ("fw", "boot", "reset_cause", "settings")
+_STATUS_FLAGS = ("reader_ok", "clock_synced")
+_UPDATE_TEXTS, _UPDATE_COUNTS = ("version", "state", "error"), ("done", "of")
+MAX_TEXT = 200
 # Field names the schema uses itself, and the tags of station_status: health keys never take them.
 _STATUS_RESERVED = frozenset({"online", "buffer_depth", "workshop", "district", "station", "station_kind",
-                              "zone", "report", "time"})
+                              "zone", "report", "time", "reader_errors", "settings_error", *_STATUS_TEXTS,
+                              *_STATUS_FLAGS,
+                              *(f"update_{k}" for k in _UPDATE_TEXTS + _UPDATE_COUNTS)})
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _health_fields(health: Mapping[str, object]) -> list[str]:
+    """The status' texts, flags and counts, each with one type for good (``docs/influxdb.md``)."""
+    fields = [f"{k}={string_field(v[:MAX_TEXT])}" for k in _STATUS_TEXTS if isinstance(v := health.get(k), str)]
+    fields += [f"{k}={int(v)}i" for k in _STATUS_FLAGS if isinstance(v := health.get(k), bool)]
+    refused = settings_error(health)
+    if refused is not None:
+        fields.append(f"settings_error={string_field(refused[:MAX_TEXT])}")
+    errors = reader_errors(health)
+    if errors is not None:
+        fields.append(f"reader_errors={errors}i")
+    update = health.get("update")
+    if isinstance(update, dict):  # every text, "" when absent: last() of each then comes from one status
+        fields += [f"update_{k}={string_field(_str(update.get(k))[:MAX_TEXT])}" for k in _UPDATE_TEXTS]
+        fields += [f"update_{k}={update[k]}i" for k in _UPDATE_COUNTS if _integer(update.get(k))]
+    return fields
 
 
 class InfluxLines:
@@ -123,8 +157,19 @@ class InfluxLines:
             if (isinstance(value, (int, float)) and not isinstance(value, bool) and key not in _STATUS_RESERVED
                     and _SAFE_HEALTH_KEY.fullmatch(key) and value == value and abs(value) < 1e300):
                 fields.append(f"{key}={float(value)!r}")  # always float: no type conflict between stations
+        fields += _health_fields(health or {})
         return (head("station_status", self._base + tags + [f"report={tag(report)}"]) + ",".join(fields)
                 + f" {timestamp_ns(now, self._next())}")
+
+    def station_boot(self, station: str, boot: Boot) -> str | None:
+        """``station_boot``: one point per new boot the gateway saw, its reset cause a tag (a handful of values,
+        counted per cause), at the gateway's time it first heard of it."""
+        tags = self._stations.get(station)
+        if tags is None:
+            return None
+        fw = f",fw={string_field(boot.fw)}" if boot.fw else ""
+        return (head("station_boot", self._base + tags + [f"reset_cause={tag(boot.cause)}"])
+                + f"boot={string_field(boot.boot)}{fw},resets=1i {timestamp_ns(boot.at, self._next())}")
 
     # -- zone_summary ---------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ class InfluxProjection:
         line = self.lines.station_status(fact.state, fact.report, fact.now, fact.health)
         if line is not None:
             self.store.outbox_add(keep=False, created=fact.now, line=line)
+        boot = self.lines.station_boot(fact.station.id, fact.boot) if fact.boot is not None else None
+        if boot is not None:
+            self.store.outbox_add(keep=False, created=fact.now, line=boot)
 
     def cycle(self, fact: CycleFact) -> None:
         line = self.lines.cycle(fact.station.id, fact.cycle, fact.verdict, len(fact.tools))

@@ -57,7 +57,7 @@
         overdue: "超时未归还", misplaced: "未定位存放", unknown_tag: "未登记标签", station_offline: "读卡站离线",
         station_clock: "读卡站时钟错误", roll_call: "收工点检未通过", outbox_backlog: "待发队列积压",
         sink_refused: "接收方拒绝写入", store_failed: "本地存储写入失败", station_flood: "读卡站消息过多",
-        notify_failed: "告警推送失败" },
+        notify_failed: "告警推送失败", station_resets: "读卡站反复重启", reader_fault: "读卡器故障" },
       actions: { raised: "发生", repeated: "再次发生", acknowledged: "我知道了", cleared: "已处理" },
       gradeLabel: "监管部门分级定榜", gradeSince: (d) => `${d} 起生效`, gradeConfirmed: "云端最后核实",
       clock: "时钟", clockSet: "已校时", clockNotSet: "从未校时",
@@ -70,6 +70,13 @@
       enrol: "登记此标签 / enrol this tag", enrolKind: "种类", enrolColor: "颜色", enrolHome: "固定存放架",
       enrolSubmit: "登记", enrolled: (id) => `已登记为 ${id}；网关正在重启以开始跟踪，请稍候`,
       kinds: { knife: "刀具", scissors: "剪刀", cutting_board: "砧板", cloth: "抹布", brush: "刷子", container: "容器" },
+      uptime: "运行时长", resets: "24 小时内重启", settings: "参数版本", update: "最近一次更新", readerFault: "读卡器故障",
+      keepsResetting: "反复重启", noUpdate: "未更新过", asProvisioned: "出厂参数", settingsRefused: (e) => `未采用：${e}`,
+      span: (d, h, m) => (d ? `${d} 天 ${h} 小时` : h ? `${h} 小时 ${m} 分钟` : `${m} 分钟`), listSep: "、",
+      resetCount: (n, w) => `${n} 次（${w}）`, causeCount: (c, n) => `${c} ${n} 次`, updateProgress: (d, o) => `${d}/${o} 个文件`,
+      causes: { power_on: "上电", hard: "硬件复位", watchdog: "看门狗", deepsleep: "休眠唤醒", soft: "软件复位", unknown: "原因未知" },
+      updateStates: { refused: "未开始", downloading: "下载中", switching: "切换中", trial: "试运行",
+        confirmed: "已确认", rolled_back: "已回退", failed: "失败" },
     },
     en: {
       title: "Workshop console", switch: "Switch language 切换语言", langButton: "中文", logout: "Log out",
@@ -131,7 +138,7 @@
         overdue: "overdue", misplaced: "misplaced", unknown_tag: "unknown tag", station_offline: "station offline",
         station_clock: "station clock wrong", roll_call: "closing roll call", outbox_backlog: "outbox backlog",
         sink_refused: "sink refused writes", store_failed: "store writes failing", station_flood: "station flooding",
-        notify_failed: "alarm notifications failing" },
+        notify_failed: "alarm notifications failing", station_resets: "station keeps resetting", reader_fault: "reader fault" },
       actions: { raised: "raised", repeated: "repeated", acknowledged: "got it", cleared: "handled" },
       gradeLabel: "Grade by the regulator", gradeSince: (d) => `since ${d}`, gradeConfirmed: "last confirmed by the cloud",
       clock: "Clock", clockSet: "set", clockNotSet: "never set",
@@ -145,11 +152,19 @@
       enrolSubmit: "Enrol", enrolled: (id) => `Enrolled as ${id}; the gateway restarts to track it, a moment please`,
       kinds: { knife: "knife", scissors: "scissors", cutting_board: "cutting board", cloth: "cloth", brush: "brush",
         container: "container" },
+      uptime: "Uptime", resets: "Resets (24 h)", settings: "Settings", update: "Last update", readerFault: "reader fault",
+      keepsResetting: "keeps resetting", noUpdate: "none yet", asProvisioned: "as provisioned", settingsRefused: (e) => `not taken: ${e}`,
+      span: (d, h, m) => (d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`), listSep: ", ",
+      resetCount: (n, w) => `${n} (${w})`, causeCount: (c, n) => `${c} ${n}`, updateProgress: (d, o) => `${d}/${o} files`,
+      causes: { power_on: "power on", hard: "hard reset", watchdog: "watchdog", deepsleep: "deep-sleep wake",
+        soft: "soft reset", unknown: "unknown" },
+      updateStates: { refused: "refused", downloading: "downloading", switching: "switching", trial: "on trial",
+        confirmed: "confirmed", rolled_back: "rolled back", failed: "failed" },
     },
   };
   const MEDAL = { gold: "金", silver: "银", bronze: "铜", orange: "橙" };
   const LATCHED = new Set(["cross_zone", "cross_zone_wash"]);
-  const NUMERIC = new Set(["heap", "rssi", "readerErrors", "buffer", "days"]);
+  const NUMERIC = new Set(["heap", "rssi", "readerErrors", "buffer", "days", "uptime"]);
 
   let csrf = "";
   let last = null;
@@ -569,13 +584,45 @@
     return format ? format(value) : String(value);
   }
 
+  /* A mark and its words: colour is never the only signal. */
+  function mark(kind, symbol, text) {
+    return el("span", { class: `state ${kind}` }, el("span", { "aria-hidden": "true", text: symbol }), text);
+  }
+
+  function span(seconds) {
+    const m = Math.floor(seconds / 60);
+    return t("span", Math.floor(m / 1440), Math.floor(m / 60) % 24, m % 60);
+  }
+
+  /* Boots in the last 24 h by cause; "▲ keeps resetting" while its station_resets alarm is active. */
+  function resetsCell(x, alarmed) {
+    const causes = Object.entries(x.resets_24h || {}).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const total = causes.reduce((n, [, c]) => n + c, 0);
+    const words = causes.map(([c, n]) => t("causeCount", t("causes")[c] || c, n)).join(t("listSep"));
+    return el("td", { "data-resets": String(total) }, el("span", {}, alarmed ? mark("bad", "▲", t("keepsResetting")) : null,
+      alarmed ? " " : null, total ? t("resetCount", total, words) : "0"));
+  }
+
+  function updateCell(u) {
+    if (!u) return el("td", { "data-update": "" }, el("span", { class: "muted", text: t("noUpdate") }));
+    const bad = u.state === "failed" || u.state === "rolled_back";
+    const kind = u.state === "confirmed" ? ["ok", "✓"] : bad ? ["bad", "✗"] : ["warn", u.state === "refused" ? "!" : "…"];
+    const progress = u.state === "downloading" && u.done !== null && u.of !== null ? ` ${t("updateProgress", u.done, u.of)}` : "";
+    return el("td", { "data-update": u.state || "" }, el("span", {}, `${u.version || "?"} `,
+      mark(kind[0], kind[1], `${t("updateStates")[u.state] || u.state || "?"}${progress}`),
+      u.error ? el("span", { class: "muted", text: ` ${u.error}` }) : null));
+  }
+
   function renderStations(s) {
     renderClock(s);
-    table("station-table", ["station", "state", "lastSeen", "heap", "rssi", "readerErrors", "buffer", "fw", "clock"],
+    const alarmed = new Set(s.alarms.map((a) => `${a.type}:${a.station}`));
+    table("station-table", ["station", "state", "lastSeen", "heap", "rssi", "readerErrors", "buffer", "fw", "clock",
+      "uptime", "resets", "settings", "update"],
       s.stations.map((x) => el("tr", { "data-station": x.id, "data-online": x.online ? "1" : "0" },
         el("td", {}, stationLabel(x.id, x.name, x.zone, x.kind)),
-        el("td", {}, el("span", { class: `state ${x.online ? "ok" : "bad"}` },
-          el("span", { "aria-hidden": "true", text: x.online ? "●" : "○" }), t(x.online ? "online" : "offline"))),
+        el("td", { "data-reader": x.reader_ok === false ? "fault" : "" }, el("span", { class: `state ${x.online ? "ok" : "bad"}` },
+          el("span", { "aria-hidden": "true", text: x.online ? "●" : "○" }), t(x.online ? "online" : "offline")),
+          x.reader_ok === false ? mark("bad", "✗", t("readerFault")) : null),
         el("td", {}, when(x.last_seen)),
         el("td", { class: "num" }, num(x.heap_free, (v) => t("kb", Math.round(v / 1024)))),
         el("td", { class: "num" }, num(x.rssi, (v) => `${v} dBm`)),
@@ -586,7 +633,12 @@
           ? el("span", { class: "muted", text: t("notReported") })
           : el("span", { class: `state ${x.clock_synced ? "ok" : "bad"}` },
             el("span", { "aria-hidden": "true", text: x.clock_synced ? "✓" : "✗" }),
-            t(x.clock_synced ? "clockSet" : "clockNotSet"))))));
+            t(x.clock_synced ? "clockSet" : "clockNotSet"))),
+        el("td", { class: "num" }, num(x.uptime_s, span)),
+        resetsCell(x, alarmed.has(`station_resets:${x.id}`)),
+        el("td", {}, el("span", {}, x.settings === "" ? t("asProvisioned") : num(x.settings), x.settings_error ? " " : null,
+          x.settings_error ? mark("bad", "✗", t("settingsRefused", x.settings_error)) : null)),
+        updateCell(x.update))));
   }
 
   // One line: the gateway's own clock, whether its answers set the stations' clocks, and who was never set.
