@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from edge_gateway.commands.gateway_api import GatewayApi
 from edge_gateway.config import load_config
 from edge_gateway.tooling.commissioning import check
 from edge_gateway.tooling.commissioning.sheet import render_sheet
-from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
 
 POLL_SECONDS = 0.25
@@ -43,31 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--font", help="a TrueType/OpenType CJK font for the sheet / 中文字体文件")
 
 
-class _Gateway:
-    def __init__(self, base: str, token: str | None) -> None:
-        self.base, self.token = base.rstrip("/"), token
-
-    def call(self, path: str, post: bool = False) -> tuple[int, object, Mapping[str, str]]:
-        headers = {"Accept": "application/json", **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
-        request = urllib.request.Request(self.base + path, data=b"" if post else None, headers=headers,
-                                         method="POST" if post else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the installer's URL
-                return response.status, strict_json.loads(response.read()), dict(response.headers)
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise SebiaoError(f"{self.base}{path}: HTTP {exc.code}: 令牌无效，请用 --token 或配置中的 http.token / "
-                                  "the token is not accepted (--token, or http.token of the config)") from exc
-            try:
-                body = strict_json.loads(exc.read())
-            except ValueError:
-                body = {}
-            return exc.code, body, dict(exc.headers)
-        except (urllib.error.URLError, OSError) as exc:
-            raise SebiaoError(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
-        except ValueError as exc:
-            raise SebiaoError(f"{self.base}{path}: the answer is not JSON: {exc}") from exc
-
+class _Gateway(GatewayApi):
     def get(self, path: str) -> object:
         status, body, _ = self.call(path)
         if status != 200:

@@ -14,13 +14,11 @@ import argparse
 import base64
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sebiao_common import strict_json
+from edge_gateway.commands.gateway_api import GatewayApi
 from sebiao_common.errors import SebiaoError
 
 POLL_SECONDS = 0.5
@@ -47,37 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("stop", parents=[common], help="stop the running job: no more stations start / 停止更新任务")
 
 
-class _Gateway:
-    def __init__(self, base: str, token: str | None) -> None:
-        self.base, self.token = base.rstrip("/"), token
-
-    def call(self, path: str, body: object = None, post: bool = False) -> tuple[int, object]:
-        headers = {"Accept": "application/json", **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
-        data = None
-        if post:
-            data = strict_json.dumps(body if body is not None else {}).encode()
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.base + path, data=data, headers=headers, method="POST" if post else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the installer's URL
-                return response.status, strict_json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise SebiaoError(f"{self.base}{path}: HTTP {exc.code}: 令牌无效，请用 --token 或配置中的 http.token / "
-                                  "the token is not accepted (--token, or http.token of --config)") from exc
-            try:
-                answer = strict_json.loads(exc.read())
-            except ValueError:
-                answer = {}
-            return exc.code, answer
-        except (urllib.error.URLError, OSError) as exc:
-            raise SebiaoError(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
-        except ValueError as exc:
-            raise SebiaoError(f"{self.base}{path}: the answer is not JSON: {exc}") from exc
-
+class _Gateway(GatewayApi):
     def ok(self, path: str, body: object = None, post: bool = False) -> Any:
         """The answer's JSON (a 200 or 201), or SebiaoError naming the path, the status and the gateway's words."""
-        status, answer = self.call(path, body, post)
+        status, answer, _ = self.call(path, body, post=post)
         if status == 404 and path.startswith("/api/fleet/") and not (isinstance(answer, dict) and "error" in answer):
             raise SebiaoError(f"{self.base}: 网关未配置固件更新（workshop.yaml 的 fleet: 部分） / the gateway has no "
                               "fleet: section in its config (docs/fleet.md)")
@@ -93,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         from edge_gateway.config import load_config
 
         token = load_config(args.config).http.token
-    gateway = _Gateway(args.gateway, token)
+    gateway = _Gateway(args.gateway, token, timeout=30.0)  # an upload of up to 1 MiB
     return {"list": _list, "update": _update, "status": _status, "stop": _stop}[args.action](gateway, args)
 
 

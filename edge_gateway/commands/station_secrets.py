@@ -22,14 +22,12 @@ import shlex
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from edge_gateway.broker.credentials import new_password
 from edge_gateway.broker.station_password import switch_station_password
+from edge_gateway.commands.gateway_api import GatewayApi
 from edge_gateway.config import load_config
-from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
 
 DEFAULT_RELOAD = "systemctl reload mosquitto"
@@ -57,29 +55,9 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-class _Api:
-    def __init__(self, base: str, token: str | None) -> None:
-        self.base, self.token = base.rstrip("/"), token
-
-    def call(self, path: str, body: object = None) -> tuple[int, object]:
-        headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
-        data = strict_json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, headers=headers,
-                                         method="POST" if body is not None else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - the owner's URL
-                return response.status, strict_json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            try:
-                return exc.code, strict_json.loads(exc.read())
-            except ValueError:
-                return exc.code, {}
-        except (urllib.error.URLError, OSError) as exc:
-            raise SebiaoError(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
-
+class _Api(GatewayApi):
     def report(self, station: str) -> dict:
-        status, body = self.call("/api/stations")
+        status, body, _ = self.call("/api/stations")
         if status != 200 or not isinstance(body, list):
             raise SebiaoError(f"{self.base}/api/stations: HTTP {status}: {body}")
         row = next((r for r in body if isinstance(r, dict) and r.get("id") == station), {})
@@ -115,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or (load_config(args.config).http.token if args.config else None)
     api = _Api(args.gateway, token)
     body = _request(args)
-    status, answer = api.call(f"/api/stations/{args.station}/secrets", body)
+    status, answer, _ = api.call(f"/api/stations/{args.station}/secrets", body)
     if status != 202 or not isinstance(answer, dict):
         raise SebiaoError(f"the gateway did not send it: HTTP {status}: {answer}")
     version = str(answer["version"])

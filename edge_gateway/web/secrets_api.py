@@ -22,6 +22,7 @@ from edge_gateway.core.engine import Engine, Outcome, Outgoing
 from edge_gateway.model.protocol import cmd_topic
 from edge_gateway.model.station_secrets import SecretsRefused, parse_request, secrets_command
 from edge_gateway.web.alarm_actions import ANSWER_SECONDS
+from edge_gateway.web.stations_api import unknown_station
 from sebiao_common import strict_json
 from sebiao_common.errors import BodyTooLarge, SebiaoError
 from sebiao_common.http_body import read_body
@@ -36,10 +37,8 @@ class _Offline(SebiaoError):
 async def station_secrets(request: Request) -> Response:
     ctx = request.app.state.ctx
     station_id = request.path_params["station"]
-    if ctx.config.station(station_id) is None:
-        return JSONResponse({"error": f"读卡站 {station_id!r} 不在作坊 {ctx.workshop} 的配置中 / station "
-                                      f"{station_id!r} is not a station of workshop {ctx.workshop}"[:300]},
-                            status_code=404)
+    if (unknown := unknown_station(ctx.config, ctx.workshop, station_id)) is not None:
+        return unknown
     try:
         body = strict_json.loads(await read_body(request, MAX_BODY) or b"{}")
         req = parse_request(body)

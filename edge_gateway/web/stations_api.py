@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from edge_gateway.core.engine import Engine, Outcome, Outgoing
 from edge_gateway.model.protocol import cmd_topic, encode_command
 from edge_gateway.model.station_clock import STATION_CLOCK
+from edge_gateway.model.workshop import WorkshopConfig
 from edge_gateway.store.writer import connect
 from edge_gateway.web.alarm_actions import ANSWER_SECONDS
 from sebiao_common import strict_json
@@ -67,6 +68,14 @@ class _Tests:
         with self.lock:
             self.seq = max(now, self.seq + 1)
             return self.seq
+
+
+def unknown_station(config: WorkshopConfig, workshop: str, station_id: str) -> JSONResponse | None:
+    """The 404 for a station id that is not one of the config's (the id is the caller's: cut, never echoed long)."""
+    if config.station(station_id) is not None:
+        return None
+    return JSONResponse({"error": f"读卡站 {station_id!r} 不在作坊 {workshop} 的配置中 / station "
+                                  f"{station_id!r} is not a station of workshop {workshop}"[:300]}, status_code=404)
 
 
 def _rows(path: Path, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
@@ -122,10 +131,8 @@ def test_route(tests: _Tests):
     async def station_test(request: Request) -> Response:
         ctx = request.app.state.ctx
         station_id = request.path_params["station"]
-        if ctx.config.station(station_id) is None:
-            return JSONResponse({"error": f"读卡站 {station_id!r} 不在作坊 {ctx.workshop} 的配置中 / station "
-                                          f"{station_id!r} is not a station of workshop {ctx.workshop}"[:300]},
-                                status_code=404)
+        if (unknown := unknown_station(ctx.config, ctx.workshop, station_id)) is not None:
+            return unknown
 
         def send(engine: Engine, now: int, out: Outcome) -> dict[str, object]:
             state = engine.stations.get(station_id)
