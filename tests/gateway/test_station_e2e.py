@@ -4,11 +4,10 @@ an alarm and the station its feedback command, and a broker outage loses no even
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from gateway_proc import GatewayProcess, write_config
 from station_proc import StationProcess
+from vstation_steps import step_until
 
 from edge_gateway.config import load_config
 from edge_gateway.tooling.devices.provision import (
@@ -22,6 +21,10 @@ from edge_gateway.vstation.script import Place, Remove
 pytestmark = pytest.mark.slow
 KNIFE = "04A224E2C65E80"  # KN-R-01, red, home rack-red-1
 BOARD_G = "04C0FFEE000280"  # CB-G-01, green, home rack-green-1
+
+
+def _until(vs, condition, timeout=10.0, what="condition"):
+    step_until(vs, condition, timeout, what)
 
 
 @pytest.fixture
@@ -120,16 +123,6 @@ def _drain(st):
         lines.append(st.lines.get())
     return lines
 
-
-def _until(vs, condition, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        vs.step()
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{vs.id}: condition not reached in {timeout} s (backlog {vs.backlog}, "
-                         f"link: {vs.station.link.last_error!r})")
 
 
 def test_a_rack_with_two_tools_reports_both(rig, tmp_path):

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from gateway_proc import TOKEN, GatewayProcess, write_config
+from vstation_steps import step_until
 
 from edge_gateway.broker.credentials import load_credentials
 from edge_gateway.config import load_config
@@ -27,6 +28,10 @@ STATION = "rack-green-1"
 OLD = ("shop-wifi", "old-pass-1")
 NEW = ("shop-wifi-5g", "new-pass-2")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _until(vs, condition, timeout=20.0, what="condition"):
+    step_until(vs, condition, timeout, what)
 
 
 @pytest.fixture
@@ -63,16 +68,6 @@ def _config(configs):
     cfg["timing"].update(backoff_min_ms=200, backoff_max_ms=400, heartbeat_s=5)
     return cfg
 
-
-def _until(vs, condition, timeout=20.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        vs.step()
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what}: not reached in {timeout} s (link: {vs.station.link.last_error!r}, "
-                         f"remote: {vs.station.remote!r})")
 
 
 def _state(vs):

@@ -9,6 +9,7 @@ import time
 import pytest
 import yaml
 from gateway_proc import GatewayProcess, write_config
+from vstation_steps import step_until
 
 from edge_gateway.config import load_config
 from edge_gateway.model.station_settings import parse_station_settings
@@ -21,6 +22,10 @@ pytestmark = pytest.mark.slow
 STATION = "rack-green-1"
 SETTINGS = {"defaults": {"timing": {"heartbeat_s": 30}},
             "stations": [{"id": STATION, "reader": {"gain": 6}, "feedback": {"misuse_beeps": 2}}]}
+
+
+def _until(vs, condition, timeout=15.0, what="condition"):
+    step_until(vs, condition, timeout, what)
 
 
 @pytest.fixture
@@ -46,16 +51,6 @@ def _station(configs, flash, **timing):
     vs.start()
     return vs
 
-
-def _until(vs, condition, timeout=15.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        vs.step()
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what}: not reached in {timeout} s (link: {vs.station.link.last_error!r}, "
-                         f"remote: {vs.station.remote!r})")
 
 
 def _health(gateway):
