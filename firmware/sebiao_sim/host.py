@@ -73,8 +73,8 @@ class HostBoard(Board):
         if card is None:
             card = Card(uid)
             if label:
-                from sebiao_station import label as smart_label
-                data = smart_label.encode(label.get("tool", ""), label.get("kind", ""), label.get("color", ""))
+                from sebiao_station import provision
+                data = provision.encode(label.get("tool", ""), label.get("kind", ""), label.get("color", ""))
                 card.memory[16:16 + len(data)] = data
             self.cards[uid] = card
         self.field.place(card)

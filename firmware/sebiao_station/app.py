@@ -13,7 +13,7 @@ socket timeouts (config: timing.socket_timeout_ms < watchdog_ms / 3).
 import json
 import os
 
-from . import VERSION, protocol, ntag
+from . import VERSION, ntag
 from .buffer import Buffer
 from .feedback import Feedback
 from .link import Link
@@ -130,18 +130,6 @@ class Station:
         self.provision_req = (tool, kind, color, self.clock.ticks_ms())
         self.provision_result = None
 
-    def _provision(self, uid):
-        req = self.provision_req
-        tool, kind, color = req[0], req[1], req[2]
-        self.provision_req = None
-        try:
-            got = ntag.write_label(self.reader, tool, kind, color)
-            self.labels[uid] = got
-            self.provision_result = {"tag": uid, "tool": tool, "ok": True}
-        except (ReaderError, ValueError) as exc:
-            self.provision_result = {"tag": uid, "tool": tool, "ok": False, "error": str(exc)[:60]}
-        self.link.status_due = True
-
     # the reader
 
     def poll_reader(self):
@@ -162,7 +150,8 @@ class Station:
         """A tag is selected during the inventory: provision it if armed (the
         first tag seen; hold one tag to the reader), read the label of a new one."""
         if self.provision_req is not None:
-            self._provision(uid)
+            from .provision import write  # loaded only to write a label
+            write(self, uid)
         elif uid not in self.labels:
             self.labels[uid] = self._read_label()
 
@@ -183,25 +172,6 @@ class Station:
             self.events.pop(0)
         if self.on_event is not None:
             self.on_event(action, tag, label)
-
-    # the probe
-
-    def record_cycle(self, cycle):
-        """A finished cycle into the buffer, as an event is (evidence: kept until the PUBACK)."""
-        interval_s = cycle.interval_ms // 1000
-        temps = cycle.temps_dc
-        # the gateway takes at most protocol.MAX_PAYLOAD_BYTES: keep every 2nd sample until it fits
-        while len(temps) > 1 and len(protocol.cycle_payload(self.boot, self.seq, protocol.WIDEST_MS,
-                                                           protocol.WIDEST_MS, interval_s,
-                                                           temps)) > protocol.MAX_PAYLOAD_BYTES:
-            temps = temps[::2]
-            interval_s *= 2
-        ts = self.clock.epoch_at(cycle.end_tick)
-        dur = self.clock.ticks_diff(cycle.end_tick, cycle.start_tick)
-        self.buffer.append_cycle(self.seq, ts, dur, interval_s, temps, None if ts else cycle.end_tick)
-        self.seq += 1
-        if self.on_cycle is not None:
-            self.on_cycle(cycle.start_tick, cycle.end_tick, interval_s, temps)
 
     # health
 
@@ -262,7 +232,7 @@ class Station:
         if self.probe is not None:
             cycle = self.probe.step()
             if cycle is not None:
-                self.record_cycle(cycle)
+                self.probe.record(self, cycle)
         self._ntp()
         self.link.step()
         self.feedback.step()

@@ -10,7 +10,7 @@ Layout of the user memory from page 4 (NFC Forum Type 2 Tag):
     FE                    Terminator TLV
 
 Phones show it as an external record; the station reads it with two or three
-READ commands. See firmware/README.md.
+READ commands. See firmware/README.md. Writing one (`encode`) is provision.py's, loaded only for that.
 """
 
 TYPE = b"sebiao:tool"
@@ -23,20 +23,6 @@ USER_BYTES = {"ntag213": 144, "ntag215": 504}
 
 class LabelError(ValueError):
     pass
-
-
-def encode(tool, kind="", color=""):
-    """The bytes to write from page 4, padded to whole pages."""
-    for name, value in (("tool", tool), ("kind", kind), ("color", color)):
-        if "|" in value or len(value) > MAX_FIELD:
-            raise LabelError("%s: at most %d characters and no '|'" % (name, MAX_FIELD))
-    if not tool:
-        raise LabelError("tool: required")
-    payload = ("%s|%s|%s|%s" % (FORMAT, tool, kind, color)).encode()
-    record = bytes([0xD4, len(TYPE), len(payload)]) + TYPE + payload
-    data = bytes([0x03, len(record)]) + record + b"\xfe"
-    pad = (-len(data)) % 4
-    return data + bytes(pad)
 
 
 def tlv_length(head):

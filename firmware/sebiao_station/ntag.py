@@ -1,4 +1,4 @@
-"""Smart label on an NTAG213/215 through any reader with read4/write_page."""
+"""Smart label on an NTAG213/215 through any reader with read4: reading (writing is provision.py)."""
 
 from . import label
 
@@ -18,20 +18,3 @@ def read_label(reader):
         page += 4
     return label.decode(area)
 
-
-def write_label(reader, tool, kind="", color=""):
-    """Write and read back. The first page is emptied first and written last, so
-    a tag pulled away half-way holds an empty message, never a mixed one."""
-    data = label.encode(tool, kind, color)
-    if len(data) > USER_BYTES:
-        raise label.LabelError("label too long for an NTAG213")
-    first = label.FIRST_PAGE
-    reader.write_page(first, EMPTY)
-    for i in range(4, len(data), 4):
-        reader.write_page(first + i // 4, data[i:i + 4])
-    reader.write_page(first, data[0:4])
-    got = read_label(reader)
-    want = label.decode(data)
-    if got != want:
-        raise label.LabelError("read back %r, wrote %r" % (got, want))
-    return got

@@ -4,6 +4,7 @@ samples fed to the cycle detector. A bad reading is counted and reported in the
 status (`probe_errors`, `probe_error`), never raised to the station.
 """
 
+from . import protocol
 from .cycle import CycleDetector
 from .ds18b20 import CONVERT_MS, DS18B20, ProbeError
 
@@ -84,3 +85,21 @@ class Probe:
         if self.error:
             h["probe_error"] = self.error
         return h
+
+    def record(self, station, cycle):
+        """A finished cycle into the station's buffer, as an event is (evidence: kept until the PUBACK)."""
+        interval_s = cycle.interval_ms // 1000
+        temps = cycle.temps_dc
+        # the gateway takes at most protocol.MAX_PAYLOAD_BYTES: keep every 2nd sample until it fits
+        while len(temps) > 1 and len(protocol.cycle_payload(station.boot, station.seq, protocol.WIDEST_MS,
+                                                           protocol.WIDEST_MS, interval_s,
+                                                           temps)) > protocol.MAX_PAYLOAD_BYTES:
+            temps = temps[::2]
+            interval_s *= 2
+        clock = self.clock
+        ts = clock.epoch_at(cycle.end_tick)
+        dur = clock.ticks_diff(cycle.end_tick, cycle.start_tick)
+        station.buffer.append_cycle(station.seq, ts, dur, interval_s, temps, None if ts else cycle.end_tick)
+        station.seq += 1
+        if station.on_cycle is not None:
+            station.on_cycle(cycle.start_tick, cycle.end_tick, interval_s, temps)

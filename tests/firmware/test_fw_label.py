@@ -1,5 +1,5 @@
 import fwsupport  # noqa: F401
-from sebiao_station import label
+from sebiao_station import label, provision
 
 ROUND_TRIPS = (
     (("KN-R-01", "knife", "red"), {"tool": "KN-R-01", "kind": "knife", "color": "red"}),
@@ -10,7 +10,7 @@ ROUND_TRIPS = (
 
 def test_round_trip_and_page_padding():
     for args, expected in ROUND_TRIPS:
-        data = label.encode(*args)
+        data = provision.encode(*args)
         assert len(data) % 4 == 0
         assert data[0] == 0x03 and data[2] == 0xD4
         assert label.tlv_length(data[:16]) == 2 + data[1]
@@ -18,14 +18,14 @@ def test_round_trip_and_page_padding():
 
 
 def test_exact_bytes_of_the_documented_format():
-    data = label.encode("KN-R-01", "knife", "red")
+    data = provision.encode("KN-R-01", "knife", "red")
     payload = b"1|KN-R-01|knife|red"
     record = bytes([0xD4, 11, len(payload)]) + b"sebiao:tool" + payload
     assert data.rstrip(b"\0") == bytes([0x03, len(record)]) + record + b"\xfe"
 
 
 def test_lock_control_tlv_and_null_tlvs_are_skipped():
-    body = label.encode("KN-R-01", "knife", "red")
+    body = provision.encode("KN-R-01", "knife", "red")
     area = b"\x00\x01\x03\xa0\x0c\x34" + body
     assert label.decode(area) == {"tool": "KN-R-01", "kind": "knife", "color": "red"}
 
@@ -37,7 +37,7 @@ def test_foreign_or_blank_tags_have_no_label():
         (bytes(16), None),  # all NULL TLVs
         (b"\xfe" + bytes(15), None),  # terminator only
         (uri, None),  # a URI record (phone tag)
-        (label.encode("X1").replace(b"1|X1", b"9|X1"), None),  # unknown format version
+        (provision.encode("X1").replace(b"1|X1", b"9|X1"), None),  # unknown format version
     )
     for area, expected in cases:
         assert label.decode(area) == expected, area
@@ -46,7 +46,7 @@ def test_foreign_or_blank_tags_have_no_label():
 def test_bad_fields_are_refused():
     for args in (("",), ("A|B",), ("T" * 33,), ("T", "k" * 40)):
         try:
-            label.encode(*args)
+            provision.encode(*args)
         except label.LabelError:
             continue
         raise AssertionError("encoded %r" % (args,))

@@ -1,7 +1,7 @@
 import fwsupport  # noqa: F401
 from sebiao_sim.iso14443 import Card, crc_a
 from sebiao_sim.mfrc522_sim import RFCFG, STATUS2, TXCONTROL, MFRC522Sim
-from sebiao_station import ntag
+from sebiao_station import ntag, provision
 from sebiao_station.presence import MISS, NOISE, SEEN
 from sebiao_station.readers import ReaderError
 from sebiao_station.readers.mfrc522 import MFRC522
@@ -104,7 +104,7 @@ def test_inventory_calls_visit_while_each_tag_is_selected():
     for u, tool in (("04A224E2C65E80", "KN-R-01"), ("04A224E2C65E81", "CL-R-01")):
         card = sim.field.place(Card(u))
         r.poll()
-        ntag.write_label(r, tool, "knife", "red")
+        provision.write_label(r, tool, "knife", "red")
         sim.field.remove(card)
         sim.field.place(card)
     seen = {}
@@ -177,7 +177,7 @@ def test_ntag_read_write_and_label():
     page0 = r.read4(0)
     assert page0[0:3] == bytes((0x04, 0xA2, 0x24)) and page0[12:16] == b"\xe1\x10\x12\x00"
     assert ntag.read_label(r) is None
-    got = ntag.write_label(r, "KN-R-01", "knife", "red")
+    got = provision.write_label(r, "KN-R-01", "knife", "red")
     assert got == {"tool": "KN-R-01", "kind": "knife", "color": "red"}
     assert r.poll()[0] == SEEN
     assert ntag.read_label(r) == got

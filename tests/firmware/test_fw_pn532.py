@@ -1,7 +1,7 @@
 import fwsupport  # noqa: F401
 from sebiao_sim.iso14443 import Card
 from sebiao_sim.pn532_sim import PN532Sim
-from sebiao_station import ntag
+from sebiao_station import ntag, provision
 from sebiao_station.presence import MISS, NOISE, SEEN
 from sebiao_station.readers import ReaderError
 from sebiao_station.readers.pn532 import PN532, frame, unframe
@@ -42,7 +42,7 @@ def test_label_through_in_data_exchange():
     sim, r = rig()
     sim.field.place(Card("04A224E2C65E80"))
     assert r.poll()[0] == SEEN
-    assert ntag.write_label(r, "CB-W-12", "cutting_board", "white")["tool"] == "CB-W-12"
+    assert provision.write_label(r, "CB-W-12", "cutting_board", "white")["tool"] == "CB-W-12"
     assert r.poll()[0] == SEEN
     assert ntag.read_label(r) == {"tool": "CB-W-12", "kind": "cutting_board", "color": "white"}
 
@@ -76,7 +76,7 @@ def test_inventory_lists_two_targets_and_reads_each():
     for u, tool in zip(uids, ("KN-R-01", "CL-R-01")):
         card = sim.field.place(Card(u))
         r.poll()
-        ntag.write_label(r, tool, "knife", "red")
+        provision.write_label(r, tool, "knife", "red")
         sim.field.remove(card)
         cards.append(card)
     for c in cards:

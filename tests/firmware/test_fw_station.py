@@ -2,7 +2,7 @@ import json
 
 from fwsupport import TestBoard, run_for, station_config
 from sebiao_sim.iso14443 import Card
-from sebiao_station import ntag
+from sebiao_station import provision
 from sebiao_station.app import Station
 
 TAG = "04A224E2C65E80"
@@ -54,7 +54,7 @@ def test_label_is_reported_with_the_uid():
     board.field.place(card)
     run_for(st, 300)
     assert st.reader.poll()[0] == 0  # select it (the inventory leaves every tag HALTed)
-    ntag.write_label(st.reader, "KN-R-01", "knife", "red")
+    provision.write_label(st.reader, "KN-R-01", "knife", "red")
     board.field.remove(card)
     run_for(st, 2000)
     board.field.place(card)
@@ -265,9 +265,8 @@ def test_the_clock_is_asked_of_the_gateway_unless_a_server_is_named():
 
 
 def _labelled(uid, tool):
-    from sebiao_station import label
     card = Card(uid)
-    data = label.encode(tool, "knife", "red")
+    data = provision.encode(tool, "knife", "red")
     card.memory[16:16 + len(data)] = data
     return card
 
