@@ -24,6 +24,9 @@ from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
 
 POLL_SECONDS = 0.5
+# While following a job, a gateway that cannot be reached is asked again this long before the command gives up:
+# a gateway restarting (a changed config, --watch-config) is back within seconds, and the job goes on there.
+OUTAGE_SECONDS = 120.0
 STATION_WORDS = {"waiting": "等待 / waiting", "updating": "更新中 / updating", "done": "完成 / done",
                  "failed": "失败 / failed", "not_started": "未开始 / not started"}
 JOB_WORDS = {"running": "进行中 / running", "stopping": "正在停止 / stopping", "done": "完成 / done",
@@ -45,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                                   "(default: the gateway's fleet.wave_size)")
     sub.add_parser("status", parents=[common], help="the newest update job / 查看更新任务")
     sub.add_parser("stop", parents=[common], help="stop the running job: no more stations start / 停止更新任务")
+
+
+class Unreachable(SebiaoError):
+    """No answer from the gateway at all (refused, reset, timed out)."""
 
 
 class _Gateway:
@@ -71,7 +78,7 @@ class _Gateway:
                 answer = {}
             return exc.code, answer
         except (urllib.error.URLError, OSError) as exc:
-            raise SebiaoError(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
+            raise Unreachable(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
         except ValueError as exc:
             raise SebiaoError(f"{self.base}{path}: the answer is not JSON: {exc}") from exc
 
@@ -167,7 +174,23 @@ def _follow(gateway: _Gateway, job: Mapping[str, Any]) -> Mapping[str, Any]:
         if job.get("state") in ("done", "failed", "stopped"):
             return job
         time.sleep(POLL_SECONDS)
-        job = gateway.ok(f"/api/fleet/jobs/{job['id']}")
+        job = _poll(gateway, f"/api/fleet/jobs/{job['id']}")
+
+
+def _poll(gateway: _Gateway, path: str) -> Mapping[str, Any]:
+    """The job again; through a gateway restarting (``OUTAGE_SECONDS``), said once on standard error."""
+    lost = None
+    while True:
+        try:
+            return gateway.ok(path)
+        except Unreachable as exc:
+            if lost is None:
+                lost = time.monotonic()
+                print(f"网关暂时无法连接，继续等待 / the gateway cannot be reached (restarting?): waiting up to "
+                      f"{OUTAGE_SECONDS:g} s: {exc}", file=sys.stderr, flush=True)
+            elif time.monotonic() - lost > OUTAGE_SECONDS:
+                raise
+            time.sleep(POLL_SECONDS * 2)
 
 
 def _lines(job: Mapping[str, Any]) -> list[str]:
