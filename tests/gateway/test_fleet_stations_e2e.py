@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from gateway_proc import TOKEN, GatewayProcess, write_config
-from servers import ROOT
+from servers import ROOT, _die_with_parent
 from station_proc import StationProcess
 
 from edge_gateway.config import load_config
@@ -86,6 +87,7 @@ class Proxy:
         self.port = self.server.getsockname()[1]
         self.target = 0
         self.corrupt: str | None = None
+        self.delay = 0.0  # seconds before each answer goes on (a slow Wi-Fi)
         self.requests: list[str] = []
         self.flipped: list[str] = []
         threading.Thread(target=self._serve, daemon=True).start()
@@ -99,7 +101,13 @@ class Proxy:
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
 
     def _one(self, conn: socket.socket) -> None:
-        with conn, socket.create_connection(("127.0.0.1", self.target), timeout=10) as up:
+        try:
+            up = socket.create_connection(("127.0.0.1", self.target), timeout=10)
+        except OSError:  # the gateway is not there: the station's connection is refused as it would be
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            return
+        with conn, up:
             conn.settimeout(10)
             request = b""
             while b"\r\n\r\n" not in request:
@@ -120,6 +128,7 @@ class Proxy:
                 i = len(body) // 2
                 body = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
                 self.flipped.append(line)
+            time.sleep(self.delay)
             conn.sendall(head + sep + body)
 
     def close(self) -> None:
@@ -170,7 +179,8 @@ class Rig:
     def fleet(self, *args: str, background: bool = False, timeout: float = 90):
         cmd = [sys.executable, "-m", "sebiao.cli", "fleet", *args, "--gateway", self.gateway.base, "--token", TOKEN]
         if background:
-            return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    preexec_fn=_die_with_parent)  # a killed test run leaves no command behind
         return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
     def update(self, release: Path, stations: list[str], *more: str, background: bool = False):
@@ -212,8 +222,15 @@ def _saw(st: StationProcess, text: str, timeout: float = 20.0) -> None:
     """Until the station has printed a line with ``text`` (the lines stay for ``expect``)."""
     deadline = time.monotonic() + timeout
     while not st.said(text):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no line with {text!r} within {timeout} s; got {[line for _, line in st.stamped]}")
+        if st.proc.poll() is not None:
+            st._pumper.join(5)  # every line it printed
+            if st.said(text):
+                return
+        if time.monotonic() > deadline or st.proc.poll() is not None:
+            ended = "" if st.proc.poll() is None else f"; it exited with {st.proc.returncode}: " \
+                f"{st.proc.stderr.read()[-2000:]}"
+            raise TimeoutError(f"no line with {text!r} within {timeout} s; got {[line for _, line in st.stamped]}"
+                               + ended)
         time.sleep(0.02)
 
 
@@ -366,3 +383,25 @@ def test_a_power_cut_during_the_download_leaves_the_old_version_and_the_job_fail
     a.send(f"place {KNIFE} KN-R-01 knife red")  # and it works
     a.expect("placed")
     _never_commanded(b)
+
+
+def test_a_gateway_restarted_while_a_station_downloads_goes_on_with_it(rig, release):
+    # docs/fleet.md "The job": the job and its tokens survive the gateway's restart, and the station asks again
+    # for what was refused meanwhile (update.py RETRIES); `sebiao fleet update` waits for the gateway to come back
+    r = rig()
+    a = r.station(A)
+    r.proxy.delay = 0.1  # a slow Wi-Fi: the restart comes in the middle of the files
+    job = r.update(release, [A], background=True)
+    try:
+        r.gateway.wait_for(lambda: sum("/files/" in q for q in r.proxy.requests) >= 3, timeout=20, what="3 files")
+        r.gateway.stop()
+        r.gateway.start()
+        out, err = job.communicate(timeout=60)
+    finally:
+        job.kill()
+    assert job.returncode == 0, out + err
+    assert "the gateway cannot be reached (restarting?)" in err
+    a.expect("update 0.2.0: confirmed", timeout=5)
+    assert not a.said("failed") and len(a.said("firmware update: 0.2.0")) == 1  # the same attempt, its token
+    done = r.job()
+    assert done["state"] == "done" and [(t["state"], t["attempt"]) for t in done["targets"]] == [("done", 1)]
