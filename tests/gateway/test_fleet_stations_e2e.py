@@ -10,7 +10,8 @@ damaged on the way (``failed`` ``hash``, the old version runs on and still sends
 started, exit 1 naming the station and why); a station holding another release key (``failed`` ``signature``); a
 new version that cannot reach the broker (reset, rolled back with its error, the job stops); a power cut after
 the switch (the station boots the new version on trial and confirms, the job completes) and one in the middle of
-the download (the old version boots, the job fails that station by its timeout).
+the download (the old version boots, the job fails that station by its timeout); the gateway restarted while a
+station downloads (the station asks again, the job and ``sebiao fleet update`` go on).
 """
 
 from __future__ import annotations
