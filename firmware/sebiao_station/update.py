@@ -255,6 +255,10 @@ class Update:
         cur = boot.current(self.root)
         slot = "b" if cur == "a" else "a"
         slot_dir = boot.slot_dir(self.root, slot)
+        # Until the switch, a reset (a power cut, the watchdog) loses this attempt: the next boot reports
+        # that, instead of the last attempt's outcome or nothing (the gateway would wait out its timeout)
+        boot.write_atomic(self.fw + "result", {"version": self.version, "state": "failed",
+                                               "error": "reset during the download"})
         rmtree(slot_dir)  # a half-written slot from an earlier attempt goes first
         self.cp("update emptied")
         yield True
