@@ -10,7 +10,8 @@ damaged on the way (``failed`` ``hash``, the old version runs on and still sends
 started, exit 1 naming the station and why); a station holding another release key (``failed`` ``signature``); a
 new version that cannot reach the broker (reset, rolled back with its error, the job stops); a power cut after
 the switch (the station boots the new version on trial and confirms, the job completes) and one in the middle of
-the download (the old version boots, the job fails that station by its timeout); the gateway restarted while a
+the download (the old version boots and says the attempt was lost: the job fails that station at once; a station
+that does not come back is failed by the timeout); the gateway restarted while a
 station downloads (the station asks again, the job and ``sebiao fleet update`` go on).
 """
 
@@ -364,10 +365,11 @@ def test_a_power_cut_after_the_switch_boots_the_new_version_which_confirms(rig, 
         assert status["fw"] == NEW and status["update"] == {"version": NEW, "state": "confirmed"}
 
 
-def test_a_power_cut_during_the_download_leaves_the_old_version_and_the_job_fails_it_by_its_timeout(rig, release):
-    r = rig(timeout_s=8)
+def test_a_power_cut_during_the_download_leaves_the_old_version_which_says_the_attempt_was_lost(rig, release):
+    r = rig()  # station_timeout_seconds 40: the job must end well before it
     a = r.station(A, power_cut="update chunk#20")  # in the middle of the files, before the switch
     b = r.station(B)
+    t0 = time.monotonic()
     job = r.update(release, [A, B], background=True)
     try:
         assert a.proc.wait(30) == POWER_CUT_EXIT
@@ -375,14 +377,30 @@ def test_a_power_cut_during_the_download_leaves_the_old_version_and_the_job_fail
         out, err = job.communicate(timeout=60)
     finally:
         job.kill()
-    # docs/fleet.md, "The job": a station started and not ended within station_timeout_seconds has failed
     assert job.returncode == 1, out + err
-    assert re.search(rf"station {A} failed: timeout: no outcome within 8 s \(last: downloading \d+/\d+\)", err), err
+    assert f"station {A} failed: failed (reset during the download)" in err, err
+    assert time.monotonic() - t0 < 30  # told by the station, not found by the timeout
     assert f"not started, still on their version: {B}" in err
     assert r.job()["state"] == "failed"
-    assert r.retained(A)["fw"] == OLD
+    status = r.retained(A)
+    assert status["fw"] == OLD and status["update"] == {"version": NEW, "state": "failed",
+                                                        "error": "reset during the download"}
     a.send(f"place {KNIFE} KN-R-01 knife red")  # and it works
     a.expect("placed")
+    _never_commanded(b)
+
+
+def test_a_station_that_does_not_come_back_is_failed_by_the_timeout(rig, release):
+    # docs/fleet.md "The job": a station started and not ended within station_timeout_seconds has failed
+    r = rig(timeout_s=6)
+    a = r.station(A, power_cut="update chunk#20")  # and the power stays off
+    b = r.station(B)
+    done = r.update(release, [A, B])
+    assert a.proc.poll() == POWER_CUT_EXIT
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(rf"station {A} failed: timeout: no outcome within 6 s \(last: downloading \d+/\d+\)",
+                     done.stderr), done.stderr
+    assert f"not started, still on their version: {B}" in done.stderr
     _never_commanded(b)
 
 
