@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from edge_gateway.commands.gateway_api import GatewayApi
+from edge_gateway.commands.gateway_api import GatewayApi, Unreachable
 from sebiao_common.errors import SebiaoError
 
 POLL_SECONDS = 0.5
+# While following a job, a gateway that cannot be reached is asked again this long before the command gives up:
+# a gateway restarting (a changed config, --watch-config) is back within seconds, and the job goes on there.
+OUTAGE_SECONDS = 120.0
 STATION_WORDS = {"waiting": "等待 / waiting", "updating": "更新中 / updating", "done": "完成 / done",
                  "failed": "失败 / failed", "not_started": "未开始 / not started"}
 JOB_WORDS = {"running": "进行中 / running", "stopping": "正在停止 / stopping", "done": "完成 / done",
@@ -138,7 +141,23 @@ def _follow(gateway: _Gateway, job: Mapping[str, Any]) -> Mapping[str, Any]:
         if job.get("state") in ("done", "failed", "stopped"):
             return job
         time.sleep(POLL_SECONDS)
-        job = gateway.ok(f"/api/fleet/jobs/{job['id']}")
+        job = _poll(gateway, f"/api/fleet/jobs/{job['id']}")
+
+
+def _poll(gateway: _Gateway, path: str) -> Mapping[str, Any]:
+    """The job again; through a gateway restarting (``OUTAGE_SECONDS``), said once on standard error."""
+    lost = None
+    while True:
+        try:
+            return gateway.ok(path)
+        except Unreachable as exc:
+            if lost is None:
+                lost = time.monotonic()
+                print(f"网关暂时无法连接，继续等待 / the gateway cannot be reached (restarting?): waiting up to "
+                      f"{OUTAGE_SECONDS:g} s: {exc}", file=sys.stderr, flush=True)
+            elif time.monotonic() - lost > OUTAGE_SECONDS:
+                raise
+            time.sleep(POLL_SECONDS * 2)
 
 
 def _lines(job: Mapping[str, Any]) -> list[str]:

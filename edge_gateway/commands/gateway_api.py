@@ -1,7 +1,7 @@
 """The running gateway's HTTP API as a command calls it (``sebiao commission``, ``sebiao fleet``,
 ``sebiao station-secrets``): JSON in and out, the bearer token (``http.token``), every failure named.
 
-A refused token and an unreachable gateway are ``SebiaoError`` saying what to do; any other HTTP error is
+A refused token and an unreachable gateway (``Unreachable``) are ``SebiaoError`` saying what to do; any other HTTP error is
 returned with its JSON answer (``{}`` when it has none), because each command words its own refusals.
 """
 
@@ -13,6 +13,10 @@ from collections.abc import Mapping
 
 from sebiao_common import strict_json
 from sebiao_common.errors import SebiaoError
+
+
+class Unreachable(SebiaoError):
+    """No answer from the gateway at all (refused, reset, timed out): it may be restarting."""
 
 
 class GatewayApi:
@@ -42,6 +46,6 @@ class GatewayApi:
                 answer = {}
             return exc.code, answer, dict(exc.headers)
         except (urllib.error.URLError, OSError) as exc:
-            raise SebiaoError(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
+            raise Unreachable(f"{self.base}: 无法连接网关 / cannot reach the gateway: {exc}") from exc
         except ValueError as exc:
             raise SebiaoError(f"{self.base}{path}: the answer is not JSON: {exc}") from exc

@@ -36,6 +36,12 @@ STEP_MS = 100  # work per pass of the main loop
 MAX_PIECES = 64  # socket reads per pass at most (64 x CHUNK = 32 KiB)
 DEADLINE_MS = 15 * 60000  # the download token's lifetime at most
 ENOSPC = 28
+# The gateway restarting (a changed config, its own update) refuses or resets connections for a few seconds,
+# and keeps this download's token across the restart (docs/fleet.md "The job"): a request that could not
+# connect, or lost its connection, is made again, RETRIES times RETRY_MS apart, before the update fails.
+AGAIN = (103, 104, 111, 113)  # ECONNABORTED, ECONNRESET, ECONNREFUSED, EHOSTUNREACH (lwIP and Linux alike)
+RETRIES = 4
+RETRY_MS = 5000
 # DER of DigestInfo(sha256, NULL params), RFC 8017 §9.2 note 1
 DIGEST_INFO = b"\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20"
 PATH_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -249,11 +255,15 @@ class Update:
         cur = boot.current(self.root)
         slot = "b" if cur == "a" else "a"
         slot_dir = boot.slot_dir(self.root, slot)
+        # Until the switch, a reset (a power cut, the watchdog) loses this attempt: the next boot reports
+        # that, instead of the last attempt's outcome or nothing (the gateway would wait out its timeout)
+        boot.write_atomic(self.fw + "result", {"version": self.version, "state": "failed",
+                                               "error": "reset during the download"})
         rmtree(slot_dir)  # a half-written slot from an earlier attempt goes first
         self.cp("update emptied")
         yield True
-        manifest = yield from self._get_small("manifest.json", MAX_MANIFEST, False)
-        sig = yield from self._get_small("manifest.sig", SIG_BYTES, True)
+        manifest = yield from self._again(self._get_small, "manifest.json", MAX_MANIFEST, False)
+        sig = yield from self._again(self._get_small, "manifest.sig", SIG_BYTES, True)
         key = boot.read_json(boot.path(self.root, "release_key.json"))
         if key is None:
             raise Failed("no release key")
@@ -270,7 +280,7 @@ class Update:
             p, size, digest = files[i]
             dest = slot_dir + "/" + p
             mkdirs(dest[:dest.rfind("/")])
-            yield from self._get_file(p, size, digest, dest)
+            yield from self._again(self._get_file, p, size, digest, dest)
             self.cp("update file")
             self.progress["done"] = i + 1
             st.update = self.progress
@@ -289,6 +299,23 @@ class Update:
         st.board.reset()
 
     # HTTP/1.0 GET
+
+    def _again(self, get, *args):
+        """``get(*args)`` (a whole request: a file is written from its start again), once more after a
+        connection refused or reset, RETRIES times at most, within the download's deadline."""
+        tries = 0
+        while True:
+            try:
+                return (yield from get(*args))
+            except OSError as exc:
+                self._close()
+                tries += 1
+                if tries >= RETRIES or (exc.args[0] if exc.args else None) not in AGAIN:
+                    raise
+            t = self.clock.ticks_ms()
+            while self.clock.since(t) < RETRY_MS:
+                self._in_time()
+                yield True
 
     def _open(self, name):
         """Send the request, read the head (bounded); returns (Content-Length, body bytes already read)."""

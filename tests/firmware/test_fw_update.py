@@ -271,6 +271,24 @@ def test_http_faults():
         failed_with(fault, expected)
 
 
+def test_a_gateway_restarting_during_the_download_is_waited_for():
+    # the gateway keeps the download's token across its restart (docs/fleet.md): a request refused while it
+    # restarts is made again RETRY_MS later, the file written from its start
+    root = flash()
+    board, st = boot_station(root, http=routes(V))
+    run_for(st, 500)
+    send(board, update_cmd("0.2.0"))
+    while len([r for r in board.http.requests if "/files/" in r]) < 2:
+        st.step()
+        st.clock.advance(50)
+    board.http.up = False
+    run_for(st, 2 * update.RETRY_MS + 1000)  # refused three times
+    assert st.update["state"] == "downloading" and st.updater is not None, updates(board)
+    board.http.up = True
+    assert run_until_reset(st), updates(board)
+    assert slot_ok(root, "a") and read_json(root + "/fw/trial")["version"] == "0.2.0"
+
+
 def test_no_release_key_no_update():
     root = tempdir()
     board, st = boot_station(root)

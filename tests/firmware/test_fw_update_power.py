@@ -48,6 +48,12 @@ def test_power_cut_at_every_step_of_the_download_and_switch():
                 assert chosen == root + "/fw_a", cut  # the switch is done: the new version tries once
             else:
                 assert chosen == "" and not exists(root + "/fw/trial"), cut
+                # the next boot says the attempt was lost (the gateway ends it at once, not by its timeout)
+                assert read_json(root + "/fw/result") == {"version": "0.2.0", "state": "failed",
+                                                          "error": "reset during the download"}, cut
+                board, st = boot_station(root)
+                run_for(st, 500)
+                assert st.update == {"version": "0.2.0", "state": "failed", "error": "reset during the download"}
                 downloaded(root)  # and the next attempt works
                 assert slot_ok(root, "a"), cut
 

@@ -13,21 +13,28 @@ from servers import ROOT, _die_with_parent
 
 
 class StationProcess:
-    def __init__(self, config: Path, flash: Path, *extra: str) -> None:
+    def __init__(self, config: Path, flash: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        """``env``: the process' environment (default: this one's), e.g. with SEBIAO_POWER_CUT."""
         main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sebiao.cli", "station", "--config", str(config),
              "--data-dir", str(flash), *extra],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
             preexec_fn=_die_with_parent if main else None)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self.stamped: list[tuple[float, str]] = []  # every output line with its time.monotonic() on arrival
         self._pumper = threading.Thread(target=self._pump, daemon=True)
         self._pumper.start()
 
     def _pump(self) -> None:
         for line in self.proc.stdout:
+            self.stamped.append((time.monotonic(), line.rstrip("\n")))
             self.lines.put(line.rstrip("\n"))
+
+    def said(self, text: str) -> list[float]:
+        """When each output line so far containing ``text`` came (whether or not ``expect`` took it)."""
+        return [t for t, line in list(self.stamped) if text in line]
 
     def send(self, *lines: str) -> None:
         self.proc.stdin.write("".join(line + "\n" for line in lines))
