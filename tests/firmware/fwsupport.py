@@ -1,6 +1,7 @@
 """Shared helpers for the firmware tests; runs under CPython (pytest) and under
 MicroPython (tests/firmware/wasm/run.mjs). Plain functions and classes only."""
 
+import json
 import os
 import sys
 
@@ -351,3 +352,19 @@ def refuses_each(cases):
             assert expected in exc.args[0], (given, exc.args[0])
         else:
             raise AssertionError("accepted %r" % (given,))
+
+
+T_STATUS = "sebiao/ws-demo/rack-red-1/status"  # the topics of station_config()'s station
+T_CMD = "sebiao/ws-demo/rack-red-1/cmd"
+
+
+def retained_status(board):
+    """The station's retained status on the board's in-memory broker, decoded."""
+    return json.loads(board.broker.retained[T_STATUS])
+
+
+def command(board, st, cmd, ms=300):
+    """Send `cmd` (protocol v1) on the station's cmd topic, then run the station `ms`."""
+    cmd["v"] = 1
+    board.broker.send(T_CMD, json.dumps(cmd).encode(), qos=1)
+    run_for(st, ms)

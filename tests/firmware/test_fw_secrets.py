@@ -1,11 +1,8 @@
-import json
 
-from fwsupport import FakeBroker, TestBoard, exists, read_json, run_for
+from fwsupport import T_STATUS, FakeBroker, TestBoard, command, exists, read_json, retained_status, run_for
 from sebiao_station import config, secrets
 from sebiao_station.app import Station
 
-T_STATUS = "sebiao/ws-demo/rack-red-1/status"
-T_CMD = "sebiao/ws-demo/rack-red-1/cmd"
 OLD_WIFI = ("old-ap", "old-pass-1")
 NEW_WIFI = ("new-ap", "new-pass-2")
 
@@ -70,15 +67,6 @@ def started(board=None):
     return board, st
 
 
-def status(board):
-    return json.loads(board.broker.retained[T_STATUS])
-
-
-def send(board, st, cmd):
-    cmd["v"] = 1
-    board.broker.send(T_CMD, json.dumps(cmd).encode(), qos=1)
-    run_for(st, 300)
-
 
 def wifi_cmd(version="s1"):
     return {"cmd": "secrets", "version": version, "wifi": {"ssid": NEW_WIFI[0], "password": NEW_WIFI[1]}}
@@ -87,12 +75,12 @@ def wifi_cmd(version="s1"):
 def test_a_new_wifi_that_connects_is_kept():
     board, st = started()
     board.networks[NEW_WIFI[0]] = NEW_WIFI[1]
-    send(board, st, wifi_cmd())
-    assert status(board)["secrets"] == {"version": "s1", "state": "pending", "fails": 0}
+    command(board, st, wifi_cmd())
+    assert retained_status(board)["secrets"] == {"version": "s1", "state": "pending", "fails": 0}
     assert read_json(board.fs_root + "/secrets.json")["wifi"]["ssid"] == "new-ap"
     run_for(st, secrets.RETRY_MS + secrets.TURN_MS)
     assert board.joined == "new-ap" and st.link.up
-    assert status(board)["secrets"] == {"version": "s1", "state": "applied", "fails": 0}
+    assert retained_status(board)["secrets"] == {"version": "s1", "state": "applied", "fails": 0}
     saved = read_json(board.fs_root + "/config.json")
     assert saved["wifi"] == {"ssid": "new-ap", "password": "new-pass-2"} and saved["broker"]["password"] == "old-pw"
     assert not exists(board.fs_root + "/secrets.json")
@@ -103,38 +91,38 @@ def test_a_new_wifi_slow_to_join_gets_its_time():
     board, st = started()
     board.networks[NEW_WIFI[0]] = NEW_WIFI[1]
     board.join_ms[NEW_WIFI[0]] = 9000  # a far access point: 9 s to join
-    send(board, st, wifi_cmd())
+    command(board, st, wifi_cmd())
     run_for(st, secrets.RETRY_MS + secrets.TURN_MS + 5000)
-    assert status(board)["secrets"] == {"version": "s1", "state": "applied", "fails": 0}
+    assert retained_status(board)["secrets"] == {"version": "s1", "state": "applied", "fails": 0}
     assert board.joined == "new-ap" and st.link.up
 
 
 def test_a_new_wifi_that_never_connects_is_dropped_and_the_old_one_stays():
     board, st = started()
-    send(board, st, wifi_cmd())
+    command(board, st, wifi_cmd())
     run_for(st, (secrets.RETRY_MS + secrets.TURN_MS + 30000) * secrets.DROP_AFTER)
     assert board.joined == "old-ap" and st.link.up
     assert "new-ap" in board.joins
-    assert status(board)["secrets"] == {"version": "s1", "state": "dropped", "fails": secrets.DROP_AFTER}
+    assert retained_status(board)["secrets"] == {"version": "s1", "state": "dropped", "fails": secrets.DROP_AFTER}
     assert not exists(board.fs_root + "/secrets.json")
     assert st.link.trial is None and st.link.wifi == OLD_WIFI
 
 
 def test_a_new_broker_password_is_kept_once_the_broker_takes_it():
     board, st = started()
-    send(board, st, {"cmd": "secrets", "version": "p1", "broker": {"password": "new-pw"}})
-    assert status(board)["secrets"]["state"] == "pending"
+    command(board, st, {"cmd": "secrets", "version": "p1", "broker": {"password": "new-pw"}})
+    assert retained_status(board)["secrets"]["state"] == "pending"
     board.broker.passwords = ["new-pw"]  # the gateway switched the station's password in the broker
     run_for(st, secrets.RETRY_MS + secrets.TURN_MS)
     assert st.link.up and board.broker.connects[-1]["password"] == "new-pw"
-    assert status(board)["secrets"] == {"version": "p1", "state": "applied", "fails": 0}
+    assert retained_status(board)["secrets"] == {"version": "p1", "state": "applied", "fails": 0}
     assert read_json(board.fs_root + "/config.json")["broker"]["password"] == "new-pw"
 
 
 def test_a_power_cut_with_a_pending_set_keeps_both_and_the_trial_goes_on():
     board, st = started()
     board.networks[NEW_WIFI[0]] = NEW_WIFI[1]
-    send(board, st, wifi_cmd())
+    command(board, st, wifi_cmd())
     assert exists(board.fs_root + "/secrets.json")
     # power cut: a new station boots from the same flash with the old config
     board2 = WifiBoard(fs_root=board.fs_root, clock=board.clock)
@@ -144,19 +132,19 @@ def test_a_power_cut_with_a_pending_set_keeps_both_and_the_trial_goes_on():
     st2.start()
     run_for(st2, secrets.TURN_MS + 10000)
     assert board2.joined == "new-ap" and st2.link.up
-    assert json.loads(board2.broker.retained[T_STATUS])["secrets"]["state"] == "applied"
+    assert retained_status(board2)["secrets"]["state"] == "applied"
     assert not exists(board.fs_root + "/secrets.json")
 
 
 def test_a_power_cut_with_a_new_set_that_does_not_work_falls_back():
     board, st = started()
-    send(board, st, {"cmd": "secrets", "version": "p2", "broker": {"password": "wrong"}})
+    command(board, st, {"cmd": "secrets", "version": "p2", "broker": {"password": "wrong"}})
     board2 = WifiBoard(fs_root=board.fs_root, clock=board.clock)
     st2 = Station(board2, cfg())
     st2.start()
     run_for(st2, secrets.TURN_MS + 10000)
     assert st2.link.up and board2.broker.connects[-1]["password"] == "old-pw"
-    assert json.loads(board2.broker.retained[T_STATUS])["secrets"] == {"version": "p2", "state": "pending",
+    assert retained_status(board2)["secrets"] == {"version": "p2", "state": "pending",
                                                                        "fails": 1}
     assert read_json(board.fs_root + "/secrets.json")["fails"] == 1
 
@@ -181,7 +169,7 @@ def test_a_bad_secrets_command_is_refused_and_nothing_is_written():
     for given, reason in cases:
         cmd = {"cmd": "secrets", "version": "r1"}
         cmd.update(given)
-        send(board, st, cmd)
-        report = status(board)["secrets"]
+        command(board, st, cmd)
+        report = retained_status(board)["secrets"]
         assert report["state"] == "refused" and reason in report["error"], (reason, report)
     assert not exists(board.fs_root + "/secrets.json") and st.link.trial is None

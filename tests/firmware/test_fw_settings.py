@@ -1,12 +1,9 @@
-import json
 import sys
 
-from fwsupport import TestBoard, exists, read_json, run_for, station_config
+from fwsupport import TestBoard, command, exists, read_json, retained_status, run_for, station_config
 from sebiao_station import config, feedback
 from sebiao_station.app import Station
 
-T_STATUS = "sebiao/ws-demo/rack-red-1/status"
-T_CMD = "sebiao/ws-demo/rack-red-1/cmd"
 GOOD = {"timing": {"heartbeat_s": 30, "poll_ms": 100, "absent_misses": 5},
         "reader": {"gain": 6, "max_tags": 4},
         "feedback": {"misuse_beeps": 2, "misuse_beep_ms": 300, "test_step_ms": 400}}
@@ -19,15 +16,6 @@ def started():
     run_for(st, 300)
     return board, st
 
-
-def status(board):
-    return json.loads(board.broker.retained[T_STATUS])
-
-
-def send(board, st, cmd):
-    cmd["v"] = 1
-    board.broker.send(T_CMD, json.dumps(cmd).encode(), qos=1)
-    run_for(st, 300)
 
 
 def test_the_default_feedback_is_the_patterns_stations_always_played():
@@ -43,8 +31,8 @@ def test_the_default_feedback_is_the_patterns_stations_always_played():
 
 def test_status_reports_the_settings_version_empty_as_provisioned():
     board, st = started()
-    assert status(board)["settings"] == ""
-    assert "settings_error" not in status(board)
+    assert retained_status(board)["settings"] == ""
+    assert "settings_error" not in retained_status(board)
 
 
 def test_the_settings_code_loads_only_when_a_settings_command_arrives():
@@ -55,15 +43,15 @@ def test_the_settings_code_loads_only_when_a_settings_command_arrives():
             delattr(sebiao_station, name)
     board, st = started()
     assert "sebiao_station.settings" not in sys.modules and "sebiao_station.secrets" not in sys.modules
-    send(board, st, {"cmd": "settings", "version": "a1", "settings": {"timing": {"heartbeat_s": 30}}})
+    command(board, st, {"cmd": "settings", "version": "a1", "settings": {"timing": {"heartbeat_s": 30}}})
     assert "sebiao_station.settings" in sys.modules
     assert "sebiao_station.secrets" not in sys.modules
 
 
 def test_a_good_set_is_applied_at_once_kept_on_flash_and_reported():
     board, st = started()
-    send(board, st, {"cmd": "settings", "version": "abc123", "settings": GOOD})
-    assert status(board)["settings"] == "abc123"
+    command(board, st, {"cmd": "settings", "version": "abc123", "settings": GOOD})
+    assert retained_status(board)["settings"] == "abc123"
     assert st.poll_ms == 100 and st.link.heartbeat_ms == 30000 and st.presence.need_misses == 5
     assert st.max_tags == 4 and st.reader.gain == 6
     saved = read_json(board.fs_root + "/config.json")
@@ -72,18 +60,18 @@ def test_a_good_set_is_applied_at_once_kept_on_flash_and_reported():
     assert not exists(board.fs_root + "/config.json.tmp")
     buzzer = board.pins[27]
     before = buzzer.history.count(1)
-    send(board, st, {"cmd": "feedback", "pattern": "misuse"})
+    command(board, st, {"cmd": "feedback", "pattern": "misuse"})
     run_for(st, 1500)
     assert buzzer.history.count(1) - before == 2  # two beeps now
     # the same version again changes nothing and is answered by a status
     sent = len(board.broker.published)
-    send(board, st, {"cmd": "settings", "version": "abc123", "settings": GOOD})
-    assert len(board.broker.published) > sent and status(board)["settings"] == "abc123"
+    command(board, st, {"cmd": "settings", "version": "abc123", "settings": GOOD})
+    assert len(board.broker.published) > sent and retained_status(board)["settings"] == "abc123"
 
 
 def test_a_bad_set_is_refused_with_its_field_and_the_old_set_stays():
     board, st = started()
-    send(board, st, {"cmd": "settings", "version": "good1", "settings": GOOD})
+    command(board, st, {"cmd": "settings", "version": "good1", "settings": GOOD})
     before = read_json(board.fs_root + "/config.json")
     cases = (
         ({"timing": {"poll_ms": 10}}, "timing.poll_ms: 10 is outside 20..5000"),
@@ -97,27 +85,27 @@ def test_a_bad_set_is_refused_with_its_field_and_the_old_set_stays():
         ("nope", "settings: must be an object"),
     )
     for n, (given, reason) in enumerate(cases):
-        send(board, st, {"cmd": "settings", "version": "bad%d" % n, "settings": given})
-        report = status(board)
+        command(board, st, {"cmd": "settings", "version": "bad%d" % n, "settings": given})
+        report = retained_status(board)
         assert report["settings"] == "good1", report
         assert report["settings_error"]["version"] == "bad%d" % n
         assert reason in report["settings_error"]["error"], (reason, report["settings_error"])
         assert st.poll_ms == 100 and st.link.heartbeat_ms == 30000
-    send(board, st, {"cmd": "settings", "version": "Not-A-Hash", "settings": GOOD})
-    assert "version:" in status(board)["settings_error"]["error"]
+    command(board, st, {"cmd": "settings", "version": "Not-A-Hash", "settings": GOOD})
+    assert "version:" in retained_status(board)["settings_error"]["error"]
     assert read_json(board.fs_root + "/config.json") == before
     # a good set afterwards clears the error
-    send(board, st, {"cmd": "settings", "version": "good2", "settings": {"timing": {"heartbeat_s": 45}}})
-    assert status(board)["settings"] == "good2" and "settings_error" not in status(board)
+    command(board, st, {"cmd": "settings", "version": "good2", "settings": {"timing": {"heartbeat_s": 45}}})
+    assert retained_status(board)["settings"] == "good2" and "settings_error" not in retained_status(board)
 
 
 def test_the_last_good_set_is_what_the_station_boots_with():
     board, st = started()
-    send(board, st, {"cmd": "settings", "version": "abc123", "settings": GOOD})
+    command(board, st, {"cmd": "settings", "version": "abc123", "settings": GOOD})
     cfg = config.load(board.fs_root + "/config.json")
     board2 = TestBoard(fs_root=board.fs_root, clock=board.clock)
     st2 = Station(board2, cfg)
     st2.start()
     run_for(st2, 300)
-    assert json.loads(board2.broker.retained[T_STATUS])["settings"] == "abc123"
+    assert retained_status(board2)["settings"] == "abc123"
     assert st2.poll_ms == 100 and st2.link.heartbeat_ms == 30000
