@@ -73,13 +73,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(gateway: _Gateway, args: argparse.Namespace) -> int:
     stations = gateway.ok("/api/fleet/stations")
-    print(f"{'读卡站 / station':<20} {'固件 / fw':<10} {'在线 / online':<14} {'待发 / buffer':<14} 更新 / update")
+    print(f"{'读卡站 / station':<20} {'固件 / fw':<10} {'参数 / settings':<16} {'在线 / online':<14} "
+          f"{'待发 / buffer':<14} 更新 / update")
     for s in stations:
         update = s.get("update") or {}
         words = " ".join(str(update[k]) for k in ("version", "state", "error") if update.get(k))
         online = "在线 / yes" if s.get("online") else "离线 / no"
         buffer = "-" if s.get("buffer_depth") is None else str(s["buffer_depth"])
-        print(f"{s['id']:<20} {s.get('fw') or '-':<10} {online:<14} {buffer:<14} {words or '-'}")
+        settings = s.get("settings")
+        settings = "-" if settings is None else settings or "出厂 / as provisioned"
+        print(f"{s['id']:<20} {s.get('fw') or '-':<10} {settings:<16} {online:<14} {buffer:<14} {words or '-'}")
     return 0
 
 

@@ -165,6 +165,7 @@ def routes(fleet: Fleet) -> list[BaseRoute]:
             out.append({"id": station.id, "name": station.name, "online": bool(row["online"]) if row else False,
                         "buffer_depth": row["buffer_depth"] if row else None,
                         "fw": health.get("fw") if isinstance(health.get("fw"), str) else None,
+                        "settings": health.get("settings") if isinstance(health.get("settings"), str) else None,
                         "update": health.get("update") if isinstance(health.get("update"), dict) else None,
                         "job": None if target is None or job is None else {
                             "id": job.id, "state": target.state, "progress": target.progress, "error": target.error}})

@@ -87,7 +87,7 @@ class FleetStation:
         self.thread.start()
 
     def report(self, online: bool = True) -> None:
-        health = {"buffer_depth": self.depth, "fw": self.fw}
+        health = {"buffer_depth": self.depth, "fw": self.fw, "settings": "d05516785b28"}
         if self.update is not None:
             health["update"] = self.update
         self.station.status(online, **health)
@@ -240,7 +240,7 @@ def test_a_job_of_three_stations_in_waves_finishes(rig):
     listed = r.fleet("list")
     assert listed.returncode == 0
     for s in (A, B, C):
-        assert re.search(rf"{s}\s+{re.escape(NEW)}\s+在线 / yes\s+0\s+0.2.0 confirmed", listed.stdout), listed.stdout
+        assert re.search(rf"{s}\s+{re.escape(NEW)}\s+d05516785b28\s+在线 / yes\s+0\s+0.2.0 confirmed", listed.stdout), listed.stdout
     # the ended attempts' tokens serve nothing any more
     for command in (first, second, third):
         assert _raw_get(r.gateway.http_port, command["path"] + "manifest.json")[0] == 404
