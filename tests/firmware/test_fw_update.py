@@ -23,7 +23,7 @@ from fwrelease import (
 )
 from fwsupport import MICROPYTHON, exists, read_json, run_for, tempdir
 from sebiao_boot import read_text, select, write_atomic
-from sebiao_station import VERSION, update
+from sebiao_station import VERSION, release, update
 from sebiao_station.app import Station
 
 # ---- the signature (RFC 8017 §8.2.2)
@@ -31,21 +31,21 @@ from sebiao_station.app import Station
 def test_signature_made_with_cryptography_is_accepted_and_others_are_not():
     m = V["manifest"].encode()
     sig = unhex(V["sig"])
-    assert update.verify(m, sig, V["key"])
-    assert not update.verify(m, unhex(V["other_key_sig"]), V["key"])  # another key
-    assert not update.verify(V["tampered_manifest"].encode(), sig, V["key"])  # other bytes
+    assert release.verify(m, sig, V["key"])
+    assert not release.verify(m, unhex(V["other_key_sig"]), V["key"])  # another key
+    assert not release.verify(V["tampered_manifest"].encode(), sig, V["key"])  # other bytes
     for i in (0, 100, 255):
         bad = bytearray(sig)
         bad[i] ^= 0x01
-        assert not update.verify(m, bytes(bad), V["key"]), i
-    assert not update.verify(m, sig[:255], V["key"])
-    assert not update.verify(m, sig + b"\x00", V["key"])
+        assert not release.verify(m, bytes(bad), V["key"]), i
+    assert not release.verify(m, sig[:255], V["key"])
+    assert not release.verify(m, sig + b"\x00", V["key"])
     n = int(V["key"]["n"], 16)
-    assert not update.verify(m, n.to_bytes(256, "big"), V["key"])  # s >= n
-    assert not update.verify(m, sig, {"e": 3, "n": V["key"]["n"]})
-    assert not update.verify(m, sig, {"e": 65537, "n": "zz"})
-    assert not update.verify(m, sig, {"e": 65537, "n": "%x" % (n >> 8)})  # not 2048 bits
-    assert not update.verify(m, sig, {})
+    assert not release.verify(m, n.to_bytes(256, "big"), V["key"])  # s >= n
+    assert not release.verify(m, sig, {"e": 3, "n": V["key"]["n"]})
+    assert not release.verify(m, sig, {"e": 65537, "n": "zz"})
+    assert not release.verify(m, sig, {"e": 65537, "n": "%x" % (n >> 8)})  # not 2048 bits
+    assert not release.verify(m, sig, {})
 
 
 def test_signature_from_a_fresh_key_in_cpython():
@@ -54,8 +54,8 @@ def test_signature_from_a_fresh_key_in_cpython():
     import release_signing
     key = release_signing.new_key()
     data = b'{"v":1}' * 50
-    assert update.verify(data, release_signing.sign(key, data), release_signing.public_dict(key))
-    assert not update.verify(data + b" ", release_signing.sign(key, data), release_signing.public_dict(key))
+    assert release.verify(data, release_signing.sign(key, data), release_signing.public_dict(key))
+    assert not release.verify(data + b" ", release_signing.sign(key, data), release_signing.public_dict(key))
 
 
 def test_three_argument_pow_works_here():
@@ -80,8 +80,8 @@ def entry(path="sebiao_station/__init__.py", size=10, sha="a" * 64):
 
 def fails(data, expected, version="0.2.0"):
     try:
-        update.check_manifest(data, version)
-    except update.Failed as exc:
+        release.check_manifest(data, version)
+    except release.Failed as exc:
         assert exc.args[0] == expected, (exc.args[0], expected)
     else:
         raise AssertionError("accepted %r" % (data,))
@@ -89,7 +89,7 @@ def fails(data, expected, version="0.2.0"):
 
 def test_manifest_checks():
     init = entry()
-    got = update.check_manifest(manifest([init, entry("sebiao_station/readers/pn532.py", 65536)]), "0.2.0")
+    got = release.check_manifest(manifest([init, entry("sebiao_station/readers/pn532.py", 65536)]), "0.2.0")
     assert got == [("sebiao_station/__init__.py", 10, "a" * 64), ("sebiao_station/readers/pn532.py", 65536, "a" * 64)]
     for bad in ("../main.py", "sebiao_station/../main.py", "/sebiao_station/x.py", "sebiao_station//x.py",
                 "sebiao_station/./x.py", "sebiao_station/a b.py", "main.py", "sebiao_boot.py", "fw/current",
