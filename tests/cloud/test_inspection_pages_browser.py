@@ -18,7 +18,7 @@ from cloud_fixtures import Cloud
 from PIL import Image
 from test_cloud_pages_browser import PageServer, _login
 from test_ledger_pages_browser import _narrow_ok
-from web_browser import PHONE, browser, contrast_failures, screenshot
+from web_browser import LOADED_WIDTH, PHONE, browser, contrast_failures, screenshot
 
 from cloud_ingest.review import checklist
 
@@ -74,7 +74,7 @@ def test_an_inspection_on_a_phone_and_a_spot_check(cloud_url: str, tmp_path: Pat
         _narrow_ok(insp)
         assert insp.locator("tr[data-item=label_state] [data-result=fail]").count() == 1
         assert "指引 六(四)" in insp.text_content("tr[data-item=label_state]")
-        assert insp.locator(".photos img").evaluate("i => i.complete && i.naturalWidth") == 64
+        assert insp.locator(".photos img").evaluate(LOADED_WIDTH) == 64
         screenshot(insp, "cloud-inspection-visit-phone")
         measured, low = contrast_failures(insp)
         assert measured > 20 and low == [], low

@@ -15,7 +15,7 @@ from cloud_fixtures import *  # noqa: F401,F403 - fixtures
 from cloud_fixtures import Cloud
 from PIL import Image
 from test_cloud_pages_browser import PageServer, _login, _submit
-from web_browser import PHONE, browser, contrast_failures, screenshot
+from web_browser import LOADED_WIDTH, PHONE, browser, contrast_failures, screenshot
 
 DAY_MS = 86_400_000
 OVERFLOW = """() => [...document.querySelectorAll('body *')]
@@ -74,12 +74,12 @@ def test_the_ledger_and_the_plan_in_chromium(cloud_url: str, tmp_path: Path) -> 
             owner.click("#answer-submit")
         assert owner.get_attribute("article.ledger-item", "data-state") == "answered"
         img = owner.locator(".photos img")
-        assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") == 64
+        assert img.count() == 1 and img.evaluate(LOADED_WIDTH) == 64
         _narrow_ok(owner)
         screenshot(owner, "cloud-ledger-item-owner-phone")
 
         insp.reload()
-        assert insp.locator(".photos img").evaluate("i => i.naturalWidth") == 64
+        assert insp.locator(".photos img").evaluate(LOADED_WIDTH) == 64
         _submit(insp, "close", "现场复核通过")
         assert insp.get_attribute("article.ledger-item", "data-state") == "closed"
         assert insp.locator("li[data-step]").evaluate_all("els => els.map(e => e.dataset.step)") == [

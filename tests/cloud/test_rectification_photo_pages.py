@@ -21,7 +21,7 @@ from PIL import Image
 from sqlalchemy import select
 from test_cloud_pages import seed
 from test_cloud_pages_browser import PageServer, _login
-from web_browser import PHONE, browser, screenshot
+from web_browser import LOADED_WIDTH, PHONE, browser, screenshot
 
 from cloud_ingest.review.photos import MAX_PHOTO, MAX_PHOTOS
 from cloud_ingest.store import db
@@ -75,14 +75,14 @@ def test_an_owner_answers_with_a_photo_on_the_alarm_page_from_a_phone(cloud_url:
         assert img.count() == 1
         img.scroll_into_view_if_needed()
         owner.wait_for_function("() => document.querySelector('article.rect .photos img').complete")
-        assert img.evaluate("i => i.naturalWidth") == 64 and img.is_visible()
+        assert img.evaluate(LOADED_WIDTH) == 64 and img.is_visible()
         assert owner.locator("#form-answer").count() == 0  # answered: nothing more to send
         assert owner.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert owner.evaluate(OVERFLOW) == []
         screenshot(owner, "cloud-alarm-answer-photo-phone")
 
         insp = _login(chrome, base, "insp1", f"/alarms/{a}")  # the inspector sees it beside the answer
-        assert insp.locator("article.rect .photos img").evaluate("i => i.complete && i.naturalWidth") == 64
+        assert insp.locator("article.rect .photos img").evaluate(LOADED_WIDTH) == 64
         insp.goto(f"{base}/ledger/{item}")  # the same photo, the ledger item's
         assert insp.locator(".photos img").get_attribute("src") == img.get_attribute("src")
         for page in (insp, owner):

@@ -16,6 +16,11 @@ from typing import Iterator
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+# For ``locator.evaluate``: an image's width once it has loaded (0 if it cannot); right after a navigation or a
+# reload the page may be there before its image is.
+LOADED_WIDTH = ("i => i.complete ? i.naturalWidth : new Promise(done => { i.onload = () => done(i.naturalWidth); "
+                "i.onerror = () => done(0); })")
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
