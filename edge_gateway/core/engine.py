@@ -114,7 +114,9 @@ class Engine:
         self.coverage = CoverageClock()  # today's time with every reader online (the display's claim)
         settings = parse_day(config)  # the opening check and the closing roll call (``day:``), if configured
         self.owner_day = OwnerDay(config, settings, store) if settings is not None else None
-        self.remote = parse_station_settings(config)  # each station's remote settings (station_settings:)
+        remote = parse_station_settings(config)  # each station's remote settings (station_settings:)
+        # (document, version) a station: the version is a hash of the document, made once, not at every status
+        self.remote = {sid: (doc, version_of(doc)) for sid, doc in remote.documents} if remote is not None else {}
         self.remote_sent: dict[str, int] = {}  # station -> when its settings were last sent (gateway clock)
         self.reload()
         self._first_sightings()
@@ -227,11 +229,11 @@ class Engine:
     def _settings(self, station_id: str, online: bool, health: Mapping[str, object], now: int, out: Outcome) -> None:
         """A station reporting another settings version than the config's gets its document (published after
         the batch commits, at most once a minute: model/station_settings.py)."""
-        doc = self.remote.document(station_id) if self.remote is not None else None
-        if doc is None:
+        if station_id not in self.remote:
             return
+        doc, version = self.remote[station_id]
         running, refused = reported(dict(health))
-        if not due(desired=version_of(doc), running=running, refused=refused, online=online,
+        if not due(desired=version, running=running, refused=refused, online=online,
                    last_sent=self.remote_sent.get(station_id), now=now):
             return
         self.remote_sent[station_id] = now
